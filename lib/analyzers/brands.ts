@@ -1,0 +1,106 @@
+import { domainToUnicode } from 'node:url';
+import { remove as removeConfusables } from 'confusables';
+
+/**
+ * Brand knowledge compiled once per config: which registered domains belong to which
+ * brand, and the "labels" (paypal, microsoft, wellsfargo …) a look-alike would imitate.
+ */
+export interface BrandIndex {
+  /** brand name ─► its registered domains */
+  domains: ReadonlyMap<string, ReadonlySet<string>>;
+  /** every registered domain that belongs to some brand */
+  allDomains: ReadonlySet<string>;
+  /** imitable label ─► brand name */
+  labels: ReadonlyMap<string, string>;
+  /** brand names as whole-word regexes over skeleton text */
+  namePatterns: ReadonlyArray<{ brand: string; re: RegExp }>;
+}
+
+const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l' };
+
+/**
+ * Skeleton of a string for look-alike comparison: Unicode confusables folded to Latin
+ * (the `confusables` package, Unicode TR39 data), diacritics removed, lower-cased, common
+ * digit/letter swaps and multi-letter tricks (rn─►m, vv─►w) undone.
+ */
+export function skeleton(s: string): string {
+  let t = removeConfusables(s).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  t = t.replace(/[0134578@$!|]/g, (c) => DIGIT_SWAPS[c] ?? c);
+  return t.replace(/rn/g, 'm').replace(/vv/g, 'w');
+}
+
+export function buildBrandIndex(brands: Readonly<Record<string, readonly string[]>>): BrandIndex {
+  const domains = new Map<string, Set<string>>();
+  const all = new Set<string>();
+  const labels = new Map<string, string>();
+  const namePatterns: Array<{ brand: string; re: RegExp }> = [];
+  for (const [brand, ds] of Object.entries(brands)) {
+    domains.set(brand, new Set(ds));
+    for (const d of ds) all.add(d);
+    const compact = brand.replace(/[^a-z0-9]/g, '');
+    if (compact.length >= 4) labels.set(compact, brand);
+    for (const d of ds) {
+      const label = d.split('.')[0];
+      // Only distinctive labels are imitable: "live", "me", "fb" would match half the web.
+      if (label.length >= 5 && !labels.has(label)) labels.set(label, brand);
+    }
+    const words = skeleton(brand).split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    namePatterns.push({ brand, re: new RegExp(`(?:^|[^\\p{L}\\p{N}])${words.join('[\\s._-]*')}(?:$|[^\\p{L}\\p{N}])`, 'u') });
+  }
+  return { domains, allDomains: all, labels, namePatterns };
+}
+
+/** Brands named in a piece of text (display name, subject …), compared on skeletons. */
+export function brandsNamedIn(text: string, index: BrandIndex): string[] {
+  if (!text) return [];
+  const sk = skeleton(text);
+  return index.namePatterns.filter((p) => p.re.test(sk)).map((p) => p.brand);
+}
+
+export function domainBelongsToBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
+  if (!registrable) return false;
+  return index.domains.get(brand)?.has(registrable) ?? false;
+}
+
+/** Optimal-string-alignment distance, bounded: returns max+1 as soon as it is exceeded. */
+export function editDistance(a: string, b: string, max = 2): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let rowMin = Infinity;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * Which brand a registered domain imitates, if any: its name part (left of the public
+ * suffix), once folded to a skeleton, equals a brand label or is one edit away from a
+ * long one, or one of its hyphenated tokens is a brand label (paypal-secure.example).
+ * Domains that belong to any brand never match.
+ */
+export function lookalikeBrand(registrable: string, suffix: string | null, index: BrandIndex): { brand: string; how: string } | null {
+  if (index.allDomains.has(registrable)) return null;
+  const namePart = suffix && registrable.endsWith(`.${suffix}`) ? registrable.slice(0, -(suffix.length + 1)) : registrable.split('.')[0];
+  const unicode = domainToUnicode(namePart) || namePart;
+  const sk = skeleton(unicode);
+  for (const [label, brand] of index.labels) {
+    // The exact ASCII name under another suffix (paypal.de) is most often the brand's own
+    // country domain: not flagged. A skeleton match reached through homoglyphs or swaps is.
+    if (sk === label) return unicode === label ? null : { brand, how: 'homoglyphs' };
+    if (label.length >= 6 && sk.length >= 5 && editDistance(sk, label, 1) === 1) return { brand, how: 'one edit away' };
+  }
+  for (const token of sk.split(/[-_]+/)) {
+    const brand = index.labels.get(token);
+    if (brand && token !== sk) return { brand, how: `brand token "${token}" in domain` };
+  }
+  return null;
+}

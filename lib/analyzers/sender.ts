@@ -1,0 +1,29 @@
+import type { ScanInput } from '../message/types.js';
+import type { Signal } from '../verdict/types.js';
+import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+
+const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
+
+/** Sender heuristics on From / Reply-To. Pure. */
+export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string): Signal[] {
+  const out: Signal[] = [];
+  const from = input.from;
+  if (!from) return out;
+  for (const brand of brandsNamedIn(from.name, brands)) {
+    if (!domainBelongsToBrand(from.registrable, brand, brands)) {
+      out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });
+      break;
+    }
+  }
+  const m = EMAIL_IN_TEXT.exec(from.name);
+  if (m && registrableOf(m[1].toLowerCase()) !== from.registrable) {
+    out.push({ code: 'SENDER_DISPLAY_NAME_ADDRESS', detail: `display name shows ${m[0]}, address is ${from.address}` });
+  }
+  for (const r of input.replyTo) {
+    if (r.registrable && from.registrable && r.registrable !== from.registrable) {
+      out.push({ code: 'SENDER_REPLY_TO_MISMATCH', detail: `Reply-To ${r.address}, From ${from.address}` });
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { domainToUnicode } from 'node:url';
+import ipaddr from 'ipaddr.js';
+import type { PhishXConfig } from '../config/types.js';
+import { describeUrl, displayedHost, registrableOf } from '../message/domain.js';
+import type { ExtractedUrl, ScanInput } from '../message/types.js';
+import type { Signal } from '../verdict/types.js';
+import { lookalikeBrand, type BrandIndex } from './brands.js';
+
+const HOMOGRAPH_SCRIPTS = [/\p{Script=Cyrillic}/u, /\p{Script=Greek}/u, /\p{Script=Armenian}/u, /\p{Script=Cherokee}/u];
+const LATIN = /\p{Script=Latin}/u;
+const REDIRECT_PARAMS = ['url', 'u', 'q', 'target', 'dest', 'destination', 'redirect', 'redirect_url'];
+const MAX_UNWRAP = 3;
+
+export interface UrlAnalyzerContext {
+  config: Pick<PhishXConfig, 'urls'>;
+  brands: BrandIndex;
+  redirectors: ReadonlySet<string>;
+  suspiciousTlds: ReadonlySet<string>;
+  shorteners: ReadonlySet<string>;
+}
+
+export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: BrandIndex): UrlAnalyzerContext {
+  return {
+    config,
+    brands,
+    redirectors: new Set(config.urls.redirectors),
+    suspiciousTlds: new Set(config.urls.suspicious_tlds),
+    shorteners: new Set(config.urls.shorteners),
+  };
+}
+
+/** Follow click-trackers / link protectors that carry their target in the query string (no network). */
+export function unwrapRedirect(u: ExtractedUrl, ctx: UrlAnalyzerContext): ExtractedUrl {
+  let cur = u;
+  for (let i = 0; i < MAX_UNWRAP; i++) {
+    if (!cur.registrable || !ctx.redirectors.has(cur.registrable)) return cur;
+    let params: URLSearchParams;
+    try {
+      params = new URL(cur.raw.startsWith('//') ? `http:${cur.raw}` : cur.raw).searchParams;
+    } catch {
+      return cur;
+    }
+    const target = REDIRECT_PARAMS.map((p) => params.get(p)).find((v) => v && /^https?:\/\//i.test(v));
+    if (!target) return cur;
+    const next = describeUrl(target, cur.source, cur.anchorText);
+    if (!next) return cur;
+    cur = next;
+  }
+  return cur;
+}
+
+/** Public unicast address (private, loopback, link-local, documentation … excluded). */
+function isPublicIp(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(h)) return false;
+  return ipaddr.parse(h).range() === 'unicast';
+}
+
+function mixedScript(host: string): boolean {
+  const uni = domainToUnicode(host);
+  if (!uni) return false;
+  return uni.split('.').some((label) => {
+    const scripts = HOMOGRAPH_SCRIPTS.filter((re) => re.test(label)).length + (LATIN.test(label) ? 1 : 0);
+    return scripts > 1;
+  });
+}
+
+function short(u: ExtractedUrl): string {
+  return u.raw.length > 120 ? `${u.raw.slice(0, 117)}...` : u.raw;
+}
+
+/** Heuristics on one URL (already unwrapped). Pure. */
+export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegistrable: string | null): Signal[] {
+  const out: Signal[] = [];
+  const isLink = u.source === 'href' || u.source === 'form' || u.source === 'area';
+  if (u.scheme === 'javascript' || u.scheme === 'vbscript') {
+    if (isLink) out.push({ code: 'URL_JAVASCRIPT', detail: short(u) });
+    return out;
+  }
+  if (u.scheme === 'data') {
+    if (isLink) out.push({ code: 'URL_DATA_URI', detail: u.raw.slice(0, 60) });
+    return out;
+  }
+  if (!u.host) return out;
+  if (u.isIp && isPublicIp(u.host)) out.push({ code: 'URL_IP_LITERAL', detail: short(u) });
+  if (u.hasUserinfo) out.push({ code: 'URL_USERINFO', detail: short(u) });
+  if (u.host.split('.').some((l) => l.startsWith('xn--'))) {
+    out.push({ code: 'URL_PUNYCODE', detail: `${u.host} (${domainToUnicode(u.host)})` });
+    if (mixedScript(u.host)) out.push({ code: 'URL_MIXED_SCRIPT', detail: domainToUnicode(u.host) });
+  }
+  if (u.registrable) {
+    const look = lookalikeBrand(u.registrable, u.suffix, ctx.brands);
+    if (look) out.push({ code: 'URL_BRAND_LOOKALIKE', detail: `${u.registrable} imitates ${look.brand} (${look.how})` });
+    if (u.subdomain && !ctx.brands.allDomains.has(u.registrable)) {
+      // paypal.com.secure-login.example: a brand's domain (2 or 3 labels, e.g. itau.com.br)
+      // written as the leading labels of an unrelated host.
+      const labels = u.subdomain.split('.');
+      const hit = labels.some((_, i) => ctx.brands.allDomains.has(labels.slice(i, i + 2).join('.')) || ctx.brands.allDomains.has(labels.slice(i, i + 3).join('.')));
+      if (hit) out.push({ code: 'URL_BRAND_IN_SUBDOMAIN', detail: u.host });
+    }
+    const depth = u.subdomain ? u.subdomain.split('.').length : 0;
+    if (depth > ctx.config.urls.max_subdomain_depth) out.push({ code: 'URL_DEEP_SUBDOMAIN', detail: u.host });
+    if (ctx.shorteners.has(u.registrable) || ctx.shorteners.has(u.host)) out.push({ code: 'URL_SHORTENER', detail: u.host });
+  }
+  const tld = u.host.slice(u.host.lastIndexOf('.') + 1);
+  if (!u.isIp && ctx.suspiciousTlds.has(tld)) out.push({ code: 'URL_SUSPICIOUS_TLD', detail: u.host });
+
+  const target = u.registrable ?? u.host; // IP hosts have no registered domain
+  if (u.source === 'href' && u.anchorText && !(u.registrable && ctx.redirectors.has(u.registrable))) {
+    const shown = displayedHost(u.anchorText);
+    if (shown) {
+      const shownReg = registrableOf(shown);
+      if (shownReg !== target) {
+        const brandShown = ctx.brands.allDomains.has(shownReg) && !ctx.brands.allDomains.has(target);
+        out.push({ code: brandShown ? 'URL_TEXT_HREF_BRAND_MISMATCH' : 'URL_TEXT_HREF_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}` });
+      }
+    }
+  }
+  if (u.source === 'form' && u.registrable && senderRegistrable && u.registrable !== senderRegistrable) {
+    out.push({ code: 'FORM_EXTERNAL_ACTION', detail: `form posts to ${u.host}` });
+  }
+  return out;
+}
+
+/** URL analyzer over a whole message: every extracted URL, with redirectors unwrapped. Pure. */
+export function analyzeUrls(input: ScanInput, ctx: UrlAnalyzerContext): Signal[] {
+  const out: Signal[] = [];
+  const sender = input.from?.registrable ?? input.returnPath?.registrable ?? null;
+  let forms = 0;
+  for (const raw of input.urls) {
+    if (raw.source === 'form') forms++;
+    const u = unwrapRedirect(raw, ctx);
+    out.push(...analyzeUrl(u, ctx, sender));
+  }
+  if (forms > 0) out.push({ code: 'HTML_FORM', detail: `${forms} form(s)` });
+  if (input.passwordFields > 0) out.push({ code: 'FORM_PASSWORD_FIELD', detail: `${input.passwordFields} password field(s)` });
+  return out;
+}

@@ -1,0 +1,144 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfigFromDir } from '../config/load.js';
+import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
+import { errorMessage, UsageError } from '../errors.js';
+import { scanMessage } from '../scan.js';
+import { REASONS } from '../verdict/reasons.js';
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+const MAIN_HELP = `Usage: phishx <command> [options]
+
+Commands:
+  scan FILE.eml...     scan raw messages with the inline scan path, print verdicts as JSON
+  config               validate config/phishx.ini (+ environment) and print the effective config
+  reasons              list reason codes with weights
+  help [command]       show help for a command
+
+Run "phishx <command> --help" for the options of a command.
+`;
+
+const HELP: Record<string, string> = {
+  scan: `Usage: phishx scan [options] FILE.eml...
+
+Scan raw RFC 5322 messages exactly as the Haraka plugin does and print one JSON object per
+file (one per line with several files). Exit code 0 on success, 1 when a file cannot be read.
+
+Options:
+  --dir DIR         Haraka directory whose config/phishx.ini to use (default: .)
+  --from ADDR       envelope MAIL FROM (default: the message's From address)
+  --to ADDR         envelope RCPT TO, repeatable (default: recipient@example.org)
+  --ip ADDR         client IP (default: 192.0.2.1)
+  --verbose         include every reason's detail (default: codes, weights and details)
+  -h, --help        show this help
+`,
+  config: `Usage: phishx config [options]
+
+Validate config/phishx.ini together with PHISHX_* environment overrides. Prints the
+effective config as JSON, or the error naming the bad key and value (exit code 1).
+
+Options:
+  --dir DIR         Haraka directory (default: .)
+  --reference       print the configuration reference as a Markdown table instead
+  -h, --help        show this help
+`,
+  reasons: `Usage: phishx reasons [--markdown]
+
+List every reason code with its default weight and meaning.
+
+Options:
+  --markdown        print a Markdown table (as in the README)
+  -h, --help        show this help
+`,
+};
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, command: string): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${command}: ${errorMessage(err)}\n\n${HELP[command] ?? MAIN_HELP}`);
+  }
+}
+
+async function cmdScan(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' }, verbose: { type: 'boolean' } }, 'scan');
+  if (values.help) return io.out(HELP.scan), 0;
+  if (!positionals.length) throw new UsageError(`scan: no FILE given\n\n${HELP.scan}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  let failed = 0;
+  for (const file of positionals) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (err) {
+      io.err(`phishx scan: cannot read ${file}: ${errorMessage(err)}\n`);
+      failed++;
+      continue;
+    }
+    const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
+    const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
+    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config);
+    const v = r.verdict;
+    io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
+function referenceMarkdown(): string {
+  const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    for (const [key, spec] of Object.entries(keys)) {
+      const def = spec.default === '' ? '(empty)' : String(spec.default);
+      rows.push(`| \`[${section}]\` | \`${key}\` | \`${def.length > 60 ? `${def.slice(0, 57)}...` : def}\` | \`${envName(section, key)}\` | ${spec.doc} |`);
+    }
+  }
+  for (const [key, spec] of Object.entries(TENANT_SCHEMA)) rows.push(`| \`[tenant.<domain>]\` | \`${key}\` | (inherits) | — | ${spec.doc} |`);
+  rows.push('| `[brands]` | `<brand name>` | built-in list | — | Domains that legitimately carry the brand; the section replaces the built-in list. |');
+  rows.push('| `[weights]` | `<REASON_CODE>` | see Reason codes | — | Score points (0..100) for that reason. |');
+  return `${rows.join('\n')}\n`;
+}
+
+async function cmdConfig(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, { dir: { type: 'string' }, reference: { type: 'boolean' } }, 'config');
+  if (values.help) return io.out(HELP.config), 0;
+  if (values.reference) return io.out(referenceMarkdown()), 0;
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  io.out(`${JSON.stringify(config, null, 2)}\n`);
+  return 0;
+}
+
+async function cmdReasons(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, { markdown: { type: 'boolean' } }, 'reasons');
+  if (values.help) return io.out(HELP.reasons), 0;
+  const entries = Object.entries(REASONS);
+  if (values.markdown) {
+    io.out(['| code | weight | meaning |', '|---|---:|---|', ...entries.map(([c, r]) => `| \`${c}\` | ${r.weight} | ${r.doc} |`)].join('\n') + '\n');
+  } else {
+    for (const [c, r] of entries) io.out(`${c.padEnd(28)} ${String(r.weight).padStart(3)}  ${r.doc}\n`);
+  }
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, config: cmdConfig, reasons: cmdReasons };
+
+/** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
+export async function main(argv: string[], io: Out = std): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help') return io.out(MAIN_HELP), cmd ? 0 : 2;
+  if (cmd === 'help') return io.out(HELP[rest[0] ?? ''] ?? MAIN_HELP), 0;
+  const run = COMMANDS[cmd];
+  if (!run) {
+    io.err(`phishx: unknown command "${cmd}"\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    io.err(`phishx ${cmd}: ${errorMessage(err)}\n`);
+    return code === 'PHISHX_CLI_USAGE' ? 2 : 1;
+  }
+}

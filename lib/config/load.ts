@@ -1,0 +1,188 @@
+import path from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { ConfigError } from '../errors.js';
+import { REASONS } from '../verdict/reasons.js';
+import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
+import type { Mode, PhishXConfig, TenantPolicy } from './types.js';
+
+/** Raw ini as haraka-config returns it: sections of key ─► string | number | boolean. */
+export type RawIni = Record<string, Record<string, unknown> | undefined>;
+
+const where = (section: string, key: string): string => `phishx.ini [${section}] ${key}`;
+
+function coerce(section: string, key: string, spec: KeySpec, value: unknown): unknown {
+  const shown = JSON.stringify(value);
+  const bad = (expect: string): never => {
+    throw new ConfigError(`${where(section, key)} = ${shown}: expected ${expect}`, `${section}.${key}`);
+  };
+  const s = typeof value === 'string' ? value.trim() : value;
+  switch (spec.type) {
+    case 'int': {
+      const n = typeof s === 'number' ? s : typeof s === 'string' && /^-?\d+$/.test(s) ? Number(s) : NaN;
+      if (!Number.isInteger(n)) return bad(`an integer${spec.min !== undefined ? ` ${spec.min}..${spec.max}` : ''}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) return bad(`an integer ${spec.min}..${spec.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof s === 'boolean') return s;
+      const t = String(s).toLowerCase();
+      if (['true', 'yes', '1', 'on'].includes(t)) return true;
+      if (['false', 'no', '0', 'off'].includes(t)) return false;
+      return bad('true or false');
+    }
+    case 'enum': {
+      const t = String(s).toLowerCase();
+      if (!spec.values!.includes(t)) return bad(`one of ${spec.values!.join(', ')}`);
+      return t;
+    }
+    case 'string':
+      return String(s ?? '');
+    case 'list':
+      return String(s ?? '')
+        .split(/[,\s]+/)
+        .map((x) => x.trim().toLowerCase().replace(/^\./, ''))
+        .filter(Boolean);
+    case 'cidrs': {
+      const items = String(s ?? '').split(/[,\s]+/).filter(Boolean);
+      for (const it of items) {
+        const ok = it.includes('/') ? (() => { try { ipaddr.parseCIDR(it); return true; } catch { return false; } })() : ipaddr.isValid(it);
+        if (!ok) return bad(`IP addresses or CIDR ranges (bad item ${JSON.stringify(it)})`);
+      }
+      return items;
+    }
+    case 'listen': {
+      const t = String(s ?? '').trim();
+      if (t === 'off' || t === '') return null;
+      const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port > 65535) return bad('host:port (e.g. 127.0.0.1:9464) or off');
+      return { host: m[1].replace(/^\[|\]$/g, ''), port };
+    }
+  }
+}
+
+function readSection(section: string, specs: Record<string, KeySpec>, raw: Record<string, unknown>, env: NodeJS.ProcessEnv, useDefaults: boolean): Record<string, unknown> {
+  for (const key of Object.keys(raw)) {
+    if (!(key in specs)) {
+      throw new ConfigError(`${where(section, key)}: unknown key (known: ${Object.keys(specs).join(', ')})`, `${section}.${key}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const envValue = section.startsWith('tenant.') ? undefined : env[envName(section, key)];
+    if (envValue !== undefined) {
+      try {
+        out[key] = coerce(section, key, spec, envValue);
+      } catch (e) {
+        throw new ConfigError(`${(e as Error).message} (from environment ${envName(section, key)})`, `${section}.${key}`);
+      }
+    } else if (raw[key] !== undefined) {
+      out[key] = coerce(section, key, spec, raw[key]);
+    } else if (useDefaults) {
+      out[key] = coerce(section, key, spec, spec.default);
+    }
+  }
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export interface BuildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Haraka's plugin timeout for phishx, seconds; the scan budget must stay below it. */
+  pluginTimeoutSeconds?: number;
+  /** Base directory for relative paths (the Haraka directory). */
+  baseDir?: string;
+}
+
+/**
+ * Validate raw ini + environment into a frozen PhishXConfig. Throws ConfigError naming
+ * the section, key and bad value. Pure apart from reading `env`.
+ */
+export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig {
+  const env = opts.env ?? process.env;
+  const baseDir = opts.baseDir ?? process.cwd();
+  for (const section of Object.keys(raw)) {
+    if (section in SCHEMA || section.startsWith('tenant.') || (FREE_SECTIONS as readonly string[]).includes(section)) continue;
+    throw new ConfigError(`phishx.ini [${section}]: unknown section (known: ${[...Object.keys(SCHEMA), ...FREE_SECTIONS, 'tenant.<domain>'].join(', ')})`, section);
+  }
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const [section, specs] of Object.entries(SCHEMA)) sections[section] = readSection(section, specs, raw[section] ?? {}, env, true);
+  const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants'>;
+
+  if (c.thresholds.quarantine > c.thresholds.reject) {
+    throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
+  }
+  if (opts.pluginTimeoutSeconds !== undefined && c.main.scan_budget_ms >= opts.pluginTimeoutSeconds * 1000) {
+    throw new ConfigError(
+      `phishx.ini [main] scan_budget_ms = ${c.main.scan_budget_ms} must be below Haraka's plugin timeout for phishx (${opts.pluginTimeoutSeconds} s, config/phishx.timeout)`,
+      'main.scan_budget_ms',
+    );
+  }
+
+  const brandsRaw = raw.brands && Object.keys(raw.brands).length ? raw.brands : DEFAULT_BRANDS;
+  const brands: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(brandsRaw)) {
+    const domains = String(v ?? '').split(/[,\s]+/).map((d) => d.trim().toLowerCase()).filter(Boolean);
+    if (!domains.length) throw new ConfigError(`${where('brands', name)}: lists no domains`, `brands.${name}`);
+    brands[name.trim().toLowerCase()] = domains;
+  }
+
+  const weights: Record<string, number> = {};
+  for (const [code, v] of Object.entries(raw.weights ?? {})) {
+    if (!(code in REASONS)) throw new ConfigError(`${where('weights', code)}: unknown reason code (see README "Reason codes")`, `weights.${code}`);
+    weights[code] = coerce('weights', code, { type: 'int', min: 0, max: 100, default: 0, doc: '' }, v) as number;
+  }
+
+  const defaultPolicy: TenantPolicy = { mode: c.main.mode as Mode, quarantine: c.thresholds.quarantine, reject: c.thresholds.reject };
+  const tenants: Record<string, TenantPolicy> = {};
+  for (const section of Object.keys(raw).filter((s) => s.startsWith('tenant.'))) {
+    const domain = section.slice('tenant.'.length).toLowerCase();
+    if (!/^[a-z0-9.-]+$/.test(domain)) throw new ConfigError(`phishx.ini [${section}]: not a domain`, section);
+    const t = readSection(section, TENANT_SCHEMA, raw[section] ?? {}, env, false) as Partial<TenantPolicy>;
+    const policy: TenantPolicy = { ...defaultPolicy, ...t };
+    if (policy.quarantine > policy.reject) throw new ConfigError(`phishx.ini [${section}] quarantine = ${policy.quarantine} is above reject = ${policy.reject}`, `${section}.quarantine`);
+    tenants[domain] = policy;
+  }
+
+  const resolve = (p: string): string => (path.isAbsolute(p) ? p : path.join(baseDir, p));
+  return deepFreeze({
+    ...c,
+    quarantine: { ...c.quarantine, spool_dir: resolve(c.quarantine.spool_dir) },
+    local_delivery: { dir: resolve(c.local_delivery.dir) },
+    brands,
+    weights,
+    tenants,
+  } as PhishXConfig);
+}
+
+/** Read `<dir>/config/phishx.ini` with Haraka's own ini reader (same parser as the plugin). */
+export function readIniFile(harakaDir: string, name = 'phishx.ini'): RawIni {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): RawIni } };
+  const raw = hc.module_config(harakaDir).get(name, 'ini');
+  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
+  return raw;
+}
+
+/** Read Haraka's plugin timeout for phishx (config/phishx.timeout, else plugin_timeout, else 30). */
+export function readPluginTimeout(harakaDir: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): unknown } };
+  const cfg = hc.module_config(harakaDir);
+  for (const name of ['phishx.timeout', 'plugin_timeout']) {
+    const v = parseFloat(String(cfg.get(name, 'value') ?? ''));
+    if (!Number.isNaN(v)) return v;
+  }
+  return 30;
+}
+
+export function loadConfigFromDir(harakaDir: string, env: NodeJS.ProcessEnv = process.env): PhishXConfig {
+  return buildConfig(readIniFile(harakaDir), { env, baseDir: harakaDir, pluginTimeoutSeconds: readPluginTimeout(harakaDir) });
+}

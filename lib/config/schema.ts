@@ -1,0 +1,121 @@
+/**
+ * The one description of phishx.ini: every key, its type, default and meaning.
+ * Validation (load.ts), environment overrides and the README's config reference
+ * (`phishx config --reference`) are all derived from this table, so they cannot drift.
+ */
+export type KeyType = 'int' | 'bool' | 'string' | 'enum' | 'list' | 'listen' | 'cidrs';
+
+export interface KeySpec {
+  type: KeyType;
+  default: string | number | boolean;
+  doc: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
+export type SectionSpec = Record<string, KeySpec>;
+
+export const DEFAULT_BRANDS: Record<string, string> = {
+  paypal: 'paypal.com, paypal.me, paypalobjects.com',
+  microsoft: 'microsoft.com, office.com, live.com, outlook.com, microsoftonline.com, office365.com, sharepoint.com, onmicrosoft.com, microsoft365.com',
+  office365: 'microsoft.com, office.com, office365.com, microsoftonline.com, outlook.com',
+  outlook: 'microsoft.com, outlook.com, live.com, office.com',
+  apple: 'apple.com, icloud.com, me.com',
+  icloud: 'apple.com, icloud.com',
+  amazon: 'amazon.com, amazon.co.uk, amazon.de, amazon.fr, amazon.it, amazon.es, amazon.ca, amazon.com.br, amazon.co.jp, amazon.in, amazonaws.com, amazonses.com, amazon.com.au',
+  google: 'google.com, gmail.com, youtube.com, googlemail.com, withgoogle.com',
+  gmail: 'google.com, gmail.com, googlemail.com',
+  netflix: 'netflix.com',
+  facebook: 'facebook.com, facebookmail.com, fb.com, meta.com',
+  instagram: 'instagram.com, facebookmail.com, meta.com',
+  whatsapp: 'whatsapp.com, whatsapp.net, meta.com',
+  linkedin: 'linkedin.com',
+  docusign: 'docusign.com, docusign.net',
+  dropbox: 'dropbox.com, dropboxmail.com',
+  adobe: 'adobe.com',
+  dhl: 'dhl.com, dhl.de, dhl-news.com, dpdhl.com',
+  fedex: 'fedex.com',
+  usps: 'usps.com, usps.gov',
+  wellsfargo: 'wellsfargo.com, wf.com',
+  'wells fargo': 'wellsfargo.com, wf.com',
+  'bank of america': 'bankofamerica.com, bofa.com',
+  chase: 'chase.com, jpmorgan.com, jpmorganchase.com',
+  coinbase: 'coinbase.com',
+  binance: 'binance.com',
+  metamask: 'metamask.io',
+  ebay: 'ebay.com, ebay.co.uk, ebay.de',
+  steam: 'steampowered.com, steamcommunity.com',
+  itau: 'itau.com.br',
+  'itaú': 'itau.com.br',
+  bradesco: 'bradesco.com.br',
+  santander: 'santander.com.br, santander.com, santander.de, santander.co.uk',
+  caixa: 'caixa.gov.br',
+  correios: 'correios.com.br',
+  nubank: 'nubank.com.br',
+  sparkasse: 'sparkasse.de',
+  'deutsche bank': 'db.com, deutsche-bank.de',
+  'american express': 'americanexpress.com, aexp.com',
+  amex: 'americanexpress.com, aexp.com',
+  'mercado livre': 'mercadolivre.com.br, mercadolibre.com',
+};
+
+export const SCHEMA: Record<string, SectionSpec> = {
+  main: {
+    mode: { type: 'enum', values: ['enforce', 'monitor'], default: 'enforce', doc: '`enforce` rejects / holds mail; `monitor` only adds headers and records what it would have done.' },
+    scan_budget_ms: { type: 'int', min: 100, max: 600000, default: 10000, doc: 'Upper bound for one scan. Must stay below Haraka\'s plugin timeout for phishx (`config/phishx.timeout`, seconds).' },
+    skip_relaying: { type: 'bool', default: true, doc: 'Skip relayed / authenticated (outbound) sessions.' },
+    header_reasons_max: { type: 'int', min: 1, max: 100, default: 10, doc: 'Most reason codes written into `X-PhishX-Reasons` (highest weight first).' },
+  },
+  thresholds: {
+    quarantine: { type: 'int', min: 0, max: 100, default: 45, doc: 'Score at or above which mail is quarantined.' },
+    reject: { type: 'int', min: 0, max: 100, default: 70, doc: 'Score at or above which mail is rejected with `550 5.7.1`.' },
+  },
+  limits: {
+    max_parts: { type: 'int', min: 1, max: 100000, default: 500, doc: 'MIME parts examined; beyond it the rest is skipped and `LIMIT_PARTS` recorded.' },
+    max_urls: { type: 'int', min: 1, max: 100000, default: 300, doc: 'URLs analysed; beyond it `LIMIT_URLS` is recorded.' },
+    max_decoded_bytes: { type: 'int', min: 1024, max: 1073741824, default: 2097152, doc: 'Decoded text + HTML bytes analysed; beyond it `LIMIT_DECODED_BYTES` is recorded.' },
+    max_nesting_depth: { type: 'int', min: 1, max: 256, default: 32, doc: 'MIME nesting depth accepted by the parser; deeper messages get `MIME_UNPARSEABLE`.' },
+  },
+  urls: {
+    suspicious_tlds: { type: 'list', default: 'zip, mov, top, xyz, click, country, gq, tk, ml, cf, ga, work, rest, cam, icu, cfd, sbs, monster, buzz, lol, quest, support, live, shop, bond, beauty, hair, skin, autos, boats, mom, today', doc: 'TLDs that add `URL_SUSPICIOUS_TLD`.' },
+    shorteners: { type: 'list', default: 'bit.ly, tinyurl.com, t.co, goo.gl, ow.ly, is.gd, buff.ly, rebrand.ly, cutt.ly, rb.gy, shorturl.at, tiny.cc, t.ly, s.id, v.gd, qrco.de, lnkd.in, bitly.com, shorturl.com, x.gd', doc: 'URL-shortener hosts that add `URL_SHORTENER`.' },
+    max_subdomain_depth: { type: 'int', min: 1, max: 50, default: 4, doc: 'Subdomain labels (left of the registered domain) above which `URL_DEEP_SUBDOMAIN` is added.' },
+    redirectors: { type: 'list', default: 'safelinks.protection.outlook.com, urldefense.com, urldefense.proofpoint.com, google.com, list-manage.com, mailchimp.com, mcsv.net, sendgrid.net, mandrillapp.com, hubspotlinks.com, hs-sites.com, exacttarget.com, rs6.net, mailgun.org, awstrack.me, sparkpostmail.com, cmail19.com, cmail20.com, createsend.com, salesforce.com, marketo.com, mktoweb.com, mimecast.com, mimecastprotect.com, linkedin.com, facebook.com, substack.com, klaviyo.com', doc: 'Click-tracking and link-protection services (registered domains). A link through one is unwrapped when it names its target in the query (`url=`, `q=`, `u=`) and is never counted as a text/href mismatch: newsletters route every link through them.' },
+  },
+  allowlist: {
+    domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },
+    ips: { type: 'cidrs', default: '', doc: 'Client IPs or CIDR ranges never scanned.' },
+  },
+  quarantine: {
+    ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept.' },
+    max_inline_bytes: { type: 'int', min: 1024, max: 536870912, default: 10485760, doc: 'Largest raw message stored in the store itself; larger ones are written to `spool_dir` and the entry points to the file (`spooled: true`).' },
+    spool_dir: { type: 'string', default: 'var/quarantine', doc: 'Directory for quarantined messages above `max_inline_bytes` (relative to the Haraka directory).' },
+  },
+  redis: {
+    url: { type: 'string', default: '', doc: 'Redis URL (`redis://host:6379/0`). Empty: in-memory store (one process, lost on restart).' },
+    key_prefix: { type: 'string', default: 'phishx:', doc: 'Prefix of every Redis key.' },
+  },
+  sidecar: {
+    listen: { type: 'listen', default: '127.0.0.1:9464', doc: '`host:port` of the sidecar HTTP server (`/alive`, `/ready`, `/health`); `off` disables it.' },
+  },
+  local_delivery: {
+    dir: { type: 'string', default: 'var/mail', doc: 'Folder where the `phishx_local_delivery` queue plugin writes allowed mail (one `.eml` per message).' },
+  },
+};
+
+/** Keys allowed in a `[tenant.<recipient-domain>]` section. */
+export const TENANT_SCHEMA: SectionSpec = {
+  mode: { type: 'enum', values: ['enforce', 'monitor'], default: '', doc: 'Overrides `[main] mode` for recipients in this domain.' },
+  quarantine: { type: 'int', min: 0, max: 100, default: '', doc: 'Overrides `[thresholds] quarantine`.' },
+  reject: { type: 'int', min: 0, max: 100, default: '', doc: 'Overrides `[thresholds] reject`.' },
+};
+
+/** Sections whose keys are free-form (validated by value only). */
+export const FREE_SECTIONS = ['brands', 'weights'] as const;
+
+/** Environment variable that overrides `[section] key`: PHISHX_<SECTION>_<KEY>, and PHISHX_<KEY> for [main]. */
+export function envName(section: string, key: string): string {
+  const s = section === 'main' ? '' : `${section.toUpperCase()}_`;
+  return `PHISHX_${s}${key.toUpperCase()}`;
+}

@@ -1,0 +1,31 @@
+export type Mode = 'enforce' | 'monitor';
+
+export interface TenantPolicy {
+  mode: Mode;
+  quarantine: number;
+  reject: number;
+}
+
+export interface Cidr {
+  /** ipaddr.js range: [address, prefix length]. */
+  text: string;
+}
+
+/** Validated, frozen configuration. Built only by `buildConfig`. */
+export interface PhishXConfig {
+  main: { mode: Mode; scan_budget_ms: number; skip_relaying: boolean; header_reasons_max: number };
+  thresholds: { quarantine: number; reject: number };
+  limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
+  urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[] };
+  allowlist: { domains: string[]; ips: string[] };
+  quarantine: { ttl_days: number; max_inline_bytes: number; spool_dir: string };
+  redis: { url: string; key_prefix: string };
+  sidecar: { listen: { host: string; port: number } | null };
+  local_delivery: { dir: string };
+  /** Brand name (lower-case) ─► domains that legitimately carry it. */
+  brands: Record<string, string[]>;
+  /** Reason-code weight overrides. */
+  weights: Record<string, number>;
+  /** Recipient domain (lower-case) ─► policy; `default` is the [main]/[thresholds] one. */
+  tenants: Record<string, TenantPolicy>;
+}

@@ -1,0 +1,51 @@
+/**
+ * Typed errors with stable `code` strings (in the manner of undici's lib/core/errors.js).
+ * Callers branch on `code`, never on message text.
+ */
+export type PhishXErrorCode =
+  | 'PHISHX_CONFIG_INVALID'
+  | 'PHISHX_MESSAGE_UNPARSEABLE'
+  | 'PHISHX_STORE_UNAVAILABLE'
+  | 'PHISHX_STORE_NOT_FOUND'
+  | 'PHISHX_SIDECAR_LISTEN'
+  | 'PHISHX_CLI_USAGE'
+  | 'PHISHX_BUDGET_EXCEEDED';
+
+export class PhishXError extends Error {
+  readonly code: PhishXErrorCode;
+  constructor(code: PhishXErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PhishXError';
+    this.code = code;
+  }
+}
+
+export class ConfigError extends PhishXError {
+  /** `section.key` that failed validation, when one key is to blame. */
+  readonly key: string | undefined;
+  constructor(message: string, key?: string) {
+    super('PHISHX_CONFIG_INVALID', message);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
+
+export class StoreError extends PhishXError {
+  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'StoreError';
+  }
+}
+
+export class UsageError extends PhishXError {
+  constructor(message: string) {
+    super('PHISHX_CLI_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Message of any thrown value, for logs. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

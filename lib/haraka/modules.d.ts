@@ -1,0 +1,13 @@
+// Minimal declarations for Haraka's untyped helper packages.
+declare module 'haraka-constants' {
+  const constants: { ok: number; cont: number; deny: number; denysoft: number; denydisconnect: number };
+  export default constants;
+}
+declare module 'haraka-dsn' {
+  interface DSNObject { code: number; msg: string }
+  const DSN: {
+    sec_unauthorized(msg: string, code?: number): DSNObject;
+    create(code: number, msg: string, cls?: number, sub?: number): DSNObject;
+  };
+  export default DSN;
+}

@@ -1,0 +1,98 @@
+import { parse as parseDomain } from 'tldts';
+import { LinkifyIt } from 'linkify-it';
+import type { ExtractedUrl, MailAddress, UrlSource } from './types.js';
+
+/** Public-suffix-aware split of a hostname (tldts, Mozilla's public suffix list). */
+export function splitHost(host: string): { registrable: string | null; suffix: string | null; subdomain: string; isIp: boolean } {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const p = parseDomain(h, { allowPrivateDomains: false });
+  return {
+    registrable: p.domain ?? null,
+    suffix: p.publicSuffix ?? null,
+    subdomain: p.subdomain ?? '',
+    isIp: p.isIp === true,
+  };
+}
+
+/** Registered domain of a hostname, or the hostname itself when none (IPs, single labels). */
+export function registrableOf(host: string): string {
+  return splitHost(host).registrable ?? host.toLowerCase();
+}
+
+export function toMailAddress(name: string | undefined, address: string | undefined): MailAddress {
+  const addr = (address ?? '').trim().toLowerCase().replace(/^<|>$/g, '');
+  const at = addr.lastIndexOf('@');
+  const domain = at >= 0 ? addr.slice(at + 1) : '';
+  return { name: (name ?? '').trim(), address: addr, domain, registrable: domain ? splitHost(domain).registrable : null };
+}
+
+/**
+ * Fuzzy link finder for plain text and anchor text. linkify-it's default TLD list
+ * (common gTLDs + every 2-letter ccTLD) plus a few widely abused gTLDs; the full IANA
+ * list would turn "hello.world" and "invoice.zip" in prose into links.
+ */
+const linkify = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: true, urlAuth: true, maxLength: 4096 });
+linkify.tlds(['xyz', 'top', 'online', 'site', 'app', 'dev', 'club', 'live', 'shop', 'icu', 'store', 'website', 'link', 'click', 'support', 'services', 'email', 'cloud', 'digital', 'network', 'vip', 'work', 'page', 'life'], true);
+
+export function findUrls(text: string): string[] {
+  if (!text) return [];
+  const m = linkify.match(text);
+  return m ? m.map((x) => x.url) : [];
+}
+
+/** True when `text` looks like a bare domain or URL (used on anchor text). */
+export function displayedHost(anchorText: string): string | null {
+  const t = anchorText.trim();
+  if (!t || t.length > 300) return null;
+  const m = linkify.match(t);
+  if (!m || m.length === 0) return null;
+  try {
+    return new URL(m[0].url).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** Parse one URL string into an ExtractedUrl; null when it is not a URL at all. */
+export function describeUrl(raw: string, source: UrlSource, anchorText?: string): ExtractedUrl | null {
+  const trimmed = raw.trim();
+  if (!trimmed) return null;
+  const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(trimmed);
+  const scheme = schemeMatch ? schemeMatch[1].toLowerCase() : '';
+  const base: ExtractedUrl = {
+    raw: trimmed.slice(0, 4096),
+    source,
+    ...(anchorText !== undefined ? { anchorText } : {}),
+    scheme,
+    host: '',
+    registrable: null,
+    suffix: null,
+    subdomain: '',
+    isIp: false,
+    hasUserinfo: false,
+  };
+  if (scheme === 'data' || scheme === 'javascript' || scheme === 'vbscript' || scheme === 'mailto' || scheme === 'tel' || scheme === 'cid') {
+    return base;
+  }
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'ftp' && !trimmed.startsWith('//')) {
+    return scheme ? base : null; // relative links and anchors carry no host
+  }
+  let u: URL;
+  try {
+    u = new URL(trimmed.startsWith('//') ? `http:${trimmed}` : trimmed);
+  } catch {
+    return { ...base, scheme: scheme || 'http' };
+  }
+  const host = u.hostname.toLowerCase();
+  const split = splitHost(host);
+  return {
+    ...base,
+    scheme: u.protocol.replace(/:$/, ''),
+    host,
+    registrable: split.registrable,
+    suffix: split.suffix,
+    subdomain: split.subdomain,
+    isIp: split.isIp,
+    hasUserinfo: u.username !== '' || u.password !== '',
+  };
+}

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import PostalMime from 'postal-mime';
+import { fileTypeFromBuffer } from 'file-type';
+import type { PhishXConfig } from '../config/types.js';
+import { scanHtml } from './html.js';
+import { describeUrl, findUrls, toMailAddress } from './domain.js';
+import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput } from './types.js';
+
+type Limits = PhishXConfig['limits'];
+type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;
+
+/** Count MIME leaf parts in postal-mime's tree (internal `root`; falls back to the public view). */
+function countParts(parser: unknown, parsed: Parsed): number {
+  const root = (parser as { root?: { childNodes?: unknown[] } }).root;
+  if (!root || !Array.isArray(root.childNodes)) return 1 + parsed.attachments.length;
+  let n = 0;
+  const stack: Array<{ childNodes?: unknown[] }> = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    const kids = node.childNodes ?? [];
+    if (kids.length === 0) n++;
+    for (const k of kids) stack.push(k as { childNodes?: unknown[] });
+  }
+  return n;
+}
+
+function firstMailbox(a: Parsed['from']): MailAddress | null {
+  if (!a) return null;
+  if (a.address !== undefined) return toMailAddress(a.name, a.address);
+  const m = a.group?.[0];
+  return m ? toMailAddress(m.name, m.address) : toMailAddress(a.name, '');
+}
+
+function decodeHeader(value: string): string {
+  try {
+    return PostalMime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Bound a string to `max` UTF-16 units, reporting whether it was cut. */
+function bound(s: string, max: number): [string, boolean] {
+  return s.length > max ? [s.slice(0, max), true] : [s, false];
+}
+
+async function describeAttachment(att: Parsed['attachments'][number]): Promise<AttachmentInfo> {
+  const content = att.content;
+  const buf =
+    typeof content === 'string'
+      ? Buffer.from(content, att.encoding === 'base64' ? 'base64' : 'utf8')
+      : Buffer.from(content instanceof ArrayBuffer ? new Uint8Array(content) : content);
+  let sniffed: string | null = null;
+  try {
+    sniffed = (await fileTypeFromBuffer(buf.subarray(0, 4100)))?.mime ?? null;
+  } catch {
+    sniffed = null;
+  }
+  return {
+    filename: att.filename,
+    declaredType: att.mimeType,
+    sniffedType: sniffed,
+    size: buf.length,
+    sha256: createHash('sha256').update(buf).digest('hex'),
+    disposition: att.disposition,
+  };
+}
+
+/** Minimal header split for messages the MIME parser refuses: keeps URL analysis possible. */
+function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: string): ScanInput {
+  const text = raw.subarray(0, limits.max_decoded_bytes).toString('latin1');
+  const sep = text.search(/\r?\n\r?\n/);
+  const headerBlock = sep >= 0 ? text.slice(0, sep) : text;
+  const headers = headerBlock
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => {
+      const i = l.indexOf(':');
+      return i > 0 ? { name: l.slice(0, i).trim().toLowerCase(), value: decodeHeader(l.slice(i + 1).trim()) } : null;
+    })
+    .filter((h): h is { name: string; value: string } => h !== null);
+  const limitsHit: LimitHit[] = [{ code: 'MIME_UNPARSEABLE', detail: reason.slice(0, 200) }];
+  const urls: ExtractedUrl[] = [];
+  for (const u of findUrls(text)) {
+    if (urls.length >= limits.max_urls) {
+      limitsHit.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs` });
+      break;
+    }
+    const d = describeUrl(u, 'text');
+    if (d) urls.push(d);
+  }
+  return {
+    headers,
+    subject: headers.find((h) => h.name === 'subject')?.value ?? '',
+    from: null,
+    replyTo: [],
+    returnPath: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    text: sep >= 0 ? text.slice(sep) : '',
+    html: '',
+    htmlText: '',
+    passwordFields: 0,
+    parts: 1,
+    urls,
+    attachments: [],
+    limits: limitsHit,
+    rawBytes: raw.length,
+  };
+}
+
+/**
+ * Raw RFC 5322 message ─► ScanInput. Never throws for bad input: anything the parser
+ * refuses becomes a `MIME_UNPARSEABLE` limit hit and a best-effort header/text view.
+ */
+export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: Limits): Promise<ScanInput> {
+  const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
+  let parsed: Parsed;
+  try {
+    parsed = await parser.parse(raw);
+  } catch (err) {
+    return fallbackInput(raw, envelope, limits, err instanceof Error ? err.message : String(err));
+  }
+
+  const hits: LimitHit[] = [];
+  const parts = countParts(parser, parsed);
+  if (parts > limits.max_parts) hits.push({ code: 'LIMIT_PARTS', detail: `${parts} parts, ${limits.max_parts} examined` });
+
+  // Decoded text budget shared by text and HTML (HTML first: it carries the links).
+  let budget = limits.max_decoded_bytes;
+  const [html, htmlCut] = bound(parsed.html ?? '', budget);
+  budget -= html.length;
+  const [text, textCut] = bound(parsed.text ?? '', Math.max(0, budget));
+  if (htmlCut || textCut) {
+    hits.push({ code: 'LIMIT_DECODED_BYTES', detail: `text+html larger than ${limits.max_decoded_bytes} bytes, rest not analysed` });
+  }
+
+  const urls: ExtractedUrl[] = [];
+  let urlOverflow = false;
+  const push = (u: ExtractedUrl | null): void => {
+    if (!u) return;
+    if (urls.length >= limits.max_urls) {
+      urlOverflow = true;
+      return;
+    }
+    urls.push(u);
+  };
+  let htmlText = '';
+  let passwordFields = 0;
+  if (html) {
+    const scanned = scanHtml(html, limits.max_urls + 1);
+    htmlText = scanned.text;
+    passwordFields = scanned.passwordFields;
+    for (const l of scanned.links) push(describeUrl(l.url, l.kind, l.anchorText));
+    if (scanned.links.length > limits.max_urls) urlOverflow = true;
+  }
+  const seen = new Set(urls.map((u) => u.raw));
+  for (const u of findUrls(text)) {
+    if (!seen.has(u)) {
+      seen.add(u);
+      push(describeUrl(u, 'text'));
+    }
+  }
+  if (urlOverflow) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
+
+  const attachments: AttachmentInfo[] = [];
+  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
+
+  const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
+  const rpHeader = parsed.returnPath ?? '';
+  return {
+    headers,
+    subject: parsed.subject ?? '',
+    from: firstMailbox(parsed.from),
+    replyTo: (parsed.replyTo ?? []).map((a) => firstMailbox(a)).filter((a): a is MailAddress => a !== null),
+    returnPath: rpHeader ? toMailAddress('', rpHeader) : envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    text,
+    html,
+    htmlText,
+    passwordFields,
+    parts,
+    urls,
+    attachments,
+    limits: hits,
+    rawBytes: raw.length,
+  };
+}

@@ -1,0 +1,81 @@
+/** What the analyzers see of one message. Built once per scan by `extractScanInput`. */
+
+export interface MailAddress {
+  /** Decoded display name ('' when absent). */
+  name: string;
+  /** Lower-cased address ('' when the header held none). */
+  address: string;
+  /** Lower-cased domain of the address ('' when none). */
+  domain: string;
+  /** Registered domain (public-suffix aware), e.g. `example.co.uk`; null for IPs / unknown suffixes. */
+  registrable: string | null;
+}
+
+export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area';
+
+export interface ExtractedUrl {
+  /** The URL as written (trimmed). */
+  raw: string;
+  source: UrlSource;
+  /** Visible anchor text for `href` links (whitespace collapsed, truncated). */
+  anchorText?: string;
+  /** Lower-cased scheme without ':', e.g. `https`, `mailto`, `data`. */
+  scheme: string;
+  /** Hostname as WHATWG URL gives it (IDNs in punycode); '' for data:, javascript:, mailto: … */
+  host: string;
+  registrable: string | null;
+  /** Public suffix (e.g. `co.uk`), null when unknown. */
+  suffix: string | null;
+  /** Labels left of the registered domain. */
+  subdomain: string;
+  isIp: boolean;
+  hasUserinfo: boolean;
+}
+
+export interface AttachmentInfo {
+  filename: string | null;
+  declaredType: string;
+  /** MIME type from the content's magic bytes, null when unrecognised. */
+  sniffedType: string | null;
+  size: number;
+  sha256: string;
+  disposition: string | null;
+}
+
+export interface LimitHit {
+  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_DECODED_BYTES' | 'MIME_UNPARSEABLE';
+  detail: string;
+}
+
+export interface ScanInput {
+  /** Every header in order, values RFC 2047-decoded. Names lower-cased. */
+  headers: Array<{ name: string; value: string }>;
+  subject: string;
+  from: MailAddress | null;
+  replyTo: MailAddress[];
+  /** Return-Path header if present, else the envelope MAIL FROM. */
+  returnPath: MailAddress | null;
+  /** Every text/plain part, decoded, joined by newlines (bounded by limits.max_decoded_bytes). */
+  text: string;
+  /** Every text/html part, decoded, joined (bounded). */
+  html: string;
+  /** Visible text of the HTML parts (script/style removed). */
+  htmlText: string;
+  /** `<input type=password>` fields in the HTML. */
+  passwordFields: number;
+  /** MIME leaf parts seen. */
+  parts: number;
+  urls: ExtractedUrl[];
+  attachments: AttachmentInfo[];
+  limits: LimitHit[];
+  rawBytes: number;
+}
+
+export interface Envelope {
+  mailFrom: string;
+  rcptTo: string[];
+  remoteIp?: string;
+  /** Relaying or authenticated (outbound) session. */
+  relaying?: boolean;
+  helo?: string;
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import pTimeout, { TimeoutError } from 'p-timeout';
+import type { PhishXConfig } from './config/types.js';
+import { extractScanInput } from './message/extract.js';
+import { registrableOf, splitHost } from './message/domain.js';
+import type { Envelope, ScanInput } from './message/types.js';
+import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
+import { analyzeUrls, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
+import { analyzeSender } from './analyzers/sender.js';
+import { aggregate } from './verdict/aggregate.js';
+import { decide } from './verdict/policy.js';
+import type { Signal, Verdict } from './verdict/types.js';
+
+export interface ScanResult {
+  /** Scan id: appears in headers, SMTP replies, quarantine and logs. */
+  id: string;
+  verdict: Verdict;
+  /** Set when the scan did not run (relaying, allowlist). */
+  skipped: 'relaying' | 'allowlist' | null;
+  durationMs: number;
+  /** Facts about the message for logs and events (no bodies). */
+  summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string };
+}
+
+interface Compiled {
+  brands: BrandIndex;
+  urls: UrlAnalyzerContext;
+  allowDomains: ReadonlySet<string>;
+  allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+}
+
+const compiled = new WeakMap<PhishXConfig, Compiled>();
+
+/** Per-config lookup tables, built once per (frozen) config object. */
+function compile(config: PhishXConfig): Compiled {
+  let c = compiled.get(config);
+  if (!c) {
+    const brands = buildBrandIndex(config.brands);
+    c = {
+      brands,
+      urls: urlAnalyzerContext(config, brands),
+      allowDomains: new Set(config.allowlist.domains),
+      allowRanges: config.allowlist.ips.map((s) => (s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
+    };
+    compiled.set(config, c);
+  }
+  return c;
+}
+
+export function newScanId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+function ipAllowed(ip: string | undefined, ranges: Compiled['allowRanges']): boolean {
+  if (!ip || !ranges.length || !ipaddr.isValid(ip)) return false;
+  let addr = ipaddr.parse(ip);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+}
+
+/** Why a message is not scanned at all, or null. Pure. */
+export function skipReason(envelope: Envelope, config: PhishXConfig): ScanResult['skipped'] {
+  if (envelope.relaying && config.main.skip_relaying) return 'relaying';
+  const c = compile(config);
+  if (ipAllowed(envelope.remoteIp, c.allowRanges)) return 'allowlist';
+  const at = envelope.mailFrom.lastIndexOf('@');
+  if (at >= 0 && c.allowDomains.size) {
+    const domain = envelope.mailFrom.slice(at + 1).toLowerCase().replace(/>$/, '');
+    if (c.allowDomains.has(domain) || c.allowDomains.has(splitHost(domain).registrable ?? '')) return 'allowlist';
+  }
+  return null;
+}
+
+function recipientDomains(envelope: Envelope): string[] {
+  return envelope.rcptTo.map((r) => r.slice(r.lastIndexOf('@') + 1).replace(/>$/, '').toLowerCase()).filter(Boolean);
+}
+
+/** All local analyzers over one ScanInput. Pure (given the compiled tables). */
+export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
+  const c = compile(config);
+  const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
+  signals.push(...analyzeUrls(input, c.urls));
+  signals.push(...analyzeSender(input, c.brands, registrableOf));
+  return signals;
+}
+
+/**
+ * The one scan path, used by the Haraka plugin, the CLI and the benchmarks:
+ * raw message + envelope ─► ScanResult. Never throws for bad input; an internal fault
+ * becomes the reason SCAN_ERROR and the verdict uses whatever signals exist.
+ */
+export async function scanMessage(raw: Buffer, envelope: Envelope, config: PhishXConfig, id: string = newScanId()): Promise<ScanResult> {
+  const t0 = performance.now();
+  const domains = recipientDomains(envelope);
+  const skipped = skipReason(envelope, config);
+  if (skipped) {
+    const code = skipped === 'relaying' ? 'SKIP_RELAYING' : 'SKIP_ALLOWLIST';
+    const verdict = decide(0, [{ code, weight: 0, detail: '' }], domains, config);
+    return { id, verdict, skipped, durationMs: performance.now() - t0, summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom } };
+  }
+
+  let input: ScanInput | null = null;
+  const signals: Signal[] = [];
+  try {
+    await pTimeout(
+      (async () => {
+        input = await extractScanInput(raw, envelope, config.limits);
+        signals.push(...analyze(input, config));
+      })(),
+      { milliseconds: config.main.scan_budget_ms },
+    );
+  } catch (err) {
+    if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${config.main.scan_budget_ms} ms` });
+    else signals.push({ code: 'SCAN_ERROR', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+  }
+  const { score, reasons } = aggregate(signals, config.weights);
+  const verdict = decide(score, reasons, domains, config);
+  const i = input as ScanInput | null;
+  return {
+    id,
+    verdict,
+    skipped: null,
+    durationMs: performance.now() - t0,
+    summary: {
+      bytes: raw.length,
+      parts: i?.parts ?? 0,
+      urls: i?.urls.length ?? 0,
+      attachments: i?.attachments.length ?? 0,
+      subject: (i?.subject ?? '').slice(0, 200),
+      from: i?.from?.address ?? envelope.mailFrom,
+    },
+  };
+}

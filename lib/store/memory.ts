@@ -1,0 +1,61 @@
+import type { HeldMessage, QuarantineEntry, Store } from './types.js';
+
+/** In-process store: the default, for trying PhishX and for single-process installs. */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  private readonly held = new Map<string, { entry: QuarantineEntry; raw: Buffer | null }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now, sweepMs = 60_000) {
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
+    this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    const t = this.now();
+    for (const [id, v] of this.held) if (v.entry.expiresAt <= t) this.held.delete(id);
+  }
+
+  private live(id: string): { entry: QuarantineEntry; raw: Buffer | null } | null {
+    const v = this.held.get(id);
+    if (!v) return null;
+    if (v.entry.expiresAt <= this.now()) {
+      this.held.delete(id);
+      return null;
+    }
+    return v;
+  }
+
+  async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
+    this.held.set(entry.id, { entry: structuredClone(entry), raw: raw ? Buffer.from(raw) : null });
+  }
+
+  async getQuarantine(id: string): Promise<HeldMessage | null> {
+    const v = this.live(id);
+    return v ? { entry: structuredClone(v.entry), raw: v.raw ? Buffer.from(v.raw) : null } : null;
+  }
+
+  async listQuarantine(opts: { limit?: number; offset?: number } = {}): Promise<QuarantineEntry[]> {
+    this.sweep();
+    const all = [...this.held.values()].map((v) => v.entry).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+    const offset = opts.offset ?? 0;
+    return all.slice(offset, offset + (opts.limit ?? 100)).map((e) => structuredClone(e));
+  }
+
+  async deleteQuarantine(id: string): Promise<boolean> {
+    return this.live(id) !== null && this.held.delete(id);
+  }
+
+  async countQuarantine(): Promise<number> {
+    this.sweep();
+    return this.held.size;
+  }
+
+  async ping(): Promise<number> {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+}

@@ -1,0 +1,122 @@
+import { Redis } from 'ioredis';
+import { StoreError } from '../errors.js';
+import type { HeldMessage, QuarantineEntry, Store } from './types.js';
+
+export interface RedisStoreOptions {
+  url: string;
+  keyPrefix: string;
+  /** Per-command deadline on the SMTP path (ms). */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Redis-backed store (ioredis). Layout under the prefix:
+ *   q:<id>      hash { meta: JSON entry, raw: bytes }   PEXPIREAT = entry.expiresAt
+ *   q:index     sorted set id ─► expiresAt (pruned of expired ids on read)
+ * The offline queue is off and retries per request are bounded, so a dead Redis makes
+ * calls fail fast with StoreError instead of piling up behind the SMTP session.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  private readonly p: string;
+
+  constructor(opts: RedisStoreOptions) {
+    this.p = opts.keyPrefix;
+    this.client = new Redis(opts.url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: opts.commandTimeoutMs ?? 2000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+    });
+    // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
+    this.client.on('error', () => undefined);
+  }
+
+  private k(s: string): string {
+    return `${this.p}${s}`;
+  }
+
+  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
+    await this.run('putQuarantine', async () => {
+      const key = this.k(`q:${entry.id}`);
+      const m = this.client.multi();
+      m.hset(key, 'meta', JSON.stringify(entry));
+      if (raw) m.hset(key, 'raw', raw);
+      m.pexpireat(key, entry.expiresAt);
+      m.zadd(this.k('q:index'), entry.expiresAt, entry.id);
+      const res = await m.exec();
+      const failed = res?.find(([e]) => e);
+      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+    });
+  }
+
+  async getQuarantine(id: string): Promise<HeldMessage | null> {
+    return this.run('getQuarantine', async () => {
+      const key = this.k(`q:${id}`);
+      const [meta, raw] = await Promise.all([this.client.hget(key, 'meta'), this.client.hgetBuffer(key, 'raw')]);
+      if (!meta) return null;
+      const entry = JSON.parse(meta) as QuarantineEntry;
+      if (entry.expiresAt <= Date.now()) return null;
+      return { entry, raw: raw ?? null };
+    });
+  }
+
+  private async prune(): Promise<void> {
+    await this.client.zremrangebyscore(this.k('q:index'), '-inf', Date.now());
+  }
+
+  async listQuarantine(opts: { limit?: number; offset?: number } = {}): Promise<QuarantineEntry[]> {
+    return this.run('listQuarantine', async () => {
+      await this.prune();
+      const offset = opts.offset ?? 0;
+      const limit = opts.limit ?? 100;
+      const ids = await this.client.zrevrange(this.k('q:index'), offset, offset + limit - 1);
+      if (!ids.length) return [];
+      const pipe = this.client.pipeline();
+      for (const id of ids) pipe.hget(this.k(`q:${id}`), 'meta');
+      const res = (await pipe.exec()) ?? [];
+      const out: QuarantineEntry[] = [];
+      res.forEach(([err, meta]) => {
+        if (!err && typeof meta === 'string') out.push(JSON.parse(meta) as QuarantineEntry);
+      });
+      return out.sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+    });
+  }
+
+  async deleteQuarantine(id: string): Promise<boolean> {
+    return this.run('deleteQuarantine', async () => {
+      const [[, n]] = ((await this.client.multi().del(this.k(`q:${id}`)).zrem(this.k('q:index'), id).exec()) ?? [[null, 0]]) as Array<[Error | null, number]>;
+      return n > 0;
+    });
+  }
+
+  async countQuarantine(): Promise<number> {
+    return this.run('countQuarantine', async () => {
+      await this.prune();
+      return this.client.zcard(this.k('q:index'));
+    });
+  }
+
+  async ping(): Promise<number> {
+    return this.run('ping', async () => {
+      const t = performance.now();
+      await this.client.ping();
+      return performance.now() - t;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

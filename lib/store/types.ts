@@ -1,0 +1,41 @@
+import type { Verdict } from '../verdict/types.js';
+
+export interface QuarantineEntry {
+  id: string;
+  /** ms since epoch */
+  createdAt: number;
+  expiresAt: number;
+  envelope: { mailFrom: string; rcptTo: string[]; remoteIp?: string; helo?: string };
+  verdict: Verdict;
+  subject: string;
+  from: string;
+  /** Raw message size in bytes. */
+  size: number;
+  /** True when the raw message lives in the spool directory rather than in the store. */
+  spooled: boolean;
+  spoolPath?: string;
+}
+
+export interface HeldMessage {
+  entry: QuarantineEntry;
+  /** Raw message, or null when spooled (read `entry.spoolPath`). */
+  raw: Buffer | null;
+}
+
+/**
+ * The one state interface. Two implementations (memory, Redis) pass the same contract
+ * tests (test/store.contract.ts). Later capabilities (alerts, webhook outbox, feeds) add
+ * methods here, not new stores.
+ */
+export interface Store {
+  readonly kind: 'memory' | 'redis';
+  putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void>;
+  getQuarantine(id: string): Promise<HeldMessage | null>;
+  /** Newest first. */
+  listQuarantine(opts?: { limit?: number; offset?: number }): Promise<QuarantineEntry[]>;
+  deleteQuarantine(id: string): Promise<boolean>;
+  countQuarantine(): Promise<number>;
+  /** Round-trip latency in ms; throws StoreError when unusable. */
+  ping(): Promise<number>;
+  close(): Promise<void>;
+}

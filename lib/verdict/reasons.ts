@@ -1,0 +1,45 @@
+/**
+ * Stable reason codes (like rspamd symbols). Names never change meaning; weights are
+ * score points (0..100) and can be overridden in `[weights]`. The README's "Reason codes"
+ * table is generated from this list (`phishx reasons --markdown`).
+ */
+export interface ReasonSpec {
+  weight: number;
+  doc: string;
+}
+
+export const REASONS = {
+  // URL heuristics
+  URL_TEXT_HREF_MISMATCH: { weight: 20, doc: 'Link text shows one domain, the link goes to another registered domain (newsletters do this through trackers, so alone it is weak).' },
+  URL_TEXT_HREF_BRAND_MISMATCH: { weight: 45, doc: 'Link text shows a brand\'s domain (paypal.com), the link goes to a domain that is not the brand\'s.' },
+  URL_IP_LITERAL: { weight: 30, doc: 'Link to a bare public IP address (private, loopback and documentation ranges are ignored).' },
+  URL_PUNYCODE: { weight: 15, doc: 'Link host is an internationalised (punycode) name.' },
+  URL_MIXED_SCRIPT: { weight: 35, doc: 'Link host mixes scripts (e.g. Latin and Cyrillic) in one label.' },
+  URL_BRAND_LOOKALIKE: { weight: 50, doc: 'Link domain looks like a configured brand (homoglyphs, digit swaps, one edit) but is not one of its domains.' },
+  URL_BRAND_IN_SUBDOMAIN: { weight: 40, doc: 'A brand\'s domain appears as subdomain of an unrelated domain (paypal.com.evil.example).' },
+  URL_USERINFO: { weight: 35, doc: 'Link carries user info (`https://paypal.com@evil.example/`).' },
+  URL_SUSPICIOUS_TLD: { weight: 10, doc: 'Link in a TLD from `[urls] suspicious_tlds`.' },
+  URL_SHORTENER: { weight: 10, doc: 'Link through a URL shortener from `[urls] shorteners`.' },
+  URL_DEEP_SUBDOMAIN: { weight: 15, doc: 'Link host has more subdomain labels than `[urls] max_subdomain_depth`.' },
+  URL_DATA_URI: { weight: 30, doc: 'A link or form target is a `data:` URI.' },
+  URL_JAVASCRIPT: { weight: 40, doc: 'A link or form target is `javascript:` / `vbscript:`.' },
+  HTML_FORM: { weight: 5, doc: 'The HTML body contains a form (mail clients do not need one).' },
+  FORM_EXTERNAL_ACTION: { weight: 15, doc: 'An HTML form posts to a domain other than the sender\'s.' },
+  FORM_PASSWORD_FIELD: { weight: 40, doc: 'The HTML body asks for a password (`<input type=password>`): credential harvesting.' },
+  // Sender heuristics
+  SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
+  SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
+  SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
+  // Extraction limits and faults (informational, small weights)
+  LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
+  LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },
+  LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.' },
+  MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.' },
+  SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.' },
+  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived.' },
+  // Skips
+  SKIP_RELAYING: { weight: 0, doc: 'Relayed / authenticated session: not scanned (`[main] skip_relaying`).' },
+  SKIP_ALLOWLIST: { weight: 0, doc: 'Sender domain or client IP is allowlisted: not scanned.' },
+} as const satisfies Record<string, ReasonSpec>;
+
+export type ReasonCode = keyof typeof REASONS;

@@ -1,0 +1,206 @@
+/**
+ * Haraka adapter for PhishX. Thin on purpose: it turns Haraka's transaction into
+ * (raw, envelope), calls the one scan path (lib/scan.ts) and maps the verdict to an SMTP
+ * answer. Every hook answers through one guarded `nextOnce`; no promise escapes a hook.
+ * Exported hook functions are plain functions: Haraka binds `this` to the plugin.
+ */
+import constants from 'haraka-constants';
+import DSN from 'haraka-dsn';
+import { buildConfig, type RawIni } from '../../lib/config/load.js';
+import type { PhishXConfig } from '../../lib/config/types.js';
+import { errorMessage } from '../../lib/errors.js';
+import { verdictEvents } from '../../lib/events.js';
+import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
+import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
+import type { Envelope } from '../../lib/message/types.js';
+import { holdMessage } from '../../lib/quarantine.js';
+import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
+import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
+import { createStore, type Store } from '../../lib/store/index.js';
+import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
+
+interface PhishXPlugin extends HarakaPlugin {
+  phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null };
+}
+
+interface TxnNote {
+  result: ScanResult;
+  envelope: Envelope;
+}
+
+const NOTE = 'phishx';
+/** Slack between the scan budget and the hook's own watchdog. */
+const WATCHDOG_SLACK_MS = 1000;
+
+function harakaDir(): string {
+  return process.env.HARAKA ?? process.cwd();
+}
+
+function loadConfig(plugin: PhishXPlugin): PhishXConfig {
+  const raw = plugin.config.get('phishx.ini', 'ini', () => reloadConfig(plugin)) as RawIni;
+  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
+  return buildConfig(raw, { baseDir: harakaDir(), pluginTimeoutSeconds: plugin.timeout });
+}
+
+function reloadConfig(plugin: PhishXPlugin): void {
+  try {
+    const next = loadConfig(plugin);
+    const before = plugin.phishx.config;
+    plugin.phishx.config = next;
+    plugin.lognotice(`phishx: config reloaded mode=${next.main.mode} quarantine=${next.thresholds.quarantine} reject=${next.thresholds.reject}`);
+    if (before && before.redis.url !== next.redis.url) plugin.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
+  } catch (err) {
+    plugin.logerror(`phishx: config reload rejected, keeping the previous config: ${errorMessage(err)}`);
+  }
+}
+
+function getStore(plugin: PhishXPlugin): Store {
+  if (!plugin.phishx.store) plugin.phishx.store = createStore(plugin.phishx.config!);
+  return plugin.phishx.store;
+}
+
+function envelopeOf(connection: HarakaConnection, txn: HarakaTransaction): Envelope {
+  return {
+    mailFrom: addressOf(txn.mail_from),
+    rcptTo: txn.rcpt_to.map((r) => addressOf(r)),
+    remoteIp: connection.remote?.ip,
+    relaying: connection.relaying === true || Boolean(connection.notes?.auth_user),
+    ...(connection.hello?.host ? { helo: connection.hello.host } : {}),
+  };
+}
+
+function getRaw(txn: HarakaTransaction): Promise<Buffer> {
+  return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)));
+}
+
+/** Remove every X-PhishX-* header a sender put in (a verdict must not be forgeable). */
+function stripIncoming(txn: HarakaTransaction): number {
+  const names = Object.keys(txn.header.headers).filter((h) => h.toLowerCase().startsWith(PHISHX_HEADER_PREFIX));
+  for (const n of names) txn.remove_header(n);
+  return names.length;
+}
+
+export function register(this: PhishXPlugin): void {
+  this.phishx = { config: null, store: null, sidecar: null };
+  // A bad config stops Haraka at start with the key and value named.
+  this.phishx.config = loadConfig(this);
+  this.register_hook('init_master', 'phishx_init_master');
+  this.register_hook('data_post', 'phishx_data_post');
+  this.register_hook('queue', 'phishx_queue');
+}
+
+export function phishx_init_master(this: PhishXPlugin, next: Next, server: { notes?: unknown; ready?: number }): void {
+  const listen = this.phishx.config?.sidecar.listen;
+  if (!listen) return next();
+  const plugin = this;
+  startSidecar(listen, {
+    configValid: () => plugin.phishx.config !== null,
+    smtpListening: () => (server as { ready?: number }).ready === 1,
+    storePing: () => getStore(plugin).ping(),
+    storeKind: () => plugin.phishx.config?.redis.url ? 'redis' : 'memory',
+  })
+    .then((s) => {
+      plugin.phishx.sidecar = s;
+      plugin.lognotice(`phishx: sidecar listening on http://${s.address.host}:${s.address.port}`);
+    })
+    .catch((err: unknown) => {
+      // Mail flow matters more than the sidecar: log loudly, keep Haraka running.
+      plugin.logcrit(`phishx: ${errorMessage(err)}`);
+    })
+    .finally(() => next());
+}
+
+/**
+ * Accept without a verdict after an internal fault: the message keeps flowing (a scanner
+ * bug must not lose or bounce mail) and carries `X-PhishX-Verdict: unscanned`.
+ */
+function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, id: string, code: 'SCAN_ERROR' | 'BUDGET_EXCEEDED', why: string, done: GuardedNext): void {
+  plugin.logerror(connection, `phishx: id=${id} ${why}; accepting unscanned (${code})`);
+  if (done.called) return;
+  try {
+    stripIncoming(txn);
+    txn.add_header('X-PhishX-Verdict', 'unscanned');
+    txn.add_header('X-PhishX-Reasons', code);
+    txn.add_header('X-PhishX-Id', id);
+  } finally {
+    done();
+  }
+}
+
+export function phishx_data_post(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
+  const plugin = this;
+  const txn = connection.transaction;
+  const config = plugin.phishx.config!;
+  if (!txn) return next();
+  const id = newScanId();
+  const done: GuardedNext = nextOnce(next, {
+    deadlineMs: config.main.scan_budget_ms + WATCHDOG_SLACK_MS,
+    onDeadline: (n) => acceptUnscanned(plugin, connection, txn, id, 'BUDGET_EXCEEDED', `scan did not finish within ${config.main.scan_budget_ms + WATCHDOG_SLACK_MS} ms`, n),
+    onSecondCall: (code) => plugin.logwarn(connection, `phishx: id=${id} ignored a second next(${code ?? ''})`),
+  });
+
+  let envelope: Envelope;
+  try {
+    envelope = envelopeOf(connection, txn);
+  } catch (err) {
+    return acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `cannot read the envelope: ${errorMessage(err)}`, done);
+  }
+  getRaw(txn)
+    .then((raw) => scanMessage(raw, envelope, config, id))
+    .then((result) => {
+      if (done.called) return;
+      const v = result.verdict;
+      const reasons = v.reasons.map((r) => `${r.code}(${r.weight})`).join(' ');
+      plugin.loginfo(connection, `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`);
+      txn.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
+      if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
+      const forged = stripIncoming(txn);
+      if (forged) plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
+      for (const [k, val] of formatHeaders(result, config.main.header_reasons_max)) txn.add_header(k, val);
+      const note: TxnNote = { result, envelope };
+      txn.notes[NOTE] = note;
+      const reply = smtpReply(v.action, id);
+      if (v.action === 'allow' || v.action === 'quarantine') return done(); // quarantine is held in the queue hook
+      if (v.action === 'reject') {
+        verdictEvents.publish({ result, envelope, smtpCode: 550, at: new Date() });
+        return done(constants.deny, DSN.sec_unauthorized(reply.text));
+      }
+      verdictEvents.publish({ result, envelope, smtpCode: 451, at: new Date() });
+      return done(constants.denysoft, DSN.create(451, reply.text, 7, 1));
+    })
+    // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
+    .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `scan fault: ${errorMessage(err)}`, done));
+}
+
+export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
+  const plugin = this;
+  const txn = connection.transaction;
+  const note = txn?.notes[NOTE] as TxnNote | undefined;
+  if (!txn || !note) return next();
+  const { result, envelope } = note;
+  if (result.verdict.action !== 'quarantine') {
+    verdictEvents.publish({ result, envelope, smtpCode: 250, at: new Date() });
+    return next(); // a later queue plugin delivers it
+  }
+  const done = nextOnce(next, { onSecondCall: (code) => plugin.logwarn(connection, `phishx: id=${result.id} ignored a second next(${code ?? ''}) in queue`) });
+  getRaw(txn)
+    .then((raw) => holdMessage(getStore(plugin), plugin.phishx.config!, raw, envelope, result))
+    .then((entry) => {
+      plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled} expires=${new Date(entry.expiresAt).toISOString()}`);
+      verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, at: new Date() });
+      done(constants.ok, smtpReply('quarantine', result.id).text);
+    })
+    .catch((err: unknown) => {
+      // Not held ─► not accepted: the sender keeps the message and retries.
+      plugin.logerror(connection, `phishx: id=${result.id} quarantine store failed, answering 451: ${errorMessage(err)}`);
+      verdictEvents.publish({ result, envelope, smtpCode: 451, at: new Date() });
+      done(constants.denysoft, DSN.create(451, `Message could not be held for review, try again later (id ${result.id})`, 7, 1));
+    });
+}
+
+/** Called by Haraka on shutdown / plugin reload (no `next`). */
+export function shutdown(this: PhishXPlugin): void {
+  const { store, sidecar } = this.phishx ?? {};
+  void Promise.allSettled([store?.close(), sidecar?.close()]);
+}
+

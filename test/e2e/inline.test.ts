@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { sendRaw } from '../helpers/smtp.js';
+import { bigMessage, cleanMessage, deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
+
+const env = { from: 'sender@example.com', to: ['bob@example.org'] };
+const fixture = (f: string): Promise<Buffer> => readFile(path.join(REPO, 'test', 'fixtures', f));
+
+function header(raw: string, name: string): string[] {
+  return headersOf(raw).filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+}
+
+async function deliveredWithId(h: HarakaInstance, id: string): Promise<string | undefined> {
+  return (await h.delivered()).find((m) => header(m, 'X-PhishX-Id')[0] === id);
+}
+
+function idFrom(response: string): string {
+  const m = /PhishX id ([0-9a-f]{16})/.exec(response);
+  assert.ok(m, `no PhishX id in "${response}"`);
+  return m[1];
+}
+
+describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka();
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('accepts clean mail with 250 and delivers it with X-PhishX-Verdict, Score, Reasons and Id', async () => {
+    const a = await sendRaw(h.port, cleanMessage(), env);
+    assert.equal(a.code, 250, a.response);
+    const mails = await h.delivered();
+    const m = mails.find((x) => x.includes('Lunch on Friday?'));
+    assert.ok(m, 'clean message not delivered');
+    assert.deepEqual(header(m, 'X-PhishX-Verdict'), ['allow']);
+    assert.match(header(m, 'X-PhishX-Score')[0], /^\d+$/);
+    assert.equal(header(m, 'X-PhishX-Reasons').length, 1);
+    assert.match(header(m, 'X-PhishX-Id')[0], /^[0-9a-f]{16}$/);
+  });
+
+  it('rejects a message whose link text shows paypal.com but points to an IP with 550 5.7.1 and the scan id', async () => {
+    const a = await sendRaw(h.port, phishMessage(), env);
+    assert.equal(a.code, 550, a.response);
+    assert.match(a.response, /5\.7\.1/);
+    idFrom(a.response);
+  });
+
+  it('rejects a real phishing message from the corpus (Nazario, Amazon)', async () => {
+    const a = await sendRaw(h.port, await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml'), env);
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it('accepts a real mailing-list message from the corpus as allow', async () => {
+    const a = await sendRaw(h.port, await fixture('corpus-ham-jailhouse-1df0fc9ae7968327.eml'), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Do not page align'));
+    assert.ok(m);
+    assert.deepEqual(header(m, 'X-PhishX-Verdict'), ['allow']);
+  });
+
+  it('quarantines a mid-score message: 250 with the id, never delivered', async () => {
+    const a = await sendRaw(h.port, quarantineMessage(), env);
+    assert.equal(a.code, 250, a.response);
+    assert.match(a.response, /held for review/);
+    const id = idFrom(a.response);
+    assert.equal(await deliveredWithId(h, id), undefined, 'quarantined message was delivered');
+    assert.ok(!(await h.delivered()).some((x) => x.includes('Unusual sign-in activity')));
+  });
+
+  it('strips forged X-PhishX-* headers from clean mail before adding its own', async () => {
+    const forged = cleanMessage({ subject: 'forged headers', extraHeaders: ['X-PhishX-Verdict: allow', 'X-PhishX-Score: 0', 'x-phishx-custom: trust me'] });
+    const a = await sendRaw(h.port, forged, env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('forged headers'));
+    assert.ok(m);
+    assert.equal(header(m, 'X-PhishX-Verdict').length, 1);
+    assert.equal(header(m, 'X-PhishX-Score').length, 1);
+    assert.deepEqual(header(m, 'X-PhishX-Custom'), []);
+    assert.ok(!m.includes('trust me'));
+  });
+
+  it('still rejects phishing that carries a forged "X-PhishX-Verdict: allow"', async () => {
+    const a = await sendRaw(h.port, phishMessage(['X-PhishX-Verdict: allow', 'X-PhishX-Score: 0']), env);
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it('accepts malformed MIME (unclosed boundary, bad base64, unknown charset) and records it', async () => {
+    const a = await sendRaw(h.port, malformedMimeMessage(), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('never-closed'));
+    assert.ok(m, 'malformed message not delivered');
+    assert.deepEqual(header(m, 'X-PhishX-Verdict'), ['allow']);
+  });
+
+  it('accepts a body of random 8-bit bytes', async () => {
+    const a = await sendRaw(h.port, garbage8bitMessage(), env);
+    assert.equal(a.code, 250, a.response);
+  });
+
+  it('handles a 20 MB message within the budget and delivers it whole', async () => {
+    const big = bigMessage(20); // ~20.5 MB on the wire (base64 + CRLF)
+    const a = await sendRaw(h.port, big, env);
+    assert.equal(a.code, 250, a.response);
+    const files = (await readdir(h.mailDir)).filter((f) => f.endsWith('.eml'));
+    const sizes = await Promise.all(files.map(async (f) => (await readFile(path.join(h.mailDir, f))).length));
+    assert.ok(sizes.some((s) => s > 20_000_000), `no delivered message above 20 MB (sizes ${sizes.join(',')})`);
+  });
+
+  it('handles a 1000-part message and records LIMIT_PARTS', async () => {
+    const a = await sendRaw(h.port, manyPartsMessage(1000), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Subject: many parts'));
+    assert.ok(m);
+    assert.match(header(m, 'X-PhishX-Reasons')[0], /LIMIT_PARTS/);
+  });
+
+  it('handles MIME nested deeper than the parser limit and records MIME_UNPARSEABLE', async () => {
+    const a = await sendRaw(h.port, deepNestedMessage(60), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Subject: deep'));
+    assert.ok(m);
+    assert.match(header(m, 'X-PhishX-Reasons')[0], /MIME_UNPARSEABLE/);
+  });
+
+  it('keeps answering after all of the above (the server did not crash)', async () => {
+    const a = await sendRaw(h.port, cleanMessage({ subject: 'still alive' }), env);
+    assert.equal(a.code, 250);
+    assert.equal(h.proc.exitCode, null);
+  });
+
+  it('serves /alive and /ready on the sidecar', async () => {
+    const alive = await fetch(`http://127.0.0.1:${h.sidecarPort}/alive`);
+    assert.equal(alive.status, 200);
+    assert.equal(((await alive.json()) as { status: string }).status, 'alive');
+    const ready = await fetch(`http://127.0.0.1:${h.sidecarPort}/ready`);
+    assert.equal(ready.status, 200);
+    const nf = await fetch(`http://127.0.0.1:${h.sidecarPort}/nope`);
+    assert.equal(nf.status, 404);
+  });
+});
+
+describe('Haraka + PhishX in monitor mode', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ env: { PHISHX_MODE: 'monitor' } });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('never rejects: phishing is delivered with X-PhishX-Would-Action: reject', async () => {
+    const a = await sendRaw(h.port, phishMessage(), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Your account has been limited'));
+    assert.ok(m, 'monitor mode did not deliver');
+    assert.deepEqual(header(m, 'X-PhishX-Verdict'), ['allow']);
+    assert.deepEqual(header(m, 'X-PhishX-Would-Action'), ['reject']);
+    assert.deepEqual(header(m, 'X-PhishX-Mode'), ['monitor']);
+  });
+
+  it('never holds: a quarantine-band message is delivered with X-PhishX-Would-Action: quarantine', async () => {
+    const a = await sendRaw(h.port, quarantineMessage(), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Unusual sign-in activity'));
+    assert.ok(m);
+    assert.deepEqual(header(m, 'X-PhishX-Would-Action'), ['quarantine']);
+  });
+});
+
+describe('Haraka + PhishX tenants and allowlist', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ phishxIni: '[tenant.monitor.example]\nmode=monitor\n[tenant.strict.example]\nquarantine=10\nreject=40\n[allowlist]\ndomains=trusted.example\n' });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('a recipient in a monitor tenant gets phishing delivered', async () => {
+    const a = await sendRaw(h.port, phishMessage(), { from: 'x@example.com', to: ['carol@monitor.example'] });
+    assert.equal(a.code, 250, a.response);
+  });
+
+  it('recipients in a monitor and an enforce tenant: the strictest enforced action (reject) wins', async () => {
+    const a = await sendRaw(h.port, phishMessage(), { from: 'x@example.com', to: ['carol@monitor.example', 'dave@other.example'] });
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it('a strict tenant rejects what the default policy only quarantines', async () => {
+    const a = await sendRaw(h.port, quarantineMessage(), { from: 'x@example.com', to: ['erin@strict.example'] });
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it('an allowlisted envelope sender domain is not scanned (SKIP_ALLOWLIST)', async () => {
+    const a = await sendRaw(h.port, phishMessage(['X-Test-Case: allowlist']), { from: 'newsletter@mail.trusted.example', to: ['bob@example.org'] });
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('X-Test-Case: allowlist'));
+    assert.ok(m);
+    assert.match(header(m, 'X-PhishX-Reasons')[0], /SKIP_ALLOWLIST/);
+  });
+});

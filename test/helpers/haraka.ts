@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+
+export interface HarakaOptions {
+  /** Extra phishx.ini text appended after the test defaults. */
+  phishxIni?: string;
+  /** Plugin list (default: phishx, phishx_local_delivery). */
+  plugins?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** smtp.ini nodes (default 0). */
+  nodes?: number;
+  /** Plugin timeout for phishx (seconds). */
+  pluginTimeout?: number;
+}
+
+export interface HarakaInstance {
+  dir: string;
+  port: number;
+  sidecarPort: number;
+  mailDir: string;
+  spoolDir: string;
+  proc: ChildProcess;
+  logs(): string;
+  /** Delivered messages (raw text), oldest first. */
+  delivered(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a real Haraka process in a temporary Haraka directory: its own smtp.ini on a free
+ * port, the PhishX plugins (symlinked to the built repo), a private delivery folder.
+ */
+export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInstance> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-haraka-'));
+  const port = await freePort();
+  const sidecarPort = await freePort();
+  const mailDir = path.join(dir, 'mail');
+  const spoolDir = path.join(dir, 'quarantine');
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  await mkdir(path.join(dir, 'plugins'), { recursive: true });
+  for (const f of ['connection.ini', 'me', 'tls.ini']) await copyFile(path.join(REPO, 'config', f), path.join(dir, 'config', f));
+  await writeFile(path.join(dir, 'config', 'log.ini'), '[main]\nlevel=info\ntimestamps=true\n');
+  await writeFile(path.join(dir, 'config', 'smtp.ini'), `[main]\nlisten=127.0.0.1:${port}\nnodes=${opts.nodes ?? 0}\n`);
+  await writeFile(path.join(dir, 'config', 'plugins'), `${(opts.plugins ?? ['phishx', 'phishx_local_delivery']).join('\n')}\n`);
+  await writeFile(path.join(dir, 'config', 'phishx.timeout'), `${opts.pluginTimeout ?? 30}\n`);
+  await writeFile(
+    path.join(dir, 'config', 'phishx.ini'),
+    `[sidecar]\nlisten=127.0.0.1:${sidecarPort}\n[local_delivery]\ndir=${mailDir}\n[quarantine]\nspool_dir=${spoolDir}\n${opts.phishxIni ?? ''}\n`,
+  );
+  for (const p of ['phishx', 'phishx_local_delivery']) await symlink(path.join(REPO, 'plugins', p), path.join(dir, 'plugins', p));
+  // plugins/<name>/package.json says main: ../../dist/...; give the temp dir the same shape.
+  await symlink(path.join(REPO, 'dist'), path.join(dir, 'dist'));
+
+  const out: string[] = [];
+  const env = { ...process.env, ...opts.env };
+  for (const k of Object.keys(env)) if (k.startsWith('PHISHX_') && !(opts.env && k in opts.env)) delete env[k];
+  const proc = spawn(process.execPath, [path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+
+  const inst: HarakaInstance = {
+    dir,
+    port,
+    sidecarPort,
+    mailDir,
+    spoolDir,
+    proc,
+    logs: () => out.join(''),
+    async delivered() {
+      let files: string[] = [];
+      try {
+        files = (await readdir(mailDir)).filter((f) => f.endsWith('.eml')).sort();
+      } catch {
+        return [];
+      }
+      return Promise.all(files.map((f) => readFile(path.join(mailDir, f), 'latin1')));
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGINT');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await Promise.race([
+      waitForPort(port, 20_000),
+      exited.then(() => {
+        throw new Error(`Haraka exited during start:\n${inst.logs()}`);
+      }),
+    ]);
+  } catch (err) {
+    await inst.stop();
+    throw err;
+  }
+  return inst;
+}
+
+/** Parse the header block of a raw message into [name, value] pairs (unfolded). */
+export function headersOf(raw: string): Array<[string, string]> {
+  const end = raw.search(/\r?\n\r?\n/);
+  return raw
+    .slice(0, end < 0 ? raw.length : end)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
+}
