@@ -29,11 +29,22 @@ export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: B
   };
 }
 
+/** True when `host` or one of its parent domains is in `list` (entries are hosts or domains). */
+export function hostInList(host: string, list: ReadonlySet<string>): boolean {
+  let h = host;
+  for (;;) {
+    if (list.has(h)) return true;
+    const dot = h.indexOf('.');
+    if (dot < 0) return false;
+    h = h.slice(dot + 1);
+  }
+}
+
 /** Follow click-trackers / link protectors that carry their target in the query string (no network). */
 export function unwrapRedirect(u: ExtractedUrl, ctx: UrlAnalyzerContext): ExtractedUrl {
   let cur = u;
   for (let i = 0; i < MAX_UNWRAP; i++) {
-    if (!cur.registrable || !ctx.redirectors.has(cur.registrable)) return cur;
+    if (!cur.host || !hostInList(cur.host, ctx.redirectors)) return cur;
     let params: URLSearchParams;
     try {
       params = new URL(cur.raw.startsWith('//') ? `http:${cur.raw}` : cur.raw).searchParams;
@@ -100,13 +111,13 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
     }
     const depth = u.subdomain ? u.subdomain.split('.').length : 0;
     if (depth > ctx.config.urls.max_subdomain_depth) out.push({ code: 'URL_DEEP_SUBDOMAIN', detail: u.host });
-    if (ctx.shorteners.has(u.registrable) || ctx.shorteners.has(u.host)) out.push({ code: 'URL_SHORTENER', detail: u.host });
+    if (hostInList(u.host, ctx.shorteners)) out.push({ code: 'URL_SHORTENER', detail: u.host });
   }
   const tld = u.host.slice(u.host.lastIndexOf('.') + 1);
   if (!u.isIp && ctx.suspiciousTlds.has(tld)) out.push({ code: 'URL_SUSPICIOUS_TLD', detail: u.host });
 
   const target = u.registrable ?? u.host; // IP hosts have no registered domain
-  if (u.source === 'href' && u.anchorText && !(u.registrable && ctx.redirectors.has(u.registrable))) {
+  if (u.source === 'href' && u.anchorText && !hostInList(u.host, ctx.redirectors)) {
     const shown = displayedHost(u.anchorText);
     if (shown) {
       const shownReg = registrableOf(shown);

@@ -7,6 +7,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Per-command deadline on the SMTP path (ms). */
   commandTimeoutMs?: number;
+  /** How long a call waits for a (re)connecting client before failing (ms). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -20,9 +22,11 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly client: Redis;
   private readonly p: string;
+  private readonly readyTimeoutMs: number;
 
   constructor(opts: RedisStoreOptions) {
     this.p = opts.keyPrefix;
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 1000;
     this.client = new Redis(opts.url, {
       lazyConnect: false,
       enableOfflineQueue: false,
@@ -39,8 +43,29 @@ export class RedisStore implements Store {
     return `${this.p}${s}`;
   }
 
+  /**
+   * Wait (bounded) until the connection is ready: with the offline queue off, a command
+   * sent while connecting would fail at once, e.g. the first message after start.
+   */
+  private ready(): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    if (this.client.status === 'end') return Promise.reject(new Error('connection closed'));
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = (): void => done();
+      const timer = setTimeout(() => done(new Error(`not connected within ${this.readyTimeoutMs} ms (status ${this.client.status})`)), this.readyTimeoutMs);
+      this.client.once('ready', onReady);
+    });
+  }
+
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
+      await this.ready();
       return await fn();
     } catch (err) {
       throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

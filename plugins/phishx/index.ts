@@ -6,10 +6,10 @@
  */
 import constants from 'haraka-constants';
 import DSN from 'haraka-dsn';
-import { buildConfig, type RawIni } from '../../lib/config/load.js';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import { errorMessage } from '../../lib/errors.js';
 import { verdictEvents } from '../../lib/events.js';
+import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope } from '../../lib/message/types.js';
@@ -31,28 +31,6 @@ interface TxnNote {
 const NOTE = 'phishx';
 /** Slack between the scan budget and the hook's own watchdog. */
 const WATCHDOG_SLACK_MS = 1000;
-
-function harakaDir(): string {
-  return process.env.HARAKA ?? process.cwd();
-}
-
-function loadConfig(plugin: PhishXPlugin): PhishXConfig {
-  const raw = plugin.config.get('phishx.ini', 'ini', () => reloadConfig(plugin)) as RawIni;
-  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
-  return buildConfig(raw, { baseDir: harakaDir(), pluginTimeoutSeconds: plugin.timeout });
-}
-
-function reloadConfig(plugin: PhishXPlugin): void {
-  try {
-    const next = loadConfig(plugin);
-    const before = plugin.phishx.config;
-    plugin.phishx.config = next;
-    plugin.lognotice(`phishx: config reloaded mode=${next.main.mode} quarantine=${next.thresholds.quarantine} reject=${next.thresholds.reject}`);
-    if (before && before.redis.url !== next.redis.url) plugin.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
-  } catch (err) {
-    plugin.logerror(`phishx: config reload rejected, keeping the previous config: ${errorMessage(err)}`);
-  }
-}
 
 function getStore(plugin: PhishXPlugin): Store {
   if (!plugin.phishx.store) plugin.phishx.store = createStore(plugin.phishx.config!);
@@ -83,7 +61,11 @@ function stripIncoming(txn: HarakaTransaction): number {
 export function register(this: PhishXPlugin): void {
   this.phishx = { config: null, store: null, sidecar: null };
   // A bad config stops Haraka at start with the key and value named.
-  this.phishx.config = loadConfig(this);
+  this.phishx.config = configSource.get(this);
+  configSource.subscribe((next) => {
+    if (this.phishx.config && this.phishx.config.redis.url !== next.redis.url) this.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
+    this.phishx.config = next;
+  });
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('data_post', 'phishx_data_post');
   this.register_hook('queue', 'phishx_queue');

@@ -11,8 +11,8 @@
 import path from 'node:path';
 import constants from 'haraka-constants';
 import DSN from 'haraka-dsn';
-import { buildConfig, type RawIni } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
+import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce } from '../../lib/haraka/next-once.js';
 import type { HarakaConnection, HarakaPlugin, Next } from '../../lib/haraka/types.js';
 import { writeFileAtomic } from '../../lib/quarantine.js';
@@ -21,20 +21,11 @@ interface DeliveryPlugin extends HarakaPlugin {
   deliveryDir: string;
 }
 
-function readDir(plugin: DeliveryPlugin): string {
-  const raw = plugin.config.get('phishx.ini', 'ini', () => {
-    try {
-      plugin.deliveryDir = readDir(plugin);
-    } catch (err) {
-      plugin.logerror(`phishx_local_delivery: config reload rejected: ${errorMessage(err)}`);
-    }
-  }) as RawIni;
-  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
-  return buildConfig(raw, { baseDir: process.env.HARAKA ?? process.cwd() }).local_delivery.dir;
-}
-
 export function register(this: DeliveryPlugin): void {
-  this.deliveryDir = readDir(this);
+  this.deliveryDir = configSource.get(this).local_delivery.dir;
+  configSource.subscribe((c) => {
+    this.deliveryDir = c.local_delivery.dir;
+  });
   this.register_hook('rcpt', 'accept_any_recipient');
   this.register_hook('queue', 'deliver');
 }

@@ -9,8 +9,9 @@ export interface SmtpAnswer {
 
 /** Haraka refuses bare LF in DATA (as a real MX does): send CRLF like a real client. */
 export function toCrlf(raw: Buffer | string): Buffer {
-  const s = Buffer.isBuffer(raw) ? raw.toString('latin1') : raw;
-  return Buffer.from(s.replace(/\r?\n/g, '\r\n'), 'latin1');
+  // Buffers go through latin1 (byte-preserving); strings are encoded as UTF-8.
+  if (Buffer.isBuffer(raw)) return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  return Buffer.from(raw.replace(/\r?\n/g, '\r\n'), 'utf8');
 }
 
 /**

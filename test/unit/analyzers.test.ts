@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { analyze } from '../../lib/scan.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { buildBrandIndex, editDistance, lookalikeBrand, skeleton } from '../../lib/analyzers/brands.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const config = buildConfig({}, { env: {} });
+const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
+
+async function codesFor(opts: { from?: string; html?: string; text?: string; replyTo?: string }): Promise<string[]> {
+  const lines = [`From: ${opts.from ?? 'Alice <alice@example.com>'}`, 'To: bob@example.org', 'Subject: test'];
+  if (opts.replyTo) lines.push(`Reply-To: ${opts.replyTo}`);
+  if (opts.html !== undefined) lines.push('Content-Type: text/html; charset=utf-8');
+  lines.push('', opts.html ?? opts.text ?? 'hello', '');
+  const input = await extractScanInput(toCrlf(lines.join('\n')), env, config.limits);
+  return [...new Set(analyze(input, config).map((s) => s.code))].sort();
+}
+
+describe('URL heuristics', () => {
+  it('flags link text showing paypal.com that points elsewhere as URL_TEXT_HREF_BRAND_MISMATCH', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://secure-check.example.net/">www.paypal.com</a>' }), ['URL_TEXT_HREF_BRAND_MISMATCH']);
+  });
+
+  it('flags link text showing another (non-brand) domain as the weaker URL_TEXT_HREF_MISMATCH', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://other.example.net/">www.example.com</a>' }), ['URL_TEXT_HREF_MISMATCH']);
+  });
+
+  it('does not flag link text and href on the same registered domain', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), []);
+  });
+
+  it('does not flag a mismatch behind a known click tracker, and unwraps targets it names', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://us1.list-manage.com/track/click?id=1">www.shop.example</a>' }), []);
+    const wrapped = 'https://eur01.safelinks.protection.outlook.com/?url=' + encodeURIComponent('http://45.33.32.156/login') + '&data=x';
+    assert.deepEqual(await codesFor({ html: `<a href="${wrapped}">Sign in</a>` }), ['URL_IP_LITERAL']);
+  });
+
+  it('flags links to public IP literals but not to private or loopback ones', async () => {
+    assert.deepEqual(await codesFor({ text: 'go to http://45.33.32.156/verify' }), ['URL_IP_LITERAL']);
+    assert.deepEqual(await codesFor({ text: 'board at http://192.168.10.2/ and http://127.0.0.1:8080/' }), []);
+  });
+
+  it('flags punycode hosts, and mixed Latin/Cyrillic labels as URL_MIXED_SCRIPT', async () => {
+    const codes = await codesFor({ html: '<a href="https://xn--pypal-4ve.com/">login</a>' });
+    assert.ok(codes.includes('URL_PUNYCODE'));
+    assert.ok(codes.includes('URL_MIXED_SCRIPT'));
+    assert.ok(codes.includes('URL_BRAND_LOOKALIKE'));
+  });
+
+  it('flags brand look-alikes: digit swaps, homoglyphs, one edit, brand token', () => {
+    const idx = buildBrandIndex(config.brands);
+    assert.equal(lookalikeBrand('paypa1.com', 'com', idx)?.brand, 'paypal');
+    assert.equal(lookalikeBrand('rnicrosoft.com', 'com', idx)?.brand, 'microsoft');
+    assert.equal(lookalikeBrand('micros0ft-support.top', 'top', idx)?.brand, 'microsoft');
+    assert.equal(lookalikeBrand('netfllix.com', 'com', idx)?.brand, 'netflix');
+    assert.equal(lookalikeBrand('paypal-secure.example', 'example', idx)?.brand, 'paypal');
+  });
+
+  it('does not flag brand domains, the brand\'s own name under another suffix, or unrelated words', () => {
+    const idx = buildBrandIndex(config.brands);
+    for (const d of ['paypal.com', 'microsoft.com', 'amazon.de', 'paypal.de', 'example.com', 'applebees.com', 'github.com', 'olive.com', 'kernel.org']) {
+      assert.equal(lookalikeBrand(d, d.slice(d.indexOf('.') + 1), idx), null, d);
+    }
+  });
+
+  it('flags a brand domain used as subdomain (paypal.com.secure-login.example)', async () => {
+    assert.ok((await codesFor({ text: 'https://paypal.com.secure-login.example/x' })).includes('URL_BRAND_IN_SUBDOMAIN'));
+  });
+
+  it('flags userinfo in a URL', async () => {
+    assert.ok((await codesFor({ text: 'https://www.paypal.com@evil.example/login' })).includes('URL_USERINFO'));
+  });
+
+  it('flags suspicious TLDs, shorteners and very deep subdomains', async () => {
+    assert.deepEqual(await codesFor({ text: 'http://invoice-view.top/doc' }), ['URL_SUSPICIOUS_TLD']);
+    assert.deepEqual(await codesFor({ text: 'https://bit.ly/3abcdef' }), ['URL_SHORTENER']);
+    assert.deepEqual(await codesFor({ text: 'https://a.b.c.d.e.example.com/' }), ['URL_DEEP_SUBDOMAIN']);
+  });
+
+  it('flags data: and javascript: links but not data: images', async () => {
+    assert.ok((await codesFor({ html: '<a href="data:text/html;base64,PGgxPg==">open</a>' })).includes('URL_DATA_URI'));
+    assert.ok((await codesFor({ html: '<a href="javascript:alert(1)">open</a>' })).includes('URL_JAVASCRIPT'));
+    assert.deepEqual(await codesFor({ html: '<img src="data:image/png;base64,iVBORw0KGgo=">' }), []);
+  });
+
+  it('flags a form posting to another domain than the sender\'s, and password fields', async () => {
+    const codes = await codesFor({ html: '<form action="https://collect.example.net/p"><input type="password"></form>' });
+    assert.deepEqual(codes, ['FORM_EXTERNAL_ACTION', 'FORM_PASSWORD_FIELD', 'HTML_FORM']);
+    assert.deepEqual(await codesFor({ html: '<form action="https://www.example.com/search"></form>' }), ['HTML_FORM']);
+  });
+});
+
+describe('sender heuristics', () => {
+  it('flags a display name naming a brand whose domain the address is not', async () => {
+    assert.deepEqual(await codesFor({ from: '"PayPal Support" <help@mailer.example.net>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Wells Fargo Online" <alerts@wf-alerts.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+  });
+
+  it('catches brand names written with homoglyphs in the display name', async () => {
+    assert.deepEqual(await codesFor({ from: '"Ρаураl" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+  });
+
+  it('does not flag the brand mailing from its own domain, or names merely containing a brand', async () => {
+    assert.deepEqual(await codesFor({ from: '"PayPal" <service@paypal.com>' }), []);
+    assert.deepEqual(await codesFor({ from: '"Amazon.com" <shipment-tracking@amazon.com>' }), []);
+    assert.deepEqual(await codesFor({ from: '"Appleton Farms" <info@appleton.example>' }), []);
+  });
+
+  it('flags a display name that shows another e-mail address', async () => {
+    assert.deepEqual(await codesFor({ from: '"billing@bank.example" <x@evil.example>' }), ['SENDER_DISPLAY_NAME_ADDRESS']);
+  });
+
+  it('records (weight 0) a Reply-To on another registered domain', async () => {
+    assert.deepEqual(await codesFor({ replyTo: 'other@elsewhere.example' }), ['SENDER_REPLY_TO_MISMATCH']);
+  });
+});
+
+describe('brand helpers', () => {
+  it('folds homoglyphs and digit swaps into a skeleton', () => {
+    assert.equal(skeleton('раураl'), 'paypal');
+    assert.equal(skeleton('PAYPA1'), 'paypal');
+    assert.equal(skeleton('rnicrosoft'), 'microsoft');
+  });
+
+  it('computes bounded edit distance with transpositions', () => {
+    assert.equal(editDistance('paypal', 'paypla', 2), 1);
+    assert.equal(editDistance('paypal', 'paypal', 2), 0);
+    assert.equal(editDistance('paypal', 'xxxxxxxxx', 2), 3);
+  });
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildConfig, loadConfigFromDir, readIniFile } from '../../lib/config/load.js';
+import { SCHEMA } from '../../lib/config/schema.js';
+import { ConfigError } from '../../lib/errors.js';
+import { REPO } from '../helpers/haraka.js';
+
+const noEnv = {};
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.equal(err.code, 'PHISHX_CONFIG_INVALID');
+    return err;
+  }
+  assert.fail('no ConfigError thrown');
+}
+
+describe('config', () => {
+  it('builds a complete frozen config from nothing but defaults', () => {
+    const c = buildConfig({}, { env: noEnv });
+    assert.equal(c.main.mode, 'enforce');
+    assert.equal(c.thresholds.quarantine, SCHEMA.thresholds.quarantine.default);
+    assert.equal(c.thresholds.reject, SCHEMA.thresholds.reject.default);
+    assert.deepEqual(c.sidecar.listen, { host: '127.0.0.1', port: 9464 });
+    assert.ok(c.brands.paypal.includes('paypal.com'));
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.thresholds) && Object.isFrozen(c.brands.paypal));
+  });
+
+  it('loads the shipped config/phishx.ini without error and with the documented defaults', () => {
+    const c = loadConfigFromDir(REPO, noEnv);
+    assert.equal(c.main.scan_budget_ms, 10000);
+    assert.equal(c.redis.url, '');
+    assert.equal(c.quarantine.ttl_days, 30);
+  });
+
+  it('names the section, key and bad value of an invalid number', () => {
+    const e = configError(() => buildConfig({ thresholds: { reject: 'abc' } }, { env: noEnv }));
+    assert.equal(e.key, 'thresholds.reject');
+    assert.match(e.message, /\[thresholds\] reject = "abc"/);
+  });
+
+  it('rejects out-of-range values', () => {
+    const e = configError(() => buildConfig({ thresholds: { quarantine: 101 } }, { env: noEnv }));
+    assert.match(e.message, /0\.\.100/);
+  });
+
+  it('rejects an unknown key, listing the known ones', () => {
+    const e = configError(() => buildConfig({ main: { mdoe: 'monitor' } }, { env: noEnv }));
+    assert.equal(e.key, 'main.mdoe');
+    assert.match(e.message, /known: mode/);
+  });
+
+  it('rejects an unknown section', () => {
+    configError(() => buildConfig({ tresholds: { reject: 50 } }, { env: noEnv }));
+  });
+
+  it('rejects quarantine above reject', () => {
+    const e = configError(() => buildConfig({ thresholds: { quarantine: 80, reject: 60 } }, { env: noEnv }));
+    assert.match(e.message, /above reject/);
+  });
+
+  it('rejects a scan budget at or above Haraka\'s plugin timeout', () => {
+    const e = configError(() => buildConfig({ main: { scan_budget_ms: 30000 } }, { env: noEnv, pluginTimeoutSeconds: 30 }));
+    assert.equal(e.key, 'main.scan_budget_ms');
+    assert.match(e.message, /plugin timeout/);
+  });
+
+  it('applies environment overrides PHISHX_MODE, PHISHX_REDIS_URL, PHISHX_SIDECAR_LISTEN', () => {
+    const c = buildConfig({ main: { mode: 'enforce' } }, { env: { PHISHX_MODE: 'monitor', PHISHX_REDIS_URL: 'redis://10.0.0.5:6379/2', PHISHX_SIDECAR_LISTEN: '0.0.0.0:9000' } });
+    assert.equal(c.main.mode, 'monitor');
+    assert.equal(c.redis.url, 'redis://10.0.0.5:6379/2');
+    assert.deepEqual(c.sidecar.listen, { host: '0.0.0.0', port: 9000 });
+    assert.equal(buildConfig({}, { env: { PHISHX_SIDECAR_LISTEN: 'off' } }).sidecar.listen, null);
+  });
+
+  it('names the environment variable when an override is invalid', () => {
+    const e = configError(() => buildConfig({}, { env: { PHISHX_MODE: 'loud' } }));
+    assert.match(e.message, /PHISHX_MODE/);
+    assert.match(e.message, /enforce, monitor/);
+  });
+
+  it('reads tenant sections keyed by recipient domain, inheriting unset keys', () => {
+    const c = buildConfig({ thresholds: { quarantine: 40, reject: 70 }, 'tenant.Example.COM': { mode: 'monitor', reject: 60 } }, { env: noEnv });
+    assert.deepEqual(c.tenants['example.com'], { mode: 'monitor', quarantine: 40, reject: 60 });
+  });
+
+  it('rejects a tenant whose own thresholds cross', () => {
+    configError(() => buildConfig({ 'tenant.example.com': { quarantine: 90 } }, { env: noEnv }));
+  });
+
+  it('validates allowlist IPs and CIDRs', () => {
+    assert.deepEqual(buildConfig({ allowlist: { ips: '192.0.2.1, 10.0.0.0/8 ::1' } }, { env: noEnv }).allowlist.ips, ['192.0.2.1', '10.0.0.0/8', '::1']);
+    const e = configError(() => buildConfig({ allowlist: { ips: '10.0.0.0/99' } }, { env: noEnv }));
+    assert.match(e.message, /10\.0\.0\.0\/99/);
+  });
+
+  it('takes [weights] overrides for known reason codes only', () => {
+    assert.equal(buildConfig({ weights: { URL_SHORTENER: 0 } }, { env: noEnv }).weights.URL_SHORTENER, 0);
+    configError(() => buildConfig({ weights: { NOT_A_CODE: 5 } }, { env: noEnv }));
+  });
+
+  it('replaces the brand list when [brands] is given', () => {
+    const c = buildConfig({ brands: { acme: 'acme.example, acme-mail.example' } }, { env: noEnv });
+    assert.deepEqual(Object.keys(c.brands), ['acme']);
+    assert.deepEqual(c.brands.acme, ['acme.example', 'acme-mail.example']);
+  });
+
+  it('resolves relative directories against the Haraka directory', () => {
+    const c = buildConfig({}, { env: noEnv, baseDir: '/srv/haraka' });
+    assert.equal(c.local_delivery.dir, '/srv/haraka/var/mail');
+    assert.equal(c.quarantine.spool_dir, '/srv/haraka/var/quarantine');
+  });
+
+  it('reads ini files with Haraka\'s own parser', () => {
+    const raw = readIniFile(REPO);
+    assert.equal(raw.main?.mode, 'enforce');
+  });
+});

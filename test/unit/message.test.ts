@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage } from '../helpers/messages.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const limits = buildConfig({}, { env: {} }).limits;
+const env = { mailFrom: 'bounce@sender.example', rcptTo: ['bob@example.org'] };
+const PDF = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1');
+
+const nested = toCrlf([
+  'From: =?UTF-8?B?w4FsdmFybyBHb27Dp2FsdmVz?= <Alvaro@Example.COM.BR>',
+  'Reply-To: "Help desk" <help@other.example>',
+  'To: bob@example.org',
+  'Subject: =?ISO-8859-1?Q?Fatura_dispon=EDvel?=',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="outer"',
+  '',
+  '--outer',
+  'Content-Type: multipart/alternative; boundary="inner"',
+  '',
+  '--inner',
+  'Content-Type: text/plain; charset=iso-8859-1',
+  'Content-Transfer-Encoding: quoted-printable',
+  '',
+  'Ol=E1, veja www.fatura-online.com.br/pagar agora.',
+  '--inner',
+  'Content-Type: text/html; charset=utf-8',
+  'Content-Transfer-Encoding: base64',
+  '',
+  Buffer.from('<p>Olá</p><a href="https://pay.example.net/x?a=1">Pagar <b>agora</b></a><img src="https://cdn.example.org/logo.png"><form action="https://collect.example.io/post"></form>').toString('base64'),
+  '--inner--',
+  '--outer',
+  'Content-Type: image/png; name="fatura.png"',
+  'Content-Disposition: attachment; filename="fatura.png"',
+  'Content-Transfer-Encoding: base64',
+  '',
+  PDF.toString('base64'),
+  '--outer--',
+  '',
+].join('\n'));
+
+describe('message extraction', () => {
+  it('decodes RFC 2047 headers and From / Reply-To / Return-Path addresses', async () => {
+    const i = await extractScanInput(nested, env, limits);
+    assert.equal(i.subject, 'Fatura disponível');
+    assert.equal(i.from?.name, 'Álvaro Gonçalves');
+    assert.equal(i.from?.address, 'alvaro@example.com.br');
+    assert.equal(i.from?.registrable, 'example.com.br');
+    assert.equal(i.replyTo[0]?.address, 'help@other.example');
+    assert.equal(i.returnPath?.address, 'bounce@sender.example');
+    assert.ok(i.headers.some((h) => h.name === 'subject' && h.value === 'Fatura disponível'));
+  });
+
+  it('decodes text and HTML parts inside nested multipart (quoted-printable latin-1, base64 utf-8)', async () => {
+    const i = await extractScanInput(nested, env, limits);
+    assert.match(i.text, /Olá, veja www\.fatura-online\.com\.br\/pagar agora/);
+    assert.match(i.html, /<p>Olá<\/p>/);
+    assert.match(i.htmlText, /Olá/);
+    assert.equal(i.parts, 3);
+  });
+
+  it('extracts href with anchor text, img src, form action and URLs in plain text', async () => {
+    const i = await extractScanInput(nested, env, limits);
+    const by = (s: string) => i.urls.filter((u) => u.source === s).map((u) => [u.host, u.anchorText]);
+    assert.deepEqual(by('href'), [['pay.example.net', 'Pagar agora']]);
+    assert.deepEqual(by('img'), [['cdn.example.org', undefined]]);
+    assert.deepEqual(by('form'), [['collect.example.io', undefined]]);
+    assert.deepEqual(by('text'), [['www.fatura-online.com.br', undefined]]);
+  });
+
+  it('describes attachments: name, declared and sniffed type, size, sha256', async () => {
+    const i = await extractScanInput(nested, env, limits);
+    assert.equal(i.attachments.length, 1);
+    const a = i.attachments[0];
+    assert.equal(a.filename, 'fatura.png');
+    assert.equal(a.declaredType, 'image/png');
+    assert.equal(a.sniffedType, 'application/pdf');
+    assert.equal(a.size, PDF.length);
+    assert.equal(a.sha256, createHash('sha256').update(PDF).digest('hex'));
+  });
+
+  it('parses the registered domain with the public suffix list (co.uk, com.br)', async () => {
+    const raw = toCrlf('From: a@mail.shop.example.co.uk\nTo: b@example.org\nSubject: x\n\nsee https://login.secure.example.co.uk/x\n');
+    const i = await extractScanInput(raw, env, limits);
+    assert.equal(i.from?.registrable, 'example.co.uk');
+    assert.equal(i.urls[0].registrable, 'example.co.uk');
+    assert.equal(i.urls[0].subdomain, 'login.secure');
+  });
+
+  it('records LIMIT_URLS beyond [limits] max_urls', async () => {
+    const links = Array.from({ length: 20 }, (_, n) => `<a href="https://h${n}.example.com/">x</a>`).join('');
+    const raw = toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${links}\n`);
+    const i = await extractScanInput(raw, env, { ...limits, max_urls: 5 });
+    assert.equal(i.urls.length, 5);
+    assert.ok(i.limits.some((l) => l.code === 'LIMIT_URLS'));
+  });
+
+  it('records LIMIT_PARTS beyond [limits] max_parts and examines only that many attachments', async () => {
+    const i = await extractScanInput(toCrlf(manyPartsMessage(50)), env, { ...limits, max_parts: 10 });
+    assert.ok(i.limits.some((l) => l.code === 'LIMIT_PARTS'));
+    assert.equal(i.attachments.length, 10);
+  });
+
+  it('records LIMIT_DECODED_BYTES and analyses only the first max_decoded_bytes', async () => {
+    const raw = toCrlf(`From: a@example.com\nTo: b@example.org\n\n${'word '.repeat(2000)}\n`);
+    const i = await extractScanInput(raw, env, { ...limits, max_decoded_bytes: 1024 });
+    assert.ok(i.text.length <= 1024);
+    assert.ok(i.limits.some((l) => l.code === 'LIMIT_DECODED_BYTES'));
+  });
+
+  it('turns nesting beyond max_nesting_depth into MIME_UNPARSEABLE and still finds URLs', async () => {
+    const i = await extractScanInput(toCrlf(deepNestedMessage(40)), env, { ...limits, max_nesting_depth: 10 });
+    assert.ok(i.limits.some((l) => l.code === 'MIME_UNPARSEABLE'));
+    assert.ok(i.urls.some((u) => u.host === 'example.com'));
+  });
+
+  it('never throws on malformed MIME or 8-bit garbage', async () => {
+    const m = await extractScanInput(toCrlf(malformedMimeMessage()), env, limits);
+    assert.ok(m.rawBytes > 0);
+    const g = await extractScanInput(garbage8bitMessage(), env, limits);
+    assert.equal(g.from?.address, 'noise@example.com');
+    const empty = await extractScanInput(Buffer.alloc(0), env, limits);
+    assert.equal(empty.urls.length, 0);
+  });
+});

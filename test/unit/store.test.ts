@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { holdMessage } from '../../lib/quarantine.js';
+import type { ScanResult } from '../../lib/scan.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+import { RedisStore } from '../../lib/store/redis.js';
+import type { QuarantineEntry, Store } from '../../lib/store/types.js';
+import { StoreError } from '../../lib/errors.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+
+function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
+  return {
+    id,
+    createdAt,
+    expiresAt: createdAt + ttlMs,
+    envelope: { mailFrom: 'a@example.com', rcptTo: ['b@example.org'], remoteIp: '192.0.2.1' },
+    verdict: { action: 'quarantine', wouldAction: 'quarantine', score: 55, mode: 'enforce', tenant: 'default', reasons: [{ code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' }] },
+    subject: 'subject',
+    from: 'a@example.com',
+    size: 3,
+    spooled: false,
+  };
+}
+
+/** The same behaviour is required of every Store implementation. */
+const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
+  ['holds a message and returns its entry and exact bytes (binary-safe)', async (store) => {
+    const raw = Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), randomBytes(4096), Buffer.from([0, 255, 13, 10])]);
+    const e = entry(`rt-${randomBytes(4).toString('hex')}`, Date.now());
+    await store.putQuarantine(e, raw);
+    const got = await store.getQuarantine(e.id);
+    assert.ok(got);
+    assert.deepEqual(got.entry, e);
+    assert.ok(got.raw && got.raw.equals(raw));
+  }],
+  ['stores an entry without raw bytes (spooled) and returns raw null', async (store) => {
+    const e = { ...entry(`sp-${randomBytes(4).toString('hex')}`, Date.now()), spooled: true, spoolPath: '/var/x.eml' };
+    await store.putQuarantine(e, null);
+    const got = await store.getQuarantine(e.id);
+    assert.equal(got?.raw, null);
+    assert.equal(got?.entry.spoolPath, '/var/x.eml');
+  }],
+  ['returns null for an unknown id', async (store) => {
+    assert.equal(await store.getQuarantine('does-not-exist'), null);
+  }],
+  ['lists newest first with limit and offset, and counts', async (store) => {
+    const base = Date.now() + 1_000_000;
+    const n0 = await store.countQuarantine();
+    const ids = ['l1', 'l2', 'l3'].map((x) => `${x}-${randomBytes(3).toString('hex')}`);
+    for (let i = 0; i < ids.length; i++) await store.putQuarantine(entry(ids[i], base + i * 1000), Buffer.from('x'));
+    assert.equal(await store.countQuarantine(), n0 + 3);
+    assert.deepEqual((await store.listQuarantine({ limit: 2 })).map((e) => e.id), [ids[2], ids[1]]);
+    assert.deepEqual((await store.listQuarantine({ limit: 1, offset: 2 })).map((e) => e.id), [ids[0]]);
+  }],
+  ['deletes an entry once', async (store) => {
+    const e = entry(`del-${randomBytes(4).toString('hex')}`, Date.now());
+    await store.putQuarantine(e, Buffer.from('x'));
+    assert.equal(await store.deleteQuarantine(e.id), true);
+    assert.equal(await store.getQuarantine(e.id), null);
+    assert.equal(await store.deleteQuarantine(e.id), false);
+  }],
+  ['expires entries after their TTL (gone from get, list and count)', async (store) => {
+    const e = entry(`ttl-${randomBytes(4).toString('hex')}`, Date.now(), 300);
+    await store.putQuarantine(e, Buffer.from('x'));
+    assert.ok(await store.getQuarantine(e.id));
+    const n = await store.countQuarantine();
+    await new Promise((r) => setTimeout(r, 450));
+    assert.equal(await store.getQuarantine(e.id), null);
+    assert.ok(!(await store.listQuarantine({ limit: 1000 })).some((x) => x.id === e.id));
+    assert.equal(await store.countQuarantine(), n - 1);
+  }],
+  ['answers ping with a latency', async (store) => {
+    assert.ok((await store.ping()) >= 0);
+  }],
+];
+
+function storeContract(name: string, make: () => Promise<{ store: Store; cleanup(): Promise<void> } | { skip: string }>): void {
+  describe(`Store contract: ${name}`, () => {
+    let made: { store: Store; cleanup(): Promise<void> } | { skip: string };
+    before(async () => {
+      made = await make();
+    });
+    after(async () => {
+      if (made && !('skip' in made)) await made.cleanup();
+    });
+    for (const [caseName, fn] of contractCases) {
+      it(caseName, async (t) => {
+        if ('skip' in made) return t.skip(made.skip);
+        await fn(made.store);
+      });
+    }
+  });
+}
+
+storeContract('memory', async () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+});
+
+storeContract('redis', async () => {
+  const r: TestRedis | { skip: string } = await testRedis();
+  if ('skip' in r) return r;
+  const prefix = `phishx-test:${randomBytes(4).toString('hex')}:`;
+  const store = new RedisStore({ url: r.url, keyPrefix: prefix });
+  return {
+    store,
+    cleanup: async () => {
+      try {
+        const keys = await store.client.keys(`${prefix}*`);
+        if (keys.length) await store.client.del(...keys);
+      } finally {
+        await store.close();
+        await r.stop();
+      }
+    },
+  };
+});
+
+describe('RedisStore with Redis unreachable', () => {
+  it('fails fast with StoreError PHISHX_STORE_UNAVAILABLE', async () => {
+    const store = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:' });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(store.putQuarantine(entry('dead', Date.now()), Buffer.from('x')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_UNAVAILABLE');
+      await assert.rejects(store.ping(), StoreError);
+      assert.ok(Date.now() - t0 < 3000, 'did not fail fast');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('holdMessage', () => {
+  const result: ScanResult = {
+    id: 'feedc0de12345678',
+    skipped: null,
+    durationMs: 1,
+    summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' },
+    verdict: entry('x', 0).verdict,
+  };
+
+  it('keeps messages up to max_inline_bytes in the store with a TTL of ttl_days', async () => {
+    const store = new MemoryStore();
+    const config = buildConfig({ quarantine: { ttl_days: 2 } }, { env: {} });
+    const e = await holdMessage(store, config, Buffer.from('Subject: Held\r\n\r\nbody'), { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result, 1_000);
+    assert.equal(e.expiresAt - e.createdAt, 2 * 86_400_000);
+    assert.equal(e.spooled, false);
+    await store.close();
+  });
+
+  it('writes messages above max_inline_bytes whole to the spool directory and flags the entry', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-spool-'));
+    const store = new MemoryStore();
+    try {
+      const config = buildConfig({ quarantine: { max_inline_bytes: 1024, spool_dir: dir } }, { env: {} });
+      const raw = randomBytes(5000);
+      const e = await holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result);
+      assert.equal(e.spooled, true);
+      assert.equal(e.spoolPath, path.join(dir, `${result.id}.eml`));
+      assert.ok((await readFile(e.spoolPath!)).equals(raw));
+      const held = await store.getQuarantine(result.id);
+      assert.equal(held?.raw, null);
+      assert.equal(held?.entry.size, 5000);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
