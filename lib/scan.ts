@@ -102,16 +102,22 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
 
   let input: ScanInput | null = null;
   const signals: Signal[] = [];
+  const budget = config.main.scan_budget_ms;
+  const overBudget = (): boolean => performance.now() - t0 > budget;
   try {
+    // p-timeout bounds waiting (I/O, later: remote analyzers); CPU-bound phases cannot be
+    // interrupted, so the budget is also checked between phases and the rest is skipped.
     await pTimeout(
       (async () => {
         input = await extractScanInput(raw, envelope, config.limits);
+        if (overBudget()) return;
         signals.push(...analyze(input, config));
       })(),
-      { milliseconds: config.main.scan_budget_ms },
+      { milliseconds: budget },
     );
+    if (overBudget()) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan took ${Math.round(performance.now() - t0)} ms, budget ${budget} ms` });
   } catch (err) {
-    if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${config.main.scan_budget_ms} ms` });
+    if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
     else signals.push({ code: 'SCAN_ERROR', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
   }
   const { score, reasons } = aggregate(signals, config.weights);

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO } from '../helpers/haraka.js';
+
+const BIN = path.join(REPO, 'lib', 'cli', 'phishx.cjs');
+
+function phishx(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PHISHX_')));
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...clean, ...env }, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('phishx CLI', () => {
+  it('scan prints the verdict of a phishing message as JSON', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml']);
+    assert.equal(r.code, 0, r.err);
+    const v = JSON.parse(r.out) as { action: string; score: number; reasons: Array<{ code: string }>; id: string };
+    assert.equal(v.action, 'reject');
+    assert.ok(v.score >= 70);
+    assert.ok(v.reasons.some((x) => x.code === 'URL_TEXT_HREF_BRAND_MISMATCH'));
+    assert.match(v.id, /^[0-9a-f]{16}$/);
+  });
+
+  it('scan allows a legitimate mailing-list message', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml']);
+    assert.equal(JSON.parse(r.out).action, 'allow');
+  });
+
+  it('scan of several files prints one JSON object per line', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml']);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.deepEqual(lines.map((l) => JSON.parse(l).action), ['reject', 'allow']);
+  });
+
+  it('scan honours PHISHX_MODE=monitor like the plugin', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'], { PHISHX_MODE: 'monitor' });
+    const v = JSON.parse(r.out);
+    assert.equal(v.action, 'allow');
+    assert.equal(v.would_action, 'reject');
+  });
+
+  it('scan exits 1 with a clear message for a missing file', () => {
+    const r = phishx(['scan', 'no/such/file.eml']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cannot read no\/such\/file\.eml/);
+  });
+
+  it('every command has --help and exits 0 with it', () => {
+    for (const cmd of ['scan', 'config', 'reasons']) {
+      const r = phishx([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.out, new RegExp(`Usage: phishx ${cmd}`));
+    }
+    assert.equal(phishx(['--help']).code, 0);
+  });
+
+  it('exits 2 on an unknown command, an unknown option or a missing argument', () => {
+    const unknown = phishx(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command "frobnicate"/);
+    const badOpt = phishx(['scan', '--frob', 'x.eml']);
+    assert.equal(badOpt.code, 2);
+    assert.match(badOpt.err, /Unknown option '--frob'/);
+    const none = phishx(['scan']);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /no FILE given/);
+    assert.equal(phishx([]).code, 2);
+  });
+
+  it('config exits 1 naming the bad key and value', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-cli-'));
+    try {
+      await mkdir(path.join(dir, 'config'));
+      await writeFile(path.join(dir, 'config', 'phishx.ini'), '[thresholds]\nreject = lots\n');
+      const r = phishx(['config', '--dir', dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /\[thresholds\] reject = "lots": expected an integer/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config prints the effective config as JSON', () => {
+    const r = phishx(['config'], { PHISHX_MODE: 'monitor' });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).main.mode, 'monitor');
+  });
+
+  it('reasons --markdown lists every reason code', () => {
+    const r = phishx(['reasons', '--markdown']);
+    assert.match(r.out, /\| `URL_TEXT_HREF_MISMATCH` \| 20 \|/);
+    assert.match(r.out, /\| `SKIP_RELAYING` \| 0 \|/);
+  });
+});
