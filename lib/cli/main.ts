@@ -5,6 +5,7 @@ import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, UsageError } from '../errors.js';
 import { scanMessage } from '../scan.js';
+import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -14,6 +15,7 @@ const MAIN_HELP = `Usage: phishx <command> [options]
 
 Commands:
   scan FILE.eml...     scan raw messages with the inline scan path, print verdicts as JSON
+  send FILE.eml...     send raw messages over SMTP (default 127.0.0.1:2525) and print the answers
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
   help [command]       show help for a command
@@ -44,6 +46,18 @@ Options:
   --dir DIR         Haraka directory (default: .)
   --reference       print the configuration reference as a Markdown table instead
   -h, --help        show this help
+`,
+  send: `Usage: phishx send [options] FILE.eml...
+
+Send raw messages unchanged (line endings made CRLF) to an SMTP server, one session per
+message, and print each final answer, e.g. "250 ... (PhishX id ...)" or "550 5.7.1 ...".
+Exit code 0 when every message got an answer (any code), 1 otherwise.
+
+Options:
+  --server HOST:PORT   SMTP server (default: 127.0.0.1:2525)
+  --from ADDR          envelope MAIL FROM (default: sender@example.com)
+  --to ADDR            envelope RCPT TO, repeatable (default: recipient@example.org)
+  -h, --help           show this help
 `,
   reasons: `Usage: phishx reasons [--markdown]
 
@@ -87,6 +101,31 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   return failed ? 1 : 0;
 }
 
+async function cmdSend(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { server: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true } }, 'send');
+  if (values.help) return io.out(HELP.send), 0;
+  if (!positionals.length) throw new UsageError(`send: no FILE given\n\n${HELP.send}`);
+  const server = String(values.server ?? '127.0.0.1:2525');
+  const m = /^(.+):(\d{1,5})$/.exec(server);
+  if (!m) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
+  const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
+  let failed = 0;
+  for (const file of positionals) {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (err) {
+      io.err(`phishx send: cannot read ${file}: ${errorMessage(err)}\n`);
+      failed++;
+      continue;
+    }
+    const a = await sendRaw(Number(m[2]), raw, { from: String(values.from ?? 'sender@example.com'), to }, { host: m[1] });
+    if (a.code === 0) failed++;
+    io.out(`${file}: ${a.code || 'no answer'} ${a.response.replace(/^\d{3}\s*/, '')}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -122,7 +161,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, config: cmdConfig, reasons: cmdReasons };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, config: cmdConfig, reasons: cmdReasons };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -132,6 +133,14 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
     const a = await sendRaw(h.port, cleanMessage({ subject: 'still alive' }), env);
     assert.equal(a.code, 250);
     assert.equal(h.proc.exitCode, null);
+  });
+
+  it('phishx send delivers files over SMTP and prints each answer', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'send', '--server', `127.0.0.1:${h.port}`, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0], /corpus-phish-amazon.*: 550 .*PhishX id [0-9a-f]{16}/);
+    assert.match(lines[1], /corpus-ham-jailhouse.*: 250 /);
   });
 
   it('serves /alive and /ready on the sidecar', async () => {

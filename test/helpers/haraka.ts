@@ -16,6 +16,8 @@ export interface HarakaOptions {
   nodes?: number;
   /** Plugin timeout for phishx (seconds). */
   pluginTimeout?: number;
+  /** Extra files to write into config/ (name ─► content). */
+  files?: Record<string, string>;
 }
 
 export interface HarakaInstance {
@@ -52,6 +54,7 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
     path.join(dir, 'config', 'phishx.ini'),
     `[sidecar]\nlisten=127.0.0.1:${sidecarPort}\n[local_delivery]\ndir=${mailDir}\n[quarantine]\nspool_dir=${spoolDir}\n${opts.phishxIni ?? ''}\n`,
   );
+  for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(path.join(dir, 'config', name), content);
   for (const p of ['phishx', 'phishx_local_delivery']) await symlink(path.join(REPO, 'plugins', p), path.join(dir, 'plugins', p));
   // plugins/<name>/package.json says main: ../../dist/...; give the temp dir the same shape.
   await symlink(path.join(REPO, 'dist'), path.join(dir, 'dist'));

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: SMTP throughput of bare Haraka vs Haraka + PhishX, in one run, on the
+ * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
+ * per message (connect to final reply) and Haraka's peak RSS. Figures, not a test.
+ *
+ *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR]
+ *
+ * Messages: ../shared/corpus (every label) when present, else generated clean + phishing
+ * mail. Both Harakas accept example.org via rcpt_to.in_host_list and discard via
+ * queue/discard, so the only difference is the phishx plugin.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
+import { sendRaw, toCrlf } from '../helpers/smtp.js';
+
+interface Phase {
+  name: string;
+  msgs: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  codes: Record<string, number>;
+  peakRssMiB: number;
+}
+
+function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
+  const dir = corpus ?? path.join(REPO, '..', 'shared', 'corpus');
+  if (existsSync(path.join(dir, 'labels.csv'))) {
+    const rows = readFileSync(path.join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/).slice(1);
+    // Spread over the labels: every k-th row.
+    const step = Math.max(1, Math.floor(rows.length / limit));
+    const picked = rows.filter((_, i) => i % step === 0).slice(0, limit);
+    return { messages: picked.map((r) => toCrlf(readFileSync(path.join(dir, r.split(',')[0])))), source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)` };
+  }
+  const gen = [cleanMessage(), phishMessage(), quarantineMessage(), cleanMessage({ body: `${'Meeting notes. '.repeat(300)}\nhttps://www.example.com/notes` })];
+  return { messages: gen.map((m) => toCrlf(m)), source: 'generated (no corpus found): clean, phishing, quarantine-band, 5 KB clean' };
+}
+
+function peakRss(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return NaN;
+  }
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, concurrency: number): Promise<Phase> {
+  const env = { from: 'bench@sender.example', to: ['user@example.org'] };
+  // Warm-up (JIT, lazy loads), not measured.
+  await Promise.all(Array.from({ length: Math.min(concurrency, 50) }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
+  const lat: number[] = [];
+  const codes: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const a = await sendRaw(h.port, messages[i % messages.length], env);
+        lat.push(a.ms);
+        codes[a.code] = (codes[a.code] ?? 0) + 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid) };
+}
+
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number): Promise<Phase> {
+  const h = await startHaraka({
+    plugins,
+    env: { YES_REALLY_DO_DISCARD: '1' },
+    files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n' },
+    phishxIni: '',
+  });
+  try {
+    return await drive(h, name, messages, total, concurrency);
+  } finally {
+    await h.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR]\n');
+    return;
+  }
+  const total = Number(values.messages);
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--messages and --concurrency must be positive integers');
+  const { messages, source } = loadMessages(values.corpus, 1000);
+  const avg = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
+  process.stdout.write(`PhishX SMTP benchmark: ${total} messages, ${concurrency} concurrent sessions, one message per session\nmessages: ${source}, mean ${avg} bytes\n\n`);
+
+  const bare = await phase('bare Haraka', ['rcpt_to.in_host_list', 'queue/discard'], messages, total, concurrency);
+  const px = await phase('Haraka + PhishX', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency);
+  const row = (p: Phase): string =>
+    `${p.name.padEnd(18)} ${p.rate.toFixed(0).padStart(7)} msg/s   p50 ${p.p50.toFixed(1).padStart(6)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(4)} MiB   answers ${JSON.stringify(p.codes)}`;
+  process.stdout.write(`${row(bare)}\n${row(px)}\n\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
