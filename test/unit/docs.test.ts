@@ -33,7 +33,7 @@ describe('README stays true', () => {
     const ini = readFileSync(path.join(REPO, 'config', 'phishx.ini'), 'utf8');
     let section = '';
     for (const line of ini.split('\n')) {
-      const s = /^\[([^\]]+)\]/.exec(line);
+      const s = /^;?\s*\[([^\]]+)\]/.exec(line);
       if (s) section = s[1];
       const k = /^;?\s*([a-z_]+)\s*=/.exec(line);
       if (k && section in SCHEMA) assert.ok(k[1] in SCHEMA[section], `[${section}] ${k[1]} is not a documented key`);
