@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, UsageError } from '../errors.js';
+import { evaluate } from '../eval.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
@@ -16,6 +17,7 @@ const MAIN_HELP = `Usage: phishx <command> [options]
 Commands:
   scan FILE.eml...     scan raw messages with the inline scan path, print verdicts as JSON
   send FILE.eml...     send raw messages over SMTP (default 127.0.0.1:2525) and print the answers
+  eval DIR             measure detection on a labelled corpus (DIR/labels.csv), print JSON
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
   help [command]       show help for a command
@@ -58,6 +60,20 @@ Options:
   --from ADDR          envelope MAIL FROM (default: sender@example.com)
   --to ADDR            envelope RCPT TO, repeatable (default: recipient@example.org)
   -h, --help           show this help
+`,
+  eval: `Usage: phishx eval [options] DIR
+
+Scan every message listed in DIR/labels.csv (columns path,label,source; labels phish, ham,
+spam …) with the inline scan path and print one JSON object to stdout:
+  {"labels": {"phish": {"n","flagged","rejected"}, …}, "sources": {…},
+   "phish_recall", "ham_fpr", "messages_per_second"}
+flagged = quarantine or reject. Progress goes to stderr (a bar on a terminal).
+
+Options:
+  --dir DIR      Haraka directory whose config/phishx.ini to use (default: . ;
+                 PHISHX_* environment overrides apply)
+  --sweep        add recall and ham FPR for quarantine thresholds 5, 10, … 100
+  -h, --help     show this help
 `,
   reasons: `Usage: phishx reasons [--markdown]
 
@@ -126,6 +142,30 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
   return failed ? 1 : 0;
 }
 
+async function cmdEval(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' } }, 'eval');
+  if (values.help) return io.out(HELP.eval), 0;
+  if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP.eval}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  const report = await evaluate(positionals[0], config, {
+    sweep: values.sweep === true,
+    progress: (done, total) => {
+      const now = Date.now();
+      if (done !== total && now - last < (tty ? 100 : 5000)) return;
+      last = now;
+      if (tty) {
+        const w = 30;
+        const f = Math.round((done / total) * w);
+        io.err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total}${done === total ? '\n' : ''}`);
+      } else io.err(`eval: ${done}/${total}\n`);
+    },
+  });
+  io.out(`${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -161,7 +201,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, config: cmdConfig, reasons: cmdReasons };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, config: cmdConfig, reasons: cmdReasons };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

@@ -96,4 +96,34 @@ describe('phishx CLI', () => {
     assert.match(r.out, /\| `URL_TEXT_HREF_MISMATCH` \| 20 \|/);
     assert.match(r.out, /\| `SKIP_RELAYING` \| 0 \|/);
   });
+
+  it('eval prints per-label and per-source counts, recall and FPR as JSON', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-eval-'));
+    try {
+      await writeFile(path.join(dir, 'labels.csv'), 'path,label,source\r\nphish.eml,phish,nazario\r\nham.eml,ham,lore\r\n');
+      await writeFile(path.join(dir, 'phish.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'))));
+      await writeFile(path.join(dir, 'ham.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'))));
+      const r = phishx(['eval', '--sweep', dir]);
+      assert.equal(r.code, 0, r.err);
+      const rep = JSON.parse(r.out);
+      assert.deepEqual(rep.labels.phish, { n: 1, flagged: 1, rejected: 1 });
+      assert.deepEqual(rep.labels.ham, { n: 1, flagged: 0, rejected: 0 });
+      assert.deepEqual(rep.sources.nazario, { label: 'phish', n: 1, flagged: 1, rejected: 1 });
+      assert.equal(rep.phish_recall, 1);
+      assert.equal(rep.ham_fpr, 0);
+      assert.ok(rep.messages_per_second > 0);
+      assert.equal(rep.sweep.length, 20);
+      assert.match(r.err, /eval: 2\/2/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('eval exits 2 without a DIR and 1 when labels.csv is missing', () => {
+    assert.equal(phishx(['eval']).code, 2);
+    const r = phishx(['eval', os.tmpdir() + '/no-such-corpus']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /labels\.csv/);
+  });
 });
+
