@@ -17,7 +17,8 @@ export async function writeFileAtomic(file: string, data: Buffer): Promise<void>
 
 /**
  * Hold a message: raw bytes, envelope and verdict. Messages above
- * `[quarantine] max_inline_bytes` are written whole to `spool_dir/<id>.eml` and the store
+ * `[quarantine] max_inline_bytes`, or that the store cannot take inline (the in-memory
+ * store's `memory_max_bytes`), are written whole to `spool_dir/<id>.eml` and the store
  * entry points to the file (`spooled: true`): nothing is truncated, nothing is lost.
  * Throws (StoreError / fs errors) when the message could not be held, so the caller can
  * answer 451 and the sender retries.
@@ -30,7 +31,7 @@ export async function holdMessage(
   result: ScanResult,
   now: number = Date.now(),
 ): Promise<QuarantineEntry> {
-  const spooled = raw.length > config.quarantine.max_inline_bytes;
+  const spooled = raw.length > config.quarantine.max_inline_bytes || !store.canHoldInline(raw.length);
   const entry: QuarantineEntry = {
     id: result.id,
     createdAt: now,

@@ -90,6 +90,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   quarantine: {
     ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept.' },
     max_inline_bytes: { type: 'int', min: 1024, max: 536870912, default: 10485760, doc: 'Largest raw message stored in the store itself; larger ones are written to `spool_dir` and the entry points to the file (`spooled: true`).' },
+    memory_max_bytes: { type: 'int', min: 1048576, max: 17179869184, default: 268435456, doc: 'In-memory store only: raw bytes held in memory in all; beyond it held messages are spooled to `spool_dir` instead (no unbounded memory growth).' },
     spool_dir: { type: 'string', default: 'var/quarantine', doc: 'Directory for quarantined messages above `max_inline_bytes` (relative to the Haraka directory).' },
   },
   redis: {

@@ -18,7 +18,7 @@ export interface PhishXConfig {
   limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
   urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[] };
   allowlist: { domains: string[]; ips: string[] };
-  quarantine: { ttl_days: number; max_inline_bytes: number; spool_dir: string };
+  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };
   redis: { url: string; key_prefix: string };
   sidecar: { listen: { host: string; port: number } | null };
   local_delivery: { dir: string };

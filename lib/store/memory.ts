@@ -1,33 +1,55 @@
 import type { HeldMessage, QuarantineEntry, Store } from './types.js';
 
-/** In-process store: the default, for trying PhishX and for single-process installs. */
+/**
+ * In-process store: the default, for trying PhishX and for single-process installs.
+ * Raw bytes held in memory are bounded by `maxBytes`; callers spool beyond it.
+ */
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private readonly held = new Map<string, { entry: QuarantineEntry; raw: Buffer | null }>();
   private readonly sweeper: NodeJS.Timeout;
+  private bytes = 0;
 
-  constructor(private readonly now: () => number = Date.now, sweepMs = 60_000) {
+  constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();
   }
 
   private sweep(): void {
     const t = this.now();
-    for (const [id, v] of this.held) if (v.entry.expiresAt <= t) this.held.delete(id);
+    for (const [id, v] of this.held) if (v.entry.expiresAt <= t) this.remove(id);
+  }
+
+  private remove(id: string): boolean {
+    const v = this.held.get(id);
+    if (!v) return false;
+    this.bytes -= v.raw?.length ?? 0;
+    return this.held.delete(id);
+  }
+
+  canHoldInline(bytes: number): boolean {
+    return this.bytes + bytes <= this.maxBytes;
+  }
+
+  /** Raw bytes currently held in memory. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   private live(id: string): { entry: QuarantineEntry; raw: Buffer | null } | null {
     const v = this.held.get(id);
     if (!v) return null;
     if (v.entry.expiresAt <= this.now()) {
-      this.held.delete(id);
+      this.remove(id);
       return null;
     }
     return v;
   }
 
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
+    this.remove(entry.id);
     this.held.set(entry.id, { entry: structuredClone(entry), raw: raw ? Buffer.from(raw) : null });
+    this.bytes += raw?.length ?? 0;
   }
 
   async getQuarantine(id: string): Promise<HeldMessage | null> {
@@ -43,7 +65,7 @@ export class MemoryStore implements Store {
   }
 
   async deleteQuarantine(id: string): Promise<boolean> {
-    return this.live(id) !== null && this.held.delete(id);
+    return this.live(id) !== null && this.remove(id);
   }
 
   async countQuarantine(): Promise<number> {

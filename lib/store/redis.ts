@@ -72,6 +72,10 @@ export class RedisStore implements Store {
     }
   }
 
+  canHoldInline(): boolean {
+    return true; // Redis memory is bounded by its own maxmemory policy
+  }
+
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
     await this.run('putQuarantine', async () => {
       const key = this.k(`q:${entry.id}`);

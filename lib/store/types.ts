@@ -29,6 +29,8 @@ export interface HeldMessage {
  */
 export interface Store {
   readonly kind: 'memory' | 'redis';
+  /** Whether `bytes` more raw bytes may be stored inline (false: spool them to disk). */
+  canHoldInline(bytes: number): boolean;
   putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void>;
   getQuarantine(id: string): Promise<HeldMessage | null>;
   /** Newest first. */

@@ -214,3 +214,26 @@ describe('Haraka + PhishX tenants and allowlist', () => {
     assert.match(header(m, 'X-PhishX-Reasons')[0], /SKIP_ALLOWLIST/);
   });
 });
+
+describe('Haraka + PhishX with relaying clients (outbound mail)', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // Haraka's relay plugin marks 127.0.0.1 as a relay client, as it would a trusted submission host.
+    // queue/discard also takes queue_outbound, so nothing is sent anywhere (no DNS, no network).
+    h = await startHaraka({
+      plugins: ['relay', 'phishx', 'queue/discard'],
+      env: { YES_REALLY_DO_DISCARD: '1' },
+      files: { 'relay.ini': '[relay]\nacl=true\n', 'relay_acl_allow': '127.0.0.1/32\n' },
+    });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('does not scan or touch mail from a relaying session (accepted for outbound delivery)', async () => {
+    const a = await sendRaw(h.port, phishMessage(), { from: 'user@example.org', to: ['someone@example.net'] });
+    assert.equal(a.code, 250, a.response);
+    assert.match(h.logs(), /action=allow would=allow score=0 .*reasons="SKIP_RELAYING\(0\)"/);
+  });
+});
+

@@ -135,6 +135,24 @@ describe('RedisStore with Redis unreachable', () => {
   });
 });
 
+describe('MemoryStore memory bound', () => {
+  it('accounts held bytes, refuses inline holds beyond maxBytes, and frees bytes on delete', async () => {
+    const store = new MemoryStore(1000);
+    try {
+      assert.equal(store.canHoldInline(600), true);
+      await store.putQuarantine(entry('m1', Date.now()), Buffer.alloc(600));
+      assert.equal(store.heldBytes, 600);
+      assert.equal(store.canHoldInline(600), false);
+      await store.putQuarantine(entry('m1', Date.now()), Buffer.alloc(100)); // replacing does not double-count
+      assert.equal(store.heldBytes, 100);
+      await store.deleteQuarantine('m1');
+      assert.equal(store.heldBytes, 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('holdMessage', () => {
   const result: ScanResult = {
     id: 'feedc0de12345678',
@@ -151,6 +169,22 @@ describe('holdMessage', () => {
     assert.equal(e.expiresAt - e.createdAt, 2 * 86_400_000);
     assert.equal(e.spooled, false);
     await store.close();
+  });
+
+  it('spools to disk when the in-memory store is full, without losing the message', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-spool-'));
+    const store = new MemoryStore(100);
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+      const raw = randomBytes(500);
+      const e = await holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result);
+      assert.equal(e.spooled, true);
+      assert.ok((await readFile(e.spoolPath!)).equals(raw));
+      assert.equal(store.heldBytes, 0);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes messages above max_inline_bytes whole to the spool directory and flags the entry', async () => {
