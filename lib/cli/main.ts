@@ -36,7 +36,6 @@ Options:
   --from ADDR       envelope MAIL FROM (default: the message's From address)
   --to ADDR         envelope RCPT TO, repeatable (default: recipient@example.org)
   --ip ADDR         client IP (default: 192.0.2.1)
-  --verbose         include every reason's detail (default: codes, weights and details)
   -h, --help        show this help
 `,
   config: `Usage: phishx config [options]
@@ -93,28 +92,36 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
   }
 }
 
-async function cmdScan(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' }, verbose: { type: 'boolean' } }, 'scan');
-  if (values.help) return io.out(HELP.scan), 0;
-  if (!positionals.length) throw new UsageError(`scan: no FILE given\n\n${HELP.scan}`);
-  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+/** Read each file and hand it to `fn`; an unreadable file is reported and counted, not fatal. Returns the exit code. */
+async function forEachFile(command: string, files: string[], io: Out, fn: (file: string, raw: Buffer) => Promise<boolean>): Promise<number> {
   let failed = 0;
-  for (const file of positionals) {
+  for (const file of files) {
     let raw: Buffer;
     try {
       raw = await readFile(file);
     } catch (err) {
-      io.err(`phishx scan: cannot read ${file}: ${errorMessage(err)}\n`);
+      io.err(`phishx ${command}: cannot read ${file}: ${errorMessage(err)}\n`);
       failed++;
       continue;
     }
+    if (!(await fn(file, raw))) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+async function cmdScan(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' } }, 'scan');
+  if (values.help) return io.out(HELP.scan), 0;
+  if (!positionals.length) throw new UsageError(`scan: no FILE given\n\n${HELP.scan}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
+  return forEachFile('scan', positionals, io, async (file, raw) => {
     const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
-    const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
     const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config);
     const v = r.verdict;
     io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
-  }
-  return failed ? 1 : 0;
+    return true;
+  });
 }
 
 async function cmdSend(args: string[], io: Out): Promise<number> {
@@ -125,21 +132,11 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
   const m = /^(.+):(\d{1,5})$/.exec(server);
   if (!m) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
-  let failed = 0;
-  for (const file of positionals) {
-    let raw: Buffer;
-    try {
-      raw = await readFile(file);
-    } catch (err) {
-      io.err(`phishx send: cannot read ${file}: ${errorMessage(err)}\n`);
-      failed++;
-      continue;
-    }
+  return forEachFile('send', positionals, io, async (file, raw) => {
     const a = await sendRaw(Number(m[2]), raw, { from: String(values.from ?? 'sender@example.com'), to }, { host: m[1] });
-    if (a.code === 0) failed++;
     io.out(`${file}: ${a.code || 'no answer'} ${a.response.replace(/^\d{3}\s*/, '')}\n`);
-  }
-  return failed ? 1 : 0;
+    return a.code !== 0;
+  });
 }
 
 async function cmdEval(args: string[], io: Out): Promise<number> {

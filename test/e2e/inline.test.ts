@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
-import { sendRaw } from '../helpers/smtp.js';
+import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { bigMessage, cleanMessage, deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org'] };
@@ -16,12 +16,6 @@ function header(raw: string, name: string): string[] {
 
 async function deliveredWithId(h: HarakaInstance, id: string): Promise<string | undefined> {
   return (await h.delivered()).find((m) => header(m, 'X-PhishX-Id')[0] === id);
-}
-
-function idFrom(response: string): string {
-  const m = /PhishX id ([0-9a-f]{16})/.exec(response);
-  assert.ok(m, `no PhishX id in "${response}"`);
-  return m[1];
 }
 
 describe('Haraka + PhishX over real SMTP (enforce mode)', () => {

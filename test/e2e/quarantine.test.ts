@@ -6,15 +6,9 @@ import { RedisStore } from '../../lib/store/redis.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
-import { sendRaw } from '../helpers/smtp.js';
+import { idFrom, sendRaw } from '../helpers/smtp.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org', 'carol@example.org'] };
-
-function idFrom(response: string): string {
-  const m = /PhishX id ([0-9a-f]{16})/.exec(response);
-  assert.ok(m, `no PhishX id in "${response}"`);
-  return m[1];
-}
 
 describe('quarantine in Redis through real Haraka', () => {
   let redis: TestRedis | { skip: string };
