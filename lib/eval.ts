@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import { UsageError } from './errors.js';
+import type { TextClassifier } from './nlp/model.js';
 import { scanMessage } from './scan.js';
 
 export interface LabelStats { n: number; flagged: number; rejected: number }
@@ -37,7 +38,14 @@ const ratio = (a: number, b: number): number => (b ? Math.round((a / b) * 10000)
  * DIR/labels.csv. flagged = quarantine or reject (the would-be action, so monitor mode
  * measures the same thing).
  */
-export async function evaluate(dir: string, config: PhishXConfig, opts: { sweep?: boolean; progress?: (done: number, total: number) => void } = {}): Promise<EvalReport> {
+export interface EvalOptions {
+  sweep?: boolean;
+  progress?: (done: number, total: number) => void;
+  /** Classifier per message (cross-validation: a model that never saw the file). */
+  classifierFor?: (file: string) => TextClassifier | undefined;
+}
+
+export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOptions = {}): Promise<EvalReport> {
   const rows = parseLabels(await readFile(path.join(dir, 'labels.csv'), 'utf8'));
   const labels: Record<string, LabelStats> = {};
   const sources: Record<string, SourceStats> = {};
@@ -46,7 +54,8 @@ export async function evaluate(dir: string, config: PhishXConfig, opts: { sweep?
   let done = 0;
   for (const r of rows) {
     const raw = await readFile(path.join(dir, r.file));
-    const res = await scanMessage(raw, { mailFrom: '', rcptTo: ['recipient@example.org'], remoteIp: '192.0.2.1' }, config);
+    const classifier = opts.classifierFor?.(r.file);
+    const res = await scanMessage(raw, { mailFrom: '', rcptTo: ['recipient@example.org'], remoteIp: '192.0.2.1' }, config, undefined, classifier ? { classifier } : {});
     const a = res.verdict.wouldAction;
     const l = (labels[r.label] ??= { n: 0, flagged: 0, rejected: 0 });
     const s = (sources[r.source] ??= { label: r.label, n: 0, flagged: 0, rejected: 0 });

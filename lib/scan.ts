@@ -8,6 +8,10 @@ import type { Envelope, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender } from './analyzers/sender.js';
+import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
+import { embeddedModel, type TextClassifier } from './nlp/model.js';
+import { classifierText } from './nlp/text.js';
+import { REASONS } from './verdict/reasons.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
@@ -82,7 +86,26 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
   signals.push(...analyzeUrls(input, c.urls));
   signals.push(...analyzeSender(input, c.brands, registrableOf));
+  signals.push(...analyzeBrandAlignment(input, c.brands, c.urls));
   return signals;
+}
+
+export interface ScanDeps {
+  /** Text classifier; undefined = the embedded model when `[nlp] enabled`, null = none. */
+  classifier?: TextClassifier | null;
+}
+
+/** Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.95. Pure. */
+export function nlpPoints(p: number, max: number): number {
+  return Math.round(max * Math.min(1, Math.max(0, (p - 0.5) / 0.45)));
+}
+
+async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig): Promise<Signal[]> {
+  const v = await classifier.classify(classifierText(input));
+  const weight = nlpPoints(v.p, config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight);
+  if (weight <= 0) return [];
+  const top = v.top.map((t) => t.feature.replace(/^[wb]:/, '')).join(', ');
+  return [{ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${classifier.name})${top ? `: ${top}` : ''}` }];
 }
 
 /**
@@ -90,7 +113,7 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
  * raw message + envelope ─► ScanResult. Never throws for bad input; an internal fault
  * becomes the reason SCAN_ERROR and the verdict uses whatever signals exist.
  */
-export async function scanMessage(raw: Buffer, envelope: Envelope, config: PhishXConfig, id: string = newScanId()): Promise<ScanResult> {
+export async function scanMessage(raw: Buffer, envelope: Envelope, config: PhishXConfig, id: string = newScanId(), deps: ScanDeps = {}): Promise<ScanResult> {
   const t0 = performance.now();
   const domains = recipientDomains(envelope);
   const skipped = skipReason(envelope, config);
@@ -112,6 +135,8 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         input = await extractScanInput(raw, envelope, config.limits);
         if (overBudget()) return;
         signals.push(...analyze(input, config));
+        const classifier = deps.classifier !== undefined ? deps.classifier : config.nlp.enabled ? embeddedModel() : null;
+        if (classifier && !overBudget()) signals.push(...(await classify(input, classifier, config)));
       })(),
       { milliseconds: budget },
     );

@@ -100,7 +100,9 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
     if (mixedScript(u.host)) out.push({ code: 'URL_MIXED_SCRIPT', detail: domainToUnicode(u.host) });
   }
   if (u.registrable) {
-    const look = lookalikeBrand(u.registrable, u.suffix, ctx.brands);
+    // Images are fetched, not clicked, and brands serve them from many CDN domains: only
+    // links a reader can follow are checked for look-alikes.
+    const look = u.source === 'img' ? null : lookalikeBrand(u.registrable, u.suffix, ctx.brands);
     if (look) out.push({ code: 'URL_BRAND_LOOKALIKE', detail: `${u.registrable} imitates ${look.brand} (${look.how})` });
     if (u.subdomain && !ctx.brands.allDomains.has(u.registrable)) {
       // paypal.com.secure-login.example: a brand's domain (2 or 3 labels, e.g. itau.com.br)

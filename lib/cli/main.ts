@@ -4,7 +4,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, UsageError } from '../errors.js';
+import { writeFile } from 'node:fs/promises';
 import { evaluate } from '../eval.js';
+import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
+import { defaultModelPath } from '../nlp/model.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
@@ -18,6 +21,7 @@ Commands:
   scan FILE.eml...     scan raw messages with the inline scan path, print verdicts as JSON
   send FILE.eml...     send raw messages over SMTP (default 127.0.0.1:2525) and print the answers
   eval DIR             measure detection on a labelled corpus (DIR/labels.csv), print JSON
+  train                train the embedded text classifier (npm run train)
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
   help [command]       show help for a command
@@ -72,6 +76,21 @@ Options:
   --dir DIR      Haraka directory whose config/phishx.ini to use (default: . ;
                  PHISHX_* environment overrides apply)
   --sweep        add recall and ham FPR for quarantine thresholds 5, 10, … 100
+  --cv K         cross-validate the text classifier: train K models on DIR, each message
+                 is scored by the model that did not see it (honest figures on DIR)
+  -h, --help     show this help
+`,
+  train: `Usage: phishx train [options]
+
+Train the embedded text classifier (logistic regression over hashed words and word pairs of
+subject + body; list footers, quoted replies and signatures removed) on a labelled corpus
+and write the model JSON. Deterministic: the same corpus and options give the same bytes.
+
+Options:
+  --corpus DIR   labelled corpus with labels.csv (default: ../shared/corpus)
+  --out FILE     model file (default: lib/nlp/model/text-model.json)
+  --epochs N     SGD epochs (default: ${DEFAULT_TRAIN.epochs})
+  --seed N       shuffling seed (default: ${DEFAULT_TRAIN.seed})
   -h, --help     show this help
 `,
   reasons: `Usage: phishx reasons [--markdown]
@@ -140,14 +159,23 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdEval(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' } }, 'eval');
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' } }, 'eval');
   if (values.help) return io.out(HELP.eval), 0;
   if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP.eval}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  let classifierFor: ((file: string) => ReturnType<typeof train> | undefined) | undefined;
+  if (values.cv !== undefined) {
+    const k = Number(values.cv);
+    if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
+    io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
+    const models = crossValidationModels(await loadExamples(positionals[0]), k);
+    classifierFor = (file) => models.get(file);
+  }
   const tty = process.stderr.isTTY === true;
   let last = 0;
   const report = await evaluate(positionals[0], config, {
     sweep: values.sweep === true,
+    ...(classifierFor ? { classifierFor } : {}),
     progress: (done, total) => {
       const now = Date.now();
       if (done !== total && now - last < (tty ? 100 : 5000)) return;
@@ -163,6 +191,31 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+async function cmdTrain(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' } }, 'train');
+  if (values.help) return io.out(HELP.train), 0;
+  if (positionals.length) throw new UsageError(`train: unexpected argument ${JSON.stringify(positionals[0])}\n\n${HELP.train}`);
+  const int = (v: unknown, name: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`train: --${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const opts = { ...DEFAULT_TRAIN, epochs: int(values.epochs, 'epochs', DEFAULT_TRAIN.epochs), seed: int(values.seed, 'seed', DEFAULT_TRAIN.seed) };
+  const corpus = path.resolve(String(values.corpus ?? path.join('..', 'shared', 'corpus')));
+  const out = path.resolve(String(values.out ?? defaultModelPath()));
+  io.err(`train: reading ${corpus}\n`);
+  const examples = await loadExamples(corpus);
+  const counts: Record<string, number> = {};
+  for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
+  const t0 = performance.now();
+  const model = train(examples, opts);
+  const json = serializeModel(model, { corpus: path.basename(corpus), examples: counts, ...opts });
+  await writeFile(out, json);
+  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)}, ${Math.round(performance.now() - t0)} ms, wrote ${out} (${json.length} bytes)\n`);
+  return 0;
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -173,7 +226,7 @@ function referenceMarkdown(): string {
   }
   for (const [key, spec] of Object.entries(TENANT_SCHEMA)) rows.push(`| \`[tenant.<domain>]\` | \`${key}\` | (inherits) | — | ${spec.doc} |`);
   rows.push('| `[brands]` | `<brand name>` | built-in list | — | Domains that legitimately carry the brand; the section replaces the built-in list. |');
-  rows.push('| `[weights]` | `<REASON_CODE>` | see Reason codes | — | Score points (0..100) for that reason. |');
+  rows.push('| `[weights]` | `<REASON_CODE>` | see Reason codes | — | Score points (-100..100) for that reason. |');
   return `${rows.join('\n')}\n`;
 }
 
@@ -198,7 +251,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, config: cmdConfig, reasons: cmdReasons };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, config: cmdConfig, reasons: cmdReasons };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

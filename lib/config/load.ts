@@ -137,7 +137,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const weights: Record<string, number> = {};
   for (const [code, v] of Object.entries(raw.weights ?? {})) {
     if (!(code in REASONS)) throw new ConfigError(`${where('weights', code)}: unknown reason code (see README "Reason codes")`, `weights.${code}`);
-    weights[code] = coerce('weights', code, { type: 'int', min: 0, max: 100, default: 0, doc: '' }, v) as number;
+    weights[code] = coerce('weights', code, { type: 'int', min: -100, max: 100, default: 0, doc: '' }, v) as number;
   }
 
   const defaultPolicy: TenantPolicy = { mode: c.main.mode as Mode, quarantine: c.thresholds.quarantine, reject: c.thresholds.reject };

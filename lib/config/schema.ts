@@ -23,7 +23,7 @@ export const DEFAULT_BRANDS: Record<string, string> = {
   outlook: 'microsoft.com, outlook.com, live.com, office.com',
   apple: 'apple.com, icloud.com, me.com',
   icloud: 'apple.com, icloud.com',
-  amazon: 'amazon.com, amazon.co.uk, amazon.de, amazon.fr, amazon.it, amazon.es, amazon.ca, amazon.com.br, amazon.co.jp, amazon.in, amazonaws.com, amazonses.com, amazon.com.au',
+  amazon: 'amazon.com, amazon.co.uk, amazon.de, amazon.fr, amazon.it, amazon.es, amazon.ca, amazon.com.br, amazon.co.jp, amazon.in, amazonaws.com, amazonses.com, amazon.com.au, media-amazon.com, ssl-images-amazon.com',
   google: 'google.com, gmail.com, youtube.com, googlemail.com, withgoogle.com',
   gmail: 'google.com, gmail.com, googlemail.com',
   netflix: 'netflix.com',
@@ -82,6 +82,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     shorteners: { type: 'list', default: 'bit.ly, tinyurl.com, t.co, goo.gl, ow.ly, is.gd, buff.ly, rebrand.ly, cutt.ly, rb.gy, shorturl.at, tiny.cc, t.ly, s.id, v.gd, qrco.de, lnkd.in, bitly.com, shorturl.com, x.gd', doc: 'URL-shortener hosts that add `URL_SHORTENER`.' },
     max_subdomain_depth: { type: 'int', min: 1, max: 50, default: 4, doc: 'Subdomain labels (left of the registered domain) above which `URL_DEEP_SUBDOMAIN` is added.' },
     redirectors: { type: 'list', default: 'safelinks.protection.outlook.com, urldefense.com, urldefense.proofpoint.com, google.com, list-manage.com, mailchimp.com, mcsv.net, sendgrid.net, mandrillapp.com, hubspotlinks.com, hs-sites.com, exacttarget.com, rs6.net, mailgun.org, awstrack.me, sparkpostmail.com, cmail19.com, cmail20.com, createsend.com, salesforce.com, marketo.com, mktoweb.com, mimecast.com, mimecastprotect.com, linkedin.com, facebook.com, substack.com, klaviyo.com', doc: 'Click-tracking and link-protection services (registered domains). A link through one is unwrapped when it names its target in the query (`url=`, `q=`, `u=`) and is never counted as a text/href mismatch: newsletters route every link through them.' },
+  },
+  nlp: {
+    enabled: { type: 'bool', default: true, doc: 'Score subject and body text with the embedded classifier (`lib/nlp/model/text-model.json`, trained by `npm run train`).' },
   },
   allowlist: {
     domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },

@@ -30,6 +30,11 @@ export const REASONS = {
   SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
   SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
   SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
+  // Brand claims and alignment
+  BRAND_SUBJECT_MISALIGNED: { weight: 20, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it.' },
+  BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. Negative weight.' },
+  // Text classifier
+  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.95; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
   LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },

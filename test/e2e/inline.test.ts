@@ -231,3 +231,27 @@ describe('Haraka + PhishX with relaying clients (outbound mail)', () => {
   });
 });
 
+
+describe('Haraka + PhishX with the embedded text classifier (the shipped defaults)', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ nlp: true });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('rejects the real phishing message and records the classifier among the reasons', async () => {
+    const a = await sendRaw(h.port, await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml'), env);
+    assert.equal(a.code, 550, a.response);
+    assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
+  });
+
+  for (const f of ['amazon-shipping.eml', 'apple-receipt.eml', 'github-password-reset.eml', 'google-security-alert.eml', 'newsletter-tracked.eml']) {
+    it(`delivers legitimate transactional mail: ${f}`, async () => {
+      const a = await sendRaw(h.port, await fixture(`transactional/${f}`), env);
+      assert.equal(a.code, 250, a.response);
+      assert.doesNotMatch(a.response, /held for review/);
+    });
+  }
+});

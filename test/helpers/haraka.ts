@@ -20,6 +20,12 @@ export interface HarakaOptions {
   files?: Record<string, string>;
   /** Extra node flags for the Haraka process (e.g. --cpu-prof for profiling). */
   nodeArgs?: string[];
+  /**
+   * Run the embedded text classifier (default false: most e2e tests check heuristics and
+   * SMTP behaviour with hand-made messages whose scores must not move when the model is
+   * retrained; the classifier has its own tests and an e2e suite with it on).
+   */
+  nlp?: boolean;
 }
 
 export interface HarakaInstance {
@@ -54,7 +60,7 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   await writeFile(path.join(dir, 'config', 'phishx.timeout'), `${opts.pluginTimeout ?? 30}\n`);
   await writeFile(
     path.join(dir, 'config', 'phishx.ini'),
-    `[sidecar]\nlisten=127.0.0.1:${sidecarPort}\n[local_delivery]\ndir=${mailDir}\n[quarantine]\nspool_dir=${spoolDir}\n${opts.phishxIni ?? ''}\n`,
+    `[sidecar]\nlisten=127.0.0.1:${sidecarPort}\n[local_delivery]\ndir=${mailDir}\n[quarantine]\nspool_dir=${spoolDir}\n[nlp]\nenabled=${opts.nlp === true}\n${opts.phishxIni ?? ''}\n`,
   );
   for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(path.join(dir, 'config', name), content);
   for (const p of ['phishx', 'phishx_local_delivery']) await symlink(path.join(REPO, 'plugins', p), path.join(dir, 'plugins', p));

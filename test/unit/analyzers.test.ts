@@ -6,7 +6,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { buildBrandIndex, editDistance, lookalikeBrand, skeleton } from '../../lib/analyzers/brands.js';
 import { toCrlf } from '../helpers/smtp.js';
 
-const config = buildConfig({}, { env: {} });
+const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
 
 async function codesFor(opts: { from?: string; html?: string; text?: string; replyTo?: string }): Promise<string[]> {
@@ -102,9 +102,9 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '"Ρаураl" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
 
-  it('does not flag the brand mailing from its own domain, or names merely containing a brand', async () => {
-    assert.deepEqual(await codesFor({ from: '"PayPal" <service@paypal.com>' }), []);
-    assert.deepEqual(await codesFor({ from: '"Amazon.com" <shipment-tracking@amazon.com>' }), []);
+  it('does not flag the brand mailing from its own domain (BRAND_ALIGNED), or names merely containing a brand', async () => {
+    assert.deepEqual(await codesFor({ from: '"PayPal" <service@paypal.com>' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Amazon.com" <shipment-tracking@amazon.com>' }), ['BRAND_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '"Appleton Farms" <info@appleton.example>' }), []);
   });
 

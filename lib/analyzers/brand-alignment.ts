@@ -1,0 +1,35 @@
+import type { ScanInput } from '../message/types.js';
+import type { Signal } from '../verdict/types.js';
+import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+import { hostInList, unwrapRedirect, type UrlAnalyzerContext } from './urls.js';
+
+/**
+ * Does the message's claimed brand agree with where it comes from and where it links?
+ * Claims are read from the display name and the subject (body mentions are too often
+ * incidental). Pure.
+ */
+export function analyzeBrandAlignment(input: ScanInput, brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+  const fromReg = input.from?.registrable ?? null;
+  const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
+  const subjectClaims = brandsNamedIn(input.subject, brands);
+  const claims = [...new Set([...nameClaims, ...subjectClaims])];
+  if (!claims.length) return [];
+  const links = input.urls
+    .filter((u) => u.source === 'href' || u.source === 'form' || u.source === 'text')
+    .map((u) => unwrapRedirect(u, urls))
+    .filter((u) => u.host && (u.scheme === 'http' || u.scheme === 'https'));
+  const out: Signal[] = [];
+  for (const brand of claims) {
+    const fromOk = domainBelongsToBrand(fromReg, brand, brands);
+    const linkOk = (host: string, reg: string | null): boolean => domainBelongsToBrand(reg, brand, brands) || hostInList(host, urls.redirectors);
+    if (fromOk && links.every((u) => linkOk(u.host, u.registrable))) {
+      out.push({ code: 'BRAND_ALIGNED', detail: `${brand}: sender and ${links.length} link(s) on its domains` });
+      return out;
+    }
+    const anyLinkOnBrand = links.some((u) => domainBelongsToBrand(u.registrable, brand, brands));
+    if (subjectClaims.includes(brand) && !fromOk && !anyLinkOnBrand) {
+      out.push({ code: 'BRAND_SUBJECT_MISALIGNED', detail: `subject names ${brand}; From ${input.from?.address || '(none)'} and links are not on its domains` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+/**
+ * Hashed bag-of-words features for the embedded classifier: NFKC-lower-cased words
+ * (letters only), URLs / addresses / numbers folded to placeholder tokens, unigrams and
+ * bigrams, hashed (FNV-1a) into DIMS buckets, binary presence, L2-normalised. Works for any
+ * language written with letters (the corpus mixes English, Portuguese, German …).
+ */
+export const DIMS = 1 << 18;
+const MAX_TOKENS = 3000;
+
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function tokenize(text: string): string[] {
+  const t = text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx ')
+    .replace(/\S+@\S+\.\w+/g, ' xemailx ')
+    .replace(/\d+(?:[.,]\d+)*/g, ' xnumx ');
+  const out: string[] = [];
+  for (const m of t.matchAll(/\p{L}[\p{L}\p{M}'’]{1,23}/gu)) {
+    out.push(m[0]);
+    if (out.length >= MAX_TOKENS) break;
+  }
+  return out;
+}
+
+/** Feature names of a token list: `w:<word>` and `b:<word> <word>`. */
+export function featureNames(tokens: string[]): string[] {
+  const names = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    names.add(`w:${tokens[i]}`);
+    if (i + 1 < tokens.length) names.add(`b:${tokens[i]} ${tokens[i + 1]}`);
+  }
+  return [...names];
+}
+
+export interface SparseVector {
+  idx: Uint32Array;
+  /** One value for every index (binary presence, L2-normalised). */
+  value: number;
+  names: string[];
+}
+
+export function vectorize(text: string): SparseVector {
+  const names = featureNames(tokenize(text));
+  const set = new Set<number>();
+  for (const n of names) set.add(fnv1a(n) & (DIMS - 1));
+  const idx = Uint32Array.from([...set].sort((a, b) => a - b));
+  return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, names };
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DIMS, fnv1a, vectorize } from './features.js';
+
+/** The committed model: logistic regression over hashed features (see train.ts). */
+export interface TextModelFile {
+  format: 'phishx-text-logreg';
+  version: 1;
+  dims: number;
+  bias: number;
+  /** bucket index ─► weight (only non-negligible weights are stored) */
+  weights: Record<string, number>;
+  training: Record<string, unknown>;
+}
+
+export interface TextVerdict {
+  /** Probability that the text is phishing, 0..1. */
+  p: number;
+  /** Features that pushed most towards phishing, with their contribution. */
+  top: Array<{ feature: string; contribution: number }>;
+}
+
+/** Same interface as the HTTP classifier: text in, probability out. */
+export interface TextClassifier {
+  readonly name: string;
+  classify(text: string): TextVerdict | Promise<TextVerdict>;
+}
+
+export class TextModel implements TextClassifier {
+  readonly name = 'embedded';
+  readonly w: Float32Array;
+  readonly bias: number;
+
+  constructor(weights: Float32Array, bias: number) {
+    if (weights.length !== DIMS) throw new Error(`text model has ${weights.length} weights, expected ${DIMS}`);
+    this.w = weights;
+    this.bias = bias;
+  }
+
+  static fromFile(file: TextModelFile): TextModel {
+    if (file.format !== 'phishx-text-logreg' || file.version !== 1 || file.dims !== DIMS) throw new Error('unsupported text model file');
+    const w = new Float32Array(DIMS);
+    for (const [k, v] of Object.entries(file.weights)) w[Number(k)] = v;
+    return new TextModel(w, file.bias);
+  }
+
+  classify(text: string): TextVerdict {
+    const v = vectorize(text);
+    let z = this.bias;
+    for (const i of v.idx) z += this.w[i] * v.value;
+    const p = 1 / (1 + Math.exp(-z));
+    const contrib = v.names
+      .map((feature) => ({ feature, contribution: this.w[fnv1a(feature) & (DIMS - 1)] * v.value }))
+      .filter((c) => c.contribution > 0)
+      .sort((a, b) => b.contribution - a.contribution)
+      .slice(0, 3)
+      .map((c) => ({ feature: c.feature, contribution: Math.round(c.contribution * 1000) / 1000 }));
+    return { p, top: contrib };
+  }
+}
+
+/** Where the committed model lives (relative to this file, in lib/ or dist/lib/). */
+export function defaultModelPath(): string {
+  const here = __dirname;
+  const repo = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '..', '..', '..') : path.resolve(here, '..', '..');
+  return path.join(repo, 'lib', 'nlp', 'model', 'text-model.json');
+}
+
+let cached: TextModel | null = null;
+
+/** The embedded model, loaded once per process. */
+export function embeddedModel(): TextModel {
+  cached ??= TextModel.fromFile(JSON.parse(readFileSync(defaultModelPath(), 'utf8')) as TextModelFile);
+  return cached;
+}

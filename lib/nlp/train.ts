@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildConfig } from '../config/load.js';
+import { parseLabels } from '../eval.js';
+import { extractScanInput } from '../message/extract.js';
+import { DIMS, fnv1a, vectorize } from './features.js';
+import { TextModel, type TextModelFile } from './model.js';
+import { classifierText } from './text.js';
+
+export interface Example {
+  file: string;
+  label: string;
+  source: string;
+  idx: Uint32Array;
+  value: number;
+  y: 0 | 1;
+  /** Sample weight: spam counts half as a negative (it is not phishing, nor typical ham). */
+  weight: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: TrainOptions = { epochs: 8, learningRate: 0.5, l2: 1e-5, seed: 20261127 };
+
+/** mulberry32: a small seeded PRNG, so training order (and so the model) is reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Read DIR/labels.csv and turn every phish / ham / spam message into a feature vector. */
+export async function loadExamples(dir: string, onProgress?: (done: number, total: number) => void): Promise<Example[]> {
+  const rows = parseLabels(await readFile(path.join(dir, 'labels.csv'), 'utf8')).filter((r) => ['phish', 'ham', 'spam'].includes(r.label));
+  const limits = buildConfig({}, { env: {} }).limits;
+  const out: Example[] = [];
+  for (const r of rows) {
+    const raw = await readFile(path.join(dir, r.file));
+    const input = await extractScanInput(raw, { mailFrom: '', rcptTo: [] }, limits);
+    const v = vectorize(classifierText(input));
+    out.push({ file: r.file, label: r.label, source: r.source, idx: v.idx, value: v.value, y: r.label === 'phish' ? 1 : 0, weight: r.label === 'spam' ? 0.5 : 1 });
+    onProgress?.(out.length, rows.length);
+  }
+  return out;
+}
+
+/** Logistic regression by SGD in a seeded order with L2 decay on touched weights. Deterministic. */
+export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): TextModel {
+  const w = new Float64Array(DIMS);
+  let b = 0;
+  const order = examples.map((_, i) => i);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    const rnd = prng(opts.seed + epoch);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const lr = opts.learningRate / (1 + epoch);
+    for (const k of order) {
+      const ex = examples[k];
+      let z = b;
+      for (const i of ex.idx) z += w[i] * ex.value;
+      const g = (1 / (1 + Math.exp(-z)) - ex.y) * ex.weight;
+      for (const i of ex.idx) w[i] -= lr * (g * ex.value + opts.l2 * w[i]);
+      b -= lr * g;
+    }
+  }
+  return new TextModel(Float32Array.from(w), b);
+}
+
+const round4 = (x: number): number => Math.round(x * 10000) / 10000;
+
+/** Deterministic JSON of a model: sorted indices, 4-decimal weights, negligible ones dropped. */
+export function serializeModel(m: TextModel, training: Record<string, unknown>): string {
+  const weights: Record<string, number> = {};
+  for (let i = 0; i < m.w.length; i++) {
+    const v = round4(m.w[i]);
+    if (v !== 0) weights[String(i)] = v;
+  }
+  const file: TextModelFile = { format: 'phishx-text-logreg', version: 1, dims: DIMS, bias: round4(m.bias), weights, training };
+  return `${JSON.stringify(file)}\n`;
+}
+
+/** Fold of an example for k-fold cross-validation: by a hash of its path (stable, label-blind). */
+export function foldOf(file: string, k: number): number {
+  return fnv1a(file) % k;
+}
+
+/**
+ * k-fold cross-validation: for each fold a model trained on the other folds. Returns
+ * file ─► the model that never saw it.
+ */
+export function crossValidationModels(examples: readonly Example[], k: number, opts: TrainOptions = DEFAULT_TRAIN): Map<string, TextModel> {
+  const byFile = new Map<string, TextModel>();
+  for (let f = 0; f < k; f++) {
+    const model = train(examples.filter((e) => foldOf(e.file, k) !== f), opts);
+    for (const e of examples) if (foldOf(e.file, k) === f) byFile.set(e.file, model);
+  }
+  return byFile;
+}
