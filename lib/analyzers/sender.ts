@@ -8,7 +8,14 @@ const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string): Signal[] {
   const out: Signal[] = [];
   const from = input.from;
-  if (!from) return out;
+  const subject = input.subject.toLowerCase();
+  const own = input.recipients.find((r) => subject.includes(r));
+  if (own) out.push({ code: 'RCPT_IN_SUBJECT', detail: `subject contains ${own}` });
+  if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',')) {
+    out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
+    if (!from) return out;
+  }
+  if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
   for (const brand of brandsNamedIn(from.name, brands)) {
     if (!domainBelongsToBrand(from.registrable, brand, brands)) {
       out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });

@@ -17,6 +17,7 @@ export interface UrlAnalyzerContext {
   redirectors: ReadonlySet<string>;
   suspiciousTlds: ReadonlySet<string>;
   shorteners: ReadonlySet<string>;
+  freeHosting: ReadonlySet<string>;
 }
 
 export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: BrandIndex): UrlAnalyzerContext {
@@ -26,6 +27,7 @@ export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: B
     redirectors: new Set(config.urls.redirectors),
     suspiciousTlds: new Set(config.urls.suspicious_tlds),
     shorteners: new Set(config.urls.shorteners),
+    freeHosting: new Set(config.urls.free_hosting),
   };
 }
 
@@ -113,6 +115,7 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
     }
     const depth = u.subdomain ? u.subdomain.split('.').length : 0;
     if (depth > ctx.config.urls.max_subdomain_depth) out.push({ code: 'URL_DEEP_SUBDOMAIN', detail: u.host });
+    if (u.source !== 'img' && hostInList(u.host, ctx.freeHosting)) out.push({ code: 'URL_FREE_HOSTING', detail: u.host });
     if (hostInList(u.host, ctx.shorteners)) out.push({ code: 'URL_SHORTENER', detail: u.host });
   }
   const tld = u.host.slice(u.host.lastIndexOf('.') + 1);

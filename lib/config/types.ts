@@ -16,7 +16,7 @@ export interface PhishXConfig {
   main: { mode: Mode; scan_budget_ms: number; skip_relaying: boolean; header_reasons_max: number };
   thresholds: { quarantine: number; reject: number };
   limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
-  urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[] };
+  urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; free_hosting: string[] };
   nlp: { enabled: boolean };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };

@@ -89,11 +89,21 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     const d = describeUrl(u, 'text');
     if (d) urls.push(d);
   }
+  const fromHeader = headers.find((h) => h.name === 'from')?.value ?? '';
+  let from: MailAddress | null = null;
+  try {
+    const first = fromHeader ? PostalMime.addressParser(fromHeader, { flatten: true })[0] : undefined;
+    if (first && first.address !== undefined) from = toMailAddress(first.name, first.address);
+  } catch {
+    from = null;
+  }
   return {
     headers,
     subject: headers.find((h) => h.name === 'subject')?.value ?? '',
-    from: null,
+    from,
     replyTo: [],
+    recipients: envelope.rcptTo.map((r) => r.toLowerCase()),
+    fromHeader,
     returnPath: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
     text: sep >= 0 ? text.slice(sep) : '',
     html: '',
@@ -165,12 +175,16 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
+  const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));
+  const recipients = [...new Set([...envelope.rcptTo, ...headerRcpts].map((r) => r.trim().toLowerCase()).filter((r) => r.includes('@')))];
   const rpHeader = parsed.returnPath ?? '';
   return {
     headers,
     subject: parsed.subject ?? '',
     from: firstMailbox(parsed.from),
     replyTo: (parsed.replyTo ?? []).map((a) => firstMailbox(a)).filter((a): a is MailAddress => a !== null),
+    recipients,
+    fromHeader: headers.find((h) => h.name === 'from')?.value ?? '',
     returnPath: rpHeader ? toMailAddress('', rpHeader) : envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
     text,
     html,

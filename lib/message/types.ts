@@ -53,6 +53,10 @@ export interface ScanInput {
   subject: string;
   from: MailAddress | null;
   replyTo: MailAddress[];
+  /** Recipients: envelope RCPT TO plus To / Cc header addresses, lower-cased, deduplicated. */
+  recipients: string[];
+  /** Raw (decoded) From header value, '' when the header is missing. */
+  fromHeader: string;
   /** Return-Path header if present, else the envelope MAIL FROM. */
   returnPath: MailAddress | null;
   /** Every text/plain part, decoded, joined by newlines (bounded by limits.max_decoded_bytes). */

@@ -30,8 +30,12 @@ export const REASONS = {
   SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
   SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
   SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
+  SENDER_MALFORMED: { weight: 15, doc: 'The From header has no usable address (missing, no domain, or a domain without a dot such as `x@showcase-survey,com`).' },
+  SENDER_IS_RECIPIENT: { weight: 15, doc: 'Inbound mail whose From address is the recipient\'s own address (a common spoof in extortion and "mailbox" phishing).' },
+  RCPT_IN_SUBJECT: { weight: 20, doc: 'The subject contains the recipient\'s e-mail address ("you@example.org: your mailbox is full").' },
+  URL_FREE_HOSTING: { weight: 10, doc: 'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, web.app, pages.dev …), where phishing pages are cheap to put up.' },
   // Brand claims and alignment
-  BRAND_SUBJECT_MISALIGNED: { weight: 20, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it.' },
+  BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. Negative weight.' },
   // Text classifier
   NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.95; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },

@@ -35,7 +35,7 @@ export function phishMessage(extraHeaders: string[] = []): string {
   ].join('\n');
 }
 
-/** Display name names a brand the address does not belong to, nothing else: quarantine band (45..69). */
+/** Display name names a brand the address does not belong to, plus a shortened link: quarantine band (50..69) without the classifier. */
 export function quarantineMessage(): string {
   return [
     'From: "Microsoft Account Team" <alerts@account-notice.example.net>',
@@ -44,7 +44,7 @@ export function quarantineMessage(): string {
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     '',
-    'We detected something unusual about a recent sign-in. Reply to this message to keep your account.',
+    'We detected something unusual about a recent sign-in. Review it at https://bit.ly/3xQz9Lm to keep your account.',
     '',
   ].join('\n');
 }

@@ -9,8 +9,8 @@ import { toCrlf } from '../helpers/smtp.js';
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
 
-async function codesFor(opts: { from?: string; html?: string; text?: string; replyTo?: string }): Promise<string[]> {
-  const lines = [`From: ${opts.from ?? 'Alice <alice@example.com>'}`, 'To: bob@example.org', 'Subject: test'];
+async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string }): Promise<string[]> {
+  const lines = [...(opts.from === null ? [] : [`From: ${opts.from ?? 'Alice <alice@example.com>'}`]), 'To: bob@example.org', `Subject: ${opts.subject ?? 'test'}`];
   if (opts.replyTo) lines.push(`Reply-To: ${opts.replyTo}`);
   if (opts.html !== undefined) lines.push('Content-Type: text/html; charset=utf-8');
   lines.push('', opts.html ?? opts.text ?? 'hello', '');
@@ -114,6 +114,41 @@ describe('sender heuristics', () => {
 
   it('records (weight 0) a Reply-To on another registered domain', async () => {
     assert.deepEqual(await codesFor({ replyTo: 'other@elsewhere.example' }), ['SENDER_REPLY_TO_MISMATCH']);
+  });
+});
+
+describe('recipient and sender-shape signals', () => {
+  it('flags the recipient\'s address in the subject', async () => {
+    assert.deepEqual(await codesFor({ subject: 'bob@example.org: your mailbox is almost full' }), ['RCPT_IN_SUBJECT']);
+  });
+
+  it('flags mail that claims to come from the recipient', async () => {
+    assert.deepEqual(await codesFor({ from: '<bob@example.org>' }), ['SENDER_IS_RECIPIENT']);
+  });
+
+  it('flags a missing or malformed From address', async () => {
+    assert.deepEqual(await codesFor({ from: null }), ['SENDER_MALFORMED']);
+    assert.deepEqual(await codesFor({ from: 'Target <rewards@showcase-survey>' }), ['SENDER_MALFORMED']);
+  });
+
+  it('flags links to free hosting, but not images served from it', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://login-secure-4f2a.web.app/">Sign in</a>' }), ['URL_FREE_HOSTING']);
+    assert.deepEqual(await codesFor({ html: '<img src="https://firebasestorage.googleapis.com/v0/b/x/logo.png">' }), []);
+  });
+});
+
+describe('brand alignment', () => {
+  it('marks a brand named in the subject with sender and links elsewhere as BRAND_SUBJECT_MISALIGNED', async () => {
+    assert.deepEqual(await codesFor({ subject: 'Your Netflix membership is on hold', html: '<a href="https://billing-update.example.net/">Update</a>' }), ['BRAND_SUBJECT_MISALIGNED']);
+  });
+
+  it('marks sender and every link on the named brand as BRAND_ALIGNED', async () => {
+    assert.deepEqual(await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>' }), ['BRAND_ALIGNED']);
+  });
+
+  it('does not call it aligned when one link leaves the brand', async () => {
+    const codes = await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a> <a href="https://netflix-billing.example.net/">Update</a>' });
+    assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
   });
 });
 
