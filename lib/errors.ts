@@ -9,7 +9,11 @@ export type PhishXErrorCode =
   | 'PHISHX_STORE_NOT_FOUND'
   | 'PHISHX_SIDECAR_LISTEN'
   | 'PHISHX_CLI_USAGE'
-  | 'PHISHX_BUDGET_EXCEEDED';
+  | 'PHISHX_BUDGET_EXCEEDED'
+  | 'PHISHX_NLP_HTTP_STATUS'
+  | 'PHISHX_NLP_BAD_RESPONSE'
+  | 'PHISHX_NLP_TIMEOUT'
+  | 'PHISHX_NLP_UNREACHABLE';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;
@@ -34,6 +38,14 @@ export class StoreError extends PhishXError {
   constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'StoreError';
+  }
+}
+
+/** A text-classification service call failed; `code` says how. */
+export class NlpServiceError extends PhishXError {
+  constructor(code: 'PHISHX_NLP_HTTP_STATUS' | 'PHISHX_NLP_BAD_RESPONSE' | 'PHISHX_NLP_TIMEOUT' | 'PHISHX_NLP_UNREACHABLE', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'NlpServiceError';
   }
 }
 

@@ -9,7 +9,9 @@ import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender } from './analyzers/sender.js';
 import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
-import { embeddedModel, type TextClassifier } from './nlp/model.js';
+import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
+import { httpClassifierFor } from './nlp/http-client.js';
+import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
 import { REASONS } from './verdict/reasons.js';
 import { aggregate } from './verdict/aggregate.js';
@@ -100,12 +102,35 @@ export function nlpPoints(p: number, max: number): number {
   return Math.round(max * Math.min(1, Math.max(0, (p - 0.5) / 0.45)));
 }
 
-async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig): Promise<Signal[]> {
-  const v = await classifier.classify(classifierText(input));
+/** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */
+export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
+  if (!config.nlp.enabled) return null;
+  return config.nlp.url ? httpClassifierFor(config.nlp) : embeddedModel();
+}
+
+/**
+ * Text signal. A failing service never fails the scan: `NLP_UNAVAILABLE` is recorded and,
+ * with `[nlp] fallback = embedded`, the embedded model scores the text instead.
+ */
+async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig, remainingMs: number): Promise<Signal[]> {
+  const text = classifierText(input);
+  const out: Signal[] = [];
+  let v: TextVerdict;
+  let name = classifier.name;
+  try {
+    v = await classifier.classify(text, remainingMs);
+  } catch (err) {
+    out.push({ code: 'NLP_UNAVAILABLE', detail: `${classifier.name}: ${errorMessage(err)}`.slice(0, 200) });
+    const embedded = embeddedModel();
+    if (config.nlp.fallback !== 'embedded' || classifier === embedded) return out;
+    v = embedded.classify(text);
+    name = 'embedded fallback';
+  }
   const weight = nlpPoints(v.p, config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight);
-  if (weight <= 0) return [];
+  if (weight <= 0) return out;
   const top = v.top.map((t) => t.feature.replace(/^[wb]:/, '')).join(', ');
-  return [{ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${classifier.name})${top ? `: ${top}` : ''}` }];
+  out.push({ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}` });
+  return out;
 }
 
 /**
@@ -135,8 +160,8 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         input = await extractScanInput(raw, envelope, config.limits);
         if (overBudget()) return;
         signals.push(...analyze(input, config));
-        const classifier = deps.classifier !== undefined ? deps.classifier : config.nlp.enabled ? embeddedModel() : null;
-        if (classifier && !overBudget()) signals.push(...(await classify(input, classifier, config)));
+        const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
+        if (classifier && !overBudget()) signals.push(...(await classify(input, classifier, config, budget - (performance.now() - t0))));
       })(),
       { milliseconds: budget },
     );

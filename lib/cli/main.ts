@@ -7,7 +7,8 @@ import { errorMessage, UsageError } from '../errors.js';
 import { writeFile } from 'node:fs/promises';
 import { evaluate } from '../eval.js';
 import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
-import { defaultModelPath } from '../nlp/model.js';
+import { defaultModelPath, embeddedModel } from '../nlp/model.js';
+import { createNlpServer } from '../nlp/serve.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
@@ -22,6 +23,7 @@ Commands:
   send FILE.eml...     send raw messages over SMTP (default 127.0.0.1:2525) and print the answers
   eval DIR             measure detection on a labelled corpus (DIR/labels.csv), print JSON
   train                train the embedded text classifier (npm run train)
+  nlp-serve            serve the embedded classifier over HTTP (Hugging Face inference format)
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
   help [command]       show help for a command
@@ -92,6 +94,18 @@ Options:
   --epochs N     SGD epochs (default: ${DEFAULT_TRAIN.epochs})
   --seed N       shuffling seed (default: ${DEFAULT_TRAIN.seed})
   -h, --help     show this help
+`,
+  'nlp-serve': `Usage: phishx nlp-serve [--listen HOST:PORT]
+
+Serve the embedded text classifier in the Hugging Face text-classification format, so the
+NLP-over-HTTP path ([nlp] url) can be tried and tested without a GPU model server:
+  POST / {"inputs": "text"} ─► [[{"label":"phishing","score":p},{"label":"legitimate","score":1-p}]]
+  GET /health
+Runs until interrupted (Ctrl-C).
+
+Options:
+  --listen HOST:PORT   address to listen on (default: 127.0.0.1:8501)
+  -h, --help           show this help
 `,
   reasons: `Usage: phishx reasons [--markdown]
 
@@ -216,6 +230,31 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+async function cmdNlpServe(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { listen: { type: 'string' } }, 'nlp-serve');
+  if (values.help) return io.out(HELP['nlp-serve']), 0;
+  if (positionals.length) throw new UsageError(`nlp-serve: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const listen = String(values.listen ?? '127.0.0.1:8501');
+  const m = /^(.+):(\d{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`nlp-serve: --listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  const server = createNlpServer(embeddedModel());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${listen}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)));
+    server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => resolve());
+  });
+  const a = server.address();
+  io.err(`phishx nlp-serve: embedded model on http://${m[1]}:${typeof a === 'object' && a ? a.port : m[2]}/\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -251,7 +290,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, config: cmdConfig, reasons: cmdReasons };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, config: cmdConfig, reasons: cmdReasons };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

@@ -131,7 +131,13 @@ export const SCHEMA: Record<string, SectionSpec> = {
     redirectors: { type: 'list', default: 'safelinks.protection.outlook.com, urldefense.com, urldefense.proofpoint.com, google.com, list-manage.com, mailchimp.com, mcsv.net, sendgrid.net, mandrillapp.com, hubspotlinks.com, hs-sites.com, exacttarget.com, rs6.net, mailgun.org, awstrack.me, sparkpostmail.com, cmail19.com, cmail20.com, createsend.com, salesforce.com, marketo.com, mktoweb.com, mimecast.com, mimecastprotect.com, linkedin.com, facebook.com, substack.com, klaviyo.com', doc: 'Click-tracking and link-protection services (registered domains). A link through one is unwrapped when it names its target in the query (`url=`, `q=`, `u=`) and is never counted as a text/href mismatch: newsletters route every link through them.' },
   },
   nlp: {
-    enabled: { type: 'bool', default: true, doc: 'Score subject and body text with the embedded classifier (`lib/nlp/model/text-model.json`, trained by `npm run train`).' },
+    enabled: { type: 'bool', default: true, doc: 'Score subject and body text with a text classifier: the embedded model (`lib/nlp/model/text-model.json`, trained by `npm run train`), or the service at `url`.' },
+    url: { type: 'string', default: '', doc: 'Text-classification service in the Hugging Face inference format (`POST {"inputs": text}` ─► `[{"label","score"}]` or `[[…]]`), e.g. `http://127.0.0.1:8501/` from `phishx nlp-serve`. Empty: the embedded model.' },
+    timeout_ms: { type: 'int', min: 50, max: 60000, default: 1500, doc: 'Deadline of one classification request (the request is aborted); also bounded by what is left of the scan budget.' },
+    max_chars: { type: 'int', min: 100, max: 1000000, default: 4000, doc: 'Characters of subject + body sent to the service.' },
+    phish_labels: { type: 'list', default: 'phishing, phish, label_1, malicious, spam, fraud', doc: 'Labels (case-insensitive) whose score is the phishing probability; for any other label p = 1 - score.' },
+    auth_header: { type: 'string', default: 'authorization', doc: 'Header that carries the credential from the environment variable `PHISHX_NLP_AUTH` (e.g. `Bearer hf_…`); nothing is sent when that variable is unset.' },
+    fallback: { type: 'enum', values: ['embedded', 'none'], default: 'embedded', doc: 'When the service fails (error, 5xx, timeout, garbage): `embedded` scores with the embedded model, `none` skips the signal. Either way `NLP_UNAVAILABLE` is recorded.' },
   },
   allowlist: {
     domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },

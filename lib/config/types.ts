@@ -17,7 +17,7 @@ export interface PhishXConfig {
   thresholds: { quarantine: number; reject: number };
   limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
   urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; free_hosting: string[] };
-  nlp: { enabled: boolean };
+  nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };
   redis: { url: string; key_prefix: string };

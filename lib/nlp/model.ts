@@ -23,7 +23,8 @@ export interface TextVerdict {
 /** Same interface as the HTTP classifier: text in, probability out. */
 export interface TextClassifier {
   readonly name: string;
-  classify(text: string): TextVerdict | Promise<TextVerdict>;
+  /** `deadlineMs`: time left for this call (remote classifiers abort at it). */
+  classify(text: string, deadlineMs?: number): TextVerdict | Promise<TextVerdict>;
 }
 
 export class TextModel implements TextClassifier {

@@ -39,6 +39,7 @@ export const REASONS = {
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. Negative weight.' },
   // Text classifier
   NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.95; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
+  NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).' },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
   LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { bigMessage, cleanMessage, deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 
@@ -255,3 +256,37 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     });
   }
 });
+
+describe('Haraka + PhishX with the text classifier over HTTP (phishx nlp-serve)', () => {
+  let h: HarakaInstance;
+  let nlp: ChildProcess;
+  let nlpPort: number;
+  before(async () => {
+    nlpPort = await freePort();
+    nlp = spawn(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'nlp-serve', '--listen', `127.0.0.1:${nlpPort}`], { stdio: 'ignore' });
+    await waitForPort(nlpPort, 10_000);
+    h = await startHaraka({ nlp: true, env: { PHISHX_NLP_URL: `http://127.0.0.1:${nlpPort}/` } });
+  });
+  after(async () => {
+    await h?.stop();
+    nlp?.kill('SIGINT');
+  });
+
+  it('scores through the service and rejects the real phishing message', async () => {
+    const a = await sendRaw(h.port, await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml'), env);
+    assert.equal(a.code, 550, a.response);
+    assert.match(h.logs(), new RegExp(`NLP_PHISH\\(\\d+\\)`));
+    assert.doesNotMatch(h.logs(), /NLP_UNAVAILABLE/);
+  });
+
+  it('keeps scanning when the service dies: NLP_UNAVAILABLE and the embedded fallback', async () => {
+    nlp.kill('SIGKILL');
+    await new Promise((r) => nlp.once('exit', r));
+    const a = await sendRaw(h.port, await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml'), env);
+    assert.equal(a.code, 550, a.response);
+    assert.match(h.logs(), /NLP_UNAVAILABLE/);
+    const b = await sendRaw(h.port, await fixture('transactional/apple-receipt.eml'), env);
+    assert.equal(b.code, 250, b.response);
+  });
+});
+
