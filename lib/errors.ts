@@ -13,7 +13,9 @@ export type PhishXErrorCode =
   | 'PHISHX_NLP_HTTP_STATUS'
   | 'PHISHX_NLP_BAD_RESPONSE'
   | 'PHISHX_NLP_TIMEOUT'
-  | 'PHISHX_NLP_UNREACHABLE';
+  | 'PHISHX_NLP_UNREACHABLE'
+  | 'PHISHX_REPUTATION_HTTP_STATUS'
+  | 'PHISHX_REPUTATION_BAD_RESPONSE';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;

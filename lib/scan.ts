@@ -14,6 +14,7 @@ import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
 import { REASONS } from './verdict/reasons.js';
+import type { ReputationSource } from './reputation/sources.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
@@ -95,6 +96,16 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
 export interface ScanDeps {
   /** Text classifier; undefined = the embedded model when `[nlp] enabled`, null = none. */
   classifier?: TextClassifier | null;
+  /** URL reputation sources (feeds in the store, Safe Browsing); none when absent. */
+  reputation?: readonly ReputationSource[];
+}
+
+/** Ask every reputation source in parallel; a failing one is recorded, never fatal. */
+async function checkReputation(input: ScanInput, sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
+  const results = await Promise.allSettled(
+    sources.map((s) => pTimeout(s.check(input.urls, remainingMs), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
+  );
+  return results.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }]));
 }
 
 /** Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.95. Pure. */
@@ -161,7 +172,12 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         if (overBudget()) return;
         signals.push(...analyze(input, config));
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
-        if (classifier && !overBudget()) signals.push(...(await classify(input, classifier, config, budget - (performance.now() - t0))));
+        const left = (): number => budget - (performance.now() - t0);
+        const [text, reputation] = await Promise.all([
+          classifier && !overBudget() ? classify(input, classifier, config, left()) : Promise.resolve([]),
+          deps.reputation?.length && input.urls.length && !overBudget() ? checkReputation(input, deps.reputation, left()) : Promise.resolve([]),
+        ]);
+        signals.push(...text, ...reputation);
       })(),
       { milliseconds: budget },
     );

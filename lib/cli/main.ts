@@ -9,6 +9,10 @@ import { evaluate } from '../eval.js';
 import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
+import { feedName, parseFeed } from '../reputation/feed-dir.js';
+import { createReputation } from '../reputation/index.js';
+import { writeFileAtomic } from '../quarantine.js';
+import { createStore } from '../store/index.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
@@ -24,6 +28,8 @@ Commands:
   eval DIR             measure detection on a labelled corpus (DIR/labels.csv), print JSON
   train                train the embedded text classifier (npm run train)
   nlp-serve            serve the embedded classifier over HTTP (Hugging Face inference format)
+  feeds import FILE    import a URL / domain blocklist (OpenPhish, PhishTank, URLhaus exports)
+  feeds list           list imported feeds
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
   help [command]       show help for a command
@@ -107,6 +113,22 @@ Options:
   --listen HOST:PORT   address to listen on (default: 127.0.0.1:8501)
   -h, --help           show this help
 `,
+  feeds: `Usage: phishx feeds import [options] FILE...
+       phishx feeds list [--dir DIR]
+
+import: read blocklist exports — one URL or domain per line, "#" comments (the plain
+OpenPhish, PhishTank and URLhaus text exports) — and store them as the feed NAME (default:
+the file name without extension). A re-import replaces that feed. With [redis] url (or
+PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
+without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
+start and re-reads every minute. Links matching a listed URL add URL_FEED_MATCH, links on a
+listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
+
+Options:
+  --name NAME    feed name (import with one FILE only)
+  --dir DIR      Haraka directory whose config/phishx.ini to use (default: .)
+  -h, --help     show this help
+`,
   reasons: `Usage: phishx reasons [--markdown]
 
 List every reason code with its default weight and meaning.
@@ -148,13 +170,20 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   if (!positionals.length) throw new UsageError(`scan: no FILE given\n\n${HELP.scan}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
-  return forEachFile('scan', positionals, io, async (file, raw) => {
+  const store = createStore(config);
+  const reputation = await createReputation(store, config);
+  try {
+    return await forEachFile('scan', positionals, io, async (file, raw) => {
     const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
-    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config);
+    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources });
     const v = r.verdict;
     io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
     return true;
-  });
+    });
+  } finally {
+    await reputation.close();
+    await store.close();
+  }
 }
 
 async function cmdSend(args: string[], io: Out): Promise<number> {
@@ -255,6 +284,39 @@ async function cmdNlpServe(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+async function cmdFeeds(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { name: { type: 'string' }, dir: { type: 'string' } }, 'feeds');
+  if (values.help) return io.out(HELP.feeds), 0;
+  const [sub, ...files] = positionals;
+  if (sub !== 'import' && sub !== 'list') throw new UsageError(`feeds: expected "import FILE..." or "list"\n\n${HELP.feeds}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  const store = createStore(config);
+  try {
+    if (sub === 'list') {
+      if (store.kind === 'memory') await createReputation(store, config, {}).then((r) => r.close());
+      const feeds = await store.listFeeds();
+      if (!feeds.length) io.out(`no feeds (${store.kind === 'redis' ? 'Redis' : config.reputation.feed_dir})\n`);
+      for (const f of feeds) io.out(`${f.name}\t${f.urls} URLs\t${f.domains} domains\n`);
+      return 0;
+    }
+    if (!files.length) throw new UsageError(`feeds import: no FILE given\n\n${HELP.feeds}`);
+    if (values.name !== undefined && files.length > 1) throw new UsageError('feeds import: --name takes one FILE');
+    return await forEachFile('feeds import', files, io, async (file, raw) => {
+      const name = typeof values.name === 'string' ? feedName(values.name) : feedName(file);
+      const feed = parseFeed(raw.toString('utf8'));
+      if (store.kind === 'redis') {
+        await store.replaceFeed(name, feed);
+      } else {
+        await writeFileAtomic(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
+      }
+      io.out(`${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`);
+      return true;
+    });
+  } finally {
+    await store.close();
+  }
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -290,7 +352,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, config: cmdConfig, reasons: cmdReasons };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

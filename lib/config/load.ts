@@ -156,6 +156,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     ...c,
     quarantine: { ...c.quarantine, spool_dir: resolve(c.quarantine.spool_dir) },
     local_delivery: { dir: resolve(c.local_delivery.dir) },
+    reputation: { ...c.reputation, feed_dir: resolve(c.reputation.feed_dir) },
     brands,
     weights,
     tenants,

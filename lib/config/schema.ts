@@ -139,6 +139,13 @@ export const SCHEMA: Record<string, SectionSpec> = {
     auth_header: { type: 'string', default: 'authorization', doc: 'Header that carries the credential from the environment variable `PHISHX_NLP_AUTH` (e.g. `Bearer hf_…`); nothing is sent when that variable is unset.' },
     fallback: { type: 'enum', values: ['embedded', 'none'], default: 'embedded', doc: 'When the service fails (error, 5xx, timeout, garbage): `embedded` scores with the embedded model, `none` skips the signal. Either way `NLP_UNAVAILABLE` is recorded.' },
   },
+  reputation: {
+    feed_dir: { type: 'string', default: 'var/feeds', doc: 'Without Redis, `phishx feeds import` writes each feed here as `<name>.txt` and Haraka loads the folder at start and every minute after (relative to the Haraka directory). With Redis, feeds live in Redis.' },
+    safe_browsing_url: { type: 'string', default: 'https://safebrowsing.googleapis.com/v4/threatMatches:find', doc: 'Google Safe Browsing v4 Lookup endpoint. Used only when `PHISHX_SAFE_BROWSING_KEY` is set in the environment.' },
+    timeout_ms: { type: 'int', min: 50, max: 60000, default: 1500, doc: 'Deadline of one reputation lookup (aborted at it; also bounded by the scan budget).' },
+    cache_ttl_s: { type: 'int', min: 0, max: 86400, default: 300, doc: 'How long a Safe Browsing answer is cached when it carries no `cacheDuration` of its own (0: no cache).' },
+    max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message looked up.' },
+  },
   allowlist: {
     domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },
     ips: { type: 'cidrs', default: '', doc: 'Client IPs or CIDR ranges never scanned.' },

@@ -18,6 +18,7 @@ export interface PhishXConfig {
   limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
   urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; free_hosting: string[] };
   nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
+  reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };
   redis: { url: string; key_prefix: string };

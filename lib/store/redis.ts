@@ -137,6 +137,53 @@ export class RedisStore implements Store {
     });
   }
 
+  /**
+   * Feeds: `feed:url` and `feed:domain` hashes map an entry to its feed name (one HMGET per
+   * lookup); `feed:<name>:urls|domains` sets remember a feed's own entries so a re-import can
+   * remove what it no longer lists; `feeds` is the set of feed names.
+   */
+  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
+    return this.run('replaceFeed', async () => {
+      for (const [kind, list] of [['url', entries.urls], ['domain', entries.domains]] as const) {
+        const own = this.k(`feed:${name}:${kind}s`);
+        const old = await this.client.smembers(own);
+        const keep = new Set(list);
+        const gone = old.filter((e) => !keep.has(e));
+        const m = this.client.multi();
+        if (gone.length) m.hdel(this.k(`feed:${kind}`), ...gone).srem(own, ...gone);
+        for (let i = 0; i < list.length; i += 5000) {
+          const chunk = list.slice(i, i + 5000);
+          m.hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name]))).sadd(own, ...chunk);
+        }
+        m.sadd(this.k('feeds'), name);
+        const res = await m.exec();
+        const failed = res?.find(([e]) => e);
+        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      }
+      return { urls: new Set(entries.urls).size, domains: new Set(entries.domains).size };
+    });
+  }
+
+  async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {
+    return this.run('matchFeeds', async () => {
+      const hits = new Map<string, string>();
+      const [u, d] = await Promise.all([
+        urls.length ? this.client.hmget(this.k('feed:url'), ...urls) : Promise.resolve([] as Array<string | null>),
+        domains.length ? this.client.hmget(this.k('feed:domain'), ...domains) : Promise.resolve([] as Array<string | null>),
+      ]);
+      urls.forEach((x, i) => u[i] && hits.set(x, u[i]!));
+      domains.forEach((x, i) => d[i] && hits.set(x, d[i]!));
+      return hits;
+    });
+  }
+
+  async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
+    return this.run('listFeeds', async () => {
+      const names = (await this.client.smembers(this.k('feeds'))).sort();
+      return Promise.all(names.map(async (name) => ({ name, urls: await this.client.scard(this.k(`feed:${name}:urls`)), domains: await this.client.scard(this.k(`feed:${name}:domains`)) })));
+    });
+  }
+
   async ping(): Promise<number> {
     return this.run('ping', async () => {
       const t = performance.now();

@@ -37,6 +37,15 @@ export interface Store {
   listQuarantine(opts?: { limit?: number; offset?: number }): Promise<QuarantineEntry[]>;
   deleteQuarantine(id: string): Promise<boolean>;
   countQuarantine(): Promise<number>;
+  /**
+   * Replace the entries of one named reputation feed (URLs in canonical form, domains
+   * lower-case): an import is idempotent and a re-import drops entries no longer listed.
+   */
+  replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }>;
+  /** Feed names that list any of these canonical URLs / domains: entry ─► feed name. */
+  matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>>;
+  /** Imported feeds with their entry counts. */
+  listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>>;
   /** Round-trip latency in ms; throws StoreError when unusable. */
   ping(): Promise<number>;
   close(): Promise<void>;

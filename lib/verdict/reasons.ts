@@ -40,6 +40,11 @@ export const REASONS = {
   // Text classifier
   NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.95; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
   NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).' },
+  // Reputation
+  URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },
+  DOMAIN_FEED_MATCH: { weight: 60, doc: 'A link\'s host or one of its parent domains is listed in an imported blocklist feed.' },
+  URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
+  REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.' },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
   LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },

@@ -17,10 +17,11 @@ import { holdMessage } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { createStore, type Store } from '../../lib/store/index.js';
+import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
 
 interface PhishXPlugin extends HarakaPlugin {
-  phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null };
+  phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null; reputation: Promise<Reputation> | null };
 }
 
 interface TxnNote {
@@ -35,6 +36,15 @@ const WATCHDOG_SLACK_MS = 1000;
 function getStore(plugin: PhishXPlugin): Store {
   if (!plugin.phishx.store) plugin.phishx.store = createStore(plugin.phishx.config!);
   return plugin.phishx.store;
+}
+
+/** Reputation sources, created once per process; a failure to set them up leaves none (logged). */
+function getReputation(plugin: PhishXPlugin): Promise<Reputation> {
+  plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, 60_000, (err) => plugin.logerror(`phishx: feed reload failed: ${errorMessage(err)}`)).catch((err: unknown) => {
+    plugin.logerror(`phishx: reputation sources unavailable: ${errorMessage(err)}`);
+    return { sources: [], close: async () => undefined };
+  });
+  return plugin.phishx.reputation;
 }
 
 function envelopeOf(connection: HarakaConnection, txn: HarakaTransaction): Envelope {
@@ -59,7 +69,7 @@ function stripIncoming(txn: HarakaTransaction): number {
 }
 
 export function register(this: PhishXPlugin): void {
-  this.phishx = { config: null, store: null, sidecar: null };
+  this.phishx = { config: null, store: null, sidecar: null, reputation: null };
   // A bad config stops Haraka at start with the key and value named.
   this.phishx.config = configSource.get(this);
   configSource.subscribe((next) => {
@@ -127,8 +137,8 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
   } catch (err) {
     return acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `cannot read the envelope: ${errorMessage(err)}`, done);
   }
-  getRaw(txn)
-    .then((raw) => scanMessage(raw, envelope, config, id))
+  Promise.all([getRaw(txn), getReputation(plugin)])
+    .then(([raw, reputation]) => scanMessage(raw, envelope, config, id, { reputation: reputation.sources }))
     .then((result) => {
       if (done.called) return;
       const v = result.verdict;
@@ -182,7 +192,7 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
 
 /** Called by Haraka on shutdown / plugin reload (no `next`). */
 export function shutdown(this: PhishXPlugin): void {
-  const { store, sidecar } = this.phishx ?? {};
-  void Promise.allSettled([store?.close(), sidecar?.close()]);
+  const { store, sidecar, reputation } = this.phishx ?? {};
+  void Promise.allSettled([store?.close(), sidecar?.close(), reputation?.then((r) => r.close())]);
 }
 

@@ -74,6 +74,18 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     assert.ok(!(await store.listQuarantine({ limit: 1000 })).some((x) => x.id === e.id));
     assert.equal(await store.countQuarantine(), n - 1);
   }],
+  ['replaces a named feed and matches canonical URLs and domains to it', async (store) => {
+    const name = `feed-${randomBytes(3).toString('hex')}`;
+    assert.deepEqual(await store.replaceFeed(name, { urls: ['http://evil.example/a', 'http://evil.example/b'], domains: ['bad.example'] }), { urls: 2, domains: 1 });
+    let hits = await store.matchFeeds(['http://evil.example/a', 'http://good.example/'], ['bad.example', 'good.example']);
+    assert.equal(hits.get('http://evil.example/a'), name);
+    assert.equal(hits.get('bad.example'), name);
+    assert.equal(hits.size, 2);
+    await store.replaceFeed(name, { urls: ['http://evil.example/b'], domains: [] });
+    hits = await store.matchFeeds(['http://evil.example/a', 'http://evil.example/b'], ['bad.example']);
+    assert.deepEqual([...hits.keys()], ['http://evil.example/b']);
+    assert.deepEqual((await store.listFeeds()).find((f) => f.name === name), { name, urls: 1, domains: 0 });
+  }],
   ['answers ping with a latency', async (store) => {
     assert.ok((await store.ping()) >= 0);
   }],

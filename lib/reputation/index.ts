@@ -1,0 +1,38 @@
+import type { PhishXConfig } from '../config/types.js';
+import type { Store } from '../store/types.js';
+import { syncFeedDir } from './feed-dir.js';
+import { SafeBrowsing } from './safe-browsing.js';
+import { feedReputation, type ReputationSource } from './sources.js';
+
+export type { ReputationSource } from './sources.js';
+
+export interface Reputation {
+  sources: ReputationSource[];
+  close(): Promise<void>;
+}
+
+/**
+ * The reputation sources for one process: imported feeds in the store (with the in-memory
+ * store, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
+ * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
+ */
+export async function createReputation(store: Store, config: PhishXConfig, env: NodeJS.ProcessEnv = process.env, syncMs = 60_000, onError?: (err: unknown) => void): Promise<Reputation> {
+  const sources: ReputationSource[] = [feedReputation(store, config.reputation.max_urls)];
+  let timer: NodeJS.Timeout | undefined;
+  if (store.kind === 'memory') {
+    const seen = new Map<string, number>();
+    await syncFeedDir(store, config.reputation.feed_dir, seen);
+    timer = setInterval(() => void syncFeedDir(store, config.reputation.feed_dir, seen).catch((err: unknown) => onError?.(err)), syncMs);
+    timer.unref();
+  }
+  const key = env.PHISHX_SAFE_BROWSING_KEY;
+  const sb = key ? new SafeBrowsing(config.reputation, key) : null;
+  if (sb) sources.push(sb);
+  return {
+    sources,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await sb?.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Pool } from 'undici';
+import type { PhishXConfig } from '../config/types.js';
+import { PhishXError } from '../errors.js';
+import type { Signal } from '../verdict/types.js';
+import { lookupUrls, type ReputationSource } from './sources.js';
+
+const THREAT_TYPES = ['MALWARE', 'SOCIAL_ENGINEERING', 'UNWANTED_SOFTWARE', 'POTENTIALLY_HARMFUL_APPLICATION'];
+const MAX_CACHE = 20_000;
+
+interface Cached {
+  until: number;
+  threat: string | null;
+}
+
+/**
+ * Google Safe Browsing v4 Lookup API client (`threatMatches:find`). Answers are cached per
+ * URL: listed URLs for the `cacheDuration` the API gives, clean ones for `cache_ttl_s`.
+ * Calls are aborted at their deadline; errors, non-2xx and malformed replies throw.
+ */
+export class SafeBrowsing implements ReputationSource {
+  readonly name = 'safe browsing';
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(private readonly cfg: PhishXConfig['reputation'], private readonly key: string, private readonly now: () => number = Date.now) {
+    const u = new URL(cfg.safe_browsing_url);
+    u.searchParams.set('key', key);
+    this.path = `${u.pathname}${u.search}`;
+    this.pool = new Pool(u.origin, { connections: 8, keepAliveTimeout: 10_000, headersTimeout: cfg.timeout_ms, bodyTimeout: cfg.timeout_ms });
+  }
+
+  private remember(url: string, threat: string | null, ttlMs: number): void {
+    if (ttlMs <= 0) return;
+    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(url, { until: this.now() + ttlMs, threat });
+  }
+
+  async check(urls: Parameters<ReputationSource['check']>[0], deadlineMs: number): Promise<Signal[]> {
+    const all = lookupUrls(urls, this.cfg.max_urls);
+    const t = this.now();
+    const out: Signal[] = [];
+    const ask: string[] = [];
+    for (const u of all) {
+      const c = this.cache.get(u);
+      if (c && c.until > t) {
+        if (c.threat) out.push({ code: 'URL_SAFE_BROWSING', detail: `${u} (${c.threat}, cached)` });
+      } else ask.push(u);
+    }
+    if (!ask.length) return out;
+    const body = {
+      client: { clientId: 'phishx', clientVersion: '0.1.0' },
+      threatInfo: { threatTypes: THREAT_TYPES, platformTypes: ['ANY_PLATFORM'], threatEntryTypes: ['URL'], threatEntries: ask.map((url) => ({ url })) },
+    };
+    const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs));
+    const res = await this.pool.request({ path: this.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(ms) });
+    if (res.statusCode !== 200) {
+      await res.body.dump().catch(() => undefined);
+      throw new PhishXError('PHISHX_REPUTATION_HTTP_STATUS', `safe browsing answered HTTP ${res.statusCode}`);
+    }
+    const reply = (await res.body.json()) as { matches?: Array<{ threatType?: string; threat?: { url?: string }; cacheDuration?: string }> };
+    if (typeof reply !== 'object' || reply === null || (reply.matches !== undefined && !Array.isArray(reply.matches))) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: malformed reply');
+    const listed = new Map<string, { threat: string; ttl: number }>();
+    for (const m of reply.matches ?? []) {
+      const url = m.threat?.url;
+      if (!url) continue;
+      const secs = Number.parseFloat(String(m.cacheDuration ?? '').replace(/s$/, ''));
+      listed.set(url, { threat: m.threatType ?? 'THREAT', ttl: Number.isFinite(secs) ? secs * 1000 : this.cfg.cache_ttl_s * 1000 });
+    }
+    for (const u of ask) {
+      const hit = listed.get(u);
+      this.remember(u, hit?.threat ?? null, hit ? hit.ttl : this.cfg.cache_ttl_s * 1000);
+      if (hit) out.push({ code: 'URL_SAFE_BROWSING', detail: `${u} (${hit.threat})` });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,54 @@
+import type { ExtractedUrl } from '../message/types.js';
+import type { Store } from '../store/types.js';
+import type { Signal } from '../verdict/types.js';
+import { normalizeUrl } from './normalize.js';
+
+/** Something that knows about bad URLs. Throws when it cannot answer (the scan records it). */
+export interface ReputationSource {
+  readonly name: string;
+  check(urls: readonly ExtractedUrl[], deadlineMs: number): Promise<Signal[]>;
+}
+
+/** Canonical http(s) URLs of a message's links (deduplicated, at most `max`). */
+export function lookupUrls(urls: readonly ExtractedUrl[], max: number): string[] {
+  const out = new Set<string>();
+  for (const u of urls) {
+    if (u.scheme !== 'http' && u.scheme !== 'https') continue;
+    const n = normalizeUrl(u.raw);
+    if (n) out.add(n);
+    if (out.size >= max) break;
+  }
+  return [...out];
+}
+
+/** Host and every parent domain down to the registered domain (a feed may list any of them). */
+export function domainCandidates(urls: readonly ExtractedUrl[]): string[] {
+  const out = new Set<string>();
+  for (const u of urls) {
+    if (!u.host) continue;
+    out.add(u.host);
+    if (!u.registrable) continue;
+    let h = u.host;
+    while (h !== u.registrable && h.includes('.')) {
+      h = h.slice(h.indexOf('.') + 1);
+      out.add(h);
+    }
+  }
+  return [...out];
+}
+
+/** Blocklist feeds imported into the store (memory or Redis). */
+export function feedReputation(store: Store, maxUrls: number): ReputationSource {
+  return {
+    name: `feeds (${store.kind})`,
+    async check(urls) {
+      const canon = lookupUrls(urls, maxUrls);
+      const domains = domainCandidates(urls);
+      if (!canon.length && !domains.length) return [];
+      const hits = await store.matchFeeds(canon, domains);
+      const out: Signal[] = [];
+      for (const [entry, feed] of hits) out.push({ code: entry.includes('://') ? 'URL_FEED_MATCH' : 'DOMAIN_FEED_MATCH', detail: `${entry} (feed ${feed})` });
+      return out;
+    },
+  };
+}

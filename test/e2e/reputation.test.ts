@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RedisStore } from '../../lib/store/redis.js';
+import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { sendRaw } from '../helpers/smtp.js';
+
+const env = { from: 'alice@example.com', to: ['bob@example.org'] };
+const mail = (href: string): string => `From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: lunch menu\nContent-Type: text/html\n\n<p>The menu: <a href="${href}">here</a></p>\n`;
+
+function phishx(args: string[], extraEnv: NodeJS.ProcessEnv): { code: number; out: string; err: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PHISHX_')));
+  const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { cwd: REPO, env: { ...clean, ...extraEnv }, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () => {
+  let h: HarakaInstance;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-feeds-'));
+    await writeFile(path.join(dir, 'feed.txt'), 'https://menu-evil.example.net/lunch\n');
+    const r = phishx(['feeds', 'import', '--name', 'openphish', path.join(dir, 'feed.txt')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
+    assert.equal(r.code, 0, r.err);
+    h = await startHaraka({ env: { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') } });
+  });
+  after(async () => {
+    await h?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects mail linking to a URL imported with phishx feeds import', async () => {
+    const a = await sendRaw(h.port, mail('https://menu-evil.example.net/lunch'), env);
+    assert.equal(a.code, 550, a.response);
+    assert.match(h.logs(), /URL_FEED_MATCH\(80\)/);
+  });
+
+  it('accepts the same mail with an unlisted link', async () => {
+    assert.equal((await sendRaw(h.port, mail('https://menu.example.com/lunch'), env)).code, 250);
+  });
+});
+
+describe('blocklist feeds in Redis, imported while Haraka runs', () => {
+  let redis: TestRedis | { skip: string };
+  let h: HarakaInstance | undefined;
+  let dir: string;
+  const prefix = `phishx-e2e-feeds:${randomBytes(4).toString('hex')}:`;
+  before(async () => {
+    redis = await testRedis();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-feeds-'));
+    if ('skip' in redis) return;
+    h = await startHaraka({ env: { PHISHX_REDIS_URL: redis.url, PHISHX_REDIS_KEY_PREFIX: prefix } });
+  });
+  after(async () => {
+    await h?.stop();
+    if (redis && !('skip' in redis)) {
+      const s = new RedisStore({ url: redis.url, keyPrefix: prefix });
+      await s.ping(); // waits for the connection (the offline queue is off)
+      const keys = await s.client.keys(`${prefix}*`);
+      if (keys.length) await s.client.del(...keys);
+      await s.close();
+      await redis.stop();
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes effect at once: a listed domain (weight 60) quarantines the message', async (t) => {
+    if ('skip' in redis) return t.skip(redis.skip);
+    assert.doesNotMatch((await sendRaw(h!.port, mail('https://cdn.bad-menus.example/x'), env)).response, /held for review/);
+    await writeFile(path.join(dir, 'urlhaus.txt'), '# URLhaus domains\nbad-menus.example\n');
+    const r = phishx(['feeds', 'import', path.join(dir, 'urlhaus.txt')], { PHISHX_REDIS_URL: redis.url, PHISHX_REDIS_KEY_PREFIX: prefix });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /feed "urlhaus": 0 URLs, 1 domains ─► Redis/);
+    const a = await sendRaw(h!.port, mail('https://cdn.bad-menus.example/x'), env);
+    assert.equal(a.code, 250, a.response);
+    assert.match(a.response, /held for review/);
+    assert.match(h!.logs(), /DOMAIN_FEED_MATCH\(60\)/);
+  });
+});

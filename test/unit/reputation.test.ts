@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { parseFeed, syncFeedDir } from '../../lib/reputation/feed-dir.js';
+import { normalizeDomain, normalizeUrl } from '../../lib/reputation/normalize.js';
+import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
+import { domainCandidates, feedReputation } from '../../lib/reputation/sources.js';
+import { scanMessage } from '../../lib/scan.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+import { json, startHttpServer, type TestServer } from '../helpers/http-server.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
+const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
+
+async function urlsOf(html: string) {
+  return (await extractScanInput(toCrlf(`From: a@example.com\nContent-Type: text/html\n\n${html}\n`), env, config.limits)).urls;
+}
+
+function mail(href: string): Buffer {
+  return toCrlf(`From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: hi\nContent-Type: text/html\n\n<p>See <a href="${href}">this</a></p>\n`);
+}
+
+describe('feed parsing and normalisation', () => {
+  it('normalises URLs: scheme and host case, default port, fragment and userinfo dropped', () => {
+    assert.equal(normalizeUrl('HTTP://User:pw@Evil.Example:80/Path?q=1#frag'), 'http://evil.example/Path?q=1');
+    assert.equal(normalizeUrl('https://evil.example:8443'), 'https://evil.example:8443/');
+    assert.equal(normalizeUrl('evil.example/login'), 'http://evil.example/login');
+    assert.equal(normalizeUrl('javascript:alert(1)'), null);
+  });
+
+  it('normalises domains and refuses non-domains', () => {
+    assert.equal(normalizeDomain('*.Bad.Example.'), 'bad.example');
+    assert.equal(normalizeDomain('xn--pypal-4ve.com'), 'xn--pypal-4ve.com');
+    assert.equal(normalizeDomain('not a domain'), null);
+    assert.equal(normalizeDomain('localhost'), null);
+  });
+
+  it('reads OpenPhish / PhishTank / URLhaus plain exports: URLs, domains, comments, junk', () => {
+    const f = parseFeed('# URLhaus\nhttp://1.2.3.4/mozi.m\nhttps://evil.example/a\r\nbad.example\n\n; comment\nnot a thing\nhttps://evil.example/a\n');
+    assert.deepEqual(f.urls, ['http://1.2.3.4/mozi.m', 'https://evil.example/a']);
+    assert.deepEqual(f.domains, ['bad.example']);
+    assert.equal(f.skipped, 1);
+  });
+
+  it('lists the host and its parent domains down to the registered domain', async () => {
+    assert.deepEqual(domainCandidates(await urlsOf('<a href="https://a.b.evil.co.uk/x">x</a>')), ['a.b.evil.co.uk', 'b.evil.co.uk', 'evil.co.uk']);
+  });
+});
+
+describe('feed reputation', () => {
+  let store: MemoryStore;
+  let dir: string;
+  before(async () => {
+    store = new MemoryStore();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-feeds-'));
+    await writeFile(path.join(dir, 'openphish.txt'), 'https://login.evil.example/signin?x=1\nbad-host.example\n');
+    assert.equal(await syncFeedDir(store, dir), 1);
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('matches a listed URL (URL_FEED_MATCH) and a subdomain of a listed domain (DOMAIN_FEED_MATCH)', async () => {
+    const rep = feedReputation(store, 50);
+    const s = await rep.check(await urlsOf('<a href="HTTPS://login.evil.example/signin?x=1#top">a</a><a href="http://www.bad-host.example/p">b</a><a href="https://fine.example/">c</a>'), 1000);
+    assert.deepEqual(s.map((x) => x.code).sort(), ['DOMAIN_FEED_MATCH', 'URL_FEED_MATCH']);
+    assert.match(s.find((x) => x.code === 'URL_FEED_MATCH')!.detail, /feed openphish/);
+  });
+
+  it('rejects a message linking to a listed URL through the scan path', async () => {
+    const r = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [feedReputation(store, 50)] });
+    assert.equal(r.verdict.action, 'reject');
+  });
+
+  it('re-reads only changed feed files', async () => {
+    const seen = new Map<string, number>();
+    assert.equal(await syncFeedDir(store, dir, seen), 1);
+    assert.equal(await syncFeedDir(store, dir, seen), 0);
+    assert.equal(await syncFeedDir(store, path.join(dir, 'missing')), 0);
+  });
+});
+
+describe('Google Safe Browsing v4 Lookup client against a local threatMatches:find server', () => {
+  let sb: TestServer;
+  let broken: TestServer;
+  const listed = 'http://malware.testing.google.test/testing/malware/';
+  before(async () => {
+    // Implements the documented request and reply shapes of POST /v4/threatMatches:find?key=…
+    sb = await startHttpServer((req, body, res) => {
+      if (req.method !== 'POST' || !req.url?.startsWith('/v4/threatMatches:find?key=test-key')) return json(res, 403, { error: { code: 403, message: 'bad key or path' } });
+      const r = JSON.parse(body) as { client: { clientId: string }; threatInfo: { threatTypes: string[]; platformTypes: string[]; threatEntryTypes: string[]; threatEntries: Array<{ url: string }> } };
+      if (!r.client?.clientId || !r.threatInfo?.threatTypes?.includes('SOCIAL_ENGINEERING') || r.threatInfo.threatEntryTypes[0] !== 'URL') return json(res, 400, { error: { code: 400 } });
+      const matches = r.threatInfo.threatEntries.filter((e) => e.url === listed).map((e) => ({ threatType: 'SOCIAL_ENGINEERING', platformType: 'ANY_PLATFORM', threatEntryType: 'URL', threat: { url: e.url }, cacheDuration: '300s' }));
+      json(res, 200, matches.length ? { matches } : {});
+    });
+    broken = await startHttpServer((_req, _b, res) => json(res, 500, { error: 'backend' }));
+  });
+  after(async () => {
+    await Promise.all([sb.close(), broken.close()]);
+  });
+
+  const sbConfig = (url: string) => buildConfig({ reputation: { safe_browsing_url: url, timeout_ms: 500 } }, { env: {} }).reputation;
+
+  it('flags a listed URL, passes a clean one, and caches both answers', async () => {
+    const client = new SafeBrowsing(sbConfig(`${sb.url}v4/threatMatches:find`), 'test-key');
+    try {
+      const urls = await urlsOf(`<a href="${listed}">x</a><a href="https://clean.example/">y</a>`);
+      const first = await client.check(urls, 1000);
+      assert.deepEqual(first.map((s) => s.code), ['URL_SAFE_BROWSING']);
+      assert.match(first[0].detail, /SOCIAL_ENGINEERING/);
+      const before = sb.requests.length;
+      const second = await client.check(urls, 1000);
+      assert.equal(sb.requests.length, before, 'second lookup was not served from the cache');
+      assert.match(second[0].detail, /cached/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a failing Safe Browsing is recorded as REPUTATION_UNAVAILABLE and the scan goes on', async () => {
+    const client = new SafeBrowsing(sbConfig(`${broken.url}v4/threatMatches:find`), 'test-key');
+    try {
+      const r = await scanMessage(mail('https://clean.example/'), env, config, undefined, { reputation: [client] });
+      assert.deepEqual(r.verdict.reasons.map((x) => x.code), ['REPUTATION_UNAVAILABLE']);
+      assert.equal(r.verdict.action, 'allow');
+    } finally {
+      await client.close();
+    }
+  });
+});
