@@ -15,6 +15,9 @@ import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
 import { REASONS } from './verdict/reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
+import type { UrlExpander } from './reputation/expand.js';
+import { hostInList } from './analyzers/urls.js';
+import { describeUrl } from './message/domain.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
@@ -98,6 +101,30 @@ export interface ScanDeps {
   classifier?: TextClassifier | null;
   /** URL reputation sources (feeds in the store, Safe Browsing); none when absent. */
   reputation?: readonly ReputationSource[];
+  /** Short-link expander, used when `[urls] expand_shorteners` is on. */
+  expander?: UrlExpander;
+}
+
+const MAX_EXPANSIONS = 5;
+
+/** Follow short links to their targets and add the targets to the message's URLs. */
+async function expandShortLinks(input: ScanInput, expander: UrlExpander, config: PhishXConfig): Promise<Signal[]> {
+  const shorteners = new Set(config.urls.shorteners);
+  const short = [...new Map(input.urls.filter((u) => u.host && hostInList(u.host, shorteners)).map((u) => [u.raw, u])).values()].slice(0, MAX_EXPANSIONS);
+  const results = await Promise.allSettled(short.map((u) => expander.expand(u.raw)));
+  const out: Signal[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      out.push({ code: 'REPUTATION_UNAVAILABLE', detail: `expanding ${short[i].raw}: ${errorMessage(r.reason)}`.slice(0, 200) });
+      return;
+    }
+    const chain = r.value;
+    if (chain.length < 2) return;
+    out.push({ code: 'URL_SHORTENER_EXPANDED', detail: chain.join(' ─► ').slice(0, 300) });
+    const target = describeUrl(chain[chain.length - 1], short[i].source);
+    if (target && input.urls.length < config.limits.max_urls) input.urls.push(target);
+  });
+  return out;
 }
 
 /** Ask every reputation source in parallel; a failing one is recorded, never fatal. */
@@ -170,6 +197,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
       (async () => {
         input = await extractScanInput(raw, envelope, config.limits);
         if (overBudget()) return;
+        if (deps.expander && config.urls.expand_shorteners) signals.push(...(await expandShortLinks(input, deps.expander, config)));
         signals.push(...analyze(input, config));
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);

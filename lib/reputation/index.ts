@@ -3,11 +3,14 @@ import type { Store } from '../store/types.js';
 import { syncFeedDir } from './feed-dir.js';
 import { SafeBrowsing } from './safe-browsing.js';
 import { feedReputation, type ReputationSource } from './sources.js';
+import { UrlExpander } from './expand.js';
 
 export type { ReputationSource } from './sources.js';
 
 export interface Reputation {
   sources: ReputationSource[];
+  /** Present when `[urls] expand_shorteners` is on. */
+  expander?: UrlExpander;
   close(): Promise<void>;
 }
 
@@ -28,11 +31,14 @@ export async function createReputation(store: Store, config: PhishXConfig, env: 
   const key = env.PHISHX_SAFE_BROWSING_KEY;
   const sb = key ? new SafeBrowsing(config.reputation, key) : null;
   if (sb) sources.push(sb);
+  const expander = config.urls.expand_shorteners ? new UrlExpander({ maxHops: config.urls.expand_max_hops, timeoutMs: config.urls.expand_timeout_ms }) : undefined;
   return {
     sources,
+    ...(expander ? { expander } : {}),
     close: async () => {
       if (timer) clearInterval(timer);
       await sb?.close();
+      await expander?.close();
     },
   };
 }

@@ -138,7 +138,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     return acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `cannot read the envelope: ${errorMessage(err)}`, done);
   }
   Promise.all([getRaw(txn), getReputation(plugin)])
-    .then(([raw, reputation]) => scanMessage(raw, envelope, config, id, { reputation: reputation.sources }))
+    .then(([raw, reputation]) => scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}) }))
     .then((result) => {
       if (done.called) return;
       const v = result.verdict;

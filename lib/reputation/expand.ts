@@ -1,0 +1,78 @@
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { Agent } from 'undici';
+import { PhishXError } from '../errors.js';
+
+/** Only public unicast addresses may be contacted (no loopback, private, link-local, metadata …). */
+export function isPublicAddress(ip: string): boolean {
+  if (!ipaddr.isValid(ip)) return false;
+  let a = ipaddr.parse(ip);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  return a.range() === 'unicast';
+}
+
+/**
+ * DNS lookup for outgoing expansion requests: resolves, refuses the host if any address is
+ * not public, and hands the checked address to the socket — the connection goes exactly
+ * where the check looked (no re-resolution between check and connect, no DNS rebinding).
+ */
+export function safeLookup(allowPrivate = false): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { all: true, family: options.family as number | undefined }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      const bad = list.find((a) => !allowPrivate && !isPublicAddress(a.address));
+      if (bad || !list.length) {
+        const e = Object.assign(new Error(`refusing to connect to ${hostname} (${bad?.address ?? 'no address'}): not a public address`), { code: 'PHISHX_SSRF_BLOCKED' });
+        return callback(e, '', 0);
+      }
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      callback(null, list[0].address, list[0].family);
+    });
+  };
+}
+
+export interface ExpandOptions {
+  maxHops: number;
+  timeoutMs: number;
+  /** Tests only: let the expander reach loopback servers. */
+  allowPrivate?: boolean;
+}
+
+/**
+ * Follow a short URL with HEAD requests (never GET: nothing is downloaded), at most
+ * `maxHops` redirects and `timeoutMs` in all. IP-literal hosts are checked like resolved
+ * ones. Returns the chain of URLs visited, first to last.
+ */
+export class UrlExpander {
+  private readonly agent: Agent;
+  constructor(private readonly opts: ExpandOptions) {
+    this.agent = new Agent({ connect: { lookup: safeLookup(opts.allowPrivate), timeout: opts.timeoutMs }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 5000 });
+  }
+
+  async expand(url: string): Promise<string[]> {
+    const chain = [url];
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    let current = url;
+    for (let hop = 0; hop < this.opts.maxHops; hop++) {
+      const u = new URL(current);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') break;
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      if (ipaddr.isValid(host) && !this.opts.allowPrivate && !isPublicAddress(host)) {
+        throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `refusing to follow to ${host}: not a public address`);
+      }
+      const res = await this.agent.request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: 'HEAD', signal, headers: { 'user-agent': 'PhishX-url-expander' } });
+      await res.body.dump().catch(() => undefined);
+      const loc = res.headers.location;
+      if (res.statusCode < 300 || res.statusCode > 399 || !loc) break;
+      current = new URL(Array.isArray(loc) ? loc[0] : loc, current).toString();
+      chain.push(current);
+    }
+    return chain;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
