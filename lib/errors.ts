@@ -15,7 +15,9 @@ export type PhishXErrorCode =
   | 'PHISHX_NLP_TIMEOUT'
   | 'PHISHX_NLP_UNREACHABLE'
   | 'PHISHX_REPUTATION_HTTP_STATUS'
-  | 'PHISHX_REPUTATION_BAD_RESPONSE';
+  | 'PHISHX_REPUTATION_BAD_RESPONSE'
+  | 'PHISHX_CLAMD_UNAVAILABLE'
+  | 'PHISHX_CLAMD_BAD_REPLY';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;

@@ -18,6 +18,9 @@ import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
 import { hostInList } from './analyzers/urls.js';
 import { describeUrl } from './message/domain.js';
+import type { ClamdClient } from './clamav/client.js';
+import { stricter } from './verdict/policy.js';
+import type { Action } from './verdict/types.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
@@ -103,6 +106,31 @@ export interface ScanDeps {
   reputation?: readonly ReputationSource[];
   /** Short-link expander, used when `[urls] expand_shorteners` is on. */
   expander?: UrlExpander;
+  /** clamd client, when `[clamav] hosts` is set. */
+  clamav?: ClamdClient;
+}
+
+/** Virus scan of the raw message. Never throws: faults become CLAMAV_* signals. */
+async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXConfig, remainingMs: number): Promise<Signal[]> {
+  if (raw.length > config.clamav.max_size) return [{ code: 'CLAMAV_SKIPPED_SIZE', detail: `${raw.length} bytes > [clamav] max_size ${config.clamav.max_size}` }];
+  try {
+    const r = await clamav.scan(raw, remainingMs);
+    if (r.status === 'virus') return [{ code: 'CLAMAV_VIRUS', detail: `${r.signature} (clamd ${r.host})` }];
+    if (r.status === 'size_limit') return [{ code: 'CLAMAV_SIZE_LIMIT', detail: `clamd ${r.host}: INSTREAM size limit exceeded (${raw.length} bytes)` }];
+    return [];
+  } catch (err) {
+    return [{ code: 'CLAMAV_UNAVAILABLE', detail: errorMessage(err).slice(0, 200) }];
+  }
+}
+
+/** The action some signals impose whatever the score (virus ─► [clamav] action; no clamd + defer ─► tempfail). Pure. */
+export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
+  let a: Action = 'allow';
+  for (const s of signals) {
+    if (s.code === 'CLAMAV_VIRUS') a = stricter(a, config.clamav.action);
+    if (s.code === 'CLAMAV_UNAVAILABLE' && config.clamav.defer) a = stricter(a, 'tempfail');
+  }
+  return a;
 }
 
 const MAX_EXPANSIONS = 5;
@@ -201,11 +229,12 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         signals.push(...analyze(input, config));
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);
-        const [text, reputation] = await Promise.all([
+        const [text, reputation, viruses] = await Promise.all([
           classifier && !overBudget() ? classify(input, classifier, config, left()) : Promise.resolve([]),
           deps.reputation?.length && input.urls.length && !overBudget() ? checkReputation(input, deps.reputation, left()) : Promise.resolve([]),
+          deps.clamav && !overBudget() ? scanForViruses(raw, deps.clamav, config, left()) : Promise.resolve([]),
         ]);
-        signals.push(...text, ...reputation);
+        signals.push(...text, ...reputation, ...viruses);
       })(),
       { milliseconds: budget },
     );
@@ -215,7 +244,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     else signals.push({ code: 'SCAN_ERROR', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
   }
   const { score, reasons } = aggregate(signals, config.weights);
-  const verdict = decide(score, reasons, domains, config);
+  const verdict = decide(score, reasons, domains, config, forcedAction(signals, config));
   const i = input as ScanInput | null;
   return {
     id,

@@ -13,6 +13,7 @@ import { feedName, parseFeed } from '../reputation/feed-dir.js';
 import { createReputation } from '../reputation/index.js';
 import { writeFileAtomic } from '../quarantine.js';
 import { createStore } from '../store/index.js';
+import { clamdFor } from '../clamav/client.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
@@ -175,7 +176,7 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   try {
     return await forEachFile('scan', positionals, io, async (file, raw) => {
     const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
-    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}) });
+    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamdFor(config.clamav) ? { clamav: clamdFor(config.clamav)! } : {}) });
     const v = r.verdict;
     io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
     return true;

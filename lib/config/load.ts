@@ -2,6 +2,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
 import { REASONS } from '../verdict/reasons.js';
+import { parseClamdHost } from '../clamav/client.js';
 import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
 import type { Mode, PhishXConfig, TenantPolicy } from './types.js';
 
@@ -41,6 +42,11 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
       return String(s ?? '')
         .split(/[,\s]+/)
         .map((x) => x.trim().toLowerCase().replace(/^\./, ''))
+        .filter(Boolean);
+    case 'strings':
+      return String(s ?? '')
+        .split(/[,\s]+/)
+        .map((x) => x.trim())
         .filter(Boolean);
     case 'cidrs': {
       const items = String(s ?? '').split(/[,\s]+/).filter(Boolean);
@@ -116,6 +122,13 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   for (const [section, specs] of Object.entries(SCHEMA)) sections[section] = readSection(section, specs, raw[section] ?? {}, env, true);
   const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants'>;
 
+  for (const h of c.clamav.hosts) {
+    try {
+      parseClamdHost(h);
+    } catch (e) {
+      throw new ConfigError(`phishx.ini [clamav] hosts: ${(e as Error).message}`, 'clamav.hosts');
+    }
+  }
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }

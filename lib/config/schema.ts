@@ -3,7 +3,7 @@
  * Validation (load.ts), environment overrides and the README's config reference
  * (`phishx config --reference`) are all derived from this table, so they cannot drift.
  */
-export type KeyType = 'int' | 'bool' | 'string' | 'enum' | 'list' | 'listen' | 'cidrs';
+export type KeyType = 'int' | 'bool' | 'string' | 'enum' | 'list' | 'strings' | 'listen' | 'cidrs';
 
 export interface KeySpec {
   type: KeyType;
@@ -148,6 +148,13 @@ export const SCHEMA: Record<string, SectionSpec> = {
     timeout_ms: { type: 'int', min: 50, max: 60000, default: 1500, doc: 'Deadline of one reputation lookup (aborted at it; also bounded by the scan budget).' },
     cache_ttl_s: { type: 'int', min: 0, max: 86400, default: 300, doc: 'How long a Safe Browsing answer is cached when it carries no `cacheDuration` of its own (0: no cache).' },
     max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message looked up.' },
+  },
+  clamav: {
+    hosts: { type: 'strings', default: '', doc: 'clamd addresses, `host:port` or unix socket paths, tried in order (failover). Empty: ClamAV off.' },
+    timeout_ms: { type: 'int', min: 100, max: 600000, default: 5000, doc: 'Deadline for one scan across all hosts (sockets destroyed at it); also bounded by the scan budget.' },
+    max_size: { type: 'int', min: 1024, max: 1073741824, default: 26214400, doc: 'Largest message sent to clamd (bytes). Larger messages are not virus-scanned: `CLAMAV_SKIPPED_SIZE` is recorded and the other analyzers decide. Keep it at or below clamd\'s `StreamMaxLength`.' },
+    action: { type: 'enum', values: ['reject', 'quarantine'], default: 'reject', doc: 'What a virus finding does (in enforce mode).' },
+    defer: { type: 'bool', default: false, doc: '`true`: answer `451 4.7.1` when no clamd answers (the sender retries). `false`: record `CLAMAV_UNAVAILABLE` and let mail flow on the other signals.' },
   },
   allowlist: {
     domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },

@@ -6,7 +6,9 @@ export const PHISHX_HEADER_PREFIX = 'x-phishx-';
 /** The X-PhishX-* headers for a scanned message, in order. Pure. */
 export function formatHeaders(result: ScanResult, maxReasons: number): Array<[string, string]> {
   const v = result.verdict;
-  const reasons = v.reasons.filter((r) => r.weight !== 0 || r.code.startsWith('SKIP_') || r.code.startsWith('LIMIT_'));
+  // Weighted reasons, plus the zero-weight ones an administrator must see (skips, limits,
+  // scanner findings and outages).
+  const reasons = v.reasons.filter((r) => r.weight !== 0 || /^(SKIP_|LIMIT_|CLAMAV_)|_UNAVAILABLE$|^BUDGET_EXCEEDED$|^MIME_UNPARSEABLE$/.test(r.code));
   const shown = reasons.slice(0, maxReasons).map((r) => `${r.code}(${r.weight})`);
   if (reasons.length > maxReasons) shown.push(`+${reasons.length - maxReasons}`);
   const h: Array<[string, string]> = [

@@ -31,9 +31,10 @@ export function actionForScore(score: number, p: TenantPolicy): Action {
  * Score + recipients ─► Verdict. One SMTP answer covers every recipient, so when they
  * belong to different tenants the strictest *enforced* action wins; a monitor-mode tenant
  * never tightens the answer, but `wouldAction` records the strictest action any tenant
- * would have taken. Pure.
+ * would have taken. `forced` is the least action any tenant takes (a virus finding, a
+ * deferral when a required scanner is down); monitor-mode tenants still only record it. Pure.
  */
-export function decide(score: number, reasons: Reason[], recipientDomains: readonly string[], config: Pick<PhishXConfig, 'tenants' | 'main' | 'thresholds'>): Verdict {
+export function decide(score: number, reasons: Reason[], recipientDomains: readonly string[], config: Pick<PhishXConfig, 'tenants' | 'main' | 'thresholds'>, forced: Action = 'allow'): Verdict {
   const domains = recipientDomains.length ? [...new Set(recipientDomains.map((d) => d.toLowerCase()))] : [''];
   let action: Action = 'allow';
   let would: Action = 'allow';
@@ -41,7 +42,8 @@ export function decide(score: number, reasons: Reason[], recipientDomains: reado
   let wouldWinner = winner;
   for (const d of domains) {
     const t = tenantFor(d, config);
-    const a = actionForScore(score, t.policy);
+    // `forced`: an action a signal imposes whatever the score (a virus, a deferral).
+    const a = stricter(actionForScore(score, t.policy), forced);
     if (RANK[a] > RANK[would]) {
       would = a;
       wouldWinner = t;

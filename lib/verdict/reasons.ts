@@ -46,6 +46,11 @@ export const REASONS = {
   URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
   URL_SHORTENER_EXPANDED: { weight: 0, doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.' },
   REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.' },
+  // ClamAV
+  CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.' },
+  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[clamav] defer = true` the message is deferred (451), else it flows on the other signals.' },
+  CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.' },
+  CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.' },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
   LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },

@@ -18,6 +18,7 @@ import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
+import { clamdFor } from '../../lib/clamav/client.js';
 import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
 
 interface PhishXPlugin extends HarakaPlugin {
@@ -138,7 +139,10 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     return acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `cannot read the envelope: ${errorMessage(err)}`, done);
   }
   Promise.all([getRaw(txn), getReputation(plugin)])
-    .then(([raw, reputation]) => scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}) }))
+    .then(([raw, reputation]) => {
+      const clamav = clamdFor(config.clamav);
+      return scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
+    })
     .then((result) => {
       if (done.called) return;
       const v = result.verdict;

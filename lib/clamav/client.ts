@@ -1,0 +1,147 @@
+import net from 'node:net';
+import { PhishXError } from '../errors.js';
+
+export type ClamdHost = { kind: 'tcp'; host: string; port: number; label: string } | { kind: 'unix'; path: string; label: string };
+
+export type ClamdResult = { status: 'clean'; host: string } | { status: 'virus'; signature: string; host: string } | { status: 'size_limit'; host: string };
+
+/** `host:port`, `[v6]:port` or an absolute unix socket path ─► ClamdHost. Throws on anything else. */
+export function parseClamdHost(s: string): ClamdHost {
+  const t = s.trim();
+  if (t.startsWith('/')) return { kind: 'unix', path: t, label: t };
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
+  if (!m || Number(m[2]) > 65535) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s)}`);
+  return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), label: t };
+}
+
+/** clamd answers "stream: OK", "stream: <Signature> FOUND", "INSTREAM size limit exceeded. ERROR". Pure. */
+export function parseInstreamReply(reply: string, host: string): ClamdResult {
+  const r = reply.replace(/\0+$/, '').trim();
+  if (/size limit exceeded/i.test(r)) return { status: 'size_limit', host };
+  const found = /^(?:stream|[^:]*):\s*(.+?)\s+FOUND$/.exec(r);
+  if (found) return { status: 'virus', signature: found[1], host };
+  if (/:\s*OK$/.test(r)) return { status: 'clean', host };
+  throw new PhishXError('PHISHX_CLAMD_BAD_REPLY', `clamd ${host}: unexpected reply ${JSON.stringify(r.slice(0, 120))}`);
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * clamd client: INSTREAM over TCP or a unix socket, streamed in chunks with backpressure,
+ * one deadline per host (the socket is destroyed at it), failover across hosts in order.
+ * Throws PHISHX_CLAMD_UNAVAILABLE when no host answers.
+ */
+export class ClamdClient {
+  readonly hosts: ClamdHost[];
+  constructor(hosts: string[], private readonly timeoutMs: number) {
+    this.hosts = hosts.map(parseClamdHost);
+  }
+
+  private connect(h: ClamdHost): net.Socket {
+    return h.kind === 'unix' ? net.connect({ path: h.path }) : net.connect({ host: h.host, port: h.port });
+  }
+
+  /** One command on one host: send `payload()`'s bytes, collect the reply up to the NUL. */
+  private exchange(h: ClamdHost, command: string, body: Buffer | null, deadlineMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const sock = this.connect(h);
+      const chunks: Buffer[] = [];
+      let done = false;
+      let streamed = 0;
+      const finish = (err: Error | null, reply?: string): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(reply!);
+      };
+      const timer = setTimeout(() => finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: no answer within ${deadlineMs} ms`)), deadlineMs);
+      sock.on('data', (d: Buffer) => {
+        chunks.push(d);
+        const all = Buffer.concat(chunks);
+        const nul = all.indexOf(0);
+        if (nul >= 0) finish(null, all.subarray(0, nul).toString('utf8'));
+      });
+      sock.on('error', (err: NodeJS.ErrnoException) => {
+        // clamd answers "size limit exceeded" and closes as soon as a stream passes its
+        // StreamMaxLength; our next writes then meet a reset that can swallow that reply.
+        // A reset in the middle of a stream is therefore read as the size limit (a dead
+        // clamd shows up as a refused connection on the next message instead).
+        const got = Buffer.concat(chunks).toString('utf8');
+        if (got) finish(null, got);
+        else if (streamed > 0 && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) finish(null, `INSTREAM size limit exceeded (connection reset after ${streamed} bytes)`);
+        else finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: ${err.code ?? err.message}`, { cause: err }));
+      });
+      sock.on('end', () => {
+        const got = Buffer.concat(chunks).toString('utf8');
+        if (got) finish(null, got);
+        else finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: closed without a reply`));
+      });
+      sock.once('connect', () => {
+        void (async () => {
+          const write = (b: Buffer): Promise<void> => (sock.write(b) ? Promise.resolve() : new Promise((r) => sock.once('drain', () => r())));
+          await write(Buffer.from(`z${command}\0`));
+          if (body) {
+            for (let off = 0; off < body.length && !done; off += CHUNK) {
+              const part = body.subarray(off, off + CHUNK);
+              const len = Buffer.alloc(4);
+              len.writeUInt32BE(part.length);
+              await write(len);
+              await write(part);
+              streamed += part.length;
+            }
+            if (!done) await write(Buffer.alloc(4));
+          }
+        })().catch(() => undefined); // write errors surface through 'error'
+      });
+    });
+  }
+
+  /** Scan bytes; tries each host in order until one answers. */
+  async scan(data: Buffer, deadlineMs = this.timeoutMs): Promise<ClamdResult> {
+    const errors: string[] = [];
+    const until = Date.now() + Math.min(deadlineMs, this.timeoutMs);
+    for (const h of this.hosts) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      try {
+        return parseInstreamReply(await this.exchange(h, 'INSTREAM', data, left), h.label);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+    throw new PhishXError('PHISHX_CLAMD_UNAVAILABLE', errors.length ? errors.join('; ') : `no clamd answered within ${deadlineMs} ms`);
+  }
+
+  /** PING every host: label ─► PONG latency in ms, or the error. For health checks. */
+  async ping(): Promise<Array<{ host: string; ok: boolean; ms?: number; version?: string; error?: string }>> {
+    return Promise.all(
+      this.hosts.map(async (h) => {
+        const t0 = performance.now();
+        try {
+          const pong = await this.exchange(h, 'PING', null, this.timeoutMs);
+          if (pong.trim() !== 'PONG') throw new Error(`answered ${JSON.stringify(pong)}`);
+          const version = (await this.exchange(h, 'VERSION', null, this.timeoutMs)).trim();
+          return { host: h.label, ok: true, ms: performance.now() - t0, version };
+        } catch (err) {
+          return { host: h.label, ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+}
+
+const clients = new Map<string, ClamdClient>();
+
+/** One client per host list and timeout per process; null when ClamAV is off. */
+export function clamdFor(cfg: { hosts: string[]; timeout_ms: number }): ClamdClient | null {
+  if (!cfg.hosts.length) return null;
+  const key = JSON.stringify([cfg.hosts, cfg.timeout_ms]);
+  let c = clients.get(key);
+  if (!c) {
+    c = new ClamdClient(cfg.hosts, cfg.timeout_ms);
+    clients.set(key, c);
+  }
+  return c;
+}

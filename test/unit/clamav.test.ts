@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ClamdClient, parseClamdHost, parseInstreamReply } from '../../lib/clamav/client.js';
+import { buildConfig } from '../../lib/config/load.js';
+import { PhishXError } from '../../lib/errors.js';
+import { forcedAction, scanMessage } from '../../lib/scan.js';
+import { testClamd, type TestClamd } from '../helpers/clamd.js';
+import { withAttachment, zip } from '../helpers/mime.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+describe('clamd protocol helpers', () => {
+  it('parses TCP and unix-socket host specs', () => {
+    assert.deepEqual(parseClamdHost('127.0.0.1:3310'), { kind: 'tcp', host: '127.0.0.1', port: 3310, label: '127.0.0.1:3310' });
+    assert.deepEqual(parseClamdHost('[::1]:3310'), { kind: 'tcp', host: '::1', port: 3310, label: '[::1]:3310' });
+    assert.equal(parseClamdHost('/run/clamav/clamd.ctl').kind, 'unix');
+    assert.throws(() => parseClamdHost('clamd'));
+  });
+
+  it('reads OK, FOUND and size-limit replies, refuses others', () => {
+    assert.deepEqual(parseInstreamReply('stream: OK\0', 'h'), { status: 'clean', host: 'h' });
+    assert.deepEqual(parseInstreamReply('stream: Eicar-Test-Signature.UNOFFICIAL FOUND', 'h'), { status: 'virus', signature: 'Eicar-Test-Signature.UNOFFICIAL', host: 'h' });
+    assert.deepEqual(parseInstreamReply('INSTREAM size limit exceeded. ERROR', 'h'), { status: 'size_limit', host: 'h' });
+    assert.throws(() => parseInstreamReply('garbage', 'h'), (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_BAD_REPLY');
+  });
+
+  it('a virus forces the configured action; an outage forces 451 only with defer', () => {
+    const c = buildConfig({}, { env: {} });
+    assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], c), 'reject');
+    assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], buildConfig({ clamav: { action: 'quarantine' } }, { env: {} })), 'quarantine');
+    assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], c), 'allow');
+    assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], buildConfig({ clamav: { defer: true } }, { env: {} })), 'tempfail');
+  });
+
+  it('rejects an invalid [clamav] hosts entry at load, naming the key', () => {
+    assert.throws(() => buildConfig({ clamav: { hosts: 'clamd' } }, { env: {} }), /\[clamav\] hosts/);
+  });
+});
+
+describe('ClamdClient against a real clamd', () => {
+  let clamd: TestClamd | { skip: string };
+  before(async () => {
+    clamd = await testClamd();
+  });
+  after(async () => {
+    if (clamd && !('skip' in clamd)) await clamd.stop();
+  });
+
+  it('finds EICAR over TCP, and answers clean for clean data', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    const c = new ClamdClient([clamd.host], 5000);
+    const v = await c.scan(clamd.eicar);
+    assert.equal(v.status, 'virus');
+    assert.match((v as { signature: string }).signature, /Eicar/i);
+    assert.equal((await c.scan(Buffer.from('hello, this is fine'))).status, 'clean');
+  });
+
+  it('finds EICAR over the unix socket', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    if (!clamd.socket) return t.skip('this clamd has no known unix socket');
+    assert.equal((await new ClamdClient([clamd.socket], 5000).scan(clamd.eicar)).status, 'virus');
+  });
+
+  it('streams a multi-chunk message (zipped EICAR in base64) and finds it', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    const big = toCrlf(withAttachment('docs.zip', zip({ 'photo.raw': randomBytes(300_000), 'eicar.com': clamd.eicar })));
+    assert.ok(big.length > 3 * 64 * 1024);
+    assert.equal((await new ClamdClient([clamd.host], 5000).scan(big)).status, 'virus');
+  });
+
+  it('fails over to the next host when the first refuses', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    const r = await new ClamdClient(['127.0.0.1:1', clamd.host], 5000).scan(clamd.eicar);
+    assert.equal(r.status, 'virus');
+    assert.equal(r.host, clamd.host);
+  });
+
+  it('answers PING and VERSION for health checks', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    const [p] = await new ClamdClient([clamd.host], 5000).ping();
+    assert.equal(p.ok, true);
+    assert.match(p.version ?? '', /ClamAV/);
+  });
+
+  it('rejects mail with a virus through the scan path', async (t) => {
+    if ('skip' in clamd) return t.skip(clamd.skip);
+    const config = buildConfig({ nlp: { enabled: false }, clamav: { hosts: clamd.host } }, { env: {} });
+    const r = await scanMessage(toCrlf(withAttachment('invoice.com', clamd.eicar)), { mailFrom: '', rcptTo: ['bob@example.org'] }, config, undefined, { clamav: new ClamdClient([clamd.host], 5000) });
+    assert.equal(r.verdict.action, 'reject');
+    assert.ok(r.verdict.reasons.some((x) => x.code === 'CLAMAV_VIRUS'));
+  });
+});
+
+describe('ClamdClient against broken clamds', () => {
+  let hang: net.Server;
+  let garbage: net.Server;
+  let hangPort = 0;
+  let garbagePort = 0;
+  before(async () => {
+    // A clamd that reads the request and never answers.
+    hang = net.createServer((sock) => sock.on('error', () => undefined).resume());
+    garbage = net.createServer((s) => s.end('WHAT?\0'));
+    await Promise.all([hang, garbage].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))));
+    hangPort = (hang.address() as net.AddressInfo).port;
+    garbagePort = (garbage.address() as net.AddressInfo).port;
+  });
+  after(async () => {
+    await Promise.all([hang, garbage].map((s) => new Promise((r) => s.close(r))));
+  });
+
+  it('gives up on a silent clamd at the deadline and destroys the socket', async () => {
+    const t0 = Date.now();
+    await assert.rejects(new ClamdClient([`127.0.0.1:${hangPort}`], 300).scan(Buffer.from('x')), (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_UNAVAILABLE');
+    assert.ok(Date.now() - t0 < 1500);
+    let open = -1;
+    for (let i = 0; i < 40 && open !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      open = await new Promise<number>((r) => hang.getConnections((_e, n) => r(n)));
+    }
+    assert.equal(open, 0, 'the timed-out socket was not closed');
+  });
+
+  it('records CLAMAV_UNAVAILABLE and lets mail flow without defer; 451 with defer', async () => {
+    const raw = toCrlf(withAttachment('a.txt', Buffer.from('fine')));
+    const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
+    const client = new ClamdClient([`127.0.0.1:${garbagePort}`], 1000);
+    const open = await scanMessage(raw, env, buildConfig({ nlp: { enabled: false } }, { env: {} }), undefined, { clamav: client });
+    assert.equal(open.verdict.action, 'allow');
+    assert.ok(open.verdict.reasons.some((x) => x.code === 'CLAMAV_UNAVAILABLE'));
+    const deferred = await scanMessage(raw, env, buildConfig({ nlp: { enabled: false }, clamav: { defer: true } }, { env: {} }), undefined, { clamav: client });
+    assert.equal(deferred.verdict.action, 'tempfail');
+  });
+
+  it('reads a reset in the middle of a stream as clamd\'s size limit, not as an outage', async () => {
+    // Like clamd past StreamMaxLength: read a little, then drop the connection.
+    const limit = net.createServer((sock) => {
+      let n = 0;
+      sock.on('error', () => undefined).on('data', (d: Buffer) => {
+        n += d.length;
+        if (n > 200_000) sock.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((r) => limit.listen(0, '127.0.0.1', () => r()));
+    try {
+      const r = await new ClamdClient([`127.0.0.1:${(limit.address() as net.AddressInfo).port}`], 3000).scan(randomBytes(4 * 1024 * 1024));
+      assert.equal(r.status, 'size_limit');
+    } finally {
+      await new Promise((r) => limit.close(r));
+    }
+  });
+
+  it('does not send messages above [clamav] max_size', async () => {
+    const client = new ClamdClient([`127.0.0.1:${hangPort}`], 1000);
+    const r = await scanMessage(toCrlf(withAttachment('big.bin', Buffer.alloc(4000))), { mailFrom: '', rcptTo: ['bob@example.org'] }, buildConfig({ nlp: { enabled: false }, clamav: { max_size: 2048 } }, { env: {} }), undefined, { clamav: client });
+    assert.deepEqual(r.verdict.reasons.map((x) => x.code), ['CLAMAV_SKIPPED_SIZE']);
+  });
+});
