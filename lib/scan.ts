@@ -9,6 +9,7 @@ import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender } from './analyzers/sender.js';
 import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
+import { analyzeAttachments } from './attachments/inspect.js';
 import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
@@ -96,6 +97,7 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   signals.push(...analyzeUrls(input, c.urls));
   signals.push(...analyzeSender(input, c.brands, registrableOf));
   signals.push(...analyzeBrandAlignment(input, c.brands, c.urls));
+  signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));
   return signals;
 }
 
@@ -223,7 +225,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     // interrupted, so the budget is also checked between phases and the rest is skipped.
     await pTimeout(
       (async () => {
-        input = await extractScanInput(raw, envelope, config.limits);
+        input = await extractScanInput(raw, envelope, { ...config.limits, archive: { maxEntries: config.attachments.max_archive_entries, maxDepth: config.attachments.max_archive_depth } });
         if (overBudget()) return;
         if (deps.expander && config.urls.expand_shorteners) signals.push(...(await expandShortLinks(input, deps.expander, config)));
         signals.push(...analyze(input, config));

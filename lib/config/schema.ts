@@ -149,6 +149,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
     cache_ttl_s: { type: 'int', min: 0, max: 86400, default: 300, doc: 'How long a Safe Browsing answer is cached when it carries no `cacheDuration` of its own (0: no cache).' },
     max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message looked up.' },
   },
+  attachments: {
+    max_archive_entries: { type: 'int', min: 1, max: 100000, default: 1000, doc: 'Zip entries listed per attachment (nested archives included).' },
+    max_archive_depth: { type: 'int', min: 1, max: 10, default: 2, doc: 'Levels of zip-in-zip opened; inner archives are read into memory only up to 10 MiB each.' },
+    max_compression_ratio: { type: 'int', min: 10, max: 100000, default: 100, doc: 'Declared uncompressed / compressed size above which `ARCHIVE_BOMB` is added.' },
+  },
   clamav: {
     hosts: { type: 'strings', default: '', doc: 'clamd addresses, `host:port` or unix socket paths, tried in order (failover). Empty: ClamAV off.' },
     timeout_ms: { type: 'int', min: 100, max: 600000, default: 5000, doc: 'Deadline for one scan across all hosts (sockets destroyed at it); also bounded by the scan budget.' },

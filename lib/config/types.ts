@@ -19,6 +19,7 @@ export interface PhishXConfig {
   urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; free_hosting: string[]; expand_shorteners: boolean; expand_max_hops: number; expand_timeout_ms: number };
   nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
   reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };
+  attachments: { max_archive_entries: number; max_archive_depth: number; max_compression_ratio: number };
   clamav: { hosts: string[]; timeout_ms: number; max_size: number; action: 'reject' | 'quarantine'; defer: boolean };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };

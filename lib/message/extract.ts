@@ -3,10 +3,11 @@ import PostalMime from 'postal-mime';
 import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { scanHtml } from './html.js';
+import { listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput } from './types.js';
 
-type Limits = PhishXConfig['limits'];
+type Limits = PhishXConfig['limits'] & { archive?: { maxEntries: number; maxDepth: number } };
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;
 
 /** Count MIME leaf parts in postal-mime's tree (internal `root`; falls back to the public view). */
@@ -44,7 +45,11 @@ function bound(s: string, max: number): [string, boolean] {
   return s.length > max ? [s.slice(0, max), true] : [s, false];
 }
 
-async function describeAttachment(att: Parsed['attachments'][number]): Promise<AttachmentInfo> {
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
+const MAX_ACTIVE_BYTES = 2 * 1024 * 1024;
+const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
+
+async function describeAttachment(att: Parsed['attachments'][number], limits: Limits): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -56,7 +61,7 @@ async function describeAttachment(att: Parsed['attachments'][number]): Promise<A
   } catch {
     sniffed = null;
   }
-  return {
+  const info: AttachmentInfo = {
     filename: att.filename,
     declaredType: att.mimeType,
     sniffedType: sniffed,
@@ -64,6 +69,15 @@ async function describeAttachment(att: Parsed['attachments'][number]): Promise<A
     sha256: createHash('sha256').update(buf).digest('hex'),
     disposition: att.disposition,
   };
+  const name = (att.filename ?? '').toLowerCase();
+  if (ACTIVE_TYPES.test(att.mimeType) || /\.(html?|xhtml|svg|shtml)$/.test(name)) {
+    const h = scanHtml(buf.subarray(0, MAX_ACTIVE_BYTES).toString('utf8'), 50);
+    info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
+  }
+  if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) {
+    info.archive = await listZip(buf, { maxEntries: limits.archive?.maxEntries ?? 1000, maxDepth: limits.archive?.maxDepth ?? 2, maxInnerBytes: MAX_INNER_ARCHIVE });
+  }
+  return info;
 }
 
 /** Minimal header split for messages the MIME parser refuses: keeps URL analysis possible. */
@@ -172,7 +186,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   if (urlOverflow) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
 
   const attachments: AttachmentInfo[] = [];
-  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
+  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits));
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));

@@ -13,6 +13,8 @@ export interface HtmlScan {
   forms: number;
   /** `<input type=password>` fields. */
   passwordFields: number;
+  /** `<script>` elements and `on…=` event-handler attributes. */
+  scripts: number;
 }
 
 const HIDDEN = new Set(['script', 'style', 'head', 'title', 'noscript', 'template']);
@@ -30,6 +32,7 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
   let hiddenDepth = 0;
   let forms = 0;
   let passwordFields = 0;
+  let scripts = 0;
   let anchor: { url: string; text: string[] } | null = null;
 
   const closeAnchor = (): void => {
@@ -43,6 +46,7 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
     {
       onopentag(name, attrs) {
         if (HIDDEN.has(name)) hiddenDepth++;
+        if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
         if (BLOCK.has(name)) text.push('\n');
         if (name === 'a') {
           closeAnchor();
@@ -80,5 +84,6 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
     text: text.join('').replace(/[ \t\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim(),
     forms,
     passwordFields,
+    scripts,
   };
 }

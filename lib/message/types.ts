@@ -40,6 +40,10 @@ export interface AttachmentInfo {
   size: number;
   sha256: string;
   disposition: string | null;
+  /** HTML / SVG attachments: active content counted. */
+  active?: { forms: number; passwordFields: number; scripts: number };
+  /** Zip attachments: their listing (see lib/attachments/archive.ts). */
+  archive?: import('../attachments/archive.js').ArchiveInfo;
 }
 
 export interface LimitHit {

@@ -46,6 +46,16 @@ export const REASONS = {
   URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
   URL_SHORTENER_EXPANDED: { weight: 0, doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.' },
   REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.' },
+  // Attachments (no clamd needed)
+  ATTACHMENT_EXECUTABLE: { weight: 50, doc: 'An attachment that runs code when opened: executable or script extension (exe, scr, js, vbs, hta, lnk, iso, one …) or executable content.' },
+  ATTACHMENT_DOUBLE_EXTENSION: { weight: 40, doc: 'A document extension followed by an executable one (`invoice.pdf.exe`).' },
+  ATTACHMENT_MACRO: { weight: 30, doc: 'A macro-enabled Office file (docm, xlsm, pptm …).' },
+  ATTACHMENT_HTML_ACTIVE: { weight: 45, doc: 'An HTML or SVG attachment with a form, password field or script: the usual credential-phishing attachment.' },
+  ATTACHMENT_TYPE_MISMATCH: { weight: 20, doc: 'The declared type and the content\'s magic bytes disagree (a "PDF" that is an executable).' },
+  ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
+  ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
+  ARCHIVE_BOMB: { weight: 40, doc: 'An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; never inflated.' },
+  ARCHIVE_LIMIT: { weight: 5, doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.' },
   // ClamAV
   CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.' },
   CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[clamav] defer = true` the message is deferred (451), else it flows on the other signals.' },

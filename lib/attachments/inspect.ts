@@ -1,0 +1,72 @@
+import { scanHtml } from '../message/html.js';
+import type { AttachmentInfo } from '../message/types.js';
+import type { Signal } from '../verdict/types.js';
+import type { ArchiveEntry } from './archive.js';
+
+/** Extensions that run code when opened on Windows (or are containers that mount and run). */
+export const EXECUTABLE_EXT = new Set(['exe', 'scr', 'com', 'pif', 'bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'hta', 'msi', 'msp', 'cpl', 'jar', 'ps1', 'psm1', 'lnk', 'reg', 'dll', 'appx', 'msix', 'appinstaller', 'application', 'gadget', 'inf', 'scf', 'chm', 'iso', 'img', 'vhd', 'vhdx', 'one', 'xll', 'url', 'library-ms', 'search-ms']);
+const MACRO_EXT = new Set(['docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm']);
+const DOCUMENT_EXT = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'txt', 'rtf', 'jpg', 'jpeg', 'png', 'gif', 'odt', 'ods', 'csv', 'html', 'htm', 'zip']);
+const ARCHIVE_TYPES = new Set(['application/zip', 'application/x-rar-compressed', 'application/x-7z-compressed', 'application/gzip', 'application/x-tar', 'application/vnd.rar']);
+const EXECUTABLE_TYPES = new Set(['application/x-msdownload', 'application/x-dosexec', 'application/x-ms-shortcut', 'application/vnd.microsoft.portable-executable', 'application/x-elf', 'application/x-mach-binary', 'application/java-archive', 'application/x-ms-installer', 'application/x-msi']);
+
+export function extensions(name: string): string[] {
+  return name.toLowerCase().replace(/[\s.]+$/, '').split('.').slice(1).map((e) => e.trim());
+}
+
+/** Type families for declared-vs-sniffed comparison (coarse on purpose: image/png vs image/jpeg is fine). */
+function family(mime: string): string {
+  if (EXECUTABLE_TYPES.has(mime)) return 'executable';
+  if (ARCHIVE_TYPES.has(mime)) return 'archive';
+  if (mime === 'application/pdf') return 'pdf';
+  if (mime.startsWith('image/')) return 'image';
+  if (mime.startsWith('text/')) return 'text';
+  if (/officedocument|msword|ms-excel|ms-powerpoint|opendocument|x-cfb/.test(mime)) return 'office';
+  if (mime.startsWith('audio/') || mime.startsWith('video/')) return 'media';
+  return mime;
+}
+
+function entrySignals(entries: readonly ArchiveEntry[], attachment: string): Signal[] {
+  const out: Signal[] = [];
+  const exe = entries.find((e) => {
+    const ext = extensions(e.name);
+    return ext.length > 0 && EXECUTABLE_EXT.has(ext[ext.length - 1]);
+  });
+  if (exe) out.push({ code: 'ARCHIVE_EXECUTABLE', detail: `${attachment} contains ${exe.name}` });
+  if (entries.some((e) => e.encrypted)) out.push({ code: 'ARCHIVE_ENCRYPTED', detail: `${attachment} is password-protected` });
+  return out;
+}
+
+export interface AttachmentLimits {
+  maxRatio: number;
+}
+
+/** Attachment heuristics over the extracted facts. Pure. */
+export function analyzeAttachments(attachments: readonly AttachmentInfo[], limits: AttachmentLimits): Signal[] {
+  const out: Signal[] = [];
+  for (const a of attachments) {
+    const name = a.filename ?? '';
+    const ext = extensions(name);
+    const last = ext[ext.length - 1] ?? '';
+    const shown = name || `(unnamed ${a.declaredType})`;
+    if (EXECUTABLE_EXT.has(last) || (a.sniffedType && EXECUTABLE_TYPES.has(a.sniffedType))) out.push({ code: 'ATTACHMENT_EXECUTABLE', detail: shown });
+    if (ext.length >= 2 && EXECUTABLE_EXT.has(last) && DOCUMENT_EXT.has(ext[ext.length - 2])) out.push({ code: 'ATTACHMENT_DOUBLE_EXTENSION', detail: shown });
+    if (MACRO_EXT.has(last)) out.push({ code: 'ATTACHMENT_MACRO', detail: shown });
+    if (a.active && (a.active.forms > 0 || a.active.passwordFields > 0 || a.active.scripts > 0)) {
+      out.push({ code: 'ATTACHMENT_HTML_ACTIVE', detail: `${shown}: ${a.active.forms} form(s), ${a.active.passwordFields} password field(s), ${a.active.scripts} script(s)` });
+    }
+    if (a.sniffedType && a.declaredType !== 'application/octet-stream') {
+      const d = family(a.declaredType);
+      const s = family(a.sniffedType);
+      // Office (OOXML) files are zips, and zip-declared archives may sniff as their content.
+      const benign = (d === 'office' && s === 'archive') || (d === 'archive' && s === 'office');
+      if (d !== s && !benign) out.push({ code: 'ATTACHMENT_TYPE_MISMATCH', detail: `${shown}: declared ${a.declaredType}, content ${a.sniffedType}` });
+    }
+    if (a.archive) {
+      out.push(...entrySignals(a.archive.entries, shown));
+      if (a.archive.ratio > limits.maxRatio) out.push({ code: 'ARCHIVE_BOMB', detail: `${shown}: declared compression ratio ${Math.round(a.archive.ratio)}:1` });
+      if (a.archive.truncated) out.push({ code: 'ARCHIVE_LIMIT', detail: `${shown}: more entries or nesting than the limits, rest not listed` });
+    }
+  }
+  return out;
+}
