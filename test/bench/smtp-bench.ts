@@ -3,7 +3,10 @@
  * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
  * per message (connect to final reply) and Haraka's peak RSS. Figures, not a test.
  *
- *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR]
+ *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]
+ *
+ * With --clamd (or a clamd answering on 127.0.0.1:3310) a third run adds ClamAV, and the
+ * added latency per message is printed.
  *
  * Messages: ../shared/corpus (every label) when present, else generated clean + phishing
  * mail. Both Harakas accept example.org via rcpt_to.in_host_list and discard via
@@ -15,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw, toCrlf } from '../helpers/smtp.js';
+import { ClamdClient } from '../../lib/clamav/client.js';
 
 interface Phase {
   name: string;
@@ -78,10 +82,11 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid) };
 }
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number): Promise<Phase> {
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, env: NodeJS.ProcessEnv = {}): Promise<Phase> {
   const h = await startHaraka({
     plugins,
-    env: { YES_REALLY_DO_DISCARD: '1' },
+    nlp: true,
+    env: { YES_REALLY_DO_DISCARD: '1', ...env },
     files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n' },
     phishxIni: '',
   });
@@ -93,9 +98,9 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR]\n');
+    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]\n');
     return;
   }
   const total = Number(values.messages);
@@ -109,7 +114,17 @@ async function main(): Promise<void> {
   const px = await phase('Haraka + PhishX', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency);
   const row = (p: Phase): string =>
     `${p.name.padEnd(18)} ${p.rate.toFixed(0).padStart(7)} msg/s   p50 ${p.p50.toFixed(1).padStart(6)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(4)} MiB   answers ${JSON.stringify(p.codes)}`;
-  process.stdout.write(`${row(bare)}\n${row(px)}\n\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
+  process.stdout.write(`${row(bare)}\n${row(px)}\n`);
+  const clamdHost = values.clamd ?? '127.0.0.1:3310';
+  const [probe] = await new ClamdClient([clamdHost], 1000).ping();
+  let clam: Phase | null = null;
+  if (probe.ok) {
+    clam = await phase('+ ClamAV', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, { PHISHX_CLAMAV_HOSTS: clamdHost });
+    process.stdout.write(`${row(clam)}\n`);
+  }
+  process.stdout.write(`\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
+  if (clam) process.stdout.write(`ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`);
+  else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
 }
 
 main().catch((err: unknown) => {
