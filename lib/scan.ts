@@ -130,7 +130,7 @@ export function forcedAction(signals: readonly Signal[], config: PhishXConfig): 
   let a: Action = 'allow';
   for (const s of signals) {
     if (s.code === 'CLAMAV_VIRUS') a = stricter(a, config.clamav.action);
-    if (s.code === 'CLAMAV_UNAVAILABLE' && config.clamav.defer) a = stricter(a, 'tempfail');
+    if (s.code === 'CLAMAV_UNAVAILABLE' && config.defer.clamav) a = stricter(a, 'tempfail');
   }
   return a;
 }

@@ -159,7 +159,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     timeout_ms: { type: 'int', min: 100, max: 600000, default: 5000, doc: 'Deadline for one scan across all hosts (sockets destroyed at it); also bounded by the scan budget.' },
     max_size: { type: 'int', min: 1024, max: 1073741824, default: 26214400, doc: 'Largest message sent to clamd (bytes). Larger messages are not virus-scanned: `CLAMAV_SKIPPED_SIZE` is recorded and the other analyzers decide. Keep it at or below clamd\'s `StreamMaxLength`.' },
     action: { type: 'enum', values: ['reject', 'quarantine'], default: 'reject', doc: 'What a virus finding does (in enforce mode).' },
-    defer: { type: 'bool', default: false, doc: '`true`: answer `451 4.7.1` when no clamd answers (the sender retries). `false`: record `CLAMAV_UNAVAILABLE` and let mail flow on the other signals.' },
+  },
+  defer: {
+    clamav: { type: 'bool', default: false, doc: 'Fail mode when no clamd answers: `true` answers `451 4.7.1` (the sender retries later); `false` records `CLAMAV_UNAVAILABLE` and lets mail flow on the other signals.' },
   },
   allowlist: {
     domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },

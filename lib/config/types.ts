@@ -20,7 +20,9 @@ export interface PhishXConfig {
   nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
   reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };
   attachments: { max_archive_entries: number; max_archive_depth: number; max_compression_ratio: number };
-  clamav: { hosts: string[]; timeout_ms: number; max_size: number; action: 'reject' | 'quarantine'; defer: boolean };
+  clamav: { hosts: string[]; timeout_ms: number; max_size: number; action: 'reject' | 'quarantine' };
+  /** Fail modes: true = answer 451 when that service is unavailable. */
+  defer: { clamav: boolean };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };
   redis: { url: string; key_prefix: string };

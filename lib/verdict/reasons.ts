@@ -58,7 +58,7 @@ export const REASONS = {
   ARCHIVE_LIMIT: { weight: 5, doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.' },
   // ClamAV
   CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.' },
-  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[clamav] defer = true` the message is deferred (451), else it flows on the other signals.' },
+  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[defer] clamav = true` the message is deferred (451), else it flows on the other signals.' },
   CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.' },
   CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.' },
   // Extraction limits and faults (informational, small weights)

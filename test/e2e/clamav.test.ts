@@ -63,8 +63,8 @@ describe('ClamAV stopped mid-run', () => {
   before(async () => {
     clamd = await startPrivateClamd();
     if ('skip' in clamd) return;
-    open = await startHaraka({ env: { PHISHX_CLAMAV_HOSTS: clamd.host, PHISHX_CLAMAV_DEFER: 'false' } });
-    deferring = await startHaraka({ env: { PHISHX_CLAMAV_HOSTS: clamd.host, PHISHX_CLAMAV_DEFER: 'true' } });
+    open = await startHaraka({ env: { PHISHX_CLAMAV_HOSTS: clamd.host, PHISHX_DEFER_CLAMAV: 'false' } });
+    deferring = await startHaraka({ env: { PHISHX_CLAMAV_HOSTS: clamd.host, PHISHX_DEFER_CLAMAV: 'true' } });
   });
   after(async () => {
     await open?.stop();

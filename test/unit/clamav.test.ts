@@ -30,7 +30,7 @@ describe('clamd protocol helpers', () => {
     assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], c), 'reject');
     assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], buildConfig({ clamav: { action: 'quarantine' } }, { env: {} })), 'quarantine');
     assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], c), 'allow');
-    assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], buildConfig({ clamav: { defer: true } }, { env: {} })), 'tempfail');
+    assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], buildConfig({ defer: { clamav: true } }, { env: {} })), 'tempfail');
   });
 
   it('rejects an invalid [clamav] hosts entry at load, naming the key', () => {
@@ -128,7 +128,7 @@ describe('ClamdClient against broken clamds', () => {
     const open = await scanMessage(raw, env, buildConfig({ nlp: { enabled: false } }, { env: {} }), undefined, { clamav: client });
     assert.equal(open.verdict.action, 'allow');
     assert.ok(open.verdict.reasons.some((x) => x.code === 'CLAMAV_UNAVAILABLE'));
-    const deferred = await scanMessage(raw, env, buildConfig({ nlp: { enabled: false }, clamav: { defer: true } }, { env: {} }), undefined, { clamav: client });
+    const deferred = await scanMessage(raw, env, buildConfig({ nlp: { enabled: false }, defer: { clamav: true } }, { env: {} }), undefined, { clamav: client });
     assert.equal(deferred.verdict.action, 'tempfail');
   });
 
