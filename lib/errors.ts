@@ -17,7 +17,8 @@ export type PhishXErrorCode =
   | 'PHISHX_REPUTATION_HTTP_STATUS'
   | 'PHISHX_REPUTATION_BAD_RESPONSE'
   | 'PHISHX_CLAMD_UNAVAILABLE'
-  | 'PHISHX_CLAMD_BAD_REPLY';
+  | 'PHISHX_CLAMD_BAD_REPLY'
+  | 'PHISHX_BREAKER_OPEN';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;

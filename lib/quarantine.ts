@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
@@ -20,17 +20,19 @@ export async function writeFileAtomic(file: string, data: Buffer): Promise<void>
  * `[quarantine] max_inline_bytes`, or that the store cannot take inline (the in-memory
  * store's `memory_max_bytes`), are written whole to `spool_dir/<id>.eml` and the store
  * entry points to the file (`spooled: true`): nothing is truncated, nothing is lost.
- * Throws (StoreError / fs errors) when the message could not be held, so the caller can
- * answer 451 and the sender retries.
+ * When the store fails: with `[defer] redis` the error is thrown (the caller answers 451 and
+ * the sender retries); otherwise the message goes to `spool_dir/pending` and is replayed
+ * into the store by `replayPending` once it answers. Disk errors always throw (451).
  */
 export async function holdMessage(
   store: Store,
-  config: Pick<PhishXConfig, 'quarantine'>,
+  config: Pick<PhishXConfig, 'quarantine'> & { defer?: { redis: boolean } },
   raw: Buffer,
   envelope: Envelope,
   result: ScanResult,
   now: number = Date.now(),
 ): Promise<QuarantineEntry> {
+  const defer = config.defer?.redis === true && store.kind === 'redis';
   const spooled = raw.length > config.quarantine.max_inline_bytes || !store.canHoldInline(raw.length);
   const entry: QuarantineEntry = {
     id: result.id,
@@ -52,6 +54,48 @@ export async function holdMessage(
     entry.spoolPath = path.join(config.quarantine.spool_dir, `${result.id}.eml`);
     await writeFileAtomic(entry.spoolPath, raw);
   }
-  await store.putQuarantine(entry, spooled ? null : raw);
+  try {
+    await store.putQuarantine(entry, spooled ? null : raw);
+  } catch (err) {
+    if (defer) throw err;
+    // The store is down: keep the message on local disk, replayed by replayPending().
+    await writePending(config.quarantine.spool_dir, entry, spooled ? null : raw);
+    return { ...entry, pending: true };
+  }
   return entry;
+}
+
+const pendingDir = (spoolDir: string): string => path.join(spoolDir, 'pending');
+
+async function writePending(spoolDir: string, entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
+  const dir = pendingDir(spoolDir);
+  if (raw) await writeFileAtomic(path.join(dir, `${entry.id}.eml`), raw);
+  await writeFileAtomic(path.join(dir, `${entry.id}.json`), Buffer.from(JSON.stringify(entry)));
+}
+
+/**
+ * Move messages held while the store was down into the store. Stops at the first store
+ * failure (the store is still down) and leaves the rest for the next round. Returns how
+ * many were replayed.
+ */
+export async function replayPending(store: Store, spoolDir: string): Promise<number> {
+  const dir = pendingDir(spoolDir);
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const f of files) {
+    const id = f.slice(0, -'.json'.length);
+    const entry = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as QuarantineEntry;
+    const rawFile = path.join(dir, `${id}.eml`);
+    const raw = entry.spooled ? null : await readFile(rawFile).catch(() => null);
+    await store.putQuarantine(entry, raw); // throws while the store is down
+    await unlink(path.join(dir, f));
+    if (raw) await unlink(rawFile).catch(() => undefined);
+    n++;
+  }
+  return n;
 }

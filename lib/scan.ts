@@ -173,7 +173,7 @@ export function nlpPoints(p: number, max: number): number {
 /** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */
 export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
   if (!config.nlp.enabled) return null;
-  return config.nlp.url ? httpClassifierFor(config.nlp) : embeddedModel();
+  return config.nlp.url ? httpClassifierFor(config.nlp, config['breaker.nlp']) : embeddedModel();
 }
 
 /**

@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { PhishXError } from '../errors.js';
+import type { BreakerConfig } from '../config/types.js';
+import { guarded } from '../resilience/breaker.js';
 
 export type ClamdHost = { kind: 'tcp'; host: string; port: number; label: string } | { kind: 'unix'; path: string; label: string };
 
@@ -33,7 +35,7 @@ const CHUNK = 64 * 1024;
  */
 export class ClamdClient {
   readonly hosts: ClamdHost[];
-  constructor(hosts: string[], private readonly timeoutMs: number) {
+  constructor(hosts: string[], private readonly timeoutMs: number, private readonly breaker?: BreakerConfig) {
     this.hosts = hosts.map(parseClamdHost);
   }
 
@@ -106,7 +108,9 @@ export class ClamdClient {
       const left = until - Date.now();
       if (left <= 0) break;
       try {
-        return parseInstreamReply(await this.exchange(h, 'INSTREAM', data, left), h.label);
+        // One breaker per clamd host: an open one is skipped at once, the next host tried.
+        const call = async (): Promise<ClamdResult> => parseInstreamReply(await this.exchange(h, 'INSTREAM', data, left), h.label);
+        return this.breaker ? await guarded(`clamav ${h.label}`, this.breaker, call) : await call();
       } catch (err) {
         errors.push((err as Error).message);
       }
@@ -135,12 +139,12 @@ export class ClamdClient {
 const clients = new Map<string, ClamdClient>();
 
 /** One client per host list and timeout per process; null when ClamAV is off. */
-export function clamdFor(cfg: { hosts: string[]; timeout_ms: number }): ClamdClient | null {
+export function clamdFor(cfg: { hosts: string[]; timeout_ms: number }, breaker?: BreakerConfig): ClamdClient | null {
   if (!cfg.hosts.length) return null;
-  const key = JSON.stringify([cfg.hosts, cfg.timeout_ms]);
+  const key = JSON.stringify([cfg.hosts, cfg.timeout_ms, breaker]);
   let c = clients.get(key);
   if (!c) {
-    c = new ClamdClient(cfg.hosts, cfg.timeout_ms);
+    c = new ClamdClient(cfg.hosts, cfg.timeout_ms, breaker);
     clients.set(key, c);
   }
   return c;

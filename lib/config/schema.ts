@@ -161,6 +161,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     action: { type: 'enum', values: ['reject', 'quarantine'], default: 'reject', doc: 'What a virus finding does (in enforce mode).' },
   },
   defer: {
+    redis: { type: 'bool', default: false, doc: 'Fail mode when Redis cannot take a quarantined message: `true` answers `451 4.7.1`; `false` writes it to `[quarantine] spool_dir`/pending and replays it into Redis when Redis answers again (every `[quarantine] replay_interval_s`). Either way nothing accepted is lost.' },
     clamav: { type: 'bool', default: false, doc: 'Fail mode when no clamd answers: `true` answers `451 4.7.1` (the sender retries later); `false` records `CLAMAV_UNAVAILABLE` and lets mail flow on the other signals.' },
   },
   allowlist: {
@@ -171,6 +172,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept.' },
     max_inline_bytes: { type: 'int', min: 1024, max: 536870912, default: 10485760, doc: 'Largest raw message stored in the store itself; larger ones are written to `spool_dir` and the entry points to the file (`spooled: true`).' },
     memory_max_bytes: { type: 'int', min: 1048576, max: 17179869184, default: 268435456, doc: 'In-memory store only: raw bytes held in memory in all; beyond it held messages are spooled to `spool_dir` instead (no unbounded memory growth).' },
+    replay_interval_s: { type: 'int', min: 1, max: 3600, default: 30, doc: 'How often messages held while Redis was down (`spool_dir`/pending) are replayed into Redis.' },
     spool_dir: { type: 'string', default: 'var/quarantine', doc: 'Directory for quarantined messages above `max_inline_bytes` (relative to the Haraka directory).' },
   },
   redis: {
@@ -185,6 +187,20 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
 };
 
+/** External services with a circuit breaker: a `[breaker.<service>]` section each. */
+export const BREAKER_SERVICES = ['nlp', 'clamav', 'reputation', 'redis'] as const;
+
+function breakerSection(service: string): SectionSpec {
+  return {
+    volume_threshold: { type: 'int', min: 1, max: 10000, default: 10, doc: `Calls to ${service} within the rolling window before its breaker may open (one early failure never opens it).` },
+    error_threshold_percentage: { type: 'int', min: 1, max: 100, default: 50, doc: `Failure percentage over the window that opens the ${service} breaker.` },
+    reset_timeout_ms: { type: 'int', min: 100, max: 3600000, default: 10000, doc: `Time an open ${service} breaker fails fast before one half-open probe call.` },
+    rolling_window_ms: { type: 'int', min: 1000, max: 3600000, default: 10000, doc: `Rolling window over which ${service} failures are counted.` },
+  };
+}
+
+for (const s of BREAKER_SERVICES) SCHEMA[`breaker.${s}`] = breakerSection(s);
+
 /** Keys allowed in a `[tenant.<recipient-domain>]` section. */
 export const TENANT_SCHEMA: SectionSpec = {
   mode: { type: 'enum', values: ['enforce', 'monitor'], default: '', doc: 'Overrides `[main] mode` for recipients in this domain.' },
@@ -197,6 +213,6 @@ export const FREE_SECTIONS = ['brands', 'weights'] as const;
 
 /** Environment variable that overrides `[section] key`: PHISHX_<SECTION>_<KEY>, and PHISHX_<KEY> for [main]. */
 export function envName(section: string, key: string): string {
-  const s = section === 'main' ? '' : `${section.toUpperCase()}_`;
+  const s = section === 'main' ? '' : `${section.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
   return `PHISHX_${s}${key.toUpperCase()}`;
 }

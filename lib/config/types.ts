@@ -1,5 +1,12 @@
 export type Mode = 'enforce' | 'monitor';
 
+export interface BreakerConfig {
+  volume_threshold: number;
+  error_threshold_percentage: number;
+  reset_timeout_ms: number;
+  rolling_window_ms: number;
+}
+
 export interface TenantPolicy {
   mode: Mode;
   quarantine: number;
@@ -21,10 +28,14 @@ export interface PhishXConfig {
   reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };
   attachments: { max_archive_entries: number; max_archive_depth: number; max_compression_ratio: number };
   clamav: { hosts: string[]; timeout_ms: number; max_size: number; action: 'reject' | 'quarantine' };
+  'breaker.nlp': BreakerConfig;
+  'breaker.clamav': BreakerConfig;
+  'breaker.reputation': BreakerConfig;
+  'breaker.redis': BreakerConfig;
   /** Fail modes: true = answer 451 when that service is unavailable. */
-  defer: { clamav: boolean };
+  defer: { clamav: boolean; redis: boolean };
   allowlist: { domains: string[]; ips: string[] };
-  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; spool_dir: string };
+  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; replay_interval_s: number; spool_dir: string };
   redis: { url: string; key_prefix: string };
   sidecar: { listen: { host: string; port: number } | null };
   local_delivery: { dir: string };

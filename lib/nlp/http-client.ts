@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
-import type { PhishXConfig } from '../config/types.js';
+import type { BreakerConfig, PhishXConfig } from '../config/types.js';
+import { guarded } from '../resilience/breaker.js';
 import { NlpServiceError } from '../errors.js';
 import type { TextClassifier, TextVerdict } from './model.js';
 
@@ -37,14 +38,19 @@ export class HttpTextClassifier implements TextClassifier {
   private readonly pool: Pool;
   private readonly path: string;
 
-  constructor(private readonly cfg: NlpConfig, private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(private readonly cfg: NlpConfig, private readonly env: NodeJS.ProcessEnv = process.env, private readonly breaker?: BreakerConfig) {
     const u = new URL(cfg.url);
     this.name = `http ${u.host}`;
     this.path = `${u.pathname}${u.search}`;
     this.pool = new Pool(u.origin, { connections: 16, keepAliveTimeout: 10_000, headersTimeout: cfg.timeout_ms, bodyTimeout: cfg.timeout_ms, connect: { timeout: cfg.timeout_ms } });
   }
 
+  /** Classify through the `nlp` circuit breaker (when one is configured). */
   async classify(text: string, deadlineMs?: number): Promise<TextVerdict> {
+    return this.breaker ? guarded('nlp', this.breaker, () => this.request(text, deadlineMs)) : this.request(text, deadlineMs);
+  }
+
+  private async request(text: string, deadlineMs?: number): Promise<TextVerdict> {
     const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs ?? Infinity));
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     const auth = this.env.PHISHX_NLP_AUTH;
@@ -81,11 +87,11 @@ export class HttpTextClassifier implements TextClassifier {
 const clients = new Map<string, HttpTextClassifier>();
 
 /** One client (one connection pool) per service configuration per process. */
-export function httpClassifierFor(cfg: NlpConfig): HttpTextClassifier {
-  const key = JSON.stringify([cfg.url, cfg.timeout_ms, cfg.max_chars, cfg.phish_labels, cfg.auth_header]);
+export function httpClassifierFor(cfg: NlpConfig, breaker?: BreakerConfig): HttpTextClassifier {
+  const key = JSON.stringify([cfg.url, cfg.timeout_ms, cfg.max_chars, cfg.phish_labels, cfg.auth_header, breaker]);
   let c = clients.get(key);
   if (!c) {
-    c = new HttpTextClassifier(cfg);
+    c = new HttpTextClassifier(cfg, process.env, breaker);
     clients.set(key, c);
   }
   return c;

@@ -29,7 +29,7 @@ export async function createReputation(store: Store, config: PhishXConfig, env: 
     timer.unref();
   }
   const key = env.PHISHX_SAFE_BROWSING_KEY;
-  const sb = key ? new SafeBrowsing(config.reputation, key) : null;
+  const sb = key ? new SafeBrowsing(config.reputation, key, Date.now, config['breaker.reputation']) : null;
   if (sb) sources.push(sb);
   const expander = config.urls.expand_shorteners ? new UrlExpander({ maxHops: config.urls.expand_max_hops, timeoutMs: config.urls.expand_timeout_ms }) : undefined;
   return {

@@ -1,6 +1,8 @@
 import { Pool } from 'undici';
 import type { PhishXConfig } from '../config/types.js';
 import { PhishXError } from '../errors.js';
+import type { BreakerConfig } from '../config/types.js';
+import { guarded } from '../resilience/breaker.js';
 import type { Signal } from '../verdict/types.js';
 import { lookupUrls, type ReputationSource } from './sources.js';
 
@@ -23,7 +25,7 @@ export class SafeBrowsing implements ReputationSource {
   private readonly path: string;
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly cfg: PhishXConfig['reputation'], private readonly key: string, private readonly now: () => number = Date.now) {
+  constructor(private readonly cfg: PhishXConfig['reputation'], private readonly key: string, private readonly now: () => number = Date.now, private readonly breaker?: BreakerConfig) {
     const u = new URL(cfg.safe_browsing_url);
     u.searchParams.set('key', key);
     this.path = `${u.pathname}${u.search}`;
@@ -48,11 +50,18 @@ export class SafeBrowsing implements ReputationSource {
       } else ask.push(u);
     }
     if (!ask.length) return out;
+    const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs));
+    const lookup = (): Promise<Signal[]> => this.lookup(ask, ms);
+    out.push(...(this.breaker ? await guarded('reputation', this.breaker, lookup) : await lookup()));
+    return out;
+  }
+
+  private async lookup(ask: string[], ms: number): Promise<Signal[]> {
+    const out: Signal[] = [];
     const body = {
       client: { clientId: 'phishx', clientVersion: '0.1.0' },
       threatInfo: { threatTypes: THREAT_TYPES, platformTypes: ['ANY_PLATFORM'], threatEntryTypes: ['URL'], threatEntries: ask.map((url) => ({ url })) },
     };
-    const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs));
     const res = await this.pool.request({ path: this.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(ms) });
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);

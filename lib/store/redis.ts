@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { StoreError } from '../errors.js';
+import type { BreakerConfig } from '../config/types.js';
+import { guarded } from '../resilience/breaker.js';
 import type { HeldMessage, QuarantineEntry, Store } from './types.js';
 
 export interface RedisStoreOptions {
@@ -9,6 +11,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** How long a call waits for a (re)connecting client before failing (ms). */
   readyTimeoutMs?: number;
+  /** Breaker for Redis calls on the SMTP path (none: every call tries). */
+  breaker?: BreakerConfig;
 }
 
 /**
@@ -23,10 +27,12 @@ export class RedisStore implements Store {
   readonly client: Redis;
   private readonly p: string;
   private readonly readyTimeoutMs: number;
+  private readonly breaker: BreakerConfig | undefined;
 
   constructor(opts: RedisStoreOptions) {
     this.p = opts.keyPrefix;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 1000;
+    this.breaker = opts.breaker;
     this.client = new Redis(opts.url, {
       lazyConnect: false,
       enableOfflineQueue: false,
@@ -65,8 +71,11 @@ export class RedisStore implements Store {
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      await this.ready();
-      return await fn();
+      const call = async (): Promise<T> => {
+        await this.ready();
+        return fn();
+      };
+      return this.breaker ? await guarded('redis', this.breaker, call) : await call();
     } catch (err) {
       throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }

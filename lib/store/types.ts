@@ -14,6 +14,8 @@ export interface QuarantineEntry {
   /** True when the raw message lives in the spool directory rather than in the store. */
   spooled: boolean;
   spoolPath?: string;
+  /** Set on the returned entry when the store was down and the message waits in the pending spool. */
+  pending?: boolean;
 }
 
 export interface HeldMessage {

@@ -13,12 +13,13 @@ import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope } from '../../lib/message/types.js';
-import { holdMessage } from '../../lib/quarantine.js';
+import { holdMessage, replayPending } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
+import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/breaker.js';
 import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
 
 interface PhishXPlugin extends HarakaPlugin {
@@ -35,7 +36,17 @@ const NOTE = 'phishx';
 const WATCHDOG_SLACK_MS = 1000;
 
 function getStore(plugin: PhishXPlugin): Store {
-  if (!plugin.phishx.store) plugin.phishx.store = createStore(plugin.phishx.config!);
+  if (!plugin.phishx.store) {
+    const store = createStore(plugin.phishx.config!);
+    plugin.phishx.store = store;
+    // Messages held while the store was down wait in the pending spool: replay them.
+    const replay = (): void =>
+      void replayPending(store, plugin.phishx.config!.quarantine.spool_dir)
+        .then((n) => n && plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`))
+        .catch((err: unknown) => plugin.logdebug(`phishx: pending quarantine not replayed yet: ${errorMessage(err)}`));
+    replay();
+    setInterval(replay, plugin.phishx.config!.quarantine.replay_interval_s * 1000).unref();
+  }
   return plugin.phishx.store;
 }
 
@@ -76,6 +87,12 @@ export function register(this: PhishXPlugin): void {
   configSource.subscribe((next) => {
     if (this.phishx.config && this.phishx.config.redis.url !== next.redis.url) this.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
     this.phishx.config = next;
+  });
+  // Every breaker state change, logged once with its service.
+  breakerEvents.on('state', (e: BreakerStateEvent) => {
+    const msg = `phishx: breaker ${e.service} ${e.state}${e.state === 'open' ? ' (failing fast)' : e.state === 'half_open' ? ' (probing)' : ' (recovered)'}`;
+    if (e.state === 'open') this.logwarn(msg);
+    else this.lognotice(msg);
   });
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('data_post', 'phishx_data_post');
@@ -140,7 +157,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
   }
   Promise.all([getRaw(txn), getReputation(plugin)])
     .then(([raw, reputation]) => {
-      const clamav = clamdFor(config.clamav);
+      const clamav = clamdFor(config.clamav, config['breaker.clamav']);
       return scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
     })
     .then((result) => {
@@ -182,7 +199,7 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
   getRaw(txn)
     .then((raw) => holdMessage(getStore(plugin), plugin.phishx.config!, raw, envelope, result))
     .then((entry) => {
-      plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled} expires=${new Date(entry.expiresAt).toISOString()}`);
+      plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`);
       verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, at: new Date() });
       done(constants.ok, smtpReply('quarantine', result.id).text);
     })

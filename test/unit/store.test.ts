@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { holdMessage } from '../../lib/quarantine.js';
+import { holdMessage, replayPending } from '../../lib/quarantine.js';
 import type { ScanResult } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import { RedisStore } from '../../lib/store/redis.js';
@@ -218,3 +218,48 @@ describe('holdMessage', () => {
     }
   });
 });
+
+describe('quarantine while Redis is down', () => {
+  const result: ScanResult = {
+    id: 'abad1dea00000001',
+    skipped: null,
+    durationMs: 1,
+    summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' },
+    verdict: entry('x', 0).verdict,
+  };
+
+  it('keeps the message in the pending spool, then replays it into the store when it answers', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
+    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
+    const alive = new MemoryStore();
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+      const raw = Buffer.from('Subject: Held\r\n\r\nbody');
+      const e = await holdMessage(dead, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result);
+      assert.equal(e.pending, true);
+      assert.ok((await readFile(path.join(dir, 'pending', `${result.id}.eml`))).equals(raw));
+      await assert.rejects(replayPending(dead, dir)); // still down: nothing moved
+      assert.equal(await replayPending(alive, dir), 1);
+      const held = await alive.getQuarantine(result.id);
+      assert.ok(held?.raw?.equals(raw));
+      assert.equal(await replayPending(alive, dir), 0, 'replayed twice');
+    } finally {
+      await dead.close();
+      await alive.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with [defer] redis = true, throws so the sender gets 451', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
+    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir }, defer: { redis: true } }, { env: {} });
+      await assert.rejects(holdMessage(dead, config, Buffer.from('x'), { mailFrom: '', rcptTo: ['b@example.org'] }, result), StoreError);
+    } finally {
+      await dead.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { RedisStore } from '../../lib/store/redis.js';
+import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { quarantineMessage, cleanMessage } from '../helpers/messages.js';
+import { freePort, waitForPort } from '../helpers/ports.js';
+import { startPrivateRedis } from '../helpers/redis.js';
+import { idFrom, sendRaw } from '../helpers/smtp.js';
+
+const env = { from: 'alice@example.com', to: ['bob@example.org'] };
+
+describe('a private Redis killed mid-run', () => {
+  let port = 0;
+  let redis: ChildProcess | null = null;
+  let h: HarakaInstance | undefined;
+  let skip = '';
+  const startRedisOn = async (p: number): Promise<ChildProcess> => {
+    const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitForPort(p, 10_000);
+    return proc;
+  };
+  before(async () => {
+    const probe = await startPrivateRedis();
+    if (!probe) {
+      skip = 'no redis-server binary (apt-get install redis-server)';
+      return;
+    }
+    await probe.stop();
+    port = await freePort();
+    redis = await startRedisOn(port);
+    h = await startHaraka({ env: { PHISHX_REDIS_URL: `redis://127.0.0.1:${port}/0`, PHISHX_QUARANTINE_REPLAY_INTERVAL_S: '1' } });
+  });
+  after(async () => {
+    await h?.stop();
+    redis?.kill('SIGKILL');
+  });
+
+  it('keeps answering, holds quarantined mail on disk while Redis is dead, and replays it when Redis returns', async (t) => {
+    if (skip) return t.skip(skip);
+    const first = await sendRaw(h!.port, quarantineMessage(), env);
+    assert.match(first.response, /held for review/);
+
+    redis!.kill('SIGKILL');
+    await new Promise((r) => redis!.once('exit', r));
+    const during = await sendRaw(h!.port, quarantineMessage(), env);
+    assert.equal(during.code, 250, during.response);
+    assert.match(during.response, /held for review/);
+    const id = idFrom(during.response);
+    assert.equal((await sendRaw(h!.port, cleanMessage({ subject: 'while redis is down' }), env)).code, 250);
+    assert.match(h!.logs(), new RegExp(`id=${id} quarantined .*pending=store-down`));
+
+    redis = await startRedisOn(port);
+    const store = new RedisStore({ url: `redis://127.0.0.1:${port}/0`, keyPrefix: 'phishx:' });
+    try {
+      let held = null;
+      for (let i = 0; i < 40 && !held; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        held = await store.getQuarantine(id).catch(() => null);
+      }
+      assert.ok(held, `message ${id} was not replayed into Redis`);
+      assert.ok(held.raw?.toString().includes('Unusual sign-in activity'));
+    } finally {
+      await store.close();
+    }
+    assert.equal(h!.proc.exitCode, null, 'Haraka died');
+  });
+});
