@@ -27,6 +27,11 @@ function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
   };
 }
 
+/** A quarantine-band scan result with this id, as holdMessage receives it. */
+function scanResult(id: string): ScanResult {
+  return { id, skipped: null, durationMs: 1, summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' }, verdict: entry('x', 0).verdict };
+}
+
 /** The same behaviour is required of every Store implementation. */
 const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
   ['holds a message and returns its entry and exact bytes (binary-safe)', async (store) => {
@@ -166,13 +171,7 @@ describe('MemoryStore memory bound', () => {
 });
 
 describe('holdMessage', () => {
-  const result: ScanResult = {
-    id: 'feedc0de12345678',
-    skipped: null,
-    durationMs: 1,
-    summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' },
-    verdict: entry('x', 0).verdict,
-  };
+  const result = scanResult('feedc0de12345678');
 
   it('keeps messages up to max_inline_bytes in the store with a TTL of ttl_days', async () => {
     const store = new MemoryStore();
@@ -220,13 +219,7 @@ describe('holdMessage', () => {
 });
 
 describe('quarantine while Redis is down', () => {
-  const result: ScanResult = {
-    id: 'abad1dea00000001',
-    skipped: null,
-    durationMs: 1,
-    summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' },
-    verdict: entry('x', 0).verdict,
-  };
+  const result = scanResult('abad1dea00000001');
 
   it('keeps the message in the pending spool, then replays it into the store when it answers', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
