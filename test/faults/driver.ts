@@ -1,0 +1,108 @@
+import { readdir } from 'node:fs/promises';
+import { RedisStore } from '../../lib/store/redis.js';
+import { clamdFaultServer, nlpFaultServer, type Fault, type FaultServer } from '../helpers/fault-servers.js';
+import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
+import { sendRaw } from '../helpers/smtp.js';
+
+export type Service = 'nlp' | 'clamav';
+export const SCAN_BUDGET_MS = 2000;
+const CALL_TIMEOUT_MS = 300;
+export const BREAKER = { volume_threshold: 5, error_threshold_percentage: 50, reset_timeout_ms: 500, rolling_window_ms: 5000 };
+
+export interface ScenarioResult {
+  service: Service;
+  fault: Fault;
+  sent: number;
+  answered: number;
+  codes: Record<string, number>;
+  latencies: number[];
+  slowest: number;
+  delivered: number;
+  held: number;
+  accepted: number;
+  breakerOpened: boolean;
+  breakerClosedAfterHeal: boolean;
+  harakaAlive: boolean;
+  logs: string;
+}
+
+/** The breaker name the plugin logs for a service behind `server`. */
+export function breakerName(service: Service, server: FaultServer): string {
+  return service === 'nlp' ? 'nlp' : `clamav 127.0.0.1:${server.port}`;
+}
+
+/**
+ * Start Haraka with one dependency behind a fault server, drive `count` SMTP messages
+ * (clean, quarantine-band and phishing in turn) with `concurrency` sessions, heal the
+ * fault, and report what happened.
+ */
+export async function runScenario(service: Service, fault: Fault, redisUrl: string, count = 200, concurrency = 10): Promise<ScenarioResult> {
+  const server = service === 'nlp' ? await nlpFaultServer() : await clamdFaultServer();
+  await server.setMode(fault);
+  const prefix = `phishx-faults:${service}:${fault}:${Date.now()}:`;
+  const breakerIni = Object.entries(BREAKER).map(([k, v]) => `${k}=${v}`).join('\n');
+  const h: HarakaInstance = await startHaraka({
+    nlp: true,
+    env: {
+      PHISHX_REDIS_URL: redisUrl,
+      PHISHX_REDIS_KEY_PREFIX: prefix,
+      PHISHX_SCAN_BUDGET_MS: String(SCAN_BUDGET_MS),
+      ...(service === 'nlp' ? { PHISHX_NLP_URL: server.url, PHISHX_NLP_TIMEOUT_MS: String(CALL_TIMEOUT_MS) } : { PHISHX_CLAMAV_HOSTS: `127.0.0.1:${server.port}`, PHISHX_CLAMAV_TIMEOUT_MS: String(CALL_TIMEOUT_MS) }),
+    },
+    phishxIni: `[breaker.${service}]\n${breakerIni}\n`,
+  });
+  const store = new RedisStore({ url: redisUrl, keyPrefix: prefix });
+  const messages = [cleanMessage(), quarantineMessage(), phishMessage()];
+  const env = { from: 'alice@example.com', to: ['bob@example.org'] };
+  const latencies: number[] = [];
+  const codes: Record<string, number> = {};
+  let delivered = 0;
+  let heldReplies = 0;
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= count) return;
+          const a = await sendRaw(h.port, messages[i % messages.length], env, { timeoutMs: 30_000 });
+          latencies.push(a.ms);
+          codes[a.code] = (codes[a.code] ?? 0) + 1;
+          if (a.code === 250 && /held for review/.test(a.response)) heldReplies++;
+          if (a.code === 250 && /delivered to local folder/.test(a.response)) delivered++;
+        }
+      }),
+    );
+    const opened = h.logs().includes(`breaker ${breakerName(service, server)} open`);
+    // Heal, wait past reset_timeout, and let a few messages through for the half-open probe.
+    await server.setMode('ok');
+    await new Promise((r) => setTimeout(r, BREAKER.reset_timeout_ms + 200));
+    for (let i = 0; i < 5; i++) await sendRaw(h.port, cleanMessage(), env);
+    const files = (await readdir(h.mailDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).length;
+    const held = await store.countQuarantine();
+    latencies.sort((a, b) => a - b);
+    return {
+      service,
+      fault,
+      sent: count,
+      answered: latencies.length,
+      codes,
+      latencies,
+      slowest: latencies[latencies.length - 1],
+      delivered: files - 5,
+      held,
+      accepted: delivered + heldReplies,
+      breakerOpened: opened,
+      breakerClosedAfterHeal: !opened || h.logs().includes(`breaker ${breakerName(service, server)} closed`),
+      harakaAlive: h.proc.exitCode === null && h.proc.signalCode === null,
+      logs: h.logs(),
+    };
+  } finally {
+    const keys = await store.client.keys(`${prefix}*`).catch(() => [] as string[]);
+    if (keys.length) await store.client.del(...keys).catch(() => undefined);
+    await store.close();
+    await h.stop();
+    await server.close();
+  }
+}
