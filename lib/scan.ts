@@ -139,7 +139,7 @@ const MAX_EXPANSIONS = 5;
 
 /** Follow short links to their targets and add the targets to the message's URLs. */
 async function expandShortLinks(input: ScanInput, expander: UrlExpander, config: PhishXConfig): Promise<Signal[]> {
-  const shorteners = new Set(config.urls.shorteners);
+  const { shorteners } = compile(config).urls;
   const short = [...new Map(input.urls.filter((u) => u.host && hostInList(u.host, shorteners)).map((u) => [u.raw, u])).values()].slice(0, MAX_EXPANSIONS);
   const results = await Promise.allSettled(short.map((u) => expander.expand(u.raw)));
   const out: Signal[] = [];

@@ -173,10 +173,11 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
   const store = createStore(config);
   const reputation = await createReputation(store, config);
+  const clamav = clamdFor(config.clamav, config['breaker.clamav']);
   try {
     return await forEachFile('scan', positionals, io, async (file, raw) => {
     const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
-    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamdFor(config.clamav, config['breaker.clamav']) ? { clamav: clamdFor(config.clamav, config['breaker.clamav'])! } : {}) });
+    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
     const v = r.verdict;
     io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
     return true;
