@@ -97,15 +97,20 @@ describe('ClamdClient against broken clamds', () => {
   let garbage: net.Server;
   let hangPort = 0;
   let garbagePort = 0;
+  const sockets = new Set<net.Socket>();
+  const track = (s: net.Server): net.Server => s.on('connection', (c: net.Socket) => void (sockets.add(c), c.on('close', () => sockets.delete(c))));
   before(async () => {
     // A clamd that reads the request and never answers.
     hang = net.createServer((sock) => sock.on('error', () => undefined).resume());
     garbage = net.createServer((s) => s.end('WHAT?\0'));
+    track(hang);
+    track(garbage);
     await Promise.all([hang, garbage].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))));
     hangPort = (hang.address() as net.AddressInfo).port;
     garbagePort = (garbage.address() as net.AddressInfo).port;
   });
   after(async () => {
+    for (const c of sockets) c.destroy();
     await Promise.all([hang, garbage].map((s) => new Promise((r) => s.close(r))));
   });
 
@@ -141,11 +146,13 @@ describe('ClamdClient against broken clamds', () => {
         if (n > 200_000) sock.resetAndDestroy();
       });
     });
+    track(limit);
     await new Promise<void>((r) => limit.listen(0, '127.0.0.1', () => r()));
     try {
       const r = await new ClamdClient([`127.0.0.1:${(limit.address() as net.AddressInfo).port}`], 3000).scan(randomBytes(4 * 1024 * 1024));
       assert.equal(r.status, 'size_limit');
     } finally {
+      for (const c of sockets) c.destroy();
       await new Promise((r) => limit.close(r));
     }
   });
