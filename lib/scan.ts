@@ -245,6 +245,11 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
     else signals.push({ code: 'SCAN_ERROR', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
   }
+  // A configured virus scan that never ran counts as clamd unavailable, so `[defer] clamav`
+  // applies (a budget overrun must not let mail skip the virus scan silently).
+  if (deps.clamav && !signals.some((s) => s.code.startsWith('CLAMAV_'))) {
+    signals.push({ code: 'CLAMAV_UNAVAILABLE', detail: 'scan budget exhausted before the virus scan' });
+  }
   const { score, reasons } = aggregate(signals, config.weights);
   const verdict = decide(score, reasons, domains, config, forcedAction(signals, config));
   const i = input as ScanInput | null;

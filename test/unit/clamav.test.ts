@@ -157,6 +157,16 @@ describe('ClamdClient against broken clamds', () => {
     }
   });
 
+  it('a virus scan that never ran because the budget ran out counts as unavailable (defer applies)', async () => {
+    const client = new ClamdClient([`127.0.0.1:${hangPort}`], 1000);
+    const links = '<a href="http://45.33.32.156/x">y</a>\r\n'.repeat(60000);
+    const raw = Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${links}`);
+    const config = buildConfig({ nlp: { enabled: false }, main: { scan_budget_ms: 100 }, limits: { max_urls: 100000, max_decoded_bytes: 100000000 }, defer: { clamav: true } }, { env: {} });
+    const r = await scanMessage(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config, undefined, { clamav: client });
+    assert.ok(r.verdict.reasons.some((x) => x.code === 'CLAMAV_UNAVAILABLE' && /budget/.test(x.detail)), JSON.stringify(r.verdict.reasons));
+    assert.equal(r.verdict.action, 'tempfail');
+  });
+
   it('does not send messages above [clamav] max_size', async () => {
     const client = new ClamdClient([`127.0.0.1:${hangPort}`], 1000);
     const r = await scanMessage(toCrlf(withAttachment('big.bin', Buffer.alloc(4000))), { mailFrom: '', rcptTo: ['bob@example.org'] }, buildConfig({ nlp: { enabled: false }, clamav: { max_size: 2048 } }, { env: {} }), undefined, { clamav: client });
