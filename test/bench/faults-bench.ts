@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if ('skip' in redis) throw new Error(redis.skip);
   const pct = (a: number[], p: number): number => a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
   process.stdout.write('| service | fault | answers | p50 ms | p99 ms | max ms | breaker opened |\n|---|---|---|---:|---:|---:|---|\n');
-  for (const service of ['nlp', 'clamav'] as Service[]) {
+  for (const service of ['nlp', 'clamav', 'reputation'] as Service[]) {
     for (const fault of ['ok', 'refuse', 'hang', 'slow', 'error', 'garbage', 'flap'] as Fault[]) {
       const r = await runScenario(service, fault, redis.url);
       process.stdout.write(`| ${service} | ${fault} | ${JSON.stringify(r.codes)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.slowest.toFixed(1)} | ${r.breakerOpened ? 'yes' : 'no'} |\n`);

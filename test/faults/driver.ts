@@ -5,7 +5,7 @@ import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw } from '../helpers/smtp.js';
 
-export type Service = 'nlp' | 'clamav';
+export type Service = 'nlp' | 'clamav' | 'reputation';
 export const SCAN_BUDGET_MS = 2000;
 const CALL_TIMEOUT_MS = 300;
 export const BREAKER = { volume_threshold: 5, error_threshold_percentage: 50, reset_timeout_ms: 500, rolling_window_ms: 5000 };
@@ -29,7 +29,18 @@ export interface ScenarioResult {
 
 /** The breaker name the plugin logs for a service behind `server`. */
 export function breakerName(service: Service, server: FaultServer): string {
-  return service === 'nlp' ? 'nlp' : `clamav 127.0.0.1:${server.port}`;
+  return service === 'clamav' ? `clamav 127.0.0.1:${server.port}` : service;
+}
+
+function serviceEnv(service: Service, server: FaultServer): NodeJS.ProcessEnv {
+  switch (service) {
+    case 'nlp':
+      return { PHISHX_NLP_URL: server.url, PHISHX_NLP_TIMEOUT_MS: String(CALL_TIMEOUT_MS) };
+    case 'clamav':
+      return { PHISHX_CLAMAV_HOSTS: `127.0.0.1:${server.port}`, PHISHX_CLAMAV_TIMEOUT_MS: String(CALL_TIMEOUT_MS) };
+    case 'reputation':
+      return { PHISHX_SAFE_BROWSING_KEY: 'fault-test', PHISHX_REPUTATION_SAFE_BROWSING_URL: `${server.url}v4/threatMatches:find`, PHISHX_REPUTATION_TIMEOUT_MS: String(CALL_TIMEOUT_MS), PHISHX_REPUTATION_CACHE_TTL_S: '0' };
+  }
 }
 
 /**
@@ -38,7 +49,8 @@ export function breakerName(service: Service, server: FaultServer): string {
  * fault, and report what happened.
  */
 export async function runScenario(service: Service, fault: Fault, redisUrl: string, count = 200, concurrency = 10): Promise<ScenarioResult> {
-  const server = service === 'nlp' ? await nlpFaultServer() : await clamdFaultServer();
+  // Safe Browsing speaks JSON over HTTP like the NLP stand-in; its 'ok' reply lists no match.
+  const server = service === 'clamav' ? await clamdFaultServer() : await nlpFaultServer();
   await server.setMode(fault);
   const prefix = `phishx-faults:${service}:${fault}:${Date.now()}:`;
   const breakerIni = Object.entries(BREAKER).map(([k, v]) => `${k}=${v}`).join('\n');
@@ -48,7 +60,7 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
       PHISHX_REDIS_URL: redisUrl,
       PHISHX_REDIS_KEY_PREFIX: prefix,
       PHISHX_SCAN_BUDGET_MS: String(SCAN_BUDGET_MS),
-      ...(service === 'nlp' ? { PHISHX_NLP_URL: server.url, PHISHX_NLP_TIMEOUT_MS: String(CALL_TIMEOUT_MS) } : { PHISHX_CLAMAV_HOSTS: `127.0.0.1:${server.port}`, PHISHX_CLAMAV_TIMEOUT_MS: String(CALL_TIMEOUT_MS) }),
+      ...serviceEnv(service, server),
     },
     phishxIni: `[breaker.${service}]\n${breakerIni}\n`,
   });

@@ -7,6 +7,7 @@ import { runScenario, SCAN_BUDGET_MS, type Service } from './driver.js';
 const FAULTS: Record<Service, Fault[]> = {
   nlp: ['refuse', 'hang', 'slow', 'error', 'garbage', 'flap'],
   clamav: ['refuse', 'hang', 'slow', 'error', 'garbage', 'flap'],
+  reputation: ['refuse', 'hang', 'error', 'garbage'],
 };
 /** Faults after which the breaker must have opened (slow answers are successes; flapping may or may not trip it). */
 const MUST_OPEN = new Set<Fault>(['refuse', 'hang', 'error', 'garbage']);
