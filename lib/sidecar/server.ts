@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { PhishXError } from '../errors.js';
+import { breakerSnapshot } from '../resilience/breaker.js';
 
 export interface HealthProbe {
   /** Config loaded and valid. */
@@ -50,7 +51,14 @@ export function createSidecarHandler(probe: HealthProbe): http.RequestListener {
         return;
       }
       case '/health': {
-        void store().then((s) => send(res, s.ok ? 200 : 503, { status: s.ok ? 'HEALTHY' : 'UNHEALTHY', store: s }));
+        // UNHEALTHY (503) when the store is unusable; DEGRADED (200) when a breaker is open
+        // (a dependency is failing and PhishX is running on its fail mode).
+        void store().then((s) => {
+          const breakers = breakerSnapshot();
+          const degraded = breakers.some((b) => b.state !== 'closed');
+          const status = !s.ok ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
+          send(res, s.ok ? 200 : 503, { status, store: s, breakers });
+        });
         return;
       }
       default:

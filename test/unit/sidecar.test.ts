@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startSidecar, type HealthProbe } from '../../lib/sidecar/server.js';
 import { PhishXError } from '../../lib/errors.js';
+import { guarded } from '../../lib/resilience/breaker.js';
 
 function probe(over: Partial<HealthProbe> = {}): HealthProbe {
   return { configValid: () => true, smtpListening: () => true, storePing: async () => 0.5, storeKind: () => 'memory', ...over };
@@ -61,4 +62,20 @@ describe('sidecar', () => {
       await a.close();
     }
   });
+
+  it('reports breakers in /health and turns DEGRADED (200) while one is open', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, probe());
+    try {
+      const settings = { volume_threshold: 2, error_threshold_percentage: 50, reset_timeout_ms: 60_000, rolling_window_ms: 10_000 };
+      for (let i = 0; i < 3; i++) await guarded('sidecar-test', settings, () => Promise.reject(new Error('down'))).catch(() => undefined);
+      const r = await fetch(`http://127.0.0.1:${s.address.port}/health`);
+      assert.equal(r.status, 200);
+      const body = (await r.json()) as { status: string; breakers: Array<{ service: string; state: string }> };
+      assert.equal(body.status, 'DEGRADED');
+      assert.equal(body.breakers.find((b) => b.service === 'sidecar-test')?.state, 'open');
+    } finally {
+      await s.close();
+    }
+  });
 });
+
