@@ -19,6 +19,7 @@ import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw, toCrlf } from '../helpers/smtp.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
+import { killDeps } from './kill-deps.js';
 
 interface Phase {
   name: string;
@@ -98,15 +99,16 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, 'kill-deps': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]\n');
+    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT] [--kill-deps]\n');
     return;
   }
   const total = Number(values.messages);
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--messages and --concurrency must be positive integers');
   const { messages, source } = loadMessages(values.corpus, 1000);
+  if (values['kill-deps']) return killDeps(messages, total, concurrency);
   const avg = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
   process.stdout.write(`PhishX SMTP benchmark: ${total} messages, ${concurrency} concurrent sessions, one message per session\nmessages: ${source}, mean ${avg} bytes\n\n`);
 
