@@ -125,12 +125,14 @@ async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXCo
   }
 }
 
-/** The action some signals impose whatever the score (virus ─► [clamav] action; no clamd + defer ─► tempfail). Pure. */
+/** The action some signals impose whatever the score (virus ─► [clamav] action; a failed service with `[defer] <service>` ─► tempfail). Pure. */
 export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
   let a: Action = 'allow';
   for (const s of signals) {
     if (s.code === 'CLAMAV_VIRUS') a = stricter(a, config.clamav.action);
     if (s.code === 'CLAMAV_UNAVAILABLE' && config.defer.clamav) a = stricter(a, 'tempfail');
+    if (s.code === 'NLP_UNAVAILABLE' && config.defer.nlp) a = stricter(a, 'tempfail');
+    if (s.code === 'REPUTATION_UNAVAILABLE' && config.defer.reputation) a = stricter(a, 'tempfail');
   }
   return a;
 }

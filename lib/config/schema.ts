@@ -161,6 +161,8 @@ export const SCHEMA: Record<string, SectionSpec> = {
     action: { type: 'enum', values: ['reject', 'quarantine'], default: 'reject', doc: 'What a virus finding does (in enforce mode).' },
   },
   defer: {
+    nlp: { type: 'bool', default: false, doc: 'Fail mode when the NLP service (`[nlp] url`) fails: `true` answers `451 4.7.1`; `false` records `NLP_UNAVAILABLE` and scores with the `[nlp] fallback`.' },
+    reputation: { type: 'bool', default: false, doc: 'Fail mode when a reputation source (Safe Browsing, the feed store) fails: `true` answers `451 4.7.1`; `false` records `REPUTATION_UNAVAILABLE` and decides without it.' },
     redis: { type: 'bool', default: false, doc: 'Fail mode when Redis cannot take a quarantined message: `true` answers `451 4.7.1`; `false` writes it to `[quarantine] spool_dir`/pending and replays it into Redis when Redis answers again (every `[quarantine] replay_interval_s`). Either way nothing accepted is lost.' },
     clamav: { type: 'bool', default: false, doc: 'Fail mode when no clamd answers: `true` answers `451 4.7.1` (the sender retries later); `false` records `CLAMAV_UNAVAILABLE` and lets mail flow on the other signals.' },
   },

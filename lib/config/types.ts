@@ -33,7 +33,7 @@ export interface PhishXConfig {
   'breaker.reputation': BreakerConfig;
   'breaker.redis': BreakerConfig;
   /** Fail modes: true = answer 451 when that service is unavailable. */
-  defer: { clamav: boolean; redis: boolean };
+  defer: { clamav: boolean; redis: boolean; nlp: boolean; reputation: boolean };
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; replay_interval_s: number; spool_dir: string };
   redis: { url: string; key_prefix: string };

@@ -290,3 +290,19 @@ describe('Haraka + PhishX with the text classifier over HTTP (phishx nlp-serve)'
   });
 });
 
+
+describe('[defer] nlp over real SMTP', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ nlp: true, env: { PHISHX_NLP_URL: 'http://127.0.0.1:1/', PHISHX_DEFER_NLP: 'true' } });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('answers 451 4.7.1 when the NLP service is unreachable and defer.nlp is on', async () => {
+    const a = await sendRaw(h.port, cleanMessage({ subject: 'defer test' }), env);
+    assert.equal(a.code, 451, a.response);
+    assert.match(a.response, /4\.7\.1/);
+  });
+});

@@ -25,12 +25,16 @@ describe('clamd protocol helpers', () => {
     assert.throws(() => parseInstreamReply('garbage', 'h'), (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_BAD_REPLY');
   });
 
-  it('a virus forces the configured action; an outage forces 451 only with defer', () => {
+  it('a virus forces the configured action; an outage forces 451 only with [defer] <service>', () => {
     const c = buildConfig({}, { env: {} });
     assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], c), 'reject');
     assert.equal(forcedAction([{ code: 'CLAMAV_VIRUS', detail: '' }], buildConfig({ clamav: { action: 'quarantine' } }, { env: {} })), 'quarantine');
     assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], c), 'allow');
     assert.equal(forcedAction([{ code: 'CLAMAV_UNAVAILABLE', detail: '' }], buildConfig({ defer: { clamav: true } }, { env: {} })), 'tempfail');
+    assert.equal(forcedAction([{ code: 'NLP_UNAVAILABLE', detail: '' }], c), 'allow');
+    assert.equal(forcedAction([{ code: 'NLP_UNAVAILABLE', detail: '' }], buildConfig({ defer: { nlp: true } }, { env: {} })), 'tempfail');
+    assert.equal(forcedAction([{ code: 'REPUTATION_UNAVAILABLE', detail: '' }], c), 'allow');
+    assert.equal(forcedAction([{ code: 'REPUTATION_UNAVAILABLE', detail: '' }], buildConfig({ defer: { reputation: true } }, { env: {} })), 'tempfail');
   });
 
   it('rejects an invalid [clamav] hosts entry at load, naming the key', () => {
