@@ -5,7 +5,7 @@ import { RedisStore } from '../../lib/store/redis.js';
 import { startPrivateClamd } from '../helpers/clamd.js';
 import { REPO, startHaraka } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
-import { sendRaw } from '../helpers/smtp.js';
+import { drive } from '../helpers/load.js';
 
 /**
  * `npm run bench -- --kill-deps`: Haraka + PhishX with a real NLP service (phishx
@@ -28,7 +28,6 @@ export async function killDeps(messages: Buffer[], total: number, concurrency: n
     files: { 'log.ini': '[main]\nlevel=notice\n' },
   });
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
-  const answers: Array<{ code: number; response: string; ms: number }> = [];
   const killed: string[] = [];
   let next = 0;
   const kills: Array<[number, string, () => Promise<void>]> = [
@@ -44,15 +43,7 @@ export async function killDeps(messages: Buffer[], total: number, concurrency: n
     }
   })();
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= total) return;
-        answers.push(await sendRaw(h.port, messages[i % messages.length], env, { timeoutMs: 60_000 }));
-      }
-    }),
-  );
+  const answers = await drive(h.port, messages, total, concurrency, env, (i) => (next = i + 1));
   await killer;
   const seconds = (performance.now() - t0) / 1000;
   const codes: Record<string, number> = {};

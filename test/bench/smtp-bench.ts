@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw, toCrlf } from '../helpers/smtp.js';
+import { drive as driveLoad } from '../helpers/load.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { killDeps } from './kill-deps.js';
 
@@ -63,23 +64,12 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up (JIT, lazy loads), not measured.
   await Promise.all(Array.from({ length: Math.min(concurrency, 50) }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
-  const lat: number[] = [];
-  const codes: Record<string, number> = {};
-  let next = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= total) return;
-        const a = await sendRaw(h.port, messages[i % messages.length], env);
-        lat.push(a.ms);
-        codes[a.code] = (codes[a.code] ?? 0) + 1;
-      }
-    }),
-  );
+  const answers = await driveLoad(h.port, messages, total, concurrency, env);
   const seconds = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
+  const codes: Record<string, number> = {};
+  for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
+  const lat = answers.map((a) => a.ms).sort((a, b) => a - b);
   return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid) };
 }
 

@@ -4,6 +4,7 @@ import { clamdFaultServer, nlpFaultServer, type Fault, type FaultServer } from '
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw } from '../helpers/smtp.js';
+import { drive } from '../helpers/load.js';
 
 export type Service = 'nlp' | 'clamav' | 'reputation';
 export const SCAN_BUDGET_MS = 2000;
@@ -67,25 +68,13 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
   const store = new RedisStore({ url: redisUrl, keyPrefix: prefix });
   const messages = [cleanMessage(), quarantineMessage(), phishMessage()];
   const env = { from: 'alice@example.com', to: ['bob@example.org'] };
-  const latencies: number[] = [];
-  const codes: Record<string, number> = {};
-  let delivered = 0;
-  let heldReplies = 0;
   try {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= count) return;
-          const a = await sendRaw(h.port, messages[i % messages.length], env, { timeoutMs: 30_000 });
-          latencies.push(a.ms);
-          codes[a.code] = (codes[a.code] ?? 0) + 1;
-          if (a.code === 250 && /held for review/.test(a.response)) heldReplies++;
-          if (a.code === 250 && /delivered to local folder/.test(a.response)) delivered++;
-        }
-      }),
-    );
+    const answers = await drive(h.port, messages, count, concurrency, env);
+    const latencies = answers.map((a) => a.ms);
+    const codes: Record<string, number> = {};
+    for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
+    const heldReplies = answers.filter((a) => a.code === 250 && /held for review/.test(a.response)).length;
+    const delivered = answers.filter((a) => a.code === 250 && /delivered to local folder/.test(a.response)).length;
     const opened = h.logs().includes(`breaker ${breakerName(service, server)} open`);
     // Heal, wait past reset_timeout, and let a few messages through for the half-open probe.
     await server.setMode('ok');
