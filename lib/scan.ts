@@ -6,7 +6,7 @@ import { extractScanInput } from './message/extract.js';
 import { registrableOf, splitHost } from './message/domain.js';
 import type { Envelope, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
-import { analyzeUrls, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
+import { analyzeUrls, unwrapRedirect, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender } from './analyzers/sender.js';
 import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
 import { analyzeAttachments } from './attachments/inspect.js';
@@ -94,9 +94,10 @@ function recipientDomains(envelope: Envelope): string[] {
 export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   const c = compile(config);
   const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
-  signals.push(...analyzeUrls(input, c.urls));
+  const links = input.urls.map((u) => unwrapRedirect(u, c.urls));
+  signals.push(...analyzeUrls(input, links, c.urls));
   signals.push(...analyzeSender(input, c.brands, registrableOf));
-  signals.push(...analyzeBrandAlignment(input, c.brands, c.urls));
+  signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls));
   signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));
   return signals;
 }
@@ -245,7 +246,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     if (overBudget()) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan took ${Math.round(performance.now() - t0)} ms, budget ${budget} ms` });
   } catch (err) {
     if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
-    else signals.push({ code: 'SCAN_ERROR', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+    else signals.push({ code: 'SCAN_ERROR', detail: errorMessage(err).slice(0, 200) });
   }
   // A configured virus scan that never ran counts as clamd unavailable, so `[defer] clamav`
   // applies (a budget overrun must not let mail skip the virus scan silently).

@@ -1,23 +1,20 @@
-import type { ScanInput } from '../message/types.js';
+import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
-import { hostInList, unwrapRedirect, type UrlAnalyzerContext } from './urls.js';
+import { hostInList, type UrlAnalyzerContext } from './urls.js';
 
 /**
  * Does the message's claimed brand agree with where it comes from and where it links?
  * Claims are read from the display name and the subject (body mentions are too often
- * incidental). Pure.
+ * incidental). `unwrapped` are the message's URLs with redirectors unwrapped. Pure.
  */
-export function analyzeBrandAlignment(input: ScanInput, brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
   const fromReg = input.from?.registrable ?? null;
   const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
   if (!claims.length) return [];
-  const links = input.urls
-    .filter((u) => u.source === 'href' || u.source === 'form' || u.source === 'text')
-    .map((u) => unwrapRedirect(u, urls))
-    .filter((u) => u.host && (u.scheme === 'http' || u.scheme === 'https'));
+  const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
   const out: Signal[] = [];
   for (const brand of claims) {
     const fromOk = domainBelongsToBrand(fromReg, brand, brands);

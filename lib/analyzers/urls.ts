@@ -138,14 +138,16 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
   return out;
 }
 
-/** URL analyzer over a whole message: every extracted URL, with redirectors unwrapped. Pure. */
-export function analyzeUrls(input: ScanInput, ctx: UrlAnalyzerContext): Signal[] {
+/**
+ * URL analyzer over a whole message. `links` are the message's URLs with redirectors
+ * unwrapped (`unwrapRedirect`, once per scan, shared with brand alignment). Pure.
+ */
+export function analyzeUrls(input: ScanInput, links: readonly ExtractedUrl[], ctx: UrlAnalyzerContext): Signal[] {
   const out: Signal[] = [];
   const sender = input.from?.registrable ?? input.returnPath?.registrable ?? null;
   let forms = 0;
-  for (const raw of input.urls) {
-    if (raw.source === 'form') forms++;
-    const u = unwrapRedirect(raw, ctx);
+  for (const u of links) {
+    if (u.source === 'form') forms++;
     out.push(...analyzeUrl(u, ctx, sender));
   }
   if (forms > 0) out.push({ code: 'HTML_FORM', detail: `${forms} form(s)` });

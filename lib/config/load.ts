@@ -176,13 +176,17 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   } as PhishXConfig);
 }
 
+/** haraka-config answers a missing file with `{main: {}}`: drop that empty section. */
+export function normalizeRawIni(raw: RawIni): RawIni {
+  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
+  return raw;
+}
+
 /** Read `<dir>/config/phishx.ini` with Haraka's own ini reader (same parser as the plugin). */
 export function readIniFile(harakaDir: string, name = 'phishx.ini'): RawIni {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): RawIni } };
-  const raw = hc.module_config(harakaDir).get(name, 'ini');
-  if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
-  return raw;
+  return normalizeRawIni(hc.module_config(harakaDir).get(name, 'ini'));
 }
 
 /** Read Haraka's plugin timeout for phishx (config/phishx.timeout, else plugin_timeout, else 30). */

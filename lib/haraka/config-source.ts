@@ -1,4 +1,4 @@
-import { buildConfig, readPluginTimeout, type RawIni } from '../config/load.js';
+import { buildConfig, normalizeRawIni, readPluginTimeout, type RawIni } from '../config/load.js';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { HarakaPlugin } from './types.js';
@@ -23,8 +23,7 @@ export class ConfigSource {
 
   private read(): PhishXConfig {
     const p = this.plugin!;
-    const raw = p.config.get('phishx.ini', 'ini', () => this.reload()) as RawIni;
-    if (raw.main && Object.keys(raw.main).length === 0) delete raw.main;
+    const raw = normalizeRawIni(p.config.get('phishx.ini', 'ini', () => this.reload()) as RawIni);
     return buildConfig(raw, { baseDir: this.harakaDir(), pluginTimeoutSeconds: readPluginTimeout(this.harakaDir()) });
   }
 

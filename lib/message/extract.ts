@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import PostalMime from 'postal-mime';
 import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
+import { errorMessage } from '../errors.js';
 import { scanHtml } from './html.js';
 import { listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
@@ -141,7 +142,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   try {
     parsed = await parser.parse(raw);
   } catch (err) {
-    return fallbackInput(raw, envelope, limits, err instanceof Error ? err.message : String(err));
+    return fallbackInput(raw, envelope, limits, errorMessage(err));
   }
 
   const hits: LimitHit[] = [];

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { PhishXError } from '../errors.js';
+import { errorMessage, PhishXError } from '../errors.js';
 import { breakerSnapshot } from '../resilience/breaker.js';
 
 export interface HealthProbe {
@@ -36,7 +36,7 @@ export function createSidecarHandler(probe: HealthProbe): http.RequestListener {
       try {
         return { ok: true, kind: probe.storeKind(), latency_ms: Math.round((await probe.storePing()) * 100) / 100 };
       } catch (err) {
-        return { ok: false, kind: probe.storeKind(), error: err instanceof Error ? err.message : String(err) };
+        return { ok: false, kind: probe.storeKind(), error: errorMessage(err) };
       }
     };
     switch (url) {

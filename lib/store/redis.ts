@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreError } from '../errors.js';
+import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
 import type { HeldMessage, QuarantineEntry, Store } from './types.js';
@@ -77,7 +77,7 @@ export class RedisStore implements Store {
       };
       return this.breaker ? await guarded('redis', this.breaker, call) : await call();
     } catch (err) {
-      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${errorMessage(err)}`, { cause: err });
     }
   }
 
