@@ -14,6 +14,8 @@ export interface VerdictEvent {
   smtpCode: number;
   /** Quarantine entry id when the message was held. */
   quarantineId?: string;
+  /** Where a held message's raw bytes went: the store, the spool (large) or pending (store down). */
+  heldIn?: 'store' | 'spool' | 'pending';
   at: Date;
 }
 

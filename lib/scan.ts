@@ -26,6 +26,8 @@ import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
 
+export type ScanPhase = 'parse' | 'expand' | 'analyze' | 'nlp' | 'reputation' | 'clamav';
+
 export interface ScanResult {
   /** Scan id: appears in headers, SMTP replies, quarantine and logs. */
   id: string;
@@ -33,6 +35,8 @@ export interface ScanResult {
   /** Set when the scan did not run (relaying, allowlist). */
   skipped: 'relaying' | 'allowlist' | null;
   durationMs: number;
+  /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav. */
+  phases: Partial<Record<ScanPhase, number>>;
   /** Facts about the message for logs and events (no bodies). */
   summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string };
 }
@@ -216,28 +220,40 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   if (skipped) {
     const code = skipped === 'relaying' ? 'SKIP_RELAYING' : 'SKIP_ALLOWLIST';
     const verdict = decide(0, [{ code, weight: 0, detail: '' }], domains, config);
-    return { id, verdict, skipped, durationMs: performance.now() - t0, summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom } };
+    return { id, verdict, skipped, durationMs: performance.now() - t0, phases: {}, summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom } };
   }
 
   let input: ScanInput | null = null;
   const signals: Signal[] = [];
   const budget = config.main.scan_budget_ms;
   const overBudget = (): boolean => performance.now() - t0 > budget;
+  const phases: ScanResult['phases'] = {};
+  const timed = async <T>(phase: ScanPhase, work: () => Promise<T>): Promise<T> => {
+    const p0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[phase] = performance.now() - p0;
+    }
+  };
   try {
     // p-timeout bounds waiting (I/O, later: remote analyzers); CPU-bound phases cannot be
     // interrupted, so the budget is also checked between phases and the rest is skipped.
     await pTimeout(
       (async () => {
-        input = await extractScanInput(raw, envelope, { ...config.limits, archive: { maxEntries: config.attachments.max_archive_entries, maxDepth: config.attachments.max_archive_depth } });
+        input = await timed('parse', () => extractScanInput(raw, envelope, { ...config.limits, archive: { maxEntries: config.attachments.max_archive_entries, maxDepth: config.attachments.max_archive_depth } }));
         if (overBudget()) return;
-        if (deps.expander && config.urls.expand_shorteners) signals.push(...(await expandShortLinks(input, deps.expander, config)));
+        const inp = input;
+        if (deps.expander && config.urls.expand_shorteners) signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
+        const a0 = performance.now();
         signals.push(...analyze(input, config));
+        phases.analyze = performance.now() - a0;
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);
         const [text, reputation, viruses] = await Promise.all([
-          classifier && !overBudget() ? classify(input, classifier, config, left()) : Promise.resolve([]),
-          deps.reputation?.length && input.urls.length && !overBudget() ? checkReputation(input, deps.reputation, left()) : Promise.resolve([]),
-          deps.clamav && !overBudget() ? scanForViruses(raw, deps.clamav, config, left()) : Promise.resolve([]),
+          classifier && !overBudget() ? timed('nlp', () => classify(input!, classifier, config, left())) : Promise.resolve([]),
+          deps.reputation?.length && input.urls.length && !overBudget() ? timed('reputation', () => checkReputation(input!, deps.reputation!, left())) : Promise.resolve([]),
+          deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
         ]);
         signals.push(...text, ...reputation, ...viruses);
       })(),
@@ -261,6 +277,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     verdict,
     skipped: null,
     durationMs: performance.now() - t0,
+    phases,
     summary: {
       bytes: raw.length,
       parts: i?.parts ?? 0,

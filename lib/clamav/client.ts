@@ -119,14 +119,14 @@ export class ClamdClient {
   }
 
   /** PING every host: label ─► PONG latency in ms, or the error. For health checks. */
-  async ping(): Promise<Array<{ host: string; ok: boolean; ms?: number; version?: string; error?: string }>> {
+  async ping(deadlineMs = this.timeoutMs): Promise<Array<{ host: string; ok: boolean; ms?: number; version?: string; error?: string }>> {
     return Promise.all(
       this.hosts.map(async (h) => {
         const t0 = performance.now();
         try {
-          const pong = await this.exchange(h, 'PING', null, this.timeoutMs);
+          const pong = await this.exchange(h, 'PING', null, deadlineMs);
           if (pong.trim() !== 'PONG') throw new Error(`answered ${JSON.stringify(pong)}`);
-          const version = (await this.exchange(h, 'VERSION', null, this.timeoutMs)).trim();
+          const version = (await this.exchange(h, 'VERSION', null, Math.max(1, deadlineMs - (performance.now() - t0)))).trim();
           return { host: h.label, ok: true, ms: performance.now() - t0, version };
         } catch (err) {
           return { host: h.label, ok: false, error: (err as Error).message };

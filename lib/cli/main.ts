@@ -17,6 +17,8 @@ import { clamdFor } from '../clamav/client.js';
 import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
+import { FAMILY_DOCS } from '../metrics/catalog.js';
+import { hashToken, newToken } from '../sidecar/auth.js';
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -33,6 +35,8 @@ Commands:
   feeds list           list imported feeds
   config               validate config/phishx.ini (+ environment) and print the effective config
   reasons              list reason codes with weights
+  metrics              list the Prometheus metric families the sidecar exports
+  token new|hash       make an API token for the sidecar, or hash one for [sidecar] token_hashes
   help [command]       show help for a command
 
 Run "phishx <command> --help" for the options of a command.
@@ -129,6 +133,26 @@ Options:
   --name NAME    feed name (import with one FILE only)
   --dir DIR      Haraka directory whose config/phishx.ini to use (default: .)
   -h, --help     show this help
+`,
+  metrics: `Usage: phishx metrics [--markdown]
+
+List every phishx_* metric family served on the sidecar's /metrics: name, type, labels,
+meaning. (Process metrics process_* / nodejs_* come from prom-client's defaults.)
+
+Options:
+  --markdown        print a Markdown table (as in the README)
+  -h, --help        show this help
+`,
+  token: `Usage: phishx token new
+       phishx token hash TOKEN
+
+new    print a new random API token and the line to put in config/phishx.ini
+       ([sidecar] token_hashes = sha256:…). Only the hash is stored; give the token to the
+       client (e.g. Prometheus bearer_token_file, the SOC console).
+hash   print the sha256:… form of an existing token (e.g. one from your secret store).
+
+Options:
+  -h, --help        show this help
 `,
   reasons: `Usage: phishx reasons [--markdown]
 
@@ -354,7 +378,36 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons };
+async function cmdMetrics(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { markdown: { type: 'boolean' } }, 'metrics');
+  if (values.help) return io.out(HELP.metrics), 0;
+  if (positionals.length) throw new UsageError(`metrics: unexpected argument "${positionals[0]}"\n\n${HELP.metrics}`);
+  if (values.markdown) {
+    io.out(['| family | type | labels | meaning |', '|---|---|---|---|', ...FAMILY_DOCS.map((f) => `| \`${f.name}\` | ${f.type} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${f.help} |`)].join('\n') + '\n');
+  } else {
+    for (const f of FAMILY_DOCS) io.out(`${f.name.padEnd(44)} ${f.type.padEnd(9)} ${(f.labels.join(',') || '-').padEnd(22)} ${f.help}\n`);
+  }
+  return 0;
+}
+
+async function cmdToken(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, {}, 'token');
+  if (values.help) return io.out(HELP.token), 0;
+  const [sub, token, ...extra] = positionals;
+  if (sub === 'new' && !token) {
+    const t = newToken();
+    io.out(`token: ${t.token}\n\n# config/phishx.ini\n[sidecar]\ntoken_hashes = ${t.hash}\n`);
+    return 0;
+  }
+  if (sub === 'hash' && token && !extra.length) {
+    if (token.length < 16) throw new UsageError('token hash: a token must be at least 16 characters');
+    io.out(`${hashToken(token)}\n`);
+    return 0;
+  }
+  throw new UsageError(`token: expected "new" or "hash TOKEN"\n\n${HELP.token}`);
+}
+
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

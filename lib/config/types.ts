@@ -37,7 +37,17 @@ export interface PhishXConfig {
   allowlist: { domains: string[]; ips: string[] };
   quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; replay_interval_s: number; spool_dir: string };
   redis: { url: string; key_prefix: string };
-  sidecar: { listen: { host: string; port: number } | null };
+  sidecar: {
+    listen: { host: string; port: number } | null;
+    /** `sha256:<hex>` of every accepted API token (config and PHISHX_API_TOKENS, hashed). */
+    token_hashes: string[];
+    metrics_auth: boolean;
+    rate_limit_per_s: number;
+    rate_limit_burst: number;
+    max_body_bytes: number;
+    health_cache_ms: number;
+    worker_timeout_ms: number;
+  };
   local_delivery: { dir: string };
   /** Brand name (lower-case) ─► domains that legitimately carry it. */
   brands: Record<string, string[]>;

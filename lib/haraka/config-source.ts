@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { buildConfig, normalizeRawIni, readPluginTimeout, type RawIni } from '../config/load.js';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
@@ -16,6 +17,8 @@ export class ConfigSource {
   private current: PhishXConfig | null = null;
   private readonly listeners = new Set<Listener>();
   private plugin: HarakaPlugin | null = null;
+  /** 'applied' / 'rejected' after each reload attempt (for metrics). */
+  readonly reloads = new EventEmitter();
 
   private harakaDir(): string {
     return process.env.HARAKA ?? process.cwd();
@@ -33,8 +36,10 @@ export class ConfigSource {
       this.current = this.read();
       p.lognotice(`phishx: config reloaded mode=${this.current.main.mode} quarantine=${this.current.thresholds.quarantine} reject=${this.current.thresholds.reject}`);
       for (const l of this.listeners) l(this.current);
+      this.reloads.emit('applied');
     } catch (err) {
       p.logerror(`phishx: config reload rejected, keeping the previous config: ${errorMessage(err)}`);
+      this.reloads.emit('rejected');
     }
   }
 

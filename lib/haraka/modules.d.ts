@@ -1,6 +1,6 @@
 // Minimal declarations for Haraka's untyped helper packages.
 declare module 'haraka-constants' {
-  const constants: { ok: number; cont: number; deny: number; denysoft: number; denydisconnect: number };
+  const constants: { ok: number; cont: number; deny: number; denysoft: number; denydisconnect: number; denysoftdisconnect: number };
   export default constants;
 }
 declare module 'haraka-dsn' {

@@ -50,6 +50,13 @@ export class HttpTextClassifier implements TextClassifier {
     return this.breaker ? guarded('nlp', this.breaker, () => this.request(text, deadlineMs)) : this.request(text, deadlineMs);
   }
 
+  /** Health probe: one short classification, bypassing the breaker (reachability, not load). */
+  async probe(deadlineMs: number): Promise<number> {
+    const t0 = performance.now();
+    await this.request('health check', deadlineMs);
+    return performance.now() - t0;
+  }
+
   private async request(text: string, deadlineMs?: number): Promise<TextVerdict> {
     const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs ?? Infinity));
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

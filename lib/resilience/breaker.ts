@@ -60,13 +60,32 @@ export function breakerFor(service: string, settings: BreakerSettings): CircuitB
   return breaker;
 }
 
+/** One call through a breaker, as published on `breakerEvents` 'call' (for metrics). */
+export interface ServiceCallEvent {
+  service: string;
+  outcome: 'success' | 'failure' | 'rejected';
+  seconds: number;
+  error?: unknown;
+}
+
 /** Run `fn` through the service's breaker; an open breaker fails at once with BreakerOpenError. */
 export async function guarded<T>(service: string, settings: BreakerSettings, fn: () => Promise<T>): Promise<T> {
   const b = breakerFor(service, settings);
+  const t0 = performance.now();
+  const report = (outcome: ServiceCallEvent['outcome'], error?: unknown): void => {
+    if (breakerEvents.listenerCount('call')) breakerEvents.emit('call', { service, outcome, seconds: (performance.now() - t0) / 1000, error } satisfies ServiceCallEvent);
+  };
   try {
-    return (await b.fire(fn)) as T;
+    const out = (await b.fire(fn)) as T;
+    report('success');
+    return out;
   } catch (err) {
-    if ((err as { code?: string }).code === 'EOPENBREAKER') throw new BreakerOpenError(service);
+    if ((err as { code?: string }).code === 'EOPENBREAKER') {
+      const open = new BreakerOpenError(service);
+      report('rejected', open);
+      throw open;
+    }
+    report('failure', err);
     throw err;
   }
 }

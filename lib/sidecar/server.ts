@@ -1,77 +1,174 @@
 import http from 'node:http';
-import { errorMessage, PhishXError } from '../errors.js';
-import { breakerSnapshot } from '../resilience/breaker.js';
-
-export interface HealthProbe {
-  /** Config loaded and valid. */
-  configValid(): boolean;
-  /** Haraka is accepting SMTP connections. */
-  smtpListening(): boolean;
-  /** Store round-trip in ms; throws when unusable. */
-  storePing(): Promise<number>;
-  storeKind(): string;
-}
+import { PhishXError } from '../errors.js';
+import type { PhishXConfig } from '../config/types.js';
+import { S, sidecarRegistry } from '../metrics/catalog.js';
+import { aggregatedText, gatherSnapshot, mergeBreakers, type ClusterSnapshot, type MetricJson } from '../metrics/cluster.js';
+import { summarize } from '../metrics/summary.js';
+import { CachedCheck } from './cache.js';
+import { checkStore, fullHealth, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
+import { Router, type RouterSettings } from './router.js';
+import { AggregatorRegistry } from 'prom-client';
 
 export interface Sidecar {
   server: http.Server;
+  router: Router;
   address: { host: string; port: number };
   close(): Promise<void>;
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
-  res.end(json);
-}
+export type SidecarSources = HealthSources;
 
-/**
- * The sidecar HTTP server (one per Haraka instance). This first version answers
- * `/alive`, `/ready` and `/health`; metrics, full health and the SOC API attach here.
- */
-export function createSidecarHandler(probe: HealthProbe): http.RequestListener {
-  return (req, res) => {
-    const url = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
-    const store = async (): Promise<{ ok: boolean; kind: string; latency_ms?: number; error?: string }> => {
-      try {
-        return { ok: true, kind: probe.storeKind(), latency_ms: Math.round((await probe.storePing()) * 100) / 100 };
-      } catch (err) {
-        return { ok: false, kind: probe.storeKind(), error: errorMessage(err) };
-      }
-    };
-    switch (url) {
-      case '/alive':
-        return send(res, 200, { status: 'alive', pid: process.pid, uptime_s: Math.round(process.uptime()) });
-      case '/ready': {
-        void store().then((s) => {
-          const checks = { config: probe.configValid(), smtp: probe.smtpListening(), store: s.ok };
-          const ready = checks.config && checks.smtp && checks.store;
-          send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, ...(s.error ? { store_error: s.error } : {}) });
-        });
-        return;
-      }
-      case '/health': {
-        // UNHEALTHY (503) when the store is unusable; DEGRADED (200) when a breaker is open
-        // (a dependency is failing and PhishX is running on its fail mode).
-        void store().then((s) => {
-          const breakers = breakerSnapshot();
-          const degraded = breakers.some((b) => b.state !== 'closed');
-          const status = !s.ok ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
-          send(res, s.ok ? 200 : 503, { status, store: s, breakers });
-        });
-        return;
-      }
-      default:
-        return send(res, 404, { error: 'not found', path: url });
-    }
+const PHISHX_VERSION: string = (() => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+const STATE_VALUE = { HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2 } as const;
+
+function routerSettings(s: PhishXConfig['sidecar'] | undefined): RouterSettings {
+  return {
+    tokenHashes: s?.token_hashes ?? [],
+    metricsAuth: s?.metrics_auth ?? false,
+    ratePerSecond: s?.rate_limit_per_s ?? 20,
+    rateBurst: s?.rate_limit_burst ?? 40,
+    maxBodyBytes: s?.max_body_bytes ?? 1048576,
   };
 }
 
-export function startSidecar(listen: { host: string; port: number }, probe: HealthProbe): Promise<Sidecar> {
-  const server = http.createServer(createSidecarHandler(probe));
+/** Set the shared-state gauges from the latest full health and this scrape's snapshot. */
+function updateSidecarGauges(h: FullHealth | null, snap: ClusterSnapshot, feeds: Array<{ name: string; urls: number; domains: number }>): void {
+  S.workers.set({ state: 'responding' }, snap.workers.responding);
+  S.workers.set({ state: 'silent' }, snap.workers.silent);
+  S.scrapeDuration.set(snap.tookMs / 1000);
+  S.buildInfo.set({ version: PHISHX_VERSION, node_version: process.versions.node }, 1);
+  S.feedEntries.reset();
+  for (const f of feeds) {
+    S.feedEntries.set({ feed: f.name, kind: 'url' }, f.urls);
+    S.feedEntries.set({ feed: f.name, kind: 'domain' }, f.domains);
+  }
+  if (!h) return;
+  S.configValid.set(h.components.config.ok ? 1 : 0);
+  S.healthState.set(STATE_VALUE[h.status]);
+  const c = h.components;
+  S.componentUp.set({ component: 'config' }, c.config.ok ? 1 : 0);
+  S.componentUp.set({ component: 'smtp' }, c.smtp.ok ? 1 : 0);
+  S.componentUp.set({ component: 'store' }, c.store.ok ? 1 : 0);
+  if (c.clamav.enabled) S.componentUp.set({ component: 'clamav' }, c.clamav.ok ? 1 : 0);
+  if (c.nlp.mode !== 'off') S.componentUp.set({ component: 'nlp' }, c.nlp.ok ? 1 : 0);
+  for (const [component, ms] of Object.entries(h.timings_ms)) S.checkDuration.set({ component }, ms / 1000);
+  if (c.store.quarantine_entries !== undefined) S.quarantineEntries.set(c.store.quarantine_entries);
+  if (c.store.kind === 'redis' && c.store.ok) {
+    if (typeof c.store.used_memory_bytes === 'number') S.redisMemory.set(c.store.used_memory_bytes);
+    if (c.store.latency_ms !== undefined) S.redisPing.set(c.store.latency_ms / 1000);
+  }
+}
+
+/**
+ * The sidecar's routes. Probes (`/alive`, `/ready`, `/health`) are open and never rate
+ * limited; `/health/full` is open but limited; `/metrics` needs a token when
+ * `[sidecar] metrics_auth`; `/metrics/summary` always needs one. The SOC API adds its
+ * routes to the same router.
+ */
+export function createSidecarRouter(src: SidecarSources): Router {
+  const settings = (): PhishXConfig['sidecar'] | undefined => src.config()?.sidecar;
+  const ttl = (): number => settings()?.health_cache_ms ?? 1000;
+  const workerTimeout = (): number => settings()?.worker_timeout_ms ?? 1000;
+  // Probes (/ready, /health) may answer from a result up to 2 × health_cache_ms old while
+  // it refreshes in the background; /health/full and /metrics never older than the TTL.
+  const snapshot = new CachedCheck<ClusterSnapshot>(() => gatherSnapshot(workerTimeout(), 'breakers'), ttl, 2);
+  const quickStore = new CachedCheck<StoreHealth>(() => checkStore(src.store(), false), ttl, 2);
+  const withSnapshot: SidecarSources = { ...src, snapshot: () => snapshot.get() };
+  const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
+  const feeds = new CachedCheck(() => src.store().listFeeds().catch(() => []), () => Math.max(ttl(), 10_000));
+  let lastFull: FullHealth | null = null;
+
+  const router = new Router(routerSettings(settings()));
+  router
+    .add({ method: 'GET', path: '/alive', auth: 'none', limited: false, handler: () => ({ status: 200, body: { status: 'alive', pid: process.pid, uptime_s: Math.round(process.uptime()) } }) })
+    .add({
+      method: 'GET',
+      path: '/ready',
+      auth: 'none',
+      limited: false,
+      handler: async () => {
+        const store = await quickStore.get();
+        const checks = { config: src.config() !== null, smtp: src.smtpListening(), store: store.ok };
+        const ready = checks.config && checks.smtp && checks.store;
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks, ...(store.error ? { store_error: store.error } : {}) } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/health',
+      auth: 'none',
+      limited: false,
+      // Quick: the store and the breakers (both cached). UNHEALTHY (503) when the store is
+      // unusable; DEGRADED (200) while a breaker is open (PhishX runs on that fail mode).
+      handler: async () => {
+        const [store, snap] = await Promise.all([quickStore.get(), snapshot.get()]);
+        const breakers = mergeBreakers(snap);
+        const degraded = breakers.some((b) => b.state !== 'closed') || snap.workers.silent > 0;
+        const status = !store.ok ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
+        return { status: store.ok ? 200 : 503, body: { status, store, breakers, workers: snap.workers } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/health/full',
+      auth: 'none',
+      limited: true,
+      handler: async () => {
+        const h = await full.get();
+        lastFull = h;
+        return { status: h.status === 'UNHEALTHY' ? 503 : 200, body: h };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/metrics',
+      auth: 'metrics',
+      limited: true,
+      handler: async () => {
+        const [snap, h, feedList] = await Promise.all([gatherSnapshot(workerTimeout()), full.get().catch(() => lastFull), feeds.get()]);
+        if (h) lastFull = h;
+        updateSidecarGauges(h, snap, feedList);
+        const text = (await aggregatedText(snap)) + (await sidecarRegistry.metrics());
+        return { status: 200, body: text, contentType: sidecarRegistry.contentType };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/metrics/summary',
+      auth: 'token',
+      limited: true,
+      handler: async () => {
+        const [snap, h] = await Promise.all([gatherSnapshot(workerTimeout()), full.get().catch(() => lastFull)]);
+        const merged = (await AggregatorRegistry.aggregate(snap.processes.map((p) => p.metrics)).getMetricsAsJSON()) as unknown as MetricJson[];
+        return {
+          status: 200,
+          body: {
+            generated_at: new Date().toISOString(),
+            ...summarize(merged, { status: h?.status, workers: snap.workers, quarantineEntries: h?.components.store.quarantine_entries ?? null, uptimeS: process.uptime() }),
+            breakers: mergeBreakers(snap),
+            problems: h?.problems ?? [],
+          },
+        };
+      },
+    });
+  return router;
+}
+
+export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<Sidecar> {
+  const router = createSidecarRouter(src);
+  const server = http.createServer(router.listener);
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
@@ -82,8 +179,15 @@ export function startSidecar(listen: { host: string; port: number }, probe: Heal
       const port = typeof a === 'object' && a ? a.port : listen.port;
       resolve({
         server,
+        router,
         address: { host: listen.host, port },
-        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () =>
+          new Promise((r) => {
+            // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.
+            server.close(() => r());
+            server.closeIdleConnections();
+            setTimeout(() => server.closeAllConnections(), 2000).unref();
+          }),
       });
     });
   });

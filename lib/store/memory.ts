@@ -93,6 +93,10 @@ export class MemoryStore implements Store {
     return [...this.feeds].map(([name, f]) => ({ name, urls: f.urls.size, domains: f.domains.size })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  async usedMemoryBytes(): Promise<number | null> {
+    return this.bytes;
+  }
+
   async ping(): Promise<number> {
     return 0;
   }

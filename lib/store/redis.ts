@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
@@ -14,6 +15,19 @@ export interface RedisStoreOptions {
   /** Breaker for Redis calls on the SMTP path (none: every call tries). */
   breaker?: BreakerConfig;
 }
+
+/** One Redis store operation, as published on `redisEvents` 'op' (for metrics). */
+export interface RedisOpEvent {
+  command: string;
+  seconds: number;
+  ok: boolean;
+}
+
+/**
+ * Operations ('op': RedisOpEvent) and connection changes ('status': 'ready' | 'down',
+ * 'reconnecting') of every RedisStore in this process; metrics subscribe here.
+ */
+export const redisEvents = new EventEmitter();
 
 /**
  * Redis-backed store (ioredis). Layout under the prefix:
@@ -43,6 +57,9 @@ export class RedisStore implements Store {
     });
     // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
     this.client.on('error', () => undefined);
+    this.client.on('ready', () => redisEvents.emit('status', 'ready'));
+    this.client.on('close', () => redisEvents.emit('status', 'down'));
+    this.client.on('reconnecting', () => redisEvents.emit('status', 'reconnecting'));
   }
 
   private k(s: string): string {
@@ -70,13 +87,20 @@ export class RedisStore implements Store {
   }
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const report = (ok: boolean): void => {
+      if (redisEvents.listenerCount('op')) redisEvents.emit('op', { command: what, seconds: (performance.now() - t0) / 1000, ok } satisfies RedisOpEvent);
+    };
     try {
       const call = async (): Promise<T> => {
         await this.ready();
         return fn();
       };
-      return this.breaker ? await guarded('redis', this.breaker, call) : await call();
+      const out = this.breaker ? await guarded('redis', this.breaker, call) : await call();
+      report(true);
+      return out;
     } catch (err) {
+      report(false);
       throw new StoreError('PHISHX_STORE_UNAVAILABLE', `redis ${what} failed: ${errorMessage(err)}`, { cause: err });
     }
   }
@@ -198,6 +222,13 @@ export class RedisStore implements Store {
       const t = performance.now();
       await this.client.ping();
       return performance.now() - t;
+    });
+  }
+
+  async usedMemoryBytes(): Promise<number | null> {
+    return this.run('info', async () => {
+      const m = /^used_memory:(\d+)/m.exec(await this.client.info('memory'));
+      return m ? Number(m[1]) : null;
     });
   }
 

@@ -48,6 +48,8 @@ export interface Store {
   matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>>;
   /** Imported feeds with their entry counts. */
   listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>>;
+  /** Memory the store uses (Redis `used_memory`; memory store: raw bytes held), or null if unknown. */
+  usedMemoryBytes(): Promise<number | null>;
   /** Round-trip latency in ms; throws StoreError when unusable. */
   ping(): Promise<number>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
  * answer. Every hook answers through one guarded `nextOnce`; no promise escapes a hook.
  * Exported hook functions are plain functions: Haraka binds `this` to the plugin.
  */
+import cluster from 'node:cluster';
 import constants from 'haraka-constants';
 import DSN from 'haraka-dsn';
 import type { PhishXConfig } from '../../lib/config/types.js';
@@ -21,6 +22,10 @@ import { createReputation, type Reputation } from '../../lib/reputation/index.js
 import { clamdFor } from '../../lib/clamav/client.js';
 import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/breaker.js';
 import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
+import { M } from '../../lib/metrics/catalog.js';
+import { installProcessMetrics } from '../../lib/metrics/collect.js';
+import { installWorkerResponder } from '../../lib/metrics/cluster.js';
+import { httpClassifierFor } from '../../lib/nlp/http-client.js';
 
 interface PhishXPlugin extends HarakaPlugin {
   phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null; reputation: Promise<Reputation> | null };
@@ -42,7 +47,11 @@ function getStore(plugin: PhishXPlugin): Store {
     // Messages held while the store was down wait in the pending spool: replay them.
     const replay = (): void =>
       void replayPending(store, plugin.phishx.config!.quarantine.spool_dir)
-        .then((n) => n && plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`))
+        .then((n) => {
+          if (!n) return;
+          M.replayed.inc(n);
+          plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`);
+        })
         .catch((err: unknown) => plugin.logdebug(`phishx: pending quarantine not replayed yet: ${errorMessage(err)}`));
     replay();
     setInterval(replay, plugin.phishx.config!.quarantine.replay_interval_s * 1000).unref();
@@ -94,20 +103,77 @@ export function register(this: PhishXPlugin): void {
     if (e.state === 'open') this.logwarn(msg);
     else this.lognotice(msg);
   });
+  // Metrics: every process counts its own work; the sidecar merges them across workers.
+  installProcessMetrics(() => new Set(Object.keys(this.phishx.config?.tenants ?? {})));
+  installWorkerResponder();
+  configSource.reloads.on('applied', () => M.configReloads.inc({ result: 'applied' }));
+  configSource.reloads.on('rejected', () => M.configReloads.inc({ result: 'rejected' }));
+  configSource.subscribe((next) => this.phishx.sidecar?.router.configure(sidecarRouterSettings(next)));
   this.register_hook('init_master', 'phishx_init_master');
+  this.register_hook('connect_init', 'phishx_connect_init');
+  this.register_hook('disconnect', 'phishx_disconnect');
+  this.register_hook('deny', 'phishx_deny');
+  this.register_hook('queue_ok', 'phishx_queue_ok');
   this.register_hook('data_post', 'phishx_data_post');
   this.register_hook('queue', 'phishx_queue');
 }
 
-export function phishx_init_master(this: PhishXPlugin, next: Next, server: { notes?: unknown; ready?: number }): void {
+function sidecarRouterSettings(c: PhishXConfig): Parameters<Sidecar['router']['configure']>[0] {
+  return { tokenHashes: c.sidecar.token_hashes, metricsAuth: c.sidecar.metrics_auth, ratePerSecond: c.sidecar.rate_limit_per_s, rateBurst: c.sidecar.rate_limit_burst, maxBodyBytes: c.sidecar.max_body_bytes };
+}
+
+// ── SMTP counters: plain synchronous hooks, they only count and continue ──────────────
+export function phishx_connect_init(this: PhishXPlugin, next: Next): void {
+  M.sessions.inc();
+  M.sessionsActive.inc();
+  next();
+}
+
+export function phishx_disconnect(this: PhishXPlugin, next: Next): void {
+  M.sessionsActive.dec();
+  next();
+}
+
+/** Haraka runs `deny` whenever any plugin denies: params = [retval, msg, plugin, method, params, hook]. */
+export function phishx_deny(this: PhishXPlugin, next: Next, _connection: HarakaConnection, params: unknown[]): void {
+  try {
+    const retval = params?.[0];
+    const hook = typeof params?.[5] === 'string' ? params[5] : 'unknown';
+    const soft = retval === constants.denysoft || retval === constants.denysoftdisconnect;
+    M.answers.inc({ class: soft ? '4xx' : '5xx', hook });
+  } finally {
+    next();
+  }
+}
+
+export function phishx_queue_ok(this: PhishXPlugin, next: Next): void {
+  M.answers.inc({ class: '2xx', hook: 'queue' });
+  next();
+}
+
+export function phishx_init_master(this: PhishXPlugin, next: Next, server: { notes?: unknown; ready?: number; cluster?: unknown }): void {
   const listen = this.phishx.config?.sidecar.listen;
   if (!listen) return next();
   const plugin = this;
+  // With nodes=N the workers listen for SMTP; the master learns it from cluster events.
+  const clustered = Boolean(server.cluster) && cluster.isPrimary;
+  const listening = new Set<number>();
+  if (clustered) {
+    cluster.on('listening', (w) => listening.add(w.id));
+    cluster.on('exit', (w) => listening.delete(w.id));
+  }
   startSidecar(listen, {
-    configValid: () => plugin.phishx.config !== null,
-    smtpListening: () => (server as { ready?: number }).ready === 1,
-    storePing: () => getStore(plugin).ping(),
-    storeKind: () => plugin.phishx.config?.redis.url ? 'redis' : 'memory',
+    config: () => plugin.phishx.config,
+    smtpListening: () => (clustered ? listening.size > 0 : server.ready === 1),
+    store: () => getStore(plugin),
+    clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
+    nlpProbe: () => {
+      const c = plugin.phishx.config;
+      if (!c?.nlp.enabled || !c.nlp.url) return null;
+      const client = httpClassifierFor(c.nlp, c['breaker.nlp']);
+      return (ms) => client.probe(ms);
+    },
+    snapshot: () => Promise.reject(new Error('replaced by the sidecar')),
   })
     .then((s) => {
       plugin.phishx.sidecar = s;
@@ -127,6 +193,7 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: { not
 function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, id: string, code: 'SCAN_ERROR' | 'BUDGET_EXCEEDED', why: string, done: GuardedNext): void {
   plugin.logerror(connection, `phishx: id=${id} ${why}; accepting unscanned (${code})`);
   if (done.called) return;
+  M.unscanned.inc({ code });
   try {
     stripIncoming(txn);
     txn.add_header('X-PhishX-Verdict', 'unscanned');
@@ -168,7 +235,10 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       txn.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
       if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
       const forged = stripIncoming(txn);
-      if (forged) plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
+      if (forged) {
+        M.forged.inc(forged);
+        plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
+      }
       for (const [k, val] of formatHeaders(result, config.main.header_reasons_max)) txn.add_header(k, val);
       const note: TxnNote = { result, envelope };
       txn.notes[NOTE] = note;
@@ -200,7 +270,7 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
     .then((raw) => holdMessage(getStore(plugin), plugin.phishx.config!, raw, envelope, result))
     .then((entry) => {
       plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`);
-      verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, at: new Date() });
+      verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, heldIn: entry.pending ? 'pending' : entry.spooled ? 'spool' : 'store', at: new Date() });
       done(constants.ok, smtpReply('quarantine', result.id).text);
     })
     .catch((err: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: SMTP throughput of bare Haraka vs Haraka + PhishX, in one run, on the
  * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
- * per message (connect to final reply) and Haraka's peak RSS. Figures, not a test.
+ * per message (connect to final reply), Haraka's peak RSS, and the sidecar's /health
+ * latency while the load runs (single process and nodes=2). Figures, not a test.
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]
  *
@@ -12,6 +13,7 @@
  * mail. Both Harakas accept example.org via rcpt_to.in_host_list and discard via
  * queue/discard, so the only difference is the phishx plugin.
  */
+import { fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +33,8 @@ interface Phase {
   p99: number;
   codes: Record<string, number>;
   peakRssMiB: number;
+  /** /health latency (ms) sampled while the load ran (PhishX phases). */
+  health?: { n: number; p50: number; p99: number; max: number; non200: number };
 }
 
 function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
@@ -60,29 +64,50 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, concurrency: number): Promise<Phase> {
+/** Poll the sidecar's /health every `everyMs` from a separate process until stopped. */
+function pollHealth(port: number, everyMs: number): { stop(): Promise<{ lat: number[]; non200: number }> } {
+  const child = fork(path.join(__dirname, 'health-poller.js'), [String(port), String(everyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const result = new Promise<{ lat: number[]; non200: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { lat: number[]; non200: number }));
+    child.once('exit', (code) => reject(new Error(`health poller exited ${code} without results`)));
+  });
+  return {
+    stop: async () => {
+      child.send('stop');
+      return result;
+    },
+  };
+}
+
+async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, concurrency: number, probeHealth: boolean): Promise<Phase> {
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up (JIT, lazy loads), not measured.
   await Promise.all(Array.from({ length: Math.min(concurrency, 50) }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
+  const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const t0 = performance.now();
   const answers = await driveLoad(h.port, messages, total, concurrency, env);
   const seconds = (performance.now() - t0) / 1000;
+  const polled = await poller?.stop();
+  const hl = polled ? polled.lat.sort((a, b) => a - b) : [];
+  const health = polled ? { n: hl.length, p50: pct(hl, 50), p99: pct(hl, 99), max: hl[hl.length - 1] ?? NaN, non200: polled.non200 } : undefined;
   const codes: Record<string, number> = {};
   for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
   const lat = answers.map((a) => a.ms).sort((a, b) => a - b);
-  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid) };
+  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid), ...(health ? { health } : {}) };
 }
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, env: NodeJS.ProcessEnv = {}): Promise<Phase> {
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, env: NodeJS.ProcessEnv = {}, nodes = 0): Promise<Phase> {
   const h = await startHaraka({
     plugins,
+    nodes,
     nlp: true,
     env: { YES_REALLY_DO_DISCARD: '1', ...env },
     files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n' },
     phishxIni: '',
   });
   try {
-    return await drive(h, name, messages, total, concurrency);
+    if (nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
+    return await drive(h, name, messages, total, concurrency, plugins.includes('phishx'));
   } finally {
     await h.stop();
   }
@@ -107,6 +132,8 @@ async function main(): Promise<void> {
   const row = (p: Phase): string =>
     `${p.name.padEnd(18)} ${p.rate.toFixed(0).padStart(7)} msg/s   p50 ${p.p50.toFixed(1).padStart(6)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(4)} MiB   answers ${JSON.stringify(p.codes)}`;
   process.stdout.write(`${row(bare)}\n${row(px)}\n`);
+  const cluster = await phase('PhishX, nodes=2', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, {}, 2);
+  process.stdout.write(`${row(cluster)}\n`);
   const clamdHost = values.clamd ?? '127.0.0.1:3310';
   const [probe] = await new ClamdClient([clamdHost], 1000).ping();
   let clam: Phase | null = null;
@@ -115,6 +142,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${row(clam)}\n`);
   }
   process.stdout.write(`\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
+  const hrow = (p: Phase): string => (p.health ? `  ${p.name.padEnd(18)} ${String(p.health.n).padStart(5)} probes   p50 ${p.health.p50.toFixed(2)} ms   p99 ${p.health.p99.toFixed(2)} ms   max ${p.health.max.toFixed(2)} ms   non-200 ${p.health.non200}\n` : '');
+  process.stdout.write(`/health latency while the load ran (one probe every 20 ms from a separate process; goal p99 <= 5 ms):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`);
   if (clam) process.stdout.write(`ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`);
   else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
 }

@@ -16,6 +16,9 @@ export interface TestClamd {
   /** The EICAR test file the clamd's signatures detect. */
   eicar: Buffer;
   stop(): Promise<void>;
+  /** Private clamd only: kill it (keeping its state) and start it again on the same port. */
+  kill?(): Promise<void>;
+  revive?(): Promise<void>;
 }
 
 function eicar(): Buffer {
@@ -37,19 +40,31 @@ export async function startPrivateClamd(): Promise<TestClamd | { skip: string }>
   if (spawnSync('sh', ['-c', 'command -v clamd']).status !== 0) return { skip: 'clamd is not installed (apt-get install clamav-daemon, or run ../shared/scripts/start-clamd.sh once)' };
   const port = await freePort();
   const state = await mkdtemp(path.join(os.tmpdir(), 'phishx-clamd-'));
-  const r = spawnSync('bash', [START], { env: { ...process.env, CLAMD_PORT: String(port), CLAMD_STATE: state, CLAMD_AUTO_INSTALL: '0', CLAMD_THREADS: '2' }, encoding: 'utf8' });
-  if (r.status !== 0) return { skip: `start-clamd.sh failed: ${r.stderr.trim().split('\n').pop()}` };
+  const launch = (): string | null => {
+    const r = spawnSync('bash', [START], { env: { ...process.env, CLAMD_PORT: String(port), CLAMD_STATE: state, CLAMD_AUTO_INSTALL: '0', CLAMD_THREADS: '2' }, encoding: 'utf8' });
+    return r.status === 0 ? null : `start-clamd.sh failed: ${r.stderr.trim().split('\n').pop()}`;
+  };
+  const failed = launch();
+  if (failed) return { skip: failed };
+  const kill = async (): Promise<void> => {
+    try {
+      process.kill(Number(readFileSync(path.join(state, 'clamd.pid'), 'utf8')), 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    for (let i = 0; i < 50 && (await answers(`127.0.0.1:${port}`)); i++) await new Promise((res) => setTimeout(res, 100));
+  };
   return {
     host: `127.0.0.1:${port}`,
     socket: path.join(state, 'clamd.sock'),
     eicar: eicar(),
+    kill,
+    revive: async () => {
+      const err = launch();
+      if (err) throw new Error(err);
+    },
     stop: async () => {
-      try {
-        process.kill(Number(readFileSync(path.join(state, 'clamd.pid'), 'utf8')), 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      for (let i = 0; i < 50 && (await answers(`127.0.0.1:${port}`)); i++) await new Promise((res) => setTimeout(res, 100));
+      await kill();
       await rm(state, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,8 @@ export interface TestRedis {
   /** Set when this helper started a private redis-server (stop it after). */
   proc?: ChildProcess;
   stop(): Promise<void>;
+  /** Private servers only: start it again on the same port after stop(). */
+  revive?(): Promise<void>;
 }
 
 async function pingable(url: string): Promise<boolean> {
@@ -26,18 +28,26 @@ async function pingable(url: string): Promise<boolean> {
 export async function startPrivateRedis(): Promise<TestRedis | null> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return null;
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitForPort(port, 10_000);
-  return {
+  const launch = async (): Promise<ChildProcess> => {
+    const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitForPort(port, 10_000);
+    return p;
+  };
+  const inst: TestRedis = {
     url: `redis://127.0.0.1:${port}/0`,
-    proc,
+    proc: await launch(),
     stop: async () => {
-      if (proc.exitCode === null) {
+      const proc = inst.proc!;
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await new Promise((r) => proc.once('exit', r));
       }
     },
+    revive: async () => {
+      inst.proc = await launch();
+    },
   };
+  return inst;
 }
 
 /**

@@ -51,7 +51,7 @@ describe('phishx CLI', () => {
   });
 
   it('every command has --help and exits 0 with it', () => {
-    for (const cmd of ['scan', 'config', 'reasons']) {
+    for (const cmd of ['scan', 'send', 'eval', 'train', 'nlp-serve', 'feeds', 'config', 'reasons', 'metrics', 'token']) {
       const r = phishx([cmd, '--help']);
       assert.equal(r.code, 0, cmd);
       assert.match(r.out, new RegExp(`Usage: phishx ${cmd}`));
@@ -89,6 +89,25 @@ describe('phishx CLI', () => {
     const r = phishx(['config'], { PHISHX_MODE: 'monitor' });
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).main.mode, 'monitor');
+  });
+
+  it('token new prints a token whose hash it prints for the config; token hash agrees; bad use exits 2', () => {
+    const r = phishx(['token', 'new']);
+    assert.equal(r.code, 0, r.err);
+    const token = /^token: (phx_[\w-]{40,})$/m.exec(r.out)?.[1];
+    const hash = /^token_hashes = (sha256:[0-9a-f]{64})$/m.exec(r.out)?.[1];
+    assert.ok(token && hash, r.out);
+    assert.equal(phishx(['token', 'hash', token]).out.trim(), hash);
+    assert.equal(phishx(['token']).code, 2);
+    assert.equal(phishx(['token', 'hash', 'short']).code, 2);
+  });
+
+  it('metrics --markdown lists every metric family, at least 40', () => {
+    const r = phishx(['metrics', '--markdown']);
+    assert.equal(r.code, 0, r.err);
+    const rows = r.out.split('\n').filter((l) => l.startsWith('| `phishx_'));
+    assert.ok(rows.length >= 40, `${rows.length} families`);
+    assert.match(r.out, /\| `phishx_messages_scanned_total` \| counter \| `action`, `tenant` \|/);
   });
 
   it('reasons --markdown lists every reason code', () => {

@@ -25,6 +25,10 @@ describe('README stays true', () => {
     assert.equal(block('reasons'), cli(['reasons', '--markdown']).trimEnd());
   });
 
+  it('carries the generated metric table', () => {
+    assert.equal(block('metrics'), cli(['metrics', '--markdown']).trimEnd());
+  });
+
   it('shows the install, start and test commands', () => {
     for (const cmd of ['npm install', 'npm start', 'npm test', 'curl 127.0.0.1:9464/alive']) assert.ok(readme.includes(cmd), cmd);
   });

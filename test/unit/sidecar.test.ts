@@ -1,31 +1,62 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startSidecar, type HealthProbe } from '../../lib/sidecar/server.js';
+import { startSidecar, type SidecarSources } from '../../lib/sidecar/server.js';
 import { PhishXError } from '../../lib/errors.js';
 import { guarded } from '../../lib/resilience/breaker.js';
+import { buildConfig } from '../../lib/config/load.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+import type { Store } from '../../lib/store/types.js';
+import { hashToken } from '../../lib/sidecar/auth.js';
+import type { PhishXConfig } from '../../lib/config/types.js';
 
-function probe(over: Partial<HealthProbe> = {}): HealthProbe {
-  return { configValid: () => true, smtpListening: () => true, storePing: async () => 0.5, storeKind: () => 'memory', ...over };
+const TOKEN = 'test-token-0123456789abcdef';
+
+function config(ini: Record<string, Record<string, string>> = {}): PhishXConfig {
+  return buildConfig({ sidecar: { token_hashes: hashToken(TOKEN), ...ini.sidecar }, ...Object.fromEntries(Object.entries(ini).filter(([k]) => k !== 'sidecar')) }, { env: {} });
+}
+
+function sources(over: Partial<SidecarSources> & { cfg?: PhishXConfig } = {}): SidecarSources {
+  const store = new MemoryStore();
+  const cfg = over.cfg ?? config();
+  return {
+    config: () => cfg,
+    smtpListening: () => true,
+    store: () => store,
+    clamd: () => null,
+    nlpProbe: () => null,
+    snapshot: () => Promise.reject(new Error('unused')),
+    ...over,
+  };
+}
+
+function downStore(): Store {
+  const s = new MemoryStore();
+  s.ping = async () => {
+    throw new Error('redis ping failed: ECONNREFUSED');
+  };
+  return s;
 }
 
 describe('sidecar', () => {
   it('answers /alive 200, /ready 200 and /health HEALTHY when everything is up', async () => {
-    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, probe());
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
       const base = `http://127.0.0.1:${s.address.port}`;
       assert.equal((await fetch(`${base}/alive`)).status, 200);
       const ready = await fetch(`${base}/ready`);
       assert.equal(ready.status, 200);
       assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { config: true, smtp: true, store: true });
-      const health = (await (await fetch(`${base}/health`)).json()) as { status: string };
+      const health = (await (await fetch(`${base}/health`)).json()) as { status: string; workers: { asked: number } };
       assert.equal(health.status, 'HEALTHY');
+      assert.equal(health.workers.asked, 0);
     } finally {
       await s.close();
     }
   });
 
   it('answers /ready 503 with the failing check when the store is down or SMTP not listening', async () => {
-    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, probe({ storePing: async () => { throw new Error('redis ping failed: ECONNREFUSED'); }, smtpListening: () => false }));
+    const store = downStore();
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ store: () => store, smtpListening: () => false }));
     try {
       const r = await fetch(`http://127.0.0.1:${s.address.port}/ready`);
       assert.equal(r.status, 503);
@@ -34,25 +65,35 @@ describe('sidecar', () => {
       assert.equal(body.checks.smtp, false);
       assert.match(body.store_error, /ECONNREFUSED/);
       assert.equal((await fetch(`http://127.0.0.1:${s.address.port}/health`)).status, 503);
+      const full = await fetch(`http://127.0.0.1:${s.address.port}/health/full`);
+      assert.equal(full.status, 503);
+      const fb = (await full.json()) as { status: string; problems: string[] };
+      assert.equal(fb.status, 'UNHEALTHY');
+      assert.ok(fb.problems.some((p) => /store \(memory\): .*ECONNREFUSED/.test(p)), fb.problems.join('\n'));
+      assert.ok(fb.problems.some((p) => /smtp: Haraka is not listening/.test(p)));
     } finally {
       await s.close();
     }
   });
 
-  it('answers unknown routes 404 and non-GET 405', async () => {
-    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, probe());
+  it('answers unknown routes 404 (JSON) and other methods 405 with Allow', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
-      assert.equal((await fetch(`http://127.0.0.1:${s.address.port}/nope`)).status, 404);
-      assert.equal((await fetch(`http://127.0.0.1:${s.address.port}/alive`, { method: 'POST' })).status, 405);
+      const nf = await fetch(`http://127.0.0.1:${s.address.port}/nope`);
+      assert.equal(nf.status, 404);
+      assert.match(nf.headers.get('content-type') ?? '', /application\/json/);
+      const r = await fetch(`http://127.0.0.1:${s.address.port}/alive`, { method: 'POST' });
+      assert.equal(r.status, 405);
+      assert.equal(r.headers.get('allow'), 'GET');
     } finally {
       await s.close();
     }
   });
 
   it('fails with a clear PHISHX_SIDECAR_LISTEN error when the port is taken', async () => {
-    const a = await startSidecar({ host: '127.0.0.1', port: 0 }, probe());
+    const a = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
-      await assert.rejects(startSidecar({ host: '127.0.0.1', port: a.address.port }, probe()), (err: unknown) => {
+      await assert.rejects(startSidecar({ host: '127.0.0.1', port: a.address.port }, sources()), (err: unknown) => {
         assert.ok(err instanceof PhishXError);
         assert.equal(err.code, 'PHISHX_SIDECAR_LISTEN');
         assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${a.address.port}: address already in use`));
@@ -64,18 +105,116 @@ describe('sidecar', () => {
   });
 
   it('reports breakers in /health and turns DEGRADED (200) while one is open', async () => {
-    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, probe());
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { health_cache_ms: '0' } }) }));
     try {
       const settings = { volume_threshold: 2, error_threshold_percentage: 50, reset_timeout_ms: 60_000, rolling_window_ms: 10_000 };
       for (let i = 0; i < 3; i++) await guarded('sidecar-test', settings, () => Promise.reject(new Error('down'))).catch(() => undefined);
       const r = await fetch(`http://127.0.0.1:${s.address.port}/health`);
       assert.equal(r.status, 200);
-      const body = (await r.json()) as { status: string; breakers: Array<{ service: string; state: string }> };
+      const body = (await r.json()) as { status: string; breakers: Array<{ service: string; state: string; success_rate: number | null }> };
       assert.equal(body.status, 'DEGRADED');
-      assert.equal(body.breakers.find((b) => b.service === 'sidecar-test')?.state, 'open');
+      const b = body.breakers.find((x) => x.service === 'sidecar-test');
+      assert.equal(b?.state, 'open');
+      assert.equal(b?.success_rate, 0);
+      const full = (await (await fetch(`http://127.0.0.1:${s.address.port}/health/full`)).json()) as { status: string; problems: string[] };
+      assert.equal(full.status, 'DEGRADED');
+      assert.ok(full.problems.includes('breaker sidecar-test: open'));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('caches health checks: a flood of probes costs one store ping per cache period', async () => {
+    const store = new MemoryStore();
+    let pings = 0;
+    const ping = store.ping.bind(store);
+    store.ping = async () => {
+      pings++;
+      return ping();
+    };
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ store: () => store, cfg: config({ sidecar: { health_cache_ms: '60000' } }) }));
+    try {
+      const rs = await Promise.all(Array.from({ length: 50 }, () => fetch(`http://127.0.0.1:${s.address.port}/health`)));
+      assert.ok(rs.every((r) => r.status === 200));
+      assert.equal(pings, 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('requires a bearer token on /metrics/summary: 401 + WWW-Authenticate without or with a wrong one, 200 with it', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    const url = `http://127.0.0.1:${s.address.port}/metrics/summary`;
+    try {
+      const none = await fetch(url);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="phishx"');
+      const wrong = await fetch(url, { headers: { authorization: 'Bearer not-the-token-xxxxxxxx' } });
+      assert.equal(wrong.status, 401);
+      assert.match(wrong.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(ok.status, 200);
+      const body = (await ok.json()) as { messages: { scanned: number }; status: string; breakers: Array<{ service: string }> };
+      assert.equal(typeof body.messages.scanned, 'number');
+      // The breaker opened by the test above is still open in this process.
+      assert.equal(body.status, 'DEGRADED');
+      assert.ok(body.breakers.some((b) => b.service === 'sidecar-test'));
+      // The failures are counted.
+      const metrics = await (await fetch(`http://127.0.0.1:${s.address.port}/metrics`)).text();
+      assert.match(metrics, /phishx_http_auth_failures_total\{route="\/metrics\/summary",reason="missing"\} [1-9]/);
+      assert.match(metrics, /phishx_http_auth_failures_total\{route="\/metrics\/summary",reason="invalid"\} [1-9]/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('protects /metrics only when [sidecar] metrics_auth is on', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { metrics_auth: 'true' } }) }));
+    try {
+      const url = `http://127.0.0.1:${s.address.port}/metrics`;
+      assert.equal((await fetch(url)).status, 401);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(ok.status, 200);
+      assert.match(ok.headers.get('content-type') ?? '', /text\/plain; version=0\.0\.4/);
+      assert.equal((await fetch(`http://127.0.0.1:${s.address.port}/health`)).status, 200, 'probes stay open');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('rate-limits each client with 429 + Retry-After, never the probes', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { rate_limit_per_s: '1', rate_limit_burst: '3' } }) }));
+    const base = `http://127.0.0.1:${s.address.port}`;
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await fetch(`${base}/health/full`)).status);
+      assert.deepEqual(codes, [200, 200, 200, 429, 429]);
+      const r = await fetch(`${base}/health/full`);
+      assert.equal(r.status, 429);
+      assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      for (let i = 0; i < 10; i++) assert.equal((await fetch(`${base}/health`)).status, 200);
+      // A client with its own token has its own bucket.
+      assert.equal((await fetch(`${base}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses oversized, non-JSON and malformed request bodies (413 / 415 / 400) on body routes', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { max_body_bytes: '1024' } }) }));
+    s.router.add({ method: 'POST', path: '/echo', auth: 'token', limited: true, handler: (ctx) => ({ status: 200, body: { got: ctx.body } }) });
+    const url = `http://127.0.0.1:${s.address.port}/echo`;
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    try {
+      assert.equal((await fetch(url, { method: 'POST', headers: auth, body: JSON.stringify({ x: 'y'.repeat(2000) }) })).status, 413);
+      assert.equal((await fetch(url, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' })).status, 415);
+      const bad = await fetch(url, { method: 'POST', headers: auth, body: '{"x":' });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /not valid JSON/);
+      const ok = await fetch(url, { method: 'POST', headers: auth, body: '{"x":1}' });
+      assert.deepEqual(await ok.json(), { got: { x: 1 } });
     } finally {
       await s.close();
     }
   });
 });
-

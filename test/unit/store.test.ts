@@ -29,7 +29,7 @@ function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
 
 /** A quarantine-band scan result with this id, as holdMessage receives it. */
 function scanResult(id: string): ScanResult {
-  return { id, skipped: null, durationMs: 1, summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' }, verdict: entry('x', 0).verdict };
+  return { id, skipped: null, durationMs: 1, phases: {}, summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' }, verdict: entry('x', 0).verdict };
 }
 
 /** The same behaviour is required of every Store implementation. */

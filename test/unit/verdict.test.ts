@@ -87,6 +87,7 @@ describe('actions', () => {
     id: '0123456789abcdef',
     skipped: null,
     durationMs: 1,
+    phases: {},
     summary: { bytes: 1, parts: 1, urls: 0, attachments: 0, subject: '', from: '' },
     verdict: { action: 'allow', wouldAction: 'allow', score: 12, mode: 'enforce', tenant: 'default', reasons: [{ code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' }, { code: 'SENDER_REPLY_TO_MISMATCH', weight: 0, detail: '' }], ...over },
   });

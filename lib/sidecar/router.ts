@@ -1,0 +1,194 @@
+import type http from 'node:http';
+import { errorMessage } from '../errors.js';
+import { M } from '../metrics/catalog.js';
+import { bearerOf, TokenVerifier } from './auth.js';
+import { RateLimiter } from './rate-limit.js';
+
+/**
+ * The sidecar's request pipeline, shared by every route (health, metrics and the SOC API
+ * that attaches later): route match (404 / 405) ─► per-client rate limit (429 +
+ * Retry-After) ─► bearer auth (401 + WWW-Authenticate) ─► bounded JSON body (413 / 415 /
+ * 400) ─► handler ─► JSON (or text) reply. Every request is counted by route, never by raw
+ * path, so unknown paths cannot blow up label cardinality.
+ */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestContext {
+  req: http.IncomingMessage;
+  query: URLSearchParams;
+  /** Parsed JSON body (methods with a body), else undefined. */
+  body: unknown;
+  /** Rate-limit identity: the token id when authenticated, else the remote address. */
+  client: string;
+  /** Token id when the request carried a valid token. */
+  tokenId: string | null;
+}
+
+export interface Reply {
+  status: number;
+  /** JSON-encoded unless `contentType` is given (then a string sent as is). */
+  body: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: Method;
+  path: string;
+  /** `none`: open (probes); `token`: bearer token required; `metrics`: token when `[sidecar] metrics_auth`. */
+  auth: 'none' | 'token' | 'metrics';
+  /** Subject to the per-client rate limit (probes are not: a 429 readiness probe would pull the instance). */
+  limited: boolean;
+  handler(ctx: RequestContext): Promise<Reply> | Reply;
+}
+
+export interface RouterSettings {
+  tokenHashes: readonly string[];
+  metricsAuth: boolean;
+  ratePerSecond: number;
+  rateBurst: number;
+  maxBodyBytes: number;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(new HttpError(413, `request body over ${limit} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `request body over ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+  private settings!: RouterSettings;
+  private tokens!: TokenVerifier;
+  private limiter!: RateLimiter;
+  private settingsKey = '';
+
+  constructor(settings: RouterSettings) {
+    this.configure(settings);
+  }
+
+  /** Apply new settings (config reload); rate-limit state is kept when its numbers did not change. */
+  configure(s: RouterSettings): void {
+    this.settings = s;
+    this.tokens = new TokenVerifier(s.tokenHashes);
+    const key = `${s.ratePerSecond}/${s.rateBurst}`;
+    if (key !== this.settingsKey) {
+      this.limiter = new RateLimiter(s.ratePerSecond, s.rateBurst);
+      this.settingsKey = key;
+    }
+  }
+
+  add(route: Route): this {
+    if (this.routes.some((r) => r.method === route.method && r.path === route.path)) throw new Error(`route ${route.method} ${route.path} defined twice`);
+    this.routes.push(route);
+    return this;
+  }
+
+  /** The node:http request listener. */
+  readonly listener: http.RequestListener = (req, res) => {
+    const t0 = performance.now();
+    const url = new URL(req.url ?? '/', 'http://sidecar');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const samePath = this.routes.filter((r) => r.path === url.pathname);
+    const route = samePath.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
+    const label = route?.path ?? (samePath.length ? url.pathname : 'unmatched');
+    M.httpInFlight.inc();
+    const seen = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
+    const finish = (reply: Reply): void => {
+      const isText = reply.contentType !== undefined;
+      const payload = isText ? String(reply.body) : JSON.stringify(reply.body);
+      const bytes = Buffer.byteLength(payload);
+      res.writeHead(reply.status, {
+        'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+        'content-length': bytes,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        ...reply.headers,
+      });
+      res.end(method === 'HEAD' ? undefined : payload);
+      M.httpInFlight.dec();
+      M.httpRequests.inc({ route: label, method: route || samePath.length ? method : 'other', status: String(reply.status) });
+      M.httpDuration.observe({ route: label }, (performance.now() - t0) / 1000);
+      M.httpRequestSize.observe({ route: label }, seen.requestBytes);
+      M.httpResponseSize.observe({ route: label }, bytes);
+    };
+    const fail = (err: unknown): void => {
+      if (err instanceof HttpError) return finish({ status: err.status, body: { error: err.message }, headers: err.headers });
+      finish({ status: 500, body: { error: 'internal error', detail: errorMessage(err).slice(0, 200) } });
+    };
+    try {
+      if (!route) {
+        if (samePath.length) {
+          return finish({ status: 405, body: { error: 'method not allowed', allow: samePath.map((r) => r.method) }, headers: { allow: samePath.map((r) => r.method).join(', ') } });
+        }
+        return finish({ status: 404, body: { error: 'not found', path: url.pathname.slice(0, 200) } });
+      }
+      void this.handle(route, req, url, seen)
+        .then(finish, fail)
+        .catch(() => undefined);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  private async handle(route: Route, req: http.IncomingMessage, url: URL, seen: { requestBytes: number }): Promise<Reply> {
+    const token = bearerOf(req.headers.authorization);
+    const tokenId = token !== null ? this.tokens.verify(token) : null;
+    const client = tokenId ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    if (route.limited) {
+      const r = this.limiter.take(client, performance.now());
+      if (!r.ok) {
+        M.httpRateLimited.inc({ route: route.path });
+        throw new HttpError(429, `rate limit: at most ${this.settings.ratePerSecond} requests/s per client (burst ${this.settings.rateBurst})`, { 'retry-after': String(r.retryAfterS) });
+      }
+    }
+    const needsToken = route.auth === 'token' || (route.auth === 'metrics' && this.settings.metricsAuth);
+    if (needsToken && !tokenId) {
+      const reason = !this.tokens.configured ? 'no_tokens_configured' : token === null ? 'missing' : 'invalid';
+      M.httpAuthFailures.inc({ route: route.path, reason });
+      const challenge = reason === 'invalid' ? 'Bearer realm="phishx", error="invalid_token"' : 'Bearer realm="phishx"';
+      const why = reason === 'no_tokens_configured' ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)' : reason === 'missing' ? 'bearer token required' : 'invalid token';
+      throw new HttpError(401, why, { 'www-authenticate': challenge });
+    }
+    let body: unknown;
+    if (BODY_METHODS.has(route.method)) {
+      const type = String(req.headers['content-type'] ?? '');
+      const raw = await readBody(req, this.settings.maxBodyBytes);
+      seen.requestBytes = raw.length;
+      if (raw.length) {
+        if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'request body must be application/json');
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch (err) {
+          throw new HttpError(400, `request body is not valid JSON: ${errorMessage(err).slice(0, 120)}`);
+        }
+      }
+    } else {
+      req.resume();
+    }
+    return route.handler({ req, query: url.searchParams, body, client, tokenId });
+  }
+}
