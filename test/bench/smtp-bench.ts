@@ -2,7 +2,7 @@
  * `npm run bench`: SMTP throughput of bare Haraka vs Haraka + PhishX, in one run, on the
  * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
  * per message (connect to final reply), Haraka's peak RSS, and the sidecar's /health
- * latency while the load runs (single process and nodes=2). Figures, not a test.
+ * latency while the load runs (single process and nodes=N, --nodes, default 2). Figures, not a test.
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]
  *
@@ -114,9 +114,9 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, 'kill-deps': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, nodes: { type: 'string', default: '2' }, 'kill-deps': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT] [--kill-deps]\n');
+    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n');
     return;
   }
   const total = Number(values.messages);
@@ -132,7 +132,9 @@ async function main(): Promise<void> {
   const row = (p: Phase): string =>
     `${p.name.padEnd(18)} ${p.rate.toFixed(0).padStart(7)} msg/s   p50 ${p.p50.toFixed(1).padStart(6)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(4)} MiB   answers ${JSON.stringify(p.codes)}`;
   process.stdout.write(`${row(bare)}\n${row(px)}\n`);
-  const cluster = await phase('PhishX, nodes=2', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, {}, 2);
+  const nodes = Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1) throw new Error('--nodes must be a positive integer');
+  const cluster = await phase(`PhishX, nodes=${nodes}`, ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, {}, nodes);
   process.stdout.write(`${row(cluster)}\n`);
   const clamdHost = values.clamd ?? '127.0.0.1:3310';
   const [probe] = await new ClamdClient([clamdHost], 1000).ping();
