@@ -172,9 +172,18 @@ async function checkReputation(input: ScanInput, sources: readonly ReputationSou
   return results.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }]));
 }
 
-/** Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.95. Pure. */
+/** Text probability at which NLP_PHISH starts to score, and at which it reaches its full weight. */
+export const NLP_P_FLOOR = 0.5;
+export const NLP_P_FULL = 0.85;
+
+/**
+ * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.85
+ * (chosen from the cross-validated sweep, README "Detection quality"). `max` is the
+ * NLP_PHISH weight (50 = the quarantine threshold): text alone can hold a message for
+ * review, never reject it. Pure.
+ */
 export function nlpPoints(p: number, max: number): number {
-  return Math.round(max * Math.min(1, Math.max(0, (p - 0.5) / 0.45)));
+  return Math.round(max * Math.min(1, Math.max(0, (p - NLP_P_FLOOR) / (NLP_P_FULL - NLP_P_FLOOR))));
 }
 
 /** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */
@@ -203,7 +212,7 @@ async function classify(input: ScanInput, classifier: TextClassifier, config: Ph
   }
   const weight = nlpPoints(v.p, config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight);
   if (weight <= 0) return out;
-  const top = v.top.map((t) => t.feature.replace(/^[wb]:/, '')).join(', ');
+  const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
   out.push({ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}` });
   return out;
 }

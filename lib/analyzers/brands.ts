@@ -57,6 +57,29 @@ export function brandsNamedIn(text: string, index: BrandIndex): string[] {
   return index.namePatterns.filter((p) => p.re.test(sk)).map((p) => p.brand);
 }
 
+/** Words that make up a sender name around a brand ("PayPal Service", "Your Apple ID Team"). */
+const SENDER_NAME_FILLER = new Set(
+  ('support service services team security secure account accounts billing customer customers care help center centre notification notifications ' +
+    'alert alerts online noreply no reply info information verification verify update updates admin administrator inc com id prime pay payments ' +
+    'store mail message messages official department desk your the my from via and of on for do da de des der die das la le el al en ' +
+    'kundenservice kundendienst konto sicherheit atendimento suporte seguranca cliente clientes servicos equipe conta ' +
+    'client compte securite assistance').split(' '),
+);
+
+/**
+ * Whether a display name presents itself as the brand: it starts with the brand, or every
+ * other word is sender-name filler ("Security Team PayPal"). A name that merely mentions a
+ * brand among other names ("Lockergnome Apple Core", a newsletter) does not. Pure.
+ */
+export function nameClaimsBrand(name: string, brand: string): boolean {
+  const words = skeleton(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const bw = skeleton(brand).split(/\s+/).filter(Boolean);
+  const at = words.findIndex((_, i) => bw.every((b, j) => words[i + j] === b));
+  if (at < 0) return true; // matched across separators ("pay-pal"): treat as a claim
+  if (at === 0) return true;
+  return words.every((w, i) => (i >= at && i < at + bw.length) || SENDER_NAME_FILLER.has(w));
+}
+
 export function domainBelongsToBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
   if (!registrable) return false;
   return index.domains.get(brand)?.has(registrable) ?? false;

@@ -1,6 +1,6 @@
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
-import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+import { brandsNamedIn, domainBelongsToBrand, nameClaimsBrand, type BrandIndex } from './brands.js';
 
 const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 
@@ -17,7 +17,7 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   }
   if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
   for (const brand of brandsNamedIn(from.name, brands)) {
-    if (!domainBelongsToBrand(from.registrable, brand, brands)) {
+    if (!domainBelongsToBrand(from.registrable, brand, brands) && nameClaimsBrand(from.name, brand)) {
       out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });
       break;
     }

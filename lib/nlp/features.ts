@@ -48,8 +48,21 @@ export interface SparseVector {
   names: string[];
 }
 
-export function vectorize(text: string): SparseVector {
+/**
+ * Features of a classifier text (`subject\nbody`, see text.ts): words and bigrams of the
+ * whole text, plus the subject's words again as `s:<word>` — the subject is where a lure
+ * is stated ("verify your account", "payment failed"), so its words weigh on their own.
+ */
+export function textFeatureNames(text: string): string[] {
+  const nl = text.indexOf('\n');
+  const subject = nl >= 0 ? text.slice(0, nl) : text;
   const names = featureNames(tokenize(text));
+  for (const w of new Set(tokenize(subject))) names.push(`s:${w}`);
+  return names;
+}
+
+export function vectorize(text: string): SparseVector {
+  const names = textFeatureNames(text);
   const set = new Set<number>();
   for (const n of names) set.add(fnv1a(n) & (DIMS - 1));
   const idx = Uint32Array.from([...set].sort((a, b) => a - b));

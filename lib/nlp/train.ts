@@ -25,7 +25,7 @@ export interface TrainOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { epochs: 8, learningRate: 0.5, l2: 1e-5, seed: 20261127 };
+export const DEFAULT_TRAIN: TrainOptions = { epochs: 10, learningRate: 2, l2: 1e-5, seed: 20261127 };
 
 /** mulberry32: a small seeded PRNG, so training order (and so the model) is reproducible. */
 export function prng(seed: number): () => number {

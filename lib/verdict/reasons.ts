@@ -10,7 +10,7 @@ export interface ReasonSpec {
 
 export const REASONS = {
   // URL heuristics
-  URL_TEXT_HREF_MISMATCH: { weight: 20, doc: 'Link text shows one domain, the link goes to another registered domain (newsletters do this through trackers, so alone it is weak).' },
+  URL_TEXT_HREF_MISMATCH: { weight: 15, doc: 'Link text shows one domain, the link goes to another registered domain (newsletters do this through trackers, so alone it is weak).' },
   URL_TEXT_HREF_BRAND_MISMATCH: { weight: 45, doc: 'Link text shows a brand\'s domain (paypal.com), the link goes to a domain that is not the brand\'s.' },
   URL_IP_LITERAL: { weight: 30, doc: 'Link to a bare public IP address (private, loopback and documentation ranges are ignored).' },
   URL_PUNYCODE: { weight: 15, doc: 'Link host is an internationalised (punycode) name.' },
@@ -23,8 +23,8 @@ export const REASONS = {
   URL_DEEP_SUBDOMAIN: { weight: 15, doc: 'Link host has more subdomain labels than `[urls] max_subdomain_depth`.' },
   URL_DATA_URI: { weight: 30, doc: 'A link or form target is a `data:` URI.' },
   URL_JAVASCRIPT: { weight: 40, doc: 'A link or form target is `javascript:` / `vbscript:`.' },
-  HTML_FORM: { weight: 5, doc: 'The HTML body contains a form (mail clients do not need one).' },
-  FORM_EXTERNAL_ACTION: { weight: 15, doc: 'An HTML form posts to a domain other than the sender\'s.' },
+  HTML_FORM: { weight: 0, doc: 'The HTML body contains a form (mail clients do not need one).' },
+  FORM_EXTERNAL_ACTION: { weight: 10, doc: 'An HTML form posts to a domain other than the sender\'s.' },
   FORM_PASSWORD_FIELD: { weight: 40, doc: 'The HTML body asks for a password (`<input type=password>`): credential harvesting.' },
   // Sender heuristics
   SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
@@ -38,7 +38,7 @@ export const REASONS = {
   BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. Negative weight.' },
   // Text classifier
-  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.95; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
+  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.85; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
   NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).' },
   // Reputation
   URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },

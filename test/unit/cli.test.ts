@@ -112,7 +112,7 @@ describe('phishx CLI', () => {
 
   it('reasons --markdown lists every reason code', () => {
     const r = phishx(['reasons', '--markdown']);
-    assert.match(r.out, /\| `URL_TEXT_HREF_MISMATCH` \| 20 \|/);
+    assert.match(r.out, /\| `URL_TEXT_HREF_MISMATCH` \| 15 \|/);
     assert.match(r.out, /\| `SKIP_RELAYING` \| 0 \|/);
   });
 
