@@ -381,7 +381,7 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
 async function cmdMetrics(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { markdown: { type: 'boolean' } }, 'metrics');
   if (values.help) return io.out(HELP.metrics), 0;
-  if (positionals.length) throw new UsageError(`metrics: unexpected argument "${positionals[0]}"\n\n${HELP.metrics}`);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${HELP.metrics}`);
   if (values.markdown) {
     io.out(['| family | type | labels | meaning |', '|---|---|---|---|', ...FAMILY_DOCS.map((f) => `| \`${f.name}\` | ${f.type} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${f.help} |`)].join('\n') + '\n');
   } else {
@@ -400,11 +400,11 @@ async function cmdToken(args: string[], io: Out): Promise<number> {
     return 0;
   }
   if (sub === 'hash' && token && !extra.length) {
-    if (token.length < 16) throw new UsageError('token hash: a token must be at least 16 characters');
+    if (token.length < 16) throw new UsageError('a token must be at least 16 characters');
     io.out(`${hashToken(token)}\n`);
     return 0;
   }
-  throw new UsageError(`token: expected "new" or "hash TOKEN"\n\n${HELP.token}`);
+  throw new UsageError(`expected "new" or "hash TOKEN"\n\n${HELP.token}`);
 }
 
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
