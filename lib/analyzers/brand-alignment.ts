@@ -13,8 +13,8 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
-  if (!claims.length) return [];
   const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
+  if (!claims.length) return senderLinksAligned(fromReg, links);
   const out: Signal[] = [];
   for (const brand of claims) {
     const fromOk = domainBelongsToBrand(fromReg, brand, brands);
@@ -29,4 +29,16 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
     }
   }
   return out;
+}
+
+/**
+ * Mail of an organisation about its own service links to its own domain: a receipt from
+ * shop.example links to shop.example, a reset mail to the service's site. When every link
+ * (at least one, redirectors unwrapped) is on the From address's registered domain, the
+ * message is consistent about who it is — weaker than BRAND_ALIGNED (an attacker can host
+ * the page on the domain it sends from), so it only softens the text score. Pure.
+ */
+function senderLinksAligned(fromReg: string | null, links: readonly ExtractedUrl[]): Signal[] {
+  if (!fromReg || !links.length || !links.every((u) => u.registrable === fromReg)) return [];
+  return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${links.length} link(s), all on ${fromReg}` }];
 }

@@ -36,6 +36,7 @@ export const REASONS = {
   URL_FREE_HOSTING: { weight: 10, doc: 'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, web.app, pages.dev …), where phishing pages are cheap to put up.' },
   // Brand claims and alignment
   BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
+  SENDER_LINKS_ALIGNED: { weight: -15, doc: 'No brand named in the display name or subject, and every link is on the From address\'s registered domain: an organisation writing about its own service (receipts, resets, shipping notices of senders not in `[brands]`). Softens the text score; weaker than BRAND_ALIGNED because an attacker can host the page on the domain it sends from. Negative weight.' },
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. Negative weight.' },
   // Text classifier
   NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.85; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },

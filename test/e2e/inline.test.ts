@@ -248,7 +248,7 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
   });
 
-  for (const f of ['amazon-shipping.eml', 'apple-receipt.eml', 'github-password-reset.eml', 'google-security-alert.eml', 'newsletter-tracked.eml']) {
+  for (const f of ['amazon-shipping.eml', 'apple-receipt.eml', 'github-password-reset.eml', 'google-security-alert.eml', 'newsletter-tracked.eml', 'saas-password-reset.eml', 'saas-receipt.eml']) {
     it(`delivers legitimate transactional mail: ${f}`, async () => {
       const a = await sendRaw(h.port, await fixture(`transactional/${f}`), env);
       assert.equal(a.code, 250, a.response);

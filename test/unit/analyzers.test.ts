@@ -28,7 +28,8 @@ describe('URL heuristics', () => {
   });
 
   it('does not flag link text and href on the same registered domain', async () => {
-    assert.deepEqual(await codesFor({ html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), []);
+    // (the sender, alice@example.com, links only to its own domain: SENDER_LINKS_ALIGNED)
+    assert.deepEqual(await codesFor({ html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), ['SENDER_LINKS_ALIGNED']);
   });
 
   it('does not flag a mismatch behind a known click tracker, and unwraps targets it names', async () => {
@@ -76,7 +77,7 @@ describe('URL heuristics', () => {
   it('flags suspicious TLDs, shorteners and very deep subdomains', async () => {
     assert.deepEqual(await codesFor({ text: 'http://invoice-view.top/doc' }), ['URL_SUSPICIOUS_TLD']);
     assert.deepEqual(await codesFor({ text: 'https://bit.ly/3abcdef' }), ['URL_SHORTENER']);
-    assert.deepEqual(await codesFor({ text: 'https://a.b.c.d.e.example.com/' }), ['URL_DEEP_SUBDOMAIN']);
+    assert.deepEqual(await codesFor({ text: 'https://a.b.c.d.e.example.net/' }), ['URL_DEEP_SUBDOMAIN']);
   });
 
   it('flags data: and javascript: links but not data: images', async () => {
@@ -88,7 +89,7 @@ describe('URL heuristics', () => {
   it('flags a form posting to another domain than the sender\'s, and password fields', async () => {
     const codes = await codesFor({ html: '<form action="https://collect.example.net/p"><input type="password"></form>' });
     assert.deepEqual(codes, ['FORM_EXTERNAL_ACTION', 'FORM_PASSWORD_FIELD', 'HTML_FORM']);
-    assert.deepEqual(await codesFor({ html: '<form action="https://www.example.com/search"></form>' }), ['HTML_FORM']);
+    assert.deepEqual(await codesFor({ html: '<form action="https://www.example.com/search"></form>' }), ['HTML_FORM', 'SENDER_LINKS_ALIGNED']);
   });
 });
 
@@ -106,6 +107,12 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '"PayPal" <service@paypal.com>' }), ['BRAND_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '"Amazon.com" <shipment-tracking@amazon.com>' }), ['BRAND_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '"Appleton Farms" <info@appleton.example>' }), []);
+  });
+
+  it('needs the display name to present itself as the brand, not mention it among other names', async () => {
+    assert.deepEqual(await codesFor({ from: '"Lockergnome Apple Core" <newsletter@lockergnome.example>' }), []);
+    assert.deepEqual(await codesFor({ from: '"Your Apple ID Team" <id@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Security Service PayPal" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
 
   it('flags a display name that shows another e-mail address', async () => {
@@ -144,6 +151,15 @@ describe('brand alignment', () => {
 
   it('marks sender and every link on the named brand as BRAND_ALIGNED', async () => {
     assert.deepEqual(await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>' }), ['BRAND_ALIGNED']);
+  });
+
+  it('marks mail naming no brand whose every link is on the sender\'s domain as SENDER_LINKS_ALIGNED', async () => {
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/invoice/1">Invoice</a> <a href="https://app.northwind.example/billing">Billing</a>' }), ['SENDER_LINKS_ALIGNED']);
+    // One link elsewhere, no links at all, or a brand claimed: no softening.
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a>' }), []);
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', text: 'Thanks for your order.' }), []);
+    const claimed = await codesFor({ from: '"PayPal" <service@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>' });
+    assert.ok(!claimed.includes('SENDER_LINKS_ALIGNED'), claimed.join());
   });
 
   it('does not call it aligned when one link leaves the brand', async () => {
