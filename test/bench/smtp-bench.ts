@@ -2,7 +2,8 @@
  * `npm run bench`: SMTP throughput of bare Haraka vs Haraka + PhishX, in one run, on the
  * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
  * per message (connect to final reply), Haraka's peak RSS, and the sidecar's /health
- * latency while the load runs (single process and nodes=N, --nodes, default 2). Figures, not a test.
+ * latency while the load runs (single process and nodes=N, --nodes, default 2) next to a bare
+ * Node HTTP server polled the same way (the floor the machine allows). Figures, not a test.
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]
  *
@@ -13,7 +14,7 @@
  * mail. Both Harakas accept example.org via rcpt_to.in_host_list and discard via
  * queue/discard, so the only difference is the phishx plugin.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,14 @@ import { sendRaw, toCrlf } from '../helpers/smtp.js';
 import { drive as driveLoad } from '../helpers/load.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { killDeps } from './kill-deps.js';
+
+interface LatencyStats {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non200: number;
+}
 
 interface Phase {
   name: string;
@@ -34,7 +43,9 @@ interface Phase {
   codes: Record<string, number>;
   peakRssMiB: number;
   /** /health latency (ms) sampled while the load ran (PhishX phases). */
-  health?: { n: number; p50: number; p99: number; max: number; non200: number };
+  health?: LatencyStats;
+  /** The same probe against a bare Node HTTP server in its own process: the floor this machine allows under that load. */
+  reference?: LatencyStats;
 }
 
 function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
@@ -79,21 +90,37 @@ function pollHealth(port: number, everyMs: number): { stop(): Promise<{ lat: num
   };
 }
 
+/** A bare Node HTTP server in its own process answering `{}` to everything. */
+function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('{}')}).listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout!.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
+    proc.once('exit', (code) => reject(new Error(`reference server exited ${code}`)));
+  });
+}
+
 async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, concurrency: number, probeHealth: boolean): Promise<Phase> {
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up (JIT, lazy loads), not measured.
   await Promise.all(Array.from({ length: Math.min(concurrency, 50) }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
+  const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
+  const refPoller = ref ? pollHealth(ref.port, 20) : null;
   const t0 = performance.now();
   const answers = await driveLoad(h.port, messages, total, concurrency, env);
   const seconds = (performance.now() - t0) / 1000;
-  const polled = await poller?.stop();
-  const hl = polled ? polled.lat.sort((a, b) => a - b) : [];
-  const health = polled ? { n: hl.length, p50: pct(hl, 50), p99: pct(hl, 99), max: hl[hl.length - 1] ?? NaN, non200: polled.non200 } : undefined;
+  const stats = (r: { lat: number[]; non200: number } | undefined): LatencyStats | undefined => {
+    if (!r) return undefined;
+    const l = r.lat.sort((a, b) => a - b);
+    return { n: l.length, p50: pct(l, 50), p99: pct(l, 99), max: l[l.length - 1] ?? NaN, non200: r.non200 };
+  };
+  const health = stats(await poller?.stop());
+  const reference = stats(await refPoller?.stop());
+  ref?.proc.kill();
   const codes: Record<string, number> = {};
   for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
   const lat = answers.map((a) => a.ms).sort((a, b) => a - b);
-  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid), ...(health ? { health } : {}) };
+  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid), ...(health ? { health } : {}), ...(reference ? { reference } : {}) };
 }
 
 async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, env: NodeJS.ProcessEnv = {}, nodes = 0): Promise<Phase> {
@@ -144,7 +171,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${row(clam)}\n`);
   }
   process.stdout.write(`\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
-  const hrow = (p: Phase): string => (p.health ? `  ${p.name.padEnd(18)} ${String(p.health.n).padStart(5)} probes   p50 ${p.health.p50.toFixed(2)} ms   p99 ${p.health.p99.toFixed(2)} ms   max ${p.health.max.toFixed(2)} ms   non-200 ${p.health.non200}\n` : '');
+  const lrow = (name: string, x: LatencyStats): string => `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
+  const hrow = (p: Phase): string => (p.health ? lrow(p.name, p.health) + (p.reference ? lrow('  reference: bare Node HTTP', p.reference) : '') : '');
   process.stdout.write(`/health latency while the load ran (one probe every 20 ms from a separate process; goal p99 <= 5 ms):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`);
   if (clam) process.stdout.write(`ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`);
   else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
