@@ -14,7 +14,7 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const subjectClaims = brandsNamedIn(input.subject, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
   const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
-  if (!claims.length) return senderLinksAligned(fromReg, links);
+  if (!claims.length) return senderLinksAligned(fromReg, links, urls);
   const out: Signal[] = [];
   for (const brand of claims) {
     const fromOk = domainBelongsToBrand(fromReg, brand, brands);
@@ -33,12 +33,15 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
 
 /**
  * Mail of an organisation about its own service links to its own domain: a receipt from
- * shop.example links to shop.example, a reset mail to the service's site. When every link
- * (at least one, redirectors unwrapped) is on the From address's registered domain, the
- * message is consistent about who it is — weaker than BRAND_ALIGNED (an attacker can host
- * the page on the domain it sends from), so it only softens the text score. Pure.
+ * shop.example links to shop.example, a reset mail to the service's site. When at least one
+ * link is on the From address's registered domain and every other one goes through a known
+ * click tracker (`[urls] redirectors`: ESPs rewrite links), the message is consistent about
+ * who it is — weaker than BRAND_ALIGNED (an attacker can host the page on the domain it
+ * sends from), so it only softens the text score. Pure.
  */
-function senderLinksAligned(fromReg: string | null, links: readonly ExtractedUrl[]): Signal[] {
-  if (!fromReg || !links.length || !links.every((u) => u.registrable === fromReg)) return [];
-  return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${links.length} link(s), all on ${fromReg}` }];
+function senderLinksAligned(fromReg: string | null, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
+  if (!fromReg || !links.some((u) => u.registrable === fromReg)) return [];
+  if (!links.every((u) => u.registrable === fromReg || hostInList(u.host, urls.redirectors))) return [];
+  const own = links.filter((u) => u.registrable === fromReg).length;
+  return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${own} link(s) on ${fromReg}${own < links.length ? `, ${links.length - own} through click trackers` : ''}` }];
 }

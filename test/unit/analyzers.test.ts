@@ -155,7 +155,10 @@ describe('brand alignment', () => {
 
   it('marks mail naming no brand whose every link is on the sender\'s domain as SENDER_LINKS_ALIGNED', async () => {
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/invoice/1">Invoice</a> <a href="https://app.northwind.example/billing">Billing</a>' }), ['SENDER_LINKS_ALIGNED']);
-    // One link elsewhere, no links at all, or a brand claimed: no softening.
+    // ESP click tracking beside a link on the sender's own domain still counts as aligned.
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Reset your password', html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a> <a href="https://northwind.example/help">Help</a>' }), ['SENDER_LINKS_ALIGNED']);
+    // Only trackers (nothing on the sender's domain), one link elsewhere, no links at all, or a brand claimed: no softening.
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Reset your password', html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a>' }), []);
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a>' }), []);
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', text: 'Thanks for your order.' }), []);
     const claimed = await codesFor({ from: '"PayPal" <service@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>' });
