@@ -183,6 +183,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
   sidecar: {
     listen: { type: 'listen', default: '127.0.0.1:9464', doc: '`host:port` of the sidecar HTTP server (`/metrics`, `/health`, the API); `off` disables it. One per Haraka instance (the cluster master with `nodes=N`).' },
+    thread: { type: 'bool', default: true, doc: 'Single-process mode (`nodes=0`): serve the sidecar from its own thread, so probes and scrapes are answered while scanning keeps the main thread busy. `false`: share the main thread. (With `nodes=N` it runs in the cluster master.)' },
     token_hashes: { type: 'strings', default: '', doc: 'API bearer tokens, stored as hashes only: `sha256:<64 hex>` each (`npx phishx token new` makes a token and its hash). Plain tokens may also come from the environment `PHISHX_API_TOKENS` (comma-separated; hashed at load). No tokens: authenticated routes answer 401.' },
     metrics_auth: { type: 'bool', default: false, doc: 'Require a bearer token on `/metrics` too (Prometheus `authorization` / `bearer_token_file`).' },
     rate_limit_per_s: { type: 'int', min: 0, max: 100000, default: 20, doc: 'Requests per second each client (token, else IP address) may make to `/metrics`, `/health/full` and the API; above it `429` with `Retry-After`. `0` disables. The probes `/alive`, `/ready`, `/health` are never limited.' },

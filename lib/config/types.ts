@@ -39,6 +39,7 @@ export interface PhishXConfig {
   redis: { url: string; key_prefix: string };
   sidecar: {
     listen: { host: string; port: number } | null;
+    thread: boolean;
     /** `sha256:<hex>` of every accepted API token (config and PHISHX_API_TOKENS, hashed). */
     token_hashes: string[];
     metrics_auth: boolean;

@@ -26,7 +26,7 @@ export type BreakerView = ReturnType<typeof breakerSnapshot>[number];
 
 export interface ProcessSnapshot {
   pid: number;
-  role: 'master' | 'worker' | 'single';
+  role: 'master' | 'worker' | 'single' | 'sidecar-thread' | 'main-thread';
   metrics: MetricJson[];
   breakers: BreakerView[];
 }
@@ -35,6 +35,11 @@ export interface ClusterSnapshot {
   processes: ProcessSnapshot[];
   /** Workers asked / answered in time (0 / 0 in single-process mode). */
   workers: { asked: number; responding: number; silent: number };
+  /**
+   * Sidecar thread (`nodes=0`): whether the main thread, where scanning runs, answered in
+   * time. Absent when the sidecar shares the main thread or runs in the cluster master.
+   */
+  mainThread?: 'responding' | 'silent';
   tookMs: number;
 }
 
@@ -45,7 +50,8 @@ function isClusterMaster(): boolean {
 /** `all`: metrics and breakers (for /metrics); `breakers`: breakers only (health: a small reply). */
 export type SnapshotScope = 'all' | 'breakers';
 
-async function localSnapshot(role: ProcessSnapshot['role'], scope: SnapshotScope): Promise<ProcessSnapshot> {
+/** This thread's numbers: its metrics (scope `all`) and breakers. */
+export async function localSnapshot(role: ProcessSnapshot['role'], scope: SnapshotScope): Promise<ProcessSnapshot> {
   return { pid: process.pid, role, metrics: scope === 'all' ? ((await localMetricsJson()) as MetricJson[]) : [], breakers: breakerSnapshot() };
 }
 
@@ -75,6 +81,9 @@ function listenMaster(): void {
     pending.get(msg.id)?.(worker.id, msg.snapshot ?? null);
   });
 }
+
+/** Gathers a snapshot within a deadline (cluster IPC, or the sidecar thread asking the main thread). */
+export type Gatherer = (timeoutMs: number, scope: SnapshotScope) => Promise<ClusterSnapshot>;
 
 /** This process's snapshot plus, on a cluster master, every worker's that answers within `timeoutMs`. */
 export async function gatherSnapshot(timeoutMs: number, scope: SnapshotScope = 'all'): Promise<ClusterSnapshot> {

@@ -18,7 +18,13 @@ export interface HealthSources {
   nlpProbe(): ((deadlineMs: number) => Promise<number>) | null;
   /** Breakers and workers across processes (cached by the caller). */
   snapshot(): Promise<ClusterSnapshot>;
+  /** Sidecar thread only: ms since the main (scanning) thread's last heartbeat. */
+  mainThreadLagMs?(): number;
 }
+
+/** Main-thread heartbeat age beyond which the sidecar reports it busy (DEGRADED) or stuck (UNHEALTHY). */
+export const MAIN_BUSY_MS = 2000;
+export const MAIN_STUCK_MS = 30_000;
 
 export interface StoreHealth {
   ok: boolean;
@@ -43,6 +49,9 @@ export interface FullHealth {
   };
   breakers: ReturnType<typeof mergeBreakers>;
   workers: ClusterSnapshot['workers'];
+  /** Sidecar thread only: whether the main (scanning) thread answered in time, and its heartbeat age. */
+  main_thread?: 'responding' | 'silent';
+  main_thread_lag_ms?: number;
   /** Check latency per component, ms. */
   timings_ms: Record<string, number>;
 }
@@ -59,19 +68,20 @@ async function timed<T>(timings: Record<string, number>, name: string, fn: () =>
   }
 }
 
+/** Store health: `ok` from PING; with `full`, memory use and quarantine depth when they can be read. */
 export async function checkStore(store: Store, full: boolean): Promise<StoreHealth> {
+  let out: StoreHealth;
   try {
-    const latency = await store.ping();
-    const out: StoreHealth = { ok: true, kind: store.kind, latency_ms: round(latency) };
-    if (full) {
-      const [mem, count] = await Promise.all([store.usedMemoryBytes(), store.countQuarantine()]);
-      out.used_memory_bytes = mem;
-      out.quarantine_entries = count;
-    }
-    return out;
+    out = { ok: true, kind: store.kind, latency_ms: round(await store.ping()) };
   } catch (err) {
     return { ok: false, kind: store.kind, error: errorMessage(err) };
   }
+  if (full) {
+    const [mem, count] = await Promise.allSettled([store.usedMemoryBytes(), store.countQuarantine()]);
+    if (mem.status === 'fulfilled') out.used_memory_bytes = mem.value;
+    if (count.status === 'fulfilled') out.quarantine_entries = count.value;
+  }
+  return out;
 }
 
 /**
@@ -90,6 +100,10 @@ export function judge(h: Omit<FullHealth, 'status' | 'problems' | 'checked_at' |
   if (!c.store.ok) bad.push(`store (${c.store.kind}): ${c.store.error ?? 'unusable'}`);
   if (h.workers.asked > 0 && h.workers.responding === 0) bad.push(`workers: none of ${h.workers.asked} answered`);
   else if (h.workers.silent > 0) degraded.push(`workers: ${h.workers.silent} of ${h.workers.asked} silent`);
+  const lag = h.main_thread_lag_ms ?? 0;
+  if (lag > MAIN_STUCK_MS) bad.push(`main thread: no heartbeat for ${Math.round(lag / 1000)} s (event loop blocked; SMTP sessions stall)`);
+  else if (lag > MAIN_BUSY_MS) degraded.push(`main thread: busy, no heartbeat for ${(lag / 1000).toFixed(1)} s`);
+  else if (h.main_thread === 'silent') degraded.push('main thread: busy, its numbers did not arrive within [sidecar] worker_timeout_ms');
   if (c.clamav.enabled && !c.clamav.ok) {
     const why = c.clamav.hosts.map((x) => `${x.host}: ${x.error ?? 'down'}`).join('; ');
     (config?.defer.clamav ? bad : degraded).push(`clamav: no clamd answered (${why})${config?.defer.clamav ? '; [defer] clamav: mail is answered 451' : '; mail flows unscanned for viruses'}`);
@@ -128,6 +142,8 @@ export async function fullHealth(src: HealthSources): Promise<FullHealth> {
     },
     breakers: mergeBreakers(snapshot),
     workers: snapshot.workers,
+    ...(snapshot.mainThread ? { main_thread: snapshot.mainThread } : {}),
+    ...(src.mainThreadLagMs ? { main_thread_lag_ms: Math.round(src.mainThreadLagMs()) } : {}),
   };
   return { ...judge(body, config), checked_at: new Date().toISOString(), ...body, timings_ms: timings };
 }

@@ -2,21 +2,29 @@ import http from 'node:http';
 import { PhishXError } from '../errors.js';
 import type { PhishXConfig } from '../config/types.js';
 import { S, sidecarRegistry } from '../metrics/catalog.js';
-import { aggregatedText, gatherSnapshot, mergeBreakers, type ClusterSnapshot, type MetricJson } from '../metrics/cluster.js';
+import { aggregatedText, gatherSnapshot, mergeBreakers, type ClusterSnapshot, type Gatherer, type MetricJson } from '../metrics/cluster.js';
 import { summarize } from '../metrics/summary.js';
 import { CachedCheck } from './cache.js';
-import { checkStore, fullHealth, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
+import { checkStore, fullHealth, MAIN_BUSY_MS, MAIN_STUCK_MS, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
 import { Router, type RouterSettings } from './router.js';
 import { AggregatorRegistry } from 'prom-client';
 
 export interface Sidecar {
-  server: http.Server;
-  router: Router;
   address: { host: string; port: number };
+  /** Apply a reloaded config (tokens, rate limits, body limit). */
+  reconfigure(config: PhishXConfig): void;
   close(): Promise<void>;
 }
 
-export type SidecarSources = HealthSources;
+/** The in-thread sidecar also exposes its server and router (tests add routes to it). */
+export interface LocalSidecar extends Sidecar {
+  server: http.Server;
+  router: Router;
+}
+
+/** What the sidecar reads. `gather` defaults to this process (and its cluster workers). */
+export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer };
+
 
 const PHISHX_VERSION: string = (() => {
   try {
@@ -79,9 +87,13 @@ export function createSidecarRouter(src: SidecarSources): Router {
   const workerTimeout = (): number => settings()?.worker_timeout_ms ?? 1000;
   // Probes (/ready, /health) may answer from a result up to 2 × health_cache_ms old while
   // it refreshes in the background; /health/full and /metrics never older than the TTL.
-  const snapshot = new CachedCheck<ClusterSnapshot>(() => gatherSnapshot(workerTimeout(), 'breakers'), ttl, 2);
+  const gather: Gatherer = src.gather ?? gatherSnapshot;
+  // A slow gather (a busy worker or main thread) must not slow the probes: they keep the
+  // last breakers for up to 10 × health_cache_ms while a fresh gather runs.
+  const snapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl, 10);
   const quickStore = new CachedCheck<StoreHealth>(() => checkStore(src.store(), false), ttl, 2);
-  const withSnapshot: SidecarSources = { ...src, snapshot: () => snapshot.get() };
+  const freshSnapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl);
+  const withSnapshot: HealthSources = { ...src, snapshot: () => freshSnapshot.get() };
   const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
   const feeds = new CachedCheck(() => src.store().listFeeds().catch(() => []), () => Math.max(ttl(), 10_000));
   let lastFull: FullHealth | null = null;
@@ -111,9 +123,14 @@ export function createSidecarRouter(src: SidecarSources): Router {
       handler: async () => {
         const [store, snap] = await Promise.all([quickStore.get(), snapshot.get()]);
         const breakers = mergeBreakers(snap);
-        const degraded = breakers.some((b) => b.state !== 'closed') || snap.workers.silent > 0;
-        const status = !store.ok ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
-        return { status: store.ok ? 200 : 503, body: { status, store, breakers, workers: snap.workers } };
+        const lag = src.mainThreadLagMs?.() ?? 0;
+        const stuck = lag > MAIN_STUCK_MS;
+        const degraded = breakers.some((b) => b.state !== 'closed') || snap.workers.silent > 0 || snap.mainThread === 'silent' || lag > MAIN_BUSY_MS;
+        const status = !store.ok || stuck ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
+        return {
+          status: store.ok && !stuck ? 200 : 503,
+          body: { status, store, breakers, workers: snap.workers, ...(src.mainThreadLagMs ? { main_thread: { heartbeat_age_ms: Math.round(lag), numbers: snap.mainThread } } : {}) },
+        };
       },
     })
     .add({
@@ -133,7 +150,7 @@ export function createSidecarRouter(src: SidecarSources): Router {
       auth: 'metrics',
       limited: true,
       handler: async () => {
-        const [snap, h, feedList] = await Promise.all([gatherSnapshot(workerTimeout()), full.get().catch(() => lastFull), feeds.get()]);
+        const [snap, h, feedList] = await Promise.all([gather(workerTimeout(), 'all'), full.get().catch(() => lastFull), feeds.get()]);
         if (h) lastFull = h;
         updateSidecarGauges(h, snap, feedList);
         const text = (await aggregatedText(snap)) + (await sidecarRegistry.metrics());
@@ -146,7 +163,7 @@ export function createSidecarRouter(src: SidecarSources): Router {
       auth: 'token',
       limited: true,
       handler: async () => {
-        const [snap, h] = await Promise.all([gatherSnapshot(workerTimeout()), full.get().catch(() => lastFull)]);
+        const [snap, h] = await Promise.all([gather(workerTimeout(), 'all'), full.get().catch(() => lastFull)]);
         const merged = (await AggregatorRegistry.aggregate(snap.processes.map((p) => p.metrics)).getMetricsAsJSON()) as unknown as MetricJson[];
         return {
           status: 200,
@@ -162,7 +179,7 @@ export function createSidecarRouter(src: SidecarSources): Router {
   return router;
 }
 
-export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<Sidecar> {
+export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
   const router = createSidecarRouter(src);
   const server = http.createServer(router.listener);
   server.requestTimeout = 10_000;
@@ -181,6 +198,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
         server,
         router,
         address: { host: listen.host, port },
+        reconfigure: (config) => router.configure(routerSettings(config.sidecar)),
         close: () =>
           new Promise((r) => {
             // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.

@@ -17,6 +17,7 @@ import type { Envelope } from '../../lib/message/types.js';
 import { holdMessage, replayPending } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
+import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
 import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
@@ -108,7 +109,7 @@ export function register(this: PhishXPlugin): void {
   installWorkerResponder();
   configSource.reloads.on('applied', () => M.configReloads.inc({ result: 'applied' }));
   configSource.reloads.on('rejected', () => M.configReloads.inc({ result: 'rejected' }));
-  configSource.subscribe((next) => this.phishx.sidecar?.router.configure(sidecarRouterSettings(next)));
+  configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next));
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
@@ -116,10 +117,6 @@ export function register(this: PhishXPlugin): void {
   this.register_hook('queue_ok', 'phishx_queue_ok');
   this.register_hook('data_post', 'phishx_data_post');
   this.register_hook('queue', 'phishx_queue');
-}
-
-function sidecarRouterSettings(c: PhishXConfig): Parameters<Sidecar['router']['configure']>[0] {
-  return { tokenHashes: c.sidecar.token_hashes, metricsAuth: c.sidecar.metrics_auth, ratePerSecond: c.sidecar.rate_limit_per_s, rateBurst: c.sidecar.rate_limit_burst, maxBodyBytes: c.sidecar.max_body_bytes };
 }
 
 // ── SMTP counters: plain synchronous hooks, they only count and continue ──────────────
@@ -162,9 +159,34 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: { not
     cluster.on('listening', (w) => listening.add(w.id));
     cluster.on('exit', (w) => listening.delete(w.id));
   }
-  startSidecar(listen, {
+  const smtpListening = (): boolean => (clustered ? listening.size > 0 : server.ready === 1);
+  // Single process: the sidecar gets its own thread, so it answers while scanning keeps
+  // this one busy. Cluster: the master does not scan; the sidecar runs here.
+  const inThread = !clustered && plugin.phishx.config!.sidecar.thread;
+  const started: Promise<Sidecar> = inThread
+    ? startSidecarThread(listen, {
+        config: () => plugin.phishx.config!,
+        smtpListening,
+        store: () => getStore(plugin),
+        log: (level, message) => (level === 'error' ? plugin.logerror(`phishx: ${message}`) : level === 'warn' ? plugin.logwarn(`phishx: ${message}`) : plugin.lognotice(`phishx: ${message}`)),
+      })
+    : startSidecarInline(plugin, listen, smtpListening);
+  started
+    .then((s) => {
+      plugin.phishx.sidecar = s;
+      plugin.lognotice(`phishx: sidecar listening on http://${s.address.host}:${s.address.port}${inThread ? ' (own thread)' : ''}`);
+    })
+    .catch((err: unknown) => {
+      // Mail flow matters more than the sidecar: log loudly, keep Haraka running.
+      plugin.logcrit(`phishx: ${errorMessage(err)}`);
+    })
+    .finally(() => next());
+}
+
+function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: number }, smtpListening: () => boolean): Promise<Sidecar> {
+  return startSidecar(listen, {
     config: () => plugin.phishx.config,
-    smtpListening: () => (clustered ? listening.size > 0 : server.ready === 1),
+    smtpListening,
     store: () => getStore(plugin),
     clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
     nlpProbe: () => {
@@ -173,17 +195,7 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: { not
       const client = httpClassifierFor(c.nlp, c['breaker.nlp']);
       return (ms) => client.probe(ms);
     },
-    snapshot: () => Promise.reject(new Error('replaced by the sidecar')),
-  })
-    .then((s) => {
-      plugin.phishx.sidecar = s;
-      plugin.lognotice(`phishx: sidecar listening on http://${s.address.host}:${s.address.port}`);
-    })
-    .catch((err: unknown) => {
-      // Mail flow matters more than the sidecar: log loudly, keep Haraka running.
-      plugin.logcrit(`phishx: ${errorMessage(err)}`);
-    })
-    .finally(() => next());
+  });
 }
 
 /**

@@ -103,8 +103,10 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
     },
   };
   try {
+    // SMTP, and the sidecar when PhishX runs (it starts in its own thread, a little later).
+    const withSidecar = (opts.plugins ?? ['phishx']).includes('phishx') && !/^\s*listen\s*=/m.test(opts.phishxIni ?? '');
     await Promise.race([
-      waitForPort(port, 20_000),
+      Promise.all([waitForPort(port, 20_000), withSidecar ? waitForPort(sidecarPort, 20_000) : Promise.resolve()]),
       exited.then(() => {
         throw new Error(`Haraka exited during start:\n${inst.logs()}`);
       }),

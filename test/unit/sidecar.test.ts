@@ -24,7 +24,6 @@ function sources(over: Partial<SidecarSources> & { cfg?: PhishXConfig } = {}): S
     store: () => store,
     clamd: () => null,
     nlpProbe: () => null,
-    snapshot: () => Promise.reject(new Error('unused')),
     ...over,
   };
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { PhishXError } from '../../lib/errors.js';
+import { hashToken } from '../../lib/sidecar/auth.js';
+import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+
+const TOKEN = 'thread-test-token-0123456789';
+const config = buildConfig({ sidecar: { token_hashes: hashToken(TOKEN), health_cache_ms: '500' } }, { env: {} });
+
+function host(store = new MemoryStore()) {
+  const logs: string[] = [];
+  return { logs, opts: { config: () => config, smtpListening: () => true, store: () => store, log: (level: string, m: string) => void logs.push(`${level}: ${m}`) } };
+}
+
+/** Fetch `url` from another process after `delayMs`; resolves with its status and latency. */
+function fetchFromChild(url: string, delayMs: number): Promise<{ status: number; ms: number; body: { status?: string } }> {
+  const code = `setTimeout(async()=>{const t=performance.now();const r=await fetch(${JSON.stringify(url)});const b=await r.json();console.log(JSON.stringify({status:r.status,ms:performance.now()-t,body:b}))},${delayMs})`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+  return new Promise((resolve, reject) => child.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${c}`)))));
+}
+
+describe('sidecar thread (single-process mode)', () => {
+  it('answers probes at once while the main thread is blocked, and reports it busy after 2 s', async () => {
+    const h = host();
+    const s = await startSidecarThread({ host: '127.0.0.1', port: 0 }, h.opts);
+    try {
+      const base = `http://127.0.0.1:${s.address.port}`;
+      assert.equal((await fetch(`${base}/health`)).status, 200);
+      // Two probes from another process while this thread spins for 3.5 s, as a long scan would.
+      const early = fetchFromChild(`${base}/health`, 300);
+      const late = fetchFromChild(`${base}/health`, 2800);
+      await new Promise((r) => setTimeout(r, 150));
+      const end = Date.now() + 3500;
+      while (Date.now() < end) {
+        /* busy: no event loop */
+      }
+      const [a, b] = await Promise.all([early, late]);
+      assert.ok(a.ms < 500 && b.ms < 500, `answered after ${a.ms.toFixed(0)} / ${b.ms.toFixed(0)} ms while the main thread was blocked`);
+      assert.equal(a.status, 200);
+      assert.equal(a.body.status, 'HEALTHY');
+      assert.equal(b.status, 200);
+      assert.equal(b.body.status, 'DEGRADED', JSON.stringify(b.body));
+      // Free again: heartbeats and numbers arrive.
+      const t0 = Date.now();
+      let last = '';
+      while (Date.now() - t0 < 5000) {
+        last = ((await (await fetch(`${base}/health/full`)).json()) as { status: string }).status;
+        if (last === 'HEALTHY') break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(last, 'HEALTHY');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('serves /metrics with the main thread\'s families and its own HTTP counts, and applies reloaded tokens', async () => {
+    const h = host();
+    const s = await startSidecarThread({ host: '127.0.0.1', port: 0 }, h.opts);
+    try {
+      const base = `http://127.0.0.1:${s.address.port}`;
+      assert.equal((await fetch(`${base}/metrics/summary`)).status, 401);
+      const text = await (await fetch(`${base}/metrics`)).text();
+      assert.match(text, /^phishx_http_auth_failures_total\{route="\/metrics\/summary",reason="missing"\} 1$/m);
+      assert.match(text, /^# TYPE phishx_messages_scanned_total counter$/m);
+      assert.match(text, /^phishx_quarantine_entries 0$/m);
+      const other = 'another-token-after-reload-123';
+      s.reconfigure(buildConfig({ sidecar: { token_hashes: hashToken(other) } }, { env: {} }));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await fetch(`${base}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 401);
+      assert.equal((await fetch(`${base}/metrics/summary`, { headers: { authorization: `Bearer ${other}` } })).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('rejects with PHISHX_SIDECAR_LISTEN when the port is taken', async () => {
+    const a = await startSidecarThread({ host: '127.0.0.1', port: 0 }, host().opts);
+    try {
+      await assert.rejects(startSidecarThread({ host: '127.0.0.1', port: a.address.port }, host().opts), (err: unknown) => err instanceof PhishXError && err.code === 'PHISHX_SIDECAR_LISTEN' && /address already in use/.test(err.message));
+    } finally {
+      await a.close();
+    }
+  });
+});
