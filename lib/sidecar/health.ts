@@ -137,7 +137,7 @@ export async function fullHealth(src: HealthSources): Promise<FullHealth> {
       config: { ok: config !== null },
       smtp: { ok: src.smtpListening() },
       store,
-      clamav: { enabled: clamd !== null, ok: clamHosts.some((x) => x.ok), hosts: clamHosts.map((x) => ({ ...x, ...(x.ms !== undefined ? { ms: round(x.ms) } : {}) })) },
+      clamav: { enabled: clamd !== null, ok: clamd === null || clamHosts.some((x) => x.ok), hosts: clamHosts.map((x) => ({ ...x, ...(x.ms !== undefined ? { ms: round(x.ms) } : {}) })) },
       nlp,
     },
     breakers: mergeBreakers(snapshot),
