@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { breakerSnapshot } from '../resilience/breaker.js';
 import { localMetricsJson } from './collect.js';
@@ -29,6 +29,29 @@ export interface ProcessSnapshot {
   role: 'master' | 'worker' | 'single' | 'sidecar-thread' | 'main-thread';
   metrics: MetricJson[];
   breakers: BreakerView[];
+  /**
+   * Set when this is the last answer of a process that was silent this time (ms since it
+   * was taken). Its counters are reused so a busy process never looks like a counter reset.
+   */
+  staleMs?: number;
+}
+
+/**
+ * Last full answer per process, reused while it is silent (counters must never go down
+ * because a process was busy: Prometheus would read that as a reset and show false spikes).
+ */
+export class LastAnswers {
+  private readonly last = new Map<string | number, { s: ProcessSnapshot; at: number }>();
+  remember(key: string | number, s: ProcessSnapshot): void {
+    this.last.set(key, { s, at: performance.now() });
+  }
+  recall(key: string | number): ProcessSnapshot | null {
+    const l = this.last.get(key);
+    return l ? { ...l.s, staleMs: Math.round(performance.now() - l.at) } : null;
+  }
+  forget(key: string | number): void {
+    this.last.delete(key);
+  }
 }
 
 export interface ClusterSnapshot {
@@ -76,6 +99,10 @@ let masterListening = false;
 function listenMaster(): void {
   if (masterListening) return;
   masterListening = true;
+  if (!forgetting) {
+    forgetting = true;
+    cluster.on('exit', (w) => workerAnswers.forget(w.id)); // a dead worker's counters are gone for good
+  }
   cluster.on('message', (worker, msg: { type?: string; id?: number; snapshot?: ProcessSnapshot | null }) => {
     if (msg?.type !== RES || typeof msg.id !== 'number') return;
     pending.get(msg.id)?.(worker.id, msg.snapshot ?? null);
@@ -93,7 +120,7 @@ export async function gatherSnapshot(timeoutMs: number, scope: SnapshotScope = '
   }
   listenMaster();
   const id = nextId++;
-  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()) as Worker[];
   const got = new Map<number, ProcessSnapshot>();
   const answered = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
@@ -118,12 +145,24 @@ export async function gatherSnapshot(timeoutMs: number, scope: SnapshotScope = '
   });
   const [own] = await Promise.all([localSnapshot('master', scope), answered]);
   pending.delete(id);
+  const processes = [own, ...got.values()];
+  if (scope === 'all') {
+    for (const [wid, snap] of got) workerAnswers.remember(wid, snap);
+    for (const w of workers) {
+      if (got.has(w.id)) continue;
+      const stale = workerAnswers.recall(w.id);
+      if (stale) processes.push(stale);
+    }
+  }
   return {
-    processes: [own, ...got.values()],
+    processes,
     workers: { asked: workers.length, responding: got.size, silent: workers.length - got.size },
     tookMs: performance.now() - t0,
   };
 }
+
+const workerAnswers = new LastAnswers();
+let forgetting = false;
 
 /** Prometheus text of the processes' metrics, summed (or per each family's aggregator). */
 export async function aggregatedText(snapshot: ClusterSnapshot): Promise<string> {

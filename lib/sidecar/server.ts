@@ -171,6 +171,13 @@ export function createSidecarRouter(src: SidecarSources): Router {
             generated_at: new Date().toISOString(),
             ...summarize(merged, { status: h?.status, workers: snap.workers, quarantineEntries: h?.components.store.quarantine_entries ?? null, uptimeS: process.uptime() }),
             breakers: mergeBreakers(snap),
+            // Who did the work: scans per process (a stale entry is a silent process's last answer).
+            processes: snap.processes.map((p) => ({
+              pid: p.pid,
+              role: p.role,
+              scanned: (p.metrics.find((m) => m.name === 'phishx_messages_scanned_total')?.values ?? []).reduce((a, v) => a + v.value, 0),
+              ...(p.staleMs !== undefined ? { stale_ms: p.staleMs } : {}),
+            })),
             problems: h?.problems ?? [],
           },
         };

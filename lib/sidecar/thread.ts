@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { clamdFor } from '../clamav/client.js';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { localSnapshot, type ClusterSnapshot, type SnapshotScope } from '../metrics/cluster.js';
+import { LastAnswers, localSnapshot, type ClusterSnapshot, type SnapshotScope } from '../metrics/cluster.js';
 import { httpClassifierFor } from '../nlp/http-client.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -91,12 +91,16 @@ function memoryStoreProxy(): Store {
 
 const store: Store = config.redis.url ? createStore(config) : memoryStoreProxy();
 
+const mainAnswers = new LastAnswers();
+
 async function gather(timeoutMs: number, scope: SnapshotScope): Promise<ClusterSnapshot> {
   const t0 = performance.now();
   const own = await localSnapshot('sidecar-thread', scope);
   const main = (await ask({ op: 'snapshot', scope }, timeoutMs).catch(() => null)) as ClusterSnapshot['processes'][number] | null;
+  if (main && scope === 'all') mainAnswers.remember('main', main);
+  const shown = main ?? (scope === 'all' ? mainAnswers.recall('main') : null);
   return {
-    processes: main ? [main, own] : [own],
+    processes: shown ? [shown, own] : [own],
     workers: { asked: 0, responding: 0, silent: 0 },
     mainThread: main ? 'responding' : 'silent',
     tookMs: performance.now() - t0,
