@@ -13,7 +13,8 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
-  const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
+  // Every clickable or submittable link, image-map areas included (a classic phishing trick).
+  const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'area' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
   if (!claims.length) return senderLinksAligned(fromReg, links, urls);
   const out: Signal[] = [];
   for (const brand of claims) {

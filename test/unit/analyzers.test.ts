@@ -165,6 +165,12 @@ describe('brand alignment', () => {
     assert.ok(!claimed.includes('SENDER_LINKS_ALIGNED'), claimed.join());
   });
 
+  it('counts image-map links: a spoofed brand sender whose <area> goes to an IP is not aligned', async () => {
+    const codes = await codesFor({ from: 'eBay <support@ebay.com>', subject: 'eBay account', html: '<a href="https://signin.ebay.com/">Sign in</a><map><area href="http://61.145.119.80/login/"></map>' });
+    assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
+    assert.ok(codes.includes('URL_IP_LITERAL'), codes.join());
+  });
+
   it('does not call it aligned when one link leaves the brand', async () => {
     const codes = await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a> <a href="https://netflix-billing.example.net/">Update</a>' });
     assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
