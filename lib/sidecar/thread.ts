@@ -127,7 +127,8 @@ startSidecar(data.listen, {
     post({ type: 'listening', address: s.address });
   })
   .catch((err: unknown) => {
+    // The host rejects on this message and the thread ends (nothing left to run).
     post({ type: 'listen_error', message: errorMessage(err) });
-    process.exitCode = 1;
+    void store.close();
     port.close();
   });
