@@ -15,9 +15,9 @@ function host(store = new MemoryStore()) {
   return { logs, opts: { config: () => config, smtpListening: () => true, store: () => store, log: (level: string, m: string) => void logs.push(`${level}: ${m}`) } };
 }
 
-/** Fetch `url` from another process after `delayMs`; resolves with its status and latency. */
-function fetchFromChild(url: string, delayMs: number): Promise<{ status: number; ms: number; body: { status?: string } }> {
-  const code = `setTimeout(async()=>{const t=performance.now();const r=await fetch(${JSON.stringify(url)});const b=await r.json();console.log(JSON.stringify({status:r.status,ms:performance.now()-t,body:b}))},${delayMs})`;
+/** Fetch `url` from another process at wall-clock time `atMs`; resolves with its status and latency. */
+function fetchFromChild(url: string, atMs: number): Promise<{ status: number; ms: number; body: { status?: string } }> {
+  const code = `setTimeout(async()=>{const t=performance.now();const r=await fetch(${JSON.stringify(url)});const b=await r.json();console.log(JSON.stringify({status:r.status,ms:performance.now()-t,body:b}))},Math.max(0,${atMs}-Date.now()))`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
@@ -31,11 +31,13 @@ describe('sidecar thread (single-process mode)', () => {
     try {
       const base = `http://127.0.0.1:${s.address.port}`;
       assert.equal((await fetch(`${base}/health`)).status, 200);
-      // Two probes from another process while this thread spins for 3.5 s, as a long scan would.
-      const early = fetchFromChild(`${base}/health`, 300);
-      const late = fetchFromChild(`${base}/health`, 2800);
-      await new Promise((r) => setTimeout(r, 150));
-      const end = Date.now() + 3500;
+      // Two probes from other processes, timed on the wall clock, while this thread spins for
+      // 4 s from `start` (as a long scan would): one early, one after the 2 s busy mark.
+      const start = Date.now() + 2000; // time for the children to start
+      const early = fetchFromChild(`${base}/health`, start + 300);
+      const late = fetchFromChild(`${base}/health`, start + 3000);
+      await new Promise((r) => setTimeout(r, start - Date.now()));
+      const end = start + 4000;
       while (Date.now() < end) {
         /* busy: no event loop */
       }
