@@ -14,74 +14,135 @@ export interface ThreadHostOptions {
   log(level: 'notice' | 'warn' | 'error', message: string): void;
 }
 
+/** The handle of a sidecar running in a thread. */
+export interface ThreadSidecar extends Sidecar {
+  /** The current thread (diagnostics and tests). */
+  readonly thread: Worker;
+  /** Times the thread was restarted after it ended unexpectedly. */
+  readonly restarts: number;
+}
+
 const BEAT_MS = 500;
 const CLOSE_GRACE_MS = 3000;
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
 
 /**
  * Start the sidecar in a worker thread (single-process mode) and serve its questions:
  * this thread's metrics and breakers, and the in-memory store's counts. Resolves once the
- * thread listens; rejects with PHISHX_SIDECAR_LISTEN when it cannot.
+ * thread listens; rejects with PHISHX_SIDECAR_LISTEN when it cannot. A thread that ends
+ * unexpectedly later is started again (backoff 1 s doubling to 30 s); mail flow never
+ * depends on it.
  */
-export function startSidecarThread(listen: { host: string; port: number }, opts: ThreadHostOptions): Promise<Sidecar> {
-  const worker = new Worker(path.join(__dirname, 'thread.js'), { workerData: { listen, config: opts.config() } satisfies ThreadData });
-  worker.unref(); // never keeps Haraka alive
+export function startSidecarThread(listen: { host: string; port: number }, opts: ThreadHostOptions): Promise<ThreadSidecar> {
+  let worker!: Worker;
+  let closing = false;
+  let restarts = 0;
+  let backoff = RESTART_MIN_MS;
+  let address = listen;
+  const exited = new WeakSet<Worker>();
+
   const send = (m: ToThread): void => {
     try {
       worker.postMessage(m);
     } catch {
-      /* the thread is gone; its exit is logged */
+      /* the thread is gone; its exit is handled */
     }
   };
-  const answer = (id: number, work: () => Promise<unknown>): void => {
-    work().then(
-      (value) => send({ type: 'res', id, ok: true, value }),
-      (err: unknown) => send({ type: 'res', id, ok: false, error: errorMessage(err) }),
-    );
-  };
-  let started = false;
-  let closing = false;
   const beat = setInterval(() => send({ type: 'beat', smtp: opts.smtpListening() }), BEAT_MS);
   beat.unref();
-  send({ type: 'beat', smtp: opts.smtpListening() });
 
-  return new Promise((resolve, reject) => {
-    worker.on('message', (m: FromThread) => {
-      switch (m.type) {
-        case 'req':
-          if (m.op === 'snapshot') answer(m.id, () => localSnapshot('main-thread', m.scope));
-          else answer(m.id, async () => opts.store()[m.method]());
-          return;
-        case 'log':
-          return opts.log(m.level, m.message);
-        case 'listen_error':
-          return reject(new PhishXError('PHISHX_SIDECAR_LISTEN', m.message));
-        case 'listening':
-          started = true;
-          return resolve({
-            address: m.address,
-            reconfigure: (config) => send({ type: 'config', config }),
-            close: () =>
-              new Promise<void>((done) => {
-                closing = true;
-                clearInterval(beat);
-                const timer = setTimeout(() => void worker.terminate().finally(done), CLOSE_GRACE_MS);
-                worker.once('exit', () => {
-                  clearTimeout(timer);
-                  done();
-                });
-                send({ type: 'close' });
-              }),
+  /** One thread: resolves when it listens, rejects when it cannot. */
+  const spawn = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let listening = false;
+      // A restart listens where the first thread did (port 0 resolved to the real port).
+      const w = new Worker(path.join(__dirname, 'thread.js'), { workerData: { listen: address, config: opts.config() } satisfies ThreadData });
+      worker = w;
+      w.unref(); // never keeps Haraka alive
+      const answer = (id: number, work: () => Promise<unknown>): void => {
+        work().then(
+          (value) => send({ type: 'res', id, ok: true, value }),
+          (err: unknown) => send({ type: 'res', id, ok: false, error: errorMessage(err) }),
+        );
+      };
+      w.on('message', (m: FromThread) => {
+        switch (m.type) {
+          case 'req':
+            if (m.op === 'snapshot') answer(m.id, () => localSnapshot('main-thread', m.scope));
+            else answer(m.id, async () => opts.store()[m.method]());
+            return;
+          case 'log':
+            return opts.log(m.level, m.message);
+          case 'listen_error':
+            return reject(new PhishXError('PHISHX_SIDECAR_LISTEN', m.message));
+          case 'listening':
+            listening = true;
+            address = m.address;
+            backoff = RESTART_MIN_MS;
+            return resolve();
+        }
+      });
+      w.on('error', (err) => {
+        if (!listening) reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar thread failed to start: ${errorMessage(err)}`, { cause: err }));
+        else opts.log('error', `sidecar thread failed: ${errorMessage(err)}`);
+      });
+      w.on('exit', (code) => {
+        exited.add(w);
+        if (!listening) return reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar thread exited (${code}) before listening`));
+        if (closing || w !== worker) return;
+        opts.log('error', `sidecar thread exited (${code}); restarting it in ${backoff / 1000} s (mail flow is not affected)`);
+        scheduleRestart();
+      });
+      send({ type: 'beat', smtp: opts.smtpListening() });
+    });
+
+  const scheduleRestart = (): void => {
+    const wait = backoff;
+    backoff = Math.min(RESTART_MAX_MS, backoff * 2);
+    setTimeout(() => {
+      if (closing) return;
+      restarts++;
+      spawn().then(
+        () => opts.log('notice', `sidecar thread restarted, listening on http://${address.host}:${address.port}`),
+        (err: unknown) => {
+          opts.log('error', `sidecar thread restart failed: ${errorMessage(err)}; retrying`);
+          scheduleRestart();
+        },
+      );
+    }, wait).unref();
+  };
+
+  return spawn().then(
+    () => ({
+      get address() {
+        return address;
+      },
+      get thread() {
+        return worker;
+      },
+      get restarts() {
+        return restarts;
+      },
+      reconfigure: (config: PhishXConfig) => send({ type: 'config', config }),
+      close: () =>
+        new Promise<void>((done) => {
+          closing = true;
+          clearInterval(beat);
+          const w = worker;
+          if (exited.has(w)) return done();
+          const timer = setTimeout(() => void w.terminate().finally(done), CLOSE_GRACE_MS);
+          w.once('exit', () => {
+            clearTimeout(timer);
+            done();
           });
-      }
-    });
-    worker.on('error', (err) => {
-      if (!started) reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar thread failed to start: ${errorMessage(err)}`, { cause: err }));
-      else opts.log('error', `sidecar thread failed: ${errorMessage(err)} (the sidecar is down; mail flow is not affected)`);
-    });
-    worker.on('exit', (code) => {
+          send({ type: 'close' });
+        }),
+    }),
+    (err: unknown) => {
+      closing = true;
       clearInterval(beat);
-      if (!started) reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar thread exited (${code}) before listening`));
-      else if (!closing) opts.log('error', `sidecar thread exited (${code}); the sidecar is down until Haraka restarts`);
-    });
-  });
+      throw err;
+    },
+  );
 }

@@ -81,6 +81,30 @@ describe('sidecar thread (single-process mode)', () => {
     }
   });
 
+  it('starts the thread again when it ends unexpectedly, on the same address', async () => {
+    const h = host();
+    const s = await startSidecarThread({ host: '127.0.0.1', port: 0 }, h.opts);
+    try {
+      const url = `http://127.0.0.1:${s.address.port}/alive`;
+      assert.equal((await fetch(url)).status, 200);
+      const first = s.thread;
+      await first.terminate(); // as an uncaught error in the thread would
+      const t0 = Date.now();
+      let status = 0;
+      while (Date.now() - t0 < 10_000) {
+        status = await fetch(url).then((r) => r.status, () => 0);
+        if (status === 200 && s.thread !== first) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+      assert.equal(s.restarts, 1);
+      assert.ok(h.logs.some((l) => /sidecar thread exited .*restarting it in 1 s/.test(l)), h.logs.join('\n'));
+      assert.ok(h.logs.some((l) => /sidecar thread restarted, listening on/.test(l)), h.logs.join('\n'));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('rejects with PHISHX_SIDECAR_LISTEN when the port is taken', async () => {
     const a = await startSidecarThread({ host: '127.0.0.1', port: 0 }, host().opts);
     try {
