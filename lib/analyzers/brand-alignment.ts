@@ -15,10 +15,14 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
   // Every clickable or submittable link, image-map areas included (a classic phishing trick).
   const links = unwrapped.filter((u) => (u.source === 'href' || u.source === 'form' || u.source === 'area' || u.source === 'text') && u.host && (u.scheme === 'http' || u.scheme === 'https'));
-  if (!claims.length) return senderLinksAligned(fromReg, links, urls);
+  const envReg = input.envelopeFrom?.registrable ?? null;
+  if (!claims.length) return senderLinksAligned(fromReg, envReg, links, urls);
   const out: Signal[] = [];
   for (const brand of claims) {
-    const fromOk = domainBelongsToBrand(fromReg, brand, brands);
+    // A From on the brand's domain counts only when the envelope sender (when known) is the
+    // brand's too, or a bulk-mail service's bounce domain: a From spoofed from the attacker's
+    // own server earns no alignment.
+    const fromOk = domainBelongsToBrand(fromReg, brand, brands) && (envReg === null || envReg === fromReg || domainBelongsToBrand(envReg, brand, brands) || ESP_BOUNCE_DOMAINS.has(envReg));
     const linkOk = (host: string, reg: string | null): boolean => domainBelongsToBrand(reg, brand, brands) || hostInList(host, urls.redirectors);
     if (fromOk && links.every((u) => linkOk(u.host, u.registrable))) {
       out.push({ code: 'BRAND_ALIGNED', detail: `${brand}: sender and ${links.length} link(s) on its domains` });
@@ -33,6 +37,18 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
 }
 
 /**
+ * Registered domains of the bounce (envelope) addresses of bulk-mail services: legitimate
+ * organisations send through them with their own From. (Their customers' From domains are
+ * not checked here: that is what SPF / DKIM / DMARC are for.)
+ */
+export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
+  'amazonses.com', 'sendgrid.net', 'mailgun.org', 'mailgun.net', 'sparkpostmail.com', 'mcsv.net', 'rsgsv.net', 'mcdlv.net',
+  'mandrillapp.com', 'postmarkapp.com', 'mtasv.net', 'exacttarget.com', 'cmail19.com', 'cmail20.com', 'createsend.com',
+  'mktomail.com', 'hubspotemail.net', 'hubspotfree.net', 'klaviyomail.com', 'sendinblue.com', 'brevo.com', 'mailjet.com',
+  'customeriomail.com', 'mailchimpapp.net', 'salesforce.com', 'zendesk.com', 'intercom-mail.com', 'constantcontact.com', 'rs6.net',
+]);
+
+/**
  * Mail of an organisation about its own service links to its own domain: a receipt from
  * shop.example links to shop.example, a reset mail to the service's site. When at least one
  * link is on the From address's registered domain and every other one goes through a known
@@ -40,8 +56,9 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
  * who it is — weaker than BRAND_ALIGNED (an attacker can host the page on the domain it
  * sends from), so it only softens the text score. Pure.
  */
-function senderLinksAligned(fromReg: string | null, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
+function senderLinksAligned(fromReg: string | null, env: string | null, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
   if (!fromReg || !links.some((u) => u.registrable === fromReg)) return [];
+  if (env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env)) return [];
   if (!links.every((u) => u.registrable === fromReg || hostInList(u.host, urls.redirectors))) return [];
   const own = links.filter((u) => u.registrable === fromReg).length;
   return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${own} link(s) on ${fromReg}${own < links.length ? `, ${links.length - own} through click trackers` : ''}` }];

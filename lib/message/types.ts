@@ -63,6 +63,8 @@ export interface ScanInput {
   fromHeader: string;
   /** Return-Path header if present, else the envelope MAIL FROM. */
   returnPath: MailAddress | null;
+  /** The envelope MAIL FROM only (what the sending server said; null when empty or unknown). */
+  envelopeFrom: MailAddress | null;
   /** Every text/plain part, decoded, joined by newlines (bounded by limits.max_decoded_bytes). */
   text: string;
   /** Every text/html part, decoded, joined (bounded). */

@@ -250,12 +250,30 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
 
   for (const f of ['amazon-shipping.eml', 'apple-receipt.eml', 'github-password-reset.eml', 'google-security-alert.eml', 'newsletter-tracked.eml', 'saas-password-reset.eml', 'saas-receipt.eml']) {
     it(`delivers legitimate transactional mail: ${f}`, async () => {
-      const a = await sendRaw(h.port, await fixture(`transactional/${f}`), env);
+      const raw = await fixture(`transactional/${f}`);
+      // As the real sender would: the envelope sender on the From's domain.
+      const a = await sendRaw(h.port, raw, { ...env, from: envelopeFromOf(raw) });
       assert.equal(a.code, 250, a.response);
       assert.doesNotMatch(a.response, /held for review/);
     });
   }
+
+  it('gives no brand alignment to a brand From sent from another server (spoofed): the Apple receipt is held', async () => {
+    const raw = await fixture('transactional/apple-receipt.eml');
+    const a = await sendRaw(h.port, raw, { ...env, from: 'bounce@mailer.attacker.example' });
+    assert.equal(a.code, 250, a.response);
+    assert.match(a.response, /held for review/);
+    const viaSes = await sendRaw(h.port, raw, { ...env, from: '0100018c-abc@amazonses.com' });
+    assert.doesNotMatch(viaSes.response, /held for review/, 'a bulk-mail service\'s bounce domain is fine');
+  });
 });
+
+/** The From address of a raw message (used as its envelope sender). */
+function envelopeFromOf(raw: Buffer | string): string {
+  const m = /^From:.*<([^>]+)>/im.exec(raw.toString());
+  assert.ok(m, 'fixture has a From address');
+  return m[1];
+}
 
 describe('Haraka + PhishX with the text classifier over HTTP (phishx nlp-serve)', () => {
   let h: HarakaInstance;

@@ -9,12 +9,12 @@ import { toCrlf } from '../helpers/smtp.js';
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
 
-async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string }): Promise<string[]> {
+async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string; mailFrom?: string }): Promise<string[]> {
   const lines = [...(opts.from === null ? [] : [`From: ${opts.from ?? 'Alice <alice@example.com>'}`]), 'To: bob@example.org', `Subject: ${opts.subject ?? 'test'}`];
   if (opts.replyTo) lines.push(`Reply-To: ${opts.replyTo}`);
   if (opts.html !== undefined) lines.push('Content-Type: text/html; charset=utf-8');
   lines.push('', opts.html ?? opts.text ?? 'hello', '');
-  const input = await extractScanInput(toCrlf(lines.join('\n')), env, config.limits);
+  const input = await extractScanInput(toCrlf(lines.join('\n')), { ...env, mailFrom: opts.mailFrom ?? env.mailFrom }, config.limits);
   return [...new Set(analyze(input, config).map((s) => s.code))].sort();
 }
 
@@ -169,6 +169,17 @@ describe('brand alignment', () => {
     const codes = await codesFor({ from: 'eBay <support@ebay.com>', subject: 'eBay account', html: '<a href="https://signin.ebay.com/">Sign in</a><map><area href="http://61.145.119.80/login/"></map>' });
     assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
     assert.ok(codes.includes('URL_IP_LITERAL'), codes.join());
+  });
+
+  it('gives no alignment when the envelope sender is on another domain (a spoofed From), unless it is a bulk-mail service', async () => {
+    const mail = { from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>' };
+    assert.deepEqual(await codesFor({ ...mail, mailFrom: 'bounce@netflix.com' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...mail, mailFrom: 'x@attacker.example' }), []);
+    assert.deepEqual(await codesFor({ ...mail, mailFrom: 'bounces+123@sendgrid.net' }), ['BRAND_ALIGNED']);
+    const own = { from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>' };
+    assert.deepEqual(await codesFor({ ...own, mailFrom: 'bounce@northwind.example' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...own, mailFrom: 'x@attacker.example' }), []);
+    assert.deepEqual(await codesFor({ ...own, mailFrom: '0100018c@amazonses.com' }), ['SENDER_LINKS_ALIGNED']);
   });
 
   it('does not call it aligned when one link leaves the brand', async () => {
