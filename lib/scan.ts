@@ -174,10 +174,10 @@ async function checkReputation(input: ScanInput, sources: readonly ReputationSou
 
 /** Text probability at which NLP_PHISH starts to score, and at which it reaches its full weight. */
 export const NLP_P_FLOOR = 0.5;
-export const NLP_P_FULL = 0.85;
+export const NLP_P_FULL = 0.82;
 
 /**
- * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.85
+ * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.82
  * (chosen from the cross-validated sweep, README "Detection quality"). `max` is the
  * NLP_PHISH weight (50 = the quarantine threshold): text alone can hold a message for
  * review, never reject it. Pure.
