@@ -193,6 +193,8 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
+  // A connection flood cannot take the process's file descriptors (probes need few).
+  server.maxConnections = 1024;
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;

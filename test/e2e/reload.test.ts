@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { phishMessage } from '../helpers/messages.js';
 import { sendRaw } from '../helpers/smtp.js';
+import { hashToken } from '../../lib/sidecar/auth.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org'] };
 
@@ -34,6 +35,22 @@ describe('config hot reload', () => {
     assert.equal((await sendRaw(h.port, phishMessage(), env)).code, 550);
     await writeFile(ini, `${await readFile(ini, 'utf8')}\n[main]\nmode=monitor\n`);
     assert.equal(await untilCode(h, 250), 250);
+  });
+
+  it('applies a new API token to the running sidecar, and counts the reloads', async () => {
+    const token = 'reloaded-token-0123456789abcdef';
+    const url = `http://127.0.0.1:${h.sidecarPort}/metrics/summary`;
+    assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 401);
+    const before = await readFile(ini, 'utf8');
+    await writeFile(ini, before.replace(/^(listen=.*)$/m, `$1\ntoken_hashes=${hashToken(token)}`));
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      status = (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(status, 200, h.logs().slice(-2000));
+    const metrics = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
+    assert.match(metrics, /^phishx_config_reloads_total\{result="applied"\} [1-9]/m);
   });
 
   it('refuses an invalid edit, logs the key, and keeps the previous config', async () => {
