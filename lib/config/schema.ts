@@ -189,7 +189,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     rate_limit_per_s: { type: 'int', min: 0, max: 100000, default: 20, doc: 'Requests per second each client (token, else IP address) may make to `/metrics`, `/health/full` and the API; above it `429` with `Retry-After`. `0` disables. The probes `/alive`, `/ready`, `/health` are never limited.' },
     rate_limit_burst: { type: 'int', min: 1, max: 100000, default: 40, doc: 'Requests a client may make at once before `rate_limit_per_s` applies (token bucket size).' },
     max_body_bytes: { type: 'int', min: 1024, max: 67108864, default: 1048576, doc: 'Largest request body accepted (JSON); larger ones get `413`.' },
-    health_cache_ms: { type: 'int', min: 0, max: 60000, default: 1000, doc: 'How long a health result is reused, so a flood of probes cannot hammer Redis, clamd or the NLP service. `/ready` and `/health` may answer from a result up to twice this old while it refreshes in the background; `/health/full` and `/metrics` never use one older than this.' },
+    health_cache_ms: { type: 'int', min: 0, max: 60000, default: 1000, doc: 'How long a health result is reused, so a flood of probes cannot hammer Redis, clamd or the NLP service. `/ready` and `/health` answer from cached results while they refresh in the background (store check up to 2×, breakers up to 10× this old); `/health/full` and `/metrics` never use one older than this.' },
     worker_timeout_ms: { type: 'int', min: 50, max: 30000, default: 1000, doc: 'Cluster mode (`nodes=N`): how long `/metrics` and `/health` wait for each worker\'s numbers; a silent worker is left out and counted in `phishx_cluster_workers{state="silent"}` instead of hanging the scrape.' },
   },
   local_delivery: {
