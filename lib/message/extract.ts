@@ -74,6 +74,7 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
   if (ACTIVE_TYPES.test(att.mimeType) || /\.(html?|xhtml|svg|shtml)$/.test(name)) {
     const h = scanHtml(buf.subarray(0, MAX_ACTIVE_BYTES).toString('utf8'), 50);
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
+    info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
   }
   if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) {
     info.archive = await listZip(buf, { maxEntries: limits.archive?.maxEntries ?? 1000, maxDepth: limits.archive?.maxDepth ?? 2, maxInnerBytes: MAX_INNER_ARCHIVE });
@@ -189,6 +190,17 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
 
   const attachments: AttachmentInfo[] = [];
   for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits));
+  // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
+  // analysis and reputation lookups as links in the body.
+  for (const a of attachments) {
+    for (const l of a.links ?? []) {
+      if (!seen.has(l)) {
+        seen.add(l);
+        push(describeUrl(l, 'attachment'));
+      }
+    }
+  }
+  if (urlOverflow && !hits.some((h) => h.code === 'LIMIT_URLS')) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));

@@ -11,7 +11,8 @@ export interface MailAddress {
   registrable: string | null;
 }
 
-export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area';
+/** Where a URL was found: `attachment` = a link, form or map area inside an HTML / SVG attachment. */
+export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment';
 
 export interface ExtractedUrl {
   /** The URL as written (trimmed). */
@@ -42,6 +43,8 @@ export interface AttachmentInfo {
   disposition: string | null;
   /** HTML / SVG attachments: active content counted. */
   active?: { forms: number; passwordFields: number; scripts: number };
+  /** HTML / SVG attachments: the links, form targets and map areas in them (at most 50). */
+  links?: string[];
   /** Zip attachments: their listing (see lib/attachments/archive.ts). */
   archive?: import('../attachments/archive.js').ArchiveInfo;
 }

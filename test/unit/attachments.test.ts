@@ -48,6 +48,13 @@ describe('attachment heuristics', () => {
     assert.deepEqual(await codes('newsletter.html', Buffer.from('<h1>Hello</h1><p>Plain page.</p>'), 'text/html'), []);
   });
 
+  it('analyses the links inside an HTML attachment like links in the body', async () => {
+    assert.deepEqual(await codes('Invoice.html', Buffer.from('<p>View your invoice</p><a href="http://45.33.32.156/inv/login.php">Open</a>'), 'text/html'), ['URL_IP_LITERAL']);
+    assert.deepEqual(await codes('Doc.htm', Buffer.from('<a href="https://secure-docs-4f2a.web.app/">Open document</a>'), 'text/html'), ['URL_FREE_HOSTING']);
+    const input = await extractScanInput(toCrlf(withAttachment('Doc.htm', Buffer.from('<a href="https://files.example.net/x">Open</a><img src="https://cdn.example.net/logo.png">'), 'text/html')), { mailFrom: '', rcptTo: ['bob@example.org'] }, limits);
+    assert.deepEqual(input.urls.filter((u) => u.source === 'attachment').map((u) => u.host), ['files.example.net'], 'links only, not images');
+  });
+
   it('flags content that is not what its declared type says', async () => {
     assert.deepEqual(await codes('photo.png', PDF, 'image/png'), ['ATTACHMENT_TYPE_MISMATCH']);
     assert.ok((await codes('statement.pdf', PE, 'application/pdf')).includes('ATTACHMENT_EXECUTABLE'));
