@@ -1,4 +1,3 @@
-import { scanHtml } from '../message/html.js';
 import type { AttachmentInfo } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import type { ArchiveEntry } from './archive.js';

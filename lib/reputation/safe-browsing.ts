@@ -25,7 +25,7 @@ export class SafeBrowsing implements ReputationSource {
   private readonly path: string;
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly cfg: PhishXConfig['reputation'], private readonly key: string, private readonly now: () => number = Date.now, private readonly breaker?: BreakerConfig) {
+  constructor(private readonly cfg: PhishXConfig['reputation'], key: string, private readonly now: () => number = Date.now, private readonly breaker?: BreakerConfig) {
     const u = new URL(cfg.safe_browsing_url);
     u.searchParams.set('key', key);
     this.path = `${u.pathname}${u.search}`;

@@ -15,7 +15,7 @@
  * queue/discard, so the only difference is the phishx plugin.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
