@@ -95,14 +95,12 @@ export function installWorkerResponder(): void {
 let nextId = 1;
 const pending = new Map<number, (workerId: number, s: ProcessSnapshot | null) => void>();
 let masterListening = false;
+const workerAnswers = new LastAnswers();
 
 function listenMaster(): void {
   if (masterListening) return;
   masterListening = true;
-  if (!forgetting) {
-    forgetting = true;
-    cluster.on('exit', (w) => workerAnswers.forget(w.id)); // a dead worker's counters are gone for good
-  }
+  cluster.on('exit', (w) => workerAnswers.forget(w.id)); // a dead worker's counters are gone for good
   cluster.on('message', (worker, msg: { type?: string; id?: number; snapshot?: ProcessSnapshot | null }) => {
     if (msg?.type !== RES || typeof msg.id !== 'number') return;
     pending.get(msg.id)?.(worker.id, msg.snapshot ?? null);
@@ -160,9 +158,6 @@ export async function gatherSnapshot(timeoutMs: number, scope: SnapshotScope = '
     tookMs: performance.now() - t0,
   };
 }
-
-const workerAnswers = new LastAnswers();
-let forgetting = false;
 
 /** Prometheus text of the processes' metrics, summed (or per each family's aggregator). */
 export async function aggregatedText(snapshot: ClusterSnapshot): Promise<string> {

@@ -103,3 +103,10 @@ export function httpClassifierFor(cfg: NlpConfig, breaker?: BreakerConfig): Http
   }
   return c;
 }
+
+/** Health probe of the configured NLP service (ms per answer), or null when the embedded model or none is used. */
+export function nlpProbeFor(config: PhishXConfig | null): ((deadlineMs: number) => Promise<number>) | null {
+  if (!config?.nlp.enabled || !config.nlp.url) return null;
+  const client = httpClassifierFor(config.nlp, config['breaker.nlp']);
+  return (ms) => client.probe(ms);
+}

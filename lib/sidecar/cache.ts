@@ -16,21 +16,17 @@ export class CachedCheck<T> {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  get(): Promise<T> {
+  /** The value; `staleFactor` (default: the constructor's) lets this caller accept an older one. */
+  get(staleFactor = this.staleFactor): Promise<T> {
     const ttl = this.ttlMs();
     const age = this.value ? this.now() - this.value.at : Infinity;
     if (this.value && age < ttl) return Promise.resolve(this.value.v);
     const refresh = this.refresh();
-    if (this.value && age < ttl * this.staleFactor) {
+    if (this.value && age < ttl * staleFactor) {
       refresh.catch(() => undefined);
       return Promise.resolve(this.value.v);
     }
     return refresh;
-  }
-
-  /** Drop the cached value (next get() recomputes). */
-  invalidate(): void {
-    this.value = null;
   }
 
   private refresh(): Promise<T> {

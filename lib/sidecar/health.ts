@@ -85,6 +85,18 @@ export async function checkStore(store: Store, full: boolean): Promise<StoreHeal
 }
 
 /**
+ * The main (scanning) thread, seen from the sidecar thread: no heartbeat for 30 s is bad
+ * (its event loop is blocked), for 2 s or numbers that did not arrive is degraded (busy).
+ * Shared by /health and /health/full. Pure.
+ */
+export function mainThreadProblem(lagMs: number, numbers: 'responding' | 'silent' | undefined): { level: 'bad' | 'degraded'; text: string } | null {
+  if (lagMs > MAIN_STUCK_MS) return { level: 'bad', text: `main thread: no heartbeat for ${Math.round(lagMs / 1000)} s (event loop blocked; SMTP sessions stall)` };
+  if (lagMs > MAIN_BUSY_MS) return { level: 'degraded', text: `main thread: busy, no heartbeat for ${(lagMs / 1000).toFixed(1)} s` };
+  if (numbers === 'silent') return { level: 'degraded', text: 'main thread: busy, its numbers did not arrive within [sidecar] worker_timeout_ms' };
+  return null;
+}
+
+/**
  * Overall status from component results. Pure.
  *  UNHEALTHY (HTTP 503): config invalid, SMTP not listening, store unusable, every worker
  *    silent, or a failing service whose `[defer]` fail mode is answering mail 451.
@@ -100,10 +112,8 @@ export function judge(h: Omit<FullHealth, 'status' | 'problems' | 'checked_at' |
   if (!c.store.ok) bad.push(`store (${c.store.kind}): ${c.store.error ?? 'unusable'}`);
   if (h.workers.asked > 0 && h.workers.responding === 0) bad.push(`workers: none of ${h.workers.asked} answered`);
   else if (h.workers.silent > 0) degraded.push(`workers: ${h.workers.silent} of ${h.workers.asked} silent`);
-  const lag = h.main_thread_lag_ms ?? 0;
-  if (lag > MAIN_STUCK_MS) bad.push(`main thread: no heartbeat for ${Math.round(lag / 1000)} s (event loop blocked; SMTP sessions stall)`);
-  else if (lag > MAIN_BUSY_MS) degraded.push(`main thread: busy, no heartbeat for ${(lag / 1000).toFixed(1)} s`);
-  else if (h.main_thread === 'silent') degraded.push('main thread: busy, its numbers did not arrive within [sidecar] worker_timeout_ms');
+  const main = mainThreadProblem(h.main_thread_lag_ms ?? 0, h.main_thread);
+  if (main) (main.level === 'bad' ? bad : degraded).push(main.text);
   if (c.clamav.enabled && !c.clamav.ok) {
     const why = c.clamav.hosts.map((x) => `${x.host}: ${x.error ?? 'down'}`).join('; ');
     (config?.defer.clamav ? bad : degraded).push(`clamav: no clamd answered (${why})${config?.defer.clamav ? '; [defer] clamav: mail is answered 451' : '; mail flows unscanned for viruses'}`);

@@ -5,7 +5,7 @@ import { S, sidecarRegistry } from '../metrics/catalog.js';
 import { aggregatedText, gatherSnapshot, mergeBreakers, type ClusterSnapshot, type Gatherer, type MetricJson } from '../metrics/cluster.js';
 import { summarize } from '../metrics/summary.js';
 import { CachedCheck } from './cache.js';
-import { checkStore, fullHealth, MAIN_BUSY_MS, MAIN_STUCK_MS, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
+import { checkStore, fullHealth, mainThreadProblem, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
 import { Router, type RouterSettings } from './router.js';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -85,15 +85,14 @@ export function createSidecarRouter(src: SidecarSources): Router {
   const settings = (): PhishXConfig['sidecar'] | undefined => src.config()?.sidecar;
   const ttl = (): number => settings()?.health_cache_ms ?? 1000;
   const workerTimeout = (): number => settings()?.worker_timeout_ms ?? 1000;
-  // Probes (/ready, /health) may answer from a result up to 2 × health_cache_ms old while
-  // it refreshes in the background; /health/full and /metrics never older than the TTL.
   const gather: Gatherer = src.gather ?? gatherSnapshot;
-  // A slow gather (a busy worker or main thread) must not slow the probes: they keep the
-  // last breakers for up to 10 × health_cache_ms while a fresh gather runs.
-  const snapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl, 10);
+  // One cache of the processes' breakers. /health/full and /metrics never use one older than
+  // health_cache_ms; the probes (/ready, /health) accept older results while a refresh runs
+  // (store check up to 2 ×, breakers up to 10 × the TTL), so a busy worker or main thread
+  // never slows them.
+  const snapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl);
   const quickStore = new CachedCheck<StoreHealth>(() => checkStore(src.store(), false), ttl, 2);
-  const freshSnapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl);
-  const withSnapshot: HealthSources = { ...src, snapshot: () => freshSnapshot.get() };
+  const withSnapshot: HealthSources = { ...src, snapshot: () => snapshot.get() };
   const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
   const feeds = new CachedCheck(() => src.store().listFeeds().catch(() => []), () => Math.max(ttl(), 10_000));
   let lastFull: FullHealth | null = null;
@@ -121,11 +120,12 @@ export function createSidecarRouter(src: SidecarSources): Router {
       // Quick: the store and the breakers (both cached). UNHEALTHY (503) when the store is
       // unusable; DEGRADED (200) while a breaker is open (PhishX runs on that fail mode).
       handler: async () => {
-        const [store, snap] = await Promise.all([quickStore.get(), snapshot.get()]);
+        const [store, snap] = await Promise.all([quickStore.get(), snapshot.get(10)]);
         const breakers = mergeBreakers(snap);
         const lag = src.mainThreadLagMs?.() ?? 0;
-        const stuck = lag > MAIN_STUCK_MS;
-        const degraded = breakers.some((b) => b.state !== 'closed') || snap.workers.silent > 0 || snap.mainThread === 'silent' || lag > MAIN_BUSY_MS;
+        const main = mainThreadProblem(lag, snap.mainThread);
+        const stuck = main?.level === 'bad';
+        const degraded = breakers.some((b) => b.state !== 'closed') || snap.workers.silent > 0 || main?.level === 'degraded';
         const status = !store.ok || stuck ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
         return {
           status: store.ok && !stuck ? 200 : 503,

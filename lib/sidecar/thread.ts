@@ -10,7 +10,7 @@ import { clamdFor } from '../clamav/client.js';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { LastAnswers, localSnapshot, type ClusterSnapshot, type SnapshotScope } from '../metrics/cluster.js';
-import { httpClassifierFor } from '../nlp/http-client.js';
+import { nlpProbeFor } from '../nlp/http-client.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { MAIN_STUCK_MS } from './health.js';
@@ -113,12 +113,8 @@ startSidecar(data.listen, {
   config: () => config,
   smtpListening: () => smtp,
   store: () => store,
-  clamd: () => clamdFor(config.clamav),
-  nlpProbe: () => {
-    if (!config.nlp.enabled || !config.nlp.url) return null;
-    const client = httpClassifierFor(config.nlp);
-    return (ms) => client.probe(ms);
-  },
+  clamd: () => clamdFor(config.clamav, config['breaker.clamav']),
+  nlpProbe: () => nlpProbeFor(config),
   gather,
   mainThreadLagMs: () => performance.now() - lastBeat,
 })

@@ -26,7 +26,7 @@ import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdic
 import { M } from '../../lib/metrics/catalog.js';
 import { installProcessMetrics } from '../../lib/metrics/collect.js';
 import { installWorkerResponder } from '../../lib/metrics/cluster.js';
-import { httpClassifierFor } from '../../lib/nlp/http-client.js';
+import { nlpProbeFor } from '../../lib/nlp/http-client.js';
 
 interface PhishXPlugin extends HarakaPlugin {
   phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null; reputation: Promise<Reputation> | null };
@@ -192,12 +192,7 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
     smtpListening,
     store: () => getStore(plugin),
     clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
-    nlpProbe: () => {
-      const c = plugin.phishx.config;
-      if (!c?.nlp.enabled || !c.nlp.url) return null;
-      const client = httpClassifierFor(c.nlp, c['breaker.nlp']);
-      return (ms) => client.probe(ms);
-    },
+    nlpProbe: () => nlpProbeFor(plugin.phishx.config),
   });
 }
 
