@@ -7,7 +7,7 @@ import { histogramQuantile } from '../../lib/metrics/summary.js';
 import { RateLimiter } from '../../lib/sidecar/rate-limit.js';
 import { CachedCheck } from '../../lib/sidecar/cache.js';
 import { TokenVerifier, bearerOf, hashToken } from '../../lib/sidecar/auth.js';
-import { judge } from '../../lib/sidecar/health.js';
+import { judge, mainThreadProblem } from '../../lib/sidecar/health.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { ConfigError, NlpServiceError } from '../../lib/errors.js';
 import { BreakerOpenError } from '../../lib/resilience/breaker.js';
@@ -200,6 +200,17 @@ describe('health judge', () => {
     assert.equal(judge(h, cfg).status, 'DEGRADED');
     assert.match(judge(h, cfg).problems[0], /clamav: no clamd answered \(a:3310: ECONNREFUSED\); mail flows unscanned for viruses/);
     assert.equal(judge(h, deferClam).status, 'UNHEALTHY');
+  });
+
+  it('main thread: no heartbeat for 2 s is DEGRADED, for 30 s UNHEALTHY; numbers that did not arrive DEGRADED', () => {
+    assert.equal(mainThreadProblem(500, 'responding'), null);
+    assert.equal(mainThreadProblem(2500, 'responding')?.level, 'degraded');
+    assert.match(mainThreadProblem(2500, 'responding')!.text, /no heartbeat for 2\.5 s/);
+    assert.equal(mainThreadProblem(31_000, 'responding')?.level, 'bad');
+    assert.equal(mainThreadProblem(100, 'silent')?.level, 'degraded');
+    const h = base();
+    assert.equal(judge({ ...h, main_thread: 'responding', main_thread_lag_ms: 31_000 }, cfg).status, 'UNHEALTHY');
+    assert.equal(judge({ ...h, main_thread: 'responding', main_thread_lag_ms: 2500 }, cfg).status, 'DEGRADED');
   });
 
   it('store down, no worker answering or SMTP not listening is UNHEALTHY; one silent worker DEGRADED', () => {
