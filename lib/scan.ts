@@ -8,6 +8,8 @@ import type { Envelope, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, unwrapRedirect, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender } from './analyzers/sender.js';
+import { analyzeTextDisguise } from './analyzers/text-disguise.js';
+import { embeddedLetterModel } from './analyzers/letter-model.js';
 import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
 import { analyzeAttachments } from './attachments/inspect.js';
 import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
@@ -45,6 +47,7 @@ interface Compiled {
   brands: BrandIndex;
   urls: UrlAnalyzerContext;
   allowDomains: ReadonlySet<string>;
+  freemail: ReadonlySet<string>;
   allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
 }
 
@@ -59,6 +62,7 @@ function compile(config: PhishXConfig): Compiled {
       brands,
       urls: urlAnalyzerContext(config, brands),
       allowDomains: new Set(config.allowlist.domains),
+      freemail: new Set(config.sender.freemail),
       allowRanges: config.allowlist.ips.map((s) => (s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
     };
     compiled.set(config, c);
@@ -100,7 +104,8 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
   const links = input.urls.map((u) => unwrapRedirect(u, c.urls));
   signals.push(...analyzeUrls(input, links, c.urls));
-  signals.push(...analyzeSender(input, c.brands, registrableOf));
+  signals.push(...analyzeSender(input, c.brands, registrableOf, { suspiciousTlds: c.urls.suspiciousTlds, freemail: c.freemail, letters: embeddedLetterModel() }));
+  signals.push(...analyzeTextDisguise(input));
   signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls));
   signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));
   return signals;
@@ -174,10 +179,10 @@ async function checkReputation(input: ScanInput, sources: readonly ReputationSou
 
 /** Text probability at which NLP_PHISH starts to score, and at which it reaches its full weight. */
 export const NLP_P_FLOOR = 0.5;
-export const NLP_P_FULL = 0.82;
+export const NLP_P_FULL = 0.75;
 
 /**
- * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.82
+ * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.75
  * (chosen from the cross-validated sweep, README "Detection quality"). `max` is the
  * NLP_PHISH weight (50 = the quarantine threshold): text alone can hold a message for
  * review, never reject it. Pure.

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, UsageError } from '../errors.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate } from '../eval.js';
+import { trainLetterModel } from '../analyzers/letter-model.js';
 import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
@@ -96,14 +96,20 @@ Options:
   train: `Usage: phishx train [options]
 
 Train the embedded text classifier (logistic regression over hashed words and word pairs of
-subject + body; list footers, quoted replies and signatures removed) on a labelled corpus
-and write the model JSON. Deterministic: the same corpus and options give the same bytes.
+subject + body; list footers, quoted replies and signatures removed) on a labelled corpus,
+calibrate its probabilities (Platt scaling on an inner 5-fold cross-validation) and write
+the model JSON; also write letter-model.json beside it (letter bigrams of the corpus words,
+used by SENDER_RANDOM_LOCALPART). Deterministic: the same corpus and options give the same
+bytes.
 
 Options:
   --corpus DIR   labelled corpus with labels.csv (default: ../shared/corpus)
-  --out FILE     model file (default: lib/nlp/model/text-model.json)
+  --out FILE     model file (default: lib/nlp/model/text-model.json); letter-model.json
+                 goes to the same folder
   --epochs N     SGD epochs (default: ${DEFAULT_TRAIN.epochs})
   --seed N       shuffling seed (default: ${DEFAULT_TRAIN.seed})
+  --check        train, compare with the files at --out instead of writing them; exit 1
+                 when they differ (CI: the committed models are reproducible)
   -h, --help     show this help
 `,
   'nlp-serve': `Usage: phishx nlp-serve [--listen HOST:PORT]
@@ -261,7 +267,7 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdTrain(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' } }, 'train');
+  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' } }, 'train');
   if (values.help) return io.out(HELP.train), 0;
   if (positionals.length) throw new UsageError(`train: unexpected argument ${JSON.stringify(positionals[0])}\n\n${HELP.train}`);
   const int = (v: unknown, name: string, dflt: number): number => {
@@ -279,9 +285,23 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
   const t0 = performance.now();
   const model = train(examples, opts);
-  const json = serializeModel(model, { corpus: path.basename(corpus), examples: counts, ...opts });
-  await writeFile(out, json);
-  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)}, ${Math.round(performance.now() - t0)} ms, wrote ${out} (${json.length} bytes)\n`);
+  const files: Array<[string, string]> = [
+    [out, serializeModel(model, { corpus: path.basename(corpus), examples: counts, ...opts })],
+    [path.join(path.dirname(out), 'letter-model.json'), `${JSON.stringify(trainLetterModel(examples.map((e) => e.text)))}\n`],
+  ];
+  const ms = Math.round(performance.now() - t0);
+  if (values.check) {
+    let same = true;
+    for (const [file, json] of files) {
+      const committed = await readFile(file, 'utf8').catch(() => '');
+      const ok = committed === json;
+      same &&= ok;
+      io.err(`train --check: ${file} ${ok ? 'reproduced byte for byte' : `DIFFERS (${committed.length} bytes committed, ${json.length} trained)`}\n`);
+    }
+    return same ? 0 : 1;
+  }
+  for (const [file, json] of files) await writeFile(file, json);
+  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`);
   return 0;
 }
 

@@ -30,16 +30,21 @@ export const REASONS = {
   SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
   SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
   SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
+  SENDER_RANDOM_LOCALPART: { weight: 15, doc: 'The From local part is 6–16 letters that no language spells ("uqfkxgpz", "ripmhnxk"): an address a spam tool generated. Judged by a letter-bigram model of the words in mail (`lib/nlp/model/letter-model.json`, `npm run train`); names, role addresses and abbreviations ("krzysztof", "billing", "nflxinfo") pass.' },
+  SENDER_REPLY_TO_FREEMAIL: { weight: 15, doc: 'Replies go to a free webmail address (`[sender] freemail`) while From is on another domain: the advance-fee / business-email-compromise pattern ("reply to my private address"). Not counted when From is rewritten by list software ("Name via List", where Reply-To is the real author).' },
   SENDER_MALFORMED: { weight: 15, doc: 'The From header has no usable address (missing, no domain, or a domain without a dot such as `x@showcase-survey,com`).' },
   SENDER_IS_RECIPIENT: { weight: 15, doc: 'Inbound mail whose From address is the recipient\'s own address (a common spoof in extortion and "mailbox" phishing).' },
   RCPT_IN_SUBJECT: { weight: 20, doc: 'The subject contains the recipient\'s e-mail address ("you@example.org: your mailbox is full").' },
   URL_FREE_HOSTING: { weight: 10, doc: 'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, web.app, pages.dev …), where phishing pages are cheap to put up.' },
+  SENDER_SUSPICIOUS_TLD: { weight: 10, doc: 'The From address is in a TLD from `[urls] suspicious_tlds` (cheap registrations used for throwaway sending domains).' },
+  // Disguised text
+  TEXT_MIXED_SCRIPT: { weight: 30, doc: 'A word in the subject, display name or body mixes Latin letters with Cyrillic / Greek / Coptic lookalikes ("Ⲣауmеnt"), or the text is set in mathematical-alphanumeric letters ("𝘿𝙊𝘾𝙏𝙊𝙍"): written to slip past word filters. Text wholly in one script does not count.' },
   // Brand claims and alignment
   BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
   SENDER_LINKS_ALIGNED: { weight: -15, doc: 'No brand named in the display name or subject; at least one link on the From address\'s registered domain and every other one through a known click tracker: an organisation writing about its own service (receipts, resets, shipping notices of senders not in `[brands]`); the envelope sender (when known) on the same domain or a bulk-mail service\'s. Softens the text score; weaker than BRAND_ALIGNED because an attacker can host the page on the domain it sends from. Negative weight.' },
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. The envelope sender (when known) must be on the brand\'s domains too, or a bulk-mail service\'s bounce domain, so a From spoofed from another server earns nothing. Negative weight.' },
   // Text classifier
-  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.82; the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
+  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.75 (calibrated probability); the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
   NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).' },
   // Reputation
   URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },

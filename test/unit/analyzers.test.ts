@@ -100,7 +100,8 @@ describe('sender heuristics', () => {
   });
 
   it('catches brand names written with homoglyphs in the display name', async () => {
-    assert.deepEqual(await codesFor({ from: '"Ρаураl" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    // The name mixes Greek / Cyrillic letters into a Latin word: also disguised text.
+    assert.deepEqual(await codesFor({ from: '"Ρаураl" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION', 'TEXT_MIXED_SCRIPT']);
   });
 
   it('does not flag the brand mailing from its own domain (BRAND_ALIGNED), or names merely containing a brand', async () => {
@@ -121,6 +122,44 @@ describe('sender heuristics', () => {
 
   it('records (weight 0) a Reply-To on another registered domain', async () => {
     assert.deepEqual(await codesFor({ replyTo: 'other@elsewhere.example' }), ['SENDER_REPLY_TO_MISMATCH']);
+  });
+
+  it('flags replies steered to a free webmail address, except when list software rewrote From', async () => {
+    assert.deepEqual(await codesFor({ from: '"Mr. Christos Papadopoulos" <info@company.example>', replyTo: 'christos.p1@gmail.com' }), ['SENDER_REPLY_TO_FREEMAIL', 'SENDER_REPLY_TO_MISMATCH']);
+    // Mailman / Google Groups DMARC rewriting: From is the list, Reply-To the author.
+    assert.deepEqual(await codesFor({ from: '"Jane Doe via USRP-users" <usrp-users@lists.example.com>', replyTo: 'jane.doe@gmail.com' }), ['SENDER_REPLY_TO_MISMATCH']);
+    // A freemail sender replying to itself is no mismatch at all.
+    assert.deepEqual(await codesFor({ from: '<jane.doe@gmail.com>', replyTo: 'jane.doe@gmail.com' }), []);
+  });
+
+  it('flags a From local part that no language spells, not names or role addresses', async () => {
+    assert.deepEqual(await codesFor({ from: '<qkkcpxcmd@deals.example.com>' }), ['SENDER_RANDOM_LOCALPART']);
+    assert.deepEqual(await codesFor({ from: '<krzysztof@example.pl>' }), []);
+    assert.deepEqual(await codesFor({ from: '<notifications@example.com>' }), []);
+    // Digits, dots and dashes: not judged (bounce tags, first.last).
+    assert.deepEqual(await codesFor({ from: '<qkk.cpxcmd@example.com>' }), []);
+  });
+
+  it('flags a From address in a TLD of [urls] suspicious_tlds', async () => {
+    assert.deepEqual(await codesFor({ from: '<news@deals-today.top>' }), ['SENDER_SUSPICIOUS_TLD']);
+    assert.deepEqual(await codesFor({ from: '<news@shop.example.com>' }), []);
+  });
+});
+
+describe('disguised text', () => {
+  it('flags words that mix Latin with Cyrillic / Greek / Coptic lookalikes', async () => {
+    assert.deepEqual(await codesFor({ subject: 'ΑIеrt: (New) Ⲣауmеnt Rеρort' }), ['TEXT_MIXED_SCRIPT']);
+    assert.deepEqual(await codesFor({ text: 'Please confirm your Ρауpal account today.' }), ['TEXT_MIXED_SCRIPT']);
+  });
+
+  it('flags text set in mathematical-alphanumeric letters', async () => {
+    assert.deepEqual(await codesFor({ subject: '𝘿𝙊𝘾𝙏𝙊𝙍 𝙎𝘼𝙔𝙎 𝘿𝙊 𝙏𝙃𝙄𝙎' }), ['TEXT_MIXED_SCRIPT']);
+  });
+
+  it('leaves text written wholly in one script alone, whatever the language', async () => {
+    assert.deepEqual(await codesFor({ subject: 'Ваш заказ отправлен', text: 'Здравствуйте! Заказ № 1234 передан в службу доставки DHL.' }), []);
+    assert.deepEqual(await codesFor({ subject: 'Η παραγγελία σας', text: 'Ευχαριστούμε για την παραγγελία σας στο eShop.' }), []);
+    assert.deepEqual(await codesFor({ text: 'The α-particle and β-decay, x² and the 𝑥 in one formula.' }), []);
   });
 });
 

@@ -3,7 +3,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
+import { embeddedLetterModel, LetterModel, trainLetterModel } from '../../lib/analyzers/letter-model.js';
+import { RANDOM_LOCALPART_BELOW } from '../../lib/analyzers/sender.js';
 import { embeddedModel } from '../../lib/nlp/model.js';
+import { plattScale, prng } from '../../lib/nlp/train.js';
 import { classifierText } from '../../lib/nlp/text.js';
 import { nlpPoints, scanMessage } from '../../lib/scan.js';
 import { REPO } from '../helpers/haraka.js';
@@ -48,5 +51,45 @@ describe('embedded text classifier', () => {
       htmlText: '',
     });
     assert.equal(t, 'B210 clock\nUse the external ref.');
+  });
+});
+
+describe('probability calibration (Platt scaling)', () => {
+  it('recovers the scale and offset of log-odds that are off by a known affine map', () => {
+    // Labels drawn from sigmoid(2z - 1): Platt must find a ≈ 2, c ≈ -1.
+    const rnd = prng(7);
+    const z: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const zi = rnd() * 8 - 4;
+      z.push(zi);
+      y.push(rnd() < 1 / (1 + Math.exp(-(2 * zi - 1))) ? 1 : 0);
+    }
+    const { a, c } = plattScale(z, y, z.map(() => 1));
+    assert.ok(Math.abs(a - 2) < 0.15, `a=${a}`);
+    assert.ok(Math.abs(c + 1) < 0.15, `c=${c}`);
+  });
+
+  it('ignores zero-weight samples', () => {
+    const { a, c } = plattScale([-2, -1, 1, 2, 50], [0, 0, 1, 1, 0], [1, 1, 1, 1, 0]);
+    assert.ok(a > 0 && Number.isFinite(c));
+  });
+});
+
+describe('letter model (SENDER_RANDOM_LOCALPART)', () => {
+  it('scores spelt words above generated strings, from a small training text', () => {
+    const m = new LetterModel(trainLetterModel(['the quick brown fox jumps over the lazy dog', 'billing support account notification receipt order shipping']));
+    assert.ok(m.wordLikeness('shipping') > m.wordLikeness('xqzvkjw'));
+    assert.ok(Number.isNaN(m.wordLikeness('with-dash')));
+  });
+
+  it('the committed model puts names, role addresses and abbreviations above the threshold and tool-made local parts below', () => {
+    const m = embeddedLetterModel();
+    for (const w of ['krzysztof', 'kowalczyk', 'xiaoqing', 'mkrzywicki', 'billing', 'notifications', 'noreply', 'nflxinfo', 'jpmchase', 'vzwmail', 'hwzhou']) {
+      assert.ok(m.wordLikeness(w) >= RANDOM_LOCALPART_BELOW, `${w}: ${m.wordLikeness(w)}`);
+    }
+    for (const w of ['uqfkxgpz', 'qkkcpxcmd', 'lrkcxnhn', 'wklgxuc', 'tzcxkucjxbljxz']) {
+      assert.ok(m.wordLikeness(w) < RANDOM_LOCALPART_BELOW, `${w}: ${m.wordLikeness(w)}`);
+    }
   });
 });

@@ -1,0 +1,42 @@
+import type { ScanInput } from '../message/types.js';
+import type { Signal } from '../verdict/types.js';
+
+/** Most characters of the visible body examined (the lure is stated near the top). */
+const BODY_CHARS = 20_000;
+
+/** Scripts whose letters double as Latin lookalikes (а е о р с у х, Α Β Ε Ι Κ Ο Ρ, Ⲣ …). */
+const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Coptic}\p{Script=Armenian}\p{Script=Cherokee}]/u;
+const LATIN = /\p{Script=Latin}/u;
+/** Mathematical Alphanumeric Symbols (𝐏𝐚𝐲𝐏𝐚𝐥, 𝘿𝙊𝘾𝙏𝙊𝙍): styled letters that NFKC folds to ASCII. */
+const MATH_ALNUM = /[\u{1D400}-\u{1D7FF}]/gu;
+
+/** First word (3+ letters) that mixes Latin with lookalike-script letters, or null. Pure. */
+export function mixedScriptWord(text: string): string | null {
+  for (const m of text.matchAll(/[\p{L}\p{M}]{3,}/gu)) {
+    const w = m[0];
+    if (LATIN.test(w) && LOOKALIKE_SCRIPT.test(w)) return w;
+  }
+  return null;
+}
+
+/**
+ * Text written to slip past word filters: words that mix Latin letters with Cyrillic /
+ * Greek / Coptic lookalikes ("Ⲣауmеnt", "ΑIеrt"), or runs of Mathematical Alphanumeric
+ * Symbols ("𝘿𝙊𝘾𝙏𝙊𝙍 𝙎𝘼𝙔𝙎"). Real mail in Russian or Greek writes whole words in its script;
+ * mixing inside one word is disguise. Looks at the subject, the From display name and the
+ * visible body. Pure.
+ */
+export function analyzeTextDisguise(input: Pick<ScanInput, 'subject' | 'from' | 'text' | 'htmlText'>): Signal[] {
+  const places: Array<[string, string]> = [
+    ['subject', input.subject],
+    ['display name', input.from?.name ?? ''],
+    ['body', `${input.text.slice(0, BODY_CHARS)}\n${input.htmlText.slice(0, BODY_CHARS)}`],
+  ];
+  for (const [where, text] of places) {
+    const word = mixedScriptWord(text);
+    if (word) return [{ code: 'TEXT_MIXED_SCRIPT', detail: `${where}: "${word.slice(0, 40)}" mixes Latin with lookalike letters` }];
+    const styled = text.match(MATH_ALNUM);
+    if (styled && styled.length >= 3) return [{ code: 'TEXT_MIXED_SCRIPT', detail: `${where}: ${styled.length} mathematical-alphanumeric letters ("${styled.slice(0, 12).join('')}")` }];
+  }
+  return [];
+}
