@@ -13,8 +13,9 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
-  // Every clickable or submittable link: image-map areas and links in HTML attachments included.
-  const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https'));
+  // Every clickable or submittable link: image-map areas and links in HTML attachments
+  // included; footer furniture (social profiles, app stores) neither breaks nor makes alignment.
+  const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host));
   const envReg = input.envelopeFrom?.registrable ?? null;
   if (!claims.length) return senderLinksAligned(fromReg, envReg, links, urls);
   const out: Signal[] = [];

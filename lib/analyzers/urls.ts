@@ -15,6 +15,8 @@ export interface UrlAnalyzerContext {
   config: Pick<PhishXConfig, 'urls'>;
   brands: BrandIndex;
   redirectors: ReadonlySet<string>;
+  /** `[urls] footer_hosts`: exact hosts neutral for alignment. */
+  footerHosts: ReadonlySet<string>;
   suspiciousTlds: ReadonlySet<string>;
   shorteners: ReadonlySet<string>;
   freeHosting: ReadonlySet<string>;
@@ -25,6 +27,7 @@ export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: B
     config,
     brands,
     redirectors: new Set(config.urls.redirectors),
+    footerHosts: new Set(config.urls.footer_hosts),
     suspiciousTlds: new Set(config.urls.suspicious_tlds),
     shorteners: new Set(config.urls.shorteners),
     freeHosting: new Set(config.urls.free_hosting),

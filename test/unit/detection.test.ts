@@ -10,6 +10,7 @@ import { plattScale, prng } from '../../lib/nlp/train.js';
 import { classifierText } from '../../lib/nlp/text.js';
 import { nlpPoints, scanMessage } from '../../lib/scan.js';
 import { REPO } from '../helpers/haraka.js';
+import { toCrlf } from '../helpers/smtp.js';
 
 const config = buildConfig({}, { env: {} });
 const dir = path.join(REPO, 'test', 'fixtures', 'transactional');
@@ -21,6 +22,21 @@ describe('legitimate transactional mail (default config, classifier on)', () => 
       const r = await scanMessage(readFileSync(path.join(dir, f)), env, config);
       assert.equal(r.verdict.action, 'allow', `${f}: score ${r.verdict.score} ${JSON.stringify(r.verdict.reasons)}`);
       assert.ok(r.verdict.score < config.thresholds.quarantine);
+    });
+  }
+
+  // Hand-written texts in the form of 34 common notifications (probes.json, README there):
+  // sent from the service's domain with a link to it and the usual footer (app stores,
+  // social profiles), as such mail is.
+  const footer = ['https://apps.apple.com/us/app/id389801252', 'https://play.google.com/store/apps/details?id=com.example', 'https://www.instagram.com/example/', 'https://x.com/example'];
+  const probes = JSON.parse(readFileSync(path.join(dir, 'probes.json'), 'utf8')) as Array<{ name: string; from: string; link: string; subject: string; body: string }>;
+  for (const p of probes) {
+    it(`allows the ${p.name} notification form`, async () => {
+      const domain = /@([^>]+)>/.exec(p.from)![1];
+      const html = `${p.body.split('\n').map((l) => `<p>${l.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`).join('')}<p><a href="${p.link}">View details</a></p><p>${footer.map((f) => `<a href="${f}">${new URL(f).hostname}</a>`).join(' | ')}</p>`;
+      const raw = toCrlf([`From: ${p.from}`, 'To: customer@example.org', `Subject: ${p.subject}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, ''].join('\n'));
+      const r = await scanMessage(raw, { ...env, mailFrom: `bounces@${domain}` }, config);
+      assert.equal(r.verdict.action, 'allow', `${p.name}: score ${r.verdict.score} ${JSON.stringify(r.verdict.reasons)}`);
     });
   }
 
