@@ -204,6 +204,15 @@ describe('brand alignment', () => {
     assert.ok(!claimed.includes('SENDER_LINKS_ALIGNED'), claimed.join());
   });
 
+  it('ignores footer links to social profiles and app stores for alignment, either way', async () => {
+    const footer = '<a href="https://apps.apple.com/us/app/id1">App Store</a> <a href="https://www.instagram.com/netflix/">Instagram</a> <a href="https://x.com/netflix">X</a>';
+    assert.deepEqual(await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: `<a href="https://www.netflix.com/account">Account</a> ${footer}` }), ['BRAND_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: `<a href="https://northwind.example/i">Invoice</a> ${footer}` }), ['SENDER_LINKS_ALIGNED']);
+    // A footer does not make a foreign link aligned, nor does a footer alone align anything.
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: `<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a> ${footer}` }), []);
+    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: footer }), []);
+  });
+
   it('counts image-map links: a spoofed brand sender whose <area> goes to an IP is not aligned', async () => {
     const codes = await codesFor({ from: 'eBay <support@ebay.com>', subject: 'eBay account', html: '<a href="https://signin.ebay.com/">Sign in</a><map><area href="http://61.145.119.80/login/"></map>' });
     assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
