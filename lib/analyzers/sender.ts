@@ -40,7 +40,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   }
   const tld = from.domain.slice(from.domain.lastIndexOf('.') + 1);
   if (tld && lists.suspiciousTlds.has(tld)) out.push({ code: 'SENDER_SUSPICIOUS_TLD', detail: `From ${from.address} (.${tld})` });
-  const local = from.address.slice(0, from.address.lastIndexOf('@'));
+  const at = from.address.lastIndexOf('@');
+  const local = at > 0 ? from.address.slice(0, at) : '';
   if (lists.letters && LOCALPART_SHAPE.test(local)) {
     const likeness = lists.letters.wordLikeness(local);
     if (likeness < RANDOM_LOCALPART_BELOW) out.push({ code: 'SENDER_RANDOM_LOCALPART', detail: `From ${from.address}: "${local}" reads as generated (letter score ${likeness.toFixed(2)} < ${RANDOM_LOCALPART_BELOW})` });
