@@ -2,6 +2,39 @@ import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
+import { registrableOf } from '../message/domain.js';
+
+export type FromAuthentication = 'pass' | 'fail' | 'unknown';
+
+/**
+ * Is the From domain authenticated, DMARC-style (relaxed alignment)? `pass`: a DKIM
+ * signature of the From's registered domain verified, or SPF passed for an envelope sender
+ * on it. `fail`: SPF / DKIM were checked and neither is aligned. `unknown`: no results
+ * (no spf / dkim plugin before PhishX, or `phishx eval`). Pure.
+ */
+export function fromAuthentication(input: Pick<ScanInput, 'from' | 'auth'>): FromAuthentication {
+  const fromReg = input.from?.registrable ?? null;
+  const auth = input.auth;
+  if (!auth) return 'unknown';
+  if (!fromReg) return 'fail';
+  if (auth.dkim?.pass.some((d) => registrableOf(d) === fromReg)) return 'pass';
+  if (auth.spf?.result === 'pass' && registrableOf(auth.spf.domain) === fromReg) return 'pass';
+  return 'fail';
+}
+
+/**
+ * Positive evidence that the From is forged: a DKIM signature of its domain that failed (and
+ * none that passed), or an SPF hard fail for an envelope sender on it. Unsigned mail is not
+ * evidence. Pure.
+ */
+export function fromForged(input: Pick<ScanInput, 'from' | 'auth'>): boolean {
+  const fromReg = input.from?.registrable ?? null;
+  const auth = input.auth;
+  if (!auth || !fromReg) return false;
+  const signedBy = (list: readonly string[]): boolean => list.some((d) => registrableOf(d) === fromReg);
+  if (auth.dkim && signedBy(auth.dkim.fail) && !signedBy(auth.dkim.pass)) return true;
+  return auth.spf?.result === 'fail' && registrableOf(auth.spf.domain) === fromReg;
+}
 
 /**
  * Does the message's claimed brand agree with where it comes from and where it links?
@@ -17,13 +50,20 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   // included; footer furniture (social profiles, app stores) neither breaks nor makes alignment.
   const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host));
   const envReg = input.envelopeFrom?.registrable ?? null;
-  if (!claims.length) return senderLinksAligned(fromReg, envReg, links, urls);
+  const authn = fromAuthentication(input);
   const out: Signal[] = [];
+  // A From on a brand's domain that SPF / DKIM checks could not confirm: spoofed.
+  if (fromReg && brands.allDomains.has(fromReg) && authn === 'fail' && (input.auth?.dkim || (input.auth?.spf?.result === 'fail' && registrableOf(input.auth.spf.domain) === fromReg))) {
+    out.push({ code: 'SENDER_BRAND_UNAUTHENTICATED', detail: `From ${input.from?.address}: ${authDetail(input)}` });
+  }
+  if (!claims.length) return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls)];
   for (const brand of claims) {
-    // A From on the brand's domain counts only when the envelope sender (when known) is the
-    // brand's too, or a bulk-mail service's bounce domain: a From spoofed from the attacker's
-    // own server earns no alignment.
-    const fromOk = domainBelongsToBrand(fromReg, brand, brands) && (envReg === null || envReg === fromReg || domainBelongsToBrand(envReg, brand, brands) || ESP_BOUNCE_DOMAINS.has(envReg));
+    // A From on the brand's domain counts only when SPF / DKIM confirm it, or — when they
+    // were not checked — when the envelope sender (when known) is the brand's too, or a
+    // bulk-mail service's bounce domain: a From spoofed from the attacker's own server
+    // earns no alignment.
+    const envelopeOk = envReg === null || envReg === fromReg || domainBelongsToBrand(envReg, brand, brands) || ESP_BOUNCE_DOMAINS.has(envReg);
+    const fromOk = domainBelongsToBrand(fromReg, brand, brands) && (authn === 'pass' || (authn === 'unknown' && envelopeOk));
     const linkOk = (host: string, reg: string | null): boolean => domainBelongsToBrand(reg, brand, brands) || hostInList(host, urls.redirectors);
     if (fromOk && links.every((u) => linkOk(u.host, u.registrable))) {
       out.push({ code: 'BRAND_ALIGNED', detail: `${brand}: sender and ${links.length} link(s) on its domains` });
@@ -35,6 +75,15 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
     }
   }
   return out;
+}
+
+/** What SPF / DKIM said, for a reason's detail. */
+function authDetail(input: Pick<ScanInput, 'auth'>): string {
+  const parts: string[] = [];
+  const a = input.auth;
+  if (a?.spf) parts.push(`spf=${a.spf.result} (${a.spf.domain})`);
+  if (a?.dkim) parts.push(a.dkim.pass.length || a.dkim.fail.length ? `dkim pass=[${a.dkim.pass.join(',')}] fail=[${a.dkim.fail.join(',')}]` : 'dkim: unsigned');
+  return parts.join(', ');
 }
 
 /**
@@ -55,11 +104,13 @@ export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
  * link is on the From address's registered domain and every other one goes through a known
  * click tracker (`[urls] redirectors`: ESPs rewrite links), the message is consistent about
  * who it is — weaker than BRAND_ALIGNED (an attacker can host the page on the domain it
- * sends from), so it only softens the text score. Pure.
+ * sends from), so it only softens the text score. `authn`: `pass` (SPF / DKIM confirm the
+ * From), `fail` (they show it forged), `unknown` (unchecked or unsigned: the envelope
+ * decides). Pure.
  */
-function senderLinksAligned(fromReg: string | null, env: string | null, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
+function senderLinksAligned(fromReg: string | null, env: string | null, authn: FromAuthentication, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
   if (!fromReg || !links.some((u) => u.registrable === fromReg)) return [];
-  if (env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env)) return [];
+  if (authn === 'fail' || (authn === 'unknown' && env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env))) return [];
   if (!links.every((u) => u.registrable === fromReg || hostInList(u.host, urls.redirectors))) return [];
   const own = links.filter((u) => u.registrable === fromReg).length;
   return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${own} link(s) on ${fromReg}${own < links.length ? `, ${links.length - own} through click trackers` : ''}` }];

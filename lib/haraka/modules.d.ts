@@ -11,3 +11,13 @@ declare module 'haraka-dsn' {
   };
   export default DSN;
 }
+
+declare module 'haraka-results' {
+  /** Haraka's per-connection / per-transaction plugin result store (used by the tests). */
+  class ResultStore {
+    constructor(conn: { loginfo(...a: unknown[]): void; logerror(...a: unknown[]): void; logdebug(...a: unknown[]): void });
+    add(plugin: { name: string } | string, obj: Record<string, unknown>): string;
+    get(plugin: { name: string } | string): Record<string, unknown> | undefined;
+  }
+  export = ResultStore;
+}

@@ -23,7 +23,7 @@ export interface HarakaTransaction {
   rcpt_to: HarakaAddress[];
   header: HarakaHeader;
   notes: Record<string, unknown>;
-  results: { add(plugin: unknown, obj: Record<string, unknown>): void };
+  results: { add(plugin: unknown, obj: Record<string, unknown>): void; get(plugin: string): unknown };
   message_stream: { get_data(cb: (buf: Buffer) => void): void };
   data_bytes: number;
   add_header(key: string, value: string): void;

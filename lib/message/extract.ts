@@ -6,7 +6,7 @@ import { errorMessage } from '../errors.js';
 import { scanHtml } from './html.js';
 import { listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
-import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput } from './types.js';
+import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 
 type Limits = PhishXConfig['limits'] & { archive?: { maxEntries: number; maxDepth: number } };
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;
@@ -122,6 +122,7 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     fromHeader,
     returnPath: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
     envelopeFrom: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    auth: authOf(envelope),
     text: sep >= 0 ? text.slice(sep) : '',
     html: '',
     htmlText: '',
@@ -138,6 +139,11 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
  * Raw RFC 5322 message ─► ScanInput. Never throws for bad input: anything the parser
  * refuses becomes a `MIME_UNPARSEABLE` limit hit and a best-effort header/text view.
  */
+/** The envelope's SPF / DKIM results, null when neither was checked. */
+function authOf(envelope: Envelope): SenderAuth | null {
+  return envelope.auth && (envelope.auth.spf || envelope.auth.dkim) ? envelope.auth : null;
+}
+
 export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: Limits): Promise<ScanInput> {
   const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
   let parsed: Parsed;
@@ -215,6 +221,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     fromHeader: headers.find((h) => h.name === 'from')?.value ?? '',
     returnPath: rpHeader ? toMailAddress('', rpHeader) : envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
     envelopeFrom: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    auth: authOf(envelope),
     text,
     html,
     htmlText,

@@ -68,6 +68,8 @@ export interface ScanInput {
   returnPath: MailAddress | null;
   /** The envelope MAIL FROM only (what the sending server said; null when empty or unknown). */
   envelopeFrom: MailAddress | null;
+  /** SPF / DKIM results from the envelope (null: not checked, e.g. `phishx eval` or no such plugin). */
+  auth: SenderAuth | null;
   /** Every text/plain part, decoded, joined by newlines (bounded by limits.max_decoded_bytes). */
   text: string;
   /** Every text/html part, decoded, joined (bounded). */
@@ -84,6 +86,17 @@ export interface ScanInput {
   rawBytes: number;
 }
 
+/**
+ * Sender authentication that other Haraka plugins established before PhishX ran
+ * (haraka-plugin-spf, haraka-plugin-dkim). Absent parts were not checked.
+ */
+export interface SenderAuth {
+  /** SPF of the envelope sender: result lower-cased (pass, fail, softfail, neutral, none, temperror, permerror). */
+  spf?: { result: string; domain: string };
+  /** DKIM verification ran: signing domains (d=) of passing and of failing signatures (both empty: unsigned). */
+  dkim?: { pass: string[]; fail: string[] };
+}
+
 export interface Envelope {
   mailFrom: string;
   rcptTo: string[];
@@ -91,4 +104,6 @@ export interface Envelope {
   /** Relaying or authenticated (outbound) session. */
   relaying?: boolean;
   helo?: string;
+  /** SPF / DKIM results of earlier plugins, when they ran. */
+  auth?: SenderAuth;
 }

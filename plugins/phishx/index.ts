@@ -13,7 +13,8 @@ import { verdictEvents } from '../../lib/events.js';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
-import type { Envelope } from '../../lib/message/types.js';
+import type { Envelope, SenderAuth } from '../../lib/message/types.js';
+import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
 import { holdMessage, replayPending } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
@@ -76,7 +77,14 @@ function envelopeOf(connection: HarakaConnection, txn: HarakaTransaction): Envel
     remoteIp: connection.remote?.ip,
     relaying: connection.relaying === true || Boolean(connection.notes?.auth_user),
     ...(connection.hello?.host ? { helo: connection.hello.host } : {}),
+    ...authField(txn),
   };
+}
+
+/** SPF / DKIM results of haraka-plugin-spf / -dkim, when they ran before PhishX. */
+function authField(txn: HarakaTransaction): { auth?: SenderAuth } {
+  const auth = senderAuthOf(txn.results);
+  return auth ? { auth } : {};
 }
 
 function getRaw(txn: HarakaTransaction): Promise<Buffer> {

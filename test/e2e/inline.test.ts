@@ -268,6 +268,33 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
   });
 });
 
+describe('Haraka + haraka-plugin-dkim before PhishX: brand alignment needs an authenticated From', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // The real DKIM verifier (DNS is not needed for unsigned mail, which is what is sent here).
+    h = await startHaraka({ nlp: true, plugins: ['dkim', 'phishx', 'phishx_local_delivery'] });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('refuses an unsigned "Apple receipt" even with the envelope sender on apple.com: SENDER_BRAND_UNAUTHENTICATED, no BRAND_ALIGNED', async () => {
+    const raw = await fixture('transactional/apple-receipt.eml');
+    assert.doesNotMatch(raw.toString(), /^DKIM-Signature:/im);
+    const a = await sendRaw(h.port, raw, { ...env, from: envelopeFromOf(raw) });
+    assert.equal(a.code, 550, a.response);
+    assert.match(h.logs(), /SENDER_BRAND_UNAUTHENTICATED\(40\)/);
+    assert.doesNotMatch(h.logs(), /BRAND_ALIGNED\(/);
+  });
+
+  it('delivers unsigned mail of a sender outside the brand list: unsigned is not forged', async () => {
+    const raw = await fixture('transactional/saas-receipt.eml');
+    const a = await sendRaw(h.port, raw, { ...env, from: envelopeFromOf(raw) });
+    assert.equal(a.code, 250, a.response);
+    assert.doesNotMatch(a.response, /held for review/);
+  });
+});
+
 /** The From address of a raw message (used as its envelope sender). */
 function envelopeFromOf(raw: Buffer | string): string {
   const m = /^From:.*<([^>]+)>/im.exec(raw.toString());

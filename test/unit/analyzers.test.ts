@@ -5,16 +5,17 @@ import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { buildBrandIndex, editDistance, lookalikeBrand, skeleton } from '../../lib/analyzers/brands.js';
 import { toCrlf } from '../helpers/smtp.js';
+import type { SenderAuth } from '../../lib/message/types.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
 
-async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string; mailFrom?: string }): Promise<string[]> {
+async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string; mailFrom?: string; auth?: SenderAuth }): Promise<string[]> {
   const lines = [...(opts.from === null ? [] : [`From: ${opts.from ?? 'Alice <alice@example.com>'}`]), 'To: bob@example.org', `Subject: ${opts.subject ?? 'test'}`];
   if (opts.replyTo) lines.push(`Reply-To: ${opts.replyTo}`);
   if (opts.html !== undefined) lines.push('Content-Type: text/html; charset=utf-8');
   lines.push('', opts.html ?? opts.text ?? 'hello', '');
-  const input = await extractScanInput(toCrlf(lines.join('\n')), { ...env, mailFrom: opts.mailFrom ?? env.mailFrom }, config.limits);
+  const input = await extractScanInput(toCrlf(lines.join('\n')), { ...env, mailFrom: opts.mailFrom ?? env.mailFrom, ...(opts.auth ? { auth: opts.auth } : {}) }, config.limits);
   return [...new Set(analyze(input, config).map((s) => s.code))].sort();
 }
 
@@ -211,6 +212,28 @@ describe('brand alignment', () => {
     // A footer does not make a foreign link aligned, nor does a footer alone align anything.
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: `<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a> ${footer}` }), []);
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: footer }), []);
+  });
+
+  it('with SPF / DKIM results, aligns only a From they confirm and names a spoofed brand sender', async () => {
+    const mail = { from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>', mailFrom: 'bounce@netflix.com' };
+    // DKIM d=netflix.com verified (relaxed alignment: the From is a subdomain), or SPF pass for the envelope on it.
+    assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: ['netflix.com'], fail: [] } } }), ['BRAND_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'pass', domain: 'netflix.com' } } }), ['BRAND_ALIGNED']);
+    // The envelope matches (an attacker can say anything in MAIL FROM), but DKIM found no valid signature: spoofed.
+    assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: [], fail: ['netflix.com'] } } }), ['SENDER_BRAND_UNAUTHENTICATED']);
+    assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: ['mailer.example.net'], fail: [] }, spf: { result: 'softfail', domain: 'netflix.com' } } }), ['SENDER_BRAND_UNAUTHENTICATED']);
+    // SPF alone: a hard fail for the brand's own envelope domain names the spoof; a softfail only withholds alignment.
+    assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'fail', domain: 'netflix.com' } } }), ['SENDER_BRAND_UNAUTHENTICATED']);
+    assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'softfail', domain: 'netflix.com' } } }), []);
+    // Non-brand senders: no spoof reason; SENDER_LINKS_ALIGNED is withheld only on evidence of
+    // forgery (a failed signature of the From's domain, an SPF hard fail), not for unsigned mail.
+    const own = { from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>', mailFrom: 'bounce@northwind.example' };
+    assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: ['northwind.example'], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: [], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: [], fail: ['northwind.example'] } } }), []);
+    assert.deepEqual(await codesFor({ ...own, auth: { spf: { result: 'fail', domain: 'northwind.example' } } }), []);
+    // Confirmed by DKIM, the envelope no longer matters (an ESP's bounce domain not on the list).
+    assert.deepEqual(await codesFor({ ...own, mailFrom: 'b-123@bounces.esp.example.net', auth: { dkim: { pass: ['northwind.example'], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
   });
 
   it('counts image-map links: a spoofed brand sender whose <area> goes to an IP is not aligned', async () => {
