@@ -52,8 +52,9 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const envReg = input.envelopeFrom?.registrable ?? null;
   const authn = fromAuthentication(input);
   const out: Signal[] = [];
-  // A From on a brand's domain that SPF / DKIM checks could not confirm: spoofed.
-  if (fromReg && brands.allDomains.has(fromReg) && authn === 'fail' && (input.auth?.dkim || (input.auth?.spf?.result === 'fail' && registrableOf(input.auth.spf.domain) === fromReg))) {
+  // A From on a brand's domain that DKIM (it survives forwarding, unlike SPF) and SPF could
+  // not confirm: spoofed. With SPF results alone an unconfirmed From only loses alignment.
+  if (fromReg && brands.allDomains.has(fromReg) && authn === 'fail' && input.auth?.dkim) {
     out.push({ code: 'SENDER_BRAND_UNAUTHENTICATED', detail: `From ${input.from?.address}: ${authDetail(input)}` });
   }
   if (!claims.length) return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls)];
