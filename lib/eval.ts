@@ -43,6 +43,22 @@ export interface EvalOptions {
   progress?: (done: number, total: number) => void;
   /** Classifier per message (cross-validation: a model that never saw the file). */
   classifierFor?: (file: string) => TextClassifier | undefined;
+  /** Called with every message's outcome (`phishx eval --details`). */
+  onMessage?: (d: MessageOutcome) => void;
+}
+
+/** One message's outcome, for finding what was misjudged and why. */
+export interface MessageOutcome {
+  path: string;
+  label: string;
+  source: string;
+  action: string;
+  score: number;
+  /** true when a phish was not flagged or a ham was. */
+  wrong: boolean;
+  reasons: Array<{ code: string; weight: number; detail: string }>;
+  subject: string;
+  from: string;
 }
 
 export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOptions = {}): Promise<EvalReport> {
@@ -65,6 +81,20 @@ export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOpti
       if (a === 'reject') x.rejected++;
     }
     scores.push({ label: r.label, score: res.verdict.score });
+    if (opts.onMessage) {
+      const flagged = a === 'quarantine' || a === 'reject';
+      opts.onMessage({
+        path: r.file,
+        label: r.label,
+        source: r.source,
+        action: a,
+        score: res.verdict.score,
+        wrong: (r.label === 'phish' && !flagged) || (r.label === 'ham' && flagged),
+        reasons: res.verdict.reasons.map((x) => ({ code: x.code, weight: x.weight, detail: x.detail })),
+        subject: res.summary.subject,
+        from: res.summary.from,
+      });
+    }
     opts.progress?.(++done, rows.length);
   }
   const seconds = (performance.now() - t0) / 1000;

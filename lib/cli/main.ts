@@ -4,7 +4,7 @@ import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, UsageError } from '../errors.js';
 import { readFile, writeFile } from 'node:fs/promises';
-import { evaluate } from '../eval.js';
+import { evaluate, type MessageOutcome } from '../eval.js';
 import { trainLetterModel } from '../analyzers/letter-model.js';
 import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
@@ -91,6 +91,9 @@ Options:
   --sweep        add recall and ham FPR for quarantine thresholds 5, 10, … 100
   --cv K         cross-validate the text classifier: train K models on DIR, each message
                  is scored by the model that did not see it (honest figures on DIR)
+  --details FILE write one JSON line per message (path, label, source, action, score,
+                 reasons, subject, from; "wrong": true for a missed phish or a flagged
+                 ham) to FILE, to see what was misjudged and why
   -h, --help     show this help
 `,
   train: `Usage: phishx train [options]
@@ -234,7 +237,7 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdEval(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' } }, 'eval');
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, details: { type: 'string' } }, 'eval');
   if (values.help) return io.out(HELP.eval), 0;
   if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP.eval}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
@@ -248,8 +251,10 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   }
   const tty = process.stderr.isTTY === true;
   let last = 0;
+  const details: string[] = [];
   const report = await evaluate(positionals[0], config, {
     sweep: values.sweep === true,
+    ...(values.details !== undefined ? { onMessage: (d: MessageOutcome) => details.push(JSON.stringify(d)) } : {}),
     ...(classifierFor ? { classifierFor } : {}),
     progress: (done, total) => {
       const now = Date.now();
@@ -262,6 +267,10 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
       } else io.err(`eval: ${done}/${total}\n`);
     },
   });
+  if (values.details !== undefined) {
+    await writeFile(String(values.details), details.length ? `${details.join('\n')}\n` : '');
+    io.err(`eval: ${details.length} message outcomes written to ${values.details} (wrong: true marks the misjudged)\n`);
+  }
   io.out(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
 }

@@ -122,8 +122,13 @@ describe('phishx CLI', () => {
       await writeFile(path.join(dir, 'labels.csv'), 'path,label,source\r\nphish.eml,phish,nazario\r\nham.eml,ham,lore\r\n');
       await writeFile(path.join(dir, 'phish.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'))));
       await writeFile(path.join(dir, 'ham.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'))));
-      const r = phishx(['eval', '--sweep', dir]);
+      const details = path.join(dir, 'details.jsonl');
+      const r = phishx(['eval', '--sweep', '--details', details, dir]);
       assert.equal(r.code, 0, r.err);
+      const lines = (await import('node:fs/promises').then((f) => f.readFile(details, 'utf8'))).trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => [l.path, l.label, l.wrong]), [['phish.eml', 'phish', false], ['ham.eml', 'ham', false]]);
+      assert.equal(lines[0].action, 'reject');
+      assert.ok(lines[0].reasons.some((x: { code: string }) => x.code === 'URL_IP_LITERAL' || x.code === 'NLP_PHISH'), JSON.stringify(lines[0].reasons));
       const rep = JSON.parse(r.out);
       assert.deepEqual(rep.labels.phish, { n: 1, flagged: 1, rejected: 1 });
       assert.deepEqual(rep.labels.ham, { n: 1, flagged: 0, rejected: 0 });
