@@ -4,8 +4,13 @@ import type { Signal } from '../verdict/types.js';
 /** Most characters of the visible body examined (the lure is stated near the top). */
 const BODY_CHARS = 20_000;
 
-/** Scripts whose letters double as Latin lookalikes (а е о р с у х, Α Β Ε Ι Κ Ο Ρ, Ⲣ …). */
-const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Coptic}\p{Script=Armenian}\p{Script=Cherokee}]/u;
+/**
+ * Letters that pass for Latin ones inside a Latin word: any Cyrillic, Coptic, Armenian or
+ * Cherokee letter (а е о р с у х, Ⲣ …), and the Greek capitals that look Latin plus
+ * omicron and the beta symbol (Α Β Ε Ι Κ Ο Ρ Τ Χ, ο, ϐ). Other Greek lower-case letters are
+ * left out: science writes "cosθ", "sinα", "μmol".
+ */
+const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Coptic}\p{Script=Armenian}\p{Script=Cherokee}ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοϲϳϐ]/u;
 const LATIN = /\p{Script=Latin}/u;
 /** Mathematical Alphanumeric Symbols (𝐏𝐚𝐲𝐏𝐚𝐥, 𝘿𝙊𝘾𝙏𝙊𝙍): styled letters that NFKC folds to ASCII. */
 const MATH_ALNUM = /[\u{1D400}-\u{1D7FF}]/gu;

@@ -38,7 +38,7 @@ export const REASONS = {
   URL_FREE_HOSTING: { weight: 10, doc: 'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, web.app, pages.dev …), where phishing pages are cheap to put up.' },
   SENDER_SUSPICIOUS_TLD: { weight: 10, doc: 'The From address is in a TLD from `[urls] suspicious_tlds` (cheap registrations used for throwaway sending domains).' },
   // Disguised text
-  TEXT_MIXED_SCRIPT: { weight: 30, doc: 'A word in the subject, display name or body mixes Latin letters with Cyrillic / Greek / Coptic lookalikes ("Ⲣауmеnt"), or the text is set in mathematical-alphanumeric letters ("𝘿𝙊𝘾𝙏𝙊𝙍"): written to slip past word filters. Text wholly in one script does not count.' },
+  TEXT_MIXED_SCRIPT: { weight: 30, doc: 'A word in the subject, display name or body mixes Latin letters with Cyrillic / Greek / Coptic lookalikes ("Ⲣауmеnt"), or the text is set in mathematical-alphanumeric letters ("𝘿𝙊𝘾𝙏𝙊𝙍"): written to slip past word filters. Text wholly in one script does not count, nor Greek letters of formulas ("cosθ").' },
   // Brand claims and alignment
   BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
   SENDER_BRAND_UNAUTHENTICATED: { weight: 40, doc: 'The From address is on a brand\'s domain, DKIM was verified (haraka-plugin-dkim listed before `phishx`) and nothing confirms the From: no DKIM signature of that domain passed and no SPF pass for an envelope sender on it. A spoofed brand sender. Never added without the DKIM plugin (SPF alone breaks on forwarding).' },

@@ -161,6 +161,7 @@ describe('disguised text', () => {
     assert.deepEqual(await codesFor({ subject: 'Ваш заказ отправлен', text: 'Здравствуйте! Заказ № 1234 передан в службу доставки DHL.' }), []);
     assert.deepEqual(await codesFor({ subject: 'Η παραγγελία σας', text: 'Ευχαριστούμε για την παραγγελία σας στο eShop.' }), []);
     assert.deepEqual(await codesFor({ text: 'The α-particle and β-decay, x² and the 𝑥 in one formula.' }), []);
+    assert.deepEqual(await codesFor({ text: 'Rotate by cosθ and sinα; the sample holds 5 μmol.' }), []);
   });
 });
 
