@@ -61,7 +61,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   if (other) {
     out.push({ code: 'SENDER_REPLY_TO_MISMATCH', detail: `Reply-To ${other.address}, From ${from.address}` });
     const free = input.replyTo.find((r) => r.registrable && r.registrable !== from.registrable && lists.freemail.has(r.registrable));
-    if (free && !LIST_REWRITTEN_FROM.test(from.name)) out.push({ code: 'SENDER_REPLY_TO_FREEMAIL', detail: `Reply-To ${free.address} (free webmail), From ${from.address}` });
+    // A From on free webmail replying elsewhere is one person's habit, not a diversion.
+    if (free && !LIST_REWRITTEN_FROM.test(from.name) && !lists.freemail.has(from.registrable ?? '')) out.push({ code: 'SENDER_REPLY_TO_FREEMAIL', detail: `Reply-To ${free.address} (free webmail), From ${from.address}` });
   }
   return out;
 }

@@ -129,6 +129,8 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '"Mr. Christos Papadopoulos" <info@company.example>', replyTo: 'christos.p1@gmail.com' }), ['SENDER_REPLY_TO_FREEMAIL', 'SENDER_REPLY_TO_MISMATCH']);
     // Mailman / Google Groups DMARC rewriting: From is the list, Reply-To the author.
     assert.deepEqual(await codesFor({ from: '"Jane Doe via USRP-users" <usrp-users@lists.example.com>', replyTo: 'jane.doe@gmail.com' }), ['SENDER_REPLY_TO_MISMATCH']);
+    // A free-webmail sender replying to another free-webmail address: a habit, not a diversion.
+    assert.deepEqual(await codesFor({ from: '<jane.doe@hotmail.com>', replyTo: 'jane.doe@yahoo.com' }), ['SENDER_REPLY_TO_MISMATCH']);
     // A freemail sender replying to itself is no mismatch at all.
     assert.deepEqual(await codesFor({ from: '<jane.doe@gmail.com>', replyTo: 'jane.doe@gmail.com' }), []);
   });
