@@ -2,39 +2,7 @@ import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
-import { registrableOf } from '../message/domain.js';
-
-export type FromAuthentication = 'pass' | 'fail' | 'unknown';
-
-/**
- * Is the From domain authenticated, DMARC-style (relaxed alignment)? `pass`: a DKIM
- * signature of the From's registered domain verified, or SPF passed for an envelope sender
- * on it. `fail`: SPF / DKIM were checked and neither is aligned. `unknown`: no results
- * (no spf / dkim plugin before PhishX, or `phishx eval`). Pure.
- */
-export function fromAuthentication(input: Pick<ScanInput, 'from' | 'auth'>): FromAuthentication {
-  const fromReg = input.from?.registrable ?? null;
-  const auth = input.auth;
-  if (!auth) return 'unknown';
-  if (!fromReg) return 'fail';
-  if (auth.dkim?.pass.some((d) => registrableOf(d) === fromReg)) return 'pass';
-  if (auth.spf?.result === 'pass' && registrableOf(auth.spf.domain) === fromReg) return 'pass';
-  return 'fail';
-}
-
-/**
- * Positive evidence that the From is forged: a DKIM signature of its domain that failed (and
- * none that passed), or an SPF hard fail for an envelope sender on it. Unsigned mail is not
- * evidence. Pure.
- */
-export function fromForged(input: Pick<ScanInput, 'from' | 'auth'>): boolean {
-  const fromReg = input.from?.registrable ?? null;
-  const auth = input.auth;
-  if (!auth || !fromReg) return false;
-  const signedBy = (list: readonly string[]): boolean => list.some((d) => registrableOf(d) === fromReg);
-  if (auth.dkim && signedBy(auth.dkim.fail) && !signedBy(auth.dkim.pass)) return true;
-  return auth.spf?.result === 'fail' && registrableOf(auth.spf.domain) === fromReg;
-}
+import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 
 /**
  * Does the message's claimed brand agree with where it comes from and where it links?
@@ -76,15 +44,6 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
     }
   }
   return out;
-}
-
-/** What SPF / DKIM said, for a reason's detail. */
-function authDetail(input: Pick<ScanInput, 'auth'>): string {
-  const parts: string[] = [];
-  const a = input.auth;
-  if (a?.spf) parts.push(`spf=${a.spf.result} (${a.spf.domain})`);
-  if (a?.dkim) parts.push(a.dkim.pass.length || a.dkim.fail.length ? `dkim pass=[${a.dkim.pass.join(',')}] fail=[${a.dkim.fail.join(',')}]` : 'dkim: unsigned');
-  return parts.join(', ');
 }
 
 /**
