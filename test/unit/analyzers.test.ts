@@ -35,6 +35,9 @@ describe('URL heuristics', () => {
 
   it('does not flag a mismatch behind a known click tracker, and unwraps targets it names', async () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://us1.list-manage.com/track/click?id=1">www.shop.example</a>' }), []);
+    // Klaviyo, Brevo, ActiveCampaign click tracking beside a link on the sender's own site: aligned.
+    const tracked = ['https://trk.klclick.com/ls/click?upn=abc', 'https://r.sendibt3.com/tr/cl/xyz', 'https://lt.acemlnb.com/Prod/link-tracker?notrack=1'];
+    assert.deepEqual(await codesFor({ html: `${tracked.map((u) => `<a href="${u}">www.example.com/sale</a>`).join(' ')} <a href="https://www.example.com/">Shop</a>` }), ['SENDER_LINKS_ALIGNED']);
     const wrapped = 'https://eur01.safelinks.protection.outlook.com/?url=' + encodeURIComponent('http://45.33.32.156/login') + '&data=x';
     assert.deepEqual(await codesFor({ html: `<a href="${wrapped}">Sign in</a>` }), ['URL_IP_LITERAL']);
   });
