@@ -15,11 +15,27 @@ const LATIN = /\p{Script=Latin}/u;
 /** Mathematical Alphanumeric Symbols (𝐏𝐚𝐲𝐏𝐚𝐥, 𝘿𝙊𝘾𝙏𝙊𝙍): styled letters that NFKC folds to ASCII. */
 const MATH_ALNUM = /[\u{1D400}-\u{1D7FF}]/gu;
 
-/** First word (3+ letters) that mixes Latin with lookalike-script letters, or null. Pure. */
+/** Letters of the scripts that lookalikes come from, counted whole. */
+const NATIVE_LETTERS = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Coptic}\p{Script=Armenian}\p{Script=Cherokee}]/gu;
+const LATIN_LETTERS = /\p{Script=Latin}/gu;
+/** A text with at least this many letters, this share of them native-script, is written in that script. */
+const NATIVE_TEXT_LETTERS = 40;
+const NATIVE_TEXT_SHARE = 0.6;
+/** A Latin word with a native-script ending and nothing else mixed in: "iPhoneом", "Samsungа". */
+const DECLINED_LATIN = /^[\p{Script=Latin}\p{M}]+[\p{Script=Cyrillic}\p{Script=Greek}\p{M}]+$/u;
+
+/**
+ * First word (3+ letters) that mixes Latin with lookalike-script letters, or null. In a
+ * text written in Cyrillic or Greek, a Latin brand name with a native case ending
+ * ("с iPhoneом") is ordinary spelling, not disguise, and is let through. Pure.
+ */
 export function mixedScriptWord(text: string): string | null {
+  const native = text.match(NATIVE_LETTERS)?.length ?? 0;
+  const letters = native + (text.match(LATIN_LETTERS)?.length ?? 0);
+  const nativeText = letters >= NATIVE_TEXT_LETTERS && native / letters > NATIVE_TEXT_SHARE;
   for (const m of text.matchAll(/[\p{L}\p{M}]{3,}/gu)) {
     const w = m[0];
-    if (LATIN.test(w) && LOOKALIKE_SCRIPT.test(w)) return w;
+    if (LATIN.test(w) && LOOKALIKE_SCRIPT.test(w) && !(nativeText && DECLINED_LATIN.test(w))) return w;
   }
   return null;
 }

@@ -164,6 +164,8 @@ describe('disguised text', () => {
 
   it('leaves text written wholly in one script alone, whatever the language', async () => {
     assert.deepEqual(await codesFor({ subject: 'Ваш заказ отправлен', text: 'Здравствуйте! Заказ № 1234 передан в службу доставки DHL.' }), []);
+    // Russian text declining a Latin brand name ("с iPhoneом") is ordinary spelling there.
+    assert.deepEqual(await codesFor({ subject: 'Скидка на чехлы', text: 'Новые чехлы для вашего телефона: совместимы с iPhoneом и Samsungом, доставка завтра.' }), []);
     assert.deepEqual(await codesFor({ subject: 'Η παραγγελία σας', text: 'Ευχαριστούμε για την παραγγελία σας στο eShop.' }), []);
     assert.deepEqual(await codesFor({ text: 'The α-particle and β-decay, x² and the 𝑥 in one formula.' }), []);
     assert.deepEqual(await codesFor({ text: 'Rotate by cosθ and sinα; the sample holds 5 μmol.' }), []);
