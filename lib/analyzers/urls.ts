@@ -131,7 +131,12 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
       const shownReg = registrableOf(shown);
       if (shownReg !== target) {
         const brandShown = ctx.brands.allDomains.has(shownReg) && !ctx.brands.allDomains.has(target);
-        out.push({ code: brandShown ? 'URL_TEXT_HREF_BRAND_MISMATCH' : 'URL_TEXT_HREF_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}` });
+        // Through the sender's own domain (its click tracker: clickthru.news.example showing
+        // an advertiser's site) a shown brand weighs only as a plain mismatch, a shown
+        // non-brand site not at all.
+        const viaSender = senderRegistrable !== null && target === senderRegistrable;
+        if (brandShown) out.push({ code: viaSender ? 'URL_TEXT_HREF_MISMATCH' : 'URL_TEXT_HREF_BRAND_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}${viaSender ? ' (the sender\'s own domain)' : ''}` });
+        else if (!viaSender) out.push({ code: 'URL_TEXT_HREF_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}` });
       }
     }
   }

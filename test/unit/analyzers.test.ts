@@ -28,6 +28,16 @@ describe('URL heuristics', () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://other.example.net/">www.example.com</a>' }), ['URL_TEXT_HREF_MISMATCH']);
   });
 
+  it('weighs a shown site lightly when the link goes through the sender\'s own domain (its click tracker)', async () => {
+    const from = 'CNET News <newsletter@news.example>';
+    // An advertiser's brand shown, the click counted by the sender's own tracker: the plain mismatch only.
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?ad=7">www.paypal.com</a>' }), ['SENDER_LINKS_ALIGNED', 'URL_TEXT_HREF_MISMATCH']);
+    // A non-brand site shown through the sender's tracker: nothing.
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?id=9">www.vendor.example</a>' }), ['SENDER_LINKS_ALIGNED']);
+    // The same brand link going anywhere else keeps its full weight.
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.other.example/r">www.paypal.com</a>' }), ['URL_TEXT_HREF_BRAND_MISMATCH']);
+  });
+
   it('does not flag link text and href on the same registered domain', async () => {
     // (the sender, alice@example.com, links only to its own domain: SENDER_LINKS_ALIGNED)
     assert.deepEqual(await codesFor({ html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), ['SENDER_LINKS_ALIGNED']);
