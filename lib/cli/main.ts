@@ -6,7 +6,7 @@ import { errorMessage, UsageError } from '../errors.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate, type MessageOutcome } from '../eval.js';
 import { trainLetterModel } from '../analyzers/letter-model.js';
-import { crossValidationModels, DEFAULT_TRAIN, loadExamples, serializeModel, train } from '../nlp/train.js';
+import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
 import { feedName, parseFeed } from '../reputation/feed-dir.js';
@@ -91,6 +91,8 @@ Options:
   --sweep        add recall and ham FPR for quarantine thresholds 5, 10, … 100
   --cv K         cross-validate the text classifier: train K models on DIR, each message
                  is scored by the model that did not see it (honest figures on DIR)
+  --loso         leave-one-source-out: each message is scored by a text model trained on
+                 every other source (how it does on a kind of mail it never saw)
   --details FILE write one JSON line per message (path, label, source, action, score,
                  reasons, subject, from; "wrong": true for a missed phish or a flagged
                  ham) to FILE, to see what was misjudged and why
@@ -237,7 +239,7 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdEval(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, details: { type: 'string' } }, 'eval');
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, loso: { type: 'boolean' }, details: { type: 'string' } }, 'eval');
   if (values.help) return io.out(HELP.eval), 0;
   if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP.eval}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
@@ -246,7 +248,12 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
     io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
+    if (values.loso) throw new UsageError('eval: use either --cv K or --loso, not both');
     const models = crossValidationModels(await loadExamples(positionals[0]), k);
+    classifierFor = (file) => models.get(file);
+  } else if (values.loso) {
+    io.err(`eval: leave-one-source-out, training one model per source of ${positionals[0]}\n`);
+    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]));
     classifierFor = (file) => models.get(file);
   }
   const tty = process.stderr.isTTY === true;

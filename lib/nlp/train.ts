@@ -175,10 +175,24 @@ export function foldOf(file: string, k: number): number {
  * file ─► the model that never saw it.
  */
 export function crossValidationModels(examples: readonly Example[], k: number, opts: TrainOptions = DEFAULT_TRAIN): Map<string, TextModel> {
+  return heldOutModels(examples, (e) => foldOf(e.file, k), opts);
+}
+
+/**
+ * Leave-one-source-out: for each source (labels.csv's third column) a model trained on
+ * every other source, so each message is scored by a model that never saw its source —
+ * how the classifier does on a kind of mail it was not trained on. file ─► model.
+ */
+export function leaveOneSourceOutModels(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): Map<string, TextModel> {
+  return heldOutModels(examples, (e) => e.source, opts);
+}
+
+/** One model per group, trained on the other groups; file ─► the model that never saw its group. */
+function heldOutModels<G>(examples: readonly Example[], groupOf: (e: Example) => G, opts: TrainOptions): Map<string, TextModel> {
   const byFile = new Map<string, TextModel>();
-  for (let f = 0; f < k; f++) {
-    const model = train(examples.filter((e) => foldOf(e.file, k) !== f), opts);
-    for (const e of examples) if (foldOf(e.file, k) === f) byFile.set(e.file, model);
+  for (const g of new Set(examples.map(groupOf))) {
+    const model = train(examples.filter((e) => groupOf(e) !== g), opts);
+    for (const e of examples) if (groupOf(e) === g) byFile.set(e.file, model);
   }
   return byFile;
 }

@@ -143,6 +143,33 @@ describe('phishx CLI', () => {
     }
   });
 
+  it('eval --loso scores each source with a model trained on the others; --cv and --loso exclude each other', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-loso-'));
+    try {
+      const fs = await import('node:fs/promises');
+      const phish = await fs.readFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'));
+      const ham = await fs.readFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'));
+      const rows = ['path,label,source'];
+      for (let i = 0; i < 4; i++) {
+        await writeFile(path.join(dir, `p${i}.eml`), phish);
+        await writeFile(path.join(dir, `h${i}.eml`), ham);
+        rows.push(`p${i}.eml,phish,${i < 2 ? 'a' : 'b'}`, `h${i}.eml,ham,${i < 2 ? 'a' : 'b'}`);
+      }
+      await writeFile(path.join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+      const r = phishx(['eval', '--loso', dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /leave-one-source-out/);
+      const rep = JSON.parse(r.out);
+      assert.deepEqual(Object.keys(rep.sources).sort(), ['a', 'b']);
+      assert.equal(rep.labels.phish.n, 4);
+      const both = phishx(['eval', '--loso', '--cv', '2', dir]);
+      assert.equal(both.code, 2);
+      assert.match(both.err, /either --cv K or --loso/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('eval exits 2 without a DIR and 1 when labels.csv is missing', () => {
     assert.equal(phishx(['eval']).code, 2);
     const r = phishx(['eval', os.tmpdir() + '/no-such-corpus']);
