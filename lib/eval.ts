@@ -75,14 +75,14 @@ export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOpti
     const a = res.verdict.wouldAction;
     const l = (labels[r.label] ??= { n: 0, flagged: 0, rejected: 0 });
     const s = (sources[r.source] ??= { label: r.label, n: 0, flagged: 0, rejected: 0 });
+    const flagged = a === 'quarantine' || a === 'reject';
     for (const x of [l, s]) {
       x.n++;
-      if (a === 'quarantine' || a === 'reject') x.flagged++;
+      if (flagged) x.flagged++;
       if (a === 'reject') x.rejected++;
     }
     scores.push({ label: r.label, score: res.verdict.score });
     if (opts.onMessage) {
-      const flagged = a === 'quarantine' || a === 'reject';
       opts.onMessage({
         path: r.file,
         label: r.label,

@@ -7,7 +7,7 @@ import { registrableOf, splitHost } from './message/domain.js';
 import type { Envelope, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, unwrapRedirect, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
-import { analyzeSender } from './analyzers/sender.js';
+import { analyzeSender, type SenderLists } from './analyzers/sender.js';
 import { analyzeTextDisguise } from './analyzers/text-disguise.js';
 import { embeddedLetterModel } from './analyzers/letter-model.js';
 import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
@@ -47,7 +47,8 @@ interface Compiled {
   brands: BrandIndex;
   urls: UrlAnalyzerContext;
   allowDomains: ReadonlySet<string>;
-  freemail: ReadonlySet<string>;
+  /** The sender analyzer's lists (its spelling model is loaded lazily, inside the scan's fault handling). */
+  sender: Omit<SenderLists, 'letters'>;
   allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
 }
 
@@ -58,11 +59,12 @@ function compile(config: PhishXConfig): Compiled {
   let c = compiled.get(config);
   if (!c) {
     const brands = buildBrandIndex(config.brands);
+    const urls = urlAnalyzerContext(config, brands);
     c = {
       brands,
-      urls: urlAnalyzerContext(config, brands),
+      urls,
       allowDomains: new Set(config.allowlist.domains),
-      freemail: new Set(config.sender.freemail),
+      sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail) },
       allowRanges: config.allowlist.ips.map((s) => (s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
     };
     compiled.set(config, c);
@@ -104,7 +106,7 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
   const links = input.urls.map((u) => unwrapRedirect(u, c.urls));
   signals.push(...analyzeUrls(input, links, c.urls));
-  signals.push(...analyzeSender(input, c.brands, registrableOf, { suspiciousTlds: c.urls.suspiciousTlds, freemail: c.freemail, letters: embeddedLetterModel() }));
+  signals.push(...analyzeSender(input, c.brands, registrableOf, { ...c.sender, letters: embeddedLetterModel() }));
   signals.push(...analyzeTextDisguise(input));
   signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls));
   signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));

@@ -6,6 +6,9 @@ import type { ScanInput } from '../message/types.js';
 
 export type FromAuthentication = 'pass' | 'fail' | 'unknown';
 
+/** Does any of these domains (DKIM d=, SPF envelope domain) sit on the From's registered domain? */
+const onFromDomain = (domains: readonly string[], fromReg: string): boolean => domains.some((d) => registrableOf(d) === fromReg);
+
 /**
  * Is the From domain authenticated, DMARC-style (relaxed alignment)? `pass`: a DKIM
  * signature of the From's registered domain verified, or SPF passed for an envelope sender
@@ -17,8 +20,8 @@ export function fromAuthentication(input: Pick<ScanInput, 'from' | 'auth'>): Fro
   const auth = input.auth;
   if (!auth) return 'unknown';
   if (!fromReg) return 'fail';
-  if (auth.dkim?.pass.some((d) => registrableOf(d) === fromReg)) return 'pass';
-  if (auth.spf?.result === 'pass' && registrableOf(auth.spf.domain) === fromReg) return 'pass';
+  if (auth.dkim && onFromDomain(auth.dkim.pass, fromReg)) return 'pass';
+  if (auth.spf?.result === 'pass' && onFromDomain([auth.spf.domain], fromReg)) return 'pass';
   return 'fail';
 }
 
@@ -31,9 +34,8 @@ export function fromForged(input: Pick<ScanInput, 'from' | 'auth'>): boolean {
   const fromReg = input.from?.registrable ?? null;
   const auth = input.auth;
   if (!auth || !fromReg) return false;
-  const signedBy = (list: readonly string[]): boolean => list.some((d) => registrableOf(d) === fromReg);
-  if (auth.dkim && signedBy(auth.dkim.fail) && !signedBy(auth.dkim.pass)) return true;
-  return auth.spf?.result === 'fail' && registrableOf(auth.spf.domain) === fromReg;
+  if (auth.dkim && onFromDomain(auth.dkim.fail, fromReg) && !onFromDomain(auth.dkim.pass, fromReg)) return true;
+  return auth.spf?.result === 'fail' && onFromDomain([auth.spf.domain], fromReg);
 }
 
 /** What SPF / DKIM said, for a reason's detail. */

@@ -5,7 +5,6 @@ import { brandsNamedIn, domainBelongsToBrand, nameClaimsBrand, type BrandIndex }
 
 const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 
-/** Sender heuristics on From / Reply-To. Pure. */
 export interface SenderLists {
   /** TLDs of `[urls] suspicious_tlds`. */
   suspiciousTlds: ReadonlySet<string>;
@@ -28,6 +27,7 @@ const NO_LISTS: SenderLists = { suspiciousTlds: new Set(), freemail: new Set() }
 /** From rewritten by list software for DMARC ("Jane Doe via usrp-users", "'Jane' via group"): Reply-To is then the author. */
 const LIST_REWRITTEN_FROM = /\svia\s+\S/i;
 
+/** Sender heuristics on From / Reply-To. Pure. */
 export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string, lists: SenderLists = NO_LISTS): Signal[] {
   const out: Signal[] = [];
   const from = input.from;

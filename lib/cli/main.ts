@@ -247,8 +247,8 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   if (values.cv !== undefined) {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
-    io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
     if (values.loso) throw new UsageError('eval: use either --cv K or --loso, not both');
+    io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
     const models = crossValidationModels(await loadExamples(positionals[0]), k);
     classifierFor = (file) => models.get(file);
   } else if (values.loso) {

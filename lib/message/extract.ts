@@ -135,15 +135,15 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
   };
 }
 
-/**
- * Raw RFC 5322 message ─► ScanInput. Never throws for bad input: anything the parser
- * refuses becomes a `MIME_UNPARSEABLE` limit hit and a best-effort header/text view.
- */
 /** The envelope's SPF / DKIM results, null when neither was checked. */
 function authOf(envelope: Envelope): SenderAuth | null {
   return envelope.auth && (envelope.auth.spf || envelope.auth.dkim) ? envelope.auth : null;
 }
 
+/**
+ * Raw RFC 5322 message ─► ScanInput. Never throws for bad input: anything the parser
+ * refuses becomes a `MIME_UNPARSEABLE` limit hit and a best-effort header/text view.
+ */
 export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: Limits): Promise<ScanInput> {
   const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
   let parsed: Parsed;

@@ -45,11 +45,16 @@ export class TextModel implements TextClassifier {
     return new TextModel(w, file.bias);
   }
 
+  /** Log-odds of a feature vector (bias + weights of its buckets, each scaled by `value`). */
+  logOdds(idx: Uint32Array, value: number): number {
+    let z = this.bias;
+    for (const i of idx) z += this.w[i] * value;
+    return z;
+  }
+
   classify(text: string): TextVerdict {
     const v = vectorize(text);
-    let z = this.bias;
-    for (const i of v.idx) z += this.w[i] * v.value;
-    const p = 1 / (1 + Math.exp(-z));
+    const p = 1 / (1 + Math.exp(-this.logOdds(v.idx, v.value)));
     const contrib = v.names
       .map((feature) => ({ feature, contribution: this.w[fnv1a(feature) & (DIMS - 1)] * v.value }))
       .filter((c) => c.contribution > 0)

@@ -90,13 +90,6 @@ export function trainRaw(examples: readonly Example[], opts: TrainOptions = DEFA
   return new TextModel(Float32Array.from(w), b);
 }
 
-/** Log-odds of a raw model on a vector (the SGD model's own z, before calibration). */
-function logOdds(m: TextModel, idx: Uint32Array, value: number): number {
-  let z = m.bias;
-  for (const i of idx) z += m.w[i] * value;
-  return z;
-}
-
 /**
  * Platt scaling: a, c minimising the (sample-weighted) logistic loss of sigmoid(a·z + c)
  * against the labels, by Newton's method (two parameters, converges in a few steps). Pure.
@@ -144,7 +137,7 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
   for (let f = 0; f < CALIBRATION_FOLDS; f++) {
     const inner = trainRaw(examples.filter((e) => calibrationFold(e.file) !== f), opts);
     examples.forEach((e, i) => {
-      if (calibrationFold(e.file) === f) z[i] = logOdds(inner, e.idx, e.value);
+      if (calibrationFold(e.file) === f) z[i] = inner.logOdds(e.idx, e.value);
     });
   }
   const { a, c } = plattScale([...z], examples.map((e) => e.y), examples.map((e) => e.weight));
