@@ -66,10 +66,14 @@ const SENDER_NAME_FILLER = new Set(
     'client compte securite assistance').split(' '),
 );
 
+/** Words that tie a person's name to an organisation: "John from Ledger", "Jane at PayPal", "Anna von DHL". */
+const AFFILIATION = new Set(['from', 'at', 'von', 'bei', 'de', 'da', 'do', 'chez']);
+
 /**
- * Whether a display name presents itself as the brand: it starts with the brand, or every
- * other word is sender-name filler ("Security Team PayPal"). A name that merely mentions a
- * brand among other names ("Lockergnome Apple Core", a newsletter) does not. Pure.
+ * Whether a display name presents itself as the brand: it starts with the brand, a person
+ * signs for it ("John from Ledger", the brand ending the name), or every other word is sender-name filler ("Security
+ * Team PayPal"). A name that merely mentions a brand among other names ("Lockergnome Apple
+ * Core", a newsletter) does not. Pure.
  */
 export function nameClaimsBrand(name: string, brand: string): boolean {
   const words = skeleton(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
@@ -77,6 +81,7 @@ export function nameClaimsBrand(name: string, brand: string): boolean {
   const at = words.findIndex((_, i) => bw.every((b, j) => words[i + j] === b));
   if (at < 0) return true; // matched across separators ("pay-pal"): treat as a claim
   if (at === 0) return true;
+  if (AFFILIATION.has(words[at - 1]) && at + bw.length === words.length) return true;
   return words.every((w, i) => (i >= at && i < at + bw.length) || SENDER_NAME_FILLER.has(w));
 }
 

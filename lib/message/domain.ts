@@ -20,10 +20,11 @@ export function registrableOf(host: string): string {
 }
 
 export function toMailAddress(name: string | undefined, address: string | undefined): MailAddress {
-  const addr = (address ?? '').trim().toLowerCase().replace(/^<|>$/g, '');
+  const written = (address ?? '').trim().replace(/^<|>$/g, '');
+  const addr = written.toLowerCase();
   const at = addr.lastIndexOf('@');
   const domain = at >= 0 ? addr.slice(at + 1) : '';
-  return { name: (name ?? '').trim(), address: addr, domain, registrable: domain ? splitHost(domain).registrable : null };
+  return { name: (name ?? '').trim(), address: addr, localPart: at >= 0 ? written.slice(0, at) : written, domain, registrable: domain ? splitHost(domain).registrable : null };
 }
 
 /**

@@ -5,6 +5,8 @@ export interface MailAddress {
   name: string;
   /** Lower-cased address ('' when the header held none). */
   address: string;
+  /** The local part as written, case kept ('' when none): "hrUsmGyi" in hrUsmGyi@example.com. */
+  localPart: string;
   /** Lower-cased domain of the address ('' when none). */
   domain: string;
   /** Registered domain (public-suffix aware), e.g. `example.co.uk`; null for IPs / unknown suffixes. */

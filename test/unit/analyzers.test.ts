@@ -130,6 +130,14 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '"Security Service PayPal" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
 
+  it('reads a person signing for a brand ("John from Ledger") as a claim of that brand', async () => {
+    assert.deepEqual(await codesFor({ from: '"John from Ledger" <insights@finance.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Katie at PayPal" <katie@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"John from Ledger" <john@ledger.com>' }), ['BRAND_ALIGNED']);
+    // A brand inside a longer name after "from" is a topic, not a signature.
+    assert.deepEqual(await codesFor({ from: '"Notes from Apple Core fans" <notes@lists.example>' }), []);
+  });
+
   it('flags a display name that shows another e-mail address', async () => {
     assert.deepEqual(await codesFor({ from: '"billing@bank.example" <x@evil.example>' }), ['SENDER_DISPLAY_NAME_ADDRESS']);
   });
@@ -154,6 +162,14 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '<notifications@example.com>' }), []);
     // Digits, dots and dashes: not judged (bounce tags, first.last).
     assert.deepEqual(await codesFor({ from: '<qkk.cpxcmd@example.com>' }), []);
+  });
+
+  it('flags a From local part in randomised mixed case, not camel-case words', async () => {
+    assert.deepEqual(await codesFor({ from: '"AAA Drive Safe." <hrUsmGyi@deck.example.com>' }), ['SENDER_RANDOM_LOCALPART']);
+    assert.deepEqual(await codesFor({ from: '<QePEMzkdT@mail.example.com>' }), ['SENDER_RANDOM_LOCALPART']);
+    assert.deepEqual(await codesFor({ from: '"Informed Delivery" <USPSInformeddelivery@example.com>' }), []);
+    assert.deepEqual(await codesFor({ from: '<DoNotReply@example.com>' }), []);
+    assert.deepEqual(await codesFor({ from: '<KrzysztofNowak@example.pl>' }), []);
   });
 
   it('flags a From address in a TLD of [urls] suspicious_tlds', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { embeddedLetterModel, LetterModel, trainLetterModel } from '../../lib/analyzers/letter-model.js';
-import { RANDOM_LOCALPART_BELOW } from '../../lib/analyzers/sender.js';
+import { GENERATED_CASE_BELOW, mixedCaseScore, RANDOM_LOCALPART_BELOW } from '../../lib/analyzers/sender.js';
 import { embeddedModel } from '../../lib/nlp/model.js';
 import { plattScale, prng } from '../../lib/nlp/train.js';
 import { classifierText } from '../../lib/nlp/text.js';
@@ -107,5 +107,35 @@ describe('letter model (SENDER_RANDOM_LOCALPART)', () => {
     for (const w of ['uqfkxgpz', 'qkkcpxcmd', 'lrkcxnhn', 'wklgxuc', 'tzcxkucjxbljxz']) {
       assert.ok(m.wordLikeness(w) < RANDOM_LOCALPART_BELOW, `${w}: ${m.wordLikeness(w)}`);
     }
+  });
+});
+
+describe('mixed-case local parts (SENDER_RANDOM_LOCALPART)', () => {
+  // Real camel-case From local parts of brands, roles and people, written for this test.
+  const written = (
+    'ThosStew LDuncan FOXSportsFLASH searchSecurity DoNotReply AmericanExpress USPSInformeddelivery JetBlueAirways BestBuyInfo ' +
+    'HomeDepotCustomerCare AppleSupport CapitalOne McDonald DeAnna LeBlanc DiCaprio JohnSmith MacKenzie OReilly NYTimes TheEconomist ' +
+    'LinkedIn DropboxTeam GitHub YouTube DocuSign noReply NoReply MyChart ShopRite SouthwestAirlines TicketMaster WellsFargo ChaseOnline ' +
+    'BankOfAmerica eStatements iTunes JCPenney UberEats DoorDash GrubHub TMobile StubHub LinkedInJobs FedExDelivery UPSMyChoice ' +
+    'ADTSecurity CVSPharmacy MacBook DeVries VanDerBerg ONeill AlertsNoReply JSmith KFCDeals IBMSupport HRTeam ITHelpdesk PlayStation ' +
+    'SmartThings WhatsApp HubSpot MailChimp SendGrid OpenTable GoDaddy HelloFresh BlueApron ZipRecruiter IndeedJobs McAfee DeWalt ' +
+    'LaCroix DuPont OfficeMax PetSmart WebMD RxSaver GoodRx NextDoor TurboTax QuickBooks iHeartRadio DirecTV EarthLink RoadRunner ' +
+    'HBOMax ESPNPlus NBCNews CNNBreaking BBCNews XBoxLive PlayXbox SiriusXM MyFitnessPal AnnTaylor VictoriasSecret ToysRUs ' +
+    'BigCommerce WooCommerce ShopifyPlus TeamViewer AnyDesk LastPass NordVPN ExpressVPN ProtonMail TutaNota GreggsPLC HuaweiCloud ' +
+    'XiaomiMi KrzysztofNowak MJKowalski ZbigniewW SzczepanBrzeczyszczykiewicz ChrisOkafor NguyenVan TranThiHuong WojciechS ' +
+    'IJsselmeer MrSmith DrJones InfoDE ServiceAT NewsletterDE MeinKonto MonCompte MiCuenta'
+  ).split(' ');
+  // From local parts of spam and phishing in ../shared/corpus.
+  const generated = 'hrUsmGyi RIPMhNXK eTZhJSSyG aNiOPsklEuPFaAJ kmJBRCKHz IGXiZluiu WKaloqA gvQFuaV ORHcbmgX QePEMzkdT kAAMtavkB wNKRQvk'.split(' ');
+
+  it('keeps camel-case words above the threshold and randomised case below it', () => {
+    const m = embeddedLetterModel();
+    for (const w of written) assert.ok(!(mixedCaseScore(w, m) < GENERATED_CASE_BELOW), `${w}: ${mixedCaseScore(w, m)}`);
+    for (const w of generated) assert.ok(mixedCaseScore(w, m) < GENERATED_CASE_BELOW, `${w}: ${mixedCaseScore(w, m)}`);
+  });
+
+  it('does not judge all-lower, all-upper or non-letter local parts this way', () => {
+    const m = embeddedLetterModel();
+    for (const w of ['uqfkxgpz', 'RIPMHNXK', 'john.Smith', 'Ab1Cd2Ef']) assert.ok(Number.isNaN(mixedCaseScore(w, m)), w);
   });
 });
