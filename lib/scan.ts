@@ -49,6 +49,8 @@ interface Compiled {
   allowDomains: ReadonlySet<string>;
   /** The sender analyzer's lists (its spelling model is loaded lazily, inside the scan's fault handling). */
   sender: Omit<SenderLists, 'letters'>;
+  /** `[sender] platforms`: registered domains that mail for their customers under the customer's name. */
+  platforms: ReadonlySet<string>;
   allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
 }
 
@@ -65,6 +67,7 @@ function compile(config: PhishXConfig): Compiled {
       urls,
       allowDomains: new Set(config.allowlist.domains),
       sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail) },
+      platforms: new Set(config.sender.platforms),
       allowRanges: config.allowlist.ips.map((s) => (s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
     };
     compiled.set(config, c);
@@ -108,7 +111,7 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   signals.push(...analyzeUrls(input, links, c.urls));
   signals.push(...analyzeSender(input, c.brands, registrableOf, { ...c.sender, letters: embeddedLetterModel() }));
   signals.push(...analyzeTextDisguise(input));
-  signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls));
+  signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls, c.platforms));
   signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));
   return signals;
 }

@@ -3,13 +3,14 @@ import type { Signal } from '../verdict/types.js';
 import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
+import { nameFitsAddress } from './sender-name.js';
 
 /**
  * Does the message's claimed brand agree with where it comes from and where it links?
  * Claims are read from the display name and the subject (body mentions are too often
  * incidental). `unwrapped` are the message's URLs with redirectors unwrapped. Pure.
  */
-export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string> = new Set()): Signal[] {
   const fromReg = input.from?.registrable ?? null;
   const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
@@ -25,7 +26,14 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   if (fromReg && brands.allDomains.has(fromReg) && authn === 'fail' && input.auth?.dkim) {
     out.push({ code: 'SENDER_BRAND_UNAUTHENTICATED', detail: `From ${input.from?.address}: ${authDetail(input)}` });
   }
-  if (!claims.length) return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls)];
+  if (!claims.length) {
+    // The sender must be consistent about who it is before its links can vouch for it: a
+    // display name naming someone the address does not ("Home Warranty Plans" from
+    // smedialy.com) earns nothing — except on platforms that mail for their customers under
+    // the customer's name (`[sender] platforms`: a Stripe receipt from "Fathom Analytics").
+    if (input.from && fromReg && !platforms.has(fromReg) && !nameFitsAddress(input.from)) return out;
+    return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls)];
+  }
   for (const brand of claims) {
     // A From on the brand's domain counts only when SPF / DKIM confirm it, or — when they
     // were not checked — when the envelope sender (when known) is the brand's too, or a

@@ -58,7 +58,7 @@ export function brandsNamedIn(text: string, index: BrandIndex): string[] {
 }
 
 /** Words that make up a sender name around a brand ("PayPal Service", "Your Apple ID Team"). */
-const SENDER_NAME_FILLER = new Set(
+export const SENDER_NAME_FILLER: ReadonlySet<string> = new Set(
   ('support service services team security secure account accounts billing customer customers care help center centre notification notifications ' +
     'alert alerts online noreply no reply info information verification verify update updates admin administrator inc com id prime pay payments ' +
     'store mail message messages official department desk your the my from via and of on for do da de des der die das la le el al en ' +

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
+import { nameFitsAddress } from '../../lib/analyzers/sender-name.js';
 import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { buildBrandIndex, editDistance, lookalikeBrand, skeleton } from '../../lib/analyzers/brands.js';
@@ -237,6 +238,28 @@ describe('brand alignment', () => {
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', text: 'Thanks for your order.' }), []);
     const claimed = await codesFor({ from: '"PayPal" <service@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>' });
     assert.ok(!claimed.includes('SENDER_LINKS_ALIGNED'), claimed.join());
+  });
+
+  it('aligns a sender only when its display name fits its address, or it is a platform that mails for its customers', async () => {
+    const html = '<a href="https://smedialy.example/offer">Get a quote</a>';
+    // A name the address does not spell: no softening.
+    assert.deepEqual(await codesFor({ from: '"Home Warranty Plans" <offers@eaux.smedialy.example>', html }), []);
+    // A name spelt in the address (domain or local part), by its initials, or of filler only: aligned.
+    assert.deepEqual(await codesFor({ from: '"Smedialy Deals" <offers@eaux.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Home Warranty" <homewarranty@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Springfield Media Library" <notices@sml.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Customer Support" <offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '<offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    // A receipt a platform sends under a merchant's name ([sender] platforms).
+    assert.deepEqual(await codesFor({ from: '"Fathom Analytics" <invoice+statements@stripe.com>', html: '<a href="https://pay.stripe.com/receipts/acct_1/rcpt_2">Receipt</a>' }), ['SENDER_LINKS_ALIGNED']);
+  });
+
+  it('nameFitsAddress compares skeletons: diacritics, case and apostrophes do not matter', () => {
+    assert.ok(nameFitsAddress({ name: "Lowe's", address: 'lowes@e.lowes.com' }));
+    assert.ok(nameFitsAddress({ name: 'Équipe Rénovation', address: 'contact@renovation.example' }));
+    assert.ok(nameFitsAddress({ name: 'Department of Motor Vehicles', address: 'noreply@dmv.ca.gov' }));
+    assert.ok(!nameFitsAddress({ name: 'Omaha Steaks', address: 'newsletterlxzfb@sia-pmi.id' }));
+    assert.ok(!nameFitsAddress({ name: 'Dan Nicholson', address: 'noreply@ex-bell-mx.com' }));
   });
 
   it('ignores footer links to social profiles and app stores for alignment, either way', async () => {

@@ -1,0 +1,30 @@
+import type { MailAddress } from '../message/types.js';
+import { SENDER_NAME_FILLER, skeleton } from './brands.js';
+
+/** Words left out of a name's initials ("Department of Motor Vehicles" ─► dmv). */
+const INITIALS_SKIP = new Set(['of', 'the', 'and', 'for', 'de', 'du', 'des', 'la', 'le', 'der', 'die', 'das', 'und', 'do', 'da', 'e', 'y', 'et']);
+
+/**
+ * Whether the display name and the address tell of the same sender: some word of the name
+ * (three letters or more, sender-name filler such as "support" or "team" left out) appears in
+ * the address ("Typeform Notifications" <notifications@typeform.com>, "Lowe's"
+ * <Lowes@e.lowes.com>, "Climate Notes" <climatenotes@substack.com>), or the initials of its
+ * words do ("Kaiser Permanente" <kp@kp.org>, "Department of Motor Vehicles" <x@dmv.ca.gov>).
+ * A name of filler only, or none, claims nothing and fits. "Home Warranty Plans"
+ * <SNYTVKOqu@eaux.smedialy.com> does not fit. Compared on skeletons (no diacritics,
+ * lower case). Pure.
+ */
+export function nameFitsAddress(from: Pick<MailAddress, 'name' | 'address'>): boolean {
+  const words = skeleton(from.name)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+  const address = skeleton(from.address).replace(/[^\p{L}\p{N}]+/gu, '');
+  const telling = words.filter((w) => w.length >= 3 && !SENDER_NAME_FILLER.has(w));
+  if (!telling.length) return true;
+  if (telling.some((w) => address.includes(w))) return true;
+  const initials = words
+    .filter((w) => !INITIALS_SKIP.has(w))
+    .map((w) => w[0])
+    .join('');
+  return initials.length >= 2 && address.includes(initials);
+}
