@@ -1,6 +1,8 @@
 import type { MailAddress } from '../message/types.js';
 import { SENDER_NAME_FILLER, skeleton } from './brands.js';
 
+const LATIN_WORD = /^[\p{Script=Latin}\p{N}\p{M}]+$/u;
+
 /** Words left out of a name's initials ("Department of Motor Vehicles" ─► dmv). */
 const INITIALS_SKIP = new Set(['of', 'the', 'and', 'for', 'de', 'du', 'des', 'la', 'le', 'der', 'die', 'das', 'und', 'do', 'da', 'e', 'y', 'et']);
 
@@ -11,13 +13,17 @@ const INITIALS_SKIP = new Set(['of', 'the', 'and', 'for', 'de', 'du', 'des', 'la
  * <Lowes@e.lowes.com>, "Climate Notes" <climatenotes@substack.com>), or the initials of its
  * words do ("Kaiser Permanente" <kp@kp.org>, "Department of Motor Vehicles" <x@dmv.ca.gov>).
  * A name of filler only, or none, claims nothing and fits. "Home Warranty Plans"
- * <SNYTVKOqu@eaux.smedialy.com> does not fit. Compared on skeletons (no diacritics,
- * lower case). Pure.
+ * <SNYTVKOqu@eaux.smedialy.com> does not fit. Words in other scripts are not compared.
+ * Compared on skeletons (no diacritics, lower case). Pure.
  */
 export function nameFitsAddress(from: Pick<MailAddress, 'name' | 'address'>): boolean {
-  const words = skeleton(from.name)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
+  // Only words in Latin letters can be spelt in an address: "楽天市場" <info@mail.rakuten.co.jp>
+  // or "Сбербанк" <noreply@sberbank.ru> claim nothing this test could check.
+  const words = from.name
+    .normalize('NFKC')
+    .split(/[^\p{L}\p{N}\p{M}]+/u)
+    .filter((w) => w && LATIN_WORD.test(w))
+    .map((w) => skeleton(w));
   const address = skeleton(from.address).replace(/[^\p{L}\p{N}]+/gu, '');
   const telling = words.filter((w) => w.length >= 3 && !SENDER_NAME_FILLER.has(w));
   if (!telling.length) return true;

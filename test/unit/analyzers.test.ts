@@ -258,6 +258,10 @@ describe('brand alignment', () => {
     assert.ok(nameFitsAddress({ name: "Lowe's", address: 'lowes@e.lowes.com' }));
     assert.ok(nameFitsAddress({ name: 'Équipe Rénovation', address: 'contact@renovation.example' }));
     assert.ok(nameFitsAddress({ name: 'Department of Motor Vehicles', address: 'noreply@dmv.ca.gov' }));
+    // Names in other scripts cannot be spelt in an ASCII address: not held against the sender.
+    assert.ok(nameFitsAddress({ name: '楽天市場', address: 'info@mail.rakuten.co.jp' }));
+    assert.ok(nameFitsAddress({ name: 'Сбербанк Онлайн', address: 'noreply@sberbank.ru' }));
+    assert.ok(nameFitsAddress({ name: 'Rakuten 楽天', address: 'info@mail.rakuten.co.jp' }));
     assert.ok(!nameFitsAddress({ name: 'Omaha Steaks', address: 'newsletterlxzfb@sia-pmi.id' }));
     assert.ok(!nameFitsAddress({ name: 'Dan Nicholson', address: 'noreply@ex-bell-mx.com' }));
   });
