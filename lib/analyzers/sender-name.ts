@@ -3,6 +3,19 @@ import { SENDER_NAME_FILLER, skeleton } from './brands.js';
 
 const LATIN_WORD = /^[\p{Script=Latin}\p{N}\p{M}]+$/u;
 
+/**
+ * Names of a mail's function rather than of a sender ("Password Reset", "Shipping
+ * Notification", "Order Confirmation", "Payroll"): like sender-name filler, they claim no
+ * one. Pure data.
+ */
+const FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  ('password passwords reset login signin order orders shipping shipment shipments delivery deliveries tracking receipt receipts ' +
+    'invoice invoices statement statements confirmation confirmations notice notices reminder reminders newsletter newsletters news ' +
+    'digest sales marketing ticket tickets booking bookings reservation reservations welcome payroll accounting finance office ' +
+    'operations members member membership subscription subscriptions returns refund refunds rewards bestellung versand rechnung ' +
+    'pedido pedidos fatura entrega commande facture livraison').split(' '),
+);
+
 /** Words left out of a name's initials ("Department of Motor Vehicles" ─► dmv). */
 const INITIALS_SKIP = new Set(['of', 'the', 'and', 'for', 'de', 'du', 'des', 'la', 'le', 'der', 'die', 'das', 'und', 'do', 'da', 'e', 'y', 'et']);
 
@@ -12,7 +25,8 @@ const INITIALS_SKIP = new Set(['of', 'the', 'and', 'for', 'de', 'du', 'des', 'la
  * the address ("Typeform Notifications" <notifications@typeform.com>, "Lowe's"
  * <Lowes@e.lowes.com>, "Climate Notes" <climatenotes@substack.com>), or the initials of its
  * words do ("Kaiser Permanente" <kp@kp.org>, "Department of Motor Vehicles" <x@dmv.ca.gov>).
- * A name of filler only, or none, claims nothing and fits. "Home Warranty Plans"
+ * A name of filler or of the mail's function only ("Customer Support", "Password Reset"), or
+ * none, claims nothing and fits. "Home Warranty Plans"
  * <SNYTVKOqu@eaux.smedialy.com> does not fit. Words in other scripts are not compared.
  * Compared on skeletons (no diacritics, lower case). Pure.
  */
@@ -25,7 +39,7 @@ export function nameFitsAddress(from: Pick<MailAddress, 'name' | 'address'>): bo
     .filter((w) => w && LATIN_WORD.test(w))
     .map((w) => skeleton(w));
   const address = skeleton(from.address).replace(/[^\p{L}\p{N}]+/gu, '');
-  const telling = words.filter((w) => w.length >= 3 && !SENDER_NAME_FILLER.has(w));
+  const telling = words.filter((w) => w.length >= 3 && !SENDER_NAME_FILLER.has(w) && !FUNCTION_WORDS.has(w));
   if (!telling.length) return true;
   if (telling.some((w) => address.includes(w))) return true;
   const initials = words

@@ -30,7 +30,7 @@ describe('URL heuristics', () => {
   });
 
   it('weighs a shown site lightly when the link goes through the sender\'s own domain (its click tracker)', async () => {
-    const from = 'CNET News <newsletter@news.example>';
+    const from = 'CNET News <newsletter@cnet.news.example>';
     // An advertiser's brand shown, the click counted by the sender's own tracker: the plain mismatch only.
     assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?ad=7">www.paypal.com</a>' }), ['SENDER_LINKS_ALIGNED', 'URL_TEXT_HREF_MISMATCH']);
     // A non-brand site shown through the sender's tracker: nothing.
@@ -258,6 +258,10 @@ describe('brand alignment', () => {
     assert.ok(nameFitsAddress({ name: "Lowe's", address: 'lowes@e.lowes.com' }));
     assert.ok(nameFitsAddress({ name: 'Équipe Rénovation', address: 'contact@renovation.example' }));
     assert.ok(nameFitsAddress({ name: 'Department of Motor Vehicles', address: 'noreply@dmv.ca.gov' }));
+    // Names of the mail's function claim no sender.
+    assert.ok(nameFitsAddress({ name: 'Password Reset', address: 'noreply@saas.example' }));
+    assert.ok(nameFitsAddress({ name: 'Shipping Notification', address: 'noreply@shop.example' }));
+    assert.ok(!nameFitsAddress({ name: 'Cloud Service Notification', address: 'mevalim@deck.socialja.com' }));
     // Names in other scripts cannot be spelt in an ASCII address: not held against the sender.
     assert.ok(nameFitsAddress({ name: '楽天市場', address: 'info@mail.rakuten.co.jp' }));
     assert.ok(nameFitsAddress({ name: 'Сбербанк Онлайн', address: 'noreply@sberbank.ru' }));
