@@ -1,4 +1,5 @@
 import path from 'node:path';
+import PostalMime from 'postal-mime';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
@@ -73,7 +74,9 @@ Exit code 0 when every message got an answer (any code), 1 otherwise.
 
 Options:
   --server HOST:PORT   SMTP server (default: 127.0.0.1:2525)
-  --from ADDR          envelope MAIL FROM (default: sender@example.com)
+  --from ADDR          envelope MAIL FROM (default: the address of the message's From
+                       header, as the sender's server would use; sender@example.com
+                       when it has none)
   --to ADDR            envelope RCPT TO, repeatable (default: recipient@example.org)
   -h, --help           show this help
 `,
@@ -200,6 +203,23 @@ async function forEachFile(command: string, files: string[], io: Out, fn: (file:
   return failed ? 1 : 0;
 }
 
+/**
+ * The address of a raw message's From header ('' when none): the envelope sender `scan` and
+ * `send` use unless `--from` is given, as the sender's own server would. (An envelope on
+ * another domain than From costs the message its alignment, see `SENDER_LINKS_ALIGNED`.)
+ */
+function headerFromAddress(raw: Buffer): string {
+  const head = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const value = /^From:(.*)$/im.exec(head)?.[1];
+  if (!value) return '';
+  try {
+    const address = PostalMime.addressParser(value, { flatten: true })[0]?.address ?? '';
+    return /^[^\s<>@]+@[^\s<>@]+$/.test(address) ? address : '';
+  } catch {
+    return '';
+  }
+}
+
 async function cmdScan(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' } }, 'scan');
   if (values.help) return io.out(HELP.scan), 0;
@@ -211,7 +231,7 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   const clamav = clamdFor(config.clamav, config['breaker.clamav']);
   try {
     return await forEachFile('scan', positionals, io, async (file, raw) => {
-    const from = typeof values.from === 'string' ? values.from : (/^From:.*?<?([^<>\s]+@[^<>\s]+)>?/im.exec(raw.subarray(0, 65536).toString('latin1'))?.[1] ?? '');
+    const from = typeof values.from === 'string' ? values.from : headerFromAddress(raw);
     const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
     const v = r.verdict;
     io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
@@ -232,7 +252,7 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
   if (!m) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
   return forEachFile('send', positionals, io, async (file, raw) => {
-    const a = await sendRaw(Number(m[2]), raw, { from: String(values.from ?? 'sender@example.com'), to }, { host: m[1] });
+    const a = await sendRaw(Number(m[2]), raw, { from: typeof values.from === 'string' ? values.from : headerFromAddress(raw) || 'sender@example.com', to }, { host: m[1] });
     io.out(`${file}: ${a.code || 'no answer'} ${a.response.replace(/^\d{3}\s*/, '')}\n`);
     return a.code !== 0;
   });

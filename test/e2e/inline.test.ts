@@ -131,11 +131,15 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
   });
 
   it('phishx send delivers files over SMTP and prints each answer', () => {
-    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'send', '--server', `127.0.0.1:${h.port}`, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'], { cwd: REPO, encoding: 'utf8' });
+    const files = ['test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml', 'test/fixtures/transactional/saas-receipt.eml'];
+    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'send', '--server', `127.0.0.1:${h.port}`, ...files], { cwd: REPO, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /corpus-phish-amazon.*: 550 .*PhishX id [0-9a-f]{16}/);
     assert.match(lines[1], /corpus-ham-jailhouse.*: 250 /);
+    // Without --from the envelope sender is the message's From, as its own server would send
+    // it: the receipt keeps its sender / link alignment and is delivered, not held.
+    assert.match(lines[2], /saas-receipt.*: 250 Message delivered/);
   });
 
   it('serves /alive and /ready on the sidecar', async () => {
