@@ -27,7 +27,7 @@ const LOCALPART_SHAPE = /^[a-z]{6,16}$/;
  * added up: how word-like their casing is (`caseLogRatio`, nats) and how word-like the
  * words their capitals start are (`segmentLikeness`, 3 points per unit above or below −3.2).
  * Below −1 they read as generated. Chosen on 47 such From local parts of the dev corpus
- * (40 fall below) and 140 real brand, role and personal camel-case local parts ("DoNotReply",
+ * (40 fall below) and 128 real brand, role and personal camel-case local parts ("DoNotReply",
  * "USPSInformeddelivery", "KrzysztofNowak", "McAfee", "JCPenney"), which stay above; the
  * lists are in test/unit/detection.test.ts.
  */
