@@ -18,7 +18,8 @@ export type PhishXErrorCode =
   | 'PHISHX_REPUTATION_BAD_RESPONSE'
   | 'PHISHX_CLAMD_UNAVAILABLE'
   | 'PHISHX_CLAMD_BAD_REPLY'
-  | 'PHISHX_BREAKER_OPEN';
+  | 'PHISHX_BREAKER_OPEN'
+  | 'PHISHX_TRAINING_DATA_MISSING';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;
@@ -51,6 +52,14 @@ export class NlpServiceError extends PhishXError {
   constructor(code: 'PHISHX_NLP_HTTP_STATUS' | 'PHISHX_NLP_BAD_RESPONSE' | 'PHISHX_NLP_TIMEOUT' | 'PHISHX_NLP_UNREACHABLE', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'NlpServiceError';
+  }
+}
+
+/** Text the training recipe needs is not installed (see `lib/nlp/language-ham.ts`). */
+export class TrainingDataError extends PhishXError {
+  constructor(message: string) {
+    super('PHISHX_TRAINING_DATA_MISSING', message);
+    this.name = 'TrainingDataError';
   }
 }
 

@@ -10,6 +10,7 @@ import { trainLetterModel } from '../analyzers/letter-model.js';
 import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
+import { languageHamExamples } from '../nlp/language-ham.js';
 import { feedName, parseFeed } from '../reputation/feed-dir.js';
 import { createReputation } from '../reputation/index.js';
 import { writeFileAtomic } from '../quarantine.js';
@@ -109,6 +110,11 @@ calibrate its probabilities (Platt scaling on an inner 5-fold cross-validation) 
 the model JSON; also write letter-model.json beside it (letter bigrams of the corpus words,
 used by SENDER_RANDOM_LOCALPART). Deterministic: the same corpus and options give the same
 bytes.
+
+Besides the corpus, training reads everyday text in five languages as extra ham, from
+Debian's fortune packages under /usr/share/games/fortunes (apt-get install fortunes
+fortunes-de fortunes-br fortunes-es fortunes-it), so that the model judges content rather
+than language; eval --cv / --loso train the same way.
 
 Options:
   --corpus DIR   labelled corpus with labels.csv (default: ../shared/corpus)
@@ -269,11 +275,11 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
     if (values.loso) throw new UsageError('eval: use either --cv K or --loso, not both');
     io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
-    const models = crossValidationModels(await loadExamples(positionals[0]), k);
+    const models = crossValidationModels(await loadExamples(positionals[0]), k, DEFAULT_TRAIN, languageHamExamples());
     classifierFor = (file) => models.get(file);
   } else if (values.loso) {
     io.err(`eval: leave-one-source-out, training one model per source of ${positionals[0]}\n`);
-    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]));
+    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]), DEFAULT_TRAIN, languageHamExamples());
     classifierFor = (file) => models.get(file);
   }
   const tty = process.stderr.isTTY === true;
@@ -317,12 +323,15 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   const out = path.resolve(String(values.out ?? defaultModelPath()));
   io.err(`train: reading ${corpus}\n`);
   const examples = await loadExamples(corpus);
+  const extra = languageHamExamples();
   const counts: Record<string, number> = {};
   for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
+  const languageHam: Record<string, number> = {};
+  for (const e of extra) languageHam[e.source] = (languageHam[e.source] ?? 0) + 1;
   const t0 = performance.now();
-  const model = train(examples, opts);
+  const model = train([...examples, ...extra], opts);
   const files: Array<[string, string]> = [
-    [out, serializeModel(model, { corpus: path.basename(corpus), examples: counts, ...opts })],
+    [out, serializeModel(model, { corpus: path.basename(corpus), examples: counts, languageHam, ...opts })],
     [path.join(path.dirname(out), 'letter-model.json'), `${JSON.stringify(trainLetterModel(examples.map((e) => e.text)))}\n`],
   ];
   const ms = Math.round(performance.now() - t0);
@@ -337,7 +346,7 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
     return same ? 0 : 1;
   }
   for (const [file, json] of files) await writeFile(file, json);
-  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`);
+  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)} + ${extra.length} everyday-text documents ${JSON.stringify(languageHam)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`);
   return 0;
 }
 

@@ -18,6 +18,8 @@ export interface Example {
   text: string;
   /** Sample weight: spam counts half as a negative (it is not phishing, nor typical ham). */
   weight: number;
+  /** false: trained on but left out of the probability calibration (the extra non-English ham of language-ham.ts). */
+  calibrate?: boolean;
 }
 
 export interface TrainOptions {
@@ -140,7 +142,8 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
       if (calibrationFold(e.file) === f) z[i] = inner.logOdds(e.idx, e.value);
     });
   }
-  const { a, c } = plattScale([...z], examples.map((e) => e.y), examples.map((e) => e.weight));
+  // Calibrated on corpus mail only, so p keeps meaning "share of dev-corpus mail at this score".
+  const { a, c } = plattScale([...z], examples.map((e) => e.y), examples.map((e) => (e.calibrate === false ? 0 : e.weight)));
   const raw = trainRaw(examples, opts);
   return new TextModel(raw.w.map((w) => w * a), raw.bias * a + c);
 }
@@ -164,11 +167,11 @@ export function foldOf(file: string, k: number): number {
 }
 
 /**
- * k-fold cross-validation: for each fold a model trained on the other folds. Returns
- * file ─► the model that never saw it.
+ * k-fold cross-validation: for each fold a model trained on the other folds (and on
+ * `always`, the extra ham every model is trained on). Returns file ─► the model that never saw it.
  */
-export function crossValidationModels(examples: readonly Example[], k: number, opts: TrainOptions = DEFAULT_TRAIN): Map<string, TextModel> {
-  return heldOutModels(examples, (e) => foldOf(e.file, k), opts);
+export function crossValidationModels(examples: readonly Example[], k: number, opts: TrainOptions = DEFAULT_TRAIN, always: readonly Example[] = []): Map<string, TextModel> {
+  return heldOutModels(examples, (e) => foldOf(e.file, k), opts, always);
 }
 
 /**
@@ -176,15 +179,15 @@ export function crossValidationModels(examples: readonly Example[], k: number, o
  * every other source, so each message is scored by a model that never saw its source —
  * how the classifier does on a kind of mail it was not trained on. file ─► model.
  */
-export function leaveOneSourceOutModels(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): Map<string, TextModel> {
-  return heldOutModels(examples, (e) => e.source, opts);
+export function leaveOneSourceOutModels(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN, always: readonly Example[] = []): Map<string, TextModel> {
+  return heldOutModels(examples, (e) => e.source, opts, always);
 }
 
-/** One model per group, trained on the other groups; file ─► the model that never saw its group. */
-function heldOutModels<G>(examples: readonly Example[], groupOf: (e: Example) => G, opts: TrainOptions): Map<string, TextModel> {
+/** One model per group, trained on the other groups and `always`; file ─► the model that never saw its group. */
+function heldOutModels<G>(examples: readonly Example[], groupOf: (e: Example) => G, opts: TrainOptions, always: readonly Example[]): Map<string, TextModel> {
   const byFile = new Map<string, TextModel>();
   for (const g of new Set(examples.map(groupOf))) {
-    const model = train(examples.filter((e) => groupOf(e) !== g), opts);
+    const model = train([...examples.filter((e) => groupOf(e) !== g), ...always], opts);
     for (const e of examples) if (groupOf(e) === g) byFile.set(e.file, model);
   }
   return byFile;

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { embeddedLetterModel, LetterModel, trainLetterModel } from '../../lib/analyzers/letter-model.js';
 import { GENERATED_CASE_BELOW, mixedCaseScore, RANDOM_LOCALPART_BELOW } from '../../lib/analyzers/sender.js';
 import { embeddedModel } from '../../lib/nlp/model.js';
+import { fortuneEntries, languageDocuments, languageHamExamples } from '../../lib/nlp/language-ham.js';
 import { plattScale, prng } from '../../lib/nlp/train.js';
 import { classifierText } from '../../lib/nlp/text.js';
-import { nlpPoints, scanMessage } from '../../lib/scan.js';
+import { NLP_P_FULL, nlpPoints, scanMessage } from '../../lib/scan.js';
 import { REPO } from '../helpers/haraka.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -53,6 +55,25 @@ describe('embedded text classifier', () => {
     const v = embeddedModel().classify('Your account has been suspended\nWe detected unusual activity. Verify your account now or it will be closed within 24 hours. Click here to confirm your password.');
     assert.ok(v.p > 0.9, `p=${v.p}`);
     assert.ok(v.top.length > 0);
+  });
+
+  it('does not read a language as phishing: ordinary notes in German, Portuguese, Spanish, French score below the full text weight', () => {
+    // Hand-written everyday messages. Before the everyday-text ham (lib/nlp/language-ham.ts)
+    // the model scored every one of them p 0.91–0.995 — the corpus's non-English mail is
+    // phishing — so any such note without an aligned link was held.
+    const notes: Array<[string, string]> = [
+      ['Treffen am Montag', 'Hallo Peter,\nwie besprochen schicke ich dir die Unterlagen für das Treffen am Montag. Kannst du bitte die Zahlen für das dritte Quartal prüfen? Ich habe die Präsentation noch einmal überarbeitet.\nViele Grüße\nAnna'],
+      ['Re: Urlaubsplanung', 'Hi zusammen,\nich bin vom 3. bis 14. August im Urlaub. Thomas übernimmt in der Zeit meine Vertretung. Bei dringenden Fragen erreicht ihr mich per Handy.\nBeste Grüße, Markus'],
+      ['Einladung zur Mitgliederversammlung', 'Liebe Mitglieder,\nhiermit laden wir euch herzlich zur jährlichen Mitgliederversammlung des Sportvereins ein. Sie findet am 12. März um 19 Uhr im Vereinsheim statt. Tagesordnung: Bericht des Vorstands, Kassenbericht, Wahlen.\nMit sportlichen Grüßen\nDer Vorstand'],
+      ['Reunião de amanhã', 'Oi João,\nsegue em anexo o relatório que conversamos. Podemos revisar os números na reunião de amanhã às 10h? Também preciso da sua opinião sobre o orçamento do próximo trimestre.\nAbraços,\nMariana'],
+      ['Churrasco no sábado', 'Pessoal,\no churrasco vai ser no sábado a partir do meio-dia na casa do Pedro. Cada um traz uma bebida. Confirmem até quinta, por favor!\nValeu'],
+      ['Reunión del lunes', 'Hola Carlos,\nte envío el informe que comentamos. ¿Podemos revisar las cifras en la reunión del lunes? También necesito tu opinión sobre el presupuesto.\nSaludos,\nLucía'],
+      ['Réunion de lundi', "Bonjour Claire,\nje te transmets le compte rendu de la réunion de lundi. Peux-tu vérifier les chiffres du budget avant vendredi ? Merci d'avance.\nBien à toi,\nJulien"],
+    ];
+    for (const [subject, body] of notes) {
+      const v = embeddedModel().classify(`${subject}\n${body}`);
+      assert.ok(v.p < NLP_P_FULL, `${subject}: p=${v.p.toFixed(3)}`);
+    }
   });
 
   it('scores technical mailing-list text low', () => {
@@ -137,5 +158,28 @@ describe('mixed-case local parts (SENDER_RANDOM_LOCALPART)', () => {
   it('does not judge all-lower, all-upper or non-letter local parts this way', () => {
     const m = embeddedLetterModel();
     for (const w of ['uqfkxgpz', 'RIPMHNXK', 'john.Smith', 'Ab1Cd2Ef']) assert.ok(Number.isNaN(mixedCaseScore(w, m)), w);
+  });
+});
+
+describe('everyday-text ham for training (lib/nlp/language-ham.ts)', () => {
+  it('splits fortune files into entries and joins them into message-sized documents', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'phishx-fortunes-'));
+    const entry = (i: number): string => `Spruch ${i}: Wer anderen eine Grube gräbt, fällt selbst hinein, sagt man im Dorf.`;
+    writeFileSync(path.join(dir, 'sprueche'), Array.from({ length: 60 }, (_, i) => entry(i)).join('\n%\n') + '\n%\nkurz\n');
+    assert.deepEqual(fortuneEntries('eins zwei drei vier fünf sechs sieben acht neun zehn elf\n%\nkurz\n%\n  noch ein langer Spruch mit\n  zwei Zeilen und genug Zeichen  '), [
+      'eins zwei drei vier fünf sechs sieben acht neun zehn elf',
+      'noch ein langer Spruch mit zwei Zeilen und genug Zeichen',
+    ]);
+    const docs = languageDocuments([path.join(dir, 'sprueche')]);
+    assert.ok(docs.length >= 3, `${docs.length} documents`);
+    for (const d of docs) assert.ok(d.body.length >= 1200 && d.subject.startsWith('Spruch'), d.body.slice(0, 60));
+  });
+
+  it('names the Debian packages to install when the texts are missing', () => {
+    assert.throws(() => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes')), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'PHISHX_TRAINING_DATA_MISSING');
+      assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it/);
+      return true;
+    });
   });
 });
