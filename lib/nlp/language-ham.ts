@@ -98,7 +98,7 @@ export function languageHamExamples(root: string = FORTUNES_ROOT): Example[] {
   const missing = LANGUAGE_HAM_PACKAGES.filter((l) => !existsSync(path.join(root, l.dir, ...(l.files ? [l.files[0]] : []))));
   if (missing.length) {
     throw new TrainingDataError(
-      `training needs everyday non-English text from Debian's fortune packages, not found under ${root}: install them with ` +
+      `training needs everyday text in five languages from Debian's fortune packages, not found under ${root}: install them with ` +
         `"apt-get install ${missing.map((l) => l.pkg).join(' ')}" (README "Detection quality")`,
     );
   }
