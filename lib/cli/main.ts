@@ -3,14 +3,14 @@ import PostalMime from 'postal-mime';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
-import { errorMessage, UsageError } from '../errors.js';
+import { errorMessage, TrainingDataError, UsageError } from '../errors.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate, type MessageOutcome } from '../eval.js';
 import { trainLetterModel } from '../analyzers/letter-model.js';
-import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train } from '../nlp/train.js';
+import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train, type Example } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
-import { languageHamExamples } from '../nlp/language-ham.js';
+import { FORTUNES_ROOT, languageHamExamples } from '../nlp/language-ham.js';
 import { feedName, parseFeed } from '../reputation/feed-dir.js';
 import { createReputation } from '../reputation/index.js';
 import { writeFileAtomic } from '../quarantine.js';
@@ -113,8 +113,9 @@ bytes.
 
 Besides the corpus, training reads everyday text in five languages as extra ham, from
 Debian's fortune packages under /usr/share/games/fortunes (apt-get install fortunes
-fortunes-de fortunes-br fortunes-es fortunes-it), so that the model judges content rather
-than language; eval --cv / --loso train the same way.
+fortunes-de fortunes-br fortunes-es fortunes-it; PHISHX_FORTUNES_DIR for another place), so
+that the model judges content rather than language; eval --cv / --loso train the same way
+(without the packages they train on the corpus alone and say so).
 
 Options:
   --corpus DIR   labelled corpus with labels.csv (default: ../shared/corpus)
@@ -124,6 +125,8 @@ Options:
   --seed N       shuffling seed (default: ${DEFAULT_TRAIN.seed})
   --check        train, compare with the files at --out instead of writing them; exit 1
                  when they differ (CI: the committed models are reproducible)
+  --corpus-only  train without the everyday-text ham (where the fortune packages cannot
+                 be installed; the model then reads non-English text as phishing-like)
   -h, --help     show this help
 `,
   'nlp-serve': `Usage: phishx nlp-serve [--listen HOST:PORT]
@@ -275,11 +278,11 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
     if (values.loso) throw new UsageError('eval: use either --cv K or --loso, not both');
     io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
-    const models = crossValidationModels(await loadExamples(positionals[0]), k, DEFAULT_TRAIN, languageHamExamples());
+    const models = crossValidationModels(await loadExamples(positionals[0]), k, DEFAULT_TRAIN, everydayTextForEval(io));
     classifierFor = (file) => models.get(file);
   } else if (values.loso) {
     io.err(`eval: leave-one-source-out, training one model per source of ${positionals[0]}\n`);
-    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]), DEFAULT_TRAIN, languageHamExamples());
+    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]), DEFAULT_TRAIN, everydayTextForEval(io));
     classifierFor = (file) => models.get(file);
   }
   const tty = process.stderr.isTTY === true;
@@ -308,8 +311,27 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+/** Where the fortune packages put their files (PHISHX_FORTUNES_DIR overrides, e.g. for a non-Debian layout). */
+function fortunesDir(): string {
+  return process.env.PHISHX_FORTUNES_DIR || FORTUNES_ROOT;
+}
+
+/**
+ * The everyday-text ham for `eval --cv / --loso`. Without the packages the held-out models
+ * are trained on the corpus alone (said on stderr): a measurement still, of that recipe.
+ */
+function everydayTextForEval(io: Out): Example[] {
+  try {
+    return languageHamExamples(fortunesDir());
+  } catch (err) {
+    if (!(err instanceof TrainingDataError)) throw err;
+    io.err(`eval: ${err.message}; training the held-out models on the corpus alone, so the figures describe that recipe, not the shipped model's\n`);
+    return [];
+  }
+}
+
 async function cmdTrain(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' } }, 'train');
+  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' }, 'corpus-only': { type: 'boolean' } }, 'train');
   if (values.help) return io.out(HELP.train), 0;
   if (positionals.length) throw new UsageError(`train: unexpected argument ${JSON.stringify(positionals[0])}\n\n${HELP.train}`);
   const int = (v: unknown, name: string, dflt: number): number => {
@@ -323,7 +345,7 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   const out = path.resolve(String(values.out ?? defaultModelPath()));
   io.err(`train: reading ${corpus}\n`);
   const examples = await loadExamples(corpus);
-  const extra = languageHamExamples();
+  const extra = values['corpus-only'] ? [] : languageHamExamples(fortunesDir());
   const counts: Record<string, number> = {};
   for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
   const languageHam: Record<string, number> = {};

@@ -165,6 +165,17 @@ describe('phishx CLI', () => {
       const both = phishx(['eval', '--loso', '--cv', '2', dir]);
       assert.equal(both.code, 2);
       assert.match(both.err, /either --cv K or --loso/);
+      // Without the fortune packages the held-out models train on the corpus alone, and say so.
+      const bare = phishx(['eval', '--loso', dir], { PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes') });
+      assert.equal(bare.code, 0, bare.err);
+      assert.match(bare.err, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it.*corpus alone/);
+      // train needs them (the committed model's recipe) unless told --corpus-only.
+      const strict = phishx(['train', '--corpus', dir, '--out', path.join(dir, 'm.json')], { PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes') });
+      assert.equal(strict.code, 1);
+      assert.match(strict.err, /phishx train: training needs everyday text .*apt-get install fortunes/);
+      const only = phishx(['train', '--corpus-only', '--corpus', dir, '--out', path.join(dir, 'm.json')], { PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes') });
+      assert.equal(only.code, 0, only.err);
+      assert.ok(JSON.parse(await fs.readFile(path.join(dir, 'm.json'), 'utf8')).weights);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
