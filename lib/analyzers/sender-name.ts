@@ -2,6 +2,8 @@ import type { MailAddress } from '../message/types.js';
 import { SENDER_NAME_FILLER, skeleton } from './brands.js';
 
 const LATIN_WORD = /^[\p{Script=Latin}\p{N}\p{M}]+$/u;
+/** Display names are short; a huge one (hostile input) is judged on its start. */
+const MAX_NAME_CHARS = 256;
 
 /**
  * Names of a mail's function rather than of a sender ("Password Reset", "Shipping
@@ -34,6 +36,7 @@ export function nameFitsAddress(from: Pick<MailAddress, 'name' | 'address'>): bo
   // Only words in Latin letters can be spelt in an address: "楽天市場" <info@mail.rakuten.co.jp>
   // or "Сбербанк" <noreply@sberbank.ru> claim nothing this test could check.
   const words = from.name
+    .slice(0, MAX_NAME_CHARS)
     .normalize('NFKC')
     .split(/[^\p{L}\p{N}\p{M}]+/u)
     .filter((w) => w && LATIN_WORD.test(w))
