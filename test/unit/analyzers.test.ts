@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
+import { DEFAULT_BRANDS } from '../../lib/config/schema.js';
+import { splitHost } from '../../lib/message/domain.js';
 import { nameFitsAddress } from '../../lib/analyzers/sender-name.js';
 import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
@@ -325,6 +327,16 @@ describe('brand alignment', () => {
 });
 
 describe('brand helpers', () => {
+  it('lists only registered domains for the built-in brands (a public suffix such as gov.uk would never match)', () => {
+    for (const [brand, domains] of Object.entries(DEFAULT_BRANDS)) {
+      for (const d of domains.split(',').map((x) => x.trim())) assert.equal(splitHost(d).registrable, d, `${brand}: ${d}`);
+    }
+  });
+
+  it('aligns brand mail sent from a registered domain under a public suffix (HMRC on service.gov.uk)', async () => {
+    assert.deepEqual(await codesFor({ from: 'HMRC <noreply@confirmation.tax.service.gov.uk>', subject: 'Your tax return', html: '<a href="https://www.gov.uk/log-in-register-hmrc-online-services">Sign in</a>' }), ['BRAND_ALIGNED']);
+  });
+
   it('folds homoglyphs and digit swaps into a skeleton', () => {
     assert.equal(skeleton('раураl'), 'paypal');
     assert.equal(skeleton('PAYPA1'), 'paypal');
