@@ -333,6 +333,10 @@ describe('brand helpers', () => {
     }
   });
 
+  it('does not hold a regional savings bank for carrying "sparkasse" in its own domain (no built-in brand for federations)', async () => {
+    assert.deepEqual(await codesFor({ from: '"Sparkasse KölnBonn" <noreply@sparkasse-koelnbonn.de>', subject: 'Ihr Kontoauszug ist da', html: '<a href="https://www.sparkasse-koelnbonn.de/de/home/onlinebanking.html">Zum Online-Banking</a>' }), ['SENDER_LINKS_ALIGNED']);
+  });
+
   it('aligns brand mail sent from a registered domain under a public suffix (HMRC on service.gov.uk)', async () => {
     assert.deepEqual(await codesFor({ from: 'HMRC <noreply@confirmation.tax.service.gov.uk>', subject: 'Your tax return', html: '<a href="https://www.gov.uk/log-in-register-hmrc-online-services">Sign in</a>' }), ['BRAND_ALIGNED']);
   });
