@@ -1,6 +1,6 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
-import { brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+import { brandsNamedIn, domainBelongsToBrand, nameClaimsBrand, type BrandIndex } from './brands.js';
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
@@ -12,8 +12,11 @@ import { nameFitsAddress } from './sender-name.js';
  */
 export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string> = new Set()): Signal[] {
   const fromReg = input.from?.registrable ?? null;
-  const nameClaims = brandsNamedIn(input.from?.name ?? '', brands);
   const subjectClaims = brandsNamedIn(input.subject, brands);
+  // A brand merely mentioned in a name, or an everyday word starting it, claims nothing
+  // ("Lockergnome Apple Core", "Apple Valley Dental": see nameClaimsBrand).
+  const name = input.from?.name ?? '';
+  const nameClaims = brandsNamedIn(name, brands).filter((b) => nameClaimsBrand(name, b, subjectClaims.includes(b)));
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
   // Every clickable or submittable link: image-map areas and links in HTML attachments
   // included; footer furniture (social profiles, app stores) neither breaks nor makes alignment.

@@ -70,20 +70,28 @@ export const SENDER_NAME_FILLER: ReadonlySet<string> = new Set(
 const AFFILIATION = new Set(['from', 'at', 'von', 'bei', 'de', 'da', 'do', 'chez']);
 
 /**
- * Whether a display name presents itself as the brand: it starts with the brand, a person
- * signs for it ("John from Ledger", the brand ending the name), or every other word is sender-name filler ("Security
- * Team PayPal"). A name that merely mentions a brand among other names ("Lockergnome Apple
- * Core", a newsletter) does not. Pure.
+ * Whether a display name presents itself as the brand: it starts with the brand (for an
+ * everyday-word brand only with filler around it or when `corroborated`: the subject names
+ * the brand too), a person signs for it ("John from Ledger", the brand ending the name), or
+ * every other word is sender-name filler ("Security Team PayPal"). A name that merely
+ * mentions a brand among other names ("Lockergnome Apple Core", a newsletter) does not. Pure.
  */
-export function nameClaimsBrand(name: string, brand: string): boolean {
+export function nameClaimsBrand(name: string, brand: string, corroborated = false): boolean {
   const words = skeleton(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   const bw = skeleton(brand).split(/\s+/).filter(Boolean);
   const at = words.findIndex((_, i) => bw.every((b, j) => words[i + j] === b));
   if (at < 0) return true; // matched across separators ("pay-pal"): treat as a claim
-  if (at === 0) return true;
+  const othersAreFiller = words.every((w, i) => (i >= at && i < at + bw.length) || SENDER_NAME_FILLER.has(w));
+  // A brand that is also an everyday word or a name ("Apple Valley Dental", "Steam Cleaning
+  // Pros", "Chase Miller") starts a name without claiming it, unless the rest is filler or
+  // the subject names the brand too ("Amazon Voucher" / "Your Amazon voucher").
+  if (at === 0) return !COMMON_WORD_BRANDS.has(brand) || othersAreFiller || corroborated;
   if (AFFILIATION.has(words[at - 1]) && at + bw.length === words.length) return true;
-  return words.every((w, i) => (i >= at && i < at + bw.length) || SENDER_NAME_FILLER.has(w));
+  return othersAreFiller;
 }
+
+/** Built-in brands whose name is also an everyday word, a first name or a surname. */
+export const COMMON_WORD_BRANDS: ReadonlySet<string> = new Set(['apple', 'amazon', 'chase', 'outlook', 'steam', 'blockchain', 'kraken', 'ledger', 'ripple', 'norton', 'santander', 'caixa', 'adobe']);
 
 export function domainBelongsToBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
   if (!registrable) return false;

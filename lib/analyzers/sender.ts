@@ -73,8 +73,9 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
     }
   }
   if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
+  const subjectBrands = brandsNamedIn(input.subject, brands);
   for (const brand of brandsNamedIn(from.name, brands)) {
-    if (!domainBelongsToBrand(from.registrable, brand, brands) && nameClaimsBrand(from.name, brand)) {
+    if (!domainBelongsToBrand(from.registrable, brand, brands) && nameClaimsBrand(from.name, brand, subjectBrands.includes(brand))) {
       out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });
       break;
     }

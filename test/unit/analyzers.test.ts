@@ -133,6 +133,16 @@ describe('sender heuristics', () => {
     assert.deepEqual(await codesFor({ from: '"Security Service PayPal" <x@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
 
+  it('does not read an everyday-word brand starting a name as a claim, unless the rest is filler or the subject names it too', async () => {
+    assert.deepEqual(await codesFor({ from: '"Apple Valley Dental" <info@applevalleydental.example>', subject: 'Appointment reminder', html: '<a href="https://applevalleydental.example/appointments">Confirm</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Steam Cleaning Pros" <offers@steampros.example>' }), []);
+    assert.deepEqual(await codesFor({ from: '"Chase Miller" <chase.miller@example.com>' }), []);
+    assert.deepEqual(await codesFor({ from: '"Apple Support" <help@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Amazon Voucher" <gift@evil.example>', subject: 'Your Amazon voucher is waiting' }), ['BRAND_SUBJECT_MISALIGNED', 'SENDER_BRAND_IMPERSONATION']);
+    // A distinctive brand starting the name is a claim whatever follows.
+    assert.deepEqual(await codesFor({ from: '"Netflix Kids Club" <club@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+  });
+
   it('reads a person signing for a brand ("John from Ledger") as a claim of that brand', async () => {
     assert.deepEqual(await codesFor({ from: '"John from Ledger" <insights@finance.example>' }), ['SENDER_BRAND_IMPERSONATION']);
     assert.deepEqual(await codesFor({ from: '"Katie at PayPal" <katie@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
