@@ -66,8 +66,8 @@ export const SENDER_NAME_FILLER: ReadonlySet<string> = new Set(
     'client compte securite assistance').split(' '),
 );
 
-/** Words that tie a person's name to an organisation: "John from Ledger", "Jane at PayPal", "Anna von DHL". */
-const AFFILIATION = new Set(['from', 'at', 'von', 'bei', 'de', 'da', 'do', 'chez']);
+/** Words that tie a person's name to an organisation: "John from Ledger", "Jane at PayPal", "Jane Doe via DocuSign", "Anna von DHL". */
+const AFFILIATION = new Set(['from', 'at', 'via', 'von', 'bei', 'de', 'da', 'do', 'chez']);
 
 /**
  * Whether a display name presents itself as the brand: it starts with the brand (for an

@@ -146,6 +146,7 @@ describe('sender heuristics', () => {
   it('reads a person signing for a brand ("John from Ledger") as a claim of that brand', async () => {
     assert.deepEqual(await codesFor({ from: '"John from Ledger" <insights@finance.example>' }), ['SENDER_BRAND_IMPERSONATION']);
     assert.deepEqual(await codesFor({ from: '"Katie at PayPal" <katie@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Jane Doe via DocuSign" <dse@docusign-mail.example>' }), ['SENDER_BRAND_IMPERSONATION']);
     assert.deepEqual(await codesFor({ from: '"John from Ledger" <john@ledger.com>' }), ['BRAND_ALIGNED']);
     // A brand inside a longer name after "from" is a topic, not a signature.
     assert.deepEqual(await codesFor({ from: '"Notes from Apple Core fans" <notes@lists.example>' }), []);

@@ -27,7 +27,7 @@ describe('legitimate transactional mail (default config, classifier on)', () => 
     });
   }
 
-  // Hand-written texts in the form of 46 common notifications (probes.json, README there):
+  // Hand-written texts in the form of 56 common notifications (probes.json, README there):
   // sent from the service's domain with a link to it and the usual footer (app stores,
   // social profiles), as such mail is.
   const footer = ['https://apps.apple.com/us/app/id389801252', 'https://play.google.com/store/apps/details?id=com.example', 'https://www.instagram.com/example/', 'https://x.com/example'];
