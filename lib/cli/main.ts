@@ -97,6 +97,8 @@ Options:
                  is scored by the model that did not see it (honest figures on DIR)
   --loso         leave-one-source-out: each message is scored by a text model trained on
                  every other source (how it does on a kind of mail it never saw)
+                 (--cv and --loso train as phishx train does, with the everyday text of
+                 the fortune packages when installed; without them, on DIR alone)
   --details FILE write one JSON line per message (path, label, source, action, score,
                  reasons, subject, from; "wrong": true for a missed phish or a flagged
                  ham) to FILE, to see what was misjudged and why
