@@ -1,6 +1,6 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
-import { brandsNamedIn, domainBelongsToBrand, nameClaimsBrand, type BrandIndex } from './brands.js';
+import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
@@ -15,8 +15,7 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
   const subjectClaims = brandsNamedIn(input.subject, brands);
   // A brand merely mentioned in a name, or an everyday word starting it, claims nothing
   // ("Lockergnome Apple Core", "Apple Valley Dental": see nameClaimsBrand).
-  const name = input.from?.name ?? '';
-  const nameClaims = brandsNamedIn(name, brands).filter((b) => nameClaimsBrand(name, b, subjectClaims.includes(b)));
+  const nameClaims = brandsClaimedByName(input.from?.name ?? '', subjectClaims, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
   // Every clickable or submittable link: image-map areas and links in HTML attachments
   // included; footer furniture (social profiles, app stores) neither breaks nor makes alignment.

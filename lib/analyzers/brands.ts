@@ -90,6 +90,11 @@ export function nameClaimsBrand(name: string, brand: string, corroborated = fals
   return othersAreFiller;
 }
 
+/** The brands a display name claims (see nameClaimsBrand); `subjectBrands`, those the subject names, corroborate. Pure. */
+export function brandsClaimedByName(name: string, subjectBrands: readonly string[], index: BrandIndex): string[] {
+  return brandsNamedIn(name, index).filter((b) => nameClaimsBrand(name, b, subjectBrands.includes(b)));
+}
+
 /** Built-in brands whose name is also an everyday word, a first name or a surname. */
 export const COMMON_WORD_BRANDS: ReadonlySet<string> = new Set(['apple', 'amazon', 'chase', 'outlook', 'steam', 'blockchain', 'kraken', 'ledger', 'ripple', 'norton', 'santander', 'caixa', 'adobe']);
 

@@ -56,15 +56,7 @@ export class LetterModel {
   /** Mean log-probability per letter transition of an a–z word (higher = more word-like); NaN for anything else. */
   wordLikeness(word: string): number {
     if (!/^[a-z]+$/.test(word)) return NaN;
-    let prev = EDGE;
-    let sum = 0;
-    for (let i = 0; i < word.length; i++) {
-      const c = code(word.charCodeAt(i));
-      sum += this.logp[prev * SYMBOLS + c];
-      prev = c;
-    }
-    sum += this.logp[prev * SYMBOLS + EDGE];
-    return sum / (word.length + 1);
+    return this.logProbability(word) / (word.length + 1);
   }
 
   /**
@@ -77,17 +69,22 @@ export class LetterModel {
     let n = 0;
     for (const seg of word.match(CAMEL_SEGMENT) ?? []) {
       if (seg === seg.toUpperCase()) continue;
-      let prev = EDGE;
-      for (const ch of seg.toLowerCase()) {
-        const c = code(ch.charCodeAt(0));
-        sum += this.logp[prev * SYMBOLS + c];
-        prev = c;
-        n++;
-      }
-      sum += this.logp[prev * SYMBOLS + EDGE];
-      n++;
+      sum += this.logProbability(seg.toLowerCase());
+      n += seg.length + 1;
     }
     return n ? sum / n : NaN;
+  }
+
+  /** Sum of log P over the transitions of an a–z word, word start and end included (length + 1 of them). */
+  private logProbability(word: string): number {
+    let prev = EDGE;
+    let sum = 0;
+    for (let i = 0; i < word.length; i++) {
+      const c = code(word.charCodeAt(i));
+      sum += this.logp[prev * SYMBOLS + c];
+      prev = c;
+    }
+    return sum + this.logp[prev * SYMBOLS + EDGE];
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
-import { brandsNamedIn, domainBelongsToBrand, nameClaimsBrand, type BrandIndex } from './brands.js';
+import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 
 const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 
@@ -60,8 +60,7 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   }
   const tld = from.domain.slice(from.domain.lastIndexOf('.') + 1);
   if (tld && lists.suspiciousTlds.has(tld)) out.push({ code: 'SENDER_SUSPICIOUS_TLD', detail: `From ${from.address} (.${tld})` });
-  const at = from.address.lastIndexOf('@');
-  const local = at > 0 ? from.address.slice(0, at) : '';
+  const local = from.address.includes('@') ? from.localPart.toLowerCase() : '';
   if (lists.letters) {
     // Mixed case ("hrUsmGyi") is judged with its casing; anything else on its letters alone.
     const mixed = mixedCaseScore(from.localPart, lists.letters);
@@ -73,9 +72,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
     }
   }
   if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
-  const subjectBrands = brandsNamedIn(input.subject, brands);
-  for (const brand of brandsNamedIn(from.name, brands)) {
-    if (!domainBelongsToBrand(from.registrable, brand, brands) && nameClaimsBrand(from.name, brand, subjectBrands.includes(brand))) {
+  for (const brand of brandsClaimedByName(from.name, brandsNamedIn(input.subject, brands), brands)) {
+    if (!domainBelongsToBrand(from.registrable, brand, brands)) {
       out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });
       break;
     }

@@ -313,6 +313,13 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+/** How many items fall under each key, in first-seen order (for the model's training summary). */
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of items) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return out;
+}
+
 /** Where the fortune packages put their files (PHISHX_FORTUNES_DIR overrides, e.g. for a non-Debian layout). */
 function fortunesDir(): string {
   return process.env.PHISHX_FORTUNES_DIR || FORTUNES_ROOT;
@@ -348,10 +355,8 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   io.err(`train: reading ${corpus}\n`);
   const examples = await loadExamples(corpus);
   const extra = values['corpus-only'] ? [] : languageHamExamples(fortunesDir());
-  const counts: Record<string, number> = {};
-  for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
-  const languageHam: Record<string, number> = {};
-  for (const e of extra) languageHam[e.source] = (languageHam[e.source] ?? 0) + 1;
+  const counts = countBy(examples, (e) => e.label);
+  const languageHam = countBy(extra, (e) => e.source);
   const t0 = performance.now();
   const model = train([...examples, ...extra], opts);
   const files: Array<[string, string]> = [

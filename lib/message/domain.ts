@@ -21,10 +21,9 @@ export function registrableOf(host: string): string {
 
 export function toMailAddress(name: string | undefined, address: string | undefined): MailAddress {
   const written = (address ?? '').trim().replace(/^<|>$/g, '');
-  const addr = written.toLowerCase();
-  const at = addr.lastIndexOf('@');
-  const domain = at >= 0 ? addr.slice(at + 1) : '';
-  return { name: (name ?? '').trim(), address: addr, localPart: at >= 0 ? written.slice(0, at) : written, domain, registrable: domain ? splitHost(domain).registrable : null };
+  const at = written.lastIndexOf('@');
+  const domain = at >= 0 ? written.slice(at + 1).toLowerCase() : '';
+  return { name: (name ?? '').trim(), address: written.toLowerCase(), localPart: at >= 0 ? written.slice(0, at) : written, domain, registrable: domain ? splitHost(domain).registrable : null };
 }
 
 /**

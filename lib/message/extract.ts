@@ -113,6 +113,7 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
   } catch {
     from = null;
   }
+  const envelopeFrom = envelopeSender(envelope);
   return {
     headers,
     subject: headers.find((h) => h.name === 'subject')?.value ?? '',
@@ -120,8 +121,8 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     replyTo: [],
     recipients: envelope.rcptTo.map((r) => r.toLowerCase()),
     fromHeader,
-    returnPath: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
-    envelopeFrom: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    returnPath: envelopeFrom,
+    envelopeFrom,
     auth: authOf(envelope),
     text: sep >= 0 ? text.slice(sep) : '',
     html: '',
@@ -133,6 +134,11 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     limits: limitsHit,
     rawBytes: raw.length,
   };
+}
+
+/** The envelope MAIL FROM as an address, null when it is empty (bounces) or unknown. */
+function envelopeSender(envelope: Envelope): MailAddress | null {
+  return envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null;
 }
 
 /** The envelope's SPF / DKIM results, null when neither was checked. */
@@ -212,6 +218,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));
   const recipients = [...new Set([...envelope.rcptTo, ...headerRcpts].map((r) => r.trim().toLowerCase()).filter((r) => r.includes('@')))];
   const rpHeader = parsed.returnPath ?? '';
+  const envelopeFrom = envelopeSender(envelope);
   return {
     headers,
     subject: parsed.subject ?? '',
@@ -219,8 +226,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     replyTo: (parsed.replyTo ?? []).map((a) => firstMailbox(a)).filter((a): a is MailAddress => a !== null),
     recipients,
     fromHeader: headers.find((h) => h.name === 'from')?.value ?? '',
-    returnPath: rpHeader ? toMailAddress('', rpHeader) : envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
-    envelopeFrom: envelope.mailFrom ? toMailAddress('', envelope.mailFrom) : null,
+    returnPath: rpHeader ? toMailAddress('', rpHeader) : envelopeFrom,
+    envelopeFrom,
     auth: authOf(envelope),
     text,
     html,
