@@ -79,6 +79,41 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * The request target as a URL on the sidecar's own origin, or null when it is not an
+ * origin-form target. Only the path and query are used: `//x:99999/` is the path
+ * `//x:99999/`, never an authority (WHATWG parsing would read one and throw on its port).
+ */
+export function requestTarget(target: string | undefined): URL | null {
+  const t = target ?? '/';
+  if (!t.startsWith('/') || t.length > 8192) return null;
+  try {
+    const u = new URL('http://sidecar/');
+    const q = t.indexOf('?');
+    u.pathname = q >= 0 ? t.slice(0, q) : t;
+    if (q >= 0) u.search = t.slice(q);
+    return u;
+  } catch {
+    return null;
+  }
+}
+
+/** Answer a request whose normal path failed (headers maybe already sent): a plain status, or close. */
+function lastResort(res: http.ServerResponse, err: unknown, status = 500): void {
+  try {
+    M.httpRequests.inc({ route: 'unmatched', method: 'other', status: String(status) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: status === 400 ? errorMessage(err) : 'internal error' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
+}
+
 export class Router {
   private readonly routes: Route[] = [];
   private settings!: RouterSettings;
@@ -107,10 +142,23 @@ export class Router {
     return this;
   }
 
-  /** The node:http request listener. */
+  /**
+   * The node:http request listener. Whatever the request's bytes, it answers over HTTP
+   * (400 / 404 / 405 / 500 …) and never throws into the process: with the sidecar inline
+   * or in cluster mode, an exception here would take Haraka down.
+   */
   readonly listener: http.RequestListener = (req, res) => {
+    try {
+      this.dispatch(req, res);
+    } catch (err) {
+      lastResort(res, err);
+    }
+  };
+
+  private dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t0 = performance.now();
-    const url = new URL(req.url ?? '/', 'http://sidecar');
+    const url = requestTarget(req.url);
+    if (!url) return lastResort(res, new HttpError(400, 'malformed request target'), 400);
     const method = (req.method ?? 'GET').toUpperCase();
     const samePath = this.routes.filter((r) => r.path === url.pathname);
     const route = samePath.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
@@ -148,11 +196,11 @@ export class Router {
       }
       void this.handle(route, req, url, seen)
         .then(finish, fail)
-        .catch(() => undefined);
+        .catch((err: unknown) => lastResort(res, err));
     } catch (err) {
       fail(err);
     }
-  };
+  }
 
   private async handle(route: Route, req: http.IncomingMessage, url: URL, seen: { requestBytes: number }): Promise<Reply> {
     const token = bearerOf(req.headers.authorization);

@@ -26,13 +26,15 @@ const BEAT_MS = 500;
 const CLOSE_GRACE_MS = 3000;
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
+/** A thread that ran this long before it ended starts the backoff afresh; one that keeps dying sooner waits longer each time. */
+const STABLE_MS = 60_000;
 
 /**
  * Start the sidecar in a worker thread (single-process mode) and serve its questions:
  * this thread's metrics and breakers, and the in-memory store's counts. Resolves once the
  * thread listens; rejects with PHISHX_SIDECAR_LISTEN when it cannot. A thread that ends
- * unexpectedly later is started again (backoff 1 s doubling to 30 s); mail flow never
- * depends on it.
+ * unexpectedly later is started again (backoff 1 s doubling to 30 s while it keeps dying
+ * within a minute of its start); mail flow never depends on it.
  */
 export function startSidecarThread(listen: { host: string; port: number }, opts: ThreadHostOptions): Promise<ThreadSidecar> {
   let worker!: Worker;
@@ -56,6 +58,7 @@ export function startSidecarThread(listen: { host: string; port: number }, opts:
   const spawn = (): Promise<void> =>
     new Promise((resolve, reject) => {
       let listening = false;
+      let listeningAt = 0;
       // A restart listens where the first thread did (port 0 resolved to the real port).
       const w = new Worker(path.join(__dirname, 'thread.js'), { workerData: { listen: address, config: opts.config() } satisfies ThreadData });
       worker = w;
@@ -78,8 +81,8 @@ export function startSidecarThread(listen: { host: string; port: number }, opts:
             return reject(new PhishXError('PHISHX_SIDECAR_LISTEN', m.message));
           case 'listening':
             listening = true;
+            listeningAt = performance.now();
             address = m.address;
-            backoff = RESTART_MIN_MS;
             return resolve();
         }
       });
@@ -91,6 +94,7 @@ export function startSidecarThread(listen: { host: string; port: number }, opts:
         exited.add(w);
         if (!listening) return reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar thread exited (${code}) before listening`));
         if (closing || w !== worker) return;
+        if (performance.now() - listeningAt >= STABLE_MS) backoff = RESTART_MIN_MS;
         opts.log('error', `sidecar thread exited (${code}); restarting it in ${backoff / 1000} s (mail flow is not affected)`);
         scheduleRestart();
       });

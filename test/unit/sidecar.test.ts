@@ -8,6 +8,7 @@ import { MemoryStore } from '../../lib/store/memory.js';
 import type { Store } from '../../lib/store/types.js';
 import { hashToken } from '../../lib/sidecar/auth.js';
 import type { PhishXConfig } from '../../lib/config/types.js';
+import { rawRequest } from '../helpers/raw-http.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -70,6 +71,42 @@ describe('sidecar', () => {
       assert.equal(fb.status, 'UNHEALTHY');
       assert.ok(fb.problems.some((p) => /store \(memory\): .*ECONNREFUSED/.test(p)), fb.problems.join('\n'));
       assert.ok(fb.problems.some((p) => /smtp: Haraka is not listening/.test(p)));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers request targets that are not origin-form paths over HTTP and stays up (// authority, bad port, absolute URL, *)', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    const port = s.address.port;
+    try {
+      // `GET //x:99999/` made WHATWG URL parsing throw outside the router's error handling.
+      for (const target of ['//x:99999/', '//x:99999/alive', '//[::1', '///', '/%', '/\\x']) {
+        const r = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.equal(r.status, 404, `${target}: ${r.text.slice(0, 200)}`);
+      }
+      for (const target of ['http://x:99999/alive', '*', 'x']) {
+        const r = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.ok(r.status === 400, `${target}: ${r.text.slice(0, 200)}`);
+      }
+      assert.equal((await rawRequest(port, 'GET /alive?%zz&a=%ff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/alive`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('turns a route handler that throws synchronously or rejects into a 500 and keeps serving', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    try {
+      s.router.add({ method: 'GET', path: '/boom', auth: 'none', limited: false, handler: () => { throw new Error('sync boom'); } });
+      s.router.add({ method: 'GET', path: '/reject', auth: 'none', limited: false, handler: () => Promise.reject(new Error('async boom')) });
+      s.router.add({ method: 'GET', path: '/badheader', auth: 'none', limited: false, handler: () => ({ status: 200, body: {}, headers: { 'x-bad': 'a\nb' } }) });
+      const base = `http://127.0.0.1:${s.address.port}`;
+      assert.equal((await fetch(`${base}/boom`)).status, 500);
+      assert.equal((await fetch(`${base}/reject`)).status, 500);
+      assert.equal((await fetch(`${base}/badheader`)).status, 500);
+      assert.equal((await fetch(`${base}/alive`)).status, 200);
     } finally {
       await s.close();
     }
