@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import pTimeout, { TimeoutError } from 'p-timeout';
 import type { PhishXConfig } from './config/types.js';
-import { extractScanInput } from './message/extract.js';
+import { extractScanInput, inspectArchives, type ArchiveInspection } from './message/extract.js';
 import { registrableOf, splitHost } from './message/domain.js';
 import type { Envelope, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
@@ -28,7 +28,7 @@ import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { Signal, Verdict } from './verdict/types.js';
 
-export type ScanPhase = 'parse' | 'expand' | 'analyze' | 'nlp' | 'reputation' | 'clamav';
+export type ScanPhase = 'parse' | 'expand' | 'analyze' | 'nlp' | 'reputation' | 'clamav' | 'archives';
 
 export interface ScanResult {
   /** Scan id: appears in headers, SMTP replies, quarantine and logs. */
@@ -37,7 +37,7 @@ export interface ScanResult {
   /** Set when the scan did not run (relaying, allowlist). */
   skipped: 'relaying' | 'allowlist' | null;
   durationMs: number;
-  /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav. */
+  /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav, archives. */
   phases: Partial<Record<ScanPhase, number>>;
   /** Facts about the message for logs and events (no bodies). */
   summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string };
@@ -103,8 +103,11 @@ function recipientDomains(envelope: Envelope): string[] {
   return envelope.rcptTo.map((r) => r.slice(r.lastIndexOf('@') + 1).replace(/>$/, '').toLowerCase()).filter(Boolean);
 }
 
-/** All local analyzers over one ScanInput. Pure (given the compiled tables). */
-export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
+/**
+ * The cheap local analyzers (limits, URLs, sender, disguised text, brand alignment): what
+ * runs first in every scan, so a scan cut short by its budget still has them. Pure.
+ */
+export function analyzeCheap(input: ScanInput, config: PhishXConfig): Signal[] {
   const c = compile(config);
   const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
   const links = input.urls.map((u) => unwrapRedirect(u, c.urls));
@@ -112,8 +115,18 @@ export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
   signals.push(...analyzeSender(input, c.brands, registrableOf, { ...c.sender, letters: embeddedLetterModel() }));
   signals.push(...analyzeTextDisguise(input));
   signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls, c.platforms));
-  signals.push(...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio }));
   return signals;
+}
+
+/** All local analyzers over one ScanInput, attachments included (archives as far as `inspectArchives` got). Pure. */
+export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
+  return [...analyzeCheap(input, config), ...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio })];
+}
+
+/** `[attachments]` as the archive inspection takes it. */
+export function archiveInspection(config: PhishXConfig, signal?: AbortSignal): ArchiveInspection {
+  const a = config.attachments;
+  return { maxEntries: a.max_archive_entries, maxDepth: a.max_archive_depth, maxInflatedBytes: a.max_inflated_bytes, ...(signal ? { signal } : {}) };
 }
 
 export interface ScanDeps {
@@ -140,7 +153,7 @@ async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXCo
   }
 }
 
-/** The action some signals impose whatever the score (virus ─► [clamav] action; a failed service with `[defer] <service>` ─► tempfail). Pure. */
+/** The action some signals impose whatever the score (virus ─► [clamav] action; a failed service with `[defer] <service>` ─► tempfail; a message not even parsed within the budget ─► tempfail). Pure. */
 export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
   let a: Action = 'allow';
   for (const s of signals) {
@@ -148,11 +161,14 @@ export function forcedAction(signals: readonly Signal[], config: PhishXConfig): 
     if (s.code === 'CLAMAV_UNAVAILABLE' && config.defer.clamav) a = stricter(a, 'tempfail');
     if (s.code === 'NLP_UNAVAILABLE' && config.defer.nlp) a = stricter(a, 'tempfail');
     if (s.code === 'REPUTATION_UNAVAILABLE' && config.defer.reputation) a = stricter(a, 'tempfail');
+    if (s.code === 'SCAN_INCOMPLETE') a = stricter(a, 'tempfail');
   }
   return a;
 }
 
 const MAX_EXPANSIONS = 5;
+/** How long a scan past its budget still waits for the MIME parse to finish (the plugin's watchdog allows 1 s). */
+const PARSE_GRACE_MS = 500;
 
 /** Follow short links to their targets and add the targets to the message's URLs. */
 async function expandShortLinks(input: ScanInput, expander: UrlExpander, config: PhishXConfig): Promise<Signal[]> {
@@ -255,24 +271,38 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
       phases[phase] = performance.now() - p0;
     }
   };
+  // Ends the heavy work (archive decompression) when the scan ends, however it ends: no
+  // work outlives its message.
+  const stop = new AbortController();
+  let parsing: Promise<ScanInput> | null = null;
+  let cheapDone = false;
+  const runCheap = (inp: ScanInput): void => {
+    if (cheapDone) return;
+    cheapDone = true;
+    const a0 = performance.now();
+    signals.push(...analyzeCheap(inp, config));
+    phases.analyze = performance.now() - a0;
+  };
   try {
-    // p-timeout bounds waiting (I/O, later: remote analyzers); CPU-bound phases cannot be
-    // interrupted, so the budget is also checked between phases and the rest is skipped.
+    // p-timeout bounds waiting (I/O, decompression in zlib's threads, remote analyzers);
+    // CPU-bound phases cannot be interrupted, so the budget is also checked between phases.
+    // Order: parse ─► cheap analyzers (always, they are bounded) ─► the slow and heavy ones
+    // in parallel, so a budget overrun still has the text, URL, sender and brand signals.
     await pTimeout(
       (async () => {
-        input = await timed('parse', () => extractScanInput(raw, envelope, { ...config.limits, archive: { maxEntries: config.attachments.max_archive_entries, maxDepth: config.attachments.max_archive_depth } }));
-        if (overBudget()) return;
+        parsing = timed('parse', () => extractScanInput(raw, envelope, config.limits));
+        input = await parsing;
         const inp = input;
-        if (deps.expander && config.urls.expand_shorteners) signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
-        const a0 = performance.now();
-        signals.push(...analyze(input, config));
-        phases.analyze = performance.now() - a0;
+        if (deps.expander && config.urls.expand_shorteners && !overBudget()) signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
+        runCheap(inp);
+        if (overBudget()) return;
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);
         const [text, reputation, viruses] = await Promise.all([
-          classifier && !overBudget() ? timed('nlp', () => classify(input!, classifier, config, left())) : Promise.resolve([]),
-          deps.reputation?.length && input.urls.length && !overBudget() ? timed('reputation', () => checkReputation(input!, deps.reputation!, left())) : Promise.resolve([]),
+          classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left())) : Promise.resolve([]),
+          deps.reputation?.length && inp.urls.length && !overBudget() ? timed('reputation', () => checkReputation(inp, deps.reputation!, left())) : Promise.resolve([]),
           deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
+          inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),
         ]);
         signals.push(...text, ...reputation, ...viruses);
       })(),
@@ -282,6 +312,21 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   } catch (err) {
     if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
     else signals.push({ code: 'SCAN_ERROR', detail: errorMessage(err).slice(0, 200) });
+  } finally {
+    stop.abort();
+  }
+  // Cut short: the cheap analyzers still judge the message. A parse still running gets a
+  // short grace (inside the plugin's watchdog slack); a message not even parsed by then is
+  // SCAN_INCOMPLETE: deferred, never passed unjudged.
+  const started = parsing as Promise<ScanInput> | null;
+  const parsed = (input as ScanInput | null) ?? (started ? await pTimeout(started, { milliseconds: PARSE_GRACE_MS }).catch(() => null) : null);
+  if (parsed) {
+    runCheap(parsed);
+    // Attachments last, from what the archive inspection reached: an archive it did not
+    // finish is ATTACHMENT_UNINSPECTABLE, never a silent pass.
+    signals.push(...analyzeAttachments(parsed.attachments, { maxRatio: config.attachments.max_compression_ratio }));
+  } else if (signals.some((x) => x.code === 'BUDGET_EXCEEDED')) {
+    signals.push({ code: 'SCAN_INCOMPLETE', detail: `the message was not parsed within the ${budget} ms scan budget` });
   }
   // A configured virus scan that never ran counts as clamd unavailable, so `[defer] clamav`
   // applies (a budget overrun must not let mail skip the virus scan silently).
@@ -290,7 +335,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   }
   const { score, reasons } = aggregate(signals, config.weights);
   const verdict = decide(score, reasons, domains, config, forcedAction(signals, config));
-  const i = input as ScanInput | null;
+  const i = parsed;
   return {
     id,
     verdict,

@@ -17,56 +17,122 @@ export interface ArchiveInfo {
   ratio: number;
   /** Not a readable zip (corrupt, or not a zip despite its name / magic). */
   unreadable: boolean;
+  /**
+   * Why part of the archive could not be looked into (the message's decompression budget
+   * ran out, the scan budget ended, an inner zip was corrupt), null when it was listed in
+   * full. An archive that could not be inspected is never a silent pass.
+   */
+  uninspected: string | null;
+  /** The listing returned (false while it runs: a scan that ended meanwhile did not see all of it). */
+  done: boolean;
 }
 
 export interface ArchiveLimits {
-  maxEntries: number;
   maxDepth: number;
   /** Inner archives above this uncompressed size are listed but not opened. */
   maxInnerBytes: number;
 }
 
+/**
+ * What one message may spend on archives, shared by every attachment and nesting level:
+ * entries listed and bytes inflated. Inflated bytes are counted as they stream out of
+ * zlib (declared sizes are the attacker's to choose); `signal` ends all work at once
+ * (the scan budget ran out), so no decompression outlives its message.
+ */
+export class InflateBudget {
+  bytesLeft: number;
+  entriesLeft: number;
+  constructor(
+    readonly maxBytes: number,
+    readonly maxEntries: number,
+    readonly signal?: AbortSignal,
+  ) {
+    this.bytesLeft = maxBytes;
+    this.entriesLeft = maxEntries;
+  }
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+}
+
+class BudgetExhausted extends Error {}
+
 function open(buf: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (err, zf) => (err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf))));
 }
 
-function readEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number): Promise<Buffer> {
+/** Inflate one entry into memory, counting every byte against the entry limit and the message budget. */
+function readEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: InflateBudget): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     zf.openReadStream(e, (err, s) => {
       if (err || !s) return reject(err ?? new Error('no stream'));
       const chunks: Buffer[] = [];
       let n = 0;
+      const onAbort = (): void => void s.destroy(new BudgetExhausted('scan budget ended'));
+      budget.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => budget.signal?.removeEventListener('abort', onAbort);
       s.on('data', (c: Buffer) => {
         n += c.length;
-        if (n > max) s.destroy(new Error('inner archive above limit'));
+        budget.bytesLeft -= c.length;
+        if (budget.bytesLeft < 0) s.destroy(new BudgetExhausted(`decompression budget of ${budget.maxBytes} bytes per message used up`));
+        else if (n > max) s.destroy(new Error('inner archive above limit'));
         else chunks.push(c);
       });
-      s.on('error', reject);
-      s.on('end', () => resolve(Buffer.concat(chunks)));
+      s.on('error', (e2) => {
+        settle();
+        reject(e2);
+      });
+      s.on('end', () => {
+        settle();
+        resolve(Buffer.concat(chunks));
+      });
     });
   });
 }
 
+export function emptyArchiveInfo(): ArchiveInfo {
+  return { entries: [], truncated: false, ratio: 0, unreadable: false, uninspected: null, done: false };
+}
+
 /**
- * List a zip's entries from its central directory (nothing is decompressed), then, within
- * the depth and size limits, the entries of zips inside it. Bounded in entries, depth and
- * bytes, so an archive bomb is measured (declared ratio) but never inflated.
+ * List a zip's entries from its central directory, then, within the depth and size limits
+ * and the message's `budget`, the entries of zips inside it (inflated to be read). Bounded
+ * in entries, depth, inflated bytes and time: a bomb is measured (declared ratio), inflated
+ * only as far as the budget allows, and marked `uninspected` where it was cut.
  */
-export async function listZip(buf: Buffer, limits: ArchiveLimits, depth = 1, acc: ArchiveInfo = { entries: [], truncated: false, ratio: 0, unreadable: false }): Promise<ArchiveInfo> {
+export async function listZip(buf: Buffer, limits: ArchiveLimits, budget: InflateBudget, acc: ArchiveInfo = emptyArchiveInfo()): Promise<ArchiveInfo> {
+  try {
+    return await listZipLevel(buf, limits, budget, 1, acc);
+  } finally {
+    acc.done = true;
+  }
+}
+
+async function listZipLevel(buf: Buffer, limits: ArchiveLimits, budget: InflateBudget, depth: number, acc: ArchiveInfo): Promise<ArchiveInfo> {
+  if (budget.aborted) {
+    acc.uninspected ??= 'scan budget ended before the archive was read';
+    return acc;
+  }
   let zf: yauzl.ZipFile;
   try {
     zf = await open(buf);
   } catch {
     if (depth === 1) acc.unreadable = true;
+    else acc.uninspected ??= 'an inner zip is corrupt';
     return acc;
   }
   const inner: yauzl.Entry[] = [];
   await new Promise<void>((resolve) => {
     zf.on('entry', (e: yauzl.Entry) => {
-      if (acc.entries.length >= limits.maxEntries) {
+      if (budget.entriesLeft <= 0) {
         acc.truncated = true;
         return resolve();
       }
+      if (budget.aborted) {
+        acc.uninspected ??= 'scan budget ended while the archive was listed';
+        return resolve();
+      }
+      budget.entriesLeft--;
       const name = e.fileName;
       acc.entries.push({ name, size: e.uncompressedSize, compressed: e.compressedSize, encrypted: (e.generalPurposeBitFlag & 1) === 1, depth });
       if (/\.zip$/i.test(name) && !(e.generalPurposeBitFlag & 1)) inner.push(e);
@@ -75,6 +141,7 @@ export async function listZip(buf: Buffer, limits: ArchiveLimits, depth = 1, acc
     zf.on('end', () => resolve());
     zf.on('error', () => {
       if (depth === 1) acc.unreadable = true;
+      else acc.uninspected ??= 'an inner zip is corrupt';
       resolve();
     });
     zf.readEntry();
@@ -85,9 +152,17 @@ export async function listZip(buf: Buffer, limits: ArchiveLimits, depth = 1, acc
       break;
     }
     if (e.uncompressedSize > limits.maxInnerBytes) continue;
+    if (budget.aborted || budget.bytesLeft <= 0) {
+      acc.uninspected ??= budget.aborted ? 'scan budget ended while inner archives were read' : `decompression budget of ${budget.maxBytes} bytes per message used up`;
+      break;
+    }
     try {
-      await listZip(await readEntry(zf, e, limits.maxInnerBytes), limits, depth + 1, acc);
-    } catch {
+      await listZipLevel(await readEntry(zf, e, limits.maxInnerBytes, budget), limits, budget, depth + 1, acc);
+    } catch (err) {
+      if (err instanceof BudgetExhausted) {
+        acc.uninspected ??= err.message;
+        break;
+      }
       acc.truncated = true;
     }
   }

@@ -100,6 +100,13 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/**
+ * The data_post hook answers by itself this long after the scan budget when the scan has
+ * not (an event loop blocked by CPU-bound work): budget + slack must stay below Haraka's
+ * plugin timeout, or Haraka would answer `DENYSOFT plugin timeout` first.
+ */
+export const HOOK_WATCHDOG_SLACK_MS = 1000;
+
 export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Haraka's plugin timeout for phishx, seconds; the scan budget must stay below it. */
@@ -143,9 +150,9 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }
-  if (opts.pluginTimeoutSeconds !== undefined && c.main.scan_budget_ms >= opts.pluginTimeoutSeconds * 1000) {
+  if (opts.pluginTimeoutSeconds !== undefined && c.main.scan_budget_ms + HOOK_WATCHDOG_SLACK_MS >= opts.pluginTimeoutSeconds * 1000) {
     throw new ConfigError(
-      `phishx.ini [main] scan_budget_ms = ${c.main.scan_budget_ms} must be below Haraka's plugin timeout for phishx (${opts.pluginTimeoutSeconds} s, config/phishx.timeout)`,
+      `phishx.ini [main] scan_budget_ms = ${c.main.scan_budget_ms} plus the hook watchdog's ${HOOK_WATCHDOG_SLACK_MS} ms must stay below Haraka's plugin timeout for phishx (${opts.pluginTimeoutSeconds} s, config/phishx.timeout): at most ${opts.pluginTimeoutSeconds * 1000 - HOOK_WATCHDOG_SLACK_MS - 1}`,
       'main.scan_budget_ms',
     );
   }

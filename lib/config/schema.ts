@@ -155,8 +155,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message looked up.' },
   },
   attachments: {
-    max_archive_entries: { type: 'int', min: 1, max: 100000, default: 1000, doc: 'Zip entries listed per attachment (nested archives included).' },
+    max_archive_entries: { type: 'int', min: 1, max: 100000, default: 1000, doc: 'Zip entries listed per message, all archives and nesting levels together; more: `ARCHIVE_LIMIT`.' },
     max_archive_depth: { type: 'int', min: 1, max: 10, default: 2, doc: 'Levels of zip-in-zip opened; inner archives are read into memory only up to 10 MiB each.' },
+    max_inflated_bytes: { type: 'int', min: 1048576, max: 1073741824, default: 33554432, doc: 'Bytes the archives of one message may inflate in all (inner zips are inflated to be listed), counted as they stream out of the decompressor, not from declared sizes. Past it the rest is not opened and `ATTACHMENT_UNINSPECTABLE` is added.' },
     max_compression_ratio: { type: 'int', min: 10, max: 100000, default: 100, doc: 'Declared uncompressed / compressed size above which `ARCHIVE_BOMB` is added.' },
   },
   clamav: {

@@ -27,7 +27,7 @@ export interface PhishXConfig {
   sender: { freemail: string[]; platforms: string[] };
   nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
   reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };
-  attachments: { max_archive_entries: number; max_archive_depth: number; max_compression_ratio: number };
+  attachments: { max_archive_entries: number; max_archive_depth: number; max_inflated_bytes: number; max_compression_ratio: number };
   clamav: { hosts: string[]; timeout_ms: number; max_size: number; action: 'reject' | 'quarantine' };
   'breaker.nlp': BreakerConfig;
   'breaker.clamav': BreakerConfig;

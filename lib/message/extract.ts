@@ -4,11 +4,11 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { scanHtml } from './html.js';
-import { listZip } from '../attachments/archive.js';
+import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 
-type Limits = PhishXConfig['limits'] & { archive?: { maxEntries: number; maxDepth: number } };
+type Limits = PhishXConfig['limits'];
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;
 
 /** Count MIME leaf parts in postal-mime's tree (internal `root`; falls back to the public view). */
@@ -50,7 +50,7 @@ const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_ACTIVE_BYTES = 2 * 1024 * 1024;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 
-async function describeAttachment(att: Parsed['attachments'][number], limits: Limits): Promise<AttachmentInfo> {
+async function describeAttachment(att: Parsed['attachments'][number]): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -77,9 +77,42 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
     info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
   }
   if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) {
-    info.archive = await listZip(buf, { maxEntries: limits.archive?.maxEntries ?? 1000, maxDepth: limits.archive?.maxDepth ?? 2, maxInnerBytes: MAX_INNER_ARCHIVE });
+    info.zip = true;
+    zipContent.set(info, buf);
   }
   return info;
+}
+
+/** The bytes of zip attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
+const zipContent = new WeakMap<AttachmentInfo, Buffer>();
+
+export interface ArchiveInspection {
+  maxEntries: number;
+  maxDepth: number;
+  /** Bytes the message's archives may inflate in all (inner zips are inflated to be listed). */
+  maxInflatedBytes: number;
+  /** Aborted when the scan budget ends: decompression stops at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * List the zip attachments of `input` (and zips inside them), filling each one's `archive`.
+ * The heavy part of a scan, so it runs after the cheap analyzers, under one decompression
+ * budget for the whole message and the scan's abort signal. Never throws.
+ */
+export async function inspectArchives(input: ScanInput, opts: ArchiveInspection): Promise<void> {
+  const budget = new InflateBudget(opts.maxInflatedBytes, opts.maxEntries, opts.signal);
+  for (const a of input.attachments) {
+    const buf = zipContent.get(a);
+    if (!buf || a.archive) continue;
+    const info = emptyArchiveInfo();
+    a.archive = info;
+    try {
+      await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
+    } catch (err) {
+      info.uninspected = `archive listing failed: ${errorMessage(err)}`.slice(0, 200);
+    }
+  }
 }
 
 /** Minimal header split for messages the MIME parser refuses: keeps URL analysis possible. */
@@ -201,7 +234,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   if (urlOverflow) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
 
   const attachments: AttachmentInfo[] = [];
-  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits));
+  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
   for (const a of attachments) {

@@ -47,7 +47,9 @@ export interface AttachmentInfo {
   active?: { forms: number; passwordFields: number; scripts: number };
   /** HTML / SVG attachments: the links, form targets and map areas in them (at most 50). */
   links?: string[];
-  /** Zip attachments: their listing (see lib/attachments/archive.ts). */
+  /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */
+  zip?: boolean;
+  /** Zip attachments: their listing (see lib/attachments/archive.ts), filled by `inspectArchives`; absent while not inspected. */
   archive?: import('../attachments/archive.js').ArchiveInfo;
 }
 

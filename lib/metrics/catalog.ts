@@ -56,7 +56,7 @@ export const M = {
   scanned: counter('process', 'phishx_messages_scanned_total', 'Messages scanned, by the action taken (allow, quarantine, reject, tempfail) and tenant (configured tenants, `default`, else `other`).', ['action', 'tenant']),
   monitored: counter('process', 'phishx_messages_monitored_total', 'Messages scanned in monitor mode, by the action enforce mode would have taken.', ['would_action']),
   skipped: counter('process', 'phishx_messages_skipped_total', 'Messages not scanned on purpose: `relaying` (outbound/authenticated) or `allowlist`.', ['reason']),
-  unscanned: counter('process', 'phishx_messages_unscanned_total', 'Messages accepted without a verdict after an internal fault (`SCAN_ERROR`) or a watchdog overrun (`BUDGET_EXCEEDED`); they carry `X-PhishX-Verdict: unscanned`.', ['code']),
+  unscanned: counter('process', 'phishx_messages_unscanned_total', 'Messages without a verdict: accepted after an internal fault (`SCAN_ERROR`, they carry `X-PhishX-Verdict: unscanned`), or deferred with 451 4.7.1 when the hook watchdog ended a scan that outlasted its budget (`BUDGET_EXCEEDED`).', ['code']),
   scanDuration: histogram('process', 'phishx_scan_duration_seconds', 'Wall time of one scan, parse to verdict, by action.', SECONDS_SCAN, ['action']),
   score: histogram('process', 'phishx_scan_score', 'Verdict score (0–100) of scanned messages.', [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),
   size: histogram('process', 'phishx_message_size_bytes', 'Raw size of scanned messages.', BYTES),

@@ -61,7 +61,8 @@ export const REASONS = {
   ATTACHMENT_TYPE_MISMATCH: { weight: 20, doc: 'The declared type and the content\'s magic bytes disagree (a "PDF" that is an executable).' },
   ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
   ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
-  ARCHIVE_BOMB: { weight: 40, doc: 'An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; never inflated.' },
+  ARCHIVE_BOMB: { weight: 40, doc: 'An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; inflated only within the message\'s decompression budget.' },
+  ATTACHMENT_UNINSPECTABLE: { weight: 30, doc: 'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, the message\'s decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget ended first. What a scanner cannot see is never a silent pass.' },
   ARCHIVE_LIMIT: { weight: 5, doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.' },
   // ClamAV
   CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.' },
@@ -74,7 +75,8 @@ export const REASONS = {
   LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.' },
   MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.' },
   SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.' },
-  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived.' },
+  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived. The cheap analyzers (URLs, sender, brand, disguised text) always run once the message is parsed; the text classifier, reputation, ClamAV and archive inspection are what a budget overrun can cut (an archive not inspected adds `ATTACHMENT_UNINSPECTABLE`).' },
+  SCAN_INCOMPLETE: { weight: 0, doc: 'The scan budget ran out before the message was even parsed, so nothing could be judged: the message is deferred (`451 4.7.1`, the sender retries), never passed unjudged. So is a scan that Haraka\'s hook watchdog has to end (budget + 1 s).' },
   // Skips
   SKIP_RELAYING: { weight: 0, doc: 'Relayed / authenticated session: not scanned (`[main] skip_relaying`).' },
   SKIP_ALLOWLIST: { weight: 0, doc: 'Sender domain or client IP is allowlisted: not scanned.' },

@@ -8,6 +8,7 @@ import cluster from 'node:cluster';
 import constants from 'haraka-constants';
 import DSN from 'haraka-dsn';
 import type { PhishXConfig } from '../../lib/config/types.js';
+import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
 import { verdictEvents } from '../../lib/events.js';
 import { configSource } from '../../lib/haraka/config-source.js';
@@ -39,8 +40,6 @@ interface TxnNote {
 }
 
 const NOTE = 'phishx';
-/** Slack between the scan budget and the hook's own watchdog. */
-const WATCHDOG_SLACK_MS = 1000;
 
 function getStore(plugin: PhishXPlugin): Store {
   if (!plugin.phishx.store) {
@@ -208,18 +207,30 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
  * Accept without a verdict after an internal fault: the message keeps flowing (a scanner
  * bug must not lose or bounce mail) and carries `X-PhishX-Verdict: unscanned`.
  */
-function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, id: string, code: 'SCAN_ERROR' | 'BUDGET_EXCEEDED', why: string, done: GuardedNext): void {
-  plugin.logerror(connection, `phishx: id=${id} ${why}; accepting unscanned (${code})`);
+function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, id: string, why: string, done: GuardedNext): void {
+  plugin.logerror(connection, `phishx: id=${id} ${why}; accepting unscanned (SCAN_ERROR)`);
   if (done.called) return;
-  M.unscanned.inc({ code });
+  M.unscanned.inc({ code: 'SCAN_ERROR' });
   try {
     stripIncoming(txn);
     txn.add_header('X-PhishX-Verdict', 'unscanned');
-    txn.add_header('X-PhishX-Reasons', code);
+    txn.add_header('X-PhishX-Reasons', 'SCAN_ERROR');
     txn.add_header('X-PhishX-Id', id);
   } finally {
     done();
   }
+}
+
+/**
+ * The scan did not answer within budget + slack (an event loop blocked by CPU-bound work):
+ * defer with `451 4.7.1`. The sender keeps the message and retries; passing it unjudged
+ * would let any input that outlasts the budget through.
+ */
+function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: string, ms: number, done: GuardedNext): void {
+  plugin.logerror(connection, `phishx: id=${id} scan did not finish within ${ms} ms; answering 451 (BUDGET_EXCEEDED)`);
+  if (done.called) return;
+  M.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
+  done(constants.denysoft, DSN.create(451, `Message could not be scanned in time, try again later (PhishX id ${id})`, 7, 1));
 }
 
 export function phishx_data_post(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
@@ -228,9 +239,10 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
   const config = plugin.phishx.config!;
   if (!txn) return next();
   const id = newScanId();
+  const watchdogMs = config.main.scan_budget_ms + HOOK_WATCHDOG_SLACK_MS;
   const done: GuardedNext = nextOnce(next, {
-    deadlineMs: config.main.scan_budget_ms + WATCHDOG_SLACK_MS,
-    onDeadline: (n) => acceptUnscanned(plugin, connection, txn, id, 'BUDGET_EXCEEDED', `scan did not finish within ${config.main.scan_budget_ms + WATCHDOG_SLACK_MS} ms`, n),
+    deadlineMs: watchdogMs,
+    onDeadline: (n) => deferOverrun(plugin, connection, id, watchdogMs, n),
     onSecondCall: (code) => plugin.logwarn(connection, `phishx: id=${id} ignored a second next(${code ?? ''})`),
   });
 
@@ -238,7 +250,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
   try {
     envelope = envelopeOf(connection, txn);
   } catch (err) {
-    return acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `cannot read the envelope: ${errorMessage(err)}`, done);
+    return acceptUnscanned(plugin, connection, txn, id, `cannot read the envelope: ${errorMessage(err)}`, done);
   }
   Promise.all([getRaw(txn), getReputation(plugin)])
     .then(([raw, reputation]) => {
@@ -247,6 +259,11 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     })
     .then((result) => {
       if (done.called) return;
+      // The client may have gone (or the transaction been reset) while the scan ran: nothing to answer.
+      if (connection.transaction !== txn) {
+        plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended during the scan; not answering`);
+        return done();
+      }
       const v = result.verdict;
       const reasons = v.reasons.map((r) => `${r.code}(${r.weight})`).join(' ');
       plugin.loginfo(connection, `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`);
@@ -270,7 +287,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       return done(constants.denysoft, DSN.create(451, reply.text, 7, 1));
     })
     // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
-    .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, 'SCAN_ERROR', `scan fault: ${errorMessage(err)}`, done));
+    .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, `scan fault: ${errorMessage(err)}`, done));
 }
 
 export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {

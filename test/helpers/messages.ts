@@ -132,3 +132,26 @@ export function deepNestedMessage(depth: number): string {
   }
   return ['From: deep@example.com', 'To: bob@example.org', 'Subject: deep', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="d0"', '', ...open, `--d${depth}`, 'Content-Type: text/plain', '', 'bottom http://example.com/', `--d${depth}--`, ...close, ''].join('\n');
 }
+
+/** `phishMessage()` with `zip` attached as invoice.zip: a lure whose attachment must not blind the scan. */
+export function lureWithZip(zip: Buffer): string {
+  const lure = phishMessage().split('\n');
+  const at = lure.findIndex((l) => l.startsWith('Content-Type: text/html'));
+  const head = lure.slice(0, at);
+  const body = lure.slice(at);
+  return [
+    ...head,
+    'Content-Type: multipart/mixed; boundary="lure-zip"',
+    '',
+    '--lure-zip',
+    ...body,
+    '--lure-zip',
+    'Content-Type: application/zip; name="invoice.zip"',
+    'Content-Disposition: attachment; filename="invoice.zip"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    zip.toString('base64').replace(/.{76}/g, '$&\n'),
+    '--lure-zip--',
+    '',
+  ].join('\n');
+}

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { analyze } from '../../lib/scan.js';
-import { extractScanInput } from '../../lib/message/extract.js';
+import { analyze, archiveInspection } from '../../lib/scan.js';
+import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
+import { zipSync } from 'fflate';
 import { withAttachment, zip } from '../helpers/mime.js';
 import { toCrlf } from '../helpers/smtp.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
-const limits = { ...config.limits, archive: { maxEntries: config.attachments.max_archive_entries, maxDepth: config.attachments.max_archive_depth } };
 const PDF = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1');
 const PE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(62), Buffer.from('PE\0\0')]);
 
 async function codes(name: string, content: Buffer, type?: string): Promise<string[]> {
-  const input = await extractScanInput(toCrlf(withAttachment(name, content, type)), { mailFrom: '', rcptTo: ['bob@example.org'] }, limits);
+  const input = await extractScanInput(toCrlf(withAttachment(name, content, type)), { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
+  await inspectArchives(input, archiveInspection(config));
   return [...new Set(analyze(input, config).map((s) => s.code))].sort();
 }
 
@@ -51,7 +52,7 @@ describe('attachment heuristics', () => {
   it('analyses the links inside an HTML attachment like links in the body', async () => {
     assert.deepEqual(await codes('Invoice.html', Buffer.from('<p>View your invoice</p><a href="http://45.33.32.156/inv/login.php">Open</a>'), 'text/html'), ['URL_IP_LITERAL']);
     assert.deepEqual(await codes('Doc.htm', Buffer.from('<a href="https://secure-docs-4f2a.web.app/">Open document</a>'), 'text/html'), ['URL_FREE_HOSTING']);
-    const input = await extractScanInput(toCrlf(withAttachment('Doc.htm', Buffer.from('<a href="https://files.example.net/x">Open</a><img src="https://cdn.example.net/logo.png">'), 'text/html')), { mailFrom: '', rcptTo: ['bob@example.org'] }, limits);
+    const input = await extractScanInput(toCrlf(withAttachment('Doc.htm', Buffer.from('<a href="https://files.example.net/x">Open</a><img src="https://cdn.example.net/logo.png">'), 'text/html')), { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
     assert.deepEqual(input.urls.filter((u) => u.source === 'attachment').map((u) => u.host), ['files.example.net'], 'links only, not images');
   });
 
@@ -84,7 +85,39 @@ describe('attachment heuristics', () => {
     assert.deepEqual(await codes('letter.docx', docx, 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'), []);
   });
 
-  it('survives a corrupt zip', async () => {
-    assert.deepEqual(await codes('broken.zip', Buffer.from('PK\x03\x04 this is not really a zip'), 'application/zip'), []);
+  it('marks a corrupt zip uninspectable instead of passing it silently', async () => {
+    assert.deepEqual(await codes('broken.zip', Buffer.from('PK\x03\x04 this is not really a zip'), 'application/zip'), ['ATTACHMENT_UNINSPECTABLE']);
+  });
+
+  it('stops inflating nested zips at the message\'s decompression budget, counted from the stream, and says so', async () => {
+    // Inner zips whose content is stored (a 3 MB zip of zeros each), deflated to ~3 KB in the outer zip: the
+    // declared inner sizes are honest, so only counting what zlib actually inflates bounds the work.
+    const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(3_000_000), { level: 0 }] }));
+    const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
+    const small = buildConfig({ nlp: { enabled: false }, attachments: { max_inflated_bytes: String(8 * 1024 * 1024) } }, { env: {} });
+    const input = await extractScanInput(toCrlf(withAttachment('invoice.zip', outer, 'application/zip')), { mailFrom: '', rcptTo: ['bob@example.org'] }, small.limits);
+    await inspectArchives(input, archiveInspection(small));
+    const a = input.attachments[0].archive!;
+    assert.ok(a.done);
+    assert.match(a.uninspected ?? '', /decompression budget of 8388608 bytes per message used up/);
+    // 40 inner zips are listed from the outer directory; only the first two or three were opened.
+    assert.ok(a.entries.filter((e) => e.depth === 2).length <= 3, `${a.entries.filter((e) => e.depth === 2).length} inner entries listed`);
+    assert.ok(analyze(input, small).some((x) => x.code === 'ATTACHMENT_UNINSPECTABLE'));
+  });
+
+  it('stops at once when the scan is aborted, and an archive whose listing had not returned counts as uninspectable', async () => {
+    const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(3_000_000), { level: 0 }] }));
+    const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
+    const big = buildConfig({ nlp: { enabled: false }, attachments: { max_inflated_bytes: String(1024 * 1024 * 1024) } }, { env: {} });
+    const input = await extractScanInput(toCrlf(withAttachment('invoice.zip', outer, 'application/zip')), { mailFrom: '', rcptTo: ['bob@example.org'] }, big.limits);
+    const stop = new AbortController();
+    const running = inspectArchives(input, archiveInspection(big, stop.signal));
+    // Read while it runs (as a scan whose budget ended would): not done ─► uninspectable.
+    assert.ok(analyze(input, big).some((x) => x.code === 'ATTACHMENT_UNINSPECTABLE'));
+    stop.abort();
+    await running;
+    const a = input.attachments[0].archive!;
+    assert.match(a.uninspected ?? '', /scan budget ended/);
+    assert.ok(a.entries.filter((e) => e.depth === 2).length < 40, 'stopped before opening every inner zip');
   });
 });

@@ -68,6 +68,13 @@ describe('config', () => {
     assert.match(e.message, /plugin timeout/);
   });
 
+  it('rejects a scan budget whose watchdog (budget + 1 s) would reach Haraka\'s plugin timeout, and accepts one that leaves room', () => {
+    const e = configError(() => buildConfig({ main: { scan_budget_ms: 29500 } }, { env: noEnv, pluginTimeoutSeconds: 30 }));
+    assert.equal(e.key, 'main.scan_budget_ms');
+    assert.match(e.message, /plus the hook watchdog's 1000 ms must stay below Haraka's plugin timeout .* at most 28999/);
+    assert.equal(buildConfig({ main: { scan_budget_ms: 28999 } }, { env: noEnv, pluginTimeoutSeconds: 30 }).main.scan_budget_ms, 28999);
+  });
+
   it('applies environment overrides PHISHX_MODE, PHISHX_REDIS_URL, PHISHX_SIDECAR_LISTEN', () => {
     const c = buildConfig({ main: { mode: 'enforce' } }, { env: { PHISHX_MODE: 'monitor', PHISHX_REDIS_URL: 'redis://10.0.0.5:6379/2', PHISHX_SIDECAR_LISTEN: '0.0.0.0:9000' } });
     assert.equal(c.main.mode, 'monitor');

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { scanMessage, skipReason } from '../../lib/scan.js';
+import { zipSync } from 'fflate';
+import { forcedAction, scanMessage, skipReason } from '../../lib/scan.js';
+import { decide } from '../../lib/verdict/policy.js';
+import type { Signal } from '../../lib/verdict/types.js';
 import { nextOnce } from '../../lib/haraka/next-once.js';
 import { phishMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
@@ -38,14 +41,36 @@ describe('scanMessage', () => {
     assert.equal(r.skipped, null);
   });
 
-  it('records BUDGET_EXCEEDED and still answers when the work outgrows the budget', async () => {
+  it('records BUDGET_EXCEEDED, and the cheap analyzers still judge a message whose other work outgrew the budget', async () => {
     const tiny = buildConfig({ main: { scan_budget_ms: 100 }, limits: { max_urls: 100000, max_decoded_bytes: 100000000 } }, { env: {} });
     const links = '<a href="http://45.33.32.156/x">y</a>\r\n'.repeat(60000);
     const raw = Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${links}`);
     const r = await scanMessage(raw, base, tiny);
     assert.ok(r.durationMs > 100, `scan was faster than the budget (${r.durationMs} ms): make the message heavier`);
-    assert.ok(r.verdict.reasons.some((x) => x.code === 'BUDGET_EXCEEDED'), JSON.stringify(r.verdict.reasons));
-    assert.equal(r.verdict.action, 'allow');
+    const codes = r.verdict.reasons.map((x) => x.code);
+    assert.ok(codes.includes('BUDGET_EXCEEDED'), codes.join(' '));
+    assert.ok(codes.includes('URL_IP_LITERAL'), `the URL analyzer did not run: ${codes.join(' ')}`);
+  });
+
+  it('rejects a lure whose zip bomb outlasts the budget: cheap signals first, the archive uninspectable, decompression stopped', async () => {
+    const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(5_000_000), { level: 0 }] }));
+    const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
+    const withZip = phishMessage().replace('Content-Type: text/html; charset=utf-8\n\n', 'Content-Type: multipart/mixed; boundary="z1"\n\n--z1\nContent-Type: text/html; charset=utf-8\n\n') + `\n--z1\nContent-Type: application/zip; name="invoice.zip"\nContent-Transfer-Encoding: base64\n\n${outer.toString('base64').replace(/.{76}/g, '$&\n')}\n--z1--\n`;
+    // A decompression budget larger than the scan budget allows: the scan budget must end the work.
+    const cfg = buildConfig({ main: { scan_budget_ms: 300 }, nlp: { enabled: false }, attachments: { max_inflated_bytes: String(1024 * 1024 * 1024), max_archive_depth: '3' } }, { env: {} });
+    const r = await scanMessage(toCrlf(withZip), base, cfg);
+    const codes = r.verdict.reasons.map((x) => x.code);
+    assert.ok(codes.includes('BUDGET_EXCEEDED'), codes.join(' '));
+    assert.ok(codes.includes('ATTACHMENT_UNINSPECTABLE'), codes.join(' '));
+    assert.ok(codes.includes('URL_TEXT_HREF_BRAND_MISMATCH'), codes.join(' '));
+    assert.equal(r.verdict.action, 'reject');
+  });
+
+  it('defers (SCAN_INCOMPLETE ─► tempfail) a message the budget ended before it was even parsed', () => {
+    const cfg = buildConfig({}, { env: {} });
+    const verdictOf = (codes: string[]): string => decide(0, [], ['example.org'], cfg, forcedAction(codes.map((code) => ({ code })) as Signal[], cfg)).action;
+    assert.equal(verdictOf(['BUDGET_EXCEEDED', 'SCAN_INCOMPLETE']), 'tempfail');
+    assert.equal(verdictOf(['BUDGET_EXCEEDED']), 'allow');
   });
 });
 
