@@ -14,6 +14,9 @@ export function addressOf(a: HarakaAddress | null | undefined): string {
 
 export interface HarakaHeader {
   headers: Record<string, string[]>;
+  headers_decoded?: Record<string, string[]>;
+  /** The raw header lines Haraka writes out (the message stream holds this very array). */
+  header_list: string[];
   get(name: string): string;
 }
 
@@ -27,7 +30,9 @@ export interface HarakaTransaction {
   message_stream: { get_data(cb: (buf: Buffer) => void): void };
   data_bytes: number;
   add_header(key: string, value: string): void;
+  add_leading_header(key: string, value: string): void;
   remove_header(key: string): void;
+  reset_headers?(): void;
 }
 
 export interface HarakaConnection {

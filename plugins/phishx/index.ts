@@ -24,7 +24,8 @@ import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
 import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/breaker.js';
-import { formatHeaders, PHISHX_HEADER_PREFIX, smtpReply } from '../../lib/verdict/actions.js';
+import { formatHeaders, smtpReply } from '../../lib/verdict/actions.js';
+import { addHeadersOnTop, stripPhishXHeaders } from '../../lib/haraka/strip-headers.js';
 import { M } from '../../lib/metrics/catalog.js';
 import { installProcessMetrics } from '../../lib/metrics/collect.js';
 import { installWorkerResponder } from '../../lib/metrics/cluster.js';
@@ -88,13 +89,6 @@ function authField(txn: HarakaTransaction): { auth?: SenderAuth } {
 
 function getRaw(txn: HarakaTransaction): Promise<Buffer> {
   return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)));
-}
-
-/** Remove every X-PhishX-* header a sender put in (a verdict must not be forgeable). */
-function stripIncoming(txn: HarakaTransaction): number {
-  const names = Object.keys(txn.header.headers).filter((h) => h.toLowerCase().startsWith(PHISHX_HEADER_PREFIX));
-  for (const n of names) txn.remove_header(n);
-  return names.length;
 }
 
 export function register(this: PhishXPlugin): void {
@@ -212,10 +206,12 @@ function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn
   if (done.called) return;
   M.unscanned.inc({ code: 'SCAN_ERROR' });
   try {
-    stripIncoming(txn);
-    txn.add_header('X-PhishX-Verdict', 'unscanned');
-    txn.add_header('X-PhishX-Reasons', 'SCAN_ERROR');
-    txn.add_header('X-PhishX-Id', id);
+    stripPhishXHeaders(txn);
+    addHeadersOnTop(txn, [
+      ['X-PhishX-Verdict', 'unscanned'],
+      ['X-PhishX-Reasons', 'SCAN_ERROR'],
+      ['X-PhishX-Id', id],
+    ]);
   } finally {
     done();
   }
@@ -269,12 +265,12 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       plugin.loginfo(connection, `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`);
       txn.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
       if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
-      const forged = stripIncoming(txn);
+      const forged = stripPhishXHeaders(txn);
       if (forged) {
         M.forged.inc(forged);
         plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
       }
-      for (const [k, val] of formatHeaders(result, config.main.header_reasons_max)) txn.add_header(k, val);
+      addHeadersOnTop(txn, formatHeaders(result, config.main.header_reasons_max));
       const note: TxnNote = { result, envelope };
       txn.notes[NOTE] = note;
       const reply = smtpReply(v.action, id);

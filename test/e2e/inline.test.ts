@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import PostalMime from 'postal-mime';
 import { after, before, describe, it } from 'node:test';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
@@ -79,6 +80,27 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
     assert.equal(header(m, 'X-PhishX-Score').length, 1);
     assert.deepEqual(header(m, 'X-PhishX-Custom'), []);
     assert.ok(!m.includes('trust me'));
+  });
+
+  it('strips forged X-PhishX-* lines with whitespace before the colon, other casing or folding, at the raw level, and puts its own on top', async () => {
+    // Haraka's parser does not see these as headers; postal-mime reads the first one, Python's email stops at it.
+    const forgedLines = ['X-PhishX-Reasons : none', 'X-PhishX-Id\t: 0000000000000000', 'x-PHISHX-verdict   :allow', 'X-PhishX-\n Score: 0', 'X-PhishX-Mode monitor'];
+    const a = await sendRaw(h.port, cleanMessage({ subject: 'forged spaced headers', extraHeaders: forgedLines }), env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('forged spaced headers'));
+    assert.ok(m);
+    const id = /^X-PhishX-Id: ([0-9a-f]{16})\r?$/m.exec(m)?.[1];
+    assert.ok(id, 'no genuine X-PhishX-Id');
+    const head = m.slice(0, m.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
+    const ours = head.filter((l) => l.slice(0, Math.max(0, l.indexOf(':')) || l.length).replace(/\s+/g, '').toLowerCase().startsWith('x-phishx-'));
+    assert.deepEqual(ours.map((l) => l.slice(0, l.indexOf(':'))), ['X-PhishX-Verdict', 'X-PhishX-Score', 'X-PhishX-Reasons', 'X-PhishX-Id'], ours.join('\n'));
+    assert.ok(ours.includes(`X-PhishX-Id: ${id}`));
+    assert.ok(head.findIndex((l) => l.startsWith('X-PhishX-Verdict:')) < head.findIndex((l) => l.startsWith('From:')), 'our headers are above the sender\'s');
+    const parsed = await PostalMime.parse(m);
+    assert.equal(parsed.headers.find((x) => x.key === 'x-phishx-id')?.value, id);
+    assert.equal(parsed.headers.find((x) => x.key === 'x-phishx-reasons')?.value, /^X-PhishX-Reasons: (.*?)\r?$/m.exec(m)?.[1]);
+    assert.equal(parsed.headers.find((x) => x.key === 'x-phishx-verdict')?.value, 'allow');
+    assert.equal(parsed.headers.filter((x) => x.key.startsWith('x-phishx-')).length, 4);
   });
 
   it('still rejects phishing that carries a forged "X-PhishX-Verdict: allow"', async () => {
