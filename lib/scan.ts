@@ -4,7 +4,7 @@ import pTimeout, { TimeoutError } from 'p-timeout';
 import type { PhishXConfig } from './config/types.js';
 import { extractScanInput, inspectArchives, type ArchiveInspection } from './message/extract.js';
 import { registrableOf, splitHost } from './message/domain.js';
-import type { Envelope, ScanInput } from './message/types.js';
+import type { Envelope, ExtractedUrl, ScanInput } from './message/types.js';
 import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
 import { analyzeUrls, unwrapRedirect, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
 import { analyzeSender, type SenderLists } from './analyzers/sender.js';
@@ -191,9 +191,9 @@ async function expandShortLinks(input: ScanInput, expander: UrlExpander, config:
 }
 
 /** Ask every reputation source in parallel; a failing one is recorded, never fatal. */
-async function checkReputation(input: ScanInput, sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
+async function checkReputation(urls: readonly ExtractedUrl[], sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
   const results = await Promise.allSettled(
-    sources.map((s) => pTimeout(s.check(input.urls, remainingMs), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
+    sources.map((s) => pTimeout(s.check(urls, remainingMs), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
   );
   return results.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }]));
 }
@@ -300,7 +300,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         const left = (): number => budget - (performance.now() - t0);
         const [text, reputation, viruses] = await Promise.all([
           classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left())) : Promise.resolve([]),
-          deps.reputation?.length && inp.urls.length && !overBudget() ? timed('reputation', () => checkReputation(inp, deps.reputation!, left())) : Promise.resolve([]),
+          deps.reputation?.length && inp.urls.length && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], deps.reputation!, left())) : Promise.resolve([]),
           deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
           inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),
         ]);

@@ -119,7 +119,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
   limits: {
     max_parts: { type: 'int', min: 1, max: 100000, default: 500, doc: 'MIME parts examined; beyond it the rest is skipped and `LIMIT_PARTS` recorded.' },
-    max_urls: { type: 'int', min: 1, max: 100000, default: 300, doc: 'URLs analysed; beyond it `LIMIT_URLS` is recorded.' },
+    max_urls: { type: 'int', min: 1, max: 100000, default: 300, doc: 'Distinct links the URL analyzers look at one by one: clicked links (anchors, forms) before text and attachment links before images, one link of every host before a second of any. Beyond it `LIMIT_URLS` (every host still seen) or `LIMIT_URL_HOSTS` (hosts left out). The feeds look up every distinct link regardless (up to 10 × this, at least 5,000).' },
     max_decoded_bytes: { type: 'int', min: 1024, max: 1073741824, default: 2097152, doc: 'Decoded text + HTML bytes analysed; beyond it `LIMIT_DECODED_BYTES` is recorded.' },
     max_nesting_depth: { type: 'int', min: 1, max: 256, default: 32, doc: 'MIME nesting depth accepted by the parser; deeper messages get `MIME_UNPARSEABLE`.' },
   },
@@ -152,7 +152,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     safe_browsing_url: { type: 'string', default: 'https://safebrowsing.googleapis.com/v4/threatMatches:find', doc: 'Google Safe Browsing v4 Lookup endpoint. Used only when `PHISHX_SAFE_BROWSING_KEY` is set in the environment.' },
     timeout_ms: { type: 'int', min: 50, max: 60000, default: 1500, doc: 'Deadline of one reputation lookup (aborted at it; also bounded by the scan budget).' },
     cache_ttl_s: { type: 'int', min: 0, max: 86400, default: 300, doc: 'How long a Safe Browsing answer is cached when it carries no `cacheDuration` of its own (0: no cache).' },
-    max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message looked up.' },
+    max_urls: { type: 'int', min: 1, max: 500, default: 50, doc: 'Distinct URLs of one message sent to Safe Browsing (clicked links and one per host first). Feeds are not capped: they look up every link.' },
   },
   attachments: {
     max_archive_entries: { type: 'int', min: 1, max: 100000, default: 1000, doc: 'Zip entries listed per message, all archives and nesting levels together; more: `ARCHIVE_LIMIT`.' },

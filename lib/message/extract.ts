@@ -115,6 +115,47 @@ export async function inspectArchives(input: ScanInput, opts: ArchiveInspection)
   }
 }
 
+/** Links read from one message at most (each is cheap; the bound is against hostile input). */
+function maxCollected(limits: Limits): number {
+  return Math.max(5000, limits.max_urls * 10);
+}
+
+const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, text: 1, img: 2 };
+
+/**
+ * Which distinct links the URL analyzers see when there are more than `max`: links a
+ * reader clicks (anchors, forms, map areas) before links in text and attachments before
+ * images, and one link of every host before a second of any, so padding a message with
+ * pixels or with links to one site cannot push another host out. The rest is returned for
+ * the feed lookups, which take every link. Pure.
+ */
+export function chooseUrls(found: readonly ExtractedUrl[], max: number): { analysed: ExtractedUrl[]; rest: ExtractedUrl[]; hostsLeftOut: number } {
+  if (found.length <= max) return { analysed: [...found], rest: [], hostsLeftOut: 0 };
+  const order = byUrlPriority(found);
+  const analysed = new Set(order.slice(0, max));
+  const hostOf = (u: ExtractedUrl): string => u.host || u.raw;
+  const covered = new Set([...analysed].map(hostOf));
+  const hosts = new Set(found.map(hostOf));
+  return { analysed: found.filter((u) => analysed.has(u)), rest: order.slice(max), hostsLeftOut: hosts.size - covered.size };
+}
+
+/** `found` in the order links deserve a look: by source (clicked links first), and one link of every host before a second of any. Pure. */
+export function byUrlPriority<T extends Pick<ExtractedUrl, 'source' | 'host' | 'raw'>>(found: readonly T[]): T[] {
+  const ranked = found.map((u, i) => ({ u, i })).sort((a, b) => SOURCE_RANK[a.u.source] - SOURCE_RANK[b.u.source] || a.i - b.i);
+  const hosts = new Set<string>();
+  const first: T[] = [];
+  const later: T[] = [];
+  for (const { u } of ranked) {
+    const h = u.host || u.raw;
+    if (hosts.has(h)) later.push(u);
+    else {
+      hosts.add(h);
+      first.push(u);
+    }
+  }
+  return [...first, ...later];
+}
+
 /** Minimal header split for messages the MIME parser refuses: keeps URL analysis possible. */
 function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: string): ScanInput {
   const text = raw.subarray(0, limits.max_decoded_bytes).toString('latin1');
@@ -163,6 +204,7 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     passwordFields: 0,
     parts: 1,
     urls,
+    moreUrls: [],
     attachments: [],
     limits: limitsHit,
     rawBytes: raw.length,
@@ -205,47 +247,45 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     hits.push({ code: 'LIMIT_DECODED_BYTES', detail: `text+html larger than ${limits.max_decoded_bytes} bytes, rest not analysed` });
   }
 
-  const urls: ExtractedUrl[] = [];
-  let urlOverflow = false;
-  const push = (u: ExtractedUrl | null): void => {
-    if (!u) return;
-    if (urls.length >= limits.max_urls) {
-      urlOverflow = true;
+  // Every distinct link is collected first (bounded), then chosen: padding with thousands
+  // of pixels must not push the real link out of the analysis.
+  const found: ExtractedUrl[] = [];
+  const seen = new Set<string>();
+  let collectCut = false;
+  const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string): void => {
+    const key = `${source === 'href' ? `href\u0000${anchorText ?? ''}` : source}\u0000${raw}`;
+    if (seen.has(key)) return;
+    if (found.length >= maxCollected(limits)) {
+      collectCut = true;
       return;
     }
-    urls.push(u);
+    seen.add(key);
+    const d = describeUrl(raw, source, anchorText);
+    if (d) found.push(d);
   };
   let htmlText = '';
   let passwordFields = 0;
   if (html) {
-    const scanned = scanHtml(html, limits.max_urls + 1);
+    const scanned = scanHtml(html, maxCollected(limits) + 1);
     htmlText = scanned.text;
     passwordFields = scanned.passwordFields;
-    for (const l of scanned.links) push(describeUrl(l.url, l.kind, l.anchorText));
-    if (scanned.links.length > limits.max_urls) urlOverflow = true;
+    for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
-  const seen = new Set(urls.map((u) => u.raw));
-  for (const u of findUrls(text)) {
-    if (!seen.has(u)) {
-      seen.add(u);
-      push(describeUrl(u, 'text'));
-    }
-  }
-  if (urlOverflow) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
+  const rawSeen = new Set(found.map((u) => u.raw));
+  for (const u of findUrls(text)) if (!rawSeen.has(u)) collect(u, 'text');
 
   const attachments: AttachmentInfo[] = [];
   for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
-  for (const a of attachments) {
-    for (const l of a.links ?? []) {
-      if (!seen.has(l)) {
-        seen.add(l);
-        push(describeUrl(l, 'attachment'));
-      }
-    }
+  for (const a of attachments) for (const l of a.links ?? []) collect(l, 'attachment');
+  const chosen = chooseUrls(found, limits.max_urls);
+  if (chosen.hostsLeftOut || collectCut) {
+    hits.push({ code: 'LIMIT_URL_HOSTS', detail: collectCut ? `more than ${maxCollected(limits)} links, rest not read` : `links to more than ${limits.max_urls} different hosts, ${chosen.hostsLeftOut} not analysed` });
+  } else if (chosen.rest.length) {
+    hits.push({ code: 'LIMIT_URLS', detail: `${found.length} distinct links, ${limits.max_urls} analysed (every host among them); all looked up in the feeds` });
   }
-  if (urlOverflow && !hits.some((h) => h.code === 'LIMIT_URLS')) hits.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs, rest not analysed` });
+  const urls = chosen.analysed;
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));
@@ -268,6 +308,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     passwordFields,
     parts,
     urls,
+    moreUrls: chosen.rest,
     attachments,
     limits: hits,
     rawBytes: raw.length,

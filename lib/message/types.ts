@@ -54,7 +54,7 @@ export interface AttachmentInfo {
 }
 
 export interface LimitHit {
-  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_DECODED_BYTES' | 'MIME_UNPARSEABLE';
+  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'MIME_UNPARSEABLE';
   detail: string;
 }
 
@@ -84,7 +84,10 @@ export interface ScanInput {
   passwordFields: number;
   /** MIME leaf parts seen. */
   parts: number;
+  /** The distinct links the URL analyzers see: at most `[limits] max_urls`, chosen by `chooseUrls` (every host first). */
   urls: ExtractedUrl[];
+  /** Distinct links beyond `max_urls`: not analysed one by one, but looked up in the feeds like the rest. */
+  moreUrls: ExtractedUrl[];
   attachments: AttachmentInfo[];
   limits: LimitHit[];
   rawBytes: number;

@@ -20,7 +20,7 @@ export interface Reputation {
  * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
  */
 export async function createReputation(store: Store, config: PhishXConfig, env: NodeJS.ProcessEnv = process.env, syncMs = 60_000, onError?: (err: unknown) => void): Promise<Reputation> {
-  const sources: ReputationSource[] = [feedReputation(store, config.reputation.max_urls)];
+  const sources: ReputationSource[] = [feedReputation(store)];
   let timer: NodeJS.Timeout | undefined;
   if (store.kind === 'memory') {
     const seen = new Map<string, number>();

@@ -2,6 +2,7 @@ import type { ExtractedUrl } from '../message/types.js';
 import type { Store } from '../store/types.js';
 import type { Signal } from '../verdict/types.js';
 import { normalizeUrl } from './normalize.js';
+import { byUrlPriority } from '../message/extract.js';
 
 /** Something that knows about bad URLs. Throws when it cannot answer (the scan records it). */
 export interface ReputationSource {
@@ -9,10 +10,10 @@ export interface ReputationSource {
   check(urls: readonly ExtractedUrl[], deadlineMs: number): Promise<Signal[]>;
 }
 
-/** Canonical http(s) URLs of a message's links (deduplicated, at most `max`). */
+/** Canonical http(s) URLs of a message's links, deduplicated, at most `max`, clicked links and one per host first (`byUrlPriority`). */
 export function lookupUrls(urls: readonly ExtractedUrl[], max: number): string[] {
   const out = new Set<string>();
-  for (const u of urls) {
+  for (const u of byUrlPriority(urls)) {
     if (u.scheme !== 'http' && u.scheme !== 'https') continue;
     const n = normalizeUrl(u.raw);
     if (n) out.add(n);
@@ -37,12 +38,16 @@ export function domainCandidates(urls: readonly ExtractedUrl[]): string[] {
   return [...out];
 }
 
-/** Blocklist feeds imported into the store (memory or Redis). */
-export function feedReputation(store: Store, maxUrls: number): ReputationSource {
+/**
+ * Blocklist feeds imported into the store (memory or Redis). Every distinct link of the
+ * message is looked up, not only the analysed ones: the lookups are set operations (one
+ * round trip), and a cap here is what link padding would aim at.
+ */
+export function feedReputation(store: Store): ReputationSource {
   return {
     name: `feeds (${store.kind})`,
     async check(urls) {
-      const canon = lookupUrls(urls, maxUrls);
+      const canon = lookupUrls(urls, Number.POSITIVE_INFINITY);
       const domains = domainCandidates(urls);
       if (!canon.length && !domains.length) return [];
       const hits = await store.matchFeeds(canon, domains);

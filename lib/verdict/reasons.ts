@@ -71,7 +71,8 @@ export const REASONS = {
   CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.' },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
-  LIMIT_URLS: { weight: 5, doc: 'More URLs than `[limits] max_urls`; the rest were not analysed.' },
+  LIMIT_URLS: { weight: 5, doc: 'More distinct links than `[limits] max_urls`: the analyzers saw clicked links first and a link of every host, the rest were looked up in the feeds only.' },
+  LIMIT_URL_HOSTS: { weight: 25, doc: 'Links to more different hosts than `[limits] max_urls` (or more links than PhishX reads at all): some hosts were not analysed one by one (every link was still looked up in the feeds). Ordinary mail rarely comes near it (a 2002 blog digest linking 2,600 blogs does); padding a message with links to hide one does.' },
   LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.' },
   MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.' },
   SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.' },

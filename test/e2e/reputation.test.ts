@@ -40,6 +40,14 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     assert.match(h.logs(), /URL_FEED_MATCH\(80\)/);
   });
 
+  it('rejects it behind link padding too: 50 or 300 tracking pixels before the listed link', async () => {
+    for (const n of [50, 300]) {
+      const pixels = Array.from({ length: n }, (_, k) => `<img src="https://px.example.com/t/${k}.gif" width="1" height="1">`).join('');
+      const a = await sendRaw(h.port, mail('https://menu-evil.example.net/lunch').replace('<p>The menu:', `${pixels}<p>The menu:`), env);
+      assert.equal(a.code, 550, `${n} pixels: ${a.response}`);
+    }
+  });
+
   it('accepts the same mail with an unlisted link', async () => {
     assert.equal((await sendRaw(h.port, mail('https://menu.example.com/lunch'), env)).code, 250);
   });

@@ -90,12 +90,31 @@ describe('message extraction', () => {
     assert.equal(i.urls[0].subdomain, 'login.secure');
   });
 
-  it('records LIMIT_URLS beyond [limits] max_urls', async () => {
+  it('records LIMIT_URL_HOSTS when links go to more hosts than [limits] max_urls, LIMIT_URLS when only one host repeats', async () => {
     const links = Array.from({ length: 20 }, (_, n) => `<a href="https://h${n}.example.com/">x</a>`).join('');
     const raw = toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${links}\n`);
     const i = await extractScanInput(raw, env, { ...limits, max_urls: 5 });
     assert.equal(i.urls.length, 5);
-    assert.ok(i.limits.some((l) => l.code === 'LIMIT_URLS'));
+    assert.equal(i.moreUrls.length, 15);
+    assert.deepEqual(i.limits.map((l) => l.code), ['LIMIT_URL_HOSTS']);
+    const oneHost = Array.from({ length: 20 }, (_, n) => `<a href="https://shop.example.com/item/${n}">x</a>`).join('');
+    const j = await extractScanInput(toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${oneHost}<a href="https://other.example.net/">y</a>\n`), env, { ...limits, max_urls: 5 });
+    assert.deepEqual(j.limits.map((l) => l.code), ['LIMIT_URLS']);
+    assert.ok(j.urls.some((u) => u.host === 'other.example.net'), 'the last link, on another host, is analysed');
+  });
+
+  it('analyses anchors before images and a link of every host first, so pixels cannot push a link out', async () => {
+    const pixels = Array.from({ length: 1000 }, (_, n) => `<img src="https://t.example.com/p/${n}.gif" width=1 height=1>`).join('');
+    const raw = toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${pixels}<a href="https://evil.example.net/login">Sign in</a>\n`);
+    const i = await extractScanInput(raw, env, limits);
+    assert.equal(i.urls.length, limits.max_urls);
+    assert.ok(i.urls.some((u) => u.host === 'evil.example.net' && u.source === 'href'));
+    assert.equal(i.urls.length + i.moreUrls.length, 1001, 'every distinct link is kept for the feeds');
+    assert.deepEqual(i.limits.map((l) => l.code), ['LIMIT_URLS']);
+    // The same pixel repeated is one link.
+    const same = await extractScanInput(toCrlf(`From: a@example.com\nContent-Type: text/html\n\n${'<img src="https://t.example.com/p.gif">'.repeat(5000)}<a href="https://evil.example.net/">x</a>\n`), env, limits);
+    assert.equal(same.urls.length, 2);
+    assert.deepEqual(same.limits, []);
   });
 
   it('records LIMIT_PARTS beyond [limits] max_parts and examines only that many attachments', async () => {

@@ -67,14 +67,30 @@ describe('feed reputation', () => {
   });
 
   it('matches a listed URL (URL_FEED_MATCH) and a subdomain of a listed domain (DOMAIN_FEED_MATCH)', async () => {
-    const rep = feedReputation(store, 50);
+    const rep = feedReputation(store);
     const s = await rep.check(await urlsOf('<a href="HTTPS://login.evil.example/signin?x=1#top">a</a><a href="http://www.bad-host.example/p">b</a><a href="https://fine.example/">c</a>'), 1000);
     assert.deepEqual(s.map((x) => x.code).sort(), ['DOMAIN_FEED_MATCH', 'URL_FEED_MATCH']);
     assert.match(s.find((x) => x.code === 'URL_FEED_MATCH')!.detail, /feed openphish/);
   });
 
   it('rejects a message linking to a listed URL through the scan path', async () => {
-    const r = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [feedReputation(store, 50)] });
+    const r = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [feedReputation(store)] });
+    assert.equal(r.verdict.action, 'reject');
+  });
+
+  it('finds a listed URL behind any amount of link padding (0, 50, 300, 1000 pixels first; 400 links to other hosts first)', async () => {
+    const lure = (padding: string): Buffer => toCrlf(`From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: hi\nContent-Type: text/html\n\n${padding}<p>See <a href="https://login.evil.example/signin?x=1">this</a></p>\n`);
+    for (const n of [0, 50, 300, 1000]) {
+      const pixels = Array.from({ length: n }, (_, k) => `<img src="https://cdn${k % 7}.example.com/px/${k}.gif" width="1" height="1">`).join('');
+      const r = await scanMessage(lure(pixels), env, config, undefined, { reputation: [feedReputation(store)] });
+      assert.equal(r.verdict.action, 'reject', `${n} pixels: ${JSON.stringify(r.verdict.reasons)}`);
+      assert.ok(r.verdict.reasons.some((x) => x.code === 'URL_FEED_MATCH'), `${n} pixels: feed match lost`);
+    }
+    // Padding with anchors to hundreds of hosts: the feed still sees the link, and the padding itself is a strong signal.
+    const anchors = Array.from({ length: 400 }, (_, k) => `<a href="https://site${k}.example.org/">${k}</a>`).join(' ');
+    const r = await scanMessage(lure(anchors), env, config, undefined, { reputation: [feedReputation(store)] });
+    const codes = r.verdict.reasons.map((x) => x.code);
+    assert.ok(codes.includes('URL_FEED_MATCH') && codes.includes('LIMIT_URL_HOSTS'), codes.join(' '));
     assert.equal(r.verdict.action, 'reject');
   });
 
