@@ -1,3 +1,4 @@
+import { checkIniAtStart } from './ini-file.js';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
@@ -220,5 +221,6 @@ export function readPluginTimeout(harakaDir: string): number {
 }
 
 export function loadConfigFromDir(harakaDir: string, env: NodeJS.ProcessEnv = process.env): PhishXConfig {
+  checkIniAtStart(harakaDir);
   return buildConfig(readIniFile(harakaDir), { env, baseDir: harakaDir, pluginTimeoutSeconds: readPluginTimeout(harakaDir) });
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { buildConfig, normalizeRawIni, readPluginTimeout, type RawIni } from '../config/load.js';
+import { checkIniAtStart, checkIniForReload } from '../config/ini-file.js';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { HarakaPlugin } from './types.js';
@@ -11,7 +12,8 @@ type Listener = (config: PhishXConfig) => void;
  * callback per file (the last `get` wins), so every plugin that needs PhishX config must
  * come through here: the file is read and validated once, and each change is validated
  * once and handed to every subscriber. An invalid edit is refused, logged with the key,
- * and the previous config stays in force.
+ * and the previous config stays in force; so is a deleted or emptied file, and a line that
+ * is not `key = value` (named by file and line, at start too).
  */
 export class ConfigSource {
   private current: PhishXConfig | null = null;
@@ -24,8 +26,10 @@ export class ConfigSource {
     return process.env.HARAKA ?? process.cwd();
   }
 
-  private read(): PhishXConfig {
+  private read(reloading: boolean): PhishXConfig {
     const p = this.plugin!;
+    if (reloading) checkIniForReload(this.harakaDir());
+    else checkIniAtStart(this.harakaDir());
     const raw = normalizeRawIni(p.config.get('phishx.ini', 'ini', () => this.reload()) as RawIni);
     return buildConfig(raw, { baseDir: this.harakaDir(), pluginTimeoutSeconds: readPluginTimeout(this.harakaDir()) });
   }
@@ -33,7 +37,7 @@ export class ConfigSource {
   private reload(): void {
     const p = this.plugin!;
     try {
-      this.current = this.read();
+      this.current = this.read(true);
       p.lognotice(`phishx: config reloaded mode=${this.current.main.mode} quarantine=${this.current.thresholds.quarantine} reject=${this.current.thresholds.reject}`);
       for (const l of this.listeners) l(this.current);
       this.reloads.emit('applied');
@@ -47,7 +51,7 @@ export class ConfigSource {
   get(plugin: HarakaPlugin): PhishXConfig {
     if (!this.current) {
       this.plugin = plugin;
-      this.current = this.read();
+      this.current = this.read(false);
     }
     return this.current;
   }

@@ -90,7 +90,7 @@ export const M = {
   answers: counter('process', 'phishx_smtp_answers_total', 'SMTP answers that end a step: `2xx` when a message is queued, `4xx`/`5xx` denials by any plugin, by hook.', ['class', 'hook']),
   verdictAnswers: counter('process', 'phishx_verdict_answers_total', 'What PhishX answered for scanned messages: `250` (delivered or held), `451`, `550`.', ['code']),
   // ── internals ─────────────────────────────────────────────────────────────────────────
-  configReloads: counter('process', 'phishx_config_reloads_total', 'Reloads of phishx.ini: `applied`, or `rejected` (invalid edit; the previous config stays).', ['result']),
+  configReloads: counter('process', 'phishx_config_reloads_total', 'Reloads of phishx.ini: `applied`, or `rejected` (invalid edit, deleted or emptied file, a line that is not `key = value`; the previous config stays).', ['result']),
   listenerErrors: counter('process', 'phishx_event_listener_errors_total', 'Errors thrown by verdict-event subscribers (metrics, history, alerts); never reach SMTP.'),
   // ── sidecar HTTP ──────────────────────────────────────────────────────────────────────
   httpRequests: counter('process', 'phishx_http_requests_total', 'Sidecar HTTP requests, by route (`unmatched` for unknown paths), method and status.', ['route', 'method', 'status']),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { eventually } from '../helpers/eventually.js';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
@@ -60,5 +61,32 @@ describe('config hot reload', () => {
     assert.match(h.logs(), /config reload rejected.*\[main\] mode = "loud"/);
     assert.equal((await sendRaw(h.port, phishMessage(), env)).code, 250, 'previous (monitor) config not kept');
     assert.equal(h.proc.exitCode, null);
+    await writeFile(ini, good);
+  });
+
+  it('refuses an emptied file, a deleted file and a line without "=", keeping monitor mode and counting each refusal', async () => {
+    const good = await readFile(ini, 'utf8');
+    assert.match(good, /mode=monitor/);
+    const refusals = async (): Promise<number> => Number(/^phishx_config_reloads_total\{result="rejected"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text())?.[1] ?? 0);
+    const cases: Array<[string, () => Promise<void>, RegExp]> = [
+      ['emptied', () => writeFile(ini, ''), /phishx\.ini is empty: keeping the running config/],
+      ['deleted', () => unlink(ini), /phishx\.ini was deleted: keeping the running config/],
+      ['line without =', () => writeFile(ini, good.replace('mode=monitor', 'mode monitor')), /phishx\.ini line \d+: "mode monitor" is not `key = value`/],
+    ];
+    for (const [what, edit, logged] of cases) {
+      const before = await refusals();
+      await edit();
+      await eventually(() => assert.match(h.logs(), logged), { timeoutMs: 15_000 });
+      await eventually(async () => assert.ok((await refusals()) > before, `${what}: refusal not counted`));
+      assert.equal((await sendRaw(h.port, phishMessage(), env)).code, 250, `${what}: monitor mode lost`);
+      await writeFile(ini, good);
+    }
+    assert.equal(h.proc.exitCode, null);
+  });
+});
+
+describe('config at start', () => {
+  it('refuses to start on a line that is not key = value, naming the file and line', async () => {
+    await assert.rejects(startHaraka({ phishxIni: '[main]\nmode enforce\n' }), (err: Error) => /phishx\.ini line \d+: "mode enforce" is not `key = value`/.test(err.message));
   });
 });

@@ -1,3 +1,4 @@
+import { checkIniLines, isEmptyIni } from '../../lib/config/ini-file.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig, loadConfigFromDir, readIniFile } from '../../lib/config/load.js';
@@ -124,5 +125,20 @@ describe('config', () => {
   it('reads ini files with Haraka\'s own parser', () => {
     const raw = readIniFile(REPO);
     assert.equal(raw.main?.mode, 'enforce');
+  });
+});
+
+describe('phishx.ini lines', () => {
+  it('accepts sections, comments, blank lines, key = value and continued lines; names the file and line of anything else', () => {
+    assert.doesNotThrow(() => checkIniLines('; comment\n# also\n\n[main]\nmode = monitor\n[urls]\nshorteners = bit.ly, \\\n  t.co\n', '/x/phishx.ini'));
+    const e = configError(() => checkIniLines('[main]\nmode = enforce\n\nscan_budget_ms 5000\n', '/x/phishx.ini'));
+    assert.match(e.message, /^\/x\/phishx\.ini line 4: "scan_budget_ms 5000" is not `key = value`/);
+    assert.match(configError(() => checkIniLines('[main]\nenabled\n', 'f')).message, /^f line 2: "enabled"/);
+  });
+
+  it('tells an emptied file (refused on reload) from a file of comments (the defaults, chosen)', () => {
+    assert.equal(isEmptyIni(''), true);
+    assert.equal(isEmptyIni(' \n\t\n'), true);
+    assert.equal(isEmptyIni('; defaults on purpose\n'), false);
   });
 });
