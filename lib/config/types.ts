@@ -47,6 +47,7 @@ export interface PhishXConfig {
     rate_limit_per_s: number;
     rate_limit_burst: number;
     max_body_bytes: number;
+    max_connections_per_ip: number;
     health_cache_ms: number;
     worker_timeout_ms: number;
   };

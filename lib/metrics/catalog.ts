@@ -99,6 +99,7 @@ export const M = {
   httpResponseSize: histogram('process', 'phishx_http_response_size_bytes', 'Sidecar HTTP response body sizes, by route.', BYTES, ['route']),
   httpAuthFailures: counter('process', 'phishx_http_auth_failures_total', 'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).', ['route', 'reason']),
   httpRateLimited: counter('process', 'phishx_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit, by route.', ['route']),
+  httpConnectionsRefused: counter('process', 'phishx_http_connections_refused_total', 'Sidecar connections closed at once because their client address already held `[sidecar] max_connections_per_ip` open ones.'),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
 } as const;
 

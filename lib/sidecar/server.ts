@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type net from 'node:net';
+import { M } from '../metrics/catalog.js';
 import { PhishXError } from '../errors.js';
 import type { PhishXConfig } from '../config/types.js';
 import { S, sidecarRegistry } from '../metrics/catalog.js';
@@ -186,15 +188,40 @@ export function createSidecarRouter(src: SidecarSources): Router {
   return router;
 }
 
+/**
+ * Close a connection at once when its address already holds `max()` open ones: a single
+ * client holding idle sockets cannot fill the server's connection table.
+ */
+export function limitConnectionsPerAddress(server: net.Server, max: () => number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (sock: net.Socket) => {
+    const addr = sock.remoteAddress ?? 'unknown';
+    const n = (open.get(addr) ?? 0) + 1;
+    if (n > max()) {
+      M.httpConnectionsRefused.inc();
+      sock.destroy();
+      return;
+    }
+    open.set(addr, n);
+    sock.once('close', () => {
+      const left = (open.get(addr) ?? 1) - 1;
+      if (left <= 0) open.delete(addr);
+      else open.set(addr, left);
+    });
+  });
+}
+
 export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
   const router = createSidecarRouter(src);
-  const server = http.createServer(router.listener);
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
+  // Slow and idle clients: headers within 5 s (checked every second, not Node's default 30 s),
+  // a whole request within 10 s, an idle socket closed after 30 s.
+  const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: 5_000, requestTimeout: 10_000 }, router.listener);
   server.keepAliveTimeout = 5_000;
+  server.timeout = 30_000;
   server.maxHeadersCount = 100;
   // A connection flood cannot take the process's file descriptors (probes need few).
   server.maxConnections = 1024;
+  limitConnectionsPerAddress(server, () => src.config()?.sidecar.max_connections_per_ip ?? 64);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;

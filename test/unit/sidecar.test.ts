@@ -8,6 +8,7 @@ import { MemoryStore } from '../../lib/store/memory.js';
 import type { Store } from '../../lib/store/types.js';
 import { hashToken } from '../../lib/sidecar/auth.js';
 import type { PhishXConfig } from '../../lib/config/types.js';
+import net from 'node:net';
 import { rawRequest } from '../helpers/raw-http.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -91,6 +92,46 @@ describe('sidecar', () => {
       }
       assert.equal((await rawRequest(port, 'GET /alive?%zz&a=%ff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/alive`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers /alive while one address holds a thousand idle sockets: connections beyond the per-address limit are closed at once', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    const sockets: net.Socket[] = [];
+    try {
+      // The flood comes from 127.0.0.2 (loopback), the probe from 127.0.0.1.
+      const closedAtOnce = await Promise.all(
+        Array.from({ length: 1000 }, () =>
+          new Promise<boolean>((resolve) => {
+            const c = net.connect({ port: s.address.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+            sockets.push(c);
+            c.on('error', () => resolve(true));
+            c.on('close', () => resolve(true));
+            c.on('connect', () => setTimeout(() => resolve(c.destroyed), 500));
+          }),
+        ),
+      );
+      const stillOpen = sockets.filter((c) => !c.destroyed).length;
+      assert.ok(stillOpen <= 64, `${stillOpen} idle sockets of one address held open`);
+      assert.ok(closedAtOnce.filter(Boolean).length >= 900);
+      const r = await rawRequest(s.address.port, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(r.status, 200);
+      const metrics = await (await fetch(`http://127.0.0.1:${s.address.port}/metrics`)).text();
+      assert.match(metrics, /^phishx_http_connections_refused_total \d{3}/m);
+    } finally {
+      for (const c of sockets) c.destroy();
+      await s.close();
+    }
+  });
+
+  it('answers 408 and closes a connection whose request headers do not arrive within 5 s', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    try {
+      const r = await rawRequest(s.address.port, 'GET /alive HTTP/1.1\r\nHost: x\r\n', 15_000);
+      assert.equal(r.timedOut, false, 'the server kept a half-sent request open');
+      assert.equal(r.status, 408, r.text.slice(0, 100));
     } finally {
       await s.close();
     }
