@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import { parseAddress } from './ip-address.js';
 import pTimeout, { TimeoutError } from 'p-timeout';
 import type { PhishXConfig } from './config/types.js';
 import { extractScanInput, inspectArchives, type ArchiveInspection } from './message/extract.js';
@@ -80,9 +81,8 @@ export function newScanId(): string {
 }
 
 function ipAllowed(ip: string | undefined, ranges: Compiled['allowRanges']): boolean {
-  if (!ip || !ranges.length || !ipaddr.isValid(ip)) return false;
-  let addr = ipaddr.parse(ip);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  const addr = ip && ranges.length ? parseAddress(ip) : null;
+  if (!addr) return false;
   return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
 }
 

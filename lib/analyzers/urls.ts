@@ -1,5 +1,5 @@
 import { domainToUnicode } from 'node:url';
-import ipaddr from 'ipaddr.js';
+import { isPublicAddress } from '../ip-address.js';
 import type { PhishXConfig } from '../config/types.js';
 import { describeUrl, displayedHost, registrableOf } from '../message/domain.js';
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
@@ -65,13 +65,6 @@ export function unwrapRedirect(u: ExtractedUrl, ctx: UrlAnalyzerContext): Extrac
   return cur;
 }
 
-/** Public unicast address (private, loopback, link-local, documentation … excluded). */
-function isPublicIp(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  if (!ipaddr.isValid(h)) return false;
-  return ipaddr.parse(h).range() === 'unicast';
-}
-
 function mixedScript(host: string): boolean {
   const uni = domainToUnicode(host);
   if (!uni) return false;
@@ -98,7 +91,7 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
     return out;
   }
   if (!u.host) return out;
-  if (u.isIp && isPublicIp(u.host)) out.push({ code: 'URL_IP_LITERAL', detail: short(u) });
+  if (u.isIp && isPublicAddress(u.host)) out.push({ code: 'URL_IP_LITERAL', detail: short(u) });
   if (u.hasUserinfo) out.push({ code: 'URL_USERINFO', detail: short(u) });
   if (u.host.split('.').some((l) => l.startsWith('xn--'))) {
     out.push({ code: 'URL_PUNYCODE', detail: `${u.host} (${domainToUnicode(u.host)})` });

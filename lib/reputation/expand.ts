@@ -1,16 +1,8 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { isPublicAddress, parseAddress } from '../ip-address.js';
 import { Agent } from 'undici';
 import { PhishXError } from '../errors.js';
-
-/** Only public unicast addresses may be contacted (no loopback, private, link-local, metadata …). */
-export function isPublicAddress(ip: string): boolean {
-  if (!ipaddr.isValid(ip)) return false;
-  let a = ipaddr.parse(ip);
-  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
-  return a.range() === 'unicast';
-}
 
 /**
  * DNS lookup for outgoing expansion requests: resolves, refuses the host if any address is
@@ -59,7 +51,7 @@ export class UrlExpander {
       const u = new URL(current);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') break;
       const host = u.hostname.replace(/^\[|\]$/g, '');
-      if (ipaddr.isValid(host) && !this.opts.allowPrivate && !isPublicAddress(host)) {
+      if (parseAddress(host) && !this.opts.allowPrivate && !isPublicAddress(host)) {
         throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `refusing to follow to ${host}: not a public address`);
       }
       const res = await this.agent.request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: 'HEAD', signal, headers: { 'user-agent': 'PhishX-url-expander' } });

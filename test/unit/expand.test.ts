@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { isPublicAddress, UrlExpander } from '../../lib/reputation/expand.js';
+import { UrlExpander } from '../../lib/reputation/expand.js';
+import { isPublicAddress } from '../../lib/ip-address.js';
 import { scanMessage } from '../../lib/scan.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';
 import { toCrlf } from '../helpers/smtp.js';
 
 describe('address policy for outgoing expansion requests', () => {
   it('allows only public unicast addresses', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1']) assert.equal(isPublicAddress(ip), false, ip);
-    for (const ip of ['45.33.32.156', '2a00:1450:4001:80b::200e']) assert.equal(isPublicAddress(ip), true, ip);
+    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1', '::7f00:1', '[::7f00:1]', '::a00:1', '::a9fe:a9fe', '::127.0.0.1', '2002:7f00:1::', '64:ff9b::7f00:1', '2001::1']) assert.equal(isPublicAddress(ip), false, ip);
+    for (const ip of ['45.33.32.156', '2a00:1450:4001:80b::200e', '::2d21:209c']) assert.equal(isPublicAddress(ip), true, ip);
   });
 });
 
@@ -67,6 +68,9 @@ describe('UrlExpander', () => {
     try {
       await assert.rejects(e.expand(`http://127.0.0.1:${port}/abc`), /not a public address/);
       await assert.rejects(e.expand(`http://localhost:${port}/abc`), /not a public address/);
+      // IPv4-compatible IPv6 (127.0.0.1 spelt ::7f00:1) passed the check before.
+      await assert.rejects(e.expand(`http://[::7f00:1]:${port}/abc`), /not a public address/);
+      await assert.rejects(e.expand(`http://[::ffff:7f00:1]:${port}/abc`), /not a public address/);
       assert.equal(short.requests.length, before, 'a request reached the loopback server');
     } finally {
       await e.close();
