@@ -7,6 +7,7 @@ export type PhishXErrorCode =
   | 'PHISHX_MESSAGE_UNPARSEABLE'
   | 'PHISHX_STORE_UNAVAILABLE'
   | 'PHISHX_STORE_NOT_FOUND'
+  | 'PHISHX_STORE_FULL'
   | 'PHISHX_SIDECAR_LISTEN'
   | 'PHISHX_CLI_USAGE'
   | 'PHISHX_BUDGET_EXCEEDED'
@@ -41,7 +42,7 @@ export class ConfigError extends PhishXError {
 }
 
 export class StoreError extends PhishXError {
-  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND' | 'PHISHX_STORE_FULL', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'StoreError';
   }

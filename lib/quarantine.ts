@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { writeFileDurable } from './fs-durable.js';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
@@ -6,14 +7,6 @@ import type { ScanResult } from './scan.js';
 import type { QuarantineEntry, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
-
-/** Write `data` to `file` atomically (temp file + rename), creating the directory. */
-export async function writeFileAtomic(file: string, data: Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { flag: 'w' });
-  await rename(tmp, file);
-}
 
 /**
  * Hold a message: raw bytes, envelope and verdict. Messages above
@@ -33,7 +26,8 @@ export async function holdMessage(
   now: number = Date.now(),
 ): Promise<QuarantineEntry> {
   const defer = config.defer?.redis === true && store.kind === 'redis';
-  const spooled = raw.length > config.quarantine.max_inline_bytes || !store.canHoldInline(raw.length);
+  // The embedded file store keeps every message on disk itself; the others spool large ones.
+  const spooled = store.kind !== 'file' && (raw.length > config.quarantine.max_inline_bytes || !store.canHoldInline(raw.length));
   const entry: QuarantineEntry = {
     id: result.id,
     createdAt: now,
@@ -52,13 +46,14 @@ export async function holdMessage(
   };
   if (spooled) {
     entry.spoolPath = path.join(config.quarantine.spool_dir, `${result.id}.eml`);
-    await writeFileAtomic(entry.spoolPath, raw);
+    await writeFileDurable(entry.spoolPath, raw);
   }
   try {
     await store.putQuarantine(entry, spooled ? null : raw);
   } catch (err) {
-    if (defer) throw err;
-    // The store is down: keep the message on local disk, replayed by replayPending().
+    // Deferred by config, a full quarantine, or a local disk that cannot take it: the sender retries (451).
+    if (defer || store.kind !== 'redis' || (err as { code?: string }).code === 'PHISHX_STORE_FULL') throw err;
+    // Redis is down: keep the message on local disk, replayed by replayPending().
     await writePending(config.quarantine.spool_dir, entry, spooled ? null : raw);
     return { ...entry, pending: true };
   }
@@ -69,8 +64,8 @@ const pendingDir = (spoolDir: string): string => path.join(spoolDir, 'pending');
 
 async function writePending(spoolDir: string, entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
   const dir = pendingDir(spoolDir);
-  if (raw) await writeFileAtomic(path.join(dir, `${entry.id}.eml`), raw);
-  await writeFileAtomic(path.join(dir, `${entry.id}.json`), Buffer.from(JSON.stringify(entry)));
+  if (raw) await writeFileDurable(path.join(dir, `${entry.id}.eml`), raw);
+  await writeFileDurable(path.join(dir, `${entry.id}.json`), Buffer.from(JSON.stringify(entry)));
 }
 
 /**

@@ -13,7 +13,7 @@ import { createNlpServer } from '../nlp/serve.js';
 import { FORTUNES_ROOT, languageHamExamples } from '../nlp/language-ham.js';
 import { feedName, parseFeed } from '../reputation/feed-dir.js';
 import { createReputation } from '../reputation/index.js';
-import { writeFileAtomic } from '../quarantine.js';
+import { writeFileDurable } from '../fs-durable.js';
 import { createStore } from '../store/index.js';
 import { clamdFor } from '../clamav/client.js';
 import { scanMessage } from '../scan.js';
@@ -413,7 +413,7 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
   const store = createStore(config);
   try {
     if (sub === 'list') {
-      if (store.kind === 'memory') await createReputation(store, config, {}).then((r) => r.close());
+      if (store.kind !== 'redis') await createReputation(store, config, {}).then((r) => r.close());
       const feeds = await store.listFeeds();
       if (!feeds.length) io.out(`no feeds (${store.kind === 'redis' ? 'Redis' : config.reputation.feed_dir})\n`);
       for (const f of feeds) io.out(`${f.name}\t${f.urls} URLs\t${f.domains} domains\n`);
@@ -427,7 +427,7 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
       if (store.kind === 'redis') {
         await store.replaceFeed(name, feed);
       } else {
-        await writeFileAtomic(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
+        await writeFileDurable(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
       }
       io.out(`${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`);
       return true;

@@ -179,12 +179,14 @@ export const SCHEMA: Record<string, SectionSpec> = {
   quarantine: {
     ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept.' },
     max_inline_bytes: { type: 'int', min: 1024, max: 536870912, default: 10485760, doc: 'Largest raw message stored in the store itself; larger ones are written to `spool_dir` and the entry points to the file (`spooled: true`).' },
-    memory_max_bytes: { type: 'int', min: 1048576, max: 17179869184, default: 268435456, doc: 'In-memory store only: raw bytes held in memory in all; beyond it held messages are spooled to `spool_dir` instead (no unbounded memory growth).' },
+    memory_max_bytes: { type: 'int', min: 1048576, max: 17179869184, default: 268435456, doc: 'In-memory store (tests and tools) only: raw bytes held in memory in all; beyond it held messages are spooled to `spool_dir` instead.' },
+    max_entries: { type: 'int', min: 1, max: 10000000, default: 100000, doc: 'Embedded store: messages held at most. At it a new hold is answered `451 4.7.1` (the sender retries; nothing is dropped) until expiry or a delete makes room.' },
+    max_disk_bytes: { type: 'int', min: 1048576, max: 1099511627776, default: 10737418240, doc: 'Embedded store: raw bytes held on disk at most (10 GiB); same rule as `max_entries`.' },
     replay_interval_s: { type: 'int', min: 1, max: 3600, default: 30, doc: 'How often messages held while Redis was down (`spool_dir`/pending) are replayed into Redis.' },
-    spool_dir: { type: 'string', default: 'var/quarantine', doc: 'Directory for quarantined messages above `max_inline_bytes` (relative to the Haraka directory).' },
+    spool_dir: { type: 'string', default: 'var/quarantine', doc: 'Directory of held mail (relative to the Haraka directory). Without Redis it is the quarantine itself (`held/<id>.eml` + `<id>.json`, written with fsync, read back at start: held mail survives a restart or a crash); with Redis it takes messages above `max_inline_bytes` and, in `pending/`, messages held while Redis was down.' },
   },
   redis: {
-    url: { type: 'string', default: '', doc: 'Redis URL (`redis://host:6379/0`). Empty: in-memory store (one process, lost on restart).' },
+    url: { type: 'string', default: '', doc: 'Redis URL (`redis://host:6379/0`), the store shared by several Haraka nodes. Empty: the embedded store on local disk (`[quarantine] spool_dir`, durable, one machine).' },
     key_prefix: { type: 'string', default: 'phishx:', doc: 'Prefix of every Redis key.' },
   },
   sidecar: {

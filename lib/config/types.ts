@@ -36,7 +36,7 @@ export interface PhishXConfig {
   /** Fail modes: true = answer 451 when that service is unavailable. */
   defer: { clamav: boolean; redis: boolean; nlp: boolean; reputation: boolean };
   allowlist: { domains: string[]; ips: string[] };
-  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; replay_interval_s: number; spool_dir: string };
+  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; max_entries: number; max_disk_bytes: number; replay_interval_s: number; spool_dir: string };
   redis: { url: string; key_prefix: string };
   sidecar: {
     listen: { host: string; port: number } | null;

@@ -16,13 +16,13 @@ export interface Reputation {
 
 /**
  * The reputation sources for one process: imported feeds in the store (with the in-memory
- * store, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
+ * stores, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
  * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
  */
 export async function createReputation(store: Store, config: PhishXConfig, env: NodeJS.ProcessEnv = process.env, syncMs = 60_000, onError?: (err: unknown) => void): Promise<Reputation> {
   const sources: ReputationSource[] = [feedReputation(store)];
   let timer: NodeJS.Timeout | undefined;
-  if (store.kind === 'memory') {
+  if (store.kind !== 'redis') {
     const seen = new Map<string, number>();
     await syncFeedDir(store, config.reputation.feed_dir, seen);
     timer = setInterval(() => void syncFeedDir(store, config.reputation.feed_dir, seen).catch((err: unknown) => onError?.(err)), syncMs);

@@ -61,35 +61,32 @@ port.on('message', (m: ToThread) => {
   }
 });
 
-/** The main thread's in-memory store, seen through the port (health and metrics only). */
-function memoryStoreProxy(): Store {
+/**
+ * The embedded store as this thread sees it: the quarantine on disk directly (the same
+ * directory the main thread writes), the feeds (loaded into the main thread's memory)
+ * through the port. A main thread that stopped answering makes it unusable, as a stuck
+ * process would.
+ */
+function embeddedStore(): Store {
+  const files = createStore(config);
   const q = <T>(method: StoreQuery): Promise<T> => ask({ op: 'store', method }, config.sidecar.worker_timeout_ms) as Promise<T>;
-  const no = (): never => {
-    throw new Error('not available in the sidecar thread');
-  };
-  return {
-    kind: 'memory',
-    canHoldInline: no,
-    putQuarantine: no,
-    getQuarantine: no,
-    listQuarantine: no,
-    deleteQuarantine: no,
-    replaceFeed: no,
-    matchFeeds: no,
-    countQuarantine: () => q('countQuarantine'),
-    listFeeds: () => q('listFeeds'),
-    usedMemoryBytes: () => q('usedMemoryBytes'),
-    // The memory store cannot fail on its own: it is usable while its thread is alive.
-    ping: async () => {
-      const age = performance.now() - lastBeat;
-      if (age > MAIN_STUCK_MS) throw new Error(`main thread unresponsive for ${Math.round(age / 1000)} s`);
-      return 0;
+  return new Proxy(files, {
+    get(target, key) {
+      if (key === 'listFeeds') return () => q('listFeeds');
+      if (key === 'ping') {
+        return async () => {
+          const age = performance.now() - lastBeat;
+          if (age > MAIN_STUCK_MS) throw new Error(`main thread unresponsive for ${Math.round(age / 1000)} s`);
+          return target.ping();
+        };
+      }
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
-    close: async () => undefined,
-  };
+  });
 }
 
-const store: Store = config.redis.url ? createStore(config) : memoryStoreProxy();
+const store: Store = config.redis.url ? createStore(config) : embeddedStore();
 
 const mainAnswers = new LastAnswers();
 

@@ -1,17 +1,18 @@
+import { LocalFeeds } from './feed-sets.js';
 import type { HeldMessage, QuarantineEntry, Store } from './types.js';
 
 /**
  * In-process store: the default, for trying PhishX and for single-process installs.
  * Raw bytes held in memory are bounded by `maxBytes`; callers spool beyond it.
  */
-export class MemoryStore implements Store {
+export class MemoryStore extends LocalFeeds implements Store {
   readonly kind = 'memory' as const;
   private readonly held = new Map<string, { entry: QuarantineEntry; raw: Buffer | null }>();
   private readonly sweeper: NodeJS.Timeout;
   private bytes = 0;
-  private readonly feeds = new Map<string, { urls: Set<string>; domains: Set<string> }>();
 
   constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {
+    super();
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();
   }
@@ -72,25 +73,6 @@ export class MemoryStore implements Store {
   async countQuarantine(): Promise<number> {
     this.sweep();
     return this.held.size;
-  }
-
-  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
-    const f = { urls: new Set(entries.urls), domains: new Set(entries.domains) };
-    this.feeds.set(name, f);
-    return { urls: f.urls.size, domains: f.domains.size };
-  }
-
-  async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {
-    const hits = new Map<string, string>();
-    for (const [name, f] of this.feeds) {
-      for (const u of urls) if (f.urls.has(u) && !hits.has(u)) hits.set(u, name);
-      for (const d of domains) if (f.domains.has(d) && !hits.has(d)) hits.set(d, name);
-    }
-    return hits;
-  }
-
-  async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
-    return [...this.feeds].map(([name, f]) => ({ name, urls: f.urls.size, domains: f.domains.size })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async usedMemoryBytes(): Promise<number | null> {

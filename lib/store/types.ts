@@ -30,7 +30,8 @@ export interface HeldMessage {
  * methods here, not new stores.
  */
 export interface Store {
-  readonly kind: 'memory' | 'redis';
+  /** `file`: the embedded default (durable, local disk); `redis`: shared by many nodes; `memory`: tests and tools. */
+  readonly kind: 'memory' | 'file' | 'redis';
   /** Whether `bytes` more raw bytes may be stored inline (false: spool them to disk). */
   canHoldInline(bytes: number): boolean;
   putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void>;

@@ -161,9 +161,6 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: { not
     cluster.on('exit', (w) => listening.delete(w.id));
   }
   const smtpListening = (): boolean => (clustered ? listening.size > 0 : server.ready === 1);
-  if (clustered && !plugin.phishx.config?.redis.url) {
-    plugin.logwarn('phishx: nodes > 0 without [redis] url: every worker keeps its own in-memory quarantine and the sidecar cannot see it (quarantine depth reads 0); set PHISHX_REDIS_URL for cluster mode');
-  }
   // Single process: the sidecar gets its own thread, so it answers while scanning keeps
   // this one busy. Cluster: the master does not scan; the sidecar runs here.
   const inThread = !clustered && plugin.phishx.config!.sidecar.thread;

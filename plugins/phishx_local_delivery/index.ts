@@ -15,7 +15,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce } from '../../lib/haraka/next-once.js';
 import type { HarakaConnection, HarakaPlugin, Next } from '../../lib/haraka/types.js';
-import { writeFileAtomic } from '../../lib/quarantine.js';
+import { writeFileDurable } from '../../lib/fs-durable.js';
 
 interface DeliveryPlugin extends HarakaPlugin {
   deliveryDir: string;
@@ -40,7 +40,7 @@ export function deliver(this: DeliveryPlugin, next: Next, connection: HarakaConn
   const done = nextOnce(next);
   const file = path.join(this.deliveryDir, `${Date.now()}-${txn.uuid}.eml`);
   txn.message_stream.get_data((buf) => {
-    writeFileAtomic(file, buf)
+    writeFileDurable(file, buf)
       .then(() => {
         this.loginfo(connection, `delivered to ${file}`);
         done(constants.ok, `Message delivered to local folder (${path.basename(file)})`);

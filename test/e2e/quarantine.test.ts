@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FileStore } from '../../lib/store/file.js';
+import { eventually } from '../helpers/eventually.js';
 import { after, before, describe, it } from 'node:test';
 import { RedisStore } from '../../lib/store/redis.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
@@ -51,24 +55,82 @@ describe('quarantine in Redis through real Haraka', () => {
   });
 });
 
-describe('oversized quarantined message', () => {
-  let h: HarakaInstance;
+describe('quarantine on the embedded default (no Redis): on disk, durable, bounded', () => {
+  let dir: string;
   before(async () => {
-    h = await startHaraka({ env: { PHISHX_QUARANTINE_MAX_INLINE_BYTES: '2048' } });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-held-'));
   });
   after(async () => {
-    await h?.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('is written whole to the spool directory, not truncated, and not delivered', async () => {
-    const big = quarantineMessage().replace('Review it at', `${'padding '.repeat(1000)}\nReview it at`);
-    const a = await sendRaw(h.port, big, { from: 'sender@example.com', to: ['bob@example.org'] });
-    assert.equal(a.code, 250, a.response);
-    const id = idFrom(a.response);
-    const spooled = await readFile(`${h.spoolDir}/${id}.eml`, 'latin1');
-    assert.ok(spooled.includes('padding padding'));
-    assert.ok(spooled.length > 8000, `spooled ${spooled.length} bytes`);
-    assert.ok(spooled.includes('Review it at'), 'spooled copy is truncated');
-    assert.equal((await h.delivered()).filter((m) => m.includes(id)).length, 0);
+  it('keeps a large held message whole, not truncated, and does not deliver it', async () => {
+    const h = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: path.join(dir, 'big') } });
+    try {
+      const big = quarantineMessage().replace('Review it at', `${'padding '.repeat(100_000)}\nReview it at`);
+      const a = await sendRaw(h.port, big, env);
+      assert.equal(a.code, 250, a.response);
+      const id = idFrom(a.response);
+      const held = await readFile(path.join(dir, 'big', 'held', `${id}.eml`), 'latin1');
+      assert.ok(held.length > 800_000, `held ${held.length} bytes`);
+      assert.ok(held.includes('Review it at'), 'held copy is truncated');
+      assert.equal((await h.delivered()).filter((m) => m.includes(id)).length, 0);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('loses no held message to kill -9: a new Haraka on the same directory lists every one with envelope and verdict', async () => {
+    const spool = path.join(dir, 'crash');
+    const first = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: spool } });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const a = await sendRaw(first.port, quarantineMessage(), { from: `sender${i}@example.com`, to: ['bob@example.org'] });
+        assert.equal(a.code, 250, a.response);
+        assert.match(a.response, /held for review/);
+        ids.push(idFrom(a.response));
+      }
+      first.proc.kill('SIGKILL');
+    } finally {
+      await first.stop();
+    }
+    const second = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: spool } });
+    try {
+      const full = await eventually(async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as { components: { store: { kind: string; quarantine_entries?: number } } };
+        assert.equal(body.components.store.quarantine_entries, 30, JSON.stringify(body.components.store));
+        return body;
+      });
+      assert.equal(full.components.store.kind, 'file');
+      const store = new FileStore(spool, { maxEntries: 1000, maxBytes: 1 << 30 });
+      try {
+        for (const [i, id] of ids.entries()) {
+          const held = await store.getQuarantine(id);
+          assert.ok(held, `${id} lost`);
+          assert.equal(held.entry.envelope.mailFrom, `sender${i}@example.com`);
+          assert.equal(held.entry.verdict.action, 'quarantine');
+          assert.ok(held.raw?.toString().includes('Unusual sign-in activity'));
+        }
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('answers 4xx 4.7.1 when the quarantine is full ([quarantine] max_entries), never drops', async () => {
+    const h = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: path.join(dir, 'full'), PHISHX_QUARANTINE_MAX_ENTRIES: '2' } });
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await sendRaw(h.port, quarantineMessage(), env)).code, 250);
+      // Haraka answers a DENYSOFT from the queue hook with 450 whatever the DSN says; the enhanced code is ours.
+      const a = await sendRaw(h.port, quarantineMessage(), env);
+      assert.equal(a.code, 450, a.response);
+      assert.match(a.response, /^450 4\.7\.1 Message could not be held for review, try again later/);
+      assert.match(h.logs(), /quarantine full: 2 held messages/);
+    } finally {
+      await h.stop();
+    }
   });
 });

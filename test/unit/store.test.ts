@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,8 @@ import { buildConfig } from '../../lib/config/load.js';
 import { holdMessage, replayPending } from '../../lib/quarantine.js';
 import type { ScanResult } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
+import { FileStore } from '../../lib/store/file.js';
+import { eventually } from '../helpers/eventually.js';
 import { RedisStore } from '../../lib/store/redis.js';
 import type { QuarantineEntry, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
@@ -119,6 +121,18 @@ storeContract('memory', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+storeContract('file (embedded default)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-filestore-'));
+  const store = new FileStore(dir, { maxEntries: 1000, maxBytes: 1 << 30 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 storeContract('redis', async () => {
   const r: TestRedis | { skip: string } = await testRedis();
   if ('skip' in r) return r;
@@ -148,6 +162,107 @@ describe('RedisStore with Redis unreachable', () => {
       assert.ok(Date.now() - t0 < 3000, 'did not fail fast');
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('FileStore: durable, bounded, and clean on disk', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-filestore-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps held messages for the next process on the same directory (a restart), entry and bytes', async () => {
+    const d = path.join(dir, 'restart');
+    const a = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
+    const raw = Buffer.concat([Buffer.from('Subject: kept\r\n\r\n'), randomBytes(300)]);
+    await a.putQuarantine(entry('keep1', Date.now()), raw);
+    await a.close();
+    const b = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
+    try {
+      assert.equal(await b.countQuarantine(), 1);
+      const got = await b.getQuarantine('keep1');
+      assert.deepEqual(got?.entry, entry('keep1', got!.entry.createdAt));
+      assert.ok(got?.raw?.equals(raw));
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('refuses a hold at max_entries or max_disk_bytes with PHISHX_STORE_FULL, and takes one again after a delete', async () => {
+    const store = new FileStore(path.join(dir, 'full'), { maxEntries: 2, maxBytes: 1000 });
+    try {
+      await store.putQuarantine(entry('f1', Date.now()), Buffer.from('x'));
+      await store.putQuarantine(entry('f2', Date.now()), Buffer.from('x'));
+      await assert.rejects(store.putQuarantine(entry('f3', Date.now()), Buffer.from('x')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL' && /max_entries = 2/.test(err.message));
+      await store.deleteQuarantine('f1');
+      await store.putQuarantine(entry('f3', Date.now()), Buffer.from('x'));
+      await assert.rejects(store.putQuarantine({ ...entry('f4', Date.now()), size: 2000 }, Buffer.alloc(2000)), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL');
+      await store.deleteQuarantine('f2');
+      await assert.rejects(store.putQuarantine({ ...entry('f5', Date.now()), size: 999 }, Buffer.alloc(999)), /max_disk_bytes = 1000/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('removes both files on delete and on expiry, and orphans of an interrupted hold at start', async () => {
+    const d = path.join(dir, 'files');
+    const store = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
+    const held = path.join(d, 'held');
+    try {
+      await store.putQuarantine(entry('gone1', Date.now()), Buffer.from('x'));
+      await store.putQuarantine(entry('exp1', Date.now(), 200), Buffer.from('x'));
+      assert.deepEqual((await readdir(held)).sort(), ['exp1.eml', 'exp1.json', 'gone1.eml', 'gone1.json']);
+      assert.equal(await store.deleteQuarantine('gone1'), true);
+      await eventually(async () => assert.equal(await store.countQuarantine(), 0));
+      assert.deepEqual(await readdir(held), []);
+    } finally {
+      await store.close();
+    }
+    // A raw file without its entry (crash between the two writes; the sender got no 250), an hour old.
+    await writeFile(path.join(held, 'orphan.eml'), 'x');
+    await writeFile(path.join(held, 'young.eml'), 'x');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(path.join(held, 'orphan.eml'), old, old);
+    const next = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
+    try {
+      assert.equal(await next.countQuarantine(), 0);
+      assert.deepEqual(await readdir(held), ['young.eml'], 'a fresh raw file may be a hold in progress in another process');
+    } finally {
+      await next.close();
+    }
+  });
+
+  it('answers unknown and malformed ids with null / false, never a path outside its directory', async () => {
+    const store = new FileStore(path.join(dir, 'ids'), { maxEntries: 10, maxBytes: 1 << 20 });
+    try {
+      assert.equal(await store.getQuarantine('../../etc/passwd'), null);
+      assert.equal(await store.deleteQuarantine('../x'), false);
+      await assert.rejects(store.putQuarantine(entry('../evil', Date.now()), Buffer.from('x')), StoreError);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('holdMessage on the embedded file store', () => {
+  it('keeps large messages in the store itself, and throws (451) when the store is full instead of spooling', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-hold-'));
+    const store = new FileStore(dir, { maxEntries: 1, maxBytes: 1 << 30 });
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir, max_inline_bytes: 1024 } }, { env: {} });
+      const raw = randomBytes(5000);
+      const e = await holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult('aaaa000000000001'));
+      assert.equal(e.spooled, false);
+      assert.ok((await store.getQuarantine('aaaa000000000001'))?.raw?.equals(raw));
+      await assert.rejects(holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult('aaaa000000000002')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL');
+      assert.deepEqual(await readdir(dir), ['held'], 'nothing written to pending');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

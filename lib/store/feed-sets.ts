@@ -1,0 +1,40 @@
+/** Blocklist feeds held in process memory (the embedded stores; Redis keeps its own). */
+export class FeedSets {
+  private readonly feeds = new Map<string, { urls: Set<string>; domains: Set<string> }>();
+
+  replace(name: string, entries: { urls: string[]; domains: string[] }): { urls: number; domains: number } {
+    const f = { urls: new Set(entries.urls), domains: new Set(entries.domains) };
+    this.feeds.set(name, f);
+    return { urls: f.urls.size, domains: f.domains.size };
+  }
+
+  match(urls: string[], domains: string[]): Map<string, string> {
+    const hits = new Map<string, string>();
+    for (const [name, f] of this.feeds) {
+      for (const u of urls) if (f.urls.has(u) && !hits.has(u)) hits.set(u, name);
+      for (const d of domains) if (f.domains.has(d) && !hits.has(d)) hits.set(d, name);
+    }
+    return hits;
+  }
+
+  list(): Array<{ name: string; urls: number; domains: number }> {
+    return [...this.feeds].map(([name, f]) => ({ name, urls: f.urls.size, domains: f.domains.size })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+/** The feed half of the Store interface for the embedded stores (memory, file): feeds in this process's memory. */
+export abstract class LocalFeeds {
+  private readonly feeds = new FeedSets();
+
+  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
+    return this.feeds.replace(name, entries);
+  }
+
+  async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {
+    return this.feeds.match(urls, domains);
+  }
+
+  async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
+    return this.feeds.list();
+  }
+}
