@@ -218,10 +218,21 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: 5_000, requestTimeout: 10_000 }, router.listener);
   server.keepAliveTimeout = 5_000;
   server.timeout = 30_000;
+  // A client that sends its request and half-closes (`nc -N`, some probes) still gets the
+  // answer: without this Node drops a response that is not ready when the input ends
+  // (an undocumented but long-standing http.Server property).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.maxHeadersCount = 100;
   // A connection flood cannot take the process's file descriptors (probes need few).
   server.maxConnections = 1024;
   limitConnectionsPerAddress(server, () => src.config()?.sidecar.max_connections_per_ip ?? 64);
+  // CONNECT and protocol upgrades bypass the request listener: answer them too, then close.
+  const refuse = (status: string) => (_req: http.IncomingMessage, socket: net.Socket): void => {
+    socket.on('error', () => undefined);
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  };
+  server.on('connect', refuse('405 Method Not Allowed'));
+  server.on('upgrade', refuse('400 Bad Request'));
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { REPO } from '../helpers/haraka.js';
+
+/**
+ * Fuzz run sizes. `npm test` runs every fuzzer in a bounded, reduced form; `npm run fuzz`
+ * (PHISHX_FUZZ=full) runs the full counts. PHISHX_FUZZ_SEED replays a reported run.
+ */
+export const FULL = process.env.PHISHX_FUZZ === 'full';
+export const SEED = process.env.PHISHX_FUZZ_SEED ? Number(process.env.PHISHX_FUZZ_SEED) : Date.now() % 2_147_483_647;
+
+export function runs(reduced: number, full: number): number {
+  return FULL ? full : reduced;
+}
+
+/** Where a message that broke a property is kept; test/unit/fuzz-fixtures.test.ts replays every file there. */
+export const FIXTURE_DIR = path.join(REPO, 'test', 'fixtures', 'fuzz');
+
+/** Save a failing message as a fixture (`lure-` prefix: it embeds a known lure) and return its path. */
+export function saveFixture(raw: Buffer, lure: boolean): string {
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  const file = path.join(FIXTURE_DIR, `${lure ? 'lure-' : ''}${createHash('sha256').update(raw).digest('hex').slice(0, 16)}.eml`);
+  writeFileSync(file, raw);
+  return file;
+}
+
+/**
+ * Run a property with the run's seed. A failure keeps the shrunk counterexample as a
+ * fixture (when `save` says how) and fails with the seed and path that reproduce it.
+ */
+export async function check<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, property: (v: T) => Promise<void>, save?: (v: T) => string): Promise<number> {
+  let ran = 0;
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (v) => {
+      ran++;
+      await property(v);
+    }),
+    { seed: SEED, numRuns },
+  );
+  if (details.failed) {
+    const saved = details.counterexample && save ? `; counterexample saved as ${save(details.counterexample[0])}` : '';
+    throw new Error(`${name}: property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath})${saved}: ${String(details.errorInstance)}`);
+  }
+  return ran;
+}
