@@ -3,7 +3,10 @@ import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
 import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
 
-const EMAIL_IN_TEXT = /[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
+// The lookbehind starts a match only where a run of local-part characters starts: without
+// it a long display name without '@' costs quadratic time (a 200,000-character name hung
+// the scan for minutes; found by the message fuzzer).
+const EMAIL_IN_TEXT = /(?<![a-z0-9._%+-])[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 
 export interface SenderLists {
   /** TLDs of `[urls] suspicious_tlds`. */

@@ -66,6 +66,16 @@ describe('scanMessage', () => {
     assert.equal(r.verdict.action, 'reject');
   });
 
+  it('scans a 200,000-character display name and subject in linear time (the sender regex once backtracked quadratically)', async () => {
+    const long = 'x'.repeat(200_000);
+    const raw = toCrlf(`From: "${long}" <a@example.com>\nSubject: ${long}\nTo: bob@example.org\n\nhello\n`);
+    const t0 = performance.now();
+    const r = await scanMessage(raw, base, buildConfig({ nlp: { enabled: false } }, { env: {} }));
+    // Quadratic, this took minutes; linear, milliseconds. The bound only separates the two.
+    assert.ok(performance.now() - t0 < 5000, `took ${Math.round(performance.now() - t0)} ms`);
+    assert.ok(!r.verdict.reasons.some((x) => x.code === 'BUDGET_EXCEEDED'));
+  });
+
   it('defers (SCAN_INCOMPLETE ─► tempfail) a message the budget ended before it was even parsed', () => {
     const cfg = buildConfig({}, { env: {} });
     const verdictOf = (codes: string[]): string => decide(0, [], ['example.org'], cfg, forcedAction(codes.map((code) => ({ code })) as Signal[], cfg)).action;
