@@ -1,4 +1,4 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { writeFileDurable } from './fs-durable.js';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
@@ -90,6 +90,35 @@ export async function replayPending(store: Store, spoolDir: string): Promise<num
     await store.putQuarantine(entry, raw); // throws while the store is down
     await unlink(path.join(dir, f));
     if (raw) await unlink(rawFile).catch(() => undefined);
+    n++;
+  }
+  return n;
+}
+
+/** Spooled raw files younger than this are left alone (their entry may be on its way into the store). */
+const SPOOL_GRACE_MS = 3_600_000;
+
+/**
+ * Remove spooled raw files (`spool_dir/<id>.eml`, stores that keep large messages outside
+ * themselves) whose entry is gone: expired in Redis (a key TTL deletes no file) or deleted.
+ * Without it the spool would grow without bound. Stops at the first store failure (the
+ * store cannot say what is held). Returns how many files went.
+ */
+export async function collectSpool(store: Store, spoolDir: string, now: number = Date.now()): Promise<number> {
+  if (store.kind === 'file') return 0; // keeps its own files
+  let names: string[];
+  try {
+    names = (await readdir(spoolDir)).filter((f) => /^[0-9A-Za-z_-]+\.eml$/.test(f));
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const f of names) {
+    const file = path.join(spoolDir, f);
+    const s = await stat(file).catch(() => null);
+    if (!s || now - s.mtimeMs < SPOOL_GRACE_MS) continue;
+    if (await store.getQuarantine(f.slice(0, -4))) continue; // throws while the store is down
+    await unlink(file).catch(() => undefined);
     n++;
   }
   return n;

@@ -16,7 +16,7 @@ import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope, SenderAuth } from '../../lib/message/types.js';
 import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
-import { holdMessage, replayPending } from '../../lib/quarantine.js';
+import { collectSpool, holdMessage, replayPending } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
@@ -55,8 +55,16 @@ function getStore(plugin: PhishXPlugin): Store {
           plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`);
         })
         .catch((err: unknown) => plugin.logdebug(`phishx: pending quarantine not replayed yet: ${errorMessage(err)}`));
+    // Spooled files of entries that expired or were deleted (a Redis TTL removes no file).
+    const collect = (): void =>
+      void collectSpool(store, plugin.phishx.config!.quarantine.spool_dir)
+        .then((n) => {
+          if (n) plugin.lognotice(`phishx: removed ${n} spooled message file(s) whose quarantine entry expired or was deleted`);
+        })
+        .catch((err: unknown) => plugin.logdebug(`phishx: spool not collected yet: ${errorMessage(err)}`));
     replay();
     setInterval(replay, plugin.phishx.config!.quarantine.replay_interval_s * 1000).unref();
+    setInterval(collect, 3_600_000).unref();
   }
   return plugin.phishx.store;
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { holdMessage, replayPending } from '../../lib/quarantine.js';
+import { collectSpool, holdMessage, replayPending } from '../../lib/quarantine.js';
 import type { ScanResult } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import { FileStore } from '../../lib/store/file.js';
@@ -326,6 +326,28 @@ describe('holdMessage', () => {
       const held = await store.getQuarantine(result.id);
       assert.equal(held?.raw, null);
       assert.equal(held?.entry.size, 5000);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('collectSpool', () => {
+  it('removes spooled files whose entry expired or was deleted, keeps live ones and fresh files', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-gc-'));
+    const store = new MemoryStore();
+    try {
+      const config = buildConfig({ quarantine: { max_inline_bytes: 1024, spool_dir: dir } }, { env: {} });
+      for (const id of ['aaaa000000000001', 'aaaa000000000002']) await holdMessage(store, config, randomBytes(5000), { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult(id));
+      await store.deleteQuarantine('aaaa000000000001'); // as a Redis TTL would: the entry goes, the file stays
+      await writeFile(path.join(dir, 'bbbb000000000003.eml'), 'x'); // no entry, but young: maybe on its way in
+      const later = Date.now() + 2 * 3_600_000;
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      for (const f of ['aaaa000000000001.eml', 'aaaa000000000002.eml']) await utimes(path.join(dir, f), old, old);
+      assert.equal(await collectSpool(store, dir, Date.now()), 1);
+      assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.eml')).sort(), ['aaaa000000000002.eml', 'bbbb000000000003.eml']);
+      assert.equal(await collectSpool(store, dir, later), 1, 'the young orphan goes once it is old');
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });
