@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { nlpFaultServer, type FaultServer } from '../helpers/fault-servers.js';
+import { eventually } from '../helpers/eventually.js';
+import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { cleanMessage, phishMessage } from '../helpers/messages.js';
+import { sendRaw, toCrlf } from '../helpers/smtp.js';
+
+/** Speak SMTP up to the end of DATA, then drop the connection without waiting for the answer. */
+function sendAndVanish(port: number, raw: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const commands = ['EHLO gone.example', 'MAIL FROM:<a@example.com>', 'RCPT TO:<bob@example.org>', 'DATA'];
+    let pending = '';
+    sock.on('error', reject);
+    sock.on('data', (d: Buffer) => {
+      pending += d.toString('latin1');
+      let nl: number;
+      while ((nl = pending.indexOf('\r\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 2);
+        if (!/^\d{3} /.test(line)) continue; // a continuation line of a multi-line reply
+        if (line.startsWith('354')) {
+          sock.write(Buffer.concat([toCrlf(raw), Buffer.from('\r\n.\r\n')]), () => {
+            sock.destroy();
+            resolve();
+          });
+          return;
+        }
+        const next = commands.shift();
+        if (next) sock.write(`${next}\r\n`);
+      }
+    });
+  });
+}
+
+describe('a client that leaves while its message is being scanned', () => {
+  let h: HarakaInstance;
+  let nlp: FaultServer;
+  before(async () => {
+    nlp = await nlpFaultServer();
+    await nlp.setMode('hang'); // the scan waits for the service up to its timeout
+    h = await startHaraka({ nlp: true, phishxIni: `[nlp]\nurl=${nlp.url}\ntimeout_ms=1500\n` });
+  });
+  after(async () => {
+    await h?.stop();
+    await nlp?.close();
+  });
+
+  it('is not answered after the scan (logged as gone), and Haraka keeps scanning the next message', async () => {
+    await sendAndVanish(h.port, phishMessage());
+    await eventually(() => assert.match(h.logs(), /phishx: id=[0-9a-f]{16} client gone or transaction ended during the scan; not answering/), { timeoutMs: 15_000 });
+    assert.equal(h.proc.exitCode, null, 'Haraka exited');
+    await nlp.setMode('ok');
+    const a = await sendRaw(h.port, cleanMessage(), { from: 'alice@example.com', to: ['bob@example.org'] });
+    assert.equal(a.code, 250, a.response);
+    assert.doesNotMatch(h.logs(), /uncaught|TypeError/i);
+  });
+});
