@@ -139,7 +139,8 @@ export class FileStore extends LocalFeeds implements Store {
     this.cache.set(entry.id, structuredClone(entry));
   }
 
-  async getQuarantine(id: string): Promise<HeldMessage | null> {
+  /** The entry of a held, unexpired message (an expired one is removed on the way), else null. */
+  private async live(id: string): Promise<QuarantineEntry | null> {
     if (!ID_RE.test(id)) return null;
     const e = await this.readEntry(id);
     if (!e) return null;
@@ -147,6 +148,12 @@ export class FileStore extends LocalFeeds implements Store {
       await this.remove(id, e);
       return null;
     }
+    return e;
+  }
+
+  async getQuarantine(id: string): Promise<HeldMessage | null> {
+    const e = await this.live(id);
+    if (!e) return null;
     const raw = e.spooled ? null : await readFile(this.file(id, 'eml')).catch(() => null);
     return { entry: structuredClone(e), raw };
   }
@@ -158,14 +165,8 @@ export class FileStore extends LocalFeeds implements Store {
   }
 
   async deleteQuarantine(id: string): Promise<boolean> {
-    if (!ID_RE.test(id)) return false;
-    const e = await this.readEntry(id);
-    if (!e) return false;
-    if (e.expiresAt <= this.now()) {
-      await this.remove(id, e);
-      return false;
-    }
-    return this.remove(id, e);
+    const e = await this.live(id);
+    return e ? this.remove(id, e) : false;
   }
 
   async countQuarantine(): Promise<number> {

@@ -1,62 +1,16 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage } from '../helpers/messages.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { inParallel } from '../helpers/load.js';
+import { rawExchange, rawRequest, type RawAnswer } from '../helpers/raw-http.js';
 import { sendRaw } from '../helpers/smtp.js';
-import { exchange, type Exchange } from './gen-http.js';
+import { exchange } from './gen-http.js';
 import { runs, SEED } from './settings.js';
 
-/** What came back on one fuzzed connection. */
-interface Outcome {
-  text: string;
-  /** The server closed the connection (as opposed to our timeout). */
-  closed: boolean;
-}
-
-/**
- * Send one exchange over a fresh connection and half-close: the server sees the end of the
- * input, so an incomplete request is answered or closed at once instead of timing out.
- */
-function play(port: number, ex: Exchange, timeoutMs = 15_000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const sock = net.connect(port, '127.0.0.1');
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('error', () => finish(true));
-    sock.on('close', () => finish(true));
-    sock.on('connect', () => {
-      const all = Buffer.concat(ex.requests);
-      if (ex.chunk === null) {
-        sock.end(all);
-        return;
-      }
-      let at = 0;
-      const step = (): void => {
-        if (done) return;
-        if (at >= all.length) return void sock.end();
-        sock.write(all.subarray(at, at + ex.chunk!));
-        at += ex.chunk!;
-        setTimeout(step, 1);
-      };
-      step();
-    });
-  });
-}
-
 /** Every response in the bytes is well formed; a valid request (`owed`) got one, not a bare close. */
-function assertWellFormed(o: Outcome, owed: boolean): void {
+function assertWellFormed(o: RawAnswer, owed: boolean): void {
   assert.ok(o.closed, `connection neither answered nor closed within the timeout; got ${JSON.stringify(o.text.slice(0, 200))}`);
   if (!o.text) {
     assert.ok(!owed, 'a valid request got no HTTP answer (bare close)');
@@ -86,24 +40,17 @@ for (const mode of MODES) {
       const total = runs(300, 10_000);
       // Several connections at a time, each a fuzzed exchange; /alive checked along the way.
       const samples = fc.sample(exchange, { seed: SEED, numRuns: total });
-      let next = 0;
       let requests = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          for (;;) {
-            const i = next++;
-            if (i >= samples.length) return;
-            const o = await play(h.sidecarPort, samples[i]);
-            requests += samples[i].requests.length;
-            try {
-              assertWellFormed(o, samples[i].owed);
-            } catch (err) {
-              throw new Error(`exchange ${i} (seed ${SEED}): ${(err as Error).message}\nsent: ${JSON.stringify(Buffer.concat(samples[i].requests).toString('latin1').slice(0, 300))}`);
-            }
-            if (i % 100 === 0) assert.equal((await rawRequest(h.sidecarPort, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200, `/alive down after exchange ${i}`);
-          }
-        }),
-      );
+      await inParallel(samples.length, 8, async (i) => {
+        const o = await rawExchange(h.sidecarPort, Buffer.concat(samples[i].requests), samples[i].chunk);
+        requests += samples[i].requests.length;
+        try {
+          assertWellFormed(o, samples[i].owed);
+        } catch (err) {
+          throw new Error(`exchange ${i} (seed ${SEED}): ${(err as Error).message}\nsent: ${JSON.stringify(Buffer.concat(samples[i].requests).toString('latin1').slice(0, 300))}`);
+        }
+        if (i % 100 === 0) assert.equal((await rawRequest(h.sidecarPort, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200, `/alive down after exchange ${i}`);
+      });
       assert.ok(requests >= total);
       assert.equal(h.proc.exitCode, null, 'Haraka exited');
       assert.equal((await rawRequest(h.sidecarPort, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FileStore } from '../../lib/store/file.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { inParallel } from '../helpers/load.js';
 import { sendRaw, type SmtpAnswer } from '../helpers/smtp.js';
 import { anyMessage, lureWithMutatedAttachment } from './gen-messages.js';
 import { runs, saveFixture, SEED } from './settings.js';
@@ -30,17 +31,10 @@ describe(`message fuzzing over SMTP (seed ${SEED})`, () => {
     const total = runs(40, 1000);
     const samples = fc.sample(fc.oneof({ weight: 2, arbitrary: anyMessage.map((raw) => ({ raw, lure: false })) }, { weight: 1, arbitrary: lureWithMutatedAttachment.map((raw) => ({ raw, lure: true })) }), { seed: SEED, numRuns: total });
     const answers: Array<SmtpAnswer & { lure: boolean; i: number }> = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= samples.length) return;
-          const a = await sendRaw(h.port, samples[i].raw, { from: 'sender@example.com', to: ['bob@example.org'] }, { timeoutMs: 60_000 });
-          answers.push({ ...a, lure: samples[i].lure, i });
-        }
-      }),
-    );
+    await inParallel(total, 4, async (i) => {
+      const a = await sendRaw(h.port, samples[i].raw, { from: 'sender@example.com', to: ['bob@example.org'] }, { timeoutMs: 60_000 });
+      answers.push({ ...a, lure: samples[i].lure, i });
+    });
     for (const a of answers) {
       const where = `message ${a.i} (seed ${SEED})`;
       if (!(a.code >= 200 && a.code < 600) || a.ms > ANSWER_BOUND_MS) saveFixture(samples[a.i].raw, a.lure);

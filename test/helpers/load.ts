@@ -7,16 +7,23 @@ import { sendRaw, type SmtpAnswer } from './smtp.js';
  */
 export async function drive(port: number, messages: ReadonlyArray<Buffer | string>, total: number, concurrency: number, env: { from: string; to: string[] }, onSent?: (i: number) => void): Promise<SmtpAnswer[]> {
   const answers: SmtpAnswer[] = [];
+  await inParallel(total, concurrency, async (i) => {
+    onSent?.(i);
+    answers.push(await sendRaw(port, messages[i % messages.length], env, { timeoutMs: 60_000 }));
+  });
+  return answers;
+}
+
+/** Run `work(0 … total-1)` with at most `concurrency` at a time; rejects with the first failure. */
+export async function inParallel(total: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (;;) {
         const i = next++;
         if (i >= total) return;
-        onSent?.(i);
-        answers.push(await sendRaw(port, messages[i % messages.length], env, { timeoutMs: 60_000 }));
+        await work(i);
       }
     }),
   );
-  return answers;
 }
