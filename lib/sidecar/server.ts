@@ -211,6 +211,24 @@ export function limitConnectionsPerAddress(server: net.Server, max: () => number
   });
 }
 
+/** How long a refused connection keeps reading (and discarding) what the client still sends. */
+const LINGER_MS = 2000;
+
+/**
+ * Answer `status` and close without losing the answer: half-close, then read and discard
+ * what the client is still sending until it closes (or LINGER_MS). Closing at once while
+ * input is unread makes the kernel send a reset, and the client loses the answer with it
+ * (the "lingering close" of HTTP servers; the sidecar fuzzer found the bare closes).
+ */
+function answerAndLinger(socket: net.Socket, status: string): void {
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
   const router = createSidecarRouter(src);
   // Slow and idle clients: headers within 5 s (checked every second, not Node's default 30 s),
@@ -226,13 +244,15 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   // A connection flood cannot take the process's file descriptors (probes need few).
   server.maxConnections = 1024;
   limitConnectionsPerAddress(server, () => src.config()?.sidecar.max_connections_per_ip ?? 64);
-  // CONNECT and protocol upgrades bypass the request listener: answer them too, then close.
-  const refuse = (status: string) => (_req: http.IncomingMessage, socket: net.Socket): void => {
-    socket.on('error', () => undefined);
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-  };
+  // CONNECT, protocol upgrades and requests the parser refuses bypass the request listener:
+  // answer them too, and close gracefully.
+  const refuse = (status: string) => (_req: http.IncomingMessage, socket: net.Socket): void => answerAndLinger(socket, status);
   server.on('connect', refuse('405 Method Not Allowed'));
   server.on('upgrade', refuse('400 Bad Request'));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    answerAndLinger(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
