@@ -244,11 +244,10 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   // A connection flood cannot take the process's file descriptors (probes need few).
   server.maxConnections = 1024;
   limitConnectionsPerAddress(server, () => src.config()?.sidecar.max_connections_per_ip ?? 64);
-  // CONNECT, protocol upgrades and requests the parser refuses bypass the request listener:
-  // answer them too, and close gracefully.
-  const refuse = (status: string) => (_req: http.IncomingMessage, socket: net.Socket): void => answerAndLinger(socket, status);
-  server.on('connect', refuse('405 Method Not Allowed'));
-  server.on('upgrade', refuse('400 Bad Request'));
+  // CONNECT and requests the parser refuses bypass the request listener: answer them too,
+  // and close gracefully. (With no 'upgrade' listener, a request asking for an upgrade is
+  // served as the plain request it also is.)
+  server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => answerAndLinger(socket, '405 Method Not Allowed'));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     answerAndLinger(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request');

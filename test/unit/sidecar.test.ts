@@ -9,7 +9,7 @@ import type { Store } from '../../lib/store/types.js';
 import { hashToken } from '../../lib/sidecar/auth.js';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import net from 'node:net';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawExchange, rawRequest } from '../helpers/raw-http.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -132,6 +132,23 @@ describe('sidecar', () => {
       const r = await rawRequest(s.address.port, 'GET /alive HTTP/1.1\r\nHost: x\r\n', 15_000);
       assert.equal(r.timedOut, false, 'the server kept a half-sent request open');
       assert.equal(r.status, 408, r.text.slice(0, 100));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers CONNECT, Upgrade and unparseable requests while the client is still sending its body', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    try {
+      const body = 'x'.repeat(3000);
+      const upgrade = Buffer.from(`GET /alive HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const badThenMore = Buffer.from(`GET /alive HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n${body}`);
+      for (const [what, bytes, status] of [['Upgrade (served as the plain request)', upgrade, 200], ['CONNECT', Buffer.from('CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n' + body), 405], ['bad Content-Length', badThenMore, 400]] as const) {
+        // Written in 16-byte pieces: most of the request is still on its way when the server answers.
+        const r = await rawExchange(s.address.port, bytes, 16);
+        assert.equal(r.status, status, `${what}: ${JSON.stringify(r.text.slice(0, 120))}`);
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${s.address.port}/alive`)).status, 200);
     } finally {
       await s.close();
     }
