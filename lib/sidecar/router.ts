@@ -166,6 +166,25 @@ export class Router {
     M.httpInFlight.inc();
     const seen = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
     const finish = (reply: Reply): void => {
+      // A body the route did not read (404, 401, 405 …) is read and dropped before the
+      // answer goes out, within the body limit: a connection closed with unread input is
+      // reset, and the client loses the answer (found by the sidecar fuzzer).
+      const declared = Number(req.headers['content-length'] ?? 0) || 0;
+      if (!req.complete && !req.readableEnded && declared <= this.settings.maxBodyBytes) {
+        let sent = false;
+        const once = (): void => {
+          if (sent) return;
+          sent = true;
+          if (!res.destroyed) send(reply);
+        };
+        req.once('end', once);
+        req.once('error', once);
+        req.resume();
+        return;
+      }
+      send(reply);
+    };
+    const send = (reply: Reply): void => {
       const isText = reply.contentType !== undefined;
       const payload = isText ? String(reply.body) : JSON.stringify(reply.body);
       const bytes = Buffer.byteLength(payload);

@@ -220,8 +220,16 @@ const LINGER_MS = 2000;
  * input is unread makes the kernel send a reset, and the client loses the answer with it
  * (the "lingering close" of HTTP servers; the sidecar fuzzer found the bare closes).
  */
+const answered = new WeakSet<net.Socket>();
+
 function answerAndLinger(socket: net.Socket, status: string): void {
+  if (answered.has(socket)) return;
+  answered.add(socket);
   socket.on('error', () => undefined);
+  // The HTTP parser is done with this connection: what still arrives is only discarded
+  // (it would raise further parse errors on a socket already answered).
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
   socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   socket.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
@@ -249,6 +257,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   // served as the plain request it also is.)
   server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => answerAndLinger(socket, '405 Method Not Allowed'));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (answered.has(socket)) return;
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     answerAndLinger(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request');
   });
