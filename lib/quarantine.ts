@@ -13,9 +13,10 @@ const DAY_MS = 86_400_000;
  * `[quarantine] max_inline_bytes`, or that the store cannot take inline (the in-memory
  * store's `memory_max_bytes`), are written whole to `spool_dir/<id>.eml` and the store
  * entry points to the file (`spooled: true`): nothing is truncated, nothing is lost.
- * When the store fails: with `[defer] redis` the error is thrown (the caller answers 451 and
+ * When the store fails: with `[defer] redis` the error is thrown (the caller answers 4xx 4.7.1 and
  * the sender retries); otherwise the message goes to `spool_dir/pending` and is replayed
- * into the store by `replayPending` once it answers. Disk errors always throw (451).
+ * into the store by `replayPending` once it answers. Disk errors and a full embedded store
+ * always throw (4xx 4.7.1; Haraka answers 450 from the queue hook).
  */
 export async function holdMessage(
   store: Store,
@@ -51,7 +52,7 @@ export async function holdMessage(
   try {
     await store.putQuarantine(entry, spooled ? null : raw);
   } catch (err) {
-    // Deferred by config, a full quarantine, or a local disk that cannot take it: the sender retries (451).
+    // Deferred by config, a full quarantine, or a local disk that cannot take it: the sender retries (4xx).
     if (defer || store.kind !== 'redis' || (err as { code?: string }).code === 'PHISHX_STORE_FULL') throw err;
     // Redis is down: keep the message on local disk, replayed by replayPending().
     await writePending(config.quarantine.spool_dir, entry, spooled ? null : raw);

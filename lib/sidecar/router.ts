@@ -169,14 +169,21 @@ export class Router {
       // A body the route did not read (404, 401, 405 …) is read and dropped before the
       // answer goes out, within the body limit: a connection closed with unread input is
       // reset, and the client loses the answer (found by the sidecar fuzzer).
+      const limit = this.settings.maxBodyBytes;
       const declared = Number(req.headers['content-length'] ?? 0) || 0;
-      if (!req.complete && !req.readableEnded && declared <= this.settings.maxBodyBytes) {
+      if (!req.complete && !req.readableEnded && declared <= limit) {
         let sent = false;
+        let read = 0;
         const once = (): void => {
           if (sent) return;
           sent = true;
           if (!res.destroyed) send(reply);
         };
+        // A chunked body declares no length: past the limit, answer without waiting for its end.
+        req.on('data', (c: Buffer) => {
+          read += c.length;
+          if (read > limit) once();
+        });
         req.once('end', once);
         req.once('error', once);
         req.resume();

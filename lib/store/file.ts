@@ -6,7 +6,7 @@ import { LocalFeeds } from './feed-sets.js';
 import type { HeldMessage, QuarantineEntry, Store } from './types.js';
 
 export interface FileStoreOptions {
-  /** Held messages at most; a hold beyond it fails with PHISHX_STORE_FULL (the sender gets 451 and retries). */
+  /** Held messages at most; a hold beyond it fails with PHISHX_STORE_FULL (the sender gets a 4xx and retries). */
   maxEntries: number;
   /** Raw bytes on disk at most, same rule. */
   maxBytes: number;
@@ -26,7 +26,7 @@ const ORPHAN_AGE_MS = 3_600_000;
  * that is complete on disk, and the SMTP `250` is only sent after it. The entries are
  * read back from the directory, so every process on the same directory (a restarted
  * Haraka, the sidecar thread, cluster workers) sees the same quarantine. Expiry and delete
- * remove both files; at `maxEntries` or `maxBytes` a hold fails (the caller answers 451).
+ * remove both files; at `maxEntries` or `maxBytes` a hold fails (the caller answers 4xx 4.7.1).
  * Feeds live in process memory, loaded from `[reputation] feed_dir`.
  */
 export class FileStore extends LocalFeeds implements Store {

@@ -154,6 +154,18 @@ describe('sidecar', () => {
     }
   });
 
+  it('answers a request whose unread chunked body passes the body limit without waiting for its end', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { max_body_bytes: '1024' } }) }));
+    try {
+      // 2,000 bytes of a chunked body that never ends, to a path with no route.
+      const r = await rawRequest(s.address.port, `POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${'x'.repeat(2000)}\r\n`, 4000);
+      assert.equal(r.timedOut, false, 'no answer while the body went on');
+      assert.equal(r.status, 404, r.text.slice(0, 120));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('turns a route handler that throws synchronously or rejects into a 500 and keeps serving', async () => {
     const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
