@@ -8,6 +8,8 @@ export type PhishXErrorCode =
   | 'PHISHX_STORE_UNAVAILABLE'
   | 'PHISHX_STORE_NOT_FOUND'
   | 'PHISHX_STORE_FULL'
+  | 'PHISHX_STORE_BAD_CURSOR'
+  | 'PHISHX_RELEASE_FAILED'
   | 'PHISHX_SIDECAR_LISTEN'
   | 'PHISHX_CLI_USAGE'
   | 'PHISHX_BUDGET_EXCEEDED'
@@ -42,7 +44,7 @@ export class ConfigError extends PhishXError {
 }
 
 export class StoreError extends PhishXError {
-  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND' | 'PHISHX_STORE_FULL', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND' | 'PHISHX_STORE_FULL' | 'PHISHX_STORE_BAD_CURSOR', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'StoreError';
   }

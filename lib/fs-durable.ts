@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory, so a rename or unlink in it survives a crash (not supported everywhere: best effort). */
@@ -21,6 +21,13 @@ export async function syncDir(dir: string): Promise<void> {
  * directory, written and fsync'd, renamed over `file`, the directory fsync'd.
  */
 export async function writeFileDurable(file: string, data: Buffer | string): Promise<void> {
+  const tmp = await writeTemp(file, data);
+  await rename(tmp, file);
+  await syncDir(path.dirname(file));
+}
+
+/** `data` written and fsync'd to a private temp file beside `file` (mode 0600); returns its path. */
+async function writeTemp(file: string, data: Buffer | string): Promise<string> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -34,6 +41,38 @@ export async function writeFileDurable(file: string, data: Buffer | string): Pro
     throw err;
   }
   await fh.close();
-  await rename(tmp, file);
-  await syncDir(dir);
+  return tmp;
+}
+
+/**
+ * Create `file` with `data` only if it does not exist yet: written whole and fsync'd under a
+ * private temp name, then hard-linked to its name. `link` is atomic and fails when the name
+ * exists, so of several processes creating the same name exactly one succeeds: a
+ * compare-and-set on the file system. Returns false when the name was taken.
+ */
+export async function createFileDurable(file: string, data: Buffer | string): Promise<boolean> {
+  const tmp = await writeTemp(file, data);
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  await syncDir(path.dirname(file));
+  return true;
+}
+
+/** Append one line to `file` (created 0600) and fsync it before resolving. */
+export async function appendLineDurable(file: string, line: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const fh = await open(file, 'a', 0o600);
+  try {
+    // One write() with O_APPEND: lines of several processes never interleave.
+    await fh.write(`${line}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

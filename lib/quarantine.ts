@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
 import type { ScanResult } from './scan.js';
+import { initialState } from './store/query.js';
 import type { QuarantineEntry, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
@@ -45,6 +46,7 @@ export async function holdMessage(
     size: raw.length,
     spooled,
   };
+  entry.state = initialState(entry, config.quarantine.history_days * DAY_MS);
   if (spooled) {
     entry.spoolPath = path.join(config.quarantine.spool_dir, `${result.id}.eml`);
     await writeFileDurable(entry.spoolPath, raw);

@@ -20,7 +20,8 @@ import { scanMessage } from '../scan.js';
 import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
 import { FAMILY_DOCS } from '../metrics/catalog.js';
-import { hashToken, newToken } from '../sidecar/auth.js';
+import { hashToken, newToken, SCOPES, type Scope } from '../sidecar/auth.js';
+import { AUDIT_HELP, cmdAudit, cmdQuarantine, QUARANTINE_HELP } from './review.js';
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -39,6 +40,8 @@ Commands:
   reasons              list reason codes with weights
   metrics              list the Prometheus metric families the sidecar exports
   token new|hash       make an API token for the sidecar, or hash one for [sidecar] token_hashes
+  quarantine ...       list, show, release, delete, report held mail (SOC API client)
+  audit                print the audit log of review actions
   help [command]       show help for a command
 
 Run "phishx <command> --help" for the options of a command.
@@ -168,17 +171,26 @@ Options:
   --markdown        print a Markdown table (as in the README)
   -h, --help        show this help
 `,
-  token: `Usage: phishx token new
+  token: `Usage: phishx token new [--scope read|act|admin] [--tenant DOMAIN]
        phishx token hash TOKEN
 
 new    print a new random API token and the line to put in config/phishx.ini
-       ([sidecar] token_hashes = sha256:…). Only the hash is stored; give the token to the
-       client (e.g. Prometheus bearer_token_file, the SOC console).
+       ([sidecar] token_hashes = sha256:…[:scope[:tenant]]). Only the hash is stored; give
+       the token to the client (e.g. Prometheus bearer_token_file, the SOC console).
 hash   print the sha256:… form of an existing token (e.g. one from your secret store).
 
+Scopes: read (lists, previews, metrics summary), act (also release, delete, raw, report),
+admin (everything, incl. audit and bulk; the default). --tenant binds the token to one
+tenant ([tenant.DOMAIN]): it sees that tenant's held mail only. Several tokens: separate
+the token_hashes entries with commas.
+
 Options:
+  --scope SCOPE     read, act or admin (default admin)
+  --tenant DOMAIN   bind the token to one tenant
   -h, --help        show this help
 `,
+  quarantine: QUARANTINE_HELP,
+  audit: AUDIT_HELP,
   reasons: `Usage: phishx reasons [--markdown]
 
 List every reason code with its default weight and meaning.
@@ -485,12 +497,17 @@ async function cmdMetrics(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdToken(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, {}, 'token');
+  const { values, positionals } = parse(args, { scope: { type: 'string' }, tenant: { type: 'string' } }, 'token');
   if (values.help) return io.out(HELP.token), 0;
   const [sub, token, ...extra] = positionals;
   if (sub === 'new' && !token) {
+    const scope = String(values.scope ?? 'admin');
+    if (!SCOPES.includes(scope as Scope)) throw new UsageError(`token new: --scope must be read, act or admin, got ${JSON.stringify(scope)}`);
+    const tenant = values.tenant === undefined ? '' : String(values.tenant).toLowerCase();
+    if (values.tenant !== undefined && !/^[a-z0-9.-]{1,253}$/.test(tenant)) throw new UsageError('token new: --tenant must be a domain (the name of a [tenant.DOMAIN] section)');
     const t = newToken();
-    io.out(`token: ${t.token}\n\n# config/phishx.ini\n[sidecar]\ntoken_hashes = ${t.hash}\n`);
+    const suffix = scope === 'admin' && !tenant ? '' : `:${scope}${tenant ? `:${tenant}` : ''}`;
+    io.out(`token: ${t.token}\nscope: ${scope}${tenant ? `, tenant ${tenant} only` : ''}\n\n# config/phishx.ini\n[sidecar]\ntoken_hashes = ${t.hash}${suffix}\n`);
     return 0;
   }
   if (sub === 'hash' && token && !extra.length) {
@@ -501,7 +518,7 @@ async function cmdToken(args: string[], io: Out): Promise<number> {
   throw new UsageError(`expected "new" or "hash TOKEN"\n\n${HELP.token}`);
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { quarantine: cmdQuarantine, audit: cmdAudit, scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
 import { REASONS } from '../verdict/reasons.js';
 import { parseClamdHost } from '../clamav/client.js';
-import { hashToken, TOKEN_HASH_RE } from '../sidecar/auth.js';
+import { hashToken, parseTokenSpec, type ApiToken, type Scope } from '../sidecar/auth.js';
 import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
 import type { Mode, PhishXConfig, TenantPolicy } from './types.js';
 
@@ -138,16 +138,23 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
       throw new ConfigError(`phishx.ini [clamav] hosts: ${(e as Error).message}`, 'clamav.hosts');
     }
   }
+  const tokens = new Map<string, ApiToken>();
   for (const h of c.sidecar.token_hashes) {
-    if (!TOKEN_HASH_RE.test(h.toLowerCase())) {
-      throw new ConfigError(`phishx.ini [sidecar] token_hashes: ${JSON.stringify(h.length > 12 ? `${h.slice(0, 8)}…` : h)} is not sha256:<64 hex> (store hashes, never tokens: \`npx phishx token hash\`)`, 'sidecar.token_hashes');
+    const t = parseTokenSpec(h);
+    if (!t) {
+      throw new ConfigError(`phishx.ini [sidecar] token_hashes: ${JSON.stringify(h.length > 12 ? `${h.slice(0, 8)}…` : h)} is not sha256:<64 hex>[:read|act|admin[:tenant]] (store hashes, never tokens: \`npx phishx token hash\`)`, 'sidecar.token_hashes');
+    }
+    tokens.set(t.hash, t);
+  }
+  for (const [name, scope] of [['PHISHX_API_TOKENS', 'admin'], ['PHISHX_API_TOKENS_ACT', 'act'], ['PHISHX_API_TOKENS_READ', 'read']] as Array<[string, Scope]>) {
+    for (const t of String(env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      if (t.length < 16) throw new ConfigError(`environment ${name}: every token must be at least 16 characters (\`npx phishx token new\` makes one)`, 'sidecar.token_hashes');
+      const hash = hashToken(t);
+      if (!tokens.has(hash)) tokens.set(hash, { hash, scope });
     }
   }
-  const envTokens = String(env.PHISHX_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of envTokens) {
-    if (t.length < 16) throw new ConfigError('environment PHISHX_API_TOKENS: every token must be at least 16 characters (`npx phishx token new` makes one)', 'sidecar.token_hashes');
-  }
-  c.sidecar.token_hashes = [...new Set([...c.sidecar.token_hashes.map((h) => h.toLowerCase()), ...envTokens.map(hashToken)])];
+  c.sidecar.token_hashes = [...tokens.keys()];
+  c.sidecar.tokens = [...tokens.values()];
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }

@@ -177,7 +177,8 @@ export const SCHEMA: Record<string, SectionSpec> = {
     ips: { type: 'cidrs', default: '', doc: 'Client IPs or CIDR ranges never scanned.' },
   },
   quarantine: {
-    ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept.' },
+    ttl_days: { type: 'int', min: 1, max: 3650, default: 30, doc: 'How long a held message is kept; then it reads as `expired` and its bytes are removed.' },
+    history_days: { type: 'int', min: 0, max: 3650, default: 30, doc: 'How long the record of a released, deleted or expired message stays listed (`/api/v1/quarantine?status=released`), without the message bytes of deleted and expired ones.' },
     max_inline_bytes: { type: 'int', min: 1024, max: 536870912, default: 10485760, doc: 'Largest raw message stored in the store itself; larger ones are written to `spool_dir` and the entry points to the file (`spooled: true`).' },
     memory_max_bytes: { type: 'int', min: 1048576, max: 17179869184, default: 268435456, doc: 'In-memory store (tests and tools) only: raw bytes held in memory in all; beyond it held messages are spooled to `spool_dir` instead.' },
     max_entries: { type: 'int', min: 1, max: 10000000, default: 100000, doc: 'Embedded store: messages held at most. At it a new hold is answered `451 4.7.1` (the sender retries; nothing is dropped) until expiry or a delete makes room.' },
@@ -192,7 +193,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   sidecar: {
     listen: { type: 'listen', default: '127.0.0.1:9464', doc: '`host:port` of the sidecar HTTP server (`/metrics`, `/health`, the API); `off` disables it. One per Haraka instance (the cluster master with `nodes=N`).' },
     thread: { type: 'bool', default: true, doc: 'Single-process mode (`nodes=0`): serve the sidecar from its own thread, so probes and scrapes are answered while scanning keeps the main thread busy. `false`: share the main thread. (With `nodes=N` it runs in the cluster master.)' },
-    token_hashes: { type: 'strings', default: '', doc: 'API bearer tokens, stored as hashes only: `sha256:<64 hex>` each (`npx phishx token new` makes a token and its hash). Plain tokens may also come from the environment `PHISHX_API_TOKENS` (comma-separated; hashed at load). No tokens: authenticated routes answer 401.' },
+    token_hashes: { type: 'strings', default: '', doc: 'API bearer tokens, stored as hashes only: `sha256:<64 hex>[:<scope>[:<tenant>]]` each, scope `read` (lists, details), `act` (release, delete, raw, report) or `admin` (all, incl. audit and bulk; the default), optionally bound to one tenant (`sha256:…:read:example.com` sees only that tenant). `npx phishx token new --scope act` makes a token and its line. Plain tokens may also come from the environment: `PHISHX_API_TOKENS` (admin), `PHISHX_API_TOKENS_ACT`, `PHISHX_API_TOKENS_READ` (comma-separated; hashed at load). No tokens: authenticated routes answer 401.' },
     metrics_auth: { type: 'bool', default: false, doc: 'Require a bearer token on `/metrics` too (Prometheus `authorization` / `bearer_token_file`).' },
     rate_limit_per_s: { type: 'int', min: 0, max: 100000, default: 20, doc: 'Requests per second each client (token, else IP address) may make to `/metrics`, `/health/full` and the API; above it `429` with `Retry-After`. `0` disables. The probes `/alive`, `/ready`, `/health` are never limited.' },
     rate_limit_burst: { type: 'int', min: 1, max: 100000, default: 40, doc: 'Requests a client may make at once before `rate_limit_per_s` applies (token bucket size).' },
@@ -200,6 +201,10 @@ export const SCHEMA: Record<string, SectionSpec> = {
     max_connections_per_ip: { type: 'int', min: 1, max: 100000, default: 64, doc: 'Open connections one client address may hold; more are closed at once, so one address holding a thousand idle sockets cannot keep the probes out (the server takes 1,024 in all). Idle connections are closed after 30 s, a request whose headers have not arrived after 5 s gets `408`.' },
     health_cache_ms: { type: 'int', min: 0, max: 60000, default: 1000, doc: 'How long a health result is reused, so a flood of probes cannot hammer Redis, clamd or the NLP service. `/ready` and `/health` answer from cached results while they refresh in the background (store check up to 2×, breakers up to 10× this old); `/health/full` and `/metrics` never use one older than this.' },
     worker_timeout_ms: { type: 'int', min: 50, max: 30000, default: 1000, doc: 'Cluster mode (`nodes=N`): how long `/metrics` and `/health` wait for each worker\'s numbers; a silent worker is left out and counted in `phishx_cluster_workers{state="silent"}` instead of hanging the scrape.' },
+  },
+  release: {
+    smtp: { type: 'string', default: '', doc: 'Where a released message is delivered, `host:port` of an SMTP server. Empty: this Haraka itself (its first `listen` address in `smtp.ini`), so a release takes the same queue / relay as allowed mail; the message carries a signed single-use `X-PhishX-Release` marker that PhishX checks and then passes it unscanned. Set it to your next hop to deliver there directly. The marker key is `PHISHX_RELEASE_KEY`, else `spool_dir/release.key` (made on first use).' },
+    timeout_ms: { type: 'int', min: 1000, max: 600000, default: 60000, doc: 'Deadline of one release delivery (SMTP session). A release that did not get a 2xx answer puts the message back to `held`.' },
   },
   local_delivery: {
     dir: { type: 'string', default: 'var/mail', doc: 'Folder where the `phishx_local_delivery` queue plugin writes allowed mail (one `.eml` per message).' },

@@ -1,3 +1,5 @@
+import type { ApiToken } from '../sidecar/auth.js';
+
 export type Mode = 'enforce' | 'monitor';
 
 export interface BreakerConfig {
@@ -36,13 +38,15 @@ export interface PhishXConfig {
   /** Fail modes: true = answer 451 when that service is unavailable. */
   defer: { clamav: boolean; redis: boolean; nlp: boolean; reputation: boolean };
   allowlist: { domains: string[]; ips: string[] };
-  quarantine: { ttl_days: number; max_inline_bytes: number; memory_max_bytes: number; max_entries: number; max_disk_bytes: number; replay_interval_s: number; spool_dir: string };
+  quarantine: { ttl_days: number; history_days: number; max_inline_bytes: number; memory_max_bytes: number; max_entries: number; max_disk_bytes: number; replay_interval_s: number; spool_dir: string };
   redis: { url: string; key_prefix: string };
   sidecar: {
     listen: { host: string; port: number } | null;
     thread: boolean;
-    /** `sha256:<hex>` of every accepted API token (config and PHISHX_API_TOKENS, hashed). */
+    /** `sha256:<hex>` of every accepted API token (config and PHISHX_API_TOKENS*, hashed). */
     token_hashes: string[];
+    /** The same tokens with their scope and tenant. */
+    tokens: ApiToken[];
     metrics_auth: boolean;
     rate_limit_per_s: number;
     rate_limit_burst: number;
@@ -51,6 +55,7 @@ export interface PhishXConfig {
     health_cache_ms: number;
     worker_timeout_ms: number;
   };
+  release: { smtp: string; timeout_ms: number };
   local_delivery: { dir: string };
   /** Brand name (lower-case) ─► domains that legitimately carry it. */
   brands: Record<string, string[]>;

@@ -40,3 +40,28 @@ export function stripPhishXHeaders(txn: HarakaTransaction): number {
 export function addHeadersOnTop(txn: HarakaTransaction, headers: ReadonlyArray<readonly [string, string]>): void {
   for (let i = headers.length - 1; i >= 0; i--) txn.add_leading_header(headers[i][0], headers[i][1]);
 }
+
+/**
+ * The raw message with every X-PhishX-* header line (and its folded continuation lines)
+ * removed from the header block and `add` put on top. The body is untouched.
+ */
+export function rewritePhishXHeaders(raw: Buffer, add: ReadonlyArray<readonly [string, string]>): Buffer {
+  const text = raw.toString('latin1');
+  const m = /\r?\n\r?\n/.exec(text);
+  const headEnd = m ? m.index : text.length;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.slice(0, headEnd).split(/\r?\n/);
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of lines) {
+    if (/^[ \t]/.test(line)) {
+      if (!dropping) kept.push(line); // a continuation goes with its header
+      continue;
+    }
+    dropping = isPhishXHeaderLine(line);
+    if (!dropping) kept.push(line);
+  }
+  const top = add.map(([k, v]) => `${k}: ${v}`);
+  const head = [...top, ...kept].join(eol);
+  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(text.slice(headEnd), 'latin1')]);
+}

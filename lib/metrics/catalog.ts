@@ -100,6 +100,7 @@ export const M = {
   httpAuthFailures: counter('process', 'phishx_http_auth_failures_total', 'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).', ['route', 'reason']),
   httpRateLimited: counter('process', 'phishx_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit, by route.', ['route']),
   httpConnectionsRefused: counter('process', 'phishx_http_connections_refused_total', 'Sidecar connections closed at once because their client address already held `[sidecar] max_connections_per_ip` open ones.'),
+  quarantineActions: counter('process', 'phishx_quarantine_actions_total', 'Review actions through the SOC API and CLI (`release`, `delete`, `report_phish`, `report_not_phish`, `bulk_release`, `bulk_delete`), by result (`ok`, `conflict`, `not_found`, `bad_request`, `failed`). Each is also in the audit log (`/api/v1/audit`).', ['action', 'result']),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
 } as const;
 

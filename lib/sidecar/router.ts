@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { errorMessage } from '../errors.js';
 import { M } from '../metrics/catalog.js';
-import { bearerOf, TokenVerifier } from './auth.js';
+import { bearerOf, scopeAllows, TokenVerifier, type ApiToken, type Principal, type Scope } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 
 /**
@@ -22,11 +22,15 @@ export interface RequestContext {
   client: string;
   /** Token id when the request carried a valid token. */
   tokenId: string | null;
+  /** The valid token's id, scope and tenant, else null. */
+  principal: Principal | null;
+  /** Values of the route's `{name}` path segments (decoded). */
+  params: Record<string, string>;
 }
 
 export interface Reply {
   status: number;
-  /** JSON-encoded unless `contentType` is given (then a string sent as is). */
+  /** JSON-encoded unless `contentType` is given (then a string or Buffer sent as is). */
   body: unknown;
   contentType?: string;
   headers?: Record<string, string>;
@@ -37,20 +41,22 @@ export interface Route {
   path: string;
   /** `none`: open (probes); `token`: bearer token required; `metrics`: token when `[sidecar] metrics_auth`. */
   auth: 'none' | 'token' | 'metrics';
+  /** Least token scope for `token` routes (default `read`); a lesser one gets 403. */
+  scope?: Scope;
   /** Subject to the per-client rate limit (probes are not: a 429 readiness probe would pull the instance). */
   limited: boolean;
   handler(ctx: RequestContext): Promise<Reply> | Reply;
 }
 
 export interface RouterSettings {
-  tokenHashes: readonly string[];
+  tokens: readonly ApiToken[];
   metricsAuth: boolean;
   ratePerSecond: number;
   rateBurst: number;
   maxBodyBytes: number;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
@@ -98,6 +104,32 @@ export function requestTarget(target: string | undefined): URL | null {
   }
 }
 
+/**
+ * Match a path against a route pattern whose `{name}` segments take one decoded,
+ * non-empty segment each: `/api/v1/quarantine/{id}` ─► {id}. Null when it does not match.
+ */
+export function matchPath(pattern: string, pathname: string): Record<string, string> | null {
+  if (!pattern.includes('{')) return pattern === pathname ? {} : null;
+  const want = pattern.split('/');
+  const got = pathname.split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i];
+    if (w.startsWith('{') && w.endsWith('}')) {
+      let v: string;
+      try {
+        v = decodeURIComponent(got[i]);
+      } catch {
+        return null;
+      }
+      if (!v || v.length > 200 || v.includes('/')) return null;
+      params[w.slice(1, -1)] = v;
+    } else if (w !== got[i]) return null;
+  }
+  return params;
+}
+
 /** Answer a request whose normal path failed (headers maybe already sent): a plain status, or close. */
 function lastResort(res: http.ServerResponse, err: unknown, status = 500): void {
   try {
@@ -128,7 +160,7 @@ export class Router {
   /** Apply new settings (config reload); rate-limit state is kept when its numbers did not change. */
   configure(s: RouterSettings): void {
     this.settings = s;
-    this.tokens = new TokenVerifier(s.tokenHashes);
+    this.tokens = new TokenVerifier(s.tokens);
     const key = `${s.ratePerSecond}/${s.rateBurst}`;
     if (key !== this.settingsKey) {
       this.limiter = new RateLimiter(s.ratePerSecond, s.rateBurst);
@@ -160,9 +192,9 @@ export class Router {
     const url = requestTarget(req.url);
     if (!url) return lastResort(res, new HttpError(400, 'malformed request target'), 400);
     const method = (req.method ?? 'GET').toUpperCase();
-    const samePath = this.routes.filter((r) => r.path === url.pathname);
+    const samePath = this.routes.filter((r) => matchPath(r.path, url.pathname) !== null);
     const route = samePath.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
-    const label = route?.path ?? (samePath.length ? url.pathname : 'unmatched');
+    const label = route?.path ?? samePath[0]?.path ?? 'unmatched';
     M.httpInFlight.inc();
     const seen = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
     const finish = (reply: Reply): void => {
@@ -192,8 +224,7 @@ export class Router {
       send(reply);
     };
     const send = (reply: Reply): void => {
-      const isText = reply.contentType !== undefined;
-      const payload = isText ? String(reply.body) : JSON.stringify(reply.body);
+      const payload = Buffer.isBuffer(reply.body) ? reply.body : reply.contentType !== undefined ? String(reply.body) : JSON.stringify(reply.body);
       const bytes = Buffer.byteLength(payload);
       res.writeHead(reply.status, {
         'content-type': reply.contentType ?? 'application/json; charset=utf-8',
@@ -230,7 +261,8 @@ export class Router {
 
   private async handle(route: Route, req: http.IncomingMessage, url: URL, seen: { requestBytes: number }): Promise<Reply> {
     const token = bearerOf(req.headers.authorization);
-    const tokenId = token !== null ? this.tokens.verify(token) : null;
+    const principal = token !== null ? this.tokens.verify(token) : null;
+    const tokenId = principal?.id ?? null;
     const client = tokenId ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
     if (route.limited) {
       const r = this.limiter.take(client, performance.now());
@@ -246,6 +278,11 @@ export class Router {
       const challenge = reason === 'invalid' ? 'Bearer realm="phishx", error="invalid_token"' : 'Bearer realm="phishx"';
       const why = reason === 'no_tokens_configured' ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)' : reason === 'missing' ? 'bearer token required' : 'invalid token';
       throw new HttpError(401, why, { 'www-authenticate': challenge });
+    }
+    const need = route.scope ?? 'read';
+    if (route.auth === 'token' && principal && !scopeAllows(principal.scope, need)) {
+      M.httpAuthFailures.inc({ route: route.path, reason: 'scope' });
+      throw new HttpError(403, `this token's scope is ${principal.scope}; ${route.method} ${route.path} needs ${need}`, { 'www-authenticate': `Bearer realm="phishx", error="insufficient_scope", scope="${need}"` });
     }
     let body: unknown;
     if (BODY_METHODS.has(route.method)) {
@@ -263,6 +300,6 @@ export class Router {
     } else {
       req.resume();
     }
-    return route.handler({ req, query: url.searchParams, body, client, tokenId });
+    return route.handler({ req, query: url.searchParams, body, client, tokenId, principal, params: matchPath(route.path, url.pathname) ?? {} });
   }
 }

@@ -9,6 +9,7 @@ import { summarize } from '../metrics/summary.js';
 import { CachedCheck } from './cache.js';
 import { checkStore, fullHealth, mainThreadProblem, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
 import { Router, type RouterSettings } from './router.js';
+import { addApiRoutes } from './api.js';
 import { AggregatorRegistry } from 'prom-client';
 
 export interface Sidecar {
@@ -25,7 +26,7 @@ export interface LocalSidecar extends Sidecar {
 }
 
 /** What the sidecar reads. `gather` defaults to this process (and its cluster workers). */
-export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer };
+export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer; harakaDir?: string };
 
 
 const PHISHX_VERSION: string = (() => {
@@ -41,7 +42,7 @@ const STATE_VALUE = { HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2 } as const;
 
 function routerSettings(s: PhishXConfig['sidecar'] | undefined): RouterSettings {
   return {
-    tokenHashes: s?.token_hashes ?? [],
+    tokens: s?.tokens ?? [],
     metricsAuth: s?.metrics_auth ?? false,
     ratePerSecond: s?.rate_limit_per_s ?? 20,
     rateBurst: s?.rate_limit_burst ?? 40,
@@ -185,6 +186,7 @@ export function createSidecarRouter(src: SidecarSources): Router {
         };
       },
     });
+  addApiRoutes(router, { config: src.config, store: src.store, harakaDir: src.harakaDir ?? process.env.HARAKA ?? process.cwd() });
   return router;
 }
 

@@ -1,9 +1,10 @@
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { access, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, StoreError } from '../errors.js';
-import { syncDir, writeFileDurable } from '../fs-durable.js';
+import { appendLineDurable, createFileDurable, syncDir, writeFileDurable } from '../fs-durable.js';
 import { LocalFeeds } from './feed-sets.js';
-import type { HeldMessage, QuarantineEntry, Store } from './types.js';
+import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
+import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
 export interface FileStoreOptions {
   /** Held messages at most; a hold beyond it fails with PHISHX_STORE_FULL (the sender gets a 4xx and retries). */
@@ -15,34 +16,47 @@ export interface FileStoreOptions {
 }
 
 const ID_RE = /^[0-9A-Za-z_-]{1,128}$/;
+const STATE_RE = /^([0-9A-Za-z_-]{1,128})\.(\d{1,6})\.state$/;
 /** Files of an interrupted hold (raw written, entry not) are removed at start once this old. */
 const ORPHAN_AGE_MS = 3_600_000;
+/** The audit log is rotated (one previous generation kept) past this size. */
+const AUDIT_ROTATE_BYTES = 64 * 1024 * 1024;
+/** Audit listings read this much of the log's end. */
+const AUDIT_TAIL_BYTES = 8 * 1024 * 1024;
 
 /**
  * The embedded default store: held messages on local disk, so they survive a restart or a
- * crash (`kill -9`) without Redis. Each message is two files in `<dir>/held/`: `<id>.eml`
- * (the raw bytes) and `<id>.json` (envelope, verdict, times), each written durably (temp
- * file, fsync, rename, directory fsync), the entry last: an entry that exists is a message
- * that is complete on disk, and the SMTP `250` is only sent after it. The entries are
- * read back from the directory, so every process on the same directory (a restarted
- * Haraka, the sidecar thread, cluster workers) sees the same quarantine. Expiry and delete
- * remove both files; at `maxEntries` or `maxBytes` a hold fails (the caller answers 4xx 4.7.1).
- * Feeds live in process memory, loaded from `[reputation] feed_dir`.
+ * crash (`kill -9`) without Redis. Each message is files in `<dir>/held/`: `<id>.eml` (the
+ * raw bytes) and `<id>.json` (envelope, verdict, times), each written durably (temp file,
+ * fsync, rename, directory fsync), the entry last: an entry that exists is a message that
+ * is complete on disk, and the SMTP `250` is only sent after it. Review changes (release,
+ * delete, report) write `<id>.<n>.state`, version n, by hard-linking a complete temp file
+ * to that name: the link fails when the version exists, so of two processes changing the
+ * same version exactly one wins (compare-and-set). The highest version is the state.
+ * Everything is read back from the directory, so every process on it (a restarted Haraka,
+ * the sidecar thread, cluster workers) sees the same quarantine. Expiry removes the raw
+ * bytes, the purge time the record; at `maxEntries` or `maxBytes` a hold fails (the
+ * caller answers 4xx 4.7.1). The audit log is `<dir>/audit.jsonl` (one fsync'd line per
+ * action). Feeds live in process memory, loaded from `[reputation] feed_dir`.
  */
 export class FileStore extends LocalFeeds implements Store {
   readonly kind = 'file' as const;
   readonly dir: string;
+  private readonly auditFile: string;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
-  /** Parsed entries by id (entries are written once; a missing file drops its entry). */
+  /** Parsed entries by id (the entry file is written once; a missing file drops it). */
   private readonly cache = new Map<string, QuarantineEntry>();
+  /** Parsed states by file name (each version is written once). */
+  private readonly states = new Map<string, QuarantineState>();
   private cleaned = false;
 
   constructor(dir: string, private readonly opts: FileStoreOptions) {
     super();
     this.dir = path.join(dir, 'held');
+    this.auditFile = path.join(dir, 'audit.jsonl');
     this.now = opts.now ?? Date.now;
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), opts.sweepMs ?? 60_000);
+    this.sweeper = setInterval(() => void this.sweepQuarantine().catch(() => undefined), opts.sweepMs ?? 60_000);
     this.sweeper.unref();
   }
 
@@ -51,7 +65,43 @@ export class FileStore extends LocalFeeds implements Store {
     return path.join(this.dir, `${id}.${ext}`);
   }
 
-  /** Every live entry on disk (expired ones are removed on the way). */
+  private stateFile(id: string, version: number): string {
+    return path.join(this.dir, `${id}.${version}.state`);
+  }
+
+  private async readState(id: string, version: number): Promise<QuarantineState | null> {
+    const name = `${id}.${version}.state`;
+    const hit = this.states.get(name);
+    if (hit) return hit;
+    try {
+      const s = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as QuarantineState;
+      this.states.set(name, s);
+      return s;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The entry with its current state, given the highest state version on disk (0: none). */
+  private async withState(e: QuarantineEntry, version: number): Promise<QuarantineEntry> {
+    const s = version > 0 ? await this.readState(e.id, version) : null;
+    return { ...e, state: s ?? stateOf(e) };
+  }
+
+  /** Highest state version of one id, by probing version 1, 2, … (versions are made one after another). */
+  private async currentVersion(id: string): Promise<number> {
+    let v = 0;
+    for (;;) {
+      const exists = await access(this.stateFile(id, v + 1)).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) return v;
+      v++;
+    }
+  }
+
+  /** Every record on disk with its state (purged ones removed, expired ones' raw bytes dropped on the way). */
   private async entries(): Promise<QuarantineEntry[]> {
     let names: string[];
     try {
@@ -64,17 +114,31 @@ export class FileStore extends LocalFeeds implements Store {
       this.cleaned = true;
       await this.removeOrphans(names);
     }
-    const ids = new Set(names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5)));
+    const ids = new Set<string>();
+    const raws = new Set<string>();
+    const versions = new Map<string, number>();
+    for (const n of names) {
+      if (n.startsWith('.')) continue;
+      if (n.endsWith('.json')) ids.add(n.slice(0, -5));
+      else if (n.endsWith('.eml')) raws.add(n.slice(0, -4));
+      else {
+        const m = STATE_RE.exec(n);
+        if (m) versions.set(m[1], Math.max(versions.get(m[1]) ?? 0, Number(m[2])));
+      }
+    }
     for (const id of this.cache.keys()) if (!ids.has(id)) this.cache.delete(id);
+    for (const name of this.states.keys()) if (!ids.has(name.slice(0, name.indexOf('.')))) this.states.delete(name);
     const out: QuarantineEntry[] = [];
     const t = this.now();
     for (const id of ids) {
-      const e = this.cache.get(id) ?? (await this.readEntry(id));
-      if (!e) continue;
-      if (e.expiresAt <= t) {
+      const base = this.cache.get(id) ?? (await this.readEntry(id));
+      if (!base) continue;
+      const e = await this.withState(base, versions.get(id) ?? 0);
+      if (e.state!.purgeAt <= t) {
         await this.remove(id, e);
         continue;
       }
+      if (raws.has(id) && !keepsRaw(statusOf(e, t))) await this.dropRaw(e);
       out.push(e);
     }
     return out;
@@ -90,12 +154,13 @@ export class FileStore extends LocalFeeds implements Store {
     }
   }
 
-  /** Raw files without an entry (a hold interrupted by a crash, never answered 250) and stale temp files. */
+  /** Raw and state files without an entry (a hold interrupted by a crash, never answered 250) and stale temp files. */
   private async removeOrphans(names: string[]): Promise<void> {
     const entries = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
     const t = Date.now();
     for (const n of names) {
-      const orphan = (n.endsWith('.eml') && !entries.has(n.slice(0, -4))) || (n.startsWith('.') && n.endsWith('.tmp'));
+      const state = STATE_RE.exec(n);
+      const orphan = (n.endsWith('.eml') && !entries.has(n.slice(0, -4))) || (state !== null && !entries.has(state[1])) || (n.startsWith('.') && n.endsWith('.tmp'));
       if (!orphan) continue;
       const f = path.join(this.dir, n);
       const s = await stat(f).catch(() => null);
@@ -103,21 +168,30 @@ export class FileStore extends LocalFeeds implements Store {
     }
   }
 
+  private async dropRaw(e: QuarantineEntry): Promise<void> {
+    await unlink(this.file(e.id, 'eml')).catch(() => undefined);
+    if (e.spooled && e.spoolPath) await unlink(e.spoolPath).catch(() => undefined);
+  }
+
   private async remove(id: string, e?: QuarantineEntry): Promise<boolean> {
     const entry = e ?? this.cache.get(id) ?? (await this.readEntry(id));
     this.cache.delete(id);
-    // The entry first: a crash in between leaves an orphan raw file, removed at a later start.
+    // The entry first: a crash in between leaves orphan files, removed at a later start.
     const gone = await unlink(this.file(id, 'json')).then(
       () => true,
       () => false,
     );
-    await unlink(this.file(id, 'eml')).catch(() => undefined);
-    if (entry?.spooled && entry.spoolPath) await unlink(entry.spoolPath).catch(() => undefined);
+    if (entry) await this.dropRaw(entry);
+    const version = await this.currentVersion(id);
+    for (let v = 1; v <= version; v++) {
+      this.states.delete(`${id}.${v}.state`);
+      await unlink(this.stateFile(id, v)).catch(() => undefined);
+    }
     await syncDir(this.dir);
     return gone;
   }
 
-  private async sweep(): Promise<void> {
+  async sweepQuarantine(): Promise<void> {
     await this.entries();
   }
 
@@ -125,26 +199,35 @@ export class FileStore extends LocalFeeds implements Store {
     return true;
   }
 
+  /** Records that still hold raw bytes on disk (held, releasing, released). */
+  private static holding(all: QuarantineEntry[], t: number): QuarantineEntry[] {
+    return all.filter((e) => keepsRaw(statusOf(e, t)));
+  }
+
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
-    const live = (await this.entries()).filter((e) => e.id !== entry.id);
+    const t = this.now();
+    const live = FileStore.holding(await this.entries(), t).filter((e) => e.id !== entry.id);
+    const held = live.filter((e) => ['held', 'releasing'].includes(statusOf(e, t)));
     const bytes = live.reduce((a, e) => a + e.size, 0);
-    if (live.length >= this.opts.maxEntries) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${live.length} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
+    if (held.length >= this.opts.maxEntries) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${held.length} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
     if (bytes + entry.size > this.opts.maxBytes) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${bytes} bytes held, ${entry.size} more would pass [quarantine] max_disk_bytes = ${this.opts.maxBytes}`);
+    const stored: QuarantineEntry = { ...structuredClone(entry), state: stateOf(entry) };
     try {
       if (raw) await writeFileDurable(this.file(entry.id, 'eml'), raw);
-      await writeFileDurable(this.file(entry.id, 'json'), JSON.stringify(entry));
+      await writeFileDurable(this.file(entry.id, 'json'), JSON.stringify(stored));
     } catch (err) {
       throw new StoreError('PHISHX_STORE_UNAVAILABLE', `cannot write the held message to ${this.dir}: ${errorMessage(err)}`, { cause: err });
     }
-    this.cache.set(entry.id, structuredClone(entry));
+    this.cache.set(entry.id, stored);
   }
 
-  /** The entry of a held, unexpired message (an expired one is removed on the way), else null. */
+  /** A record not yet purged, with its current state (a purged one is removed on the way), else null. */
   private async live(id: string): Promise<QuarantineEntry | null> {
     if (!ID_RE.test(id)) return null;
-    const e = await this.readEntry(id);
-    if (!e) return null;
-    if (e.expiresAt <= this.now()) {
+    const base = await this.readEntry(id);
+    if (!base) return null;
+    const e = await this.withState(base, await this.currentVersion(id));
+    if (e.state!.purgeAt <= this.now()) {
       await this.remove(id, e);
       return null;
     }
@@ -154,14 +237,31 @@ export class FileStore extends LocalFeeds implements Store {
   async getQuarantine(id: string): Promise<HeldMessage | null> {
     const e = await this.live(id);
     if (!e) return null;
-    const raw = e.spooled ? null : await readFile(this.file(id, 'eml')).catch(() => null);
+    const keep = keepsRaw(statusOf(e, this.now()));
+    if (!keep) await this.dropRaw(e);
+    const raw = e.spooled || !keep ? null : await readFile(this.file(id, 'eml')).catch(() => null);
     return { entry: structuredClone(e), raw };
   }
 
-  async listQuarantine(opts: { limit?: number; offset?: number } = {}): Promise<QuarantineEntry[]> {
-    const all = (await this.entries()).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
-    const offset = opts.offset ?? 0;
-    return all.slice(offset, offset + (opts.limit ?? 100)).map((e) => structuredClone(e));
+  async listQuarantine(query: ListQuery = {}): Promise<ListPage> {
+    return pageOf(await this.entries(), { ...query, now: query.now ?? this.now() });
+  }
+
+  async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {
+    const e = await this.live(id);
+    if (!e || !Number.isInteger(state.version) || state.version < 1) return false;
+    // The version before must exist (a caller with an older view loses to the newer one).
+    if (state.version > 1 && !(await this.readState(id, state.version - 1))) return false;
+    let created: boolean;
+    try {
+      created = await createFileDurable(this.stateFile(id, state.version), JSON.stringify(state));
+    } catch (err) {
+      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `cannot write the state of ${id} to ${this.dir}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (!created) return false;
+    this.states.set(`${id}.${state.version}.state`, structuredClone(state));
+    if (!keepsRaw(state.status)) await this.dropRaw(e);
+    return true;
   }
 
   async deleteQuarantine(id: string): Promise<boolean> {
@@ -170,12 +270,52 @@ export class FileStore extends LocalFeeds implements Store {
   }
 
   async countQuarantine(): Promise<number> {
-    return (await this.entries()).length;
+    const t = this.now();
+    return (await this.entries()).filter((e) => ['held', 'releasing'].includes(statusOf(e, t))).length;
+  }
+
+  async appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {
+    const r: AuditRecord = { id: newAuditId(record.at), ...record };
+    try {
+      const size = (await stat(this.auditFile).catch(() => null))?.size ?? 0;
+      if (size > AUDIT_ROTATE_BYTES) await rename(this.auditFile, `${this.auditFile}.1`);
+      await appendLineDurable(this.auditFile, JSON.stringify(r));
+    } catch (err) {
+      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `cannot write the audit log ${this.auditFile}: ${errorMessage(err)}`, { cause: err });
+    }
+    return r;
+  }
+
+  async listAudit(opts: { limit?: number; before?: string | null } = {}): Promise<AuditRecord[]> {
+    let text = '';
+    const fh = await open(this.auditFile, 'r').catch(() => null);
+    if (fh) {
+      try {
+        const size = (await fh.stat()).size;
+        const start = Math.max(0, size - AUDIT_TAIL_BYTES);
+        const buf = Buffer.alloc(size - start);
+        await fh.read(buf, 0, buf.length, start);
+        text = buf.toString('utf8');
+        if (start > 0) text = text.slice(text.indexOf('\n') + 1); // a partial first line
+      } finally {
+        await fh.close();
+      }
+    }
+    const records: AuditRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        records.push(JSON.parse(line) as AuditRecord);
+      } catch {
+        /* a torn last line after a crash */
+      }
+    }
+    return auditPage(records, opts);
   }
 
   /** Raw bytes held on disk. */
   async usedMemoryBytes(): Promise<number | null> {
-    return (await this.entries()).reduce((a, e) => a + e.size, 0);
+    return FileStore.holding(await this.entries(), this.now()).reduce((a, e) => a + e.size, 0);
   }
 
   /** The directory must be readable (a missing one holds nothing yet). */

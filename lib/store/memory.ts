@@ -1,31 +1,42 @@
 import { LocalFeeds } from './feed-sets.js';
-import type { HeldMessage, QuarantineEntry, Store } from './types.js';
+import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
+import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
+
+const AUDIT_MAX = 10_000;
 
 /**
- * In-process store: the default, for trying PhishX and for single-process installs.
- * Raw bytes held in memory are bounded by `maxBytes`; callers spool beyond it.
+ * In-process store for tests and tools. Raw bytes held in memory are bounded by
+ * `maxBytes`; callers spool beyond it.
  */
 export class MemoryStore extends LocalFeeds implements Store {
   readonly kind = 'memory' as const;
   private readonly held = new Map<string, { entry: QuarantineEntry; raw: Buffer | null }>();
+  private readonly audit: AuditRecord[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private bytes = 0;
 
   constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {
     super();
-    this.sweeper = setInterval(() => this.sweep(), sweepMs);
+    this.sweeper = setInterval(() => void this.sweepQuarantine(), sweepMs);
     this.sweeper.unref();
   }
 
-  private sweep(): void {
-    const t = this.now();
-    for (const [id, v] of this.held) if (v.entry.expiresAt <= t) this.remove(id);
+  private dropRaw(v: { raw: Buffer | null }): void {
+    this.bytes -= v.raw?.length ?? 0;
+    v.raw = null;
+  }
+
+  async sweepQuarantine(now = this.now()): Promise<void> {
+    for (const [id, v] of this.held) {
+      if (stateOf(v.entry).purgeAt <= now) this.remove(id);
+      else if (!keepsRaw(statusOf(v.entry, now))) this.dropRaw(v);
+    }
   }
 
   private remove(id: string): boolean {
     const v = this.held.get(id);
     if (!v) return false;
-    this.bytes -= v.raw?.length ?? 0;
+    this.dropRaw(v);
     return this.held.delete(id);
   }
 
@@ -41,16 +52,18 @@ export class MemoryStore extends LocalFeeds implements Store {
   private live(id: string): { entry: QuarantineEntry; raw: Buffer | null } | null {
     const v = this.held.get(id);
     if (!v) return null;
-    if (v.entry.expiresAt <= this.now()) {
+    const t = this.now();
+    if (stateOf(v.entry).purgeAt <= t) {
       this.remove(id);
       return null;
     }
+    if (!keepsRaw(statusOf(v.entry, t))) this.dropRaw(v);
     return v;
   }
 
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
     this.remove(entry.id);
-    this.held.set(entry.id, { entry: structuredClone(entry), raw: raw ? Buffer.from(raw) : null });
+    this.held.set(entry.id, { entry: { ...structuredClone(entry), state: stateOf(entry) }, raw: raw ? Buffer.from(raw) : null });
     this.bytes += raw?.length ?? 0;
   }
 
@@ -59,11 +72,17 @@ export class MemoryStore extends LocalFeeds implements Store {
     return v ? { entry: structuredClone(v.entry), raw: v.raw ? Buffer.from(v.raw) : null } : null;
   }
 
-  async listQuarantine(opts: { limit?: number; offset?: number } = {}): Promise<QuarantineEntry[]> {
-    this.sweep();
-    const all = [...this.held.values()].map((v) => v.entry).sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
-    const offset = opts.offset ?? 0;
-    return all.slice(offset, offset + (opts.limit ?? 100)).map((e) => structuredClone(e));
+  async listQuarantine(query: ListQuery = {}): Promise<ListPage> {
+    await this.sweepQuarantine();
+    return pageOf([...this.held.values()].map((v) => v.entry), { ...query, now: query.now ?? this.now() });
+  }
+
+  async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {
+    const v = this.live(id);
+    if (!v || stateOf(v.entry).version !== state.version - 1) return false;
+    v.entry.state = structuredClone(state);
+    if (!keepsRaw(state.status)) this.dropRaw(v);
+    return true;
   }
 
   async deleteQuarantine(id: string): Promise<boolean> {
@@ -71,8 +90,20 @@ export class MemoryStore extends LocalFeeds implements Store {
   }
 
   async countQuarantine(): Promise<number> {
-    this.sweep();
-    return this.held.size;
+    await this.sweepQuarantine();
+    const t = this.now();
+    return [...this.held.values()].filter((v) => ['held', 'releasing'].includes(statusOf(v.entry, t))).length;
+  }
+
+  async appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {
+    const r = { id: newAuditId(record.at), ...record };
+    this.audit.push(r);
+    if (this.audit.length > AUDIT_MAX) this.audit.splice(0, this.audit.length - AUDIT_MAX);
+    return r;
+  }
+
+  async listAudit(opts: { limit?: number; before?: string | null } = {}): Promise<AuditRecord[]> {
+    return auditPage(this.audit, opts);
   }
 
   async usedMemoryBytes(): Promise<number | null> {

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
-import type { HeldMessage, QuarantineEntry, Store } from './types.js';
+import { keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
+import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -30,9 +31,31 @@ export interface RedisOpEvent {
 export const redisEvents = new EventEmitter();
 
 /**
+ * Compare-and-set of a quarantine record's state. KEYS: q:<id>, q:held. ARGV: new version,
+ * state JSON, keep raw (1/0), still held (1/0), purge time (ms), id. Returns 1 when the
+ * stored version was new version - 1 and the state was written, else 0.
+ */
+const CAS_STATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local v = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+if v ~= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ver', ARGV[1])
+if ARGV[3] == '0' then redis.call('HDEL', KEYS[1], 'raw') end
+if ARGV[4] == '0' then redis.call('ZREM', KEYS[2], ARGV[6]) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+return 1
+`;
+
+/**
  * Redis-backed store (ioredis). Layout under the prefix:
- *   q:<id>      hash { meta: JSON entry, raw: bytes }   PEXPIREAT = entry.expiresAt
- *   q:index     sorted set id ─► expiresAt (pruned of expired ids on read)
+ *   q:<id>      hash { meta: JSON entry, raw: bytes, state: JSON state, ver: state version }
+ *               PEXPIREAT = the state's purge time
+ *   q:index     sorted set id ─► createdAt (ids of purged records dropped when met)
+ *   q:held      sorted set id ─► expiresAt of held / releasing records (counts; the sweep
+ *               drops the raw bytes of expired ones)
+ *   audit       stream of audit records (capped near 100,000)
+ * State changes are one Lua script (compare the version, write the next): atomic on the
+ * server, so of two nodes releasing one message exactly one wins.
  * The offline queue is off and retries per request are bounded, so a dead Redis makes
  * calls fail fast with StoreError instead of piling up behind the SMTP session.
  */
@@ -112,61 +135,134 @@ export class RedisStore implements Store {
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
     await this.run('putQuarantine', async () => {
       const key = this.k(`q:${entry.id}`);
+      const { state: given, ...meta } = entry;
+      const state = given ?? stateOf(entry);
       const m = this.client.multi();
-      m.hset(key, 'meta', JSON.stringify(entry));
+      m.del(key);
+      m.hset(key, 'meta', JSON.stringify(meta), 'state', JSON.stringify(state), 'ver', String(state.version));
       if (raw) m.hset(key, 'raw', raw);
-      m.pexpireat(key, entry.expiresAt);
-      m.zadd(this.k('q:index'), entry.expiresAt, entry.id);
+      m.pexpireat(key, state.purgeAt);
+      m.zadd(this.k('q:index'), entry.createdAt, entry.id);
+      if (state.status === 'held' || state.status === 'releasing') m.zadd(this.k('q:held'), entry.expiresAt, entry.id);
       const res = await m.exec();
       const failed = res?.find(([e]) => e);
       if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
     });
   }
 
+  private static parse(meta: string, state: string | null): QuarantineEntry {
+    const e = JSON.parse(meta) as QuarantineEntry;
+    return { ...e, state: state ? (JSON.parse(state) as QuarantineState) : stateOf(e) };
+  }
+
   async getQuarantine(id: string): Promise<HeldMessage | null> {
     return this.run('getQuarantine', async () => {
       const key = this.k(`q:${id}`);
-      const [meta, raw] = await Promise.all([this.client.hget(key, 'meta'), this.client.hgetBuffer(key, 'raw')]);
+      const [[meta, state], raw] = await Promise.all([this.client.hmget(key, 'meta', 'state'), this.client.hgetBuffer(key, 'raw')]);
       if (!meta) return null;
-      const entry = JSON.parse(meta) as QuarantineEntry;
-      if (entry.expiresAt <= Date.now()) return null;
-      return { entry, raw: raw ?? null };
+      const entry = RedisStore.parse(meta, state);
+      if (entry.state!.purgeAt <= Date.now()) return null;
+      return { entry, raw: keepsRaw(statusOf(entry)) ? (raw ?? null) : null };
     });
   }
 
-  private async prune(): Promise<void> {
-    await this.client.zremrangebyscore(this.k('q:index'), '-inf', Date.now());
+  /** Records examined at most per listing call: a filter matching little returns a shorter page and a cursor to go on. */
+  private static readonly SCAN_BUDGET = 20_000;
+
+  async listQuarantine(query: ListQuery = {}): Promise<ListPage> {
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null; // a bad cursor is the caller's error, not Redis'
+    return this.run('listQuarantine', async () => {
+      const limit = pageLimit(query.limit);
+      const now = query.now ?? Date.now();
+      const max = cursor ? String(cursor.createdAt) : '+inf';
+      const items: QuarantineEntry[] = [];
+      let offset = 0;
+      let examined = 0;
+      let last: QuarantineEntry | null = null;
+      const batch = Math.min(1000, Math.max(100, limit * 4));
+      while (examined < RedisStore.SCAN_BUDGET) {
+        const ids = await this.client.zrevrangebyscore(this.k('q:index'), max, '-inf', 'LIMIT', offset, batch);
+        if (!ids.length) return { items, nextCursor: null };
+        offset += ids.length;
+        const pipe = this.client.pipeline();
+        for (const id of ids) pipe.hmget(this.k(`q:${id}`), 'meta', 'state');
+        const res = (await pipe.exec()) ?? [];
+        const gone: string[] = [];
+        for (let i = 0; i < ids.length; i++) {
+          examined++;
+          const [err, v] = res[i] ?? [null, null];
+          const [meta, state] = (v as Array<string | null> | null) ?? [null, null];
+          if (err || !meta) {
+            if (!err) gone.push(ids[i]);
+            continue;
+          }
+          const e = RedisStore.parse(meta, state);
+          if (cursor && !afterCursor(e, cursor)) continue;
+          if (e.state!.purgeAt <= now) continue;
+          last = e;
+          if (query.filter && !matchesFilter(e, query.filter, now)) continue;
+          if (items.length === limit) return { items, nextCursor: encodeCursor(items[items.length - 1]) };
+          items.push(e);
+        }
+        if (gone.length) await this.client.zrem(this.k('q:index'), ...gone);
+      }
+      // Budget spent: go on from the last record examined.
+      return { items, nextCursor: last ? encodeCursor(items.length === limit ? items[items.length - 1] : last) : null };
+    });
   }
 
-  async listQuarantine(opts: { limit?: number; offset?: number } = {}): Promise<QuarantineEntry[]> {
-    return this.run('listQuarantine', async () => {
-      await this.prune();
-      const offset = opts.offset ?? 0;
-      const limit = opts.limit ?? 100;
-      const ids = await this.client.zrevrange(this.k('q:index'), offset, offset + limit - 1);
-      if (!ids.length) return [];
-      const pipe = this.client.pipeline();
-      for (const id of ids) pipe.hget(this.k(`q:${id}`), 'meta');
-      const res = (await pipe.exec()) ?? [];
-      const out: QuarantineEntry[] = [];
-      res.forEach(([err, meta]) => {
-        if (!err && typeof meta === 'string') out.push(JSON.parse(meta) as QuarantineEntry);
-      });
-      return out.sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+  async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {
+    return this.run('updateQuarantineState', async () => {
+      const held = state.status === 'held' || state.status === 'releasing';
+      const n = await this.client.eval(
+        CAS_STATE_LUA,
+        2,
+        this.k(`q:${id}`),
+        this.k('q:held'),
+        String(state.version),
+        JSON.stringify(state),
+        keepsRaw(state.status) ? '1' : '0',
+        held ? '1' : '0',
+        String(state.purgeAt),
+        id,
+      );
+      return n === 1;
     });
   }
 
   async deleteQuarantine(id: string): Promise<boolean> {
     return this.run('deleteQuarantine', async () => {
-      const [[, n]] = ((await this.client.multi().del(this.k(`q:${id}`)).zrem(this.k('q:index'), id).exec()) ?? [[null, 0]]) as Array<[Error | null, number]>;
+      const [[, n]] = ((await this.client.multi().del(this.k(`q:${id}`)).zrem(this.k('q:index'), id).zrem(this.k('q:held'), id).exec()) ?? [[null, 0]]) as Array<[Error | null, number]>;
       return n > 0;
     });
   }
 
   async countQuarantine(): Promise<number> {
-    return this.run('countQuarantine', async () => {
-      await this.prune();
-      return this.client.zcard(this.k('q:index'));
+    return this.run('countQuarantine', async () => this.client.zcount(this.k('q:held'), `(${Date.now()}`, '+inf'));
+  }
+
+  async sweepQuarantine(now = Date.now()): Promise<void> {
+    await this.run('sweepQuarantine', async () => {
+      const expired = await this.client.zrangebyscore(this.k('q:held'), '-inf', now, 'LIMIT', 0, 1000);
+      if (!expired.length) return;
+      const m = this.client.multi();
+      for (const id of expired) m.hdel(this.k(`q:${id}`), 'raw');
+      m.zrem(this.k('q:held'), ...expired);
+      await m.exec();
+    });
+  }
+
+  async appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {
+    return this.run('appendAudit', async () => {
+      const id = await this.client.xadd(this.k('audit'), 'MAXLEN', '~', '100000', '*', 'r', JSON.stringify(record));
+      return { id: id!, ...record };
+    });
+  }
+
+  async listAudit(opts: { limit?: number; before?: string | null } = {}): Promise<AuditRecord[]> {
+    return this.run('listAudit', async () => {
+      const rows = await this.client.xrevrange(this.k('audit'), opts.before ? `(${opts.before}` : '+', '-', 'COUNT', pageLimit(opts.limit));
+      return rows.map(([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as Omit<AuditRecord, 'id'>), id }));
     });
   }
 

@@ -1,5 +1,41 @@
 import type { Verdict } from '../verdict/types.js';
 
+/**
+ * Where a held message is in its life: `held` (waiting for review), `releasing` (a release
+ * is delivering it now), `released`, `deleted`, `expired` (its `ttl_days` ran out: raw
+ * bytes gone, the record kept for `[quarantine] history_days`).
+ */
+export type QuarantineStatus = 'held' | 'releasing' | 'released' | 'deleted' | 'expired';
+
+export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['held', 'releasing', 'released', 'deleted', 'expired'];
+
+export interface ReportRecord {
+  verdict: 'phish' | 'not_phish';
+  by: string;
+  at: number;
+  note?: string;
+}
+
+/**
+ * The mutable part of a quarantine record. Every change writes a new `version` with a
+ * compare-and-set (`Store.updateQuarantineState`), so two nodes acting on one message at
+ * once cannot both succeed.
+ */
+export interface QuarantineState {
+  /** Stored status; `held` past `expiresAt` reads as `expired` (see `statusOf`). */
+  status: Exclude<QuarantineStatus, 'expired'>;
+  /** 0 as held; +1 per change. */
+  version: number;
+  updatedAt: number;
+  /** The record (not only the raw bytes) is removed at this time (ms since epoch). */
+  purgeAt: number;
+  /** A release in progress: its single-use claim, who asked, until when the claim holds. */
+  release?: { claim: string; by: string; at: number; leaseUntil: number; recipients: string[]; note?: string; used?: boolean };
+  released?: { by: string; at: number; recipients: string[]; note?: string };
+  deleted?: { by: string; at: number; note?: string };
+  reports?: ReportRecord[];
+}
+
 export interface QuarantineEntry {
   id: string;
   /** ms since epoch */
@@ -16,17 +52,70 @@ export interface QuarantineEntry {
   spoolPath?: string;
   /** Set on the returned entry when the store was down and the message waits in the pending spool. */
   pending?: boolean;
+  /** Filled by the store on read (absent on a new entry: held, version 0). */
+  state?: QuarantineState;
 }
 
 export interface HeldMessage {
   entry: QuarantineEntry;
-  /** Raw message, or null when spooled (read `entry.spoolPath`). */
+  /** Raw message, or null when spooled (read `entry.spoolPath`) or no longer kept (deleted, expired). */
   raw: Buffer | null;
 }
 
+/** Filters of a quarantine listing; every given one must match. */
+export interface QuarantineFilter {
+  /** Tenant name (`default` or a recipient domain of a `[tenant.<domain>]` section). */
+  tenant?: string;
+  /** Envelope recipient address (exact, case-insensitive). */
+  recipient?: string;
+  /** Envelope sender or From: an address (exact) or a domain (that domain or a subdomain). */
+  sender?: string;
+  /** A reason code the verdict carries. */
+  reason?: string;
+  action?: string;
+  scoreMin?: number;
+  scoreMax?: number;
+  /** created_at bounds, ms since epoch (inclusive since, exclusive until). */
+  since?: number;
+  until?: number;
+  status?: QuarantineStatus[];
+  /** Case-insensitive substring of the subject. */
+  text?: string;
+}
+
+export interface ListQuery {
+  limit?: number;
+  /** Opaque cursor of the previous page's `nextCursor`. */
+  cursor?: string | null;
+  filter?: QuarantineFilter;
+  /** Time used for expiry when filtering (tests); default now. */
+  now?: number;
+}
+
+export interface ListPage {
+  items: QuarantineEntry[];
+  /** Cursor of the next page, null when there is none. */
+  nextCursor: string | null;
+}
+
+/** One audited action. */
+export interface AuditRecord {
+  /** Unique, increasing in time (ms timestamp + sequence). */
+  id: string;
+  at: number;
+  /** Token id (`token:1a2b3c4d`) or `cli`. */
+  actor: string;
+  action: string;
+  target: string;
+  note?: string;
+  /** `ok`, `conflict`, `not_found`, `failed` … */
+  result: string;
+  detail?: string;
+}
+
 /**
- * The one state interface. Two implementations (memory, Redis) pass the same contract
- * tests (test/store.contract.ts). Later capabilities (alerts, webhook outbox, feeds) add
+ * The one state interface. Implementations (memory, file, Redis) pass the same contract
+ * tests (test/unit/store.test.ts). Later capabilities (alerts, webhook outbox, feeds) add
  * methods here, not new stores.
  */
 export interface Store {
@@ -35,11 +124,26 @@ export interface Store {
   /** Whether `bytes` more raw bytes may be stored inline (false: spool them to disk). */
   canHoldInline(bytes: number): boolean;
   putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void>;
+  /** The record (any status until purged) with its current state; raw null when not kept. */
   getQuarantine(id: string): Promise<HeldMessage | null>;
-  /** Newest first. */
-  listQuarantine(opts?: { limit?: number; offset?: number }): Promise<QuarantineEntry[]>;
+  /** Newest first, filtered, paged by cursor. */
+  listQuarantine(query?: ListQuery): Promise<ListPage>;
+  /**
+   * Compare-and-set of a record's state: succeeds (true) only when the stored version is
+   * still `state.version - 1`. A `deleted` state drops the raw bytes. Atomic across
+   * processes and nodes (Redis: one Lua script; file: a hard link that fails when the
+   * version exists).
+   */
+  updateQuarantineState(id: string, state: QuarantineState): Promise<boolean>;
+  /** Remove a record outright (tests, tools); true when it existed. */
   deleteQuarantine(id: string): Promise<boolean>;
+  /** Messages held now (held or releasing, not expired). */
   countQuarantine(): Promise<number>;
+  /** Drop raw bytes of expired messages and records past their purge time. */
+  sweepQuarantine(now?: number): Promise<void>;
+  appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord>;
+  /** Newest first; `before`: an audit id, for paging. */
+  listAudit(opts?: { limit?: number; before?: string | null }): Promise<AuditRecord[]>;
   /**
    * Replace the entries of one named reputation feed (URLs in canonical form, domains
    * lower-case): an import is idempotent and a re-import drops entries no longer listed.

@@ -30,6 +30,9 @@ import { M } from '../../lib/metrics/catalog.js';
 import { installProcessMetrics } from '../../lib/metrics/collect.js';
 import { installWorkerResponder } from '../../lib/metrics/cluster.js';
 import { nlpProbeFor } from '../../lib/nlp/http-client.js';
+import { changeState } from '../../lib/review/actions.js';
+import { confirmRelease, useClaim } from '../../lib/review/lifecycle.js';
+import { RELEASE_HEADER, releaseKey, verifyMarker } from '../../lib/review/release-marker.js';
 
 interface PhishXPlugin extends HarakaPlugin {
   phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null; reputation: Promise<Reputation> | null };
@@ -41,6 +44,9 @@ interface TxnNote {
 }
 
 const NOTE = 'phishx';
+/** Transaction note of a released message being delivered: { id, claim }. */
+const RELEASE_NOTE = 'phishx_release';
+const DAY_MS = 86_400_000;
 
 function getStore(plugin: PhishXPlugin): Store {
   if (!plugin.phishx.store) {
@@ -152,9 +158,56 @@ export function phishx_deny(this: PhishXPlugin, next: Next, _connection: HarakaC
   }
 }
 
-export function phishx_queue_ok(this: PhishXPlugin, next: Next): void {
+export function phishx_queue_ok(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
   M.answers.inc({ class: '2xx', hook: 'queue' });
+  const plugin = this;
+  const rel = connection?.transaction?.notes?.[RELEASE_NOTE] as { id: string; claim: string } | undefined;
+  if (rel && plugin.phishx.config) {
+    // Delivered: the release is done (the sidecar's own confirmation then finds it so).
+    const historyMs = plugin.phishx.config.quarantine.history_days * DAY_MS;
+    changeState(getStore(plugin), rel.id, (e) => confirmRelease(e, rel.claim, Date.now(), historyMs))
+      .then((r) => plugin.lognotice(connection, `phishx: id=${rel.id} released message delivered${r.ok ? '' : ` (${r.error})`}`))
+      .catch((err: unknown) => plugin.logerror(connection, `phishx: id=${rel.id} released message delivered, but its state could not be updated: ${errorMessage(err)}`));
+  }
   next();
+}
+
+/**
+ * A message re-submitted by a release carries a signed single-use marker. When the
+ * signature verifies and the store still holds that release with that claim, never used,
+ * the claim is marked used (compare-and-set) and the message is passed on unscanned with
+ * `X-PhishX-Verdict: released`. Anything else (forged, replayed, expired, store down)
+ * resolves false: the marker is stripped with every X-PhishX-* header and the message is
+ * scanned as any other.
+ */
+async function acceptRelease(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, header: string): Promise<boolean> {
+  const config = plugin.phishx.config!;
+  try {
+    const marker = verifyMarker(await releaseKey(config.quarantine.spool_dir), header.split('\n')[0]);
+    if (!marker) {
+      plugin.logwarn(connection, 'phishx: X-PhishX-Release marker does not verify (forged or expired); stripping it and scanning the message');
+      M.forged.inc();
+      return false;
+    }
+    const used = await changeState(getStore(plugin), marker.id, (e) => useClaim(e, marker.claim, Date.now()));
+    if (!used.ok) {
+      plugin.logwarn(connection, `phishx: release marker of id=${marker.id} not usable (${used.error}); scanning the message`);
+      M.forged.inc();
+      return false;
+    }
+    stripPhishXHeaders(txn);
+    addHeadersOnTop(txn, [
+      ['X-PhishX-Verdict', 'released'],
+      ['X-PhishX-Released', `${new Date().toISOString()} by ${marker.by} (PhishX id ${marker.id})`],
+      ['X-PhishX-Id', marker.id],
+    ]);
+    txn.notes[RELEASE_NOTE] = { id: marker.id, claim: marker.claim };
+    plugin.lognotice(connection, `phishx: id=${marker.id} released by ${marker.by}: delivering without a scan`);
+    return true;
+  } catch (err) {
+    plugin.logerror(connection, `phishx: release marker check failed (${errorMessage(err)}); scanning the message`);
+    return false;
+  }
 }
 
 export function phishx_init_master(this: PhishXPlugin, next: Next, server: { notes?: unknown; ready?: number; cluster?: unknown }): void {
@@ -253,7 +306,17 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
   } catch (err) {
     return acceptUnscanned(plugin, connection, txn, id, `cannot read the envelope: ${errorMessage(err)}`, done);
   }
-  Promise.all([getRaw(txn), getReputation(plugin)])
+  const marker = txn.header?.get(RELEASE_HEADER);
+  (marker ? acceptRelease(plugin, connection, txn, marker) : Promise.resolve(false))
+    .then((released) => {
+      if (released) return done();
+      return scanAndAnswer();
+    })
+    .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, `release check fault: ${errorMessage(err)}`, done));
+
+  function scanAndAnswer(): Promise<void> {
+  const tx = txn!;
+  return Promise.all([getRaw(tx), getReputation(plugin)])
     .then(([raw, reputation]) => {
       const clamav = clamdFor(config.clamav, config['breaker.clamav']);
       return scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
@@ -261,23 +324,23 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     .then((result) => {
       if (done.called) return;
       // The client may have gone (or the transaction been reset) while the scan ran: nothing to answer.
-      if (connection.transaction !== txn) {
+      if (connection.transaction !== tx) {
         plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended during the scan; not answering`);
         return done();
       }
       const v = result.verdict;
       const reasons = v.reasons.map((r) => `${r.code}(${r.weight})`).join(' ');
       plugin.loginfo(connection, `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`);
-      txn.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
+      tx.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
       if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
-      const forged = stripPhishXHeaders(txn);
+      const forged = stripPhishXHeaders(tx);
       if (forged) {
         M.forged.inc(forged);
         plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
       }
-      addHeadersOnTop(txn, formatHeaders(result, config.main.header_reasons_max));
+      addHeadersOnTop(tx, formatHeaders(result, config.main.header_reasons_max));
       const note: TxnNote = { result, envelope };
-      txn.notes[NOTE] = note;
+      tx.notes[NOTE] = note;
       const reply = smtpReply(v.action, id);
       if (v.action === 'allow' || v.action === 'quarantine') return done(); // quarantine is held in the queue hook
       if (v.action === 'reject') {
@@ -288,7 +351,8 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       return done(constants.denysoft, DSN.create(451, reply.text, 7, 1));
     })
     // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
-    .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, `scan fault: ${errorMessage(err)}`, done));
+    .catch((err: unknown) => acceptUnscanned(plugin, connection, tx, id, `scan fault: ${errorMessage(err)}`, done));
+  }
 }
 
 export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {

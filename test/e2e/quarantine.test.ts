@@ -49,8 +49,10 @@ describe('quarantine in Redis through real Haraka', () => {
     assert.ok(held.entry.verdict.reasons.some((r) => r.code === 'SENDER_BRAND_IMPERSONATION'));
     assert.ok(held.raw?.toString().includes('Unusual sign-in activity'));
     assert.ok(held.raw?.toString().includes(`X-PhishX-Id: ${id}`));
+    // Expires after ttl_days (30); the record is kept history_days (30) more.
+    assert.ok(held.entry.expiresAt - held.entry.createdAt === 30 * 86_400_000);
     const ttl = await store!.client.pttl(`${prefix}q:${id}`);
-    assert.ok(ttl > 29 * 86_400_000 && ttl <= 30 * 86_400_000, `ttl ${ttl}`);
+    assert.ok(ttl > 59 * 86_400_000 && ttl <= 60 * 86_400_000, `ttl ${ttl}`);
     assert.equal((await h!.delivered()).filter((m) => m.includes(id)).length, 0);
   });
 });

@@ -154,8 +154,12 @@ describe('CachedCheck', () => {
 
 describe('API tokens', () => {
   it('verifies against stored hashes only, and parses Bearer headers strictly', () => {
-    const v = new TokenVerifier([hashToken('first-token-0123456789'), hashToken('second-token-0123456789')]);
-    assert.match(v.verify('second-token-0123456789') ?? '', /^token:[0-9a-f]{8}$/);
+    const v = new TokenVerifier([{ hash: hashToken('first-token-0123456789'), scope: 'admin' }, { hash: hashToken('second-token-0123456789'), scope: 'read', tenant: 'example.org' }]);
+    const p = v.verify('second-token-0123456789');
+    assert.match(p?.id ?? '', /^token:[0-9a-f]{8}$/);
+    assert.equal(p?.scope, 'read');
+    assert.equal(p?.tenant, 'example.org');
+    assert.equal(v.verify('first-token-0123456789')?.tenant, null);
     assert.equal(v.verify('second-token-012345678'), null);
     assert.equal(new TokenVerifier([]).verify('anything'), null);
     assert.equal(bearerOf('Bearer abc'), 'abc');
@@ -169,6 +173,10 @@ describe('API tokens', () => {
     const h = hashToken('a-token-from-the-file-123');
     assert.deepEqual(buildConfig({ sidecar: { token_hashes: h } }, { env: {} }).sidecar.token_hashes, [h]);
     assert.throws(() => buildConfig({ sidecar: { token_hashes: 'hunter2-plain-token' } }, { env: {} }), (e: unknown) => e instanceof ConfigError && e.key === 'sidecar.token_hashes' && /not sha256:<64 hex>/.test(e.message) && !e.message.includes('hunter2-plain-token'));
+    const scoped = buildConfig({ sidecar: { token_hashes: `${h}:read:Example.ORG, ${hashToken('act-token-0123456789')}:act` } }, { env: { PHISHX_API_TOKENS_READ: 'read-token-0123456789' } }).sidecar.tokens;
+    assert.deepEqual(scoped, [{ hash: h, scope: 'read', tenant: 'example.org' }, { hash: hashToken('act-token-0123456789'), scope: 'act' }, { hash: hashToken('read-token-0123456789'), scope: 'read' }]);
+    assert.throws(() => buildConfig({ sidecar: { token_hashes: `${h}:root` } }, { env: {} }), (e: unknown) => e instanceof ConfigError && /read\|act\|admin/.test(e.message));
+    assert.throws(() => buildConfig({}, { env: { PHISHX_API_TOKENS_ACT: 'short' } }), (e: unknown) => e instanceof ConfigError && /PHISHX_API_TOKENS_ACT/.test(e.message));
     const fromEnv = buildConfig({}, { env: { PHISHX_API_TOKENS: 'env-token-0123456789, other-token-0123456789' } }).sidecar.token_hashes;
     assert.deepEqual(fromEnv, [hashToken('env-token-0123456789'), hashToken('other-token-0123456789')]);
     assert.throws(() => buildConfig({}, { env: { PHISHX_API_TOKENS: 'short' } }), /at least 16 characters/);

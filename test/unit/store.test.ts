@@ -13,6 +13,7 @@ import { eventually } from '../helpers/eventually.js';
 import { RedisStore } from '../../lib/store/redis.js';
 import type { QuarantineEntry, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
+import { initialState, statusOf } from '../../lib/store/query.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
@@ -42,7 +43,7 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     await store.putQuarantine(e, raw);
     const got = await store.getQuarantine(e.id);
     assert.ok(got);
-    assert.deepEqual(got.entry, e);
+    assert.deepEqual(got.entry, { ...e, state: initialState(e) });
     assert.ok(got.raw && got.raw.equals(raw));
   }],
   ['stores an entry without raw bytes (spooled) and returns raw null', async (store) => {
@@ -61,8 +62,11 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     const ids = ['l1', 'l2', 'l3'].map((x) => `${x}-${randomBytes(3).toString('hex')}`);
     for (let i = 0; i < ids.length; i++) await store.putQuarantine(entry(ids[i], base + i * 1000), Buffer.from('x'));
     assert.equal(await store.countQuarantine(), n0 + 3);
-    assert.deepEqual((await store.listQuarantine({ limit: 2 })).map((e) => e.id), [ids[2], ids[1]]);
-    assert.deepEqual((await store.listQuarantine({ limit: 1, offset: 2 })).map((e) => e.id), [ids[0]]);
+    const first = await store.listQuarantine({ limit: 2 });
+    assert.deepEqual(first.items.map((e) => e.id), [ids[2], ids[1]]);
+    assert.ok(first.nextCursor);
+    const second = await store.listQuarantine({ limit: 2, cursor: first.nextCursor });
+    assert.equal(second.items[0]?.id, ids[0]);
   }],
   ['deletes an entry once', async (store) => {
     const e = entry(`del-${randomBytes(4).toString('hex')}`, Date.now());
@@ -78,7 +82,7 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     const n = await store.countQuarantine();
     await new Promise((r) => setTimeout(r, 450));
     assert.equal(await store.getQuarantine(e.id), null);
-    assert.ok(!(await store.listQuarantine({ limit: 1000 })).some((x) => x.id === e.id));
+    assert.ok(!(await store.listQuarantine({ limit: 500, filter: { status: ['held'] } })).items.some((x) => x.id === e.id));
     assert.equal(await store.countQuarantine(), n - 1);
   }],
   ['replaces a named feed and matches canonical URLs and domains to it', async (store) => {
@@ -92,6 +96,80 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     hits = await store.matchFeeds(['http://evil.example/a', 'http://evil.example/b'], ['bad.example']);
     assert.deepEqual([...hits.keys()], ['http://evil.example/b']);
     assert.deepEqual((await store.listFeeds()).find((f) => f.name === name), { name, urls: 1, domains: 0 });
+  }],
+  ['changes state by compare-and-set: one writer per version, deleted drops the bytes but keeps the record', async (store) => {
+    const now = Date.now();
+    const e = { ...entry(`cas-${randomBytes(4).toString('hex')}`, now), state: initialState(entry('x', now), 60_000) };
+    await store.putQuarantine(e, Buffer.from('raw bytes'));
+    const v1 = { ...e.state, version: 1, status: 'releasing' as const, updatedAt: now };
+    assert.equal(await store.updateQuarantineState(e.id, v1), true);
+    assert.equal(await store.updateQuarantineState(e.id, { ...v1, status: 'deleted' }), false, 'a second writer of version 1 must lose');
+    assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 3, status: 'deleted' }), false, 'a version may not be skipped');
+    const mid = await store.getQuarantine(e.id);
+    assert.equal(mid?.entry.state?.status, 'releasing');
+    assert.ok(mid?.raw?.equals(Buffer.from('raw bytes')));
+    assert.equal(await store.countQuarantine() >= 1, true);
+    assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 2, status: 'deleted', deleted: { by: 'token:test', at: now } }), true);
+    const after = await store.getQuarantine(e.id);
+    assert.equal(after?.entry.state?.status, 'deleted');
+    assert.equal(after?.entry.state?.deleted?.by, 'token:test');
+    assert.equal(after?.raw, null, 'a deleted message keeps no bytes');
+    assert.equal(await store.updateQuarantineState('no-such-id', v1), false);
+  }],
+  ['reads a held message past its expiry as expired, without bytes, while its record is kept', async (store) => {
+    const now = Date.now();
+    const base = entry(`exp-${randomBytes(4).toString('hex')}`, now, 200);
+    const e = { ...base, state: initialState(base, 60_000) };
+    await store.putQuarantine(e, Buffer.from('x'));
+    await new Promise((r) => setTimeout(r, 300));
+    await store.sweepQuarantine();
+    const got = await store.getQuarantine(e.id);
+    assert.ok(got, 'the record is kept for history');
+    assert.equal(statusOf(got.entry), 'expired');
+    assert.equal(got.raw, null);
+    const listed = await store.listQuarantine({ limit: 500, filter: { status: ['expired'] } });
+    assert.ok(listed.items.some((x) => x.id === e.id));
+  }],
+  ['filters and pages by cursor through every match exactly once', async (store) => {
+    const tag = randomBytes(3).toString('hex');
+    const base = Date.now() + 2_000_000;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const e = entry(`pg-${tag}-${i}`, base + (i % 3) * 1000); // equal creation times on purpose
+      e.subject = i % 2 ? `Invoice ${tag}` : `Hello ${tag}`;
+      e.envelope = { mailFrom: i < 4 ? 'billing@evil.example' : 'x@other.example', rcptTo: [i < 5 ? 'ann@corp.example' : 'bob@shop.example'] };
+      e.verdict = { ...e.verdict, score: 50 + i, tenant: i < 5 ? 'corp.example' : 'default' };
+      await store.putQuarantine(e, Buffer.from('x'));
+      ids.push(e.id);
+    }
+    const all = async (filter: Parameters<Store['listQuarantine']>[0]): Promise<string[]> => {
+      const got: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.listQuarantine({ ...filter, limit: 2, cursor });
+        got.push(...page.items.map((x) => x.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return got;
+    };
+    const mine = (await all({ filter: { text: tag } })).filter((id) => id.includes(tag));
+    assert.deepEqual([...mine].sort(), [...ids].sort());
+    assert.equal(new Set(mine).size, 7, 'no duplicates across pages');
+    assert.deepEqual((await all({ filter: { text: `invoice ${tag}` } })).sort(), [ids[1], ids[3], ids[5]].sort());
+    assert.deepEqual((await all({ filter: { text: tag, sender: 'evil.example' } })).sort(), ids.slice(0, 4).sort());
+    assert.deepEqual((await all({ filter: { text: tag, sender: 'BILLING@evil.example', scoreMin: 52 } })).sort(), [ids[2], ids[3]].sort());
+    assert.deepEqual((await all({ filter: { text: tag, tenant: 'shop.example' } })).sort(), [ids[5], ids[6]].sort());
+    assert.deepEqual((await all({ filter: { text: tag, recipient: 'ANN@corp.example', reason: 'URL_SHORTENER' } })).sort(), ids.slice(0, 5).sort());
+    assert.deepEqual(await all({ filter: { text: tag, reason: 'NO_SUCH_REASON' } }), []);
+    await assert.rejects(store.listQuarantine({ cursor: 'not-a-cursor' }), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_BAD_CURSOR');
+  }],
+  ['appends audit records and lists them newest first, paged', async (store) => {
+    const tag = randomBytes(3).toString('hex');
+    for (let i = 0; i < 3; i++) await store.appendAudit({ at: Date.now(), actor: 'token:abcd', action: 'release', target: `${tag}-${i}`, result: 'ok' });
+    const page = await store.listAudit({ limit: 2 });
+    assert.deepEqual(page.map((r) => r.target), [`${tag}-2`, `${tag}-1`]);
+    const next = await store.listAudit({ limit: 2, before: page[1].id });
+    assert.equal(next[0].target, `${tag}-0`);
   }],
   ['answers ping with a latency', async (store) => {
     assert.ok((await store.ping()) >= 0);
@@ -185,7 +263,8 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     try {
       assert.equal(await b.countQuarantine(), 1);
       const got = await b.getQuarantine('keep1');
-      assert.deepEqual(got?.entry, entry('keep1', got!.entry.createdAt));
+      const want = entry('keep1', got!.entry.createdAt);
+      assert.deepEqual(got?.entry, { ...want, state: initialState(want) });
       assert.ok(got?.raw?.equals(raw));
     } finally {
       await b.close();
@@ -393,3 +472,46 @@ describe('quarantine while Redis is down', () => {
   });
 });
 
+
+describe('state changes race across store instances (two nodes, or two processes on one directory)', () => {
+  const race = async (a: Store, b: Store): Promise<void> => {
+    const now = Date.now();
+    const e = { ...entry(`race-${randomBytes(4).toString('hex')}`, now), state: initialState(entry('x', now), 60_000) };
+    await a.putQuarantine(e, Buffer.from('x'));
+    const tries = Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).updateQuarantineState(e.id, { ...e.state, version: 1, status: 'releasing', updatedAt: now, release: { claim: `c${i}`, by: 't', at: now, leaseUntil: now + 1000, recipients: [] } }));
+    const won = (await Promise.all(tries)).filter(Boolean).length;
+    assert.equal(won, 1, `${won} writers won version 1`);
+    const claim = (await b.getQuarantine(e.id))?.entry.state?.release?.claim;
+    assert.equal((await a.getQuarantine(e.id))?.entry.state?.release?.claim, claim);
+  };
+
+  it('file: one of twelve concurrent writers of a version wins', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-race-'));
+    const a = new FileStore(dir, { maxEntries: 100, maxBytes: 1 << 20 });
+    const b = new FileStore(dir, { maxEntries: 100, maxBytes: 1 << 20 });
+    try {
+      for (let i = 0; i < 5; i++) await race(a, b);
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('redis: one of twelve concurrent writers of a version wins', async (t) => {
+    const r = await testRedis();
+    if ('skip' in r) return t.skip(r.skip);
+    const prefix = `phishx-race:${randomBytes(4).toString('hex')}:`;
+    const a = new RedisStore({ url: r.url, keyPrefix: prefix });
+    const b = new RedisStore({ url: r.url, keyPrefix: prefix });
+    try {
+      for (let i = 0; i < 5; i++) await race(a, b);
+    } finally {
+      const keys = await a.client.keys(`${prefix}*`);
+      if (keys.length) await a.client.del(...keys);
+      await a.close();
+      await b.close();
+      await r.stop();
+    }
+  });
+});

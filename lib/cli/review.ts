@@ -1,0 +1,295 @@
+/**
+ * `phishx quarantine …` and `phishx audit`: the SOC API from the command line. Talks to the
+ * sidecar (`--url`, else PHISHX_API_URL, else http://127.0.0.1:9464) with a bearer token
+ * (`--token-file`, else PHISHX_API_TOKEN). Human-readable output, or the API's JSON with
+ * `--json`. Exit 0 on success, 1 when the API refused or could not be reached, 2 on bad
+ * arguments.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { errorMessage, UsageError } from '../errors.js';
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+
+export const QUARANTINE_HELP = `Usage: phishx quarantine <command> [options]
+
+Review held mail through the sidecar's SOC API (README "Review held mail").
+
+Commands:
+  list                 list held mail, newest first
+  show ID              one message: verdict, headers and a safe text preview
+  raw ID               the message as received (to stdout, or --out FILE)        [act]
+  release ID           deliver it to its recipients, once                        [act]
+  delete ID            delete it (its record stays listed as deleted)            [act]
+  report ID            record a verdict: --verdict phish|not_phish               [act]
+  bulk release|delete  act on every message matching the filters; counts only
+                       (dry run) unless --yes                                    [admin]
+
+Filters (list, bulk):
+  --status S[,S]       held, releasing, released, deleted, expired
+  --sender X           address, or domain (and its subdomains)
+  --recipient ADDR     --tenant NAME   --reason CODE   --q TEXT (in the subject)
+  --since T --until T  ISO 8601 times   --score-min N --score-max N
+  --limit N            page size (1..500, default 50)  --all   follow every page
+
+Options:
+  --to ADDR            release: only to this recipient (repeatable)
+  --note TEXT          release, delete, report, bulk: kept in the audit log
+  --verdict V          report: phish or not_phish
+  --out FILE           raw: write the message to FILE
+  --yes                bulk: do it (without: dry run, prints the count)
+  --json               print the API's JSON
+  --url URL            sidecar URL (default: PHISHX_API_URL or http://127.0.0.1:9464)
+  --token-file FILE    file holding the API token (default: PHISHX_API_TOKEN)
+  -h, --help           show this help
+
+Scopes: list and show need a read token; raw, release, delete and report an act token;
+bulk an admin token (npx phishx token new --scope act).
+`;
+
+export const AUDIT_HELP = `Usage: phishx audit [--limit N] [--before ID] [--json] [--url URL] [--token-file FILE]
+
+Print the audit log, newest first: time, token, action, target, result, note. Needs an admin
+token. --before ID pages back from an earlier answer's last id.
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  'token-file': { type: 'string' },
+  status: { type: 'string' },
+  sender: { type: 'string' },
+  recipient: { type: 'string' },
+  tenant: { type: 'string' },
+  reason: { type: 'string' },
+  q: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'score-min': { type: 'string' },
+  'score-max': { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean' },
+  to: { type: 'string', multiple: true },
+  note: { type: 'string' },
+  verdict: { type: 'string' },
+  out: { type: 'string' },
+  yes: { type: 'boolean' },
+  before: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+const FILTERS: Array<[keyof Values, string]> = [
+  ['status', 'status'],
+  ['sender', 'sender'],
+  ['recipient', 'recipient'],
+  ['tenant', 'tenant'],
+  ['reason', 'reason'],
+  ['q', 'q'],
+  ['since', 'since'],
+  ['until', 'until'],
+  ['score-min', 'score_min'],
+  ['score-max', 'score_max'],
+];
+
+class ApiError extends Error {}
+
+async function client(values: Values): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; json: unknown; bytes: Buffer }>> {
+  const base = String(values.url ?? process.env.PHISHX_API_URL ?? 'http://127.0.0.1:9464').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+$/.test(base)) throw new UsageError(`--url must be http(s)://host:port, got ${JSON.stringify(base)}`);
+  let token = process.env.PHISHX_API_TOKEN ?? '';
+  if (values['token-file'] !== undefined) {
+    token = (await readFile(String(values['token-file']), 'utf8').catch((err: unknown) => {
+      throw new UsageError(`cannot read --token-file: ${errorMessage(err)}`);
+    })).trim();
+  }
+  if (!token) throw new UsageError('no API token: give --token-file FILE or set PHISHX_API_TOKEN (npx phishx token new makes one)');
+  return async (method, path, body) => {
+    let res;
+    try {
+      res = await request(`${base}${path}`, {
+        method: method as 'GET',
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+      });
+    } catch (err) {
+      throw new ApiError(`cannot reach the sidecar at ${base}: ${errorMessage(err)} (is Haraka running? set --url or PHISHX_API_URL)`);
+    }
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    let json: unknown = null;
+    if (String(res.headers['content-type'] ?? '').startsWith('application/json')) {
+      try {
+        json = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        json = null;
+      }
+    }
+    if (res.statusCode >= 300) {
+      const e = (json as { error?: string } | null)?.error ?? bytes.toString('utf8').slice(0, 200);
+      throw new ApiError(`${res.statusCode} ${e}`);
+    }
+    return { status: res.statusCode, json, bytes };
+  };
+}
+
+function query(values: Values, extra: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const [opt, name] of FILTERS) if (values[opt] !== undefined) q.set(name, String(values[opt]));
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+interface Item {
+  id: string;
+  created_at: string;
+  status: string;
+  score: number;
+  from: string;
+  subject: string;
+  envelope: { mail_from: string; rcpt_to: string[] };
+  reasons: Array<{ code: string; weight: number; detail: string }>;
+}
+
+function row(i: Item): string {
+  const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s).padEnd(n);
+  return `${i.id}  ${i.created_at.slice(0, 19).replace('T', ' ')}  ${i.status.padEnd(9)} ${String(i.score).padStart(3)}  ${cut(i.from || i.envelope.mail_from, 34)}  ${i.subject}\n`;
+}
+
+export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`quarantine: ${errorMessage(err)}\n\n${QUARANTINE_HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return io.out(QUARANTINE_HELP), 0;
+  const [sub, arg, ...extra] = positionals;
+  const needId = ['show', 'raw', 'release', 'delete', 'report'];
+  if (!sub || ![...needId, 'list', 'bulk'].includes(sub)) throw new UsageError(`quarantine: expected one of list, show, raw, release, delete, report, bulk\n\n${QUARANTINE_HELP}`);
+  if (needId.includes(sub) && (!arg || extra.length)) throw new UsageError(`quarantine ${sub}: give exactly one message ID`);
+  if (sub === 'list' && arg) throw new UsageError(`quarantine list: unexpected argument ${JSON.stringify(arg)}`);
+  if (sub === 'bulk' && (!['release', 'delete'].includes(arg ?? '') || extra.length)) throw new UsageError('quarantine bulk: expected "release" or "delete" and filters');
+  if (sub === 'report' && values.verdict !== 'phish' && values.verdict !== 'not_phish') throw new UsageError('quarantine report: --verdict must be phish or not_phish');
+  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  const call = await client(values);
+  const id = encodeURIComponent(arg ?? '');
+  const print = (json: unknown, human: () => void): void => (values.json ? io.out(`${JSON.stringify(json, null, 2)}\n`) : human());
+  try {
+    switch (sub) {
+      case 'list': {
+        let cursor: string | undefined = values.cursor;
+        const all: Item[] = [];
+        let next: string | null = null;
+        do {
+          const r = await call('GET', `/api/v1/quarantine${query(values, { limit: values.limit, cursor })}`);
+          const page = r.json as { items: Item[]; next_cursor: string | null };
+          all.push(...page.items);
+          next = page.next_cursor;
+          cursor = next ?? undefined;
+        } while (values.all && next);
+        print({ items: all, next_cursor: next }, () => {
+          if (!all.length) io.out('no messages match\n');
+          for (const i of all) io.out(row(i));
+          if (next) io.out(`more: --cursor ${next}\n`);
+        });
+        return 0;
+      }
+      case 'show': {
+        const r = await call('GET', `/api/v1/quarantine/${id}`);
+        const i = r.json as Item & { preview: { text: string; links: Array<{ url: string }>; attachments: Array<{ filename: string | null; type: string; size: number }> } | null; released?: { by: string; at: string }; deleted?: { by: string; at: string } };
+        print(i, () => {
+          io.out(`id:        ${i.id}\nstatus:    ${i.status}${i.released ? ` (by ${i.released.by} at ${i.released.at})` : ''}${i.deleted ? ` (by ${i.deleted.by} at ${i.deleted.at})` : ''}\nreceived:  ${i.created_at}\nfrom:      ${i.from}\nenvelope:  ${i.envelope.mail_from} -> ${i.envelope.rcpt_to.join(', ')}\nsubject:   ${i.subject}\nscore:     ${i.score}\nreasons:   ${i.reasons.map((x) => `${x.code}(${x.weight})${x.detail ? ` ${x.detail}` : ''}`).join('\n           ')}\n`);
+          if (i.preview) {
+            io.out(`links:     ${i.preview.links.map((l) => l.url).join('\n           ') || '-'}\n`);
+            if (i.preview.attachments.length) io.out(`files:     ${i.preview.attachments.map((a) => `${a.filename ?? '(unnamed)'} ${a.type} ${a.size} B`).join('\n           ')}\n`);
+            io.out(`\n${i.preview.text}\n`);
+          }
+        });
+        return 0;
+      }
+      case 'raw': {
+        const r = await call('GET', `/api/v1/quarantine/${id}/raw`);
+        if (values.out !== undefined) {
+          await writeFile(String(values.out), r.bytes);
+          io.err(`wrote ${r.bytes.length} bytes to ${values.out}\n`);
+        } else io.out(r.bytes.toString('latin1'));
+        return 0;
+      }
+      case 'release': {
+        const to = (values.to ?? []) as string[];
+        const r = await call('POST', `/api/v1/quarantine/${id}/release`, { ...(to.length ? { recipients: to } : {}), ...(values.note ? { note: values.note } : {}) });
+        const b = r.json as { recipients: string[]; smtp: string };
+        print(b, () => io.out(`released ${arg} to ${b.recipients.join(', ')} (${b.smtp})\n`));
+        return 0;
+      }
+      case 'delete': {
+        const r = await call('DELETE', `/api/v1/quarantine/${id}`, values.note ? { note: values.note } : undefined);
+        print(r.json, () => io.out(`deleted ${arg}\n`));
+        return 0;
+      }
+      case 'report': {
+        const r = await call('POST', `/api/v1/quarantine/${id}/report`, { verdict: values.verdict, ...(values.note ? { note: values.note } : {}) });
+        print(r.json, () => io.out(`reported ${arg} as ${values.verdict}\n`));
+        return 0;
+      }
+      default: {
+        const filter: Record<string, string> = {};
+        for (const [opt, name] of FILTERS) if (values[opt] !== undefined) filter[name] = String(values[opt]);
+        if (!Object.keys(filter).length) throw new UsageError('quarantine bulk: give at least one filter (e.g. --sender evil.example)');
+        const r = await call('POST', '/api/v1/quarantine/bulk', { action: arg, filter, dry_run: values.yes !== true, ...(values.note ? { note: values.note } : {}) });
+        const b = r.json as { matched: number; results?: Record<string, number>; failures?: Array<{ id: string; error: string }> };
+        print(b, () => {
+          if (values.yes !== true) io.out(`${b.matched} message(s) match; run again with --yes to ${arg} them\n`);
+          else {
+            io.out(`${arg}: ${b.matched} matched, ${Object.entries(b.results ?? {}).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing done'}\n`);
+            for (const f of b.failures ?? []) io.out(`  ${f.id}: ${f.error}\n`);
+          }
+        });
+        return b.failures?.length ? 1 : 0;
+      }
+    }
+  } catch (err) {
+    if (err instanceof ApiError) {
+      io.err(`phishx quarantine ${sub}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export async function cmdAudit(args: string[], io: Out): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`audit: ${errorMessage(err)}\n\n${AUDIT_HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return io.out(AUDIT_HELP), 0;
+  if (positionals.length) throw new UsageError(`audit: unexpected argument ${JSON.stringify(positionals[0])}\n\n${AUDIT_HELP}`);
+  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  const call = await client(values);
+  try {
+    const q = new URLSearchParams();
+    if (values.limit) q.set('limit', values.limit);
+    if (values.before) q.set('before', values.before);
+    const r = await call('GET', `/api/v1/audit${q.size ? `?${q}` : ''}`);
+    const b = r.json as { items: Array<{ id: string; at: string; actor: string; action: string; target: string; result: string; note?: string }>; next_before: string | null };
+    if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
+    else for (const a of b.items) io.out(`${a.at}  ${a.actor}  ${a.action.padEnd(16)} ${a.target}  ${a.result}${a.note ? `  "${a.note}"` : ''}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ApiError) {
+      io.err(`phishx audit: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A safe preview of a held message for a reviewer: text only (HTML reduced to its visible
+ * text), every link shown as text and defanged (`hxxps://evil[.]example/…`) so nothing
+ * is clickable or fetched, no remote content, attachments listed but not opened, and
+ * bounded in size whatever the message holds.
+ */
+import PostalMime from 'postal-mime';
+import { scanHtml } from '../message/html.js';
+
+export const PREVIEW_MAX_CHARS = 8000;
+const MAX_LINKS = 50;
+const MAX_HEADERS = 100;
+const MAX_HEADER_VALUE = 2000;
+
+export interface Preview {
+  text: string;
+  truncated: boolean;
+  links: Array<{ url: string; text?: string }>;
+  attachments: Array<{ filename: string | null; type: string; size: number }>;
+}
+
+/** `https://login.evil.example/x` ─► `hxxps://login[.]evil[.]example/x`. Pure. */
+export function defang(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):(\/\/)?([^/?#]*)(.*)$/is.exec(url.trim());
+  if (!m) return url.replace(/\./g, '[.]');
+  const scheme = m[1].replace(/^http/i, 'hxxp').replace(/^ftp/i, 'fxp');
+  return `${scheme}:${m[2] ?? ''}${m[3].replace(/\./g, '[.]').replace(/@/g, '[@]')}${m[4]}`;
+}
+
+const URL_IN_TEXT = /\b(?:https?|ftp):\/\/[^\s<>"']+|\bwww\.[^\s<>"']+/gi;
+
+/** Defang every link written in a text. */
+export function defangText(text: string): string {
+  return text.replace(URL_IN_TEXT, (u) => defang(u));
+}
+
+/** Header lines of the raw message, unfolded and decoded, bounded. */
+export function headerList(raw: Buffer): Array<[string, string]> {
+  const head = raw.subarray(0, 65536).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  const lines = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
+  const out: Array<[string, string]> = [];
+  for (const l of lines) {
+    const c = l.indexOf(':');
+    if (c <= 0) continue;
+    let value = l.slice(c + 1).trim();
+    try {
+      value = PostalMime.decodeWords(value);
+    } catch {
+      /* keep as written */
+    }
+    out.push([l.slice(0, c).trim(), value.slice(0, MAX_HEADER_VALUE)]);
+    if (out.length === MAX_HEADERS) break;
+  }
+  return out;
+}
+
+export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Promise<Preview> {
+  let parsed: Awaited<ReturnType<typeof PostalMime.parse>>;
+  try {
+    parsed = await new PostalMime({ maxNestingDepth: 32, attachmentEncoding: 'arraybuffer' }).parse(raw);
+  } catch {
+    return { text: '(the message could not be parsed as MIME)', truncated: false, links: [], attachments: [] };
+  }
+  const html = parsed.html ? scanHtml(parsed.html.slice(0, 2_000_000), MAX_LINKS) : null;
+  const body = (parsed.text && parsed.text.trim() ? parsed.text : html?.text ?? '').replace(/\r\n/g, '\n');
+  const truncated = body.length > maxChars;
+  const links: Preview['links'] = [];
+  const seen = new Set<string>();
+  for (const l of html?.links ?? []) {
+    if (l.kind !== 'href' && l.kind !== 'form' && l.kind !== 'area') continue;
+    if (seen.has(l.url) || links.length >= MAX_LINKS) continue;
+    seen.add(l.url);
+    links.push({ url: defang(l.url), ...(l.anchorText ? { text: defangText(l.anchorText).slice(0, 200) } : {}) });
+  }
+  for (const u of body.match(URL_IN_TEXT) ?? []) {
+    if (seen.has(u) || links.length >= MAX_LINKS) continue;
+    seen.add(u);
+    links.push({ url: defang(u) });
+  }
+  return {
+    text: defangText(body.slice(0, maxChars)),
+    truncated,
+    links,
+    attachments: (parsed.attachments ?? []).slice(0, 100).map((a) => ({ filename: a.filename ?? null, type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * The SOC API on the sidecar router (`/api/v1`): list, preview, fetch, release, delete and
+ * report held mail, bulk actions by filter, and the audit log. Scopes: `read` lists and
+ * previews, `act` changes one message and fetches its raw bytes, `admin` audits and acts
+ * in bulk. A tenant-bound token sees only its tenant's messages (others answer 404, as if
+ * they did not exist). Handlers are thin: the work is in lib/review and the store.
+ */
+import { readFile } from 'node:fs/promises';
+import type { PhishXConfig } from '../config/types.js';
+import { errorMessage, StoreError } from '../errors.js';
+import { M } from '../metrics/catalog.js';
+import { deleteOne, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
+import { headerList, previewOf } from '../review/preview.js';
+import { releaseKey } from '../review/release-marker.js';
+import { releaseTarget } from '../review/target.js';
+import { sendRaw } from '../smtp-send.js';
+import { inTenant, statusOf } from '../store/query.js';
+import { QUARANTINE_STATUSES, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus, type Store } from '../store/types.js';
+import type { Principal } from './auth.js';
+import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
+
+const DAY_MS = 86_400_000;
+/** A release claim outlives the delivery's deadline by this much. */
+const LEASE_SLACK_MS = 60_000;
+/** Bulk actions touch at most this many messages per request. */
+export const BULK_MAX = 10_000;
+
+export interface ApiSources {
+  config(): PhishXConfig | null;
+  store(): Store;
+  /** The Haraka directory (for the default release target). */
+  harakaDir?: string;
+}
+
+/** A record as the API shows it. */
+export function itemOf(e: QuarantineEntry, now = Date.now()): Record<string, unknown> {
+  const s = e.state;
+  return {
+    id: e.id,
+    created_at: new Date(e.createdAt).toISOString(),
+    expires_at: new Date(e.expiresAt).toISOString(),
+    tenant: e.verdict.tenant,
+    envelope: { mail_from: e.envelope.mailFrom, rcpt_to: e.envelope.rcptTo, ...(e.envelope.remoteIp ? { remote_ip: e.envelope.remoteIp } : {}) },
+    from: e.from,
+    subject: e.subject,
+    score: e.verdict.score,
+    action: e.verdict.action,
+    reasons: e.verdict.reasons.map((r) => ({ code: r.code, weight: r.weight, detail: r.detail })),
+    size: e.size,
+    status: statusOf(e, now),
+    ...(s?.release ? { release: { by: s.release.by, at: new Date(s.release.at).toISOString(), recipients: s.release.recipients } } : {}),
+    ...(s?.released ? { released: { ...s.released, at: new Date(s.released.at).toISOString() } } : {}),
+    ...(s?.deleted ? { deleted: { ...s.deleted, at: new Date(s.deleted.at).toISOString() } } : {}),
+    ...(s?.reports?.length ? { reports: s.reports.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) } : {}),
+  };
+}
+
+const bad = (msg: string): HttpError => new HttpError(400, msg);
+
+function timeParam(name: string, v: string): number {
+  const n = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw bad(`${name} must be an ISO 8601 time or ms since the epoch, got ${JSON.stringify(v.slice(0, 40))}`);
+  return n;
+}
+
+function scoreParam(name: string, v: string): number {
+  if (!/^\d{1,3}$/.test(v) || Number(v) > 100) throw bad(`${name} must be an integer 0..100`);
+  return Number(v);
+}
+
+const FILTER_KEYS = ['tenant', 'recipient', 'sender', 'reason', 'action', 'score_min', 'score_max', 'since', 'until', 'status', 'q'] as const;
+
+/** Filter from query parameters or a bulk body's `filter` (same names); unknown names are refused. */
+export function filterOf(get: (k: string) => string | undefined): QuarantineFilter {
+  const f: QuarantineFilter = {};
+  const str = (k: string): string | undefined => {
+    const v = get(k);
+    if (v === undefined) return undefined;
+    if (v.length > 500) throw bad(`${k} is longer than 500 characters`);
+    return v;
+  };
+  const v = {
+    tenant: str('tenant'),
+    recipient: str('recipient'),
+    sender: str('sender'),
+    reason: str('reason'),
+    action: str('action'),
+    scoreMin: str('score_min'),
+    scoreMax: str('score_max'),
+    since: str('since'),
+    until: str('until'),
+    status: str('status'),
+    text: str('q'),
+  };
+  if (v.tenant !== undefined) f.tenant = v.tenant.toLowerCase();
+  if (v.recipient !== undefined) f.recipient = v.recipient;
+  if (v.sender !== undefined) f.sender = v.sender;
+  if (v.reason !== undefined) f.reason = v.reason.toUpperCase();
+  if (v.action !== undefined) {
+    if (!['allow', 'quarantine', 'reject', 'tempfail'].includes(v.action)) throw bad('action must be allow, quarantine, reject or tempfail');
+    f.action = v.action;
+  }
+  if (v.scoreMin !== undefined) f.scoreMin = scoreParam('score_min', v.scoreMin);
+  if (v.scoreMax !== undefined) f.scoreMax = scoreParam('score_max', v.scoreMax);
+  if (v.since !== undefined) f.since = timeParam('since', v.since);
+  if (v.until !== undefined) f.until = timeParam('until', v.until);
+  if (v.status !== undefined) {
+    const list = v.status.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const s of list) if (!QUARANTINE_STATUSES.includes(s as QuarantineStatus)) throw bad(`status must be one or more of ${QUARANTINE_STATUSES.join(', ')} (comma-separated), got ${JSON.stringify(s.slice(0, 40))}`);
+    f.status = list as QuarantineStatus[];
+  }
+  if (v.text !== undefined) f.text = v.text;
+  return f;
+}
+
+/** A tenant-bound token lists its own tenant only; asking for another is refused. */
+function scoped(f: QuarantineFilter, p: Principal | null): QuarantineFilter {
+  if (!p?.tenant) return f;
+  if (f.tenant !== undefined && f.tenant !== p.tenant) throw new HttpError(403, `this token sees tenant ${p.tenant} only`);
+  return { ...f, tenant: p.tenant };
+}
+
+function storeFailure(err: unknown): HttpError {
+  if (err instanceof StoreError && err.code === 'PHISHX_STORE_BAD_CURSOR') return bad(err.message);
+  if (err instanceof HttpError) return err;
+  return new HttpError(503, `quarantine store unavailable: ${errorMessage(err).slice(0, 200)}`, { 'retry-after': '5' });
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw storeFailure(err);
+  }
+}
+
+function objectBody(ctx: RequestContext): Record<string, unknown> {
+  if (ctx.body === undefined) return {};
+  if (typeof ctx.body !== 'object' || ctx.body === null || Array.isArray(ctx.body)) throw bad('request body must be a JSON object');
+  return ctx.body as Record<string, unknown>;
+}
+
+function noteOf(body: Record<string, unknown>): string | undefined {
+  const n = body.note;
+  if (n === undefined || n === null) return undefined;
+  if (typeof n !== 'string' || n.length > 1000) throw bad('note must be a string of at most 1000 characters');
+  return n;
+}
+
+function onlyKeys(body: Record<string, unknown>, keys: string[]): void {
+  for (const k of Object.keys(body)) if (!keys.includes(k)) throw bad(`unknown field ${JSON.stringify(k.slice(0, 40))} (known: ${keys.join(', ')})`);
+}
+
+/** The raw bytes of a record: from the store, else its spool file; null when not kept. */
+async function bytesOf(entry: QuarantineEntry, raw: Buffer | null): Promise<Buffer | null> {
+  if (raw) return raw;
+  if (entry.spooled && entry.spoolPath && ['held', 'releasing', 'released'].includes(statusOf(entry))) return readFile(entry.spoolPath).catch(() => null);
+  return null;
+}
+
+export function addApiRoutes(router: Router, src: ApiSources): Router {
+  const cfg = (): PhishXConfig => {
+    const c = src.config();
+    if (!c) throw new HttpError(503, 'configuration not loaded');
+    return c;
+  };
+  const review = (p: Principal | null): ReviewContext => {
+    const c = cfg();
+    return {
+      store: src.store(),
+      actor: p?.id ?? 'unknown',
+      historyMs: c.quarantine.history_days * DAY_MS,
+      leaseMs: c.release.timeout_ms + LEASE_SLACK_MS,
+      releaseKey: () => releaseKey(c.quarantine.spool_dir),
+      deliver: (raw, env) => {
+        const t = releaseTarget(c.release.smtp, src.harakaDir ?? process.cwd());
+        return sendRaw(t.port, raw, env, { host: t.host, timeoutMs: c.release.timeout_ms });
+      },
+    };
+  };
+  /** The record of `id` as this principal may see it, else 404. */
+  const visible = async (ctx: RequestContext): Promise<{ entry: QuarantineEntry; raw: Buffer | null }> => {
+    const id = ctx.params.id;
+    const held = await guarded(() => src.store().getQuarantine(id));
+    if (!held || (ctx.principal?.tenant && !inTenant(held.entry, ctx.principal.tenant))) throw new HttpError(404, `no quarantined message ${id}`);
+    return held;
+  };
+  const reply = (r: ActionResult): Reply => ({ status: r.status, body: r.body });
+  const acting = async (ctx: RequestContext, fn: () => Promise<ActionResult>): Promise<Reply> => {
+    await visible(ctx);
+    return reply(await guarded(fn));
+  };
+
+  router
+    .add({
+      method: 'GET',
+      path: '/api/v1/quarantine',
+      auth: 'token',
+      scope: 'read',
+      limited: true,
+      handler: async (ctx) => {
+        const known = new Set<string>([...FILTER_KEYS, 'limit', 'cursor']);
+        for (const k of ctx.query.keys()) if (!known.has(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: ${[...known].join(', ')})`);
+        const limitText = ctx.query.get('limit');
+        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        const filter = scoped(filterOf((k) => ctx.query.get(k) ?? undefined), ctx.principal);
+        const page = await guarded(() => src.store().listQuarantine({ limit: limitText ? Number(limitText) : 50, cursor: ctx.query.get('cursor'), filter }));
+        const now = Date.now();
+        return { status: 200, body: { items: page.items.map((e) => itemOf(e, now)), next_cursor: page.nextCursor } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/quarantine/{id}',
+      auth: 'token',
+      scope: 'read',
+      limited: true,
+      handler: async (ctx) => {
+        const { entry, raw } = await visible(ctx);
+        const bytes = await bytesOf(entry, raw);
+        return { status: 200, body: { ...itemOf(entry), headers: bytes ? headerList(bytes) : [], preview: bytes ? await previewOf(bytes) : null } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/quarantine/{id}/raw',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const { entry, raw } = await visible(ctx);
+        const bytes = await bytesOf(entry, raw);
+        if (!bytes) throw new HttpError(410, `the message bytes of ${entry.id} are no longer kept (${statusOf(entry)})`);
+        M.quarantineActions.inc({ action: 'raw', result: 'ok' });
+        await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'raw', target: entry.id, result: 'ok' }).catch(() => undefined);
+        return { status: 200, body: bytes, contentType: 'message/rfc822', headers: { 'content-disposition': `attachment; filename="${entry.id}.eml"` } };
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/quarantine/{id}/release',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['recipients', 'note']);
+        const recipients = body.recipients;
+        if (recipients !== undefined && (!Array.isArray(recipients) || recipients.length > 1000 || !recipients.every((r) => typeof r === 'string' && r.length <= 320))) throw bad('recipients must be an array of addresses');
+        return acting(ctx, () => releaseOne(review(ctx.principal), ctx.params.id, { ...(recipients ? { recipients: recipients as string[] } : {}), ...(noteOf(body) ? { note: noteOf(body) } : {}) }));
+      },
+    })
+    .add({
+      method: 'DELETE',
+      path: '/api/v1/quarantine/{id}',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['note']);
+        return acting(ctx, () => deleteOne(review(ctx.principal), ctx.params.id, noteOf(body)));
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/quarantine/{id}/report',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['verdict', 'note']);
+        if (body.verdict !== 'phish' && body.verdict !== 'not_phish') throw bad('verdict must be "phish" or "not_phish"');
+        const verdict = body.verdict;
+        return acting(ctx, () => reportOne(review(ctx.principal), ctx.params.id, verdict, noteOf(body)));
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/quarantine/bulk',
+      auth: 'token',
+      scope: 'admin',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['action', 'filter', 'dry_run', 'note']);
+        if (body.action !== 'release' && body.action !== 'delete') throw bad('action must be "release" or "delete"');
+        const raw = body.filter ?? {};
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('filter must be an object with the list parameters (sender, reason, q, …)');
+        const rawFilter = raw as Record<string, unknown>;
+        for (const k of Object.keys(rawFilter)) if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`unknown filter ${JSON.stringify(k.slice(0, 40))} (known: ${FILTER_KEYS.join(', ')})`);
+        if (!Object.keys(rawFilter).length) throw bad('a bulk action needs a filter (an empty one would match every message)');
+        const filter = scoped(filterOf((k) => (rawFilter[k] === undefined ? undefined : String(rawFilter[k]))), ctx.principal);
+        // Only messages that can take the action: held ones (release), held or released (delete).
+        filter.status = body.action === 'release' ? ['held'] : (filter.status ?? ['held', 'released']);
+        const ids: string[] = [];
+        let cursor: string | null = null;
+        await guarded(async () => {
+          do {
+            const page = await src.store().listQuarantine({ limit: 500, cursor, filter });
+            ids.push(...page.items.map((e) => e.id));
+            cursor = page.nextCursor;
+          } while (cursor && ids.length < BULK_MAX);
+        });
+        const matched = ids.slice(0, BULK_MAX);
+        if (body.dry_run === true) return { status: 200, body: { action: body.action, dry_run: true, matched: matched.length, capped: ids.length >= BULK_MAX, ids: matched.slice(0, 100) } };
+        const note = noteOf(body);
+        const ctxReview = review(ctx.principal);
+        const results: Record<string, number> = {};
+        const failures: Array<{ id: string; status: number; error: unknown }> = [];
+        // A few at a time: releases are SMTP sessions.
+        for (let i = 0; i < matched.length; i += 4) {
+          const chunk = matched.slice(i, i + 4);
+          const done = await Promise.all(chunk.map((id) => (body.action === 'release' ? releaseOne(ctxReview, id, note ? { note } : {}) : deleteOne(ctxReview, id, note)).catch((err: unknown) => ({ status: 503, body: { error: errorMessage(err) } }))));
+          done.forEach((r, j) => {
+            const k = r.status < 300 ? 'ok' : r.status === 409 ? 'conflict' : 'failed';
+            results[k] = (results[k] ?? 0) + 1;
+            if (r.status >= 300 && failures.length < 100) failures.push({ id: chunk[j], status: r.status, error: r.body.error });
+          });
+        }
+        M.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
+        await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: `bulk_${body.action}`, target: JSON.stringify(rawFilter).slice(0, 500), ...(note ? { note } : {}), result: failures.length ? 'partial' : 'ok', detail: JSON.stringify(results) }).catch(() => undefined);
+        return { status: 200, body: { action: body.action, matched: matched.length, results, failures } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/audit',
+      auth: 'token',
+      scope: 'admin',
+      limited: true,
+      handler: async (ctx) => {
+        const limitText = ctx.query.get('limit');
+        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        const before = ctx.query.get('before');
+        if (before !== null && !/^[0-9A-Za-z-]{1,64}$/.test(before)) throw bad('before must be an audit id');
+        const items = await guarded(() => src.store().listAudit({ limit: limitText ? Number(limitText) : 100, before }));
+        return { status: 200, body: { items: items.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next_before: items.length ? items[items.length - 1].id : null } };
+      },
+    });
+  return router;
+}

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { hashToken } from '../../lib/sidecar/auth.js';
+import { api } from '../helpers/api.js';
+import { eventually } from '../helpers/eventually.js';
+import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { cleanMessage, quarantineMessage } from '../helpers/messages.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { idFrom, sendRaw } from '../helpers/smtp.js';
+
+const token = (name: string): string => `${name}-${randomBytes(12).toString('hex')}`;
+const ADMIN = token('admin');
+const ACT = token('act');
+const READ = token('read');
+const TENANT_A = token('tenant-a');
+
+const tokenEnv = {
+  PHISHX_SIDECAR_TOKEN_HASHES: [`${hashToken(ADMIN)}`, `${hashToken(ACT)}:act`, `${hashToken(READ)}:read`, `${hashToken(TENANT_A)}:act:tenant-a.example`].join(','),
+};
+const TENANTS = '[tenant.tenant-a.example]\nmode=enforce\n[tenant.tenant-b.example]\nmode=enforce\n';
+
+const header = (raw: string, name: string): string[] => headersOf(raw).filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+
+describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () => {
+  let h: HarakaInstance;
+  let idA: string;
+  let idB: string;
+
+  before(async () => {
+    h = await startHaraka({ env: tokenEnv, phishxIni: TENANTS });
+    const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['ann@tenant-a.example'] });
+    const b = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', 'Unusual sign-in activity (B)'), { from: 'alerts@account-notice.example.net', to: ['bob@tenant-b.example', 'bea@tenant-b.example'] });
+    assert.equal(a.code, 250, a.response);
+    assert.equal(b.code, 250, b.response);
+    idA = idFrom(a.response);
+    idB = idFrom(b.response);
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('refuses the API without a token (401) and lists held mail, newest first, with a read token', async () => {
+    const none = await api(h.sidecarPort, 'GET', '/api/v1/quarantine');
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /Bearer/);
+    const r = await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: READ });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.items.map((i: { id: string }) => i.id), [idB, idA]);
+    const a = r.body.items[1];
+    assert.equal(a.status, 'held');
+    assert.equal(a.tenant, 'tenant-a.example');
+    assert.deepEqual(a.envelope.rcpt_to, ['ann@tenant-a.example']);
+    assert.equal(a.subject, 'Unusual sign-in activity');
+    assert.ok(a.score >= 50 && a.score < 70, `score ${a.score}`);
+    assert.ok(a.reasons.some((x: { code: string }) => x.code === 'SENDER_BRAND_IMPERSONATION'));
+    assert.equal(r.body.next_cursor, null);
+    const filtered = await api(h.sidecarPort, 'GET', `/api/v1/quarantine?q=${encodeURIComponent('(B)')}&status=held`, { token: READ });
+    assert.deepEqual(filtered.body.items.map((i: { id: string }) => i.id), [idB]);
+    const badParam = await api(h.sidecarPort, 'GET', '/api/v1/quarantine?colour=red', { token: READ });
+    assert.equal(badParam.status, 400);
+    assert.match(badParam.body.error, /unknown parameter "colour"/);
+  });
+
+  it('previews a held message safely: text only, links defanged, headers listed', async () => {
+    const r = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idA}`, { token: READ });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.body.preview.text, /We detected something unusual/);
+    assert.ok(!r.body.preview.text.includes('https://bit.ly'), 'a live link in the preview');
+    assert.ok(r.body.preview.text.includes('hxxps://bit[.]ly/3xQz9Lm'), r.body.preview.text);
+    assert.deepEqual(r.body.preview.links, [{ url: 'hxxps://bit[.]ly/3xQz9Lm' }]);
+    assert.ok(r.body.headers.some(([k, v]: [string, string]) => k === 'Subject' && v === 'Unusual sign-in activity'));
+  });
+
+  it('keeps tenants apart: a tenant-bound token sees only its tenant', async () => {
+    const list = await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: TENANT_A });
+    assert.deepEqual(list.body.items.map((i: { id: string }) => i.id), [idA]);
+    assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}`, { token: TENANT_A })).status, 404);
+    assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}/raw`, { token: TENANT_A })).status, 404);
+    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/release`, { token: TENANT_A })).status, 404);
+    assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/quarantine?tenant=tenant-b.example', { token: TENANT_A })).status, 403);
+  });
+
+  it('needs the act scope for raw bytes and release (403 with a read token)', async () => {
+    const raw403 = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idA}/raw`, { token: READ });
+    assert.equal(raw403.status, 403);
+    assert.match(raw403.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+    const rel403 = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idA}/release`, { token: READ });
+    assert.equal(rel403.status, 403);
+    const raw = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idA}/raw`, { token: ACT });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.headers.get('content-type'), 'message/rfc822');
+    assert.match(raw.text, /Subject: Unusual sign-in activity/);
+    assert.match(raw.text, new RegExp(`X-PhishX-Id: ${idA}`));
+  });
+
+  it('releases once through the delivery path with a release header; a second release answers 409', async () => {
+    assert.equal((await h.delivered()).length, 0);
+    const r = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idA}/release`, { token: ACT, body: { note: 'false positive, confirmed with Ann' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.status, 'released');
+    assert.deepEqual(r.body.recipients, ['ann@tenant-a.example']);
+    const delivered = await eventually(async () => {
+      const d = await h.delivered();
+      assert.equal(d.length, 1);
+      return d[0];
+    });
+    assert.deepEqual(header(delivered, 'X-PhishX-Verdict'), ['released']);
+    assert.match(header(delivered, 'X-PhishX-Released')[0] ?? '', new RegExp(`^\\d{4}-\\d\\d-\\d\\dT.* by token:[0-9a-f]{8} \\(PhishX id ${idA}\\)$`));
+    assert.deepEqual(header(delivered, 'X-PhishX-Release'), [], 'the marker is not delivered');
+    assert.deepEqual(header(delivered, 'X-PhishX-Score'), [], 'the held verdict headers are not delivered');
+    assert.match(delivered, /We detected something unusual/);
+    const again = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idA}/release`, { token: ACT });
+    assert.equal(again.status, 409, again.text);
+    assert.match(again.body.error, /already released/);
+    const item = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idA}`, { token: READ });
+    assert.equal(item.body.status, 'released');
+    assert.equal(item.body.released.note, 'false positive, confirmed with Ann');
+    assert.equal((await h.delivered()).length, 1, 'delivered exactly once');
+  });
+
+  it('strips a forged release marker and scans the message as any other', async () => {
+    const forged = cleanMessage({ subject: 'Forged release', extraHeaders: [`X-PhishX-Release: v1; id=${idB}; claim=${'0'.repeat(32)}; exp=9999999999; by=token:00000000; sig=${'A'.repeat(43)}`] });
+    const a = await sendRaw(h.port, forged, { from: 'alice@example.com', to: ['bob@tenant-b.example'] });
+    assert.equal(a.code, 250, a.response);
+    const d = await eventually(async () => {
+      const m = (await h.delivered()).find((x) => x.includes('Forged release'));
+      assert.ok(m);
+      return m;
+    });
+    assert.deepEqual(header(d, 'X-PhishX-Release'), []);
+    assert.deepEqual(header(d, 'X-PhishX-Verdict'), ['allow']);
+    const b = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}`, { token: READ });
+    assert.equal(b.body.status, 'held', 'the forged marker released nothing');
+  });
+
+  it('reports and deletes with the act scope; a deleted message keeps its record, not its bytes', async () => {
+    const rep = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/report`, { token: ACT, body: { verdict: 'phish', note: 'campaign' } });
+    assert.equal(rep.status, 200, rep.text);
+    assert.equal(rep.body.reports[0].verdict, 'phish');
+    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/report`, { token: ACT, body: { verdict: 'maybe' } })).status, 400);
+    const del = await api(h.sidecarPort, 'DELETE', `/api/v1/quarantine/${idB}`, { token: ACT });
+    assert.equal(del.status, 200, del.text);
+    assert.equal((await api(h.sidecarPort, 'DELETE', `/api/v1/quarantine/${idB}`, { token: ACT })).status, 409);
+    assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}/raw`, { token: ACT })).status, 410);
+    const deleted = await api(h.sidecarPort, 'GET', '/api/v1/quarantine?status=deleted', { token: READ });
+    assert.deepEqual(deleted.body.items.map((i: { id: string }) => i.id), [idB]);
+    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/release`, { token: ACT })).status, 409);
+  });
+
+  it('audits every action, visible to admin tokens only', async () => {
+    assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ACT })).status, 403);
+    const r = await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ADMIN });
+    assert.equal(r.status, 200, r.text);
+    const steps = (r.body.items as Array<{ action: string; target: string; result: string; actor: string }>).reverse().map((x) => `${x.action} ${x.target === idA ? 'A' : x.target === idB ? 'B' : x.target} ${x.result}`);
+    assert.deepEqual(steps, ['raw A ok', 'release A ok', 'release A conflict', 'report_phish B ok', 'delete B ok', 'delete B conflict', 'release B conflict']);
+    assert.ok(r.body.items.every((x: { actor: string }) => /^token:[0-9a-f]{8}$/.test(x.actor)));
+  });
+
+  it('counts review actions in metrics', async () => {
+    const m = await api(h.sidecarPort, 'GET', '/metrics');
+    assert.match(m.text, /phishx_quarantine_actions_total\{action="release",result="ok"\} 1/);
+    assert.match(m.text, /phishx_quarantine_actions_total\{action="release",result="conflict"\} 2/);
+  });
+});
+
+/** Run the phishx CLI against a sidecar. */
+function phishx(port: number, tokenValue: string | null, args: string[]): { code: number; out: string; err: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, PHISHX_API_URL: `http://127.0.0.1:${port}` };
+  delete env.PHISHX_API_TOKEN;
+  if (tokenValue) env.PHISHX_API_TOKEN = tokenValue;
+  const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { env, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('phishx quarantine / audit: the same operations from the command line', () => {
+  let h: HarakaInstance;
+  let id: string;
+  before(async () => {
+    h = await startHaraka({ env: tokenEnv });
+    const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org', 'carol@example.org'] });
+    assert.equal(a.code, 250, a.response);
+    id = idFrom(a.response);
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('lists and shows held mail with a read token', () => {
+    const list = phishx(h.sidecarPort, READ, ['quarantine', 'list', '--status', 'held']);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, new RegExp(`^${id}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  held +\\d+  .*Unusual sign-in activity$`, 'm'));
+    const json = JSON.parse(phishx(h.sidecarPort, READ, ['quarantine', 'list', '--json', '--sender', 'account-notice.example.net']).out);
+    assert.deepEqual(json.items.map((i: { id: string }) => i.id), [id]);
+    const show = phishx(h.sidecarPort, READ, ['quarantine', 'show', id]);
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /status: +held/);
+    assert.match(show.out, /hxxps:\/\/bit\[\.\]ly\/3xQz9Lm/);
+  });
+
+  it('refuses a release with a read token (exit 1, the API\'s 403) and releases to one recipient with an act token', async () => {
+    const refused = phishx(h.sidecarPort, READ, ['quarantine', 'release', id]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /403 .*needs act/);
+    const r = phishx(h.sidecarPort, ACT, ['quarantine', 'release', id, '--to', 'carol@example.org', '--note', 'cli test']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`released ${id} to carol@example.org`));
+    const d = await eventually(async () => {
+      const m = (await h.delivered()).filter((x) => x.includes(`(PhishX id ${id})`));
+      assert.equal(m.length, 1);
+      return m[0];
+    });
+    assert.match(d, /X-PhishX-Verdict: released/);
+    const again = phishx(h.sidecarPort, ACT, ['quarantine', 'release', id]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /409 .*already released/);
+    const audit = phishx(h.sidecarPort, ADMIN, ['audit']);
+    assert.equal(audit.code, 0, audit.err);
+    assert.match(audit.out, new RegExp(`release +${id}  ok  "cli test"`));
+  });
+
+  it('says what is wrong with bad arguments (exit 2) and an unreachable sidecar (exit 1)', () => {
+    const noToken = phishx(h.sidecarPort, null, ['quarantine', 'list']);
+    assert.equal(noToken.code, 2);
+    assert.match(noToken.err, /no API token/);
+    assert.equal(phishx(h.sidecarPort, READ, ['quarantine', 'frobnicate']).code, 2);
+    assert.equal(phishx(h.sidecarPort, READ, ['quarantine', 'show']).code, 2);
+    assert.equal(phishx(h.sidecarPort, READ, ['quarantine', 'report', id, '--verdict', 'maybe']).code, 2);
+    assert.equal(phishx(h.sidecarPort, READ, ['quarantine', 'list', '--bogus']).code, 2);
+    const help = phishx(h.sidecarPort, null, ['quarantine', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Usage: phishx quarantine/);
+    const down = phishx(1, READ, ['quarantine', 'list']);
+    assert.equal(down.code, 1);
+    assert.match(down.err, /cannot reach the sidecar at http:\/\/127\.0\.0\.1:1/);
+  });
+});
+
+describe('bulk actions by filter', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ env: tokenEnv });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('counts a campaign with a dry run, then deletes all of it (admin only)', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).code, 250);
+    const body = { action: 'delete', filter: { sender: 'account-notice.example.net' }, dry_run: true };
+    assert.equal((await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ACT, body })).status, 403);
+    const dry = await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ADMIN, body });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.matched, 3);
+    assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/quarantine?status=held', { token: READ })).body.items.length, 3, 'a dry run changes nothing');
+    const real = await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ADMIN, body: { ...body, dry_run: false } });
+    assert.deepEqual(real.body.results, { ok: 3 });
+    assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/quarantine?status=held', { token: READ })).body.items.length, 0);
+    assert.equal((await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ADMIN, body: { action: 'delete', filter: {} } })).status, 400);
+  });
+});
+
+describe('concurrent release from two sidecars on one Redis', () => {
+  let redis: TestRedis | { skip: string };
+  let one: HarakaInstance | undefined;
+  let two: HarakaInstance | undefined;
+  const prefix = `phishx-review:${randomBytes(4).toString('hex')}:`;
+
+  before(async () => {
+    redis = await testRedis();
+    if ('skip' in redis) return;
+    const env = { ...tokenEnv, PHISHX_REDIS_URL: redis.url, PHISHX_REDIS_KEY_PREFIX: prefix, PHISHX_RELEASE_KEY: randomBytes(24).toString('hex') };
+    [one, two] = await Promise.all([startHaraka({ env }), startHaraka({ env })]);
+  });
+  after(async () => {
+    await Promise.all([one?.stop(), two?.stop()]);
+    if (redis && !('skip' in redis)) await redis.stop();
+  });
+
+  it('delivers a message once when both nodes release it at the same moment', async (t) => {
+    if ('skip' in redis) return t.skip(redis.skip);
+    for (let round = 0; round < 3; round++) {
+      const a = await sendRaw(one!.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
+      assert.equal(a.code, 250, a.response);
+      const id = idFrom(a.response);
+      const [r1, r2] = await Promise.all([one!, two!].map((h) => api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT })));
+      assert.deepEqual([r1.status, r2.status].sort(), [200, 409], `${r1.text} / ${r2.text}`);
+      const copies = async (): Promise<number> => [...(await one!.delivered()), ...(await two!.delivered())].filter((m) => m.includes(`(PhishX id ${id})`)).length;
+      assert.equal(await eventually(async () => {
+        const n = await copies();
+        assert.equal(n, 1);
+        return n;
+      }), 1);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await copies(), 1, 'delivered twice');
+    }
+  });
+});
