@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
 import type { ScanResult } from './scan.js';
-import { initialState } from './store/query.js';
+import { initialState, keepsRaw, statusOf } from './store/query.js';
 import type { QuarantineEntry, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
@@ -103,7 +103,8 @@ const SPOOL_GRACE_MS = 3_600_000;
 
 /**
  * Remove spooled raw files (`spool_dir/<id>.eml`, stores that keep large messages outside
- * themselves) whose entry is gone: expired in Redis (a key TTL deletes no file) or deleted.
+ * themselves) whose message is no longer kept: its record purged (a key TTL deletes no
+ * file), deleted or expired.
  * Without it the spool would grow without bound. Stops at the first store failure (the
  * store cannot say what is held). Returns how many files went.
  */
@@ -120,7 +121,8 @@ export async function collectSpool(store: Store, spoolDir: string, now: number =
     const file = path.join(spoolDir, f);
     const s = await stat(file).catch(() => null);
     if (!s || now - s.mtimeMs < SPOOL_GRACE_MS) continue;
-    if (await store.getQuarantine(f.slice(0, -4))) continue; // throws while the store is down
+    const held = await store.getQuarantine(f.slice(0, -4)); // throws while the store is down
+    if (held && keepsRaw(statusOf(held.entry, now))) continue;
     await unlink(file).catch(() => undefined);
     n++;
   }

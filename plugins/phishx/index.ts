@@ -70,6 +70,8 @@ function getStore(plugin: PhishXPlugin): Store {
         .catch((err: unknown) => plugin.logdebug(`phishx: spool not collected yet: ${errorMessage(err)}`));
     replay();
     setInterval(replay, plugin.phishx.config!.quarantine.replay_interval_s * 1000).unref();
+    // Expired messages lose their bytes (Redis keeps the record until its purge time; the embedded stores sweep themselves).
+    if (store.kind === 'redis') setInterval(() => void store.sweepQuarantine().catch((err: unknown) => plugin.logdebug(`phishx: quarantine sweep failed: ${errorMessage(err)}`)), 60_000).unref();
     setInterval(collect, 3_600_000).unref();
   }
   return plugin.phishx.store;
