@@ -41,7 +41,7 @@ export interface ScanResult {
   /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav, archives. */
   phases: Partial<Record<ScanPhase, number>>;
   /** Facts about the message for logs and events (no bodies). */
-  summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string };
+  summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string; urlHosts?: string[] };
 }
 
 interface Compiled {
@@ -191,9 +191,9 @@ async function expandShortLinks(input: ScanInput, expander: UrlExpander, config:
 }
 
 /** Ask every reputation source in parallel; a failing one is recorded, never fatal. */
-async function checkReputation(urls: readonly ExtractedUrl[], sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
+async function checkReputation(urls: readonly ExtractedUrl[], senders: readonly string[], sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
   const results = await Promise.allSettled(
-    sources.map((s) => pTimeout(s.check(urls, remainingMs), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
+    sources.map((s) => pTimeout(s.check(urls, remainingMs, senders), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
   );
   return results.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }]));
 }
@@ -298,9 +298,10 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         if (overBudget()) return;
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);
+        const senders = [...new Set([inp.from?.domain ?? '', envelope.mailFrom.slice(envelope.mailFrom.lastIndexOf('@') + 1).toLowerCase()].filter((d) => d.includes('.')))];
         const [text, reputation, viruses] = await Promise.all([
           classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left())) : Promise.resolve([]),
-          deps.reputation?.length && inp.urls.length && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], deps.reputation!, left())) : Promise.resolve([]),
+          deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left())) : Promise.resolve([]),
           deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
           inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),
         ]);
@@ -349,6 +350,18 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
       attachments: i?.attachments.length ?? 0,
       subject: (i?.subject ?? '').slice(0, 200),
       from: i?.from?.address ?? envelope.mailFrom,
+      urlHosts: linkHosts(i?.urls ?? []),
     },
   };
+}
+
+/** Hosts of the links a reader would follow (not images), distinct, in priority order, at most 5: what groups a campaign. */
+function linkHosts(urls: ReadonlyArray<{ host: string; source: string }>): string[] {
+  const out: string[] = [];
+  for (const u of urls) {
+    if (u.source === 'img' || !u.host || out.includes(u.host)) continue;
+    out.push(u.host);
+    if (out.length === 5) break;
+  }
+  return out;
 }

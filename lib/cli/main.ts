@@ -21,7 +21,7 @@ import { sendRaw } from '../smtp-send.js';
 import { REASONS } from '../verdict/reasons.js';
 import { FAMILY_DOCS } from '../metrics/catalog.js';
 import { hashToken, newToken, SCOPES, type Scope } from '../sidecar/auth.js';
-import { AUDIT_HELP, cmdAudit, cmdQuarantine, QUARANTINE_HELP } from './review.js';
+import { AUDIT_HELP, cmdAudit, cmdQuarantine, cmdSoc, QUARANTINE_HELP, SOC_HELP } from './review.js';
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -41,6 +41,7 @@ Commands:
   metrics              list the Prometheus metric families the sidecar exports
   token new|hash       make an API token for the sidecar, or hash one for [sidecar] token_hashes
   quarantine ...       list, show, release, delete, report held mail (SOC API client)
+  soc ...              SOC alerts (one per campaign): list, show, ack, resolve, release-all, block
   audit                print the audit log of review actions
   help [command]       show help for a command
 
@@ -190,6 +191,7 @@ Options:
   -h, --help        show this help
 `,
   quarantine: QUARANTINE_HELP,
+  soc: SOC_HELP,
   audit: AUDIT_HELP,
   reasons: `Usage: phishx reasons [--markdown]
 
@@ -518,7 +520,7 @@ async function cmdToken(args: string[], io: Out): Promise<number> {
   throw new UsageError(`expected "new" or "hash TOKEN"\n\n${HELP.token}`);
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { quarantine: cmdQuarantine, audit: cmdAudit, scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { quarantine: cmdQuarantine, soc: cmdSoc, audit: cmdAudit, scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

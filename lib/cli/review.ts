@@ -48,6 +48,33 @@ Scopes: list and show need a read token; raw, release, delete and report an act 
 bulk an admin token (npx phishx token new --scope act).
 `;
 
+export const SOC_HELP = `Usage: phishx soc <command> [options]
+
+SOC alerts: rejected and held messages grouped into one alert per campaign (same sender
+domain, link host or subject skeleton within [soc] alert_window_s).
+
+Commands:
+  alerts               list alerts, newest activity first (--status open,acknowledged,resolved)
+  show ID              one alert: counts, senders, link hosts, subjects, reasons, history
+  ack ID               acknowledge it                                               [act]
+  resolve ID           resolve it (new messages of the campaign open a new alert)   [act]
+  release-all ID       release every held message of it                             [act]
+  delete-all ID        delete every held message of it                              [act]
+  block ID             add its sender domains and link hosts to the SOC blocklist
+                       feed ([soc] blocklist_feed); --target DOMAIN to pick (repeatable) [act]
+
+Options:
+  --status S[,S]       alerts: open, acknowledged, resolved (default: all)
+  --tenant NAME        alerts: of this tenant
+  --limit N            page size (1..500, default 50)
+  --note TEXT          kept with the alert's history and in the audit log
+  --target DOMAIN      block: only this sender domain / link host (repeatable)
+  --json               print the API's JSON
+  --url URL            sidecar URL (default: PHISHX_API_URL or http://127.0.0.1:9464)
+  --token-file FILE    file holding the API token (default: PHISHX_API_TOKEN)
+  -h, --help           show this help
+`;
+
 export const AUDIT_HELP = `Usage: phishx audit [--limit N] [--before ID] [--json] [--url URL] [--token-file FILE]
 
 Print the audit log, newest first: time, token, action, target, result, note. Needs an admin
@@ -78,6 +105,7 @@ const OPTIONS = {
   out: { type: 'string' },
   yes: { type: 'boolean' },
   before: { type: 'string' },
+  target: { type: 'string', multiple: true },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -288,6 +316,82 @@ export async function cmdAudit(args: string[], io: Out): Promise<number> {
   } catch (err) {
     if (err instanceof ApiError) {
       io.err(`phishx audit: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+const SOC_ACTIONS: Record<string, string> = { ack: 'acknowledge', resolve: 'resolve', 'release-all': 'release_all', 'delete-all': 'delete_all', block: 'block_sender' };
+
+interface AlertItem {
+  id: string;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+  actions: { reject: number; quarantine: number };
+  max_score: number;
+  tenants: string[];
+  sender_domains: string[];
+  url_hosts: string[];
+  subjects: string[];
+  reasons: Array<{ code: string; messages: number }>;
+  history: Array<{ at: string; by: string; action: string; note?: string }>;
+}
+
+export async function cmdSoc(args: string[], io: Out): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`soc: ${errorMessage(err)}\n\n${SOC_HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return io.out(SOC_HELP), 0;
+  const [sub, arg, ...extra] = positionals;
+  if (!sub || !['alerts', 'show', ...Object.keys(SOC_ACTIONS)].includes(sub)) throw new UsageError(`soc: expected one of alerts, show, ${Object.keys(SOC_ACTIONS).join(', ')}\n\n${SOC_HELP}`);
+  if (sub === 'alerts' && arg) throw new UsageError(`soc alerts: unexpected argument ${JSON.stringify(arg)}`);
+  if (sub !== 'alerts' && (!arg || extra.length)) throw new UsageError(`soc ${sub}: give exactly one alert ID`);
+  if (values.target && sub !== 'block') throw new UsageError('--target goes with soc block');
+  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  const call = await client(values);
+  try {
+    if (sub === 'alerts') {
+      const q = new URLSearchParams();
+      if (values.status) q.set('status', values.status);
+      if (values.tenant) q.set('tenant', values.tenant);
+      if (values.limit) q.set('limit', values.limit);
+      const r = await call('GET', `/api/v1/soc/alerts${q.size ? `?${q}` : ''}`);
+      const b = r.json as { items: AlertItem[]; next_cursor: string | null };
+      if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
+      else {
+        if (!b.items.length) io.out('no alerts\n');
+        for (const a of b.items) io.out(`${a.id}  ${a.last_seen.slice(0, 19).replace('T', ' ')}  ${a.status.padEnd(12)} ${String(a.count).padStart(5)} msg  ${[...a.sender_domains, ...a.url_hosts].slice(0, 3).join(', ')}  ${a.subjects[0] ?? ''}\n`);
+      }
+      return 0;
+    }
+    if (sub === 'show') {
+      const r = await call('GET', `/api/v1/soc/alerts/${encodeURIComponent(arg!)}`);
+      const a = r.json as AlertItem;
+      if (values.json) io.out(`${JSON.stringify(a, null, 2)}\n`);
+      else {
+        io.out(`id:        ${a.id}\nstatus:    ${a.status}\nseen:      ${a.first_seen} .. ${a.last_seen}\nmessages:  ${a.count} (${a.actions.reject} rejected, ${a.actions.quarantine} held), max score ${a.max_score}\ntenants:   ${a.tenants.join(', ')}\nsenders:   ${a.sender_domains.join(', ') || '-'}\nlinks:     ${a.url_hosts.join(', ') || '-'}\nsubjects:  ${a.subjects.join('\n           ') || '-'}\nreasons:   ${a.reasons.map((x) => `${x.code} (${x.messages})`).join(', ')}\n`);
+        for (const h of a.history) io.out(`history:   ${h.at} ${h.by} ${h.action}${h.note ? ` "${h.note}"` : ''}\n`);
+      }
+      return 0;
+    }
+    const targets = (values.target ?? []) as string[];
+    const r = await call('POST', `/api/v1/soc/alerts/${encodeURIComponent(arg!)}/actions`, { action: SOC_ACTIONS[sub], ...(values.note ? { note: values.note } : {}), ...(targets.length ? { targets } : {}) });
+    const b = r.json as { results?: Record<string, number>; messages?: number; blocked?: string[]; feed?: string; status?: string };
+    if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
+    else if (b.blocked) io.out(`blocked ${b.blocked.join(', ')} (feed ${b.feed})\n`);
+    else if (b.results) io.out(`${sub} ${arg}: ${b.messages} held message(s), ${Object.entries(b.results).map(([k, v]) => `${v} ${k}`).join(', ') || 'none to act on'}\n`);
+    else io.out(`${arg}: ${b.status}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ApiError) {
+      io.err(`phishx soc ${sub}: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -155,6 +155,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   }
   c.sidecar.token_hashes = [...tokens.keys()];
   c.sidecar.tokens = [...tokens.values()];
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.soc.blocklist_feed)) throw new ConfigError(`phishx.ini [soc] blocklist_feed = ${JSON.stringify(c.soc.blocklist_feed.slice(0, 80))}: expected a feed name (letters, digits, _ and -, at most 64)`, 'soc.blocklist_feed');
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }

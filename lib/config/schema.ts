@@ -206,6 +206,10 @@ export const SCHEMA: Record<string, SectionSpec> = {
     smtp: { type: 'string', default: '', doc: 'Where a released message is delivered, `host:port` of an SMTP server. Empty: this Haraka itself (its first `listen` address in `smtp.ini`), so a release takes the same queue / relay as allowed mail; the message carries a signed single-use `X-PhishX-Release` marker that PhishX checks and then passes it unscanned. Set it to your next hop to deliver there directly. The marker key is `PHISHX_RELEASE_KEY`, else `spool_dir/release.key` (made on first use).' },
     timeout_ms: { type: 'int', min: 1000, max: 600000, default: 60000, doc: 'Deadline of one release delivery (SMTP session). A release that did not get a 2xx answer puts the message back to `held`.' },
   },
+  soc: {
+    alert_window_s: { type: 'int', min: 60, max: 2592000, default: 3600, doc: 'Rejected and held messages with the same sender domain, first link host or subject skeleton within this time of an alert\'s last message join that alert (one alert per campaign, with a count) while it is not resolved.' },
+    blocklist_feed: { type: 'string', default: 'soc-blocklist', doc: 'Feed that the alert action `block_sender` adds sender domains and link hosts to (`DOMAIN_FEED_MATCH` for later mail). Without Redis it is the file `feed_dir/<name>.txt`, re-read within a minute.' },
+  },
   local_delivery: {
     dir: { type: 'string', default: 'var/mail', doc: 'Folder where the `phishx_local_delivery` queue plugin writes allowed mail (one `.eml` per message).' },
   },

@@ -56,6 +56,7 @@ export interface PhishXConfig {
     worker_timeout_ms: number;
   };
   release: { smtp: string; timeout_ms: number };
+  soc: { alert_window_s: number; blocklist_feed: string };
   local_delivery: { dir: string };
   /** Brand name (lower-case) ─► domains that legitimately carry it. */
   brands: Record<string, string[]>;

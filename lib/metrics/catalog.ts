@@ -100,7 +100,7 @@ export const M = {
   httpAuthFailures: counter('process', 'phishx_http_auth_failures_total', 'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).', ['route', 'reason']),
   httpRateLimited: counter('process', 'phishx_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit, by route.', ['route']),
   httpConnectionsRefused: counter('process', 'phishx_http_connections_refused_total', 'Sidecar connections closed at once because their client address already held `[sidecar] max_connections_per_ip` open ones.'),
-  quarantineActions: counter('process', 'phishx_quarantine_actions_total', 'Review actions through the SOC API and CLI (`release`, `delete`, `report_phish`, `report_not_phish`, `bulk_release`, `bulk_delete`), by result (`ok`, `conflict`, `not_found`, `bad_request`, `failed`). Each is also in the audit log (`/api/v1/audit`).', ['action', 'result']),
+  quarantineActions: counter('process', 'phishx_quarantine_actions_total', 'Review actions through the SOC API and CLI (`raw`, `release`, `delete`, `report_phish`, `report_not_phish`, `bulk_release`, `bulk_delete`, and on alerts `alert_acknowledge`, `alert_resolve`, `alert_release_all`, `alert_delete_all`, `alert_block_sender`), by result (`ok`, `conflict`, `not_found`, `bad_request`, `failed`). Each is also in the audit log (`/api/v1/audit`).', ['action', 'result']),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
 } as const;
 
@@ -117,4 +117,5 @@ export const S = {
   feedEntries: gauge('sidecar', 'phishx_reputation_feed_entries', 'Entries in each imported reputation feed, by feed and kind (`url`, `domain`).', ['feed', 'kind']),
   buildInfo: gauge('sidecar', 'phishx_build_info', 'Always 1; labels carry the PhishX and Node.js versions.', ['version', 'node_version']),
   configValid: gauge('sidecar', 'phishx_config_valid', '1 when phishx.ini loaded and validated.'),
+  socAlertsOpen: gauge('sidecar', 'phishx_soc_alerts_open', 'SOC alerts not yet acknowledged or resolved, by tenant (configured tenants, `default`, else `other`); counted at each scrape.', ['tenant']),
 } as const;

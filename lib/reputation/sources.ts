@@ -7,7 +7,8 @@ import { byUrlPriority } from '../message/extract.js';
 /** Something that knows about bad URLs. Throws when it cannot answer (the scan records it). */
 export interface ReputationSource {
   readonly name: string;
-  check(urls: readonly ExtractedUrl[], deadlineMs: number): Promise<Signal[]>;
+  /** `senders`: the message's sender domains (From, envelope), for sources that list senders. */
+  check(urls: readonly ExtractedUrl[], deadlineMs: number, senders?: readonly string[]): Promise<Signal[]>;
 }
 
 /** Canonical http(s) URLs of a message's links, deduplicated, at most `max`, clicked links and one per host first (`byUrlPriority`). */
@@ -38,21 +39,40 @@ export function domainCandidates(urls: readonly ExtractedUrl[]): string[] {
   return [...out];
 }
 
+/** A domain and its parents down to two labels: `mail.evil.example.com` ─► it, `evil.example.com`, `example.com`. */
+export function parentDomains(domain: string): string[] {
+  const out: string[] = [];
+  let d = domain.toLowerCase().replace(/\.$/, '');
+  while (d.includes('.')) {
+    out.push(d);
+    d = d.slice(d.indexOf('.') + 1);
+  }
+  return out;
+}
+
 /**
  * Blocklist feeds imported into the store (memory or Redis). Every distinct link of the
  * message is looked up, not only the analysed ones: the lookups are set operations (one
- * round trip), and a cap here is what link padding would aim at.
+ * round trip), and a cap here is what link padding would aim at. The sender domains are
+ * looked up too (a domain the SOC blocked, `block_sender`): `SENDER_FEED_MATCH`.
  */
 export function feedReputation(store: Store): ReputationSource {
   return {
     name: `feeds (${store.kind})`,
-    async check(urls) {
+    async check(urls, _deadline, senders = []) {
       const canon = lookupUrls(urls, Number.POSITIVE_INFINITY);
       const domains = domainCandidates(urls);
-      if (!canon.length && !domains.length) return [];
-      const hits = await store.matchFeeds(canon, domains);
+      const senderDomains = [...new Set(senders.flatMap(parentDomains))];
+      if (!canon.length && !domains.length && !senderDomains.length) return [];
+      const hits = await store.matchFeeds(canon, [...new Set([...domains, ...senderDomains])]);
       const out: Signal[] = [];
-      for (const [entry, feed] of hits) out.push({ code: entry.includes('://') ? 'URL_FEED_MATCH' : 'DOMAIN_FEED_MATCH', detail: `${entry} (feed ${feed})` });
+      const linkDomains = new Set(domains);
+      for (const [entry, feed] of hits) {
+        if (entry.includes('://')) out.push({ code: 'URL_FEED_MATCH', detail: `${entry} (feed ${feed})` });
+        else if (linkDomains.has(entry)) out.push({ code: 'DOMAIN_FEED_MATCH', detail: `${entry} (feed ${feed})` });
+      }
+      const sender = senderDomains.find((d) => hits.has(d));
+      if (sender) out.push({ code: 'SENDER_FEED_MATCH', detail: `${sender} (feed ${hits.get(sender)})` });
       return out;
     },
   };

@@ -16,6 +16,8 @@ import { releaseTarget } from '../review/target.js';
 import { sendRaw } from '../smtp-send.js';
 import { inTenant, statusOf } from '../store/query.js';
 import { QUARANTINE_STATUSES, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus, type Store } from '../store/types.js';
+import { ALERT_ACTIONS, alertAction, type AlertAction } from '../soc/actions.js';
+import { ALERT_STATUSES, type AlertStatus, type SocAlert } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
 
@@ -151,6 +153,28 @@ function onlyKeys(body: Record<string, unknown>, keys: string[]): void {
   for (const k of Object.keys(body)) if (!keys.includes(k)) throw bad(`unknown field ${JSON.stringify(k.slice(0, 40))} (known: ${keys.join(', ')})`);
 }
 
+/** An alert as the API shows it. */
+export function alertItemOf(a: SocAlert): Record<string, unknown> {
+  const iso = (t: number): string => new Date(t).toISOString();
+  return {
+    id: a.id,
+    status: a.status,
+    first_seen: iso(a.firstSeen),
+    last_seen: iso(a.lastSeen),
+    count: a.count,
+    actions: a.actions,
+    max_score: a.maxScore,
+    tenants: a.tenants,
+    sender_domains: a.senderDomains,
+    url_hosts: a.urlHosts,
+    subjects: a.subjects,
+    reasons: Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([code, n]) => ({ code, messages: n })),
+    quarantine_ids: a.quarantineIds,
+    campaign_keys: a.keys,
+    history: a.history.map((h) => ({ ...h, at: iso(h.at) })),
+  };
+}
+
 /** The raw bytes of a record: from the store, else its spool file; null when not kept. */
 async function bytesOf(entry: QuarantineEntry, raw: Buffer | null): Promise<Buffer | null> {
   if (raw) return raw;
@@ -184,6 +208,12 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
     const held = await guarded(() => src.store().getQuarantine(id));
     if (!held || (ctx.principal?.tenant && !inTenant(held.entry, ctx.principal.tenant))) throw new HttpError(404, `no quarantined message ${id}`);
     return held;
+  };
+  /** The alert of `id` as this principal may see it (a tenant token: alerts of its tenant), else 404. */
+  const visibleAlert = async (ctx: RequestContext): Promise<SocAlert> => {
+    const a = await guarded(() => src.store().getAlert(ctx.params.id));
+    if (!a || (ctx.principal?.tenant && !a.tenants.includes(ctx.principal.tenant))) throw new HttpError(404, `no SOC alert ${ctx.params.id}`);
+    return a;
   };
   const reply = (r: ActionResult): Reply => ({ status: r.status, body: r.body });
   const acting = async (ctx: RequestContext, fn: () => Promise<ActionResult>): Promise<Reply> => {
@@ -322,6 +352,59 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         M.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
         await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: `bulk_${body.action}`, target: JSON.stringify(rawFilter).slice(0, 500), ...(note ? { note } : {}), result: failures.length ? 'partial' : 'ok', detail: JSON.stringify(results) }).catch(() => undefined);
         return { status: 200, body: { action: body.action, matched: matched.length, results, failures } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/soc/alerts',
+      auth: 'token',
+      scope: 'read',
+      limited: true,
+      handler: async (ctx) => {
+        for (const k of ctx.query.keys()) if (!['status', 'tenant', 'limit', 'cursor'].includes(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: status, tenant, limit, cursor)`);
+        const limitText = ctx.query.get('limit');
+        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        const statusText = ctx.query.get('status');
+        const status = statusText === null ? undefined : statusText.split(',').map((x) => x.trim()).filter(Boolean);
+        for (const st of status ?? []) if (!ALERT_STATUSES.includes(st as AlertStatus)) throw bad(`status must be one or more of ${ALERT_STATUSES.join(', ')}`);
+        let tenant = ctx.query.get('tenant')?.toLowerCase() ?? undefined;
+        if (ctx.principal?.tenant) {
+          if (tenant !== undefined && tenant !== ctx.principal.tenant) throw new HttpError(403, `this token sees tenant ${ctx.principal.tenant} only`);
+          tenant = ctx.principal.tenant;
+        }
+        const page = await guarded(() => src.store().listAlerts({ ...(status ? { status: status as AlertStatus[] } : {}), ...(tenant !== undefined ? { tenant } : {}), limit: limitText ? Number(limitText) : 50, cursor: ctx.query.get('cursor') }));
+        return { status: 200, body: { items: page.items.map(alertItemOf), next_cursor: page.nextCursor } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/soc/alerts/{id}',
+      auth: 'token',
+      scope: 'read',
+      limited: true,
+      handler: async (ctx) => ({ status: 200, body: alertItemOf(await visibleAlert(ctx)) }),
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/soc/alerts/{id}/actions',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['action', 'note', 'targets']);
+        if (!ALERT_ACTIONS.includes(body.action as AlertAction)) throw bad(`action must be one of ${ALERT_ACTIONS.join(', ')}`);
+        const targets = body.targets;
+        if (targets !== undefined && (!Array.isArray(targets) || targets.length > 100 || !targets.every((t) => typeof t === 'string' && t.length <= 253))) throw bad('targets must be an array of domains');
+        await visibleAlert(ctx);
+        const c = cfg();
+        const r = await guarded(() =>
+          alertAction({ store: src.store(), actor: ctx.principal?.id ?? 'unknown', config: c, tenant: ctx.principal?.tenant ?? null, review: review(ctx.principal) }, ctx.params.id, body.action as AlertAction, {
+            ...(noteOf(body) ? { note: noteOf(body) } : {}),
+            ...(targets ? { targets: targets as string[] } : {}),
+          }),
+        );
+        return reply(r);
       },
     })
     .add({

@@ -10,6 +10,9 @@ import { CachedCheck } from './cache.js';
 import { checkStore, fullHealth, mainThreadProblem, type FullHealth, type HealthSources, type StoreHealth } from './health.js';
 import { Router, type RouterSettings } from './router.js';
 import { addApiRoutes } from './api.js';
+import { tenantLabel } from '../metrics/labels.js';
+import { startAlertFolder } from '../soc/fold.js';
+import type { Store } from '../store/types.js';
 import { AggregatorRegistry } from 'prom-client';
 
 export interface Sidecar {
@@ -26,7 +29,7 @@ export interface LocalSidecar extends Sidecar {
 }
 
 /** What the sidecar reads. `gather` defaults to this process (and its cluster workers). */
-export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer; harakaDir?: string };
+export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer; harakaDir?: string; log?: (level: 'notice' | 'warn' | 'error', message: string) => void };
 
 
 const PHISHX_VERSION: string = (() => {
@@ -98,6 +101,7 @@ export function createSidecarRouter(src: SidecarSources): Router {
   const withSnapshot: HealthSources = { ...src, snapshot: () => snapshot.get() };
   const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
   const feeds = new CachedCheck(() => src.store().listFeeds().catch(() => []), () => Math.max(ttl(), 10_000));
+  const openAlerts = new CachedCheck(() => openAlertsByTenant(src.store(), new Set(Object.keys(src.config()?.tenants ?? {}))).catch(() => null), () => Math.max(ttl(), 5_000));
   let lastFull: FullHealth | null = null;
 
   const router = new Router(routerSettings(settings()));
@@ -153,9 +157,13 @@ export function createSidecarRouter(src: SidecarSources): Router {
       auth: 'metrics',
       limited: true,
       handler: async () => {
-        const [snap, h, feedList] = await Promise.all([gather(workerTimeout(), 'all'), full.get().catch(() => lastFull), feeds.get()]);
+        const [snap, h, feedList, alerts] = await Promise.all([gather(workerTimeout(), 'all'), full.get().catch(() => lastFull), feeds.get(), openAlerts.get()]);
         if (h) lastFull = h;
         updateSidecarGauges(h, snap, feedList);
+        if (alerts) {
+          S.socAlertsOpen.reset();
+          for (const [tenant, n] of alerts) S.socAlertsOpen.set({ tenant }, n);
+        }
         const text = (await aggregatedText(snap)) + (await sidecarRegistry.metrics());
         return { status: 200, body: text, contentType: sidecarRegistry.contentType };
       },
@@ -188,6 +196,21 @@ export function createSidecarRouter(src: SidecarSources): Router {
     });
   addApiRoutes(router, { config: src.config, store: src.store, harakaDir: src.harakaDir ?? process.env.HARAKA ?? process.cwd() });
   return router;
+}
+
+/** Open SOC alerts counted by tenant label (an alert of several tenants counts for each); at most 10,000 alerts looked at. */
+async function openAlertsByTenant(store: Store, configured: ReadonlySet<string>): Promise<Map<string, number>> {
+  const counts = new Map<string, number>([['default', 0]]);
+  for (const t of configured) counts.set(t, 0);
+  let cursor: string | null = null;
+  let seen = 0;
+  do {
+    const page = await store.listAlerts({ status: ['open'], limit: 500, cursor });
+    for (const a of page.items) for (const t of new Set(a.tenants.map((x) => tenantLabel(x, configured)))) counts.set(t, (counts.get(t) ?? 0) + 1);
+    seen += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor && seen < 10_000);
+  return counts;
 }
 
 /**
@@ -241,6 +264,8 @@ function answerAndLinger(socket: net.Socket, status: string): void {
 
 export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
   const router = createSidecarRouter(src);
+  // SOC alerts are folded from the event log here: one sidecar per Haraka instance.
+  const folder = startAlertFolder(src.store, src.config, (m) => src.log?.('warn', m));
   // Slow and idle clients: headers within 5 s (checked every second, not Node's default 30 s),
   // a whole request within 10 s, an idle socket closed after 30 s.
   const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: 5_000, requestTimeout: 10_000 }, router.listener);
@@ -266,6 +291,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
+      folder.stop();
       reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar cannot listen on ${listen.host}:${listen.port}: ${why}`, { cause: err }));
     });
     server.listen(listen.port, listen.host, () => {
@@ -278,6 +304,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
         reconfigure: (config) => router.configure(routerSettings(config.sidecar)),
         close: () =>
           new Promise((r) => {
+            folder.stop();
             // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.
             server.close(() => r());
             server.closeIdleConnections();

@@ -114,6 +114,7 @@ startSidecar(data.listen, {
   nlpProbe: () => nlpProbeFor(config),
   gather,
   mainThreadLagMs: () => performance.now() - lastBeat,
+  log: (level, message) => post({ type: 'log', level, message }),
 })
   .then((s) => {
     sidecar = s;

@@ -8,6 +8,13 @@ export class FeedSets {
     return { urls: f.urls.size, domains: f.domains.size };
   }
 
+  add(name: string, entries: { urls: string[]; domains: string[] }): void {
+    const f = this.feeds.get(name) ?? { urls: new Set<string>(), domains: new Set<string>() };
+    for (const u of entries.urls) f.urls.add(u);
+    for (const d of entries.domains) f.domains.add(d);
+    this.feeds.set(name, f);
+  }
+
   match(urls: string[], domains: string[]): Map<string, string> {
     const hits = new Map<string, string>();
     for (const [name, f] of this.feeds) {
@@ -28,6 +35,10 @@ export abstract class LocalFeeds {
 
   async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
     return this.feeds.replace(name, entries);
+  }
+
+  async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {
+    this.feeds.add(name, entries);
   }
 
   async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {

@@ -2,7 +2,9 @@ import { access, open, readdir, readFile, rename, stat, unlink } from 'node:fs/p
 import path from 'node:path';
 import { errorMessage, StoreError } from '../errors.js';
 import { appendLineDurable, createFileDurable, syncDir, writeFileDurable } from '../fs-durable.js';
-import { LocalFeeds } from './feed-sets.js';
+import { FileJournal } from './event-journal.js';
+import { AlertTable } from './local-alerts.js';
+import { LocalState } from './local-state.js';
 import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -39,7 +41,7 @@ const AUDIT_TAIL_BYTES = 8 * 1024 * 1024;
  * caller answers 4xx 4.7.1). The audit log is `<dir>/audit.jsonl` (one fsync'd line per
  * action). Feeds live in process memory, loaded from `[reputation] feed_dir`.
  */
-export class FileStore extends LocalFeeds implements Store {
+export class FileStore extends LocalState implements Store {
   readonly kind = 'file' as const;
   readonly dir: string;
   private readonly auditFile: string;
@@ -50,12 +52,16 @@ export class FileStore extends LocalFeeds implements Store {
   /** Parsed states by file name (each version is written once). */
   private readonly states = new Map<string, QuarantineState>();
   private cleaned = false;
+  protected readonly journal: FileJournal;
+  protected readonly alerts: AlertTable;
 
   constructor(dir: string, private readonly opts: FileStoreOptions) {
     super();
     this.dir = path.join(dir, 'held');
     this.auditFile = path.join(dir, 'audit.jsonl');
     this.now = opts.now ?? Date.now;
+    this.journal = new FileJournal(path.join(dir, 'events'));
+    this.alerts = new AlertTable(path.join(dir, 'alerts'), this.now);
     this.sweeper = setInterval(() => void this.sweepQuarantine().catch(() => undefined), opts.sweepMs ?? 60_000);
     this.sweeper.unref();
   }
@@ -324,6 +330,7 @@ export class FileStore extends LocalFeeds implements Store {
     await this.entries();
     return performance.now() - t0;
   }
+
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);

@@ -1,4 +1,6 @@
-import { LocalFeeds } from './feed-sets.js';
+import { MemoryJournal } from './event-journal.js';
+import { AlertTable } from './local-alerts.js';
+import { LocalState } from './local-state.js';
 import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -8,15 +10,18 @@ const AUDIT_MAX = 10_000;
  * In-process store for tests and tools. Raw bytes held in memory are bounded by
  * `maxBytes`; callers spool beyond it.
  */
-export class MemoryStore extends LocalFeeds implements Store {
+export class MemoryStore extends LocalState implements Store {
   readonly kind = 'memory' as const;
   private readonly held = new Map<string, { entry: QuarantineEntry; raw: Buffer | null }>();
   private readonly audit: AuditRecord[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private bytes = 0;
+  protected readonly journal = new MemoryJournal();
+  protected readonly alerts: AlertTable;
 
   constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {
     super();
+    this.alerts = new AlertTable(null, now);
     this.sweeper = setInterval(() => void this.sweepQuarantine(), sweepMs);
     this.sweeper.unref();
   }
@@ -113,6 +118,7 @@ export class MemoryStore extends LocalFeeds implements Store {
   async ping(): Promise<number> {
     return 0;
   }
+
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);

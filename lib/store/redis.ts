@@ -4,7 +4,8 @@ import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
 import { keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
-import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
+import { alertMatches, alertOrder, alertCursor, alertOffset } from './alert-query.js';
+import type { AlertQuery, AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, SecurityEvent, SocAlert, StoredEvent, Store } from './types.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -35,6 +36,30 @@ export const redisEvents = new EventEmitter();
  * state JSON, keep raw (1/0), still held (1/0), purge time (ms), id. Returns 1 when the
  * stored version was new version - 1 and the state was written, else 0.
  */
+/** Compare-and-set of an alert: KEYS alert:<id>, alerts; ARGV version, json, lastSeen, purgeAt, id. */
+const CAS_ALERT_LUA = `
+local v = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+if v ~= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], 'json', ARGV[2], 'ver', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
+return 1
+`;
+
+/** Point a campaign key at an alert unless it points at another: KEYS akey; ARGV id, ms to live. Returns the id it points at. */
+const LINK_KEY_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return cur end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return ARGV[1]
+`;
+
+/** Remove a campaign key when it points at this alert: KEYS akey; ARGV id. */
+const UNLINK_KEY_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
 const CAS_STATE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
@@ -54,6 +79,10 @@ return 1
  *   q:held      sorted set id ─► expiresAt of held / releasing records (counts; the sweep
  *               drops the raw bytes of expired ones)
  *   audit       stream of audit records (capped near 100,000)
+ *   events      stream of security events (capped near 100,000), read by consumer groups
+ *   alert:<id>  hash { json, ver } of a SOC alert   PEXPIREAT = its purge time
+ *   alerts      sorted set alert id ─► last seen
+ *   akey:<key>  string alert id of a campaign key   PEXPIREAT = the key's window end
  * State changes are one Lua script (compare the version, write the next): atomic on the
  * server, so of two nodes releasing one message exactly one wins.
  * The offline queue is off and retries per request are bounded, so a dead Redis makes
@@ -109,7 +138,12 @@ export class RedisStore implements Store {
     });
   }
 
-  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * One store operation: waits (bounded) for the connection, reports it for metrics, and
+   * fails with StoreError. `guard`: behind the Redis breaker (the SMTP path); background
+   * work (the event log) is not, so its failures never open the breaker mail depends on.
+   */
+  private async run<T>(what: string, fn: () => Promise<T>, guard = true): Promise<T> {
     const t0 = performance.now();
     const report = (ok: boolean): void => {
       if (redisEvents.listenerCount('op')) redisEvents.emit('op', { command: what, seconds: (performance.now() - t0) / 1000, ok } satisfies RedisOpEvent);
@@ -119,7 +153,7 @@ export class RedisStore implements Store {
         await this.ready();
         return fn();
       };
-      const out = this.breaker ? await guarded('redis', this.breaker, call) : await call();
+      const out = this.breaker && guard ? await guarded('redis', this.breaker, call) : await call();
       report(true);
       return out;
     } catch (err) {
@@ -263,6 +297,115 @@ export class RedisStore implements Store {
     return this.run('listAudit', async () => {
       const rows = await this.client.xrevrange(this.k('audit'), opts.before ? `(${opts.before}` : '+', '-', 'COUNT', pageLimit(opts.limit));
       return rows.map(([id, fields]) => ({ ...(JSON.parse(fields[1] ?? '{}') as Omit<AuditRecord, 'id'>), id }));
+    });
+  }
+
+  async appendEvent(event: SecurityEvent): Promise<void> {
+    await this.run('appendEvent', async () => {
+      await this.client.xadd(this.k('events'), 'MAXLEN', '~', '100000', '*', 'e', JSON.stringify(event));
+    }, false);
+  }
+
+  private readonly groups = new Set<string>();
+
+  async readEvents(group: string, consumer: string, max: number): Promise<StoredEvent[]> {
+    return this.run('readEvents', async () => {
+      const stream = this.k('events');
+      if (!this.groups.has(group)) {
+        await this.client.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch((err: unknown) => {
+          if (!/BUSYGROUP/.test(errorMessage(err))) throw err;
+        });
+        this.groups.add(group);
+      }
+      const parse = (rows: Array<[string, string[]]>): StoredEvent[] =>
+        rows.filter(([, f]) => f && f[1]).map(([id, f]) => ({ id, event: JSON.parse(f[1]) as SecurityEvent }));
+      // Events a consumer took and never acknowledged for a minute (it died) come first.
+      const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max)) as [string, Array<[string, string[]]>];
+      const out = parse(claimed[1] ?? []);
+      if (out.length >= max) return out;
+      const fresh = (await this.client.xreadgroup('GROUP', group, consumer, 'COUNT', max - out.length, 'STREAMS', stream, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+      return [...out, ...parse(fresh?.[0]?.[1] ?? [])];
+    });
+  }
+
+  async ackEvents(group: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.run('ackEvents', async () => {
+      await this.client.xack(this.k('events'), group, ...ids);
+    });
+  }
+
+  async getAlert(id: string): Promise<SocAlert | null> {
+    return this.run('getAlert', async () => {
+      const json = await this.client.hget(this.k(`alert:${id}`), 'json');
+      return json ? (JSON.parse(json) as SocAlert) : null;
+    });
+  }
+
+  async putAlert(alert: SocAlert): Promise<boolean> {
+    return this.run('putAlert', async () => {
+      const n = await this.client.eval(CAS_ALERT_LUA, 2, this.k(`alert:${alert.id}`), this.k('alerts'), String(alert.version), JSON.stringify(alert), String(alert.lastSeen), String(alert.purgeAt), alert.id);
+      return n === 1;
+    });
+  }
+
+  async listAlerts(q: AlertQuery = {}): Promise<{ items: SocAlert[]; nextCursor: string | null }> {
+    const offset = alertOffset(q.cursor);
+    return this.run('listAlerts', async () => {
+      const limit = pageLimit(q.limit);
+      const items: SocAlert[] = [];
+      let skipped = 0;
+      let at = 0;
+      for (;;) {
+        const ids = await this.client.zrevrange(this.k('alerts'), at, at + 499);
+        if (!ids.length) return { items, nextCursor: null };
+        at += ids.length;
+        const pipe = this.client.pipeline();
+        for (const id of ids) pipe.hget(this.k(`alert:${id}`), 'json');
+        const res = (await pipe.exec()) ?? [];
+        const gone: string[] = [];
+        const batch: SocAlert[] = [];
+        res.forEach(([err, json], i) => {
+          if (!err && typeof json === 'string') batch.push(JSON.parse(json) as SocAlert);
+          else if (!err) gone.push(ids[i]);
+        });
+        if (gone.length) await this.client.zrem(this.k('alerts'), ...gone);
+        for (const a of batch.sort(alertOrder)) {
+          if (!alertMatches(a, q)) continue;
+          if (skipped < offset) {
+            skipped++;
+            continue;
+          }
+          if (items.length === limit) return { items, nextCursor: alertCursor(offset + limit) };
+          items.push(a);
+        }
+      }
+    });
+  }
+
+  async alertForKey(key: string): Promise<string | null> {
+    return this.run('alertForKey', async () => this.client.get(this.k(`akey:${key}`)));
+  }
+
+  async linkAlertKey(key: string, id: string, until: number): Promise<string> {
+    return this.run('linkAlertKey', async () => String(await this.client.eval(LINK_KEY_LUA, 1, this.k(`akey:${key}`), id, String(Math.max(1, Math.round(until - Date.now()))))));
+  }
+
+  async unlinkAlertKeys(keys: string[], id: string): Promise<void> {
+    await this.run('unlinkAlertKeys', async () => {
+      for (const key of keys) await this.client.eval(UNLINK_KEY_LUA, 1, this.k(`akey:${key}`), id);
+    });
+  }
+
+  async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {
+    await this.run('addFeedEntries', async () => {
+      const m = this.client.multi();
+      for (const [kind, list] of [['url', entries.urls], ['domain', entries.domains]] as const) {
+        if (!list.length) continue;
+        m.hset(this.k(`feed:${kind}`), Object.fromEntries(list.map((e) => [e, name]))).sadd(this.k(`feed:${name}:${kind}s`), ...list);
+      }
+      m.sadd(this.k('feeds'), name);
+      await m.exec();
     });
   }
 

@@ -114,6 +114,74 @@ export interface AuditRecord {
 }
 
 /**
+ * A security event: one rejected or quarantined message, as the SOC alerts (and later the
+ * webhook outbox) consume it. Facts only, no message bodies.
+ */
+export interface SecurityEvent {
+  /** Scan id. */
+  id: string;
+  at: number;
+  action: 'reject' | 'quarantine';
+  smtpCode: number;
+  score: number;
+  tenant: string;
+  mailFrom: string;
+  /** Address of the From header ('' when none). */
+  from: string;
+  subject: string;
+  /** Hosts of the links a reader would follow, at most 5. */
+  urlHosts: string[];
+  reasons: string[];
+  recipients: string[];
+  quarantineId?: string;
+}
+
+export interface StoredEvent {
+  /** Position in the event log (opaque; pass back to `ackEvents`). */
+  id: string;
+  event: SecurityEvent;
+}
+
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
+
+/** One SOC alert: the messages of one campaign (same sender domain, link host or subject within a window). */
+export interface SocAlert {
+  id: string;
+  /** 1 when created; +1 per change (compare-and-set). */
+  version: number;
+  status: AlertStatus;
+  firstSeen: number;
+  lastSeen: number;
+  /** New messages with one of these keys join this alert until `keyUntil` (while not resolved). */
+  keys: string[];
+  keyUntil: number;
+  count: number;
+  actions: { reject: number; quarantine: number };
+  maxScore: number;
+  tenants: string[];
+  senderDomains: string[];
+  urlHosts: string[];
+  subjects: string[];
+  /** Reason code ─► messages carrying it. */
+  reasons: Record<string, number>;
+  /** Quarantine ids of its held messages (the newest 1,000). */
+  quarantineIds: string[];
+  history: Array<{ at: number; by: string; action: string; note?: string; result?: string }>;
+  updatedAt: number;
+  /** Removed at this time (ms since epoch). */
+  purgeAt: number;
+}
+
+export interface AlertQuery {
+  status?: AlertStatus[];
+  tenant?: string;
+  limit?: number;
+  /** Opaque cursor of the previous page. */
+  cursor?: string | null;
+}
+
+/**
  * The one state interface. Implementations (memory, file, Redis) pass the same contract
  * tests (test/unit/store.test.ts). Later capabilities (alerts, webhook outbox, feeds) add
  * methods here, not new stores.
@@ -144,6 +212,28 @@ export interface Store {
   appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord>;
   /** Newest first; `before`: an audit id, for paging. */
   listAudit(opts?: { limit?: number; before?: string | null }): Promise<AuditRecord[]>;
+  /** Append a security event to the durable event log. */
+  appendEvent(event: SecurityEvent): Promise<void>;
+  /**
+   * Events of the log not yet acknowledged by `group`, at most `max`, oldest first. Each
+   * event goes to one consumer of a group (Redis: a consumer group; an event a dead
+   * consumer held for a minute is claimed by another).
+   */
+  readEvents(group: string, consumer: string, max: number): Promise<StoredEvent[]>;
+  ackEvents(group: string, ids: string[]): Promise<void>;
+  getAlert(id: string): Promise<SocAlert | null>;
+  /** Compare-and-set: writes when the stored version is `alert.version - 1` (version 1: when none exists). */
+  putAlert(alert: SocAlert): Promise<boolean>;
+  /** Newest activity first. */
+  listAlerts(query?: AlertQuery): Promise<{ items: SocAlert[]; nextCursor: string | null }>;
+  /** The live (unexpired) alert id a campaign key points to, or null. */
+  alertForKey(key: string): Promise<string | null>;
+  /** Point `key` at `id` until `until` unless it points at another live alert; returns the id it points at. */
+  linkAlertKey(key: string, id: string, until: number): Promise<string>;
+  /** Remove these keys where they point at `id` (a resolved alert takes no new messages). */
+  unlinkAlertKeys(keys: string[], id: string): Promise<void>;
+  /** Add entries to a named feed (the SOC blocklist), keeping what it lists. */
+  addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void>;
   /**
    * Replace the entries of one named reputation feed (URLs in canonical form, domains
    * lower-case): an import is idempotent and a re-import drops entries no longer listed.

@@ -50,6 +50,7 @@ export const REASONS = {
   // Reputation
   URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },
   DOMAIN_FEED_MATCH: { weight: 60, doc: 'A link\'s host or one of its parent domains is listed in an imported blocklist feed.' },
+  SENDER_FEED_MATCH: { weight: 60, doc: 'The sender\'s domain (From or envelope sender) or a parent of it is listed in a blocklist feed, e.g. by the SOC alert action `block_sender`.' },
   URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
   URL_SHORTENER_EXPANDED: { weight: 0, doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.' },
   REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.' },

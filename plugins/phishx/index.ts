@@ -31,6 +31,7 @@ import { installProcessMetrics } from '../../lib/metrics/collect.js';
 import { installWorkerResponder } from '../../lib/metrics/cluster.js';
 import { nlpProbeFor } from '../../lib/nlp/http-client.js';
 import { changeState } from '../../lib/review/actions.js';
+import { securityEventOf } from '../../lib/soc/alerts.js';
 import { confirmRelease, useClaim } from '../../lib/review/lifecycle.js';
 import { RELEASE_HEADER, releaseKey, verifyMarker } from '../../lib/review/release-marker.js';
 
@@ -127,6 +128,14 @@ export function register(this: PhishXPlugin): void {
   configSource.reloads.on('applied', () => M.configReloads.inc({ result: 'applied' }));
   configSource.reloads.on('rejected', () => M.configReloads.inc({ result: 'rejected' }));
   configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next));
+  // Rejected and held messages go to the event log, where the sidecar folds them into SOC alerts.
+  verdictEvents.onVerdict((ev) => {
+    const event = securityEventOf(ev);
+    if (!event || !this.phishx.config) return;
+    getStore(this)
+      .appendEvent(event)
+      .catch((err: unknown) => this.logwarn(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
+  });
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
@@ -254,6 +263,7 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
     store: () => getStore(plugin),
     clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
     nlpProbe: () => nlpProbeFor(plugin.phishx.config),
+    log: (level, message) => (level === 'error' ? plugin.logerror(`phishx: ${message}`) : level === 'warn' ? plugin.logwarn(`phishx: ${message}`) : plugin.lognotice(`phishx: ${message}`)),
   });
 }
 

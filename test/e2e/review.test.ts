@@ -7,7 +7,8 @@ import { hashToken } from '../../lib/sidecar/auth.js';
 import { api } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
-import { cleanMessage, quarantineMessage } from '../helpers/messages.js';
+import { readFile } from 'node:fs/promises';
+import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 
@@ -238,6 +239,101 @@ describe('phishx quarantine / audit: the same operations from the command line',
   });
 });
 
+describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ env: tokenEnv });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  type Alert = { id: string; status: string; count: number; actions: { reject: number; quarantine: number }; sender_domains: string[]; quarantine_ids: string[] };
+  const alerts = async (query = ''): Promise<Alert[]> => {
+    const r = await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts${query}`, { token: READ });
+    assert.equal(r.status, 200, r.text);
+    return r.body.items as Alert[];
+  };
+  const subjects = ['Unusual sign-in activity', 'Your password expires today', 'Mailbox almost full'];
+
+  it('raises one alert per campaign with its count, and counts open alerts in metrics', async () => {
+    for (const subject of subjects) {
+      const a = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', subject), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
+      assert.equal(a.code, 250, a.response);
+    }
+    assert.equal((await sendRaw(h.port, phishMessage(), { from: 'service@paypa1-support.top', to: ['bob@example.org'] })).code, 550);
+    const list = await eventually(async () => {
+      const l = await alerts('?status=open');
+      assert.equal(l.length, 2);
+      assert.equal(l.reduce((n, a) => n + a.count, 0), 4);
+      return l;
+    });
+    const campaign = list.find((a) => a.sender_domains.includes('example.net'))!;
+    assert.equal(campaign.count, 3);
+    assert.deepEqual(campaign.actions, { reject: 0, quarantine: 3 });
+    assert.equal(campaign.quarantine_ids.length, 3);
+    const single = list.find((a) => a.sender_domains.includes('paypa1-support.top'))!;
+    assert.deepEqual(single.actions, { reject: 1, quarantine: 0 });
+    await eventually(async () => assert.match((await api(h.sidecarPort, 'GET', '/metrics')).text, /^phishx_soc_alerts_open\{tenant="default"\} 2$/m));
+  });
+
+  it('acknowledges, releases all held messages of a campaign, blocks its sender, and resolves it (act scope)', async () => {
+    const campaign = (await alerts()).find((a) => a.sender_domains.includes('example.net'))!;
+    const act = (body: unknown, t = ACT) => api(h.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: t, body });
+    assert.equal((await act({ action: 'acknowledge' }, READ)).status, 403);
+    assert.equal((await act({ action: 'acknowledge', note: 'looking' })).status, 200);
+    assert.equal((await act({ action: 'acknowledge' })).status, 409);
+    assert.equal((await act({ action: 'explode' })).status, 400);
+    const rel = await act({ action: 'release_all', note: 'legitimate after all' });
+    assert.equal(rel.status, 200, rel.text);
+    assert.deepEqual(rel.body.results, { ok: 3 });
+    const delivered = await eventually(async () => {
+      const d = (await h.delivered()).filter((m) => /X-PhishX-Verdict: released/.test(m));
+      assert.equal(d.length, 3);
+      return d;
+    });
+    for (const subject of subjects) assert.equal(delivered.filter((m) => m.includes(`Subject: ${subject}`)).length, 1);
+    assert.equal((await act({ action: 'block_sender', targets: ['gmail.com'] })).status, 400);
+    const block = await act({ action: 'block_sender' });
+    assert.equal(block.status, 200, block.text);
+    assert.deepEqual(block.body.blocked, ['example.net'], 'the registered sender domain; bit.ly (a shortener) is never blocked');
+    assert.match(await readFile(`${h.dir}/var/feeds/soc-blocklist.txt`, 'utf8'), /^example\.net$/m);
+    assert.equal((await act({ action: 'resolve' })).status, 200);
+    const detail = await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts/${campaign.id}`, { token: READ });
+    assert.equal(detail.body.status, 'resolved');
+    assert.deepEqual(detail.body.history.map((x: { action: string }) => x.action), ['acknowledge', 'release_all', 'block_sender', 'resolve']);
+    await eventually(async () => assert.match((await api(h.sidecarPort, 'GET', '/metrics')).text, /^phishx_soc_alerts_open\{tenant="default"\} 1$/m));
+    // The campaign comes back: a new alert, the resolved one stays resolved.
+    assert.equal((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).code, 250);
+    await eventually(async () => {
+      const open = (await alerts('?status=open')).filter((a) => a.sender_domains.includes('example.net'));
+      assert.equal(open.length, 1);
+      assert.notEqual(open[0].id, campaign.id);
+      assert.equal(open[0].count, 1);
+    });
+    const audit = await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ADMIN });
+    const steps = (audit.body.items as Array<{ action: string; result: string }>).filter((x) => x.action.startsWith('alert_')).reverse().map((x) => `${x.action} ${x.result}`);
+    assert.deepEqual(steps, ['alert_acknowledge ok', 'alert_acknowledge conflict', 'alert_release_all ok', 'alert_block_sender bad_request', 'alert_block_sender ok', 'alert_resolve ok']);
+  });
+
+  it('phishx soc: lists, shows and acknowledges alerts from the command line', () => {
+    const list = phishx(h.sidecarPort, READ, ['soc', 'alerts', '--status', 'open']);
+    assert.equal(list.code, 0, list.err);
+    const lines = list.out.trim().split('\n');
+    assert.equal(lines.length, 2, list.out);
+    const id = lines.find((l) => l.includes('example.net'))!.split(' ')[0];
+    assert.match(phishx(h.sidecarPort, READ, ['soc', 'show', id]).out, /messages: +1 \(0 rejected, 1 held\)/);
+    const refused = phishx(h.sidecarPort, READ, ['soc', 'ack', id]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /403/);
+    const ack = phishx(h.sidecarPort, ACT, ['soc', 'ack', id, '--note', 'on it']);
+    assert.equal(ack.code, 0, ack.err);
+    assert.match(ack.out, new RegExp(`${id}: acknowledged`));
+    assert.equal(phishx(h.sidecarPort, ACT, ['soc', 'ack', id]).code, 1, 'a second acknowledge is a conflict');
+    assert.equal(phishx(h.sidecarPort, ACT, ['soc', 'frob']).code, 2);
+  });
+});
+
 describe('bulk actions by filter', () => {
   let h: HarakaInstance;
   before(async () => {
@@ -296,5 +392,22 @@ describe('concurrent release from two sidecars on one Redis', () => {
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(await copies(), 1, 'delivered twice');
     }
+  });
+
+  it('shares SOC alerts across nodes, and a sender blocked on one node is flagged on the other at once', async (t) => {
+    if ('skip' in redis) return t.skip(redis.skip);
+    const campaign = await eventually(async () => {
+      const r = await api(two!.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: READ });
+      const a = (r.body.items as Array<{ id: string; count: number; sender_domains: string[] }>).find((x) => x.sender_domains.includes('example.net'));
+      assert.equal(a?.count, 3, 'the three held messages of the release rounds, folded once each across both sidecars');
+      return a!;
+    });
+    const block = await api(two!.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: ACT, body: { action: 'block_sender', targets: ['example.net'] } });
+    assert.equal(block.status, 200, block.text);
+    const a = await sendRaw(one!.port, cleanMessage({ subject: 'Hello from a blocked sender' }).replace('From: Alice Example <alice@example.com>', 'From: Alerts <news@mail.account-notice.example.net>'), { from: 'news@mail.account-notice.example.net', to: ['bob@example.org'] });
+    assert.equal(a.code, 250, a.response);
+    const held = await api(one!.sidecarPort, 'GET', `/api/v1/quarantine/${idFrom(a.response)}`, { token: READ });
+    assert.equal(held.status, 200, `not held: ${a.response}`);
+    assert.ok(held.body.reasons.some((r: { code: string; detail: string }) => r.code === 'SENDER_FEED_MATCH' && /^example\.net \(feed soc-blocklist\)$/.test(r.detail)), JSON.stringify(held.body.reasons));
   });
 });

@@ -73,6 +73,13 @@ describe('feed reputation', () => {
     assert.match(s.find((x) => x.code === 'URL_FEED_MATCH')!.detail, /feed openphish/);
   });
 
+  it('names a listed sender domain, or a parent of it, SENDER_FEED_MATCH, and only a listed link domain DOMAIN_FEED_MATCH', async () => {
+    const rep = feedReputation(store);
+    const s = await rep.check(await urlsOf('<a href="https://fine.example/">c</a>'), 1000, ['mail.bad-host.example', 'fine.example']);
+    assert.deepEqual(s.map((x) => `${x.code} ${x.detail}`), ['SENDER_FEED_MATCH bad-host.example (feed openphish)']);
+    assert.deepEqual(await rep.check([], 1000, ['example.org']), []);
+  });
+
   it('rejects a message linking to a listed URL through the scan path', async () => {
     const r = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [feedReputation(store)] });
     assert.equal(r.verdict.action, 'reject');

@@ -11,7 +11,7 @@ import { MemoryStore } from '../../lib/store/memory.js';
 import { FileStore } from '../../lib/store/file.js';
 import { eventually } from '../helpers/eventually.js';
 import { RedisStore } from '../../lib/store/redis.js';
-import type { QuarantineEntry, Store } from '../../lib/store/types.js';
+import type { QuarantineEntry, SecurityEvent, SocAlert, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -170,6 +170,41 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     assert.deepEqual(page.map((r) => r.target), [`${tag}-2`, `${tag}-1`]);
     const next = await store.listAudit({ limit: 2, before: page[1].id });
     assert.equal(next[0].target, `${tag}-0`);
+  }],
+  ['logs events durably and hands each to a group once, until acknowledged', async (store) => {
+    const group = `g-${randomBytes(3).toString('hex')}`;
+    const ev = (i: number): SecurityEvent => ({ id: `ev${i}`, at: Date.now(), action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: 'a@evil.example', from: 'a@evil.example', subject: `s${i}`, urlHosts: [], reasons: ['X'], recipients: ['b@example.org'] });
+    const before = await store.readEvents(group, 'c1', 1000);
+    await store.ackEvents(group, before.map((e) => e.id));
+    for (let i = 0; i < 3; i++) await store.appendEvent(ev(i));
+    const got = await store.readEvents(group, 'c1', 2);
+    assert.deepEqual(got.map((e) => e.event.subject), ['s0', 's1']);
+    await store.ackEvents(group, got.map((e) => e.id));
+    const rest = await store.readEvents(group, 'c1', 10);
+    assert.deepEqual(rest.map((e) => e.event.subject), ['s2']);
+    await store.ackEvents(group, rest.map((e) => e.id));
+    assert.deepEqual(await store.readEvents(group, 'c1', 10), []);
+  }],
+  ['keeps SOC alerts by compare-and-set and points campaign keys at one live alert', async (store) => {
+    const now = Date.now();
+    const id = `al${randomBytes(4).toString('hex')}`;
+    const a: SocAlert = { id, version: 1, status: 'open', firstSeen: now, lastSeen: now, keys: ['d:evil.example'], keyUntil: now + 60_000, count: 1, actions: { reject: 1, quarantine: 0 }, maxScore: 80, tenants: ['default'], senderDomains: ['evil.example'], urlHosts: [], subjects: ['x'], reasons: {}, quarantineIds: [], history: [], updatedAt: now, purgeAt: now + 3_600_000 };
+    assert.equal(await store.putAlert(a), true);
+    assert.equal(await store.putAlert(a), false, 'version 1 exists');
+    assert.equal(await store.putAlert({ ...a, version: 2, count: 2 }), true);
+    assert.equal((await store.getAlert(id))?.count, 2);
+    const key = `d:${id}.example`;
+    assert.equal(await store.alertForKey(key), null);
+    assert.equal(await store.linkAlertKey(key, id, now + 60_000), id);
+    assert.equal(await store.linkAlertKey(key, 'other', now + 60_000), id, 'a live key keeps its alert');
+    assert.equal(await store.alertForKey(key), id);
+    await store.unlinkAlertKeys([key], 'other');
+    assert.equal(await store.alertForKey(key), id);
+    await store.unlinkAlertKeys([key], id);
+    assert.equal(await store.alertForKey(key), null);
+    const listed = await store.listAlerts({ status: ['open'], limit: 500 });
+    assert.ok(listed.items.some((x) => x.id === id));
+    assert.ok(!(await store.listAlerts({ status: ['resolved'], limit: 500 })).items.some((x) => x.id === id));
   }],
   ['answers ping with a latency', async (store) => {
     assert.ok((await store.ping()) >= 0);
@@ -511,6 +546,30 @@ describe('state changes race across store instances (two nodes, or two processes
       if (keys.length) await a.client.del(...keys);
       await a.close();
       await b.close();
+      await r.stop();
+    }
+  });
+});
+
+describe('event log with two consumers of one group (Redis consumer group)', () => {
+  it('hands each event to one consumer, and an unacknowledged one to another after a minute', async (t) => {
+    const r = await testRedis();
+    if ('skip' in r) return t.skip(r.skip);
+    const prefix = `phishx-ev:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisStore({ url: r.url, keyPrefix: prefix });
+    try {
+      for (let i = 0; i < 10; i++) await store.appendEvent({ id: `e${i}`, at: Date.now(), action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] });
+      const [a, b] = await Promise.all([store.readEvents('g', 'node-a', 6), store.readEvents('g', 'node-b', 6)]);
+      const seen = [...a, ...b].map((e) => e.event.subject).sort();
+      assert.equal(seen.length, 10);
+      assert.equal(new Set(seen).size, 10, 'an event went to both consumers');
+      await store.ackEvents('g', a.map((e) => e.id));
+      // node-b never acks: its events stay pending for it (claimed by another only after a minute idle).
+      assert.deepEqual(await store.readEvents('g', 'node-a', 10), []);
+    } finally {
+      const keys = await store.client.keys(`${prefix}*`);
+      if (keys.length) await store.client.del(...keys);
+      await store.close();
       await r.stop();
     }
   });

@@ -1,0 +1,99 @@
+/**
+ * Turns the event log into SOC alerts: each sidecar reads the events of the group
+ * `soc-alerts` (with Redis, each event goes to one sidecar of the cluster), finds the alert
+ * its campaign keys point at or opens one, adds the event with a compare-and-set, points
+ * the keys at the alert, and acknowledges the events. Runs off the SMTP path, every second.
+ */
+import { hostname } from 'node:os';
+import type { PhishXConfig } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import type { SecurityEvent, Store } from '../store/types.js';
+import { addEvent, campaignKeys, newAlertId, openAlert, type AlertWindows, type KeyLists } from './alerts.js';
+
+export const ALERT_GROUP = 'soc-alerts';
+const DAY_MS = 86_400_000;
+
+export function keyListsOf(config: PhishXConfig): KeyLists {
+  return {
+    freemail: new Set(config.sender.freemail),
+    commonHosts: new Set([...config.urls.shorteners, ...config.urls.redirectors, ...config.urls.footer_hosts, ...config.urls.free_hosting]),
+  };
+}
+
+export function windowsOf(config: PhishXConfig): AlertWindows {
+  return { windowMs: config.soc.alert_window_s * 1000, historyMs: config.quarantine.history_days * DAY_MS };
+}
+
+/** Add one event to its campaign's alert (or a new one). Returns the alert id. */
+export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists, w: AlertWindows): Promise<string> {
+  const keys = campaignKeys(e, lists);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    let id: string | null = null;
+    for (const k of keys) {
+      id = await store.alertForKey(k);
+      if (id) break;
+    }
+    let alert = id ? await store.getAlert(id) : null;
+    if (alert?.status === 'resolved') {
+      await store.unlinkAlertKeys(alert.keys, alert.id);
+      alert = null;
+    }
+    const next = alert ? addEvent(alert, e, keys, w) : openAlert(newAlertId(e.at), e, keys, w);
+    if (!alert && keys.length) {
+      // Two sidecars opening one campaign at once: the first to point the key wins, the other joins it.
+      const winner = await store.linkAlertKey(keys[0], next.id, next.keyUntil);
+      if (winner !== next.id) continue;
+    }
+    if (!(await store.putAlert(next))) continue;
+    for (const k of keys) await store.linkAlertKey(k, next.id, next.keyUntil);
+    return next.id;
+  }
+  throw new Error(`event ${e.id}: alert changed concurrently too often`);
+}
+
+/** Fold what the log holds (at most `max` events); returns how many were folded. */
+export async function foldPending(store: Store, config: PhishXConfig, consumer: string, max = 200): Promise<number> {
+  const events = await store.readEvents(ALERT_GROUP, consumer, max);
+  if (!events.length) return 0;
+  const lists = keyListsOf(config);
+  const w = windowsOf(config);
+  const done: string[] = [];
+  try {
+    for (const s of events) {
+      await foldEvent(store, s.event, lists, w);
+      done.push(s.id);
+    }
+  } finally {
+    await store.ackEvents(ALERT_GROUP, done);
+  }
+  return done.length;
+}
+
+/** Fold every second until stopped; errors (a store down) are reported and retried on the next tick. */
+export function startAlertFolder(store: () => Store, config: () => PhishXConfig | null, onError: (message: string) => void, intervalMs = 1000): { stop(): void; tick(): Promise<number> } {
+  const consumer = `${hostname()}-${process.pid}`;
+  let running: Promise<number> | null = null;
+  let lastError = '';
+  const tick = (): Promise<number> => {
+    const c = config();
+    if (!c) return Promise.resolve(0);
+    running ??= foldPending(store(), c, consumer)
+      .then((n) => {
+        lastError = '';
+        return n;
+      })
+      .catch((err: unknown) => {
+        const m = errorMessage(err);
+        if (m !== lastError) onError(`SOC alerts: ${m}`);
+        lastError = m;
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), tick };
+}

@@ -1,0 +1,85 @@
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileDurable } from '../fs-durable.js';
+import { alertPage } from './alert-query.js';
+import type { AlertQuery, SocAlert } from './types.js';
+
+/**
+ * SOC alerts of the embedded stores: in this process's memory, and with a directory, each
+ * alert also on disk (`<dir>/<id>.json`, durable) and loaded on first use. One writer per
+ * directory: the sidecar (the one thread or cluster master of the Haraka instance) folds
+ * events into alerts and serves their actions.
+ */
+export class AlertTable {
+  private readonly alerts = new Map<string, SocAlert>();
+  private readonly keys = new Map<string, { id: string; until: number }>();
+  private loaded: Promise<void> | null = null;
+
+  constructor(private readonly dir: string | null, private readonly now: () => number = Date.now) {}
+
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      if (!this.dir) return;
+      const names = await readdir(this.dir).catch(() => [] as string[]);
+      for (const n of names.filter((x) => /^[0-9A-Za-z_-]+\.json$/.test(x))) {
+        try {
+          const a = JSON.parse(await readFile(path.join(this.dir, n), 'utf8')) as SocAlert;
+          this.alerts.set(a.id, a);
+          if (a.status !== 'resolved') for (const k of a.keys) this.keys.set(k, { id: a.id, until: a.keyUntil });
+        } catch {
+          /* a torn file: skipped */
+        }
+      }
+    })();
+    return this.loaded;
+  }
+
+  private async purge(): Promise<void> {
+    const t = this.now();
+    for (const [id, a] of this.alerts) {
+      if (a.purgeAt > t) continue;
+      this.alerts.delete(id);
+      if (this.dir) await unlink(path.join(this.dir, `${id}.json`)).catch(() => undefined);
+    }
+  }
+
+  async get(id: string): Promise<SocAlert | null> {
+    await this.load();
+    const a = this.alerts.get(id);
+    return a && a.purgeAt > this.now() ? structuredClone(a) : null;
+  }
+
+  async put(alert: SocAlert): Promise<boolean> {
+    await this.load();
+    const cur = this.alerts.get(alert.id);
+    if ((cur?.version ?? 0) !== alert.version - 1) return false;
+    if (this.dir) await writeFileDurable(path.join(this.dir, `${alert.id}.json`), JSON.stringify(alert));
+    this.alerts.set(alert.id, structuredClone(alert));
+    return true;
+  }
+
+  async list(q: AlertQuery = {}): Promise<{ items: SocAlert[]; nextCursor: string | null }> {
+    await this.load();
+    await this.purge();
+    return alertPage([...this.alerts.values()], q);
+  }
+
+  async forKey(key: string): Promise<string | null> {
+    await this.load();
+    const k = this.keys.get(key);
+    return k && k.until > this.now() ? k.id : null;
+  }
+
+  async link(key: string, id: string, until: number): Promise<string> {
+    await this.load();
+    const k = this.keys.get(key);
+    if (k && k.until > this.now() && k.id !== id) return k.id;
+    this.keys.set(key, { id, until: Math.max(until, k?.id === id ? k.until : 0) });
+    return id;
+  }
+
+  async unlink(keys: string[], id: string): Promise<void> {
+    await this.load();
+    for (const key of keys) if (this.keys.get(key)?.id === id) this.keys.delete(key);
+  }
+}
