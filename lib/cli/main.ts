@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, TrainingDataError, UsageError } from '../errors.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { evaluate, type MessageOutcome } from '../eval.js';
 import { trainLetterModel } from '../analyzers/letter-model.js';
 import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train, type Example } from '../nlp/train.js';
@@ -43,6 +43,8 @@ Commands:
   quarantine ...       list, show, release, delete, report held mail (SOC API client)
   soc ...              SOC alerts (one per campaign): list, show, ack, resolve, release-all, block
   audit                print the audit log of review actions
+  feedback list|export analysts' reports (phish / not_phish) with their messages, as a
+                       labelled corpus for training (phishx train --corpus, phishx eval)
   help [command]       show help for a command
 
 Run "phishx <command> --help" for the options of a command.
@@ -189,6 +191,25 @@ Options:
   --scope SCOPE     read, act or admin (default admin)
   --tenant DOMAIN   bind the token to one tenant
   -h, --help        show this help
+`,
+  feedback: `Usage: phishx feedback list [--dir DIR]
+       phishx feedback export --out DIR [--dir DIR]
+
+Analysts' reports (npx phishx quarantine report ID --verdict phish|not_phish, or the API) are
+kept with a copy of the reported message, beyond the quarantine's expiry.
+
+list     one line per report: time, id, verdict, who, subject
+export   write them in the corpus layout PhishX trains and evaluates on: OUT/phish/<id>.eml and
+         OUT/ham/<id>.eml (not_phish) plus OUT/labels.csv (path,label,source; source
+         phishx-feedback). An existing OUT/labels.csv is kept and extended; a message reported
+         twice is written once, with its latest verdict. Then e.g.:
+           npx phishx eval OUT                        # how the shipped model does on them
+           npx phishx train --corpus OUT --out ...    # or merge OUT into your training corpus
+
+Options:
+  --out DIR      export: the corpus directory (created)
+  --dir DIR      Haraka directory whose config/phishx.ini names the store (default: .)
+  -h, --help     show this help
 `,
   quarantine: QUARANTINE_HELP,
   soc: SOC_HELP,
@@ -451,6 +472,49 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
   }
 }
 
+async function cmdFeedback(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, dir: { type: 'string' } }, 'feedback');
+  if (values.help) return io.out(HELP.feedback), 0;
+  const [sub, ...extra] = positionals;
+  if ((sub !== 'list' && sub !== 'export') || extra.length) throw new UsageError(`feedback: expected "list" or "export --out DIR"\n\n${HELP.feedback}`);
+  if (sub === 'export' && typeof values.out !== 'string') throw new UsageError(`feedback export: --out DIR is required\n\n${HELP.feedback}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  const store = createStore(config);
+  try {
+    const reports = await store.listFeedback();
+    if (sub === 'list') {
+      if (!reports.length) io.out('no reports\n');
+      for (const r of reports) io.out(`${new Date(r.at).toISOString()}  ${r.id}  ${r.verdict.padEnd(9)} ${r.by}  ${r.subject}\n`);
+      return 0;
+    }
+    const out = path.resolve(String(values.out));
+    const csv = path.join(out, 'labels.csv');
+    const rows = new Map<string, string>();
+    for (const line of (await readFile(csv, 'utf8').catch(() => 'path,label,source\n')).split(/\r?\n/).slice(1)) if (line.trim()) rows.set(line.split(',')[0], line);
+    let written = 0;
+    let missing = 0;
+    for (const r of reports) {
+      const raw = await store.getFeedbackRaw(r.id);
+      if (!raw) {
+        missing++;
+        continue;
+      }
+      const label = r.verdict === 'phish' ? 'phish' : 'ham';
+      const other = `${label === 'phish' ? 'ham' : 'phish'}/${r.id}.eml`;
+      rows.delete(other); // the latest verdict wins
+      await unlink(path.join(out, other)).catch(() => undefined);
+      await writeFileDurable(path.join(out, label, `${r.id}.eml`), raw);
+      rows.set(`${label}/${r.id}.eml`, `${label}/${r.id}.eml,${label},phishx-feedback`);
+      written++;
+    }
+    await writeFileDurable(csv, `path,label,source\n${[...rows.values()].join('\n')}${rows.size ? '\n' : ''}`);
+    io.out(`feedback export: ${written} message(s) written to ${out} (${reports.filter((r) => r.verdict === 'phish').length} phish, ${reports.filter((r) => r.verdict === 'not_phish').length} ham)${missing ? `, ${missing} without their message` : ''}; labels in ${csv}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 function referenceMarkdown(): string {
   const rows = ['| section | key | default | env | meaning |', '|---|---|---|---|---|'];
   for (const [section, keys] of Object.entries(SCHEMA)) {
@@ -520,7 +584,7 @@ async function cmdToken(args: string[], io: Out): Promise<number> {
   throw new UsageError(`expected "new" or "hash TOKEN"\n\n${HELP.token}`);
 }
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { quarantine: cmdQuarantine, soc: cmdSoc, audit: cmdAudit, scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { quarantine: cmdQuarantine, soc: cmdSoc, audit: cmdAudit, feedback: cmdFeedback, scan: cmdScan, send: cmdSend, eval: cmdEval, train: cmdTrain, 'nlp-serve': cmdNlpServe, feeds: cmdFeeds, config: cmdConfig, reasons: cmdReasons, metrics: cmdMetrics, token: cmdToken };
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {

@@ -127,8 +127,21 @@ export async function deleteOne(ctx: ReviewContext, id: string, note?: string): 
   return finish(ctx, 'delete', id, note, r.ok ? { status: 200, body: { id, status: 'deleted', deleted: r.entry.state?.deleted } } : fail(r));
 }
 
+/**
+ * Report: the verdict goes with the record, and with a copy of the message into the
+ * feedback kept for training (`phishx feedback export`), which outlives the quarantine.
+ */
 export async function reportOne(ctx: ReviewContext, id: string, verdict: 'phish' | 'not_phish', note?: string): Promise<ActionResult> {
   const now = ctx.now ?? Date.now;
-  const r = await changeState(ctx.store, id, (e) => addReport(e, { verdict, by: ctx.actor, at: now(), ...(note ? { note } : {}) }, now()));
-  return finish(ctx, `report_${verdict}`, id, note, r.ok ? { status: 200, body: { id, reports: r.entry.state?.reports ?? [] } } : fail(r));
+  const at = now();
+  const r = await changeState(ctx.store, id, (e) => addReport(e, { verdict, by: ctx.actor, at, ...(note ? { note } : {}) }, at));
+  if (!r.ok) return finish(ctx, `report_${verdict}`, id, note, fail(r));
+  const raw = await rawOf(r.entry, r.raw);
+  let kept = false;
+  if (raw) {
+    const e = r.entry;
+    await ctx.store.putFeedback({ id, verdict, by: ctx.actor, at, ...(note ? { note } : {}), subject: e.subject, from: e.from, tenant: e.verdict.tenant, score: e.verdict.score, reasons: e.verdict.reasons.map((x) => x.code) }, raw);
+    kept = true;
+  }
+  return finish(ctx, `report_${verdict}`, id, note, { status: 200, body: { id, reports: r.entry.state?.reports ?? [], training_copy: kept } });
 }

@@ -4,6 +4,7 @@ import { errorMessage, StoreError } from '../errors.js';
 import { appendLineDurable, createFileDurable, syncDir, writeFileDurable } from '../fs-durable.js';
 import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
+import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
 import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
@@ -53,6 +54,7 @@ export class FileStore extends LocalState implements Store {
   private readonly states = new Map<string, QuarantineState>();
   private cleaned = false;
   protected readonly journal: FileJournal;
+  protected readonly feedback: FeedbackShelf;
   protected readonly alerts: AlertTable;
 
   constructor(dir: string, private readonly opts: FileStoreOptions) {
@@ -61,6 +63,7 @@ export class FileStore extends LocalState implements Store {
     this.auditFile = path.join(dir, 'audit.jsonl');
     this.now = opts.now ?? Date.now;
     this.journal = new FileJournal(path.join(dir, 'events'));
+    this.feedback = new FeedbackShelf(path.join(dir, 'feedback'));
     this.alerts = new AlertTable(path.join(dir, 'alerts'), this.now);
     this.sweeper = setInterval(() => void this.sweepQuarantine().catch(() => undefined), opts.sweepMs ?? 60_000);
     this.sweeper.unref();

@@ -1,6 +1,7 @@
 import type { AlertTable } from './local-alerts.js';
+import type { FeedbackShelf } from './feedback.js';
 import { LocalFeeds } from './feed-sets.js';
-import type { AlertQuery, SecurityEvent, SocAlert, StoredEvent } from './types.js';
+import type { AlertQuery, FeedbackRecord, SecurityEvent, SocAlert, StoredEvent } from './types.js';
 
 /** The event log of an embedded store (a file journal, or memory). */
 export interface Journal {
@@ -16,6 +17,19 @@ export interface Journal {
 export abstract class LocalState extends LocalFeeds {
   protected abstract readonly journal: Journal;
   protected abstract readonly alerts: AlertTable;
+  protected abstract readonly feedback: FeedbackShelf;
+
+  putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void> {
+    return this.feedback.put(record, raw);
+  }
+
+  listFeedback(): Promise<FeedbackRecord[]> {
+    return this.feedback.list();
+  }
+
+  getFeedbackRaw(id: string): Promise<Buffer | null> {
+    return this.feedback.raw(id);
+  }
 
   appendEvent(event: SecurityEvent): Promise<void> {
     return this.journal.append(event);

@@ -1,5 +1,6 @@
 import { MemoryJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
+import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
 import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
@@ -17,6 +18,7 @@ export class MemoryStore extends LocalState implements Store {
   private readonly sweeper: NodeJS.Timeout;
   private bytes = 0;
   protected readonly journal = new MemoryJournal();
+  protected readonly feedback = new FeedbackShelf(null);
   protected readonly alerts: AlertTable;
 
   constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {

@@ -5,7 +5,7 @@ import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
 import { keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
 import { alertMatches, alertOrder, alertCursor, alertOffset } from './alert-query.js';
-import type { AlertQuery, AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, SecurityEvent, SocAlert, StoredEvent, Store } from './types.js';
+import type { AlertQuery, AuditRecord, FeedbackRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, SecurityEvent, SocAlert, StoredEvent, Store } from './types.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -83,6 +83,8 @@ return 1
  *   alert:<id>  hash { json, ver } of a SOC alert   PEXPIREAT = its purge time
  *   alerts      sorted set alert id ─► last seen
  *   akey:<key>  string alert id of a campaign key   PEXPIREAT = the key's window end
+ *   fb:<id>     hash { json, raw } of a report with its message (no expiry: training data)
+ *   fb:index    set of reported ids
  * State changes are one Lua script (compare the version, write the next): atomic on the
  * server, so of two nodes releasing one message exactly one wins.
  * The offline queue is off and retries per request are bounded, so a dead Redis makes
@@ -395,6 +397,31 @@ export class RedisStore implements Store {
     await this.run('unlinkAlertKeys', async () => {
       for (const key of keys) await this.client.eval(UNLINK_KEY_LUA, 1, this.k(`akey:${key}`), id);
     });
+  }
+
+  async putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void> {
+    await this.run('putFeedback', async () => {
+      const res = await this.client.multi().hset(this.k(`fb:${record.id}`), 'json', JSON.stringify(record), 'raw', raw).sadd(this.k('fb:index'), record.id).exec();
+      const failed = res?.find(([e]) => e);
+      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+    });
+  }
+
+  async listFeedback(): Promise<FeedbackRecord[]> {
+    return this.run('listFeedback', async () => {
+      const ids = await this.client.smembers(this.k('fb:index'));
+      const out: FeedbackRecord[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const pipe = this.client.pipeline();
+        for (const id of ids.slice(i, i + 500)) pipe.hget(this.k(`fb:${id}`), 'json');
+        for (const [err, json] of (await pipe.exec()) ?? []) if (!err && typeof json === 'string') out.push(JSON.parse(json) as FeedbackRecord);
+      }
+      return out.sort((a, b) => a.at - b.at);
+    });
+  }
+
+  async getFeedbackRaw(id: string): Promise<Buffer | null> {
+    return this.run('getFeedbackRaw', async () => this.client.hgetBuffer(this.k(`fb:${id}`), 'raw'));
   }
 
   async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {

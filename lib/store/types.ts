@@ -142,6 +142,21 @@ export interface StoredEvent {
   event: SecurityEvent;
 }
 
+/** An analyst's verdict on a held message, kept with a copy of the message for training (`phishx feedback export`). */
+export interface FeedbackRecord {
+  /** The quarantine id. */
+  id: string;
+  verdict: 'phish' | 'not_phish';
+  by: string;
+  at: number;
+  note?: string;
+  subject: string;
+  from: string;
+  tenant: string;
+  score: number;
+  reasons: string[];
+}
+
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
 
@@ -232,6 +247,11 @@ export interface Store {
   linkAlertKey(key: string, id: string, until: number): Promise<string>;
   /** Remove these keys where they point at `id` (a resolved alert takes no new messages). */
   unlinkAlertKeys(keys: string[], id: string): Promise<void>;
+  /** Keep a report with a copy of the message (the latest report of a message wins). */
+  putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void>;
+  /** Every kept report, oldest first. */
+  listFeedback(): Promise<FeedbackRecord[]>;
+  getFeedbackRaw(id: string): Promise<Buffer | null>;
   /** Add entries to a named feed (the SOC blocklist), keeping what it lists. */
   addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void>;
   /**

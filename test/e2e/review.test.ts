@@ -151,6 +151,15 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
     assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/release`, { token: ACT })).status, 409);
   });
 
+  it('keeps a reported message for training after its deletion: phishx feedback export writes a labelled corpus', async () => {
+    const out = path.join(h.dir, 'feedback-corpus');
+    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'feedback', 'export', '--out', out, '--dir', h.dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /1 message\(s\) written .*\(1 phish, 0 ham\)/);
+    assert.equal(await readFile(path.join(out, 'labels.csv'), 'utf8'), `path,label,source\nphish/${idB}.eml,phish,phishx-feedback\n`);
+    assert.match(await readFile(path.join(out, 'phish', `${idB}.eml`), 'latin1'), /Subject: Unusual sign-in activity \(B\)/);
+  });
+
   it('audits every action, visible to admin tokens only', async () => {
     assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ACT })).status, 403);
     const r = await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ADMIN });

@@ -206,6 +206,16 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     assert.ok(listed.items.some((x) => x.id === id));
     assert.ok(!(await store.listAlerts({ status: ['resolved'], limit: 500 })).items.some((x) => x.id === id));
   }],
+  ['keeps reports with a copy of their message, the latest per message', async (store) => {
+    const id = `fb${randomBytes(4).toString('hex')}`;
+    const rec = { id, verdict: 'phish' as const, by: 'token:a', at: Date.now(), subject: 's', from: 'a@b.example', tenant: 'default', score: 55, reasons: ['X'] };
+    await store.putFeedback(rec, Buffer.from('raw 1'));
+    await store.putFeedback({ ...rec, verdict: 'not_phish', at: rec.at + 1 }, Buffer.from('raw 2'));
+    const mine = (await store.listFeedback()).filter((r) => r.id === id);
+    assert.deepEqual(mine.map((r) => r.verdict), ['not_phish']);
+    assert.equal((await store.getFeedbackRaw(id))?.toString(), 'raw 2');
+    assert.equal(await store.getFeedbackRaw('nope'), null);
+  }],
   ['answers ping with a latency', async (store) => {
     assert.ok((await store.ping()) >= 0);
   }],
