@@ -66,6 +66,10 @@ Commands:
 Options:
   --status S[,S]       alerts: open, acknowledged, resolved (default: all)
   --tenant NAME        alerts: of this tenant
+  --sender DOMAIN      alerts: with this sender domain or link host
+  --reason CODE        alerts: whose messages carried this reason
+  --q TEXT             alerts: with this text in a subject
+  --since T --until T  alerts: last activity between (ISO 8601)
   --limit N            page size (1..500, default 50)
   --note TEXT          kept with the alert's history and in the audit log
   --target DOMAIN      block: only this sender domain / link host (repeatable)
@@ -360,8 +364,7 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
     if (sub === 'alerts') {
       const q = new URLSearchParams();
       if (values.status) q.set('status', values.status);
-      if (values.tenant) q.set('tenant', values.tenant);
-      if (values.limit) q.set('limit', values.limit);
+      for (const k of ['tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit'] as const) if (values[k]) q.set(k, String(values[k]));
       const r = await call('GET', `/api/v1/soc/alerts${q.size ? `?${q}` : ''}`);
       const b = r.json as { items: AlertItem[]; next_cursor: string | null };
       if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);

@@ -17,6 +17,7 @@ import { sendRaw } from '../smtp-send.js';
 import { inTenant, statusOf } from '../store/query.js';
 import { QUARANTINE_STATUSES, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus, type Store } from '../store/types.js';
 import { ALERT_ACTIONS, alertAction, type AlertAction } from '../soc/actions.js';
+import { alertInTenant } from '../soc/alerts.js';
 import { ALERT_STATUSES, type AlertStatus, type SocAlert } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
@@ -165,6 +166,7 @@ export function alertItemOf(a: SocAlert): Record<string, unknown> {
     actions: a.actions,
     max_score: a.maxScore,
     tenants: a.tenants,
+    recipient_domains: a.recipientDomains ?? [],
     sender_domains: a.senderDomains,
     url_hosts: a.urlHosts,
     subjects: a.subjects,
@@ -212,7 +214,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
   /** The alert of `id` as this principal may see it (a tenant token: alerts of its tenant), else 404. */
   const visibleAlert = async (ctx: RequestContext): Promise<SocAlert> => {
     const a = await guarded(() => src.store().getAlert(ctx.params.id));
-    if (!a || (ctx.principal?.tenant && !a.tenants.includes(ctx.principal.tenant))) throw new HttpError(404, `no SOC alert ${ctx.params.id}`);
+    if (!a || (ctx.principal?.tenant && !alertInTenant(a, ctx.principal.tenant))) throw new HttpError(404, `no SOC alert ${ctx.params.id}`);
     return a;
   };
   const reply = (r: ActionResult): Reply => ({ status: r.status, body: r.body });
@@ -361,18 +363,33 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       scope: 'read',
       limited: true,
       handler: async (ctx) => {
-        for (const k of ctx.query.keys()) if (!['status', 'tenant', 'limit', 'cursor'].includes(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: status, tenant, limit, cursor)`);
+        const known = ['status', 'tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit', 'cursor'];
+        for (const k of ctx.query.keys()) if (!known.includes(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: ${known.join(', ')})`);
         const limitText = ctx.query.get('limit');
         if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
         const statusText = ctx.query.get('status');
         const status = statusText === null ? undefined : statusText.split(',').map((x) => x.trim()).filter(Boolean);
         for (const st of status ?? []) if (!ALERT_STATUSES.includes(st as AlertStatus)) throw bad(`status must be one or more of ${ALERT_STATUSES.join(', ')}`);
-        let tenant = ctx.query.get('tenant')?.toLowerCase() ?? undefined;
+        // The quarantine filters' parsing and bounds, for the ones alerts share.
+        const f = filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined));
+        let tenant = f.tenant;
         if (ctx.principal?.tenant) {
           if (tenant !== undefined && tenant !== ctx.principal.tenant) throw new HttpError(403, `this token sees tenant ${ctx.principal.tenant} only`);
           tenant = ctx.principal.tenant;
         }
-        const page = await guarded(() => src.store().listAlerts({ ...(status ? { status: status as AlertStatus[] } : {}), ...(tenant !== undefined ? { tenant } : {}), limit: limitText ? Number(limitText) : 50, cursor: ctx.query.get('cursor') }));
+        const page = await guarded(() =>
+          src.store().listAlerts({
+            ...(status ? { status: status as AlertStatus[] } : {}),
+            ...(tenant !== undefined ? { tenant } : {}),
+            ...(f.sender !== undefined ? { sender: f.sender } : {}),
+            ...(f.reason !== undefined ? { reason: f.reason } : {}),
+            ...(f.text !== undefined ? { text: f.text } : {}),
+            ...(f.since !== undefined ? { since: f.since } : {}),
+            ...(f.until !== undefined ? { until: f.until } : {}),
+            limit: limitText ? Number(limitText) : 50,
+            cursor: ctx.query.get('cursor'),
+          }),
+        );
         return { status: 200, body: { items: page.items.map(alertItemOf), next_cursor: page.nextCursor } };
       },
     })

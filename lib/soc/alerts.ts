@@ -68,6 +68,11 @@ export function campaignKeys(e: SecurityEvent, lists: KeyLists): string[] {
   return keys;
 }
 
+/** Whether an alert concerns a tenant: the tenant decided one of its messages, or one went to that domain (or a subdomain). */
+export function alertInTenant(a: SocAlert, tenant: string): boolean {
+  return a.tenants.includes(tenant) || (a.recipientDomains ?? []).some((d) => d === tenant || d.endsWith(`.${tenant}`));
+}
+
 /** The blocklist entries an alert offers: its sender domains and link hosts, minus shared ones. */
 export function blockTargets(a: SocAlert, lists: KeyLists): string[] {
   const out = new Set<string>();
@@ -133,6 +138,7 @@ export function addEvent(a: SocAlert, e: SecurityEvent, keys: string[], w: Alert
     actions: { ...a.actions, [e.action]: a.actions[e.action] + 1 },
     maxScore: Math.max(a.maxScore, e.score),
     tenants: push(a.tenants, e.tenant, 20),
+    recipientDomains: e.recipients.map(domainOf).filter(Boolean).reduce((acc, d) => push(acc, d, 20), a.recipientDomains ?? []),
     senderDomains: sender ? push(a.senderDomains, registrableOf(sender), 10) : a.senderDomains,
     urlHosts: hosts,
     subjects: e.subject ? push(a.subjects, e.subject.slice(0, 200), 5) : a.subjects,

@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.js';
+import { alertInTenant } from '../soc/alerts.js';
 import { pageLimit } from './query.js';
 import type { AlertQuery, SocAlert } from './types.js';
 
@@ -9,7 +10,15 @@ export function alertOrder(a: Pick<SocAlert, 'lastSeen' | 'id'>, b: Pick<SocAler
 
 export function alertMatches(a: SocAlert, q: AlertQuery): boolean {
   if (q.status?.length && !q.status.includes(a.status)) return false;
-  if (q.tenant !== undefined && !a.tenants.includes(q.tenant)) return false;
+  if (q.tenant !== undefined && !alertInTenant(a, q.tenant)) return false;
+  if (q.sender !== undefined) {
+    const want = q.sender.toLowerCase();
+    if (![...a.senderDomains, ...a.urlHosts].some((d) => d === want || d.endsWith(`.${want}`) || want.endsWith(`.${d}`))) return false;
+  }
+  if (q.reason !== undefined && !(q.reason in a.reasons)) return false;
+  if (q.text !== undefined && !a.subjects.some((s) => s.toLowerCase().includes(q.text!.toLowerCase()))) return false;
+  if (q.since !== undefined && a.lastSeen < q.since) return false;
+  if (q.until !== undefined && a.lastSeen >= q.until) return false;
   return true;
 }
 

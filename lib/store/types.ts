@@ -175,6 +175,8 @@ export interface SocAlert {
   actions: { reject: number; quarantine: number };
   maxScore: number;
   tenants: string[];
+  /** Domains of its messages' recipients (at most 20): a tenant-bound token sees alerts that reached its domain. */
+  recipientDomains?: string[];
   senderDomains: string[];
   urlHosts: string[];
   subjects: string[];
@@ -191,6 +193,15 @@ export interface SocAlert {
 export interface AlertQuery {
   status?: AlertStatus[];
   tenant?: string;
+  /** A sender domain (or a parent of one) or link host of the alert. */
+  sender?: string;
+  /** A reason code its messages carried. */
+  reason?: string;
+  /** Case-insensitive text in one of its subjects. */
+  text?: string;
+  /** Last activity bounds, ms since epoch (inclusive since, exclusive until). */
+  since?: number;
+  until?: number;
   limit?: number;
   /** Opaque cursor of the previous page. */
   cursor?: string | null;

@@ -284,6 +284,13 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     const single = list.find((a) => a.sender_domains.includes('paypa1-support.top'))!;
     assert.deepEqual(single.actions, { reject: 1, quarantine: 0 });
     await eventually(async () => assert.match((await api(h.sidecarPort, 'GET', '/metrics')).text, /^phishx_soc_alerts_open\{tenant="default"\} 2$/m));
+    assert.deepEqual((await alerts('?sender=paypa1-support.top')).map((a) => a.id), [single.id]);
+    assert.deepEqual((await alerts('?reason=SENDER_BRAND_IMPERSONATION&q=mailbox')).map((a) => a.id), [campaign.id]);
+    assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts?status=closed', { token: READ })).status, 400);
+    // A token of another tenant sees none of them.
+    assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: TENANT_A })).body.items, []);
+    assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts/${campaign.id}`, { token: TENANT_A })).status, 404);
+    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: TENANT_A, body: { action: 'release_all' } })).status, 404);
   });
 
   it('acknowledges, releases all held messages of a campaign, blocks its sender, and resolves it (act scope)', async () => {

@@ -26,8 +26,9 @@ const segment = (ids: string[]): fc.Arbitrary<string> =>
   );
 
 const QUERY_KEYS = ['limit', 'cursor', 'status', 'sender', 'recipient', 'tenant', 'reason', 'action', 'score_min', 'score_max', 'since', 'until', 'q', 'before', 'bogus'];
+const junkAlertIds = ['0', 'x'.repeat(20)];
 
-const request = (ids: string[]) =>
+const request = (ids: string[], alertIds: string[]) =>
   fc.record({
     who: fc.constantFrom<Who>('admin', 'act', 'read', 'tenant', 'none', 'wrong'),
     method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
@@ -37,6 +38,9 @@ const request = (ids: string[]) =>
       fc.constant('/api/v1/quarantine/bulk'),
       segment(ids).map((s) => `/api/v1/quarantine/${s}`),
       fc.tuple(segment(ids), fc.constantFrom('raw', 'release', 'report', 'x')).map(([s, a]) => `/api/v1/quarantine/${s}/${a}`),
+      fc.constant('/api/v1/soc/alerts'),
+      segment(alertIds).map((s) => `/api/v1/soc/alerts/${s}`),
+      segment(alertIds).map((s) => `/api/v1/soc/alerts/${s}/actions`),
     ),
     query: fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), junk.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))), { maxLength: 4 }),
     body: fc.option(
@@ -44,6 +48,7 @@ const request = (ids: string[]) =>
         junk,
         fc.record({ recipients: fc.oneof(junk, fc.array(junk, { maxLength: 3 })), note: junk }, { requiredKeys: [] }),
         fc.record({ verdict: junk, note: junk }, { requiredKeys: [] }),
+        fc.record({ action: fc.oneof(fc.constantFrom('acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'), junk), note: junk, targets: fc.oneof(junk, fc.array(junk, { maxLength: 3 })) }, { requiredKeys: [] }),
         fc.record({ action: fc.oneof(fc.constantFrom('release', 'delete'), junk), filter: fc.oneof(junk, fc.dictionary(fc.constantFrom(...QUERY_KEYS), junk, { maxKeys: 3 })), dry_run: fc.oneof(fc.constant(true), junk) }, { requiredKeys: [] }),
       ),
       { nil: undefined },
@@ -53,6 +58,7 @@ const request = (ids: string[]) =>
 describe(`SOC API fuzzing with every token scope (seed ${SEED})`, () => {
   let h: HarakaInstance;
   const ids: string[] = [];
+  const alertIds: string[] = [];
   before(async () => {
     h = await startHaraka({
       env: {
@@ -65,13 +71,20 @@ describe(`SOC API fuzzing with every token scope (seed ${SEED})`, () => {
       assert.equal(a.code, 250, a.response);
       ids.push(idFrom(a.response));
     }
+    // The sidecar folds the held messages into a SOC alert: fuzz its actions too.
+    for (let i = 0; i < 100 && !alertIds.length; i++) {
+      const r = await fetch(`http://127.0.0.1:${h.sidecarPort}/api/v1/soc/alerts`, { headers: { authorization: `Bearer ${TOKENS.read}` } });
+      alertIds.push(...((await r.json()) as { items: Array<{ id: string }> }).items.map((a) => a.id));
+      if (!alertIds.length) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(alertIds.length, 'no SOC alert to fuzz');
   });
   after(async () => {
     await h?.stop();
   });
 
   it('answers every request with JSON (raw bytes on /raw), never 5xx, honours scopes, and delivers no message twice', async () => {
-    const samples = fc.sample(request(ids), { seed: SEED, numRuns: runs(300, 5000) });
+    const samples = fc.sample(request(ids, [...alertIds, ...junkAlertIds]), { seed: SEED, numRuns: runs(300, 5000) });
     const statuses = new Map<number, number>();
     await inParallel(samples.length, 6, async (i) => {
       const s = samples[i];
