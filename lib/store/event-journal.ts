@@ -79,9 +79,12 @@ export class FileJournal {
     return out;
   }
 
-  /** Rotated files read to the end and settled go (and their offset with them). */
+  /**
+   * Rotated files, and files of processes that are gone, go once read to the end and
+   * settled (and their offset with them).
+   */
   private async maybeRemove(group: string, name: string, offsets: Record<string, number>): Promise<void> {
-    if (!name.includes('-')) return;
+    if (!name.includes('-') && writerAlive(Number(name.slice(0, -'.jsonl'.length)))) return;
     const file = path.join(this.dir, name);
     const s = await stat(file).catch(() => null);
     if (!s || Date.now() - s.mtimeMs < SETTLE_MS || (offsets[name] ?? 0) < s.size) return;
@@ -100,6 +103,17 @@ export class FileJournal {
       if (Number.isFinite(end) && end > (offsets[name] ?? 0)) offsets[name] = end;
     }
     await writeFileDurable(this.offsetsFile(group), JSON.stringify(offsets));
+  }
+}
+
+/** Whether the process that writes `<pid>.jsonl` still runs (a file of a gone one is complete). */
+function writerAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

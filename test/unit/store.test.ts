@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -581,6 +582,38 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
       if (keys.length) await store.client.del(...keys);
       await store.close();
       await r.stop();
+    }
+  });
+});
+
+describe('FileJournal: the embedded event log', () => {
+  const line = (i: number): string => `${JSON.stringify({ id: `j${i}`, at: 1, action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] })}\n`;
+
+  it('reads every writer\'s file in order, resumes after acknowledged events, skips a torn line, and removes finished files of gone writers', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-journal-'));
+    const { FileJournal } = await import('../../lib/store/event-journal.js');
+    try {
+      const j = new FileJournal(dir);
+      // A writer that is gone (a child that ran and exited), a rotated file, and this process's own file.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      await writeFile(path.join(dir, `${gone}.jsonl`), line(1) + '{"torn":\n' + line(2));
+      await writeFile(path.join(dir, `${process.pid}-1700000000000.jsonl`), line(3));
+      await j.append(JSON.parse(line(4)) as SecurityEvent);
+      const first = await j.read('g', 2);
+      assert.equal(first.length, 2);
+      await j.ack('g', first.map((e) => e.id));
+      const rest = await j.read('g', 10);
+      const subjects = [...first, ...rest].map((e) => e.event.subject).sort();
+      assert.deepEqual(subjects, ['s1', 's2', 's3', 's4']);
+      await j.ack('g', rest.map((e) => e.id));
+      assert.deepEqual(await j.read('g', 10), []);
+      // Settled (a minute old): the finished files of the gone writer and the rotation go; this process's file stays.
+      const old = new Date(Date.now() - 120_000);
+      for (const f of await readdir(dir)) if (f.endsWith('.jsonl')) await utimes(path.join(dir, f), old, old);
+      await j.read('g', 10);
+      assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.jsonl')), [`${process.pid}.jsonl`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
