@@ -5,7 +5,7 @@ import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
 import type { ScanResult } from './scan.js';
 import { initialState, keepsRaw, statusOf } from './store/query.js';
-import type { QuarantineEntry, Store } from './store/types.js';
+import type { QuarantineEntry, SecurityEvent, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -124,6 +124,49 @@ export async function collectSpool(store: Store, spoolDir: string, now: number =
     const held = await store.getQuarantine(f.slice(0, -4)); // throws while the store is down
     if (held && keepsRaw(statusOf(held.entry, now))) continue;
     await unlink(file).catch(() => undefined);
+    n++;
+  }
+  return n;
+}
+
+const pendingEventsDir = (spoolDir: string): string => path.join(spoolDir, 'pending-events');
+
+/**
+ * Append a security event to the store's event log; when the store cannot take it (Redis
+ * down), keep it in `spool_dir/pending-events/` for `replayPending` (so its SOC alert is
+ * late, not lost). Throws only when the disk fails too.
+ */
+export async function recordEvent(store: Store, spoolDir: string, event: SecurityEvent): Promise<'logged' | 'spooled'> {
+  try {
+    await store.appendEvent(event);
+    return 'logged';
+  } catch (err) {
+    if (store.kind !== 'redis') throw err;
+    await writeFileDurable(path.join(pendingEventsDir(spoolDir), `${event.at}-${event.id.replace(/[^0-9A-Za-z_-]/g, '_')}.json`), JSON.stringify(event));
+    return 'spooled';
+  }
+}
+
+/** Move spooled events into the store's event log, oldest first; stops at the first failure. Returns how many went. */
+export async function replayEvents(store: Store, spoolDir: string): Promise<number> {
+  const dir = pendingEventsDir(spoolDir);
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const f of files) {
+    let event: SecurityEvent;
+    try {
+      event = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as SecurityEvent;
+    } catch {
+      await unlink(path.join(dir, f)).catch(() => undefined); // torn by a crash: nothing to replay
+      continue;
+    }
+    await store.appendEvent(event); // throws while the store is down
+    await unlink(path.join(dir, f));
     n++;
   }
   return n;

@@ -16,7 +16,7 @@ import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope, SenderAuth } from '../../lib/message/types.js';
 import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
-import { collectSpool, holdMessage, replayPending } from '../../lib/quarantine.js';
+import { collectSpool, holdMessage, recordEvent, replayEvents, replayPending } from '../../lib/quarantine.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
@@ -56,10 +56,13 @@ function getStore(plugin: PhishXPlugin): Store {
     // Messages held while the store was down wait in the pending spool: replay them.
     const replay = (): void =>
       void replayPending(store, plugin.phishx.config!.quarantine.spool_dir)
-        .then((n) => {
-          if (!n) return;
-          M.replayed.inc(n);
-          plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`);
+        .then(async (n) => {
+          if (n) {
+            M.replayed.inc(n);
+            plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`);
+          }
+          const events = await replayEvents(store, plugin.phishx.config!.quarantine.spool_dir);
+          if (events) plugin.lognotice(`phishx: replayed ${events} security event(s) into the event log`);
         })
         .catch((err: unknown) => plugin.logdebug(`phishx: pending quarantine not replayed yet: ${errorMessage(err)}`));
     // Spooled files of entries that expired or were deleted (a Redis TTL removes no file).
@@ -132,9 +135,11 @@ export function register(this: PhishXPlugin): void {
   verdictEvents.onVerdict((ev) => {
     const event = securityEventOf(ev);
     if (!event || !this.phishx.config) return;
-    getStore(this)
-      .appendEvent(event)
-      .catch((err: unknown) => this.logwarn(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
+    recordEvent(getStore(this), this.phishx.config.quarantine.spool_dir, event)
+      .then((where) => {
+        if (where === 'spooled') this.logwarn(`phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert`);
+      })
+      .catch((err: unknown) => this.logerror(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
   });
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');

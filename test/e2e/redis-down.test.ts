@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { api } from '../helpers/api.js';
+import { eventually } from '../helpers/eventually.js';
+
+const TOKEN = 'redis-down-test-token-0123456789';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { RedisStore } from '../../lib/store/redis.js';
@@ -29,7 +33,7 @@ describe('a private Redis killed mid-run', () => {
     await probe.stop();
     port = await freePort();
     redis = await startRedisOn(port);
-    h = await startHaraka({ env: { PHISHX_REDIS_URL: `redis://127.0.0.1:${port}/0`, PHISHX_QUARANTINE_REPLAY_INTERVAL_S: '1' } });
+    h = await startHaraka({ env: { PHISHX_REDIS_URL: `redis://127.0.0.1:${port}/0`, PHISHX_QUARANTINE_REPLAY_INTERVAL_S: '1', PHISHX_API_TOKENS: TOKEN } });
   });
   after(async () => {
     await h?.stop();
@@ -63,6 +67,11 @@ describe('a private Redis killed mid-run', () => {
     } finally {
       await store.close();
     }
+    // Its security event waited on disk too: the SOC alert comes once Redis is back.
+    await eventually(async () => {
+      const r = await api(h!.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: TOKEN });
+      assert.ok((r.body?.items ?? []).some((a: { quarantine_ids: string[] }) => a.quarantine_ids.includes(id)), r.text);
+    });
     assert.equal(h!.proc.exitCode, null, 'Haraka died');
   });
 });
