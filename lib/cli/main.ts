@@ -4,10 +4,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfigFromDir } from '../config/load.js';
 import { SCHEMA, TENANT_SCHEMA, envName } from '../config/schema.js';
 import { errorMessage, TrainingDataError, UsageError } from '../errors.js';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { evaluate, type MessageOutcome } from '../eval.js';
 import { trainLetterModel } from '../analyzers/letter-model.js';
-import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadExamples, serializeModel, train, type Example } from '../nlp/train.js';
+import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadCorpora, loadExamples, serializeModel, train, type Example } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
 import { FORTUNES_ROOT, languageHamExamples } from '../nlp/language-ham.js';
@@ -103,6 +103,9 @@ Options:
                  is scored by the model that did not see it (honest figures on DIR)
   --loso         leave-one-source-out: each message is scored by a text model trained on
                  every other source (how it does on a kind of mail it never saw)
+  --with DIR     with --cv / --loso: train every held-out model on DIR too (repeatable), as
+                 phishx train trains on several corpora (e.g. eval ../shared/corpus-modern
+                 --cv 5 --with ../shared/corpus --with ../shared/corpus-lists)
                  (--cv and --loso train as phishx train does, with the everyday text of
                  the fortune packages when installed; without them, on DIR alone)
   --details FILE write one JSON line per message (path, label, source, action, score,
@@ -126,7 +129,8 @@ that the model judges content rather than language; eval --cv / --loso train the
 (without the packages they train on the corpus alone and say so).
 
 Options:
-  --corpus DIR   labelled corpus with labels.csv (default: ../shared/corpus)
+  --corpus DIR   labelled corpus with labels.csv, repeatable: the model is trained on all of
+                 them (default: ../shared/corpus)
   --out FILE     model file (default: lib/nlp/model/text-model.json); letter-model.json
                  goes to the same folder
   --epochs N     SGD epochs (default: ${DEFAULT_TRAIN.epochs})
@@ -305,21 +309,24 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
 }
 
 async function cmdEval(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, loso: { type: 'boolean' }, details: { type: 'string' } }, 'eval');
+  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, loso: { type: 'boolean' }, details: { type: 'string' }, with: { type: 'string', multiple: true } }, 'eval');
   if (values.help) return io.out(HELP.eval), 0;
   if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP.eval}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
   let classifierFor: ((file: string) => ReturnType<typeof train> | undefined) | undefined;
+  const withCorpora = ((values.with as string[] | undefined) ?? []).map((d) => path.resolve(d));
+  if (withCorpora.length && values.cv === undefined && !values.loso) throw new UsageError('eval: --with goes with --cv or --loso (it adds training data to the held-out models)');
+  const withExamples = async (): Promise<Example[]> => (await Promise.all(withCorpora.map((d) => loadExamples(d)))).flatMap((list, i) => list.map((e) => ({ ...e, file: `${path.basename(withCorpora[i])}/${e.file}` })));
   if (values.cv !== undefined) {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
     if (values.loso) throw new UsageError('eval: use either --cv K or --loso, not both');
-    io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}\n`);
-    const models = crossValidationModels(await loadExamples(positionals[0]), k, DEFAULT_TRAIN, everydayTextForEval(io));
+    io.err(`eval: cross-validation, training ${k} models on ${positionals[0]}${withCorpora.length ? ` (each also on ${withCorpora.join(', ')})` : ''}\n`);
+    const models = crossValidationModels(await loadExamples(positionals[0]), k, DEFAULT_TRAIN, [...everydayTextForEval(io), ...(await withExamples())]);
     classifierFor = (file) => models.get(file);
   } else if (values.loso) {
     io.err(`eval: leave-one-source-out, training one model per source of ${positionals[0]}\n`);
-    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]), DEFAULT_TRAIN, everydayTextForEval(io));
+    const models = leaveOneSourceOutModels(await loadExamples(positionals[0]), DEFAULT_TRAIN, [...everydayTextForEval(io), ...(await withExamples())]);
     classifierFor = (file) => models.get(file);
   }
   const tty = process.stderr.isTTY === true;
@@ -375,7 +382,7 @@ function everydayTextForEval(io: Out): Example[] {
 }
 
 async function cmdTrain(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { corpus: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' }, 'corpus-only': { type: 'boolean' } }, 'train');
+  const { values, positionals } = parse(args, { corpus: { type: 'string', multiple: true }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' }, 'corpus-only': { type: 'boolean' } }, 'train');
   if (values.help) return io.out(HELP.train), 0;
   if (positionals.length) throw new UsageError(`train: unexpected argument ${JSON.stringify(positionals[0])}\n\n${HELP.train}`);
   const int = (v: unknown, name: string, dflt: number): number => {
@@ -385,17 +392,18 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
     return n;
   };
   const opts = { ...DEFAULT_TRAIN, epochs: int(values.epochs, 'epochs', DEFAULT_TRAIN.epochs), seed: int(values.seed, 'seed', DEFAULT_TRAIN.seed) };
-  const corpus = path.resolve(String(values.corpus ?? path.join('..', 'shared', 'corpus')));
+  const given = (values.corpus as string[] | undefined) ?? [];
+  const corpora = given.length ? given.map((c) => path.resolve(c)) : [path.resolve('..', 'shared', 'corpus')];
   const out = path.resolve(String(values.out ?? defaultModelPath()));
-  io.err(`train: reading ${corpus}\n`);
-  const examples = await loadExamples(corpus);
+  io.err(`train: reading ${corpora.join(', ')}\n`);
+  const examples = await loadCorpora(corpora);
   const extra = values['corpus-only'] ? [] : languageHamExamples(fortunesDir());
   const counts = countBy(examples, (e) => e.label);
   const languageHam = countBy(extra, (e) => e.source);
   const t0 = performance.now();
   const model = train([...examples, ...extra], opts);
   const files: Array<[string, string]> = [
-    [out, serializeModel(model, { corpus: path.basename(corpus), examples: counts, languageHam, ...opts })],
+    [out, serializeModel(model, { corpus: corpora.map((c) => path.basename(c)).join(', '), examples: counts, languageHam, ...opts })],
     [path.join(path.dirname(out), 'letter-model.json'), `${JSON.stringify(trainLetterModel(examples.map((e) => e.text)))}\n`],
   ];
   const ms = Math.round(performance.now() - t0);
@@ -409,6 +417,7 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
     }
     return same ? 0 : 1;
   }
+  await mkdir(path.dirname(out), { recursive: true });
   for (const [file, json] of files) await writeFile(file, json);
   io.err(`train: ${examples.length} messages ${JSON.stringify(counts)} + ${extra.length} everyday-text documents ${JSON.stringify(languageHam)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`);
   return 0;

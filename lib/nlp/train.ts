@@ -52,6 +52,19 @@ export function prng(seed: number): () => number {
   };
 }
 
+/**
+ * Examples of several corpora: the first keeps its paths, the others' are prefixed with the
+ * corpus directory's name (`corpus-modern/ham/….eml`), so ids stay unique across them.
+ */
+export async function loadCorpora(dirs: readonly string[]): Promise<Example[]> {
+  const out: Example[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const prefix = i === 0 ? '' : `${path.basename(path.resolve(dir))}/`;
+    for (const e of await loadExamples(dir)) out.push({ ...e, file: `${prefix}${e.file}` });
+  }
+  return out;
+}
+
 /** Read DIR/labels.csv and turn every phish / ham / spam message into a feature vector. */
 export async function loadExamples(dir: string, onProgress?: (done: number, total: number) => void): Promise<Example[]> {
   const rows = parseLabels(await readFile(path.join(dir, 'labels.csv'), 'utf8')).filter((r) => ['phish', 'ham', 'spam'].includes(r.label));

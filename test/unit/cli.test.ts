@@ -189,3 +189,34 @@ describe('phishx CLI', () => {
   });
 });
 
+
+describe('training and evaluating on several corpora', () => {
+  it('eval --with adds training data to held-out models only (refused without --cv / --loso), and train --corpus takes several', async () => {
+    const refused = phishx(['eval', 'test/fixtures', '--with', 'test/fixtures']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /--with goes with --cv or --loso/);
+    // Two tiny corpora: the model is trained on both, the second's ids prefixed with its name.
+    const root = await mkdtemp(path.join(os.tmpdir(), 'phishx-corpora-'));
+    try {
+      const { copyFile } = await import('node:fs/promises');
+      for (const name of ['one', 'two']) {
+        await mkdir(path.join(root, name, 'ham'), { recursive: true });
+        await mkdir(path.join(root, name, 'phish'), { recursive: true });
+        await copyFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'), path.join(root, name, 'ham', 'a.eml'));
+        await copyFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'), path.join(root, name, 'phish', 'b.eml'));
+        await writeFile(path.join(root, name, 'labels.csv'), 'path,label,source\nham/a.eml,ham,s1\nphish/b.eml,phish,s2\n');
+      }
+      const { loadCorpora } = await import('../../lib/nlp/train.js');
+      const ex = await loadCorpora([path.join(root, 'one'), path.join(root, 'two')]);
+      assert.deepEqual(ex.map((e) => e.file), ['ham/a.eml', 'phish/b.eml', 'two/ham/a.eml', 'two/phish/b.eml']);
+      const out = path.join(root, 'model', 'text-model.json');
+      const r = phishx(['train', '--corpus-only', '--corpus', path.join(root, 'one'), '--corpus', path.join(root, 'two'), '--out', out, '--epochs', '2']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /train: 4 messages \{"ham":2,"phish":2\}/);
+      const { readFile } = await import('node:fs/promises');
+      assert.equal((JSON.parse(await readFile(out, 'utf8')) as { training: { corpus: string } }).training.corpus, 'one, two');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
