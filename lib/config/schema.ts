@@ -23,7 +23,7 @@ export const DEFAULT_BRANDS: Record<string, string> = {
   outlook: 'microsoft.com, outlook.com, live.com, office.com',
   apple: 'apple.com, icloud.com, me.com',
   icloud: 'apple.com, icloud.com',
-  amazon: 'amazon.com, amazon.co.uk, amazon.de, amazon.fr, amazon.it, amazon.es, amazon.ca, amazon.com.br, amazon.co.jp, amazon.in, amazonaws.com, amazonses.com, amazon.com.au, media-amazon.com, ssl-images-amazon.com',
+  amazon: 'amazon.com, images-amazon.com, amazon.co.uk, amazon.de, amazon.fr, amazon.it, amazon.es, amazon.ca, amazon.com.br, amazon.co.jp, amazon.in, amazonaws.com, amazonses.com, amazon.com.au, media-amazon.com, ssl-images-amazon.com',
   google: 'google.com, gmail.com, youtube.com, googlemail.com, withgoogle.com',
   gmail: 'google.com, gmail.com, googlemail.com',
   netflix: 'netflix.com',
