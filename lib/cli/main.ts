@@ -349,7 +349,7 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   });
   if (values.details !== undefined) {
     await writeFile(String(values.details), details.length ? `${details.join('\n')}\n` : '');
-    io.err(`eval: ${details.length} message outcomes written to ${values.details} (wrong: true marks the misjudged)\n`);
+    io.err(`eval: ${details.length} message outcomes written to ${String(values.details)} (wrong: true marks the misjudged)\n`);
   }
   io.out(`${JSON.stringify(report, null, 2)}\n`);
   return 0;

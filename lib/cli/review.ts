@@ -255,7 +255,7 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
         return 0;
       }
       case 'release': {
-        const to = (values.to ?? []) as string[];
+        const to = (values.to ?? []);
         const r = await call('POST', `/api/v1/quarantine/${id}/release`, { ...(to.length ? { recipients: to } : {}), ...(values.note ? { note: values.note } : {}) });
         const b = r.json as { recipients: string[]; smtp: string };
         print(b, () => io.out(`released ${arg} to ${b.recipients.join(', ')} (${b.smtp})\n`));
@@ -312,7 +312,7 @@ export async function cmdAudit(args: string[], io: Out): Promise<number> {
     const q = new URLSearchParams();
     if (values.limit) q.set('limit', values.limit);
     if (values.before) q.set('before', values.before);
-    const r = await call('GET', `/api/v1/audit${q.size ? `?${q}` : ''}`);
+    const r = await call('GET', `/api/v1/audit${q.size ? `?${q.toString()}` : ''}`);
     const b = r.json as { items: Array<{ id: string; at: string; actor: string; action: string; target: string; result: string; note?: string }>; next_before: string | null };
     if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
     else for (const a of b.items) io.out(`${a.at}  ${a.actor}  ${a.action.padEnd(16)} ${a.target}  ${a.result}${a.note ? `  "${a.note}"` : ''}\n`);
@@ -365,7 +365,7 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
       const q = new URLSearchParams();
       if (values.status) q.set('status', values.status);
       for (const k of ['tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit'] as const) if (values[k]) q.set(k, String(values[k]));
-      const r = await call('GET', `/api/v1/soc/alerts${q.size ? `?${q}` : ''}`);
+      const r = await call('GET', `/api/v1/soc/alerts${q.size ? `?${q.toString()}` : ''}`);
       const b = r.json as { items: AlertItem[]; next_cursor: string | null };
       if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
       else {
@@ -375,7 +375,7 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
       return 0;
     }
     if (sub === 'show') {
-      const r = await call('GET', `/api/v1/soc/alerts/${encodeURIComponent(arg!)}`);
+      const r = await call('GET', `/api/v1/soc/alerts/${encodeURIComponent(arg)}`);
       const a = r.json as AlertItem;
       if (values.json) io.out(`${JSON.stringify(a, null, 2)}\n`);
       else {
@@ -384,8 +384,8 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
       }
       return 0;
     }
-    const targets = (values.target ?? []) as string[];
-    const r = await call('POST', `/api/v1/soc/alerts/${encodeURIComponent(arg!)}/actions`, { action: SOC_ACTIONS[sub], ...(values.note ? { note: values.note } : {}), ...(targets.length ? { targets } : {}) });
+    const targets = (values.target ?? []);
+    const r = await call('POST', `/api/v1/soc/alerts/${encodeURIComponent(arg)}/actions`, { action: SOC_ACTIONS[sub], ...(values.note ? { note: values.note } : {}), ...(targets.length ? { targets } : {}) });
     const b = r.json as { results?: Record<string, number>; messages?: number; blocked?: string[]; feed?: string; status?: string };
     if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
     else if (b.blocked) io.out(`blocked ${b.blocked.join(', ')} (feed ${b.feed})\n`);

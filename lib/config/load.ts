@@ -6,12 +6,17 @@ import { REASONS } from '../verdict/reasons.js';
 import { parseClamdHost } from '../clamav/client.js';
 import { hashToken, parseTokenSpec, type ApiToken, type Scope } from '../sidecar/auth.js';
 import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
-import type { Mode, PhishXConfig, TenantPolicy } from './types.js';
+import type { PhishXConfig, TenantPolicy } from './types.js';
 
 /** Raw ini as haraka-config returns it: sections of key ─► string | number | boolean. */
 export type RawIni = Record<string, Record<string, unknown> | undefined>;
 
 const where = (section: string, key: string): string => `phishx.ini [${section}] ${key}`;
+
+/** The text of an ini value (haraka-config gives strings, numbers and booleans); '' for anything else. */
+function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
 
 function coerce(section: string, key: string, spec: KeySpec, value: unknown): unknown {
   const shown = JSON.stringify(value);
@@ -39,19 +44,19 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
       return t;
     }
     case 'string':
-      return String(s ?? '');
+      return scalarText(s);
     case 'list':
-      return String(s ?? '')
+      return scalarText(s)
         .split(/[,\s]+/)
         .map((x) => x.trim().toLowerCase().replace(/^\./, ''))
         .filter(Boolean);
     case 'strings':
-      return String(s ?? '')
+      return scalarText(s)
         .split(/[,\s]+/)
         .map((x) => x.trim())
         .filter(Boolean);
     case 'cidrs': {
-      const items = String(s ?? '').split(/[,\s]+/).filter(Boolean);
+      const items = scalarText(s).split(/[,\s]+/).filter(Boolean);
       for (const it of items) {
         const ok = it.includes('/') ? (() => { try { ipaddr.parseCIDR(it); return true; } catch { return false; } })() : ipaddr.isValid(it);
         if (!ok) return bad(`IP addresses or CIDR ranges (bad item ${JSON.stringify(it)})`);
@@ -59,7 +64,7 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
       return items;
     }
     case 'listen': {
-      const t = String(s ?? '').trim();
+      const t = scalarText(s).trim();
       if (t === 'off' || t === '') return null;
       const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
       const port = m ? Number(m[2]) : NaN;
@@ -169,7 +174,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const brandsRaw = raw.brands && Object.keys(raw.brands).length ? raw.brands : DEFAULT_BRANDS;
   const brands: Record<string, string[]> = {};
   for (const [name, v] of Object.entries(brandsRaw)) {
-    const domains = String(v ?? '').split(/[,\s]+/).map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const domains = scalarText(v).split(/[,\s]+/).map((d) => d.trim().toLowerCase()).filter(Boolean);
     if (!domains.length) throw new ConfigError(`${where('brands', name)}: lists no domains`, `brands.${name}`);
     brands[name.trim().toLowerCase()] = domains;
   }
@@ -180,7 +185,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     weights[code] = coerce('weights', code, { type: 'int', min: -100, max: 100, default: 0, doc: '' }, v) as number;
   }
 
-  const defaultPolicy: TenantPolicy = { mode: c.main.mode as Mode, quarantine: c.thresholds.quarantine, reject: c.thresholds.reject };
+  const defaultPolicy: TenantPolicy = { mode: c.main.mode, quarantine: c.thresholds.quarantine, reject: c.thresholds.reject };
   const tenants: Record<string, TenantPolicy> = {};
   for (const section of Object.keys(raw).filter((s) => s.startsWith('tenant.'))) {
     const domain = section.slice('tenant.'.length).toLowerCase();
@@ -200,7 +205,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     brands,
     weights,
     tenants,
-  } as PhishXConfig);
+  });
 }
 
 /** haraka-config answers a missing file with `{main: {}}`: drop that empty section. */
@@ -222,7 +227,7 @@ export function readPluginTimeout(harakaDir: string): number {
   const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): unknown } };
   const cfg = hc.module_config(harakaDir);
   for (const name of ['phishx.timeout', 'plugin_timeout']) {
-    const v = parseFloat(String(cfg.get(name, 'value') ?? ''));
+    const v = parseFloat(scalarText(cfg.get(name, 'value')));
     if (!Number.isNaN(v)) return v;
   }
   return 30;

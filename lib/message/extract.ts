@@ -56,7 +56,7 @@ async function describeAttachment(att: Parsed['attachments'][number]): Promise<A
     typeof content === 'string'
       ? Buffer.from(content, att.encoding === 'base64' ? 'base64' : 'utf8')
       : Buffer.from(content instanceof ArrayBuffer ? new Uint8Array(content) : content);
-  let sniffed: string | null = null;
+  let sniffed: string | null;
   try {
     sniffed = (await fileTypeFromBuffer(buf.subarray(0, 4100)))?.mime ?? null;
   } catch {

@@ -131,7 +131,7 @@ export async function gatherSnapshot(timeoutMs: number, scope: SnapshotScope = '
     });
     for (const w of workers) {
       try {
-        w!.send({ type: REQ, id, scope });
+        w.send({ type: REQ, id, scope });
       } catch {
         /* a worker that is going away counts as silent */
       }

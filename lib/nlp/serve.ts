@@ -38,7 +38,7 @@ export function createNlpServer(classifier: TextClassifier): http.Server {
       } catch {
         return send(res, 400, { error: 'body must be JSON {"inputs": string | string[]}' });
       }
-      const texts = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? (inputs as string[]) : null;
+      const texts = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? (inputs) : null;
       if (!texts) return send(res, 400, { error: '"inputs" must be a string or an array of strings' });
       Promise.all(texts.map(async (t) => (await classifier.classify(t)).p))
         .then((ps) =>

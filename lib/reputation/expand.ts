@@ -11,9 +11,9 @@ import { PhishXError } from '../errors.js';
  */
 export function safeLookup(allowPrivate = false): LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { all: true, family: options.family as number | undefined }, (err, addresses) => {
+    dns.lookup(hostname, { all: true, family: options.family }, (err, addresses) => {
       if (err) return callback(err, '', 0);
-      const list = addresses as dns.LookupAddress[];
+      const list = addresses;
       const bad = list.find((a) => !allowPrivate && !isPublicAddress(a.address));
       if (bad || !list.length) {
         const e = Object.assign(new Error(`refusing to connect to ${hostname} (${bad?.address ?? 'no address'}): not a public address`), { code: 'PHISHX_SSRF_BLOCKED' });

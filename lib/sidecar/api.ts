@@ -323,7 +323,15 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const rawFilter = raw as Record<string, unknown>;
         for (const k of Object.keys(rawFilter)) if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`unknown filter ${JSON.stringify(k.slice(0, 40))} (known: ${FILTER_KEYS.join(', ')})`);
         if (!Object.keys(rawFilter).length) throw bad('a bulk action needs a filter (an empty one would match every message)');
-        const filter = scoped(filterOf((k) => (rawFilter[k] === undefined ? undefined : String(rawFilter[k]))), ctx.principal);
+        const filter = scoped(
+          filterOf((k) => {
+            const v = rawFilter[k];
+            if (v === undefined) return undefined;
+            if (typeof v !== 'string' && typeof v !== 'number') throw bad(`filter ${k} must be a string or a number`);
+            return String(v);
+          }),
+          ctx.principal,
+        );
         // Only messages that can take the action: held ones (release), held or released (delete).
         filter.status = body.action === 'release' ? ['held'] : (filter.status ?? ['held', 'released']);
         const ids: string[] = [];

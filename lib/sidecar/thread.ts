@@ -35,7 +35,7 @@ function ask(req: { op: 'snapshot'; scope: SnapshotScope } | { op: 'store'; meth
       reject(new Error(`main thread did not answer within ${timeoutMs} ms`));
     }, timeoutMs);
     waiting.set(id, { resolve, reject, timer });
-    post({ type: 'req', id, ...req } as FromThread);
+    post({ type: 'req', id, ...req });
   });
 }
 

@@ -40,7 +40,7 @@ async function changeAlert(store: Store, id: string, decide: (a: SocAlert) => Al
     if (!d.ok) return d;
     if (await store.putAlert(d.alert)) return d;
   }
-  return { ok: false, status: 409, error: `alert ${id} was changed concurrently; try again` } as AlertDecision;
+  return { ok: false, status: 409, error: `alert ${id} was changed concurrently; try again` };
 }
 
 async function audit(ctx: SocContext, action: string, id: string, result: string, note?: string, detail?: string): Promise<void> {

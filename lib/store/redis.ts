@@ -470,8 +470,8 @@ export class RedisStore implements Store {
         urls.length ? this.client.hmget(this.k('feed:url'), ...urls) : Promise.resolve([] as Array<string | null>),
         domains.length ? this.client.hmget(this.k('feed:domain'), ...domains) : Promise.resolve([] as Array<string | null>),
       ]);
-      urls.forEach((x, i) => u[i] && hits.set(x, u[i]!));
-      domains.forEach((x, i) => d[i] && hits.set(x, d[i]!));
+      urls.forEach((x, i) => u[i] && hits.set(x, u[i]));
+      domains.forEach((x, i) => d[i] && hits.set(x, d[i]));
       return hits;
     });
   }

@@ -94,7 +94,7 @@ function pollHealth(port: number, everyMs: number): { stop(): Promise<{ lat: num
 function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('{}')}).listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    proc.stdout!.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
+    proc.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
     proc.once('exit', (code) => reject(new Error(`reference server exited ${code}`)));
   });
 }

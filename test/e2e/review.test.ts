@@ -416,7 +416,7 @@ describe('concurrent release from two sidecars on one Redis', () => {
       const r = await api(two!.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: READ });
       const a = (r.body.items as Array<{ id: string; count: number; sender_domains: string[] }>).find((x) => x.sender_domains.includes('example.net'));
       assert.equal(a?.count, 3, 'the three held messages of the release rounds, folded once each across both sidecars');
-      return a!;
+      return a;
     });
     const block = await api(two!.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: ACT, body: { action: 'block_sender', targets: ['example.net'] } });
     assert.equal(block.status, 200, block.text);

@@ -94,7 +94,7 @@ describe(`SOC API fuzzing with every token scope (seed ${SEED})`, () => {
       else if (s.who !== 'none') headers.authorization = `Bearer ${TOKENS[s.who]}`;
       const body = s.method === 'GET' ? undefined : s.body;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const url = `http://127.0.0.1:${h.sidecarPort}${s.path}${q.size ? `?${q}` : ''}`;
+      const url = `http://127.0.0.1:${h.sidecarPort}${s.path}${q.size ? `?${q.toString()}` : ''}`;
       const res = await fetch(url, { method: s.method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const text = await res.text();
       const where = `request ${i} (seed ${SEED}): ${s.method} ${url.slice(0, 200)} as ${s.who} body ${JSON.stringify(s.body)?.slice(0, 200)} ─► ${res.status} ${text.slice(0, 200)}`;

@@ -52,7 +52,7 @@ export async function startPrivateClamd(): Promise<TestClamd | { skip: string }>
     const c = spawn('bash', [START], { env: { ...process.env, CLAMD_PORT: String(port), CLAMD_STATE: state, CLAMD_AUTO_INSTALL: '0', CLAMD_THREADS: '2', CLAMD_FOREGROUND: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     let stderr = '';
-    c.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+    c.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
     const exited = new Promise<string>((r) => c.once('exit', (code) => r(`start-clamd.sh / clamd exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`)));
     const up = eventually(async () => assert.ok(await answers(host), 'no PONG yet'), { timeoutMs: 60_000, intervalMs: 100 }).then(() => null);
     return Promise.race([up, exited]).catch((err: unknown) => `clamd did not answer PING: ${String(err)}`);

@@ -447,7 +447,7 @@ describe('holdMessage', () => {
       const e = await holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result);
       assert.equal(e.spooled, true);
       assert.equal(e.spoolPath, path.join(dir, `${result.id}.eml`));
-      assert.ok((await readFile(e.spoolPath!)).equals(raw));
+      assert.ok((await readFile(e.spoolPath)).equals(raw));
       const held = await store.getQuarantine(result.id);
       assert.equal(held?.raw, null);
       assert.equal(held?.entry.size, 5000);
