@@ -7,7 +7,7 @@ import { hashToken } from '../../lib/sidecar/auth.js';
 import { api } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
@@ -347,6 +347,36 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     assert.match(ack.out, new RegExp(`${id}: acknowledged`));
     assert.equal(phishx(h.sidecarPort, ACT, ['soc', 'ack', id]).code, 1, 'a second acknowledge is a conflict');
     assert.equal(phishx(h.sidecarPort, ACT, ['soc', 'frob']).code, 2);
+  });
+});
+
+describe('a release the delivery path refuses', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // The next hop does not answer: nothing listens on port 1.
+    h = await startHaraka({ env: tokenEnv, phishxIni: '[release]\nsmtp = 127.0.0.1:1\ntimeout_ms = 2000\n' });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('answers 502, keeps the message held, and releases it once the path works', async () => {
+    const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
+    const id = idFrom(a.response);
+    const r = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.body.error, /delivery (failed|refused).*the message is held again/);
+    const item = await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${id}`, { token: READ });
+    assert.equal(item.body.status, 'held');
+    assert.equal((await h.delivered()).length, 0);
+    // Point the release at this Haraka (the config reloads) and release again: delivered once.
+    const ini = path.join(h.dir, 'config', 'phishx.ini');
+    await writeFile(ini, (await readFile(ini, 'utf8')).replace('smtp = 127.0.0.1:1', `smtp = 127.0.0.1:${h.port}`));
+    await eventually(async () => {
+      const again = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT });
+      assert.equal(again.status, 200, again.text);
+    });
+    await eventually(async () => assert.equal((await h.delivered()).filter((m) => m.includes(`(PhishX id ${id})`)).length, 1));
   });
 });
 
