@@ -20,6 +20,7 @@ import { ALERT_ACTIONS, alertAction, type AlertAction } from '../soc/actions.js'
 import { alertInTenant } from '../soc/alerts.js';
 import { ALERT_STATUSES, type AlertStatus, type SocAlert } from '../store/types.js';
 import type { Principal } from './auth.js';
+import { OPENAPI } from './openapi.js';
 import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
 
 const DAY_MS = 86_400_000;
@@ -224,6 +225,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
   };
 
   router
+    .add({ method: 'GET', path: '/api/v1/openapi.json', auth: 'none', limited: true, handler: () => ({ status: 200, body: OPENAPI }) })
     .add({
       method: 'GET',
       path: '/api/v1/quarantine',

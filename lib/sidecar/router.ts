@@ -168,6 +168,11 @@ export class Router {
     }
   }
 
+  /** Every route's method and path pattern (docs and their tests). */
+  routeList(): Array<{ method: Method; path: string; auth: Route['auth']; scope?: Scope }> {
+    return this.routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth, ...(r.scope ? { scope: r.scope } : {}) }));
+  }
+
   add(route: Route): this {
     if (this.routes.some((r) => r.method === route.method && r.path === route.path)) throw new Error(`route ${route.method} ${route.path} defined twice`);
     this.routes.push(route);
