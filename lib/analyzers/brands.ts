@@ -29,6 +29,8 @@ export function skeleton(s: string): string {
   return t.replace(/rn/g, 'm').replace(/vv/g, 'w');
 }
 
+const CJK_NAME = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
 export function buildBrandIndex(brands: Readonly<Record<string, readonly string[]>>): BrandIndex {
   const domains = new Map<string, Set<string>>();
   const all = new Set<string>();
@@ -45,7 +47,10 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
       if (label.length >= 5 && !labels.has(label)) labels.set(label, brand);
     }
     const words = skeleton(brand).split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    namePatterns.push({ brand, re: new RegExp(`(?:^|[^\\p{L}\\p{N}])${words.join('[\\s._-]*')}(?:$|[^\\p{L}\\p{N}])`, 'u') });
+    // Japanese and Chinese write words without spaces: a name in those scripts is found
+    // anywhere in the text ("【三井住友カード】ご利用確認"), a Latin one as a whole word.
+    const joined = words.join('[\\s._-]*');
+    namePatterns.push({ brand, re: CJK_NAME.test(brand) ? new RegExp(joined, 'u') : new RegExp(`(?:^|[^\\p{L}\\p{N}])${joined}(?:$|[^\\p{L}\\p{N}])`, 'u') });
   }
   return { domains, allDomains: all, labels, namePatterns };
 }

@@ -1,3 +1,4 @@
+import { govLookalike, splitHost } from '../message/domain.js';
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
@@ -63,6 +64,7 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   }
   const tld = from.domain.slice(from.domain.lastIndexOf('.') + 1);
   if (tld && lists.suspiciousTlds.has(tld)) out.push({ code: 'SENDER_SUSPICIOUS_TLD', detail: `From ${from.address} (.${tld})` });
+  if (from.domain && govLookalike(from.domain, splitHost(from.domain).suffix)) out.push({ code: 'DOMAIN_GOV_LOOKALIKE', detail: `From ${from.address}` });
   const local = from.address.includes('@') ? from.localPart.toLowerCase() : '';
   if (lists.letters) {
     // Mixed case ("hrUsmGyi") is judged with its casing; anything else on its letters alone.

@@ -1,7 +1,7 @@
 import { domainToUnicode } from 'node:url';
 import { isPublicAddress } from '../ip-address.js';
 import type { PhishXConfig } from '../config/types.js';
-import { describeUrl, displayedHost, registrableOf } from '../message/domain.js';
+import { describeUrl, displayedHost, govLookalike, registrableOf } from '../message/domain.js';
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { lookalikeBrand, type BrandIndex } from './brands.js';
@@ -116,6 +116,7 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
   }
   const tld = u.host.slice(u.host.lastIndexOf('.') + 1);
   if (!u.isIp && ctx.suspiciousTlds.has(tld)) out.push({ code: 'URL_SUSPICIOUS_TLD', detail: u.host });
+  if (!u.isIp && u.source !== 'img' && govLookalike(u.host, u.suffix)) out.push({ code: 'DOMAIN_GOV_LOOKALIKE', detail: `link ${u.host}` });
 
   const target = u.registrable ?? u.host; // IP hosts have no registered domain
   if (u.source === 'href' && u.anchorText && !hostInList(u.host, ctx.redirectors)) {

@@ -15,6 +15,20 @@ export function splitHost(host: string): { registrable: string | null; suffix: s
 }
 
 /** Registered domain of a hostname, or the hostname itself when none (IPs, single labels). */
+/**
+ * Whether a host reads as a government domain that is not one: a government label
+ * (`gov`, `gob`, `go`, `gouv`, `govt`) and a two-letter country code, followed by further
+ * labels, while the host's real public suffix is not that government suffix —
+ * `afip.gob.ar.com`, `portal.gov.br.example`. Only a country's registry can hand out a name
+ * under `gov.<cc>`; a look-alike has to append another suffix. Pure.
+ */
+export function govLookalike(host: string, suffix: string | null): boolean {
+  const m = /(?:^|\.)(gov|gob|go|gouv|govt)\.([a-z]{2})\.[a-z0-9.-]+$/.exec(host.toLowerCase());
+  if (!m) return false;
+  const gov = `${m[1]}.${m[2]}`;
+  return !(suffix === gov || suffix?.endsWith(`.${gov}`));
+}
+
 export function registrableOf(host: string): string {
   return splitHost(host).registrable ?? host.toLowerCase();
 }

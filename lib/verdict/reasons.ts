@@ -13,6 +13,7 @@ export const REASONS = {
   URL_TEXT_HREF_MISMATCH: { weight: 15, doc: 'Link text shows one domain, the link goes to another registered domain (newsletters do this through trackers, so alone it is weak; not counted when the link goes through the sender\'s own domain).' },
   URL_TEXT_HREF_BRAND_MISMATCH: { weight: 45, doc: 'Link text shows a brand\'s domain (paypal.com), the link goes to a domain that is not the brand\'s (through the sender\'s own domain — its click tracker showing an advertiser — it counts as the plain `URL_TEXT_HREF_MISMATCH`).' },
   URL_IP_LITERAL: { weight: 30, doc: 'Link to a bare public IP address (private, loopback and documentation ranges are ignored).' },
+  DOMAIN_GOV_LOOKALIKE: { weight: 40, doc: 'A link host or the From domain reads as a government domain with another suffix after it (`afip.gob.ar.com`, `portal.gov.br.example`): only a country\'s registry hands out names under `gov.<cc>` / `gob.<cc>` / `go.<cc>` / `gouv.<cc>`. Counted once per message.' },
   URL_PUNYCODE: { weight: 15, doc: 'Link host is an internationalised (punycode) name.' },
   URL_MIXED_SCRIPT: { weight: 35, doc: 'Link host mixes scripts (e.g. Latin and Cyrillic) in one label.' },
   URL_BRAND_LOOKALIKE: { weight: 50, doc: 'Link domain looks like a configured brand (homoglyphs, digit swaps, one edit) but is not one of its domains.' },

@@ -110,6 +110,22 @@ describe('URL heuristics', () => {
   });
 });
 
+describe('brands and government domains outside the English world', () => {
+  it('finds a Japanese brand name inside unspaced text and flags it from a foreign domain', async () => {
+    assert.deepEqual(await codesFor({ from: '=?utf-8?b?5LiJ5LqV5L2P5Y+L44Kr44O844OJ?= <contact.vpass1@rongshux.example>', subject: '=?utf-8?b?44GK5pSv5omV44GE5pel44Gu44GU5qGI5YaF?=' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: 'info <info@shop.example>', subject: '【楽天カード】カードご請求金額のご案内' }), ['BRAND_SUBJECT_MISALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"三井住友カード" <info@smbc-card.com>', mailFrom: 'bounce@smbc-card.com', html: '<a href="https://www.smbc-card.com/mem/index.jsp">ログイン</a>' }), ['BRAND_ALIGNED']);
+  });
+
+  it('flags a government domain with another suffix after it (links and From), never a real one', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://afip.gob.ar.com/pagar">Pagar</a>' }), ['DOMAIN_GOV_LOOKALIKE']);
+    assert.deepEqual(await codesFor({ from: 'Receita <aviso@receita.gov.br.example>' }), ['DOMAIN_GOV_LOOKALIKE']);
+    for (const real of ['https://www.afip.gob.ar/x', 'https://www.gov.uk/tax', 'https://www.nta.go.jp/', 'https://service.gouv.fr/', 'https://www.sat.gob.mx/']) {
+      assert.ok(!(await codesFor({ html: `<a href="${real}">x</a>` })).includes('DOMAIN_GOV_LOOKALIKE'), real);
+    }
+  });
+});
+
 describe('sender heuristics', () => {
   it('flags a display name naming a brand whose domain the address is not', async () => {
     assert.deepEqual(await codesFor({ from: '"PayPal Support" <help@mailer.example.net>' }), ['SENDER_BRAND_IMPERSONATION']);
