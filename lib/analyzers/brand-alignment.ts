@@ -80,6 +80,9 @@ export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
  */
 function senderLinksAligned(fromReg: string | null, env: string | null, authn: FromAuthentication, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
   if (!fromReg || !links.some((u) => u.registrable === fromReg)) return [];
+  // A throw-away sender vouches for nothing by linking to itself: a domain on a TLD of
+  // `[urls] suspicious_tlds` or on free hosting (a firebaseapp.com sender and its own page).
+  if (urls.suspiciousTlds.has(fromReg.slice(fromReg.lastIndexOf('.') + 1)) || hostInList(fromReg, urls.freeHosting)) return [];
   if (authn === 'fail' || (authn === 'unknown' && env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env))) return [];
   if (!links.every((u) => u.registrable === fromReg || hostInList(u.host, urls.redirectors))) return [];
   const own = links.filter((u) => u.registrable === fromReg).length;

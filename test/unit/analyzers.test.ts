@@ -117,6 +117,17 @@ describe('brands and government domains outside the English world', () => {
     assert.deepEqual(await codesFor({ from: '"三井住友カード" <info@smbc-card.com>', mailFrom: 'bounce@smbc-card.com', html: '<a href="https://www.smbc-card.com/mem/index.jsp">ログイン</a>' }), ['BRAND_ALIGNED']);
   });
 
+  it('gives a throw-away sender no alignment credit for linking to itself (suspicious TLD, free hosting)', async () => {
+    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.bond>', html: '<a href="https://gifts-today.bond/claim">Claim</a>' }), ['SENDER_SUSPICIOUS_TLD', 'URL_SUSPICIOUS_TLD']);
+    assert.deepEqual(await codesFor({ from: 'Password Reset <reset@acme-reset.web.app>', html: '<a href="https://acme-reset.web.app/r">Reset</a>' }), ['URL_FREE_HOSTING']);
+    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), ['SENDER_LINKS_ALIGNED']);
+  });
+
+  it('knows UPS: its own notice is aligned, a "UPS" sender elsewhere impersonates it', async () => {
+    assert.deepEqual(await codesFor({ from: 'UPS <mcinfo@ups.com>', mailFrom: 'bounce@ups.com', subject: 'UPS Update: Package Scheduled for Delivery', html: '<a href="https://www.ups.com/track?tracknum=1Z9">Track</a>' }), ['BRAND_ALIGNED']);
+    assert.ok((await codesFor({ from: '"UPS Delivery Status" <ups.delivery.status@nytoups.example>' })).includes('SENDER_BRAND_IMPERSONATION'));
+  });
+
   it('flags a government domain with another suffix after it (links and From), never a real one', async () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://afip.gob.ar.com/pagar">Pagar</a>' }), ['DOMAIN_GOV_LOOKALIKE']);
     assert.deepEqual(await codesFor({ from: 'Receita <aviso@receita.gov.br.example>' }), ['DOMAIN_GOV_LOOKALIKE']);
