@@ -380,6 +380,28 @@ describe('a release the delivery path refuses', () => {
   });
 });
 
+describe('cluster mode (nodes=2): the sidecar in the master, holds and releases in the workers', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    h = await startHaraka({ nodes: 2, env: tokenEnv });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('lists what a worker held, releases it once across processes, and folds its SOC alert', async () => {
+    const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
+    assert.equal(a.code, 250, a.response);
+    const id = idFrom(a.response);
+    await eventually(async () => assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: READ })).body.items.map((i: { id: string }) => i.id), [id]));
+    const r = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT })).status, 409);
+    await eventually(async () => assert.equal((await h.delivered()).filter((m) => m.includes(`(PhishX id ${id})`)).length, 1));
+    await eventually(async () => assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: READ })).body.items.map((x: { count: number }) => x.count), [1]));
+  });
+});
+
 describe('bulk actions by filter', () => {
   let h: HarakaInstance;
   before(async () => {
