@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.js';
 import { rewritePhishXHeaders } from '../haraka/strip-headers.js';
 import { M } from '../metrics/catalog.js';
 import type { SmtpAnswer } from '../smtp-send.js';
-import { stateOf } from '../store/query.js';
+import { keepsRaw, stateOf, statusOf } from '../store/query.js';
 import type { AuditRecord, QuarantineEntry, QuarantineState, Store } from '../store/types.js';
 import { addReport, claimRelease, confirmRelease, markDeleted, releaseRecipients, revertRelease, type Decision } from './lifecycle.js';
 import { newClaim, RELEASE_HEADER, safeActor, signMarker } from './release-marker.js';
@@ -68,10 +68,10 @@ async function finish(ctx: ReviewContext, action: string, id: string, note: stri
 
 const fail = (c: { status: number; error: string }): ActionResult => ({ status: c.status, body: { error: c.error } });
 
-/** The raw bytes of a record: from the store, or its spool file. */
-async function rawOf(entry: QuarantineEntry, raw: Buffer | null): Promise<Buffer | null> {
+/** The raw bytes of a record: from the store, else its spool file while the message is kept; null when not kept. */
+export async function rawOf(entry: QuarantineEntry, raw: Buffer | null): Promise<Buffer | null> {
   if (raw) return raw;
-  if (entry.spooled && entry.spoolPath) return readFile(entry.spoolPath).catch(() => null);
+  if (entry.spooled && entry.spoolPath && keepsRaw(statusOf(entry))) return readFile(entry.spoolPath).catch(() => null);
   return null;
 }
 

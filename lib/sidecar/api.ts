@@ -5,11 +5,10 @@
  * in bulk. A tenant-bound token sees only its tenant's messages (others answer 404, as if
  * they did not exist). Handlers are thin: the work is in lib/review and the store.
  */
-import { readFile } from 'node:fs/promises';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage, StoreError } from '../errors.js';
 import { M } from '../metrics/catalog.js';
-import { deleteOne, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
+import { deleteOne, rawOf, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
 import { headerList, previewOf } from '../review/preview.js';
 import { releaseKey } from '../review/release-marker.js';
 import { releaseTarget } from '../review/target.js';
@@ -178,13 +177,6 @@ export function alertItemOf(a: SocAlert): Record<string, unknown> {
   };
 }
 
-/** The raw bytes of a record: from the store, else its spool file; null when not kept. */
-async function bytesOf(entry: QuarantineEntry, raw: Buffer | null): Promise<Buffer | null> {
-  if (raw) return raw;
-  if (entry.spooled && entry.spoolPath && ['held', 'releasing', 'released'].includes(statusOf(entry))) return readFile(entry.spoolPath).catch(() => null);
-  return null;
-}
-
 export function addApiRoutes(router: Router, src: ApiSources): Router {
   const cfg = (): PhishXConfig => {
     const c = src.config();
@@ -251,7 +243,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       limited: true,
       handler: async (ctx) => {
         const { entry, raw } = await visible(ctx);
-        const bytes = await bytesOf(entry, raw);
+        const bytes = await rawOf(entry, raw);
         return { status: 200, body: { ...itemOf(entry), headers: bytes ? headerList(bytes) : [], preview: bytes ? await previewOf(bytes) : null } };
       },
     })
@@ -263,7 +255,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       limited: true,
       handler: async (ctx) => {
         const { entry, raw } = await visible(ctx);
-        const bytes = await bytesOf(entry, raw);
+        const bytes = await rawOf(entry, raw);
         if (!bytes) throw new HttpError(410, `the message bytes of ${entry.id} are no longer kept (${statusOf(entry)})`);
         M.quarantineActions.inc({ action: 'raw', result: 'ok' });
         await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'raw', target: entry.id, result: 'ok' }).catch(() => undefined);
