@@ -298,7 +298,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         if (overBudget()) return;
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
         const left = (): number => budget - (performance.now() - t0);
-        const senders = [...new Set([inp.from?.domain ?? '', envelope.mailFrom.slice(envelope.mailFrom.lastIndexOf('@') + 1).toLowerCase()].filter((d) => d.includes('.')))];
+        const senders = [...new Set([inp.from?.domain ?? '', inp.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
         const [text, reputation, viruses] = await Promise.all([
           classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left())) : Promise.resolve([]),
           deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left())) : Promise.resolve([]),

@@ -29,6 +29,12 @@ export function govLookalike(host: string, suffix: string | null): boolean {
   return !(suffix === gov || suffix?.endsWith(`.${gov}`));
 }
 
+/** The lower-cased domain of an address (after its last '@'), '' when it has none. Pure. */
+export function addressDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+}
+
 export function registrableOf(host: string): string {
   return splitHost(host).registrable ?? host.toLowerCase();
 }

@@ -1,8 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** `sha256:<64 hex>`: the only form in which API tokens are stored. */
-export const TOKEN_HASH_RE = /^sha256:[0-9a-f]{64}$/;
-
 export function hashToken(token: string): string {
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { VerdictEvent } from '../events.js';
-import { registrableOf } from '../message/domain.js';
+import { addressDomain as domainOf, registrableOf } from '../message/domain.js';
 import type { SecurityEvent, SocAlert } from '../store/types.js';
 
 /** The security event of a verdict: a rejected or held message; null for anything else. */
@@ -53,7 +53,6 @@ export interface KeyLists {
   commonHosts: ReadonlySet<string>;
 }
 
-const domainOf = (address: string): string => (address.includes('@') ? address.slice(address.lastIndexOf('@') + 1).toLowerCase() : '');
 
 /** Campaign keys of an event: `d:<sender domain>`, `u:<first link host>`, `s:<subject skeleton>` (each when meaningful). */
 export function campaignKeys(e: SecurityEvent, lists: KeyLists): string[] {

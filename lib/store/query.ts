@@ -3,6 +3,7 @@
  * as, the filters, the order (newest first) and the opaque paging cursor.
  */
 import { StoreError } from '../errors.js';
+import { addressDomain as domainOf } from '../message/domain.js';
 import type { AuditRecord, ListPage, QuarantineEntry, QuarantineFilter, QuarantineState, QuarantineStatus } from './types.js';
 
 /** The state of a record that was never changed. */
@@ -26,7 +27,6 @@ export function keepsRaw(status: QuarantineStatus): boolean {
   return status === 'held' || status === 'releasing' || status === 'released';
 }
 
-const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 function senderMatches(entry: QuarantineEntry, sender: string): boolean {
   const want = sender.toLowerCase().trim();
