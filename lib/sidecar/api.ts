@@ -123,6 +123,19 @@ function scoped(f: QuarantineFilter, p: Principal | null): QuarantineFilter {
   return { ...f, tenant: p.tenant };
 }
 
+/** Refuse a query parameter a route does not know (a typo must not silently widen a listing). */
+function onlyParams(query: URLSearchParams, known: readonly string[]): void {
+  for (const k of query.keys()) if (!known.includes(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: ${known.join(', ')})`);
+}
+
+/** The page size of a listing: `limit` 1..500, else `dflt`. */
+function limitParam(query: URLSearchParams, dflt: number): number {
+  const text = query.get('limit');
+  if (text === null) return dflt;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 500) throw bad('limit must be an integer 1..500');
+  return Number(text);
+}
+
 function storeFailure(err: unknown): HttpError {
   if (err instanceof StoreError && err.code === 'PHISHX_STORE_BAD_CURSOR') return bad(err.message);
   if (err instanceof HttpError) return err;
@@ -225,12 +238,10 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       scope: 'read',
       limited: true,
       handler: async (ctx) => {
-        const known = new Set<string>([...FILTER_KEYS, 'limit', 'cursor']);
-        for (const k of ctx.query.keys()) if (!known.has(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: ${[...known].join(', ')})`);
-        const limitText = ctx.query.get('limit');
-        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        onlyParams(ctx.query, [...FILTER_KEYS, 'limit', 'cursor']);
+        const limit = limitParam(ctx.query, 50);
         const filter = scoped(filterOf((k) => ctx.query.get(k) ?? undefined), ctx.principal);
-        const page = await guarded(() => src.store().listQuarantine({ limit: limitText ? Number(limitText) : 50, cursor: ctx.query.get('cursor'), filter }));
+        const page = await guarded(() => src.store().listQuarantine({ limit, cursor: ctx.query.get('cursor'), filter }));
         const now = Date.now();
         return { status: 200, body: { items: page.items.map((e) => itemOf(e, now)), next_cursor: page.nextCursor } };
       },
@@ -365,30 +376,23 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       scope: 'read',
       limited: true,
       handler: async (ctx) => {
-        const known = ['status', 'tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit', 'cursor'];
-        for (const k of ctx.query.keys()) if (!known.includes(k)) throw bad(`unknown parameter ${JSON.stringify(k.slice(0, 40))} (known: ${known.join(', ')})`);
-        const limitText = ctx.query.get('limit');
-        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        onlyParams(ctx.query, ['status', 'tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit', 'cursor']);
+        const limit = limitParam(ctx.query, 50);
         const statusText = ctx.query.get('status');
         const status = statusText === null ? undefined : statusText.split(',').map((x) => x.trim()).filter(Boolean);
         for (const st of status ?? []) if (!ALERT_STATUSES.includes(st as AlertStatus)) throw bad(`status must be one or more of ${ALERT_STATUSES.join(', ')}`);
         // The quarantine filters' parsing and bounds, for the ones alerts share.
-        const f = filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined));
-        let tenant = f.tenant;
-        if (ctx.principal?.tenant) {
-          if (tenant !== undefined && tenant !== ctx.principal.tenant) throw new HttpError(403, `this token sees tenant ${ctx.principal.tenant} only`);
-          tenant = ctx.principal.tenant;
-        }
+        const f = scoped(filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined)), ctx.principal);
         const page = await guarded(() =>
           src.store().listAlerts({
             ...(status ? { status: status as AlertStatus[] } : {}),
-            ...(tenant !== undefined ? { tenant } : {}),
+            ...(f.tenant !== undefined ? { tenant: f.tenant } : {}),
             ...(f.sender !== undefined ? { sender: f.sender } : {}),
             ...(f.reason !== undefined ? { reason: f.reason } : {}),
             ...(f.text !== undefined ? { text: f.text } : {}),
             ...(f.since !== undefined ? { since: f.since } : {}),
             ...(f.until !== undefined ? { until: f.until } : {}),
-            limit: limitText ? Number(limitText) : 50,
+            limit,
             cursor: ctx.query.get('cursor'),
           }),
         );
@@ -433,11 +437,10 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       scope: 'admin',
       limited: true,
       handler: async (ctx) => {
-        const limitText = ctx.query.get('limit');
-        if (limitText !== null && (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500)) throw bad('limit must be an integer 1..500');
+        const limit = limitParam(ctx.query, 100);
         const before = ctx.query.get('before');
         if (before !== null && !/^[0-9A-Za-z-]{1,64}$/.test(before)) throw bad('before must be an audit id');
-        const items = await guarded(() => src.store().listAudit({ limit: limitText ? Number(limitText) : 100, before }));
+        const items = await guarded(() => src.store().listAudit({ limit, before }));
         return { status: 200, body: { items: items.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next_before: items.length ? items[items.length - 1].id : null } };
       },
     });
