@@ -145,3 +145,29 @@ export async function reportOne(ctx: ReviewContext, id: string, verdict: 'phish'
   }
   return finish(ctx, `report_${verdict}`, id, note, { status: 200, body: { id, reports: r.entry.state?.reports ?? [], training_copy: kept } });
 }
+
+/**
+ * Release or delete many messages, a few at a time (releases are SMTP sessions): results
+ * counted as ok / conflict / failed, and up to 100 failures listed (with the conflicts too
+ * when `listConflicts`).
+ */
+export async function actOnMany(
+  ctx: ReviewContext,
+  ids: readonly string[],
+  action: 'release' | 'delete',
+  note: string | undefined,
+  opts: { listConflicts: boolean },
+): Promise<{ results: Record<string, number>; failures: Array<{ id: string; status: number; error: unknown }> }> {
+  const results: Record<string, number> = {};
+  const failures: Array<{ id: string; status: number; error: unknown }> = [];
+  for (let i = 0; i < ids.length; i += 4) {
+    const chunk = ids.slice(i, i + 4);
+    const done = await Promise.all(chunk.map((id) => (action === 'release' ? releaseOne(ctx, id, note ? { note } : {}) : deleteOne(ctx, id, note)).catch((err: unknown) => ({ status: 503, body: { error: errorMessage(err) } }))));
+    done.forEach((r, j) => {
+      const k = r.status < 300 ? 'ok' : r.status === 409 ? 'conflict' : 'failed';
+      results[k] = (results[k] ?? 0) + 1;
+      if (r.status >= 300 && (opts.listConflicts || r.status !== 409) && failures.length < 100) failures.push({ id: chunk[j], status: r.status, error: r.body.error });
+    });
+  }
+  return { results, failures };
+}

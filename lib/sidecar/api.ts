@@ -8,7 +8,7 @@
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage, StoreError } from '../errors.js';
 import { M } from '../metrics/catalog.js';
-import { deleteOne, rawOf, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
+import { actOnMany, deleteOne, rawOf, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
 import { headerList, previewOf } from '../review/preview.js';
 import { releaseKey } from '../review/release-marker.js';
 import { releaseTarget } from '../review/target.js';
@@ -351,19 +351,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const matched = ids.slice(0, BULK_MAX);
         if (body.dry_run === true) return { status: 200, body: { action: body.action, dry_run: true, matched: matched.length, capped: ids.length >= BULK_MAX, ids: matched.slice(0, 100) } };
         const note = noteOf(body);
-        const ctxReview = review(ctx.principal);
-        const results: Record<string, number> = {};
-        const failures: Array<{ id: string; status: number; error: unknown }> = [];
-        // A few at a time: releases are SMTP sessions.
-        for (let i = 0; i < matched.length; i += 4) {
-          const chunk = matched.slice(i, i + 4);
-          const done = await Promise.all(chunk.map((id) => (body.action === 'release' ? releaseOne(ctxReview, id, note ? { note } : {}) : deleteOne(ctxReview, id, note)).catch((err: unknown) => ({ status: 503, body: { error: errorMessage(err) } }))));
-          done.forEach((r, j) => {
-            const k = r.status < 300 ? 'ok' : r.status === 409 ? 'conflict' : 'failed';
-            results[k] = (results[k] ?? 0) + 1;
-            if (r.status >= 300 && failures.length < 100) failures.push({ id: chunk[j], status: r.status, error: r.body.error });
-          });
-        }
+        const { results, failures } = await actOnMany(review(ctx.principal), matched, body.action, note, { listConflicts: true });
         M.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
         await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: `bulk_${body.action}`, target: JSON.stringify(rawFilter).slice(0, 500), ...(note ? { note } : {}), result: failures.length ? 'partial' : 'ok', detail: JSON.stringify(results) }).catch(() => undefined);
         return { status: 200, body: { action: body.action, matched: matched.length, results, failures } };

@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js';
 import { writeFileDurable } from '../fs-durable.js';
 import { M } from '../metrics/catalog.js';
 import { parseFeed } from '../reputation/feed-dir.js';
-import { deleteOne, releaseOne, type ActionResult, type ReviewContext } from '../review/actions.js';
+import { actOnMany, type ActionResult, type ReviewContext } from '../review/actions.js';
 import { inTenant } from '../store/query.js';
 import type { SocAlert, Store } from '../store/types.js';
 import { blockTargets, noteAction, setAlertStatus, type AlertDecision } from './alerts.js';
@@ -98,17 +98,7 @@ export async function alertAction(ctx: SocContext, id: string, action: AlertActi
         if (held && inTenant(held.entry, ctx.tenant)) ids.push(qid);
       }
     }
-    const results: Record<string, number> = {};
-    const failures: Array<{ id: string; status: number; error: unknown }> = [];
-    for (let i = 0; i < ids.length; i += 4) {
-      const chunk = ids.slice(i, i + 4);
-      const rs = await Promise.all(chunk.map((q) => (action === 'release_all' ? releaseOne(ctx.review, q, opts.note ? { note: opts.note } : {}) : deleteOne(ctx.review, q, opts.note)).catch((err: unknown) => ({ status: 503, body: { error: errorMessage(err) } }))));
-      rs.forEach((r, j) => {
-        const k = r.status < 300 ? 'ok' : r.status === 409 ? 'conflict' : 'failed';
-        results[k] = (results[k] ?? 0) + 1;
-        if (r.status >= 300 && r.status !== 409 && failures.length < 100) failures.push({ id: chunk[j], status: r.status, error: r.body.error });
-      });
-    }
+    const { results, failures } = await actOnMany(ctx.review, ids, action === 'release_all' ? 'release' : 'delete', opts.note, { listConflicts: false });
     summary = { messages: ids.length, results, failures };
   }
   const noted = await changeAlert(ctx.store, id, (a) => ({ ok: true, alert: noteAction(a, ctx.actor, action, now(), opts.note, JSON.stringify(summary).slice(0, 300)) }));

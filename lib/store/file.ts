@@ -6,7 +6,7 @@ import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
-import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
+import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
 export interface FileStoreOptions {
@@ -216,7 +216,7 @@ export class FileStore extends LocalState implements Store {
   async putQuarantine(entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
     const t = this.now();
     const live = FileStore.holding(await this.entries(), t).filter((e) => e.id !== entry.id);
-    const held = live.filter((e) => ['held', 'releasing'].includes(statusOf(e, t)));
+    const held = live.filter((e) => isHeld(statusOf(e, t)));
     const bytes = live.reduce((a, e) => a + e.size, 0);
     if (held.length >= this.opts.maxEntries) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${held.length} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
     if (bytes + entry.size > this.opts.maxBytes) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${bytes} bytes held, ${entry.size} more would pass [quarantine] max_disk_bytes = ${this.opts.maxBytes}`);
@@ -280,7 +280,7 @@ export class FileStore extends LocalState implements Store {
 
   async countQuarantine(): Promise<number> {
     const t = this.now();
-    return (await this.entries()).filter((e) => ['held', 'releasing'].includes(statusOf(e, t))).length;
+    return (await this.entries()).filter((e) => isHeld(statusOf(e, t))).length;
   }
 
   async appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {

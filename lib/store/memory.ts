@@ -2,7 +2,7 @@ import { MemoryJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
-import { auditPage, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
+import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
 const AUDIT_MAX = 10_000;
@@ -99,7 +99,7 @@ export class MemoryStore extends LocalState implements Store {
   async countQuarantine(): Promise<number> {
     await this.sweepQuarantine();
     const t = this.now();
-    return [...this.held.values()].filter((v) => ['held', 'releasing'].includes(statusOf(v.entry, t))).length;
+    return [...this.held.values()].filter((v) => isHeld(statusOf(v.entry, t))).length;
   }
 
   async appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord> {

@@ -22,6 +22,11 @@ export function statusOf(entry: QuarantineEntry, now = Date.now()): QuarantineSt
   return s.status;
 }
 
+/** Whether a record in this status is a message still held (waiting for review or being released): what counts toward the quarantine's size. */
+export function isHeld(status: QuarantineStatus): boolean {
+  return status === 'held' || status === 'releasing';
+}
+
 /** Whether the store keeps the raw bytes of a record in this status. */
 export function keepsRaw(status: QuarantineStatus): boolean {
   return status === 'held' || status === 'releasing' || status === 'released';

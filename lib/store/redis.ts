@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
-import { keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
+import { isHeld, keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
 import { alertMatches, alertOrder, alertCursor, alertOffset } from './alert-query.js';
 import type { AlertQuery, AuditRecord, FeedbackRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, SecurityEvent, SocAlert, StoredEvent, Store } from './types.js';
 
@@ -179,7 +179,7 @@ export class RedisStore implements Store {
       if (raw) m.hset(key, 'raw', raw);
       m.pexpireat(key, state.purgeAt);
       m.zadd(this.k('q:index'), entry.createdAt, entry.id);
-      if (state.status === 'held' || state.status === 'releasing') m.zadd(this.k('q:held'), entry.expiresAt, entry.id);
+      if (isHeld(state.status)) m.zadd(this.k('q:held'), entry.expiresAt, entry.id);
       const res = await m.exec();
       const failed = res?.find(([e]) => e);
       if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
@@ -249,7 +249,7 @@ export class RedisStore implements Store {
 
   async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {
     return this.run('updateQuarantineState', async () => {
-      const held = state.status === 'held' || state.status === 'releasing';
+      const held = isHeld(state.status);
       const n = await this.client.eval(
         CAS_STATE_LUA,
         2,
