@@ -129,6 +129,32 @@ const FILTERS: Array<[keyof Values, string]> = [
 
 class ApiError extends Error {}
 
+/** Options and arguments of a command; a bad one is a usage error with the command's help. */
+function parseCommand(name: string, args: string[], help: string): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>> {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${name}: ${errorMessage(err)}\n\n${help}`);
+  }
+}
+
+function limitOption(limit: string | undefined): void {
+  if (limit !== undefined && !/^\d{1,3}$/.test(limit)) throw new UsageError('--limit must be an integer 1..500');
+}
+
+/** Run the API calls of a command: a refusal or an unreachable sidecar is printed and exits 1. */
+async function reportingApiErrors(io: Out, label: string, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ApiError) {
+      io.err(`phishx ${label}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
 async function client(values: Values): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; json: unknown; bytes: Buffer }>> {
   const base = String(values.url ?? process.env.PHISHX_API_URL ?? 'http://127.0.0.1:9464').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/\s]+$/.test(base)) throw new UsageError(`--url must be http(s)://host:port, got ${JSON.stringify(base)}`);
@@ -194,13 +220,7 @@ function row(i: Item): string {
 }
 
 export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`quarantine: ${errorMessage(err)}\n\n${QUARANTINE_HELP}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommand('quarantine', args, QUARANTINE_HELP);
   if (values.help) return io.out(QUARANTINE_HELP), 0;
   const [sub, arg, ...extra] = positionals;
   const needId = ['show', 'raw', 'release', 'delete', 'report'];
@@ -209,11 +229,11 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
   if (sub === 'list' && arg) throw new UsageError(`quarantine list: unexpected argument ${JSON.stringify(arg)}`);
   if (sub === 'bulk' && (!['release', 'delete'].includes(arg ?? '') || extra.length)) throw new UsageError('quarantine bulk: expected "release" or "delete" and filters');
   if (sub === 'report' && values.verdict !== 'phish' && values.verdict !== 'not_phish') throw new UsageError('quarantine report: --verdict must be phish or not_phish');
-  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  limitOption(values.limit);
   const call = await client(values);
   const id = encodeURIComponent(arg ?? '');
   const print = (json: unknown, human: () => void): void => (values.json ? io.out(`${JSON.stringify(json, null, 2)}\n`) : human());
-  try {
+  return reportingApiErrors(io, `quarantine ${sub}`, async () => {
     switch (sub) {
       case 'list': {
         let cursor: string | undefined = values.cursor;
@@ -287,28 +307,16 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
         return b.failures?.length ? 1 : 0;
       }
     }
-  } catch (err) {
-    if (err instanceof ApiError) {
-      io.err(`phishx quarantine ${sub}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  });
 }
 
 export async function cmdAudit(args: string[], io: Out): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`audit: ${errorMessage(err)}\n\n${AUDIT_HELP}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommand('audit', args, AUDIT_HELP);
   if (values.help) return io.out(AUDIT_HELP), 0;
   if (positionals.length) throw new UsageError(`audit: unexpected argument ${JSON.stringify(positionals[0])}\n\n${AUDIT_HELP}`);
-  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  limitOption(values.limit);
   const call = await client(values);
-  try {
+  return reportingApiErrors(io, 'audit', async () => {
     const q = new URLSearchParams();
     if (values.limit) q.set('limit', values.limit);
     if (values.before) q.set('before', values.before);
@@ -317,13 +325,7 @@ export async function cmdAudit(args: string[], io: Out): Promise<number> {
     if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
     else for (const a of b.items) io.out(`${a.at}  ${a.actor}  ${a.action.padEnd(16)} ${a.target}  ${a.result}${a.note ? `  "${a.note}"` : ''}\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof ApiError) {
-      io.err(`phishx audit: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  });
 }
 
 const SOC_ACTIONS: Record<string, string> = { ack: 'acknowledge', resolve: 'resolve', 'release-all': 'release_all', 'delete-all': 'delete_all', block: 'block_sender' };
@@ -345,22 +347,16 @@ interface AlertItem {
 }
 
 export async function cmdSoc(args: string[], io: Out): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`soc: ${errorMessage(err)}\n\n${SOC_HELP}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommand('soc', args, SOC_HELP);
   if (values.help) return io.out(SOC_HELP), 0;
   const [sub, arg, ...extra] = positionals;
   if (!sub || !['alerts', 'show', ...Object.keys(SOC_ACTIONS)].includes(sub)) throw new UsageError(`soc: expected one of alerts, show, ${Object.keys(SOC_ACTIONS).join(', ')}\n\n${SOC_HELP}`);
   if (sub === 'alerts' && arg) throw new UsageError(`soc alerts: unexpected argument ${JSON.stringify(arg)}`);
   if (sub !== 'alerts' && (!arg || extra.length)) throw new UsageError(`soc ${sub}: give exactly one alert ID`);
   if (values.target && sub !== 'block') throw new UsageError('--target goes with soc block');
-  if (values.limit !== undefined && !/^\d{1,3}$/.test(values.limit)) throw new UsageError('--limit must be an integer 1..500');
+  limitOption(values.limit);
   const call = await client(values);
-  try {
+  return reportingApiErrors(io, `soc ${sub}`, async () => {
     if (sub === 'alerts') {
       const q = new URLSearchParams();
       if (values.status) q.set('status', values.status);
@@ -392,11 +388,5 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
     else if (b.results) io.out(`${sub} ${arg}: ${b.messages} held message(s), ${Object.entries(b.results).map(([k, v]) => `${v} ${k}`).join(', ') || 'none to act on'}\n`);
     else io.out(`${arg}: ${b.status}\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof ApiError) {
-      io.err(`phishx soc ${sub}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  });
 }
