@@ -212,6 +212,16 @@ export function nlpPoints(p: number, max: number): number {
   return Math.round(max * Math.min(1, Math.max(0, (p - NLP_P_FLOOR) / (NLP_P_FULL - NLP_P_FLOOR))));
 }
 
+/**
+ * The most NLP_PHISH may weigh beside the other signals: half its weight when every link
+ * stays on one brand's own domains (LINKS_BRAND_ONLY) or the message is a mail system's
+ * delivery report with nothing to act on (DELIVERY_REPORT) — with nothing that leads to a
+ * phisher, the text alone must not hold the message. Pure.
+ */
+export function textWeightCap(signals: readonly Signal[], max: number): number {
+  return signals.some((s) => s.code === 'LINKS_BRAND_ONLY' || s.code === 'DELIVERY_REPORT') ? Math.floor(max / 2) : max;
+}
+
 /** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */
 export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
   if (!config.nlp.enabled) return null;
@@ -222,7 +232,7 @@ export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
  * Text signal. A failing service never fails the scan: `NLP_UNAVAILABLE` is recorded and,
  * with `[nlp] fallback = embedded`, the embedded model scores the text instead.
  */
-async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig, remainingMs: number): Promise<Signal[]> {
+async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig, remainingMs: number, others: readonly Signal[]): Promise<Signal[]> {
   const text = classifierText(input);
   const out: Signal[] = [];
   let v: TextVerdict;
@@ -236,10 +246,13 @@ async function classify(input: ScanInput, classifier: TextClassifier, config: Ph
     v = embedded.classify(text);
     name = 'embedded fallback';
   }
-  const weight = nlpPoints(v.p, config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight);
+  const max = config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight;
+  const cap = textWeightCap(others, max);
+  const points = nlpPoints(v.p, max);
+  const weight = Math.min(points, cap);
   if (weight <= 0) return out;
   const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
-  out.push({ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}` });
+  out.push({ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}` });
   return out;
 }
 
@@ -300,7 +313,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         const left = (): number => budget - (performance.now() - t0);
         const senders = [...new Set([inp.from?.domain ?? '', inp.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
         const [text, reputation, viruses] = await Promise.all([
-          classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left())) : Promise.resolve([]),
+          classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left(), signals)) : Promise.resolve([]),
           deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left())) : Promise.resolve([]),
           deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
           inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),

@@ -4,6 +4,7 @@ import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandInd
 import { hostInList, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
+import { analyzeDeliveryReport } from './delivery-report.js';
 
 /**
  * Does the message's claimed brand agree with where it comes from and where it links?
@@ -11,15 +12,53 @@ import { nameFitsAddress } from './sender-name.js';
  * incidental). `unwrapped` are the message's URLs with redirectors unwrapped. Pure.
  */
 export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string> = new Set()): Signal[] {
+  // Every clickable or submittable link: image-map areas and links in HTML attachments
+  // included; footer furniture (social profiles, app stores) neither breaks nor makes
+  // alignment, nor does a domain written as a name in plain text ("SomeVendor.com").
+  const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare);
+  const out = claimsAndAlignment(input, links, brands, urls, platforms);
+  if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands)) return out;
+  return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, links, brands, urls)];
+}
+
+/**
+ * A From on a brand's domain that nothing backs: SPF / DKIM do not confirm it, or — when they
+ * were not checked — the envelope sender is on another domain that is neither the brand's
+ * nor a bulk-mail service's. Such a sender is impersonating, whatever its links. Pure.
+ */
+function brandFromUnproven(input: ScanInput, brands: BrandIndex): boolean {
+  const fromReg = input.from?.registrable ?? null;
+  if (!fromReg || !brands.allDomains.has(fromReg)) return false;
+  const authn = fromAuthentication(input);
+  if (authn !== 'unknown') return authn === 'fail';
+  const envReg = input.envelopeFrom?.registrable ?? null;
+  return envReg !== null && envReg !== fromReg && !brands.allDomains.has(envReg) && !ESP_BOUNCE_DOMAINS.has(envReg);
+}
+
+/**
+ * Every link on the own domains of one brand, none through a redirector, on free hosting or
+ * on a brand's user-content host: nothing to click leads anywhere a phisher controls (a
+ * forwarded order confirmation, a carrier's tracking digest). Pure.
+ */
+export function linksBrandOnly(links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+  if (!links.length) return [];
+  if (links.some((u) => hostInList(u.host, urls.redirectors) || hostInList(u.host, urls.freeHosting) || hostInList(u.host, urls.userContent))) return [];
+  for (const [brand, domains] of brands.domains) {
+    if (links.every((u) => u.registrable !== null && domains.has(u.registrable))) {
+      const hosts = [...new Set(links.map((u) => u.registrable))];
+      return [{ code: 'LINKS_BRAND_ONLY', detail: `${links.length} link(s), all on ${brand}'s domains (${hosts.slice(0, 3).join(', ')})` }];
+    }
+  }
+  return [];
+}
+
+function claimsAndAlignment(input: ScanInput, links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string>): Signal[] {
   const fromReg = input.from?.registrable ?? null;
   const subjectClaims = brandsNamedIn(input.subject, brands);
   // A brand merely mentioned in a name, or an everyday word starting it, claims nothing
   // ("Lockergnome Apple Core", "Apple Valley Dental": see nameClaimsBrand).
   const nameClaims = brandsClaimedByName(input.from?.name ?? '', subjectClaims, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
-  // Every clickable or submittable link: image-map areas and links in HTML attachments
-  // included; footer furniture (social profiles, app stores) neither breaks nor makes alignment.
-  const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host));
   const envReg = input.envelopeFrom?.registrable ?? null;
   const authn = fromAuthentication(input);
   const out: Signal[] = [];
@@ -34,7 +73,7 @@ export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly Extr
     // smedialy.com) earns nothing — except on platforms that mail for their customers under
     // the customer's name (`[sender] platforms`: a Stripe receipt from "Fathom Analytics").
     if (input.from && fromReg && !platforms.has(fromReg) && !nameFitsAddress(input.from)) return out;
-    return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls)];
+    return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls, input.from?.name ?? '')];
   }
   for (const brand of claims) {
     // A From on the brand's domain counts only when SPF / DKIM confirm it, or — when they
@@ -78,13 +117,20 @@ export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
  * From), `fail` (they show it forged), `unknown` (unchecked or unsigned: the envelope
  * decides). Pure.
  */
-function senderLinksAligned(fromReg: string | null, env: string | null, authn: FromAuthentication, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext): Signal[] {
-  if (!fromReg || !links.some((u) => u.registrable === fromReg)) return [];
+function senderLinksAligned(fromReg: string | null, env: string | null, authn: FromAuthentication, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext, displayName = ''): Signal[] {
+  // The organisation's own domains: the From's, and one named exactly as the display name
+  // ("Kaiser Permanente" <noreply@kp.org> linking to kaiserpermanente.org; the address
+  // already fits the name, here by its initials).
+  const compact = displayName.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const own = (u: ExtractedUrl): boolean => u.registrable === fromReg || (compact.length >= 6 && u.registrable !== null && u.suffix !== null && u.registrable === `${compact}.${u.suffix}`);
+  if (!fromReg || !links.some(own)) return [];
   // A throw-away sender vouches for nothing by linking to itself: a domain on a TLD of
   // `[urls] suspicious_tlds` or on free hosting (a firebaseapp.com sender and its own page).
-  if (urls.suspiciousTlds.has(fromReg.slice(fromReg.lastIndexOf('.') + 1)) || hostInList(fromReg, urls.freeHosting)) return [];
+  const throwAway = (reg: string): boolean => urls.suspiciousTlds.has(reg.slice(reg.lastIndexOf('.') + 1)) || hostInList(reg, urls.freeHosting);
+  if (throwAway(fromReg) || links.some((u) => own(u) && u.registrable && throwAway(u.registrable))) return [];
   if (authn === 'fail' || (authn === 'unknown' && env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env))) return [];
-  if (!links.every((u) => u.registrable === fromReg || hostInList(u.host, urls.redirectors))) return [];
-  const own = links.filter((u) => u.registrable === fromReg).length;
-  return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${own} link(s) on ${fromReg}${own < links.length ? `, ${links.length - own} through click trackers` : ''}` }];
+  if (!links.every((u) => own(u) || hostInList(u.host, urls.redirectors))) return [];
+  const n = links.filter(own).length;
+  const where = [...new Set(links.filter(own).map((u) => u.registrable))].join(', ');
+  return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${n} link(s) on ${where}${n < links.length ? `, ${links.length - n} through click trackers` : ''}` }];
 }

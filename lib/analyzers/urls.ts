@@ -20,6 +20,8 @@ export interface UrlAnalyzerContext {
   suspiciousTlds: ReadonlySet<string>;
   shorteners: ReadonlySet<string>;
   freeHosting: ReadonlySet<string>;
+  /** `[urls] user_content`: brand hosts of user-made pages, forms and files. */
+  userContent: ReadonlySet<string>;
 }
 
 export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: BrandIndex): UrlAnalyzerContext {
@@ -31,6 +33,7 @@ export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: B
     suspiciousTlds: new Set(config.urls.suspicious_tlds),
     shorteners: new Set(config.urls.shorteners),
     freeHosting: new Set(config.urls.free_hosting),
+    userContent: new Set(config.urls.user_content),
   };
 }
 

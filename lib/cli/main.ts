@@ -10,7 +10,7 @@ import { trainLetterModel } from '../analyzers/letter-model.js';
 import { crossValidationModels, DEFAULT_TRAIN, leaveOneSourceOutModels, loadCorpora, loadExamples, serializeModel, train, type Example } from '../nlp/train.js';
 import { defaultModelPath, embeddedModel } from '../nlp/model.js';
 import { createNlpServer } from '../nlp/serve.js';
-import { FORTUNES_ROOT, languageHamExamples } from '../nlp/language-ham.js';
+import { DOC_ROOT, FORTUNES_ROOT, languageHamExamples } from '../nlp/language-ham.js';
 import { feedName, parseFeed } from '../reputation/feed-dir.js';
 import { createReputation } from '../reputation/index.js';
 import { writeFileDurable } from '../fs-durable.js';
@@ -122,15 +122,16 @@ the model JSON; also write letter-model.json beside it (letter bigrams of the co
 used by SENDER_RANDOM_LOCALPART). Deterministic: the same corpus and options give the same
 bytes.
 
-Besides the corpus, training reads everyday text in five languages as extra ham, from
-Debian's fortune packages under /usr/share/games/fortunes (apt-get install fortunes
-fortunes-de fortunes-br fortunes-es fortunes-it; PHISHX_FORTUNES_DIR for another place), so
-that the model judges content rather than language; eval --cv / --loso train the same way
+Besides the corpus, training reads everyday text in six languages as extra ham, from
+Debian's fortune packages under /usr/share/games/fortunes and the French Debian FAQ under
+/usr/share/doc (apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it
+debian-faq-fr; PHISHX_FORTUNES_DIR / PHISHX_DOC_DIR for another place), so that the model
+judges content rather than language; eval --cv / --loso train the same way
 (without the packages they train on the corpus alone and say so).
 
 Options:
   --corpus DIR   labelled corpus with labels.csv, repeatable: the model is trained on all of
-                 them (default: ../shared/corpus)
+                 them (default: ../shared/corpus, ../shared/corpus-modern, ../shared/corpus-lists)
   --out FILE     model file (default: lib/nlp/model/text-model.json); letter-model.json
                  goes to the same folder
   --epochs N     SGD epochs (default: ${DEFAULT_TRAIN.epochs})
@@ -362,9 +363,21 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
   return out;
 }
 
+/**
+ * What `phishx train` reads by default: the development corpus (phish, old ham, spam), modern
+ * legitimate mail (bounces, shipping and payment notices) and modern multilingual phish
+ * (docs/detection.md). The first keeps its paths in the model's training summary.
+ */
+const DEFAULT_CORPORA = ['corpus', 'corpus-modern', 'corpus-lists'];
+
 /** Where the fortune packages put their files (PHISHX_FORTUNES_DIR overrides, e.g. for a non-Debian layout). */
 function fortunesDir(): string {
   return process.env.PHISHX_FORTUNES_DIR || FORTUNES_ROOT;
+}
+
+/** Where Debian puts package documentation (the French FAQ); PHISHX_DOC_DIR overrides. */
+function docDir(): string {
+  return process.env.PHISHX_DOC_DIR || DOC_ROOT;
 }
 
 /**
@@ -373,7 +386,7 @@ function fortunesDir(): string {
  */
 function everydayTextForEval(io: Out): Example[] {
   try {
-    return languageHamExamples(fortunesDir());
+    return languageHamExamples(fortunesDir(), docDir());
   } catch (err) {
     if (!(err instanceof TrainingDataError)) throw err;
     io.err(`eval: ${err.message}; training the held-out models on the corpus alone, so the figures describe that recipe, not the shipped model's\n`);
@@ -393,11 +406,11 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   };
   const opts = { ...DEFAULT_TRAIN, epochs: int(values.epochs, 'epochs', DEFAULT_TRAIN.epochs), seed: int(values.seed, 'seed', DEFAULT_TRAIN.seed) };
   const given = (values.corpus as string[] | undefined) ?? [];
-  const corpora = given.length ? given.map((c) => path.resolve(c)) : [path.resolve('..', 'shared', 'corpus')];
+  const corpora = given.length ? given.map((c) => path.resolve(c)) : DEFAULT_CORPORA.map((c) => path.resolve('..', 'shared', c));
   const out = path.resolve(String(values.out ?? defaultModelPath()));
   io.err(`train: reading ${corpora.join(', ')}\n`);
   const examples = await loadCorpora(corpora);
-  const extra = values['corpus-only'] ? [] : languageHamExamples(fortunesDir());
+  const extra = values['corpus-only'] ? [] : languageHamExamples(fortunesDir(), docDir());
   const counts = countBy(examples, (e) => e.label);
   const languageHam = countBy(extra, (e) => e.source);
   const t0 = performance.now();

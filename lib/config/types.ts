@@ -25,7 +25,7 @@ export interface PhishXConfig {
   main: { mode: Mode; scan_budget_ms: number; skip_relaying: boolean; header_reasons_max: number };
   thresholds: { quarantine: number; reject: number };
   limits: { max_parts: number; max_urls: number; max_decoded_bytes: number; max_nesting_depth: number };
-  urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; footer_hosts: string[]; free_hosting: string[]; expand_shorteners: boolean; expand_max_hops: number; expand_timeout_ms: number };
+  urls: { suspicious_tlds: string[]; shorteners: string[]; max_subdomain_depth: number; redirectors: string[]; footer_hosts: string[]; free_hosting: string[]; user_content: string[]; expand_shorteners: boolean; expand_max_hops: number; expand_timeout_ms: number };
   sender: { freemail: string[]; platforms: string[] };
   nlp: { enabled: boolean; url: string; timeout_ms: number; max_chars: number; phish_labels: string[]; auth_header: string; fallback: 'embedded' | 'none' };
   reputation: { feed_dir: string; safe_browsing_url: string; timeout_ms: number; cache_ttl_s: number; max_urls: number };

@@ -54,10 +54,18 @@ export function toMailAddress(name: string | undefined, address: string | undefi
 const linkify = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: true, urlAuth: true, maxLength: 4096 });
 linkify.tlds(['xyz', 'top', 'online', 'site', 'app', 'dev', 'club', 'live', 'shop', 'icu', 'store', 'website', 'link', 'click', 'support', 'services', 'email', 'cloud', 'digital', 'network', 'vip', 'work', 'page', 'life'], true);
 
-export function findUrls(text: string): string[] {
+/**
+ * Links in plain text. A bare IPv4 address without a scheme or path ("[74.125.203.27]" in
+ * a bounce's SMTP transcript, "(10.1.0.124)" in a quoted Received header) is an address,
+ * not a link: mail clients do not make it clickable, so it is not one. `bare`: a domain
+ * written as a name — no scheme, no `www.`, no path ("SomeVendor.com", "Booking.com").
+ */
+export function findUrls(text: string): Array<{ url: string; bare: boolean }> {
   if (!text) return [];
-  const m = linkify.match(text);
-  return m ? m.map((x) => x.url) : [];
+  const m = linkify.match(text) ?? [];
+  return m
+    .filter((x) => x.schema !== '' || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw))
+    .map((x) => ({ url: x.url, bare: x.schema === '' && /^(?!www\.)[\p{L}\p{N}.-]+$/iu.test(x.raw) }));
 }
 
 /** True when `text` looks like a bare domain or URL (used on anchor text). */

@@ -176,8 +176,8 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
       limitsHit.push({ code: 'LIMIT_URLS', detail: `more than ${limits.max_urls} URLs` });
       break;
     }
-    const d = describeUrl(u, 'text');
-    if (d) urls.push(d);
+    const d = describeUrl(u.url, 'text');
+    if (d) urls.push(u.bare ? { ...d, bare: true } : d);
   }
   const fromHeader = headers.find((h) => h.name === 'from')?.value ?? '';
   let from: MailAddress | null = null;
@@ -252,7 +252,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const found: ExtractedUrl[] = [];
   const seen = new Set<string>();
   let collectCut = false;
-  const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string): void => {
+  const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string, bare = false): void => {
     const key = `${source === 'href' ? `href\u0000${anchorText ?? ''}` : source}\u0000${raw}`;
     if (seen.has(key)) return;
     if (found.length >= maxCollected(limits)) {
@@ -261,7 +261,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     }
     seen.add(key);
     const d = describeUrl(raw, source, anchorText);
-    if (d) found.push(d);
+    if (d) found.push(bare ? { ...d, bare } : d);
   };
   let htmlText = '';
   let passwordFields = 0;
@@ -272,7 +272,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
   const rawSeen = new Set(found.map((u) => u.raw));
-  for (const u of findUrls(text)) if (!rawSeen.has(u)) collect(u, 'text');
+  for (const u of findUrls(text)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
 
   const attachments: AttachmentInfo[] = [];
   for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));

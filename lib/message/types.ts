@@ -33,6 +33,8 @@ export interface ExtractedUrl {
   subdomain: string;
   isIp: boolean;
   hasUserinfo: boolean;
+  /** Plain text only: written as a bare domain name ("SomeVendor.com": no scheme, no www., no path) — a name more than a link. */
+  bare?: boolean;
 }
 
 export interface AttachmentInfo {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { TrainingDataError } from '../errors.js';
 import { vectorize } from './features.js';
 import { classifierText } from './text.js';
@@ -14,11 +15,13 @@ import type { Example } from './train.js';
  * Debian's fortune-cookie collections (sayings, anecdotes, poems, recipes, jokes — written
  * by people for people, GPL / public domain) give it the function words and everyday
  * vocabulary of those languages as ham, so it has to judge content rather than language;
- * English everyday text is added in the same measure. Dutch and French have no such
- * package in Debian 12 and are not covered.
+ * English everyday text is added in the same measure. French has no fortune package in
+ * Debian 12: its prose comes from the French Debian FAQ (debian-faq-fr, GFDL/GPL) — written
+ * to a reader ("vous", "votre"), like a notification or a bounce, so those words stop
+ * being cues; without it a French delivery-status notice scored p 0.99. Dutch is not covered.
  * Only derived weights are shipped; `npm run train` reads the installed packages.
  */
-export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; dir: string; files?: readonly string[] }> = [
+export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; dir: string; files?: readonly string[]; root?: 'doc' }> = [
   // English too, in the same measure: otherwise "everyday prose" would become a cue of the
   // other languages only, and English mail would look more mail-like, i.e. more phishing-like.
   {
@@ -33,9 +36,12 @@ export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; d
   { lang: 'pt', pkg: 'fortunes-br', dir: 'brasil' },
   { lang: 'es', pkg: 'fortunes-es', dir: 'es' },
   { lang: 'it', pkg: 'fortunes-it', dir: 'it' },
+  // A gzipped plain-text document under /usr/share/doc: paragraphs are its entries.
+  { lang: 'fr', pkg: 'debian-faq-fr', dir: 'debian/FAQ', files: ['debian-faq.fr.txt.gz'], root: 'doc' },
 ];
 
 export const FORTUNES_ROOT = '/usr/share/games/fortunes';
+export const DOC_ROOT = '/usr/share/doc';
 
 /**
  * Documents per language, and about how many characters each (a typical message body).
@@ -56,6 +62,20 @@ export function fortuneEntries(text: string): string[] {
     .filter((e) => e.length >= 40);
 }
 
+/** Paragraphs of a plain-text document (blank-line separated), whitespace folded, short ones dropped. */
+export function paragraphEntries(text: string): string[] {
+  return text
+    .split(/\r?\n[ \t]*\r?\n/)
+    .map((e) => e.replace(/\s+/g, ' ').trim())
+    .filter((e) => e.length >= 40);
+}
+
+/** Entries of one source file: a fortune collection, or the paragraphs of a (gzipped) text. */
+function entriesOf(file: string): string[] {
+  if (file.endsWith('.txt.gz')) return paragraphEntries(gunzipSync(readFileSync(file)).toString('utf8'));
+  return fortuneEntries(readFileSync(file, 'utf8'));
+}
+
 function filesOf(p: string): string[] {
   if (!statSync(p).isDirectory()) return [p];
   return readdirSync(p)
@@ -73,7 +93,7 @@ export function languageDocuments(files: readonly string[]): Array<{ subject: st
   let cur: string[] = [];
   let n = 0;
   for (const f of files) {
-    for (const e of fortuneEntries(readFileSync(f, 'utf8'))) {
+    for (const e of entriesOf(f)) {
       cur.push(e);
       n += e.length;
       if (n >= DOC_CHARS) {
@@ -94,17 +114,18 @@ export function languageDocuments(files: readonly string[]): Array<{ subject: st
  * trained on and never scored or used for calibration. Throws TrainingDataError naming the
  * Debian packages when they are not installed.
  */
-export function languageHamExamples(root: string = FORTUNES_ROOT): Example[] {
-  const missing = LANGUAGE_HAM_PACKAGES.filter((l) => !existsSync(path.join(root, l.dir, ...(l.files ? [l.files[0]] : []))));
+export function languageHamExamples(root: string = FORTUNES_ROOT, docRoot: string = DOC_ROOT): Example[] {
+  const dirOf = (l: (typeof LANGUAGE_HAM_PACKAGES)[number]): string => path.join(l.root === 'doc' ? docRoot : root, l.dir);
+  const missing = LANGUAGE_HAM_PACKAGES.filter((l) => !existsSync(path.join(dirOf(l), ...(l.files ? [l.files[0]] : []))));
   if (missing.length) {
     throw new TrainingDataError(
-      `training needs everyday text in five languages from Debian's fortune packages, not found under ${root}: install them with ` +
+      `training needs everyday text in six languages from Debian's fortune and FAQ packages, not found under ${root} and ${docRoot}: install them with ` +
         `"apt-get install ${missing.map((l) => l.pkg).join(' ')}" (README "Detection quality")`,
     );
   }
   const out: Example[] = [];
   for (const l of LANGUAGE_HAM_PACKAGES) {
-    languageDocuments(l.files ? l.files.map((f) => path.join(root, l.dir, f)) : filesOf(path.join(root, l.dir))).forEach((d, i) => {
+    languageDocuments(l.files ? l.files.map((f) => path.join(dirOf(l), f)) : filesOf(dirOf(l))).forEach((d, i) => {
       const text = classifierText({ subject: d.subject, text: d.body, htmlText: '' });
       const v = vectorize(text);
       out.push({ file: `fortunes:${l.lang}:${i}`, label: 'ham', source: `fortunes-${l.lang}`, text, idx: v.idx, value: v.value, y: 0, weight: 1, calibrate: false });

@@ -12,6 +12,41 @@ const LIST_FOOTERS: RegExp[] = [
   /\n[^\n]*To unsubscribe from this group[\s\S]*$/i,
 ];
 
+/** Header fields of a mail or a delivery report: written by software, not by the sender. */
+const HEADER_LINE = /^(?:received|from|to|cc|subject|date|sent|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|original-recipient|action|status|diagnostic-code|remote-mta|arrival-date|received-from-mta|last-attempt-date|will-retry-until|list-[a-z-]+|reply-to|precedence|feedback-id|in-reply-to|references|authentication-results|arc-[a-z-]+|thread-[a-z-]+|importance|user-agent|delivered-to|envelope-to|errors-to|sender|received-spf|organization):/i;
+/** Fields only mail software writes: a run of header lines holding one is a quoted header block. */
+const MACHINE_HEADER = /^(?:received|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|arrival-date|remote-mta|diagnostic-code|received-from-mta|authentication-results|arc-[a-z-]+|delivered-to|received-spf):/i;
+
+/**
+ * Lines without the header blocks quoted in the body — a bounce's "original message
+ * headers", a delivery report's fields, a forwarded message's raw headers: runs of two or
+ * more header lines (with their folded continuations) holding at least one field only mail
+ * software writes. Their words (host names, relay software, dates) say nothing about what
+ * the sender wrote. A "From: / Sent: / To: / Subject:" block of a forward stays. Pure.
+ */
+export function withoutHeaderBlocks(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!HEADER_LINE.test(lines[i])) {
+      out.push(lines[i++]);
+      continue;
+    }
+    let j = i;
+    let fields = 0;
+    let machine = false;
+    while (j < lines.length && (HEADER_LINE.test(lines[j]) || (j > i && /^[ \t]+\S/.test(lines[j])))) {
+      if (HEADER_LINE.test(lines[j])) {
+        fields++;
+        machine ||= MACHINE_HEADER.test(lines[j]);
+      }
+      j++;
+    }
+    if (!(fields >= 2 && machine)) out.push(...lines.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
 /** Subject prefixes added by mail clients and list software ("Re:", "[list-name]"). */
 const SUBJECT_PREFIX = /^(?:\s*(?:re|fwd?|aw|sv|tr|res|enc)\s*:\s*|\s*\[[^\]]{1,60}\]\s*)+/i;
 
@@ -26,8 +61,7 @@ export function classifierText(input: Pick<ScanInput, 'subject' | 'text' | 'html
   for (const re of LIST_FOOTERS) body = body.replace(re, '\n');
   const sig = body.search(/\n-- ?\n/);
   if (sig >= 0) body = body.slice(0, sig);
-  body = body
-    .split('\n')
+  body = withoutHeaderBlocks(body.split('\n'))
     .filter((l) => !/^\s*>/.test(l) && !/^On .{5,200} wrote:\s*$/.test(l.trim()))
     .join('\n');
   const subject = input.subject.replace(SUBJECT_PREFIX, '');

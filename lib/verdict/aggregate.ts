@@ -11,8 +11,9 @@ const MAX_DETAILS = 3;
 export function aggregate(signals: readonly Signal[], weightOverrides: Readonly<Record<string, number>> = {}): { score: number; reasons: Reason[] } {
   const byCode = new Map<ReasonCode, { weight: number; details: string[] }>();
   for (const s of signals) {
-    const base = weightOverrides[s.code] ?? REASONS[s.code].weight;
-    const weight = s.weight !== undefined && weightOverrides[s.code] === undefined ? s.weight : base;
+    // A signal graded by its analyzer (NLP_PHISH: points for p, from the `[weights]` value
+    // as its maximum) keeps its grade; the others weigh what `[weights]` or the table says.
+    const weight = s.weight ?? weightOverrides[s.code] ?? REASONS[s.code].weight;
     const cur = byCode.get(s.code);
     if (!cur) {
       byCode.set(s.code, { weight, details: s.detail ? [s.detail] : [] });

@@ -176,9 +176,9 @@ describe('everyday-text ham for training (lib/nlp/language-ham.ts)', () => {
   });
 
   it('names the Debian packages to install when the texts are missing', () => {
-    assert.throws(() => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes')), (err: Error & { code?: string }) => {
+    assert.throws(() => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes'), path.join(tmpdir(), 'no-such-doc')), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'PHISHX_TRAINING_DATA_MISSING');
-      assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it/);
+      assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it debian-faq-fr"/);
       return true;
     });
   });

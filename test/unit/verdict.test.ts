@@ -40,6 +40,11 @@ describe('aggregate', () => {
     assert.equal(aggregate([{ code: 'URL_SHORTENER', detail: '' }], { URL_SHORTENER: 33 }).score, 33);
   });
 
+  it('keeps the grade of a graded signal under a [weights] override (NLP_PHISH: the override is its maximum, already applied)', () => {
+    // Before: an override replaced the grade, so [weights] NLP_PHISH = 40 gave p = 0.55 the full 40.
+    assert.equal(aggregate([{ code: 'NLP_PHISH', weight: 8, detail: 'p=0.550' }], { NLP_PHISH: 40 }).score, 8);
+  });
+
   it('gives an empty signal list score 0 and no reasons', () => {
     assert.deepEqual(aggregate([]), { score: 0, reasons: [] });
   });

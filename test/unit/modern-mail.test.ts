@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { buildConfig } from '../../lib/config/load.js';
+import { findUrls } from '../../lib/message/domain.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { LANGUAGE_HAM_PACKAGES, languageHamExamples, paragraphEntries } from '../../lib/nlp/language-ham.js';
+import type { TextClassifier } from '../../lib/nlp/model.js';
+import { classifierText, withoutHeaderBlocks } from '../../lib/nlp/text.js';
+import { analyze, scanMessage, textWeightCap } from '../../lib/scan.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+// What keeps PhishX from holding modern legitimate mail (bounces, forwarded order mails,
+// notifications of organisations with several domains) on the text score alone.
+
+const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
+const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
+
+async function codesOf(raw: string, mailFrom = ''): Promise<string[]> {
+  const input = await extractScanInput(toCrlf(raw), { ...env, mailFrom }, config.limits);
+  return [...new Set(analyze(input, config).map((s) => s.code))].sort();
+}
+
+function html(from: string, subject: string, body: string): string {
+  return [`From: ${from}`, 'To: bob@example.org', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', body, ''].join('\n');
+}
+
+/** A bounce in the RFC 3464 form: human text, machine status, the returned message. */
+function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example'): string {
+  return [
+    `From: ${from}`, 'To: bob@example.org', 'Subject: Undelivered Mail Returned to Sender', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"', '',
+    '--B', 'Content-Type: text/plain; charset=utf-8', '', humanText, '',
+    '--B', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.provider.example', '', 'Final-Recipient: rfc822; carol@example.net', 'Action: failed', 'Status: 5.1.1', '',
+    '--B', 'Content-Type: message/rfc822', '', 'From: bob@example.org', 'To: carol@example.net', 'Subject: lunch', '', 'See you at noon.', '',
+    '--B--', '',
+  ].join('\n');
+}
+
+/** A classifier that finds every text phishing: what remains of NLP_PHISH is the cap. */
+const alwaysPhish: TextClassifier = { name: 'always', classify: () => ({ p: 0.99, top: [] }) };
+
+describe('links in plain text', () => {
+  it('does not take a bare IP address (an SMTP transcript, a quoted Received line) for a link', () => {
+    assert.deepEqual(findUrls('gmail-smtp-in.l.google.com [74.125.203.27] said: 550'), [{ url: 'http://gmail-smtp-in.l.google.com', bare: true }]);
+    assert.deepEqual(findUrls('by SRV124 (10.1.0.124) with SMTP'), []);
+    // With a scheme or a path it is a link (and URL_IP_LITERAL applies).
+    assert.deepEqual(findUrls('go to http://203.0.113.9/login now').map((u) => u.url), ['http://203.0.113.9/login']);
+  });
+
+  it('marks a domain written as a name ("SomeVendor.com") as bare, not www. names or URLs with a path', () => {
+    assert.deepEqual(findUrls('Shipper: SomeVendor.com').map((u) => u.bare), [true]);
+    assert.deepEqual(findUrls('see www.example.com and example.com/track?id=1').map((u) => u.bare), [false, false]);
+  });
+
+  it('a bare name neither breaks nor makes sender alignment', async () => {
+    const raw = html('"Shop Mail" <orders@shopmail.example>', 'Your order shipped', '<p>Sold by SomeVendor.com</p><a href="https://www.shopmail.example/track">Track</a>');
+    assert.deepEqual(await codesOf(raw), ['SENDER_LINKS_ALIGNED']);
+  });
+});
+
+describe('header blocks quoted in a body', () => {
+  it('drops a quoted header block that holds a field only mail software writes', () => {
+    const lines = ['Your message could not be delivered.', 'Received: from a.example (10.0.0.1)', '  by b.example with SMTP', 'Message-ID: <1@a.example>', 'From: bob@example.org', 'Thank you.'];
+    assert.deepEqual(withoutHeaderBlocks(lines), ['Your message could not be delivered.', 'Thank you.']);
+  });
+
+  it('keeps a forward\'s From / Sent / To / Subject block and form-like lines of a message', () => {
+    const forward = ['---------- Forwarded message ---------', 'From: Amazon <ship@amazon.com>', 'Date: Mon, 1 Dec 2026', 'Subject: Your order', 'To: me'];
+    assert.deepEqual(withoutHeaderBlocks(forward), forward);
+    const lure = ['Status: suspended', 'Action: verify your account'];
+    assert.deepEqual(withoutHeaderBlocks(lure), lure);
+  });
+
+  it('the classifier reads the bounce\'s words, not the returned headers', () => {
+    const t = classifierText({ subject: 'Delivery failed', text: 'Delivery to carol failed.\nReceived: from x (1.2.3.4)\nMessage-ID: <a@b>\nDKIM-Signature: v=1; d=news.example\n', htmlText: '' });
+    assert.equal(t.trim(), 'Delivery failed\nDelivery to carol failed.');
+  });
+});
+
+describe('LINKS_BRAND_ONLY: nothing to click leads off one brand', () => {
+  it('a forwarded Amazon order (a personal sender, every link on amazon.com)', async () => {
+    const raw = html('Test User <test@mail.example>', 'Fwd: Your Amazon.com order', '<a href="https://www.amazon.com/gp/css/order">View order</a> <a href="https://amazon.com/help">Help</a>');
+    assert.ok((await codesOf(raw)).includes('LINKS_BRAND_ONLY'));
+  });
+
+  it('not for a brand\'s user-content hosts, redirectors or another host beside the brand\'s', async () => {
+    for (const body of [
+      '<a href="https://docs.google.com/forms/d/e/1FAIp/viewform">Verify</a>',
+      '<a href="https://evil.s3.amazonaws.com/login.html">Sign in</a>',
+      '<a href="https://www.amazon.com/">Amazon</a> <a href="https://amaz0n-verify.example/">Verify</a>',
+    ]) {
+      assert.ok(!(await codesOf(html('Amazon <x@mail.example>', 'Your account', body))).includes('LINKS_BRAND_ONLY'), body);
+    }
+  });
+
+  it('not for a From on a brand\'s domain that the envelope sender contradicts (spoofed)', async () => {
+    const raw = html('Apple <no_reply@email.apple.com>', 'Your receipt', '<a href="https://support.apple.com/billing">Support</a>');
+    assert.ok(!(await codesOf(raw, 'bounce@mailer.attacker.example')).includes('LINKS_BRAND_ONLY'));
+    assert.ok((await codesOf(raw, '0100018c-abc@amazonses.com')).includes('BRAND_ALIGNED'));
+  });
+
+  it('caps the text at half its weight: a text-only verdict cannot hold such a message', async () => {
+    const raw = toCrlf(html('Test User <test@mail.example>', 'Fwd: Your Amazon.com order', '<a href="https://www.amazon.com/gp/css/order">View order</a>'));
+    const r = await scanMessage(raw, env, buildConfig({}, { env: {} }), 'cap1', { classifier: alwaysPhish });
+    const nlp = r.verdict.reasons.find((x) => x.code === 'NLP_PHISH');
+    assert.equal(nlp?.weight, 25);
+    assert.match(nlp?.detail ?? '', /capped at 25/);
+    assert.equal(r.verdict.action, 'allow');
+    // The same text with a link elsewhere keeps the full weight: held.
+    const other = toCrlf(html('Test User <test@mail.example>', 'Fwd: Your Amazon.com order', '<a href="https://order-check.example/">View order</a>'));
+    const r2 = await scanMessage(other, env, buildConfig({}, { env: {} }), 'cap2', { classifier: alwaysPhish });
+    assert.equal(r2.verdict.reasons.find((x) => x.code === 'NLP_PHISH')?.weight, 50);
+    assert.notEqual(r2.verdict.action, 'allow');
+  });
+
+  it('textWeightCap is the full weight unless LINKS_BRAND_ONLY or DELIVERY_REPORT is among the signals', () => {
+    assert.equal(textWeightCap([{ code: 'URL_SHORTENER', detail: '' }], 50), 50);
+    assert.equal(textWeightCap([{ code: 'LINKS_BRAND_ONLY', detail: '' }], 50), 25);
+    assert.equal(textWeightCap([{ code: 'DELIVERY_REPORT', detail: '' }], 40), 20);
+  });
+});
+
+describe('DELIVERY_REPORT: a mail system\'s bounce with nothing to act on', () => {
+  it('a multipart/report bounce without links', async () => {
+    assert.ok((await codesOf(bounce('Your message to carol@example.net could not be delivered. The address was not found.'))).includes('DELIVERY_REPORT'));
+  });
+
+  it('a plain-text bounce from postmaster, linking only to a provider\'s help page', async () => {
+    const raw = ['From: postmaster@outlook.com', 'To: bob@example.org', 'Subject: Email Delivery Failure', '', 'Delivery has failed. See https://support.microsoft.com/help/ndr for details.', ''].join('\n');
+    assert.ok((await codesOf(raw)).includes('DELIVERY_REPORT'));
+  });
+
+  it('not a fake bounce with a link to release "held messages", nor one with a file', async () => {
+    assert.ok(!(await codesOf(bounce('5 messages could not be delivered. Release them: https://mail-release.example/login'))).includes('DELIVERY_REPORT'));
+    const withFile = [
+      'From: postmaster@example.org', 'To: bob@example.org', 'Subject: Undelivered messages', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="B"', '',
+      '--B', 'Content-Type: text/plain', '', 'Your messages are held. Open the attachment to release them.', '',
+      '--B', 'Content-Type: text/html; name="release.html"', 'Content-Disposition: attachment; filename="release.html"', '', '<form action="https://x.example/p"><input type="password"></form>', '',
+      '--B--', '',
+    ].join('\n');
+    assert.ok(!(await codesOf(withFile)).includes('DELIVERY_REPORT'));
+  });
+
+  it('not an ordinary message', async () => {
+    assert.ok(!(await codesOf(html('Alice <alice@example.com>', 'Lunch', '<p>See you</p>'))).includes('DELIVERY_REPORT'));
+  });
+});
+
+describe('SENDER_LINKS_ALIGNED for an organisation with two domains', () => {
+  it('links on the domain the display name spells, from an address its initials fit', async () => {
+    const raw = html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder: upcoming appointment', '<a href="https://healthy.kaiserpermanente.org/secure/appointments">View</a>');
+    assert.ok((await codesOf(raw, 'bounces@kp.org')).includes('SENDER_LINKS_ALIGNED'));
+  });
+
+  it('not for a name-spelt domain on a suspicious TLD or free hosting, nor when another host is linked', async () => {
+    assert.ok(!(await codesOf(html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder', '<a href="https://kaiserpermanente.top/login">View</a>'))).includes('SENDER_LINKS_ALIGNED'));
+    assert.ok(!(await codesOf(html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder', '<a href="https://kaiserpermanente.org/a">View</a> <a href="https://elsewhere.example/b">Pay</a>'))).includes('SENDER_LINKS_ALIGNED'));
+  });
+});
+
+describe('everyday French for the text model', () => {
+  it('splits a plain-text document into paragraph entries, dropping short ones', () => {
+    assert.deepEqual(paragraphEntries('Titre\n\nUn paragraphe assez long pour compter comme une entrée du texte.\n  \nEncore un paragraphe, lui aussi\nsur deux lignes et assez long.\n'), [
+      'Un paragraphe assez long pour compter comme une entrée du texte.',
+      'Encore un paragraphe, lui aussi sur deux lignes et assez long.',
+    ]);
+  });
+
+  it('reads the gzipped FAQ under the documentation root as fr documents', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'phishx-ham-'));
+    const fortunes = path.join(root, 'fortunes');
+    const entry = (lang: string, i: number): string => `Entry ${i} of ${lang} with words enough to pass the length filter of fortune entries.`;
+    for (const [dir, lang] of [['.', 'en'], ['de', 'de'], ['brasil', 'pt'], ['es', 'es'], ['it', 'it']]) {
+      mkdirSync(path.join(fortunes, dir), { recursive: true });
+      const text = Array.from({ length: 60 }, (_, i) => entry(lang, i)).join('\n%\n');
+      if (dir === '.') for (const f of LANGUAGE_HAM_PACKAGES[0].files ?? []) writeFileSync(path.join(fortunes, f), text);
+      else writeFileSync(path.join(fortunes, dir, 'sprueche'), text);
+    }
+    mkdirSync(path.join(root, 'doc', 'debian', 'FAQ'), { recursive: true });
+    const faq = Array.from({ length: 80 }, (_, i) => `Paragraphe ${i} : vous trouverez votre réponse dans la documentation de Debian, page ${i}.`).join('\n\n');
+    writeFileSync(path.join(root, 'doc', 'debian', 'FAQ', 'debian-faq.fr.txt.gz'), gzipSync(faq));
+    const fr = languageHamExamples(fortunes, path.join(root, 'doc')).filter((e) => e.source === 'fortunes-fr');
+    assert.ok(fr.length >= 3, `${fr.length} French documents`);
+    assert.ok(fr.every((e) => e.y === 0 && e.calibrate === false && e.text.includes('votre')));
+  });
+});
