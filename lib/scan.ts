@@ -204,7 +204,7 @@ export const NLP_P_FULL = 0.75;
 
 /**
  * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.75
- * (chosen from the cross-validated sweep, README "Detection quality"). `max` is the
+ * (chosen from the cross-validated sweep, docs/detection.md). `max` is the
  * NLP_PHISH weight (50 = the quarantine threshold): text alone can hold a message for
  * review, never reject it. Pure.
  */

@@ -176,7 +176,7 @@ List every phishx_* metric family served on the sidecar's /metrics: name, type, 
 meaning. (Process metrics process_* / nodejs_* come from prom-client's defaults.)
 
 Options:
-  --markdown        print a Markdown table (as in the README)
+  --markdown        print a Markdown table (as in docs/detection.md)
   -h, --help        show this help
 `,
   token: `Usage: phishx token new [--scope read|act|admin] [--tenant DOMAIN]
@@ -224,7 +224,7 @@ Options:
 List every reason code with its default weight and meaning.
 
 Options:
-  --markdown        print a Markdown table (as in the README)
+  --markdown        print a Markdown table (as in docs/detection.md)
   -h, --help        show this help
 `,
 };

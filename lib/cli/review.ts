@@ -14,7 +14,7 @@ type Out = { out: (s: string) => void; err: (s: string) => void };
 
 export const QUARANTINE_HELP = `Usage: phishx quarantine <command> [options]
 
-Review held mail through the sidecar's SOC API (README "Review held mail").
+Review held mail through the sidecar's SOC API (docs/review.md).
 
 Commands:
   list                 list held mail, newest first

@@ -181,7 +181,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
 
   const weights: Record<string, number> = {};
   for (const [code, v] of Object.entries(raw.weights ?? {})) {
-    if (!(code in REASONS)) throw new ConfigError(`${where('weights', code)}: unknown reason code (see README "Reason codes")`, `weights.${code}`);
+    if (!(code in REASONS)) throw new ConfigError(`${where('weights', code)}: unknown reason code (see docs/detection.md "Reason codes" or npx phishx reasons)`, `weights.${code}`);
     weights[code] = coerce('weights', code, { type: 'int', min: -100, max: 100, default: 0, doc: '' }, v) as number;
   }
 
@@ -217,9 +217,13 @@ export function normalizeRawIni(raw: RawIni): RawIni {
 /** Read `<dir>/config/phishx.ini` with Haraka's own ini reader (same parser as the plugin). */
 export function readIniFile(harakaDir: string, name = 'phishx.ini'): RawIni {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): RawIni } };
-  return normalizeRawIni(hc.module_config(harakaDir).get(name, 'ini'));
+  const hc = require('haraka-config') as { module_config(defaults: string, overrides?: string): { get(name: string, type?: string): RawIni } };
+  // As Haraka does for a plugin package: the site's config/ first, else the package's own.
+  return normalizeRawIni(hc.module_config(PACKAGE_ROOT, harakaDir).get(name, 'ini'));
 }
+
+/** The package's root (where its package.json and default config/ are), from lib/ or dist/lib/. */
+const PACKAGE_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 
 /** Read Haraka's plugin timeout for phishx (config/phishx.timeout, else plugin_timeout, else 30). */
 export function readPluginTimeout(harakaDir: string): number {

@@ -1,6 +1,6 @@
 /**
  * The one description of phishx.ini: every key, its type, default and meaning.
- * Validation (load.ts), environment overrides and the README's config reference
+ * Validation (load.ts), environment overrides and the config reference in docs/configuration.md
  * (`phishx config --reference`) are all derived from this table, so they cannot drift.
  */
 export type KeyType = 'int' | 'bool' | 'string' | 'enum' | 'list' | 'strings' | 'listen' | 'cidrs';
@@ -213,7 +213,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     clamav: { type: 'bool', default: false, doc: 'Fail mode when no clamd answers: `true` answers `451 4.7.1` (the sender retries later); `false` records `CLAMAV_UNAVAILABLE` and lets mail flow on the other signals.' },
   },
   allowlist: {
-    domains: { type: 'list', default: '', doc: 'Sender domains (envelope MAIL FROM or header From, registered domain) never scanned.' },
+    domains: { type: 'list', default: '', doc: 'Envelope sender (MAIL FROM) domains never scanned: the domain or any subdomain of it. The header From is not consulted — anyone can write it; list senders whose SMTP envelope you trust, or better their IPs in `ips`.' },
     ips: { type: 'cidrs', default: '', doc: 'Client IPs or CIDR ranges never scanned.' },
   },
   quarantine: {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, type Aggregator } from 'prom-client';
 
 /**
- * Every PhishX metric family, defined once. The README's metric table
+ * Every PhishX metric family, defined once. The metric table in docs/operations.md
  * (`npx phishx metrics --markdown`) and the tests that check the exposition are derived
  * from this list, so documentation and /metrics cannot drift.
  *
@@ -63,7 +63,7 @@ export const M = {
   urls: histogram('process', 'phishx_message_urls', 'URLs found per scanned message.', [0, 1, 2, 5, 10, 20, 50, 100, 500]),
   attachments: histogram('process', 'phishx_message_attachments', 'Attachments per scanned message (archive members included).', [0, 1, 2, 3, 5, 10, 50]),
   parts: histogram('process', 'phishx_message_mime_parts', 'MIME parts per scanned message.', [1, 2, 3, 5, 10, 50, 200, 1000]),
-  reasons: counter('process', 'phishx_reasons_total', 'Reasons fired, by reason code (see "Reason codes").', ['code']),
+  reasons: counter('process', 'phishx_reasons_total', 'Reasons fired, by reason code (see docs/detection.md "Reason codes").', ['code']),
   forged: counter('process', 'phishx_forged_headers_removed_total', 'Incoming `X-PhishX-*` headers removed before the verdict headers were added.'),
   analyzerDuration: histogram('process', 'phishx_analyzer_duration_seconds', 'Time spent per scan phase: `parse`, `expand`, `analyze` (local heuristics), `nlp`, `reputation`, `clamav`.', SECONDS_FAST, ['analyzer']),
   degraded: counter('process', 'phishx_scans_degraded_total', 'Scans that ran without one service\'s answer (its `*_UNAVAILABLE` reason fired), by service.', ['service']),

@@ -47,7 +47,7 @@ export const DOC_ROOT = '/usr/share/doc';
  * Documents per language, and about how many characters each (a typical message body).
  * 150 per language (750 in all, half the corpus's ham) was chosen by 5-fold cross-validation
  * among 150 / 200 / 250 / 400: more documents neutralise the languages further but cost
- * dev-corpus recall and raise its ham false positives (README "Detection quality").
+ * dev-corpus recall and raise its ham false positives (docs/detection.md).
  */
 const PER_LANGUAGE = 150;
 const DOC_CHARS = 1200;
@@ -120,7 +120,7 @@ export function languageHamExamples(root: string = FORTUNES_ROOT, docRoot: strin
   if (missing.length) {
     throw new TrainingDataError(
       `training needs everyday text in six languages from Debian's fortune and FAQ packages, not found under ${root} and ${docRoot}: install them with ` +
-        `"apt-get install ${missing.map((l) => l.pkg).join(' ')}" (README "Detection quality")`,
+        `"apt-get install ${missing.map((l) => l.pkg).join(' ')}" (docs/detection.md)`,
     );
   }
   const out: Example[] = [];

@@ -30,7 +30,7 @@ export interface TrainOptions {
 }
 
 /**
- * Chosen by 5-fold cross-validation on the dev corpus (README "Detection quality"): stronger
+ * Chosen by 5-fold cross-validation on the dev corpus (docs/detection.md): stronger
  * L2 than the SGD default ranks unseen mail better (text-only recall at 0.5 % ham FPR
  * 86.5 % with l2 = 1e-5 → 95.1 % with 3e-3) because it spreads weight over many weak cues
  * instead of memorising a few corpus-specific words.

@@ -1,6 +1,6 @@
 /**
  * Stable reason codes (like rspamd symbols). Names never change meaning; weights are
- * score points (0..100) and can be overridden in `[weights]`. The README's "Reason codes"
+ * score points (0..100) and can be overridden in `[weights]`. docs/detection.md "Reason codes"
  * table is generated from this list (`phishx reasons --markdown`).
  */
 export interface ReasonSpec {

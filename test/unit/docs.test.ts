@@ -7,26 +7,35 @@ import { REPO } from '../helpers/haraka.js';
 import { SCHEMA } from '../../lib/config/schema.js';
 
 const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+const doc = (name: string): string => readFileSync(path.join(REPO, 'docs', name), 'utf8');
 const cli = (args: string[]): string => spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { cwd: REPO, encoding: 'utf8' }).stdout;
 
-function block(name: string): string {
-  const m = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(readme);
-  assert.ok(m, `README has no ${name} block`);
+function block(text: string, name: string): string {
+  const m = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(text);
+  assert.ok(m, `no ${name} block`);
   return m[1];
 }
 
-describe('README stays true', () => {
-  it('carries the generated configuration reference, documenting every key with its default', () => {
-    assert.equal(block('config-reference'), cli(['config', '--reference']).trimEnd());
-    for (const [section, keys] of Object.entries(SCHEMA)) for (const key of Object.keys(keys)) assert.match(readme, new RegExp(`\\| \`\\[${section}\\]\` \\| \`${key}\` \\|`));
+describe('docs stay true', () => {
+  it('docs/configuration.md carries the generated configuration reference, documenting every key with its default', () => {
+    const text = doc('configuration.md');
+    assert.equal(block(text, 'config-reference'), cli(['config', '--reference']).trimEnd());
+    for (const [section, keys] of Object.entries(SCHEMA)) for (const key of Object.keys(keys)) assert.match(text, new RegExp(`\\| \`\\[${section}\\]\` \\| \`${key}\` \\|`));
   });
 
-  it('carries the generated reason-code table', () => {
-    assert.equal(block('reasons'), cli(['reasons', '--markdown']).trimEnd());
+  it('docs/detection.md carries the generated reason-code table', () => {
+    assert.equal(block(doc('detection.md'), 'reasons'), cli(['reasons', '--markdown']).trimEnd());
   });
 
-  it('carries the generated metric table', () => {
-    assert.equal(block('metrics'), cli(['metrics', '--markdown']).trimEnd());
+  it('docs/operations.md carries the generated metric table', () => {
+    assert.equal(block(doc('operations.md'), 'metrics'), cli(['metrics', '--markdown']).trimEnd());
+  });
+
+  it('the README is the first screen: short, and every document it indexes exists', () => {
+    assert.ok(readme.split('\n').length < 250, `README has ${readme.split('\n').length} lines`);
+    const linked = [...readme.matchAll(/\]\((docs\/[a-z-]+\.md)\)/g)].map((m) => m[1]);
+    assert.ok(linked.length >= 6, linked.join());
+    for (const f of linked) assert.ok(readFileSync(path.join(REPO, f), 'utf8').startsWith('# '), f);
   });
 
   it('shows the install, start and test commands', () => {
