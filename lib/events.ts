@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Envelope } from './message/types.js';
-import type { ScanResult } from './scan.js';
+import type { ScanResult } from './verdict/types.js';
 
 /**
  * Verdict events: one per scanned message, emitted by the plugin after it answered.

@@ -3,7 +3,7 @@ import { writeFileDurable } from './fs-durable.js';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
-import type { ScanResult } from './scan.js';
+import type { ScanResult } from './verdict/types.js';
 import { initialState, keepsRaw, statusOf } from './store/query.js';
 import type { QuarantineEntry, SecurityEvent, Store } from './store/types.js';
 

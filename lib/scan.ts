@@ -17,7 +17,7 @@ import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/mode
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
-import { REASONS } from './verdict/reasons.js';
+import { REASONS, reasonSpec } from './verdict/reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
 import { hostInList } from './analyzers/urls.js';
@@ -27,22 +27,10 @@ import { stricter } from './verdict/policy.js';
 import type { Action } from './verdict/types.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
-import type { Signal, Verdict } from './verdict/types.js';
+import type { ScanPhase, ScanResult, Signal } from './verdict/types.js';
 
-export type ScanPhase = 'parse' | 'expand' | 'analyze' | 'nlp' | 'reputation' | 'clamav' | 'archives';
+export type { ScanPhase, ScanResult } from './verdict/types.js';
 
-export interface ScanResult {
-  /** Scan id: appears in headers, SMTP replies, quarantine and logs. */
-  id: string;
-  verdict: Verdict;
-  /** Set when the scan did not run (relaying, allowlist). */
-  skipped: 'relaying' | 'allowlist' | null;
-  durationMs: number;
-  /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav, archives. */
-  phases: Partial<Record<ScanPhase, number>>;
-  /** Facts about the message for logs and events (no bodies). */
-  summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string; urlHosts?: string[] };
-}
 
 interface Compiled {
   brands: BrandIndex;
@@ -157,11 +145,9 @@ async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXCo
 export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
   let a: Action = 'allow';
   for (const s of signals) {
-    if (s.code === 'CLAMAV_VIRUS') a = stricter(a, config.clamav.action);
-    if (s.code === 'CLAMAV_UNAVAILABLE' && config.defer.clamav) a = stricter(a, 'tempfail');
-    if (s.code === 'NLP_UNAVAILABLE' && config.defer.nlp) a = stricter(a, 'tempfail');
-    if (s.code === 'REPUTATION_UNAVAILABLE' && config.defer.reputation) a = stricter(a, 'tempfail');
-    if (s.code === 'SCAN_INCOMPLETE') a = stricter(a, 'tempfail');
+    const spec = reasonSpec(s.code);
+    if (spec.malware) a = stricter(a, config.clamav.action);
+    if (spec.alwaysDefers || (spec.defersWhenRequired && config.defer[spec.defersWhenRequired])) a = stricter(a, 'tempfail');
   }
   return a;
 }
@@ -219,7 +205,7 @@ export function nlpPoints(p: number, max: number): number {
  * phisher, the text alone must not hold the message. Pure.
  */
 export function textWeightCap(signals: readonly Signal[], max: number): number {
-  return signals.some((s) => s.code === 'LINKS_BRAND_ONLY' || s.code === 'DELIVERY_REPORT') ? Math.floor(max / 2) : max;
+  return signals.some((s) => reasonSpec(s.code).capsText) ? Math.floor(max / 2) : max;
 }
 
 /** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */

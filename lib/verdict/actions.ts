@@ -1,14 +1,14 @@
-import type { ScanResult } from '../scan.js';
-import type { Action } from './types.js';
+import { reasonSpec } from './reasons.js';
+import type { Action, ScanResult } from './types.js';
 
 export const PHISHX_HEADER_PREFIX = 'x-phishx-';
 
 /** The X-PhishX-* headers for a scanned message, in order. Pure. */
 export function formatHeaders(result: ScanResult, maxReasons: number): Array<[string, string]> {
   const v = result.verdict;
-  // Weighted reasons, plus the zero-weight ones an administrator must see (skips, limits,
-  // scanner findings and outages).
-  const reasons = v.reasons.filter((r) => r.weight !== 0 || /^(SKIP_|LIMIT_|CLAMAV_)|_UNAVAILABLE$|^BUDGET_EXCEEDED$|^MIME_UNPARSEABLE$/.test(r.code));
+  // Weighted reasons, plus the zero-weight ones an administrator must see (the table's `show`:
+  // skips, limits, scanner findings and outages, what capped the text score).
+  const reasons = v.reasons.filter((r) => r.weight !== 0 || reasonSpec(r.code).show === true);
   const shown = reasons.slice(0, maxReasons).map((r) => `${r.code}(${r.weight})`);
   if (reasons.length > maxReasons) shown.push(`+${reasons.length - maxReasons}`);
   const h: Array<[string, string]> = [

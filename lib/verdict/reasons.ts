@@ -6,6 +6,16 @@
 export interface ReasonSpec {
   weight: number;
   doc: string;
+  /** Listed in X-PhishX-Reasons even at weight 0: an administrator must see it. */
+  show?: true;
+  /** Caps `NLP_PHISH` at half its weight: nothing to act on leads off a brand (scan.ts textWeightCap). */
+  capsText?: true;
+  /** An outage of this service: the message is deferred (451) when `[defer] <service>` is on. */
+  defersWhenRequired?: 'clamav' | 'nlp' | 'reputation';
+  /** Defers the message whatever the config: nothing could be judged. */
+  alwaysDefers?: true;
+  /** Decides the action by itself: `[clamav] action`. */
+  malware?: true;
 }
 
 export const REASONS = {
@@ -45,18 +55,18 @@ export const REASONS = {
   SENDER_BRAND_UNAUTHENTICATED: { weight: 40, doc: 'The From address is on a brand\'s domain, DKIM was verified (haraka-plugin-dkim listed before `phishx`) and nothing confirms the From: no DKIM signature of that domain passed and no SPF pass for an envelope sender on it. A spoofed brand sender. Never added without the DKIM plugin (SPF alone breaks on forwarding).' },
   SENDER_LINKS_ALIGNED: { weight: -15, doc: 'No brand named in the display name or subject; a display name that fits the From address (one of its words, or its initials, appears in the address: "Typeform Notifications" <notifications@typeform.com>, "Department of Motor Vehicles" <noreply@dmv.ca.gov>; a name of filler or of the mail\'s function ("Password Reset") or none fits; a sender on `[sender] platforms` mails under its customers\' names and always fits); at least one link on the From address\'s registered domain — or on one named exactly as the display name ("Kaiser Permanente" <noreply@kp.org> linking to kaiserpermanente.org) — and every other one on those or through a known click tracker; never for a From domain on a `[urls] suspicious_tlds` TLD or on free hosting: an organisation writing about its own service (receipts, resets, shipping notices of senders not in `[brands]`); not when SPF / DKIM show the From forged (a failed signature of its domain, an SPF hard fail), and unless they confirm it the envelope sender (when known) on the same domain or a bulk-mail service\'s. Softens the text score; weaker than BRAND_ALIGNED because an attacker can host the page on the domain it sends from. Negative weight.' },
   BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. The From must be authenticated: with SPF / DKIM results (haraka-plugin-spf / -dkim before `phishx`) a verified DKIM signature of its domain or an SPF pass for an envelope on it; without them the envelope sender (when known) on the brand\'s domains or a bulk-mail service\'s bounce domain. A spoofed From earns nothing. Negative weight.' },
-  LINKS_BRAND_ONLY: { weight: 0, doc: 'Every link goes to the own domains of one brand in `[brands]` — none through a click tracker, to free hosting or to a brand\'s user-content host (`[urls] user_content`: Google Docs, SharePoint, S3 …) — and the sender is not on a brand domain it could not prove: a forwarded order confirmation, a digest of a carrier\'s tracking page. Nothing to click leads off the brand, so the text alone cannot hold the message: `NLP_PHISH` is capped at half its weight. Informational (weight 0).' },
-  DELIVERY_REPORT: { weight: 0, doc: 'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON, or in the standard multipart/report delivery-status form — with nothing to act on: no attachment but the report\'s own parts (status, returned message or headers) and no link but to a brand\'s own pages. Its words are the ones fake bounces use, so the text alone cannot hold it: `NLP_PHISH` is capped at half its weight. A fake bounce with a link or a file does not qualify. Informational (weight 0).' },
+  LINKS_BRAND_ONLY: { weight: 0, doc: 'Every link goes to the own domains of one brand in `[brands]` — none through a click tracker, to free hosting or to a brand\'s user-content host (`[urls] user_content`: Google Docs, SharePoint, S3 …) — and the sender is not on a brand domain it could not prove: a forwarded order confirmation, a digest of a carrier\'s tracking page. Nothing to click leads off the brand, so the text alone cannot hold the message: `NLP_PHISH` is capped at half its weight. Informational (weight 0).', show: true, capsText: true },
+  DELIVERY_REPORT: { weight: 0, doc: 'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON, or in the standard multipart/report delivery-status form — with nothing to act on: no attachment but the report\'s own parts (status, returned message or headers) and no link but to a brand\'s own pages. Its words are the ones fake bounces use, so the text alone cannot hold it: `NLP_PHISH` is capped at half its weight. A fake bounce with a link or a file does not qualify. Informational (weight 0).', show: true, capsText: true },
   // Text classifier
   NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.75 (calibrated probability); the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
-  NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).' },
+  NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).', show: true, defersWhenRequired: 'nlp' },
   // Reputation
   URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },
   DOMAIN_FEED_MATCH: { weight: 60, doc: 'A link\'s host or one of its parent domains is listed in an imported blocklist feed.' },
   SENDER_FEED_MATCH: { weight: 60, doc: 'The sender\'s domain (From or envelope sender) or a parent of it is listed in a blocklist feed, e.g. by the SOC alert action `block_sender`.' },
   URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
   URL_SHORTENER_EXPANDED: { weight: 0, doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.' },
-  REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.' },
+  REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.', show: true, defersWhenRequired: 'reputation' },
   // Attachments (no clamd needed)
   ATTACHMENT_EXECUTABLE: { weight: 50, doc: 'An attachment that runs code when opened: executable or script extension (exe, scr, js, vbs, hta, lnk, iso, one …) or executable content.' },
   ATTACHMENT_DOUBLE_EXTENSION: { weight: 40, doc: 'A document extension followed by an executable one (`invoice.pdf.exe`).' },
@@ -69,22 +79,27 @@ export const REASONS = {
   ATTACHMENT_UNINSPECTABLE: { weight: 30, doc: 'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, the message\'s decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget ended first. What a scanner cannot see is never a silent pass.' },
   ARCHIVE_LIMIT: { weight: 5, doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.' },
   // ClamAV
-  CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.' },
-  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[defer] clamav = true` the message is deferred (451), else it flows on the other signals.' },
-  CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.' },
-  CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.' },
+  CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.', show: true, malware: true },
+  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[defer] clamav = true` the message is deferred (451), else it flows on the other signals.', show: true, defersWhenRequired: 'clamav' },
+  CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.', show: true },
+  CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.', show: true },
   // Extraction limits and faults (informational, small weights)
-  LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.' },
-  LIMIT_URLS: { weight: 5, doc: 'More distinct links than `[limits] max_urls`: the analyzers saw clicked links first and a link of every host, the rest were looked up in the feeds only.' },
-  LIMIT_URL_HOSTS: { weight: 25, doc: 'Links to more different hosts than `[limits] max_urls` (or more links than PhishX reads at all): some hosts were not analysed one by one (every link was still looked up in the feeds). Ordinary mail rarely comes near it (a 2002 blog digest linking 2,600 blogs does); padding a message with links to hide one does.' },
-  LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.' },
-  MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.' },
-  SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.' },
-  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived. The cheap analyzers (URLs, sender, brand, disguised text) always run once the message is parsed; the text classifier, reputation, ClamAV and archive inspection are what a budget overrun can cut (an archive not inspected adds `ATTACHMENT_UNINSPECTABLE`).' },
-  SCAN_INCOMPLETE: { weight: 0, doc: 'The scan budget ran out before the message was even parsed, so nothing could be judged: the message is deferred (`451 4.7.1`, the sender retries), never passed unjudged. So is a scan that Haraka\'s hook watchdog has to end (budget + 1 s).' },
+  LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.', show: true },
+  LIMIT_URLS: { weight: 5, doc: 'More distinct links than `[limits] max_urls`: the analyzers saw clicked links first and a link of every host, the rest were looked up in the feeds only.', show: true },
+  LIMIT_URL_HOSTS: { weight: 25, doc: 'Links to more different hosts than `[limits] max_urls` (or more links than PhishX reads at all): some hosts were not analysed one by one (every link was still looked up in the feeds). Ordinary mail rarely comes near it (a 2002 blog digest linking 2,600 blogs does); padding a message with links to hide one does.', show: true },
+  LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.', show: true },
+  MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.', show: true },
+  SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.', show: true },
+  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived. The cheap analyzers (URLs, sender, brand, disguised text) always run once the message is parsed; the text classifier, reputation, ClamAV and archive inspection are what a budget overrun can cut (an archive not inspected adds `ATTACHMENT_UNINSPECTABLE`).', show: true },
+  SCAN_INCOMPLETE: { weight: 0, doc: 'The scan budget ran out before the message was even parsed, so nothing could be judged: the message is deferred (`451 4.7.1`, the sender retries), never passed unjudged. So is a scan that Haraka\'s hook watchdog has to end (budget + 1 s).', show: true, alwaysDefers: true },
   // Skips
-  SKIP_RELAYING: { weight: 0, doc: 'Relayed / authenticated session: not scanned (`[main] skip_relaying`).' },
-  SKIP_ALLOWLIST: { weight: 0, doc: 'Sender domain or client IP is allowlisted: not scanned.' },
+  SKIP_RELAYING: { weight: 0, doc: 'Relayed / authenticated session: not scanned (`[main] skip_relaying`).', show: true },
+  SKIP_ALLOWLIST: { weight: 0, doc: 'Sender domain or client IP is allowlisted: not scanned.', show: true },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type ReasonCode = keyof typeof REASONS;
+
+/** A reason's entry with its optional flags (the `as const` table narrows them away). */
+export function reasonSpec(code: ReasonCode): ReasonSpec {
+  return REASONS[code];
+}

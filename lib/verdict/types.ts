@@ -29,3 +29,19 @@ export interface Verdict {
   /** Tenant whose policy produced the action (`default` when none matched). */
   tenant: string;
 }
+
+/** Phases of a scan, timed separately. */
+export type ScanPhase = 'parse' | 'expand' | 'analyze' | 'nlp' | 'reputation' | 'clamav' | 'archives';
+
+export interface ScanResult {
+  /** Scan id: appears in headers, SMTP replies, quarantine and logs. */
+  id: string;
+  verdict: Verdict;
+  /** Set when the scan did not run (relaying, allowlist). */
+  skipped: 'relaying' | 'allowlist' | null;
+  durationMs: number;
+  /** Milliseconds per scan phase that ran: parse, expand, analyze, nlp, reputation, clamav, archives. */
+  phases: Partial<Record<ScanPhase, number>>;
+  /** Facts about the message for logs and events (no bodies). */
+  summary: { bytes: number; parts: number; urls: number; attachments: number; subject: string; from: string; urlHosts?: string[] };
+}

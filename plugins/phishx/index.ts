@@ -6,7 +6,6 @@
  */
 import cluster from 'node:cluster';
 import constants from 'haraka-constants';
-import DSN from 'haraka-dsn';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
@@ -16,7 +15,8 @@ import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope, SenderAuth } from '../../lib/message/types.js';
 import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
-import { collectSpool, holdMessage, recordEvent, replayEvents, replayPending } from '../../lib/quarantine.js';
+import { holdMessage, recordEvent } from '../../lib/quarantine.js';
+import { startMaintenance, type Maintenance } from '../../lib/haraka/maintenance.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
@@ -24,7 +24,8 @@ import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
 import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/breaker.js';
-import { formatHeaders, smtpReply } from '../../lib/verdict/actions.js';
+import { formatHeaders } from '../../lib/verdict/actions.js';
+import { heldAnswer, holdFailedAnswer, overrunAnswer, verdictAnswer } from '../../lib/haraka/answer.js';
 import { addHeadersOnTop, stripPhishXHeaders } from '../../lib/haraka/strip-headers.js';
 import { M } from '../../lib/metrics/catalog.js';
 import { installProcessMetrics } from '../../lib/metrics/collect.js';
@@ -36,7 +37,15 @@ import { confirmRelease, useClaim } from '../../lib/review/lifecycle.js';
 import { RELEASE_HEADER, releaseKey, verifyMarker } from '../../lib/review/release-marker.js';
 
 interface PhishXPlugin extends HarakaPlugin {
-  phishx: { config: PhishXConfig | null; store: Store | null; sidecar: Sidecar | null; reputation: Promise<Reputation> | null };
+  phishx: {
+    config: PhishXConfig | null;
+    store: Store | null;
+    sidecar: Sidecar | null;
+    reputation: Promise<Reputation> | null;
+    maintenance: Maintenance | null;
+    /** What register() and init_master subscribed to, undone by shutdown() (a plugin reload must not double them). */
+    disposers: Array<() => void>;
+  };
 }
 
 interface TxnNote {
@@ -53,30 +62,10 @@ function getStore(plugin: PhishXPlugin): Store {
   if (!plugin.phishx.store) {
     const store = createStore(plugin.phishx.config!);
     plugin.phishx.store = store;
-    // Messages held while the store was down wait in the pending spool: replay them.
-    const replay = (): void =>
-      void replayPending(store, plugin.phishx.config!.quarantine.spool_dir)
-        .then(async (n) => {
-          if (n) {
-            M.replayed.inc(n);
-            plugin.lognotice(`phishx: replayed ${n} held message(s) into the ${store.kind} store`);
-          }
-          const events = await replayEvents(store, plugin.phishx.config!.quarantine.spool_dir);
-          if (events) plugin.lognotice(`phishx: replayed ${events} security event(s) into the event log`);
-        })
-        .catch((err: unknown) => plugin.logdebug(`phishx: pending quarantine not replayed yet: ${errorMessage(err)}`));
-    // Spooled files of entries that expired or were deleted (a Redis TTL removes no file).
-    const collect = (): void =>
-      void collectSpool(store, plugin.phishx.config!.quarantine.spool_dir)
-        .then((n) => {
-          if (n) plugin.lognotice(`phishx: removed ${n} spooled message file(s) whose quarantine entry expired or was deleted`);
-        })
-        .catch((err: unknown) => plugin.logdebug(`phishx: spool not collected yet: ${errorMessage(err)}`));
-    replay();
-    setInterval(replay, plugin.phishx.config!.quarantine.replay_interval_s * 1000).unref();
-    // Expired messages lose their bytes (Redis keeps the record until its purge time; the embedded stores sweep themselves).
-    if (store.kind === 'redis') setInterval(() => void store.sweepQuarantine().catch((err: unknown) => plugin.logdebug(`phishx: quarantine sweep failed: ${errorMessage(err)}`)), 60_000).unref();
-    setInterval(collect, 3_600_000).unref();
+    plugin.phishx.maintenance = startMaintenance(store, () => plugin.phishx.config!, {
+      notice: (m) => plugin.lognotice(`phishx: ${m}`),
+      debug: (m) => plugin.logdebug(`phishx: ${m}`),
+    });
   }
   return plugin.phishx.store;
 }
@@ -112,27 +101,35 @@ function getRaw(txn: HarakaTransaction): Promise<Buffer> {
 }
 
 export function register(this: PhishXPlugin): void {
-  this.phishx = { config: null, store: null, sidecar: null, reputation: null };
+  this.phishx = { config: null, store: null, sidecar: null, reputation: null, maintenance: null, disposers: [] };
+  const undo = this.phishx.disposers;
   // A bad config stops Haraka at start with the key and value named.
   this.phishx.config = configSource.get(this);
-  configSource.subscribe((next) => {
-    if (this.phishx.config && this.phishx.config.redis.url !== next.redis.url) this.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
-    this.phishx.config = next;
-  });
+  undo.push(
+    configSource.subscribe((next) => {
+      if (this.phishx.config && this.phishx.config.redis.url !== next.redis.url) this.logwarn('phishx: [redis] url changed: restart Haraka to switch stores');
+      this.phishx.config = next;
+    }),
+  );
   // Every breaker state change, logged once with its service.
-  breakerEvents.on('state', (e: BreakerStateEvent) => {
+  const onBreaker = (e: BreakerStateEvent): void => {
     const msg = `phishx: breaker ${e.service} ${e.state}${e.state === 'open' ? ' (failing fast)' : e.state === 'half_open' ? ' (probing)' : ' (recovered)'}`;
     if (e.state === 'open') this.logwarn(msg);
     else this.lognotice(msg);
-  });
+  };
+  breakerEvents.on('state', onBreaker);
+  undo.push(() => breakerEvents.off('state', onBreaker));
   // Metrics: every process counts its own work; the sidecar merges them across workers.
   installProcessMetrics(() => new Set(Object.keys(this.phishx.config?.tenants ?? {})));
   installWorkerResponder();
-  configSource.reloads.on('applied', () => M.configReloads.inc({ result: 'applied' }));
-  configSource.reloads.on('rejected', () => M.configReloads.inc({ result: 'rejected' }));
-  configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next));
+  const applied = (): void => void M.configReloads.inc({ result: 'applied' });
+  const rejected = (): void => void M.configReloads.inc({ result: 'rejected' });
+  configSource.reloads.on('applied', applied);
+  configSource.reloads.on('rejected', rejected);
+  undo.push(() => configSource.reloads.off('applied', applied), () => configSource.reloads.off('rejected', rejected));
+  undo.push(configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next)));
   // Rejected and held messages go to the event log, where the sidecar folds them into SOC alerts.
-  verdictEvents.onVerdict((ev) => {
+  undo.push(verdictEvents.onVerdict((ev) => {
     const event = securityEventOf(ev);
     if (!event || !this.phishx.config) return;
     recordEvent(getStore(this), this.phishx.config.quarantine.spool_dir, event)
@@ -140,7 +137,7 @@ export function register(this: PhishXPlugin): void {
         if (where === 'spooled') this.logwarn(`phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert`);
       })
       .catch((err: unknown) => this.logerror(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
-  });
+  }));
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
@@ -234,8 +231,11 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: { not
   const clustered = Boolean(server.cluster) && cluster.isPrimary;
   const listening = new Set<number>();
   if (clustered) {
-    cluster.on('listening', (w) => listening.add(w.id));
-    cluster.on('exit', (w) => listening.delete(w.id));
+    const up = (w: { id: number }): void => void listening.add(w.id);
+    const gone = (w: { id: number }): void => void listening.delete(w.id);
+    cluster.on('listening', up);
+    cluster.on('exit', gone);
+    plugin.phishx.disposers.push(() => cluster.off('listening', up), () => cluster.off('exit', gone));
   }
   const smtpListening = (): boolean => (clustered ? listening.size > 0 : server.ready === 1);
   // Single process: the sidecar gets its own thread, so it answers while scanning keeps
@@ -301,7 +301,8 @@ function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: st
   plugin.logerror(connection, `phishx: id=${id} scan did not finish within ${ms} ms; answering 451 (BUDGET_EXCEEDED)`);
   if (done.called) return;
   M.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
-  done(constants.denysoft, DSN.create(451, `Message could not be scanned in time, try again later (PhishX id ${id})`, 7, 1));
+  const a = overrunAnswer(id);
+  done(a.code, a.msg);
 }
 
 export function phishx_data_post(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
@@ -358,14 +359,10 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       addHeadersOnTop(tx, formatHeaders(result, config.main.header_reasons_max));
       const note: TxnNote = { result, envelope };
       tx.notes[NOTE] = note;
-      const reply = smtpReply(v.action, id);
-      if (v.action === 'allow' || v.action === 'quarantine') return done(); // quarantine is held in the queue hook
-      if (v.action === 'reject') {
-        verdictEvents.publish({ result, envelope, smtpCode: 550, at: new Date() });
-        return done(constants.deny, DSN.sec_unauthorized(reply.text));
-      }
-      verdictEvents.publish({ result, envelope, smtpCode: 451, at: new Date() });
-      return done(constants.denysoft, DSN.create(451, reply.text, 7, 1));
+      const answer = verdictAnswer(v.action, id);
+      if (!answer) return done(); // allow; quarantine is held in the queue hook
+      verdictEvents.publish({ result, envelope, smtpCode: v.action === 'reject' ? 550 : 451, at: new Date() });
+      return done(answer.code, answer.msg);
     })
     // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
     .catch((err: unknown) => acceptUnscanned(plugin, connection, tx, id, `scan fault: ${errorMessage(err)}`, done));
@@ -388,19 +385,23 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
     .then((entry) => {
       plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`);
       verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, heldIn: entry.pending ? 'pending' : entry.spooled ? 'spool' : 'store', at: new Date() });
-      done(constants.ok, smtpReply('quarantine', result.id).text);
+      const a = heldAnswer(result.id);
+      done(a.code, a.msg);
     })
     .catch((err: unknown) => {
       // Not held ─► not accepted: the sender keeps the message and retries.
       plugin.logerror(connection, `phishx: id=${result.id} quarantine store failed, answering 451: ${errorMessage(err)}`);
       verdictEvents.publish({ result, envelope, smtpCode: 451, at: new Date() });
-      done(constants.denysoft, DSN.create(451, `Message could not be held for review, try again later (id ${result.id})`, 7, 1));
+      const a = holdFailedAnswer(result.id);
+      done(a.code, a.msg);
     });
 }
 
 /** Called by Haraka on shutdown / plugin reload (no `next`). */
 export function shutdown(this: PhishXPlugin): void {
-  const { store, sidecar, reputation } = this.phishx ?? {};
+  const { store, sidecar, reputation, maintenance, disposers } = this.phishx ?? {};
+  maintenance?.stop();
+  for (const d of disposers?.splice(0) ?? []) d();
   void Promise.allSettled([store?.close(), sidecar?.close(), reputation?.then((r) => r.close())]);
 }
 
