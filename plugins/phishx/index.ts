@@ -4,7 +4,6 @@
  * answer. Every hook answers through one guarded `nextOnce`; no promise escapes a hook.
  * Exported hook functions are plain functions: Haraka binds `this` to the plugin.
  */
-import cluster from 'node:cluster';
 import constants from 'haraka-constants';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
@@ -20,6 +19,7 @@ import { startMaintenance, type Maintenance } from '../../lib/haraka/maintenance
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
+import { sidecarPlacement, type HarakaServer } from '../../lib/sidecar/placement.js';
 import { createStore, type Store } from '../../lib/store/index.js';
 import { createReputation, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
@@ -223,24 +223,14 @@ async function acceptRelease(plugin: PhishXPlugin, connection: HarakaConnection,
   }
 }
 
-export function phishx_init_master(this: PhishXPlugin, next: Next, server: { notes?: unknown; ready?: number; cluster?: unknown }): void {
+export function phishx_init_master(this: PhishXPlugin, next: Next, server: HarakaServer): void {
   const listen = this.phishx.config?.sidecar.listen;
   if (!listen) return next();
   const plugin = this;
-  // With nodes=N the workers listen for SMTP; the master learns it from cluster events.
-  const clustered = Boolean(server.cluster) && cluster.isPrimary;
-  const listening = new Set<number>();
-  if (clustered) {
-    const up = (w: { id: number }): void => void listening.add(w.id);
-    const gone = (w: { id: number }): void => void listening.delete(w.id);
-    cluster.on('listening', up);
-    cluster.on('exit', gone);
-    plugin.phishx.disposers.push(() => cluster.off('listening', up), () => cluster.off('exit', gone));
-  }
-  const smtpListening = (): boolean => (clustered ? listening.size > 0 : server.ready === 1);
-  // Single process: the sidecar gets its own thread, so it answers while scanning keeps
-  // this one busy. Cluster: the master does not scan; the sidecar runs here.
-  const inThread = !clustered && plugin.phishx.config!.sidecar.thread;
+  const placement = sidecarPlacement(server, plugin.phishx.config!);
+  plugin.phishx.disposers.push(() => placement.stop());
+  const inThread = placement.inThread;
+  const smtpListening = (): boolean => placement.smtpListening();
   const started: Promise<Sidecar> = inThread
     ? startSidecarThread(listen, {
         config: () => plugin.phishx.config!,
