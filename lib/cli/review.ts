@@ -9,8 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { errorMessage, UsageError } from '../errors.js';
+import type { Out } from './command.js';
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
 
 export const QUARANTINE_HELP = `Usage: phishx quarantine <command> [options]
 

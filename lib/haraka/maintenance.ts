@@ -1,6 +1,6 @@
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { collectSpool, replayEvents, replayPending } from '../quarantine.js';
 import type { Store } from '../store/index.js';
 
@@ -26,7 +26,7 @@ export function startMaintenance(store: Store, config: () => PhishXConfig, log: 
     void replayPending(store, spool())
       .then(async (n) => {
         if (n) {
-          M.replayed.inc(n);
+          processMetrics.replayed.inc(n);
           log.notice(`replayed ${n} held message(s) into the ${store.kind} store`);
         }
         const events = await replayEvents(store, spool());

@@ -51,7 +51,7 @@ const SECONDS_SCAN = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 const BYTES = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
 /** Per-process families (counted where the work happens). */
-export const M = {
+export const processMetrics = {
   // ── scanning ──────────────────────────────────────────────────────────────────────────
   scanned: counter('process', 'phishx_messages_scanned_total', 'Messages scanned, by the action taken (allow, quarantine, reject, tempfail) and tenant (configured tenants, `default`, else `other`).', ['action', 'tenant']),
   monitored: counter('process', 'phishx_messages_monitored_total', 'Messages scanned in monitor mode, by the action enforce mode would have taken.', ['would_action']),
@@ -105,7 +105,7 @@ export const M = {
 } as const;
 
 /** Shared-state families, set by the sidecar when scraped. */
-export const S = {
+export const sharedStateMetrics = {
   quarantineEntries: gauge('sidecar', 'phishx_quarantine_entries', 'Messages held in the quarantine store now (not yet expired).'),
   healthState: gauge('sidecar', 'phishx_health_state', 'Overall health: 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (same rules as `/health/full`).'),
   componentUp: gauge('sidecar', 'phishx_component_up', 'Whether each component answered its last health check: `store`, `clamav`, `nlp`, `smtp`, `config`.', ['component']),

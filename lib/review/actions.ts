@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import { rewritePhishXHeaders } from '../haraka/strip-headers.js';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import type { SmtpAnswer } from '../smtp-send.js';
 import { keepsRaw, stateOf, statusOf } from '../store/query.js';
 import type { AuditRecord, QuarantineEntry, QuarantineState, Store } from '../store/types.js';
@@ -48,7 +48,7 @@ export async function changeState(store: Store, id: string, decide: (entry: Quar
 }
 
 async function audit(ctx: ReviewContext, rec: Omit<AuditRecord, 'id' | 'at' | 'actor'>): Promise<string | null> {
-  M.quarantineActions.inc({ action: rec.action, result: rec.result });
+  processMetrics.quarantineActions.inc({ action: rec.action, result: rec.result });
   try {
     await ctx.store.appendAudit({ at: (ctx.now ?? Date.now)(), actor: ctx.actor, ...rec });
     return null;

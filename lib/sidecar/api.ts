@@ -7,7 +7,7 @@
  */
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage, StoreError } from '../errors.js';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { actOnMany, deleteOne, rawOf, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
 import { headerList, previewOf } from '../review/preview.js';
 import { releaseKey } from '../review/release-marker.js';
@@ -268,7 +268,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const { entry, raw } = await visible(ctx);
         const bytes = await rawOf(entry, raw);
         if (!bytes) throw new HttpError(410, `the message bytes of ${entry.id} are no longer kept (${statusOf(entry)})`);
-        M.quarantineActions.inc({ action: 'raw', result: 'ok' });
+        processMetrics.quarantineActions.inc({ action: 'raw', result: 'ok' });
         await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'raw', target: entry.id, result: 'ok' }).catch(() => undefined);
         return { status: 200, body: bytes, contentType: 'message/rfc822', headers: { 'content-disposition': `attachment; filename="${entry.id}.eml"` } };
       },
@@ -352,7 +352,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         if (body.dry_run === true) return { status: 200, body: { action: body.action, dry_run: true, matched: matched.length, capped: ids.length >= BULK_MAX, ids: matched.slice(0, 100) } };
         const note = noteOf(body);
         const { results, failures } = await actOnMany(review(ctx.principal), matched, body.action, note, { listConflicts: true });
-        M.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
+        processMetrics.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
         await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: `bulk_${body.action}`, target: JSON.stringify(rawFilter).slice(0, 500), ...(note ? { note } : {}), result: failures.length ? 'partial' : 'ok', detail: JSON.stringify(results) }).catch(() => undefined);
         return { status: 200, body: { action: body.action, matched: matched.length, results, failures } };
       },

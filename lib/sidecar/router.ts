@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { errorMessage } from '../errors.js';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { bearerOf, scopeAllows, TokenVerifier, type ApiToken, type Principal, type Scope } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -133,7 +133,7 @@ export function matchPath(pattern: string, pathname: string): Record<string, str
 /** Answer a request whose normal path failed (headers maybe already sent): a plain status, or close. */
 function lastResort(res: http.ServerResponse, err: unknown, status = 500): void {
   try {
-    M.httpRequests.inc({ route: 'unmatched', method: 'other', status: String(status) });
+    processMetrics.httpRequests.inc({ route: 'unmatched', method: 'other', status: String(status) });
     if (res.headersSent) {
       res.destroy();
       return;
@@ -200,7 +200,7 @@ export class Router {
     const samePath = this.routes.filter((r) => matchPath(r.path, url.pathname) !== null);
     const route = samePath.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
     const label = route?.path ?? samePath[0]?.path ?? 'unmatched';
-    M.httpInFlight.inc();
+    processMetrics.httpInFlight.inc();
     const seen = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
     const finish = (reply: Reply): void => {
       // A body the route did not read (404, 401, 405 …) is read and dropped before the
@@ -239,11 +239,11 @@ export class Router {
         ...reply.headers,
       });
       res.end(method === 'HEAD' ? undefined : payload);
-      M.httpInFlight.dec();
-      M.httpRequests.inc({ route: label, method: route || samePath.length ? method : 'other', status: String(reply.status) });
-      M.httpDuration.observe({ route: label }, (performance.now() - t0) / 1000);
-      M.httpRequestSize.observe({ route: label }, seen.requestBytes);
-      M.httpResponseSize.observe({ route: label }, bytes);
+      processMetrics.httpInFlight.dec();
+      processMetrics.httpRequests.inc({ route: label, method: route || samePath.length ? method : 'other', status: String(reply.status) });
+      processMetrics.httpDuration.observe({ route: label }, (performance.now() - t0) / 1000);
+      processMetrics.httpRequestSize.observe({ route: label }, seen.requestBytes);
+      processMetrics.httpResponseSize.observe({ route: label }, bytes);
     };
     const fail = (err: unknown): void => {
       if (err instanceof HttpError) return finish({ status: err.status, body: { error: err.message }, headers: err.headers });
@@ -272,21 +272,21 @@ export class Router {
     if (route.limited) {
       const r = this.limiter.take(client, performance.now());
       if (!r.ok) {
-        M.httpRateLimited.inc({ route: route.path });
+        processMetrics.httpRateLimited.inc({ route: route.path });
         throw new HttpError(429, `rate limit: at most ${this.settings.ratePerSecond} requests/s per client (burst ${this.settings.rateBurst})`, { 'retry-after': String(r.retryAfterS) });
       }
     }
     const needsToken = route.auth === 'token' || (route.auth === 'metrics' && this.settings.metricsAuth);
     if (needsToken && !tokenId) {
       const reason = !this.tokens.configured ? 'no_tokens_configured' : token === null ? 'missing' : 'invalid';
-      M.httpAuthFailures.inc({ route: route.path, reason });
+      processMetrics.httpAuthFailures.inc({ route: route.path, reason });
       const challenge = reason === 'invalid' ? 'Bearer realm="phishx", error="invalid_token"' : 'Bearer realm="phishx"';
       const why = reason === 'no_tokens_configured' ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)' : reason === 'missing' ? 'bearer token required' : 'invalid token';
       throw new HttpError(401, why, { 'www-authenticate': challenge });
     }
     const need = route.scope ?? 'read';
     if (route.auth === 'token' && principal && !scopeAllows(principal.scope, need)) {
-      M.httpAuthFailures.inc({ route: route.path, reason: 'scope' });
+      processMetrics.httpAuthFailures.inc({ route: route.path, reason: 'scope' });
       throw new HttpError(403, `this token's scope is ${principal.scope}; ${route.method} ${route.path} needs ${need}`, { 'www-authenticate': `Bearer realm="phishx", error="insufficient_scope", scope="${need}"` });
     }
     let body: unknown;

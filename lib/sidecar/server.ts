@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { PhishXError } from '../errors.js';
 import type { PhishXConfig } from '../config/types.js';
-import { S, sidecarRegistry } from '../metrics/catalog.js';
+import { sharedStateMetrics, sidecarRegistry } from '../metrics/catalog.js';
 import { aggregatedText, gatherSnapshot, mergeBreakers, type ClusterSnapshot, type Gatherer, type MetricJson } from '../metrics/cluster.js';
 import { summarize } from '../metrics/summary.js';
 import { CachedCheck } from './cache.js';
@@ -55,29 +55,29 @@ function routerSettings(s: PhishXConfig['sidecar'] | undefined): RouterSettings 
 
 /** Set the shared-state gauges from the latest full health and this scrape's snapshot. */
 function updateSidecarGauges(h: FullHealth | null, snap: ClusterSnapshot, feeds: Array<{ name: string; urls: number; domains: number }>): void {
-  S.workers.set({ state: 'responding' }, snap.workers.responding);
-  S.workers.set({ state: 'silent' }, snap.workers.silent);
-  S.scrapeDuration.set(snap.tookMs / 1000);
-  S.buildInfo.set({ version: PHISHX_VERSION, node_version: process.versions.node }, 1);
-  S.feedEntries.reset();
+  sharedStateMetrics.workers.set({ state: 'responding' }, snap.workers.responding);
+  sharedStateMetrics.workers.set({ state: 'silent' }, snap.workers.silent);
+  sharedStateMetrics.scrapeDuration.set(snap.tookMs / 1000);
+  sharedStateMetrics.buildInfo.set({ version: PHISHX_VERSION, node_version: process.versions.node }, 1);
+  sharedStateMetrics.feedEntries.reset();
   for (const f of feeds) {
-    S.feedEntries.set({ feed: f.name, kind: 'url' }, f.urls);
-    S.feedEntries.set({ feed: f.name, kind: 'domain' }, f.domains);
+    sharedStateMetrics.feedEntries.set({ feed: f.name, kind: 'url' }, f.urls);
+    sharedStateMetrics.feedEntries.set({ feed: f.name, kind: 'domain' }, f.domains);
   }
   if (!h) return;
-  S.configValid.set(h.components.config.ok ? 1 : 0);
-  S.healthState.set(STATE_VALUE[h.status]);
+  sharedStateMetrics.configValid.set(h.components.config.ok ? 1 : 0);
+  sharedStateMetrics.healthState.set(STATE_VALUE[h.status]);
   const c = h.components;
-  S.componentUp.set({ component: 'config' }, c.config.ok ? 1 : 0);
-  S.componentUp.set({ component: 'smtp' }, c.smtp.ok ? 1 : 0);
-  S.componentUp.set({ component: 'store' }, c.store.ok ? 1 : 0);
-  if (c.clamav.enabled) S.componentUp.set({ component: 'clamav' }, c.clamav.ok ? 1 : 0);
-  if (c.nlp.mode !== 'off') S.componentUp.set({ component: 'nlp' }, c.nlp.ok ? 1 : 0);
-  for (const [component, ms] of Object.entries(h.timings_ms)) S.checkDuration.set({ component }, ms / 1000);
-  if (c.store.quarantine_entries !== undefined) S.quarantineEntries.set(c.store.quarantine_entries);
+  sharedStateMetrics.componentUp.set({ component: 'config' }, c.config.ok ? 1 : 0);
+  sharedStateMetrics.componentUp.set({ component: 'smtp' }, c.smtp.ok ? 1 : 0);
+  sharedStateMetrics.componentUp.set({ component: 'store' }, c.store.ok ? 1 : 0);
+  if (c.clamav.enabled) sharedStateMetrics.componentUp.set({ component: 'clamav' }, c.clamav.ok ? 1 : 0);
+  if (c.nlp.mode !== 'off') sharedStateMetrics.componentUp.set({ component: 'nlp' }, c.nlp.ok ? 1 : 0);
+  for (const [component, ms] of Object.entries(h.timings_ms)) sharedStateMetrics.checkDuration.set({ component }, ms / 1000);
+  if (c.store.quarantine_entries !== undefined) sharedStateMetrics.quarantineEntries.set(c.store.quarantine_entries);
   if (c.store.kind === 'redis' && c.store.ok) {
-    if (typeof c.store.used_memory_bytes === 'number') S.redisMemory.set(c.store.used_memory_bytes);
-    if (c.store.latency_ms !== undefined) S.redisPing.set(c.store.latency_ms / 1000);
+    if (typeof c.store.used_memory_bytes === 'number') sharedStateMetrics.redisMemory.set(c.store.used_memory_bytes);
+    if (c.store.latency_ms !== undefined) sharedStateMetrics.redisPing.set(c.store.latency_ms / 1000);
   }
 }
 
@@ -161,8 +161,8 @@ export function createSidecarRouter(src: SidecarSources): Router {
         if (h) lastFull = h;
         updateSidecarGauges(h, snap, feedList);
         if (alerts) {
-          S.socAlertsOpen.reset();
-          for (const [tenant, n] of alerts) S.socAlertsOpen.set({ tenant }, n);
+          sharedStateMetrics.socAlertsOpen.reset();
+          for (const [tenant, n] of alerts) sharedStateMetrics.socAlertsOpen.set({ tenant }, n);
         }
         const text = (await aggregatedText(snap)) + (await sidecarRegistry.metrics());
         return { status: 200, body: text, contentType: sidecarRegistry.contentType };
@@ -223,7 +223,7 @@ export function limitConnectionsPerAddress(server: net.Server, max: () => number
     const addr = sock.remoteAddress ?? 'unknown';
     const n = (open.get(addr) ?? 0) + 1;
     if (n > max()) {
-      M.httpConnectionsRefused.inc();
+      processMetrics.httpConnectionsRefused.inc();
       sock.destroy();
       return;
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { writeFileDurable } from '../fs-durable.js';
-import { M } from '../metrics/catalog.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { parseFeed } from '../reputation/feed-dir.js';
 import { actOnMany, type ActionResult, type ReviewContext } from '../review/actions.js';
 import { inTenant } from '../store/query.js';
@@ -44,7 +44,7 @@ async function changeAlert(store: Store, id: string, decide: (a: SocAlert) => Al
 }
 
 async function audit(ctx: SocContext, action: string, id: string, result: string, note?: string, detail?: string): Promise<void> {
-  M.quarantineActions.inc({ action: `alert_${action}`, result });
+  processMetrics.quarantineActions.inc({ action: `alert_${action}`, result });
   await ctx.store.appendAudit({ at: (ctx.now ?? Date.now)(), actor: ctx.actor, action: `alert_${action}`, target: id, ...(note ? { note } : {}), result, ...(detail ? { detail: detail.slice(0, 500) } : {}) }).catch(() => undefined);
 }
 

@@ -27,7 +27,7 @@ import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/brea
 import { formatHeaders } from '../../lib/verdict/actions.js';
 import { heldAnswer, holdFailedAnswer, overrunAnswer, verdictAnswer } from '../../lib/haraka/answer.js';
 import { addHeadersOnTop, stripPhishXHeaders } from '../../lib/haraka/strip-headers.js';
-import { M } from '../../lib/metrics/catalog.js';
+import { processMetrics } from '../../lib/metrics/catalog.js';
 import { installProcessMetrics } from '../../lib/metrics/collect.js';
 import { installWorkerResponder } from '../../lib/metrics/cluster.js';
 import { nlpProbeFor } from '../../lib/nlp/http-client.js';
@@ -122,8 +122,8 @@ export function register(this: PhishXPlugin): void {
   // Metrics: every process counts its own work; the sidecar merges them across workers.
   installProcessMetrics(() => new Set(Object.keys(this.phishx.config?.tenants ?? {})));
   installWorkerResponder();
-  const applied = (): void => void M.configReloads.inc({ result: 'applied' });
-  const rejected = (): void => void M.configReloads.inc({ result: 'rejected' });
+  const applied = (): void => void processMetrics.configReloads.inc({ result: 'applied' });
+  const rejected = (): void => void processMetrics.configReloads.inc({ result: 'rejected' });
   configSource.reloads.on('applied', applied);
   configSource.reloads.on('rejected', rejected);
   undo.push(() => configSource.reloads.off('applied', applied), () => configSource.reloads.off('rejected', rejected));
@@ -149,13 +149,13 @@ export function register(this: PhishXPlugin): void {
 
 // ── SMTP counters: plain synchronous hooks, they only count and continue ──────────────
 export function phishx_connect_init(this: PhishXPlugin, next: Next): void {
-  M.sessions.inc();
-  M.sessionsActive.inc();
+  processMetrics.sessions.inc();
+  processMetrics.sessionsActive.inc();
   next();
 }
 
 export function phishx_disconnect(this: PhishXPlugin, next: Next): void {
-  M.sessionsActive.dec();
+  processMetrics.sessionsActive.dec();
   next();
 }
 
@@ -165,14 +165,14 @@ export function phishx_deny(this: PhishXPlugin, next: Next, _connection: HarakaC
     const retval = params?.[0];
     const hook = typeof params?.[5] === 'string' ? params[5] : 'unknown';
     const soft = retval === constants.denysoft || retval === constants.denysoftdisconnect;
-    M.answers.inc({ class: soft ? '4xx' : '5xx', hook });
+    processMetrics.answers.inc({ class: soft ? '4xx' : '5xx', hook });
   } finally {
     next();
   }
 }
 
 export function phishx_queue_ok(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
-  M.answers.inc({ class: '2xx', hook: 'queue' });
+  processMetrics.answers.inc({ class: '2xx', hook: 'queue' });
   const plugin = this;
   const rel = connection?.transaction?.notes?.[RELEASE_NOTE] as { id: string; claim: string } | undefined;
   if (rel && plugin.phishx.config) {
@@ -199,13 +199,13 @@ async function acceptRelease(plugin: PhishXPlugin, connection: HarakaConnection,
     const marker = verifyMarker(await releaseKey(config.quarantine.spool_dir), header.split('\n')[0]);
     if (!marker) {
       plugin.logwarn(connection, 'phishx: X-PhishX-Release marker does not verify (forged or expired); stripping it and scanning the message');
-      M.forged.inc();
+      processMetrics.forged.inc();
       return false;
     }
     const used = await changeState(getStore(plugin), marker.id, (e) => useClaim(e, marker.claim, Date.now()));
     if (!used.ok) {
       plugin.logwarn(connection, `phishx: release marker of id=${marker.id} not usable (${used.error}); scanning the message`);
-      M.forged.inc();
+      processMetrics.forged.inc();
       return false;
     }
     stripPhishXHeaders(txn);
@@ -269,7 +269,7 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
 function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn: HarakaTransaction, id: string, why: string, done: GuardedNext): void {
   plugin.logerror(connection, `phishx: id=${id} ${why}; accepting unscanned (SCAN_ERROR)`);
   if (done.called) return;
-  M.unscanned.inc({ code: 'SCAN_ERROR' });
+  processMetrics.unscanned.inc({ code: 'SCAN_ERROR' });
   try {
     stripPhishXHeaders(txn);
     addHeadersOnTop(txn, [
@@ -290,7 +290,7 @@ function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn
 function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: string, ms: number, done: GuardedNext): void {
   plugin.logerror(connection, `phishx: id=${id} scan did not finish within ${ms} ms; answering 451 (BUDGET_EXCEEDED)`);
   if (done.called) return;
-  M.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
+  processMetrics.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
   const a = overrunAnswer(id);
   done(a.code, a.msg);
 }
@@ -343,7 +343,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
       const forged = stripPhishXHeaders(tx);
       if (forged) {
-        M.forged.inc(forged);
+        processMetrics.forged.inc(forged);
         plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
       }
       addHeadersOnTop(tx, formatHeaders(result, config.main.header_reasons_max));

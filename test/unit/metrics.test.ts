@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FAMILY_DOCS, M, processRegistry } from '../../lib/metrics/catalog.js';
+import { FAMILY_DOCS, processMetrics, processRegistry } from '../../lib/metrics/catalog.js';
 import { recordServiceCall, recordVerdict } from '../../lib/metrics/collect.js';
 import { errorKind, reasonLabel, tenantLabel } from '../../lib/metrics/labels.js';
 import { histogramQuantile } from '../../lib/metrics/summary.js';
@@ -82,7 +82,7 @@ describe('metric catalog', () => {
     assert.equal(await sample('phishx_service_calls_total', { service: 'unit-svc', outcome: 'failure' }), 1);
     assert.equal(await sample('phishx_service_errors_total', { service: 'unit-svc', kind: 'timeout' }), 1);
     assert.equal(await sample('phishx_service_available', { service: 'unit-svc' }), 0);
-    M.serviceUp.remove({ service: 'unit-svc' });
+    processMetrics.serviceUp.remove({ service: 'unit-svc' });
   });
 });
 

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { loadConfigFromDir } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
+import { feedName, parseFeed } from '../../reputation/feed-dir.js';
+import { createReputation } from '../../reputation/index.js';
+import { writeFileDurable } from '../../fs-durable.js';
+import { createStore } from '../../store/index.js';
+import { forEachFile, parse, type Command, type Out } from '../command.js';
+
+/** phishx feeds: import and list URL / domain blocklists. */
+
+const HELP = `Usage: phishx feeds import [options] FILE...
+       phishx feeds list [--dir DIR]
+
+import: read blocklist exports — one URL or domain per line, "#" comments (the plain
+OpenPhish, PhishTank and URLhaus text exports) — and store them as the feed NAME (default:
+the file name without extension). A re-import replaces that feed. With [redis] url (or
+PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
+without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
+start and re-reads every minute. Links matching a listed URL add URL_FEED_MATCH, links on a
+listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
+
+Options:
+  --name NAME    feed name (import with one FILE only)
+  --dir DIR      Haraka directory whose config/phishx.ini to use (default: .)
+  -h, --help     show this help
+`;
+
+async function cmdFeeds(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, { name: { type: 'string' }, dir: { type: 'string' } }, 'feeds', HELP);
+  if (values.help) return io.out(HELP), 0;
+  const [sub, ...files] = positionals;
+  if (sub !== 'import' && sub !== 'list') throw new UsageError(`feeds: expected "import FILE..." or "list"\n\n${HELP}`);
+  const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+  const store = createStore(config);
+  try {
+    if (sub === 'list') {
+      if (store.kind !== 'redis') await createReputation(store, config, {}).then((r) => r.close());
+      const feeds = await store.listFeeds();
+      if (!feeds.length) io.out(`no feeds (${store.kind === 'redis' ? 'Redis' : config.reputation.feed_dir})\n`);
+      for (const f of feeds) io.out(`${f.name}\t${f.urls} URLs\t${f.domains} domains\n`);
+      return 0;
+    }
+    if (!files.length) throw new UsageError(`feeds import: no FILE given\n\n${HELP}`);
+    if (values.name !== undefined && files.length > 1) throw new UsageError('feeds import: --name takes one FILE');
+    return await forEachFile('feeds import', files, io, async (file, raw) => {
+      const name = typeof values.name === 'string' ? feedName(values.name) : feedName(file);
+      const feed = parseFeed(raw.toString('utf8'));
+      if (store.kind === 'redis') {
+        await store.replaceFeed(name, feed);
+      } else {
+        await writeFileDurable(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
+      }
+      io.out(`${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`);
+      return true;
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+
+export const command: Command = { name: 'feeds', help: HELP, run: cmdFeeds };
