@@ -17,7 +17,7 @@ import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/mode
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
-import { REASONS, reasonSpec } from './verdict/reasons.js';
+import { REASONS, reasonSpec } from './reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
 import { hostInList } from './analyzers/urls.js';

@@ -2,19 +2,13 @@ import net from 'node:net';
 import { PhishXError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
+import { parseClamdHost, type ClamdHost } from '../config/values.js';
 
-export type ClamdHost = { kind: 'tcp'; host: string; port: number; label: string } | { kind: 'unix'; path: string; label: string };
+export { parseClamdHost, type ClamdHost } from '../config/values.js';
+
 
 export type ClamdResult = { status: 'clean'; host: string } | { status: 'virus'; signature: string; host: string } | { status: 'size_limit'; host: string };
 
-/** `host:port`, `[v6]:port` or an absolute unix socket path ─► ClamdHost. Throws on anything else. */
-export function parseClamdHost(s: string): ClamdHost {
-  const t = s.trim();
-  if (t.startsWith('/')) return { kind: 'unix', path: t, label: t };
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
-  if (!m || Number(m[2]) > 65535) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s)}`);
-  return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), label: t };
-}
 
 /** clamd answers "stream: OK", "stream: <Signature> FOUND", "INSTREAM size limit exceeded. ERROR". Pure. */
 export function parseInstreamReply(reply: string, host: string): ClamdResult {

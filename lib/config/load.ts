@@ -2,9 +2,8 @@ import { checkIniAtStart } from './ini-file.js';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
-import { REASONS } from '../verdict/reasons.js';
-import { parseClamdHost } from '../clamav/client.js';
-import { hashToken, parseTokenSpec, type ApiToken, type Scope } from '../sidecar/auth.js';
+import { REASONS } from '../reasons.js';
+import { hashToken, parseClamdHost, parseTokenSpec, type ApiToken, type Scope } from './values.js';
 import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
 import type { PhishXConfig, TenantPolicy } from './types.js';
 
@@ -134,6 +133,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   }
   const sections: Record<string, Record<string, unknown>> = {};
   for (const [section, specs] of Object.entries(SCHEMA)) sections[section] = readSection(section, specs, raw[section] ?? {}, env, true);
+  // readSection checked every key against SCHEMA, the table PhishXConfig's sections are inferred from.
   const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants'>;
 
   for (const h of c.clamav.hosts) {

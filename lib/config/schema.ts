@@ -145,7 +145,8 @@ export const DEFAULT_BRANDS: Record<string, string> = {
   'agencia tributaria': 'agenciatributaria.gob.es, agenciatributaria.es',
 };
 
-export const SCHEMA: Record<string, SectionSpec> = {
+/** The sections of phishx.ini with fixed keys (the breaker sections are added below). */
+const SECTIONS = {
   main: {
     mode: { type: 'enum', values: ['enforce', 'monitor'], default: 'enforce', doc: '`enforce` rejects / holds mail; `monitor` only adds headers and records what it would have done.' },
     scan_budget_ms: { type: 'int', min: 100, max: 600000, default: 10000, doc: 'Upper bound for one scan. Must stay below Haraka\'s plugin timeout for phishx (`config/phishx.timeout`, seconds).' },
@@ -253,21 +254,47 @@ export const SCHEMA: Record<string, SectionSpec> = {
   local_delivery: {
     dir: { type: 'string', default: 'var/mail', doc: 'Folder where the `phishx_local_delivery` queue plugin writes allowed mail (one `.eml` per message).' },
   },
-};
+} as const satisfies Record<string, SectionSpec>;
 
 /** External services with a circuit breaker: a `[breaker.<service>]` section each. */
 export const BREAKER_SERVICES = ['nlp', 'clamav', 'reputation', 'redis'] as const;
 
-function breakerSection(service: string): SectionSpec {
+function breakerSection(service: string) {
   return {
     volume_threshold: { type: 'int', min: 1, max: 10000, default: 10, doc: `Calls to ${service} within the rolling window before its breaker may open (one early failure never opens it).` },
     error_threshold_percentage: { type: 'int', min: 1, max: 100, default: 50, doc: `Failure percentage over the window that opens the ${service} breaker.` },
     reset_timeout_ms: { type: 'int', min: 100, max: 3600000, default: 10000, doc: `Time an open ${service} breaker fails fast before one half-open probe call.` },
     rolling_window_ms: { type: 'int', min: 1000, max: 3600000, default: 10000, doc: `Rolling window over which ${service} failures are counted.` },
-  };
+  } as const satisfies SectionSpec;
 }
 
-for (const s of BREAKER_SERVICES) SCHEMA[`breaker.${s}`] = breakerSection(s);
+/** Every section with fixed keys: what validation, environment overrides and the reference are derived from. */
+export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
+  ...SECTIONS,
+  ...Object.fromEntries(BREAKER_SERVICES.map((s) => [`breaker.${s}`, breakerSection(s)])),
+};
+
+/** The value a key of this spec takes once validated. */
+type ValueOf<K> = K extends { type: 'int' }
+  ? number
+  : K extends { type: 'bool' }
+    ? boolean
+    : K extends { type: 'list' | 'strings' | 'cidrs' }
+      ? string[]
+      : K extends { type: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : K extends { type: 'listen' }
+          ? { host: string; port: number } | null
+          : string;
+
+/** A validated section: each key of its spec with the type its spec gives. */
+export type SectionValues<S> = { -readonly [K in keyof S]: ValueOf<S[K]> };
+
+/** The validated fixed-key sections, inferred from the table above (no hand-kept copy). */
+export type SchemaValues = { -readonly [S in keyof typeof SECTIONS]: SectionValues<(typeof SECTIONS)[S]> };
+
+/** A `[breaker.<service>]` section, validated. */
+export type BreakerValues = SectionValues<ReturnType<typeof breakerSection>>;
 
 /** Keys allowed in a `[tenant.<recipient-domain>]` section. */
 export const TENANT_SCHEMA: SectionSpec = {

@@ -1,4 +1,4 @@
-import { REASONS } from '../verdict/reasons.js';
+import { REASONS } from '../reasons.js';
 
 /**
  * Label values with a fixed, small set of possible values (Prometheus cost grows with

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hashToken, SCOPES, type ApiToken, type Scope } from '../config/values.js';
 
-export function hashToken(token: string): string {
-  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
-}
+export { hashToken, parseTokenSpec, SCOPES, type ApiToken, type Scope } from '../config/values.js';
+
 
 /** A new random API token (256 bits, URL-safe) and its stored form. */
 export function newToken(): { token: string; hash: string } {
@@ -17,23 +17,11 @@ export function bearerOf(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-/**
- * Token scopes, each including the one before: `read` (lists, details, alerts), `act`
- * (release, delete, raw, report, alert actions), `admin` (everything: audit, bulk).
- */
-export type Scope = 'read' | 'act' | 'admin';
-export const SCOPES: readonly Scope[] = ['read', 'act', 'admin'];
 
 export function scopeAllows(have: Scope, need: Scope): boolean {
   return SCOPES.indexOf(have) >= SCOPES.indexOf(need);
 }
 
-/** A stored API token: its hash, scope and, when bound to one, the tenant it may see. */
-export interface ApiToken {
-  hash: string;
-  scope: Scope;
-  tenant?: string;
-}
 
 /** Who made a request: the token's short id, scope and tenant (null: every tenant). */
 export interface Principal {
@@ -42,15 +30,6 @@ export interface Principal {
   tenant: string | null;
 }
 
-/**
- * `sha256:<64 hex>[:<scope>[:<tenant>]]` (scope `admin` when left out, as before scopes
- * existed) ─► ApiToken; null when malformed.
- */
-export function parseTokenSpec(spec: string): ApiToken | null {
-  const m = /^(sha256:[0-9a-f]{64})(?::(read|act|admin)(?::([a-z0-9.-]{1,253}))?)?$/.exec(spec.trim().toLowerCase());
-  if (!m) return null;
-  return { hash: m[1], scope: (m[2] as Scope | undefined) ?? 'admin', ...(m[3] ? { tenant: m[3] } : {}) };
-}
 
 /**
  * Checks presented tokens against stored hashes. The presented token is hashed (so its

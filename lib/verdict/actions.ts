@@ -1,4 +1,4 @@
-import { reasonSpec } from './reasons.js';
+import { reasonSpec } from '../reasons.js';
 import type { Action, ScanResult } from './types.js';
 
 export const PHISHX_HEADER_PREFIX = 'x-phishx-';

@@ -1,4 +1,4 @@
-import { REASONS, type ReasonCode } from './reasons.js';
+import { REASONS, type ReasonCode } from '../reasons.js';
 import type { Reason, Signal } from './types.js';
 
 const MAX_DETAILS = 3;

@@ -1,4 +1,4 @@
-import type { ReasonCode } from './reasons.js';
+import type { ReasonCode } from '../reasons.js';
 
 /** One finding of an analyzer, before weighting. */
 export interface Signal {

@@ -28,6 +28,14 @@ describe('config', () => {
     assert.deepEqual(c.sidecar.listen, { host: '127.0.0.1', port: 9464 });
     assert.ok(c.brands.paypal.includes('paypal.com'));
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.thresholds) && Object.isFrozen(c.brands.paypal));
+    // The config type is inferred from the schema table: these assignments type-check only
+    // because an enum key is its union, an int a number, a listen key host/port or null.
+    const mode: 'enforce' | 'monitor' = c.main.mode;
+    const fallback: 'embedded' | 'none' = c.nlp.fallback;
+    const listen: { host: string; port: number } | null = c.sidecar.listen;
+    const hosts: string[] = c.clamav.hosts;
+    const budget: number = c['breaker.clamav'].reset_timeout_ms;
+    assert.deepEqual([mode, fallback, listen?.port, hosts, budget], ['enforce', 'embedded', 9464, [], 10000]);
   });
 
   it('loads the shipped config/phishx.ini without error and with the documented defaults', () => {

@@ -1,4 +1,4 @@
-import { REASONS } from '../../verdict/reasons.js';
+import { REASONS } from '../../reasons.js';
 import { parse, type Command, type Out } from '../command.js';
 
 /** phishx reasons: the reason codes and weights. */
