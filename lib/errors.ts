@@ -44,7 +44,11 @@ export class ConfigError extends PhishXError {
 }
 
 export class StoreError extends PhishXError {
-  constructor(code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND' | 'PHISHX_STORE_FULL' | 'PHISHX_STORE_BAD_CURSOR', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'PHISHX_STORE_UNAVAILABLE' | 'PHISHX_STORE_NOT_FOUND' | 'PHISHX_STORE_FULL' | 'PHISHX_STORE_BAD_CURSOR',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'StoreError';
   }
@@ -52,7 +56,11 @@ export class StoreError extends PhishXError {
 
 /** A text-classification service call failed; `code` says how. */
 export class NlpServiceError extends PhishXError {
-  constructor(code: 'PHISHX_NLP_HTTP_STATUS' | 'PHISHX_NLP_BAD_RESPONSE' | 'PHISHX_NLP_TIMEOUT' | 'PHISHX_NLP_UNREACHABLE', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'PHISHX_NLP_HTTP_STATUS' | 'PHISHX_NLP_BAD_RESPONSE' | 'PHISHX_NLP_TIMEOUT' | 'PHISHX_NLP_UNREACHABLE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'NlpServiceError';
   }

@@ -5,8 +5,14 @@ import { UsageError } from './errors.js';
 import type { TextClassifier } from './nlp/model.js';
 import { scanMessage } from './scan.js';
 
-export interface LabelStats { n: number; flagged: number; rejected: number }
-export interface SourceStats extends LabelStats { label: string }
+export interface LabelStats {
+  n: number;
+  flagged: number;
+  rejected: number;
+}
+export interface SourceStats extends LabelStats {
+  label: string;
+}
 export interface EvalReport {
   labels: Record<string, LabelStats>;
   sources: Record<string, SourceStats>;
@@ -17,12 +23,19 @@ export interface EvalReport {
   sweep?: Array<{ threshold: number; phish_recall: number; ham_fpr: number }>;
 }
 
-interface Row { file: string; label: string; source: string }
+interface Row {
+  file: string;
+  label: string;
+  source: string;
+}
 
 /** Parse labels.csv (path,label,source; header line; CRLF tolerated). */
 export function parseLabels(text: string): Row[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim());
-  const header = lines.shift()?.split(',').map((h) => h.trim());
+  const header = lines
+    .shift()
+    ?.split(',')
+    .map((h) => h.trim());
   if (!header || header[0] !== 'path' || header[1] !== 'label') throw new UsageError('labels.csv must start with the header "path,label,source"');
   return lines.map((l, i) => {
     const [file, label, source] = l.split(',').map((x) => x.trim());
@@ -71,7 +84,13 @@ export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOpti
   for (const r of rows) {
     const raw = await readFile(path.join(dir, r.file));
     const classifier = opts.classifierFor?.(r.file);
-    const res = await scanMessage(raw, { mailFrom: '', rcptTo: ['recipient@example.org'], remoteIp: '192.0.2.1' }, config, undefined, classifier ? { classifier } : {});
+    const res = await scanMessage(
+      raw,
+      { mailFrom: '', rcptTo: ['recipient@example.org'], remoteIp: '192.0.2.1' },
+      config,
+      undefined,
+      classifier ? { classifier } : {},
+    );
     const a = res.verdict.wouldAction;
     const l = (labels[r.label] ??= { n: 0, flagged: 0, rejected: 0 });
     const s = (sources[r.source] ??= { label: r.label, n: 0, flagged: 0, rejected: 0 });
@@ -110,7 +129,11 @@ export async function evaluate(dir: string, config: PhishXConfig, opts: EvalOpti
     for (let t = 5; t <= 100; t += 5) {
       const phish = scores.filter((x) => x.label === 'phish');
       const ham = scores.filter((x) => x.label === 'ham');
-      report.sweep.push({ threshold: t, phish_recall: ratio(phish.filter((x) => x.score >= t).length, phish.length), ham_fpr: ratio(ham.filter((x) => x.score >= t).length, ham.length) });
+      report.sweep.push({
+        threshold: t,
+        phish_recall: ratio(phish.filter((x) => x.score >= t).length, phish.length),
+        ham_fpr: ratio(ham.filter((x) => x.score >= t).length, ham.length),
+      });
     }
   }
   return report;

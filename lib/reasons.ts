@@ -20,14 +20,31 @@ export interface ReasonSpec {
 
 export const REASONS = {
   // URL heuristics
-  URL_TEXT_HREF_MISMATCH: { weight: 15, doc: 'Link text shows one domain, the link goes to another registered domain (newsletters do this through trackers, so alone it is weak; not counted when the link goes through the sender\'s own domain).' },
-  URL_TEXT_HREF_BRAND_MISMATCH: { weight: 45, doc: 'Link text shows a brand\'s domain (paypal.com), the link goes to a domain that is not the brand\'s (through the sender\'s own domain — its click tracker showing an advertiser — it counts as the plain `URL_TEXT_HREF_MISMATCH`).' },
+  URL_TEXT_HREF_MISMATCH: {
+    weight: 15,
+    doc:
+      'Link text shows one domain, the link goes to another registered domain (newsletters do this through ' +
+      "trackers, so alone it is weak; not counted when the link goes through the sender's own domain).",
+  },
+  URL_TEXT_HREF_BRAND_MISMATCH: {
+    weight: 45,
+    doc:
+      "Link text shows a brand's domain (paypal.com), the link goes to a domain that is not the brand's " +
+      "(through the sender's own domain — its click tracker showing an advertiser — it counts as the plain " +
+      '`URL_TEXT_HREF_MISMATCH`).',
+  },
   URL_IP_LITERAL: { weight: 30, doc: 'Link to a bare public IP address (private, loopback and documentation ranges are ignored).' },
-  DOMAIN_GOV_LOOKALIKE: { weight: 40, doc: 'A link host or the From domain reads as a government domain with another suffix after it (`afip.gob.ar.com`, `portal.gov.br.example`): only a country\'s registry hands out names under `gov.<cc>` / `gob.<cc>` / `go.<cc>` / `gouv.<cc>`. Counted once per message.' },
+  DOMAIN_GOV_LOOKALIKE: {
+    weight: 40,
+    doc:
+      'A link host or the From domain reads as a government domain with another suffix after it ' +
+      "(`afip.gob.ar.com`, `portal.gov.br.example`): only a country's registry hands out names under " +
+      '`gov.<cc>` / `gob.<cc>` / `go.<cc>` / `gouv.<cc>`. Counted once per message.',
+  },
   URL_PUNYCODE: { weight: 15, doc: 'Link host is an internationalised (punycode) name.' },
   URL_MIXED_SCRIPT: { weight: 35, doc: 'Link host mixes scripts (e.g. Latin and Cyrillic) in one label.' },
   URL_BRAND_LOOKALIKE: { weight: 50, doc: 'Link domain looks like a configured brand (homoglyphs, digit swaps, one edit) but is not one of its domains.' },
-  URL_BRAND_IN_SUBDOMAIN: { weight: 40, doc: 'A brand\'s domain appears as subdomain of an unrelated domain (paypal.com.evil.example).' },
+  URL_BRAND_IN_SUBDOMAIN: { weight: 40, doc: "A brand's domain appears as subdomain of an unrelated domain (paypal.com.evil.example)." },
   URL_USERINFO: { weight: 35, doc: 'Link carries user info (`https://paypal.com@evil.example/`).' },
   URL_SUSPICIOUS_TLD: { weight: 10, doc: 'Link in a TLD from `[urls] suspicious_tlds`.' },
   URL_SHORTENER: { weight: 10, doc: 'Link through a URL shortener from `[urls] shorteners`.' },
@@ -35,63 +52,232 @@ export const REASONS = {
   URL_DATA_URI: { weight: 30, doc: 'A link or form target is a `data:` URI.' },
   URL_JAVASCRIPT: { weight: 40, doc: 'A link or form target is `javascript:` / `vbscript:`.' },
   HTML_FORM: { weight: 0, doc: 'The HTML body contains a form (mail clients do not need one).' },
-  FORM_EXTERNAL_ACTION: { weight: 10, doc: 'An HTML form posts to a domain other than the sender\'s.' },
+  FORM_EXTERNAL_ACTION: { weight: 10, doc: "An HTML form posts to a domain other than the sender's." },
   FORM_PASSWORD_FIELD: { weight: 40, doc: 'The HTML body asks for a password (`<input type=password>`): credential harvesting.' },
   // Sender heuristics
-  SENDER_BRAND_IMPERSONATION: { weight: 45, doc: 'From display name names a brand whose domains do not include the From address\'s domain.' },
+  SENDER_BRAND_IMPERSONATION: { weight: 45, doc: "From display name names a brand whose domains do not include the From address's domain." },
   SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
   SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
-  SENDER_RANDOM_LOCALPART: { weight: 15, doc: 'The From local part is a string a spam tool generated: 6–16 lower-case letters that no language spells ("uqfkxgpz", "qkkcpxcmd"), judged by a letter-bigram model of the words in mail (`lib/nlp/model/letter-model.json`, `npm run train`), or letters in randomised mixed case ("hrUsmGyi", "QePEMzkdT"), judged by how word-like both the casing and the words its capitals start are. Names, role addresses, abbreviations and camel case ("krzysztof", "billing", "nflxinfo", "DoNotReply", "USPSInformeddelivery") pass.' },
-  SENDER_REPLY_TO_FREEMAIL: { weight: 15, doc: 'Replies go to a free webmail address (`[sender] freemail`) while From is on another domain: the advance-fee / business-email-compromise pattern ("reply to my private address"). Not counted when From is itself free webmail, or rewritten by list software ("Name via List", where Reply-To is the real author).' },
-  SENDER_MALFORMED: { weight: 15, doc: 'The From header has no usable address (missing, no domain, or a domain without a dot such as `x@showcase-survey,com`).' },
-  SENDER_IS_RECIPIENT: { weight: 15, doc: 'Inbound mail whose From address is the recipient\'s own address (a common spoof in extortion and "mailbox" phishing).' },
+  SENDER_RANDOM_LOCALPART: {
+    weight: 15,
+    doc:
+      'The From local part is a string a spam tool generated: 6–16 lower-case letters that no language ' +
+      'spells ("uqfkxgpz", "qkkcpxcmd"), judged by a letter-bigram model of the words in mail ' +
+      '(`lib/nlp/model/letter-model.json`, `npm run train`), or letters in randomised mixed case ' +
+      '("hrUsmGyi", "QePEMzkdT"), judged by how word-like both the casing and the words its capitals start ' +
+      'are. Names, role addresses, abbreviations and camel case ("krzysztof", "billing", "nflxinfo", ' +
+      '"DoNotReply", "USPSInformeddelivery") pass.',
+  },
+  SENDER_REPLY_TO_FREEMAIL: {
+    weight: 15,
+    doc:
+      'Replies go to a free webmail address (`[sender] freemail`) while From is on another domain: the ' +
+      'advance-fee / business-email-compromise pattern ("reply to my private address"). Not counted when ' +
+      'From is itself free webmail, or rewritten by list software ("Name via List", where Reply-To is the ' +
+      'real author).',
+  },
+  SENDER_MALFORMED: {
+    weight: 15,
+    doc: 'The From header has no usable address (missing, no domain, or a domain without a dot such as `x@showcase-survey,com`).',
+  },
+  SENDER_IS_RECIPIENT: {
+    weight: 15,
+    doc: 'Inbound mail whose From address is the recipient\'s own address (a common spoof in extortion and "mailbox" phishing).',
+  },
   RCPT_IN_SUBJECT: { weight: 20, doc: 'The subject contains the recipient\'s e-mail address ("you@example.org: your mailbox is full").' },
-  URL_FREE_HOSTING: { weight: 10, doc: 'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, web.app, pages.dev …), where phishing pages are cheap to put up.' },
-  SENDER_SUSPICIOUS_TLD: { weight: 10, doc: 'The From address is in a TLD from `[urls] suspicious_tlds` (cheap registrations used for throwaway sending domains).' },
+  URL_FREE_HOSTING: {
+    weight: 10,
+    doc:
+      'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, ' +
+      'web.app, pages.dev …), where phishing pages are cheap to put up.',
+  },
+  SENDER_SUSPICIOUS_TLD: {
+    weight: 10,
+    doc: 'The From address is in a TLD from `[urls] suspicious_tlds` (cheap registrations used for throwaway sending domains).',
+  },
   // Disguised text
-  TEXT_MIXED_SCRIPT: { weight: 30, doc: 'A word in the subject, display name or body mixes Latin letters with Cyrillic / Greek / Coptic lookalikes ("Ⲣауmеnt"), or the text is set in mathematical-alphanumeric letters ("𝘿𝙊𝘾𝙏𝙊𝙍"): written to slip past word filters. Text wholly in one script does not count, nor Greek letters of formulas ("cosθ").' },
+  TEXT_MIXED_SCRIPT: {
+    weight: 30,
+    doc:
+      'A word in the subject, display name or body mixes Latin letters with Cyrillic / Greek / Coptic ' +
+      'lookalikes ("Ⲣауmеnt"), or the text is set in mathematical-alphanumeric letters ("𝘿𝙊𝘾𝙏𝙊𝙍"): written ' +
+      'to slip past word filters. Text wholly in one script does not count, nor Greek letters of formulas ' +
+      '("cosθ").',
+  },
   // Brand claims and alignment
-  BRAND_SUBJECT_MISALIGNED: { weight: 10, doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).' },
-  SENDER_BRAND_UNAUTHENTICATED: { weight: 40, doc: 'The From address is on a brand\'s domain, DKIM was verified (haraka-plugin-dkim listed before `phishx`) and nothing confirms the From: no DKIM signature of that domain passed and no SPF pass for an envelope sender on it. A spoofed brand sender. Never added without the DKIM plugin (SPF alone breaks on forwarding).' },
-  SENDER_LINKS_ALIGNED: { weight: -15, doc: 'No brand named in the display name or subject; a display name that fits the From address (one of its words, or its initials, appears in the address: "Typeform Notifications" <notifications@typeform.com>, "Department of Motor Vehicles" <noreply@dmv.ca.gov>; a name of filler or of the mail\'s function ("Password Reset") or none fits; a sender on `[sender] platforms` mails under its customers\' names and always fits); at least one link on the From address\'s registered domain — or on one named exactly as the display name ("Kaiser Permanente" <noreply@kp.org> linking to kaiserpermanente.org) — and every other one on those or through a known click tracker; never for a From domain on a `[urls] suspicious_tlds` TLD or on free hosting: an organisation writing about its own service (receipts, resets, shipping notices of senders not in `[brands]`); not when SPF / DKIM show the From forged (a failed signature of its domain, an SPF hard fail), and unless they confirm it the envelope sender (when known) on the same domain or a bulk-mail service\'s. Softens the text score; weaker than BRAND_ALIGNED because an attacker can host the page on the domain it sends from. Negative weight.' },
-  BRAND_ALIGNED: { weight: -30, doc: 'A brand named in the display name or subject, a From domain of that brand and every link on its domains (or known trackers): legitimate brand mail. The From must be authenticated: with SPF / DKIM results (haraka-plugin-spf / -dkim before `phishx`) a verified DKIM signature of its domain or an SPF pass for an envelope on it; without them the envelope sender (when known) on the brand\'s domains or a bulk-mail service\'s bounce domain. A spoofed From earns nothing. Negative weight.' },
-  LINKS_BRAND_ONLY: { weight: 0, doc: 'Every link goes to the own domains of one brand in `[brands]` — none through a click tracker, to free hosting or to a brand\'s user-content host (`[urls] user_content`: Google Docs, SharePoint, S3 …) — and the sender is not on a brand domain it could not prove: a forwarded order confirmation, a digest of a carrier\'s tracking page. Nothing to click leads off the brand, so the text alone cannot hold the message: `NLP_PHISH` is capped at half its weight. Informational (weight 0).', show: true, capsText: true },
-  DELIVERY_REPORT: { weight: 0, doc: 'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON, or in the standard multipart/report delivery-status form — with nothing to act on: no attachment but the report\'s own parts (status, returned message or headers) and no link but to a brand\'s own pages. Its words are the ones fake bounces use, so the text alone cannot hold it: `NLP_PHISH` is capped at half its weight. A fake bounce with a link or a file does not qualify. Informational (weight 0).', show: true, capsText: true },
+  BRAND_SUBJECT_MISALIGNED: {
+    weight: 10,
+    doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).',
+  },
+  SENDER_BRAND_UNAUTHENTICATED: {
+    weight: 40,
+    doc:
+      "The From address is on a brand's domain, DKIM was verified (haraka-plugin-dkim listed before " +
+      '`phishx`) and nothing confirms the From: no DKIM signature of that domain passed and no SPF pass ' +
+      'for an envelope sender on it. A spoofed brand sender. Never added without the DKIM plugin (SPF ' +
+      'alone breaks on forwarding).',
+  },
+  SENDER_LINKS_ALIGNED: {
+    weight: -15,
+    doc:
+      'No brand named in the display name or subject; a display name that fits the From address (one of ' +
+      'its words, or its initials, appears in the address: "Typeform Notifications" ' +
+      '<notifications@typeform.com>, "Department of Motor Vehicles" <noreply@dmv.ca.gov>; a name of filler ' +
+      'or of the mail\'s function ("Password Reset") or none fits; a sender on `[sender] platforms` mails ' +
+      "under its customers' names and always fits); at least one link on the From address's registered " +
+      'domain — or on one named exactly as the display name ("Kaiser Permanente" <noreply@kp.org> linking ' +
+      'to kaiserpermanente.org) — and every other one on those or through a known click tracker; never for ' +
+      'a From domain on a `[urls] suspicious_tlds` TLD or on free hosting: an organisation writing about ' +
+      'its own service (receipts, resets, shipping notices of senders not in `[brands]`); not when SPF / ' +
+      'DKIM show the From forged (a failed signature of its domain, an SPF hard fail), and unless they ' +
+      "confirm it the envelope sender (when known) on the same domain or a bulk-mail service's. Softens " +
+      'the text score; weaker than BRAND_ALIGNED because an attacker can host the page on the domain it ' +
+      'sends from. Negative weight.',
+  },
+  BRAND_ALIGNED: {
+    weight: -30,
+    doc:
+      'A brand named in the display name or subject, a From domain of that brand and every link on its ' +
+      'domains (or known trackers): legitimate brand mail. The From must be authenticated: with SPF / DKIM ' +
+      'results (haraka-plugin-spf / -dkim before `phishx`) a verified DKIM signature of its domain or an ' +
+      "SPF pass for an envelope on it; without them the envelope sender (when known) on the brand's " +
+      "domains or a bulk-mail service's bounce domain. A spoofed From earns nothing. Negative weight.",
+  },
+  LINKS_BRAND_ONLY: {
+    weight: 0,
+    doc:
+      'Every link goes to the own domains of one brand in `[brands]` — none through a click tracker, to ' +
+      "free hosting or to a brand's user-content host (`[urls] user_content`: Google Docs, SharePoint, S3 " +
+      '…) — and the sender is not on a brand domain it could not prove: a forwarded order ' +
+      "confirmation, a digest of a carrier's tracking page. Nothing to click leads off the brand, so the " +
+      'text alone cannot hold the message: `NLP_PHISH` is capped at half its weight. Informational (weight ' +
+      '0).',
+    show: true,
+    capsText: true,
+  },
+  DELIVERY_REPORT: {
+    weight: 0,
+    doc:
+      'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON, or in the standard ' +
+      "multipart/report delivery-status form — with nothing to act on: no attachment but the report's own " +
+      "parts (status, returned message or headers) and no link but to a brand's own pages. Its words are " +
+      'the ones fake bounces use, so the text alone cannot hold it: `NLP_PHISH` is capped at half its ' +
+      'weight. A fake bounce with a link or a file does not qualify. Informational (weight 0).',
+    show: true,
+    capsText: true,
+  },
   // Text classifier
-  NLP_PHISH: { weight: 50, doc: 'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly to the full weight at p = 0.75 (calibrated probability); the top features are in the detail. Bounded so the text alone can quarantine but never reject.' },
-  NLP_UNAVAILABLE: { weight: 0, doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).', show: true, defersWhenRequired: 'nlp' },
+  NLP_PHISH: {
+    weight: 50,
+    doc:
+      'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly ' +
+      'to the full weight at p = 0.75 (calibrated probability); the top features are in the detail. ' +
+      'Bounded so the text alone can quarantine but never reject.',
+  },
+  NLP_UNAVAILABLE: {
+    weight: 0,
+    doc: 'The text-classification service failed (error, 5xx, timeout, malformed reply); the embedded model or no text score was used (`[nlp] fallback`).',
+    show: true,
+    defersWhenRequired: 'nlp',
+  },
   // Reputation
   URL_FEED_MATCH: { weight: 80, doc: 'A link is listed, as a URL, in an imported blocklist feed (`phishx feeds import`).' },
-  DOMAIN_FEED_MATCH: { weight: 60, doc: 'A link\'s host or one of its parent domains is listed in an imported blocklist feed.' },
-  SENDER_FEED_MATCH: { weight: 60, doc: 'The sender\'s domain (From or envelope sender) or a parent of it is listed in a blocklist feed, e.g. by the SOC alert action `block_sender`.' },
+  DOMAIN_FEED_MATCH: { weight: 60, doc: "A link's host or one of its parent domains is listed in an imported blocklist feed." },
+  SENDER_FEED_MATCH: {
+    weight: 60,
+    doc: "The sender's domain (From or envelope sender) or a parent of it is listed in a blocklist feed, e.g. by the SOC alert action `block_sender`.",
+  },
   URL_SAFE_BROWSING: { weight: 80, doc: 'Google Safe Browsing lists a link (social engineering, malware, unwanted software).' },
-  URL_SHORTENER_EXPANDED: { weight: 0, doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.' },
-  REPUTATION_UNAVAILABLE: { weight: 0, doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.', show: true, defersWhenRequired: 'reputation' },
+  URL_SHORTENER_EXPANDED: {
+    weight: 0,
+    doc: 'A short link was followed to its target (`[urls] expand_shorteners`); the target was analysed like any link. Detail: the redirect chain.',
+  },
+  REPUTATION_UNAVAILABLE: {
+    weight: 0,
+    doc: 'A reputation source (store, Safe Browsing) failed or timed out; the verdict was made without it.',
+    show: true,
+    defersWhenRequired: 'reputation',
+  },
   // Attachments (no clamd needed)
-  ATTACHMENT_EXECUTABLE: { weight: 50, doc: 'An attachment that runs code when opened: executable or script extension (exe, scr, js, vbs, hta, lnk, iso, one …) or executable content.' },
+  ATTACHMENT_EXECUTABLE: {
+    weight: 50,
+    doc: 'An attachment that runs code when opened: executable or script extension (exe, scr, js, vbs, hta, lnk, iso, one …) or executable content.',
+  },
   ATTACHMENT_DOUBLE_EXTENSION: { weight: 40, doc: 'A document extension followed by an executable one (`invoice.pdf.exe`).' },
   ATTACHMENT_MACRO: { weight: 30, doc: 'A macro-enabled Office file (docm, xlsm, pptm …).' },
   ATTACHMENT_HTML_ACTIVE: { weight: 45, doc: 'An HTML or SVG attachment with a form, password field or script: the usual credential-phishing attachment.' },
   ATTACHMENT_TYPE_MISMATCH: { weight: 20, doc: 'The declared type and the content\'s magic bytes disagree (a "PDF" that is an executable).' },
   ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
   ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
-  ARCHIVE_BOMB: { weight: 40, doc: 'An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; inflated only within the message\'s decompression budget.' },
-  ATTACHMENT_UNINSPECTABLE: { weight: 30, doc: 'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, the message\'s decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget ended first. What a scanner cannot see is never a silent pass.' },
-  ARCHIVE_LIMIT: { weight: 5, doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.' },
+  ARCHIVE_BOMB: {
+    weight: 40,
+    doc: "An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; inflated only within the message's decompression budget.",
+  },
+  ATTACHMENT_UNINSPECTABLE: {
+    weight: 30,
+    doc:
+      'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, the ' +
+      "message's decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget " +
+      'ended first. What a scanner cannot see is never a silent pass.',
+  },
+  ARCHIVE_LIMIT: {
+    weight: 5,
+    doc: 'An archive has more entries or nesting than `[attachments] max_archive_entries` / `max_archive_depth`; the rest was not listed.',
+  },
   // ClamAV
-  CLAMAV_VIRUS: { weight: 0, doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.', show: true, malware: true },
-  CLAMAV_UNAVAILABLE: { weight: 0, doc: 'No clamd answered; with `[defer] clamav = true` the message is deferred (451), else it flows on the other signals.', show: true, defersWhenRequired: 'clamav' },
+  CLAMAV_VIRUS: {
+    weight: 0,
+    doc: 'clamd found malware; the detail names the signature. Decides the action by itself (`[clamav] action`, reject by default) whatever the score.',
+    show: true,
+    malware: true,
+  },
+  CLAMAV_UNAVAILABLE: {
+    weight: 0,
+    doc: 'No clamd answered; with `[defer] clamav = true` the message is deferred (451), else it flows on the other signals.',
+    show: true,
+    defersWhenRequired: 'clamav',
+  },
   CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.', show: true },
   CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.', show: true },
   // Extraction limits and faults (informational, small weights)
   LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.', show: true },
-  LIMIT_URLS: { weight: 5, doc: 'More distinct links than `[limits] max_urls`: the analyzers saw clicked links first and a link of every host, the rest were looked up in the feeds only.', show: true },
-  LIMIT_URL_HOSTS: { weight: 25, doc: 'Links to more different hosts than `[limits] max_urls` (or more links than PhishX reads at all): some hosts were not analysed one by one (every link was still looked up in the feeds). Ordinary mail rarely comes near it (a 2002 blog digest linking 2,600 blogs does); padding a message with links to hide one does.', show: true },
+  LIMIT_URLS: {
+    weight: 5,
+    doc:
+      'More distinct links than `[limits] max_urls`: the analyzers saw clicked links first and a link of ' +
+      'every host, the rest were looked up in the feeds only.',
+    show: true,
+  },
+  LIMIT_URL_HOSTS: {
+    weight: 25,
+    doc:
+      'Links to more different hosts than `[limits] max_urls` (or more links than PhishX reads at all): ' +
+      'some hosts were not analysed one by one (every link was still looked up in the feeds). Ordinary ' +
+      'mail rarely comes near it (a 2002 blog digest linking 2,600 blogs does); padding a message with ' +
+      'links to hide one does.',
+    show: true,
+  },
   LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.', show: true },
   MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.', show: true },
   SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.', show: true },
-  BUDGET_EXCEEDED: { weight: 0, doc: 'The scan budget ran out; the verdict uses the signals that arrived. The cheap analyzers (URLs, sender, brand, disguised text) always run once the message is parsed; the text classifier, reputation, ClamAV and archive inspection are what a budget overrun can cut (an archive not inspected adds `ATTACHMENT_UNINSPECTABLE`).', show: true },
-  SCAN_INCOMPLETE: { weight: 0, doc: 'The scan budget ran out before the message was even parsed, so nothing could be judged: the message is deferred (`451 4.7.1`, the sender retries), never passed unjudged. So is a scan that Haraka\'s hook watchdog has to end (budget + 1 s).', show: true, alwaysDefers: true },
+  BUDGET_EXCEEDED: {
+    weight: 0,
+    doc:
+      'The scan budget ran out; the verdict uses the signals that arrived. The cheap analyzers (URLs, ' +
+      'sender, brand, disguised text) always run once the message is parsed; the text classifier, ' +
+      'reputation, ClamAV and archive inspection are what a budget overrun can cut (an archive not ' +
+      'inspected adds `ATTACHMENT_UNINSPECTABLE`).',
+    show: true,
+  },
+  SCAN_INCOMPLETE: {
+    weight: 0,
+    doc:
+      'The scan budget ran out before the message was even parsed, so nothing could be judged: the message ' +
+      "is deferred (`451 4.7.1`, the sender retries), never passed unjudged. So is a scan that Haraka's " +
+      'hook watchdog has to end (budget + 1 s).',
+    show: true,
+    alwaysDefers: true,
+  },
   // Skips
   SKIP_RELAYING: { weight: 0, doc: 'Relayed / authenticated session: not scanned (`[main] skip_relaying`).', show: true },
   SKIP_ALLOWLIST: { weight: 0, doc: 'Sender domain or client IP is allowlisted: not scanned.', show: true },

@@ -31,7 +31,6 @@ import type { ScanPhase, ScanResult, Signal } from './verdict/types.js';
 
 export type { ScanPhase, ScanResult } from './verdict/types.js';
 
-
 interface Compiled {
   brands: BrandIndex;
   urls: UrlAnalyzerContext;
@@ -57,7 +56,9 @@ function compile(config: PhishXConfig): Compiled {
       allowDomains: new Set(config.allowlist.domains),
       sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail) },
       platforms: new Set(config.sender.platforms),
-      allowRanges: config.allowlist.ips.map((s) => (s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
+      allowRanges: config.allowlist.ips.map((s) =>
+        s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]),
+      ),
     };
     compiled.set(config, c);
   }
@@ -81,14 +82,24 @@ export function skipReason(envelope: Envelope, config: PhishXConfig): ScanResult
   if (ipAllowed(envelope.remoteIp, c.allowRanges)) return 'allowlist';
   const at = envelope.mailFrom.lastIndexOf('@');
   if (at >= 0 && c.allowDomains.size) {
-    const domain = envelope.mailFrom.slice(at + 1).toLowerCase().replace(/>$/, '');
+    const domain = envelope.mailFrom
+      .slice(at + 1)
+      .toLowerCase()
+      .replace(/>$/, '');
     if (c.allowDomains.has(domain) || c.allowDomains.has(splitHost(domain).registrable ?? '')) return 'allowlist';
   }
   return null;
 }
 
 function recipientDomains(envelope: Envelope): string[] {
-  return envelope.rcptTo.map((r) => r.slice(r.lastIndexOf('@') + 1).replace(/>$/, '').toLowerCase()).filter(Boolean);
+  return envelope.rcptTo
+    .map((r) =>
+      r
+        .slice(r.lastIndexOf('@') + 1)
+        .replace(/>$/, '')
+        .toLowerCase(),
+    )
+    .filter(Boolean);
 }
 
 /**
@@ -130,7 +141,8 @@ export interface ScanDeps {
 
 /** Virus scan of the raw message. Never throws: faults become CLAMAV_* signals. */
 async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXConfig, remainingMs: number): Promise<Signal[]> {
-  if (raw.length > config.clamav.max_size) return [{ code: 'CLAMAV_SKIPPED_SIZE', detail: `${raw.length} bytes > [clamav] max_size ${config.clamav.max_size}` }];
+  if (raw.length > config.clamav.max_size)
+    return [{ code: 'CLAMAV_SKIPPED_SIZE', detail: `${raw.length} bytes > [clamav] max_size ${config.clamav.max_size}` }];
   try {
     const r = await clamav.scan(raw, remainingMs);
     if (r.status === 'virus') return [{ code: 'CLAMAV_VIRUS', detail: `${r.signature} (clamd ${r.host})` }];
@@ -141,7 +153,11 @@ async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXCo
   }
 }
 
-/** The action some signals impose whatever the score (virus ─► [clamav] action; a failed service with `[defer] <service>` ─► tempfail; a message not even parsed within the budget ─► tempfail). Pure. */
+/**
+ * The action some signals impose whatever the score (the reason table's flags: malware ─►
+ * `[clamav] action`; a failed service with `[defer] <service>` ─► tempfail; a message not
+ * even parsed within the budget ─► tempfail). Pure.
+ */
 export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
   let a: Action = 'allow';
   for (const s of signals) {
@@ -177,11 +193,23 @@ async function expandShortLinks(input: ScanInput, expander: UrlExpander, config:
 }
 
 /** Ask every reputation source in parallel; a failing one is recorded, never fatal. */
-async function checkReputation(urls: readonly ExtractedUrl[], senders: readonly string[], sources: readonly ReputationSource[], remainingMs: number): Promise<Signal[]> {
+async function checkReputation(
+  urls: readonly ExtractedUrl[],
+  senders: readonly string[],
+  sources: readonly ReputationSource[],
+  remainingMs: number,
+): Promise<Signal[]> {
   const results = await Promise.allSettled(
-    sources.map((s) => pTimeout(s.check(urls, remainingMs, senders), { milliseconds: Math.max(1, remainingMs), message: `${s.name}: no answer within ${Math.round(remainingMs)} ms` })),
+    sources.map((s) =>
+      pTimeout(s.check(urls, remainingMs, senders), {
+        milliseconds: Math.max(1, remainingMs),
+        message: `${s.name}: no answer within ${Math.round(remainingMs)} ms`,
+      }),
+    ),
   );
-  return results.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }]));
+  return results.flatMap((r, i) =>
+    r.status === 'fulfilled' ? r.value : [{ code: 'REPUTATION_UNAVAILABLE' as const, detail: `${sources[i].name}: ${errorMessage(r.reason)}`.slice(0, 200) }],
+  );
 }
 
 /** Text probability at which NLP_PHISH starts to score, and at which it reaches its full weight. */
@@ -238,7 +266,11 @@ async function classify(input: ScanInput, classifier: TextClassifier, config: Ph
   const weight = Math.min(points, cap);
   if (weight <= 0) return out;
   const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
-  out.push({ code: 'NLP_PHISH', weight, detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}` });
+  out.push({
+    code: 'NLP_PHISH',
+    weight,
+    detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
+  });
   return out;
 }
 
@@ -254,7 +286,14 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   if (skipped) {
     const code = skipped === 'relaying' ? 'SKIP_RELAYING' : 'SKIP_ALLOWLIST';
     const verdict = decide(0, [{ code, weight: 0, detail: '' }], domains, config);
-    return { id, verdict, skipped, durationMs: performance.now() - t0, phases: {}, summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom } };
+    return {
+      id,
+      verdict,
+      skipped,
+      durationMs: performance.now() - t0,
+      phases: {},
+      summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom },
+    };
   }
 
   let input: ScanInput | null = null;
@@ -292,7 +331,8 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         parsing = timed('parse', () => extractScanInput(raw, envelope, config.limits));
         input = await parsing;
         const inp = input;
-        if (deps.expander && config.urls.expand_shorteners && !overBudget()) signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
+        if (deps.expander && config.urls.expand_shorteners && !overBudget())
+          signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
         runCheap(inp);
         if (overBudget()) return;
         const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
@@ -300,7 +340,9 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         const senders = [...new Set([inp.from?.domain ?? '', inp.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
         const [text, reputation, viruses] = await Promise.all([
           classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left(), signals)) : Promise.resolve([]),
-          deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget() ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left())) : Promise.resolve([]),
+          deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget()
+            ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left()))
+            : Promise.resolve([]),
           deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
           inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),
         ]);

@@ -18,18 +18,37 @@ export function toCrlf(raw: Buffer | string): Buffer {
  * Send one raw message over real SMTP with nodemailer's SMTPConnection (no composing:
  * the bytes are sent as given, dot-stuffed). Resolves with the server's final answer.
  */
-export function sendRaw(port: number, raw: Buffer | string, env: { from: string; to: string[] }, opts: { timeoutMs?: number; host?: string } = {}): Promise<SmtpAnswer> {
+export function sendRaw(
+  port: number,
+  raw: Buffer | string,
+  env: { from: string; to: string[] },
+  opts: { timeoutMs?: number; host?: string } = {},
+): Promise<SmtpAnswer> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const conn = new SMTPConnection({ host: opts.host ?? '127.0.0.1', port, ignoreTLS: true, socketTimeout: opts.timeoutMs ?? 60_000, connectionTimeout: 10_000, greetingTimeout: 10_000, name: 'phishx.client.localhost' });
+    const conn = new SMTPConnection({
+      host: opts.host ?? '127.0.0.1',
+      port,
+      ignoreTLS: true,
+      socketTimeout: opts.timeoutMs ?? 60_000,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      name: 'phishx.client.localhost',
+    });
     let settled = false;
     const finish = (a: Omit<SmtpAnswer, 'ms'>): void => {
       if (settled) return;
       settled = true;
-      try { conn.quit(); } catch { /* already closed */ }
+      try {
+        conn.quit();
+      } catch {
+        /* already closed */
+      }
       resolve({ ...a, ms: performance.now() - t0 });
     };
-    conn.on('error', (err: { responseCode?: number; response?: string; message: string }) => finish({ code: err.responseCode ?? 0, response: err.response ?? err.message }));
+    conn.on('error', (err: { responseCode?: number; response?: string; message: string }) =>
+      finish({ code: err.responseCode ?? 0, response: err.response ?? err.message }),
+    );
     conn.connect(() => {
       conn.send({ from: env.from, to: env.to }, toCrlf(raw), (err, info) => {
         if (err) {

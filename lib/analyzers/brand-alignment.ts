@@ -11,11 +11,19 @@ import { analyzeDeliveryReport } from './delivery-report.js';
  * Claims are read from the display name and the subject (body mentions are too often
  * incidental). `unwrapped` are the message's URLs with redirectors unwrapped. Pure.
  */
-export function analyzeBrandAlignment(input: ScanInput, unwrapped: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string> = new Set()): Signal[] {
+export function analyzeBrandAlignment(
+  input: ScanInput,
+  unwrapped: readonly ExtractedUrl[],
+  brands: BrandIndex,
+  urls: UrlAnalyzerContext,
+  platforms: ReadonlySet<string> = new Set(),
+): Signal[] {
   // Every clickable or submittable link: image-map areas and links in HTML attachments
   // included; footer furniture (social profiles, app stores) neither breaks nor makes
   // alignment, nor does a domain written as a name in plain text ("SomeVendor.com").
-  const links = unwrapped.filter((u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare);
+  const links = unwrapped.filter(
+    (u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare,
+  );
   const out = claimsAndAlignment(input, links, brands, urls, platforms);
   if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands)) return out;
   return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, links, brands, urls)];
@@ -52,7 +60,13 @@ export function linksBrandOnly(links: readonly ExtractedUrl[], brands: BrandInde
   return [];
 }
 
-function claimsAndAlignment(input: ScanInput, links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext, platforms: ReadonlySet<string>): Signal[] {
+function claimsAndAlignment(
+  input: ScanInput,
+  links: readonly ExtractedUrl[],
+  brands: BrandIndex,
+  urls: UrlAnalyzerContext,
+  platforms: ReadonlySet<string>,
+): Signal[] {
   const fromReg = input.from?.registrable ?? null;
   const subjectClaims = brandsNamedIn(input.subject, brands);
   // A brand merely mentioned in a name, or an everyday word starting it, claims nothing
@@ -73,7 +87,10 @@ function claimsAndAlignment(input: ScanInput, links: readonly ExtractedUrl[], br
     // smedialy.com) earns nothing — except on platforms that mail for their customers under
     // the customer's name (`[sender] platforms`: a Stripe receipt from "Fathom Analytics").
     if (input.from && fromReg && !platforms.has(fromReg) && !nameFitsAddress(input.from)) return out;
-    return [...out, ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls, input.from?.name ?? '')];
+    return [
+      ...out,
+      ...senderLinksAligned(fromReg, envReg, authn === 'pass' ? 'pass' : fromForged(input) ? 'fail' : 'unknown', links, urls, input.from?.name ?? ''),
+    ];
   }
   for (const brand of claims) {
     // A From on the brand's domain counts only when SPF / DKIM confirm it, or — when they
@@ -89,7 +106,10 @@ function claimsAndAlignment(input: ScanInput, links: readonly ExtractedUrl[], br
     }
     const anyLinkOnBrand = links.some((u) => domainBelongsToBrand(u.registrable, brand, brands));
     if (subjectClaims.includes(brand) && !fromOk && !anyLinkOnBrand) {
-      out.push({ code: 'BRAND_SUBJECT_MISALIGNED', detail: `subject names ${brand}; From ${input.from?.address || '(none)'} and links are not on its domains` });
+      out.push({
+        code: 'BRAND_SUBJECT_MISALIGNED',
+        detail: `subject names ${brand}; From ${input.from?.address || '(none)'} and links are not on its domains`,
+      });
     }
   }
   return out;
@@ -101,10 +121,35 @@ function claimsAndAlignment(input: ScanInput, links: readonly ExtractedUrl[], br
  * not checked here: that is what SPF / DKIM / DMARC are for.)
  */
 export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
-  'amazonses.com', 'sendgrid.net', 'mailgun.org', 'mailgun.net', 'sparkpostmail.com', 'mcsv.net', 'rsgsv.net', 'mcdlv.net',
-  'mandrillapp.com', 'postmarkapp.com', 'mtasv.net', 'exacttarget.com', 'cmail19.com', 'cmail20.com', 'createsend.com',
-  'mktomail.com', 'hubspotemail.net', 'hubspotfree.net', 'klaviyomail.com', 'sendinblue.com', 'brevo.com', 'mailjet.com',
-  'customeriomail.com', 'mailchimpapp.net', 'salesforce.com', 'zendesk.com', 'intercom-mail.com', 'constantcontact.com', 'rs6.net',
+  'amazonses.com',
+  'sendgrid.net',
+  'mailgun.org',
+  'mailgun.net',
+  'sparkpostmail.com',
+  'mcsv.net',
+  'rsgsv.net',
+  'mcdlv.net',
+  'mandrillapp.com',
+  'postmarkapp.com',
+  'mtasv.net',
+  'exacttarget.com',
+  'cmail19.com',
+  'cmail20.com',
+  'createsend.com',
+  'mktomail.com',
+  'hubspotemail.net',
+  'hubspotfree.net',
+  'klaviyomail.com',
+  'sendinblue.com',
+  'brevo.com',
+  'mailjet.com',
+  'customeriomail.com',
+  'mailchimpapp.net',
+  'salesforce.com',
+  'zendesk.com',
+  'intercom-mail.com',
+  'constantcontact.com',
+  'rs6.net',
 ]);
 
 /**
@@ -117,12 +162,20 @@ export const ESP_BOUNCE_DOMAINS: ReadonlySet<string> = new Set([
  * From), `fail` (they show it forged), `unknown` (unchecked or unsigned: the envelope
  * decides). Pure.
  */
-function senderLinksAligned(fromReg: string | null, env: string | null, authn: FromAuthentication, links: readonly ExtractedUrl[], urls: UrlAnalyzerContext, displayName = ''): Signal[] {
+function senderLinksAligned(
+  fromReg: string | null,
+  env: string | null,
+  authn: FromAuthentication,
+  links: readonly ExtractedUrl[],
+  urls: UrlAnalyzerContext,
+  displayName = '',
+): Signal[] {
   // The organisation's own domains: the From's, and one named exactly as the display name
   // ("Kaiser Permanente" <noreply@kp.org> linking to kaiserpermanente.org; the address
   // already fits the name, here by its initials).
   const compact = displayName.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const own = (u: ExtractedUrl): boolean => u.registrable === fromReg || (compact.length >= 6 && u.registrable !== null && u.suffix !== null && u.registrable === `${compact}.${u.suffix}`);
+  const own = (u: ExtractedUrl): boolean =>
+    u.registrable === fromReg || (compact.length >= 6 && u.registrable !== null && u.suffix !== null && u.registrable === `${compact}.${u.suffix}`);
   if (!fromReg || !links.some(own)) return [];
   // A throw-away sender vouches for nothing by linking to itself: a domain on a TLD of
   // `[urls] suspicious_tlds` or on free hosting (a firebaseapp.com sender and its own page).

@@ -16,7 +16,7 @@ export interface BrandIndex {
   namePatterns: ReadonlyArray<{ brand: string; re: RegExp }>;
 }
 
-const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l' };
+const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l' };
 
 /**
  * Skeleton of a string for look-alike comparison: Unicode confusables folded to Latin
@@ -46,7 +46,9 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
       // Only distinctive labels are imitable: "live", "me", "fb" would match half the web.
       if (label.length >= 5 && !labels.has(label)) labels.set(label, brand);
     }
-    const words = skeleton(brand).split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const words = skeleton(brand)
+      .split(/\s+/)
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     // Japanese and Chinese write words without spaces: a name in those scripts is found
     // anywhere in the text ("【三井住友カード】ご利用確認"), a Latin one as a whole word.
     const joined = words.join('[\\s._-]*');
@@ -64,11 +66,13 @@ export function brandsNamedIn(text: string, index: BrandIndex): string[] {
 
 /** Words that make up a sender name around a brand ("PayPal Service", "Your Apple ID Team"). */
 export const SENDER_NAME_FILLER: ReadonlySet<string> = new Set(
-  ('support service services team security secure account accounts billing customer customers care help center centre notification notifications ' +
+  (
+    'support service services team security secure account accounts billing customer customers care help center centre notification notifications ' +
     'alert alerts online noreply no reply info information verification verify update updates admin administrator inc com id prime pay payments ' +
     'store mail message messages official department desk your the my from via and of on for do da de des der die das la le el al en ' +
     'kundenservice kundendienst konto sicherheit atendimento suporte seguranca cliente clientes servicos equipe conta ' +
-    'client compte securite assistance').split(' '),
+    'client compte securite assistance'
+  ).split(' '),
 );
 
 /** Words that tie a person's name to an organisation: "John from Ledger", "Jane at PayPal", "Jane Doe via DocuSign", "Anna von DHL". */
@@ -82,7 +86,9 @@ const AFFILIATION = new Set(['from', 'at', 'via', 'von', 'bei', 'de', 'da', 'do'
  * mentions a brand among other names ("Lockergnome Apple Core", a newsletter) does not. Pure.
  */
 export function nameClaimsBrand(name: string, brand: string, corroborated = false): boolean {
-  const words = skeleton(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const words = skeleton(name)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
   const bw = skeleton(brand).split(/\s+/).filter(Boolean);
   const at = words.findIndex((_, i) => bw.every((b, j) => words[i + j] === b));
   if (at < 0) return true; // matched across separators ("pay-pal"): treat as a claim
@@ -101,7 +107,21 @@ export function brandsClaimedByName(name: string, subjectBrands: readonly string
 }
 
 /** Built-in brands whose name is also an everyday word, a first name or a surname. */
-export const COMMON_WORD_BRANDS: ReadonlySet<string> = new Set(['apple', 'amazon', 'chase', 'outlook', 'steam', 'blockchain', 'kraken', 'ledger', 'ripple', 'norton', 'santander', 'caixa', 'adobe']);
+export const COMMON_WORD_BRANDS: ReadonlySet<string> = new Set([
+  'apple',
+  'amazon',
+  'chase',
+  'outlook',
+  'steam',
+  'blockchain',
+  'kraken',
+  'ledger',
+  'ripple',
+  'norton',
+  'santander',
+  'caixa',
+  'adobe',
+]);
 
 export function domainBelongsToBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
   if (!registrable) return false;

@@ -8,7 +8,12 @@ const MAIL_SYSTEM_SENDERS = /^(?:postmaster|mailer-daemon|mail-daemon|mailerdaem
 
 /** Parts a delivery report carries besides its text (RFC 3464, RFC 6533). */
 const REPORT_PARTS: ReadonlySet<string> = new Set([
-  'message/delivery-status', 'message/global-delivery-status', 'message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers',
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/rfc822',
+  'message/global',
+  'text/rfc822-headers',
+  'message/global-headers',
 ]);
 
 /**
@@ -19,13 +24,25 @@ const REPORT_PARTS: ReadonlySet<string> = new Set([
  * bounces use, so the text model cannot tell them apart; what it cannot fake and still
  * phish is a report without a link or a file. Caps the text score (see textWeightCap). Pure.
  */
-export function analyzeDeliveryReport(input: Pick<ScanInput, 'from' | 'headers' | 'attachments'>, links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+export function analyzeDeliveryReport(
+  input: Pick<ScanInput, 'from' | 'headers' | 'attachments'>,
+  links: readonly ExtractedUrl[],
+  brands: BrandIndex,
+  urls: UrlAnalyzerContext,
+): Signal[] {
   const contentType = input.headers.find((h) => h.name === 'content-type')?.value ?? '';
   const structured = /^\s*multipart\/report\b/i.test(contentType) && /report-type\s*=\s*"?delivery-status/i.test(contentType);
   const systemSender = MAIL_SYSTEM_SENDERS.test(input.from?.localPart ?? '');
   if (!structured && !systemSender) return [];
   if (!input.attachments.every((a) => REPORT_PARTS.has(a.declaredType.toLowerCase()))) return [];
-  const offBrand = links.filter((u) => !(u.registrable && brands.allDomains.has(u.registrable)) || hostInList(u.host, urls.userContent) || hostInList(u.host, urls.freeHosting));
+  const offBrand = links.filter(
+    (u) => !(u.registrable && brands.allDomains.has(u.registrable)) || hostInList(u.host, urls.userContent) || hostInList(u.host, urls.freeHosting),
+  );
   if (offBrand.length) return [];
-  return [{ code: 'DELIVERY_REPORT', detail: `${structured ? 'multipart/report' : `from ${input.from?.address}`}, ${input.attachments.length} report part(s), ${links.length} link(s)` }];
+  return [
+    {
+      code: 'DELIVERY_REPORT',
+      detail: `${structured ? 'multipart/report' : `from ${input.from?.address}`}, ${input.attachments.length} report part(s), ${links.length} link(s)`,
+    },
+  ];
 }

@@ -49,7 +49,8 @@ export class LetterModel {
   private readonly logp: Float64Array;
 
   constructor(file: LetterModelFile) {
-    if (file.format !== 'phishx-letter-bigrams' || file.version !== 1 || file.logp.length !== SYMBOLS * SYMBOLS) throw new Error('unsupported letter model file');
+    if (file.format !== 'phishx-letter-bigrams' || file.version !== 1 || file.logp.length !== SYMBOLS * SYMBOLS)
+      throw new Error('unsupported letter model file');
     this.logp = Float64Array.from(file.logp);
   }
 

@@ -11,11 +11,13 @@ const MAX_NAME_CHARS = 256;
  * one. Pure data.
  */
 const FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  ('password passwords reset login signin order orders shipping shipment shipments delivery deliveries tracking receipt receipts ' +
+  (
+    'password passwords reset login signin order orders shipping shipment shipments delivery deliveries tracking receipt receipts ' +
     'invoice invoices statement statements confirmation confirmations notice notices reminder reminders newsletter newsletters news ' +
     'digest sales marketing ticket tickets booking bookings reservation reservations welcome payroll accounting finance office ' +
     'operations members member membership subscription subscriptions returns refund refunds rewards bestellung versand rechnung ' +
-    'pedido pedidos fatura entrega commande facture livraison').split(' '),
+    'pedido pedidos fatura entrega commande facture livraison'
+  ).split(' '),
 );
 
 /** Words left out of a name's initials ("Department of Motor Vehicles" ─► dmv). */

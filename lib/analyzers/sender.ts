@@ -70,16 +70,26 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
     // Mixed case ("hrUsmGyi") is judged with its casing; anything else on its letters alone.
     const mixed = mixedCaseScore(from.localPart, lists.letters);
     if (mixed < GENERATED_CASE_BELOW) {
-      out.push({ code: 'SENDER_RANDOM_LOCALPART', detail: `From ${from.localPart}@${from.domain}: "${from.localPart}" reads as generated (case and letter score ${mixed.toFixed(2)} < ${GENERATED_CASE_BELOW})` });
+      out.push({
+        code: 'SENDER_RANDOM_LOCALPART',
+        detail: `From ${from.localPart}@${from.domain}: "${from.localPart}" reads as generated (case and letter score ${mixed.toFixed(2)} < ${GENERATED_CASE_BELOW})`,
+      });
     } else if (Number.isNaN(mixed) && LOCALPART_SHAPE.test(local)) {
       const likeness = lists.letters.wordLikeness(local);
-      if (likeness < RANDOM_LOCALPART_BELOW) out.push({ code: 'SENDER_RANDOM_LOCALPART', detail: `From ${from.address}: "${local}" reads as generated (letter score ${likeness.toFixed(2)} < ${RANDOM_LOCALPART_BELOW})` });
+      if (likeness < RANDOM_LOCALPART_BELOW)
+        out.push({
+          code: 'SENDER_RANDOM_LOCALPART',
+          detail: `From ${from.address}: "${local}" reads as generated (letter score ${likeness.toFixed(2)} < ${RANDOM_LOCALPART_BELOW})`,
+        });
     }
   }
   if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
   for (const brand of brandsClaimedByName(from.name, brandsNamedIn(input.subject, brands), brands)) {
     if (!domainBelongsToBrand(from.registrable, brand, brands)) {
-      out.push({ code: 'SENDER_BRAND_IMPERSONATION', detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}` });
+      out.push({
+        code: 'SENDER_BRAND_IMPERSONATION',
+        detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}`,
+      });
       break;
     }
   }
@@ -92,7 +102,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
     out.push({ code: 'SENDER_REPLY_TO_MISMATCH', detail: `Reply-To ${other.address}, From ${from.address}` });
     const free = input.replyTo.find((r) => r.registrable && r.registrable !== from.registrable && lists.freemail.has(r.registrable));
     // A From on free webmail replying elsewhere is one person's habit, not a diversion.
-    if (free && !LIST_REWRITTEN_FROM.test(from.name) && !lists.freemail.has(from.registrable ?? '')) out.push({ code: 'SENDER_REPLY_TO_FREEMAIL', detail: `Reply-To ${free.address} (free webmail), From ${from.address}` });
+    if (free && !LIST_REWRITTEN_FROM.test(from.name) && !lists.freemail.has(from.registrable ?? ''))
+      out.push({ code: 'SENDER_REPLY_TO_FREEMAIL', detail: `Reply-To ${free.address} (free webmail), From ${from.address}` });
   }
   return out;
 }

@@ -57,7 +57,8 @@ export function analyzeTextDisguise(input: Pick<ScanInput, 'subject' | 'from' | 
     const word = mixedScriptWord(text);
     if (word) return [{ code: 'TEXT_MIXED_SCRIPT', detail: `${where}: "${word.slice(0, 40)}" mixes Latin with lookalike letters` }];
     const styled = text.match(MATH_ALNUM);
-    if (styled && styled.length >= 3) return [{ code: 'TEXT_MIXED_SCRIPT', detail: `${where}: ${styled.length} mathematical-alphanumeric letters ("${styled.slice(0, 12).join('')}")` }];
+    if (styled && styled.length >= 3)
+      return [{ code: 'TEXT_MIXED_SCRIPT', detail: `${where}: ${styled.length} mathematical-alphanumeric letters ("${styled.slice(0, 12).join('')}")` }];
   }
   return [];
 }

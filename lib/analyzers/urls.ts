@@ -109,7 +109,9 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
       // paypal.com.secure-login.example: a brand's domain (2 or 3 labels, e.g. itau.com.br)
       // written as the leading labels of an unrelated host.
       const labels = u.subdomain.split('.');
-      const hit = labels.some((_, i) => ctx.brands.allDomains.has(labels.slice(i, i + 2).join('.')) || ctx.brands.allDomains.has(labels.slice(i, i + 3).join('.')));
+      const hit = labels.some(
+        (_, i) => ctx.brands.allDomains.has(labels.slice(i, i + 2).join('.')) || ctx.brands.allDomains.has(labels.slice(i, i + 3).join('.')),
+      );
       if (hit) out.push({ code: 'URL_BRAND_IN_SUBDOMAIN', detail: u.host });
     }
     const depth = u.subdomain ? u.subdomain.split('.').length : 0;
@@ -132,7 +134,11 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
         // an advertiser's site) a shown brand weighs only as a plain mismatch, a shown
         // non-brand site not at all.
         const viaSender = senderRegistrable !== null && target === senderRegistrable;
-        if (brandShown) out.push({ code: viaSender ? 'URL_TEXT_HREF_MISMATCH' : 'URL_TEXT_HREF_BRAND_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}${viaSender ? ' (the sender\'s own domain)' : ''}` });
+        if (brandShown)
+          out.push({
+            code: viaSender ? 'URL_TEXT_HREF_MISMATCH' : 'URL_TEXT_HREF_BRAND_MISMATCH',
+            detail: `text shows ${shown}, link goes to ${u.host}${viaSender ? " (the sender's own domain)" : ''}`,
+          });
         else if (!viaSender) out.push({ code: 'URL_TEXT_HREF_MISMATCH', detail: `text shows ${shown}, link goes to ${u.host}` });
       }
     }

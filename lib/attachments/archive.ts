@@ -58,7 +58,11 @@ export class InflateBudget {
 class BudgetExhausted extends Error {}
 
 function open(buf: Buffer): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (err, zf) => (err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf))));
+  return new Promise((resolve, reject) =>
+    yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (err, zf) =>
+      err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf),
+    ),
+  );
 }
 
 /** Inflate one entry into memory, counting every byte against the entry limit and the message budget. */
@@ -153,7 +157,9 @@ async function listZipLevel(buf: Buffer, limits: ArchiveLimits, budget: InflateB
     }
     if (e.uncompressedSize > limits.maxInnerBytes) continue;
     if (budget.aborted || budget.bytesLeft <= 0) {
-      acc.uninspected ??= budget.aborted ? 'scan budget ended while inner archives were read' : `decompression budget of ${budget.maxBytes} bytes per message used up`;
+      acc.uninspected ??= budget.aborted
+        ? 'scan budget ended while inner archives were read'
+        : `decompression budget of ${budget.maxBytes} bytes per message used up`;
       break;
     }
     try {

@@ -3,14 +3,96 @@ import type { Signal } from '../verdict/types.js';
 import type { ArchiveEntry } from './archive.js';
 
 /** Extensions that run code when opened on Windows (or are containers that mount and run). */
-export const EXECUTABLE_EXT = new Set(['exe', 'scr', 'com', 'pif', 'bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'hta', 'msi', 'msp', 'cpl', 'jar', 'ps1', 'psm1', 'lnk', 'reg', 'dll', 'appx', 'msix', 'appinstaller', 'application', 'gadget', 'inf', 'scf', 'chm', 'iso', 'img', 'vhd', 'vhdx', 'one', 'xll', 'url', 'library-ms', 'search-ms']);
+export const EXECUTABLE_EXT = new Set([
+  'exe',
+  'scr',
+  'com',
+  'pif',
+  'bat',
+  'cmd',
+  'vbs',
+  'vbe',
+  'js',
+  'jse',
+  'wsf',
+  'wsh',
+  'hta',
+  'msi',
+  'msp',
+  'cpl',
+  'jar',
+  'ps1',
+  'psm1',
+  'lnk',
+  'reg',
+  'dll',
+  'appx',
+  'msix',
+  'appinstaller',
+  'application',
+  'gadget',
+  'inf',
+  'scf',
+  'chm',
+  'iso',
+  'img',
+  'vhd',
+  'vhdx',
+  'one',
+  'xll',
+  'url',
+  'library-ms',
+  'search-ms',
+]);
 const MACRO_EXT = new Set(['docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm']);
-const DOCUMENT_EXT = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'txt', 'rtf', 'jpg', 'jpeg', 'png', 'gif', 'odt', 'ods', 'csv', 'html', 'htm', 'zip']);
-const ARCHIVE_TYPES = new Set(['application/zip', 'application/x-rar-compressed', 'application/x-7z-compressed', 'application/gzip', 'application/x-tar', 'application/vnd.rar']);
-const EXECUTABLE_TYPES = new Set(['application/x-msdownload', 'application/x-dosexec', 'application/x-ms-shortcut', 'application/vnd.microsoft.portable-executable', 'application/x-elf', 'application/x-mach-binary', 'application/java-archive', 'application/x-ms-installer', 'application/x-msi']);
+const DOCUMENT_EXT = new Set([
+  'pdf',
+  'doc',
+  'docx',
+  'xls',
+  'xlsx',
+  'ppt',
+  'pptx',
+  'txt',
+  'rtf',
+  'jpg',
+  'jpeg',
+  'png',
+  'gif',
+  'odt',
+  'ods',
+  'csv',
+  'html',
+  'htm',
+  'zip',
+]);
+const ARCHIVE_TYPES = new Set([
+  'application/zip',
+  'application/x-rar-compressed',
+  'application/x-7z-compressed',
+  'application/gzip',
+  'application/x-tar',
+  'application/vnd.rar',
+]);
+const EXECUTABLE_TYPES = new Set([
+  'application/x-msdownload',
+  'application/x-dosexec',
+  'application/x-ms-shortcut',
+  'application/vnd.microsoft.portable-executable',
+  'application/x-elf',
+  'application/x-mach-binary',
+  'application/java-archive',
+  'application/x-ms-installer',
+  'application/x-msi',
+]);
 
 export function extensions(name: string): string[] {
-  return name.toLowerCase().replace(/[\s.]+$/, '').split('.').slice(1).map((e) => e.trim());
+  return name
+    .toLowerCase()
+    .replace(/[\s.]+$/, '')
+    .split('.')
+    .slice(1)
+    .map((e) => e.trim());
 }
 
 /** Type families for declared-vs-sniffed comparison (coarse on purpose: image/png vs image/jpeg is fine). */
@@ -52,7 +134,10 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
     if (ext.length >= 2 && EXECUTABLE_EXT.has(last) && DOCUMENT_EXT.has(ext[ext.length - 2])) out.push({ code: 'ATTACHMENT_DOUBLE_EXTENSION', detail: shown });
     if (MACRO_EXT.has(last)) out.push({ code: 'ATTACHMENT_MACRO', detail: shown });
     if (a.active && (a.active.forms > 0 || a.active.passwordFields > 0 || a.active.scripts > 0)) {
-      out.push({ code: 'ATTACHMENT_HTML_ACTIVE', detail: `${shown}: ${a.active.forms} form(s), ${a.active.passwordFields} password field(s), ${a.active.scripts} script(s)` });
+      out.push({
+        code: 'ATTACHMENT_HTML_ACTIVE',
+        detail: `${shown}: ${a.active.forms} form(s), ${a.active.passwordFields} password field(s), ${a.active.scripts} script(s)`,
+      });
     }
     if (a.sniffedType && a.declaredType !== 'application/octet-stream') {
       const d = family(a.declaredType);
@@ -63,7 +148,8 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
     }
     if (a.archive) {
       out.push(...entrySignals(a.archive.entries, shown));
-      if (a.archive.ratio > limits.maxRatio) out.push({ code: 'ARCHIVE_BOMB', detail: `${shown}: declared compression ratio ${Math.round(a.archive.ratio)}:1` });
+      if (a.archive.ratio > limits.maxRatio)
+        out.push({ code: 'ARCHIVE_BOMB', detail: `${shown}: declared compression ratio ${Math.round(a.archive.ratio)}:1` });
       if (a.archive.truncated) out.push({ code: 'ARCHIVE_LIMIT', detail: `${shown}: more entries or nesting than the limits, rest not listed` });
       if (a.archive.unreadable) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: not a readable zip` });
       else if (a.archive.uninspected) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: ${a.archive.uninspected}` });

@@ -6,9 +6,7 @@ import { parseClamdHost, type ClamdHost } from '../config/values.js';
 
 export { parseClamdHost, type ClamdHost } from '../config/values.js';
 
-
 export type ClamdResult = { status: 'clean'; host: string } | { status: 'virus'; signature: string; host: string } | { status: 'size_limit'; host: string };
-
 
 /** clamd answers "stream: OK", "stream: <Signature> FOUND", "INSTREAM size limit exceeded. ERROR". Pure. */
 export function parseInstreamReply(reply: string, host: string): ClamdResult {
@@ -29,7 +27,11 @@ const CHUNK = 64 * 1024;
  */
 export class ClamdClient {
   readonly hosts: ClamdHost[];
-  constructor(hosts: string[], private readonly timeoutMs: number, private readonly breaker?: BreakerConfig) {
+  constructor(
+    hosts: string[],
+    private readonly timeoutMs: number,
+    private readonly breaker?: BreakerConfig,
+  ) {
     this.hosts = hosts.map(parseClamdHost);
   }
 
@@ -66,7 +68,8 @@ export class ClamdClient {
         // clamd shows up as a refused connection on the next message instead).
         const got = Buffer.concat(chunks).toString('utf8');
         if (got) finish(null, got);
-        else if (streamed > 0 && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) finish(null, `INSTREAM size limit exceeded (connection reset after ${streamed} bytes)`);
+        else if (streamed > 0 && (err.code === 'EPIPE' || err.code === 'ECONNRESET'))
+          finish(null, `INSTREAM size limit exceeded (connection reset after ${streamed} bytes)`);
         else finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: ${err.code ?? err.message}`, { cause: err }));
       });
       sock.on('end', () => {

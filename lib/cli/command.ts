@@ -47,7 +47,11 @@ export async function forEachFile(command: string, files: string[], io: Out, fn:
  * another domain than From costs the message its alignment, see `SENDER_LINKS_ALIGNED`.)
  */
 export function headerFromAddress(raw: Buffer): string {
-  const head = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const head = raw
+    .subarray(0, 65536)
+    .toString('latin1')
+    .split(/\r?\n\r?\n/, 1)[0]
+    .replace(/\r?\n[ \t]+/g, ' ');
   const value = /^From:(.*)$/im.exec(head)?.[1];
   if (!value) return '';
   try {
@@ -57,4 +61,3 @@ export function headerFromAddress(raw: Buffer): string {
     return '';
   }
 }
-

@@ -45,13 +45,28 @@ const REVIEW: Command[] = [
   { name: 'audit', help: AUDIT_HELP, run: cmdAudit },
 ];
 
-const COMMANDS: Record<string, Command> = Object.fromEntries([scanCommand, sendCommand, evalCommand, trainCommand, nlpServeCommand, feedsCommand, configCommand, reasonsCommand, metricsCommand, tokenCommand, feedbackCommand, ...REVIEW].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries(
+  [
+    scanCommand,
+    sendCommand,
+    evalCommand,
+    trainCommand,
+    nlpServeCommand,
+    feedsCommand,
+    configCommand,
+    reasonsCommand,
+    metricsCommand,
+    tokenCommand,
+    feedbackCommand,
+    ...REVIEW,
+  ].map((c) => [c.name, c]),
+);
 
 /** CLI entry: returns the exit code. Usage and config errors are printed, never thrown. */
 export async function main(argv: string[], io: Out = std): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '-h' || cmd === '--help') return io.out(MAIN_HELP), cmd ? 0 : 2;
-  if (cmd === 'help') return io.out((Object.hasOwn(COMMANDS, rest[0] ?? '') ? COMMANDS[rest[0]].help : undefined) ?? MAIN_HELP), 0;
+  if (!cmd || cmd === '-h' || cmd === '--help') return (io.out(MAIN_HELP), cmd ? 0 : 2);
+  if (cmd === 'help') return (io.out((Object.hasOwn(COMMANDS, rest[0] ?? '') ? COMMANDS[rest[0]].help : undefined) ?? MAIN_HELP), 0);
   const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!command) {
     io.err(`phishx: unknown command "${cmd}"\n\n${MAIN_HELP}`);
@@ -65,4 +80,3 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     return code === 'PHISHX_CLI_USAGE' ? 2 : 1;
   }
 }
-

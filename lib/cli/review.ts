@@ -11,7 +11,6 @@ import { request } from 'undici';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Out } from './command.js';
 
-
 export const QUARANTINE_HELP = `Usage: phishx quarantine <command> [options]
 
 Review held mail through the sidecar's SOC API (docs/review.md).
@@ -160,9 +159,11 @@ async function client(values: Values): Promise<(method: string, path: string, bo
   if (!/^https?:\/\/[^/\s]+$/.test(base)) throw new UsageError(`--url must be http(s)://host:port, got ${JSON.stringify(base)}`);
   let token = process.env.PHISHX_API_TOKEN ?? '';
   if (values['token-file'] !== undefined) {
-    token = (await readFile(String(values['token-file']), 'utf8').catch((err: unknown) => {
-      throw new UsageError(`cannot read --token-file: ${errorMessage(err)}`);
-    })).trim();
+    token = (
+      await readFile(String(values['token-file']), 'utf8').catch((err: unknown) => {
+        throw new UsageError(`cannot read --token-file: ${errorMessage(err)}`);
+      })
+    ).trim();
   }
   if (!token) throw new UsageError('no API token: give --token-file FILE or set PHISHX_API_TOKEN (npx phishx token new makes one)');
   return async (method, path, body) => {
@@ -221,14 +222,17 @@ function row(i: Item): string {
 
 export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parseCommand('quarantine', args, QUARANTINE_HELP);
-  if (values.help) return io.out(QUARANTINE_HELP), 0;
+  if (values.help) return (io.out(QUARANTINE_HELP), 0);
   const [sub, arg, ...extra] = positionals;
   const needId = ['show', 'raw', 'release', 'delete', 'report'];
-  if (!sub || ![...needId, 'list', 'bulk'].includes(sub)) throw new UsageError(`quarantine: expected one of list, show, raw, release, delete, report, bulk\n\n${QUARANTINE_HELP}`);
+  if (!sub || ![...needId, 'list', 'bulk'].includes(sub))
+    throw new UsageError(`quarantine: expected one of list, show, raw, release, delete, report, bulk\n\n${QUARANTINE_HELP}`);
   if (needId.includes(sub) && (!arg || extra.length)) throw new UsageError(`quarantine ${sub}: give exactly one message ID`);
   if (sub === 'list' && arg) throw new UsageError(`quarantine list: unexpected argument ${JSON.stringify(arg)}`);
-  if (sub === 'bulk' && (!['release', 'delete'].includes(arg ?? '') || extra.length)) throw new UsageError('quarantine bulk: expected "release" or "delete" and filters');
-  if (sub === 'report' && values.verdict !== 'phish' && values.verdict !== 'not_phish') throw new UsageError('quarantine report: --verdict must be phish or not_phish');
+  if (sub === 'bulk' && (!['release', 'delete'].includes(arg ?? '') || extra.length))
+    throw new UsageError('quarantine bulk: expected "release" or "delete" and filters');
+  if (sub === 'report' && values.verdict !== 'phish' && values.verdict !== 'not_phish')
+    throw new UsageError('quarantine report: --verdict must be phish or not_phish');
   limitOption(values.limit);
   const call = await client(values);
   const id = encodeURIComponent(arg ?? '');
@@ -255,12 +259,19 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
       }
       case 'show': {
         const r = await call('GET', `/api/v1/quarantine/${id}`);
-        const i = r.json as Item & { preview: { text: string; links: Array<{ url: string }>; attachments: Array<{ filename: string | null; type: string; size: number }> } | null; released?: { by: string; at: string }; deleted?: { by: string; at: string } };
+        const i = r.json as Item & {
+          preview: { text: string; links: Array<{ url: string }>; attachments: Array<{ filename: string | null; type: string; size: number }> } | null;
+          released?: { by: string; at: string };
+          deleted?: { by: string; at: string };
+        };
         print(i, () => {
-          io.out(`id:        ${i.id}\nstatus:    ${i.status}${i.released ? ` (by ${i.released.by} at ${i.released.at})` : ''}${i.deleted ? ` (by ${i.deleted.by} at ${i.deleted.at})` : ''}\nreceived:  ${i.created_at}\nfrom:      ${i.from}\nenvelope:  ${i.envelope.mail_from} -> ${i.envelope.rcpt_to.join(', ')}\nsubject:   ${i.subject}\nscore:     ${i.score}\nreasons:   ${i.reasons.map((x) => `${x.code}(${x.weight})${x.detail ? ` ${x.detail}` : ''}`).join('\n           ')}\n`);
+          io.out(
+            `id:        ${i.id}\nstatus:    ${i.status}${i.released ? ` (by ${i.released.by} at ${i.released.at})` : ''}${i.deleted ? ` (by ${i.deleted.by} at ${i.deleted.at})` : ''}\nreceived:  ${i.created_at}\nfrom:      ${i.from}\nenvelope:  ${i.envelope.mail_from} -> ${i.envelope.rcpt_to.join(', ')}\nsubject:   ${i.subject}\nscore:     ${i.score}\nreasons:   ${i.reasons.map((x) => `${x.code}(${x.weight})${x.detail ? ` ${x.detail}` : ''}`).join('\n           ')}\n`,
+          );
           if (i.preview) {
             io.out(`links:     ${i.preview.links.map((l) => l.url).join('\n           ') || '-'}\n`);
-            if (i.preview.attachments.length) io.out(`files:     ${i.preview.attachments.map((a) => `${a.filename ?? '(unnamed)'} ${a.type} ${a.size} B`).join('\n           ')}\n`);
+            if (i.preview.attachments.length)
+              io.out(`files:     ${i.preview.attachments.map((a) => `${a.filename ?? '(unnamed)'} ${a.type} ${a.size} B`).join('\n           ')}\n`);
             io.out(`\n${i.preview.text}\n`);
           }
         });
@@ -275,8 +286,11 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
         return 0;
       }
       case 'release': {
-        const to = (values.to ?? []);
-        const r = await call('POST', `/api/v1/quarantine/${id}/release`, { ...(to.length ? { recipients: to } : {}), ...(values.note ? { note: values.note } : {}) });
+        const to = values.to ?? [];
+        const r = await call('POST', `/api/v1/quarantine/${id}/release`, {
+          ...(to.length ? { recipients: to } : {}),
+          ...(values.note ? { note: values.note } : {}),
+        });
         const b = r.json as { recipients: string[]; smtp: string };
         print(b, () => io.out(`released ${arg} to ${b.recipients.join(', ')} (${b.smtp})\n`));
         return 0;
@@ -295,12 +309,23 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
         const filter: Record<string, string> = {};
         for (const [opt, name] of FILTERS) if (values[opt] !== undefined) filter[name] = String(values[opt]);
         if (!Object.keys(filter).length) throw new UsageError('quarantine bulk: give at least one filter (e.g. --sender evil.example)');
-        const r = await call('POST', '/api/v1/quarantine/bulk', { action: arg, filter, dry_run: values.yes !== true, ...(values.note ? { note: values.note } : {}) });
+        const r = await call('POST', '/api/v1/quarantine/bulk', {
+          action: arg,
+          filter,
+          dry_run: values.yes !== true,
+          ...(values.note ? { note: values.note } : {}),
+        });
         const b = r.json as { matched: number; results?: Record<string, number>; failures?: Array<{ id: string; error: string }> };
         print(b, () => {
           if (values.yes !== true) io.out(`${b.matched} message(s) match; run again with --yes to ${arg} them\n`);
           else {
-            io.out(`${arg}: ${b.matched} matched, ${Object.entries(b.results ?? {}).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing done'}\n`);
+            io.out(
+              `${arg}: ${b.matched} matched, ${
+                Object.entries(b.results ?? {})
+                  .map(([k, v]) => `${v} ${k}`)
+                  .join(', ') || 'nothing done'
+              }\n`,
+            );
             for (const f of b.failures ?? []) io.out(`  ${f.id}: ${f.error}\n`);
           }
         });
@@ -312,7 +337,7 @@ export async function cmdQuarantine(args: string[], io: Out): Promise<number> {
 
 export async function cmdAudit(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parseCommand('audit', args, AUDIT_HELP);
-  if (values.help) return io.out(AUDIT_HELP), 0;
+  if (values.help) return (io.out(AUDIT_HELP), 0);
   if (positionals.length) throw new UsageError(`audit: unexpected argument ${JSON.stringify(positionals[0])}\n\n${AUDIT_HELP}`);
   limitOption(values.limit);
   const call = await client(values);
@@ -321,14 +346,23 @@ export async function cmdAudit(args: string[], io: Out): Promise<number> {
     if (values.limit) q.set('limit', values.limit);
     if (values.before) q.set('before', values.before);
     const r = await call('GET', `/api/v1/audit${q.size ? `?${q.toString()}` : ''}`);
-    const b = r.json as { items: Array<{ id: string; at: string; actor: string; action: string; target: string; result: string; note?: string }>; next_before: string | null };
+    const b = r.json as {
+      items: Array<{ id: string; at: string; actor: string; action: string; target: string; result: string; note?: string }>;
+      next_before: string | null;
+    };
     if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
     else for (const a of b.items) io.out(`${a.at}  ${a.actor}  ${a.action.padEnd(16)} ${a.target}  ${a.result}${a.note ? `  "${a.note}"` : ''}\n`);
     return 0;
   });
 }
 
-const SOC_ACTIONS: Record<string, string> = { ack: 'acknowledge', resolve: 'resolve', 'release-all': 'release_all', 'delete-all': 'delete_all', block: 'block_sender' };
+const SOC_ACTIONS: Record<string, string> = {
+  ack: 'acknowledge',
+  resolve: 'resolve',
+  'release-all': 'release_all',
+  'delete-all': 'delete_all',
+  block: 'block_sender',
+};
 
 interface AlertItem {
   id: string;
@@ -348,9 +382,10 @@ interface AlertItem {
 
 export async function cmdSoc(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parseCommand('soc', args, SOC_HELP);
-  if (values.help) return io.out(SOC_HELP), 0;
+  if (values.help) return (io.out(SOC_HELP), 0);
   const [sub, arg, ...extra] = positionals;
-  if (!sub || !['alerts', 'show', ...Object.keys(SOC_ACTIONS)].includes(sub)) throw new UsageError(`soc: expected one of alerts, show, ${Object.keys(SOC_ACTIONS).join(', ')}\n\n${SOC_HELP}`);
+  if (!sub || !['alerts', 'show', ...Object.keys(SOC_ACTIONS)].includes(sub))
+    throw new UsageError(`soc: expected one of alerts, show, ${Object.keys(SOC_ACTIONS).join(', ')}\n\n${SOC_HELP}`);
   if (sub === 'alerts' && arg) throw new UsageError(`soc alerts: unexpected argument ${JSON.stringify(arg)}`);
   if (sub !== 'alerts' && (!arg || extra.length)) throw new UsageError(`soc ${sub}: give exactly one alert ID`);
   if (values.target && sub !== 'block') throw new UsageError('--target goes with soc block');
@@ -366,7 +401,10 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
       if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
       else {
         if (!b.items.length) io.out('no alerts\n');
-        for (const a of b.items) io.out(`${a.id}  ${a.last_seen.slice(0, 19).replace('T', ' ')}  ${a.status.padEnd(12)} ${String(a.count).padStart(5)} msg  ${[...a.sender_domains, ...a.url_hosts].slice(0, 3).join(', ')}  ${a.subjects[0] ?? ''}\n`);
+        for (const a of b.items)
+          io.out(
+            `${a.id}  ${a.last_seen.slice(0, 19).replace('T', ' ')}  ${a.status.padEnd(12)} ${String(a.count).padStart(5)} msg  ${[...a.sender_domains, ...a.url_hosts].slice(0, 3).join(', ')}  ${a.subjects[0] ?? ''}\n`,
+          );
       }
       return 0;
     }
@@ -375,17 +413,30 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
       const a = r.json as AlertItem;
       if (values.json) io.out(`${JSON.stringify(a, null, 2)}\n`);
       else {
-        io.out(`id:        ${a.id}\nstatus:    ${a.status}\nseen:      ${a.first_seen} .. ${a.last_seen}\nmessages:  ${a.count} (${a.actions.reject} rejected, ${a.actions.quarantine} held), max score ${a.max_score}\ntenants:   ${a.tenants.join(', ')}\nsenders:   ${a.sender_domains.join(', ') || '-'}\nlinks:     ${a.url_hosts.join(', ') || '-'}\nsubjects:  ${a.subjects.join('\n           ') || '-'}\nreasons:   ${a.reasons.map((x) => `${x.code} (${x.messages})`).join(', ')}\n`);
+        io.out(
+          `id:        ${a.id}\nstatus:    ${a.status}\nseen:      ${a.first_seen} .. ${a.last_seen}\nmessages:  ${a.count} (${a.actions.reject} rejected, ${a.actions.quarantine} held), max score ${a.max_score}\ntenants:   ${a.tenants.join(', ')}\nsenders:   ${a.sender_domains.join(', ') || '-'}\nlinks:     ${a.url_hosts.join(', ') || '-'}\nsubjects:  ${a.subjects.join('\n           ') || '-'}\nreasons:   ${a.reasons.map((x) => `${x.code} (${x.messages})`).join(', ')}\n`,
+        );
         for (const h of a.history) io.out(`history:   ${h.at} ${h.by} ${h.action}${h.note ? ` "${h.note}"` : ''}\n`);
       }
       return 0;
     }
-    const targets = (values.target ?? []);
-    const r = await call('POST', `/api/v1/soc/alerts/${encodeURIComponent(arg)}/actions`, { action: SOC_ACTIONS[sub], ...(values.note ? { note: values.note } : {}), ...(targets.length ? { targets } : {}) });
+    const targets = values.target ?? [];
+    const r = await call('POST', `/api/v1/soc/alerts/${encodeURIComponent(arg)}/actions`, {
+      action: SOC_ACTIONS[sub],
+      ...(values.note ? { note: values.note } : {}),
+      ...(targets.length ? { targets } : {}),
+    });
     const b = r.json as { results?: Record<string, number>; messages?: number; blocked?: string[]; feed?: string; status?: string };
     if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
     else if (b.blocked) io.out(`blocked ${b.blocked.join(', ')} (feed ${b.feed})\n`);
-    else if (b.results) io.out(`${sub} ${arg}: ${b.messages} held message(s), ${Object.entries(b.results).map(([k, v]) => `${v} ${k}`).join(', ') || 'none to act on'}\n`);
+    else if (b.results)
+      io.out(
+        `${sub} ${arg}: ${b.messages} held message(s), ${
+          Object.entries(b.results)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ') || 'none to act on'
+        }\n`,
+      );
     else io.out(`${arg}: ${b.status}\n`);
     return 0;
   });

@@ -42,4 +42,3 @@ export function everydayTextForEval(io: Out): Example[] {
     return [];
   }
 }
-

@@ -40,7 +40,9 @@ export function checkIniLines(text: string, file: string): void {
     pending = '';
     if (/^\s*\[[^\]]*\]\s*$/.test(joined) || /^\s*$/.test(joined)) return;
     if (!joined.includes('=')) {
-      throw new ConfigError(`${file} line ${from}: ${JSON.stringify(joined.trim().slice(0, 80))} is not \`key = value\` (a line without "=" would be skipped silently)`);
+      throw new ConfigError(
+        `${file} line ${from}: ${JSON.stringify(joined.trim().slice(0, 80))} is not \`key = value\` (a line without "=" would be skipped silently)`,
+      );
     }
   });
 }
@@ -58,8 +60,12 @@ export function isEmptyIni(text: string): boolean {
 export function checkIniForReload(harakaDir: string): void {
   const file = iniPath(harakaDir);
   const text = readIniText(file);
-  if (text === null) throw new ConfigError(`${file} was deleted: keeping the running config (restore the file; to run on the defaults, leave a file with a comment line)`);
-  if (isEmptyIni(text)) throw new ConfigError(`${file} is empty: keeping the running config (an emptied or truncated file is not taken as "all defaults"; to run on the defaults, leave a comment line)`);
+  if (text === null)
+    throw new ConfigError(`${file} was deleted: keeping the running config (restore the file; to run on the defaults, leave a file with a comment line)`);
+  if (isEmptyIni(text))
+    throw new ConfigError(
+      `${file} is empty: keeping the running config (an emptied or truncated file is not taken as "all defaults"; to run on the defaults, leave a comment line)`,
+    );
   checkIniLines(text, file);
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
 import { REASONS } from '../reasons.js';
-import { hashToken, parseClamdHost, parseTokenSpec, type ApiToken, type Scope } from './values.js';
+import { hashToken, parseClamdHost, parseHostPort, parseTokenSpec, type ApiToken, type Scope } from './values.js';
 import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
 import type { PhishXConfig, TenantPolicy } from './types.js';
 
@@ -55,9 +55,20 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
         .map((x) => x.trim())
         .filter(Boolean);
     case 'cidrs': {
-      const items = scalarText(s).split(/[,\s]+/).filter(Boolean);
+      const items = scalarText(s)
+        .split(/[,\s]+/)
+        .filter(Boolean);
       for (const it of items) {
-        const ok = it.includes('/') ? (() => { try { ipaddr.parseCIDR(it); return true; } catch { return false; } })() : ipaddr.isValid(it);
+        const ok = it.includes('/')
+          ? (() => {
+              try {
+                ipaddr.parseCIDR(it);
+                return true;
+              } catch {
+                return false;
+              }
+            })()
+          : ipaddr.isValid(it);
         if (!ok) return bad(`IP addresses or CIDR ranges (bad item ${JSON.stringify(it)})`);
       }
       return items;
@@ -65,15 +76,18 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
     case 'listen': {
       const t = scalarText(s).trim();
       if (t === 'off' || t === '') return null;
-      const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
-      const port = m ? Number(m[2]) : NaN;
-      if (!m || port > 65535) return bad('host:port (e.g. 127.0.0.1:9464) or off');
-      return { host: m[1].replace(/^\[|\]$/g, ''), port };
+      return parseHostPort(t) ?? bad('host:port (e.g. 127.0.0.1:9464) or off');
     }
   }
 }
 
-function readSection(section: string, specs: Record<string, KeySpec>, raw: Record<string, unknown>, env: NodeJS.ProcessEnv, useDefaults: boolean): Record<string, unknown> {
+function readSection(
+  section: string,
+  specs: Record<string, KeySpec>,
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  useDefaults: boolean,
+): Record<string, unknown> {
   for (const key of Object.keys(raw)) {
     if (!(key in specs)) {
       throw new ConfigError(`${where(section, key)}: unknown key (known: ${Object.keys(specs).join(', ')})`, `${section}.${key}`);
@@ -129,7 +143,10 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const baseDir = opts.baseDir ?? process.cwd();
   for (const section of Object.keys(raw)) {
     if (section in SCHEMA || section.startsWith('tenant.') || (FREE_SECTIONS as readonly string[]).includes(section)) continue;
-    throw new ConfigError(`phishx.ini [${section}]: unknown section (known: ${[...Object.keys(SCHEMA), ...FREE_SECTIONS, 'tenant.<domain>'].join(', ')})`, section);
+    throw new ConfigError(
+      `phishx.ini [${section}]: unknown section (known: ${[...Object.keys(SCHEMA), ...FREE_SECTIONS, 'tenant.<domain>'].join(', ')})`,
+      section,
+    );
   }
   const sections: Record<string, Record<string, unknown>> = {};
   for (const [section, specs] of Object.entries(SCHEMA)) sections[section] = readSection(section, specs, raw[section] ?? {}, env, true);
@@ -147,20 +164,35 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   for (const h of c.sidecar.token_hashes) {
     const t = parseTokenSpec(h);
     if (!t) {
-      throw new ConfigError(`phishx.ini [sidecar] token_hashes: ${JSON.stringify(h.length > 12 ? `${h.slice(0, 8)}…` : h)} is not sha256:<64 hex>[:read|act|admin[:tenant]] (store hashes, never tokens: \`npx phishx token hash\`)`, 'sidecar.token_hashes');
+      throw new ConfigError(
+        `phishx.ini [sidecar] token_hashes: ${JSON.stringify(h.length > 12 ? `${h.slice(0, 8)}…` : h)} is not sha256:<64 hex>[:read|act|admin[:tenant]] (store hashes, never tokens: \`npx phishx token hash\`)`,
+        'sidecar.token_hashes',
+      );
     }
     tokens.set(t.hash, t);
   }
-  for (const [name, scope] of [['PHISHX_API_TOKENS', 'admin'], ['PHISHX_API_TOKENS_ACT', 'act'], ['PHISHX_API_TOKENS_READ', 'read']] as Array<[string, Scope]>) {
-    for (const t of String(env[name] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
-      if (t.length < 16) throw new ConfigError(`environment ${name}: every token must be at least 16 characters (\`npx phishx token new\` makes one)`, 'sidecar.token_hashes');
+  for (const [name, scope] of [
+    ['PHISHX_API_TOKENS', 'admin'],
+    ['PHISHX_API_TOKENS_ACT', 'act'],
+    ['PHISHX_API_TOKENS_READ', 'read'],
+  ] as Array<[string, Scope]>) {
+    for (const t of String(env[name] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (t.length < 16)
+        throw new ConfigError(`environment ${name}: every token must be at least 16 characters (\`npx phishx token new\` makes one)`, 'sidecar.token_hashes');
       const hash = hashToken(t);
       if (!tokens.has(hash)) tokens.set(hash, { hash, scope });
     }
   }
   c.sidecar.token_hashes = [...tokens.keys()];
   c.sidecar.tokens = [...tokens.values()];
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.soc.blocklist_feed)) throw new ConfigError(`phishx.ini [soc] blocklist_feed = ${JSON.stringify(c.soc.blocklist_feed.slice(0, 80))}: expected a feed name (letters, digits, _ and -, at most 64)`, 'soc.blocklist_feed');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.soc.blocklist_feed))
+    throw new ConfigError(
+      `phishx.ini [soc] blocklist_feed = ${JSON.stringify(c.soc.blocklist_feed.slice(0, 80))}: expected a feed name (letters, digits, _ and -, at most 64)`,
+      'soc.blocklist_feed',
+    );
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }
@@ -174,14 +206,18 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const brandsRaw = raw.brands && Object.keys(raw.brands).length ? raw.brands : DEFAULT_BRANDS;
   const brands: Record<string, string[]> = {};
   for (const [name, v] of Object.entries(brandsRaw)) {
-    const domains = scalarText(v).split(/[,\s]+/).map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const domains = scalarText(v)
+      .split(/[,\s]+/)
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean);
     if (!domains.length) throw new ConfigError(`${where('brands', name)}: lists no domains`, `brands.${name}`);
     brands[name.trim().toLowerCase()] = domains;
   }
 
   const weights: Record<string, number> = {};
   for (const [code, v] of Object.entries(raw.weights ?? {})) {
-    if (!(code in REASONS)) throw new ConfigError(`${where('weights', code)}: unknown reason code (see docs/detection.md "Reason codes" or npx phishx reasons)`, `weights.${code}`);
+    if (!(code in REASONS))
+      throw new ConfigError(`${where('weights', code)}: unknown reason code (see docs/detection.md "Reason codes" or npx phishx reasons)`, `weights.${code}`);
     weights[code] = coerce('weights', code, { type: 'int', min: -100, max: 100, default: 0, doc: '' }, v) as number;
   }
 
@@ -192,7 +228,8 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     if (!/^[a-z0-9.-]+$/.test(domain)) throw new ConfigError(`phishx.ini [${section}]: not a domain`, section);
     const t = readSection(section, TENANT_SCHEMA, raw[section] ?? {}, env, false) as Partial<TenantPolicy>;
     const policy: TenantPolicy = { ...defaultPolicy, ...t };
-    if (policy.quarantine > policy.reject) throw new ConfigError(`phishx.ini [${section}] quarantine = ${policy.quarantine} is above reject = ${policy.reject}`, `${section}.quarantine`);
+    if (policy.quarantine > policy.reject)
+      throw new ConfigError(`phishx.ini [${section}] quarantine = ${policy.quarantine} is above reject = ${policy.reject}`, `${section}.quarantine`);
     tenants[domain] = policy;
   }
 

@@ -5,15 +5,26 @@ import { createHash } from 'node:crypto';
  * live here, at the bottom, so the config imports nothing above it. Pure.
  */
 
+/**
+ * `host:port` or `[IPv6]:port` (port 0–65535) ─► { host (brackets removed), port }; null
+ * when it is not that. The one host:port parser: config keys, clamd hosts, the release
+ * target, `phishx send --server` and `phishx nlp-serve --listen` all read addresses with it.
+ */
+export function parseHostPort(text: string): { host: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(text.trim());
+  if (!m || Number(m[2]) > 65535) return null;
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
 export type ClamdHost = { kind: 'tcp'; host: string; port: number; label: string } | { kind: 'unix'; path: string; label: string };
 
 /** `host:port`, `[v6]:port` or an absolute unix socket path ─► ClamdHost. Throws on anything else. */
 export function parseClamdHost(s: string): ClamdHost {
   const t = s.trim();
   if (t.startsWith('/')) return { kind: 'unix', path: t, label: t };
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(t);
-  if (!m || Number(m[2]) > 65535) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s)}`);
-  return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), label: t };
+  const hp = parseHostPort(t);
+  if (!hp) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s)}`);
+  return { kind: 'tcp', host: hp.host, port: hp.port, label: t };
 }
 
 /** The stored form of an API token: `sha256:<hex>`. */

@@ -38,7 +38,9 @@ export class ConfigSource {
     const p = this.plugin!;
     try {
       this.current = this.read(true);
-      p.lognotice(`phishx: config reloaded mode=${this.current.main.mode} quarantine=${this.current.thresholds.quarantine} reject=${this.current.thresholds.reject}`);
+      p.lognotice(
+        `phishx: config reloaded mode=${this.current.main.mode} quarantine=${this.current.thresholds.quarantine} reject=${this.current.thresholds.reject}`,
+      );
       for (const l of this.listeners) l(this.current);
       this.reloads.emit('applied');
     } catch (err) {

@@ -4,7 +4,10 @@ declare module 'haraka-constants' {
   export default constants;
 }
 declare module 'haraka-dsn' {
-  interface DSNObject { code: number; msg: string }
+  interface DSNObject {
+    code: number;
+    msg: string;
+  }
   const DSN: {
     sec_unauthorized(msg: string, code?: number): DSNObject;
     create(code: number, msg: string, cls?: number, sub?: number): DSNObject;

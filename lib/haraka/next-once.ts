@@ -10,7 +10,10 @@ export interface GuardedNext {
  * and, when `deadlineMs` is given, so that a hook that never finishes answers anyway via
  * `onDeadline` before Haraka's own plugin timeout would answer `DENYSOFT plugin timeout`.
  */
-export function nextOnce(next: Next, opts: { deadlineMs?: number; onDeadline?: (n: GuardedNext) => void; onSecondCall?: (code?: number) => void } = {}): GuardedNext {
+export function nextOnce(
+  next: Next,
+  opts: { deadlineMs?: number; onDeadline?: (n: GuardedNext) => void; onSecondCall?: (code?: number) => void } = {},
+): GuardedNext {
   let called = false;
   let timer: NodeJS.Timeout | undefined;
   const guarded = ((code?: number, msg?: unknown) => {

@@ -5,7 +5,8 @@ export interface ResultReader {
   get(plugin: string): unknown;
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string' && x.length > 0).map((x) => x.toLowerCase());
+const strings = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string' && x.length > 0).map((x) => x.toLowerCase());
 
 /**
  * SPF and DKIM results that haraka-plugin-spf and haraka-plugin-dkim stored in the

@@ -43,7 +43,13 @@ export function toMailAddress(name: string | undefined, address: string | undefi
   const written = (address ?? '').trim().replace(/^<|>$/g, '');
   const at = written.lastIndexOf('@');
   const domain = at >= 0 ? written.slice(at + 1).toLowerCase() : '';
-  return { name: (name ?? '').trim(), address: written.toLowerCase(), localPart: at >= 0 ? written.slice(0, at) : written, domain, registrable: domain ? splitHost(domain).registrable : null };
+  return {
+    name: (name ?? '').trim(),
+    address: written.toLowerCase(),
+    localPart: at >= 0 ? written.slice(0, at) : written,
+    domain,
+    registrable: domain ? splitHost(domain).registrable : null,
+  };
 }
 
 /**
@@ -52,7 +58,35 @@ export function toMailAddress(name: string | undefined, address: string | undefi
  * list would turn "hello.world" and "invoice.zip" in prose into links.
  */
 const linkify = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: true, urlAuth: true, maxLength: 4096 });
-linkify.tlds(['xyz', 'top', 'online', 'site', 'app', 'dev', 'club', 'live', 'shop', 'icu', 'store', 'website', 'link', 'click', 'support', 'services', 'email', 'cloud', 'digital', 'network', 'vip', 'work', 'page', 'life'], true);
+linkify.tlds(
+  [
+    'xyz',
+    'top',
+    'online',
+    'site',
+    'app',
+    'dev',
+    'club',
+    'live',
+    'shop',
+    'icu',
+    'store',
+    'website',
+    'link',
+    'click',
+    'support',
+    'services',
+    'email',
+    'cloud',
+    'digital',
+    'network',
+    'vip',
+    'work',
+    'page',
+    'life',
+  ],
+  true,
+);
 
 /**
  * Links in plain text. A bare IPv4 address without a scheme or path ("[74.125.203.27]" in

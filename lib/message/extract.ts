@@ -281,14 +281,24 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const a of attachments) for (const l of a.links ?? []) collect(l, 'attachment');
   const chosen = chooseUrls(found, limits.max_urls);
   if (chosen.hostsLeftOut || collectCut) {
-    hits.push({ code: 'LIMIT_URL_HOSTS', detail: collectCut ? `more than ${maxCollected(limits)} links, rest not read` : `links to more than ${limits.max_urls} different hosts, ${chosen.hostsLeftOut} not analysed` });
+    hits.push({
+      code: 'LIMIT_URL_HOSTS',
+      detail: collectCut
+        ? `more than ${maxCollected(limits)} links, rest not read`
+        : `links to more than ${limits.max_urls} different hosts, ${chosen.hostsLeftOut} not analysed`,
+    });
   } else if (chosen.rest.length) {
-    hits.push({ code: 'LIMIT_URLS', detail: `${found.length} distinct links, ${limits.max_urls} analysed (every host among them); all looked up in the feeds` });
+    hits.push({
+      code: 'LIMIT_URLS',
+      detail: `${found.length} distinct links, ${limits.max_urls} analysed (every host among them); all looked up in the feeds`,
+    });
   }
   const urls = chosen.analysed;
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
-  const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) => (a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address)));
+  const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) =>
+    a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address),
+  );
   const recipients = [...new Set([...envelope.rcptTo, ...headerRcpts].map((r) => r.trim().toLowerCase()).filter((r) => r.includes('@')))];
   const rpHeader = parsed.returnPath ?? '';
   const envelopeFrom = envelopeSender(envelope);

@@ -18,7 +18,26 @@ export interface HtmlScan {
 }
 
 const HIDDEN = new Set(['script', 'style', 'head', 'title', 'noscript', 'template']);
-const BLOCK = new Set(['p', 'div', 'br', 'tr', 'li', 'td', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'blockquote']);
+const BLOCK = new Set([
+  'p',
+  'div',
+  'br',
+  'tr',
+  'li',
+  'td',
+  'table',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'blockquote',
+]);
 const MAX_ANCHOR_TEXT = 500;
 
 /**
@@ -81,7 +100,11 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
   closeAnchor();
   return {
     links,
-    text: text.join('').replace(/[ \t\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim(),
+    text: text
+      .join('')
+      .replace(/[ \t\u00a0]+/g, ' ')
+      .replace(/\s*\n\s*/g, '\n')
+      .trim(),
     forms,
     passwordFields,
     scripts,

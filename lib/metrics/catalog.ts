@@ -53,10 +53,26 @@ const BYTES = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216
 /** Per-process families (counted where the work happens). */
 export const processMetrics = {
   // ── scanning ──────────────────────────────────────────────────────────────────────────
-  scanned: counter('process', 'phishx_messages_scanned_total', 'Messages scanned, by the action taken (allow, quarantine, reject, tempfail) and tenant (configured tenants, `default`, else `other`).', ['action', 'tenant']),
-  monitored: counter('process', 'phishx_messages_monitored_total', 'Messages scanned in monitor mode, by the action enforce mode would have taken.', ['would_action']),
-  skipped: counter('process', 'phishx_messages_skipped_total', 'Messages not scanned on purpose: `relaying` (outbound/authenticated) or `allowlist`.', ['reason']),
-  unscanned: counter('process', 'phishx_messages_unscanned_total', 'Messages without a verdict: accepted after an internal fault (`SCAN_ERROR`, they carry `X-PhishX-Verdict: unscanned`), or deferred with 451 4.7.1 when the hook watchdog ended a scan that outlasted its budget (`BUDGET_EXCEEDED`).', ['code']),
+  scanned: counter(
+    'process',
+    'phishx_messages_scanned_total',
+    'Messages scanned, by the action taken (allow, quarantine, reject, tempfail) and tenant (configured tenants, `default`, else `other`).',
+    ['action', 'tenant'],
+  ),
+  monitored: counter('process', 'phishx_messages_monitored_total', 'Messages scanned in monitor mode, by the action enforce mode would have taken.', [
+    'would_action',
+  ]),
+  skipped: counter('process', 'phishx_messages_skipped_total', 'Messages not scanned on purpose: `relaying` (outbound/authenticated) or `allowlist`.', [
+    'reason',
+  ]),
+  unscanned: counter(
+    'process',
+    'phishx_messages_unscanned_total',
+    'Messages without a verdict: accepted after an internal fault (`SCAN_ERROR`, they carry ' +
+      '`X-PhishX-Verdict: unscanned`), or deferred with 451 4.7.1 when the hook watchdog ended a scan that ' +
+      'outlasted its budget (`BUDGET_EXCEEDED`).',
+    ['code'],
+  ),
   scanDuration: histogram('process', 'phishx_scan_duration_seconds', 'Wall time of one scan, parse to verdict, by action.', SECONDS_SCAN, ['action']),
   score: histogram('process', 'phishx_scan_score', 'Verdict score (0–100) of scanned messages.', [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),
   size: histogram('process', 'phishx_message_size_bytes', 'Raw size of scanned messages.', BYTES),
@@ -65,42 +81,111 @@ export const processMetrics = {
   parts: histogram('process', 'phishx_message_mime_parts', 'MIME parts per scanned message.', [1, 2, 3, 5, 10, 50, 200, 1000]),
   reasons: counter('process', 'phishx_reasons_total', 'Reasons fired, by reason code (see docs/detection.md "Reason codes").', ['code']),
   forged: counter('process', 'phishx_forged_headers_removed_total', 'Incoming `X-PhishX-*` headers removed before the verdict headers were added.'),
-  analyzerDuration: histogram('process', 'phishx_analyzer_duration_seconds', 'Time spent per scan phase: `parse`, `expand`, `analyze` (local heuristics), `nlp`, `reputation`, `clamav`.', SECONDS_FAST, ['analyzer']),
-  degraded: counter('process', 'phishx_scans_degraded_total', 'Scans that ran without one service\'s answer (its `*_UNAVAILABLE` reason fired), by service.', ['service']),
+  analyzerDuration: histogram(
+    'process',
+    'phishx_analyzer_duration_seconds',
+    'Time spent per scan phase: `parse`, `expand`, `analyze` (local heuristics), `nlp`, `reputation`, `clamav`.',
+    SECONDS_FAST,
+    ['analyzer'],
+  ),
+  degraded: counter('process', 'phishx_scans_degraded_total', "Scans that ran without one service's answer (its `*_UNAVAILABLE` reason fired), by service.", [
+    'service',
+  ]),
   // ── external services and breakers ────────────────────────────────────────────────────
-  serviceCalls: counter('process', 'phishx_service_calls_total', 'Calls to external services through their breaker, by outcome: `success`, `failure`, `rejected` (breaker open, not called).', ['service', 'outcome']),
-  serviceErrors: counter('process', 'phishx_service_errors_total', 'Failed service calls by kind: `timeout`, `unreachable`, `http_status`, `bad_response`, `breaker_open`, `other`.', ['service', 'kind']),
-  serviceDuration: histogram('process', 'phishx_service_duration_seconds', 'Latency of external service calls (successful and failed).', SECONDS_FAST, ['service']),
-  serviceUp: gauge('process', 'phishx_service_available', 'Processes whose last call to the service succeeded (1 per process; 0 after a failure).', ['service']),
-  breakerState: gauge('process', 'phishx_breaker_state', 'Processes whose breaker for the service is in this state (`closed`, `open`, `half_open`).', ['service', 'state']),
+  serviceCalls: counter(
+    'process',
+    'phishx_service_calls_total',
+    'Calls to external services through their breaker, by outcome: `success`, `failure`, `rejected` (breaker open, not called).',
+    ['service', 'outcome'],
+  ),
+  serviceErrors: counter(
+    'process',
+    'phishx_service_errors_total',
+    'Failed service calls by kind: `timeout`, `unreachable`, `http_status`, `bad_response`, `breaker_open`, `other`.',
+    ['service', 'kind'],
+  ),
+  serviceDuration: histogram('process', 'phishx_service_duration_seconds', 'Latency of external service calls (successful and failed).', SECONDS_FAST, [
+    'service',
+  ]),
+  serviceUp: gauge('process', 'phishx_service_available', 'Processes whose last call to the service succeeded (1 per process; 0 after a failure).', [
+    'service',
+  ]),
+  breakerState: gauge('process', 'phishx_breaker_state', 'Processes whose breaker for the service is in this state (`closed`, `open`, `half_open`).', [
+    'service',
+    'state',
+  ]),
   breakerTransitions: counter('process', 'phishx_breaker_transitions_total', 'Breaker state changes, by service and new state.', ['service', 'to']),
   // ── Redis ─────────────────────────────────────────────────────────────────────────────
-  redisDuration: histogram('process', 'phishx_redis_command_duration_seconds', 'Latency of store operations against Redis, by operation.', SECONDS_FAST, ['command']),
+  redisDuration: histogram('process', 'phishx_redis_command_duration_seconds', 'Latency of store operations against Redis, by operation.', SECONDS_FAST, [
+    'command',
+  ]),
   redisErrors: counter('process', 'phishx_redis_command_errors_total', 'Failed store operations against Redis, by operation.', ['command']),
   redisConnected: gauge('process', 'phishx_redis_connected', 'Processes whose Redis connection is ready.'),
   redisReconnects: counter('process', 'phishx_redis_reconnects_total', 'Redis reconnect attempts.'),
   // ── quarantine ────────────────────────────────────────────────────────────────────────
-  held: counter('process', 'phishx_quarantine_held_total', 'Messages held for review, by where the raw message went: `store`, `spool` (large), `pending` (store down; replayed later).', ['where']),
+  held: counter(
+    'process',
+    'phishx_quarantine_held_total',
+    'Messages held for review, by where the raw message went: `store`, `spool` (large), `pending` (store down; replayed later).',
+    ['where'],
+  ),
   heldBytes: counter('process', 'phishx_quarantine_held_bytes_total', 'Raw bytes of messages held for review.'),
   holdFailures: counter('process', 'phishx_quarantine_failures_total', 'Messages that could not be held and were answered 451 (the sender retries).'),
   replayed: counter('process', 'phishx_quarantine_replayed_total', 'Messages held while the store was down, replayed into it later.'),
   // ── SMTP ──────────────────────────────────────────────────────────────────────────────
   sessions: counter('process', 'phishx_smtp_sessions_total', 'SMTP connections accepted by Haraka.'),
   sessionsActive: gauge('process', 'phishx_smtp_sessions_active', 'SMTP connections open now.'),
-  answers: counter('process', 'phishx_smtp_answers_total', 'SMTP answers that end a step: `2xx` when a message is queued, `4xx`/`5xx` denials by any plugin, by hook.', ['class', 'hook']),
-  verdictAnswers: counter('process', 'phishx_verdict_answers_total', 'What PhishX answered for scanned messages: `250` (delivered or held), `451`, `550`.', ['code']),
+  answers: counter(
+    'process',
+    'phishx_smtp_answers_total',
+    'SMTP answers that end a step: `2xx` when a message is queued, `4xx`/`5xx` denials by any plugin, by hook.',
+    ['class', 'hook'],
+  ),
+  verdictAnswers: counter('process', 'phishx_verdict_answers_total', 'What PhishX answered for scanned messages: `250` (delivered or held), `451`, `550`.', [
+    'code',
+  ]),
   // ── internals ─────────────────────────────────────────────────────────────────────────
-  configReloads: counter('process', 'phishx_config_reloads_total', 'Reloads of phishx.ini: `applied`, or `rejected` (invalid edit, deleted or emptied file, a line that is not `key = value`; the previous config stays).', ['result']),
-  listenerErrors: counter('process', 'phishx_event_listener_errors_total', 'Errors thrown by verdict-event subscribers (metrics, history, alerts); never reach SMTP.'),
+  configReloads: counter(
+    'process',
+    'phishx_config_reloads_total',
+    'Reloads of phishx.ini: `applied`, or `rejected` (invalid edit, deleted or emptied file, a line that is not `key = value`; the previous config stays).',
+    ['result'],
+  ),
+  listenerErrors: counter(
+    'process',
+    'phishx_event_listener_errors_total',
+    'Errors thrown by verdict-event subscribers (metrics, history, alerts); never reach SMTP.',
+  ),
   // ── sidecar HTTP ──────────────────────────────────────────────────────────────────────
-  httpRequests: counter('process', 'phishx_http_requests_total', 'Sidecar HTTP requests, by route (`unmatched` for unknown paths), method and status.', ['route', 'method', 'status']),
+  httpRequests: counter('process', 'phishx_http_requests_total', 'Sidecar HTTP requests, by route (`unmatched` for unknown paths), method and status.', [
+    'route',
+    'method',
+    'status',
+  ]),
   httpDuration: histogram('process', 'phishx_http_request_duration_seconds', 'Sidecar HTTP request latency, by route.', SECONDS_FAST, ['route']),
   httpRequestSize: histogram('process', 'phishx_http_request_size_bytes', 'Sidecar HTTP request body sizes, by route.', BYTES, ['route']),
   httpResponseSize: histogram('process', 'phishx_http_response_size_bytes', 'Sidecar HTTP response body sizes, by route.', BYTES, ['route']),
-  httpAuthFailures: counter('process', 'phishx_http_auth_failures_total', 'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).', ['route', 'reason']),
+  httpAuthFailures: counter(
+    'process',
+    'phishx_http_auth_failures_total',
+    'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).',
+    ['route', 'reason'],
+  ),
   httpRateLimited: counter('process', 'phishx_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit, by route.', ['route']),
-  httpConnectionsRefused: counter('process', 'phishx_http_connections_refused_total', 'Sidecar connections closed at once because their client address already held `[sidecar] max_connections_per_ip` open ones.'),
-  quarantineActions: counter('process', 'phishx_quarantine_actions_total', 'Review actions through the SOC API and CLI (`raw`, `release`, `delete`, `report_phish`, `report_not_phish`, `bulk_release`, `bulk_delete`, and on alerts `alert_acknowledge`, `alert_resolve`, `alert_release_all`, `alert_delete_all`, `alert_block_sender`), by result (`ok`, `conflict`, `not_found`, `bad_request`, `failed`). Each is also in the audit log (`/api/v1/audit`).', ['action', 'result']),
+  httpConnectionsRefused: counter(
+    'process',
+    'phishx_http_connections_refused_total',
+    'Sidecar connections closed at once because their client address already held `[sidecar] max_connections_per_ip` open ones.',
+  ),
+  quarantineActions: counter(
+    'process',
+    'phishx_quarantine_actions_total',
+    'Review actions through the SOC API and CLI (`raw`, `release`, `delete`, `report_phish`, ' +
+      '`report_not_phish`, `bulk_release`, `bulk_delete`, and on alerts `alert_acknowledge`, ' +
+      '`alert_resolve`, `alert_release_all`, `alert_delete_all`, `alert_block_sender`), by result (`ok`, ' +
+      '`conflict`, `not_found`, `bad_request`, `failed`). Each is also in the audit log (`/api/v1/audit`).',
+    ['action', 'result'],
+  ),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
 } as const;
 
@@ -108,14 +193,29 @@ export const processMetrics = {
 export const sharedStateMetrics = {
   quarantineEntries: gauge('sidecar', 'phishx_quarantine_entries', 'Messages held in the quarantine store now (not yet expired).'),
   healthState: gauge('sidecar', 'phishx_health_state', 'Overall health: 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (same rules as `/health/full`).'),
-  componentUp: gauge('sidecar', 'phishx_component_up', 'Whether each component answered its last health check: `store`, `clamav`, `nlp`, `smtp`, `config`.', ['component']),
+  componentUp: gauge('sidecar', 'phishx_component_up', 'Whether each component answered its last health check: `store`, `clamav`, `nlp`, `smtp`, `config`.', [
+    'component',
+  ]),
   checkDuration: gauge('sidecar', 'phishx_health_check_duration_seconds', 'Latency of the last health check of each component.', ['component']),
   redisMemory: gauge('sidecar', 'phishx_redis_used_memory_bytes', 'Redis `used_memory` (INFO memory) at the last health check.'),
   redisPing: gauge('sidecar', 'phishx_redis_ping_seconds', 'Redis PING round trip at the last health check.'),
-  workers: gauge('sidecar', 'phishx_cluster_workers', 'Cluster workers by state at this scrape: `responding`, `silent` (left out after `[sidecar] worker_timeout_ms`). 0 workers in single-process mode.', ['state']),
+  workers: gauge(
+    'sidecar',
+    'phishx_cluster_workers',
+    'Cluster workers by state at this scrape: `responding`, `silent` (left out after `[sidecar] worker_timeout_ms`). 0 workers in single-process mode.',
+    ['state'],
+  ),
   scrapeDuration: gauge('sidecar', 'phishx_scrape_duration_seconds', 'Time taken to gather this scrape across processes.'),
-  feedEntries: gauge('sidecar', 'phishx_reputation_feed_entries', 'Entries in each imported reputation feed, by feed and kind (`url`, `domain`).', ['feed', 'kind']),
+  feedEntries: gauge('sidecar', 'phishx_reputation_feed_entries', 'Entries in each imported reputation feed, by feed and kind (`url`, `domain`).', [
+    'feed',
+    'kind',
+  ]),
   buildInfo: gauge('sidecar', 'phishx_build_info', 'Always 1; labels carry the PhishX and Node.js versions.', ['version', 'node_version']),
   configValid: gauge('sidecar', 'phishx_config_valid', '1 when phishx.ini loaded and validated.'),
-  socAlertsOpen: gauge('sidecar', 'phishx_soc_alerts_open', 'SOC alerts not yet acknowledged or resolved, by tenant (configured tenants, `default`, else `other`); counted at each scrape.', ['tenant']),
+  socAlertsOpen: gauge(
+    'sidecar',
+    'phishx_soc_alerts_open',
+    'SOC alerts not yet acknowledged or resolved, by tenant (configured tenants, `default`, else `other`); counted at each scrape.',
+    ['tenant'],
+  ),
 } as const;

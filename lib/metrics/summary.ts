@@ -61,7 +61,13 @@ export function summarize(metrics: MetricJson[], extra: { status?: string; worke
     const of = (outcome: string): number => sum(calls, (l) => l.service === service && l.outcome === outcome);
     const ok = of('success');
     const failed = of('failure');
-    return { service, calls: ok + failed + of('rejected'), failures: failed, rejected_by_breaker: of('rejected'), success_rate: ok + failed ? r3(ok / (ok + failed)) : null };
+    return {
+      service,
+      calls: ok + failed + of('rejected'),
+      failures: failed,
+      rejected_by_breaker: of('rejected'),
+      success_rate: ok + failed ? r3(ok / (ok + failed)) : null,
+    };
   });
   const scoreCount = score.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
   const scoreSum = score.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;

@@ -13,7 +13,8 @@ type NlpConfig = PhishXConfig['nlp'];
  */
 export function phishProbability(body: unknown, phishLabels: readonly string[]): number {
   const list = Array.isArray(body) && body.length === 1 && Array.isArray(body[0]) ? body[0] : body;
-  if (!Array.isArray(list) || list.length === 0) throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `expected [{"label","score"}], got ${JSON.stringify(body)?.slice(0, 120)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `expected [{"label","score"}], got ${JSON.stringify(body)?.slice(0, 120)}`);
   let phish = -1;
   let other = -1;
   for (const item of list) {
@@ -38,11 +39,21 @@ export class HttpTextClassifier implements TextClassifier {
   private readonly pool: Pool;
   private readonly path: string;
 
-  constructor(private readonly cfg: NlpConfig, private readonly env: NodeJS.ProcessEnv = process.env, private readonly breaker?: BreakerConfig) {
+  constructor(
+    private readonly cfg: NlpConfig,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly breaker?: BreakerConfig,
+  ) {
     const u = new URL(cfg.url);
     this.name = `http ${u.host}`;
     this.path = `${u.pathname}${u.search}`;
-    this.pool = new Pool(u.origin, { connections: 16, keepAliveTimeout: 10_000, headersTimeout: cfg.timeout_ms, bodyTimeout: cfg.timeout_ms, connect: { timeout: cfg.timeout_ms } });
+    this.pool = new Pool(u.origin, {
+      connections: 16,
+      keepAliveTimeout: 10_000,
+      headersTimeout: cfg.timeout_ms,
+      bodyTimeout: cfg.timeout_ms,
+      connect: { timeout: cfg.timeout_ms },
+    });
   }
 
   /** Classify through the `nlp` circuit breaker (when one is configured). */
@@ -64,7 +75,13 @@ export class HttpTextClassifier implements TextClassifier {
     if (auth) headers[this.cfg.auth_header] = auth;
     let res;
     try {
-      res = await this.pool.request({ path: this.path, method: 'POST', headers, body: JSON.stringify({ inputs: text.slice(0, this.cfg.max_chars) }), signal: AbortSignal.timeout(ms) });
+      res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ inputs: text.slice(0, this.cfg.max_chars) }),
+        signal: AbortSignal.timeout(ms),
+      });
     } catch (err) {
       const name = (err as { name?: string }).name;
       if (name === 'TimeoutError' || name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') {
@@ -80,7 +97,8 @@ export class HttpTextClassifier implements TextClassifier {
     try {
       body = await res.body.json();
     } catch (err) {
-      if ((err as { name?: string }).name === 'TimeoutError' || (err as { name?: string }).name === 'AbortError') throw new NlpServiceError('PHISHX_NLP_TIMEOUT', `${this.name}: reply not complete within ${ms} ms`, { cause: err });
+      if ((err as { name?: string }).name === 'TimeoutError' || (err as { name?: string }).name === 'AbortError')
+        throw new NlpServiceError('PHISHX_NLP_TIMEOUT', `${this.name}: reply not complete within ${ms} ms`, { cause: err });
       throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: reply is not JSON`, { cause: err });
     }
     return { p: phishProbability(body, this.cfg.phish_labels), top: [] };

@@ -28,9 +28,11 @@ export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; d
     lang: 'en',
     pkg: 'fortunes',
     dir: '.',
-    files: ('art computers cookie debian definitions disclaimer drugs education ethnic food goedel humorists kids knghtbrd law linux linuxcookie ' +
+    files: (
+      'art computers cookie debian definitions disclaimer drugs education ethnic food goedel humorists kids knghtbrd law linux linuxcookie ' +
       'love magic medicine men-women miscellaneous news paradoxum people perl pets platitudes politics pratchett science songs-poems sports ' +
-      'startrek tao translate-me wisdom work zippy').split(' '),
+      'startrek tao translate-me wisdom work zippy'
+    ).split(' '),
   },
   { lang: 'de', pkg: 'fortunes-de', dir: 'de' },
   { lang: 'pt', pkg: 'fortunes-br', dir: 'brasil' },
@@ -128,7 +130,17 @@ export function languageHamExamples(root: string = FORTUNES_ROOT, docRoot: strin
     languageDocuments(l.files ? l.files.map((f) => path.join(dirOf(l), f)) : filesOf(dirOf(l))).forEach((d, i) => {
       const text = classifierText({ subject: d.subject, text: d.body, htmlText: '' });
       const v = vectorize(text);
-      out.push({ file: `fortunes:${l.lang}:${i}`, label: 'ham', source: `fortunes-${l.lang}`, text, idx: v.idx, value: v.value, y: 0, weight: 1, calibrate: false });
+      out.push({
+        file: `fortunes:${l.lang}:${i}`,
+        label: 'ham',
+        source: `fortunes-${l.lang}`,
+        text,
+        idx: v.idx,
+        value: v.value,
+        y: 0,
+        weight: 1,
+        calibrate: false,
+      });
     });
   }
   return out;

@@ -38,17 +38,19 @@ export function createNlpServer(classifier: TextClassifier): http.Server {
       } catch {
         return send(res, 400, { error: 'body must be JSON {"inputs": string | string[]}' });
       }
-      const texts = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? (inputs) : null;
+      const texts = typeof inputs === 'string' ? [inputs] : Array.isArray(inputs) && inputs.every((x) => typeof x === 'string') ? inputs : null;
       if (!texts) return send(res, 400, { error: '"inputs" must be a string or an array of strings' });
       Promise.all(texts.map(async (t) => (await classifier.classify(t)).p))
         .then((ps) =>
           send(
             res,
             200,
-            ps.map((p) => [
-              { label: 'phishing', score: p },
-              { label: 'legitimate', score: 1 - p },
-            ].sort((a, b) => b.score - a.score)),
+            ps.map((p) =>
+              [
+                { label: 'phishing', score: p },
+                { label: 'legitimate', score: 1 - p },
+              ].sort((a, b) => b.score - a.score),
+            ),
           ),
         )
         .catch((err: unknown) => send(res, 500, { error: String(err) }));

@@ -13,9 +13,11 @@ const LIST_FOOTERS: RegExp[] = [
 ];
 
 /** Header fields of a mail or a delivery report: written by software, not by the sender. */
-const HEADER_LINE = /^(?:received|from|to|cc|subject|date|sent|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|original-recipient|action|status|diagnostic-code|remote-mta|arrival-date|received-from-mta|last-attempt-date|will-retry-until|list-[a-z-]+|reply-to|precedence|feedback-id|in-reply-to|references|authentication-results|arc-[a-z-]+|thread-[a-z-]+|importance|user-agent|delivered-to|envelope-to|errors-to|sender|received-spf|organization):/i;
+const HEADER_LINE =
+  /^(?:received|from|to|cc|subject|date|sent|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|original-recipient|action|status|diagnostic-code|remote-mta|arrival-date|received-from-mta|last-attempt-date|will-retry-until|list-[a-z-]+|reply-to|precedence|feedback-id|in-reply-to|references|authentication-results|arc-[a-z-]+|thread-[a-z-]+|importance|user-agent|delivered-to|envelope-to|errors-to|sender|received-spf|organization):/i;
 /** Fields only mail software writes: a run of header lines holding one is a quoted header block. */
-const MACHINE_HEADER = /^(?:received|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|arrival-date|remote-mta|diagnostic-code|received-from-mta|authentication-results|arc-[a-z-]+|delivered-to|received-spf):/i;
+const MACHINE_HEADER =
+  /^(?:received|message-id|return-path|mime-version|content-[a-z-]+|dkim-signature|domainkey-signature|x-[a-z0-9-]+|reporting-mta|final-recipient|arrival-date|remote-mta|diagnostic-code|received-from-mta|authentication-results|arc-[a-z-]+|delivered-to|received-spf):/i;
 
 /**
  * Lines without the header blocks quoted in the body — a bounce's "original message
@@ -26,7 +28,7 @@ const MACHINE_HEADER = /^(?:received|message-id|return-path|mime-version|content
  */
 export function withoutHeaderBlocks(lines: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (!HEADER_LINE.test(lines[i])) {
       out.push(lines[i++]);
       continue;

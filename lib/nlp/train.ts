@@ -75,7 +75,16 @@ export async function loadExamples(dir: string, onProgress?: (done: number, tota
     const input = await extractScanInput(raw, { mailFrom: '', rcptTo: [] }, limits);
     const text = classifierText(input);
     const v = vectorize(text);
-    out.push({ file: r.file, label: r.label, source: r.source, text, idx: v.idx, value: v.value, y: r.label === 'phish' ? 1 : 0, weight: r.label === 'spam' ? 0.5 : 1 });
+    out.push({
+      file: r.file,
+      label: r.label,
+      source: r.source,
+      text,
+      idx: v.idx,
+      value: v.value,
+      y: r.label === 'phish' ? 1 : 0,
+      weight: r.label === 'spam' ? 0.5 : 1,
+    });
     onProgress?.(out.length, rows.length);
   }
   return out;
@@ -113,7 +122,11 @@ export function plattScale(z: readonly number[], y: readonly number[], weight: r
   let a = 1;
   let c = 0;
   for (let it = 0; it < 100; it++) {
-    let ga = 0, gc = 0, haa = 1e-9, hac = 0, hcc = 1e-9;
+    let ga = 0,
+      gc = 0,
+      haa = 1e-9,
+      hac = 0,
+      hcc = 1e-9;
     for (let i = 0; i < z.length; i++) {
       if (!weight[i]) continue;
       const q = 1 / (1 + Math.exp(-(a * z[i] + c)));
@@ -150,15 +163,25 @@ function calibrationFold(file: string): number {
 export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): TextModel {
   const z = new Float64Array(examples.length);
   for (let f = 0; f < CALIBRATION_FOLDS; f++) {
-    const inner = trainRaw(examples.filter((e) => calibrationFold(e.file) !== f), opts);
+    const inner = trainRaw(
+      examples.filter((e) => calibrationFold(e.file) !== f),
+      opts,
+    );
     examples.forEach((e, i) => {
       if (calibrationFold(e.file) === f) z[i] = inner.logOdds(e.idx, e.value);
     });
   }
   // Calibrated on corpus mail only, so p keeps meaning "share of dev-corpus mail at this score".
-  const { a, c } = plattScale([...z], examples.map((e) => e.y), examples.map((e) => (e.calibrate === false ? 0 : e.weight)));
+  const { a, c } = plattScale(
+    [...z],
+    examples.map((e) => e.y),
+    examples.map((e) => (e.calibrate === false ? 0 : e.weight)),
+  );
   const raw = trainRaw(examples, opts);
-  return new TextModel(raw.w.map((w) => w * a), raw.bias * a + c);
+  return new TextModel(
+    raw.w.map((w) => w * a),
+    raw.bias * a + c,
+  );
 }
 
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
@@ -183,7 +206,12 @@ export function foldOf(file: string, k: number): number {
  * k-fold cross-validation: for each fold a model trained on the other folds (and on
  * `always`, the extra ham every model is trained on). Returns file ─► the model that never saw it.
  */
-export function crossValidationModels(examples: readonly Example[], k: number, opts: TrainOptions = DEFAULT_TRAIN, always: readonly Example[] = []): Map<string, TextModel> {
+export function crossValidationModels(
+  examples: readonly Example[],
+  k: number,
+  opts: TrainOptions = DEFAULT_TRAIN,
+  always: readonly Example[] = [],
+): Map<string, TextModel> {
   return heldOutModels(examples, (e) => foldOf(e.file, k), opts, always);
 }
 
@@ -192,7 +220,11 @@ export function crossValidationModels(examples: readonly Example[], k: number, o
  * every other source, so each message is scored by a model that never saw its source —
  * how the classifier does on a kind of mail it was not trained on. file ─► model.
  */
-export function leaveOneSourceOutModels(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN, always: readonly Example[] = []): Map<string, TextModel> {
+export function leaveOneSourceOutModels(
+  examples: readonly Example[],
+  opts: TrainOptions = DEFAULT_TRAIN,
+  always: readonly Example[] = [],
+): Map<string, TextModel> {
   return heldOutModels(examples, (e) => e.source, opts, always);
 }
 

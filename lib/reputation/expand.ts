@@ -16,7 +16,9 @@ export function safeLookup(allowPrivate = false): LookupFunction {
       const list = addresses;
       const bad = list.find((a) => !allowPrivate && !isPublicAddress(a.address));
       if (bad || !list.length) {
-        const e = Object.assign(new Error(`refusing to connect to ${hostname} (${bad?.address ?? 'no address'}): not a public address`), { code: 'PHISHX_SSRF_BLOCKED' });
+        const e = Object.assign(new Error(`refusing to connect to ${hostname} (${bad?.address ?? 'no address'}): not a public address`), {
+          code: 'PHISHX_SSRF_BLOCKED',
+        });
         return callback(e, '', 0);
       }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
@@ -40,7 +42,12 @@ export interface ExpandOptions {
 export class UrlExpander {
   private readonly agent: Agent;
   constructor(private readonly opts: ExpandOptions) {
-    this.agent = new Agent({ connect: { lookup: safeLookup(opts.allowPrivate), timeout: opts.timeoutMs }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 5000 });
+    this.agent = new Agent({
+      connect: { lookup: safeLookup(opts.allowPrivate), timeout: opts.timeoutMs },
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      keepAliveTimeout: 5000,
+    });
   }
 
   async expand(url: string): Promise<string[]> {
@@ -54,7 +61,13 @@ export class UrlExpander {
       if (parseAddress(host) && !this.opts.allowPrivate && !isPublicAddress(host)) {
         throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `refusing to follow to ${host}: not a public address`);
       }
-      const res = await this.agent.request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: 'HEAD', signal, headers: { 'user-agent': 'PhishX-url-expander' } });
+      const res = await this.agent.request({
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
+        method: 'HEAD',
+        signal,
+        headers: { 'user-agent': 'PhishX-url-expander' },
+      });
       await res.body.dump().catch(() => undefined);
       const loc = res.headers.location;
       if (res.statusCode < 300 || res.statusCode > 399 || !loc) break;

@@ -21,7 +21,12 @@ export function parseFeed(text: string): { urls: string[]; domains: string[]; sk
 
 /** Feed name from a file name: `openphish.txt` ─► `openphish`. */
 export function feedName(file: string): string {
-  return path.basename(file).replace(/\.[a-z0-9]+$/i, '').replace(/[^a-zA-Z0-9_.-]/g, '_') || 'feed';
+  return (
+    path
+      .basename(file)
+      .replace(/\.[a-z0-9]+$/i, '')
+      .replace(/[^a-zA-Z0-9_.-]/g, '_') || 'feed'
+  );
 }
 
 /**

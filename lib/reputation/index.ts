@@ -19,7 +19,13 @@ export interface Reputation {
  * stores, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
  * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
  */
-export async function createReputation(store: Store, config: PhishXConfig, env: NodeJS.ProcessEnv = process.env, syncMs = 60_000, onError?: (err: unknown) => void): Promise<Reputation> {
+export async function createReputation(
+  store: Store,
+  config: PhishXConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  syncMs = 60_000,
+  onError?: (err: unknown) => void,
+): Promise<Reputation> {
   const sources: ReputationSource[] = [feedReputation(store)];
   let timer: NodeJS.Timeout | undefined;
   if (store.kind !== 'redis') {
@@ -31,7 +37,9 @@ export async function createReputation(store: Store, config: PhishXConfig, env: 
   const key = env.PHISHX_SAFE_BROWSING_KEY;
   const sb = key ? new SafeBrowsing(config.reputation, key, Date.now, config['breaker.reputation']) : null;
   if (sb) sources.push(sb);
-  const expander = config.urls.expand_shorteners ? new UrlExpander({ maxHops: config.urls.expand_max_hops, timeoutMs: config.urls.expand_timeout_ms }) : undefined;
+  const expander = config.urls.expand_shorteners
+    ? new UrlExpander({ maxHops: config.urls.expand_max_hops, timeoutMs: config.urls.expand_timeout_ms })
+    : undefined;
   return {
     sources,
     ...(expander ? { expander } : {}),

@@ -25,7 +25,12 @@ export class SafeBrowsing implements ReputationSource {
   private readonly path: string;
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly cfg: PhishXConfig['reputation'], key: string, private readonly now: () => number = Date.now, private readonly breaker?: BreakerConfig) {
+  constructor(
+    private readonly cfg: PhishXConfig['reputation'],
+    key: string,
+    private readonly now: () => number = Date.now,
+    private readonly breaker?: BreakerConfig,
+  ) {
     const u = new URL(cfg.safe_browsing_url);
     u.searchParams.set('key', key);
     this.path = `${u.pathname}${u.search}`;
@@ -62,13 +67,20 @@ export class SafeBrowsing implements ReputationSource {
       client: { clientId: 'phishx', clientVersion: '0.1.0' },
       threatInfo: { threatTypes: THREAT_TYPES, platformTypes: ['ANY_PLATFORM'], threatEntryTypes: ['URL'], threatEntries: ask.map((url) => ({ url })) },
     };
-    const res = await this.pool.request({ path: this.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(ms) });
+    const res = await this.pool.request({
+      path: this.path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(ms),
+    });
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);
       throw new PhishXError('PHISHX_REPUTATION_HTTP_STATUS', `safe browsing answered HTTP ${res.statusCode}`);
     }
     const reply = (await res.body.json()) as { matches?: Array<{ threatType?: string; threat?: { url?: string }; cacheDuration?: string }> };
-    if (typeof reply !== 'object' || reply === null || (reply.matches !== undefined && !Array.isArray(reply.matches))) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: malformed reply');
+    if (typeof reply !== 'object' || reply === null || (reply.matches !== undefined && !Array.isArray(reply.matches)))
+      throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: malformed reply');
     const listed = new Map<string, { threat: string; ttl: number }>();
     for (const m of reply.matches ?? []) {
       const url = m.threat?.url;

@@ -73,7 +73,8 @@ export async function guarded<T>(service: string, settings: BreakerSettings, fn:
   const b = breakerFor(service, settings);
   const t0 = performance.now();
   const report = (outcome: ServiceCallEvent['outcome'], error?: unknown): void => {
-    if (breakerEvents.listenerCount('call')) breakerEvents.emit('call', { service, outcome, seconds: (performance.now() - t0) / 1000, error } satisfies ServiceCallEvent);
+    if (breakerEvents.listenerCount('call'))
+      breakerEvents.emit('call', { service, outcome, seconds: (performance.now() - t0) / 1000, error } satisfies ServiceCallEvent);
   };
   try {
     const out = (await b.fire(fn)) as T;
@@ -100,6 +101,12 @@ export function breakerState(service: string): BreakerState | null {
 export function breakerSnapshot(): Array<{ service: string; state: BreakerState; successes: number; failures: number; rejects: number }> {
   return [...breakers.entries()].map(([service, { breaker }]) => {
     const s = breaker.stats;
-    return { service, state: breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed', successes: s.successes, failures: s.failures, rejects: s.rejects };
+    return {
+      service,
+      state: breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed',
+      successes: s.successes,
+      failures: s.failures,
+      rejects: s.rejects,
+    };
   });
 }

@@ -62,7 +62,13 @@ function resultOf(status: number): string {
 }
 
 async function finish(ctx: ReviewContext, action: string, id: string, note: string | undefined, r: ActionResult, detail?: string): Promise<ActionResult> {
-  const auditError = await audit(ctx, { action, target: id, ...(note ? { note } : {}), result: resultOf(r.status), ...(detail ? { detail: detail.slice(0, 500) } : {}) });
+  const auditError = await audit(ctx, {
+    action,
+    target: id,
+    ...(note ? { note } : {}),
+    result: resultOf(r.status),
+    ...(detail ? { detail: detail.slice(0, 500) } : {}),
+  });
   return auditError ? { ...r, body: { ...r.body, audit_error: auditError } } : r;
 }
 
@@ -83,7 +89,8 @@ export async function rawOf(entry: QuarantineEntry, raw: Buffer | null): Promise
  */
 export async function releaseOne(ctx: ReviewContext, id: string, ask: { recipients?: string[]; note?: string } = {}): Promise<ActionResult> {
   const now = ctx.now ?? Date.now;
-  if (!ctx.deliver || !ctx.releaseKey) return finish(ctx, 'release', id, ask.note, { status: 503, body: { error: 'release is not available here (no delivery path)' } });
+  if (!ctx.deliver || !ctx.releaseKey)
+    return finish(ctx, 'release', id, ask.note, { status: 503, body: { error: 'release is not available here (no delivery path)' } });
   const claim = newClaim();
   let recipients: string[] = [];
   const claimed = await changeState(ctx.store, id, (entry) => {
@@ -116,9 +123,18 @@ export async function releaseOne(ctx: ReviewContext, id: string, ask: { recipien
   }
   if (answer.code < 200 || answer.code >= 300) return revert(`delivery refused: ${answer.code || 'no answer'} ${answer.response}`.trim(), 502);
   // The plugin may have marked it released already (queue_ok); either way it is released once.
-  const done = await changeState(ctx.store, id, (e) => (stateOf(e).status === 'released' ? { ok: false, status: 409, error: 'already confirmed' } : confirmRelease(e, claim, now(), ctx.historyMs)));
+  const done = await changeState(ctx.store, id, (e) =>
+    stateOf(e).status === 'released' ? { ok: false, status: 409, error: 'already confirmed' } : confirmRelease(e, claim, now(), ctx.historyMs),
+  );
   const state: QuarantineState | undefined = done.ok ? done.entry.state : (await ctx.store.getQuarantine(id))?.entry.state;
-  return finish(ctx, 'release', id, ask.note, { status: 200, body: { id, status: 'released', recipients, smtp: answer.response, released: state?.released ?? null } }, answer.response);
+  return finish(
+    ctx,
+    'release',
+    id,
+    ask.note,
+    { status: 200, body: { id, status: 'released', recipients, smtp: answer.response, released: state?.released ?? null } },
+    answer.response,
+  );
 }
 
 export async function deleteOne(ctx: ReviewContext, id: string, note?: string): Promise<ActionResult> {
@@ -140,7 +156,21 @@ export async function reportOne(ctx: ReviewContext, id: string, verdict: 'phish'
   let kept = false;
   if (raw) {
     const e = r.entry;
-    await ctx.store.putFeedback({ id, verdict, by: ctx.actor, at, ...(note ? { note } : {}), subject: e.subject, from: e.from, tenant: e.verdict.tenant, score: e.verdict.score, reasons: e.verdict.reasons.map((x) => x.code) }, raw);
+    await ctx.store.putFeedback(
+      {
+        id,
+        verdict,
+        by: ctx.actor,
+        at,
+        ...(note ? { note } : {}),
+        subject: e.subject,
+        from: e.from,
+        tenant: e.verdict.tenant,
+        score: e.verdict.score,
+        reasons: e.verdict.reasons.map((x) => x.code),
+      },
+      raw,
+    );
     kept = true;
   }
   return finish(ctx, `report_${verdict}`, id, note, { status: 200, body: { id, reports: r.entry.state?.reports ?? [], training_copy: kept } });
@@ -162,11 +192,19 @@ export async function actOnMany(
   const failures: Array<{ id: string; status: number; error: unknown }> = [];
   for (let i = 0; i < ids.length; i += 4) {
     const chunk = ids.slice(i, i + 4);
-    const done = await Promise.all(chunk.map((id) => (action === 'release' ? releaseOne(ctx, id, note ? { note } : {}) : deleteOne(ctx, id, note)).catch((err: unknown) => ({ status: 503, body: { error: errorMessage(err) } }))));
+    const done = await Promise.all(
+      chunk.map((id) =>
+        (action === 'release' ? releaseOne(ctx, id, note ? { note } : {}) : deleteOne(ctx, id, note)).catch((err: unknown) => ({
+          status: 503,
+          body: { error: errorMessage(err) },
+        })),
+      ),
+    );
     done.forEach((r, j) => {
       const k = r.status < 300 ? 'ok' : r.status === 409 ? 'conflict' : 'failed';
       results[k] = (results[k] ?? 0) + 1;
-      if (r.status >= 300 && (opts.listConflicts || r.status !== 409) && failures.length < 100) failures.push({ id: chunk[j], status: r.status, error: r.body.error });
+      if (r.status >= 300 && (opts.listConflicts || r.status !== 409) && failures.length < 100)
+        failures.push({ id: chunk[j], status: r.status, error: r.body.error });
     });
   }
   return { results, failures };

@@ -33,7 +33,9 @@ function notReleasable(entry: QuarantineEntry, now: number): string | null {
     case 'held':
       return null;
     case 'releasing':
-      return s.release && s.release.leaseUntil <= now && !s.release.used ? null : `a release of ${entry.id} is in progress (since ${iso(s.release?.at ?? s.updatedAt)}, by ${s.release?.by ?? 'unknown'})`;
+      return s.release && s.release.leaseUntil <= now && !s.release.used
+        ? null
+        : `a release of ${entry.id} is in progress (since ${iso(s.release?.at ?? s.updatedAt)}, by ${s.release?.by ?? 'unknown'})`;
     case 'released':
       return `${entry.id} was already released at ${iso(s.released?.at ?? s.updatedAt)} by ${s.released?.by ?? 'unknown'}`;
     case 'deleted':
@@ -76,7 +78,14 @@ export function claimRelease(entry: QuarantineEntry, ask: ReleaseAsk): Decision 
     ok: true,
     state: next(entry, ask.now, {
       status: 'releasing',
-      release: { claim: ask.claim, by: ask.by, at: ask.now, leaseUntil: ask.now + ask.leaseMs, recipients: ask.recipients, ...(ask.note ? { note: ask.note } : {}) },
+      release: {
+        claim: ask.claim,
+        by: ask.by,
+        at: ask.now,
+        leaseUntil: ask.now + ask.leaseMs,
+        recipients: ask.recipients,
+        ...(ask.note ? { note: ask.note } : {}),
+      },
     }),
   };
 }
@@ -98,7 +107,14 @@ export function confirmRelease(entry: QuarantineEntry, claim: string, now: numbe
   const { release, ...rest } = s;
   return {
     ok: true,
-    state: { ...rest, status: 'released', version: s.version + 1, updatedAt: now, purgeAt: Math.max(s.purgeAt, now + historyMs), released: { by: release.by, at: now, recipients: release.recipients, ...(release.note ? { note: release.note } : {}) } },
+    state: {
+      ...rest,
+      status: 'released',
+      version: s.version + 1,
+      updatedAt: now,
+      purgeAt: Math.max(s.purgeAt, now + historyMs),
+      released: { by: release.by, at: now, recipients: release.recipients, ...(release.note ? { note: release.note } : {}) },
+    },
   };
 }
 
@@ -115,7 +131,10 @@ export function markDeleted(entry: QuarantineEntry, by: string, now: number, his
   const s = stateOf(entry);
   if (status === 'deleted') return refuse(409, `${entry.id} was already deleted at ${iso(s.deleted?.at ?? s.updatedAt)}`);
   if (status === 'releasing') return refuse(409, `a release of ${entry.id} is in progress; delete it after`);
-  return { ok: true, state: next(entry, now, { status: 'deleted', purgeAt: Math.min(s.purgeAt, now + historyMs), deleted: { by, at: now, ...(note ? { note } : {}) } }) };
+  return {
+    ok: true,
+    state: next(entry, now, { status: 'deleted', purgeAt: Math.min(s.purgeAt, now + historyMs), deleted: { by, at: now, ...(note ? { note } : {}) } }),
+  };
 }
 
 /** Reports kept per record at most (the newest). */

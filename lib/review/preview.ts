@@ -63,7 +63,7 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
     return { text: '(the message could not be parsed as MIME)', truncated: false, links: [], attachments: [] };
   }
   const html = parsed.html ? scanHtml(parsed.html.slice(0, 2_000_000), MAX_LINKS) : null;
-  const body = (parsed.text && parsed.text.trim() ? parsed.text : html?.text ?? '').replace(/\r\n/g, '\n');
+  const body = (parsed.text && parsed.text.trim() ? parsed.text : (html?.text ?? '')).replace(/\r\n/g, '\n');
   const truncated = body.length > maxChars;
   const links: Preview['links'] = [];
   const seen = new Set<string>();
@@ -82,6 +82,8 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
     text: defangText(body.slice(0, maxChars)),
     truncated,
     links,
-    attachments: (parsed.attachments ?? []).slice(0, 100).map((a) => ({ filename: a.filename ?? null, type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
+    attachments: (parsed.attachments ?? [])
+      .slice(0, 100)
+      .map((a) => ({ filename: a.filename ?? null, type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseHostPort } from '../config/values.js';
 
 /**
  * Where released mail goes: `[release] smtp` when set, else this Haraka's own first listen
@@ -7,10 +8,10 @@ import path from 'node:path';
  */
 export function releaseTarget(configured: string, harakaDir: string): { host: string; port: number } {
   const text = configured.trim() || ownListen(harakaDir);
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new Error(`release target ${JSON.stringify(text)} is not host:port`);
-  const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1] === '::' || m[1] === '::0' ? '::1' : m[1];
-  return { host, port: Number(m[2]) };
+  const hp = parseHostPort(text);
+  if (!hp) throw new Error(`release target ${JSON.stringify(text)} is not host:port`);
+  const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host === '::' || hp.host === '::0' ? '::1' : hp.host;
+  return { host, port: hp.port };
 }
 
 function ownListen(harakaDir: string): string {
@@ -18,7 +19,9 @@ function ownListen(harakaDir: string): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const hc = require('haraka-config') as { module_config(root: string): { get(name: string, type?: string): { main?: { listen?: string } } } };
     const listen = hc.module_config(path.resolve(harakaDir)).get('smtp.ini', 'ini').main?.listen;
-    return String(listen ?? '[::0]:25').split(',')[0].trim();
+    return String(listen ?? '[::0]:25')
+      .split(',')[0]
+      .trim();
   } catch {
     return '[::0]:25';
   }

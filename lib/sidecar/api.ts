@@ -108,8 +108,13 @@ export function filterOf(get: (k: string) => string | undefined): QuarantineFilt
   if (v.since !== undefined) f.since = timeParam('since', v.since);
   if (v.until !== undefined) f.until = timeParam('until', v.until);
   if (v.status !== undefined) {
-    const list = v.status.split(',').map((x) => x.trim()).filter(Boolean);
-    for (const s of list) if (!QUARANTINE_STATUSES.includes(s as QuarantineStatus)) throw bad(`status must be one or more of ${QUARANTINE_STATUSES.join(', ')} (comma-separated), got ${JSON.stringify(s.slice(0, 40))}`);
+    const list = v.status
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    for (const s of list)
+      if (!QUARANTINE_STATUSES.includes(s as QuarantineStatus))
+        throw bad(`status must be one or more of ${QUARANTINE_STATUSES.join(', ')} (comma-separated), got ${JSON.stringify(s.slice(0, 40))}`);
     f.status = list as QuarantineStatus[];
   }
   if (v.text !== undefined) f.text = v.text;
@@ -183,7 +188,9 @@ export function alertItemOf(a: SocAlert): Record<string, unknown> {
     sender_domains: a.senderDomains,
     url_hosts: a.urlHosts,
     subjects: a.subjects,
-    reasons: Object.entries(a.reasons).sort((x, y) => y[1] - x[1]).map(([code, n]) => ({ code, messages: n })),
+    reasons: Object.entries(a.reasons)
+      .sort((x, y) => y[1] - x[1])
+      .map(([code, n]) => ({ code, messages: n })),
     quarantine_ids: a.quarantineIds,
     campaign_keys: a.keys,
     history: a.history.map((h) => ({ ...h, at: iso(h.at) })),
@@ -240,7 +247,10 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       handler: async (ctx) => {
         onlyParams(ctx.query, [...FILTER_KEYS, 'limit', 'cursor']);
         const limit = limitParam(ctx.query, 50);
-        const filter = scoped(filterOf((k) => ctx.query.get(k) ?? undefined), ctx.principal);
+        const filter = scoped(
+          filterOf((k) => ctx.query.get(k) ?? undefined),
+          ctx.principal,
+        );
         const page = await guarded(() => src.store().listQuarantine({ limit, cursor: ctx.query.get('cursor'), filter }));
         const now = Date.now();
         return { status: 200, body: { items: page.items.map((e) => itemOf(e, now)), next_cursor: page.nextCursor } };
@@ -269,7 +279,10 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const bytes = await rawOf(entry, raw);
         if (!bytes) throw new HttpError(410, `the message bytes of ${entry.id} are no longer kept (${statusOf(entry)})`);
         processMetrics.quarantineActions.inc({ action: 'raw', result: 'ok' });
-        await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'raw', target: entry.id, result: 'ok' }).catch(() => undefined);
+        await src
+          .store()
+          .appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'raw', target: entry.id, result: 'ok' })
+          .catch(() => undefined);
         return { status: 200, body: bytes, contentType: 'message/rfc822', headers: { 'content-disposition': `attachment; filename="${entry.id}.eml"` } };
       },
     })
@@ -283,8 +296,17 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const body = objectBody(ctx);
         onlyKeys(body, ['recipients', 'note']);
         const recipients = body.recipients;
-        if (recipients !== undefined && (!Array.isArray(recipients) || recipients.length > 1000 || !recipients.every((r) => typeof r === 'string' && r.length <= 320))) throw bad('recipients must be an array of addresses');
-        return acting(ctx, () => releaseOne(review(ctx.principal), ctx.params.id, { ...(recipients ? { recipients: recipients as string[] } : {}), ...(noteOf(body) ? { note: noteOf(body) } : {}) }));
+        if (
+          recipients !== undefined &&
+          (!Array.isArray(recipients) || recipients.length > 1000 || !recipients.every((r) => typeof r === 'string' && r.length <= 320))
+        )
+          throw bad('recipients must be an array of addresses');
+        return acting(ctx, () =>
+          releaseOne(review(ctx.principal), ctx.params.id, {
+            ...(recipients ? { recipients: recipients as string[] } : {}),
+            ...(noteOf(body) ? { note: noteOf(body) } : {}),
+          }),
+        );
       },
     })
     .add({
@@ -324,9 +346,11 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         onlyKeys(body, ['action', 'filter', 'dry_run', 'note']);
         if (body.action !== 'release' && body.action !== 'delete') throw bad('action must be "release" or "delete"');
         const raw = body.filter ?? {};
-        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('filter must be an object with the list parameters (sender, reason, q, …)');
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+          throw bad('filter must be an object with the list parameters (sender, reason, q, …)');
         const rawFilter = raw as Record<string, unknown>;
-        for (const k of Object.keys(rawFilter)) if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`unknown filter ${JSON.stringify(k.slice(0, 40))} (known: ${FILTER_KEYS.join(', ')})`);
+        for (const k of Object.keys(rawFilter))
+          if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`unknown filter ${JSON.stringify(k.slice(0, 40))} (known: ${FILTER_KEYS.join(', ')})`);
         if (!Object.keys(rawFilter).length) throw bad('a bulk action needs a filter (an empty one would match every message)');
         const filter = scoped(
           filterOf((k) => {
@@ -349,11 +373,26 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
           } while (cursor && ids.length < BULK_MAX);
         });
         const matched = ids.slice(0, BULK_MAX);
-        if (body.dry_run === true) return { status: 200, body: { action: body.action, dry_run: true, matched: matched.length, capped: ids.length >= BULK_MAX, ids: matched.slice(0, 100) } };
+        if (body.dry_run === true)
+          return {
+            status: 200,
+            body: { action: body.action, dry_run: true, matched: matched.length, capped: ids.length >= BULK_MAX, ids: matched.slice(0, 100) },
+          };
         const note = noteOf(body);
         const { results, failures } = await actOnMany(review(ctx.principal), matched, body.action, note, { listConflicts: true });
         processMetrics.quarantineActions.inc({ action: `bulk_${body.action}`, result: failures.length ? 'failed' : 'ok' });
-        await src.store().appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: `bulk_${body.action}`, target: JSON.stringify(rawFilter).slice(0, 500), ...(note ? { note } : {}), result: failures.length ? 'partial' : 'ok', detail: JSON.stringify(results) }).catch(() => undefined);
+        await src
+          .store()
+          .appendAudit({
+            at: Date.now(),
+            actor: ctx.principal?.id ?? 'unknown',
+            action: `bulk_${body.action}`,
+            target: JSON.stringify(rawFilter).slice(0, 500),
+            ...(note ? { note } : {}),
+            result: failures.length ? 'partial' : 'ok',
+            detail: JSON.stringify(results),
+          })
+          .catch(() => undefined);
         return { status: 200, body: { action: body.action, matched: matched.length, results, failures } };
       },
     })
@@ -367,10 +406,19 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         onlyParams(ctx.query, ['status', 'tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit', 'cursor']);
         const limit = limitParam(ctx.query, 50);
         const statusText = ctx.query.get('status');
-        const status = statusText === null ? undefined : statusText.split(',').map((x) => x.trim()).filter(Boolean);
+        const status =
+          statusText === null
+            ? undefined
+            : statusText
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean);
         for (const st of status ?? []) if (!ALERT_STATUSES.includes(st as AlertStatus)) throw bad(`status must be one or more of ${ALERT_STATUSES.join(', ')}`);
         // The quarantine filters' parsing and bounds, for the ones alerts share.
-        const f = scoped(filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined)), ctx.principal);
+        const f = scoped(
+          filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined)),
+          ctx.principal,
+        );
         const page = await guarded(() =>
           src.store().listAlerts({
             ...(status ? { status: status as AlertStatus[] } : {}),
@@ -406,14 +454,20 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         onlyKeys(body, ['action', 'note', 'targets']);
         if (!ALERT_ACTIONS.includes(body.action as AlertAction)) throw bad(`action must be one of ${ALERT_ACTIONS.join(', ')}`);
         const targets = body.targets;
-        if (targets !== undefined && (!Array.isArray(targets) || targets.length > 100 || !targets.every((t) => typeof t === 'string' && t.length <= 253))) throw bad('targets must be an array of domains');
+        if (targets !== undefined && (!Array.isArray(targets) || targets.length > 100 || !targets.every((t) => typeof t === 'string' && t.length <= 253)))
+          throw bad('targets must be an array of domains');
         await visibleAlert(ctx);
         const c = cfg();
         const r = await guarded(() =>
-          alertAction({ store: src.store(), actor: ctx.principal?.id ?? 'unknown', config: c, tenant: ctx.principal?.tenant ?? null, review: review(ctx.principal) }, ctx.params.id, body.action as AlertAction, {
-            ...(noteOf(body) ? { note: noteOf(body) } : {}),
-            ...(targets ? { targets: targets as string[] } : {}),
-          }),
+          alertAction(
+            { store: src.store(), actor: ctx.principal?.id ?? 'unknown', config: c, tenant: ctx.principal?.tenant ?? null, review: review(ctx.principal) },
+            ctx.params.id,
+            body.action as AlertAction,
+            {
+              ...(noteOf(body) ? { note: noteOf(body) } : {}),
+              ...(targets ? { targets: targets as string[] } : {}),
+            },
+          ),
         );
         return reply(r);
       },
@@ -429,7 +483,10 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         const before = ctx.query.get('before');
         if (before !== null && !/^[0-9A-Za-z-]{1,64}$/.test(before)) throw bad('before must be an audit id');
         const items = await guarded(() => src.store().listAudit({ limit, before }));
-        return { status: 200, body: { items: items.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next_before: items.length ? items[items.length - 1].id : null } };
+        return {
+          status: 200,
+          body: { items: items.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next_before: items.length ? items[items.length - 1].id : null },
+        };
       },
     });
   return router;

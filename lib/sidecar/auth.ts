@@ -3,7 +3,6 @@ import { hashToken, SCOPES, type ApiToken, type Scope } from '../config/values.j
 
 export { hashToken, parseTokenSpec, SCOPES, type ApiToken, type Scope } from '../config/values.js';
 
-
 /** A new random API token (256 bits, URL-safe) and its stored form. */
 export function newToken(): { token: string; hash: string } {
   const token = `phx_${randomBytes(32).toString('base64url')}`;
@@ -17,11 +16,9 @@ export function bearerOf(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-
 export function scopeAllows(have: Scope, need: Scope): boolean {
   return SCOPES.indexOf(have) >= SCOPES.indexOf(need);
 }
-
 
 /** Who made a request: the token's short id, scope and tenant (null: every tenant). */
 export interface Principal {
@@ -29,7 +26,6 @@ export interface Principal {
   scope: Scope;
   tenant: string | null;
 }
-
 
 /**
  * Checks presented tokens against stored hashes. The presented token is hashed (so its

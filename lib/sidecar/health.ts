@@ -90,7 +90,8 @@ export async function checkStore(store: Store, full: boolean): Promise<StoreHeal
  * Shared by /health and /health/full. Pure.
  */
 export function mainThreadProblem(lagMs: number, numbers: 'responding' | 'silent' | undefined): { level: 'bad' | 'degraded'; text: string } | null {
-  if (lagMs > MAIN_STUCK_MS) return { level: 'bad', text: `main thread: no heartbeat for ${Math.round(lagMs / 1000)} s (event loop blocked; SMTP sessions stall)` };
+  if (lagMs > MAIN_STUCK_MS)
+    return { level: 'bad', text: `main thread: no heartbeat for ${Math.round(lagMs / 1000)} s (event loop blocked; SMTP sessions stall)` };
   if (lagMs > MAIN_BUSY_MS) return { level: 'degraded', text: `main thread: busy, no heartbeat for ${(lagMs / 1000).toFixed(1)} s` };
   if (numbers === 'silent') return { level: 'degraded', text: 'main thread: busy, its numbers did not arrive within [sidecar] worker_timeout_ms' };
   return null;
@@ -103,7 +104,10 @@ export function mainThreadProblem(lagMs: number, numbers: 'responding' | 'silent
  *  DEGRADED (200): a service is down but mail flows on its fail mode, a breaker is not
  *    closed, or some worker is silent.
  */
-export function judge(h: Omit<FullHealth, 'status' | 'problems' | 'checked_at' | 'timings_ms'>, config: PhishXConfig | null): { status: HealthStatus; problems: string[] } {
+export function judge(
+  h: Omit<FullHealth, 'status' | 'problems' | 'checked_at' | 'timings_ms'>,
+  config: PhishXConfig | null,
+): { status: HealthStatus; problems: string[] } {
   const bad: string[] = [];
   const degraded: string[] = [];
   const c = h.components;
@@ -116,12 +120,21 @@ export function judge(h: Omit<FullHealth, 'status' | 'problems' | 'checked_at' |
   if (main) (main.level === 'bad' ? bad : degraded).push(main.text);
   if (c.clamav.enabled && !c.clamav.ok) {
     const why = c.clamav.hosts.map((x) => `${x.host}: ${x.error ?? 'down'}`).join('; ');
-    (config?.defer.clamav ? bad : degraded).push(`clamav: no clamd answered (${why})${config?.defer.clamav ? '; [defer] clamav: mail is answered 451' : '; mail flows unscanned for viruses'}`);
+    (config?.defer.clamav ? bad : degraded).push(
+      `clamav: no clamd answered (${why})${config?.defer.clamav ? '; [defer] clamav: mail is answered 451' : '; mail flows unscanned for viruses'}`,
+    );
   } else if (c.clamav.enabled && c.clamav.hosts.some((x) => !x.ok)) {
-    degraded.push(`clamav: ${c.clamav.hosts.filter((x) => !x.ok).map((x) => x.host).join(', ')} down`);
+    degraded.push(
+      `clamav: ${c.clamav.hosts
+        .filter((x) => !x.ok)
+        .map((x) => x.host)
+        .join(', ')} down`,
+    );
   }
   if (c.nlp.mode === 'http' && !c.nlp.ok) {
-    (config?.defer.nlp ? bad : degraded).push(`nlp: ${c.nlp.error ?? 'unreachable'}${config?.defer.nlp ? '; [defer] nlp: mail is answered 451' : `; ${config?.nlp.fallback === 'embedded' ? 'embedded model used instead' : 'no text score'}`}`);
+    (config?.defer.nlp ? bad : degraded).push(
+      `nlp: ${c.nlp.error ?? 'unreachable'}${config?.defer.nlp ? '; [defer] nlp: mail is answered 451' : `; ${config?.nlp.fallback === 'embedded' ? 'embedded model used instead' : 'no text score'}`}`,
+    );
   }
   for (const b of h.breakers) if (b.state !== 'closed') degraded.push(`breaker ${b.service}: ${b.state}`);
   const problems = [...bad, ...degraded];
@@ -138,7 +151,12 @@ export async function fullHealth(src: HealthSources): Promise<FullHealth> {
     timed(timings, 'store', () => checkStore(src.store(), true)),
     clamd ? timed(timings, 'clamav', () => clamd.ping(PROBE_DEADLINE_MS)) : Promise.resolve([]),
     nlpProbe
-      ? timed(timings, 'nlp', () => nlpProbe(PROBE_DEADLINE_MS).then((ms) => ({ mode: 'http' as const, ok: true, latency_ms: round(ms) }), (err: unknown) => ({ mode: 'http' as const, ok: false, error: errorMessage(err) })))
+      ? timed(timings, 'nlp', () =>
+          nlpProbe(PROBE_DEADLINE_MS).then(
+            (ms) => ({ mode: 'http' as const, ok: true, latency_ms: round(ms) }),
+            (err: unknown) => ({ mode: 'http' as const, ok: false, error: errorMessage(err) }),
+          ),
+        )
       : Promise.resolve({ mode: config?.nlp.enabled ? ('embedded' as const) : ('off' as const), ok: true }),
     timed(timings, 'workers', () => src.snapshot()),
   ]);
@@ -147,7 +165,11 @@ export async function fullHealth(src: HealthSources): Promise<FullHealth> {
       config: { ok: config !== null },
       smtp: { ok: src.smtpListening() },
       store,
-      clamav: { enabled: clamd !== null, ok: clamd === null || clamHosts.some((x) => x.ok), hosts: clamHosts.map((x) => ({ ...x, ...(x.ms !== undefined ? { ms: round(x.ms) } : {}) })) },
+      clamav: {
+        enabled: clamd !== null,
+        ok: clamd === null || clamHosts.some((x) => x.ok),
+        hosts: clamHosts.map((x) => ({ ...x, ...(x.ms !== undefined ? { ms: round(x.ms) } : {}) })),
+      },
       nlp,
     },
     breakers: mergeBreakers(snapshot),

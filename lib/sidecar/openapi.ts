@@ -14,7 +14,18 @@ const errors = (...codes: number[]): Record<string, unknown> =>
     codes.map((c) => [
       String(c),
       answer(
-        ({ 400: 'Bad request: the error says which parameter or field', 401: 'No or unknown bearer token', 403: 'The token\'s scope (or tenant) does not allow this', 404: 'No such record (or not visible to this tenant-bound token)', 409: 'Conflict: the state does not allow it (already released, deleted, in progress …)', 410: 'The message bytes are no longer kept', 502: 'The delivery path refused the release; the message is held again', 503: 'The store does not answer (Retry-After)' } as Record<number, string>)[c] ?? 'Error',
+        (
+          {
+            400: 'Bad request: the error says which parameter or field',
+            401: 'No or unknown bearer token',
+            403: "The token's scope (or tenant) does not allow this",
+            404: 'No such record (or not visible to this tenant-bound token)',
+            409: 'Conflict: the state does not allow it (already released, deleted, in progress …)',
+            410: 'The message bytes are no longer kept',
+            502: 'The delivery path refused the release; the message is held again',
+            503: 'The store does not answer (Retry-After)',
+          } as Record<number, string>
+        )[c] ?? 'Error',
         ref('Error'),
       ),
     ]),
@@ -36,29 +47,45 @@ const FILTER_PARAMS = [
 
 const PAGING = [
   { name: 'limit', in: 'query', required: false, description: 'Page size, 1..500 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 500 } },
-  { name: 'cursor', in: 'query', required: false, description: 'The previous answer\'s next_cursor.', schema: str },
+  { name: 'cursor', in: 'query', required: false, description: "The previous answer's next_cursor.", schema: str },
 ];
 
 const ID = { name: 'id', in: 'path', required: true, schema: str };
 
 const reason = { type: 'object', required: ['code', 'weight', 'detail'], properties: { code: str, weight: int, detail: str } };
-const who = (fields: Record<string, unknown> = {}): unknown => ({ type: 'object', required: ['by', 'at'], properties: { by: str, at: time, note: str, ...fields } });
+const who = (fields: Record<string, unknown> = {}): unknown => ({
+  type: 'object',
+  required: ['by', 'at'],
+  properties: { by: str, at: time, note: str, ...fields },
+});
 
 export const OPENAPI = {
   openapi: '3.1.0',
   info: {
     title: 'PhishX SOC API',
     version: '1',
-    description: 'Review held mail and SOC alerts of a PhishX instance. Bearer tokens with scopes: read (lists, details), act (raw, release, delete, report, alert actions), admin (audit, bulk). See docs/api.md.',
+    description:
+      'Review held mail and SOC alerts of a PhishX instance. Bearer tokens with scopes: read (lists, ' +
+      'details), act (raw, release, delete, report, alert actions), admin (audit, bulk). See docs/api.md.',
   },
   servers: [{ url: 'http://127.0.0.1:9464' }],
   security: [{ bearer: [] }],
   paths: {
     '/api/v1/quarantine': {
-      get: { summary: 'List held mail, newest first', 'x-scope': 'read', parameters: [...PAGING, ...FILTER_PARAMS], responses: { 200: answer('A page', ref('QuarantinePage')), ...errors(400, 401, 403, 503) } },
+      get: {
+        summary: 'List held mail, newest first',
+        'x-scope': 'read',
+        parameters: [...PAGING, ...FILTER_PARAMS],
+        responses: { 200: answer('A page', ref('QuarantinePage')), ...errors(400, 401, 403, 503) },
+      },
     },
     '/api/v1/quarantine/{id}': {
-      get: { summary: 'One record with its headers and a safe preview', 'x-scope': 'read', parameters: [ID], responses: { 200: answer('The record', ref('QuarantineDetail')), ...errors(401, 403, 404, 503) } },
+      get: {
+        summary: 'One record with its headers and a safe preview',
+        'x-scope': 'read',
+        parameters: [ID],
+        responses: { 200: answer('The record', ref('QuarantineDetail')), ...errors(401, 403, 404, 503) },
+      },
       delete: {
         summary: 'Delete (the bytes go, the record stays as deleted)',
         'x-scope': 'act',
@@ -68,14 +95,22 @@ export const OPENAPI = {
       },
     },
     '/api/v1/quarantine/{id}/raw': {
-      get: { summary: 'The message as received', 'x-scope': 'act', parameters: [ID], responses: { 200: { description: 'The message', content: { 'message/rfc822': { schema: str } } }, ...errors(401, 403, 404, 410, 503) } },
+      get: {
+        summary: 'The message as received',
+        'x-scope': 'act',
+        parameters: [ID],
+        responses: { 200: { description: 'The message', content: { 'message/rfc822': { schema: str } } }, ...errors(401, 403, 404, 410, 503) },
+      },
     },
     '/api/v1/quarantine/{id}/release': {
       post: {
         summary: 'Deliver it, exactly once, through the normal delivery path',
         'x-scope': 'act',
         parameters: [ID],
-        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { recipients: { type: 'array', items: str }, note: str } }) },
+        requestBody: {
+          required: false,
+          content: json({ type: 'object', additionalProperties: false, properties: { recipients: { type: 'array', items: str }, note: str } }),
+        },
         responses: { 200: answer('Released', ref('ReleaseResult')), ...errors(400, 401, 403, 404, 409, 502, 503) },
       },
     },
@@ -84,7 +119,15 @@ export const OPENAPI = {
         summary: 'Record an analyst verdict (kept for training)',
         'x-scope': 'act',
         parameters: [ID],
-        requestBody: { required: true, content: json({ type: 'object', additionalProperties: false, required: ['verdict'], properties: { verdict: { enum: ['phish', 'not_phish'] }, note: str } }) },
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['verdict'],
+            properties: { verdict: { enum: ['phish', 'not_phish'] }, note: str },
+          }),
+        },
         responses: { 200: answer('Reported', ref('ReportResult')), ...errors(400, 401, 403, 404, 503) },
       },
     },
@@ -94,7 +137,17 @@ export const OPENAPI = {
         'x-scope': 'admin',
         requestBody: {
           required: true,
-          content: json({ type: 'object', additionalProperties: false, required: ['action', 'filter'], properties: { action: { enum: ['release', 'delete'] }, filter: { type: 'object', description: 'The list filters (sender, reason, q, …); not empty.' }, dry_run: { type: 'boolean' }, note: str } }),
+          content: json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['action', 'filter'],
+            properties: {
+              action: { enum: ['release', 'delete'] },
+              filter: { type: 'object', description: 'The list filters (sender, reason, q, …); not empty.' },
+              dry_run: { type: 'boolean' },
+              note: str,
+            },
+          }),
         },
         responses: { 200: answer('Counted or done', { oneOf: [ref('BulkDryRun'), ref('BulkResult')] }), ...errors(400, 401, 403, 503) },
       },
@@ -120,7 +173,16 @@ export const OPENAPI = {
         parameters: [ID],
         requestBody: {
           required: true,
-          content: json({ type: 'object', additionalProperties: false, required: ['action'], properties: { action: { enum: ['acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'] }, note: str, targets: { type: 'array', items: str } } }),
+          content: json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['action'],
+            properties: {
+              action: { enum: ['acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'] },
+              note: str,
+              targets: { type: 'array', items: str },
+            },
+          }),
         },
         responses: { 200: answer('Done', ref('AlertActionResult')), ...errors(400, 401, 403, 404, 409, 503) },
       },
@@ -149,7 +211,11 @@ export const OPENAPI = {
           created_at: time,
           expires_at: time,
           tenant: str,
-          envelope: { type: 'object', required: ['mail_from', 'rcpt_to'], properties: { mail_from: str, rcpt_to: { type: 'array', items: str }, remote_ip: str } },
+          envelope: {
+            type: 'object',
+            required: ['mail_from', 'rcpt_to'],
+            properties: { mail_from: str, rcpt_to: { type: 'array', items: str }, remote_ip: str },
+          },
           from: str,
           subject: str,
           score: { type: 'integer', minimum: 0, maximum: 100 },
@@ -163,7 +229,11 @@ export const OPENAPI = {
           reports: { type: 'array', items: who({ verdict: { enum: ['phish', 'not_phish'] } }) },
         },
       },
-      QuarantinePage: { type: 'object', required: ['items', 'next_cursor'], properties: { items: { type: 'array', items: ref('QuarantineItem') }, next_cursor: { type: ['string', 'null'] } } },
+      QuarantinePage: {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: { items: { type: 'array', items: ref('QuarantineItem') }, next_cursor: { type: ['string', 'null'] } },
+      },
       QuarantineDetail: {
         allOf: [
           ref('QuarantineItem'),
@@ -182,7 +252,14 @@ export const OPENAPI = {
                       text: { type: 'string', description: 'Visible text, links defanged, at most 8,000 characters.' },
                       truncated: { type: 'boolean' },
                       links: { type: 'array', items: { type: 'object', required: ['url'], properties: { url: str, text: str } } },
-                      attachments: { type: 'array', items: { type: 'object', required: ['filename', 'type', 'size'], properties: { filename: { type: ['string', 'null'] }, type: str, size: int } } },
+                      attachments: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['filename', 'type', 'size'],
+                          properties: { filename: { type: ['string', 'null'] }, type: str, size: int },
+                        },
+                      },
                     },
                   },
                 ],
@@ -191,14 +268,58 @@ export const OPENAPI = {
           },
         ],
       },
-      ReleaseResult: { type: 'object', required: ['id', 'status', 'recipients', 'smtp', 'released'], properties: { id: str, status: { const: 'released' }, recipients: { type: 'array', items: str }, smtp: str, released: { type: ['object', 'null'] }, audit_error: str } },
-      DeleteResult: { type: 'object', required: ['id', 'status'], properties: { id: str, status: { const: 'deleted' }, deleted: { type: 'object' }, audit_error: str } },
-      ReportResult: { type: 'object', required: ['id', 'reports', 'training_copy'], properties: { id: str, reports: { type: 'array' }, training_copy: { type: 'boolean' }, audit_error: str } },
-      BulkDryRun: { type: 'object', required: ['action', 'dry_run', 'matched', 'capped', 'ids'], properties: { action: str, dry_run: { const: true }, matched: int, capped: { type: 'boolean' }, ids: { type: 'array', items: str } } },
-      BulkResult: { type: 'object', required: ['action', 'matched', 'results', 'failures'], properties: { action: str, matched: int, results: { type: 'object', additionalProperties: int }, failures: { type: 'array' } } },
+      ReleaseResult: {
+        type: 'object',
+        required: ['id', 'status', 'recipients', 'smtp', 'released'],
+        properties: {
+          id: str,
+          status: { const: 'released' },
+          recipients: { type: 'array', items: str },
+          smtp: str,
+          released: { type: ['object', 'null'] },
+          audit_error: str,
+        },
+      },
+      DeleteResult: {
+        type: 'object',
+        required: ['id', 'status'],
+        properties: { id: str, status: { const: 'deleted' }, deleted: { type: 'object' }, audit_error: str },
+      },
+      ReportResult: {
+        type: 'object',
+        required: ['id', 'reports', 'training_copy'],
+        properties: { id: str, reports: { type: 'array' }, training_copy: { type: 'boolean' }, audit_error: str },
+      },
+      BulkDryRun: {
+        type: 'object',
+        required: ['action', 'dry_run', 'matched', 'capped', 'ids'],
+        properties: { action: str, dry_run: { const: true }, matched: int, capped: { type: 'boolean' }, ids: { type: 'array', items: str } },
+      },
+      BulkResult: {
+        type: 'object',
+        required: ['action', 'matched', 'results', 'failures'],
+        properties: { action: str, matched: int, results: { type: 'object', additionalProperties: int }, failures: { type: 'array' } },
+      },
       Alert: {
         type: 'object',
-        required: ['id', 'status', 'first_seen', 'last_seen', 'count', 'actions', 'max_score', 'tenants', 'recipient_domains', 'sender_domains', 'url_hosts', 'subjects', 'reasons', 'quarantine_ids', 'campaign_keys', 'history'],
+        required: [
+          'id',
+          'status',
+          'first_seen',
+          'last_seen',
+          'count',
+          'actions',
+          'max_score',
+          'tenants',
+          'recipient_domains',
+          'sender_domains',
+          'url_hosts',
+          'subjects',
+          'reasons',
+          'quarantine_ids',
+          'campaign_keys',
+          'history',
+        ],
         properties: {
           id: str,
           status: { enum: ['open', 'acknowledged', 'resolved'] },
@@ -218,13 +339,37 @@ export const OPENAPI = {
           history: { type: 'array', items: who({ action: str, result: str }) },
         },
       },
-      AlertPage: { type: 'object', required: ['items', 'next_cursor'], properties: { items: { type: 'array', items: ref('Alert') }, next_cursor: { type: ['string', 'null'] } } },
-      AlertActionResult: { type: 'object', required: ['id'], properties: { id: str, status: str, action: str, messages: int, results: { type: 'object' }, failures: { type: 'array' }, blocked: { type: 'array', items: str }, feed: str } },
+      AlertPage: {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: { items: { type: 'array', items: ref('Alert') }, next_cursor: { type: ['string', 'null'] } },
+      },
+      AlertActionResult: {
+        type: 'object',
+        required: ['id'],
+        properties: {
+          id: str,
+          status: str,
+          action: str,
+          messages: int,
+          results: { type: 'object' },
+          failures: { type: 'array' },
+          blocked: { type: 'array', items: str },
+          feed: str,
+        },
+      },
       AuditPage: {
         type: 'object',
         required: ['items', 'next_before'],
         properties: {
-          items: { type: 'array', items: { type: 'object', required: ['id', 'at', 'actor', 'action', 'target', 'result'], properties: { id: str, at: time, actor: str, action: str, target: str, note: str, result: str, detail: str } } },
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'at', 'actor', 'action', 'target', 'result'],
+              properties: { id: str, at: time, actor: str, action: str, target: str, note: str, result: str, detail: str },
+            },
+          },
           next_before: { type: ['string', 'null'] },
         },
       },

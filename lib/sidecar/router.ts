@@ -57,7 +57,11 @@ export interface RouterSettings {
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -252,7 +256,11 @@ export class Router {
     try {
       if (!route) {
         if (samePath.length) {
-          return finish({ status: 405, body: { error: 'method not allowed', allow: samePath.map((r) => r.method) }, headers: { allow: samePath.map((r) => r.method).join(', ') } });
+          return finish({
+            status: 405,
+            body: { error: 'method not allowed', allow: samePath.map((r) => r.method) },
+            headers: { allow: samePath.map((r) => r.method).join(', ') },
+          });
         }
         return finish({ status: 404, body: { error: 'not found', path: url.pathname.slice(0, 200) } });
       }
@@ -273,7 +281,9 @@ export class Router {
       const r = this.limiter.take(client, performance.now());
       if (!r.ok) {
         processMetrics.httpRateLimited.inc({ route: route.path });
-        throw new HttpError(429, `rate limit: at most ${this.settings.ratePerSecond} requests/s per client (burst ${this.settings.rateBurst})`, { 'retry-after': String(r.retryAfterS) });
+        throw new HttpError(429, `rate limit: at most ${this.settings.ratePerSecond} requests/s per client (burst ${this.settings.rateBurst})`, {
+          'retry-after': String(r.retryAfterS),
+        });
       }
     }
     const needsToken = route.auth === 'token' || (route.auth === 'metrics' && this.settings.metricsAuth);
@@ -281,13 +291,20 @@ export class Router {
       const reason = !this.tokens.configured ? 'no_tokens_configured' : token === null ? 'missing' : 'invalid';
       processMetrics.httpAuthFailures.inc({ route: route.path, reason });
       const challenge = reason === 'invalid' ? 'Bearer realm="phishx", error="invalid_token"' : 'Bearer realm="phishx"';
-      const why = reason === 'no_tokens_configured' ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)' : reason === 'missing' ? 'bearer token required' : 'invalid token';
+      const why =
+        reason === 'no_tokens_configured'
+          ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)'
+          : reason === 'missing'
+            ? 'bearer token required'
+            : 'invalid token';
       throw new HttpError(401, why, { 'www-authenticate': challenge });
     }
     const need = route.scope ?? 'read';
     if (route.auth === 'token' && principal && !scopeAllows(principal.scope, need)) {
       processMetrics.httpAuthFailures.inc({ route: route.path, reason: 'scope' });
-      throw new HttpError(403, `this token's scope is ${principal.scope}; ${route.method} ${route.path} needs ${need}`, { 'www-authenticate': `Bearer realm="phishx", error="insufficient_scope", scope="${need}"` });
+      throw new HttpError(403, `this token's scope is ${principal.scope}; ${route.method} ${route.path} needs ${need}`, {
+        'www-authenticate': `Bearer realm="phishx", error="insufficient_scope", scope="${need}"`,
+      });
     }
     let body: unknown;
     if (BODY_METHODS.has(route.method)) {

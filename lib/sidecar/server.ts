@@ -29,8 +29,11 @@ export interface LocalSidecar extends Sidecar {
 }
 
 /** What the sidecar reads. `gather` defaults to this process (and its cluster workers). */
-export type SidecarSources = Omit<HealthSources, 'snapshot'> & { gather?: Gatherer; harakaDir?: string; log?: (level: 'notice' | 'warn' | 'error', message: string) => void };
-
+export type SidecarSources = Omit<HealthSources, 'snapshot'> & {
+  gather?: Gatherer;
+  harakaDir?: string;
+  log?: (level: 'notice' | 'warn' | 'error', message: string) => void;
+};
 
 const PHISHX_VERSION: string = (() => {
   try {
@@ -100,13 +103,29 @@ export function createSidecarRouter(src: SidecarSources): Router {
   const quickStore = new CachedCheck<StoreHealth>(() => checkStore(src.store(), false), ttl, 2);
   const withSnapshot: HealthSources = { ...src, snapshot: () => snapshot.get() };
   const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
-  const feeds = new CachedCheck(() => src.store().listFeeds().catch(() => []), () => Math.max(ttl(), 10_000));
-  const openAlerts = new CachedCheck(() => openAlertsByTenant(src.store(), new Set(Object.keys(src.config()?.tenants ?? {}))).catch(() => null), () => Math.max(ttl(), 5_000));
+  const feeds = new CachedCheck(
+    () =>
+      src
+        .store()
+        .listFeeds()
+        .catch(() => []),
+    () => Math.max(ttl(), 10_000),
+  );
+  const openAlerts = new CachedCheck(
+    () => openAlertsByTenant(src.store(), new Set(Object.keys(src.config()?.tenants ?? {}))).catch(() => null),
+    () => Math.max(ttl(), 5_000),
+  );
   let lastFull: FullHealth | null = null;
 
   const router = new Router(routerSettings(settings()));
   router
-    .add({ method: 'GET', path: '/alive', auth: 'none', limited: false, handler: () => ({ status: 200, body: { status: 'alive', pid: process.pid, uptime_s: Math.round(process.uptime()) } }) })
+    .add({
+      method: 'GET',
+      path: '/alive',
+      auth: 'none',
+      limited: false,
+      handler: () => ({ status: 200, body: { status: 'alive', pid: process.pid, uptime_s: Math.round(process.uptime()) } }),
+    })
     .add({
       method: 'GET',
       path: '/ready',
@@ -136,7 +155,13 @@ export function createSidecarRouter(src: SidecarSources): Router {
         const status = !store.ok || stuck ? 'UNHEALTHY' : degraded ? 'DEGRADED' : 'HEALTHY';
         return {
           status: store.ok && !stuck ? 200 : 503,
-          body: { status, store, breakers, workers: snap.workers, ...(src.mainThreadLagMs ? { main_thread: { heartbeat_age_ms: Math.round(lag), numbers: snap.mainThread } } : {}) },
+          body: {
+            status,
+            store,
+            breakers,
+            workers: snap.workers,
+            ...(src.mainThreadLagMs ? { main_thread: { heartbeat_age_ms: Math.round(lag), numbers: snap.mainThread } } : {}),
+          },
         };
       },
     })
@@ -157,7 +182,12 @@ export function createSidecarRouter(src: SidecarSources): Router {
       auth: 'metrics',
       limited: true,
       handler: async () => {
-        const [snap, h, feedList, alerts] = await Promise.all([gather(workerTimeout(), 'all'), full.get().catch(() => lastFull), feeds.get(), openAlerts.get()]);
+        const [snap, h, feedList, alerts] = await Promise.all([
+          gather(workerTimeout(), 'all'),
+          full.get().catch(() => lastFull),
+          feeds.get(),
+          openAlerts.get(),
+        ]);
         if (h) lastFull = h;
         updateSidecarGauges(h, snap, feedList);
         if (alerts) {
@@ -180,7 +210,12 @@ export function createSidecarRouter(src: SidecarSources): Router {
           status: 200,
           body: {
             generated_at: new Date().toISOString(),
-            ...summarize(merged, { status: h?.status, workers: snap.workers, quarantineEntries: h?.components.store.quarantine_entries ?? null, uptimeS: process.uptime() }),
+            ...summarize(merged, {
+              status: h?.status,
+              workers: snap.workers,
+              quarantineEntries: h?.components.store.quarantine_entries ?? null,
+              uptimeS: process.uptime(),
+            }),
             breakers: mergeBreakers(snap),
             // Who did the work: scans per process (a stale entry is a silent process's last answer).
             processes: snap.processes.map((p) => ({
@@ -286,11 +321,19 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     if (answered.has(socket)) return;
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    answerAndLinger(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request');
+    answerAndLinger(
+      socket,
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request',
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
+      const why =
+        err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
       folder.stop();
       reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar cannot listen on ${listen.host}:${listen.port}: ${why}`, { cause: err }));
     });

@@ -32,7 +32,11 @@ export interface SocContext {
 const DAY_MS = 86_400_000;
 
 /** Read, decide, compare-and-set an alert; retried on a concurrent change. */
-async function changeAlert(store: Store, id: string, decide: (a: SocAlert) => AlertDecision): Promise<AlertDecision | { ok: false; status: 404; error: string }> {
+async function changeAlert(
+  store: Store,
+  id: string,
+  decide: (a: SocAlert) => AlertDecision,
+): Promise<AlertDecision | { ok: false; status: 404; error: string }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const a = await store.getAlert(id);
     if (!a) return { ok: false, status: 404, error: `no SOC alert ${id}` };
@@ -45,7 +49,17 @@ async function changeAlert(store: Store, id: string, decide: (a: SocAlert) => Al
 
 async function audit(ctx: SocContext, action: string, id: string, result: string, note?: string, detail?: string): Promise<void> {
   processMetrics.quarantineActions.inc({ action: `alert_${action}`, result });
-  await ctx.store.appendAudit({ at: (ctx.now ?? Date.now)(), actor: ctx.actor, action: `alert_${action}`, target: id, ...(note ? { note } : {}), result, ...(detail ? { detail: detail.slice(0, 500) } : {}) }).catch(() => undefined);
+  await ctx.store
+    .appendAudit({
+      at: (ctx.now ?? Date.now)(),
+      actor: ctx.actor,
+      action: `alert_${action}`,
+      target: id,
+      ...(note ? { note } : {}),
+      result,
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
+    })
+    .catch(() => undefined);
 }
 
 /** Add entries to the blocklist feed: the store (Redis: every node at once) and, for the embedded stores, `feed_dir/<name>.txt`. */
@@ -64,11 +78,20 @@ export async function alertAction(ctx: SocContext, id: string, action: AlertActi
   const now = ctx.now ?? Date.now;
   const historyMs = ctx.config.quarantine.history_days * DAY_MS;
   const done = async (status: number, body: Record<string, unknown>, detail?: string): Promise<ActionResult> => {
-    await audit(ctx, action, id, status < 300 ? 'ok' : status === 404 ? 'not_found' : status === 409 ? 'conflict' : status === 400 ? 'bad_request' : 'failed', opts.note, detail);
+    await audit(
+      ctx,
+      action,
+      id,
+      status < 300 ? 'ok' : status === 404 ? 'not_found' : status === 409 ? 'conflict' : status === 400 ? 'bad_request' : 'failed',
+      opts.note,
+      detail,
+    );
     return { status, body };
   };
   if (action === 'acknowledge' || action === 'resolve') {
-    const r = await changeAlert(ctx.store, id, (a) => setAlertStatus(a, action === 'acknowledge' ? 'acknowledged' : 'resolved', ctx.actor, now(), historyMs, opts.note));
+    const r = await changeAlert(ctx.store, id, (a) =>
+      setAlertStatus(a, action === 'acknowledge' ? 'acknowledged' : 'resolved', ctx.actor, now(), historyMs, opts.note),
+    );
     if (!r.ok) return done(r.status, { error: r.error });
     if (action === 'resolve') await ctx.store.unlinkAlertKeys(r.alert.keys, r.alert.id);
     return done(200, { id, status: r.alert.status });
@@ -80,9 +103,13 @@ export async function alertAction(ctx: SocContext, id: string, action: AlertActi
     const offered = blockTargets(alert, keyListsOf(ctx.config));
     const asked = opts.targets?.map((t) => t.trim().toLowerCase());
     const bad = asked?.filter((t) => !offered.includes(t)) ?? [];
-    if (bad.length) return done(400, { error: `targets must be among this alert's sender domains and link hosts (${offered.join(', ') || 'none'}); not: ${bad.join(', ')}` });
+    if (bad.length)
+      return done(400, { error: `targets must be among this alert's sender domains and link hosts (${offered.join(', ') || 'none'}); not: ${bad.join(', ')}` });
     const targets = asked ?? offered;
-    if (!targets.length) return done(409, { error: `alert ${id} has no sender domain or link host that can be blocked (shared hosts such as freemail and shorteners are never blocked)` });
+    if (!targets.length)
+      return done(409, {
+        error: `alert ${id} has no sender domain or link host that can be blocked (shared hosts such as freemail and shorteners are never blocked)`,
+      });
     try {
       await addToBlocklist(ctx, targets);
     } catch (err) {
@@ -101,6 +128,9 @@ export async function alertAction(ctx: SocContext, id: string, action: AlertActi
     const { results, failures } = await actOnMany(ctx.review, ids, action === 'release_all' ? 'release' : 'delete', opts.note, { listConflicts: false });
     summary = { messages: ids.length, results, failures };
   }
-  const noted = await changeAlert(ctx.store, id, (a) => ({ ok: true, alert: noteAction(a, ctx.actor, action, now(), opts.note, JSON.stringify(summary).slice(0, 300)) }));
+  const noted = await changeAlert(ctx.store, id, (a) => ({
+    ok: true,
+    alert: noteAction(a, ctx.actor, action, now(), opts.note, JSON.stringify(summary).slice(0, 300)),
+  }));
   return done(200, { id, action, ...summary, ...(noted.ok ? {} : { history_error: noted.error }) }, JSON.stringify(summary));
 }

@@ -53,7 +53,6 @@ export interface KeyLists {
   commonHosts: ReadonlySet<string>;
 }
 
-
 /** Campaign keys of an event: `d:<sender domain>`, `u:<first link host>`, `s:<subject skeleton>` (each when meaningful). */
 export function campaignKeys(e: SecurityEvent, lists: KeyLists): string[] {
   const keys: string[] = [];
@@ -137,7 +136,10 @@ export function addEvent(a: SocAlert, e: SecurityEvent, keys: string[], w: Alert
     actions: { ...a.actions, [e.action]: a.actions[e.action] + 1 },
     maxScore: Math.max(a.maxScore, e.score),
     tenants: push(a.tenants, e.tenant, 20),
-    recipientDomains: e.recipients.map(domainOf).filter(Boolean).reduce((acc, d) => push(acc, d, 20), a.recipientDomains ?? []),
+    recipientDomains: e.recipients
+      .map(domainOf)
+      .filter(Boolean)
+      .reduce((acc, d) => push(acc, d, 20), a.recipientDomains ?? []),
     senderDomains: sender ? push(a.senderDomains, registrableOf(sender), 10) : a.senderDomains,
     urlHosts: hosts,
     subjects: e.subject ? push(a.subjects, e.subject.slice(0, 200), 5) : a.subjects,
@@ -154,10 +156,24 @@ export type AlertDecision = { ok: true; alert: SocAlert } | { ok: false; status:
 export function setAlertStatus(a: SocAlert, to: 'acknowledged' | 'resolved', by: string, now: number, historyMs: number, note?: string): AlertDecision {
   if (a.status === 'resolved') return { ok: false, status: 409, error: `alert ${a.id} is already resolved` };
   if (a.status === to) return { ok: false, status: 409, error: `alert ${a.id} is already ${to}` };
-  return { ok: true, alert: noteAction({ ...a, status: to, ...(to === 'resolved' ? { purgeAt: Math.max(now + historyMs, a.purgeAt) } : {}) }, by, to === 'acknowledged' ? 'acknowledge' : 'resolve', now, note) };
+  return {
+    ok: true,
+    alert: noteAction(
+      { ...a, status: to, ...(to === 'resolved' ? { purgeAt: Math.max(now + historyMs, a.purgeAt) } : {}) },
+      by,
+      to === 'acknowledged' ? 'acknowledge' : 'resolve',
+      now,
+      note,
+    ),
+  };
 }
 
 /** The alert with an action in its history (next version). Pure. */
 export function noteAction(a: SocAlert, by: string, action: string, now: number, note?: string, result?: string): SocAlert {
-  return { ...a, version: a.version + 1, updatedAt: now, history: [...a.history, { at: now, by, action, ...(note ? { note } : {}), ...(result ? { result } : {}) }].slice(-50) };
+  return {
+    ...a,
+    version: a.version + 1,
+    updatedAt: now,
+    history: [...a.history, { at: now, by, action, ...(note ? { note } : {}), ...(result ? { result } : {}) }].slice(-50),
+  };
 }

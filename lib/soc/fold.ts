@@ -70,7 +70,12 @@ export async function foldPending(store: Store, config: PhishXConfig, consumer: 
 }
 
 /** Fold every second until stopped; errors (a store down) are reported and retried on the next tick. */
-export function startAlertFolder(store: () => Store, config: () => PhishXConfig | null, onError: (message: string) => void, intervalMs = 1000): { stop(): void; tick(): Promise<number> } {
+export function startAlertFolder(
+  store: () => Store,
+  config: () => PhishXConfig | null,
+  onError: (message: string) => void,
+  intervalMs = 1000,
+): { stop(): void; tick(): Promise<number> } {
   const consumer = `${hostname()}-${process.pid}`;
   let running: Promise<number> | null = null;
   let lastError = '';

@@ -57,7 +57,10 @@ export class FileStore extends LocalState implements Store {
   protected readonly feedback: FeedbackShelf;
   protected readonly alerts: AlertTable;
 
-  constructor(dir: string, private readonly opts: FileStoreOptions) {
+  constructor(
+    dir: string,
+    private readonly opts: FileStoreOptions,
+  ) {
     super();
     this.dir = path.join(dir, 'held');
     this.auditFile = path.join(dir, 'audit.jsonl');
@@ -169,7 +172,8 @@ export class FileStore extends LocalState implements Store {
     const t = Date.now();
     for (const n of names) {
       const state = STATE_RE.exec(n);
-      const orphan = (n.endsWith('.eml') && !entries.has(n.slice(0, -4))) || (state !== null && !entries.has(state[1])) || (n.startsWith('.') && n.endsWith('.tmp'));
+      const orphan =
+        (n.endsWith('.eml') && !entries.has(n.slice(0, -4))) || (state !== null && !entries.has(state[1])) || (n.startsWith('.') && n.endsWith('.tmp'));
       if (!orphan) continue;
       const f = path.join(this.dir, n);
       const s = await stat(f).catch(() => null);
@@ -218,8 +222,13 @@ export class FileStore extends LocalState implements Store {
     const live = FileStore.holding(await this.entries(), t).filter((e) => e.id !== entry.id);
     const held = live.filter((e) => isHeld(statusOf(e, t)));
     const bytes = live.reduce((a, e) => a + e.size, 0);
-    if (held.length >= this.opts.maxEntries) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${held.length} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
-    if (bytes + entry.size > this.opts.maxBytes) throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${bytes} bytes held, ${entry.size} more would pass [quarantine] max_disk_bytes = ${this.opts.maxBytes}`);
+    if (held.length >= this.opts.maxEntries)
+      throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${held.length} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
+    if (bytes + entry.size > this.opts.maxBytes)
+      throw new StoreError(
+        'PHISHX_STORE_FULL',
+        `quarantine full: ${bytes} bytes held, ${entry.size} more would pass [quarantine] max_disk_bytes = ${this.opts.maxBytes}`,
+      );
     const stored: QuarantineEntry = { ...structuredClone(entry), state: stateOf(entry) };
     try {
       if (raw) await writeFileDurable(this.file(entry.id, 'eml'), raw);
@@ -333,7 +342,6 @@ export class FileStore extends LocalState implements Store {
     await this.entries();
     return performance.now() - t0;
   }
-
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);

@@ -15,7 +15,10 @@ export class AlertTable {
   private readonly keys = new Map<string, { id: string; until: number }>();
   private loaded: Promise<void> | null = null;
 
-  constructor(private readonly dir: string | null, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly dir: string | null,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private load(): Promise<void> {
     this.loaded ??= (async () => {

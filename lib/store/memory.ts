@@ -21,7 +21,11 @@ export class MemoryStore extends LocalState implements Store {
   protected readonly feedback = new FeedbackShelf(null);
   protected readonly alerts: AlertTable;
 
-  constructor(private readonly maxBytes = 256 * 1024 * 1024, private readonly now: () => number = Date.now, sweepMs = 60_000) {
+  constructor(
+    private readonly maxBytes = 256 * 1024 * 1024,
+    private readonly now: () => number = Date.now,
+    sweepMs = 60_000,
+  ) {
     super();
     this.alerts = new AlertTable(null, now);
     this.sweeper = setInterval(() => void this.sweepQuarantine(), sweepMs);
@@ -81,7 +85,10 @@ export class MemoryStore extends LocalState implements Store {
 
   async listQuarantine(query: ListQuery = {}): Promise<ListPage> {
     await this.sweepQuarantine();
-    return pageOf([...this.held.values()].map((v) => v.entry), { ...query, now: query.now ?? this.now() });
+    return pageOf(
+      [...this.held.values()].map((v) => v.entry),
+      { ...query, now: query.now ?? this.now() },
+    );
   }
 
   async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {
@@ -120,7 +127,6 @@ export class MemoryStore extends LocalState implements Store {
   async ping(): Promise<number> {
     return 0;
   }
-
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);

@@ -32,7 +32,6 @@ export function keepsRaw(status: QuarantineStatus): boolean {
   return status === 'held' || status === 'releasing' || status === 'released';
 }
 
-
 function senderMatches(entry: QuarantineEntry, sender: string): boolean {
   const want = sender.toLowerCase().trim();
   const addresses = [entry.envelope.mailFrom, entry.from].map((a) => (/<([^>]*)>/.exec(a)?.[1] ?? a).trim().toLowerCase()).filter(Boolean);
@@ -86,7 +85,8 @@ export function encodeCursor(e: Pick<QuarantineEntry, 'createdAt' | 'id'>): stri
 export function decodeCursor(cursor: string): Cursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 128) return { createdAt: v[0] as number, id: v[1] };
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 128)
+      return { createdAt: v[0] as number, id: v[1] };
   } catch {
     /* below */
   }

@@ -5,7 +5,20 @@ import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
 import { isHeld, keepsRaw, pageLimit, stateOf, statusOf, afterCursor, decodeCursor, encodeCursor, matchesFilter } from './query.js';
 import { alertMatches, alertOrder, alertCursor, alertOffset } from './alert-query.js';
-import type { AlertQuery, AuditRecord, FeedbackRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, SecurityEvent, SocAlert, StoredEvent, Store } from './types.js';
+import type {
+  AlertQuery,
+  AuditRecord,
+  FeedbackRecord,
+  HeldMessage,
+  ListPage,
+  ListQuery,
+  QuarantineEntry,
+  QuarantineState,
+  SecurityEvent,
+  SocAlert,
+  StoredEvent,
+  Store,
+} from './types.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -268,7 +281,12 @@ export class RedisStore implements Store {
 
   async deleteQuarantine(id: string): Promise<boolean> {
     return this.run('deleteQuarantine', async () => {
-      const [[, n]] = ((await this.client.multi().del(this.k(`q:${id}`)).zrem(this.k('q:index'), id).zrem(this.k('q:held'), id).exec()) ?? [[null, 0]]) as Array<[Error | null, number]>;
+      const [[, n]] = ((await this.client
+        .multi()
+        .del(this.k(`q:${id}`))
+        .zrem(this.k('q:index'), id)
+        .zrem(this.k('q:held'), id)
+        .exec()) ?? [[null, 0]]) as Array<[Error | null, number]>;
       return n > 0;
     });
   }
@@ -303,9 +321,13 @@ export class RedisStore implements Store {
   }
 
   async appendEvent(event: SecurityEvent): Promise<void> {
-    await this.run('appendEvent', async () => {
-      await this.client.xadd(this.k('events'), 'MAXLEN', '~', '100000', '*', 'e', JSON.stringify(event));
-    }, false);
+    await this.run(
+      'appendEvent',
+      async () => {
+        await this.client.xadd(this.k('events'), 'MAXLEN', '~', '100000', '*', 'e', JSON.stringify(event));
+      },
+      false,
+    );
   }
 
   private readonly groups = new Set<string>();
@@ -325,7 +347,9 @@ export class RedisStore implements Store {
       const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max)) as [string, Array<[string, string[]]>];
       const out = parse(claimed[1] ?? []);
       if (out.length >= max) return out;
-      const fresh = (await this.client.xreadgroup('GROUP', group, consumer, 'COUNT', max - out.length, 'STREAMS', stream, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+      const fresh = (await this.client.xreadgroup('GROUP', group, consumer, 'COUNT', max - out.length, 'STREAMS', stream, '>')) as Array<
+        [string, Array<[string, string[]]>]
+      > | null;
       return [...out, ...parse(fresh?.[0]?.[1] ?? [])];
     });
   }
@@ -346,7 +370,17 @@ export class RedisStore implements Store {
 
   async putAlert(alert: SocAlert): Promise<boolean> {
     return this.run('putAlert', async () => {
-      const n = await this.client.eval(CAS_ALERT_LUA, 2, this.k(`alert:${alert.id}`), this.k('alerts'), String(alert.version), JSON.stringify(alert), String(alert.lastSeen), String(alert.purgeAt), alert.id);
+      const n = await this.client.eval(
+        CAS_ALERT_LUA,
+        2,
+        this.k(`alert:${alert.id}`),
+        this.k('alerts'),
+        String(alert.version),
+        JSON.stringify(alert),
+        String(alert.lastSeen),
+        String(alert.purgeAt),
+        alert.id,
+      );
       return n === 1;
     });
   }
@@ -390,7 +424,9 @@ export class RedisStore implements Store {
   }
 
   async linkAlertKey(key: string, id: string, until: number): Promise<string> {
-    return this.run('linkAlertKey', async () => String(await this.client.eval(LINK_KEY_LUA, 1, this.k(`akey:${key}`), id, String(Math.max(1, Math.round(until - Date.now()))))));
+    return this.run('linkAlertKey', async () =>
+      String(await this.client.eval(LINK_KEY_LUA, 1, this.k(`akey:${key}`), id, String(Math.max(1, Math.round(until - Date.now()))))),
+    );
   }
 
   async unlinkAlertKeys(keys: string[], id: string): Promise<void> {
@@ -401,7 +437,11 @@ export class RedisStore implements Store {
 
   async putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void> {
     await this.run('putFeedback', async () => {
-      const res = await this.client.multi().hset(this.k(`fb:${record.id}`), 'json', JSON.stringify(record), 'raw', raw).sadd(this.k('fb:index'), record.id).exec();
+      const res = await this.client
+        .multi()
+        .hset(this.k(`fb:${record.id}`), 'json', JSON.stringify(record), 'raw', raw)
+        .sadd(this.k('fb:index'), record.id)
+        .exec();
       const failed = res?.find(([e]) => e);
       if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
     });
@@ -427,7 +467,10 @@ export class RedisStore implements Store {
   async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {
     await this.run('addFeedEntries', async () => {
       const m = this.client.multi();
-      for (const [kind, list] of [['url', entries.urls], ['domain', entries.domains]] as const) {
+      for (const [kind, list] of [
+        ['url', entries.urls],
+        ['domain', entries.domains],
+      ] as const) {
         if (!list.length) continue;
         m.hset(this.k(`feed:${kind}`), Object.fromEntries(list.map((e) => [e, name]))).sadd(this.k(`feed:${name}:${kind}s`), ...list);
       }
@@ -443,7 +486,10 @@ export class RedisStore implements Store {
    */
   async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
     return this.run('replaceFeed', async () => {
-      for (const [kind, list] of [['url', entries.urls], ['domain', entries.domains]] as const) {
+      for (const [kind, list] of [
+        ['url', entries.urls],
+        ['domain', entries.domains],
+      ] as const) {
         const own = this.k(`feed:${name}:${kind}s`);
         const old = await this.client.smembers(own);
         const keep = new Set(list);
@@ -479,7 +525,13 @@ export class RedisStore implements Store {
   async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
     return this.run('listFeeds', async () => {
       const names = (await this.client.smembers(this.k('feeds'))).sort();
-      return Promise.all(names.map(async (name) => ({ name, urls: await this.client.scard(this.k(`feed:${name}:urls`)), domains: await this.client.scard(this.k(`feed:${name}:domains`)) })));
+      return Promise.all(
+        names.map(async (name) => ({
+          name,
+          urls: await this.client.scard(this.k(`feed:${name}:urls`)),
+          domains: await this.client.scard(this.k(`feed:${name}:domains`)),
+        })),
+      );
     });
   }
 

@@ -34,7 +34,13 @@ export function actionForScore(score: number, p: TenantPolicy): Action {
  * would have taken. `forced` is the least action any tenant takes (a virus finding, a
  * deferral when a required scanner is down); monitor-mode tenants still only record it. Pure.
  */
-export function decide(score: number, reasons: Reason[], recipientDomains: readonly string[], config: Pick<PhishXConfig, 'tenants' | 'main' | 'thresholds'>, forced: Action = 'allow'): Verdict {
+export function decide(
+  score: number,
+  reasons: Reason[],
+  recipientDomains: readonly string[],
+  config: Pick<PhishXConfig, 'tenants' | 'main' | 'thresholds'>,
+  forced: Action = 'allow',
+): Verdict {
   const domains = recipientDomains.length ? [...new Set(recipientDomains.map((d) => d.toLowerCase()))] : [''];
   let action: Action = 'allow';
   let would: Action = 'allow';

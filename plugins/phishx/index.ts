@@ -72,7 +72,9 @@ function getStore(plugin: PhishXPlugin): Store {
 
 /** Reputation sources, created once per process; a failure to set them up leaves none (logged). */
 function getReputation(plugin: PhishXPlugin): Promise<Reputation> {
-  plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, 60_000, (err) => plugin.logerror(`phishx: feed reload failed: ${errorMessage(err)}`)).catch((err: unknown) => {
+  plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, 60_000, (err) =>
+    plugin.logerror(`phishx: feed reload failed: ${errorMessage(err)}`),
+  ).catch((err: unknown) => {
     plugin.logerror(`phishx: reputation sources unavailable: ${errorMessage(err)}`);
     return { sources: [], close: async () => undefined };
   });
@@ -126,18 +128,23 @@ export function register(this: PhishXPlugin): void {
   const rejected = (): void => void processMetrics.configReloads.inc({ result: 'rejected' });
   configSource.reloads.on('applied', applied);
   configSource.reloads.on('rejected', rejected);
-  undo.push(() => configSource.reloads.off('applied', applied), () => configSource.reloads.off('rejected', rejected));
+  undo.push(
+    () => configSource.reloads.off('applied', applied),
+    () => configSource.reloads.off('rejected', rejected),
+  );
   undo.push(configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next)));
   // Rejected and held messages go to the event log, where the sidecar folds them into SOC alerts.
-  undo.push(verdictEvents.onVerdict((ev) => {
-    const event = securityEventOf(ev);
-    if (!event || !this.phishx.config) return;
-    recordEvent(getStore(this), this.phishx.config.quarantine.spool_dir, event)
-      .then((where) => {
-        if (where === 'spooled') this.logwarn(`phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert`);
-      })
-      .catch((err: unknown) => this.logerror(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
-  }));
+  undo.push(
+    verdictEvents.onVerdict((ev) => {
+      const event = securityEventOf(ev);
+      if (!event || !this.phishx.config) return;
+      recordEvent(getStore(this), this.phishx.config.quarantine.spool_dir, event)
+        .then((where) => {
+          if (where === 'spooled') this.logwarn(`phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert`);
+        })
+        .catch((err: unknown) => this.logerror(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
+    }),
+  );
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
@@ -180,7 +187,9 @@ export function phishx_queue_ok(this: PhishXPlugin, next: Next, connection: Hara
     const historyMs = plugin.phishx.config.quarantine.history_days * DAY_MS;
     changeState(getStore(plugin), rel.id, (e) => confirmRelease(e, rel.claim, Date.now(), historyMs))
       .then((r) => plugin.lognotice(connection, `phishx: id=${rel.id} released message delivered${r.ok ? '' : ` (${r.error})`}`))
-      .catch((err: unknown) => plugin.logerror(connection, `phishx: id=${rel.id} released message delivered, but its state could not be updated: ${errorMessage(err)}`));
+      .catch((err: unknown) =>
+        plugin.logerror(connection, `phishx: id=${rel.id} released message delivered, but its state could not be updated: ${errorMessage(err)}`),
+      );
   }
   next();
 }
@@ -236,7 +245,12 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: Harak
         config: () => plugin.phishx.config!,
         smtpListening,
         store: () => getStore(plugin),
-        log: (level, message) => (level === 'error' ? plugin.logerror(`phishx: ${message}`) : level === 'warn' ? plugin.logwarn(`phishx: ${message}`) : plugin.lognotice(`phishx: ${message}`)),
+        log: (level, message) =>
+          level === 'error'
+            ? plugin.logerror(`phishx: ${message}`)
+            : level === 'warn'
+              ? plugin.logwarn(`phishx: ${message}`)
+              : plugin.lognotice(`phishx: ${message}`),
       })
     : startSidecarInline(plugin, listen, smtpListening);
   started
@@ -258,7 +272,12 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
     store: () => getStore(plugin),
     clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
     nlpProbe: () => nlpProbeFor(plugin.phishx.config),
-    log: (level, message) => (level === 'error' ? plugin.logerror(`phishx: ${message}`) : level === 'warn' ? plugin.logwarn(`phishx: ${message}`) : plugin.lognotice(`phishx: ${message}`)),
+    log: (level, message) =>
+      level === 'error'
+        ? plugin.logerror(`phishx: ${message}`)
+        : level === 'warn'
+          ? plugin.logwarn(`phishx: ${message}`)
+          : plugin.lognotice(`phishx: ${message}`),
   });
 }
 
@@ -323,39 +342,57 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, `release check fault: ${errorMessage(err)}`, done));
 
   function scanAndAnswer(): Promise<void> {
-  const tx = txn!;
-  return Promise.all([getRaw(tx), getReputation(plugin)])
-    .then(([raw, reputation]) => {
-      const clamav = clamdFor(config.clamav, config['breaker.clamav']);
-      return scanMessage(raw, envelope, config, id, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
-    })
-    .then((result) => {
-      if (done.called) return;
-      // The client may have gone (or the transaction been reset) while the scan ran: nothing to answer.
-      if (connection.transaction !== tx) {
-        plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended during the scan; not answering`);
-        return done();
-      }
-      const v = result.verdict;
-      const reasons = v.reasons.map((r) => `${r.code}(${r.weight})`).join(' ');
-      plugin.loginfo(connection, `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`);
-      tx.results.add(plugin, { id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons.map((r) => r.code), skipped: result.skipped });
-      if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
-      const forged = stripPhishXHeaders(tx);
-      if (forged) {
-        processMetrics.forged.inc(forged);
-        plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
-      }
-      addHeadersOnTop(tx, formatHeaders(result, config.main.header_reasons_max));
-      const note: TxnNote = { result, envelope };
-      tx.notes[NOTE] = note;
-      const answer = verdictAnswer(v.action, id);
-      if (!answer) return done(); // allow; quarantine is held in the queue hook
-      verdictEvents.publish({ result, envelope, smtpCode: v.action === 'reject' ? 550 : 451, at: new Date() });
-      return done(answer.code, answer.msg);
-    })
-    // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
-    .catch((err: unknown) => acceptUnscanned(plugin, connection, tx, id, `scan fault: ${errorMessage(err)}`, done));
+    const tx = txn!;
+    return (
+      Promise.all([getRaw(tx), getReputation(plugin)])
+        .then(([raw, reputation]) => {
+          const clamav = clamdFor(config.clamav, config['breaker.clamav']);
+          return scanMessage(raw, envelope, config, id, {
+            reputation: reputation.sources,
+            ...(reputation.expander ? { expander: reputation.expander } : {}),
+            ...(clamav ? { clamav } : {}),
+          });
+        })
+        .then((result) => {
+          if (done.called) return;
+          // The client may have gone (or the transaction been reset) while the scan ran: nothing to answer.
+          if (connection.transaction !== tx) {
+            plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended during the scan; not answering`);
+            return done();
+          }
+          const v = result.verdict;
+          const reasons = v.reasons.map((r) => `${r.code}(${r.weight})`).join(' ');
+          plugin.loginfo(
+            connection,
+            `phishx: id=${id} action=${v.action} would=${v.wouldAction} score=${v.score} mode=${v.mode} tenant=${v.tenant} ms=${result.durationMs.toFixed(1)} bytes=${result.summary.bytes} urls=${result.summary.urls} reasons="${reasons}"`,
+          );
+          tx.results.add(plugin, {
+            id,
+            action: v.action,
+            would_action: v.wouldAction,
+            score: v.score,
+            mode: v.mode,
+            tenant: v.tenant,
+            reasons: v.reasons.map((r) => r.code),
+            skipped: result.skipped,
+          });
+          if (result.skipped === 'relaying') return done(); // outbound mail: leave it untouched
+          const forged = stripPhishXHeaders(tx);
+          if (forged) {
+            processMetrics.forged.inc(forged);
+            plugin.loginfo(connection, `phishx: id=${id} removed ${forged} incoming X-PhishX-* header(s)`);
+          }
+          addHeadersOnTop(tx, formatHeaders(result, config.main.header_reasons_max));
+          const note: TxnNote = { result, envelope };
+          tx.notes[NOTE] = note;
+          const answer = verdictAnswer(v.action, id);
+          if (!answer) return done(); // allow; quarantine is held in the queue hook
+          verdictEvents.publish({ result, envelope, smtpCode: v.action === 'reject' ? 550 : 451, at: new Date() });
+          return done(answer.code, answer.msg);
+        })
+        // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
+        .catch((err: unknown) => acceptUnscanned(plugin, connection, tx, id, `scan fault: ${errorMessage(err)}`, done))
+    );
   }
 }
 
@@ -373,8 +410,18 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
   getRaw(txn)
     .then((raw) => holdMessage(getStore(plugin), plugin.phishx.config!, raw, envelope, result))
     .then((entry) => {
-      plugin.lognotice(connection, `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`);
-      verdictEvents.publish({ result, envelope, smtpCode: 250, quarantineId: entry.id, heldIn: entry.pending ? 'pending' : entry.spooled ? 'spool' : 'store', at: new Date() });
+      plugin.lognotice(
+        connection,
+        `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`,
+      );
+      verdictEvents.publish({
+        result,
+        envelope,
+        smtpCode: 250,
+        quarantineId: entry.id,
+        heldIn: entry.pending ? 'pending' : entry.spooled ? 'spool' : 'store',
+        at: new Date(),
+      });
       const a = heldAnswer(result.id);
       done(a.code, a.msg);
     })
@@ -394,4 +441,3 @@ export function shutdown(this: PhishXPlugin): void {
   for (const d of disposers?.splice(0) ?? []) d();
   void Promise.allSettled([store?.close(), sidecar?.close(), reputation?.then((r) => r.close())]);
 }
-

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   for (const service of ['nlp', 'clamav', 'reputation'] as Service[]) {
     for (const fault of ['ok', 'refuse', 'hang', 'slow', 'error', 'garbage', 'flap'] as Fault[]) {
       const r = await runScenario(service, fault, redis.url);
-      process.stdout.write(`| ${service} | ${fault} | ${JSON.stringify(r.codes)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.slowest.toFixed(1)} | ${r.breakerOpened ? 'yes' : 'no'} |\n`);
+      process.stdout.write(
+        `| ${service} | ${fault} | ${JSON.stringify(r.codes)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.slowest.toFixed(1)} | ${r.breakerOpened ? 'yes' : 'no'} |\n`,
+      );
     }
   }
   process.stdout.write(`\nopen breaker fail-fast: ${(await failFastMicros()).toFixed(2)} µs per call (goal < 1 ms)\n`);

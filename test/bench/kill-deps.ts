@@ -20,11 +20,18 @@ export async function killDeps(messages: Buffer[], total: number, concurrency: n
   const nlpPort = await freePort();
   const redisPort = await freePort();
   const nlp = spawn(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'nlp-serve', '--listen', `127.0.0.1:${nlpPort}`], { stdio: 'ignore' });
-  const redis: ChildProcess = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis: ChildProcess = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   await Promise.all([waitForPort(nlpPort, 10_000), waitForPort(redisPort, 10_000)]);
   const h = await startHaraka({
     nlp: true,
-    env: { PHISHX_NLP_URL: `http://127.0.0.1:${nlpPort}/`, PHISHX_CLAMAV_HOSTS: clamd.host, PHISHX_REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, PHISHX_SCAN_BUDGET_MS: String(budgetMs) },
+    env: {
+      PHISHX_NLP_URL: `http://127.0.0.1:${nlpPort}/`,
+      PHISHX_CLAMAV_HOSTS: clamd.host,
+      PHISHX_REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
+      PHISHX_SCAN_BUDGET_MS: String(budgetMs),
+    },
     files: { 'log.ini': '[main]\nlevel=notice\n' },
   });
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };

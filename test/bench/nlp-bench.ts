@@ -15,9 +15,14 @@ async function main(): Promise<void> {
   let texts: string[];
   if (existsSync(path.join(corpus, 'labels.csv'))) {
     const limits = buildConfig({}, { env: {} }).limits;
-    const rows = readFileSync(path.join(corpus, 'labels.csv'), 'utf8').trim().split(/\r?\n/).slice(1).filter((_, i) => i % 3 === 0);
+    const rows = readFileSync(path.join(corpus, 'labels.csv'), 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .filter((_, i) => i % 3 === 0);
     texts = [];
-    for (const r of rows) texts.push(classifierText(await extractScanInput(readFileSync(path.join(corpus, r.split(',')[0])), { mailFrom: '', rcptTo: [] }, limits)));
+    for (const r of rows)
+      texts.push(classifierText(await extractScanInput(readFileSync(path.join(corpus, r.split(',')[0])), { mailFrom: '', rcptTo: [] }, limits)));
   } else {
     texts = Array.from({ length: 500 }, (_, i) => `Invoice ${i}\n${'Please find the invoice attached and confirm the payment details. '.repeat(1 + (i % 40))}`);
   }
@@ -31,7 +36,9 @@ async function main(): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const mean = texts.reduce((a, t) => a + t.length, 0) / texts.length;
-  process.stdout.write(`text classifier: ${texts.length} texts (mean ${Math.round(mean)} chars): median ${times[Math.floor(times.length / 2)].toFixed(3)} ms, p99 ${times[Math.floor(times.length * 0.99)].toFixed(3)} ms per message (goal: median <= 1 ms)\n`);
+  process.stdout.write(
+    `text classifier: ${texts.length} texts (mean ${Math.round(mean)} chars): median ${times[Math.floor(times.length / 2)].toFixed(3)} ms, p99 ${times[Math.floor(times.length * 0.99)].toFixed(3)} ms per message (goal: median <= 1 ms)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -55,7 +55,10 @@ function loadMessages(corpus: string | undefined, limit: number): { messages: Bu
     // Spread over the labels: every k-th row.
     const step = Math.max(1, Math.floor(rows.length / limit));
     const picked = rows.filter((_, i) => i % step === 0).slice(0, limit);
-    return { messages: picked.map((r) => toCrlf(readFileSync(path.join(dir, r.split(',')[0])))), source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)` };
+    return {
+      messages: picked.map((r) => toCrlf(readFileSync(path.join(dir, r.split(',')[0])))),
+      source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)`,
+    };
   }
   const gen = [cleanMessage(), phishMessage(), quarantineMessage(), cleanMessage({ body: `${'Meeting notes. '.repeat(300)}\nhttps://www.example.com/notes` })];
   return { messages: gen.map((m) => toCrlf(m)), source: 'generated (no corpus found): clean, phishing, quarantine-band, 5 KB clean' };
@@ -92,7 +95,16 @@ function pollHealth(port: number, everyMs: number): { stop(): Promise<{ lat: num
 
 /** A bare Node HTTP server in its own process answering `{}` to everything. */
 function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('{}')}).listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '-e',
+      'const ' +
+        "s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('{}')})" +
+        ".listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     proc.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
     proc.once('exit', (code) => reject(new Error(`reference server exited ${code}`)));
@@ -120,10 +132,29 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   const codes: Record<string, number> = {};
   for (const a of answers) codes[a.code] = (codes[a.code] ?? 0) + 1;
   const lat = answers.map((a) => a.ms).sort((a, b) => a - b);
-  return { name, msgs: total, seconds, rate: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99), codes, peakRssMiB: peakRss(h.proc.pid), ...(health ? { health } : {}), ...(reference ? { reference } : {}) };
+  return {
+    name,
+    msgs: total,
+    seconds,
+    rate: total / seconds,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    codes,
+    peakRssMiB: peakRss(h.proc.pid),
+    ...(health ? { health } : {}),
+    ...(reference ? { reference } : {}),
+  };
 }
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, env: NodeJS.ProcessEnv = {}, nodes = 0): Promise<Phase> {
+async function phase(
+  name: string,
+  plugins: string[],
+  messages: Buffer[],
+  total: number,
+  concurrency: number,
+  env: NodeJS.ProcessEnv = {},
+  nodes = 0,
+): Promise<Phase> {
   const h = await startHaraka({
     plugins,
     nodes,
@@ -141,18 +172,31 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '20' }, corpus: { type: 'string' }, clamd: { type: 'string' }, nodes: { type: 'string', default: '2' }, 'kill-deps': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string', default: '3000' },
+      concurrency: { type: 'string', default: '20' },
+      corpus: { type: 'string' },
+      clamd: { type: 'string' },
+      nodes: { type: 'string', default: '2' },
+      'kill-deps': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n');
     return;
   }
   const total = Number(values.messages);
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--messages and --concurrency must be positive integers');
+  if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error('--messages and --concurrency must be positive integers');
   const { messages, source } = loadMessages(values.corpus, 1000);
   if (values['kill-deps']) return killDeps(messages, total, concurrency);
   const avg = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
-  process.stdout.write(`PhishX SMTP benchmark: ${total} messages, ${concurrency} concurrent sessions, one message per session\nmessages: ${source}, mean ${avg} bytes\n\n`);
+  process.stdout.write(
+    `PhishX SMTP benchmark: ${total} messages, ${concurrency} concurrent sessions, one message per session\nmessages: ${source}, mean ${avg} bytes\n\n`,
+  );
 
   const bare = await phase('bare Haraka', ['rcpt_to.in_host_list', 'queue/discard'], messages, total, concurrency);
   const px = await phase('Haraka + PhishX', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency);
@@ -171,10 +215,16 @@ async function main(): Promise<void> {
     process.stdout.write(`${row(clam)}\n`);
   }
   process.stdout.write(`\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
-  const lrow = (name: string, x: LatencyStats): string => `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
+  const lrow = (name: string, x: LatencyStats): string =>
+    `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
   const hrow = (p: Phase): string => (p.health ? lrow(p.name, p.health) + (p.reference ? lrow('  reference: bare Node HTTP', p.reference) : '') : '');
-  process.stdout.write(`/health latency while the load ran (one probe every 20 ms from a separate process; goal p99 <= 5 ms):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`);
-  if (clam) process.stdout.write(`ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`);
+  process.stdout.write(
+    `/health latency while the load ran (one probe every 20 ms from a separate process; goal p99 <= 5 ms):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`,
+  );
+  if (clam)
+    process.stdout.write(
+      `ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`,
+    );
   else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
 }
 

@@ -45,7 +45,7 @@ describe('ClamAV through real Haraka and a real clamd', () => {
     assert.equal(a.code, 250, a.response);
   });
 
-  it('accepts a 30 MB attachment above clamd\'s StreamMaxLength (25 MiB) and records CLAMAV_SIZE_LIMIT', async (t) => {
+  it("accepts a 30 MB attachment above clamd's StreamMaxLength (25 MiB) and records CLAMAV_SIZE_LIMIT", async (t) => {
     if ('skip' in clamd) return t.skip(clamd.skip);
     if (clamd.host !== '127.0.0.1:3310' && !clamd.socket) return t.skip('unknown StreamMaxLength');
     const a = await sendRaw(h!.port, withAttachment('video.bin', randomBytes(30 * 1024 * 1024)), env);

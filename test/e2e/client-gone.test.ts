@@ -50,7 +50,9 @@ describe('a client that leaves while its message is being scanned', () => {
 
   it('is not answered after the scan (logged as gone), and Haraka keeps scanning the next message', async () => {
     await sendAndVanish(h.port, phishMessage());
-    await eventually(() => assert.match(h.logs(), /phishx: id=[0-9a-f]{16} client gone or transaction ended during the scan; not answering/), { timeoutMs: 15_000 });
+    await eventually(() => assert.match(h.logs(), /phishx: id=[0-9a-f]{16} client gone or transaction ended during the scan; not answering/), {
+      timeoutMs: 15_000,
+    });
     assert.equal(h.proc.exitCode, null, 'Haraka exited');
     await nlp.setMode('ok');
     const a = await sendRaw(h.port, cleanMessage(), { from: 'alice@example.com', to: ['bob@example.org'] });

@@ -7,13 +7,24 @@ import { after, before, describe, it } from 'node:test';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
-import { bigMessage, cleanMessage, deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
+import {
+  bigMessage,
+  cleanMessage,
+  deepNestedMessage,
+  garbage8bitMessage,
+  malformedMimeMessage,
+  manyPartsMessage,
+  phishMessage,
+  quarantineMessage,
+} from '../helpers/messages.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org'] };
 const fixture = (f: string): Promise<Buffer> => readFile(path.join(REPO, 'test', 'fixtures', f));
 
 function header(raw: string, name: string): string[] {
-  return headersOf(raw).filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+  return headersOf(raw)
+    .filter(([k]) => k.toLowerCase() === name.toLowerCase())
+    .map(([, v]) => v);
 }
 
 async function deliveredWithId(h: HarakaInstance, id: string): Promise<string | undefined> {
@@ -84,18 +95,37 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
 
   it('strips forged X-PhishX-* lines with whitespace before the colon, other casing or folding, at the raw level, and puts its own on top', async () => {
     // Haraka's parser does not see these as headers; postal-mime reads the first one, Python's email stops at it.
-    const forgedLines = ['X-PhishX-Reasons : none', 'X-PhishX-Id\t: 0000000000000000', 'x-PHISHX-verdict   :allow', 'X-PhishX-\n Score: 0', 'X-PhishX-Mode monitor'];
+    const forgedLines = [
+      'X-PhishX-Reasons : none',
+      'X-PhishX-Id\t: 0000000000000000',
+      'x-PHISHX-verdict   :allow',
+      'X-PhishX-\n Score: 0',
+      'X-PhishX-Mode monitor',
+    ];
     const a = await sendRaw(h.port, cleanMessage({ subject: 'forged spaced headers', extraHeaders: forgedLines }), env);
     assert.equal(a.code, 250, a.response);
     const m = (await h.delivered()).find((x) => x.includes('forged spaced headers'));
     assert.ok(m);
     const id = /^X-PhishX-Id: ([0-9a-f]{16})\r?$/m.exec(m)?.[1];
     assert.ok(id, 'no genuine X-PhishX-Id');
-    const head = m.slice(0, m.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
-    const ours = head.filter((l) => l.slice(0, Math.max(0, l.indexOf(':')) || l.length).replace(/\s+/g, '').toLowerCase().startsWith('x-phishx-'));
-    assert.deepEqual(ours.map((l) => l.slice(0, l.indexOf(':'))), ['X-PhishX-Verdict', 'X-PhishX-Score', 'X-PhishX-Reasons', 'X-PhishX-Id'], ours.join('\n'));
+    const head = m
+      .slice(0, m.search(/\r?\n\r?\n/))
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .split(/\r?\n/);
+    const ours = head.filter((l) =>
+      l
+        .slice(0, Math.max(0, l.indexOf(':')) || l.length)
+        .replace(/\s+/g, '')
+        .toLowerCase()
+        .startsWith('x-phishx-'),
+    );
+    assert.deepEqual(
+      ours.map((l) => l.slice(0, l.indexOf(':'))),
+      ['X-PhishX-Verdict', 'X-PhishX-Score', 'X-PhishX-Reasons', 'X-PhishX-Id'],
+      ours.join('\n'),
+    );
     assert.ok(ours.includes(`X-PhishX-Id: ${id}`));
-    assert.ok(head.findIndex((l) => l.startsWith('X-PhishX-Verdict:')) < head.findIndex((l) => l.startsWith('From:')), 'our headers are above the sender\'s');
+    assert.ok(head.findIndex((l) => l.startsWith('X-PhishX-Verdict:')) < head.findIndex((l) => l.startsWith('From:')), "our headers are above the sender's");
     const parsed = await PostalMime.parse(m);
     assert.equal(parsed.headers.find((x) => x.key === 'x-phishx-id')?.value, id);
     assert.equal(parsed.headers.find((x) => x.key === 'x-phishx-reasons')?.value, /^X-PhishX-Reasons: (.*?)\r?$/m.exec(m)?.[1]);
@@ -127,7 +157,10 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
     assert.equal(a.code, 250, a.response);
     const files = (await readdir(h.mailDir)).filter((f) => f.endsWith('.eml'));
     const sizes = await Promise.all(files.map(async (f) => (await readFile(path.join(h.mailDir, f))).length));
-    assert.ok(sizes.some((s) => s > 20_000_000), `no delivered message above 20 MB (sizes ${sizes.join(',')})`);
+    assert.ok(
+      sizes.some((s) => s > 20_000_000),
+      `no delivered message above 20 MB (sizes ${sizes.join(',')})`,
+    );
   });
 
   it('handles a 1000-part message and records LIMIT_PARTS', async () => {
@@ -153,8 +186,15 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
   });
 
   it('phishx send delivers files over SMTP and prints each answer', () => {
-    const files = ['test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml', 'test/fixtures/transactional/saas-receipt.eml'];
-    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'send', '--server', `127.0.0.1:${h.port}`, ...files], { cwd: REPO, encoding: 'utf8' });
+    const files = [
+      'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml',
+      'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml',
+      'test/fixtures/transactional/saas-receipt.eml',
+    ];
+    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'send', '--server', `127.0.0.1:${h.port}`, ...files], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /corpus-phish-amazon.*: 550 .*PhishX id [0-9a-f]{16}/);
@@ -206,7 +246,9 @@ describe('Haraka + PhishX in monitor mode', () => {
 describe('Haraka + PhishX tenants and allowlist', () => {
   let h: HarakaInstance;
   before(async () => {
-    h = await startHaraka({ phishxIni: '[tenant.monitor.example]\nmode=monitor\n[tenant.strict.example]\nquarantine=10\nreject=40\n[allowlist]\ndomains=trusted.example\n' });
+    h = await startHaraka({
+      phishxIni: '[tenant.monitor.example]\nmode=monitor\n[tenant.strict.example]\nquarantine=10\nreject=40\n[allowlist]\ndomains=trusted.example\n',
+    });
   });
   after(async () => {
     await h?.stop();
@@ -244,7 +286,7 @@ describe('Haraka + PhishX with relaying clients (outbound mail)', () => {
     h = await startHaraka({
       plugins: ['relay', 'phishx', 'queue/discard'],
       env: { YES_REALLY_DO_DISCARD: '1' },
-      files: { 'relay.ini': '[relay]\nacl=true\n', 'relay_acl_allow': '127.0.0.1/32\n' },
+      files: { 'relay.ini': '[relay]\nacl=true\n', relay_acl_allow: '127.0.0.1/32\n' },
     });
   });
   after(async () => {
@@ -257,7 +299,6 @@ describe('Haraka + PhishX with relaying clients (outbound mail)', () => {
     assert.match(h.logs(), /action=allow would=allow score=0 .*reasons="SKIP_RELAYING\(0\)"/);
   });
 });
-
 
 describe('Haraka + PhishX with the embedded text classifier (the shipped defaults)', () => {
   let h: HarakaInstance;
@@ -274,7 +315,15 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
   });
 
-  for (const f of ['amazon-shipping.eml', 'apple-receipt.eml', 'github-password-reset.eml', 'google-security-alert.eml', 'newsletter-tracked.eml', 'saas-password-reset.eml', 'saas-receipt.eml']) {
+  for (const f of [
+    'amazon-shipping.eml',
+    'apple-receipt.eml',
+    'github-password-reset.eml',
+    'google-security-alert.eml',
+    'newsletter-tracked.eml',
+    'saas-password-reset.eml',
+    'saas-receipt.eml',
+  ]) {
     it(`delivers legitimate transactional mail: ${f}`, async () => {
       const raw = await fixture(`transactional/${f}`);
       // As the real sender would: the envelope sender on the From's domain.
@@ -290,7 +339,7 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     assert.equal(a.code, 250, a.response);
     assert.match(a.response, /held for review/);
     const viaSes = await sendRaw(h.port, raw, { ...env, from: '0100018c-abc@amazonses.com' });
-    assert.doesNotMatch(viaSes.response, /held for review/, 'a bulk-mail service\'s bounce domain is fine');
+    assert.doesNotMatch(viaSes.response, /held for review/, "a bulk-mail service's bounce domain is fine");
   });
 });
 
@@ -360,7 +409,6 @@ describe('Haraka + PhishX with the text classifier over HTTP (phishx nlp-serve)'
     assert.equal(b.code, 250, b.response);
   });
 });
-
 
 describe('[defer] nlp over real SMTP', () => {
   let h: HarakaInstance;

@@ -65,17 +65,39 @@ describe('npm package haraka-plugin-phishx in an existing Haraka directory', () 
 
   it('packs compiled JavaScript, type declarations, the models, the default phishx.ini and the CLI — no sources or tests', async () => {
     const list = await run('tar', ['tzf', tarball]);
-    const files = list.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'dist/plugins/phishx/index.js', 'dist/lib/scan.js', 'dist/lib/scan.d.ts', 'lib/nlp/model/text-model.json', 'lib/nlp/model/letter-model.json', 'config/phishx.ini', 'lib/cli/phishx.cjs', 'README.md']) {
+    const files = list.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    for (const f of [
+      'package.json',
+      'dist/plugins/phishx/index.js',
+      'dist/lib/scan.js',
+      'dist/lib/scan.d.ts',
+      'lib/nlp/model/text-model.json',
+      'lib/nlp/model/letter-model.json',
+      'config/phishx.ini',
+      'lib/cli/phishx.cjs',
+      'README.md',
+    ]) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
-    assert.ok(!files.some((f) => f.startsWith('dist/test/') || f.endsWith('.ts') && !f.endsWith('.d.ts')), files.filter((f) => f.startsWith('dist/test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))).slice(0, 5).join(', '));
-    const pkg = JSON.parse(await readFile(path.join(site, 'node_modules', 'haraka-plugin-phishx', 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
+    assert.ok(
+      !files.some((f) => f.startsWith('dist/test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+      files
+        .filter((f) => f.startsWith('dist/test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))
+        .slice(0, 5)
+        .join(', '),
+    );
+    const pkg = JSON.parse(await readFile(path.join(site, 'node_modules', 'haraka-plugin-phishx', 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies: Record<string, string>;
+    };
     assert.equal(pkg.name, 'haraka-plugin-phishx');
-    assert.ok(!('Haraka' in pkg.dependencies), 'Haraka is the site\'s, not a dependency of the plugin');
+    assert.ok(!('Haraka' in pkg.dependencies), "Haraka is the site's, not a dependency of the plugin");
   });
 
-  it('the site has no phishx.ini: the package\'s default applies', () => {
+  it("the site has no phishx.ini: the package's default applies", () => {
     assert.ok(!existsSync(path.join(site, 'config', 'phishx.ini')));
     assert.ok(existsSync(path.join(site, 'node_modules', 'haraka-plugin-phishx', 'config', 'phishx.ini')));
   });

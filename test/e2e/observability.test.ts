@@ -110,7 +110,10 @@ describe('sidecar observability through real Haraka', () => {
       assert.ok(f, `documented family ${doc.name} missing from /metrics`);
       assert.equal(f.type.toLowerCase(), doc.type, doc.name);
     }
-    assert.ok(families.some((f) => f.name === 'process_resident_memory_bytes'), 'process default metrics');
+    assert.ok(
+      families.some((f) => f.name === 'process_resident_memory_bytes'),
+      'process default metrics',
+    );
     assert.equal(value(families, 'phishx_messages_scanned_total'), 4);
     assert.equal(value(families, 'phishx_messages_scanned_total', { action: 'reject' }), 1);
     assert.equal(value(families, 'phishx_messages_scanned_total', { action: 'quarantine', tenant: 'default' }), 1);
@@ -134,8 +137,17 @@ describe('sidecar observability through real Haraka', () => {
     const lint = promtool(text);
     if ('skip' in lint) return t.skip(lint.skip);
     const findings = lint.output.split('\n').filter(Boolean);
-    assert.deepEqual(findings.filter((l) => !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(l)), [], lint.output);
-    const own = promtool(text.split('\n').filter((l) => /^(# (HELP|TYPE) )?phishx_/.test(l)).join('\n') + '\n');
+    assert.deepEqual(
+      findings.filter((l) => !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(l)),
+      [],
+      lint.output,
+    );
+    const own = promtool(
+      text
+        .split('\n')
+        .filter((l) => /^(# (HELP|TYPE) )?phishx_/.test(l))
+        .join('\n') + '\n',
+    );
     assert.ok(!('skip' in own));
     assert.equal(own.status, 0, `promtool check metrics (phishx_ families):\n${own.output}`);
   });
@@ -189,15 +201,26 @@ describe('sidecar observability through real Haraka', () => {
 
       // Both workers did scan: /metrics/summary breaks the scans down per process.
       const perProcess = async (): Promise<Array<{ pid: number; role: string; scanned: number; stale_ms?: number }>> =>
-        ((await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { processes: Array<{ pid: number; role: string; scanned: number; stale_ms?: number }> }).processes;
+        (
+          (await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+            processes: Array<{ pid: number; role: string; scanned: number; stale_ms?: number }>;
+          }
+        ).processes;
       const procs = (await perProcess()).filter((p) => p.role === 'worker');
       assert.equal(procs.length, 2, JSON.stringify(procs));
-      assert.ok(procs.every((p) => p.scanned > 0), `scans per worker: ${JSON.stringify(procs)}`);
+      assert.ok(
+        procs.every((p) => p.scanned > 0),
+        `scans per worker: ${JSON.stringify(procs)}`,
+      );
       assert.equal(procs[0].scanned + procs[1].scanned, n);
 
       // A silent worker (stopped with SIGSTOP) does not hang the scrape: it is left out after
       // worker_timeout_ms and its last numbers are reused, so no counter goes down.
-      const workers = spawnSync('pgrep', ['-P', String(h.proc.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number).filter(Boolean);
+      const workers = spawnSync('pgrep', ['-P', String(h.proc.pid)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .map(Number)
+        .filter(Boolean);
       assert.equal(workers.length, 2, `worker pids: ${workers.join(', ')}`);
       process.kill(workers[0], 'SIGSTOP');
       try {
@@ -206,7 +229,7 @@ describe('sidecar observability through real Haraka', () => {
         const took = Date.now() - t1;
         assert.ok(took < 3000, `scrape with a silent worker took ${took} ms`);
         assert.equal(value(partial, 'phishx_cluster_workers', { state: 'silent' }), 1);
-        assert.equal(value(partial, 'phishx_messages_scanned_total'), n, 'the silent worker\'s last counts are kept');
+        assert.equal(value(partial, 'phishx_messages_scanned_total'), n, "the silent worker's last counts are kept");
         const stale = (await perProcess()).find((p) => p.pid === workers[0]);
         assert.ok(stale && typeof stale.stale_ms === 'number', JSON.stringify(stale));
         // /health answers from its cache at once and turns DEGRADED when the refresh sees the silent worker.

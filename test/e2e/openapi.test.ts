@@ -45,10 +45,18 @@ describe('OpenAPI document of the SOC API', () => {
   });
 
   it('documents every API route of the sidecar, with its scope', () => {
-    const routes = createSidecarRouter({ config: () => null, smtpListening: () => false, store: () => new MemoryStore(), clamd: () => null, nlpProbe: () => null })
+    const routes = createSidecarRouter({
+      config: () => null,
+      smtpListening: () => false,
+      store: () => new MemoryStore(),
+      clamd: () => null,
+      nlpProbe: () => null,
+    })
       .routeList()
       .filter((r) => r.path.startsWith('/api/v1/') && r.path !== '/api/v1/openapi.json');
-    const documented = Object.entries(OPENAPI.paths as unknown as Paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-scope']}`));
+    const documented = Object.entries(OPENAPI.paths as unknown as Paths).flatMap(([p, ops]) =>
+      Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-scope']}`),
+    );
     assert.deepEqual(routes.map((r) => `${r.method} ${r.path} ${r.scope ?? 'read'}`).sort(), documented.sort());
   });
 
@@ -57,7 +65,8 @@ describe('OpenAPI document of the SOC API', () => {
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, '3.1.0');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(idFrom((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).response));
+    for (let i = 0; i < 3; i++)
+      ids.push(idFrom((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).response));
     const t = { token: ADMIN };
     const check = async (method: string, path: string, real: string, opts: { body?: unknown } = {}): Promise<unknown> => {
       const r = await api(h.sidecarPort, method, real, { ...t, ...opts });

@@ -100,7 +100,9 @@ describe('quarantine on the embedded default (no Redis): on disk, durable, bound
     const second = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: spool } });
     try {
       const full = await eventually(async () => {
-        const body = (await (await fetch(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as { components: { store: { kind: string; quarantine_entries?: number } } };
+        const body = (await (await fetch(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as {
+          components: { store: { kind: string; quarantine_entries?: number } };
+        };
         assert.equal(body.components.store.quarantine_entries, 30, JSON.stringify(body.components.store));
         return body;
       });

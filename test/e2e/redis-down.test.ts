@@ -70,7 +70,10 @@ describe('a private Redis killed mid-run', () => {
     // Its security event waited on disk too: the SOC alert comes once Redis is back.
     await eventually(async () => {
       const r = await api(h!.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: TOKEN });
-      assert.ok((r.body?.items ?? []).some((a: { quarantine_ids: string[] }) => a.quarantine_ids.includes(id)), r.text);
+      assert.ok(
+        (r.body?.items ?? []).some((a: { quarantine_ids: string[] }) => a.quarantine_ids.includes(id)),
+        r.text,
+      );
     });
     assert.equal(h!.proc.exitCode, null, 'Haraka died');
   });

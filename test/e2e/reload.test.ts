@@ -67,7 +67,10 @@ describe('config hot reload', () => {
   it('refuses an emptied file, a deleted file and a line without "=", keeping monitor mode and counting each refusal', async () => {
     const good = await readFile(ini, 'utf8');
     assert.match(good, /mode=monitor/);
-    const refusals = async (): Promise<number> => Number(/^phishx_config_reloads_total\{result="rejected"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text())?.[1] ?? 0);
+    const refusals = async (): Promise<number> =>
+      Number(
+        /^phishx_config_reloads_total\{result="rejected"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text())?.[1] ?? 0,
+      );
     const cases: Array<[string, () => Promise<void>, RegExp]> = [
       ['emptied', () => writeFile(ini, ''), /phishx\.ini is empty: keeping the running config/],
       ['deleted', () => unlink(ini), /phishx\.ini was deleted: keeping the running config/],
@@ -87,6 +90,8 @@ describe('config hot reload', () => {
 
 describe('config at start', () => {
   it('refuses to start on a line that is not key = value, naming the file and line', async () => {
-    await assert.rejects(startHaraka({ phishxIni: '[main]\nmode enforce\n' }), (err: Error) => /phishx\.ini line \d+: "mode enforce" is not `key = value`/.test(err.message));
+    await assert.rejects(startHaraka({ phishxIni: '[main]\nmode enforce\n' }), (err: Error) =>
+      /phishx\.ini line \d+: "mode enforce" is not `key = value`/.test(err.message),
+    );
   });
 });

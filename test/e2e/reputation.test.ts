@@ -11,11 +11,16 @@ import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
 
 const env = { from: 'alice@example.com', to: ['bob@example.org'] };
-const mail = (href: string): string => `From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: lunch menu\nContent-Type: text/html\n\n<p>The menu: <a href="${href}">here</a></p>\n`;
+const mail = (href: string): string =>
+  `From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: lunch menu\nContent-Type: text/html\n\n<p>The menu: <a href="${href}">here</a></p>\n`;
 
 function phishx(args: string[], extraEnv: NodeJS.ProcessEnv): { code: number; out: string; err: string } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PHISHX_')));
-  const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { cwd: REPO, env: { ...clean, ...extraEnv }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], {
+    cwd: REPO,
+    env: { ...clean, ...extraEnv },
+    encoding: 'utf8',
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 

@@ -19,11 +19,16 @@ const READ = token('read');
 const TENANT_A = token('tenant-a');
 
 const tokenEnv = {
-  PHISHX_SIDECAR_TOKEN_HASHES: [`${hashToken(ADMIN)}`, `${hashToken(ACT)}:act`, `${hashToken(READ)}:read`, `${hashToken(TENANT_A)}:act:tenant-a.example`].join(','),
+  PHISHX_SIDECAR_TOKEN_HASHES: [`${hashToken(ADMIN)}`, `${hashToken(ACT)}:act`, `${hashToken(READ)}:read`, `${hashToken(TENANT_A)}:act:tenant-a.example`].join(
+    ',',
+  ),
 };
 const TENANTS = '[tenant.tenant-a.example]\nmode=enforce\n[tenant.tenant-b.example]\nmode=enforce\n';
 
-const header = (raw: string, name: string): string[] => headersOf(raw).filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+const header = (raw: string, name: string): string[] =>
+  headersOf(raw)
+    .filter(([k]) => k.toLowerCase() === name.toLowerCase())
+    .map(([, v]) => v);
 
 describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () => {
   let h: HarakaInstance;
@@ -33,7 +38,10 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
   before(async () => {
     h = await startHaraka({ env: tokenEnv, phishxIni: TENANTS });
     const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['ann@tenant-a.example'] });
-    const b = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', 'Unusual sign-in activity (B)'), { from: 'alerts@account-notice.example.net', to: ['bob@tenant-b.example', 'bea@tenant-b.example'] });
+    const b = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', 'Unusual sign-in activity (B)'), {
+      from: 'alerts@account-notice.example.net',
+      to: ['bob@tenant-b.example', 'bea@tenant-b.example'],
+    });
     assert.equal(a.code, 250, a.response);
     assert.equal(b.code, 250, b.response);
     idA = idFrom(a.response);
@@ -49,7 +57,10 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
     assert.match(none.headers.get('www-authenticate') ?? '', /Bearer/);
     const r = await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: READ });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.body.items.map((i: { id: string }) => i.id), [idB, idA]);
+    assert.deepEqual(
+      r.body.items.map((i: { id: string }) => i.id),
+      [idB, idA],
+    );
     const a = r.body.items[1];
     assert.equal(a.status, 'held');
     assert.equal(a.tenant, 'tenant-a.example');
@@ -59,7 +70,10 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
     assert.ok(a.reasons.some((x: { code: string }) => x.code === 'SENDER_BRAND_IMPERSONATION'));
     assert.equal(r.body.next_cursor, null);
     const filtered = await api(h.sidecarPort, 'GET', `/api/v1/quarantine?q=${encodeURIComponent('(B)')}&status=held`, { token: READ });
-    assert.deepEqual(filtered.body.items.map((i: { id: string }) => i.id), [idB]);
+    assert.deepEqual(
+      filtered.body.items.map((i: { id: string }) => i.id),
+      [idB],
+    );
     const badParam = await api(h.sidecarPort, 'GET', '/api/v1/quarantine?colour=red', { token: READ });
     assert.equal(badParam.status, 400);
     assert.match(badParam.body.error, /unknown parameter "colour"/);
@@ -77,7 +91,10 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
 
   it('keeps tenants apart: a tenant-bound token sees only its tenant', async () => {
     const list = await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: TENANT_A });
-    assert.deepEqual(list.body.items.map((i: { id: string }) => i.id), [idA]);
+    assert.deepEqual(
+      list.body.items.map((i: { id: string }) => i.id),
+      [idA],
+    );
     assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}`, { token: TENANT_A })).status, 404);
     assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}/raw`, { token: TENANT_A })).status, 404);
     assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/release`, { token: TENANT_A })).status, 404);
@@ -123,7 +140,10 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
   });
 
   it('strips a forged release marker and scans the message as any other', async () => {
-    const forged = cleanMessage({ subject: 'Forged release', extraHeaders: [`X-PhishX-Release: v1; id=${idB}; claim=${'0'.repeat(32)}; exp=9999999999; by=token:00000000; sig=${'A'.repeat(43)}`] });
+    const forged = cleanMessage({
+      subject: 'Forged release',
+      extraHeaders: [`X-PhishX-Release: v1; id=${idB}; claim=${'0'.repeat(32)}; exp=9999999999; by=token:00000000; sig=${'A'.repeat(43)}`],
+    });
     const a = await sendRaw(h.port, forged, { from: 'alice@example.com', to: ['bob@tenant-b.example'] });
     assert.equal(a.code, 250, a.response);
     const d = await eventually(async () => {
@@ -147,13 +167,18 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
     assert.equal((await api(h.sidecarPort, 'DELETE', `/api/v1/quarantine/${idB}`, { token: ACT })).status, 409);
     assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/quarantine/${idB}/raw`, { token: ACT })).status, 410);
     const deleted = await api(h.sidecarPort, 'GET', '/api/v1/quarantine?status=deleted', { token: READ });
-    assert.deepEqual(deleted.body.items.map((i: { id: string }) => i.id), [idB]);
+    assert.deepEqual(
+      deleted.body.items.map((i: { id: string }) => i.id),
+      [idB],
+    );
     assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${idB}/release`, { token: ACT })).status, 409);
   });
 
   it('keeps a reported message for training after its deletion: phishx feedback export writes a labelled corpus', async () => {
     const out = path.join(h.dir, 'feedback-corpus');
-    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'feedback', 'export', '--out', out, '--dir', h.dir], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), 'feedback', 'export', '--out', out, '--dir', h.dir], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /1 message\(s\) written .*\(1 phish, 0 ham\)/);
     assert.equal(await readFile(path.join(out, 'labels.csv'), 'utf8'), `path,label,source\nphish/${idB}.eml,phish,phishx-feedback\n`);
@@ -164,7 +189,9 @@ describe('SOC review of held mail over real SMTP and HTTP (embedded store)', () 
     assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ACT })).status, 403);
     const r = await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ADMIN });
     assert.equal(r.status, 200, r.text);
-    const steps = (r.body.items as Array<{ action: string; target: string; result: string; actor: string }>).reverse().map((x) => `${x.action} ${x.target === idA ? 'A' : x.target === idB ? 'B' : x.target} ${x.result}`);
+    const steps = (r.body.items as Array<{ action: string; target: string; result: string; actor: string }>)
+      .reverse()
+      .map((x) => `${x.action} ${x.target === idA ? 'A' : x.target === idB ? 'B' : x.target} ${x.result}`);
     assert.deepEqual(steps, ['raw A ok', 'release A ok', 'release A conflict', 'report_phish B ok', 'delete B ok', 'delete B conflict', 'release B conflict']);
     assert.ok(r.body.items.every((x: { actor: string }) => /^token:[0-9a-f]{8}$/.test(x.actor)));
   });
@@ -203,14 +230,17 @@ describe('phishx quarantine / audit: the same operations from the command line',
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, new RegExp(`^${id}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  held +\\d+  .*Unusual sign-in activity$`, 'm'));
     const json = JSON.parse(phishx(h.sidecarPort, READ, ['quarantine', 'list', '--json', '--sender', 'account-notice.example.net']).out);
-    assert.deepEqual(json.items.map((i: { id: string }) => i.id), [id]);
+    assert.deepEqual(
+      json.items.map((i: { id: string }) => i.id),
+      [id],
+    );
     const show = phishx(h.sidecarPort, READ, ['quarantine', 'show', id]);
     assert.equal(show.code, 0, show.err);
     assert.match(show.out, /status: +held/);
     assert.match(show.out, /hxxps:\/\/bit\[\.\]ly\/3xQz9Lm/);
   });
 
-  it('refuses a release with a read token (exit 1, the API\'s 403) and releases to one recipient with an act token', async () => {
+  it("refuses a release with a read token (exit 1, the API's 403) and releases to one recipient with an act token", async () => {
     const refused = phishx(h.sidecarPort, READ, ['quarantine', 'release', id]);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /403 .*needs act/);
@@ -257,7 +287,14 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     await h?.stop();
   });
 
-  type Alert = { id: string; status: string; count: number; actions: { reject: number; quarantine: number }; sender_domains: string[]; quarantine_ids: string[] };
+  type Alert = {
+    id: string;
+    status: string;
+    count: number;
+    actions: { reject: number; quarantine: number };
+    sender_domains: string[];
+    quarantine_ids: string[];
+  };
   const alerts = async (query = ''): Promise<Alert[]> => {
     const r = await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts${query}`, { token: READ });
     assert.equal(r.status, 200, r.text);
@@ -267,14 +304,20 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
 
   it('raises one alert per campaign with its count, and counts open alerts in metrics', async () => {
     for (const subject of subjects) {
-      const a = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', subject), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
+      const a = await sendRaw(h.port, quarantineMessage().replace('Unusual sign-in activity', subject), {
+        from: 'alerts@account-notice.example.net',
+        to: ['bob@example.org'],
+      });
       assert.equal(a.code, 250, a.response);
     }
     assert.equal((await sendRaw(h.port, phishMessage(), { from: 'service@paypa1-support.top', to: ['bob@example.org'] })).code, 550);
     const list = await eventually(async () => {
       const l = await alerts('?status=open');
       assert.equal(l.length, 2);
-      assert.equal(l.reduce((n, a) => n + a.count, 0), 4);
+      assert.equal(
+        l.reduce((n, a) => n + a.count, 0),
+        4,
+      );
       return l;
     });
     const campaign = list.find((a) => a.sender_domains.includes('example.net'))!;
@@ -284,13 +327,22 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     const single = list.find((a) => a.sender_domains.includes('paypa1-support.top'))!;
     assert.deepEqual(single.actions, { reject: 1, quarantine: 0 });
     await eventually(async () => assert.match((await api(h.sidecarPort, 'GET', '/metrics')).text, /^phishx_soc_alerts_open\{tenant="default"\} 2$/m));
-    assert.deepEqual((await alerts('?sender=paypa1-support.top')).map((a) => a.id), [single.id]);
-    assert.deepEqual((await alerts('?reason=SENDER_BRAND_IMPERSONATION&q=mailbox')).map((a) => a.id), [campaign.id]);
+    assert.deepEqual(
+      (await alerts('?sender=paypa1-support.top')).map((a) => a.id),
+      [single.id],
+    );
+    assert.deepEqual(
+      (await alerts('?reason=SENDER_BRAND_IMPERSONATION&q=mailbox')).map((a) => a.id),
+      [campaign.id],
+    );
     assert.equal((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts?status=closed', { token: READ })).status, 400);
     // A token of another tenant sees none of them.
     assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: TENANT_A })).body.items, []);
     assert.equal((await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts/${campaign.id}`, { token: TENANT_A })).status, 404);
-    assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: TENANT_A, body: { action: 'release_all' } })).status, 404);
+    assert.equal(
+      (await api(h.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: TENANT_A, body: { action: 'release_all' } })).status,
+      404,
+    );
   });
 
   it('acknowledges, releases all held messages of a campaign, blocks its sender, and resolves it (act scope)', async () => {
@@ -317,7 +369,10 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     assert.equal((await act({ action: 'resolve' })).status, 200);
     const detail = await api(h.sidecarPort, 'GET', `/api/v1/soc/alerts/${campaign.id}`, { token: READ });
     assert.equal(detail.body.status, 'resolved');
-    assert.deepEqual(detail.body.history.map((x: { action: string }) => x.action), ['acknowledge', 'release_all', 'block_sender', 'resolve']);
+    assert.deepEqual(
+      detail.body.history.map((x: { action: string }) => x.action),
+      ['acknowledge', 'release_all', 'block_sender', 'resolve'],
+    );
     await eventually(async () => assert.match((await api(h.sidecarPort, 'GET', '/metrics')).text, /^phishx_soc_alerts_open\{tenant="default"\} 1$/m));
     // The campaign comes back: a new alert, the resolved one stays resolved.
     assert.equal((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).code, 250);
@@ -328,8 +383,18 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
       assert.equal(open[0].count, 1);
     });
     const audit = await api(h.sidecarPort, 'GET', '/api/v1/audit', { token: ADMIN });
-    const steps = (audit.body.items as Array<{ action: string; result: string }>).filter((x) => x.action.startsWith('alert_')).reverse().map((x) => `${x.action} ${x.result}`);
-    assert.deepEqual(steps, ['alert_acknowledge ok', 'alert_acknowledge conflict', 'alert_release_all ok', 'alert_block_sender bad_request', 'alert_block_sender ok', 'alert_resolve ok']);
+    const steps = (audit.body.items as Array<{ action: string; result: string }>)
+      .filter((x) => x.action.startsWith('alert_'))
+      .reverse()
+      .map((x) => `${x.action} ${x.result}`);
+    assert.deepEqual(steps, [
+      'alert_acknowledge ok',
+      'alert_acknowledge conflict',
+      'alert_release_all ok',
+      'alert_block_sender bad_request',
+      'alert_block_sender ok',
+      'alert_resolve ok',
+    ]);
   });
 
   it('phishx soc: lists, shows and acknowledges alerts from the command line', () => {
@@ -393,12 +458,22 @@ describe('cluster mode (nodes=2): the sidecar in the master, holds and releases 
     const a = await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] });
     assert.equal(a.code, 250, a.response);
     const id = idFrom(a.response);
-    await eventually(async () => assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: READ })).body.items.map((i: { id: string }) => i.id), [id]));
+    await eventually(async () =>
+      assert.deepEqual(
+        (await api(h.sidecarPort, 'GET', '/api/v1/quarantine', { token: READ })).body.items.map((i: { id: string }) => i.id),
+        [id],
+      ),
+    );
     const r = await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT });
     assert.equal(r.status, 200, r.text);
     assert.equal((await api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT })).status, 409);
     await eventually(async () => assert.equal((await h.delivered()).filter((m) => m.includes(`(PhishX id ${id})`)).length, 1));
-    await eventually(async () => assert.deepEqual((await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: READ })).body.items.map((x: { count: number }) => x.count), [1]));
+    await eventually(async () =>
+      assert.deepEqual(
+        (await api(h.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: READ })).body.items.map((x: { count: number }) => x.count),
+        [1],
+      ),
+    );
   });
 });
 
@@ -412,7 +487,8 @@ describe('bulk actions by filter', () => {
   });
 
   it('counts a campaign with a dry run, then deletes all of it (admin only)', async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).code, 250);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await sendRaw(h.port, quarantineMessage(), { from: 'alerts@account-notice.example.net', to: ['bob@example.org'] })).code, 250);
     const body = { action: 'delete', filter: { sender: 'account-notice.example.net' }, dry_run: true };
     assert.equal((await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ACT, body })).status, 403);
     const dry = await api(h.sidecarPort, 'POST', '/api/v1/quarantine/bulk', { token: ADMIN, body });
@@ -451,12 +527,16 @@ describe('concurrent release from two sidecars on one Redis', () => {
       const id = idFrom(a.response);
       const [r1, r2] = await Promise.all([one!, two!].map((h) => api(h.sidecarPort, 'POST', `/api/v1/quarantine/${id}/release`, { token: ACT })));
       assert.deepEqual([r1.status, r2.status].sort(), [200, 409], `${r1.text} / ${r2.text}`);
-      const copies = async (): Promise<number> => [...(await one!.delivered()), ...(await two!.delivered())].filter((m) => m.includes(`(PhishX id ${id})`)).length;
-      assert.equal(await eventually(async () => {
-        const n = await copies();
-        assert.equal(n, 1);
-        return n;
-      }), 1);
+      const copies = async (): Promise<number> =>
+        [...(await one!.delivered()), ...(await two!.delivered())].filter((m) => m.includes(`(PhishX id ${id})`)).length;
+      assert.equal(
+        await eventually(async () => {
+          const n = await copies();
+          assert.equal(n, 1);
+          return n;
+        }),
+        1,
+      );
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(await copies(), 1, 'delivered twice');
     }
@@ -470,12 +550,25 @@ describe('concurrent release from two sidecars on one Redis', () => {
       assert.equal(a?.count, 3, 'the three held messages of the release rounds, folded once each across both sidecars');
       return a;
     });
-    const block = await api(two!.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, { token: ACT, body: { action: 'block_sender', targets: ['example.net'] } });
+    const block = await api(two!.sidecarPort, 'POST', `/api/v1/soc/alerts/${campaign.id}/actions`, {
+      token: ACT,
+      body: { action: 'block_sender', targets: ['example.net'] },
+    });
     assert.equal(block.status, 200, block.text);
-    const a = await sendRaw(one!.port, cleanMessage({ subject: 'Hello from a blocked sender' }).replace('From: Alice Example <alice@example.com>', 'From: Alerts <news@mail.account-notice.example.net>'), { from: 'news@mail.account-notice.example.net', to: ['bob@example.org'] });
+    const a = await sendRaw(
+      one!.port,
+      cleanMessage({ subject: 'Hello from a blocked sender' }).replace(
+        'From: Alice Example <alice@example.com>',
+        'From: Alerts <news@mail.account-notice.example.net>',
+      ),
+      { from: 'news@mail.account-notice.example.net', to: ['bob@example.org'] },
+    );
     assert.equal(a.code, 250, a.response);
     const held = await api(one!.sidecarPort, 'GET', `/api/v1/quarantine/${idFrom(a.response)}`, { token: READ });
     assert.equal(held.status, 200, `not held: ${a.response}`);
-    assert.ok(held.body.reasons.some((r: { code: string; detail: string }) => r.code === 'SENDER_FEED_MATCH' && /^example\.net \(feed soc-blocklist\)$/.test(r.detail)), JSON.stringify(held.body.reasons));
+    assert.ok(
+      held.body.reasons.some((r: { code: string; detail: string }) => r.code === 'SENDER_FEED_MATCH' && /^example\.net \(feed soc-blocklist\)$/.test(r.detail)),
+      JSON.stringify(held.body.reasons),
+    );
   });
 });

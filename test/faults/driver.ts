@@ -14,7 +14,13 @@ export const SCAN_BUDGET_MS = 2000;
  * session (connect, MAIL, RCPT, DATA, the queue write) on a busy 2-core machine.
  */
 export const ANSWER_BOUND_MS = SCAN_BUDGET_MS + 1000 + 1500;
-const CALL_TIMEOUT_MS = 300;
+/**
+ * Per-call timeout of the dependency under test: well above the 'slow' fault's 150 ms, so a
+ * slow but correct answer stays a success on a machine busy enough to delay it several-fold
+ * (at 300 ms a loaded CI run timed slow answers out and opened the breaker), and well below
+ * the scan budget, so a hanging dependency still costs each scan less than its budget.
+ */
+const CALL_TIMEOUT_MS = 800;
 export const BREAKER = { volume_threshold: 5, error_threshold_percentage: 50, reset_timeout_ms: 500, rolling_window_ms: 5000 };
 
 export interface ScenarioResult {
@@ -46,7 +52,12 @@ function serviceEnv(service: Service, server: FaultServer): NodeJS.ProcessEnv {
     case 'clamav':
       return { PHISHX_CLAMAV_HOSTS: `127.0.0.1:${server.port}`, PHISHX_CLAMAV_TIMEOUT_MS: String(CALL_TIMEOUT_MS) };
     case 'reputation':
-      return { PHISHX_SAFE_BROWSING_KEY: 'fault-test', PHISHX_REPUTATION_SAFE_BROWSING_URL: `${server.url}v4/threatMatches:find`, PHISHX_REPUTATION_TIMEOUT_MS: String(CALL_TIMEOUT_MS), PHISHX_REPUTATION_CACHE_TTL_S: '0' };
+      return {
+        PHISHX_SAFE_BROWSING_KEY: 'fault-test',
+        PHISHX_REPUTATION_SAFE_BROWSING_URL: `${server.url}v4/threatMatches:find`,
+        PHISHX_REPUTATION_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
+        PHISHX_REPUTATION_CACHE_TTL_S: '0',
+      };
   }
 }
 
@@ -60,7 +71,9 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
   const server = service === 'clamav' ? await clamdFaultServer() : await nlpFaultServer();
   await server.setMode(fault);
   const prefix = `phishx-faults:${service}:${fault}:${Date.now()}:`;
-  const breakerIni = Object.entries(BREAKER).map(([k, v]) => `${k}=${v}`).join('\n');
+  const breakerIni = Object.entries(BREAKER)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
   const h: HarakaInstance = await startHaraka({
     nlp: true,
     env: {

@@ -57,7 +57,10 @@ describe('fault injection: a private Redis killed mid-run under 200 messages', (
     );
     await killer;
     assert.equal(answers.length, COUNT);
-    assert.ok(answers.every((a) => a.code !== 0), 'a session got no answer');
+    assert.ok(
+      answers.every((a) => a.code !== 0),
+      'a session got no answer',
+    );
     assert.ok(Math.max(...answers.map((a) => a.ms)) <= ANSWER_BOUND_MS, `a session took longer than budget + 1 s + session margin (${ANSWER_BOUND_MS} ms)`);
     assert.equal(h!.proc.exitCode, null, 'Haraka died');
     const held = answers.filter((a) => a.code === 250 && /held for review/.test(a.response)).length;

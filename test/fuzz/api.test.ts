@@ -9,13 +9,37 @@ import { quarantineMessage } from '../helpers/messages.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { runs, SEED } from './settings.js';
 
-const TOKENS = { admin: `admin-${randomBytes(12).toString('hex')}`, act: `act-${randomBytes(12).toString('hex')}`, read: `read-${randomBytes(12).toString('hex')}`, tenant: `tenant-${randomBytes(12).toString('hex')}` };
+const TOKENS = {
+  admin: `admin-${randomBytes(12).toString('hex')}`,
+  act: `act-${randomBytes(12).toString('hex')}`,
+  read: `read-${randomBytes(12).toString('hex')}`,
+  tenant: `tenant-${randomBytes(12).toString('hex')}`,
+};
 type Who = keyof typeof TOKENS | 'none' | 'wrong';
 
 /** A value from anywhere: JSON of every shape, odd strings, long strings. */
 const junk = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom('', ' ', 'held', 'phish', 'not_phish', 'release', 'delete', '../../etc/passwd', '%00', '\u0000', 'a'.repeat(5000), '2026-13-45', '-1', '1e999', 'NaN', '<script>', 'bob@example.org', 'BOB@EXAMPLE.ORG'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'held',
+    'phish',
+    'not_phish',
+    'release',
+    'delete',
+    '../../etc/passwd',
+    '%00',
+    '\u0000',
+    'a'.repeat(5000),
+    '2026-13-45',
+    '-1',
+    '1e999',
+    'NaN',
+    '<script>',
+    'bob@example.org',
+    'BOB@EXAMPLE.ORG',
+  ),
 );
 
 const segment = (ids: string[]): fc.Arbitrary<string> =>
@@ -25,7 +49,23 @@ const segment = (ids: string[]): fc.Arbitrary<string> =>
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)) },
   );
 
-const QUERY_KEYS = ['limit', 'cursor', 'status', 'sender', 'recipient', 'tenant', 'reason', 'action', 'score_min', 'score_max', 'since', 'until', 'q', 'before', 'bogus'];
+const QUERY_KEYS = [
+  'limit',
+  'cursor',
+  'status',
+  'sender',
+  'recipient',
+  'tenant',
+  'reason',
+  'action',
+  'score_min',
+  'score_max',
+  'since',
+  'until',
+  'q',
+  'before',
+  'bogus',
+];
 const junkAlertIds = ['0', 'x'.repeat(20)];
 
 const request = (ids: string[], alertIds: string[]) =>
@@ -42,14 +82,34 @@ const request = (ids: string[], alertIds: string[]) =>
       segment(alertIds).map((s) => `/api/v1/soc/alerts/${s}`),
       segment(alertIds).map((s) => `/api/v1/soc/alerts/${s}/actions`),
     ),
-    query: fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), junk.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))), { maxLength: 4 }),
+    query: fc.array(
+      fc.tuple(
+        fc.constantFrom(...QUERY_KEYS),
+        junk.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+      ),
+      { maxLength: 4 },
+    ),
     body: fc.option(
       fc.oneof(
         junk,
         fc.record({ recipients: fc.oneof(junk, fc.array(junk, { maxLength: 3 })), note: junk }, { requiredKeys: [] }),
         fc.record({ verdict: junk, note: junk }, { requiredKeys: [] }),
-        fc.record({ action: fc.oneof(fc.constantFrom('acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'), junk), note: junk, targets: fc.oneof(junk, fc.array(junk, { maxLength: 3 })) }, { requiredKeys: [] }),
-        fc.record({ action: fc.oneof(fc.constantFrom('release', 'delete'), junk), filter: fc.oneof(junk, fc.dictionary(fc.constantFrom(...QUERY_KEYS), junk, { maxKeys: 3 })), dry_run: fc.oneof(fc.constant(true), junk) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            action: fc.oneof(fc.constantFrom('acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'), junk),
+            note: junk,
+            targets: fc.oneof(junk, fc.array(junk, { maxLength: 3 })),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.record(
+          {
+            action: fc.oneof(fc.constantFrom('release', 'delete'), junk),
+            filter: fc.oneof(junk, fc.dictionary(fc.constantFrom(...QUERY_KEYS), junk, { maxKeys: 3 })),
+            dry_run: fc.oneof(fc.constant(true), junk),
+          },
+          { requiredKeys: [] },
+        ),
       ),
       { nil: undefined },
     ),
@@ -104,9 +164,11 @@ describe(`SOC API fuzzing with every token scope (seed ${SEED})`, () => {
         assert.match(res.headers.get('content-type') ?? '', /^application\/json/, where);
         JSON.parse(text);
       }
-      if (res.status === 200 && s.who === 'read') assert.ok(s.method === 'GET' && !s.path.endsWith('/raw') && !s.path.includes('/audit'), `a read token acted: ${where}`);
+      if (res.status === 200 && s.who === 'read')
+        assert.ok(s.method === 'GET' && !s.path.endsWith('/raw') && !s.path.includes('/audit'), `a read token acted: ${where}`);
       if (res.status === 200 && s.who === 'act') assert.ok(!s.path.includes('/audit') && !s.path.endsWith('/bulk'), `an act token did admin work: ${where}`);
-      if (s.who === 'none' || s.who === 'wrong') assert.ok([401, 404, 405].includes(res.status) || (res.status === 400 && /malformed request target/.test(text)), where);
+      if (s.who === 'none' || s.who === 'wrong')
+        assert.ok([401, 404, 405].includes(res.status) || (res.status === 400 && /malformed request target/.test(text)), where);
     });
     assert.ok((statuses.get(200) ?? 0) > 0, `no request succeeded: ${JSON.stringify([...statuses])}`);
     assert.equal(h.proc.exitCode, null, 'Haraka exited');

@@ -7,14 +7,36 @@
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { toCrlf } from '../helpers/smtp.js';
-import { cleanMessage, deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
+import {
+  cleanMessage,
+  deepNestedMessage,
+  garbage8bitMessage,
+  malformedMimeMessage,
+  manyPartsMessage,
+  phishMessage,
+  quarantineMessage,
+} from '../helpers/messages.js';
 import { repeatedEntryZip } from '../helpers/mime.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
 /** Header names and values as a hostile sender writes them. */
 const headerName = fc.oneof(
-  fc.constantFrom('From', 'To', 'Subject', 'Reply-To', 'Content-Type', 'Content-Transfer-Encoding', 'Content-Disposition', 'MIME-Version', 'Return-Path', 'X-PhishX-Verdict', 'x-phishx-id ', 'Received', 'Message-ID'),
+  fc.constantFrom(
+    'From',
+    'To',
+    'Subject',
+    'Reply-To',
+    'Content-Type',
+    'Content-Transfer-Encoding',
+    'Content-Disposition',
+    'MIME-Version',
+    'Return-Path',
+    'X-PhishX-Verdict',
+    'x-phishx-id ',
+    'Received',
+    'Message-ID',
+  ),
   fc.string({ minLength: 1, maxLength: 20 }).map((s) => s.replace(/[\r\n:]/g, '')),
 );
 const headerValue = fc.oneof(
@@ -30,10 +52,14 @@ const headerValue = fc.oneof(
     'text/html; charset=utf-7',
     'base64',
     'quoted-printable',
-    'attachment; filename*=utf-8\'\'%FF%FE.zip',
+    "attachment; filename*=utf-8''%FF%FE.zip",
   ),
   fc.integer({ min: 1000, max: 200_000 }).map((n) => 'x'.repeat(n)),
-  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1').replace(/[\r\n]/g, ' ')),
+  fc.uint8Array({ maxLength: 300 }).map((b) =>
+    Buffer.from(b)
+      .toString('latin1')
+      .replace(/[\r\n]/g, ' '),
+  ),
 );
 
 const htmlFragment = fc.oneof(
@@ -70,7 +96,11 @@ interface Part {
 
 const leafPart: fc.Arbitrary<Part> = fc.oneof(
   fc.record({ type: fc.constant('text/plain; charset=utf-8'), encoding: transferEncoding, body: fc.string({ maxLength: 2000 }) }),
-  fc.record({ type: fc.constantFrom('text/html', 'text/html; charset=iso-8859-1', 'image/svg+xml'), encoding: transferEncoding, body: fc.array(htmlFragment, { maxLength: 20 }).map((a) => a.join('\n')) }),
+  fc.record({
+    type: fc.constantFrom('text/html', 'text/html; charset=iso-8859-1', 'image/svg+xml'),
+    encoding: transferEncoding,
+    body: fc.array(htmlFragment, { maxLength: 20 }).map((a) => a.join('\n')),
+  }),
   fc.record({
     type: fc.constantFrom('application/zip', 'application/octet-stream', 'application/pdf', 'text/html'),
     encoding: fc.constant('base64'),
@@ -81,15 +111,31 @@ const leafPart: fc.Arbitrary<Part> = fc.oneof(
 
 /** A MIME tree of depth up to 4 with random boundaries, sometimes never closed. */
 function mimeTree(depth: number): fc.Arbitrary<string> {
-  const leaf = leafPart.map((p) => [`Content-Type: ${p.type}${p.filename !== undefined ? `; name="${p.filename}"` : ''}`, `Content-Transfer-Encoding: ${p.encoding}`, '', p.body].join('\r\n'));
+  const leaf = leafPart.map((p) =>
+    [`Content-Type: ${p.type}${p.filename !== undefined ? `; name="${p.filename}"` : ''}`, `Content-Transfer-Encoding: ${p.encoding}`, '', p.body].join('\r\n'),
+  );
   if (depth <= 0) return leaf;
   return fc.oneof(
     { weight: 3, arbitrary: leaf },
     {
       weight: 2,
       arbitrary: fc
-        .record({ boundary: fc.oneof(fc.constantFrom('b', '', '--', 'a b', '"'), fc.string({ minLength: 1, maxLength: 70 }).map((s) => s.replace(/[\r\n"]/g, ''))), kids: fc.array(mimeTree(depth - 1), { minLength: 0, maxLength: 5 }), closed: fc.boolean() })
-        .map(({ boundary, kids, closed }) => [`Content-Type: multipart/${depth % 2 ? 'mixed' : 'alternative'}; boundary="${boundary}"`, '', ...kids.flatMap((k) => [`--${boundary}`, k]), closed ? `--${boundary}--` : ''].join('\r\n')),
+        .record({
+          boundary: fc.oneof(
+            fc.constantFrom('b', '', '--', 'a b', '"'),
+            fc.string({ minLength: 1, maxLength: 70 }).map((s) => s.replace(/[\r\n"]/g, '')),
+          ),
+          kids: fc.array(mimeTree(depth - 1), { minLength: 0, maxLength: 5 }),
+          closed: fc.boolean(),
+        })
+        .map(({ boundary, kids, closed }) =>
+          [
+            `Content-Type: multipart/${depth % 2 ? 'mixed' : 'alternative'}; boundary="${boundary}"`,
+            '',
+            ...kids.flatMap((k) => [`--${boundary}`, k]),
+            closed ? `--${boundary}--` : '',
+          ].join('\r\n'),
+        ),
     },
   );
 }
@@ -111,7 +157,21 @@ export const SEEDS: Buffer[] = [
 ];
 
 type Mutation = (b: Buffer) => Buffer;
-const INSERTS = ['\r\n', '\r\n\r\n', '\r\n.\r\n', '\0', '\xff\xfe', '--b1--\r\n', '--never-closed\r\n', 'Content-Type: multipart/mixed; boundary="z"\r\n', '=?utf-8?B?', '<a href="', '\r\n ', '=\r\n', 'begin 644 x\r\n'];
+const INSERTS = [
+  '\r\n',
+  '\r\n\r\n',
+  '\r\n.\r\n',
+  '\0',
+  '\xff\xfe',
+  '--b1--\r\n',
+  '--never-closed\r\n',
+  'Content-Type: multipart/mixed; boundary="z"\r\n',
+  '=?utf-8?B?',
+  '<a href="',
+  '\r\n ',
+  '=\r\n',
+  'begin 644 x\r\n',
+];
 
 /** One byte-level mutation at a chosen position. */
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -121,7 +181,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     c[at % c.length] = v;
     return c;
   }),
-  fc.tuple(fc.nat(), fc.nat({ max: 2000 })).map(([at, n]): Mutation => (b) => Buffer.concat([b.subarray(0, at % (b.length + 1)), b.subarray(Math.min(b.length, (at % (b.length + 1)) + n))])),
+  fc.tuple(fc.nat(), fc.nat({ max: 2000 })).map(
+    ([at, n]): Mutation =>
+      (b) =>
+        Buffer.concat([b.subarray(0, at % (b.length + 1)), b.subarray(Math.min(b.length, (at % (b.length + 1)) + n))]),
+  ),
   fc.tuple(fc.nat(), fc.constantFrom(...INSERTS)).map(([at, s]): Mutation => (b) => {
     const i = at % (b.length + 1);
     return Buffer.concat([b.subarray(0, i), Buffer.from(s, 'latin1'), b.subarray(i)]);
@@ -131,27 +195,39 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     const chunk = b.subarray(i, i + n);
     return Buffer.concat([b.subarray(0, i), ...Array.from({ length: times }, () => chunk), b.subarray(i)]);
   }),
-  fc.nat().map((at): Mutation => (b) => b.subarray(0, at % (b.length + 1))),
+  fc.nat().map(
+    (at): Mutation =>
+      (b) =>
+        b.subarray(0, at % (b.length + 1)),
+  ),
 );
 
 /** Seed messages with up to eight byte-level mutations. */
-export const mutatedMessage: fc.Arbitrary<Buffer> = fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { maxLength: 8 })).map(([seed, ms]) => ms.reduce((b, m) => m(b), seed));
+export const mutatedMessage: fc.Arbitrary<Buffer> = fc
+  .tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { maxLength: 8 }))
+  .map(([seed, ms]) => ms.reduce((b, m) => m(b), seed));
 
 /** Zip structures an attacker attaches: nested, encrypted-flagged, bombs, truncated, bit-flipped. */
 const zipBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   // Entry names made safe for fflate's object form ('__proto__', 'a/' and the like are not file names to it).
-  fc.array(fc.tuple(fc.string({ maxLength: 30 }), fc.uint8Array({ maxLength: 2000 })), { maxLength: 20 }).map((files) => zipSync(Object.fromEntries(files.map(([name, data], i) => [`f${i}-${name.replace(/[^\w.-]/g, '_')}`, data])))),
+  fc
+    .array(fc.tuple(fc.string({ maxLength: 30 }), fc.uint8Array({ maxLength: 2000 })), { maxLength: 20 })
+    .map((files) => zipSync(Object.fromEntries(files.map(([name, data], i) => [`f${i}-${name.replace(/[^\w.-]/g, '_')}`, data])))),
   fc.integer({ min: 1, max: 4 }).map((depth) => {
     let z: Uint8Array = zipSync({ 'run.exe': new Uint8Array([0x4d, 0x5a]) });
     for (let i = 0; i < depth; i++) z = zipSync({ [`l${i}.zip`]: z });
     return z;
   }),
-  fc.tuple(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1000, max: 2_000_000 })).map(([n, size]) => new Uint8Array(repeatedEntryZip(Buffer.from(zipSync({ 'z.bin': [new Uint8Array(size), { level: 0 }] })), n, (i) => `p${i}.zip`))),
-  fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 2000 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 20 }), fc.nat()).map(([content, flips, cut]) => {
-    const z = Buffer.from(zipSync({ 'a.txt': content, 'b.zip': zipSync({ 'c.js': content }) }));
-    for (const [at, v] of flips) z[at % z.length] = v;
-    return new Uint8Array(z.subarray(0, z.length - (cut % Math.max(1, z.length))));
-  }),
+  fc
+    .tuple(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1000, max: 2_000_000 }))
+    .map(([n, size]) => new Uint8Array(repeatedEntryZip(Buffer.from(zipSync({ 'z.bin': [new Uint8Array(size), { level: 0 }] })), n, (i) => `p${i}.zip`))),
+  fc
+    .tuple(fc.uint8Array({ minLength: 1, maxLength: 2000 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 20 }), fc.nat())
+    .map(([content, flips, cut]) => {
+      const z = Buffer.from(zipSync({ 'a.txt': content, 'b.zip': zipSync({ 'c.js': content }) }));
+      for (const [at, v] of flips) z[at % z.length] = v;
+      return new Uint8Array(z.subarray(0, z.length - (cut % Math.max(1, z.length))));
+    }),
   fc.uint8Array({ maxLength: 5000 }),
   fc.constant(new Uint8Array(Buffer.from('PK\x03\x04 this is not really a zip', 'latin1'))),
 );
@@ -162,7 +238,11 @@ const zipBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
  * is, the verdict must never be `allow`.
  */
 export const lureWithMutatedAttachment: fc.Arbitrary<Buffer> = fc
-  .tuple(zipBytes, fc.constantFrom('invoice.zip', 'invoice.pdf', 'statement.html', 'x', ''), fc.constantFrom('application/zip', 'application/octet-stream', 'application/pdf', 'text/html', 'application/x-zip-compressed'))
+  .tuple(
+    zipBytes,
+    fc.constantFrom('invoice.zip', 'invoice.pdf', 'statement.html', 'x', ''),
+    fc.constantFrom('application/zip', 'application/octet-stream', 'application/pdf', 'text/html', 'application/x-zip-compressed'),
+  )
   .map(([bytes, name, type]) => {
     const lure = phishMessage().split('\n');
     const at = lure.findIndex((l) => l.startsWith('Content-Type: text/html'));

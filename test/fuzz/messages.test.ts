@@ -30,12 +30,24 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
   after(() => runner.close());
 
   it('scans hostile built MIME (headers, nesting, encodings, HTML) without a fault, within budget + 1 s', async () => {
-    const n = await check('built messages', builtMessage, runs(150, 4000), async (raw) => void (await scanWithinBudget(raw)), (raw) => saveFixture(raw, false));
+    const n = await check(
+      'built messages',
+      builtMessage,
+      runs(150, 4000),
+      async (raw) => void (await scanWithinBudget(raw)),
+      (raw) => saveFixture(raw, false),
+    );
     assert.equal(n, runs(150, 4000));
   });
 
   it('scans byte-mutated seed messages (truncation, NULs, boundaries, duplicated ranges) without a fault, within budget + 1 s', async () => {
-    const n = await check('mutated messages', mutatedMessage, runs(150, 3000), async (raw) => void (await scanWithinBudget(raw)), (raw) => saveFixture(raw, false));
+    const n = await check(
+      'mutated messages',
+      mutatedMessage,
+      runs(150, 3000),
+      async (raw) => void (await scanWithinBudget(raw)),
+      (raw) => saveFixture(raw, false),
+    );
     assert.equal(n, runs(150, 3000));
   });
 
@@ -54,7 +66,13 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
   });
 
   it('mixes all three kinds in one run (the full run totals ≥ 10,000 messages)', async () => {
-    const n = await check('any message', anyMessage, runs(50, 1000), async (raw) => void (await scanWithinBudget(raw)), (raw) => saveFixture(raw, false));
+    const n = await check(
+      'any message',
+      anyMessage,
+      runs(50, 1000),
+      async (raw) => void (await scanWithinBudget(raw)),
+      (raw) => saveFixture(raw, false),
+    );
     assert.equal(n, runs(50, 1000));
   });
 });

@@ -13,7 +13,16 @@ const env = { mailFrom: 'sender@example.com', rcptTo: ['bob@example.org'], remot
 parentPort!.on('message', (m: { id: number; raw: Uint8Array }) => {
   const t0 = performance.now();
   scanMessage(Buffer.from(m.raw), env, config).then(
-    (r) => parentPort!.postMessage({ id: m.id, ok: true, ms: performance.now() - t0, action: r.verdict.action, score: r.verdict.score, reasons: r.verdict.reasons.map((x) => x.code), budgetMs: config.main.scan_budget_ms }),
+    (r) =>
+      parentPort!.postMessage({
+        id: m.id,
+        ok: true,
+        ms: performance.now() - t0,
+        action: r.verdict.action,
+        score: r.verdict.score,
+        reasons: r.verdict.reasons.map((x) => x.code),
+        budgetMs: config.main.scan_budget_ms,
+      }),
     (err: unknown) => parentPort!.postMessage({ id: m.id, ok: false, error: String(err) }),
   );
 });

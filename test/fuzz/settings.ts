@@ -33,7 +33,13 @@ export function saveFixture(raw: Buffer, lure: boolean): string {
  * Run a property with the run's seed. A failure keeps the shrunk counterexample as a
  * fixture (when `save` says how) and fails with the seed and path that reproduce it.
  */
-export async function check<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, property: (v: T) => Promise<void>, save?: (v: T) => string): Promise<number> {
+export async function check<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  numRuns: number,
+  property: (v: T) => Promise<void>,
+  save?: (v: T) => string,
+): Promise<number> {
   let ran = 0;
   const details = await fc.check(
     fc.asyncProperty(arb, async (v) => {
@@ -45,7 +51,9 @@ export async function check<T>(name: string, arb: fc.Arbitrary<T>, numRuns: numb
   );
   if (details.failed) {
     const saved = details.counterexample && save ? `; counterexample saved as ${save(details.counterexample[0])}` : '';
-    throw new Error(`${name}: property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath})${saved}: ${String(details.errorInstance)}`);
+    throw new Error(
+      `${name}: property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath})${saved}: ${String(details.errorInstance)}`,
+    );
   }
   return ran;
 }

@@ -47,9 +47,17 @@ for (const mode of MODES) {
         try {
           assertWellFormed(o, samples[i].owed);
         } catch (err) {
-          throw new Error(`exchange ${i} (seed ${SEED}): ${(err as Error).message}\nsent: ${JSON.stringify(Buffer.concat(samples[i].requests).toString('latin1').slice(0, 300))}`, { cause: err });
+          throw new Error(
+            `exchange ${i} (seed ${SEED}): ${(err as Error).message}\nsent: ${JSON.stringify(Buffer.concat(samples[i].requests).toString('latin1').slice(0, 300))}`,
+            { cause: err },
+          );
         }
-        if (i % 100 === 0) assert.equal((await rawRequest(h.sidecarPort, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status, 200, `/alive down after exchange ${i}`);
+        if (i % 100 === 0)
+          assert.equal(
+            (await rawRequest(h.sidecarPort, 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status,
+            200,
+            `/alive down after exchange ${i}`,
+          );
       });
       assert.ok(requests >= total);
       assert.equal(h.proc.exitCode, null, 'Haraka exited');

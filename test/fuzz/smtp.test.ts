@@ -29,7 +29,13 @@ describe(`message fuzzing over SMTP (seed ${SEED})`, () => {
 
   it('answers every message within budget + 1 s, delivers no lure, and loses no accepted message', async () => {
     const total = runs(40, 1000);
-    const samples = fc.sample(fc.oneof({ weight: 2, arbitrary: anyMessage.map((raw) => ({ raw, lure: false })) }, { weight: 1, arbitrary: lureWithMutatedAttachment.map((raw) => ({ raw, lure: true })) }), { seed: SEED, numRuns: total });
+    const samples = fc.sample(
+      fc.oneof(
+        { weight: 2, arbitrary: anyMessage.map((raw) => ({ raw, lure: false })) },
+        { weight: 1, arbitrary: lureWithMutatedAttachment.map((raw) => ({ raw, lure: true })) },
+      ),
+      { seed: SEED, numRuns: total },
+    );
     const answers: Array<SmtpAnswer & { lure: boolean; i: number }> = [];
     await inParallel(total, 4, async (i) => {
       const a = await sendRaw(h.port, samples[i].raw, { from: 'sender@example.com', to: ['bob@example.org'] }, { timeoutMs: 60_000 });

@@ -43,13 +43,17 @@ async function answers(host: string): Promise<boolean> {
  */
 export async function startPrivateClamd(): Promise<TestClamd | { skip: string }> {
   if (!existsSync(START)) return { skip: `no ${START} (clamd test helper; not in a user's clone)` };
-  if (spawnSync('sh', ['-c', 'command -v clamd']).status !== 0) return { skip: 'clamd is not installed (apt-get install clamav-daemon, or run ../shared/scripts/start-clamd.sh once)' };
+  if (spawnSync('sh', ['-c', 'command -v clamd']).status !== 0)
+    return { skip: 'clamd is not installed (apt-get install clamav-daemon, or run ../shared/scripts/start-clamd.sh once)' };
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const state = await mkdtemp(path.join(os.tmpdir(), 'phishx-clamd-'));
   let child: ChildProcess | null = null;
   const launch = async (): Promise<string | null> => {
-    const c = spawn('bash', [START], { env: { ...process.env, CLAMD_PORT: String(port), CLAMD_STATE: state, CLAMD_AUTO_INSTALL: '0', CLAMD_THREADS: '2', CLAMD_FOREGROUND: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn('bash', [START], {
+      env: { ...process.env, CLAMD_PORT: String(port), CLAMD_STATE: state, CLAMD_AUTO_INSTALL: '0', CLAMD_THREADS: '2', CLAMD_FOREGROUND: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = c;
     let stderr = '';
     c.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
@@ -89,6 +93,7 @@ export async function startPrivateClamd(): Promise<TestClamd | { skip: string }>
 export async function testClamd(): Promise<TestClamd | { skip: string }> {
   const shared = process.env.PHISHX_TEST_CLAMD ?? '127.0.0.1:3310';
   const sock = '/tmp/phishx-clamd/clamd.sock';
-  if (await answers(shared)) return { host: shared, ...(shared === '127.0.0.1:3310' && existsSync(sock) ? { socket: sock } : {}), eicar: eicar(), stop: async () => undefined };
+  if (await answers(shared))
+    return { host: shared, ...(shared === '127.0.0.1:3310' && existsSync(sock) ? { socket: sock } : {}), eicar: eicar(), stop: async () => undefined };
   return startPrivateClamd();
 }

@@ -74,7 +74,14 @@ export function nlpFaultServer(): Promise<FaultServer> {
         const m = effective(self.mode);
         const answer = (): void => {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify([[{ label: 'phishing', score: 0.1 }, { label: 'legitimate', score: 0.9 }]]));
+          res.end(
+            JSON.stringify([
+              [
+                { label: 'phishing', score: 0.1 },
+                { label: 'legitimate', score: 0.9 },
+              ],
+            ]),
+          );
         };
         if (m === 'ok') return answer();
         if (m === 'slow') return void setTimeout(answer, slowMs);

@@ -70,7 +70,11 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   const out: string[] = [];
   const env = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (k.startsWith('PHISHX_') && !(opts.env && k in opts.env)) delete env[k];
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout.on('data', (d: Buffer) => out.push(d.toString()));
   proc.stderr.on('data', (d: Buffer) => out.push(d.toString()));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));

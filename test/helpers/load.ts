@@ -5,7 +5,14 @@ import { sendRaw, type SmtpAnswer } from './smtp.js';
  * sessions, one message per session. `onSent(i)` runs before message i is sent (a driver
  * can inject faults at a point of the run). Answers come back in completion order.
  */
-export async function drive(port: number, messages: ReadonlyArray<Buffer | string>, total: number, concurrency: number, env: { from: string; to: string[] }, onSent?: (i: number) => void): Promise<SmtpAnswer[]> {
+export async function drive(
+  port: number,
+  messages: ReadonlyArray<Buffer | string>,
+  total: number,
+  concurrency: number,
+  env: { from: string; to: string[] },
+  onSent?: (i: number) => void,
+): Promise<SmtpAnswer[]> {
   const answers: SmtpAnswer[] = [];
   await inParallel(total, concurrency, async (i) => {
     onSent?.(i);

@@ -119,7 +119,17 @@ export function bigMessage(mb: number): string {
 export function manyPartsMessage(n: number): string {
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push('--mp', 'Content-Type: text/plain', `Content-Disposition: attachment; filename="part${i}.txt"`, '', `part ${i}`);
-  return ['From: parts@example.com', 'To: bob@example.org', 'Subject: many parts', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="mp"', '', ...parts, '--mp--', ''].join('\n');
+  return [
+    'From: parts@example.com',
+    'To: bob@example.org',
+    'Subject: many parts',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="mp"',
+    '',
+    ...parts,
+    '--mp--',
+    '',
+  ].join('\n');
 }
 
 /** Multipart nested `depth` levels deep. */
@@ -130,7 +140,22 @@ export function deepNestedMessage(depth: number): string {
     open.push(`--d${i}`, `Content-Type: multipart/mixed; boundary="d${i + 1}"`, '');
     close.unshift(`--d${i}--`);
   }
-  return ['From: deep@example.com', 'To: bob@example.org', 'Subject: deep', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="d0"', '', ...open, `--d${depth}`, 'Content-Type: text/plain', '', 'bottom http://example.com/', `--d${depth}--`, ...close, ''].join('\n');
+  return [
+    'From: deep@example.com',
+    'To: bob@example.org',
+    'Subject: deep',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="d0"',
+    '',
+    ...open,
+    `--d${depth}`,
+    'Content-Type: text/plain',
+    '',
+    'bottom http://example.com/',
+    `--d${depth}--`,
+    ...close,
+    '',
+  ].join('\n');
 }
 
 /** `phishMessage()` with `zip` attached as invoice.zip: a lure whose attachment must not blind the scan. */

@@ -19,7 +19,10 @@ export async function waitForPort(port: number, timeoutMs: number, host = '127.0
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const c = net.connect(port, host);
-      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
       c.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -13,12 +13,28 @@ import type { SenderAuth } from '../../lib/message/types.js';
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
 
-async function codesFor(opts: { from?: string | null; html?: string; text?: string; replyTo?: string; subject?: string; mailFrom?: string; auth?: SenderAuth }): Promise<string[]> {
-  const lines = [...(opts.from === null ? [] : [`From: ${opts.from ?? 'Alice <alice@example.com>'}`]), 'To: bob@example.org', `Subject: ${opts.subject ?? 'test'}`];
+async function codesFor(opts: {
+  from?: string | null;
+  html?: string;
+  text?: string;
+  replyTo?: string;
+  subject?: string;
+  mailFrom?: string;
+  auth?: SenderAuth;
+}): Promise<string[]> {
+  const lines = [
+    ...(opts.from === null ? [] : [`From: ${opts.from ?? 'Alice <alice@example.com>'}`]),
+    'To: bob@example.org',
+    `Subject: ${opts.subject ?? 'test'}`,
+  ];
   if (opts.replyTo) lines.push(`Reply-To: ${opts.replyTo}`);
   if (opts.html !== undefined) lines.push('Content-Type: text/html; charset=utf-8');
   lines.push('', opts.html ?? opts.text ?? 'hello', '');
-  const input = await extractScanInput(toCrlf(lines.join('\n')), { ...env, mailFrom: opts.mailFrom ?? env.mailFrom, ...(opts.auth ? { auth: opts.auth } : {}) }, config.limits);
+  const input = await extractScanInput(
+    toCrlf(lines.join('\n')),
+    { ...env, mailFrom: opts.mailFrom ?? env.mailFrom, ...(opts.auth ? { auth: opts.auth } : {}) },
+    config.limits,
+  );
   return [...new Set(analyze(input, config).map((s) => s.code))].sort();
 }
 
@@ -31,10 +47,13 @@ describe('URL heuristics', () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://other.example.net/">www.example.com</a>' }), ['URL_TEXT_HREF_MISMATCH']);
   });
 
-  it('weighs a shown site lightly when the link goes through the sender\'s own domain (its click tracker)', async () => {
+  it("weighs a shown site lightly when the link goes through the sender's own domain (its click tracker)", async () => {
     const from = 'CNET News <newsletter@cnet.news.example>';
     // An advertiser's brand shown, the click counted by the sender's own tracker: the plain mismatch only.
-    assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?ad=7">www.paypal.com</a>' }), ['SENDER_LINKS_ALIGNED', 'URL_TEXT_HREF_MISMATCH']);
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?ad=7">www.paypal.com</a>' }), [
+      'SENDER_LINKS_ALIGNED',
+      'URL_TEXT_HREF_MISMATCH',
+    ]);
     // A non-brand site shown through the sender's tracker: nothing.
     assert.deepEqual(await codesFor({ from, html: '<a href="https://clickthru.news.example/r?id=9">www.vendor.example</a>' }), ['SENDER_LINKS_ALIGNED']);
     // The same brand link going anywhere else keeps its full weight.
@@ -50,7 +69,10 @@ describe('URL heuristics', () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://us1.list-manage.com/track/click?id=1">www.shop.example</a>' }), []);
     // Klaviyo, Brevo, ActiveCampaign click tracking beside a link on the sender's own site: aligned.
     const tracked = ['https://trk.klclick.com/ls/click?upn=abc', 'https://r.sendibt3.com/tr/cl/xyz', 'https://lt.acemlnb.com/Prod/link-tracker?notrack=1'];
-    assert.deepEqual(await codesFor({ html: `${tracked.map((u) => `<a href="${u}">www.example.com/sale</a>`).join(' ')} <a href="https://www.example.com/">Shop</a>` }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({ html: `${tracked.map((u) => `<a href="${u}">www.example.com/sale</a>`).join(' ')} <a href="https://www.example.com/">Shop</a>` }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
     const wrapped = 'https://eur01.safelinks.protection.outlook.com/?url=' + encodeURIComponent('http://45.33.32.156/login') + '&data=x';
     assert.deepEqual(await codesFor({ html: `<a href="${wrapped}">Sign in</a>` }), ['URL_IP_LITERAL']);
   });
@@ -76,7 +98,7 @@ describe('URL heuristics', () => {
     assert.equal(lookalikeBrand('paypal-secure.example', 'example', idx)?.brand, 'paypal');
   });
 
-  it('does not flag brand domains, the brand\'s own name under another suffix, or unrelated words', () => {
+  it("does not flag brand domains, the brand's own name under another suffix, or unrelated words", () => {
     const idx = buildBrandIndex(config.brands);
     for (const d of ['paypal.com', 'microsoft.com', 'amazon.de', 'paypal.de', 'example.com', 'applebees.com', 'github.com', 'olive.com', 'kernel.org']) {
       assert.equal(lookalikeBrand(d, d.slice(d.indexOf('.') + 1), idx), null, d);
@@ -103,7 +125,7 @@ describe('URL heuristics', () => {
     assert.deepEqual(await codesFor({ html: '<img src="data:image/png;base64,iVBORw0KGgo=">' }), []);
   });
 
-  it('flags a form posting to another domain than the sender\'s, and password fields', async () => {
+  it("flags a form posting to another domain than the sender's, and password fields", async () => {
     const codes = await codesFor({ html: '<form action="https://collect.example.net/p"><input type="password"></form>' });
     assert.deepEqual(codes, ['FORM_EXTERNAL_ACTION', 'FORM_PASSWORD_FIELD', 'HTML_FORM']);
     assert.deepEqual(await codesFor({ html: '<form action="https://www.example.com/search"></form>' }), ['HTML_FORM', 'SENDER_LINKS_ALIGNED']);
@@ -112,26 +134,60 @@ describe('URL heuristics', () => {
 
 describe('brands and government domains outside the English world', () => {
   it('finds a Japanese brand name inside unspaced text and flags it from a foreign domain', async () => {
-    assert.deepEqual(await codesFor({ from: '=?utf-8?b?5LiJ5LqV5L2P5Y+L44Kr44O844OJ?= <contact.vpass1@rongshux.example>', subject: '=?utf-8?b?44GK5pSv5omV44GE5pel44Gu44GU5qGI5YaF?=' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(
+      await codesFor({
+        from: '=?utf-8?b?5LiJ5LqV5L2P5Y+L44Kr44O844OJ?= <contact.vpass1@rongshux.example>',
+        subject: '=?utf-8?b?44GK5pSv5omV44GE5pel44Gu44GU5qGI5YaF?=',
+      }),
+      ['SENDER_BRAND_IMPERSONATION'],
+    );
     assert.deepEqual(await codesFor({ from: 'info <info@shop.example>', subject: '【楽天カード】カードご請求金額のご案内' }), ['BRAND_SUBJECT_MISALIGNED']);
-    assert.deepEqual(await codesFor({ from: '"三井住友カード" <info@smbc-card.com>', mailFrom: 'bounce@smbc-card.com', html: '<a href="https://www.smbc-card.com/mem/index.jsp">ログイン</a>' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: '"三井住友カード" <info@smbc-card.com>',
+        mailFrom: 'bounce@smbc-card.com',
+        html: '<a href="https://www.smbc-card.com/mem/index.jsp">ログイン</a>',
+      }),
+      ['BRAND_ALIGNED'],
+    );
   });
 
   it('gives a throw-away sender no alignment credit for linking to itself (suspicious TLD, free hosting)', async () => {
-    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.bond>', html: '<a href="https://gifts-today.bond/claim">Claim</a>' }), ['SENDER_SUSPICIOUS_TLD', 'URL_SUSPICIOUS_TLD']);
-    assert.deepEqual(await codesFor({ from: 'Password Reset <reset@acme-reset.web.app>', html: '<a href="https://acme-reset.web.app/r">Reset</a>' }), ['URL_FREE_HOSTING']);
-    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.bond>', html: '<a href="https://gifts-today.bond/claim">Claim</a>' }), [
+      'SENDER_SUSPICIOUS_TLD',
+      'URL_SUSPICIOUS_TLD',
+    ]);
+    assert.deepEqual(await codesFor({ from: 'Password Reset <reset@acme-reset.web.app>', html: '<a href="https://acme-reset.web.app/r">Reset</a>' }), [
+      'URL_FREE_HOSTING',
+    ]);
+    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), [
+      'SENDER_LINKS_ALIGNED',
+    ]);
   });
 
   it('knows UPS: its own notice is aligned, a "UPS" sender elsewhere impersonates it', async () => {
-    assert.deepEqual(await codesFor({ from: 'UPS <mcinfo@ups.com>', mailFrom: 'bounce@ups.com', subject: 'UPS Update: Package Scheduled for Delivery', html: '<a href="https://www.ups.com/track?tracknum=1Z9">Track</a>' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: 'UPS <mcinfo@ups.com>',
+        mailFrom: 'bounce@ups.com',
+        subject: 'UPS Update: Package Scheduled for Delivery',
+        html: '<a href="https://www.ups.com/track?tracknum=1Z9">Track</a>',
+      }),
+      ['BRAND_ALIGNED'],
+    );
     assert.ok((await codesFor({ from: '"UPS Delivery Status" <ups.delivery.status@nytoups.example>' })).includes('SENDER_BRAND_IMPERSONATION'));
   });
 
   it('flags a government domain with another suffix after it (links and From), never a real one', async () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://afip.gob.ar.com/pagar">Pagar</a>' }), ['DOMAIN_GOV_LOOKALIKE']);
     assert.deepEqual(await codesFor({ from: 'Receita <aviso@receita.gov.br.example>' }), ['DOMAIN_GOV_LOOKALIKE']);
-    for (const real of ['https://www.afip.gob.ar/x', 'https://www.gov.uk/tax', 'https://www.nta.go.jp/', 'https://service.gouv.fr/', 'https://www.sat.gob.mx/']) {
+    for (const real of [
+      'https://www.afip.gob.ar/x',
+      'https://www.gov.uk/tax',
+      'https://www.nta.go.jp/',
+      'https://service.gouv.fr/',
+      'https://www.sat.gob.mx/',
+    ]) {
       assert.ok(!(await codesFor({ html: `<a href="${real}">x</a>` })).includes('DOMAIN_GOV_LOOKALIKE'), real);
     }
   });
@@ -161,11 +217,21 @@ describe('sender heuristics', () => {
   });
 
   it('does not read an everyday-word brand starting a name as a claim, unless the rest is filler or the subject names it too', async () => {
-    assert.deepEqual(await codesFor({ from: '"Apple Valley Dental" <info@applevalleydental.example>', subject: 'Appointment reminder', html: '<a href="https://applevalleydental.example/appointments">Confirm</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: '"Apple Valley Dental" <info@applevalleydental.example>',
+        subject: 'Appointment reminder',
+        html: '<a href="https://applevalleydental.example/appointments">Confirm</a>',
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
     assert.deepEqual(await codesFor({ from: '"Steam Cleaning Pros" <offers@steampros.example>' }), []);
     assert.deepEqual(await codesFor({ from: '"Chase Miller" <chase.miller@example.com>' }), []);
     assert.deepEqual(await codesFor({ from: '"Apple Support" <help@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
-    assert.deepEqual(await codesFor({ from: '"Amazon Voucher" <gift@evil.example>', subject: 'Your Amazon voucher is waiting' }), ['BRAND_SUBJECT_MISALIGNED', 'SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Amazon Voucher" <gift@evil.example>', subject: 'Your Amazon voucher is waiting' }), [
+      'BRAND_SUBJECT_MISALIGNED',
+      'SENDER_BRAND_IMPERSONATION',
+    ]);
     // A distinctive brand starting the name is a claim whatever follows.
     assert.deepEqual(await codesFor({ from: '"Netflix Kids Club" <club@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
@@ -188,9 +254,14 @@ describe('sender heuristics', () => {
   });
 
   it('flags replies steered to a free webmail address, except when list software rewrote From', async () => {
-    assert.deepEqual(await codesFor({ from: '"Mr. Christos Papadopoulos" <info@company.example>', replyTo: 'christos.p1@gmail.com' }), ['SENDER_REPLY_TO_FREEMAIL', 'SENDER_REPLY_TO_MISMATCH']);
+    assert.deepEqual(await codesFor({ from: '"Mr. Christos Papadopoulos" <info@company.example>', replyTo: 'christos.p1@gmail.com' }), [
+      'SENDER_REPLY_TO_FREEMAIL',
+      'SENDER_REPLY_TO_MISMATCH',
+    ]);
     // Mailman / Google Groups DMARC rewriting: From is the list, Reply-To the author.
-    assert.deepEqual(await codesFor({ from: '"Jane Doe via USRP-users" <usrp-users@lists.example.com>', replyTo: 'jane.doe@gmail.com' }), ['SENDER_REPLY_TO_MISMATCH']);
+    assert.deepEqual(await codesFor({ from: '"Jane Doe via USRP-users" <usrp-users@lists.example.com>', replyTo: 'jane.doe@gmail.com' }), [
+      'SENDER_REPLY_TO_MISMATCH',
+    ]);
     // A free-webmail sender replying to another free-webmail address: a habit, not a diversion.
     assert.deepEqual(await codesFor({ from: '<jane.doe@hotmail.com>', replyTo: 'jane.doe@yahoo.com' }), ['SENDER_REPLY_TO_MISMATCH']);
     // A freemail sender replying to itself is no mismatch at all.
@@ -232,7 +303,10 @@ describe('disguised text', () => {
   it('leaves text written wholly in one script alone, whatever the language', async () => {
     assert.deepEqual(await codesFor({ subject: 'Ваш заказ отправлен', text: 'Здравствуйте! Заказ № 1234 передан в службу доставки DHL.' }), []);
     // Russian text declining a Latin brand name ("с iPhoneом") is ordinary spelling there.
-    assert.deepEqual(await codesFor({ subject: 'Скидка на чехлы', text: 'Новые чехлы для вашего телефона: совместимы с iPhoneом и Samsungом, доставка завтра.' }), []);
+    assert.deepEqual(
+      await codesFor({ subject: 'Скидка на чехлы', text: 'Новые чехлы для вашего телефона: совместимы с iPhoneом и Samsungом, доставка завтра.' }),
+      [],
+    );
     assert.deepEqual(await codesFor({ subject: 'Η παραγγελία σας', text: 'Ευχαριστούμε για την παραγγελία σας στο eShop.' }), []);
     assert.deepEqual(await codesFor({ text: 'The α-particle and β-decay, x² and the 𝑥 in one formula.' }), []);
     assert.deepEqual(await codesFor({ text: 'Rotate by cosθ and sinα; the sample holds 5 μmol.' }), []);
@@ -240,7 +314,7 @@ describe('disguised text', () => {
 });
 
 describe('recipient and sender-shape signals', () => {
-  it('flags the recipient\'s address in the subject', async () => {
+  it("flags the recipient's address in the subject", async () => {
     assert.deepEqual(await codesFor({ subject: 'bob@example.org: your mailbox is almost full' }), ['RCPT_IN_SUBJECT']);
   });
 
@@ -261,22 +335,63 @@ describe('recipient and sender-shape signals', () => {
 
 describe('brand alignment', () => {
   it('marks a brand named in the subject with sender and links elsewhere as BRAND_SUBJECT_MISALIGNED', async () => {
-    assert.deepEqual(await codesFor({ subject: 'Your Netflix membership is on hold', html: '<a href="https://billing-update.example.net/">Update</a>' }), ['BRAND_SUBJECT_MISALIGNED']);
+    assert.deepEqual(await codesFor({ subject: 'Your Netflix membership is on hold', html: '<a href="https://billing-update.example.net/">Update</a>' }), [
+      'BRAND_SUBJECT_MISALIGNED',
+    ]);
   });
 
   it('marks sender and every link on the named brand as BRAND_ALIGNED', async () => {
-    assert.deepEqual(await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: 'Netflix <info@mailer.netflix.com>',
+        subject: 'Your Netflix membership',
+        html: '<a href="https://www.netflix.com/account">Account</a>',
+      }),
+      ['BRAND_ALIGNED'],
+    );
   });
 
-  it('marks mail naming no brand whose every link is on the sender\'s domain as SENDER_LINKS_ALIGNED', async () => {
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/invoice/1">Invoice</a> <a href="https://app.northwind.example/billing">Billing</a>' }), ['SENDER_LINKS_ALIGNED']);
+  it("marks mail naming no brand whose every link is on the sender's domain as SENDER_LINKS_ALIGNED", async () => {
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Your receipt',
+        html: '<a href="https://northwind.example/invoice/1">Invoice</a> <a href="https://app.northwind.example/billing">Billing</a>',
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
     // ESP click tracking beside a link on the sender's own domain still counts as aligned.
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Reset your password', html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a> <a href="https://northwind.example/help">Help</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Reset your password',
+        html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a> <a href="https://northwind.example/help">Help</a>',
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
     // Only trackers (nothing on the sender's domain), one link elsewhere, no links at all, or a brand claimed: no softening.
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Reset your password', html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a>' }), []);
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a>' }), []);
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Reset your password',
+        html: '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Reset</a>',
+      }),
+      [],
+    );
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Your receipt',
+        html: '<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a>',
+      }),
+      [],
+    );
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', text: 'Thanks for your order.' }), []);
-    const claimed = await codesFor({ from: '"PayPal" <service@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>' });
+    const claimed = await codesFor({
+      from: '"PayPal" <service@northwind.example>',
+      subject: 'Your receipt',
+      html: '<a href="https://northwind.example/i">Invoice</a>',
+    });
     assert.ok(!claimed.includes('SENDER_LINKS_ALIGNED'), claimed.join());
   });
 
@@ -291,7 +406,13 @@ describe('brand alignment', () => {
     assert.deepEqual(await codesFor({ from: '"Customer Support" <offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '<offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
     // A receipt a platform sends under a merchant's name ([sender] platforms).
-    assert.deepEqual(await codesFor({ from: '"Fathom Analytics" <invoice+statements@stripe.com>', html: '<a href="https://pay.stripe.com/receipts/acct_1/rcpt_2">Receipt</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: '"Fathom Analytics" <invoice+statements@stripe.com>',
+        html: '<a href="https://pay.stripe.com/receipts/acct_1/rcpt_2">Receipt</a>',
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
   });
 
   it('nameFitsAddress compares skeletons: diacritics, case and apostrophes do not matter', () => {
@@ -311,44 +432,90 @@ describe('brand alignment', () => {
   });
 
   it('ignores footer links to social profiles and app stores for alignment, either way', async () => {
-    const footer = '<a href="https://apps.apple.com/us/app/id1">App Store</a> <a href="https://www.instagram.com/netflix/">Instagram</a> <a href="https://x.com/netflix">X</a>';
-    assert.deepEqual(await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: `<a href="https://www.netflix.com/account">Account</a> ${footer}` }), ['BRAND_ALIGNED']);
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: `<a href="https://northwind.example/i">Invoice</a> ${footer}` }), ['SENDER_LINKS_ALIGNED']);
+    const footer =
+      '<a href="https://apps.apple.com/us/app/id1">App Store</a> <a ' +
+      'href="https://www.instagram.com/netflix/">Instagram</a> <a href="https://x.com/netflix">X</a>';
+    assert.deepEqual(
+      await codesFor({
+        from: 'Netflix <info@mailer.netflix.com>',
+        subject: 'Your Netflix membership',
+        html: `<a href="https://www.netflix.com/account">Account</a> ${footer}`,
+      }),
+      ['BRAND_ALIGNED'],
+    );
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Your receipt',
+        html: `<a href="https://northwind.example/i">Invoice</a> ${footer}`,
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
     // A footer does not make a foreign link aligned, nor does a footer alone align anything.
-    assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: `<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a> ${footer}` }), []);
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Your receipt',
+        html: `<a href="https://northwind.example/i">Invoice</a> <a href="https://pay-now.example.net/">Pay</a> ${footer}`,
+      }),
+      [],
+    );
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: footer }), []);
   });
 
   it('with SPF / DKIM results, aligns only a From they confirm and names a spoofed brand sender', async () => {
-    const mail = { from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>', mailFrom: 'bounce@netflix.com' };
+    const mail = {
+      from: 'Netflix <info@mailer.netflix.com>',
+      subject: 'Your Netflix membership',
+      html: '<a href="https://www.netflix.com/account">Account</a>',
+      mailFrom: 'bounce@netflix.com',
+    };
     // DKIM d=netflix.com verified (relaxed alignment: the From is a subdomain), or SPF pass for the envelope on it.
     assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: ['netflix.com'], fail: [] } } }), ['BRAND_ALIGNED']);
     assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'pass', domain: 'netflix.com' } } }), ['BRAND_ALIGNED']);
     // The envelope matches (an attacker can say anything in MAIL FROM), but DKIM found no valid signature: spoofed.
     assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: [], fail: ['netflix.com'] } } }), ['SENDER_BRAND_UNAUTHENTICATED']);
-    assert.deepEqual(await codesFor({ ...mail, auth: { dkim: { pass: ['mailer.example.net'], fail: [] }, spf: { result: 'softfail', domain: 'netflix.com' } } }), ['SENDER_BRAND_UNAUTHENTICATED']);
+    assert.deepEqual(
+      await codesFor({ ...mail, auth: { dkim: { pass: ['mailer.example.net'], fail: [] }, spf: { result: 'softfail', domain: 'netflix.com' } } }),
+      ['SENDER_BRAND_UNAUTHENTICATED'],
+    );
     // SPF alone (forwarding breaks it, DKIM survives): an unconfirmed From only loses its alignment.
     assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'fail', domain: 'netflix.com' } } }), []);
     assert.deepEqual(await codesFor({ ...mail, auth: { spf: { result: 'softfail', domain: 'netflix.com' } } }), []);
     // Non-brand senders: no spoof reason; SENDER_LINKS_ALIGNED is withheld only on evidence of
     // forgery (a failed signature of the From's domain, an SPF hard fail), not for unsigned mail.
-    const own = { from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', html: '<a href="https://northwind.example/i">Invoice</a>', mailFrom: 'bounce@northwind.example' };
+    const own = {
+      from: 'Northwind <billing@northwind.example>',
+      subject: 'Your receipt',
+      html: '<a href="https://northwind.example/i">Invoice</a>',
+      mailFrom: 'bounce@northwind.example',
+    };
     assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: ['northwind.example'], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
     assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: [], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
     assert.deepEqual(await codesFor({ ...own, auth: { dkim: { pass: [], fail: ['northwind.example'] } } }), []);
     assert.deepEqual(await codesFor({ ...own, auth: { spf: { result: 'fail', domain: 'northwind.example' } } }), []);
     // Confirmed by DKIM, the envelope no longer matters (an ESP's bounce domain not on the list).
-    assert.deepEqual(await codesFor({ ...own, mailFrom: 'b-123@bounces.esp.example.net', auth: { dkim: { pass: ['northwind.example'], fail: [] } } }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ ...own, mailFrom: 'b-123@bounces.esp.example.net', auth: { dkim: { pass: ['northwind.example'], fail: [] } } }), [
+      'SENDER_LINKS_ALIGNED',
+    ]);
   });
 
   it('counts image-map links: a spoofed brand sender whose <area> goes to an IP is not aligned', async () => {
-    const codes = await codesFor({ from: 'eBay <support@ebay.com>', subject: 'eBay account', html: '<a href="https://signin.ebay.com/">Sign in</a><map><area href="http://61.145.119.80/login/"></map>' });
+    const codes = await codesFor({
+      from: 'eBay <support@ebay.com>',
+      subject: 'eBay account',
+      html: '<a href="https://signin.ebay.com/">Sign in</a><map><area href="http://61.145.119.80/login/"></map>',
+    });
     assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
     assert.ok(codes.includes('URL_IP_LITERAL'), codes.join());
   });
 
   it('gives no alignment when the envelope sender is on another domain (a spoofed From), unless it is a bulk-mail service', async () => {
-    const mail = { from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a>' };
+    const mail = {
+      from: 'Netflix <info@mailer.netflix.com>',
+      subject: 'Your Netflix membership',
+      html: '<a href="https://www.netflix.com/account">Account</a>',
+    };
     assert.deepEqual(await codesFor({ ...mail, mailFrom: 'bounce@netflix.com' }), ['BRAND_ALIGNED']);
     assert.deepEqual(await codesFor({ ...mail, mailFrom: 'x@attacker.example' }), []);
     assert.deepEqual(await codesFor({ ...mail, mailFrom: 'bounces+123@sendgrid.net' }), ['BRAND_ALIGNED']);
@@ -359,7 +526,11 @@ describe('brand alignment', () => {
   });
 
   it('does not call it aligned when one link leaves the brand', async () => {
-    const codes = await codesFor({ from: 'Netflix <info@mailer.netflix.com>', subject: 'Your Netflix membership', html: '<a href="https://www.netflix.com/account">Account</a> <a href="https://netflix-billing.example.net/">Update</a>' });
+    const codes = await codesFor({
+      from: 'Netflix <info@mailer.netflix.com>',
+      subject: 'Your Netflix membership',
+      html: '<a href="https://www.netflix.com/account">Account</a> <a href="https://netflix-billing.example.net/">Update</a>',
+    });
     assert.ok(!codes.includes('BRAND_ALIGNED'), codes.join());
   });
 });
@@ -372,11 +543,25 @@ describe('brand helpers', () => {
   });
 
   it('does not hold a regional savings bank for carrying "sparkasse" in its own domain (no built-in brand for federations)', async () => {
-    assert.deepEqual(await codesFor({ from: '"Sparkasse KölnBonn" <noreply@sparkasse-koelnbonn.de>', subject: 'Ihr Kontoauszug ist da', html: '<a href="https://www.sparkasse-koelnbonn.de/de/home/onlinebanking.html">Zum Online-Banking</a>' }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: '"Sparkasse KölnBonn" <noreply@sparkasse-koelnbonn.de>',
+        subject: 'Ihr Kontoauszug ist da',
+        html: '<a href="https://www.sparkasse-koelnbonn.de/de/home/onlinebanking.html">Zum Online-Banking</a>',
+      }),
+      ['SENDER_LINKS_ALIGNED'],
+    );
   });
 
   it('aligns brand mail sent from a registered domain under a public suffix (HMRC on service.gov.uk)', async () => {
-    assert.deepEqual(await codesFor({ from: 'HMRC <noreply@confirmation.tax.service.gov.uk>', subject: 'Your tax return', html: '<a href="https://www.gov.uk/log-in-register-hmrc-online-services">Sign in</a>' }), ['BRAND_ALIGNED']);
+    assert.deepEqual(
+      await codesFor({
+        from: 'HMRC <noreply@confirmation.tax.service.gov.uk>',
+        subject: 'Your tax return',
+        html: '<a href="https://www.gov.uk/log-in-register-hmrc-online-services">Sign in</a>',
+      }),
+      ['BRAND_ALIGNED'],
+    );
   });
 
   it('folds homoglyphs and digit swaps into a skeleton', () => {

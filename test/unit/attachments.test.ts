@@ -40,20 +40,37 @@ describe('attachment heuristics', () => {
   });
 
   it('flags macro-enabled Office files', async () => {
-    assert.deepEqual(await codes('budget.xlsm', zip({ '[Content_Types].xml': Buffer.from('<Types/>') }), 'application/vnd.ms-excel.sheet.macroEnabled.12'), ['ATTACHMENT_MACRO']);
+    assert.deepEqual(await codes('budget.xlsm', zip({ '[Content_Types].xml': Buffer.from('<Types/>') }), 'application/vnd.ms-excel.sheet.macroEnabled.12'), [
+      'ATTACHMENT_MACRO',
+    ]);
   });
 
   it('flags HTML and SVG attachments with forms, password fields or scripts', async () => {
-    assert.deepEqual(await codes('Remittance.html', Buffer.from('<form action="https://x.example/p"><input type="password" name="p"></form>'), 'text/html'), ['ATTACHMENT_HTML_ACTIVE']);
-    assert.deepEqual(await codes('voicemail.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>location="https://x.example"</script></svg>'), 'image/svg+xml'), ['ATTACHMENT_HTML_ACTIVE']);
+    assert.deepEqual(await codes('Remittance.html', Buffer.from('<form action="https://x.example/p"><input type="password" name="p"></form>'), 'text/html'), [
+      'ATTACHMENT_HTML_ACTIVE',
+    ]);
+    assert.deepEqual(
+      await codes('voicemail.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>location="https://x.example"</script></svg>'), 'image/svg+xml'),
+      ['ATTACHMENT_HTML_ACTIVE'],
+    );
     assert.deepEqual(await codes('newsletter.html', Buffer.from('<h1>Hello</h1><p>Plain page.</p>'), 'text/html'), []);
   });
 
   it('analyses the links inside an HTML attachment like links in the body', async () => {
-    assert.deepEqual(await codes('Invoice.html', Buffer.from('<p>View your invoice</p><a href="http://45.33.32.156/inv/login.php">Open</a>'), 'text/html'), ['URL_IP_LITERAL']);
+    assert.deepEqual(await codes('Invoice.html', Buffer.from('<p>View your invoice</p><a href="http://45.33.32.156/inv/login.php">Open</a>'), 'text/html'), [
+      'URL_IP_LITERAL',
+    ]);
     assert.deepEqual(await codes('Doc.htm', Buffer.from('<a href="https://secure-docs-4f2a.web.app/">Open document</a>'), 'text/html'), ['URL_FREE_HOSTING']);
-    const input = await extractScanInput(toCrlf(withAttachment('Doc.htm', Buffer.from('<a href="https://files.example.net/x">Open</a><img src="https://cdn.example.net/logo.png">'), 'text/html')), { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
-    assert.deepEqual(input.urls.filter((u) => u.source === 'attachment').map((u) => u.host), ['files.example.net'], 'links only, not images');
+    const input = await extractScanInput(
+      toCrlf(withAttachment('Doc.htm', Buffer.from('<a href="https://files.example.net/x">Open</a><img src="https://cdn.example.net/logo.png">'), 'text/html')),
+      { mailFrom: '', rcptTo: ['bob@example.org'] },
+      config.limits,
+    );
+    assert.deepEqual(
+      input.urls.filter((u) => u.source === 'attachment').map((u) => u.host),
+      ['files.example.net'],
+      'links only, not images',
+    );
   });
 
   it('flags content that is not what its declared type says', async () => {
@@ -63,7 +80,9 @@ describe('attachment heuristics', () => {
   });
 
   it('lists zips: an executable inside, also one level down, is flagged', async () => {
-    assert.deepEqual(await codes('docs.zip', zip({ 'readme.txt': Buffer.from('hi'), 'invoice.pdf.scr': Buffer.from('x') }), 'application/zip'), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await codes('docs.zip', zip({ 'readme.txt': Buffer.from('hi'), 'invoice.pdf.scr': Buffer.from('x') }), 'application/zip'), [
+      'ARCHIVE_EXECUTABLE',
+    ]);
     assert.deepEqual(await codes('outer.zip', zip({ 'inner.zip': zip({ 'run.bat': Buffer.from('@echo off') }) }), 'application/zip'), ['ARCHIVE_EXECUTABLE']);
   });
 
@@ -89,13 +108,17 @@ describe('attachment heuristics', () => {
     assert.deepEqual(await codes('broken.zip', Buffer.from('PK\x03\x04 this is not really a zip'), 'application/zip'), ['ATTACHMENT_UNINSPECTABLE']);
   });
 
-  it('stops inflating nested zips at the message\'s decompression budget, counted from the stream, and says so', async () => {
+  it("stops inflating nested zips at the message's decompression budget, counted from the stream, and says so", async () => {
     // Inner zips whose content is stored (a 3 MB zip of zeros each), deflated to ~3 KB in the outer zip: the
     // declared inner sizes are honest, so only counting what zlib actually inflates bounds the work.
     const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(3_000_000), { level: 0 }] }));
     const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
     const small = buildConfig({ nlp: { enabled: false }, attachments: { max_inflated_bytes: String(8 * 1024 * 1024) } }, { env: {} });
-    const input = await extractScanInput(toCrlf(withAttachment('invoice.zip', outer, 'application/zip')), { mailFrom: '', rcptTo: ['bob@example.org'] }, small.limits);
+    const input = await extractScanInput(
+      toCrlf(withAttachment('invoice.zip', outer, 'application/zip')),
+      { mailFrom: '', rcptTo: ['bob@example.org'] },
+      small.limits,
+    );
     await inspectArchives(input, archiveInspection(small));
     const a = input.attachments[0].archive!;
     assert.ok(a.done);
@@ -109,7 +132,11 @@ describe('attachment heuristics', () => {
     const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(3_000_000), { level: 0 }] }));
     const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
     const big = buildConfig({ nlp: { enabled: false }, attachments: { max_inflated_bytes: String(1024 * 1024 * 1024) } }, { env: {} });
-    const input = await extractScanInput(toCrlf(withAttachment('invoice.zip', outer, 'application/zip')), { mailFrom: '', rcptTo: ['bob@example.org'] }, big.limits);
+    const input = await extractScanInput(
+      toCrlf(withAttachment('invoice.zip', outer, 'application/zip')),
+      { mailFrom: '', rcptTo: ['bob@example.org'] },
+      big.limits,
+    );
     const stop = new AbortController();
     const running = inspectArchives(input, archiveInspection(big, stop.signal));
     // Read while it runs (as a scan whose budget ended would): not done ─► uninspectable.

@@ -20,9 +20,16 @@ describe('clamd protocol helpers', () => {
 
   it('reads OK, FOUND and size-limit replies, refuses others', () => {
     assert.deepEqual(parseInstreamReply('stream: OK\0', 'h'), { status: 'clean', host: 'h' });
-    assert.deepEqual(parseInstreamReply('stream: Eicar-Test-Signature.UNOFFICIAL FOUND', 'h'), { status: 'virus', signature: 'Eicar-Test-Signature.UNOFFICIAL', host: 'h' });
+    assert.deepEqual(parseInstreamReply('stream: Eicar-Test-Signature.UNOFFICIAL FOUND', 'h'), {
+      status: 'virus',
+      signature: 'Eicar-Test-Signature.UNOFFICIAL',
+      host: 'h',
+    });
     assert.deepEqual(parseInstreamReply('INSTREAM size limit exceeded. ERROR', 'h'), { status: 'size_limit', host: 'h' });
-    assert.throws(() => parseInstreamReply('garbage', 'h'), (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_BAD_REPLY');
+    assert.throws(
+      () => parseInstreamReply('garbage', 'h'),
+      (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_BAD_REPLY',
+    );
   });
 
   it('a virus forces the configured action; an outage forces 451 only with [defer] <service>', () => {
@@ -90,7 +97,9 @@ describe('ClamdClient against a real clamd', () => {
   it('rejects mail with a virus through the scan path', async (t) => {
     if ('skip' in clamd) return t.skip(clamd.skip);
     const config = buildConfig({ nlp: { enabled: false }, clamav: { hosts: clamd.host } }, { env: {} });
-    const r = await scanMessage(toCrlf(withAttachment('invoice.com', clamd.eicar)), { mailFrom: '', rcptTo: ['bob@example.org'] }, config, undefined, { clamav: new ClamdClient([clamd.host], 5000) });
+    const r = await scanMessage(toCrlf(withAttachment('invoice.com', clamd.eicar)), { mailFrom: '', rcptTo: ['bob@example.org'] }, config, undefined, {
+      clamav: new ClamdClient([clamd.host], 5000),
+    });
     assert.equal(r.verdict.action, 'reject');
     assert.ok(r.verdict.reasons.some((x) => x.code === 'CLAMAV_VIRUS'));
   });
@@ -120,7 +129,10 @@ describe('ClamdClient against broken clamds', () => {
 
   it('gives up on a silent clamd at the deadline and destroys the socket', async () => {
     const t0 = Date.now();
-    await assert.rejects(new ClamdClient([`127.0.0.1:${hangPort}`], 300).scan(Buffer.from('x')), (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_UNAVAILABLE');
+    await assert.rejects(
+      new ClamdClient([`127.0.0.1:${hangPort}`], 300).scan(Buffer.from('x')),
+      (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_UNAVAILABLE',
+    );
     assert.ok(Date.now() - t0 < 1500);
     let open = -1;
     for (let i = 0; i < 40 && open !== 0; i++) {
@@ -141,14 +153,16 @@ describe('ClamdClient against broken clamds', () => {
     assert.equal(deferred.verdict.action, 'tempfail');
   });
 
-  it('reads a reset in the middle of a stream as clamd\'s size limit, not as an outage', async () => {
+  it("reads a reset in the middle of a stream as clamd's size limit, not as an outage", async () => {
     // Like clamd past StreamMaxLength: read a little, then drop the connection.
     const limit = net.createServer((sock) => {
       let n = 0;
-      sock.on('error', () => undefined).on('data', (d: Buffer) => {
-        n += d.length;
-        if (n > 200_000) sock.resetAndDestroy();
-      });
+      sock
+        .on('error', () => undefined)
+        .on('data', (d: Buffer) => {
+          n += d.length;
+          if (n > 200_000) sock.resetAndDestroy();
+        });
     });
     track(limit);
     await new Promise<void>((r) => limit.listen(0, '127.0.0.1', () => r()));
@@ -165,15 +179,30 @@ describe('ClamdClient against broken clamds', () => {
     const client = new ClamdClient([`127.0.0.1:${hangPort}`], 1000);
     const links = '<a href="http://45.33.32.156/x">y</a>\r\n'.repeat(60000);
     const raw = Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${links}`);
-    const config = buildConfig({ nlp: { enabled: false }, main: { scan_budget_ms: 100 }, limits: { max_urls: 100000, max_decoded_bytes: 100000000 }, defer: { clamav: true } }, { env: {} });
+    const config = buildConfig(
+      { nlp: { enabled: false }, main: { scan_budget_ms: 100 }, limits: { max_urls: 100000, max_decoded_bytes: 100000000 }, defer: { clamav: true } },
+      { env: {} },
+    );
     const r = await scanMessage(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config, undefined, { clamav: client });
-    assert.ok(r.verdict.reasons.some((x) => x.code === 'CLAMAV_UNAVAILABLE' && /budget/.test(x.detail)), JSON.stringify(r.verdict.reasons));
+    assert.ok(
+      r.verdict.reasons.some((x) => x.code === 'CLAMAV_UNAVAILABLE' && /budget/.test(x.detail)),
+      JSON.stringify(r.verdict.reasons),
+    );
     assert.equal(r.verdict.action, 'tempfail');
   });
 
   it('does not send messages above [clamav] max_size', async () => {
     const client = new ClamdClient([`127.0.0.1:${hangPort}`], 1000);
-    const r = await scanMessage(toCrlf(withAttachment('big.bin', Buffer.alloc(4000))), { mailFrom: '', rcptTo: ['bob@example.org'] }, buildConfig({ nlp: { enabled: false }, clamav: { max_size: 2048 } }, { env: {} }), undefined, { clamav: client });
-    assert.deepEqual(r.verdict.reasons.map((x) => x.code), ['CLAMAV_SKIPPED_SIZE']);
+    const r = await scanMessage(
+      toCrlf(withAttachment('big.bin', Buffer.alloc(4000))),
+      { mailFrom: '', rcptTo: ['bob@example.org'] },
+      buildConfig({ nlp: { enabled: false }, clamav: { max_size: 2048 } }, { env: {} }),
+      undefined,
+      { clamav: client },
+    );
+    assert.deepEqual(
+      r.verdict.reasons.map((x) => x.code),
+      ['CLAMAV_SKIPPED_SIZE'],
+    );
   });
 });

@@ -34,7 +34,10 @@ describe('phishx CLI', () => {
     const r = phishx(['scan', 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml']);
     const lines = r.out.trim().split('\n');
     assert.equal(lines.length, 2);
-    assert.deepEqual(lines.map((l) => JSON.parse(l).action), ['reject', 'allow']);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).action),
+      ['reject', 'allow'],
+    );
   });
 
   it('scan honours PHISHX_MODE=monitor like the plugin', () => {
@@ -120,15 +123,33 @@ describe('phishx CLI', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-eval-'));
     try {
       await writeFile(path.join(dir, 'labels.csv'), 'path,label,source\r\nphish.eml,phish,nazario\r\nham.eml,ham,lore\r\n');
-      await writeFile(path.join(dir, 'phish.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'))));
-      await writeFile(path.join(dir, 'ham.eml'), await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'))));
+      await writeFile(
+        path.join(dir, 'phish.eml'),
+        await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'))),
+      );
+      await writeFile(
+        path.join(dir, 'ham.eml'),
+        await import('node:fs/promises').then((f) => f.readFile(path.join(REPO, 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'))),
+      );
       const details = path.join(dir, 'details.jsonl');
       const r = phishx(['eval', '--sweep', '--details', details, dir]);
       assert.equal(r.code, 0, r.err);
-      const lines = (await import('node:fs/promises').then((f) => f.readFile(details, 'utf8'))).trim().split('\n').map((l) => JSON.parse(l));
-      assert.deepEqual(lines.map((l) => [l.path, l.label, l.wrong]), [['phish.eml', 'phish', false], ['ham.eml', 'ham', false]]);
+      const lines = (await import('node:fs/promises').then((f) => f.readFile(details, 'utf8')))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(
+        lines.map((l) => [l.path, l.label, l.wrong]),
+        [
+          ['phish.eml', 'phish', false],
+          ['ham.eml', 'ham', false],
+        ],
+      );
       assert.equal(lines[0].action, 'reject');
-      assert.ok(lines[0].reasons.some((x: { code: string }) => x.code === 'URL_IP_LITERAL' || x.code === 'NLP_PHISH'), JSON.stringify(lines[0].reasons));
+      assert.ok(
+        lines[0].reasons.some((x: { code: string }) => x.code === 'URL_IP_LITERAL' || x.code === 'NLP_PHISH'),
+        JSON.stringify(lines[0].reasons),
+      );
       const rep = JSON.parse(r.out);
       assert.deepEqual(rep.labels.phish, { n: 1, flagged: 1, rejected: 1 });
       assert.deepEqual(rep.labels.ham, { n: 1, flagged: 0, rejected: 0 });
@@ -173,7 +194,9 @@ describe('phishx CLI', () => {
       const strict = phishx(['train', '--corpus', dir, '--out', path.join(dir, 'm.json')], { PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes') });
       assert.equal(strict.code, 1);
       assert.match(strict.err, /phishx train: training needs everyday text .*apt-get install fortunes/);
-      const only = phishx(['train', '--corpus-only', '--corpus', dir, '--out', path.join(dir, 'm.json')], { PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes') });
+      const only = phishx(['train', '--corpus-only', '--corpus', dir, '--out', path.join(dir, 'm.json')], {
+        PHISHX_FORTUNES_DIR: path.join(dir, 'no-fortunes'),
+      });
       assert.equal(only.code, 0, only.err);
       assert.ok(JSON.parse(await fs.readFile(path.join(dir, 'm.json'), 'utf8')).weights);
     } finally {
@@ -188,7 +211,6 @@ describe('phishx CLI', () => {
     assert.match(r.err, /labels\.csv/);
   });
 });
-
 
 describe('training and evaluating on several corpora', () => {
   it('eval --with adds training data to held-out models only (refused without --cv / --loso), and train --corpus takes several', async () => {
@@ -208,7 +230,10 @@ describe('training and evaluating on several corpora', () => {
       }
       const { loadCorpora } = await import('../../lib/nlp/train.js');
       const ex = await loadCorpora([path.join(root, 'one'), path.join(root, 'two')]);
-      assert.deepEqual(ex.map((e) => e.file), ['ham/a.eml', 'phish/b.eml', 'two/ham/a.eml', 'two/phish/b.eml']);
+      assert.deepEqual(
+        ex.map((e) => e.file),
+        ['ham/a.eml', 'phish/b.eml', 'two/ham/a.eml', 'two/phish/b.eml'],
+      );
       const out = path.join(root, 'model', 'text-model.json');
       const r = phishx(['train', '--corpus-only', '--corpus', path.join(root, 'one'), '--corpus', path.join(root, 'two'), '--out', out, '--epochs', '2']);
       assert.equal(r.code, 0, r.err);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig, loadConfigFromDir, readIniFile } from '../../lib/config/load.js';
 import { SCHEMA } from '../../lib/config/schema.js';
+import { parseHostPort } from '../../lib/config/values.js';
 import { ConfigError } from '../../lib/errors.js';
 import { REPO } from '../helpers/haraka.js';
 
@@ -71,13 +72,13 @@ describe('config', () => {
     assert.match(e.message, /above reject/);
   });
 
-  it('rejects a scan budget at or above Haraka\'s plugin timeout', () => {
+  it("rejects a scan budget at or above Haraka's plugin timeout", () => {
     const e = configError(() => buildConfig({ main: { scan_budget_ms: 30000 } }, { env: noEnv, pluginTimeoutSeconds: 30 }));
     assert.equal(e.key, 'main.scan_budget_ms');
     assert.match(e.message, /plugin timeout/);
   });
 
-  it('rejects a scan budget whose watchdog (budget + 1 s) would reach Haraka\'s plugin timeout, and accepts one that leaves room', () => {
+  it("rejects a scan budget whose watchdog (budget + 1 s) would reach Haraka's plugin timeout, and accepts one that leaves room", () => {
     const e = configError(() => buildConfig({ main: { scan_budget_ms: 29500 } }, { env: noEnv, pluginTimeoutSeconds: 30 }));
     assert.equal(e.key, 'main.scan_budget_ms');
     assert.match(e.message, /plus the hook watchdog's 1000 ms must stay below Haraka's plugin timeout .* at most 28999/);
@@ -85,7 +86,10 @@ describe('config', () => {
   });
 
   it('applies environment overrides PHISHX_MODE, PHISHX_REDIS_URL, PHISHX_SIDECAR_LISTEN', () => {
-    const c = buildConfig({ main: { mode: 'enforce' } }, { env: { PHISHX_MODE: 'monitor', PHISHX_REDIS_URL: 'redis://10.0.0.5:6379/2', PHISHX_SIDECAR_LISTEN: '0.0.0.0:9000' } });
+    const c = buildConfig(
+      { main: { mode: 'enforce' } },
+      { env: { PHISHX_MODE: 'monitor', PHISHX_REDIS_URL: 'redis://10.0.0.5:6379/2', PHISHX_SIDECAR_LISTEN: '0.0.0.0:9000' } },
+    );
     assert.equal(c.main.mode, 'monitor');
     assert.equal(c.redis.url, 'redis://10.0.0.5:6379/2');
     assert.deepEqual(c.sidecar.listen, { host: '0.0.0.0', port: 9000 });
@@ -130,9 +134,18 @@ describe('config', () => {
     assert.equal(c.quarantine.spool_dir, '/srv/haraka/var/quarantine');
   });
 
-  it('reads ini files with Haraka\'s own parser', () => {
+  it("reads ini files with Haraka's own parser", () => {
     const raw = readIniFile(REPO);
     assert.equal(raw.main?.mode, 'enforce');
+  });
+});
+
+describe('host:port (the one parser of addresses)', () => {
+  it('reads host:port and [IPv6]:port, and nothing else', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:2525'), { host: '127.0.0.1', port: 2525 });
+    assert.deepEqual(parseHostPort(' mail.example.org:25 '), { host: 'mail.example.org', port: 25 });
+    assert.deepEqual(parseHostPort('[::1]:9464'), { host: '::1', port: 9464 });
+    for (const bad of ['127.0.0.1', ':25', 'host:65536', 'host:port', '::1:25', '[::1]', 'a b:25', '']) assert.equal(parseHostPort(bad), null, bad);
   });
 });
 

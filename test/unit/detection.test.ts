@@ -30,13 +30,39 @@ describe('legitimate transactional mail (default config, classifier on)', () => 
   // Hand-written texts in the form of 56 common notifications (probes.json, README there):
   // sent from the service's domain with a link to it and the usual footer (app stores,
   // social profiles), as such mail is.
-  const footer = ['https://apps.apple.com/us/app/id389801252', 'https://play.google.com/store/apps/details?id=com.example', 'https://www.instagram.com/example/', 'https://x.com/example'];
-  const probes = JSON.parse(readFileSync(path.join(dir, 'probes.json'), 'utf8')) as Array<{ name: string; from: string; link: string; subject: string; body: string }>;
+  const footer = [
+    'https://apps.apple.com/us/app/id389801252',
+    'https://play.google.com/store/apps/details?id=com.example',
+    'https://www.instagram.com/example/',
+    'https://x.com/example',
+  ];
+  const probes = JSON.parse(readFileSync(path.join(dir, 'probes.json'), 'utf8')) as Array<{
+    name: string;
+    from: string;
+    link: string;
+    subject: string;
+    body: string;
+  }>;
   for (const p of probes) {
     it(`allows the ${p.name} notification form`, async () => {
       const domain = /@([^>]+)>/.exec(p.from)![1];
-      const html = `${p.body.split('\n').map((l) => `<p>${l.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`).join('')}<p><a href="${p.link}">View details</a></p><p>${footer.map((f) => `<a href="${f}">${new URL(f).hostname}</a>`).join(' | ')}</p>`;
-      const raw = toCrlf([`From: ${p.from}`, 'To: customer@example.org', `Subject: ${p.subject}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, ''].join('\n'));
+      const html = `${p.body
+        .split('\n')
+        .map((l) => `<p>${l.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`)
+        .join('')}<p><a href="${p.link}">View details</a></p><p>${footer.map((f) => `<a href="${f}">${new URL(f).hostname}</a>`).join(' | ')}</p>`;
+      const raw = toCrlf(
+        [
+          `From: ${p.from}`,
+          'To: customer@example.org',
+          `Subject: ${p.subject}`,
+          'MIME-Version: 1.0',
+          'Content-Type: text/html; charset=utf-8',
+          'Content-Transfer-Encoding: 8bit',
+          '',
+          html,
+          '',
+        ].join('\n'),
+      );
       const r = await scanMessage(raw, { ...env, mailFrom: `bounces@${domain}` }, config);
       assert.equal(r.verdict.action, 'allow', `${p.name}: score ${r.verdict.score} ${JSON.stringify(r.verdict.reasons)}`);
     });
@@ -52,7 +78,10 @@ describe('legitimate transactional mail (default config, classifier on)', () => 
 
 describe('embedded text classifier', () => {
   it('scores credential-phishing text high and names the features that pushed it', () => {
-    const v = embeddedModel().classify('Your account has been suspended\nWe detected unusual activity. Verify your account now or it will be closed within 24 hours. Click here to confirm your password.');
+    const v = embeddedModel().classify(
+      'Your account has been suspended\nWe detected unusual activity. Verify your account now or it will ' +
+        'be closed within 24 hours. Click here to confirm your password.',
+    );
     assert.ok(v.p > 0.9, `p=${v.p}`);
     assert.ok(v.top.length > 0);
   });
@@ -62,13 +91,43 @@ describe('embedded text classifier', () => {
     // the model scored every one of them p 0.91–0.995 — the corpus's non-English mail is
     // phishing — so any such note without an aligned link was held.
     const notes: Array<[string, string]> = [
-      ['Treffen am Montag', 'Hallo Peter,\nwie besprochen schicke ich dir die Unterlagen für das Treffen am Montag. Kannst du bitte die Zahlen für das dritte Quartal prüfen? Ich habe die Präsentation noch einmal überarbeitet.\nViele Grüße\nAnna'],
-      ['Re: Urlaubsplanung', 'Hi zusammen,\nich bin vom 3. bis 14. August im Urlaub. Thomas übernimmt in der Zeit meine Vertretung. Bei dringenden Fragen erreicht ihr mich per Handy.\nBeste Grüße, Markus'],
-      ['Einladung zur Mitgliederversammlung', 'Liebe Mitglieder,\nhiermit laden wir euch herzlich zur jährlichen Mitgliederversammlung des Sportvereins ein. Sie findet am 12. März um 19 Uhr im Vereinsheim statt. Tagesordnung: Bericht des Vorstands, Kassenbericht, Wahlen.\nMit sportlichen Grüßen\nDer Vorstand'],
-      ['Reunião de amanhã', 'Oi João,\nsegue em anexo o relatório que conversamos. Podemos revisar os números na reunião de amanhã às 10h? Também preciso da sua opinião sobre o orçamento do próximo trimestre.\nAbraços,\nMariana'],
-      ['Churrasco no sábado', 'Pessoal,\no churrasco vai ser no sábado a partir do meio-dia na casa do Pedro. Cada um traz uma bebida. Confirmem até quinta, por favor!\nValeu'],
-      ['Reunión del lunes', 'Hola Carlos,\nte envío el informe que comentamos. ¿Podemos revisar las cifras en la reunión del lunes? También necesito tu opinión sobre el presupuesto.\nSaludos,\nLucía'],
-      ['Réunion de lundi', "Bonjour Claire,\nje te transmets le compte rendu de la réunion de lundi. Peux-tu vérifier les chiffres du budget avant vendredi ? Merci d'avance.\nBien à toi,\nJulien"],
+      [
+        'Treffen am Montag',
+        'Hallo Peter,\nwie besprochen schicke ich dir die Unterlagen für das Treffen am Montag. Kannst du ' +
+          'bitte die Zahlen für das dritte Quartal prüfen? Ich habe die Präsentation noch einmal ' +
+          'überarbeitet.\nViele Grüße\nAnna',
+      ],
+      [
+        'Re: Urlaubsplanung',
+        'Hi zusammen,\nich bin vom 3. bis 14. August im Urlaub. Thomas übernimmt in der Zeit meine ' +
+          'Vertretung. Bei dringenden Fragen erreicht ihr mich per Handy.\nBeste Grüße, Markus',
+      ],
+      [
+        'Einladung zur Mitgliederversammlung',
+        'Liebe Mitglieder,\nhiermit laden wir euch herzlich zur jährlichen Mitgliederversammlung des ' +
+          'Sportvereins ein. Sie findet am 12. März um 19 Uhr im Vereinsheim statt. Tagesordnung: Bericht des ' +
+          'Vorstands, Kassenbericht, Wahlen.\nMit sportlichen Grüßen\nDer Vorstand',
+      ],
+      [
+        'Reunião de amanhã',
+        'Oi João,\nsegue em anexo o relatório que conversamos. Podemos revisar os números na reunião de ' +
+          'amanhã às 10h? Também preciso da sua opinião sobre o orçamento do próximo ' +
+          'trimestre.\nAbraços,\nMariana',
+      ],
+      [
+        'Churrasco no sábado',
+        'Pessoal,\no churrasco vai ser no sábado a partir do meio-dia na casa do Pedro. Cada um traz uma bebida. Confirmem até quinta, por favor!\nValeu',
+      ],
+      [
+        'Reunión del lunes',
+        'Hola Carlos,\nte envío el informe que comentamos. ¿Podemos revisar las cifras en la reunión del ' +
+          'lunes? También necesito tu opinión sobre el presupuesto.\nSaludos,\nLucía',
+      ],
+      [
+        'Réunion de lundi',
+        'Bonjour Claire,\nje te transmets le compte rendu de la réunion de lundi. Peux-tu vérifier les ' +
+          "chiffres du budget avant vendredi ? Merci d'avance.\nBien à toi,\nJulien",
+      ],
     ];
     for (const [subject, body] of notes) {
       const v = embeddedModel().classify(`${subject}\n${body}`);
@@ -77,14 +136,20 @@ describe('embedded text classifier', () => {
   });
 
   it('scores technical mailing-list text low', () => {
-    const v = embeddedModel().classify('Re: [PATCH v2] arm64: fix cache maintenance on cell destroy\nThe hypervisor must flush the dcache before handing the memory back to the root cell, see the comment in arch/arm64/setup.c.');
+    const v = embeddedModel().classify(
+      'Re: [PATCH v2] arm64: fix cache maintenance on cell destroy\nThe hypervisor must flush the dcache ' +
+        'before handing the memory back to the root cell, see the comment in arch/arm64/setup.c.',
+    );
     assert.ok(v.p < 0.5, `p=${v.p}`);
   });
 
   it('reads no list footers, quoted replies or signatures', () => {
     const t = classifierText({
       subject: 'Re: [usrp-users] B210 clock',
-      text: 'Use the external ref.\n> quoted text here\nOn Mon, 1 Jan 2024, Bob wrote:\n-- \nAlice\n_______________________________________________\nUSRP-users mailing list -- x@lists.example\nTo unsubscribe send an email',
+      text:
+        'Use the external ref.\n> quoted text here\nOn Mon, 1 Jan 2024, Bob wrote:\n-- ' +
+        '\nAlice\n_______________________________________________\nUSRP-users mailing list -- ' +
+        'x@lists.example\nTo unsubscribe send an email',
       htmlText: '',
     });
     assert.equal(t, 'B210 clock\nUse the external ref.');
@@ -102,7 +167,11 @@ describe('probability calibration (Platt scaling)', () => {
       z.push(zi);
       y.push(rnd() < 1 / (1 + Math.exp(-(2 * zi - 1))) ? 1 : 0);
     }
-    const { a, c } = plattScale(z, y, z.map(() => 1));
+    const { a, c } = plattScale(
+      z,
+      y,
+      z.map(() => 1),
+    );
     assert.ok(Math.abs(a - 2) < 0.15, `a=${a}`);
     assert.ok(Math.abs(c + 1) < 0.15, `c=${c}`);
   });
@@ -166,20 +235,23 @@ describe('everyday-text ham for training (lib/nlp/language-ham.ts)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'phishx-fortunes-'));
     const entry = (i: number): string => `Spruch ${i}: Wer anderen eine Grube gräbt, fällt selbst hinein, sagt man im Dorf.`;
     writeFileSync(path.join(dir, 'sprueche'), Array.from({ length: 60 }, (_, i) => entry(i)).join('\n%\n') + '\n%\nkurz\n');
-    assert.deepEqual(fortuneEntries('eins zwei drei vier fünf sechs sieben acht neun zehn elf\n%\nkurz\n%\n  noch ein langer Spruch mit\n  zwei Zeilen und genug Zeichen  '), [
-      'eins zwei drei vier fünf sechs sieben acht neun zehn elf',
-      'noch ein langer Spruch mit zwei Zeilen und genug Zeichen',
-    ]);
+    assert.deepEqual(
+      fortuneEntries('eins zwei drei vier fünf sechs sieben acht neun zehn elf\n%\nkurz\n%\n  noch ein langer Spruch mit\n  zwei Zeilen und genug Zeichen  '),
+      ['eins zwei drei vier fünf sechs sieben acht neun zehn elf', 'noch ein langer Spruch mit zwei Zeilen und genug Zeichen'],
+    );
     const docs = languageDocuments([path.join(dir, 'sprueche')]);
     assert.ok(docs.length >= 3, `${docs.length} documents`);
     for (const d of docs) assert.ok(d.body.length >= 1200 && d.subject.startsWith('Spruch'), d.body.slice(0, 60));
   });
 
   it('names the Debian packages to install when the texts are missing', () => {
-    assert.throws(() => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes'), path.join(tmpdir(), 'no-such-doc')), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'PHISHX_TRAINING_DATA_MISSING');
-      assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it debian-faq-fr"/);
-      return true;
-    });
+    assert.throws(
+      () => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes'), path.join(tmpdir(), 'no-such-doc')),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'PHISHX_TRAINING_DATA_MISSING');
+        assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it debian-faq-fr"/);
+        return true;
+      },
+    );
   });
 });

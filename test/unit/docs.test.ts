@@ -8,7 +8,8 @@ import { SCHEMA } from '../../lib/config/schema.js';
 
 const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
 const doc = (name: string): string => readFileSync(path.join(REPO, 'docs', name), 'utf8');
-const cli = (args: string[]): string => spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { cwd: REPO, encoding: 'utf8' }).stdout;
+const cli = (args: string[]): string =>
+  spawnSync(process.execPath, [path.join(REPO, 'lib', 'cli', 'phishx.cjs'), ...args], { cwd: REPO, encoding: 'utf8' }).stdout;
 
 function block(text: string, name: string): string {
   const m = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(text);
@@ -20,7 +21,8 @@ describe('docs stay true', () => {
   it('docs/configuration.md carries the generated configuration reference, documenting every key with its default', () => {
     const text = doc('configuration.md');
     assert.equal(block(text, 'config-reference'), cli(['config', '--reference']).trimEnd());
-    for (const [section, keys] of Object.entries(SCHEMA)) for (const key of Object.keys(keys)) assert.match(text, new RegExp(`\\| \`\\[${section}\\]\` \\| \`${key}\` \\|`));
+    for (const [section, keys] of Object.entries(SCHEMA))
+      for (const key of Object.keys(keys)) assert.match(text, new RegExp(`\\| \`\\[${section}\\]\` \\| \`${key}\` \\|`));
   });
 
   it('docs/detection.md carries the generated reason-code table', () => {

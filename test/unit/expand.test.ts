@@ -9,7 +9,29 @@ import { toCrlf } from '../helpers/smtp.js';
 
 describe('address policy for outgoing expansion requests', () => {
   it('allows only public unicast addresses', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1', '::7f00:1', '[::7f00:1]', '::a00:1', '::a9fe:a9fe', '::127.0.0.1', '2002:7f00:1::', '64:ff9b::7f00:1', '2001::1']) assert.equal(isPublicAddress(ip), false, ip);
+    for (const ip of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '0.0.0.0',
+      '100.64.0.1',
+      '::1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '224.0.0.1',
+      '::7f00:1',
+      '[::7f00:1]',
+      '::a00:1',
+      '::a9fe:a9fe',
+      '::127.0.0.1',
+      '2002:7f00:1::',
+      '64:ff9b::7f00:1',
+      '2001::1',
+    ])
+      assert.equal(isPublicAddress(ip), false, ip);
     for (const ip of ['45.33.32.156', '2a00:1450:4001:80b::200e', '::2d21:209c']) assert.equal(isPublicAddress(ip), true, ip);
   });
 });
@@ -97,7 +119,13 @@ describe('short-link expansion in the scan path', () => {
       const codes = r.verdict.reasons.map((x) => x.code);
       assert.ok(codes.includes('URL_SHORTENER_EXPANDED'), codes.join());
       assert.ok(codes.includes('URL_IP_LITERAL'), codes.join());
-      const off = await scanMessage(raw, { mailFrom: '', rcptTo: ['b@example.org'] }, buildConfig({ nlp: { enabled: false }, urls: { shorteners: '127.0.0.1' } }, { env: {} }), undefined, { expander });
+      const off = await scanMessage(
+        raw,
+        { mailFrom: '', rcptTo: ['b@example.org'] },
+        buildConfig({ nlp: { enabled: false }, urls: { shorteners: '127.0.0.1' } }, { env: {} }),
+        undefined,
+        { expander },
+      );
       assert.ok(!off.verdict.reasons.some((x) => x.code === 'URL_SHORTENER_EXPANDED'), 'expanded although expand_shorteners is off');
     } finally {
       await expander.close();

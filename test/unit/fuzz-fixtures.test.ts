@@ -7,7 +7,9 @@ import { scanMessage } from '../../lib/scan.js';
 import { FIXTURE_DIR } from '../fuzz/settings.js';
 
 const config = buildConfig({}, { env: {} });
-const files = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.eml')).sort();
+const files = readdirSync(FIXTURE_DIR)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 
 describe('messages that broke a fuzz property once (test/fixtures/fuzz)', () => {
   it('has the fixtures to replay', () => {

@@ -33,7 +33,9 @@ describe('layers', () => {
 
   it('lib/verdict, lib/analyzers and lib/message do not import the scan path, the plugin runtime or the sidecar', () => {
     const above = ['lib/scan.ts', 'lib/quarantine.ts', 'lib/events.ts'];
-    const bad = ['verdict', 'analyzers', 'message'].flatMap(importsOf).filter((i) => above.includes(i.target) || i.target.startsWith('lib/sidecar/') || i.target.startsWith('lib/haraka/') || i.target.startsWith('lib/cli/'));
+    const bad = ['verdict', 'analyzers', 'message']
+      .flatMap(importsOf)
+      .filter((i) => above.includes(i.target) || i.target.startsWith('lib/sidecar/') || i.target.startsWith('lib/haraka/') || i.target.startsWith('lib/cli/'));
     assert.deepEqual(bad, []);
   });
 });

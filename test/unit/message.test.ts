@@ -10,37 +10,42 @@ const limits = buildConfig({}, { env: {} }).limits;
 const env = { mailFrom: 'bounce@sender.example', rcptTo: ['bob@example.org'] };
 const PDF = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1');
 
-const nested = toCrlf([
-  'From: =?UTF-8?B?w4FsdmFybyBHb27Dp2FsdmVz?= <Alvaro@Example.COM.BR>',
-  'Reply-To: "Help desk" <help@other.example>',
-  'To: bob@example.org',
-  'Subject: =?ISO-8859-1?Q?Fatura_dispon=EDvel?=',
-  'MIME-Version: 1.0',
-  'Content-Type: multipart/mixed; boundary="outer"',
-  '',
-  '--outer',
-  'Content-Type: multipart/alternative; boundary="inner"',
-  '',
-  '--inner',
-  'Content-Type: text/plain; charset=iso-8859-1',
-  'Content-Transfer-Encoding: quoted-printable',
-  '',
-  'Ol=E1, veja www.fatura-online.com.br/pagar agora.',
-  '--inner',
-  'Content-Type: text/html; charset=utf-8',
-  'Content-Transfer-Encoding: base64',
-  '',
-  Buffer.from('<p>Olá</p><a href="https://pay.example.net/x?a=1">Pagar <b>agora</b></a><img src="https://cdn.example.org/logo.png"><form action="https://collect.example.io/post"></form>').toString('base64'),
-  '--inner--',
-  '--outer',
-  'Content-Type: image/png; name="fatura.png"',
-  'Content-Disposition: attachment; filename="fatura.png"',
-  'Content-Transfer-Encoding: base64',
-  '',
-  PDF.toString('base64'),
-  '--outer--',
-  '',
-].join('\n'));
+const nested = toCrlf(
+  [
+    'From: =?UTF-8?B?w4FsdmFybyBHb27Dp2FsdmVz?= <Alvaro@Example.COM.BR>',
+    'Reply-To: "Help desk" <help@other.example>',
+    'To: bob@example.org',
+    'Subject: =?ISO-8859-1?Q?Fatura_dispon=EDvel?=',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="outer"',
+    '',
+    '--outer',
+    'Content-Type: multipart/alternative; boundary="inner"',
+    '',
+    '--inner',
+    'Content-Type: text/plain; charset=iso-8859-1',
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    'Ol=E1, veja www.fatura-online.com.br/pagar agora.',
+    '--inner',
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(
+      '<p>Olá</p><a href="https://pay.example.net/x?a=1">Pagar <b>agora</b></a><img ' +
+        'src="https://cdn.example.org/logo.png"><form action="https://collect.example.io/post"></form>',
+    ).toString('base64'),
+    '--inner--',
+    '--outer',
+    'Content-Type: image/png; name="fatura.png"',
+    'Content-Disposition: attachment; filename="fatura.png"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    PDF.toString('base64'),
+    '--outer--',
+    '',
+  ].join('\n'),
+);
 
 describe('message extraction', () => {
   it('decodes RFC 2047 headers and From / Reply-To / Return-Path addresses', async () => {
@@ -96,11 +101,24 @@ describe('message extraction', () => {
     const i = await extractScanInput(raw, env, { ...limits, max_urls: 5 });
     assert.equal(i.urls.length, 5);
     assert.equal(i.moreUrls.length, 15);
-    assert.deepEqual(i.limits.map((l) => l.code), ['LIMIT_URL_HOSTS']);
+    assert.deepEqual(
+      i.limits.map((l) => l.code),
+      ['LIMIT_URL_HOSTS'],
+    );
     const oneHost = Array.from({ length: 20 }, (_, n) => `<a href="https://shop.example.com/item/${n}">x</a>`).join('');
-    const j = await extractScanInput(toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${oneHost}<a href="https://other.example.net/">y</a>\n`), env, { ...limits, max_urls: 5 });
-    assert.deepEqual(j.limits.map((l) => l.code), ['LIMIT_URLS']);
-    assert.ok(j.urls.some((u) => u.host === 'other.example.net'), 'the last link, on another host, is analysed');
+    const j = await extractScanInput(
+      toCrlf(`From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n${oneHost}<a href="https://other.example.net/">y</a>\n`),
+      env,
+      { ...limits, max_urls: 5 },
+    );
+    assert.deepEqual(
+      j.limits.map((l) => l.code),
+      ['LIMIT_URLS'],
+    );
+    assert.ok(
+      j.urls.some((u) => u.host === 'other.example.net'),
+      'the last link, on another host, is analysed',
+    );
   });
 
   it('analyses anchors before images and a link of every host first, so pixels cannot push a link out', async () => {
@@ -110,9 +128,18 @@ describe('message extraction', () => {
     assert.equal(i.urls.length, limits.max_urls);
     assert.ok(i.urls.some((u) => u.host === 'evil.example.net' && u.source === 'href'));
     assert.equal(i.urls.length + i.moreUrls.length, 1001, 'every distinct link is kept for the feeds');
-    assert.deepEqual(i.limits.map((l) => l.code), ['LIMIT_URLS']);
+    assert.deepEqual(
+      i.limits.map((l) => l.code),
+      ['LIMIT_URLS'],
+    );
     // The same pixel repeated is one link.
-    const same = await extractScanInput(toCrlf(`From: a@example.com\nContent-Type: text/html\n\n${'<img src="https://t.example.com/p.gif">'.repeat(5000)}<a href="https://evil.example.net/">x</a>\n`), env, limits);
+    const same = await extractScanInput(
+      toCrlf(
+        `From: a@example.com\nContent-Type: text/html\n\n${'<img src="https://t.example.com/p.gif">'.repeat(5000)}<a href="https://evil.example.net/">x</a>\n`,
+      ),
+      env,
+      limits,
+    );
     assert.equal(same.urls.length, 2);
     assert.deepEqual(same.limits, []);
   });

@@ -64,7 +64,17 @@ describe('metric catalog', () => {
         durationMs: 12,
         phases: { parse: 2, nlp: 1 },
         summary: { bytes: 1234, parts: 2, urls: 3, attachments: 0, subject: '', from: '' },
-        verdict: { action: 'quarantine', wouldAction: 'quarantine', score: 55, mode: 'enforce', tenant: 'unconfigured.example', reasons: [{ code: 'NLP_UNAVAILABLE', weight: 0, detail: '' }, { code: 'URL_IP_LITERAL', weight: 25, detail: '' }] },
+        verdict: {
+          action: 'quarantine',
+          wouldAction: 'quarantine',
+          score: 55,
+          mode: 'enforce',
+          tenant: 'unconfigured.example',
+          reasons: [
+            { code: 'NLP_UNAVAILABLE', weight: 0, detail: '' },
+            { code: 'URL_IP_LITERAL', weight: 25, detail: '' },
+          ],
+        },
       },
     };
     recordVerdict(ev, new Set());
@@ -119,7 +129,12 @@ describe('CachedCheck', () => {
   it('shares one computation among concurrent callers and reuses it within the TTL', async () => {
     let now = 0;
     let calls = 0;
-    const c = new CachedCheck(async () => ++calls, () => 1000, 1, () => now);
+    const c = new CachedCheck(
+      async () => ++calls,
+      () => 1000,
+      1,
+      () => now,
+    );
     assert.deepEqual(await Promise.all([c.get(), c.get(), c.get()]), [1, 1, 1]);
     now = 999;
     assert.equal(await c.get(), 1);
@@ -130,7 +145,12 @@ describe('CachedCheck', () => {
   it('answers a recent stale value at once and refreshes behind it (staleFactor 2)', async () => {
     let now = 0;
     let calls = 0;
-    const c = new CachedCheck(async () => ++calls, () => 100, 2, () => now);
+    const c = new CachedCheck(
+      async () => ++calls,
+      () => 100,
+      2,
+      () => now,
+    );
     assert.equal(await c.get(), 1);
     now = 150;
     assert.equal(await c.get(), 1, 'stale answer');
@@ -142,10 +162,13 @@ describe('CachedCheck', () => {
 
   it('a failing check rejects its callers and is retried next time', async () => {
     let fail = true;
-    const c = new CachedCheck(async () => {
-      if (fail) throw new Error('down');
-      return 'up';
-    }, () => 1000);
+    const c = new CachedCheck(
+      async () => {
+        if (fail) throw new Error('down');
+        return 'up';
+      },
+      () => 1000,
+    );
     await assert.rejects(c.get(), /down/);
     fail = false;
     assert.equal(await c.get(), 'up');
@@ -154,7 +177,10 @@ describe('CachedCheck', () => {
 
 describe('API tokens', () => {
   it('verifies against stored hashes only, and parses Bearer headers strictly', () => {
-    const v = new TokenVerifier([{ hash: hashToken('first-token-0123456789'), scope: 'admin' }, { hash: hashToken('second-token-0123456789'), scope: 'read', tenant: 'example.org' }]);
+    const v = new TokenVerifier([
+      { hash: hashToken('first-token-0123456789'), scope: 'admin' },
+      { hash: hashToken('second-token-0123456789'), scope: 'read', tenant: 'example.org' },
+    ]);
     const p = v.verify('second-token-0123456789');
     assert.match(p?.id ?? '', /^token:[0-9a-f]{8}$/);
     assert.equal(p?.scope, 'read');
@@ -172,11 +198,28 @@ describe('API tokens', () => {
   it('config accepts sha256 hashes, refuses plain tokens, and hashes PHISHX_API_TOKENS', () => {
     const h = hashToken('a-token-from-the-file-123');
     assert.deepEqual(buildConfig({ sidecar: { token_hashes: h } }, { env: {} }).sidecar.token_hashes, [h]);
-    assert.throws(() => buildConfig({ sidecar: { token_hashes: 'hunter2-plain-token' } }, { env: {} }), (e: unknown) => e instanceof ConfigError && e.key === 'sidecar.token_hashes' && /not sha256:<64 hex>/.test(e.message) && !e.message.includes('hunter2-plain-token'));
-    const scoped = buildConfig({ sidecar: { token_hashes: `${h}:read:Example.ORG, ${hashToken('act-token-0123456789')}:act` } }, { env: { PHISHX_API_TOKENS_READ: 'read-token-0123456789' } }).sidecar.tokens;
-    assert.deepEqual(scoped, [{ hash: h, scope: 'read', tenant: 'example.org' }, { hash: hashToken('act-token-0123456789'), scope: 'act' }, { hash: hashToken('read-token-0123456789'), scope: 'read' }]);
-    assert.throws(() => buildConfig({ sidecar: { token_hashes: `${h}:root` } }, { env: {} }), (e: unknown) => e instanceof ConfigError && /read\|act\|admin/.test(e.message));
-    assert.throws(() => buildConfig({}, { env: { PHISHX_API_TOKENS_ACT: 'short' } }), (e: unknown) => e instanceof ConfigError && /PHISHX_API_TOKENS_ACT/.test(e.message));
+    assert.throws(
+      () => buildConfig({ sidecar: { token_hashes: 'hunter2-plain-token' } }, { env: {} }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.key === 'sidecar.token_hashes' && /not sha256:<64 hex>/.test(e.message) && !e.message.includes('hunter2-plain-token'),
+    );
+    const scoped = buildConfig(
+      { sidecar: { token_hashes: `${h}:read:Example.ORG, ${hashToken('act-token-0123456789')}:act` } },
+      { env: { PHISHX_API_TOKENS_READ: 'read-token-0123456789' } },
+    ).sidecar.tokens;
+    assert.deepEqual(scoped, [
+      { hash: h, scope: 'read', tenant: 'example.org' },
+      { hash: hashToken('act-token-0123456789'), scope: 'act' },
+      { hash: hashToken('read-token-0123456789'), scope: 'read' },
+    ]);
+    assert.throws(
+      () => buildConfig({ sidecar: { token_hashes: `${h}:root` } }, { env: {} }),
+      (e: unknown) => e instanceof ConfigError && /read\|act\|admin/.test(e.message),
+    );
+    assert.throws(
+      () => buildConfig({}, { env: { PHISHX_API_TOKENS_ACT: 'short' } }),
+      (e: unknown) => e instanceof ConfigError && /PHISHX_API_TOKENS_ACT/.test(e.message),
+    );
     const fromEnv = buildConfig({}, { env: { PHISHX_API_TOKENS: 'env-token-0123456789, other-token-0123456789' } }).sidecar.token_hashes;
     assert.deepEqual(fromEnv, [hashToken('env-token-0123456789'), hashToken('other-token-0123456789')]);
     assert.throws(() => buildConfig({}, { env: { PHISHX_API_TOKENS: 'short' } }), /at least 16 characters/);

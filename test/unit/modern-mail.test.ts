@@ -25,18 +25,45 @@ async function codesOf(raw: string, mailFrom = ''): Promise<string[]> {
 }
 
 function html(from: string, subject: string, body: string): string {
-  return [`From: ${from}`, 'To: bob@example.org', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', body, ''].join('\n');
+  return [`From: ${from}`, 'To: bob@example.org', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', body, ''].join(
+    '\n',
+  );
 }
 
 /** A bounce in the RFC 3464 form: human text, machine status, the returned message. */
 function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example'): string {
   return [
-    `From: ${from}`, 'To: bob@example.org', 'Subject: Undelivered Mail Returned to Sender', 'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"', '',
-    '--B', 'Content-Type: text/plain; charset=utf-8', '', humanText, '',
-    '--B', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.provider.example', '', 'Final-Recipient: rfc822; carol@example.net', 'Action: failed', 'Status: 5.1.1', '',
-    '--B', 'Content-Type: message/rfc822', '', 'From: bob@example.org', 'To: carol@example.net', 'Subject: lunch', '', 'See you at noon.', '',
-    '--B--', '',
+    `From: ${from}`,
+    'To: bob@example.org',
+    'Subject: Undelivered Mail Returned to Sender',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+    '',
+    '--B',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    humanText,
+    '',
+    '--B',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.provider.example',
+    '',
+    'Final-Recipient: rfc822; carol@example.net',
+    'Action: failed',
+    'Status: 5.1.1',
+    '',
+    '--B',
+    'Content-Type: message/rfc822',
+    '',
+    'From: bob@example.org',
+    'To: carol@example.net',
+    'Subject: lunch',
+    '',
+    'See you at noon.',
+    '',
+    '--B--',
+    '',
   ].join('\n');
 }
 
@@ -48,46 +75,74 @@ describe('links in plain text', () => {
     assert.deepEqual(findUrls('gmail-smtp-in.l.google.com [74.125.203.27] said: 550'), [{ url: 'http://gmail-smtp-in.l.google.com', bare: true }]);
     assert.deepEqual(findUrls('by SRV124 (10.1.0.124) with SMTP'), []);
     // With a scheme or a path it is a link (and URL_IP_LITERAL applies).
-    assert.deepEqual(findUrls('go to http://203.0.113.9/login now').map((u) => u.url), ['http://203.0.113.9/login']);
+    assert.deepEqual(
+      findUrls('go to http://203.0.113.9/login now').map((u) => u.url),
+      ['http://203.0.113.9/login'],
+    );
   });
 
   it('marks a domain written as a name ("SomeVendor.com") as bare, not www. names or URLs with a path', () => {
-    assert.deepEqual(findUrls('Shipper: SomeVendor.com').map((u) => u.bare), [true]);
-    assert.deepEqual(findUrls('see www.example.com and example.com/track?id=1').map((u) => u.bare), [false, false]);
+    assert.deepEqual(
+      findUrls('Shipper: SomeVendor.com').map((u) => u.bare),
+      [true],
+    );
+    assert.deepEqual(
+      findUrls('see www.example.com and example.com/track?id=1').map((u) => u.bare),
+      [false, false],
+    );
   });
 
   it('a bare name neither breaks nor makes sender alignment', async () => {
-    const raw = html('"Shop Mail" <orders@shopmail.example>', 'Your order shipped', '<p>Sold by SomeVendor.com</p><a href="https://www.shopmail.example/track">Track</a>');
+    const raw = html(
+      '"Shop Mail" <orders@shopmail.example>',
+      'Your order shipped',
+      '<p>Sold by SomeVendor.com</p><a href="https://www.shopmail.example/track">Track</a>',
+    );
     assert.deepEqual(await codesOf(raw), ['SENDER_LINKS_ALIGNED']);
   });
 });
 
 describe('header blocks quoted in a body', () => {
   it('drops a quoted header block that holds a field only mail software writes', () => {
-    const lines = ['Your message could not be delivered.', 'Received: from a.example (10.0.0.1)', '  by b.example with SMTP', 'Message-ID: <1@a.example>', 'From: bob@example.org', 'Thank you.'];
+    const lines = [
+      'Your message could not be delivered.',
+      'Received: from a.example (10.0.0.1)',
+      '  by b.example with SMTP',
+      'Message-ID: <1@a.example>',
+      'From: bob@example.org',
+      'Thank you.',
+    ];
     assert.deepEqual(withoutHeaderBlocks(lines), ['Your message could not be delivered.', 'Thank you.']);
   });
 
-  it('keeps a forward\'s From / Sent / To / Subject block and form-like lines of a message', () => {
+  it("keeps a forward's From / Sent / To / Subject block and form-like lines of a message", () => {
     const forward = ['---------- Forwarded message ---------', 'From: Amazon <ship@amazon.com>', 'Date: Mon, 1 Dec 2026', 'Subject: Your order', 'To: me'];
     assert.deepEqual(withoutHeaderBlocks(forward), forward);
     const lure = ['Status: suspended', 'Action: verify your account'];
     assert.deepEqual(withoutHeaderBlocks(lure), lure);
   });
 
-  it('the classifier reads the bounce\'s words, not the returned headers', () => {
-    const t = classifierText({ subject: 'Delivery failed', text: 'Delivery to carol failed.\nReceived: from x (1.2.3.4)\nMessage-ID: <a@b>\nDKIM-Signature: v=1; d=news.example\n', htmlText: '' });
+  it("the classifier reads the bounce's words, not the returned headers", () => {
+    const t = classifierText({
+      subject: 'Delivery failed',
+      text: 'Delivery to carol failed.\nReceived: from x (1.2.3.4)\nMessage-ID: <a@b>\nDKIM-Signature: v=1; d=news.example\n',
+      htmlText: '',
+    });
     assert.equal(t.trim(), 'Delivery failed\nDelivery to carol failed.');
   });
 });
 
 describe('LINKS_BRAND_ONLY: nothing to click leads off one brand', () => {
   it('a forwarded Amazon order (a personal sender, every link on amazon.com)', async () => {
-    const raw = html('Test User <test@mail.example>', 'Fwd: Your Amazon.com order', '<a href="https://www.amazon.com/gp/css/order">View order</a> <a href="https://amazon.com/help">Help</a>');
+    const raw = html(
+      'Test User <test@mail.example>',
+      'Fwd: Your Amazon.com order',
+      '<a href="https://www.amazon.com/gp/css/order">View order</a> <a href="https://amazon.com/help">Help</a>',
+    );
     assert.ok((await codesOf(raw)).includes('LINKS_BRAND_ONLY'));
   });
 
-  it('not for a brand\'s user-content hosts, redirectors or another host beside the brand\'s', async () => {
+  it("not for a brand's user-content hosts, redirectors or another host beside the brand's", async () => {
     for (const body of [
       '<a href="https://docs.google.com/forms/d/e/1FAIp/viewform">Verify</a>',
       '<a href="https://evil.s3.amazonaws.com/login.html">Sign in</a>',
@@ -97,7 +152,7 @@ describe('LINKS_BRAND_ONLY: nothing to click leads off one brand', () => {
     }
   });
 
-  it('not for a From on a brand\'s domain that the envelope sender contradicts (spoofed)', async () => {
+  it("not for a From on a brand's domain that the envelope sender contradicts (spoofed)", async () => {
     const raw = html('Apple <no_reply@email.apple.com>', 'Your receipt', '<a href="https://support.apple.com/billing">Support</a>');
     assert.ok(!(await codesOf(raw, 'bounce@mailer.attacker.example')).includes('LINKS_BRAND_ONLY'));
     assert.ok((await codesOf(raw, '0100018c-abc@amazonses.com')).includes('BRAND_ALIGNED'));
@@ -124,23 +179,45 @@ describe('LINKS_BRAND_ONLY: nothing to click leads off one brand', () => {
   });
 });
 
-describe('DELIVERY_REPORT: a mail system\'s bounce with nothing to act on', () => {
+describe("DELIVERY_REPORT: a mail system's bounce with nothing to act on", () => {
   it('a multipart/report bounce without links', async () => {
     assert.ok((await codesOf(bounce('Your message to carol@example.net could not be delivered. The address was not found.'))).includes('DELIVERY_REPORT'));
   });
 
-  it('a plain-text bounce from postmaster, linking only to a provider\'s help page', async () => {
-    const raw = ['From: postmaster@outlook.com', 'To: bob@example.org', 'Subject: Email Delivery Failure', '', 'Delivery has failed. See https://support.microsoft.com/help/ndr for details.', ''].join('\n');
+  it("a plain-text bounce from postmaster, linking only to a provider's help page", async () => {
+    const raw = [
+      'From: postmaster@outlook.com',
+      'To: bob@example.org',
+      'Subject: Email Delivery Failure',
+      '',
+      'Delivery has failed. See https://support.microsoft.com/help/ndr for details.',
+      '',
+    ].join('\n');
     assert.ok((await codesOf(raw)).includes('DELIVERY_REPORT'));
   });
 
   it('not a fake bounce with a link to release "held messages", nor one with a file', async () => {
     assert.ok(!(await codesOf(bounce('5 messages could not be delivered. Release them: https://mail-release.example/login'))).includes('DELIVERY_REPORT'));
     const withFile = [
-      'From: postmaster@example.org', 'To: bob@example.org', 'Subject: Undelivered messages', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="B"', '',
-      '--B', 'Content-Type: text/plain', '', 'Your messages are held. Open the attachment to release them.', '',
-      '--B', 'Content-Type: text/html; name="release.html"', 'Content-Disposition: attachment; filename="release.html"', '', '<form action="https://x.example/p"><input type="password"></form>', '',
-      '--B--', '',
+      'From: postmaster@example.org',
+      'To: bob@example.org',
+      'Subject: Undelivered messages',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="B"',
+      '',
+      '--B',
+      'Content-Type: text/plain',
+      '',
+      'Your messages are held. Open the attachment to release them.',
+      '',
+      '--B',
+      'Content-Type: text/html; name="release.html"',
+      'Content-Disposition: attachment; filename="release.html"',
+      '',
+      '<form action="https://x.example/p"><input type="password"></form>',
+      '',
+      '--B--',
+      '',
     ].join('\n');
     assert.ok(!(await codesOf(withFile)).includes('DELIVERY_REPORT'));
   });
@@ -152,29 +229,55 @@ describe('DELIVERY_REPORT: a mail system\'s bounce with nothing to act on', () =
 
 describe('SENDER_LINKS_ALIGNED for an organisation with two domains', () => {
   it('links on the domain the display name spells, from an address its initials fit', async () => {
-    const raw = html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder: upcoming appointment', '<a href="https://healthy.kaiserpermanente.org/secure/appointments">View</a>');
+    const raw = html(
+      '"Kaiser Permanente" <noreply@kp.org>',
+      'Reminder: upcoming appointment',
+      '<a href="https://healthy.kaiserpermanente.org/secure/appointments">View</a>',
+    );
     assert.ok((await codesOf(raw, 'bounces@kp.org')).includes('SENDER_LINKS_ALIGNED'));
   });
 
   it('not for a name-spelt domain on a suspicious TLD or free hosting, nor when another host is linked', async () => {
-    assert.ok(!(await codesOf(html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder', '<a href="https://kaiserpermanente.top/login">View</a>'))).includes('SENDER_LINKS_ALIGNED'));
-    assert.ok(!(await codesOf(html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder', '<a href="https://kaiserpermanente.org/a">View</a> <a href="https://elsewhere.example/b">Pay</a>'))).includes('SENDER_LINKS_ALIGNED'));
+    assert.ok(
+      !(await codesOf(html('"Kaiser Permanente" <noreply@kp.org>', 'Reminder', '<a href="https://kaiserpermanente.top/login">View</a>'))).includes(
+        'SENDER_LINKS_ALIGNED',
+      ),
+    );
+    assert.ok(
+      !(
+        await codesOf(
+          html(
+            '"Kaiser Permanente" <noreply@kp.org>',
+            'Reminder',
+            '<a href="https://kaiserpermanente.org/a">View</a> <a href="https://elsewhere.example/b">Pay</a>',
+          ),
+        )
+      ).includes('SENDER_LINKS_ALIGNED'),
+    );
   });
 });
 
 describe('everyday French for the text model', () => {
   it('splits a plain-text document into paragraph entries, dropping short ones', () => {
-    assert.deepEqual(paragraphEntries('Titre\n\nUn paragraphe assez long pour compter comme une entrée du texte.\n  \nEncore un paragraphe, lui aussi\nsur deux lignes et assez long.\n'), [
-      'Un paragraphe assez long pour compter comme une entrée du texte.',
-      'Encore un paragraphe, lui aussi sur deux lignes et assez long.',
-    ]);
+    assert.deepEqual(
+      paragraphEntries(
+        'Titre\n\nUn paragraphe assez long pour compter comme une entrée du texte.\n  \nEncore un paragraphe, lui aussi\nsur deux lignes et assez long.\n',
+      ),
+      ['Un paragraphe assez long pour compter comme une entrée du texte.', 'Encore un paragraphe, lui aussi sur deux lignes et assez long.'],
+    );
   });
 
   it('reads the gzipped FAQ under the documentation root as fr documents', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'phishx-ham-'));
     const fortunes = path.join(root, 'fortunes');
     const entry = (lang: string, i: number): string => `Entry ${i} of ${lang} with words enough to pass the length filter of fortune entries.`;
-    for (const [dir, lang] of [['.', 'en'], ['de', 'de'], ['brasil', 'pt'], ['es', 'es'], ['it', 'it']]) {
+    for (const [dir, lang] of [
+      ['.', 'en'],
+      ['de', 'de'],
+      ['brasil', 'pt'],
+      ['es', 'es'],
+      ['it', 'it'],
+    ]) {
       mkdirSync(path.join(fortunes, dir), { recursive: true });
       const text = Array.from({ length: 60 }, (_, i) => entry(lang, i)).join('\n%\n');
       if (dir === '.') for (const f of LANGUAGE_HAM_PACKAGES[0].files ?? []) writeFileSync(path.join(fortunes, f), text);

@@ -24,15 +24,39 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
 describe('Hugging Face reply parsing', () => {
   const labels = ['phishing', 'label_1'];
   it('reads the flat and the nested form', () => {
-    assert.equal(phishProbability([{ label: 'phishing', score: 0.9 }, { label: 'legitimate', score: 0.1 }], labels), 0.9);
-    assert.equal(phishProbability([[{ label: 'LABEL_1', score: 0.7 }, { label: 'LABEL_0', score: 0.3 }]], labels), 0.7);
+    assert.equal(
+      phishProbability(
+        [
+          { label: 'phishing', score: 0.9 },
+          { label: 'legitimate', score: 0.1 },
+        ],
+        labels,
+      ),
+      0.9,
+    );
+    assert.equal(
+      phishProbability(
+        [
+          [
+            { label: 'LABEL_1', score: 0.7 },
+            { label: 'LABEL_0', score: 0.3 },
+          ],
+        ],
+        labels,
+      ),
+      0.7,
+    );
   });
   it('uses 1 - score when only a non-phishing label is returned', () => {
     assert.equal(phishProbability([{ label: 'legitimate', score: 0.8 }], labels), 1 - 0.8);
   });
   it('refuses anything else', () => {
     for (const bad of [null, {}, [], [{ label: 'phishing' }], [{ label: 'phishing', score: 7 }], 'phishing', [{ label: 1, score: 0.5 }]]) {
-      assert.throws(() => phishProbability(bad, labels), (e: unknown) => e instanceof NlpServiceError && e.code === 'PHISHX_NLP_BAD_RESPONSE', JSON.stringify(bad));
+      assert.throws(
+        () => phishProbability(bad, labels),
+        (e: unknown) => e instanceof NlpServiceError && e.code === 'PHISHX_NLP_BAD_RESPONSE',
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -111,7 +135,10 @@ describe('HttpTextClassifier against misbehaving services', () => {
     try {
       for (let wave = 0; wave < 3; wave++) await Promise.all(Array.from({ length: 20 }, () => rejectsWith(c.classify('hang'), 'PHISHX_NLP_TIMEOUT')));
       const ok = await Promise.all(Array.from({ length: 5 }, () => c.classify('fine')));
-      assert.deepEqual(ok.map((v) => v.p), [0.1, 0.1, 0.1, 0.1, 0.1]);
+      assert.deepEqual(
+        ok.map((v) => v.p),
+        [0.1, 0.1, 0.1, 0.1, 0.1],
+      );
       const open = await new Promise<number>((r) => flaky.server.getConnections((_e, n) => r(n)));
       assert.ok(open <= 16, `${open} sockets open, pool allows 16`);
     } finally {

@@ -20,7 +20,13 @@ const previousHaraka = process.env.HARAKA;
 
 /** A connection whose transaction carries `raw`, as Haraka's DATA phase leaves it. */
 async function withMessage(raw: string | Buffer, opts: { relaying?: boolean } = {}): Promise<FixtureConnection> {
-  const conn = makeConnection({ ip: '192.0.2.7', mailFrom: 'sender@example.com', rcptTo: ['bob@example.org'], silent: true, ...(opts.relaying ? { relaying: true } : {}) });
+  const conn = makeConnection({
+    ip: '192.0.2.7',
+    mailFrom: 'sender@example.com',
+    rcptTo: ['bob@example.org'],
+    silent: true,
+    ...(opts.relaying ? { relaying: true } : {}),
+  });
   const txn = conn.transaction!;
   const text = Buffer.isBuffer(raw) ? raw.toString('latin1') : toCrlf(raw).toString('latin1');
   for (const line of text.split(/(?<=\n)/)) txn.add_data(Buffer.from(line, 'latin1'));
@@ -88,7 +94,10 @@ describe('phishx plugin hooks (haraka-test-fixtures)', () => {
   it('strips X-PhishX-* headers a sender forged before adding its own', async () => {
     const conn = await withMessage(cleanMessage({ extraHeaders: ['X-PhishX-Verdict: allow', 'X-PhishX-Score: 0'] }));
     await callHook(plugin, 'phishx_data_post', conn);
-    assert.deepEqual(conn.transaction!.header.get_all('X-PhishX-Verdict').map((v) => v.trim()), ['allow']);
+    assert.deepEqual(
+      conn.transaction!.header.get_all('X-PhishX-Verdict').map((v) => v.trim()),
+      ['allow'],
+    );
     assert.equal(conn.transaction!.header.get_all('X-PhishX-Score').length, 1);
   });
 
@@ -99,16 +108,23 @@ describe('phishx plugin hooks (haraka-test-fixtures)', () => {
     };
     let calls = 0;
     const answered = new Promise<unknown>((resolve) => {
-      (plugin.phishx_data_post as (this: FixturePlugin, next: (rc?: unknown) => void, c: FixtureConnection) => void).call(plugin, (rc) => {
-        calls++;
-        resolve(rc);
-      }, conn);
+      (plugin.phishx_data_post as (this: FixturePlugin, next: (rc?: unknown) => void, c: FixtureConnection) => void).call(
+        plugin,
+        (rc) => {
+          calls++;
+          resolve(rc);
+        },
+        conn,
+      );
     });
     assert.equal(await answered, undefined, 'accepted unscanned: the message is not lost');
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(calls, 1);
     assert.equal(conn.transaction!.header.get('X-PhishX-Verdict').trim(), 'unscanned');
-    assert.ok(logs.some((l) => l.startsWith('logerror') && l.includes('stream broken')), logs.slice(-3).join('\n'));
+    assert.ok(
+      logs.some((l) => l.startsWith('logerror') && l.includes('stream broken')),
+      logs.slice(-3).join('\n'),
+    );
   });
 
   it('leaves relayed (authenticated) mail untouched', async () => {

@@ -68,7 +68,12 @@ describe('feed reputation', () => {
 
   it('matches a listed URL (URL_FEED_MATCH) and a subdomain of a listed domain (DOMAIN_FEED_MATCH)', async () => {
     const rep = feedReputation(store);
-    const s = await rep.check(await urlsOf('<a href="HTTPS://login.evil.example/signin?x=1#top">a</a><a href="http://www.bad-host.example/p">b</a><a href="https://fine.example/">c</a>'), 1000);
+    const s = await rep.check(
+      await urlsOf(
+        '<a href="HTTPS://login.evil.example/signin?x=1#top">a</a><a href="http://www.bad-host.example/p">b</a><a href="https://fine.example/">c</a>',
+      ),
+      1000,
+    );
     assert.deepEqual(s.map((x) => x.code).sort(), ['DOMAIN_FEED_MATCH', 'URL_FEED_MATCH']);
     assert.match(s.find((x) => x.code === 'URL_FEED_MATCH')!.detail, /feed openphish/);
   });
@@ -76,7 +81,10 @@ describe('feed reputation', () => {
   it('names a listed sender domain, or a parent of it, SENDER_FEED_MATCH, and only a listed link domain DOMAIN_FEED_MATCH', async () => {
     const rep = feedReputation(store);
     const s = await rep.check(await urlsOf('<a href="https://fine.example/">c</a>'), 1000, ['mail.bad-host.example', 'fine.example']);
-    assert.deepEqual(s.map((x) => `${x.code} ${x.detail}`), ['SENDER_FEED_MATCH bad-host.example (feed openphish)']);
+    assert.deepEqual(
+      s.map((x) => `${x.code} ${x.detail}`),
+      ['SENDER_FEED_MATCH bad-host.example (feed openphish)'],
+    );
     assert.deepEqual(await rep.check([], 1000, ['example.org']), []);
   });
 
@@ -86,12 +94,18 @@ describe('feed reputation', () => {
   });
 
   it('finds a listed URL behind any amount of link padding (0, 50, 300, 1000 pixels first; 400 links to other hosts first)', async () => {
-    const lure = (padding: string): Buffer => toCrlf(`From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: hi\nContent-Type: text/html\n\n${padding}<p>See <a href="https://login.evil.example/signin?x=1">this</a></p>\n`);
+    const lure = (padding: string): Buffer =>
+      toCrlf(
+        `From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: hi\nContent-Type: text/html\n\n${padding}<p>See <a href="https://login.evil.example/signin?x=1">this</a></p>\n`,
+      );
     for (const n of [0, 50, 300, 1000]) {
       const pixels = Array.from({ length: n }, (_, k) => `<img src="https://cdn${k % 7}.example.com/px/${k}.gif" width="1" height="1">`).join('');
       const r = await scanMessage(lure(pixels), env, config, undefined, { reputation: [feedReputation(store)] });
       assert.equal(r.verdict.action, 'reject', `${n} pixels: ${JSON.stringify(r.verdict.reasons)}`);
-      assert.ok(r.verdict.reasons.some((x) => x.code === 'URL_FEED_MATCH'), `${n} pixels: feed match lost`);
+      assert.ok(
+        r.verdict.reasons.some((x) => x.code === 'URL_FEED_MATCH'),
+        `${n} pixels: feed match lost`,
+      );
     }
     // Padding with anchors to hundreds of hosts: the feed still sees the link, and the padding itself is a strong signal.
     const anchors = Array.from({ length: 400 }, (_, k) => `<a href="https://site${k}.example.org/">${k}</a>`).join(' ');
@@ -116,10 +130,23 @@ describe('Google Safe Browsing v4 Lookup client against a local threatMatches:fi
   before(async () => {
     // Implements the documented request and reply shapes of POST /v4/threatMatches:find?key=…
     sb = await startHttpServer((req, body, res) => {
-      if (req.method !== 'POST' || !req.url?.startsWith('/v4/threatMatches:find?key=test-key')) return json(res, 403, { error: { code: 403, message: 'bad key or path' } });
-      const r = JSON.parse(body) as { client: { clientId: string }; threatInfo: { threatTypes: string[]; platformTypes: string[]; threatEntryTypes: string[]; threatEntries: Array<{ url: string }> } };
-      if (!r.client?.clientId || !r.threatInfo?.threatTypes?.includes('SOCIAL_ENGINEERING') || r.threatInfo.threatEntryTypes[0] !== 'URL') return json(res, 400, { error: { code: 400 } });
-      const matches = r.threatInfo.threatEntries.filter((e) => e.url === listed).map((e) => ({ threatType: 'SOCIAL_ENGINEERING', platformType: 'ANY_PLATFORM', threatEntryType: 'URL', threat: { url: e.url }, cacheDuration: '300s' }));
+      if (req.method !== 'POST' || !req.url?.startsWith('/v4/threatMatches:find?key=test-key'))
+        return json(res, 403, { error: { code: 403, message: 'bad key or path' } });
+      const r = JSON.parse(body) as {
+        client: { clientId: string };
+        threatInfo: { threatTypes: string[]; platformTypes: string[]; threatEntryTypes: string[]; threatEntries: Array<{ url: string }> };
+      };
+      if (!r.client?.clientId || !r.threatInfo?.threatTypes?.includes('SOCIAL_ENGINEERING') || r.threatInfo.threatEntryTypes[0] !== 'URL')
+        return json(res, 400, { error: { code: 400 } });
+      const matches = r.threatInfo.threatEntries
+        .filter((e) => e.url === listed)
+        .map((e) => ({
+          threatType: 'SOCIAL_ENGINEERING',
+          platformType: 'ANY_PLATFORM',
+          threatEntryType: 'URL',
+          threat: { url: e.url },
+          cacheDuration: '300s',
+        }));
       json(res, 200, matches.length ? { matches } : {});
     });
     broken = await startHttpServer((_req, _b, res) => json(res, 500, { error: 'backend' }));
@@ -135,7 +162,10 @@ describe('Google Safe Browsing v4 Lookup client against a local threatMatches:fi
     try {
       const urls = await urlsOf(`<a href="${listed}">x</a><a href="https://clean.example/">y</a>`);
       const first = await client.check(urls, 1000);
-      assert.deepEqual(first.map((s) => s.code), ['URL_SAFE_BROWSING']);
+      assert.deepEqual(
+        first.map((s) => s.code),
+        ['URL_SAFE_BROWSING'],
+      );
       assert.match(first[0].detail, /SOCIAL_ENGINEERING/);
       const before = sb.requests.length;
       const second = await client.check(urls, 1000);
@@ -150,7 +180,10 @@ describe('Google Safe Browsing v4 Lookup client against a local threatMatches:fi
     const client = new SafeBrowsing(sbConfig(`${broken.url}v4/threatMatches:find`), 'test-key');
     try {
       const r = await scanMessage(mail('https://clean.example/'), env, config, undefined, { reputation: [client] });
-      assert.deepEqual(r.verdict.reasons.map((x) => x.code), ['REPUTATION_UNAVAILABLE']);
+      assert.deepEqual(
+        r.verdict.reasons.map((x) => x.code),
+        ['REPUTATION_UNAVAILABLE'],
+      );
       assert.equal(r.verdict.action, 'allow');
     } finally {
       await client.close();

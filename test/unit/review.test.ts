@@ -115,7 +115,8 @@ describe('release marker', () => {
     assert.equal(verifyMarker(key, v.replace(m.claim, 'cd'.repeat(16)), T0), null);
     assert.equal(verifyMarker(key, v.replace('token:1a2b3c4d', 'token:00000000'), T0), null);
     assert.equal(verifyMarker(key, v, (m.exp + 1) * 1000), null);
-    for (const junk of ['', 'v1', 'v2; id=a', `v1; id=../x; claim=${m.claim}; exp=1; by=a; sig=${'A'.repeat(43)}`, 'v1; id; claim']) assert.equal(verifyMarker(key, junk, T0), null, junk);
+    for (const junk of ['', 'v1', 'v2; id=a', `v1; id=../x; claim=${m.claim}; exp=1; by=a; sig=${'A'.repeat(43)}`, 'v1; id; claim'])
+      assert.equal(verifyMarker(key, junk, T0), null, junk);
   });
 
   it('makes actor text header-safe', () => {
@@ -170,18 +171,23 @@ describe('safe preview', () => {
     assert.ok(p.text.length <= 1000 && p.truncated);
     assert.deepEqual(p.links, [{ url: 'hxxps://pay[.]evil[.]example/x', text: 'here' }]);
     assert.deepEqual(p.attachments, [{ filename: 'inv.pdf', type: 'application/pdf', size: 5 }]);
-    assert.deepEqual(headerList(raw).find(([k]) => k === 'Subject'), ['Subject', 'Äpfel']);
+    assert.deepEqual(
+      headerList(raw).find(([k]) => k === 'Subject'),
+      ['Subject', 'Äpfel'],
+    );
   });
 });
 
 describe('release plumbing', () => {
   it('rewrites X-PhishX-* header lines (folded ones too) and leaves the body alone', () => {
-    const raw = Buffer.from('X-PhishX-Verdict: quarantine\r\nX-PhishX-Reasons: A,\r\n B\r\nSubject: hi\r\nx-phishx-id : 1\r\n\r\nX-PhishX-Verdict: body text\r\n');
+    const raw = Buffer.from(
+      'X-PhishX-Verdict: quarantine\r\nX-PhishX-Reasons: A,\r\n B\r\nSubject: hi\r\nx-phishx-id : 1\r\n\r\nX-PhishX-Verdict: body text\r\n',
+    );
     const out = rewritePhishXHeaders(raw, [['X-PhishX-Released', 'yes']]).toString();
     assert.equal(out, 'X-PhishX-Released: yes\r\nSubject: hi\r\n\r\nX-PhishX-Verdict: body text\r\n');
   });
 
-  it('delivers to [release] smtp, else to this Haraka\'s first listen address (any-address as loopback)', () => {
+  it("delivers to [release] smtp, else to this Haraka's first listen address (any-address as loopback)", () => {
     assert.deepEqual(releaseTarget('relay.example:2525', '/nonexistent'), { host: 'relay.example', port: 2525 });
     assert.deepEqual(releaseTarget('[::1]:25', '/nonexistent'), { host: '::1', port: 25 });
     assert.deepEqual(releaseTarget('', '/nonexistent'), { host: '::1', port: 25 });

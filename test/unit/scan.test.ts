@@ -55,9 +55,17 @@ describe('scanMessage', () => {
   it('rejects a lure whose zip bomb outlasts the budget: cheap signals first, the archive uninspectable, decompression stopped', async () => {
     const inner = Buffer.from(zipSync({ 'zeros.bin': [new Uint8Array(5_000_000), { level: 0 }] }));
     const outer = Buffer.from(zipSync(Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`part${i}.zip`, [new Uint8Array(inner), { level: 9 }]]))));
-    const withZip = phishMessage().replace('Content-Type: text/html; charset=utf-8\n\n', 'Content-Type: multipart/mixed; boundary="z1"\n\n--z1\nContent-Type: text/html; charset=utf-8\n\n') + `\n--z1\nContent-Type: application/zip; name="invoice.zip"\nContent-Transfer-Encoding: base64\n\n${outer.toString('base64').replace(/.{76}/g, '$&\n')}\n--z1--\n`;
+    const withZip =
+      phishMessage().replace(
+        'Content-Type: text/html; charset=utf-8\n\n',
+        'Content-Type: multipart/mixed; boundary="z1"\n\n--z1\nContent-Type: text/html; charset=utf-8\n\n',
+      ) +
+      `\n--z1\nContent-Type: application/zip; name="invoice.zip"\nContent-Transfer-Encoding: base64\n\n${outer.toString('base64').replace(/.{76}/g, '$&\n')}\n--z1--\n`;
     // A decompression budget larger than the scan budget allows: the scan budget must end the work.
-    const cfg = buildConfig({ main: { scan_budget_ms: 300 }, nlp: { enabled: false }, attachments: { max_inflated_bytes: String(1024 * 1024 * 1024), max_archive_depth: '3' } }, { env: {} });
+    const cfg = buildConfig(
+      { main: { scan_budget_ms: 300 }, nlp: { enabled: false }, attachments: { max_inflated_bytes: String(1024 * 1024 * 1024), max_archive_depth: '3' } },
+      { env: {} },
+    );
     const r = await scanMessage(toCrlf(withZip), base, cfg);
     const codes = r.verdict.reasons.map((x) => x.code);
     assert.ok(codes.includes('BUDGET_EXCEEDED'), codes.join(' '));
@@ -105,7 +113,12 @@ describe('nextOnce', () => {
 
   it('does not fire onDeadline after next was called', async () => {
     let fired = false;
-    const n = nextOnce(() => undefined, { deadlineMs: 20, onDeadline: () => { fired = true; } });
+    const n = nextOnce(() => undefined, {
+      deadlineMs: 20,
+      onDeadline: () => {
+        fired = true;
+      },
+    });
     n();
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(fired, false);

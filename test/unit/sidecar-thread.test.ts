@@ -13,7 +13,10 @@ const config = buildConfig({ sidecar: { token_hashes: hashToken(TOKEN), health_c
 
 function host(store = new MemoryStore()) {
   const logs: string[] = [];
-  return { logs, opts: { config: () => config, smtpListening: () => true, store: () => store, log: (level: string, m: string) => void logs.push(`${level}: ${m}`) } };
+  return {
+    logs,
+    opts: { config: () => config, smtpListening: () => true, store: () => store, log: (level: string, m: string) => void logs.push(`${level}: ${m}`) },
+  };
 }
 
 /** Fetch `url` from another process at wall-clock time `atMs`; resolves with its status, body and the wall-clock time the answer arrived. */
@@ -68,7 +71,7 @@ describe('sidecar thread (single-process mode)', () => {
     }
   });
 
-  it('serves /metrics with the main thread\'s families and its own HTTP counts, and applies reloaded tokens', async () => {
+  it("serves /metrics with the main thread's families and its own HTTP counts, and applies reloaded tokens", async () => {
     const h = host();
     const s = await startSidecarThread({ host: '127.0.0.1', port: 0 }, h.opts);
     try {
@@ -94,18 +97,33 @@ describe('sidecar thread (single-process mode)', () => {
     try {
       const url = `http://127.0.0.1:${s.address.port}/alive`;
       assert.equal((await fetch(url)).status, 200);
-      for (const [round, wait] of [[1, '1'], [2, '2']] as const) {
+      for (const [round, wait] of [
+        [1, '1'],
+        [2, '2'],
+      ] as const) {
         const before = s.thread;
         await before.terminate(); // as an uncaught error in the thread would
         await eventually(async () => {
           assert.notEqual(s.thread, before);
-          assert.equal(await fetch(url).then((r) => r.status, () => 0), 200);
+          assert.equal(
+            await fetch(url).then(
+              (r) => r.status,
+              () => 0,
+            ),
+            200,
+          );
         });
         assert.equal(s.restarts, round);
         // A thread that dies within a minute of its start does not reset the backoff.
-        assert.ok(h.logs.some((l) => new RegExp(`sidecar thread exited .*restarting it in ${wait} s`).test(l)), h.logs.join('\n'));
+        assert.ok(
+          h.logs.some((l) => new RegExp(`sidecar thread exited .*restarting it in ${wait} s`).test(l)),
+          h.logs.join('\n'),
+        );
       }
-      assert.ok(h.logs.some((l) => /sidecar thread restarted, listening on/.test(l)), h.logs.join('\n'));
+      assert.ok(
+        h.logs.some((l) => /sidecar thread restarted, listening on/.test(l)),
+        h.logs.join('\n'),
+      );
     } finally {
       await s.close();
     }
@@ -114,7 +132,10 @@ describe('sidecar thread (single-process mode)', () => {
   it('rejects with PHISHX_SIDECAR_LISTEN when the port is taken', async () => {
     const a = await startSidecarThread({ host: '127.0.0.1', port: 0 }, host().opts);
     try {
-      await assert.rejects(startSidecarThread({ host: '127.0.0.1', port: a.address.port }, host().opts), (err: unknown) => err instanceof PhishXError && err.code === 'PHISHX_SIDECAR_LISTEN' && /address already in use/.test(err.message));
+      await assert.rejects(
+        startSidecarThread({ host: '127.0.0.1', port: a.address.port }, host().opts),
+        (err: unknown) => err instanceof PhishXError && err.code === 'PHISHX_SIDECAR_LISTEN' && /address already in use/.test(err.message),
+      );
     } finally {
       await a.close();
     }

@@ -14,7 +14,10 @@ import { rawExchange, rawRequest } from '../helpers/raw-http.js';
 const TOKEN = 'test-token-0123456789abcdef';
 
 function config(ini: Record<string, Record<string, string>> = {}): PhishXConfig {
-  return buildConfig({ sidecar: { token_hashes: hashToken(TOKEN), ...ini.sidecar }, ...Object.fromEntries(Object.entries(ini).filter(([k]) => k !== 'sidecar')) }, { env: {} });
+  return buildConfig(
+    { sidecar: { token_hashes: hashToken(TOKEN), ...ini.sidecar }, ...Object.fromEntries(Object.entries(ini).filter(([k]) => k !== 'sidecar')) },
+    { env: {} },
+  );
 }
 
 function sources(over: Partial<SidecarSources> & { cfg?: PhishXConfig } = {}): SidecarSources {
@@ -70,7 +73,10 @@ describe('sidecar', () => {
       assert.equal(full.status, 503);
       const fb = (await full.json()) as { status: string; problems: string[] };
       assert.equal(fb.status, 'UNHEALTHY');
-      assert.ok(fb.problems.some((p) => /store \(memory\): .*ECONNREFUSED/.test(p)), fb.problems.join('\n'));
+      assert.ok(
+        fb.problems.some((p) => /store \(memory\): .*ECONNREFUSED/.test(p)),
+        fb.problems.join('\n'),
+      );
       assert.ok(fb.problems.some((p) => /smtp: Haraka is not listening/.test(p)));
     } finally {
       await s.close();
@@ -103,14 +109,16 @@ describe('sidecar', () => {
     try {
       // The flood comes from 127.0.0.2 (loopback), the probe from 127.0.0.1.
       const closedAtOnce = await Promise.all(
-        Array.from({ length: 1000 }, () =>
-          new Promise<boolean>((resolve) => {
-            const c = net.connect({ port: s.address.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
-            sockets.push(c);
-            c.on('error', () => resolve(true));
-            c.on('close', () => resolve(true));
-            c.on('connect', () => setTimeout(() => resolve(c.destroyed), 500));
-          }),
+        Array.from(
+          { length: 1000 },
+          () =>
+            new Promise<boolean>((resolve) => {
+              const c = net.connect({ port: s.address.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+              sockets.push(c);
+              c.on('error', () => resolve(true));
+              c.on('close', () => resolve(true));
+              c.on('connect', () => setTimeout(() => resolve(c.destroyed), 500));
+            }),
         ),
       );
       const stillOpen = sockets.filter((c) => !c.destroyed).length;
@@ -141,9 +149,15 @@ describe('sidecar', () => {
     const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
       const body = 'x'.repeat(3000);
-      const upgrade = Buffer.from(`GET /alive HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const upgrade = Buffer.from(
+        `GET /alive HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
       const badThenMore = Buffer.from(`GET /alive HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n${body}`);
-      for (const [what, bytes, status] of [['Upgrade (served as the plain request)', upgrade, 200], ['CONNECT', Buffer.from('CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n' + body), 405], ['bad Content-Length', badThenMore, 400]] as const) {
+      for (const [what, bytes, status] of [
+        ['Upgrade (served as the plain request)', upgrade, 200],
+        ['CONNECT', Buffer.from('CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n' + body), 405],
+        ['bad Content-Length', badThenMore, 400],
+      ] as const) {
         // Written in 16-byte pieces: most of the request is still on its way when the server answers.
         const r = await rawExchange(s.address.port, bytes, 16);
         assert.equal(r.status, status, `${what}: ${JSON.stringify(r.text.slice(0, 120))}`);
@@ -169,9 +183,23 @@ describe('sidecar', () => {
   it('turns a route handler that throws synchronously or rejects into a 500 and keeps serving', async () => {
     const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
     try {
-      s.router.add({ method: 'GET', path: '/boom', auth: 'none', limited: false, handler: () => { throw new Error('sync boom'); } });
+      s.router.add({
+        method: 'GET',
+        path: '/boom',
+        auth: 'none',
+        limited: false,
+        handler: () => {
+          throw new Error('sync boom');
+        },
+      });
       s.router.add({ method: 'GET', path: '/reject', auth: 'none', limited: false, handler: () => Promise.reject(new Error('async boom')) });
-      s.router.add({ method: 'GET', path: '/badheader', auth: 'none', limited: false, handler: () => ({ status: 200, body: {}, headers: { 'x-bad': 'a\nb' } }) });
+      s.router.add({
+        method: 'GET',
+        path: '/badheader',
+        auth: 'none',
+        limited: false,
+        handler: () => ({ status: 200, body: {}, headers: { 'x-bad': 'a\nb' } }),
+      });
       const base = `http://127.0.0.1:${s.address.port}`;
       assert.equal((await fetch(`${base}/boom`)).status, 500);
       assert.equal((await fetch(`${base}/reject`)).status, 500);

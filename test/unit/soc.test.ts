@@ -13,23 +13,60 @@ const w = windowsOf(config);
 const T0 = Date.now();
 
 function ev(over: Partial<SecurityEvent> = {}): SecurityEvent {
-  return { id: `e${Math.random().toString(36).slice(2, 8)}`, at: T0, action: 'quarantine', smtpCode: 250, score: 60, tenant: 'default', mailFrom: 'billing@invoices-evil.example', from: 'billing@invoices-evil.example', subject: 'Invoice 4471 overdue', urlHosts: ['pay.invoices-evil.example'], reasons: ['SENDER_BRAND_IMPERSONATION'], recipients: ['bob@example.org'], quarantineId: 'q1', ...over };
+  return {
+    id: `e${Math.random().toString(36).slice(2, 8)}`,
+    at: T0,
+    action: 'quarantine',
+    smtpCode: 250,
+    score: 60,
+    tenant: 'default',
+    mailFrom: 'billing@invoices-evil.example',
+    from: 'billing@invoices-evil.example',
+    subject: 'Invoice 4471 overdue',
+    urlHosts: ['pay.invoices-evil.example'],
+    reasons: ['SENDER_BRAND_IMPERSONATION'],
+    recipients: ['bob@example.org'],
+    quarantineId: 'q1',
+    ...over,
+  };
 }
 
 describe('SOC alerts: grouping (pure)', () => {
   it('makes a security event of rejected and held messages only', () => {
-    const result = { id: 'x', verdict: { action: 'reject', wouldAction: 'reject', score: 90, mode: 'enforce', tenant: 'default', reasons: [{ code: 'URL_IP_HOST', weight: 30, detail: '' }, { code: 'SKIP_X', weight: 0, detail: '' }] }, summary: { subject: 's', from: 'a@b.example', urlHosts: ['1.2.3.4'] } } as unknown as ScanResult;
+    const result = {
+      id: 'x',
+      verdict: {
+        action: 'reject',
+        wouldAction: 'reject',
+        score: 90,
+        mode: 'enforce',
+        tenant: 'default',
+        reasons: [
+          { code: 'URL_IP_HOST', weight: 30, detail: '' },
+          { code: 'SKIP_X', weight: 0, detail: '' },
+        ],
+      },
+      summary: { subject: 's', from: 'a@b.example', urlHosts: ['1.2.3.4'] },
+    } as unknown as ScanResult;
     const envelope = { mailFrom: 'a@b.example', rcptTo: ['c@d.example'] };
     const rejected = securityEventOf({ result, envelope, smtpCode: 550, at: new Date(T0) });
     assert.deepEqual(rejected?.reasons, ['URL_IP_HOST']);
     assert.equal(rejected?.action, 'reject');
     assert.equal(securityEventOf({ result: { ...result, verdict: { ...result.verdict, action: 'allow' } }, envelope, smtpCode: 250, at: new Date(T0) }), null);
-    assert.equal(securityEventOf({ result: { ...result, verdict: { ...result.verdict, action: 'quarantine' } }, envelope, smtpCode: 451, at: new Date(T0) }), null, 'not held: no alert');
+    assert.equal(
+      securityEventOf({ result: { ...result, verdict: { ...result.verdict, action: 'quarantine' } }, envelope, smtpCode: 451, at: new Date(T0) }),
+      null,
+      'not held: no alert',
+    );
   });
 
   it('keys a campaign by sender domain, first uncommon link host and subject skeleton', () => {
     assert.deepEqual(campaignKeys(ev(), lists), ['d:invoices-evil.example', 'u:pay.invoices-evil.example', 's:invoice # overdue']);
-    assert.deepEqual(campaignKeys(ev({ from: 'x@gmail.com', mailFrom: 'x@gmail.com', urlHosts: ['bit.ly', 'evil.top'], subject: 'Hi' }), lists), ['u:evil.top'], 'freemail, shorteners and short subjects are not keys');
+    assert.deepEqual(
+      campaignKeys(ev({ from: 'x@gmail.com', mailFrom: 'x@gmail.com', urlHosts: ['bit.ly', 'evil.top'], subject: 'Hi' }), lists),
+      ['u:evil.top'],
+      'freemail, shorteners and short subjects are not keys',
+    );
     assert.equal(subjectSkeleton('RE: Fwd: Your invoice #4471 of 12/01 (ref 9f3a2b1c0d)'), 'your invoice # of #/# ref #');
   });
 
@@ -58,10 +95,20 @@ describe('SOC alerts: folding the event log', () => {
     try {
       const one = await foldEvent(store, ev(), lists, w);
       const two = await foldEvent(store, ev({ from: 'x@rotated-sender.example', mailFrom: 'x@rotated-sender.example', subject: 'Payment failed' }), lists, w);
-      const three = await foldEvent(store, ev({ from: 'y@third.example', mailFrom: 'y@third.example', urlHosts: ['other.example'], subject: 'Payment failed' }), lists, w);
+      const three = await foldEvent(
+        store,
+        ev({ from: 'y@third.example', mailFrom: 'y@third.example', urlHosts: ['other.example'], subject: 'Payment failed' }),
+        lists,
+        w,
+      );
       assert.equal(two, one, 'same link host');
       assert.equal(three, one, 'same subject skeleton as the second');
-      const other = await foldEvent(store, ev({ from: 'z@unrelated.example', mailFrom: 'z@unrelated.example', urlHosts: ['unrelated.example'], subject: 'Quarterly report' }), lists, w);
+      const other = await foldEvent(
+        store,
+        ev({ from: 'z@unrelated.example', mailFrom: 'z@unrelated.example', urlHosts: ['unrelated.example'], subject: 'Quarterly report' }),
+        lists,
+        w,
+      );
       assert.notEqual(other, one);
       assert.equal((await store.getAlert(one))?.count, 3);
       const alert = (await store.getAlert(one))!;

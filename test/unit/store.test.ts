@@ -23,7 +23,14 @@ function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
     createdAt,
     expiresAt: createdAt + ttlMs,
     envelope: { mailFrom: 'a@example.com', rcptTo: ['b@example.org'], remoteIp: '192.0.2.1' },
-    verdict: { action: 'quarantine', wouldAction: 'quarantine', score: 55, mode: 'enforce', tenant: 'default', reasons: [{ code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' }] },
+    verdict: {
+      action: 'quarantine',
+      wouldAction: 'quarantine',
+      score: 55,
+      mode: 'enforce',
+      tenant: 'default',
+      reasons: [{ code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' }],
+    },
     subject: 'subject',
     from: 'a@example.com',
     size: 3,
@@ -33,193 +40,321 @@ function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
 
 /** A quarantine-band scan result with this id, as holdMessage receives it. */
 function scanResult(id: string): ScanResult {
-  return { id, skipped: null, durationMs: 1, phases: {}, summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' }, verdict: entry('x', 0).verdict };
+  return {
+    id,
+    skipped: null,
+    durationMs: 1,
+    phases: {},
+    summary: { bytes: 0, parts: 1, urls: 0, attachments: 0, subject: 'Held', from: 'a@example.com' },
+    verdict: entry('x', 0).verdict,
+  };
 }
 
 /** The same behaviour is required of every Store implementation. */
 const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
-  ['holds a message and returns its entry and exact bytes (binary-safe)', async (store) => {
-    const raw = Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), randomBytes(4096), Buffer.from([0, 255, 13, 10])]);
-    const e = entry(`rt-${randomBytes(4).toString('hex')}`, Date.now());
-    await store.putQuarantine(e, raw);
-    const got = await store.getQuarantine(e.id);
-    assert.ok(got);
-    assert.deepEqual(got.entry, { ...e, state: initialState(e) });
-    assert.ok(got.raw && got.raw.equals(raw));
-  }],
-  ['stores an entry without raw bytes (spooled) and returns raw null', async (store) => {
-    const e = { ...entry(`sp-${randomBytes(4).toString('hex')}`, Date.now()), spooled: true, spoolPath: '/var/x.eml' };
-    await store.putQuarantine(e, null);
-    const got = await store.getQuarantine(e.id);
-    assert.equal(got?.raw, null);
-    assert.equal(got?.entry.spoolPath, '/var/x.eml');
-  }],
-  ['returns null for an unknown id', async (store) => {
-    assert.equal(await store.getQuarantine('does-not-exist'), null);
-  }],
-  ['lists newest first with limit and offset, and counts', async (store) => {
-    const base = Date.now() + 1_000_000;
-    const n0 = await store.countQuarantine();
-    const ids = ['l1', 'l2', 'l3'].map((x) => `${x}-${randomBytes(3).toString('hex')}`);
-    for (let i = 0; i < ids.length; i++) await store.putQuarantine(entry(ids[i], base + i * 1000), Buffer.from('x'));
-    assert.equal(await store.countQuarantine(), n0 + 3);
-    const first = await store.listQuarantine({ limit: 2 });
-    assert.deepEqual(first.items.map((e) => e.id), [ids[2], ids[1]]);
-    assert.ok(first.nextCursor);
-    const second = await store.listQuarantine({ limit: 2, cursor: first.nextCursor });
-    assert.equal(second.items[0]?.id, ids[0]);
-  }],
-  ['deletes an entry once', async (store) => {
-    const e = entry(`del-${randomBytes(4).toString('hex')}`, Date.now());
-    await store.putQuarantine(e, Buffer.from('x'));
-    assert.equal(await store.deleteQuarantine(e.id), true);
-    assert.equal(await store.getQuarantine(e.id), null);
-    assert.equal(await store.deleteQuarantine(e.id), false);
-  }],
-  ['expires entries after their TTL (gone from get, list and count)', async (store) => {
-    const e = entry(`ttl-${randomBytes(4).toString('hex')}`, Date.now(), 300);
-    await store.putQuarantine(e, Buffer.from('x'));
-    assert.ok(await store.getQuarantine(e.id));
-    const n = await store.countQuarantine();
-    await new Promise((r) => setTimeout(r, 450));
-    assert.equal(await store.getQuarantine(e.id), null);
-    assert.ok(!(await store.listQuarantine({ limit: 500, filter: { status: ['held'] } })).items.some((x) => x.id === e.id));
-    assert.equal(await store.countQuarantine(), n - 1);
-  }],
-  ['replaces a named feed and matches canonical URLs and domains to it', async (store) => {
-    const name = `feed-${randomBytes(3).toString('hex')}`;
-    assert.deepEqual(await store.replaceFeed(name, { urls: ['http://evil.example/a', 'http://evil.example/b'], domains: ['bad.example'] }), { urls: 2, domains: 1 });
-    let hits = await store.matchFeeds(['http://evil.example/a', 'http://good.example/'], ['bad.example', 'good.example']);
-    assert.equal(hits.get('http://evil.example/a'), name);
-    assert.equal(hits.get('bad.example'), name);
-    assert.equal(hits.size, 2);
-    await store.replaceFeed(name, { urls: ['http://evil.example/b'], domains: [] });
-    hits = await store.matchFeeds(['http://evil.example/a', 'http://evil.example/b'], ['bad.example']);
-    assert.deepEqual([...hits.keys()], ['http://evil.example/b']);
-    assert.deepEqual((await store.listFeeds()).find((f) => f.name === name), { name, urls: 1, domains: 0 });
-  }],
-  ['changes state by compare-and-set: one writer per version, deleted drops the bytes but keeps the record', async (store) => {
-    const now = Date.now();
-    const e = { ...entry(`cas-${randomBytes(4).toString('hex')}`, now), state: initialState(entry('x', now), 60_000) };
-    await store.putQuarantine(e, Buffer.from('raw bytes'));
-    const v1 = { ...e.state, version: 1, status: 'releasing' as const, updatedAt: now };
-    assert.equal(await store.updateQuarantineState(e.id, v1), true);
-    assert.equal(await store.updateQuarantineState(e.id, { ...v1, status: 'deleted' }), false, 'a second writer of version 1 must lose');
-    assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 3, status: 'deleted' }), false, 'a version may not be skipped');
-    const mid = await store.getQuarantine(e.id);
-    assert.equal(mid?.entry.state?.status, 'releasing');
-    assert.ok(mid?.raw?.equals(Buffer.from('raw bytes')));
-    assert.equal(await store.countQuarantine() >= 1, true);
-    assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 2, status: 'deleted', deleted: { by: 'token:test', at: now } }), true);
-    const after = await store.getQuarantine(e.id);
-    assert.equal(after?.entry.state?.status, 'deleted');
-    assert.equal(after?.entry.state?.deleted?.by, 'token:test');
-    assert.equal(after?.raw, null, 'a deleted message keeps no bytes');
-    assert.equal(await store.updateQuarantineState('no-such-id', v1), false);
-  }],
-  ['reads a held message past its expiry as expired, without bytes, while its record is kept', async (store) => {
-    const now = Date.now();
-    const base = entry(`exp-${randomBytes(4).toString('hex')}`, now, 200);
-    const e = { ...base, state: initialState(base, 60_000) };
-    await store.putQuarantine(e, Buffer.from('x'));
-    await new Promise((r) => setTimeout(r, 300));
-    await store.sweepQuarantine();
-    const got = await store.getQuarantine(e.id);
-    assert.ok(got, 'the record is kept for history');
-    assert.equal(statusOf(got.entry), 'expired');
-    assert.equal(got.raw, null);
-    const listed = await store.listQuarantine({ limit: 500, filter: { status: ['expired'] } });
-    assert.ok(listed.items.some((x) => x.id === e.id));
-  }],
-  ['filters and pages by cursor through every match exactly once', async (store) => {
-    const tag = randomBytes(3).toString('hex');
-    const base = Date.now() + 2_000_000;
-    const ids: string[] = [];
-    for (let i = 0; i < 7; i++) {
-      const e = entry(`pg-${tag}-${i}`, base + (i % 3) * 1000); // equal creation times on purpose
-      e.subject = i % 2 ? `Invoice ${tag}` : `Hello ${tag}`;
-      e.envelope = { mailFrom: i < 4 ? 'billing@evil.example' : 'x@other.example', rcptTo: [i < 5 ? 'ann@corp.example' : 'bob@shop.example'] };
-      e.verdict = { ...e.verdict, score: 50 + i, tenant: i < 5 ? 'corp.example' : 'default' };
+  [
+    'holds a message and returns its entry and exact bytes (binary-safe)',
+    async (store) => {
+      const raw = Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), randomBytes(4096), Buffer.from([0, 255, 13, 10])]);
+      const e = entry(`rt-${randomBytes(4).toString('hex')}`, Date.now());
+      await store.putQuarantine(e, raw);
+      const got = await store.getQuarantine(e.id);
+      assert.ok(got);
+      assert.deepEqual(got.entry, { ...e, state: initialState(e) });
+      assert.ok(got.raw && got.raw.equals(raw));
+    },
+  ],
+  [
+    'stores an entry without raw bytes (spooled) and returns raw null',
+    async (store) => {
+      const e = { ...entry(`sp-${randomBytes(4).toString('hex')}`, Date.now()), spooled: true, spoolPath: '/var/x.eml' };
+      await store.putQuarantine(e, null);
+      const got = await store.getQuarantine(e.id);
+      assert.equal(got?.raw, null);
+      assert.equal(got?.entry.spoolPath, '/var/x.eml');
+    },
+  ],
+  [
+    'returns null for an unknown id',
+    async (store) => {
+      assert.equal(await store.getQuarantine('does-not-exist'), null);
+    },
+  ],
+  [
+    'lists newest first with limit and offset, and counts',
+    async (store) => {
+      const base = Date.now() + 1_000_000;
+      const n0 = await store.countQuarantine();
+      const ids = ['l1', 'l2', 'l3'].map((x) => `${x}-${randomBytes(3).toString('hex')}`);
+      for (let i = 0; i < ids.length; i++) await store.putQuarantine(entry(ids[i], base + i * 1000), Buffer.from('x'));
+      assert.equal(await store.countQuarantine(), n0 + 3);
+      const first = await store.listQuarantine({ limit: 2 });
+      assert.deepEqual(
+        first.items.map((e) => e.id),
+        [ids[2], ids[1]],
+      );
+      assert.ok(first.nextCursor);
+      const second = await store.listQuarantine({ limit: 2, cursor: first.nextCursor });
+      assert.equal(second.items[0]?.id, ids[0]);
+    },
+  ],
+  [
+    'deletes an entry once',
+    async (store) => {
+      const e = entry(`del-${randomBytes(4).toString('hex')}`, Date.now());
       await store.putQuarantine(e, Buffer.from('x'));
-      ids.push(e.id);
-    }
-    const all = async (filter: Parameters<Store['listQuarantine']>[0]): Promise<string[]> => {
-      const got: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.listQuarantine({ ...filter, limit: 2, cursor });
-        got.push(...page.items.map((x) => x.id));
-        cursor = page.nextCursor;
-      } while (cursor);
-      return got;
-    };
-    const mine = (await all({ filter: { text: tag } })).filter((id) => id.includes(tag));
-    assert.deepEqual([...mine].sort(), [...ids].sort());
-    assert.equal(new Set(mine).size, 7, 'no duplicates across pages');
-    assert.deepEqual((await all({ filter: { text: `invoice ${tag}` } })).sort(), [ids[1], ids[3], ids[5]].sort());
-    assert.deepEqual((await all({ filter: { text: tag, sender: 'evil.example' } })).sort(), ids.slice(0, 4).sort());
-    assert.deepEqual((await all({ filter: { text: tag, sender: 'BILLING@evil.example', scoreMin: 52 } })).sort(), [ids[2], ids[3]].sort());
-    assert.deepEqual((await all({ filter: { text: tag, tenant: 'shop.example' } })).sort(), [ids[5], ids[6]].sort());
-    assert.deepEqual((await all({ filter: { text: tag, recipient: 'ANN@corp.example', reason: 'URL_SHORTENER' } })).sort(), ids.slice(0, 5).sort());
-    assert.deepEqual(await all({ filter: { text: tag, reason: 'NO_SUCH_REASON' } }), []);
-    await assert.rejects(store.listQuarantine({ cursor: 'not-a-cursor' }), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_BAD_CURSOR');
-  }],
-  ['appends audit records and lists them newest first, paged', async (store) => {
-    const tag = randomBytes(3).toString('hex');
-    for (let i = 0; i < 3; i++) await store.appendAudit({ at: Date.now(), actor: 'token:abcd', action: 'release', target: `${tag}-${i}`, result: 'ok' });
-    const page = await store.listAudit({ limit: 2 });
-    assert.deepEqual(page.map((r) => r.target), [`${tag}-2`, `${tag}-1`]);
-    const next = await store.listAudit({ limit: 2, before: page[1].id });
-    assert.equal(next[0].target, `${tag}-0`);
-  }],
-  ['logs events durably and hands each to a group once, until acknowledged', async (store) => {
-    const group = `g-${randomBytes(3).toString('hex')}`;
-    const ev = (i: number): SecurityEvent => ({ id: `ev${i}`, at: Date.now(), action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: 'a@evil.example', from: 'a@evil.example', subject: `s${i}`, urlHosts: [], reasons: ['X'], recipients: ['b@example.org'] });
-    const before = await store.readEvents(group, 'c1', 1000);
-    await store.ackEvents(group, before.map((e) => e.id));
-    for (let i = 0; i < 3; i++) await store.appendEvent(ev(i));
-    const got = await store.readEvents(group, 'c1', 2);
-    assert.deepEqual(got.map((e) => e.event.subject), ['s0', 's1']);
-    await store.ackEvents(group, got.map((e) => e.id));
-    const rest = await store.readEvents(group, 'c1', 10);
-    assert.deepEqual(rest.map((e) => e.event.subject), ['s2']);
-    await store.ackEvents(group, rest.map((e) => e.id));
-    assert.deepEqual(await store.readEvents(group, 'c1', 10), []);
-  }],
-  ['keeps SOC alerts by compare-and-set and points campaign keys at one live alert', async (store) => {
-    const now = Date.now();
-    const id = `al${randomBytes(4).toString('hex')}`;
-    const a: SocAlert = { id, version: 1, status: 'open', firstSeen: now, lastSeen: now, keys: ['d:evil.example'], keyUntil: now + 60_000, count: 1, actions: { reject: 1, quarantine: 0 }, maxScore: 80, tenants: ['default'], senderDomains: ['evil.example'], urlHosts: [], subjects: ['x'], reasons: {}, quarantineIds: [], history: [], updatedAt: now, purgeAt: now + 3_600_000 };
-    assert.equal(await store.putAlert(a), true);
-    assert.equal(await store.putAlert(a), false, 'version 1 exists');
-    assert.equal(await store.putAlert({ ...a, version: 2, count: 2 }), true);
-    assert.equal((await store.getAlert(id))?.count, 2);
-    const key = `d:${id}.example`;
-    assert.equal(await store.alertForKey(key), null);
-    assert.equal(await store.linkAlertKey(key, id, now + 60_000), id);
-    assert.equal(await store.linkAlertKey(key, 'other', now + 60_000), id, 'a live key keeps its alert');
-    assert.equal(await store.alertForKey(key), id);
-    await store.unlinkAlertKeys([key], 'other');
-    assert.equal(await store.alertForKey(key), id);
-    await store.unlinkAlertKeys([key], id);
-    assert.equal(await store.alertForKey(key), null);
-    const listed = await store.listAlerts({ status: ['open'], limit: 500 });
-    assert.ok(listed.items.some((x) => x.id === id));
-    assert.ok(!(await store.listAlerts({ status: ['resolved'], limit: 500 })).items.some((x) => x.id === id));
-  }],
-  ['keeps reports with a copy of their message, the latest per message', async (store) => {
-    const id = `fb${randomBytes(4).toString('hex')}`;
-    const rec = { id, verdict: 'phish' as const, by: 'token:a', at: Date.now(), subject: 's', from: 'a@b.example', tenant: 'default', score: 55, reasons: ['X'] };
-    await store.putFeedback(rec, Buffer.from('raw 1'));
-    await store.putFeedback({ ...rec, verdict: 'not_phish', at: rec.at + 1 }, Buffer.from('raw 2'));
-    const mine = (await store.listFeedback()).filter((r) => r.id === id);
-    assert.deepEqual(mine.map((r) => r.verdict), ['not_phish']);
-    assert.equal((await store.getFeedbackRaw(id))?.toString(), 'raw 2');
-    assert.equal(await store.getFeedbackRaw('nope'), null);
-  }],
-  ['answers ping with a latency', async (store) => {
-    assert.ok((await store.ping()) >= 0);
-  }],
+      assert.equal(await store.deleteQuarantine(e.id), true);
+      assert.equal(await store.getQuarantine(e.id), null);
+      assert.equal(await store.deleteQuarantine(e.id), false);
+    },
+  ],
+  [
+    'expires entries after their TTL (gone from get, list and count)',
+    async (store) => {
+      const e = entry(`ttl-${randomBytes(4).toString('hex')}`, Date.now(), 300);
+      await store.putQuarantine(e, Buffer.from('x'));
+      assert.ok(await store.getQuarantine(e.id));
+      const n = await store.countQuarantine();
+      await new Promise((r) => setTimeout(r, 450));
+      assert.equal(await store.getQuarantine(e.id), null);
+      assert.ok(!(await store.listQuarantine({ limit: 500, filter: { status: ['held'] } })).items.some((x) => x.id === e.id));
+      assert.equal(await store.countQuarantine(), n - 1);
+    },
+  ],
+  [
+    'replaces a named feed and matches canonical URLs and domains to it',
+    async (store) => {
+      const name = `feed-${randomBytes(3).toString('hex')}`;
+      assert.deepEqual(await store.replaceFeed(name, { urls: ['http://evil.example/a', 'http://evil.example/b'], domains: ['bad.example'] }), {
+        urls: 2,
+        domains: 1,
+      });
+      let hits = await store.matchFeeds(['http://evil.example/a', 'http://good.example/'], ['bad.example', 'good.example']);
+      assert.equal(hits.get('http://evil.example/a'), name);
+      assert.equal(hits.get('bad.example'), name);
+      assert.equal(hits.size, 2);
+      await store.replaceFeed(name, { urls: ['http://evil.example/b'], domains: [] });
+      hits = await store.matchFeeds(['http://evil.example/a', 'http://evil.example/b'], ['bad.example']);
+      assert.deepEqual([...hits.keys()], ['http://evil.example/b']);
+      assert.deepEqual(
+        (await store.listFeeds()).find((f) => f.name === name),
+        { name, urls: 1, domains: 0 },
+      );
+    },
+  ],
+  [
+    'changes state by compare-and-set: one writer per version, deleted drops the bytes but keeps the record',
+    async (store) => {
+      const now = Date.now();
+      const e = { ...entry(`cas-${randomBytes(4).toString('hex')}`, now), state: initialState(entry('x', now), 60_000) };
+      await store.putQuarantine(e, Buffer.from('raw bytes'));
+      const v1 = { ...e.state, version: 1, status: 'releasing' as const, updatedAt: now };
+      assert.equal(await store.updateQuarantineState(e.id, v1), true);
+      assert.equal(await store.updateQuarantineState(e.id, { ...v1, status: 'deleted' }), false, 'a second writer of version 1 must lose');
+      assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 3, status: 'deleted' }), false, 'a version may not be skipped');
+      const mid = await store.getQuarantine(e.id);
+      assert.equal(mid?.entry.state?.status, 'releasing');
+      assert.ok(mid?.raw?.equals(Buffer.from('raw bytes')));
+      assert.equal((await store.countQuarantine()) >= 1, true);
+      assert.equal(await store.updateQuarantineState(e.id, { ...v1, version: 2, status: 'deleted', deleted: { by: 'token:test', at: now } }), true);
+      const after = await store.getQuarantine(e.id);
+      assert.equal(after?.entry.state?.status, 'deleted');
+      assert.equal(after?.entry.state?.deleted?.by, 'token:test');
+      assert.equal(after?.raw, null, 'a deleted message keeps no bytes');
+      assert.equal(await store.updateQuarantineState('no-such-id', v1), false);
+    },
+  ],
+  [
+    'reads a held message past its expiry as expired, without bytes, while its record is kept',
+    async (store) => {
+      const now = Date.now();
+      const base = entry(`exp-${randomBytes(4).toString('hex')}`, now, 200);
+      const e = { ...base, state: initialState(base, 60_000) };
+      await store.putQuarantine(e, Buffer.from('x'));
+      await new Promise((r) => setTimeout(r, 300));
+      await store.sweepQuarantine();
+      const got = await store.getQuarantine(e.id);
+      assert.ok(got, 'the record is kept for history');
+      assert.equal(statusOf(got.entry), 'expired');
+      assert.equal(got.raw, null);
+      const listed = await store.listQuarantine({ limit: 500, filter: { status: ['expired'] } });
+      assert.ok(listed.items.some((x) => x.id === e.id));
+    },
+  ],
+  [
+    'filters and pages by cursor through every match exactly once',
+    async (store) => {
+      const tag = randomBytes(3).toString('hex');
+      const base = Date.now() + 2_000_000;
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const e = entry(`pg-${tag}-${i}`, base + (i % 3) * 1000); // equal creation times on purpose
+        e.subject = i % 2 ? `Invoice ${tag}` : `Hello ${tag}`;
+        e.envelope = { mailFrom: i < 4 ? 'billing@evil.example' : 'x@other.example', rcptTo: [i < 5 ? 'ann@corp.example' : 'bob@shop.example'] };
+        e.verdict = { ...e.verdict, score: 50 + i, tenant: i < 5 ? 'corp.example' : 'default' };
+        await store.putQuarantine(e, Buffer.from('x'));
+        ids.push(e.id);
+      }
+      const all = async (filter: Parameters<Store['listQuarantine']>[0]): Promise<string[]> => {
+        const got: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.listQuarantine({ ...filter, limit: 2, cursor });
+          got.push(...page.items.map((x) => x.id));
+          cursor = page.nextCursor;
+        } while (cursor);
+        return got;
+      };
+      const mine = (await all({ filter: { text: tag } })).filter((id) => id.includes(tag));
+      assert.deepEqual([...mine].sort(), [...ids].sort());
+      assert.equal(new Set(mine).size, 7, 'no duplicates across pages');
+      assert.deepEqual((await all({ filter: { text: `invoice ${tag}` } })).sort(), [ids[1], ids[3], ids[5]].sort());
+      assert.deepEqual((await all({ filter: { text: tag, sender: 'evil.example' } })).sort(), ids.slice(0, 4).sort());
+      assert.deepEqual((await all({ filter: { text: tag, sender: 'BILLING@evil.example', scoreMin: 52 } })).sort(), [ids[2], ids[3]].sort());
+      assert.deepEqual((await all({ filter: { text: tag, tenant: 'shop.example' } })).sort(), [ids[5], ids[6]].sort());
+      assert.deepEqual((await all({ filter: { text: tag, recipient: 'ANN@corp.example', reason: 'URL_SHORTENER' } })).sort(), ids.slice(0, 5).sort());
+      assert.deepEqual(await all({ filter: { text: tag, reason: 'NO_SUCH_REASON' } }), []);
+      await assert.rejects(
+        store.listQuarantine({ cursor: 'not-a-cursor' }),
+        (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_BAD_CURSOR',
+      );
+    },
+  ],
+  [
+    'appends audit records and lists them newest first, paged',
+    async (store) => {
+      const tag = randomBytes(3).toString('hex');
+      for (let i = 0; i < 3; i++) await store.appendAudit({ at: Date.now(), actor: 'token:abcd', action: 'release', target: `${tag}-${i}`, result: 'ok' });
+      const page = await store.listAudit({ limit: 2 });
+      assert.deepEqual(
+        page.map((r) => r.target),
+        [`${tag}-2`, `${tag}-1`],
+      );
+      const next = await store.listAudit({ limit: 2, before: page[1].id });
+      assert.equal(next[0].target, `${tag}-0`);
+    },
+  ],
+  [
+    'logs events durably and hands each to a group once, until acknowledged',
+    async (store) => {
+      const group = `g-${randomBytes(3).toString('hex')}`;
+      const ev = (i: number): SecurityEvent => ({
+        id: `ev${i}`,
+        at: Date.now(),
+        action: 'reject',
+        smtpCode: 550,
+        score: 80,
+        tenant: 'default',
+        mailFrom: 'a@evil.example',
+        from: 'a@evil.example',
+        subject: `s${i}`,
+        urlHosts: [],
+        reasons: ['X'],
+        recipients: ['b@example.org'],
+      });
+      const before = await store.readEvents(group, 'c1', 1000);
+      await store.ackEvents(
+        group,
+        before.map((e) => e.id),
+      );
+      for (let i = 0; i < 3; i++) await store.appendEvent(ev(i));
+      const got = await store.readEvents(group, 'c1', 2);
+      assert.deepEqual(
+        got.map((e) => e.event.subject),
+        ['s0', 's1'],
+      );
+      await store.ackEvents(
+        group,
+        got.map((e) => e.id),
+      );
+      const rest = await store.readEvents(group, 'c1', 10);
+      assert.deepEqual(
+        rest.map((e) => e.event.subject),
+        ['s2'],
+      );
+      await store.ackEvents(
+        group,
+        rest.map((e) => e.id),
+      );
+      assert.deepEqual(await store.readEvents(group, 'c1', 10), []);
+    },
+  ],
+  [
+    'keeps SOC alerts by compare-and-set and points campaign keys at one live alert',
+    async (store) => {
+      const now = Date.now();
+      const id = `al${randomBytes(4).toString('hex')}`;
+      const a: SocAlert = {
+        id,
+        version: 1,
+        status: 'open',
+        firstSeen: now,
+        lastSeen: now,
+        keys: ['d:evil.example'],
+        keyUntil: now + 60_000,
+        count: 1,
+        actions: { reject: 1, quarantine: 0 },
+        maxScore: 80,
+        tenants: ['default'],
+        senderDomains: ['evil.example'],
+        urlHosts: [],
+        subjects: ['x'],
+        reasons: {},
+        quarantineIds: [],
+        history: [],
+        updatedAt: now,
+        purgeAt: now + 3_600_000,
+      };
+      assert.equal(await store.putAlert(a), true);
+      assert.equal(await store.putAlert(a), false, 'version 1 exists');
+      assert.equal(await store.putAlert({ ...a, version: 2, count: 2 }), true);
+      assert.equal((await store.getAlert(id))?.count, 2);
+      const key = `d:${id}.example`;
+      assert.equal(await store.alertForKey(key), null);
+      assert.equal(await store.linkAlertKey(key, id, now + 60_000), id);
+      assert.equal(await store.linkAlertKey(key, 'other', now + 60_000), id, 'a live key keeps its alert');
+      assert.equal(await store.alertForKey(key), id);
+      await store.unlinkAlertKeys([key], 'other');
+      assert.equal(await store.alertForKey(key), id);
+      await store.unlinkAlertKeys([key], id);
+      assert.equal(await store.alertForKey(key), null);
+      const listed = await store.listAlerts({ status: ['open'], limit: 500 });
+      assert.ok(listed.items.some((x) => x.id === id));
+      assert.ok(!(await store.listAlerts({ status: ['resolved'], limit: 500 })).items.some((x) => x.id === id));
+    },
+  ],
+  [
+    'keeps reports with a copy of their message, the latest per message',
+    async (store) => {
+      const id = `fb${randomBytes(4).toString('hex')}`;
+      const rec = {
+        id,
+        verdict: 'phish' as const,
+        by: 'token:a',
+        at: Date.now(),
+        subject: 's',
+        from: 'a@b.example',
+        tenant: 'default',
+        score: 55,
+        reasons: ['X'],
+      };
+      await store.putFeedback(rec, Buffer.from('raw 1'));
+      await store.putFeedback({ ...rec, verdict: 'not_phish', at: rec.at + 1 }, Buffer.from('raw 2'));
+      const mine = (await store.listFeedback()).filter((r) => r.id === id);
+      assert.deepEqual(
+        mine.map((r) => r.verdict),
+        ['not_phish'],
+      );
+      assert.equal((await store.getFeedbackRaw(id))?.toString(), 'raw 2');
+      assert.equal(await store.getFeedbackRaw('nope'), null);
+    },
+  ],
+  [
+    'answers ping with a latency',
+    async (store) => {
+      assert.ok((await store.ping()) >= 0);
+    },
+  ],
 ];
 
 function storeContract(name: string, make: () => Promise<{ store: Store; cleanup(): Promise<void> } | { skip: string }>): void {
@@ -281,7 +416,10 @@ describe('RedisStore with Redis unreachable', () => {
     const store = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:' });
     try {
       const t0 = Date.now();
-      await assert.rejects(store.putQuarantine(entry('dead', Date.now()), Buffer.from('x')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_UNAVAILABLE');
+      await assert.rejects(
+        store.putQuarantine(entry('dead', Date.now()), Buffer.from('x')),
+        (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_UNAVAILABLE',
+      );
       await assert.rejects(store.ping(), StoreError);
       assert.ok(Date.now() - t0 < 3000, 'did not fail fast');
     } finally {
@@ -322,10 +460,16 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     try {
       await store.putQuarantine(entry('f1', Date.now()), Buffer.from('x'));
       await store.putQuarantine(entry('f2', Date.now()), Buffer.from('x'));
-      await assert.rejects(store.putQuarantine(entry('f3', Date.now()), Buffer.from('x')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL' && /max_entries = 2/.test(err.message));
+      await assert.rejects(
+        store.putQuarantine(entry('f3', Date.now()), Buffer.from('x')),
+        (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL' && /max_entries = 2/.test(err.message),
+      );
       await store.deleteQuarantine('f1');
       await store.putQuarantine(entry('f3', Date.now()), Buffer.from('x'));
-      await assert.rejects(store.putQuarantine({ ...entry('f4', Date.now()), size: 2000 }, Buffer.alloc(2000)), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL');
+      await assert.rejects(
+        store.putQuarantine({ ...entry('f4', Date.now()), size: 2000 }, Buffer.alloc(2000)),
+        (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL',
+      );
       await store.deleteQuarantine('f2');
       await assert.rejects(store.putQuarantine({ ...entry('f5', Date.now()), size: 999 }, Buffer.alloc(999)), /max_disk_bytes = 1000/);
     } finally {
@@ -383,7 +527,10 @@ describe('holdMessage on the embedded file store', () => {
       const e = await holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult('aaaa000000000001'));
       assert.equal(e.spooled, false);
       assert.ok((await store.getQuarantine('aaaa000000000001'))?.raw?.equals(raw));
-      await assert.rejects(holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult('aaaa000000000002')), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL');
+      await assert.rejects(
+        holdMessage(store, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult('aaaa000000000002')),
+        (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_FULL',
+      );
       assert.deepEqual(await readdir(dir), ['held'], 'nothing written to pending');
     } finally {
       await store.close();
@@ -416,7 +563,14 @@ describe('holdMessage', () => {
   it('keeps messages up to max_inline_bytes in the store with a TTL of ttl_days', async () => {
     const store = new MemoryStore();
     const config = buildConfig({ quarantine: { ttl_days: 2 } }, { env: {} });
-    const e = await holdMessage(store, config, Buffer.from('Subject: Held\r\n\r\nbody'), { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result, 1_000);
+    const e = await holdMessage(
+      store,
+      config,
+      Buffer.from('Subject: Held\r\n\r\nbody'),
+      { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] },
+      result,
+      1_000,
+    );
     assert.equal(e.expiresAt - e.createdAt, 2 * 86_400_000);
     assert.equal(e.spooled, false);
     await store.close();
@@ -464,7 +618,8 @@ describe('collectSpool', () => {
     const store = new MemoryStore();
     try {
       const config = buildConfig({ quarantine: { max_inline_bytes: 1024, spool_dir: dir } }, { env: {} });
-      for (const id of ['aaaa000000000001', 'aaaa000000000002']) await holdMessage(store, config, randomBytes(5000), { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult(id));
+      for (const id of ['aaaa000000000001', 'aaaa000000000002'])
+        await holdMessage(store, config, randomBytes(5000), { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, scanResult(id));
       await store.deleteQuarantine('aaaa000000000001'); // as a Redis TTL would: the entry goes, the file stays
       await writeFile(path.join(dir, 'bbbb000000000003.eml'), 'x'); // no entry, but young: maybe on its way in
       const later = Date.now() + 2 * 3_600_000;
@@ -518,13 +673,20 @@ describe('quarantine while Redis is down', () => {
   });
 });
 
-
 describe('state changes race across store instances (two nodes, or two processes on one directory)', () => {
   const race = async (a: Store, b: Store): Promise<void> => {
     const now = Date.now();
     const e = { ...entry(`race-${randomBytes(4).toString('hex')}`, now), state: initialState(entry('x', now), 60_000) };
     await a.putQuarantine(e, Buffer.from('x'));
-    const tries = Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).updateQuarantineState(e.id, { ...e.state, version: 1, status: 'releasing', updatedAt: now, release: { claim: `c${i}`, by: 't', at: now, leaseUntil: now + 1000, recipients: [] } }));
+    const tries = Array.from({ length: 12 }, (_, i) =>
+      (i % 2 ? a : b).updateQuarantineState(e.id, {
+        ...e.state,
+        version: 1,
+        status: 'releasing',
+        updatedAt: now,
+        release: { claim: `c${i}`, by: 't', at: now, leaseUntil: now + 1000, recipients: [] },
+      }),
+    );
     const won = (await Promise.all(tries)).filter(Boolean).length;
     assert.equal(won, 1, `${won} writers won version 1`);
     const claim = (await b.getQuarantine(e.id))?.entry.state?.release?.claim;
@@ -569,12 +731,29 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
     const prefix = `phishx-ev:${randomBytes(4).toString('hex')}:`;
     const store = new RedisStore({ url: r.url, keyPrefix: prefix });
     try {
-      for (let i = 0; i < 10; i++) await store.appendEvent({ id: `e${i}`, at: Date.now(), action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] });
+      for (let i = 0; i < 10; i++)
+        await store.appendEvent({
+          id: `e${i}`,
+          at: Date.now(),
+          action: 'reject',
+          smtpCode: 550,
+          score: 80,
+          tenant: 'default',
+          mailFrom: '',
+          from: '',
+          subject: `s${i}`,
+          urlHosts: [],
+          reasons: [],
+          recipients: [],
+        });
       const [a, b] = await Promise.all([store.readEvents('g', 'node-a', 6), store.readEvents('g', 'node-b', 6)]);
       const seen = [...a, ...b].map((e) => e.event.subject).sort();
       assert.equal(seen.length, 10);
       assert.equal(new Set(seen).size, 10, 'an event went to both consumers');
-      await store.ackEvents('g', a.map((e) => e.id));
+      await store.ackEvents(
+        'g',
+        a.map((e) => e.id),
+      );
       // node-b never acks: its events stay pending for it (claimed by another only after a minute idle).
       assert.deepEqual(await store.readEvents('g', 'node-a', 10), []);
     } finally {
@@ -587,9 +766,10 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
 });
 
 describe('FileJournal: the embedded event log', () => {
-  const line = (i: number): string => `${JSON.stringify({ id: `j${i}`, at: 1, action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] })}\n`;
+  const line = (i: number): string =>
+    `${JSON.stringify({ id: `j${i}`, at: 1, action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] })}\n`;
 
-  it('reads every writer\'s file in order, resumes after acknowledged events, skips a torn line, and removes finished files of gone writers', async () => {
+  it("reads every writer's file in order, resumes after acknowledged events, skips a torn line, and removes finished files of gone writers", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-journal-'));
     const { FileJournal } = await import('../../lib/store/event-journal.js');
     try {
@@ -601,17 +781,26 @@ describe('FileJournal: the embedded event log', () => {
       await j.append(JSON.parse(line(4)) as SecurityEvent);
       const first = await j.read('g', 2);
       assert.equal(first.length, 2);
-      await j.ack('g', first.map((e) => e.id));
+      await j.ack(
+        'g',
+        first.map((e) => e.id),
+      );
       const rest = await j.read('g', 10);
       const subjects = [...first, ...rest].map((e) => e.event.subject).sort();
       assert.deepEqual(subjects, ['s1', 's2', 's3', 's4']);
-      await j.ack('g', rest.map((e) => e.id));
+      await j.ack(
+        'g',
+        rest.map((e) => e.id),
+      );
       assert.deepEqual(await j.read('g', 10), []);
       // Settled (a minute old): the finished files of the gone writer and the rotation go; this process's file stays.
       const old = new Date(Date.now() - 120_000);
       for (const f of await readdir(dir)) if (f.endsWith('.jsonl')) await utimes(path.join(dir, f), old, old);
       await j.read('g', 10);
-      assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.jsonl')), [`${process.pid}.jsonl`]);
+      assert.deepEqual(
+        (await readdir(dir)).filter((f) => f.endsWith('.jsonl')),
+        [`${process.pid}.jsonl`],
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -32,7 +32,10 @@ describe('aggregate', () => {
       { code: 'URL_JAVASCRIPT', detail: '' },
     ]);
     assert.equal(r.score, 100);
-    assert.deepEqual(r.reasons.map((x) => x.code), ['URL_BRAND_LOOKALIKE', 'SENDER_BRAND_IMPERSONATION', 'URL_JAVASCRIPT', 'URL_SHORTENER']);
+    assert.deepEqual(
+      r.reasons.map((x) => x.code),
+      ['URL_BRAND_LOOKALIKE', 'SENDER_BRAND_IMPERSONATION', 'URL_JAVASCRIPT', 'URL_SHORTENER'],
+    );
   });
 
   it('applies [weights] overrides', () => {
@@ -94,7 +97,18 @@ describe('actions', () => {
     durationMs: 1,
     phases: {},
     summary: { bytes: 1, parts: 1, urls: 0, attachments: 0, subject: '', from: '' },
-    verdict: { action: 'allow', wouldAction: 'allow', score: 12, mode: 'enforce', tenant: 'default', reasons: [{ code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' }, { code: 'SENDER_REPLY_TO_MISMATCH', weight: 0, detail: '' }], ...over },
+    verdict: {
+      action: 'allow',
+      wouldAction: 'allow',
+      score: 12,
+      mode: 'enforce',
+      tenant: 'default',
+      reasons: [
+        { code: 'URL_SHORTENER', weight: 10, detail: 'bit.ly' },
+        { code: 'SENDER_REPLY_TO_MISMATCH', weight: 0, detail: '' },
+      ],
+      ...over,
+    },
   });
 
   it('writes Verdict, Score, Reasons (weighted only) and Id headers', () => {

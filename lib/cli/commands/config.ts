@@ -32,12 +32,11 @@ function referenceMarkdown(): string {
 
 async function cmdConfig(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { dir: { type: 'string' }, reference: { type: 'boolean' } }, 'config', HELP);
-  if (values.help) return io.out(HELP), 0;
-  if (values.reference) return io.out(referenceMarkdown()), 0;
+  if (values.help) return (io.out(HELP), 0);
+  if (values.reference) return (io.out(referenceMarkdown()), 0);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
   io.out(`${JSON.stringify(config, null, 2)}\n`);
   return 0;
 }
-
 
 export const command: Command = { name: 'config', help: HELP, run: cmdConfig };

@@ -37,14 +37,30 @@ Options:
 `;
 
 async function cmdEval(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, sweep: { type: 'boolean' }, cv: { type: 'string' }, loso: { type: 'boolean' }, details: { type: 'string' }, with: { type: 'string', multiple: true } }, 'eval', HELP);
-  if (values.help) return io.out(HELP), 0;
+  const { values, positionals } = parse(
+    args,
+    {
+      dir: { type: 'string' },
+      sweep: { type: 'boolean' },
+      cv: { type: 'string' },
+      loso: { type: 'boolean' },
+      details: { type: 'string' },
+      with: { type: 'string', multiple: true },
+    },
+    'eval',
+    HELP,
+  );
+  if (values.help) return (io.out(HELP), 0);
   if (positionals.length !== 1) throw new UsageError(`eval: give exactly one corpus DIR\n\n${HELP}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
   let classifierFor: ((file: string) => ReturnType<typeof train> | undefined) | undefined;
   const withCorpora = ((values.with as string[] | undefined) ?? []).map((d) => path.resolve(d));
-  if (withCorpora.length && values.cv === undefined && !values.loso) throw new UsageError('eval: --with goes with --cv or --loso (it adds training data to the held-out models)');
-  const withExamples = async (): Promise<Example[]> => (await Promise.all(withCorpora.map((d) => loadExamples(d)))).flatMap((list, i) => list.map((e) => ({ ...e, file: `${path.basename(withCorpora[i])}/${e.file}` })));
+  if (withCorpora.length && values.cv === undefined && !values.loso)
+    throw new UsageError('eval: --with goes with --cv or --loso (it adds training data to the held-out models)');
+  const withExamples = async (): Promise<Example[]> =>
+    (await Promise.all(withCorpora.map((d) => loadExamples(d)))).flatMap((list, i) =>
+      list.map((e) => ({ ...e, file: `${path.basename(withCorpora[i])}/${e.file}` })),
+    );
   if (values.cv !== undefined) {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2 || k > 20) throw new UsageError(`eval: --cv must be an integer 2..20, got ${JSON.stringify(values.cv)}`);
@@ -82,6 +98,5 @@ async function cmdEval(args: string[], io: Out): Promise<number> {
   io.out(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
 }
-
 
 export const command: Command = { name: 'eval', help: HELP, run: cmdEval };

@@ -30,7 +30,7 @@ Options:
 
 async function cmdFeedback(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { out: { type: 'string' }, dir: { type: 'string' } }, 'feedback', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   const [sub, ...extra] = positionals;
   if ((sub !== 'list' && sub !== 'export') || extra.length) throw new UsageError(`feedback: expected "list" or "export --out DIR"\n\n${HELP}`);
   if (sub === 'export' && typeof values.out !== 'string') throw new UsageError(`feedback export: --out DIR is required\n\n${HELP}`);
@@ -46,7 +46,8 @@ async function cmdFeedback(args: string[], io: Out): Promise<number> {
     const out = path.resolve(String(values.out));
     const csv = path.join(out, 'labels.csv');
     const rows = new Map<string, string>();
-    for (const line of (await readFile(csv, 'utf8').catch(() => 'path,label,source\n')).split(/\r?\n/).slice(1)) if (line.trim()) rows.set(line.split(',')[0], line);
+    for (const line of (await readFile(csv, 'utf8').catch(() => 'path,label,source\n')).split(/\r?\n/).slice(1))
+      if (line.trim()) rows.set(line.split(',')[0], line);
     let written = 0;
     let missing = 0;
     for (const r of reports) {
@@ -64,12 +65,13 @@ async function cmdFeedback(args: string[], io: Out): Promise<number> {
       written++;
     }
     await writeFileDurable(csv, `path,label,source\n${[...rows.values()].join('\n')}${rows.size ? '\n' : ''}`);
-    io.out(`feedback export: ${written} message(s) written to ${out} (${reports.filter((r) => r.verdict === 'phish').length} phish, ${reports.filter((r) => r.verdict === 'not_phish').length} ham)${missing ? `, ${missing} without their message` : ''}; labels in ${csv}\n`);
+    io.out(
+      `feedback export: ${written} message(s) written to ${out} (${reports.filter((r) => r.verdict === 'phish').length} phish, ${reports.filter((r) => r.verdict === 'not_phish').length} ham)${missing ? `, ${missing} without their message` : ''}; labels in ${csv}\n`,
+    );
     return 0;
   } finally {
     await store.close();
   }
 }
-
 
 export const command: Command = { name: 'feedback', help: HELP, run: cmdFeedback };

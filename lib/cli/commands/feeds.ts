@@ -28,7 +28,7 @@ Options:
 
 async function cmdFeeds(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { name: { type: 'string' }, dir: { type: 'string' } }, 'feeds', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   const [sub, ...files] = positionals;
   if (sub !== 'import' && sub !== 'list') throw new UsageError(`feeds: expected "import FILE..." or "list"\n\n${HELP}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
@@ -51,13 +51,14 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
       } else {
         await writeFileDurable(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
       }
-      io.out(`${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`);
+      io.out(
+        `${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`,
+      );
       return true;
     });
   } finally {
     await store.close();
   }
 }
-
 
 export const command: Command = { name: 'feeds', help: HELP, run: cmdFeeds };

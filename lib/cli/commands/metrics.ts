@@ -16,15 +16,20 @@ Options:
 
 async function cmdMetrics(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { markdown: { type: 'boolean' } }, 'metrics', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${HELP}`);
   if (values.markdown) {
-    io.out(['| family | type | labels | meaning |', '|---|---|---|---|', ...FAMILY_DOCS.map((f) => `| \`${f.name}\` | ${f.type} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${f.help} |`)].join('\n') + '\n');
+    io.out(
+      [
+        '| family | type | labels | meaning |',
+        '|---|---|---|---|',
+        ...FAMILY_DOCS.map((f) => `| \`${f.name}\` | ${f.type} | ${f.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${f.help} |`),
+      ].join('\n') + '\n',
+    );
   } else {
     for (const f of FAMILY_DOCS) io.out(`${f.name.padEnd(44)} ${f.type.padEnd(9)} ${(f.labels.join(',') || '-').padEnd(22)} ${f.help}\n`);
   }
   return 0;
 }
-
 
 export const command: Command = { name: 'metrics', help: HELP, run: cmdMetrics };

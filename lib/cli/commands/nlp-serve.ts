@@ -1,3 +1,4 @@
+import { parseHostPort } from '../../config/values.js';
 import { UsageError } from '../../errors.js';
 import { embeddedModel } from '../../nlp/model.js';
 import { createNlpServer } from '../../nlp/serve.js';
@@ -20,18 +21,20 @@ Options:
 
 async function cmdNlpServe(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { listen: { type: 'string' } }, 'nlp-serve', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   if (positionals.length) throw new UsageError(`nlp-serve: unexpected argument ${JSON.stringify(positionals[0])}`);
   const listen = String(values.listen ?? '127.0.0.1:8501');
-  const m = /^(.+):(\d{1,5})$/.exec(listen);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`nlp-serve: --listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  const hp = parseHostPort(listen);
+  if (!hp) throw new UsageError(`nlp-serve: --listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
   const server = createNlpServer(embeddedModel());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${listen}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)));
-    server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${listen}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)),
+    );
+    server.listen(hp.port, hp.host, () => resolve());
   });
   const a = server.address();
-  io.err(`phishx nlp-serve: embedded model on http://${m[1]}:${typeof a === 'object' && a ? a.port : m[2]}/\n`);
+  io.err(`phishx nlp-serve: embedded model on http://${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${typeof a === 'object' && a ? a.port : hp.port}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       server.close(() => resolve());
@@ -42,6 +45,5 @@ async function cmdNlpServe(args: string[], io: Out): Promise<number> {
   });
   return 0;
 }
-
 
 export const command: Command = { name: 'nlp-serve', help: HELP, run: cmdNlpServe };

@@ -14,7 +14,7 @@ Options:
 
 async function cmdReasons(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { markdown: { type: 'boolean' } }, 'reasons', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   const entries = Object.entries(REASONS);
   if (values.markdown) {
     io.out(['| code | weight | meaning |', '|---|---:|---|', ...entries.map(([c, r]) => `| \`${c}\` | ${r.weight} | ${r.doc} |`)].join('\n') + '\n');
@@ -23,6 +23,5 @@ async function cmdReasons(args: string[], io: Out): Promise<number> {
   }
   return 0;
 }
-
 
 export const command: Command = { name: 'reasons', help: HELP, run: cmdReasons };

@@ -23,8 +23,13 @@ Options:
 `;
 
 async function cmdScan(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' } }, 'scan', HELP);
-  if (values.help) return io.out(HELP), 0;
+  const { values, positionals } = parse(
+    args,
+    { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true }, ip: { type: 'string' } },
+    'scan',
+    HELP,
+  );
+  if (values.help) return (io.out(HELP), 0);
   if (!positionals.length) throw new UsageError(`scan: no FILE given\n\n${HELP}`);
   const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
@@ -33,17 +38,22 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   const clamav = clamdFor(config.clamav, config['breaker.clamav']);
   try {
     return await forEachFile('scan', positionals, io, async (file, raw) => {
-    const from = typeof values.from === 'string' ? values.from : headerFromAddress(raw);
-    const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, { reputation: reputation.sources, ...(reputation.expander ? { expander: reputation.expander } : {}), ...(clamav ? { clamav } : {}) });
-    const v = r.verdict;
-    io.out(`${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`);
-    return true;
+      const from = typeof values.from === 'string' ? values.from : headerFromAddress(raw);
+      const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, {
+        reputation: reputation.sources,
+        ...(reputation.expander ? { expander: reputation.expander } : {}),
+        ...(clamav ? { clamav } : {}),
+      });
+      const v = r.verdict;
+      io.out(
+        `${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`,
+      );
+      return true;
     });
   } finally {
     await reputation.close();
     await store.close();
   }
 }
-
 
 export const command: Command = { name: 'scan', help: HELP, run: cmdScan };

@@ -1,3 +1,4 @@
+import { parseHostPort } from '../../config/values.js';
 import { UsageError } from '../../errors.js';
 import { sendRaw } from '../../smtp-send.js';
 import { forEachFile, headerFromAddress, parse, type Command, type Out } from '../command.js';
@@ -21,18 +22,22 @@ Options:
 
 async function cmdSend(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { server: { type: 'string' }, from: { type: 'string' }, to: { type: 'string', multiple: true } }, 'send', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   if (!positionals.length) throw new UsageError(`send: no FILE given\n\n${HELP}`);
   const server = String(values.server ?? '127.0.0.1:2525');
-  const m = /^(.+):(\d{1,5})$/.exec(server);
-  if (!m) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
+  const hp = parseHostPort(server);
+  if (!hp) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
   return forEachFile('send', positionals, io, async (file, raw) => {
-    const a = await sendRaw(Number(m[2]), raw, { from: typeof values.from === 'string' ? values.from : headerFromAddress(raw) || 'sender@example.com', to }, { host: m[1] });
+    const a = await sendRaw(
+      hp.port,
+      raw,
+      { from: typeof values.from === 'string' ? values.from : headerFromAddress(raw) || 'sender@example.com', to },
+      { host: hp.host },
+    );
     io.out(`${file}: ${a.code || 'no answer'} ${a.response.replace(/^\d{3}\s*/, '')}\n`);
     return a.code !== 0;
   });
 }
-
 
 export const command: Command = { name: 'send', help: HELP, run: cmdSend };

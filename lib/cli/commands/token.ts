@@ -25,16 +25,19 @@ Options:
 
 async function cmdToken(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { scope: { type: 'string' }, tenant: { type: 'string' } }, 'token', HELP);
-  if (values.help) return io.out(HELP), 0;
+  if (values.help) return (io.out(HELP), 0);
   const [sub, token, ...extra] = positionals;
   if (sub === 'new' && !token) {
     const scope = String(values.scope ?? 'admin');
     if (!SCOPES.includes(scope as Scope)) throw new UsageError(`token new: --scope must be read, act or admin, got ${JSON.stringify(scope)}`);
     const tenant = values.tenant === undefined ? '' : String(values.tenant).toLowerCase();
-    if (values.tenant !== undefined && !/^[a-z0-9.-]{1,253}$/.test(tenant)) throw new UsageError('token new: --tenant must be a domain (the name of a [tenant.DOMAIN] section)');
+    if (values.tenant !== undefined && !/^[a-z0-9.-]{1,253}$/.test(tenant))
+      throw new UsageError('token new: --tenant must be a domain (the name of a [tenant.DOMAIN] section)');
     const t = newToken();
     const suffix = scope === 'admin' && !tenant ? '' : `:${scope}${tenant ? `:${tenant}` : ''}`;
-    io.out(`token: ${t.token}\nscope: ${scope}${tenant ? `, tenant ${tenant} only` : ''}\n\n# config/phishx.ini\n[sidecar]\ntoken_hashes = ${t.hash}${suffix}\n`);
+    io.out(
+      `token: ${t.token}\nscope: ${scope}${tenant ? `, tenant ${tenant} only` : ''}\n\n# config/phishx.ini\n[sidecar]\ntoken_hashes = ${t.hash}${suffix}\n`,
+    );
     return 0;
   }
   if (sub === 'hash' && token && !extra.length) {
@@ -44,6 +47,5 @@ async function cmdToken(args: string[], io: Out): Promise<number> {
   }
   throw new UsageError(`expected "new" or "hash TOKEN"\n\n${HELP}`);
 }
-
 
 export const command: Command = { name: 'token', help: HELP, run: cmdToken };

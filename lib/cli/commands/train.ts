@@ -41,8 +41,20 @@ Options:
 `;
 
 async function cmdTrain(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { corpus: { type: 'string', multiple: true }, out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, check: { type: 'boolean' }, 'corpus-only': { type: 'boolean' } }, 'train', HELP);
-  if (values.help) return io.out(HELP), 0;
+  const { values, positionals } = parse(
+    args,
+    {
+      corpus: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      check: { type: 'boolean' },
+      'corpus-only': { type: 'boolean' },
+    },
+    'train',
+    HELP,
+  );
+  if (values.help) return (io.out(HELP), 0);
   if (positionals.length) throw new UsageError(`train: unexpected argument ${JSON.stringify(positionals[0])}\n\n${HELP}`);
   const int = (v: unknown, name: string, dflt: number): number => {
     if (v === undefined) return dflt;
@@ -78,9 +90,10 @@ async function cmdTrain(args: string[], io: Out): Promise<number> {
   }
   await mkdir(path.dirname(out), { recursive: true });
   for (const [file, json] of files) await writeFile(file, json);
-  io.err(`train: ${examples.length} messages ${JSON.stringify(counts)} + ${extra.length} everyday-text documents ${JSON.stringify(languageHam)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`);
+  io.err(
+    `train: ${examples.length} messages ${JSON.stringify(counts)} + ${extra.length} everyday-text documents ${JSON.stringify(languageHam)}, ${ms} ms, wrote ${files.map(([f, j]) => `${f} (${j.length} bytes)`).join(' and ')}\n`,
+  );
   return 0;
 }
-
 
 export const command: Command = { name: 'train', help: HELP, run: cmdTrain };
