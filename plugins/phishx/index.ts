@@ -245,12 +245,7 @@ export function phishx_init_master(this: PhishXPlugin, next: Next, server: Harak
         config: () => plugin.phishx.config!,
         smtpListening,
         store: () => getStore(plugin),
-        log: (level, message) =>
-          level === 'error'
-            ? plugin.logerror(`phishx: ${message}`)
-            : level === 'warn'
-              ? plugin.logwarn(`phishx: ${message}`)
-              : plugin.lognotice(`phishx: ${message}`),
+        log: sidecarLog(plugin),
       })
     : startSidecarInline(plugin, listen, smtpListening);
   started
@@ -272,13 +267,18 @@ function startSidecarInline(plugin: PhishXPlugin, listen: { host: string; port: 
     store: () => getStore(plugin),
     clamd: () => (plugin.phishx.config ? clamdFor(plugin.phishx.config.clamav, plugin.phishx.config['breaker.clamav']) : null),
     nlpProbe: () => nlpProbeFor(plugin.phishx.config),
-    log: (level, message) =>
-      level === 'error'
-        ? plugin.logerror(`phishx: ${message}`)
-        : level === 'warn'
-          ? plugin.logwarn(`phishx: ${message}`)
-          : plugin.lognotice(`phishx: ${message}`),
+    log: sidecarLog(plugin),
   });
+}
+
+/** The sidecar's log lines, in Haraka's log at their level. */
+function sidecarLog(plugin: PhishXPlugin): (level: 'error' | 'warn' | 'notice', message: string) => void {
+  return (level, message) =>
+    level === 'error'
+      ? plugin.logerror(`phishx: ${message}`)
+      : level === 'warn'
+        ? plugin.logwarn(`phishx: ${message}`)
+        : plugin.lognotice(`phishx: ${message}`);
 }
 
 /**
