@@ -1,4 +1,4 @@
-import { REASONS } from '../reasons.js';
+import { REASONS, reasonSpec, type ReasonCode } from '../reasons.js';
 
 /**
  * Label values with a fixed, small set of possible values (Prometheus cost grows with
@@ -36,8 +36,7 @@ export function errorKind(err: unknown): 'timeout' | 'unreachable' | 'http_statu
   return 'other';
 }
 
-/** The service whose absence a `*_UNAVAILABLE` reason records, or null. */
-export function degradedService(code: string): string | null {
-  const m = /^(NLP|CLAMAV|REPUTATION|STORE)_UNAVAILABLE$/.exec(code);
-  return m ? m[1].toLowerCase() : null;
+/** The service whose absence a reason records (the reason table's `defersWhenRequired`: nlp, clamav, reputation), or null. */
+export function degradedService(code: ReasonCode): string | null {
+  return reasonSpec(code).defersWhenRequired ?? null;
 }

@@ -31,7 +31,15 @@ describe('fault injection: 200 messages through real Haraka per service × fault
         assert.ok(r.harakaAlive, 'Haraka died');
         assert.equal(r.codes['0'] ?? 0, 0, 'sessions without an answer');
         // Accepted mail is either in the delivery folder or held in the quarantine store.
-        assert.equal(r.delivered + r.held, r.accepted, `accepted ${r.accepted}, delivered ${r.delivered}, held ${r.held}`);
+        assert.equal(
+          r.delivered + r.held,
+          r.accepted,
+          `accepted ${r.accepted}, delivered ${r.delivered}, held ${r.held} (${r.pendingHeld} in the pending spool); Haraka's store lines:\n${r.logs
+            .split('\n')
+            .filter((l) => /quarantin|store|redis/i.test(l))
+            .slice(-8)
+            .join('\n')}`,
+        );
         assert.equal(r.codes['451'] ?? 0, 0, 'deferred although no defer.* is set');
         if (MUST_OPEN.has(fault)) {
           assert.ok(r.breakerOpened, 'breaker did not open');

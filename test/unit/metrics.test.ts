@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FAMILY_DOCS, processMetrics, processRegistry } from '../../lib/metrics/catalog.js';
 import { recordServiceCall, recordVerdict } from '../../lib/metrics/collect.js';
-import { errorKind, reasonLabel, tenantLabel } from '../../lib/metrics/labels.js';
+import { degradedService, errorKind, reasonLabel, tenantLabel } from '../../lib/metrics/labels.js';
 import { histogramQuantile } from '../../lib/metrics/summary.js';
 import { RateLimiter } from '../../lib/sidecar/rate-limit.js';
 import { CachedCheck } from '../../lib/sidecar/cache.js';
@@ -40,6 +40,11 @@ describe('metric catalog', () => {
     assert.equal(tenantLabel('default', new Set()), 'default');
     assert.equal(reasonLabel('URL_IP_LITERAL'), 'URL_IP_LITERAL');
     assert.equal(reasonLabel('NOT_A_CODE'), 'other');
+    // The degraded service comes from the reason table's flag, not from the code's spelling.
+    assert.equal(degradedService('NLP_UNAVAILABLE'), 'nlp');
+    assert.equal(degradedService('CLAMAV_UNAVAILABLE'), 'clamav');
+    assert.equal(degradedService('REPUTATION_UNAVAILABLE'), 'reputation');
+    assert.equal(degradedService('URL_SHORTENER'), null);
     assert.equal(errorKind(new NlpServiceError('PHISHX_NLP_TIMEOUT', 'x')), 'timeout');
     assert.equal(errorKind(new NlpServiceError('PHISHX_NLP_HTTP_STATUS', 'x')), 'http_status');
     assert.equal(errorKind(new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', 'x')), 'bad_response');
