@@ -1,7 +1,7 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
-import { hostInList, type UrlAnalyzerContext } from './urls.js';
+import { hostInList, servesUserContent, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
 import { analyzeDeliveryReport } from './delivery-report.js';
@@ -24,8 +24,10 @@ export function analyzeBrandAlignment(
   const links = unwrapped.filter(
     (u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare,
   );
-  const out = claimsAndAlignment(input, links, brands, urls, platforms);
-  if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands)) return out;
+  const authn = fromAuthentication(input);
+  const envReg = input.envelopeFrom?.registrable ?? null;
+  const out = claimsAndAlignment(input, links, brands, urls, platforms, authn, envReg);
+  if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands, authn, envReg)) return out;
   return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, links, brands, urls)];
 }
 
@@ -34,13 +36,20 @@ export function analyzeBrandAlignment(
  * were not checked — the envelope sender is on another domain that is neither the brand's
  * nor a bulk-mail service's. Such a sender is impersonating, whatever its links. Pure.
  */
-function brandFromUnproven(input: ScanInput, brands: BrandIndex): boolean {
+function brandFromUnproven(input: ScanInput, brands: BrandIndex, authn: FromAuthentication, envReg: string | null): boolean {
   const fromReg = input.from?.registrable ?? null;
   if (!fromReg || !brands.allDomains.has(fromReg)) return false;
-  const authn = fromAuthentication(input);
   if (authn !== 'unknown') return authn === 'fail';
-  const envReg = input.envelopeFrom?.registrable ?? null;
-  return envReg !== null && envReg !== fromReg && !brands.allDomains.has(envReg) && !ESP_BOUNCE_DOMAINS.has(envReg);
+  return !envelopeBacksFrom(envReg, fromReg, (r) => brands.allDomains.has(r));
+}
+
+/**
+ * Does the envelope sender (MAIL FROM's registered domain) back the From, when SPF / DKIM
+ * did not decide? Yes when it is unknown, the From's own domain, a bulk-mail service's
+ * bounce domain, or one `alsoTrusted` accepts (the claimed brand's). Pure.
+ */
+function envelopeBacksFrom(envReg: string | null, fromReg: string | null, alsoTrusted: (reg: string) => boolean = () => false): boolean {
+  return envReg === null || envReg === fromReg || ESP_BOUNCE_DOMAINS.has(envReg) || alsoTrusted(envReg);
 }
 
 /**
@@ -50,7 +59,7 @@ function brandFromUnproven(input: ScanInput, brands: BrandIndex): boolean {
  */
 export function linksBrandOnly(links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
   if (!links.length) return [];
-  if (links.some((u) => hostInList(u.host, urls.redirectors) || hostInList(u.host, urls.freeHosting) || hostInList(u.host, urls.userContent))) return [];
+  if (links.some((u) => hostInList(u.host, urls.redirectors) || servesUserContent(u.host, urls))) return [];
   for (const [brand, domains] of brands.domains) {
     if (links.every((u) => u.registrable !== null && domains.has(u.registrable))) {
       const hosts = [...new Set(links.map((u) => u.registrable))];
@@ -66,6 +75,8 @@ function claimsAndAlignment(
   brands: BrandIndex,
   urls: UrlAnalyzerContext,
   platforms: ReadonlySet<string>,
+  authn: FromAuthentication,
+  envReg: string | null,
 ): Signal[] {
   const fromReg = input.from?.registrable ?? null;
   const subjectClaims = brandsNamedIn(input.subject, brands);
@@ -73,8 +84,6 @@ function claimsAndAlignment(
   // ("Lockergnome Apple Core", "Apple Valley Dental": see nameClaimsBrand).
   const nameClaims = brandsClaimedByName(input.from?.name ?? '', subjectClaims, brands);
   const claims = [...new Set([...nameClaims, ...subjectClaims])];
-  const envReg = input.envelopeFrom?.registrable ?? null;
-  const authn = fromAuthentication(input);
   const out: Signal[] = [];
   // A From on a brand's domain that DKIM (it survives forwarding, unlike SPF) and SPF could
   // not confirm: spoofed. With SPF results alone an unconfirmed From only loses alignment.
@@ -97,7 +106,7 @@ function claimsAndAlignment(
     // were not checked — when the envelope sender (when known) is the brand's too, or a
     // bulk-mail service's bounce domain: a From spoofed from the attacker's own server
     // earns no alignment.
-    const envelopeOk = envReg === null || envReg === fromReg || domainBelongsToBrand(envReg, brand, brands) || ESP_BOUNCE_DOMAINS.has(envReg);
+    const envelopeOk = envelopeBacksFrom(envReg, fromReg, (r) => domainBelongsToBrand(r, brand, brands));
     const fromOk = domainBelongsToBrand(fromReg, brand, brands) && (authn === 'pass' || (authn === 'unknown' && envelopeOk));
     const linkOk = (host: string, reg: string | null): boolean => domainBelongsToBrand(reg, brand, brands) || hostInList(host, urls.redirectors);
     if (fromOk && links.every((u) => linkOk(u.host, u.registrable))) {
@@ -181,7 +190,7 @@ function senderLinksAligned(
   // `[urls] suspicious_tlds` or on free hosting (a firebaseapp.com sender and its own page).
   const throwAway = (reg: string): boolean => urls.suspiciousTlds.has(reg.slice(reg.lastIndexOf('.') + 1)) || hostInList(reg, urls.freeHosting);
   if (throwAway(fromReg) || links.some((u) => own(u) && u.registrable && throwAway(u.registrable))) return [];
-  if (authn === 'fail' || (authn === 'unknown' && env !== null && env !== fromReg && !ESP_BOUNCE_DOMAINS.has(env))) return [];
+  if (authn === 'fail' || (authn === 'unknown' && !envelopeBacksFrom(env, fromReg))) return [];
   if (!links.every((u) => own(u) || hostInList(u.host, urls.redirectors))) return [];
   const n = links.filter(own).length;
   const where = [...new Set(links.filter(own).map((u) => u.registrable))].join(', ');

@@ -1,7 +1,7 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import type { BrandIndex } from './brands.js';
-import { hostInList, type UrlAnalyzerContext } from './urls.js';
+import { servesUserContent, type UrlAnalyzerContext } from './urls.js';
 
 /** The mailboxes RFC 5321 (§4.5.1) and RFC 2142 reserve for the mail system itself. */
 const MAIL_SYSTEM_SENDERS = /^(?:postmaster|mailer-daemon|mail-daemon|mailerdaemon)$/i;
@@ -35,9 +35,7 @@ export function analyzeDeliveryReport(
   const systemSender = MAIL_SYSTEM_SENDERS.test(input.from?.localPart ?? '');
   if (!structured && !systemSender) return [];
   if (!input.attachments.every((a) => REPORT_PARTS.has(a.declaredType.toLowerCase()))) return [];
-  const offBrand = links.filter(
-    (u) => !(u.registrable && brands.allDomains.has(u.registrable)) || hostInList(u.host, urls.userContent) || hostInList(u.host, urls.freeHosting),
-  );
+  const offBrand = links.filter((u) => !(u.registrable && brands.allDomains.has(u.registrable)) || servesUserContent(u.host, urls));
   if (offBrand.length) return [];
   return [
     {

@@ -37,6 +37,11 @@ export function urlAnalyzerContext(config: Pick<PhishXConfig, 'urls'>, brands: B
   };
 }
 
+/** A host where anyone can put a page, form or file up: free hosting, or a brand's user-content host (`[urls] user_content`). */
+export function servesUserContent(host: string, ctx: Pick<UrlAnalyzerContext, 'freeHosting' | 'userContent'>): boolean {
+  return hostInList(host, ctx.freeHosting) || hostInList(host, ctx.userContent);
+}
+
 /** True when `host` or one of its parent domains is in `list` (entries are hosts or domains). */
 export function hostInList(host: string, list: ReadonlySet<string>): boolean {
   let h = host;
