@@ -15,13 +15,20 @@ export interface Command {
   run(args: string[], io: Out): Promise<number>;
 }
 
-/** Parse a command's options (plus -h / --help); a bad option is a UsageError showing the command's help. */
-export function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, command: string, help: string): ReturnType<typeof parseArgs> {
+/** Run an option parser; what it throws becomes a UsageError naming the command and showing its help. */
+export function asUsage<T>(command: string, help: string, parseOptions: () => T): T {
   try {
-    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return parseOptions();
   } catch (err) {
     throw new UsageError(`${command}: ${errorMessage(err)}\n\n${help}`);
   }
+}
+
+/** Parse a command's options (plus -h / --help); a bad option is a UsageError showing the command's help. */
+export function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, command: string, help: string): ReturnType<typeof parseArgs> {
+  return asUsage(command, help, () =>
+    parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true }),
+  );
 }
 
 /** Read each file and hand it to `fn`; an unreadable file is reported and counted, not fatal. Returns the exit code. */

@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { errorMessage, UsageError } from '../errors.js';
-import type { Out } from './command.js';
+import { asUsage, type Out } from './command.js';
 
 export const QUARANTINE_HELP = `Usage: phishx quarantine <command> [options]
 
@@ -130,11 +130,7 @@ class ApiError extends Error {}
 
 /** Options and arguments of a command; a bad one is a usage error with the command's help. */
 function parseCommand(name: string, args: string[], help: string): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>> {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${name}: ${errorMessage(err)}\n\n${help}`);
-  }
+  return asUsage(name, help, () => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }));
 }
 
 function limitOption(limit: string | undefined): void {

@@ -1,4 +1,5 @@
 import { checkIniAtStart } from './ini-file.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
@@ -258,9 +259,6 @@ export function readIniFile(harakaDir: string, name = 'phishx.ini'): RawIni {
   // As Haraka does for a plugin package: the site's config/ first, else the package's own.
   return normalizeRawIni(hc.module_config(PACKAGE_ROOT, harakaDir).get(name, 'ini'));
 }
-
-/** The package's root (where its package.json and default config/ are), from lib/ or dist/lib/. */
-const PACKAGE_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 
 /** Read Haraka's plugin timeout for phishx (config/phishx.timeout, else plugin_timeout, else 30). */
 export function readPluginTimeout(harakaDir: string): number {

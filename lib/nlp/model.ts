@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIMS, fnv1a, vectorize } from './features.js';
+import { PACKAGE_ROOT } from '../config/package-root.js';
 
 /** The committed model: logistic regression over hashed features (see train.ts). */
 export interface TextModelFile {
@@ -65,11 +66,9 @@ export class TextModel implements TextClassifier {
   }
 }
 
-/** Where the committed model lives (relative to this file, in lib/ or dist/lib/). */
+/** Where the committed model lives (in the package, whether running from lib/ or dist/lib/). */
 export function defaultModelPath(): string {
-  const here = __dirname;
-  const repo = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '..', '..', '..') : path.resolve(here, '..', '..');
-  return path.join(repo, 'lib', 'nlp', 'model', 'text-model.json');
+  return path.join(PACKAGE_ROOT, 'lib', 'nlp', 'model', 'text-model.json');
 }
 
 let cached: TextModel | null = null;
