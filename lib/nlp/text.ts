@@ -28,24 +28,28 @@ const MACHINE_HEADER =
  */
 export function withoutHeaderBlocks(lines: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < lines.length;) {
-    if (!HEADER_LINE.test(lines[i])) {
-      out.push(lines[i++]);
-      continue;
+  let block: string[] = [];
+  let fields = 0;
+  let machine = false;
+  const endBlock = (): void => {
+    if (!(fields >= 2 && machine)) out.push(...block);
+    block = [];
+    fields = 0;
+    machine = false;
+  };
+  for (const line of lines) {
+    if (HEADER_LINE.test(line)) {
+      block.push(line);
+      fields++;
+      machine ||= MACHINE_HEADER.test(line);
+    } else if (block.length && /^[ \t]+\S/.test(line)) {
+      block.push(line); // a folded continuation of the field above
+    } else {
+      endBlock();
+      out.push(line);
     }
-    let j = i;
-    let fields = 0;
-    let machine = false;
-    while (j < lines.length && (HEADER_LINE.test(lines[j]) || (j > i && /^[ \t]+\S/.test(lines[j])))) {
-      if (HEADER_LINE.test(lines[j])) {
-        fields++;
-        machine ||= MACHINE_HEADER.test(lines[j]);
-      }
-      j++;
-    }
-    if (!(fields >= 2 && machine)) out.push(...lines.slice(i, j));
-    i = j;
   }
+  endBlock();
   return out;
 }
 
