@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RedisStore } from '../../lib/store/redis.js';
 import { startPrivateClamd } from '../helpers/clamd.js';
-import { REPO, startHaraka } from '../helpers/haraka.js';
+import { pendingSpoolFiles, REPO, startHaraka } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { drive } from '../helpers/load.js';
 
@@ -58,7 +58,7 @@ export async function killDeps(messages: Buffer[], total: number, concurrency: n
   const held = answers.filter((a) => a.code === 250 && /held for review/.test(a.response)).length;
   const deliveredReplies = answers.filter((a) => a.code === 250 && /delivered to local folder/.test(a.response)).length;
   const files = (await readdir(h.mailDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).length;
-  const pending = (await readdir(path.join(h.spoolDir, 'pending')).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).length;
+  const pending = (await pendingSpoolFiles(h.spoolDir)).length;
   const lat = answers.map((a) => a.ms).sort((a, b) => a - b);
   const alive = h.proc.exitCode === null && h.proc.signalCode === null;
   process.stdout.write(

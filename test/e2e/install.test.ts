@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { REPO } from '../helpers/haraka.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
+import { REPO, spawnHaraka, type HarakaProcess } from '../helpers/haraka.js';
+import { freePort } from '../helpers/ports.js';
 import { sendRaw } from '../helpers/smtp.js';
 
 // PhishX as a mail administrator installs it: the packed npm tarball installed into a fresh
@@ -23,8 +23,7 @@ describe('npm package haraka-plugin-phishx in an existing Haraka directory', () 
   let site = '';
   let tarball = '';
   let port = 0;
-  let proc: ChildProcess | null = null;
-  const logs: string[] = [];
+  let haraka: HarakaProcess | undefined;
 
   before(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'phishx-install-'));
@@ -42,24 +41,12 @@ describe('npm package haraka-plugin-phishx in an existing Haraka directory', () 
     await writeFile(path.join(site, 'config', 'smtp.ini'), `[main]\nlisten=127.0.0.1:${port}\nnodes=0\n`);
     await writeFile(path.join(site, 'config', 'host_list'), 'example.org\n');
     await writeFile(path.join(site, 'config', 'plugins'), 'rcpt_to.in_host_list\nphishx\nqueue/discard\n');
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, YES_REALLY_DO_DISCARD: '1', PHISHX_SIDECAR_LISTEN: `127.0.0.1:${sidecar}` };
-    for (const k of Object.keys(childEnv)) if (k.startsWith('PHISHX_') && k !== 'PHISHX_SIDECAR_LISTEN') delete childEnv[k];
-    proc = spawn(process.execPath, [HARAKA_BIN, '-c', site], { cwd: site, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-    const exited = new Promise<never>((_, reject) => proc!.once('exit', () => reject(new Error(`Haraka exited during start:\n${logs.join('')}`))));
-    exited.catch(() => undefined);
-    await Promise.race([Promise.all([waitForPort(port, 30_000), waitForPort(sidecar, 30_000)]), exited]);
+    haraka = spawnHaraka(site, { YES_REALLY_DO_DISCARD: '1', PHISHX_SIDECAR_LISTEN: `127.0.0.1:${sidecar}` });
+    await haraka.ready([port, sidecar], 30_000);
   });
 
   after(async () => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const gone = new Promise((r) => proc!.once('exit', r));
-      proc.kill('SIGINT');
-      const t = setTimeout(() => proc!.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    }
+    await haraka?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -105,14 +92,14 @@ describe('npm package haraka-plugin-phishx in an existing Haraka directory', () 
   it('rejects a phishing message with 550 5.7.1', async () => {
     const raw = await readFile(path.join(REPO, 'test', 'fixtures', 'corpus-phish-amazon-0f7adde91ff4631a.eml'));
     const a = await sendRaw(port, raw, env);
-    assert.equal(a.code, 550, `${a.response}\n${logs.join('').slice(-2000)}`);
+    assert.equal(a.code, 550, `${a.response}\n${haraka!.logs().slice(-2000)}`);
     assert.match(a.response, /5\.7\.1/);
   });
 
   it('accepts legitimate mail with 250', async () => {
     const raw = await readFile(path.join(REPO, 'test', 'fixtures', 'corpus-ham-jailhouse-1df0fc9ae7968327.eml'));
     const a = await sendRaw(port, raw, env);
-    assert.equal(a.code, 250, `${a.response}\n${logs.join('').slice(-2000)}`);
+    assert.equal(a.code, 250, `${a.response}\n${haraka!.logs().slice(-2000)}`);
   });
 
   it('the phishx command works in the site (npx phishx): validates the effective config', async () => {

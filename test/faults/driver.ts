@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { RedisStore } from '../../lib/store/redis.js';
 import { clamdFaultServer, nlpFaultServer, type Fault, type FaultServer } from '../helpers/fault-servers.js';
-import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { pendingSpoolFiles, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw } from '../helpers/smtp.js';
 import { drive } from '../helpers/load.js';
@@ -106,7 +105,7 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
     // Held in the store, or — when the store did not answer in time (a loaded machine can make
     // Redis calls time out and open its breaker) — durably in the pending spool, replayed
     // into the store every `[quarantine] replay_interval_s`: both are held, neither is lost.
-    const pendingHeld = (await readdir(path.join(h.spoolDir, 'pending')).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).length;
+    const pendingHeld = (await pendingSpoolFiles(h.spoolDir)).length;
     const held = (await store.countQuarantine()) + pendingHeld;
     latencies.sort((a, b) => a - b);
     return {

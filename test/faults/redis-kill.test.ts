@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { RedisStore } from '../../lib/store/redis.js';
-import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { pendingSpoolFiles, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, quarantineMessage } from '../helpers/messages.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { sendRaw } from '../helpers/smtp.js';
@@ -76,7 +76,7 @@ describe('fault injection: a private Redis killed mid-run under 200 messages', (
       }
       // Held before the kill were lost with the (non-persistent) Redis; held after it were
       // replayed from disk: count those, and no pending file may remain.
-      const pending = (await readdir(`${h!.spoolDir}/pending`).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+      const pending = await pendingSpoolFiles(h!.spoolDir);
       assert.equal(pending.length, 0, `${pending.length} held messages still waiting on disk`);
       assert.ok(inRedis > 0, 'nothing replayed into Redis');
     } finally {

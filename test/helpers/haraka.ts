@@ -67,17 +67,8 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   // plugins/<name>/package.json says main: ../../dist/...; give the temp dir the same shape.
   await symlink(path.join(REPO, 'dist'), path.join(dir, 'dist'));
 
-  const out: string[] = [];
-  const env = { ...process.env, ...opts.env };
-  for (const k of Object.keys(env)) if (k.startsWith('PHISHX_') && !(opts.env && k in opts.env)) delete env[k];
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  proc.stderr.on('data', (d: Buffer) => out.push(d.toString()));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const haraka = spawnHaraka(dir, opts.env, opts.nodeArgs);
+  const proc = haraka.proc;
 
   const inst: HarakaInstance = {
     dir,
@@ -86,7 +77,7 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
     mailDir,
     spoolDir,
     proc,
-    logs: () => out.join(''),
+    logs: () => haraka.logs(),
     async delivered() {
       let files: string[];
       try {
@@ -97,29 +88,73 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
       return Promise.all(files.map((f) => readFile(path.join(mailDir, f), 'latin1')));
     },
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGINT');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await haraka.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
     // SMTP, and the sidecar when PhishX runs (it starts in its own thread, a little later).
     const withSidecar = (opts.plugins ?? ['phishx']).includes('phishx') && !/^\s*listen\s*=/m.test(opts.phishxIni ?? '');
-    await Promise.race([
-      Promise.all([waitForPort(port, 20_000), withSidecar ? waitForPort(sidecarPort, 20_000) : Promise.resolve()]),
-      exited.then(() => {
-        throw new Error(`Haraka exited during start:\n${inst.logs()}`);
-      }),
-    ]);
+    await haraka.ready(withSidecar ? [port, sidecarPort] : [port], 20_000);
   } catch (err) {
     await inst.stop();
     throw err;
   }
   return inst;
+}
+
+/** A Haraka process running on a Haraka directory. */
+export interface HarakaProcess {
+  proc: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  logs(): string;
+  /** Resolves once every port listens; rejects with the logs when Haraka exits first or time runs out. */
+  ready(ports: number[], timeoutMs: number): Promise<void>;
+  /** SIGINT, SIGKILL after 5 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start this repository's Haraka (`haraka -c dir`) with the environment plus `env`; PHISHX_*
+ * variables of the test runner's own environment are dropped, so only `env` configures PhishX.
+ */
+export function spawnHaraka(dir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): HarakaProcess {
+  const out: string[] = [];
+  const childEnv = { ...process.env, ...env };
+  for (const k of Object.keys(childEnv)) if (k.startsWith('PHISHX_') && !(k in env)) delete childEnv[k];
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
+    cwd: dir,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', (d: Buffer) => out.push(d.toString()));
+  proc.stderr.on('data', (d: Buffer) => out.push(d.toString()));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const logs = (): string => out.join('');
+  return {
+    proc,
+    logs,
+    ready: (ports, timeoutMs) =>
+      Promise.race([
+        Promise.all(ports.map((p) => waitForPort(p, timeoutMs))).then(() => undefined),
+        exited.then(() => {
+          throw new Error(`Haraka exited during start:\n${logs()}`);
+        }),
+      ]),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGINT');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+/** Held messages waiting in `spool_dir/pending` for the store (Redis down or too slow): their file names. */
+export async function pendingSpoolFiles(spoolDir: string): Promise<string[]> {
+  return (await readdir(path.join(spoolDir, 'pending')).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
 }
 
 /** Parse the header block of a raw message into [name, value] pairs (unfolded). */
