@@ -22,7 +22,11 @@ export type PhishXErrorCode =
   | 'PHISHX_CLAMD_UNAVAILABLE'
   | 'PHISHX_CLAMD_BAD_REPLY'
   | 'PHISHX_BREAKER_OPEN'
-  | 'PHISHX_TRAINING_DATA_MISSING';
+  | 'PHISHX_TRAINING_DATA_MISSING'
+  | 'PHISHX_WEBHOOK_HTTP_STATUS'
+  | 'PHISHX_WEBHOOK_TIMEOUT'
+  | 'PHISHX_WEBHOOK_UNREACHABLE'
+  | 'PHISHX_WEBHOOK_NO_KEY';
 
 export class PhishXError extends Error {
   readonly code: PhishXErrorCode;
@@ -85,4 +89,19 @@ export class UsageError extends PhishXError {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** One webhook delivery attempt failed; `code` says how, `status` is the HTTP answer (0: none). */
+export class WebhookDeliveryError extends PhishXError {
+  constructor(
+    code: 'PHISHX_WEBHOOK_HTTP_STATUS' | 'PHISHX_WEBHOOK_TIMEOUT' | 'PHISHX_WEBHOOK_UNREACHABLE' | 'PHISHX_WEBHOOK_NO_KEY',
+    message: string,
+    readonly status = 0,
+    /** The endpoint's Retry-After, when it sent one (ms). */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'WebhookDeliveryError';
+  }
 }

@@ -5,7 +5,7 @@ import type { PhishXConfig } from './config/types.js';
 import type { Envelope } from './message/types.js';
 import type { ScanResult } from './verdict/types.js';
 import { initialState, keepsRaw, statusOf } from './store/query.js';
-import type { QuarantineEntry, SecurityEvent, Store } from './store/types.js';
+import type { LogEvent, QuarantineEntry, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -136,7 +136,7 @@ const pendingEventsDir = (spoolDir: string): string => path.join(spoolDir, 'pend
  * down), keep it in `spool_dir/pending-events/` for `replayPending` (so its SOC alert is
  * late, not lost). Throws only when the disk fails too.
  */
-export async function recordEvent(store: Store, spoolDir: string, event: SecurityEvent): Promise<'logged' | 'spooled'> {
+export async function recordEvent(store: Store, spoolDir: string, event: LogEvent & { id: string; at: number }): Promise<'logged' | 'spooled'> {
   try {
     await store.appendEvent(event);
     return 'logged';
@@ -158,9 +158,9 @@ export async function replayEvents(store: Store, spoolDir: string): Promise<numb
   }
   let n = 0;
   for (const f of files) {
-    let event: SecurityEvent;
+    let event: LogEvent;
     try {
-      event = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as SecurityEvent;
+      event = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as LogEvent;
     } catch {
       await unlink(path.join(dir, f)).catch(() => undefined); // torn by a crash: nothing to replay
       continue;

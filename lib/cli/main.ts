@@ -9,6 +9,8 @@ import { command as reasonsCommand } from './commands/reasons.js';
 import { command as metricsCommand } from './commands/metrics.js';
 import { command as tokenCommand } from './commands/token.js';
 import { command as feedbackCommand } from './commands/feedback.js';
+import { command as keysCommand } from './commands/keys.js';
+import { command as webhookCommand } from './commands/webhook.js';
 import { errorMessage } from '../errors.js';
 import { std, type Command, type Out } from './command.js';
 import { AUDIT_HELP, cmdAudit, cmdQuarantine, cmdSoc, QUARANTINE_HELP, SOC_HELP } from './review.js';
@@ -34,6 +36,8 @@ Commands:
   audit                print the audit log of review actions
   feedback list|export analysts' reports (phish / not_phish) with their messages, as a
                        labelled corpus for training (phishx train --corpus, phishx eval)
+  keys ...             webhook signing keys: new, list, show, rotate, retire
+  webhook verify       check a received webhook's signature (headers + body files)
   help [command]       show help for a command
 
 Run "phishx <command> --help" for the options of a command.
@@ -58,6 +62,8 @@ const COMMANDS: Record<string, Command> = Object.fromEntries(
     metricsCommand,
     tokenCommand,
     feedbackCommand,
+    keysCommand,
+    webhookCommand,
     ...REVIEW,
   ].map((c) => [c.name, c]),
 );

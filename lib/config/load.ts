@@ -5,8 +5,10 @@ import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
 import { REASONS } from '../reasons.js';
 import { hashToken, parseClamdHost, parseHostPort, parseTokenSpec, type ApiToken, type Scope } from './values.js';
-import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, envName, type KeySpec } from './schema.js';
-import type { PhishXConfig, TenantPolicy } from './types.js';
+import { DEFAULT_BRANDS, FREE_SECTIONS, SCHEMA, TENANT_SCHEMA, WEBHOOK_SCHEMA, envName, type KeySpec } from './schema.js';
+import type { PhishXConfig, TenantPolicy, WebhookEndpoint } from './types.js';
+import { EVENT_TYPES } from '../webhooks/catalog.js';
+import { secretBytes } from '../webhooks/signing.js';
 
 /** Raw ini as haraka-config returns it: sections of key ─► string | number | boolean. */
 export type RawIni = Record<string, Record<string, unknown> | undefined>;
@@ -143,16 +145,17 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const env = opts.env ?? process.env;
   const baseDir = opts.baseDir ?? process.cwd();
   for (const section of Object.keys(raw)) {
-    if (section in SCHEMA || section.startsWith('tenant.') || (FREE_SECTIONS as readonly string[]).includes(section)) continue;
+    if (section in SCHEMA || section.startsWith('tenant.') || section.startsWith('webhook.') || (FREE_SECTIONS as readonly string[]).includes(section))
+      continue;
     throw new ConfigError(
-      `phishx.ini [${section}]: unknown section (known: ${[...Object.keys(SCHEMA), ...FREE_SECTIONS, 'tenant.<domain>'].join(', ')})`,
+      `phishx.ini [${section}]: unknown section (known: ${[...Object.keys(SCHEMA), ...FREE_SECTIONS, 'tenant.<domain>', 'webhook.<name>'].join(', ')})`,
       section,
     );
   }
   const sections: Record<string, Record<string, unknown>> = {};
   for (const [section, specs] of Object.entries(SCHEMA)) sections[section] = readSection(section, specs, raw[section] ?? {}, env, true);
   // readSection checked every key against SCHEMA, the table PhishXConfig's sections are inferred from.
-  const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants'>;
+  const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants' | 'webhookEndpoints'>;
 
   for (const h of c.clamav.hosts) {
     try {
@@ -234,6 +237,8 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     tenants[domain] = policy;
   }
 
+  const webhookEndpoints = readWebhookEndpoints(raw, env);
+
   const resolve = (p: string): string => (path.isAbsolute(p) ? p : path.join(baseDir, p));
   return deepFreeze({
     ...c,
@@ -243,7 +248,57 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
     brands,
     weights,
     tenants,
+    webhookEndpoints,
   });
+}
+
+/** `[webhook.<name>]` sections, then `PHISHX_WEBHOOK_URL` (+ `PHISHX_WEBHOOK_SECRET`) as endpoint `env`. */
+function readWebhookEndpoints(raw: RawIni, env: NodeJS.ProcessEnv): WebhookEndpoint[] {
+  const out: WebhookEndpoint[] = [];
+  const add = (section: string, name: string, v: { url: string; events: string[]; tenants: string[]; secret_env: string }): void => {
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(name))
+      throw new ConfigError(`phishx.ini [${section}]: an endpoint name is letters, digits, _ and - (at most 40)`, section);
+    let url: URL;
+    try {
+      url = new URL(v.url);
+    } catch {
+      throw new ConfigError(`${where(section, 'url')} = ${JSON.stringify(v.url.slice(0, 100))}: expected an http:// or https:// URL`, `${section}.url`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new ConfigError(`${where(section, 'url')}: expected an http:// or https:// URL, got ${url.protocol}`, `${section}.url`);
+    const unknown = v.events.filter((e) => e !== '*' && !(EVENT_TYPES as readonly string[]).includes(e));
+    if (unknown.length)
+      throw new ConfigError(`${where(section, 'events')}: unknown event type ${unknown.join(', ')} (known: ${EVENT_TYPES.join(', ')}, *)`, `${section}.events`);
+    const events = v.events.includes('*') ? [...EVENT_TYPES] : v.events.length ? v.events : EVENT_TYPES.filter((e) => e !== 'message.allowed');
+    if (v.secret_env) {
+      const secrets = String(env[v.secret_env] ?? '')
+        .split(/\s+/)
+        .filter(Boolean);
+      if (!secrets.length) throw new ConfigError(`${where(section, 'secret_env')}: environment variable ${v.secret_env} is not set`, `${section}.secret_env`);
+      for (const sec of secrets) {
+        try {
+          secretBytes(sec);
+        } catch (e) {
+          throw new ConfigError(`${where(section, 'secret_env')}: ${v.secret_env}: ${(e as Error).message}`, `${section}.secret_env`);
+        }
+      }
+    }
+    if (out.some((e) => e.name === name)) throw new ConfigError(`phishx.ini [${section}]: endpoint ${name} is defined twice`, section);
+    out.push({ name, url: url.toString(), events, tenants: v.tenants, secretEnv: v.secret_env });
+  };
+  for (const section of Object.keys(raw).filter((x) => x.startsWith('webhook.'))) {
+    const v = readSection(section, WEBHOOK_SCHEMA, raw[section] ?? {}, {}, true) as { url: string; events: string[]; tenants: string[]; secret_env: string };
+    if (!v.url) throw new ConfigError(`${where(section, 'url')}: required`, `${section}.url`);
+    add(section, section.slice('webhook.'.length), v);
+  }
+  if (env.PHISHX_WEBHOOK_URL)
+    add('environment PHISHX_WEBHOOK_URL', 'env', {
+      url: env.PHISHX_WEBHOOK_URL,
+      events: [],
+      tenants: [],
+      secret_env: env.PHISHX_WEBHOOK_SECRET ? 'PHISHX_WEBHOOK_SECRET' : '',
+    });
+  return out;
 }
 
 /** haraka-config answers a missing file with `{main: {}}`: drop that empty section. */

@@ -674,13 +674,54 @@ const SECTIONS = {
         'within a minute.',
     },
   },
+  webhooks: {
+    timeout_ms: {
+      type: 'int',
+      min: 100,
+      max: 120000,
+      default: 5000,
+      doc: 'Deadline of one delivery attempt (connect, send, answer). The answer body is read up to 64 KiB and discarded; redirects are not followed.',
+    },
+    max_age_h: {
+      type: 'int',
+      min: 1,
+      max: 720,
+      default: 24,
+      doc:
+        'An event not delivered this long after it happened goes to the dead letters (`GET /api/v1/webhooks/deliveries?status=dead`, ' +
+        'redelivered with `POST …/{id}/retry`).',
+    },
+    retry_base_ms: { type: 'int', min: 10, max: 600000, default: 1000, doc: 'First retry delay; each next one doubles, with full jitter.' },
+    retry_max_ms: {
+      type: 'int',
+      min: 100,
+      max: 86400000,
+      default: 600000,
+      doc: 'Longest delay between two attempts (a `Retry-After` answer may ask for longer, up to an hour).',
+    },
+    concurrency: { type: 'int', min: 1, max: 64, default: 4, doc: 'Deliveries in flight per endpoint.' },
+    key_overlap_h: {
+      type: 'int',
+      min: 0,
+      max: 720,
+      default: 24,
+      doc: 'After `phishx keys rotate`, the old key keeps signing beside the new one this long (consumers switch within it), then retires.',
+    },
+    rotate_every_days: {
+      type: 'int',
+      min: 0,
+      max: 3650,
+      default: 0,
+      doc: 'Rotate the signing key by itself when the primary key is this old (`0`: only by `phishx keys rotate`).',
+    },
+  },
   local_delivery: {
     dir: { type: 'string', default: 'var/mail', doc: 'Folder where the `phishx_local_delivery` queue plugin writes allowed mail (one `.eml` per message).' },
   },
 } as const satisfies Record<string, SectionSpec>;
 
-/** External services with a circuit breaker: a `[breaker.<service>]` section each. */
-export const BREAKER_SERVICES = ['nlp', 'clamav', 'reputation', 'redis'] as const;
+/** External services with a circuit breaker: a `[breaker.<service>]` section each (`webhook`: one breaker per endpoint, these settings). */
+export const BREAKER_SERVICES = ['nlp', 'clamav', 'reputation', 'redis', 'webhook'] as const;
 
 function breakerSection(service: string) {
   return {
@@ -737,6 +778,24 @@ export const TENANT_SCHEMA: SectionSpec = {
   quarantine: { type: 'int', min: 0, max: 100, default: '', doc: 'Overrides `[thresholds] quarantine`.' },
   reject: { type: 'int', min: 0, max: 100, default: '', doc: 'Overrides `[thresholds] reject`.' },
 };
+
+/** Keys of a `[webhook.<name>]` section: one endpoint. */
+export const WEBHOOK_SCHEMA = {
+  url: { type: 'string', default: '', doc: 'Where events are POSTed (`https://…`; `http://` for loopback or a trusted network).' },
+  events: {
+    type: 'list',
+    default: '',
+    doc: 'Event types sent (empty: every type but `message.allowed`, which is opt-in; `*`: all). Catalogue: docs/webhooks.md.',
+  },
+  tenants: { type: 'list', default: '', doc: 'Only events of these tenants (`default` or recipient domains of `[tenant.<domain>]`); empty: all.' },
+  secret_env: {
+    type: 'string',
+    default: '',
+    doc:
+      "Name of an environment variable holding this endpoint's secret (`whsec_…`; two space-separated during a rotation, both sign). " +
+      'Empty: sign with the managed keys (`npx phishx keys`).',
+  },
+} as const satisfies SectionSpec;
 
 /** Sections whose keys are free-form (validated by value only). */
 export const FREE_SECTIONS = ['brands', 'weights'] as const;

@@ -5,6 +5,18 @@ export type Mode = SchemaValues['main']['mode'];
 
 export type BreakerConfig = BreakerValues;
 
+/** One `[webhook.<name>]` section (or `PHISHX_WEBHOOK_URL`, named `env`), validated. */
+export interface WebhookEndpoint {
+  name: string;
+  url: string;
+  /** Event types sent. */
+  events: string[];
+  /** Only these tenants (empty: all). */
+  tenants: string[];
+  /** Environment variable with the endpoint's secret(s); empty: the managed keys. Read when signing, never kept in the config. */
+  secretEnv: string;
+}
+
 export interface TenantPolicy {
   mode: Mode;
   quarantine: number;
@@ -25,10 +37,13 @@ export type PhishXConfig = Omit<SchemaValues, 'sidecar'> & {
   'breaker.clamav': BreakerConfig;
   'breaker.reputation': BreakerConfig;
   'breaker.redis': BreakerConfig;
+  'breaker.webhook': BreakerConfig;
   /** Brand name (lower-case) ─► domains that legitimately carry it. */
   brands: Record<string, string[]>;
   /** Reason-code weight overrides. */
   weights: Record<string, number>;
   /** Recipient domain (lower-case) ─► policy; `default` is the [main]/[thresholds] one. */
   tenants: Record<string, TenantPolicy>;
+  /** Webhook endpoints, in the order of their sections (`env` last). */
+  webhookEndpoints: WebhookEndpoint[];
 };

@@ -168,7 +168,8 @@ export const processMetrics = {
   httpAuthFailures: counter(
     'process',
     'phishx_http_auth_failures_total',
-    'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`).',
+    'Requests refused with 401, by route and reason (`missing`, `invalid`, `no_tokens_configured`; signed requests: `signed_headers`, ' +
+      '`signed_timestamp`, `signed_body_hash`, `signed_signature`, `signed_nonce`).',
     ['route', 'reason'],
   ),
   httpRateLimited: counter('process', 'phishx_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit, by route.', ['route']),
@@ -187,6 +188,32 @@ export const processMetrics = {
     ['action', 'result'],
   ),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
+  // ── webhooks ──────────────────────────────────────────────────────────────────────────
+  webhookDeliveries: counter(
+    'process',
+    'phishx_webhook_deliveries_total',
+    'Webhook events finished per endpoint (the `[webhook.<name>]` names): `delivered`, or `dead` (gave up after `[webhooks] max_age_h`).',
+    ['endpoint', 'outcome'],
+  ),
+  webhookAttempts: counter(
+    'process',
+    'phishx_webhook_attempts_total',
+    'Webhook delivery attempts per endpoint, by result (`success`, `http_status`, `timeout`, `unreachable`, `no_key`, `breaker_open`).',
+    ['endpoint', 'result'],
+  ),
+  webhookLatency: histogram(
+    'process',
+    'phishx_webhook_delivery_latency_seconds',
+    'Time from an event to its successful delivery, per endpoint (retries included).',
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    ['endpoint'],
+  ),
+  webhookBacklog: gauge(
+    'process',
+    'phishx_webhook_backlog',
+    'Webhook events taken from the event log and not yet delivered (in flight or waiting to retry), per endpoint.',
+    ['endpoint'],
+  ),
 } as const;
 
 /** Shared-state families, set by the sidecar when scraped. */

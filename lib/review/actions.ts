@@ -13,6 +13,7 @@ import { keepsRaw, stateOf, statusOf } from '../store/query.js';
 import type { AuditRecord, QuarantineEntry, QuarantineState, Store } from '../store/types.js';
 import { addReport, claimRelease, confirmRelease, markDeleted, releaseRecipients, revertRelease, type Decision } from './lifecycle.js';
 import { newClaim, RELEASE_HEADER, safeActor, signMarker } from './release-marker.js';
+import { logActivity, quarantineActivity } from '../webhooks/events.js';
 
 export interface ReviewContext {
   store: Store;
@@ -127,6 +128,10 @@ export async function releaseOne(ctx: ReviewContext, id: string, ask: { recipien
     stateOf(e).status === 'released' ? { ok: false, status: 409, error: 'already confirmed' } : confirmRelease(e, claim, now(), ctx.historyMs),
   );
   const state: QuarantineState | undefined = done.ok ? done.entry.state : (await ctx.store.getQuarantine(id))?.entry.state;
+  await logActivity(
+    ctx.store,
+    quarantineActivity('quarantine.released', claimed.entry, ctx.actor, now(), { recipients, ...(ask.note ? { note: ask.note } : {}) }),
+  );
   return finish(
     ctx,
     'release',
@@ -140,6 +145,7 @@ export async function releaseOne(ctx: ReviewContext, id: string, ask: { recipien
 export async function deleteOne(ctx: ReviewContext, id: string, note?: string): Promise<ActionResult> {
   const now = ctx.now ?? Date.now;
   const r = await changeState(ctx.store, id, (e) => markDeleted(e, ctx.actor, now(), ctx.historyMs, note));
+  if (r.ok) await logActivity(ctx.store, quarantineActivity('quarantine.deleted', r.entry, ctx.actor, now(), note ? { note } : {}));
   return finish(ctx, 'delete', id, note, r.ok ? { status: 200, body: { id, status: 'deleted', deleted: r.entry.state?.deleted } } : fail(r));
 }
 
@@ -173,6 +179,7 @@ export async function reportOne(ctx: ReviewContext, id: string, verdict: 'phish'
     );
     kept = true;
   }
+  await logActivity(ctx.store, quarantineActivity('quarantine.reported', r.entry, ctx.actor, at, { verdict, ...(note ? { note } : {}) }));
   return finish(ctx, `report_${verdict}`, id, note, { status: 200, body: { id, reports: r.entry.state?.reports ?? [], training_copy: kept } });
 }
 

@@ -14,10 +14,10 @@ import { releaseKey } from '../review/release-marker.js';
 import { releaseTarget } from '../review/target.js';
 import { sendRaw } from '../smtp-send.js';
 import { inTenant, statusOf } from '../store/query.js';
-import { QUARANTINE_STATUSES, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus, type Store } from '../store/types.js';
+import { QUARANTINE_STATUSES, type QuarantineEntry, type QuarantineFilter, type Store } from '../store/types.js';
 import { ALERT_ACTIONS, alertAction, type AlertAction } from '../soc/actions.js';
 import { alertInTenant } from '../soc/alerts.js';
-import { ALERT_STATUSES, type AlertStatus, type SocAlert } from '../store/types.js';
+import { ALERT_STATUSES, DELIVERY_STATUSES, type DeliveryRecord, type SocAlert } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { OPENAPI } from './openapi.js';
 import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
@@ -107,18 +107,21 @@ export function filterOf(get: (k: string) => string | undefined): QuarantineFilt
   if (v.scoreMax !== undefined) f.scoreMax = scoreParam('score_max', v.scoreMax);
   if (v.since !== undefined) f.since = timeParam('since', v.since);
   if (v.until !== undefined) f.until = timeParam('until', v.until);
-  if (v.status !== undefined) {
-    const list = v.status
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-    for (const s of list)
-      if (!QUARANTINE_STATUSES.includes(s as QuarantineStatus))
-        throw bad(`status must be one or more of ${QUARANTINE_STATUSES.join(', ')} (comma-separated), got ${JSON.stringify(s.slice(0, 40))}`);
-    f.status = list as QuarantineStatus[];
-  }
+  if (v.status !== undefined) f.status = statusList(v.status, QUARANTINE_STATUSES);
   if (v.text !== undefined) f.text = v.text;
   return f;
+}
+
+/** A `status` parameter: comma-separated values, each one of `allowed`. */
+function statusList<T extends string>(text: string, allowed: readonly T[]): T[] {
+  const list = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const s of list)
+    if (!(allowed as readonly string[]).includes(s))
+      throw bad(`status must be one or more of ${allowed.join(', ')} (comma-separated), got ${JSON.stringify(s.slice(0, 40))}`);
+  return list as T[];
 }
 
 /** A tenant-bound token lists its own tenant only; asking for another is refused. */
@@ -126,6 +129,24 @@ function scoped(f: QuarantineFilter, p: Principal | null): QuarantineFilter {
   if (!p?.tenant) return f;
   if (f.tenant !== undefined && f.tenant !== p.tenant) throw new HttpError(403, `this token sees tenant ${p.tenant} only`);
   return { ...f, tenant: p.tenant };
+}
+
+/** A delivery record as the API shows it (times in RFC 3339). */
+function deliveryItemOf(d: DeliveryRecord): Record<string, unknown> {
+  const t = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    id: d.id,
+    endpoint: d.endpoint,
+    status: d.status,
+    attempts: d.attempts,
+    created_at: t(d.createdAt),
+    updated_at: t(d.updatedAt),
+    ...(d.nextAttemptAt !== undefined ? { next_attempt_at: t(d.nextAttemptAt) } : {}),
+    ...(d.deliveredAt !== undefined ? { delivered_at: t(d.deliveredAt) } : {}),
+    ...(d.lastStatus !== undefined ? { last_status: d.lastStatus } : {}),
+    ...(d.lastError !== undefined ? { last_error: d.lastError } : {}),
+    event: { id: d.event.id, type: d.event.type, created_at: d.event.created_at, tenant: d.event.tenant },
+  };
 }
 
 /** Refuse a query parameter a route does not know (a typo must not silently widen a listing). */
@@ -406,14 +427,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         onlyParams(ctx.query, ['status', 'tenant', 'sender', 'reason', 'q', 'since', 'until', 'limit', 'cursor']);
         const limit = limitParam(ctx.query, 50);
         const statusText = ctx.query.get('status');
-        const status =
-          statusText === null
-            ? undefined
-            : statusText
-                .split(',')
-                .map((x) => x.trim())
-                .filter(Boolean);
-        for (const st of status ?? []) if (!ALERT_STATUSES.includes(st as AlertStatus)) throw bad(`status must be one or more of ${ALERT_STATUSES.join(', ')}`);
+        const status = statusText === null ? undefined : statusList(statusText, ALERT_STATUSES);
         // The quarantine filters' parsing and bounds, for the ones alerts share.
         const f = scoped(
           filterOf((k) => (['sender', 'reason', 'q', 'since', 'until', 'tenant'].includes(k) ? (ctx.query.get(k) ?? undefined) : undefined)),
@@ -421,7 +435,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         );
         const page = await guarded(() =>
           src.store().listAlerts({
-            ...(status ? { status: status as AlertStatus[] } : {}),
+            ...(status ? { status } : {}),
             ...(f.tenant !== undefined ? { tenant: f.tenant } : {}),
             ...(f.sender !== undefined ? { sender: f.sender } : {}),
             ...(f.reason !== undefined ? { reason: f.reason } : {}),
@@ -470,6 +484,53 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
           ),
         );
         return reply(r);
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/webhooks/deliveries',
+      auth: 'token',
+      scope: 'admin',
+      limited: true,
+      handler: async (ctx) => {
+        onlyParams(ctx.query, ['status', 'endpoint', 'limit', 'cursor']);
+        const limit = limitParam(ctx.query, 50);
+        const statusText = ctx.query.get('status');
+        const status = statusText === null ? undefined : statusList(statusText, DELIVERY_STATUSES);
+        const endpoint = ctx.query.get('endpoint');
+        if (endpoint !== null && !/^[A-Za-z0-9_-]{1,40}$/.test(endpoint)) throw bad('endpoint must be an endpoint name');
+        const page = await guarded(() =>
+          src.store().listDeliveries({
+            ...(status ? { status } : {}),
+            ...(endpoint !== null ? { endpoint } : {}),
+            limit,
+            cursor: ctx.query.get('cursor'),
+          }),
+        );
+        return { status: 200, body: { items: page.items.map(deliveryItemOf), next_cursor: page.nextCursor } };
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/webhooks/deliveries/{id}/retry',
+      auth: 'token',
+      scope: 'admin',
+      limited: true,
+      handler: async (ctx) => {
+        onlyKeys(objectBody(ctx), []);
+        const id = ctx.params.id;
+        const d = /^[A-Za-z0-9_.-]{1,200}$/.test(id) ? await guarded(() => src.store().getDelivery(id)) : null;
+        if (!d) throw new HttpError(404, `no webhook delivery ${id.slice(0, 80)}`);
+        if (d.status !== 'dead') throw new HttpError(409, `delivery ${d.id} is ${d.status}; only dead deliveries are retried by hand`);
+        if (!src.config()?.webhookEndpoints.some((e) => e.name === d.endpoint)) throw new HttpError(409, `endpoint ${d.endpoint} is no longer configured`);
+        // Back into the durable log, for that endpoint only; its worker delivers it like any event.
+        await guarded(() => src.store().appendEvent({ kind: 'redeliver', endpoint: d.endpoint, event: d.event }));
+        await guarded(() => src.store().putDelivery({ ...d, status: 'pending', updatedAt: Date.now() }));
+        await src
+          .store()
+          .appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'webhook_retry', target: d.id, result: 'ok' })
+          .catch(() => undefined);
+        return { status: 202, body: { id: d.id, status: 'pending' } };
       },
     })
     .add({

@@ -187,6 +187,29 @@ export const OPENAPI = {
         responses: { 200: answer('Done', ref('AlertActionResult')), ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
+    '/api/v1/webhooks/deliveries': {
+      get: {
+        summary: 'Webhook deliveries (one per event and endpoint), most recently updated first; `status=dead` lists the dead letters',
+        'x-scope': 'admin',
+        parameters: [
+          ...PAGING,
+          { name: 'status', in: 'query', required: false, description: 'pending, retrying, delivered, dead (comma-separated).', schema: str },
+          { name: 'endpoint', in: 'query', required: false, description: 'An endpoint name (`[webhook.<name>]`).', schema: str },
+        ],
+        responses: { 200: answer('A page', ref('DeliveryPage')), ...errors(400, 401, 403, 503) },
+      },
+    },
+    '/api/v1/webhooks/deliveries/{id}/retry': {
+      post: {
+        summary: 'Deliver a dead delivery again (its event, to its endpoint, with a fresh max_age_h)',
+        'x-scope': 'admin',
+        parameters: [ID],
+        responses: {
+          202: answer('Queued', { type: 'object', required: ['id', 'status'], properties: { id: str, status: { const: 'pending' } } }),
+          ...errors(400, 401, 403, 404, 409, 503),
+        },
+      },
+    },
     '/api/v1/audit': {
       get: {
         summary: 'The audit log, newest first',
@@ -356,6 +379,33 @@ export const OPENAPI = {
           failures: { type: 'array' },
           blocked: { type: 'array', items: str },
           feed: str,
+        },
+      },
+      DeliveryPage: {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'endpoint', 'status', 'attempts', 'created_at', 'updated_at', 'event'],
+              properties: {
+                id: str,
+                endpoint: str,
+                status: { enum: ['pending', 'retrying', 'delivered', 'dead'] },
+                attempts: int,
+                created_at: time,
+                updated_at: time,
+                next_attempt_at: time,
+                delivered_at: time,
+                last_status: int,
+                last_error: str,
+                event: { type: 'object', required: ['id', 'type', 'created_at', 'tenant'], properties: { id: str, type: str, created_at: time, tenant: str } },
+              },
+            },
+          },
+          next_cursor: { type: ['string', 'null'] },
         },
       },
       AuditPage: {

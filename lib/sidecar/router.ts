@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { processMetrics } from '../metrics/catalog.js';
 import { bearerOf, scopeAllows, TokenVerifier, type ApiToken, type Principal, type Scope } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
+import { verifyWebhook, type NonceCache, type SigningSecret } from '../webhooks/signing.js';
 
 /**
  * The sidecar's request pipeline, shared by every route (health, metrics and the SOC API
@@ -150,8 +151,16 @@ function lastResort(res: http.ServerResponse, err: unknown, status = 500): void 
   }
 }
 
+/** Signed requests (docs/webhooks.md "Signed requests to the sidecar"): API keys and a shared nonce cache. */
+export interface SignedAuth {
+  keys(): Promise<Array<SigningSecret & { scope: Scope; tenant: string | null }>>;
+  nonces: NonceCache;
+  toleranceS: number;
+}
+
 export class Router {
   private readonly routes: Route[] = [];
+  private signed: SignedAuth | null = null;
   private settings!: RouterSettings;
   private tokens!: TokenVerifier;
   private limiter!: RateLimiter;
@@ -170,6 +179,11 @@ export class Router {
       this.limiter = new RateLimiter(s.ratePerSecond, s.rateBurst);
       this.settingsKey = key;
     }
+  }
+
+  /** Accept requests signed with an API key (`phishx keys new --scope …`) besides bearer tokens. */
+  acceptSignedRequests(auth: SignedAuth): void {
+    this.signed = auth;
   }
 
   /** Every route's method and path pattern (docs and their tests). */
@@ -274,9 +288,8 @@ export class Router {
 
   private async handle(route: Route, req: http.IncomingMessage, url: URL, seen: { requestBytes: number }): Promise<Reply> {
     const token = bearerOf(req.headers.authorization);
-    const principal = token !== null ? this.tokens.verify(token) : null;
-    const tokenId = principal?.id ?? null;
-    const client = tokenId ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    let principal = token !== null ? this.tokens.verify(token) : null;
+    const client = principal?.id ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
     if (route.limited) {
       const r = this.limiter.take(client, performance.now());
       if (!r.ok) {
@@ -287,15 +300,42 @@ export class Router {
       }
     }
     const needsToken = route.auth === 'token' || (route.auth === 'metrics' && this.settings.metricsAuth);
+    let raw: Buffer | undefined;
+    if (needsToken && token === null && this.signed && req.headers['x-phishx-signature'] !== undefined) {
+      // A signed request: the body is part of what is signed, so it is read first (bounded).
+      raw = BODY_METHODS.has(route.method) ? await readBody(req, this.settings.maxBodyBytes) : Buffer.alloc(0);
+      seen.requestBytes = raw.length;
+      let keys;
+      try {
+        keys = await this.signed.keys();
+      } catch (err) {
+        throw new HttpError(503, `signing keys unavailable: ${errorMessage(err).slice(0, 200)}`, { 'retry-after': '5' });
+      }
+      const v = await verifyWebhook(req.headers, raw, {
+        secrets: keys,
+        toleranceS: this.signed.toleranceS,
+        nonces: this.signed.nonces,
+        request: { method: req.method ?? '', target: req.url ?? '' },
+      }).catch((err: unknown) => {
+        throw new HttpError(503, `nonce cache unavailable: ${errorMessage(err).slice(0, 200)}`, { 'retry-after': '5' });
+      });
+      if (!v.ok) {
+        processMetrics.httpAuthFailures.inc({ route: route.path, reason: `signed_${v.check}` });
+        throw new HttpError(401, `signed request refused (${v.check}): ${v.message}`, { 'www-authenticate': 'PhishX-Signature realm="phishx"' });
+      }
+      const key = keys.find((k) => k.id === v.keyId)!;
+      principal = { id: `key:${key.id}`, scope: key.scope, tenant: key.tenant };
+    }
+    const tokenId = principal?.id ?? null;
     if (needsToken && !tokenId) {
-      const reason = !this.tokens.configured ? 'no_tokens_configured' : token === null ? 'missing' : 'invalid';
+      const reason = !this.tokens.configured && !this.signed ? 'no_tokens_configured' : token === null ? 'missing' : 'invalid';
       processMetrics.httpAuthFailures.inc({ route: route.path, reason });
       const challenge = reason === 'invalid' ? 'Bearer realm="phishx", error="invalid_token"' : 'Bearer realm="phishx"';
       const why =
         reason === 'no_tokens_configured'
           ? 'no API tokens are configured ([sidecar] token_hashes or PHISHX_API_TOKENS)'
           : reason === 'missing'
-            ? 'bearer token required'
+            ? 'bearer token or signed request required'
             : 'invalid token';
       throw new HttpError(401, why, { 'www-authenticate': challenge });
     }
@@ -309,7 +349,7 @@ export class Router {
     let body: unknown;
     if (BODY_METHODS.has(route.method)) {
       const type = String(req.headers['content-type'] ?? '');
-      const raw = await readBody(req, this.settings.maxBodyBytes);
+      raw ??= await readBody(req, this.settings.maxBodyBytes);
       seen.requestBytes = raw.length;
       if (raw.length) {
         if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'request body must be application/json');

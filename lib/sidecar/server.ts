@@ -12,6 +12,10 @@ import { Router, type RouterSettings } from './router.js';
 import { addApiRoutes } from './api.js';
 import { tenantLabel } from '../metrics/labels.js';
 import { startAlertFolder } from '../soc/fold.js';
+import { startWebhookDispatcher } from '../webhooks/dispatcher.js';
+import { apiKeys } from '../webhooks/keys.js';
+import { DEFAULT_TOLERANCE_S } from '../webhooks/signing.js';
+import { hostname } from 'node:os';
 import type { Store } from '../store/types.js';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -230,6 +234,12 @@ export function createSidecarRouter(src: SidecarSources): Router {
       },
     });
   addApiRoutes(router, { config: src.config, store: src.store, harakaDir: src.harakaDir ?? process.env.HARAKA ?? process.cwd() });
+  // Requests signed with an API key (`phishx keys new --scope …`); nonces shared through the store (Redis: every node).
+  router.acceptSignedRequests({
+    keys: async () => apiKeys(await src.store().getKeyRing(), Date.now()),
+    nonces: { add: (nonce, expiresAtS) => src.store().claimNonce(nonce, expiresAtS) },
+    toleranceS: DEFAULT_TOLERANCE_S,
+  });
   return router;
 }
 
@@ -340,6 +350,14 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
     server.listen(listen.port, listen.host, () => {
       const a = server.address();
       const port = typeof a === 'object' && a ? a.port : listen.port;
+      // Webhook deliveries run here too; the consumer name is stable across restarts (its
+      // unacknowledged events come back at once) and distinct per sidecar.
+      const webhooks = startWebhookDispatcher({
+        store: src.store,
+        config: src.config,
+        consumer: `${hostname()}:${port}`,
+        log: (level, m) => src.log?.(level === 'info' ? 'notice' : 'warn', m),
+      });
       resolve({
         server,
         router,
@@ -348,6 +366,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
         close: () =>
           new Promise((r) => {
             folder.stop();
+            void webhooks.stop();
             // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.
             server.close(() => r());
             server.closeIdleConnections();

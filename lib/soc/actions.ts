@@ -15,6 +15,7 @@ import { inTenant } from '../store/query.js';
 import type { SocAlert, Store } from '../store/types.js';
 import { blockTargets, noteAction, setAlertStatus, type AlertDecision } from './alerts.js';
 import { keyListsOf } from './fold.js';
+import { alertActivity, logActivity } from '../webhooks/events.js';
 
 export const ALERT_ACTIONS = ['acknowledge', 'resolve', 'release_all', 'delete_all', 'block_sender'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
@@ -86,6 +87,10 @@ export async function alertAction(ctx: SocContext, id: string, action: AlertActi
       opts.note,
       detail,
     );
+    if (status < 300) {
+      const a = await ctx.store.getAlert(id).catch(() => null);
+      if (a) await logActivity(ctx.store, alertActivity('soc_alert.updated', a, now(), action));
+    }
     return { status, body };
   };
   if (action === 'acknowledge' || action === 'resolve') {

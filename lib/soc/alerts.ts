@@ -8,16 +8,20 @@ import type { VerdictEvent } from '../events.js';
 import { addressDomain as domainOf, registrableOf } from '../message/domain.js';
 import type { SecurityEvent, SocAlert } from '../store/types.js';
 
-/** The security event of a verdict: a rejected or held message; null for anything else. */
-export function securityEventOf(ev: VerdictEvent): SecurityEvent | null {
+/**
+ * The security event of a verdict: a rejected or held message, and with `allowed` (a webhook
+ * endpoint subscribes to `message.allowed`) a delivered one; null for anything else.
+ */
+export function securityEventOf(ev: VerdictEvent, allowed = false): SecurityEvent | null {
   const v = ev.result.verdict;
   const held = v.action === 'quarantine' && ev.smtpCode === 250 && ev.quarantineId !== undefined;
   const rejected = v.action === 'reject' && ev.smtpCode === 550;
-  if (!held && !rejected) return null;
+  const passed = allowed && v.action === 'allow' && ev.smtpCode === 250 && !ev.result.skipped;
+  if (!held && !rejected && !passed) return null;
   return {
     id: ev.result.id,
     at: ev.at.getTime(),
-    action: held ? 'quarantine' : 'reject',
+    action: held ? 'quarantine' : rejected ? 'reject' : 'allow',
     smtpCode: ev.smtpCode,
     score: v.score,
     tenant: v.tenant,
@@ -118,6 +122,11 @@ export function openAlert(id: string, e: SecurityEvent, keys: string[], w: Alert
   return addEvent(base, e, keys, w);
 }
 
+/** Which of an alert's counters a (rejected or held) event adds to. */
+function alertAction(e: SecurityEvent): 'reject' | 'quarantine' {
+  return e.action === 'reject' ? 'reject' : 'quarantine';
+}
+
 /** The alert with one more event (next version). Pure. */
 export function addEvent(a: SocAlert, e: SecurityEvent, keys: string[], w: AlertWindows): SocAlert {
   const sender = domainOf(e.from) || domainOf(e.mailFrom);
@@ -133,7 +142,7 @@ export function addEvent(a: SocAlert, e: SecurityEvent, keys: string[], w: Alert
     keys: keys.reduce((acc, k) => push(acc, k, 20), a.keys),
     keyUntil: lastSeen + w.windowMs,
     count: a.count + 1,
-    actions: { ...a.actions, [e.action]: a.actions[e.action] + 1 },
+    actions: { ...a.actions, [alertAction(e)]: a.actions[alertAction(e)] + 1 },
     maxScore: Math.max(a.maxScore, e.score),
     tenants: push(a.tenants, e.tenant, 20),
     recipientDomains: e.recipients

@@ -7,7 +7,8 @@
 import { hostname } from 'node:os';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import type { SecurityEvent, Store } from '../store/types.js';
+import { isScanEvent, type SecurityEvent, type Store } from '../store/types.js';
+import { alertActivity, logActivity } from '../webhooks/events.js';
 import { addEvent, campaignKeys, newAlertId, openAlert, type AlertWindows, type KeyLists } from './alerts.js';
 
 export const ALERT_GROUP = 'soc-alerts';
@@ -24,8 +25,11 @@ export function windowsOf(config: PhishXConfig): AlertWindows {
   return { windowMs: config.soc.alert_window_s * 1000, historyMs: config.quarantine.history_days * DAY_MS };
 }
 
-/** Add one event to its campaign's alert (or a new one). Returns the alert id. */
-export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists, w: AlertWindows): Promise<string> {
+/**
+ * Add one event to its campaign's alert (or a new one). Returns the alert id. Logs
+ * `soc_alert.opened` or `soc_alert.updated` for the webhooks.
+ */
+export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists, w: AlertWindows, onError?: (m: string) => void): Promise<string> {
   const keys = campaignKeys(e, lists);
   for (let attempt = 0; attempt < 8; attempt++) {
     let id: string | null = null;
@@ -46,27 +50,34 @@ export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists,
     }
     if (!(await store.putAlert(next))) continue;
     for (const k of keys) await store.linkAlertKey(k, next.id, next.keyUntil);
+    const logged = await logActivity(store, alertActivity(alert ? 'soc_alert.updated' : 'soc_alert.opened', next, e.at, alert ? 'message_added' : 'opened'));
+    if (logged) onError?.(logged);
     return next.id;
   }
   throw new Error(`event ${e.id}: alert changed concurrently too often`);
 }
 
-/** Fold what the log holds (at most `max` events); returns how many were folded. */
-export async function foldPending(store: Store, config: PhishXConfig, consumer: string, max = 200): Promise<number> {
+/** Fold what the log holds (at most `max` entries); returns how many scan events were folded. */
+export async function foldPending(store: Store, config: PhishXConfig, consumer: string, max = 200, onError?: (m: string) => void): Promise<number> {
   const events = await store.readEvents(ALERT_GROUP, consumer, max);
   if (!events.length) return 0;
   const lists = keyListsOf(config);
   const w = windowsOf(config);
   const done: string[] = [];
+  let folded = 0;
   try {
     for (const s of events) {
-      await foldEvent(store, s.event, lists, w);
+      // Activity, redeliveries and allowed messages are for the webhooks, not for alerts.
+      if (isScanEvent(s.event) && s.event.action !== 'allow') {
+        await foldEvent(store, s.event, lists, w, onError);
+        folded++;
+      }
       done.push(s.id);
     }
   } finally {
     await store.ackEvents(ALERT_GROUP, done);
   }
-  return done.length;
+  return folded;
 }
 
 /** Fold every second until stopped; errors (a store down) are reported and retried on the next tick. */
@@ -82,7 +93,7 @@ export function startAlertFolder(
   const tick = (): Promise<number> => {
     const c = config();
     if (!c) return Promise.resolve(0);
-    running ??= foldPending(store(), c, consumer)
+    running ??= foldPending(store(), c, consumer, 200, onError)
       .then((n) => {
         lastError = '';
         return n;

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { appendLineDurable, writeFileDurable } from '../fs-durable.js';
-import type { SecurityEvent, StoredEvent } from './types.js';
+import type { GroupStart, LogEvent, StoredEvent } from './types.js';
 
 /** A process rotates its journal file past this size. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
@@ -15,14 +15,15 @@ const READ_CHUNK = 1024 * 1024;
  * `<dir>/<pid>.jsonl` (one fsync'd line per event; O_APPEND, so lines never interleave) and
  * rotates it to `<pid>-<time>.jsonl` past 8 MiB. One reader per directory and group (the
  * sidecar) keeps its byte offsets in `<dir>/.<group>.offsets.json` (written durably on
- * ack) and removes rotated files it has read to the end. Event ids are `<file>:<end offset>`.
+ * ack); a rotated file goes once every group has read it to the end. A group made with
+ * start `new` begins at the current ends. Event ids are `<file>:<end offset>`.
  */
 export class FileJournal {
   private appends = 0;
 
   constructor(private readonly dir: string) {}
 
-  async append(event: SecurityEvent): Promise<void> {
+  async append(event: LogEvent): Promise<void> {
     const file = path.join(this.dir, `${process.pid}.jsonl`);
     await appendLineDurable(file, JSON.stringify(event));
     if (++this.appends % 100 === 0) {
@@ -35,17 +36,23 @@ export class FileJournal {
     return path.join(this.dir, `.${group.replace(/[^A-Za-z0-9_-]/g, '_')}.offsets.json`);
   }
 
-  private async offsets(group: string): Promise<Record<string, number>> {
+  private async offsets(group: string, start: GroupStart = 'oldest', names: string[] = []): Promise<Record<string, number>> {
     try {
       return JSON.parse(await readFile(this.offsetsFile(group), 'utf8')) as Record<string, number>;
-    } catch {
-      return {};
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return {};
+      // A new group: recorded at once (files are removed only once every recorded group read
+      // them), at the start or, with start `new`, at the current ends.
+      const ends: Record<string, number> = {};
+      if (start === 'new') for (const n of names) ends[n] = (await stat(path.join(this.dir, n)).catch(() => null))?.size ?? 0;
+      await writeFileDurable(this.offsetsFile(group), JSON.stringify(ends)).catch(() => undefined);
+      return ends;
     }
   }
 
-  async read(group: string, max: number): Promise<StoredEvent[]> {
+  async read(group: string, max: number, start: GroupStart = 'oldest'): Promise<StoredEvent[]> {
     const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => /^\d+(-\d+)?\.jsonl$/.test(n)).sort();
-    const offsets = await this.offsets(group);
+    const offsets = await this.offsets(group, start, names);
     const out: StoredEvent[] = [];
     for (const name of names) {
       if (out.length >= max) break;
@@ -66,7 +73,7 @@ export class FileJournal {
           const line = buf.subarray(start, nl).toString('utf8');
           start = nl + 1;
           try {
-            out.push({ id: `${name}:${pos + start}`, event: JSON.parse(line) as SecurityEvent });
+            out.push({ id: `${name}:${pos + start}`, event: JSON.parse(line) as LogEvent });
           } catch {
             /* a line torn by a crash: skipped (acking a later event moves past it) */
           }
@@ -80,14 +87,23 @@ export class FileJournal {
   }
 
   /**
-   * Rotated files, and files of processes that are gone, go once read to the end and
-   * settled (and their offset with them).
+   * Rotated files, and files of processes that are gone, go once every group has read them
+   * to the end and they settled (and their offset with them).
    */
   private async maybeRemove(group: string, name: string, offsets: Record<string, number>): Promise<void> {
     if (!name.includes('-') && writerAlive(Number(name.slice(0, -'.jsonl'.length)))) return;
     const file = path.join(this.dir, name);
     const s = await stat(file).catch(() => null);
     if (!s || Date.now() - s.mtimeMs < SETTLE_MS || (offsets[name] ?? 0) < s.size) return;
+    const others = (await readdir(this.dir).catch(() => [] as string[])).filter(
+      (n) => /^\..+\.offsets\.json$/.test(n) && n !== path.basename(this.offsetsFile(group)),
+    );
+    for (const o of others) {
+      const theirs: Record<string, number> = await readFile(path.join(this.dir, o), 'utf8')
+        .then((t) => JSON.parse(t) as Record<string, number>)
+        .catch(() => ({}));
+      if ((theirs[name] ?? 0) < s.size) return;
+    }
     await unlink(file).catch(() => undefined);
     delete offsets[name];
     await writeFileDurable(this.offsetsFile(group), JSON.stringify(offsets));
@@ -119,11 +135,11 @@ function writerAlive(pid: number): boolean {
 
 /** The memory store's event log: an array and an offset per group. */
 export class MemoryJournal {
-  private readonly events: SecurityEvent[] = [];
+  private readonly events: LogEvent[] = [];
   private base = 0;
   private readonly acked = new Map<string, number>();
 
-  async append(event: SecurityEvent): Promise<void> {
+  async append(event: LogEvent): Promise<void> {
     this.events.push(structuredClone(event));
     if (this.events.length > 100_000) {
       this.events.splice(0, 10_000);
@@ -131,7 +147,8 @@ export class MemoryJournal {
     }
   }
 
-  async read(group: string, max: number): Promise<StoredEvent[]> {
+  async read(group: string, max: number, start: GroupStart = 'oldest'): Promise<StoredEvent[]> {
+    if (start === 'new' && !this.acked.has(group)) this.acked.set(group, this.base + this.events.length);
     const from = Math.max(this.acked.get(group) ?? 0, this.base);
     return this.events.slice(from - this.base, from - this.base + max).map((event, i) => ({ id: String(from + i + 1), event: structuredClone(event) }));
   }

@@ -6,6 +6,7 @@ import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
+import { DeliveryTable, KeyRingFile } from './local-webhooks.js';
 import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -56,6 +57,8 @@ export class FileStore extends LocalState implements Store {
   protected readonly journal: FileJournal;
   protected readonly feedback: FeedbackShelf;
   protected readonly alerts: AlertTable;
+  protected readonly deliveries: DeliveryTable;
+  protected readonly keyRing: KeyRingFile;
 
   constructor(
     dir: string,
@@ -68,6 +71,8 @@ export class FileStore extends LocalState implements Store {
     this.journal = new FileJournal(path.join(dir, 'events'));
     this.feedback = new FeedbackShelf(path.join(dir, 'feedback'));
     this.alerts = new AlertTable(path.join(dir, 'alerts'), this.now);
+    this.deliveries = new DeliveryTable(path.join(dir, 'webhooks', 'deliveries'), this.now);
+    this.keyRing = new KeyRingFile(path.join(dir, 'keys'));
     this.sweeper = setInterval(() => void this.sweepQuarantine().catch(() => undefined), opts.sweepMs ?? 60_000);
     this.sweeper.unref();
   }

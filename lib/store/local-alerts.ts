@@ -1,7 +1,8 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileDurable } from '../fs-durable.js';
 import { alertPage } from './alert-query.js';
+import { readJsonDir } from './json-dir.js';
 import type { AlertQuery, SocAlert } from './types.js';
 
 /**
@@ -23,15 +24,9 @@ export class AlertTable {
   private load(): Promise<void> {
     this.loaded ??= (async () => {
       if (!this.dir) return;
-      const names = await readdir(this.dir).catch(() => [] as string[]);
-      for (const n of names.filter((x) => /^[0-9A-Za-z_-]+\.json$/.test(x))) {
-        try {
-          const a = JSON.parse(await readFile(path.join(this.dir, n), 'utf8')) as SocAlert;
-          this.alerts.set(a.id, a);
-          if (a.status !== 'resolved') for (const k of a.keys) this.keys.set(k, { id: a.id, until: a.keyUntil });
-        } catch {
-          /* a torn file: skipped */
-        }
+      for (const a of await readJsonDir<SocAlert>(this.dir, /^[0-9A-Za-z_-]+\.json$/)) {
+        this.alerts.set(a.id, a);
+        if (a.status !== 'resolved') for (const k of a.keys) this.keys.set(k, { id: a.id, until: a.keyUntil });
       }
     })();
     return this.loaded;

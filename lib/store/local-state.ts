@@ -1,12 +1,14 @@
 import type { AlertTable } from './local-alerts.js';
 import type { FeedbackShelf } from './feedback.js';
 import { LocalFeeds } from './feed-sets.js';
-import type { AlertQuery, FeedbackRecord, SecurityEvent, SocAlert, StoredEvent } from './types.js';
+import type { DeliveryTable, KeyRingFile } from './local-webhooks.js';
+import { MemoryNonceCache } from '../webhooks/signing.js';
+import type { AlertQuery, DeliveryQuery, DeliveryRecord, FeedbackRecord, GroupStart, KeyRing, LogEvent, SocAlert, StoredEvent } from './types.js';
 
 /** The event log of an embedded store (a file journal, or memory). */
 export interface Journal {
-  append(event: SecurityEvent): Promise<void>;
-  read(group: string, max: number): Promise<StoredEvent[]>;
+  append(event: LogEvent): Promise<void>;
+  read(group: string, max: number, start: GroupStart): Promise<StoredEvent[]>;
   ack(group: string, ids: string[]): Promise<void>;
 }
 
@@ -18,6 +20,35 @@ export abstract class LocalState extends LocalFeeds {
   protected abstract readonly journal: Journal;
   protected abstract readonly alerts: AlertTable;
   protected abstract readonly feedback: FeedbackShelf;
+  protected abstract readonly deliveries: DeliveryTable;
+  protected abstract readonly keyRing: KeyRingFile;
+
+  getKeyRing(): Promise<KeyRing> {
+    return this.keyRing.get();
+  }
+
+  putKeyRing(ring: KeyRing): Promise<boolean> {
+    return this.keyRing.put(ring);
+  }
+
+  private readonly nonces = new MemoryNonceCache();
+
+  /** One sidecar per embedded store: the nonces live in its memory. */
+  async claimNonce(nonce: string, expiresAtS: number): Promise<boolean> {
+    return this.nonces.add(nonce, expiresAtS, Date.now() / 1000);
+  }
+
+  putDelivery(record: DeliveryRecord): Promise<void> {
+    return this.deliveries.put(record);
+  }
+
+  getDelivery(id: string): Promise<DeliveryRecord | null> {
+    return this.deliveries.get(id);
+  }
+
+  listDeliveries(query?: DeliveryQuery): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }> {
+    return this.deliveries.list(query);
+  }
 
   putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void> {
     return this.feedback.put(record, raw);
@@ -31,12 +62,17 @@ export abstract class LocalState extends LocalFeeds {
     return this.feedback.raw(id);
   }
 
-  appendEvent(event: SecurityEvent): Promise<void> {
+  appendEvent(event: LogEvent): Promise<void> {
     return this.journal.append(event);
   }
 
-  readEvents(group: string, _consumer: string, max: number): Promise<StoredEvent[]> {
-    return this.journal.read(group, max);
+  /** One reader per group and directory (the sidecar): no claims between consumers. */
+  readEvents(group: string, _consumer: string, max: number, start: GroupStart = 'oldest'): Promise<StoredEvent[]> {
+    return this.journal.read(group, max, start);
+  }
+
+  async keepEvents(): Promise<void> {
+    /* one consumer per group: nothing can take its events over */
   }
 
   ackEvents(group: string, ids: string[]): Promise<void> {

@@ -2,6 +2,7 @@ import { MemoryJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
+import { DeliveryTable, KeyRingFile } from './local-webhooks.js';
 import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -20,6 +21,8 @@ export class MemoryStore extends LocalState implements Store {
   protected readonly journal = new MemoryJournal();
   protected readonly feedback = new FeedbackShelf(null);
   protected readonly alerts: AlertTable;
+  protected readonly deliveries: DeliveryTable;
+  protected readonly keyRing = new KeyRingFile(null);
 
   constructor(
     private readonly maxBytes = 256 * 1024 * 1024,
@@ -28,6 +31,7 @@ export class MemoryStore extends LocalState implements Store {
   ) {
     super();
     this.alerts = new AlertTable(null, now);
+    this.deliveries = new DeliveryTable(null, now);
     this.sweeper = setInterval(() => void this.sweepQuarantine(), sweepMs);
     this.sweeper.unref();
   }

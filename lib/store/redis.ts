@@ -14,11 +14,16 @@ import type {
   ListQuery,
   QuarantineEntry,
   QuarantineState,
-  SecurityEvent,
+  DeliveryQuery,
+  DeliveryRecord,
+  GroupStart,
+  KeyRing,
+  LogEvent,
   SocAlert,
   StoredEvent,
   Store,
 } from './types.js';
+import { DELIVERY_KEEP, DELIVERY_KEEP_MS, deliveryPage } from './delivery-query.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -84,6 +89,16 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 return 1
 `;
 
+/** Write ARGV[2] when the stored JSON's version is ARGV[1] - 1 (absent: version 0). */
+const PUT_VERSIONED_LUA = `
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then v = cjson.decode(cur).version end
+if v ~= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
 /**
  * Redis-backed store (ioredis). Layout under the prefix:
  *   q:<id>      hash { meta: JSON entry, raw: bytes, state: JSON state, ver: state version }
@@ -92,7 +107,12 @@ return 1
  *   q:held      sorted set id ─► expiresAt of held / releasing records (counts; the sweep
  *               drops the raw bytes of expired ones)
  *   audit       stream of audit records (capped near 100,000)
- *   events      stream of security events (capped near 100,000), read by consumer groups
+ *   events      stream of the event log (scan events, activity, redeliveries; capped near
+ *               100,000), read by consumer groups (SOC alerts, one per webhook endpoint)
+ *   signing-keys JSON key ring { version, keys } (compare-and-set by a Lua script)
+ *   nonce:<n>   a signed request's nonce   EX = until its timestamp leaves the tolerance
+ *   whd:<id>    JSON webhook delivery record   PX = 7 days
+ *   whd:index   sorted set delivery id ─► updated at (the newest 10,000)
  *   alert:<id>  hash { json, ver } of a SOC alert   PEXPIREAT = its purge time
  *   alerts      sorted set alert id ─► last seen
  *   akey:<key>  string alert id of a campaign key   PEXPIREAT = the key's window end
@@ -320,7 +340,7 @@ export class RedisStore implements Store {
     });
   }
 
-  async appendEvent(event: SecurityEvent): Promise<void> {
+  async appendEvent(event: LogEvent): Promise<void> {
     await this.run(
       'appendEvent',
       async () => {
@@ -332,33 +352,135 @@ export class RedisStore implements Store {
 
   private readonly groups = new Set<string>();
 
-  async readEvents(group: string, consumer: string, max: number): Promise<StoredEvent[]> {
-    return this.run('readEvents', async () => {
-      const stream = this.k('events');
-      if (!this.groups.has(group)) {
-        await this.client.xgroup('CREATE', stream, group, '0', 'MKSTREAM').catch((err: unknown) => {
-          if (!/BUSYGROUP/.test(errorMessage(err))) throw err;
-        });
-        this.groups.add(group);
-      }
-      const parse = (rows: Array<[string, string[]]>): StoredEvent[] =>
-        rows.filter(([, f]) => f && f[1]).map(([id, f]) => ({ id, event: JSON.parse(f[1]) as SecurityEvent }));
-      // Events a consumer took and never acknowledged for a minute (it died) come first.
-      const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max)) as [string, Array<[string, string[]]>];
-      const out = parse(claimed[1] ?? []);
-      if (out.length >= max) return out;
-      const fresh = (await this.client.xreadgroup('GROUP', group, consumer, 'COUNT', max - out.length, 'STREAMS', stream, '>')) as Array<
-        [string, Array<[string, string[]]>]
-      > | null;
-      return [...out, ...parse(fresh?.[0]?.[1] ?? [])];
-    });
+  async readEvents(group: string, consumer: string, max: number, start: GroupStart = 'oldest'): Promise<StoredEvent[]> {
+    return this.run(
+      'readEvents',
+      async () => {
+        const stream = this.k('events');
+        if (!this.groups.has(group)) {
+          await this.client.xgroup('CREATE', stream, group, start === 'new' ? '$' : '0', 'MKSTREAM').catch((err: unknown) => {
+            if (!/BUSYGROUP/.test(errorMessage(err))) throw err;
+          });
+          this.groups.add(group);
+        }
+        type Rows = Array<[string, string[]]>;
+        const gone: string[] = [];
+        const parse = (rows: Rows): StoredEvent[] =>
+          rows.flatMap(([id, f]) => {
+            if (f && f[1]) return [{ id, event: JSON.parse(f[1]) as LogEvent }];
+            gone.push(id); // trimmed from the stream while pending: nothing left to deliver
+            return [];
+          });
+        const read = async (from: string, count: number): Promise<StoredEvent[]> => {
+          const rows = (await this.client.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, from)) as Array<[string, Rows]> | null;
+          return parse(rows?.[0]?.[1] ?? []);
+        };
+        // This consumer's own unacknowledged events first (it restarted under the same name),
+        // then events a consumer took and never acknowledged for a minute (it died), then new ones.
+        const out = await read('0', max);
+        if (gone.length) await this.client.xack(stream, group, ...gone.splice(0));
+        if (out.length >= max) return out;
+        const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max - out.length)) as [string, Rows];
+        out.push(...parse(claimed[1] ?? []));
+        if (out.length >= max) return out;
+        return [...out, ...(await read('>', max - out.length))];
+      },
+      false,
+    );
   }
 
   async ackEvents(group: string, ids: string[]): Promise<void> {
     if (!ids.length) return;
-    await this.run('ackEvents', async () => {
-      await this.client.xack(this.k('events'), group, ...ids);
-    });
+    await this.run(
+      'ackEvents',
+      async () => {
+        await this.client.xack(this.k('events'), group, ...ids);
+      },
+      false,
+    );
+  }
+
+  async keepEvents(group: string, consumer: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.run(
+      'keepEvents',
+      async () => {
+        // Claiming its own entries resets their idle time: no other consumer takes them over.
+        await this.client.xclaim(this.k('events'), group, consumer, 0, ...ids, 'JUSTID');
+      },
+      false,
+    );
+  }
+
+  async getKeyRing(): Promise<KeyRing> {
+    return this.run(
+      'getKeyRing',
+      async () => {
+        const json = await this.client.get(this.k('signing-keys'));
+        return json ? (JSON.parse(json) as KeyRing) : { version: 0, keys: [] };
+      },
+      false,
+    );
+  }
+
+  async putKeyRing(ring: KeyRing): Promise<boolean> {
+    return this.run(
+      'putKeyRing',
+      async () => {
+        const ok = await this.client.eval(PUT_VERSIONED_LUA, 1, this.k('signing-keys'), String(ring.version), JSON.stringify(ring));
+        return ok === 1;
+      },
+      false,
+    );
+  }
+
+  async claimNonce(nonce: string, expiresAtS: number): Promise<boolean> {
+    return this.run(
+      'claimNonce',
+      async () => {
+        const ttl = Math.max(1, Math.ceil(expiresAtS - Date.now() / 1000));
+        return (await this.client.set(this.k(`nonce:${nonce}`), '1', 'EX', ttl, 'NX')) === 'OK';
+      },
+      false,
+    );
+  }
+
+  async putDelivery(record: DeliveryRecord): Promise<void> {
+    await this.run(
+      'putDelivery',
+      async () => {
+        const m = this.client.multi();
+        m.set(this.k(`whd:${record.id}`), JSON.stringify(record), 'PX', DELIVERY_KEEP_MS);
+        m.zadd(this.k('whd:index'), record.updatedAt, record.id);
+        m.zremrangebyrank(this.k('whd:index'), 0, -DELIVERY_KEEP - 1);
+        await m.exec();
+      },
+      false,
+    );
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | null> {
+    return this.run(
+      'getDelivery',
+      async () => {
+        const json = await this.client.get(this.k(`whd:${id}`));
+        return json ? (JSON.parse(json) as DeliveryRecord) : null;
+      },
+      false,
+    );
+  }
+
+  async listDeliveries(query: DeliveryQuery = {}): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }> {
+    return this.run(
+      'listDeliveries',
+      async () => {
+        const ids = await this.client.zrevrange(this.k('whd:index'), 0, DELIVERY_KEEP - 1);
+        const rows = ids.length ? await this.client.mget(...ids.map((id) => this.k(`whd:${id}`))) : [];
+        const items = rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DeliveryRecord);
+        return deliveryPage(items, query);
+      },
+      false,
+    );
   }
 
   async getAlert(id: string): Promise<SocAlert | null> {

@@ -121,7 +121,8 @@ export interface SecurityEvent {
   /** Scan id. */
   id: string;
   at: number;
-  action: 'reject' | 'quarantine';
+  /** `allow` only when a webhook endpoint subscribes to `message.allowed`. */
+  action: 'reject' | 'quarantine' | 'allow';
   smtpCode: number;
   score: number;
   tenant: string;
@@ -136,10 +137,101 @@ export interface SecurityEvent {
   quarantineId?: string;
 }
 
+import type { EventType } from '../webhooks/catalog.js';
+export { EVENT_TYPES, type EventType } from '../webhooks/catalog.js';
+
+/** An event as webhook consumers receive it (the JSON body of a delivery). */
+export interface PublicEvent {
+  /** `evt_…`, stable across retries and redeliveries (consumers deduplicate by it). */
+  id: string;
+  type: EventType;
+  /** RFC 3339. */
+  created_at: string;
+  tenant: string;
+  data: Record<string, unknown>;
+}
+
+/** Something an analyst or the SOC folder did (release, delete, report, alert opened / changed), as logged. */
+export interface ActivityEvent {
+  kind: 'activity';
+  event: PublicEvent;
+}
+
+/** A manual redelivery (`POST /api/v1/webhooks/deliveries/{id}/retry`): only `endpoint` delivers it. */
+export interface RedeliveryEvent {
+  kind: 'redeliver';
+  endpoint: string;
+  event: PublicEvent;
+}
+
+/** What the event log holds: scan events (no `kind`), activity and redeliveries. */
+export type LogEvent = SecurityEvent | ActivityEvent | RedeliveryEvent;
+
+export function isScanEvent(e: LogEvent): e is SecurityEvent {
+  return !('kind' in e);
+}
+
 export interface StoredEvent {
   /** Position in the event log (opaque; pass back to `ackEvents`). */
   id: string;
-  event: SecurityEvent;
+  event: LogEvent;
+}
+
+/** Where a new consumer group of the event log starts: the oldest kept event, or what is appended after it is made. */
+export type GroupStart = 'oldest' | 'new';
+
+/** A managed webhook / request signing key (`phishx keys`). */
+export interface SigningKey {
+  /** `key_<16 hex>`. */
+  id: string;
+  /** `whsec_<base64>`; emptied when the key is retired. */
+  secret: string;
+  createdAt: number;
+  /** The key new signatures are made with first (one at a time). */
+  primary: boolean;
+  /** After a rotation the old key still signs until then (ms since epoch). */
+  retireAt?: number;
+  retiredAt?: number;
+  /**
+   * An API key: it authenticates signed requests to the sidecar with this scope (and
+   * tenant), and never signs webhook deliveries. Absent: a webhook signing key.
+   */
+  scope?: 'read' | 'act' | 'admin';
+  tenant?: string;
+}
+
+/** Every managed key, changed with a compare-and-set on `version`. */
+export interface KeyRing {
+  version: number;
+  keys: SigningKey[];
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'retrying', 'delivered', 'dead'];
+
+/** One event's delivery to one endpoint. */
+export interface DeliveryRecord {
+  /** `<event id>.<endpoint>`. */
+  id: string;
+  endpoint: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** First attempt. */
+  createdAt: number;
+  updatedAt: number;
+  nextAttemptAt?: number;
+  deliveredAt?: number;
+  /** HTTP status of the last attempt (0: no answer). */
+  lastStatus?: number;
+  lastError?: string;
+  event: PublicEvent;
+}
+
+export interface DeliveryQuery {
+  status?: DeliveryStatus[];
+  endpoint?: string;
+  limit?: number;
+  cursor?: string | null;
 }
 
 /** An analyst's verdict on a held message, kept with a copy of the message for training (`phishx feedback export`). */
@@ -238,15 +330,30 @@ export interface Store {
   appendAudit(record: Omit<AuditRecord, 'id'>): Promise<AuditRecord>;
   /** Newest first; `before`: an audit id, for paging. */
   listAudit(opts?: { limit?: number; before?: string | null }): Promise<AuditRecord[]>;
-  /** Append a security event to the durable event log. */
-  appendEvent(event: SecurityEvent): Promise<void>;
+  /** Append an event to the durable event log. */
+  appendEvent(event: LogEvent): Promise<void>;
   /**
    * Events of the log not yet acknowledged by `group`, at most `max`, oldest first. Each
    * event goes to one consumer of a group (Redis: a consumer group; an event a dead
-   * consumer held for a minute is claimed by another).
+   * consumer held for a minute is claimed by another; a consumer restarted under the same
+   * name gets its unacknowledged events back at once). A group made by this call starts
+   * at `start` (default `oldest`).
    */
-  readEvents(group: string, consumer: string, max: number): Promise<StoredEvent[]>;
+  readEvents(group: string, consumer: string, max: number, start?: GroupStart): Promise<StoredEvent[]>;
   ackEvents(group: string, ids: string[]): Promise<void>;
+  /** Tell the log that `consumer` still works on these events (Redis: they are not claimed by another). */
+  keepEvents(group: string, consumer: string, ids: string[]): Promise<void>;
+  /** The managed signing keys (version 0 and no keys when none were made). */
+  getKeyRing(): Promise<KeyRing>;
+  /** Compare-and-set: writes when the stored version is `ring.version - 1`. */
+  putKeyRing(ring: KeyRing): Promise<boolean>;
+  /** Remember a signed request's nonce until `expiresAtS` (Unix s); false when it was seen already (a replay). Shared across nodes on Redis. */
+  claimNonce(nonce: string, expiresAtS: number): Promise<boolean>;
+  /** Insert or replace a delivery record (kept for `[quarantine] history_days`, the newest 10,000). */
+  putDelivery(record: DeliveryRecord): Promise<void>;
+  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  /** Most recently updated first. */
+  listDeliveries(query?: DeliveryQuery): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
   getAlert(id: string): Promise<SocAlert | null>;
   /** Compare-and-set: writes when the stored version is `alert.version - 1` (version 1: when none exists). */
   putAlert(alert: SocAlert): Promise<boolean>;

@@ -8,7 +8,8 @@ import constants from 'haraka-constants';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
-import { verdictEvents } from '../../lib/events.js';
+import { verdictEvents, type VerdictEvent } from '../../lib/events.js';
+import pTimeout from 'p-timeout';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
@@ -133,18 +134,6 @@ export function register(this: PhishXPlugin): void {
     () => configSource.reloads.off('rejected', rejected),
   );
   undo.push(configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next)));
-  // Rejected and held messages go to the event log, where the sidecar folds them into SOC alerts.
-  undo.push(
-    verdictEvents.onVerdict((ev) => {
-      const event = securityEventOf(ev);
-      if (!event || !this.phishx.config) return;
-      recordEvent(getStore(this), this.phishx.config.quarantine.spool_dir, event)
-        .then((where) => {
-          if (where === 'spooled') this.logwarn(`phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert`);
-        })
-        .catch((err: unknown) => this.logerror(`phishx: id=${event.id} not written to the event log (no SOC alert for it): ${errorMessage(err)}`));
-    }),
-  );
   this.register_hook('init_master', 'phishx_init_master');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
@@ -387,13 +376,43 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
           tx.notes[NOTE] = note;
           const answer = verdictAnswer(v.action, id);
           if (!answer) return done(); // allow; quarantine is held in the queue hook
-          verdictEvents.publish({ result, envelope, smtpCode: v.action === 'reject' ? 550 : 451, at: new Date() });
-          return done(answer.code, answer.msg);
+          return logAndPublish(plugin, connection, { result, envelope, smtpCode: v.action === 'reject' ? 550 : 451, at: new Date() }).then(() =>
+            done(answer.code, answer.msg),
+          );
         })
         // Not reachable for bad input (scanMessage never throws for it): a bug must not lose mail or kill Haraka.
         .catch((err: unknown) => acceptUnscanned(plugin, connection, tx, id, `scan fault: ${errorMessage(err)}`, done))
     );
   }
+}
+
+/** Longest an SMTP answer waits for its event to reach the durable event log. */
+const EVENT_LOG_WAIT_MS = 2000;
+
+/**
+ * Write a verdict's security event (rejected, held, and allowed when a webhook endpoint
+ * subscribes to `message.allowed`) to the durable event log — or, Redis down, the pending
+ * spool — before the SMTP answer goes out, so that an answered message's SOC alert and
+ * webhooks survive a crash right after it; then publish the verdict. Bounded wait; never rejects.
+ */
+async function logAndPublish(plugin: PhishXPlugin, connection: HarakaConnection, ev: VerdictEvent): Promise<void> {
+  const config = plugin.phishx.config;
+  const event = config
+    ? securityEventOf(
+        ev,
+        config.webhookEndpoints.some((e) => e.events.includes('message.allowed')),
+      )
+    : null;
+  if (config && event) {
+    try {
+      const where = await pTimeout(recordEvent(getStore(plugin), config.quarantine.spool_dir, event), { milliseconds: EVENT_LOG_WAIT_MS });
+      if (where === 'spooled')
+        plugin.logwarn(connection, `phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert and webhooks`);
+    } catch (err) {
+      plugin.logerror(connection, `phishx: id=${event.id} not written to the event log (no SOC alert or webhook for it): ${errorMessage(err)}`);
+    }
+  }
+  verdictEvents.publish(ev);
 }
 
 export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
@@ -402,11 +421,12 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
   const note = txn?.notes[NOTE] as TxnNote | undefined;
   if (!txn || !note) return next();
   const { result, envelope } = note;
-  if (result.verdict.action !== 'quarantine') {
-    verdictEvents.publish({ result, envelope, smtpCode: 250, at: new Date() });
-    return next(); // a later queue plugin delivers it
-  }
   const done = nextOnce(next, { onSecondCall: (code) => plugin.logwarn(connection, `phishx: id=${result.id} ignored a second next(${code ?? ''}) in queue`) });
+  if (result.verdict.action !== 'quarantine') {
+    // A later queue plugin delivers it.
+    void logAndPublish(plugin, connection, { result, envelope, smtpCode: 250, at: new Date() }).then(() => done());
+    return;
+  }
   getRaw(txn)
     .then((raw) => holdMessage(getStore(plugin), plugin.phishx.config!, raw, envelope, result))
     .then((entry) => {
@@ -414,16 +434,15 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
         connection,
         `phishx: id=${result.id} quarantined size=${entry.size} spooled=${entry.spooled}${entry.pending ? ' pending=store-down' : ''} expires=${new Date(entry.expiresAt).toISOString()}`,
       );
-      verdictEvents.publish({
+      const a = heldAnswer(result.id);
+      return logAndPublish(plugin, connection, {
         result,
         envelope,
         smtpCode: 250,
         quarantineId: entry.id,
         heldIn: entry.pending ? 'pending' : entry.spooled ? 'spool' : 'store',
         at: new Date(),
-      });
-      const a = heldAnswer(result.id);
-      done(a.code, a.msg);
+      }).then(() => done(a.code, a.msg));
     })
     .catch((err: unknown) => {
       // Not held ─► not accepted: the sender keeps the message and retries.

@@ -38,6 +38,8 @@ export interface HarakaInstance {
   logs(): string;
   /** Delivered messages (raw text), oldest first. */
   delivered(): Promise<string[]>;
+  /** Stop Haraka (gracefully, or `kill -9` with `kill`) and start it again on the same directory. */
+  restart(opts?: { kill?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,8 +69,9 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   // plugins/<name>/package.json says main: ../../dist/...; give the temp dir the same shape.
   await symlink(path.join(REPO, 'dist'), path.join(dir, 'dist'));
 
-  const haraka = spawnHaraka(dir, opts.env, opts.nodeArgs);
-  const proc = haraka.proc;
+  let haraka = spawnHaraka(dir, opts.env, opts.nodeArgs);
+  const withSidecar = (opts.plugins ?? ['phishx']).includes('phishx') && !/^\s*listen\s*=/m.test(opts.phishxIni ?? '');
+  const ports = withSidecar ? [port, sidecarPort] : [port];
 
   const inst: HarakaInstance = {
     dir,
@@ -76,8 +79,18 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
     sidecarPort,
     mailDir,
     spoolDir,
-    proc,
+    get proc() {
+      return haraka.proc;
+    },
     logs: () => haraka.logs(),
+    async restart(r = {}) {
+      if (r.kill) {
+        haraka.proc.kill('SIGKILL');
+        await haraka.stop();
+      } else await haraka.stop();
+      haraka = spawnHaraka(dir, opts.env, opts.nodeArgs);
+      await haraka.ready(ports, 20_000);
+    },
     async delivered() {
       let files: string[];
       try {
@@ -94,8 +107,7 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   };
   try {
     // SMTP, and the sidecar when PhishX runs (it starts in its own thread, a little later).
-    const withSidecar = (opts.plugins ?? ['phishx']).includes('phishx') && !/^\s*listen\s*=/m.test(opts.phishxIni ?? '');
-    await haraka.ready(withSidecar ? [port, sidecarPort] : [port], 20_000);
+    await haraka.ready(ports, 20_000);
   } catch (err) {
     await inst.stop();
     throw err;

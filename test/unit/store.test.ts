@@ -11,8 +11,9 @@ import type { ScanResult } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import { FileStore } from '../../lib/store/file.js';
 import { eventually } from '../helpers/eventually.js';
+import { securityEvent } from '../helpers/events.js';
 import { RedisStore } from '../../lib/store/redis.js';
-import type { QuarantineEntry, SecurityEvent, SocAlert, Store } from '../../lib/store/types.js';
+import type { DeliveryRecord, QuarantineEntry, SecurityEvent, SocAlert, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -260,7 +261,7 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
       for (let i = 0; i < 3; i++) await store.appendEvent(ev(i));
       const got = await store.readEvents(group, 'c1', 2);
       assert.deepEqual(
-        got.map((e) => e.event.subject),
+        got.map((e) => (e.event as SecurityEvent).subject),
         ['s0', 's1'],
       );
       await store.ackEvents(
@@ -269,7 +270,7 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
       );
       const rest = await store.readEvents(group, 'c1', 10);
       assert.deepEqual(
-        rest.map((e) => e.event.subject),
+        rest.map((e) => (e.event as SecurityEvent).subject),
         ['s2'],
       );
       await store.ackEvents(
@@ -347,6 +348,89 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
       );
       assert.equal((await store.getFeedbackRaw(id))?.toString(), 'raw 2');
       assert.equal(await store.getFeedbackRaw('nope'), null);
+    },
+  ],
+  [
+    'keeps the signing key ring with a compare-and-set on its version',
+    async (store) => {
+      const ring = await store.getKeyRing();
+      const key = { id: `key_${randomBytes(8).toString('hex')}`, secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', createdAt: 1, primary: true };
+      const next = { version: ring.version + 1, keys: [...ring.keys, key] };
+      assert.equal(await store.putKeyRing(next), true);
+      assert.equal(await store.putKeyRing(next), false, 'the same version twice: the second write loses');
+      assert.equal(await store.putKeyRing({ version: ring.version + 3, keys: [] }), false, 'a version that skips one is refused');
+      assert.deepEqual(await store.getKeyRing(), next);
+    },
+  ],
+  [
+    'keeps webhook delivery records: replaced by id, most recently updated first, filtered by status and endpoint, paged',
+    async (store) => {
+      const ep = `ep${randomBytes(3).toString('hex')}`;
+      const base = Date.now();
+      const rec = (n: number, status: DeliveryRecord['status']): DeliveryRecord => ({
+        id: `evt_${n}.${ep}`,
+        endpoint: ep,
+        status,
+        attempts: 1,
+        createdAt: 1000 + n,
+        updatedAt: base + n,
+        event: { id: `evt_${n}`, type: 'message.rejected', created_at: new Date(0).toISOString(), tenant: 'default', data: {} },
+      });
+      for (let n = 0; n < 5; n++) await store.putDelivery(rec(n, n % 2 ? 'dead' : 'delivered'));
+      await store.putDelivery({ ...rec(0, 'retrying'), attempts: 2 });
+      assert.equal((await store.getDelivery(`evt_0.${ep}`))?.attempts, 2);
+      assert.equal(await store.getDelivery('evt_none.x'), null);
+      const dead = await store.listDeliveries({ endpoint: ep, status: ['dead'] });
+      assert.deepEqual(
+        dead.items.map((d) => d.id),
+        [`evt_3.${ep}`, `evt_1.${ep}`],
+      );
+      const p1 = await store.listDeliveries({ endpoint: ep, limit: 3 });
+      assert.equal(p1.items.length, 3);
+      const p2 = await store.listDeliveries({ endpoint: ep, limit: 3, cursor: p1.nextCursor });
+      assert.deepEqual(
+        [...p1.items, ...p2.items].map((d) => d.id),
+        [4, 3, 2, 1, 0].map((n) => `evt_${n}.${ep}`),
+      );
+      assert.equal(p2.nextCursor, null);
+    },
+  ],
+  [
+    'a consumer group made with start "new" gets only what is logged after it; activity entries round-trip',
+    async (store) => {
+      const group = `new-${randomBytes(3).toString('hex')}`;
+      await store.appendEvent(securityEvent('before'));
+      assert.deepEqual(await store.readEvents(group, 'c1', 10, 'new'), []);
+      const act = {
+        kind: 'activity' as const,
+        event: { id: 'evt_a', type: 'quarantine.deleted' as const, created_at: new Date(0).toISOString(), tenant: 't', data: { x: 1 } },
+      };
+      await store.appendEvent(act);
+      const got = await store.readEvents(group, 'c1', 10, 'new');
+      assert.deepEqual(
+        got.map((g) => g.event),
+        [act],
+      );
+      await store.keepEvents(
+        group,
+        'c1',
+        got.map((g) => g.id),
+      );
+      await store.ackEvents(
+        group,
+        got.map((g) => g.id),
+      );
+      assert.deepEqual(await store.readEvents(group, 'c1', 10, 'new'), []);
+    },
+  ],
+  [
+    'remembers a signed request nonce until it expires: the second claim of one nonce fails',
+    async (store) => {
+      const n = randomBytes(16).toString('hex');
+      const exp = Math.floor(Date.now() / 1000) + 60;
+      assert.equal(await store.claimNonce(n, exp), true);
+      assert.equal(await store.claimNonce(n, exp), false);
+      assert.equal(await store.claimNonce(randomBytes(16).toString('hex'), exp), true);
     },
   ],
   [
@@ -747,7 +831,7 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
           recipients: [],
         });
       const [a, b] = await Promise.all([store.readEvents('g', 'node-a', 6), store.readEvents('g', 'node-b', 6)]);
-      const seen = [...a, ...b].map((e) => e.event.subject).sort();
+      const seen = [...a, ...b].map((e) => (e.event as SecurityEvent).subject).sort();
       assert.equal(seen.length, 10);
       assert.equal(new Set(seen).size, 10, 'an event went to both consumers');
       await store.ackEvents(
@@ -765,9 +849,87 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
   });
 });
 
+describe('Redis: what webhooks and signed requests rely on across nodes', () => {
+  it('a consumer restarted under its name gets its unacknowledged events back at once; a nonce used on one node is refused on another', async (t) => {
+    const r = await testRedis();
+    if ('skip' in r) return t.skip(r.skip);
+    const prefix = `phishx-wh:${randomBytes(4).toString('hex')}:`;
+    const one = new RedisStore({ url: r.url, keyPrefix: prefix });
+    const two = new RedisStore({ url: r.url, keyPrefix: prefix });
+    try {
+      assert.deepEqual(await one.readEvents('webhook.x', 'host:9464', 10, 'new'), []);
+      await one.appendEvent({
+        kind: 'activity',
+        event: { id: 'evt_1', type: 'quarantine.deleted', created_at: new Date(0).toISOString(), tenant: 'default', data: {} },
+      });
+      const taken = await one.readEvents('webhook.x', 'host:9464', 10, 'new');
+      assert.equal(taken.length, 1);
+      // "Restart": a new client, the same consumer name ─► the same event, not waiting a minute.
+      const again = await two.readEvents('webhook.x', 'host:9464', 10, 'new');
+      assert.deepEqual(
+        again.map((e) => e.id),
+        taken.map((e) => e.id),
+      );
+      assert.deepEqual(await two.readEvents('webhook.x', 'other:9464', 10, 'new'), [], 'another node does not take it while it is worked on');
+      await two.keepEvents(
+        'webhook.x',
+        'host:9464',
+        again.map((e) => e.id),
+      );
+      await two.ackEvents(
+        'webhook.x',
+        again.map((e) => e.id),
+      );
+      assert.deepEqual(await one.readEvents('webhook.x', 'host:9464', 10, 'new'), []);
+      const n = randomBytes(16).toString('hex');
+      assert.equal(await one.claimNonce(n, Math.floor(Date.now() / 1000) + 60), true);
+      assert.equal(await two.claimNonce(n, Math.floor(Date.now() / 1000) + 60), false);
+    } finally {
+      const keys = await one.client.keys(`${prefix}*`);
+      if (keys.length) await one.client.del(...keys);
+      await one.close();
+      await two.close();
+      await r.stop();
+    }
+  });
+});
+
 describe('FileJournal: the embedded event log', () => {
   const line = (i: number): string =>
     `${JSON.stringify({ id: `j${i}`, at: 1, action: 'reject', smtpCode: 550, score: 80, tenant: 'default', mailFrom: '', from: '', subject: `s${i}`, urlHosts: [], reasons: [], recipients: [] })}\n`;
+
+  it('removes a finished file of a gone writer only once every group has read it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-journal-'));
+    const { FileJournal } = await import('../../lib/store/event-journal.js');
+    try {
+      const j = new FileJournal(dir);
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      await writeFile(path.join(dir, `${gone}.jsonl`), line(1) + line(2));
+      const a = await j.read('soc', 10);
+      assert.equal((await j.read('webhook.x', 10)).length, 2, 'a second group reads the same events');
+      await j.ack(
+        'soc',
+        a.map((e) => e.id),
+      );
+      const old = new Date(Date.now() - 120_000);
+      await utimes(path.join(dir, `${gone}.jsonl`), old, old);
+      await j.read('soc', 10);
+      assert.ok((await readdir(dir)).includes(`${gone}.jsonl`), 'kept: webhook.x has not read it to the end');
+      const b = await j.read('webhook.x', 10);
+      assert.deepEqual(
+        b.map((e) => (e.event as SecurityEvent).subject),
+        ['s1', 's2'],
+      );
+      await j.ack(
+        'webhook.x',
+        b.map((e) => e.id),
+      );
+      await j.read('webhook.x', 10);
+      assert.ok(!(await readdir(dir)).includes(`${gone}.jsonl`), 'removed once both groups read it');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it("reads every writer's file in order, resumes after acknowledged events, skips a torn line, and removes finished files of gone writers", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-journal-'));
@@ -786,7 +948,7 @@ describe('FileJournal: the embedded event log', () => {
         first.map((e) => e.id),
       );
       const rest = await j.read('g', 10);
-      const subjects = [...first, ...rest].map((e) => e.event.subject).sort();
+      const subjects = [...first, ...rest].map((e) => (e.event as SecurityEvent).subject).sort();
       assert.deepEqual(subjects, ['s1', 's2', 's3', 's4']);
       await j.ack(
         'g',

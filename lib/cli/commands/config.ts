@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfigFromDir } from '../../config/load.js';
-import { SCHEMA, TENANT_SCHEMA, envName } from '../../config/schema.js';
+import { SCHEMA, TENANT_SCHEMA, WEBHOOK_SCHEMA, envName } from '../../config/schema.js';
 import { parse, type Command, type Out } from '../command.js';
 
 /** phishx config: validate phishx.ini (+ environment), print the effective config or the reference. */
@@ -25,6 +25,14 @@ function referenceMarkdown(): string {
     }
   }
   for (const [key, spec] of Object.entries(TENANT_SCHEMA)) rows.push(`| \`[tenant.<domain>]\` | \`${key}\` | (inherits) | — | ${spec.doc} |`);
+  for (const [key, spec] of Object.entries(WEBHOOK_SCHEMA)) {
+    const def = spec.default === '' ? '(empty)' : String(spec.default);
+    rows.push(`| \`[webhook.<name>]\` | \`${key}\` | \`${def}\` | — | ${spec.doc} |`);
+  }
+  rows.push(
+    '| (environment) | `PHISHX_WEBHOOK_URL`, `PHISHX_WEBHOOK_SECRET` | — | — | One more endpoint, named `env`, with the default events; ' +
+      'its secret from `PHISHX_WEBHOOK_SECRET` (else the managed keys). |',
+  );
   rows.push('| `[brands]` | `<brand name>` | built-in list | — | Domains that legitimately carry the brand; the section replaces the built-in list. |');
   rows.push('| `[weights]` | `<REASON_CODE>` | see Reason codes | — | Score points (-100..100) for that reason. |');
   return `${rows.join('\n')}\n`;
