@@ -13,7 +13,7 @@ import { command as keysCommand } from './commands/keys.js';
 import { command as webhookCommand } from './commands/webhook.js';
 import { errorMessage } from '../errors.js';
 import { std, type Command, type Out } from './command.js';
-import { AUDIT_HELP, cmdAudit, cmdQuarantine, cmdSoc, QUARANTINE_HELP, SOC_HELP } from './review.js';
+import { ALERTS_HELP, AUDIT_HELP, cmdAlerts, cmdAudit, cmdQuarantine, cmdSoc, QUARANTINE_HELP, SOC_HELP } from './review.js';
 
 /** The `phishx` command: one module per command under commands/ (review.ts: the SOC API client commands). */
 
@@ -34,6 +34,7 @@ Commands:
   quarantine ...       list, show, release, delete, report held mail (SOC API client)
   soc ...              SOC alerts (one per campaign): list, show, ack, resolve, release-all, block
   audit                print the audit log of review actions
+  alerts ...           operational alerts: list, silence, unsilence, test a channel
   feedback list|export analysts' reports (phish / not_phish) with their messages, as a
                        labelled corpus for training (phishx train --corpus, phishx eval)
   keys ...             webhook signing keys: new, list, show, rotate, retire
@@ -47,6 +48,7 @@ const REVIEW: Command[] = [
   { name: 'quarantine', help: QUARANTINE_HELP, run: cmdQuarantine },
   { name: 'soc', help: SOC_HELP, run: cmdSoc },
   { name: 'audit', help: AUDIT_HELP, run: cmdAudit },
+  { name: 'alerts', help: ALERTS_HELP, run: cmdAlerts },
 ];
 
 const COMMANDS: Record<string, Command> = Object.fromEntries(

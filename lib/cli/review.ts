@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
 /**
  * `phishx quarantine …` and `phishx audit`: the SOC API from the command line. Talks to the
  * sidecar (`--url`, else PHISHX_API_URL, else http://127.0.0.1:9464) with a bearer token
@@ -109,6 +111,8 @@ const OPTIONS = {
   yes: { type: 'boolean' },
   before: { type: 'string' },
   target: { type: 'string', multiple: true },
+  for: { type: 'string' },
+  dir: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -434,6 +438,135 @@ export async function cmdSoc(args: string[], io: Out): Promise<number> {
         }\n`,
       );
     else io.out(`${arg}: ${b.status}\n`);
+    return 0;
+  });
+}
+
+export const ALERTS_HELP = `Usage: phishx alerts list [--json] [--url URL] [--token-file FILE]
+       phishx alerts silence MATCHER [--for 2h] [--note TEXT] [--url URL] [--token-file FILE]
+       phishx alerts unsilence ID [--url URL] [--token-file FILE]
+       phishx alerts test CHANNEL [--dir DIR]
+
+Operational alerts (docs/alerts.md): clamd down, slow scans, API abuse, full queues, a slow
+store, a phishing campaign surge — notified to Slack, PagerDuty, email and webhooks.
+
+  list        firing, pending and recently resolved alerts, and active silences (read token)
+  silence     no notifications for alerts matching MATCHER — an alert name or
+              alert{label=value}, e.g. service_availability{service=clamav} — for --for
+              (30m, 2h, 1d; default 2h; act token)
+  unsilence   end a silence by its id
+  test        send a test notification to one channel configured in phishx.ini
+              (slack, pagerduty, email, webhook) directly, and say what it answered
+
+Options:
+  --for D          silence duration: N s|m|h|d (1m .. 30d)
+  --note TEXT      why (audit log)
+  --json           print JSON
+  --url URL        sidecar base URL (default PHISHX_API_URL or http://127.0.0.1:9464)
+  --token-file F   file holding the API token (default: PHISHX_API_TOKEN)
+  --dir DIR        test: Haraka directory whose config/phishx.ini to use (default: .)
+  -h, --help       show this help
+`;
+
+interface OpsAlertItem {
+  fingerprint: string;
+  state: string;
+  severity: string;
+  summary: string;
+  since: string;
+  silenced: boolean;
+}
+
+/** "90s", "30m", "2h", "1d" ─► seconds. */
+export function durationSeconds(text: string): number {
+  const m = /^(\d{1,6})\s*(s|m|h|d)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--for must be a duration like 30m, 2h or 1d, got ${JSON.stringify(text)}`);
+  const s = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2].toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  if (s < 60 || s > 30 * 86400) throw new UsageError(`--for must be between 1m and 30d, got ${JSON.stringify(text)}`);
+  return s;
+}
+
+export async function cmdAlerts(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parseCommand('alerts', args, ALERTS_HELP);
+  if (values.help) return (io.out(ALERTS_HELP), 0);
+  const [sub, arg, ...extra] = positionals;
+  if (!sub || !['list', 'silence', 'unsilence', 'test'].includes(sub))
+    throw new UsageError(`alerts: expected list, silence, unsilence or test\n\n${ALERTS_HELP}`);
+  if (sub === 'list' ? arg !== undefined : !arg || extra.length)
+    throw new UsageError(`alerts ${sub}: ${sub === 'list' ? 'takes no argument' : 'give exactly one argument'}`);
+  if (values.for !== undefined && sub !== 'silence') throw new UsageError('--for goes with alerts silence');
+  if (sub === 'test') {
+    const channels = ['slack', 'pagerduty', 'email', 'webhook'];
+    if (!channels.includes(arg)) throw new UsageError(`alerts test: CHANNEL is one of ${channels.join(', ')}, got ${JSON.stringify(arg)}`);
+    const { loadConfigFromDir } = await import('../config/load.js');
+    const { createStore } = await import('../store/index.js');
+    const { channelsOf } = await import('../alerts/channels.js');
+    const config = loadConfigFromDir(path.resolve(String(values.dir ?? '.')));
+    const store = createStore(config);
+    try {
+      const ch = channelsOf(config, () => store, {
+        node: `${hostname()} (phishx alerts test)`,
+        linksBaseUrl: config.alerts.links_base_url,
+        grafanaUrl: config.alerts.grafana_url,
+      }).find((c) => c.name === arg);
+      if (!ch) throw new UsageError(`alerts test: channel ${arg} is not configured in phishx.ini (docs/alerts.md)`);
+      const now = Date.now();
+      await ch.send([
+        {
+          kind: 'firing',
+          record: {
+            fingerprint: 'test{channel=' + arg + '}',
+            alert: 'test',
+            labels: { channel: arg },
+            state: 'firing',
+            severity: 'warn',
+            value: 1,
+            threshold: 1,
+            summary: 'PhishX alert channel test: if you read this, notifications reach you',
+            since: now,
+            firingSince: now,
+          },
+        },
+      ]);
+      io.out(`${arg}: test notification sent\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      io.err(`phishx alerts test: ${arg} refused or unreachable: ${errorMessage(err)}\n`);
+      return 1;
+    } finally {
+      await store.close();
+    }
+  }
+  const forS = values.for !== undefined ? durationSeconds(values.for) : undefined;
+  const call = await client(values);
+  return reportingApiErrors(io, `alerts ${sub}`, async () => {
+    if (sub === 'list') {
+      const r = await call('GET', '/api/v1/alerts');
+      const b = r.json as {
+        firing: OpsAlertItem[];
+        pending: OpsAlertItem[];
+        resolved: OpsAlertItem[];
+        silences: Array<{ id: string; matcher: string; until: string }>;
+      };
+      if (values.json) io.out(`${JSON.stringify(b, null, 2)}\n`);
+      else {
+        const all = [...b.firing, ...b.pending, ...b.resolved];
+        if (!all.length) io.out('no alerts\n');
+        for (const a of all)
+          io.out(`${a.state.padEnd(9)} ${a.severity.padEnd(8)} ${a.fingerprint}  since ${a.since}${a.silenced ? '  (silenced)' : ''}  ${a.summary}\n`);
+        for (const x of b.silences) io.out(`silence   ${x.id}  ${x.matcher}  until ${x.until}\n`);
+      }
+      return 0;
+    }
+    if (sub === 'silence') {
+      const r = await call('POST', '/api/v1/alerts/silences', { matcher: arg, for_s: forS ?? 7200, ...(values.note ? { note: values.note } : {}) });
+      const b = r.json as { id: string; matcher: string; until: string };
+      io.out(values.json ? `${JSON.stringify(b, null, 2)}\n` : `${b.id}: ${b.matcher} silenced until ${b.until}\n`);
+      return 0;
+    }
+    await call('DELETE', `/api/v1/alerts/silences/${encodeURIComponent(arg)}`);
+    io.out(`${arg}: ended\n`);
     return 0;
   });
 }

@@ -197,6 +197,33 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
       `phishx.ini [soc] blocklist_feed = ${JSON.stringify(c.soc.blocklist_feed.slice(0, 80))}: expected a feed name (letters, digits, _ and -, at most 64)`,
       'soc.blocklist_feed',
     );
+  for (const [name, warn, crit, upward] of [
+    ['scan_latency', c.alerts.scan_latency_warn_ms, c.alerts.scan_latency_critical_ms, true],
+    ['rate_limited', c.alerts.rate_limited_warn, c.alerts.rate_limited_critical, true],
+    ['auth_failures', c.alerts.auth_failures_warn, c.alerts.auth_failures_critical, true],
+    ['queue', c.alerts.queue_warn, c.alerts.queue_critical, true],
+    ['datastore', c.alerts.datastore_warn_ms, c.alerts.datastore_critical_ms, true],
+    ['availability', c.alerts.availability_warn_pct, c.alerts.availability_critical_pct, false],
+  ] as Array<[string, number, number, boolean]>) {
+    if (upward ? warn > crit : warn < crit)
+      throw new ConfigError(
+        `phishx.ini [alerts] ${name} warn (${warn}) must be ${upward ? 'at most' : 'at least'} its critical threshold (${crit})`,
+        `alerts.${name}`,
+      );
+  }
+  if (c['alerts.email'].smtp) {
+    if (!parseHostPort(c['alerts.email'].smtp)) throw new ConfigError(`${where('alerts.email', 'smtp')}: expected host:port`, 'alerts.email.smtp');
+    if (!c['alerts.email'].to.length)
+      throw new ConfigError(`${where('alerts.email', 'to')}: give at least one recipient (or leave smtp empty)`, 'alerts.email.to');
+  }
+  for (const [section, key, value] of [
+    ['alerts.slack', 'url', c['alerts.slack'].url],
+    ['alerts.pagerduty', 'url', c['alerts.pagerduty'].url],
+    ['alerts', 'links_base_url', c.alerts.links_base_url],
+    ['alerts', 'grafana_url', c.alerts.grafana_url],
+  ] as Array<[string, string, string]>) {
+    if (value && !/^https?:\/\/[^\s]+$/.test(value)) throw new ConfigError(`${where(section, key)}: expected an http(s) URL`, `${section}.${key}`);
+  }
   if (c.thresholds.quarantine > c.thresholds.reject) {
     throw new ConfigError(`phishx.ini [thresholds] quarantine = ${c.thresholds.quarantine} is above reject = ${c.thresholds.reject}`, 'thresholds.quarantine');
   }

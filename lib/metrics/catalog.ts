@@ -188,6 +188,20 @@ export const processMetrics = {
     ['action', 'result'],
   ),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
+  // ── alerts ────────────────────────────────────────────────────────────────────────────
+  alertsFiring: gauge(
+    'process',
+    'phishx_alerts_firing',
+    'Operational alerts firing now, by rule (`scan_latency`, `rate_limit_abuse`, `auth_failures`, `service_availability`, `queue_depth`, ' +
+      '`datastore_latency`, `campaign_surge`) and severity (`warn`, `critical`); set by the node that evaluates them.',
+    ['alert', 'severity'],
+  ),
+  alertNotifications: counter(
+    'process',
+    'phishx_alert_notifications_total',
+    'Alert notifications per channel (`slack`, `pagerduty`, `email`, `webhook`) and result (`sent`, `failed`: an attempt that will be retried).',
+    ['channel', 'result'],
+  ),
   // ── webhooks ──────────────────────────────────────────────────────────────────────────
   webhookDeliveries: counter(
     'process',

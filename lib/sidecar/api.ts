@@ -20,6 +20,9 @@ import { alertInTenant } from '../soc/alerts.js';
 import { ALERT_STATUSES, DELIVERY_STATUSES, type DeliveryRecord, type SocAlert } from '../store/types.js';
 import type { Principal } from './auth.js';
 import { OPENAPI } from './openapi.js';
+import { randomBytes } from 'node:crypto';
+import { parseMatcher, silenced as silencedBy, type AlertRecord, type Silence } from '../alerts/engine.js';
+import { SILENCE_DOC, STATE_DOC } from '../alerts/service.js';
 import { HttpError, type Reply, type RequestContext, type Router } from './router.js';
 
 const DAY_MS = 86_400_000;
@@ -129,6 +132,11 @@ function scoped(f: QuarantineFilter, p: Principal | null): QuarantineFilter {
   if (!p?.tenant) return f;
   if (f.tenant !== undefined && f.tenant !== p.tenant) throw new HttpError(403, `this token sees tenant ${p.tenant} only`);
   return { ...f, tenant: p.tenant };
+}
+
+/** A silence as the API shows it. */
+function silenceView(x: Silence): Record<string, unknown> {
+  return { id: x.id, matcher: x.matcher, until: new Date(x.until).toISOString(), by: x.by, created_at: new Date(x.createdAt).toISOString() };
 }
 
 /** A delivery record as the API shows it (times in RFC 3339). */
@@ -531,6 +539,118 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
           .appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'webhook_retry', target: d.id, result: 'ok' })
           .catch(() => undefined);
         return { status: 202, body: { id: d.id, status: 'pending' } };
+      },
+    })
+    .add({
+      method: 'GET',
+      path: '/api/v1/alerts',
+      auth: 'token',
+      scope: 'read',
+      limited: true,
+      handler: async (ctx) => {
+        onlyParams(ctx.query, []);
+        const [state, silences] = await guarded(() => Promise.all([src.store().getDoc<AlertRecord[]>(STATE_DOC), src.store().getDoc<Silence[]>(SILENCE_DOC)]));
+        const now = Date.now();
+        const t = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+        const view = (r: AlertRecord): Record<string, unknown> => ({
+          fingerprint: r.fingerprint,
+          alert: r.alert,
+          labels: r.labels,
+          state: r.state,
+          severity: r.severity,
+          value: r.value,
+          threshold: r.threshold,
+          summary: r.summary,
+          since: t(r.since),
+          ...(r.firingSince !== undefined ? { firing_since: t(r.firingSince) } : {}),
+          ...(r.resolvedAt !== undefined ? { resolved_at: t(r.resolvedAt) } : {}),
+          ...(r.lastNotifiedAt !== undefined ? { last_notified_at: t(r.lastNotifiedAt) } : {}),
+          ...(r.samples ? { samples: r.samples } : {}),
+          silenced: silencedBy(r, silences.value ?? [], now),
+        });
+        const records = state.value ?? [];
+        const of = (st: AlertRecord['state']): Array<Record<string, unknown>> => records.filter((r) => r.state === st).map(view);
+        return {
+          status: 200,
+          body: {
+            firing: of('firing'),
+            pending: of('pending'),
+            resolved: of('resolved'),
+            silences: (silences.value ?? []).filter((x) => x.until > now).map(silenceView),
+          },
+        };
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/api/v1/alerts/silences',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        const body = objectBody(ctx);
+        onlyKeys(body, ['matcher', 'for_s', 'note']);
+        if (typeof body.matcher !== 'string')
+          throw bad('matcher is required: an alert name, or alert{label=value} (e.g. service_availability{service=clamav})');
+        try {
+          parseMatcher(body.matcher);
+        } catch (err) {
+          throw bad(errorMessage(err));
+        }
+        const forS = body.for_s ?? 7200;
+        if (typeof forS !== 'number' || !Number.isInteger(forS) || forS < 60 || forS > 30 * 86400) throw bad('for_s must be an integer 60..2592000 (seconds)');
+        const now = Date.now();
+        const silence: Silence = {
+          id: `sil_${randomBytes(6).toString('hex')}`,
+          matcher: body.matcher.trim(),
+          until: now + forS * 1000,
+          by: ctx.principal?.id ?? 'unknown',
+          createdAt: now,
+        };
+        for (let attempt = 0; ; attempt++) {
+          const cur = await guarded(() => src.store().getDoc<Silence[]>(SILENCE_DOC));
+          const list = [...(cur.value ?? []).filter((x) => x.until > now), silence];
+          if (await guarded(() => src.store().putDoc(SILENCE_DOC, cur.version + 1, list))) break;
+          if (attempt >= 5) throw new HttpError(409, 'silences changed concurrently; try again');
+        }
+        await src
+          .store()
+          .appendAudit({
+            at: now,
+            actor: silence.by,
+            action: 'alert_silence',
+            target: silence.matcher,
+            result: 'ok',
+            ...(typeof body.note === 'string' ? { note: body.note.slice(0, 500) } : {}),
+          })
+          .catch(() => undefined);
+        return { status: 201, body: silenceView(silence) };
+      },
+    })
+    .add({
+      method: 'DELETE',
+      path: '/api/v1/alerts/silences/{id}',
+      auth: 'token',
+      scope: 'act',
+      limited: true,
+      handler: async (ctx) => {
+        for (let attempt = 0; ; attempt++) {
+          const cur = await guarded(() => src.store().getDoc<Silence[]>(SILENCE_DOC));
+          const list = cur.value ?? [];
+          if (!list.some((x) => x.id === ctx.params.id)) throw new HttpError(404, `no silence ${ctx.params.id.slice(0, 40)}`);
+          if (
+            await guarded(() =>
+              src.store().putDoc(
+                SILENCE_DOC,
+                cur.version + 1,
+                list.filter((x) => x.id !== ctx.params.id),
+              ),
+            )
+          )
+            break;
+          if (attempt >= 5) throw new HttpError(409, 'silences changed concurrently; try again');
+        }
+        return { status: 200, body: { id: ctx.params.id, status: 'deleted' } };
       },
     })
     .add({

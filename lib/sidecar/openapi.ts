@@ -187,6 +187,40 @@ export const OPENAPI = {
         responses: { 200: answer('Done', ref('AlertActionResult')), ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
+    '/api/v1/alerts': {
+      get: {
+        summary: 'Operational alerts: firing, pending, resolved (last 24 h), and the active silences',
+        'x-scope': 'read',
+        responses: { 200: answer('Alerts', ref('Alerts')), ...errors(400, 401, 403, 503) },
+      },
+    },
+    '/api/v1/alerts/silences': {
+      post: {
+        summary: 'Silence alerts matching `alert` or `alert{label=value}` for `for_s` seconds (default 2 h)',
+        'x-scope': 'act',
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            additionalProperties: false,
+            required: ['matcher'],
+            properties: { matcher: str, for_s: { type: 'integer', minimum: 60, maximum: 2592000 }, note: str },
+          }),
+        },
+        responses: { 201: answer('The silence', ref('Silence')), ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    '/api/v1/alerts/silences/{id}': {
+      delete: {
+        summary: 'End a silence',
+        'x-scope': 'act',
+        parameters: [ID],
+        responses: {
+          200: answer('Ended', { type: 'object', required: ['id', 'status'], properties: { id: str, status: { const: 'deleted' } } }),
+          ...errors(401, 403, 404, 409, 503),
+        },
+      },
+    },
     '/api/v1/webhooks/deliveries': {
       get: {
         summary: 'Webhook deliveries (one per event and endpoint), most recently updated first; `status=dead` lists the dead letters',
@@ -379,6 +413,42 @@ export const OPENAPI = {
           failures: { type: 'array' },
           blocked: { type: 'array', items: str },
           feed: str,
+        },
+      },
+      Silence: {
+        type: 'object',
+        required: ['id', 'matcher', 'until', 'by', 'created_at'],
+        properties: { id: str, matcher: str, until: time, by: str, created_at: time },
+        additionalProperties: false,
+      },
+      OpsAlert: {
+        type: 'object',
+        required: ['fingerprint', 'alert', 'labels', 'state', 'severity', 'value', 'threshold', 'summary', 'since', 'silenced'],
+        properties: {
+          fingerprint: str,
+          alert: str,
+          labels: { type: 'object', additionalProperties: str },
+          state: { enum: ['pending', 'firing', 'resolved'] },
+          severity: { enum: ['warn', 'critical'] },
+          value: { type: 'number' },
+          threshold: { type: 'number' },
+          summary: str,
+          since: time,
+          firing_since: time,
+          resolved_at: time,
+          last_notified_at: time,
+          samples: { type: 'array', items: str },
+          silenced: { type: 'boolean' },
+        },
+      },
+      Alerts: {
+        type: 'object',
+        required: ['firing', 'pending', 'resolved', 'silences'],
+        properties: {
+          firing: { type: 'array', items: ref('OpsAlert') },
+          pending: { type: 'array', items: ref('OpsAlert') },
+          resolved: { type: 'array', items: ref('OpsAlert') },
+          silences: { type: 'array', items: ref('Silence') },
         },
       },
       DeliveryPage: {

@@ -13,6 +13,7 @@ import { addApiRoutes } from './api.js';
 import { tenantLabel } from '../metrics/labels.js';
 import { startAlertFolder } from '../soc/fold.js';
 import { startWebhookDispatcher } from '../webhooks/dispatcher.js';
+import { Alerting } from '../alerts/service.js';
 import { apiKeys } from '../webhooks/keys.js';
 import { DEFAULT_TOLERANCE_S } from '../webhooks/signing.js';
 import { hostname } from 'node:os';
@@ -95,6 +96,11 @@ function updateSidecarGauges(h: FullHealth | null, snap: ClusterSnapshot, feeds:
  * routes to the same router.
  */
 export function createSidecarRouter(src: SidecarSources): Router {
+  return buildSidecar(src).router;
+}
+
+/** The router and the alerting loop of a sidecar (they share the health and metrics caches). */
+function buildSidecar(src: SidecarSources): { router: Router; alerting: Alerting } {
   const settings = (): PhishXConfig['sidecar'] | undefined => src.config()?.sidecar;
   const ttl = (): number => settings()?.health_cache_ms ?? 1000;
   const workerTimeout = (): number => settings()?.worker_timeout_ms ?? 1000;
@@ -240,7 +246,27 @@ export function createSidecarRouter(src: SidecarSources): Router {
     nonces: { add: (nonce, expiresAtS) => src.store().claimNonce(nonce, expiresAtS) },
     toleranceS: DEFAULT_TOLERANCE_S,
   });
-  return router;
+  const alerting = new Alerting({
+    store: src.store,
+    config: src.config,
+    node: `${hostname()}:${process.pid}`,
+    log: (level, m) => src.log?.(level === 'info' ? 'notice' : 'warn', m),
+    metrics: async () => {
+      const snap = await gather(workerTimeout(), 'all');
+      return (await AggregatorRegistry.aggregate(snap.processes.map((p) => p.metrics)).getMetricsAsJSON()) as unknown as MetricJson[];
+    },
+    breakers: async () => mergeBreakers(await snapshot.get()),
+    health: async () => {
+      const h = await full.get().catch(() => lastFull);
+      if (!h) return null;
+      lastFull = h;
+      const probes: Record<string, boolean> = { store: h.components.store.ok };
+      if (h.components.clamav.enabled) probes.clamav = h.components.clamav.ok;
+      if (h.components.nlp.mode === 'http') probes.nlp = h.components.nlp.ok;
+      return { probes, storeMs: h.components.store.latency_ms ?? null };
+    },
+  });
+  return { router, alerting };
 }
 
 /** Open SOC alerts counted by tenant label (an alert of several tenants counts for each); at most 10,000 alerts looked at. */
@@ -308,7 +334,8 @@ function answerAndLinger(socket: net.Socket, status: string): void {
 }
 
 export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
-  const router = createSidecarRouter(src);
+  const { router, alerting } = buildSidecar(src);
+  alerting.start();
   // SOC alerts are folded from the event log here: one sidecar per Haraka instance.
   const folder = startAlertFolder(src.store, src.config, (m) => src.log?.('warn', m));
   // Slow and idle clients: headers within 5 s (checked every second, not Node's default 30 s),
@@ -345,6 +372,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
       const why =
         err.code === 'EADDRINUSE' ? 'address already in use (another PhishX or program holds it; set [sidecar] listen or PHISHX_SIDECAR_LISTEN)' : err.message;
       folder.stop();
+      alerting.stop();
       reject(new PhishXError('PHISHX_SIDECAR_LISTEN', `sidecar cannot listen on ${listen.host}:${listen.port}: ${why}`, { cause: err }));
     });
     server.listen(listen.port, listen.host, () => {
@@ -366,6 +394,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
         close: () =>
           new Promise((r) => {
             folder.stop();
+            alerting.stop();
             void webhooks.stop();
             // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.
             server.close(() => r());

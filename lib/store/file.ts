@@ -6,7 +6,7 @@ import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
-import { DeliveryTable, KeyRingFile } from './local-webhooks.js';
+import { DeliveryTable, DocTable, KeyRingFile } from './local-webhooks.js';
 import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -59,6 +59,7 @@ export class FileStore extends LocalState implements Store {
   protected readonly alerts: AlertTable;
   protected readonly deliveries: DeliveryTable;
   protected readonly keyRing: KeyRingFile;
+  protected readonly docs: DocTable;
 
   constructor(
     dir: string,
@@ -73,6 +74,7 @@ export class FileStore extends LocalState implements Store {
     this.alerts = new AlertTable(path.join(dir, 'alerts'), this.now);
     this.deliveries = new DeliveryTable(path.join(dir, 'webhooks', 'deliveries'), this.now);
     this.keyRing = new KeyRingFile(path.join(dir, 'keys'));
+    this.docs = new DocTable(path.join(dir, 'docs'));
     this.sweeper = setInterval(() => void this.sweepQuarantine().catch(() => undefined), opts.sweepMs ?? 60_000);
     this.sweeper.unref();
   }

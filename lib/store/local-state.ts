@@ -1,7 +1,7 @@
 import type { AlertTable } from './local-alerts.js';
 import type { FeedbackShelf } from './feedback.js';
 import { LocalFeeds } from './feed-sets.js';
-import type { DeliveryTable, KeyRingFile } from './local-webhooks.js';
+import type { DeliveryTable, DocTable, KeyRingFile } from './local-webhooks.js';
 import { MemoryNonceCache } from '../webhooks/signing.js';
 import type { AlertQuery, DeliveryQuery, DeliveryRecord, FeedbackRecord, GroupStart, KeyRing, LogEvent, SocAlert, StoredEvent } from './types.js';
 
@@ -32,6 +32,20 @@ export abstract class LocalState extends LocalFeeds {
   }
 
   private readonly nonces = new MemoryNonceCache();
+  protected abstract readonly docs: DocTable;
+
+  /** One sidecar per embedded store: it holds every lease. */
+  async acquireLease(): Promise<boolean> {
+    return true;
+  }
+
+  getDoc<T>(name: string): Promise<{ version: number; value: T | null }> {
+    return this.docs.get<T>(name);
+  }
+
+  putDoc<T>(name: string, version: number, value: T): Promise<boolean> {
+    return this.docs.put(name, version, value);
+  }
 
   /** One sidecar per embedded store: the nonces live in its memory. */
   async claimNonce(nonce: string, expiresAtS: number): Promise<boolean> {

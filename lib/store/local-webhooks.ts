@@ -99,3 +99,32 @@ export class KeyRingFile {
     return true;
   }
 }
+
+/**
+ * Small shared documents of the embedded stores (alert silences and states): in memory, and
+ * with a directory each also in `<dir>/<name>.json` (durable), read on first use. One writer
+ * per directory: the sidecar.
+ */
+export class DocTable {
+  private readonly docs = new Map<string, { version: number; value: unknown }>();
+
+  constructor(private readonly dir: string | null) {}
+
+  async get<T>(name: string): Promise<{ version: number; value: T | null }> {
+    let d = this.docs.get(name);
+    if (!d && this.dir) {
+      d = await readFile(path.join(this.dir, `${SAFE(name)}.json`), 'utf8')
+        .then((t) => JSON.parse(t) as { version: number; value: unknown })
+        .catch(() => undefined);
+      if (d) this.docs.set(name, d);
+    }
+    return d ? { version: d.version, value: structuredClone(d.value) as T } : { version: 0, value: null };
+  }
+
+  async put<T>(name: string, version: number, value: T): Promise<boolean> {
+    if ((await this.get(name)).version !== version - 1) return false;
+    if (this.dir) await writeFileDurable(path.join(this.dir, `${SAFE(name)}.json`), JSON.stringify({ version, value }));
+    this.docs.set(name, { version, value: structuredClone(value) });
+    return true;
+  }
+}

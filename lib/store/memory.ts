@@ -2,7 +2,7 @@ import { MemoryJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
 import { LocalState } from './local-state.js';
-import { DeliveryTable, KeyRingFile } from './local-webhooks.js';
+import { DeliveryTable, DocTable, KeyRingFile } from './local-webhooks.js';
 import { auditPage, isHeld, keepsRaw, newAuditId, pageOf, stateOf, statusOf } from './query.js';
 import type { AuditRecord, HeldMessage, ListPage, ListQuery, QuarantineEntry, QuarantineState, Store } from './types.js';
 
@@ -23,6 +23,7 @@ export class MemoryStore extends LocalState implements Store {
   protected readonly alerts: AlertTable;
   protected readonly deliveries: DeliveryTable;
   protected readonly keyRing = new KeyRingFile(null);
+  protected readonly docs = new DocTable(null);
 
   constructor(
     private readonly maxBytes = 256 * 1024 * 1024,

@@ -99,6 +99,14 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+/** Take or renew a lease: set KEYS[1] = ARGV[1] for ARGV[2] ms when free or already held by ARGV[1]. */
+const LEASE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
 /**
  * Redis-backed store (ioredis). Layout under the prefix:
  *   q:<id>      hash { meta: JSON entry, raw: bytes, state: JSON state, ver: state version }
@@ -110,6 +118,8 @@ return 1
  *   events      stream of the event log (scan events, activity, redeliveries; capped near
  *               100,000), read by consumer groups (SOC alerts, one per webhook endpoint)
  *   signing-keys JSON key ring { version, keys } (compare-and-set by a Lua script)
+ *   lease:<n>   holder of a lease (the alert notifier)   PX = its term
+ *   doc:<n>     JSON { version, value } of a small shared document (alert silences and states)
  *   nonce:<n>   a signed request's nonce   EX = until its timestamp leaves the tolerance
  *   whd:<id>    JSON webhook delivery record   PX = 7 days
  *   whd:index   sorted set delivery id ─► updated at (the newest 10,000)
@@ -430,6 +440,30 @@ export class RedisStore implements Store {
         const ok = await this.client.eval(PUT_VERSIONED_LUA, 1, this.k('signing-keys'), String(ring.version), JSON.stringify(ring));
         return ok === 1;
       },
+      false,
+    );
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.run('acquireLease', async () => (await this.client.eval(LEASE_LUA, 1, this.k(`lease:${name}`), holder, String(ttlMs))) === 1, false);
+  }
+
+  async getDoc<T>(name: string): Promise<{ version: number; value: T | null }> {
+    return this.run(
+      'getDoc',
+      async () => {
+        const json = await this.client.get(this.k(`doc:${name}`));
+        const d = json ? (JSON.parse(json) as { version: number; value: T }) : null;
+        return d ? { version: d.version, value: d.value } : { version: 0, value: null };
+      },
+      false,
+    );
+  }
+
+  async putDoc<T>(name: string, version: number, value: T): Promise<boolean> {
+    return this.run(
+      'putDoc',
+      async () => (await this.client.eval(PUT_VERSIONED_LUA, 1, this.k(`doc:${name}`), String(version), JSON.stringify({ version, value }))) === 1,
       false,
     );
   }

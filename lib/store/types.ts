@@ -349,6 +349,16 @@ export interface Store {
   putKeyRing(ring: KeyRing): Promise<boolean>;
   /** Remember a signed request's nonce until `expiresAtS` (Unix s); false when it was seen already (a replay). Shared across nodes on Redis. */
   claimNonce(nonce: string, expiresAtS: number): Promise<boolean>;
+  /**
+   * Hold the lease `name` for `ttlMs` (taken when free or expired, renewed when `holder`
+   * holds it); true when `holder` holds it now. With several nodes on Redis exactly one
+   * holds it at a time (the alert notifier); an embedded store has one holder anyway.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** A small shared document (alert silences and states), with its version (0: none). */
+  getDoc<T>(name: string): Promise<{ version: number; value: T | null }>;
+  /** Compare-and-set: writes when the stored version is `version - 1`. */
+  putDoc<T>(name: string, version: number, value: T): Promise<boolean>;
   /** Insert or replace a delivery record (kept for `[quarantine] history_days`, the newest 10,000). */
   putDelivery(record: DeliveryRecord): Promise<void>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;

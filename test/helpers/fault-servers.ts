@@ -103,6 +103,14 @@ export function clamdFaultServer(): Promise<FaultServer> {
       let answered = false;
       sock.on('data', (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
+        // The health check's PING and VERSION (as clamd answers them, in the command's framing).
+        const cmd = buf.toString('latin1');
+        if (!answered && /^[zn](PING|VERSION)[\0\n]$/.test(cmd)) {
+          answered = true;
+          const reply = cmd.includes('PING') ? 'PONG' : 'ClamAV 1.0.0/27000/fault-server';
+          if (effective(self.mode) !== 'hang') sock.end(`${reply}${cmd[0] === 'z' ? '\0' : '\n'}`);
+          return;
+        }
         if (answered || buf.length < 4 || buf.subarray(-4).readUInt32BE(0) !== 0) return; // wait for the zero-length end chunk
         answered = true;
         const m = effective(self.mode);

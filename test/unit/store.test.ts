@@ -434,6 +434,20 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
     },
   ],
   [
+    'keeps small shared documents with a compare-and-set, and hands a lease to its holder',
+    async (store) => {
+      const name = `doc-${randomBytes(3).toString('hex')}`;
+      assert.deepEqual(await store.getDoc(name), { version: 0, value: null });
+      assert.equal(await store.putDoc(name, 1, [{ a: 1 }]), true);
+      assert.equal(await store.putDoc(name, 1, [{ a: 2 }]), false, 'version 1 exists');
+      assert.deepEqual(await store.getDoc(name), { version: 1, value: [{ a: 1 }] });
+      const lease = `lease-${randomBytes(3).toString('hex')}`;
+      assert.equal(await store.acquireLease(lease, 'node-a', 60_000), true);
+      assert.equal(await store.acquireLease(lease, 'node-a', 60_000), true, 'renewed by its holder');
+      if (store.kind === 'redis') assert.equal(await store.acquireLease(lease, 'node-b', 60_000), false, 'held by another node');
+    },
+  ],
+  [
     'answers ping with a latency',
     async (store) => {
       assert.ok((await store.ping()) >= 0);
