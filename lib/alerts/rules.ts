@@ -130,7 +130,7 @@ export function evaluate(i: AlertInputs, t: Thresholds): Observation[] {
     }
     if (s.probeOk === false) {
       sev = 'critical';
-      summary = `${s.service}: health check failing (${summary})`;
+      summary = `${s.service}: health check failing${calls ? ` (${pct} % of ${calls} calls succeeded)` : ''}`;
     }
     obs('service_availability', { service: s.service }, sev, pct, limitOf(sev, t.availabilityPct), summary);
   }

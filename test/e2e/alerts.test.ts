@@ -23,6 +23,7 @@ describe('operational alerts: clamd down and back, a failing channel, a silence,
   let sink: SmtpSink;
   let h: HarakaInstance;
   let slackFailures = 1;
+  const pdArrivals: number[] = [];
 
   const slackTexts = (): string[] => slack.requests.map((r) => (JSON.parse(r.body) as { text: string }).text);
   const pdEvents = (): Array<{ event_action: string; dedup_key: string }> =>
@@ -39,6 +40,7 @@ describe('operational alerts: clamd down and back, a failing channel, a silence,
       res.end(fail ? 'internal_error' : 'ok');
     });
     pd = await startHttpServer((_req, body, res) => {
+      pdArrivals.push(Date.now());
       const e = JSON.parse(body) as { dedup_key: string };
       res.writeHead(202, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: e.dedup_key }));
@@ -85,6 +87,10 @@ describe('operational alerts: clamd down and back, a failing channel, a silence,
       assert.equal(count(mails(), /Subject: PhishX \[CRITICAL\] service_availability\{service=clamav\}/), 1);
     });
     assert.ok(slack.requests.length >= 2, 'the 500 was retried');
+    // The promise: notified within for_s after the failure is seen. Seeing it takes one health
+    // check (cached up to 1 s) and one evaluation (interval 1 s); 3 s margin for a busy machine.
+    const firstPage = pdArrivals[pdEvents().findIndex((e) => e.event_action === 'trigger' && e.dedup_key === `phishx:${CLAMD}`)];
+    assert.ok(firstPage - t0 <= 1000 + 1000 + 1000 + 3000, `paged ${firstPage - t0} ms after clamd stopped`);
     // Scanning goes on meanwhile (ClamAV fail mode: its reason, no hang).
     const a = await sendRaw(h.port, phishMessage(), { from: 'service@paypa1-support.top', to: ['bob@example.org'] });
     assert.equal(a.code, 550, a.response);
