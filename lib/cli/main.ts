@@ -11,6 +11,7 @@ import { command as tokenCommand } from './commands/token.js';
 import { command as feedbackCommand } from './commands/feedback.js';
 import { command as keysCommand } from './commands/keys.js';
 import { command as webhookCommand } from './commands/webhook.js';
+import { command as dashboardsCommand } from './commands/dashboards.js';
 import { errorMessage } from '../errors.js';
 import { std, type Command, type Out } from './command.js';
 import { ALERTS_HELP, AUDIT_HELP, cmdAlerts, cmdAudit, cmdQuarantine, cmdSoc, QUARANTINE_HELP, SOC_HELP } from './review.js';
@@ -39,6 +40,7 @@ Commands:
                        labelled corpus for training (phishx train --corpus, phishx eval)
   keys ...             webhook signing keys: new, list, show, rotate, retire
   webhook verify       check a received webhook's signature (headers + body files)
+  dashboards --out DIR write the Grafana dashboards (deploy/grafana/dashboards)
   help [command]       show help for a command
 
 Run "phishx <command> --help" for the options of a command.
@@ -66,6 +68,7 @@ const COMMANDS: Record<string, Command> = Object.fromEntries(
     feedbackCommand,
     keysCommand,
     webhookCommand,
+    dashboardsCommand,
     ...REVIEW,
   ].map((c) => [c.name, c]),
 );

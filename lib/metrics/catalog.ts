@@ -188,6 +188,23 @@ export const processMetrics = {
     ['action', 'result'],
   ),
   httpInFlight: gauge('process', 'phishx_http_requests_in_flight', 'Sidecar HTTP requests being served now.'),
+  // ── workers and caches ────────────────────────────────────────────────────────────────
+  workerScansInFlight: gauge(
+    'process',
+    'phishx_worker_scans_in_flight',
+    'Scans running now in each Haraka process (`worker`: `main` in single-process mode, else the cluster worker id): the per-worker active tasks.',
+    ['worker'],
+  ),
+  workerScans: counter('process', 'phishx_worker_scans_total', 'Scans each Haraka process ran (`worker` as above): how cluster mode spreads the load.', [
+    'worker',
+  ]),
+  cacheLookups: counter(
+    'process',
+    'phishx_cache_lookups_total',
+    'Lookups in each cache (`safe_browsing`: Safe Browsing answers per URL; `health`: health-check results of the sidecar) by result (`hit`, `miss`).',
+    ['cache', 'result'],
+  ),
+  cacheEntries: gauge('process', 'phishx_cache_entries', 'Entries held in each cache now.', ['cache']),
   // ── alerts ────────────────────────────────────────────────────────────────────────────
   alertsFiring: gauge(
     'process',

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { PhishXConfig } from '../config/types.js';
 import { PhishXError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
+import { processMetrics } from '../metrics/catalog.js';
 import { guarded } from '../resilience/breaker.js';
 import type { Signal } from '../verdict/types.js';
 import { lookupUrls, type ReputationSource } from './sources.js';
@@ -41,6 +42,7 @@ export class SafeBrowsing implements ReputationSource {
     if (ttlMs <= 0) return;
     if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(url, { until: this.now() + ttlMs, threat });
+    processMetrics.cacheEntries.set({ cache: 'safe_browsing' }, this.cache.size);
   }
 
   async check(urls: Parameters<ReputationSource['check']>[0], deadlineMs: number): Promise<Signal[]> {
@@ -54,6 +56,8 @@ export class SafeBrowsing implements ReputationSource {
         if (c.threat) out.push({ code: 'URL_SAFE_BROWSING', detail: `${u} (${c.threat}, cached)` });
       } else ask.push(u);
     }
+    if (all.length - ask.length) processMetrics.cacheLookups.inc({ cache: 'safe_browsing', result: 'hit' }, all.length - ask.length);
+    if (ask.length) processMetrics.cacheLookups.inc({ cache: 'safe_browsing', result: 'miss' }, ask.length);
     if (!ask.length) return out;
     const ms = Math.max(1, Math.min(this.cfg.timeout_ms, deadlineMs));
     const lookup = (): Promise<Signal[]> => this.lookup(ask, ms);

@@ -1,3 +1,4 @@
+import { processMetrics } from '../metrics/catalog.js';
 /**
  * A value computed by an async check and reused for `ttlMs`, so a flood of probes costs one
  * check. Concurrent callers share one computation. With `staleFactor` > 1, a value older
@@ -14,12 +15,16 @@ export class CachedCheck<T> {
     private readonly ttlMs: () => number,
     private readonly staleFactor = 1,
     private readonly now: () => number = () => performance.now(),
+    /** Counted in `phishx_cache_lookups_total{cache=…}` when given. */
+    private readonly metricName?: string,
   ) {}
 
   /** The value; `staleFactor` (default: the constructor's) lets this caller accept an older one. */
   get(staleFactor = this.staleFactor): Promise<T> {
     const ttl = this.ttlMs();
     const age = this.value ? this.now() - this.value.at : Infinity;
+    const hit = this.value !== null && age < ttl * staleFactor;
+    if (this.metricName) processMetrics.cacheLookups.inc({ cache: this.metricName, result: hit ? 'hit' : 'miss' });
     if (this.value && age < ttl) return Promise.resolve(this.value.v);
     const refresh = this.refresh();
     if (this.value && age < ttl * staleFactor) {
@@ -33,6 +38,7 @@ export class CachedCheck<T> {
     this.inFlight ??= this.check()
       .then((v) => {
         this.value = { v, at: this.now() };
+        if (this.metricName) processMetrics.cacheEntries.set({ cache: this.metricName }, 1);
         return v;
       })
       .finally(() => {

@@ -112,7 +112,7 @@ function buildSidecar(src: SidecarSources): { router: Router; alerting: Alerting
   const snapshot = new CachedCheck<ClusterSnapshot>(() => gather(workerTimeout(), 'breakers'), ttl);
   const quickStore = new CachedCheck<StoreHealth>(() => checkStore(src.store(), false), ttl, 2);
   const withSnapshot: HealthSources = { ...src, snapshot: () => snapshot.get() };
-  const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl);
+  const full = new CachedCheck<FullHealth>(() => fullHealth(withSnapshot), ttl, 1, undefined, 'health');
   const feeds = new CachedCheck(
     () =>
       src

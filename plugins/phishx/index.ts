@@ -10,6 +10,7 @@ import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
 import { verdictEvents, type VerdictEvent } from '../../lib/events.js';
 import pTimeout from 'p-timeout';
+import cluster from 'node:cluster';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
@@ -336,11 +337,13 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       Promise.all([getRaw(tx), getReputation(plugin)])
         .then(([raw, reputation]) => {
           const clamav = clamdFor(config.clamav, config['breaker.clamav']);
+          processMetrics.workerScansInFlight.inc({ worker: WORKER });
+          processMetrics.workerScans.inc({ worker: WORKER });
           return scanMessage(raw, envelope, config, id, {
             reputation: reputation.sources,
             ...(reputation.expander ? { expander: reputation.expander } : {}),
             ...(clamav ? { clamav } : {}),
-          });
+          }).finally(() => processMetrics.workerScansInFlight.dec({ worker: WORKER }));
         })
         .then((result) => {
           if (done.called) return;
@@ -385,6 +388,9 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     );
   }
 }
+
+/** This process in the per-worker metrics: `main` in single-process mode, else `w<cluster worker id>`. */
+const WORKER = cluster.worker ? `w${cluster.worker.id}` : 'main';
 
 /** Longest an SMTP answer waits for its event to reach the durable event log. */
 const EVENT_LOG_WAIT_MS = 2000;

@@ -13,7 +13,7 @@ import { securityEvent } from '../helpers/events.js';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';
 import { phishMessage, quarantineMessage } from '../helpers/messages.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { releaseRedis, testRedis, type TestRedis } from '../helpers/redis.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
@@ -135,14 +135,7 @@ for (const backend of ['file', 'redis'] as const) {
     after(async () => {
       await h?.stop();
       await rx?.close();
-      if (redis && !('skip' in redis)) {
-        const { Redis } = await import('ioredis');
-        const c = new Redis(redis.url);
-        const keys = await c.keys(`${prefix}*`);
-        if (keys.length) await c.del(...keys);
-        c.disconnect();
-        await redis.stop();
-      }
+      await releaseRedis(redis, prefix);
     });
 
     it('20 rejected messages while the receiver is down, Haraka restarted, then kill -9: once it is up, all 20 arrive (by id)', async (t) => {

@@ -61,3 +61,17 @@ export async function testRedis(): Promise<TestRedis | { skip: string }> {
   if (priv) return priv;
   return { skip: `no Redis at ${url} and no redis-server binary to start one (apt-get install redis-server)` };
 }
+
+/** Remove every key under `prefix` (a test's private namespace) and stop the test Redis. */
+export async function releaseRedis(redis: TestRedis | { skip: string } | undefined, prefix: string): Promise<void> {
+  if (!redis || 'skip' in redis) return;
+  const { Redis } = await import('ioredis');
+  const c = new Redis(redis.url);
+  try {
+    const keys = await c.keys(`${prefix}*`);
+    if (keys.length) await c.del(...keys);
+  } finally {
+    c.disconnect();
+    await redis.stop();
+  }
+}
