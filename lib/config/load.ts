@@ -157,6 +157,11 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   // readSection checked every key against SCHEMA, the table PhishXConfig's sections are inferred from.
   const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants' | 'webhookEndpoints'>;
 
+  for (const h of c.redis.sentinels) {
+    if (!parseHostPort(h)) throw new ConfigError(`phishx.ini [redis] sentinels: ${JSON.stringify(h.slice(0, 80))} is not host:port`, 'redis.sentinels');
+  }
+  if (c.redis.sentinels.length && !c.redis.url)
+    throw new ConfigError('phishx.ini [redis] sentinels: set url too (redis://[:password@]<master name>/<db>; its host is ignored)', 'redis.url');
   for (const h of c.clamav.hosts) {
     try {
       parseClamdHost(h);

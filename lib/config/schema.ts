@@ -556,6 +556,15 @@ const SECTIONS = {
         'store on local disk (`[quarantine] spool_dir`, durable, one machine).',
     },
     key_prefix: { type: 'string', default: 'phishx:', doc: 'Prefix of every Redis key.' },
+    sentinels: {
+      type: 'strings',
+      default: '',
+      doc:
+        'Redis Sentinel addresses (`host:port`, comma-separated): PhishX asks them for the master of ' +
+        '`sentinel_name` and follows failovers. The `url` host is then ignored (its password and database ' +
+        'apply), e.g. `url = redis://:secret@mymaster/0`.',
+    },
+    sentinel_name: { type: 'string', default: 'mymaster', doc: 'Name of the master the sentinels monitor.' },
   },
   sidecar: {
     listen: {

@@ -27,6 +27,9 @@ import { DELIVERY_KEEP, DELIVERY_KEEP_MS, deliveryPage } from './delivery-query.
 
 export interface RedisStoreOptions {
   url: string;
+  /** Redis Sentinel addresses; the master of `sentinelName` is asked of them (the url's host is ignored). */
+  sentinels?: Array<{ host: string; port: number }>;
+  sentinelName?: string;
   keyPrefix: string;
   /** Per-command deadline on the SMTP path (ms). */
   commandTimeoutMs?: number;
@@ -144,14 +147,29 @@ export class RedisStore implements Store {
     this.p = opts.keyPrefix;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 1000;
     this.breaker = opts.breaker;
-    this.client = new Redis(opts.url, {
+    const common = {
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       commandTimeout: opts.commandTimeoutMs ?? 2000,
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
-    });
+      retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+    };
+    if (opts.sentinels?.length) {
+      const u = new URL(opts.url);
+      const db = Number(u.pathname.replace(/^\//, '') || 0);
+      this.client = new Redis({
+        ...common,
+        sentinels: opts.sentinels,
+        name: opts.sentinelName ?? 'mymaster',
+        db: Number.isInteger(db) ? db : 0,
+        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        // After a failover, keep asking the sentinels (a dead master is not retried forever).
+        sentinelRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+        failoverDetector: true,
+      });
+    } else this.client = new Redis(opts.url, common);
     // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
     this.client.on('error', () => undefined);
     this.client.on('ready', () => redisEvents.emit('status', 'ready'));
