@@ -65,6 +65,11 @@ export async function holdMessage(
 
 const pendingDir = (spoolDir: string): string => path.join(spoolDir, 'pending');
 
+/** Messages waiting in the pending spool for the store (the `queue_depth` alert). */
+export async function countPending(spoolDir: string): Promise<number> {
+  return (await readdir(pendingDir(spoolDir)).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).length;
+}
+
 async function writePending(spoolDir: string, entry: QuarantineEntry, raw: Buffer | null): Promise<void> {
   const dir = pendingDir(spoolDir);
   if (raw) await writeFileDurable(path.join(dir, `${entry.id}.eml`), raw);

@@ -5,12 +5,10 @@
  * send is one request with a deadline, behind the channel's breaker (the caller's).
  */
 import nodemailer from 'nodemailer';
-import { request } from 'undici';
 import type { PhishXConfig } from '../config/types.js';
 import { parseHostPort } from '../config/values.js';
-import { WebhookDeliveryError } from '../errors.js';
 import type { ActivityEvent, Store } from '../store/types.js';
-import { retryAfterMs } from '../webhooks/deliver.js';
+import { postOnce } from '../webhooks/deliver.js';
 import { newEventId } from '../webhooks/events.js';
 import type { Notification } from './engine.js';
 
@@ -126,35 +124,9 @@ export function emailMessage(group: Notification[], ctx: Context): { subject: st
   return { subject: subject.slice(0, 200), text: `${lines.join('\n\n')}\n`, html };
 }
 
+/** One JSON POST through the webhooks' client (deadline, no redirects, bounded answer, typed errors). */
 async function postJson(url: string, body: unknown, timeoutMs: number, ok: (status: number) => boolean): Promise<void> {
-  let res;
-  try {
-    res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    throw new WebhookDeliveryError(
-      name === 'TimeoutError' || name === 'AbortError' ? 'PHISHX_WEBHOOK_TIMEOUT' : 'PHISHX_WEBHOOK_UNREACHABLE',
-      (err as Error).message,
-      0,
-      undefined,
-      { cause: err },
-    );
-  }
-  const text = (await res.body.text().catch(() => '')).slice(0, 300);
-  if (!ok(res.statusCode))
-    throw new WebhookDeliveryError(
-      'PHISHX_WEBHOOK_HTTP_STATUS',
-      `answered HTTP ${res.statusCode} ${text}`.trim(),
-      res.statusCode,
-      retryAfterMs(res.headers['retry-after']),
-    );
+  await postOnce(url, JSON.stringify(body), {}, timeoutMs, ok);
 }
 
 /** The channels `config` enables, ready to send. */

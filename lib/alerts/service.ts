@@ -6,12 +6,11 @@
  * channel has its own queue, breaker, deadline, retries and rate limit: a channel that is
  * down delays nothing else, and scanning never waits on any of it.
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { processMetrics } from '../metrics/catalog.js';
 import type { MetricJson } from '../metrics/cluster.js';
+import { countPending } from '../quarantine.js';
 import { guarded } from '../resilience/breaker.js';
 import type { Store } from '../store/types.js';
 import { backoffMs } from '../webhooks/deliver.js';
@@ -264,8 +263,7 @@ export class Alerting {
 
   /** Pending spool (held while the store was down) and the webhook backlog per endpoint. */
   private async queueDepths(config: PhishXConfig, metrics: MetricJson[]): Promise<Record<string, number>> {
-    const pending = (await readdir(path.join(config.quarantine.spool_dir, 'pending')).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).length;
-    const out: Record<string, number> = { pending_spool: pending };
+    const out: Record<string, number> = { pending_spool: await countPending(config.quarantine.spool_dir) };
     for (const v of metrics.find((m) => m.name === 'phishx_webhook_backlog')?.values ?? []) {
       const k = `webhook_backlog:${String(v.labels.endpoint)}`;
       out[k] = (out[k] ?? 0) + v.value;

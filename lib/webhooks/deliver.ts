@@ -26,8 +26,17 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isFinite(t) ? Math.min(Math.max(0, t - now), MAX_RETRY_AFTER_MS) : undefined;
 }
 
-/** POST once; resolves with the 2xx status, throws WebhookDeliveryError otherwise. */
-export async function postOnce(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+/**
+ * POST once; resolves with the status when `accept` takes it (default any 2xx), throws
+ * WebhookDeliveryError otherwise (with the start of the answer, e.g. Slack's `invalid_payload`).
+ */
+export async function postOnce(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  accept: (status: number) => boolean = (st) => st >= 200 && st < 300,
+): Promise<number> {
   let res;
   try {
     res = await request(url, {
@@ -46,10 +55,12 @@ export async function postOnce(url: string, body: string, headers: Record<string
       throw new WebhookDeliveryError('PHISHX_WEBHOOK_TIMEOUT', `no answer within ${timeoutMs} ms`, 0, undefined, { cause: err });
     throw new WebhookDeliveryError('PHISHX_WEBHOOK_UNREACHABLE', (err as Error).message || String(err), 0, undefined, { cause: err });
   }
-  // Read a bounded part of the answer (a consumer may stream forever) and drop it.
+  // Read a bounded part of the answer (a consumer may stream forever): its start goes into an error.
   let read = 0;
+  let start = '';
   try {
     for await (const chunk of res.body) {
+      if (start.length < 300) start += (chunk as Buffer).subarray(0, 300).toString('utf8');
       read += (chunk as Buffer).length;
       if (read > MAX_ANSWER_BYTES) break;
     }
@@ -58,10 +69,11 @@ export async function postOnce(url: string, body: string, headers: Record<string
   } finally {
     res.body.destroy();
   }
-  if (res.statusCode >= 200 && res.statusCode < 300) return res.statusCode;
+  if (accept(res.statusCode)) return res.statusCode;
+  const said = start.slice(0, 300).replace(/\s+/g, ' ').trim();
   throw new WebhookDeliveryError(
     'PHISHX_WEBHOOK_HTTP_STATUS',
-    `answered HTTP ${res.statusCode}${res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`,
+    `answered HTTP ${res.statusCode}${res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}${said ? ` ${said}` : ''}`,
     res.statusCode,
     retryAfterMs(res.headers['retry-after']),
   );
