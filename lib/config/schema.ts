@@ -555,7 +555,11 @@ const SECTIONS = {
         'Redis URL (`redis://host:6379/0`), the store shared by several Haraka nodes. Empty: the embedded ' +
         'store on local disk (`[quarantine] spool_dir`, durable, one machine).',
     },
-    key_prefix: { type: 'string', default: 'phishx:', doc: 'Prefix of every Redis key.' },
+    key_prefix: {
+      type: 'string',
+      default: 'phishx:',
+      doc: 'Prefix of every Redis key (no `{` or `}`: PhishX adds the hash tags that keep each key family in one Cluster slot).',
+    },
     sentinels: {
       type: 'strings',
       default: '',
@@ -565,6 +569,14 @@ const SECTIONS = {
         'apply), e.g. `url = redis://:secret@mymaster/0`.',
     },
     sentinel_name: { type: 'string', default: 'mymaster', doc: 'Name of the master the sentinels monitor.' },
+    cluster_nodes: {
+      type: 'strings',
+      default: '',
+      doc:
+        'Redis Cluster seed nodes (`host:port`, comma-separated; a few suffice, PhishX learns the rest): the ' +
+        'store then talks to the cluster and follows slot moves and failovers. The `url` host is ignored (its ' +
+        'password applies), e.g. `url = redis://:secret@cluster/0`. Not together with `sentinels`.',
+    },
   },
   sidecar: {
     listen: {

@@ -13,6 +13,7 @@ export function createStore(config: Pick<PhishXConfig, 'redis' | 'quarantine' | 
       url: config.redis.url,
       keyPrefix: config.redis.key_prefix,
       breaker: config['breaker.redis'],
+      ...(config.redis.cluster_nodes.length ? { clusterNodes: config.redis.cluster_nodes.map((h) => parseHostPort(h)!) } : {}),
       ...(config.redis.sentinels.length ? { sentinels: config.redis.sentinels.map((h) => parseHostPort(h)!), sentinelName: config.redis.sentinel_name } : {}),
     });
   return new FileStore(config.quarantine.spool_dir, { maxEntries: config.quarantine.max_entries, maxBytes: config.quarantine.max_disk_bytes });

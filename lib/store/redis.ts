@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
@@ -30,6 +30,8 @@ export interface RedisStoreOptions {
   /** Redis Sentinel addresses; the master of `sentinelName` is asked of them (the url's host is ignored). */
   sentinels?: Array<{ host: string; port: number }>;
   sentinelName?: string;
+  /** Redis Cluster seed nodes; the url's host is ignored (its password applies). */
+  clusterNodes?: Array<{ host: string; port: number }>;
   keyPrefix: string;
   /** Per-command deadline on the SMTP path (ms). */
   commandTimeoutMs?: number;
@@ -111,7 +113,32 @@ return 1
 `;
 
 /**
- * Redis-backed store (ioredis). Layout under the prefix:
+ * Hash tag of each key family: every multi-key operation (a transaction, a script, MGET) stays
+ * inside one family, so on Redis Cluster it stays in one slot, and the families spread over
+ * the masters. Keys touched alone (signing-keys, lease:, doc:, nonce:) carry no tag.
+ */
+const FAMILY: Record<string, string> = {
+  q: 'q',
+  audit: 'audit',
+  events: 'events',
+  whd: 'whd',
+  alert: 'alert',
+  alerts: 'alert',
+  akey: 'alert',
+  fb: 'fb',
+  feed: 'feed',
+  feeds: 'feed',
+};
+
+/** Key of `name` under `prefix`: `<prefix>{<family>}:<name>` for a tagged family, else `<prefix><name>`. */
+export function redisKey(prefix: string, name: string): string {
+  const family = FAMILY[name.split(':', 1)[0]];
+  return family ? `${prefix}{${family}}:${name}` : `${prefix}${name}`;
+}
+
+/**
+ * Redis-backed store (ioredis). Layout under the prefix (each name after the family's hash
+ * tag, e.g. `phishx:{q}:q:index`, see redisKey):
  *   q:<id>      hash { meta: JSON entry, raw: bytes, state: JSON state, ver: state version }
  *               PEXPIREAT = the state's purge time
  *   q:index     sorted set id ─► createdAt (ids of purged records dropped when met)
@@ -138,7 +165,7 @@ return 1
  */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   private readonly p: string;
   private readonly readyTimeoutMs: number;
   private readonly breaker: BreakerConfig | undefined;
@@ -155,7 +182,31 @@ export class RedisStore implements Store {
       commandTimeout: opts.commandTimeoutMs ?? 2000,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
     };
-    if (opts.sentinels?.length) {
+    if (opts.clusterNodes?.length) {
+      const u = new URL(opts.url);
+      // Per node: connect on demand, queue while that one connection (re)connects (bounded by
+      // commandTimeout); the cluster-level queue stays off so a cluster without a master for
+      // a slot fails the call at once.
+      const { retryStrategy, enableOfflineQueue: _q, lazyConnect: _l, ...perNode } = common;
+      this.client = new Cluster(opts.clusterNodes, {
+        enableOfflineQueue: false,
+        // The ready check is sent before the node connections are up, and with the offline
+        // queue off it fails and reconnects once; a cluster that is down answers CLUSTERDOWN,
+        // which fails the call like any other error.
+        enableReadyCheck: false,
+        clusterRetryStrategy: retryStrategy,
+        // A failover moves slots: ask the cluster again soon, and never queue behind it for long.
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnTryAgain: 200,
+        slotsRefreshTimeout: 2000,
+        redisOptions: {
+          ...perNode,
+          ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+          ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        },
+      });
+    } else if (opts.sentinels?.length) {
       const u = new URL(opts.url);
       const db = Number(u.pathname.replace(/^\//, '') || 0);
       this.client = new Redis({
@@ -178,7 +229,7 @@ export class RedisStore implements Store {
   }
 
   private k(s: string): string {
-    return `${this.p}${s}`;
+    return redisKey(this.p, s);
   }
 
   /**

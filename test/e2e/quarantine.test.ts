@@ -6,7 +6,7 @@ import path from 'node:path';
 import { FileStore } from '../../lib/store/file.js';
 import { eventually } from '../helpers/eventually.js';
 import { after, before, describe, it } from 'node:test';
-import { RedisStore } from '../../lib/store/redis.js';
+import { RedisStore, redisKey } from '../../lib/store/redis.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -51,7 +51,7 @@ describe('quarantine in Redis through real Haraka', () => {
     assert.ok(held.raw?.toString().includes(`X-PhishX-Id: ${id}`));
     // Expires after ttl_days (30); the record is kept history_days (30) more.
     assert.ok(held.entry.expiresAt - held.entry.createdAt === 30 * 86_400_000);
-    const ttl = await store!.client.pttl(`${prefix}q:${id}`);
+    const ttl = await store!.client.pttl(redisKey(prefix, `q:${id}`));
     assert.ok(ttl > 59 * 86_400_000 && ttl <= 60 * 86_400_000, `ttl ${ttl}`);
     assert.equal((await h!.delivered()).filter((m) => m.includes(id)).length, 0);
   });

@@ -75,3 +75,142 @@ export async function releaseRedis(redis: TestRedis | { skip: string } | undefin
     await redis.stop();
   }
 }
+
+export interface RedisProc {
+  proc: ChildProcess;
+  port: number;
+}
+
+/** Start a redis-server (or sentinel) with `args`, working directory `dir` (where it writes any file). */
+export async function spawnRedis(args: string[], port: number, dir: string): Promise<RedisProc> {
+  const proc = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
+  await waitForPort(port, 10_000);
+  return { proc, port };
+}
+
+export interface TestRedisCluster {
+  /** `host:port` of every node (masters first as created; roles change on failover). */
+  nodes: string[];
+  procs: RedisProc[];
+  /** Ports of the nodes that are masters now. */
+  masters(): Promise<number[]>;
+  /** Wait until every live node reports cluster_state:ok and every slot has a live master. */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Run `fn` on a short-lived connection to one node; null when it cannot be reached or `fn` fails. */
+async function onNode<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | null> {
+  const r = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await fn(r);
+  } catch {
+    return null;
+  } finally {
+    r.disconnect();
+  }
+}
+
+const clusterInfo = (port: number): Promise<{ state: string; role: string } | null> =>
+  onNode(port, async (r) => {
+    const info = String(await r.call('CLUSTER', 'INFO'));
+    const repl = await r.info('replication');
+    return { state: /cluster_state:(\w+)/.exec(info)?.[1] ?? '', role: /role:(\w+)/.exec(repl)?.[1] ?? '' };
+  });
+
+/**
+ * A private Redis Cluster on loopback from Debian's redis-server: `masters` masters with
+ * `replicas` replicas each, no persistence, node timeout 1 s (a killed master's replica takes
+ * over within a few seconds). Null when redis-server / redis-cli are missing.
+ */
+export async function startRedisCluster(dir: string, masters = 3, replicas = 1): Promise<TestRedisCluster | null> {
+  if (spawnSync('redis-server', ['--version']).status !== 0 || spawnSync('redis-cli', ['--version']).status !== 0) return null;
+  const procs: RedisProc[] = [];
+  for (let i = 0; i < masters * (1 + replicas); i++) {
+    const port = await freePort();
+    procs.push(
+      await spawnRedis(
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '1000',
+          '--dir',
+          dir,
+        ],
+        port,
+        dir,
+      ),
+    );
+  }
+  const nodes = procs.map((p) => `127.0.0.1:${p.port}`);
+  const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const cluster: TestRedisCluster = {
+    nodes,
+    procs,
+    masters: async () => {
+      const out: number[] = [];
+      for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null && (await clusterInfo(p.port))?.role === 'master') out.push(p.port);
+      return out;
+    },
+    waitHealthy: async (timeoutMs = 30_000) => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const live = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
+        const infos = await Promise.all(live.map((p) => clusterInfo(p.port)));
+        if (infos.every((i) => i?.state === 'ok')) return;
+        if (Date.now() > until) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(infos)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    stop: async () => {
+      for (const p of procs)
+        if (p.proc.exitCode === null && p.proc.signalCode === null) {
+          p.proc.kill('SIGKILL');
+          await new Promise((r) => p.proc.once('exit', r));
+        }
+    },
+  };
+  if (created.status !== 0) {
+    await cluster.stop();
+    throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+  }
+  await cluster.waitHealthy();
+  return cluster;
+}
+
+/** Port of the master that serves `key`'s slot now (asked of any live node of `cluster`). */
+export async function clusterMasterOf(cluster: TestRedisCluster, key: string): Promise<number> {
+  for (const p of cluster.procs) {
+    if (p.proc.exitCode !== null || p.proc.signalCode !== null) continue;
+    const port = await onNode(p.port, async (r) => {
+      const slot = Number(await r.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await r.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]]]>;
+      const hit = ranges.find(([lo, hi]) => slot >= lo && slot <= hi);
+      return hit ? Number(hit[2][1]) : null;
+    });
+    if (port) return port;
+  }
+  throw new Error(`no live node knows the master of ${key}`);
+}

@@ -21,6 +21,22 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('config', () => {
+  it('[redis]: Sentinel and Cluster addresses are host:port, need url, exclude each other; the prefix has no hash tag braces', () => {
+    const c = buildConfig({ redis: { url: 'redis://:pw@cluster/0', cluster_nodes: '10.0.0.1:6379, 10.0.0.2:6379' } }, { env: noEnv });
+    assert.deepEqual(c.redis.cluster_nodes, ['10.0.0.1:6379', '10.0.0.2:6379']);
+    assert.match(
+      configError(() => buildConfig({ redis: { url: 'redis://c/0', cluster_nodes: '10.0.0.1' } }, { env: noEnv })).message,
+      /cluster_nodes: "10.0.0.1" is not host:port/,
+    );
+    assert.match(configError(() => buildConfig({ redis: { cluster_nodes: '10.0.0.1:6379' } }, { env: noEnv })).message, /cluster_nodes: set url too/);
+    assert.match(
+      configError(() => buildConfig({ redis: { url: 'redis://c/0', cluster_nodes: '10.0.0.1:6379', sentinels: '10.0.0.1:26379' } }, { env: noEnv })).message,
+      /cluster_nodes or sentinels, not both/,
+    );
+    assert.match(configError(() => buildConfig({ redis: { sentinels: 'x:y' } }, { env: noEnv })).message, /sentinels: "x:y" is not host:port/);
+    assert.match(configError(() => buildConfig({ redis: { url: 'redis://h/0', key_prefix: '{px}:' } }, { env: noEnv })).message, /must not contain \{ or \}/);
+  });
+
   it('builds a complete frozen config from nothing but defaults', () => {
     const c = buildConfig({}, { env: noEnv });
     assert.equal(c.main.mode, 'enforce');

@@ -12,11 +12,11 @@ import { MemoryStore } from '../../lib/store/memory.js';
 import { FileStore } from '../../lib/store/file.js';
 import { eventually } from '../helpers/eventually.js';
 import { securityEvent } from '../helpers/events.js';
-import { RedisStore } from '../../lib/store/redis.js';
+import { RedisStore, redisKey } from '../../lib/store/redis.js';
 import type { DeliveryRecord, QuarantineEntry, SecurityEvent, SocAlert, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedisCluster, testRedis, type TestRedis } from '../helpers/redis.js';
 
 function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
   return {
@@ -507,6 +507,33 @@ storeContract('redis', async () => {
       }
     },
   };
+});
+
+storeContract('redis cluster (3 masters)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-cluster-'));
+  const cluster = await startRedisCluster(dir, 3, 0);
+  if (!cluster) return { skip: 'redis-server / redis-cli not installed (apt-get install redis-server)' };
+  const store = new RedisStore({ url: 'redis://cluster/0', clusterNodes: [{ host: '127.0.0.1', port: cluster.procs[0].port }], keyPrefix: 'phishx-test:' });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('Redis key layout: one hash tag per key family', () => {
+  it('keeps every multi-key family in one Cluster slot and leaves single keys untagged', () => {
+    assert.equal(redisKey('phishx:', 'q:index'), 'phishx:{q}:q:index');
+    assert.equal(redisKey('phishx:', 'q:0123abcd'), 'phishx:{q}:q:0123abcd');
+    assert.equal(redisKey('phishx:', 'alerts'), 'phishx:{alert}:alerts');
+    assert.equal(redisKey('phishx:', 'akey:c1'), 'phishx:{alert}:akey:c1');
+    assert.equal(redisKey('phishx:', 'feeds'), 'phishx:{feed}:feeds');
+    assert.equal(redisKey('phishx:', 'nonce:n1'), 'phishx:nonce:n1');
+    assert.equal(redisKey('phishx:', 'signing-keys'), 'phishx:signing-keys');
+  });
 });
 
 describe('RedisStore with Redis unreachable', () => {
