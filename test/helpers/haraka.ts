@@ -12,6 +12,8 @@ export interface HarakaOptions {
   /** Plugin list (default: phishx, phishx_local_delivery). */
   plugins?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Extra smtp.ini [main] lines (e.g. graceful_shutdown=true). */
+  smtpIni?: string;
   /** smtp.ini nodes (default 0). */
   nodes?: number;
   /** Plugin timeout for phishx (seconds). */
@@ -57,7 +59,7 @@ export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInsta
   await mkdir(path.join(dir, 'plugins'), { recursive: true });
   for (const f of ['connection.ini', 'me', 'tls.ini']) await copyFile(path.join(REPO, 'config', f), path.join(dir, 'config', f));
   await writeFile(path.join(dir, 'config', 'log.ini'), '[main]\nlevel=info\ntimestamps=true\n');
-  await writeFile(path.join(dir, 'config', 'smtp.ini'), `[main]\nlisten=127.0.0.1:${port}\nnodes=${opts.nodes ?? 0}\n`);
+  await writeFile(path.join(dir, 'config', 'smtp.ini'), `[main]\nlisten=127.0.0.1:${port}\nnodes=${opts.nodes ?? 0}\n${opts.smtpIni ?? ''}\n`);
   await writeFile(path.join(dir, 'config', 'plugins'), `${(opts.plugins ?? ['phishx', 'phishx_local_delivery']).join('\n')}\n`);
   await writeFile(path.join(dir, 'config', 'phishx.timeout'), `${opts.pluginTimeout ?? 30}\n`);
   await writeFile(
