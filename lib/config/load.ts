@@ -157,23 +157,23 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   // readSection checked every key against SCHEMA, the table PhishXConfig's sections are inferred from.
   const c = sections as unknown as Omit<PhishXConfig, 'brands' | 'weights' | 'tenants' | 'webhookEndpoints'>;
 
-  for (const h of c.redis.sentinels) {
-    if (!parseHostPort(h)) throw new ConfigError(`phishx.ini [redis] sentinels: ${JSON.stringify(h.slice(0, 80))} is not host:port`, 'redis.sentinels');
-  }
-  for (const h of c.redis.cluster_nodes) {
-    if (!parseHostPort(h)) throw new ConfigError(`phishx.ini [redis] cluster_nodes: ${JSON.stringify(h.slice(0, 80))} is not host:port`, 'redis.cluster_nodes');
-  }
   if (c.redis.cluster_nodes.length && c.redis.sentinels.length)
     throw new ConfigError('phishx.ini [redis]: set cluster_nodes or sentinels, not both (a Redis Cluster fails over by itself)', 'redis.cluster_nodes');
-  if (c.redis.cluster_nodes.length && !c.redis.url)
-    throw new ConfigError('phishx.ini [redis] cluster_nodes: set url too (redis://[:password@]cluster/0; its host is ignored)', 'redis.url');
+  // Sentinel and Cluster: host:port addresses, and a url for the password (its host is ignored).
+  for (const [key, hosts, example] of [
+    ['sentinels', c.redis.sentinels, 'redis://[:password@]<master name>/<db>'],
+    ['cluster_nodes', c.redis.cluster_nodes, 'redis://[:password@]cluster/0'],
+  ] as const) {
+    for (const h of hosts) {
+      if (!parseHostPort(h)) throw new ConfigError(`phishx.ini [redis] ${key}: ${JSON.stringify(h.slice(0, 80))} is not host:port`, `redis.${key}`);
+    }
+    if (hosts.length && !c.redis.url) throw new ConfigError(`phishx.ini [redis] ${key}: set url too (${example}; its host is ignored)`, 'redis.url');
+  }
   if (/[{}]/.test(c.redis.key_prefix))
     throw new ConfigError(
       `phishx.ini [redis] key_prefix: ${JSON.stringify(c.redis.key_prefix.slice(0, 80))} must not contain { or } (PhishX adds the Cluster hash tags)`,
       'redis.key_prefix',
     );
-  if (c.redis.sentinels.length && !c.redis.url)
-    throw new ConfigError('phishx.ini [redis] sentinels: set url too (redis://[:password@]<master name>/<db>; its host is ignored)', 'redis.url');
   for (const h of c.clamav.hosts) {
     try {
       parseClamdHost(h);

@@ -136,6 +136,14 @@ export function redisKey(prefix: string, name: string): string {
   return family ? `${prefix}{${family}}:${name}` : `${prefix}${name}`;
 }
 
+/** Username and password of a `redis://[user][:password]@host/db` URL (Sentinel and Cluster, whose host is ignored). */
+function credentialsOf(u: URL): { username?: string; password?: string } {
+  return {
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+  };
+}
+
 /**
  * Redis-backed store (ioredis). Layout under the prefix (each name after the family's hash
  * tag, e.g. `phishx:{q}:q:index`, see redisKey):
@@ -183,7 +191,6 @@ export class RedisStore implements Store {
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
     };
     if (opts.clusterNodes?.length) {
-      const u = new URL(opts.url);
       // Per node: connect on demand, queue while that one connection (re)connects (bounded by
       // commandTimeout); the cluster-level queue stays off so a cluster without a master for
       // a slot fails the call at once.
@@ -200,11 +207,7 @@ export class RedisStore implements Store {
         retryDelayOnClusterDown: 200,
         retryDelayOnTryAgain: 200,
         slotsRefreshTimeout: 2000,
-        redisOptions: {
-          ...perNode,
-          ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-          ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-        },
+        redisOptions: { ...perNode, ...credentialsOf(new URL(opts.url)) },
       });
     } else if (opts.sentinels?.length) {
       const u = new URL(opts.url);
@@ -214,8 +217,7 @@ export class RedisStore implements Store {
         sentinels: opts.sentinels,
         name: opts.sentinelName ?? 'mymaster',
         db: Number.isInteger(db) ? db : 0,
-        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        ...credentialsOf(u),
         // After a failover, keep asking the sentinels (a dead master is not retried forever).
         sentinelRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
         failoverDetector: true,
