@@ -3,13 +3,13 @@ import { api } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 
 const TOKEN = 'redis-down-test-token-0123456789';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { RedisStore } from '../../lib/store/redis.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { quarantineMessage, cleanMessage } from '../helpers/messages.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
-import { startPrivateRedis } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
+import { redisArgs, spawnRedis, startPrivateRedis } from '../helpers/redis.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 
 const env = { from: 'alice@example.com', to: ['bob@example.org'] };
@@ -19,11 +19,7 @@ describe('a private Redis killed mid-run', () => {
   let redis: ChildProcess | null = null;
   let h: HarakaInstance | undefined;
   let skip = '';
-  const startRedisOn = async (p: number): Promise<ChildProcess> => {
-    const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitForPort(p, 10_000);
-    return proc;
-  };
+  const startRedisOn = async (p: number): Promise<ChildProcess> => (await spawnRedis(redisArgs(p), p)).proc;
   before(async () => {
     const probe = await startPrivateRedis();
     if (!probe) {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../helpers/eventually.js';
+import { accepts } from '../helpers/ports.js';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, quarantineMessage } from '../helpers/messages.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
@@ -11,16 +12,6 @@ import { idFrom, sendRaw } from '../helpers/smtp.js';
 // force_shutdown_timeout=25; Kubernetes sends SIGTERM, which Haraka as PID 1 treats as SIGINT):
 // listeners close at once, sessions in the middle of a scan get their answer, then the
 // process exits. A clamd that takes the message and never answers keeps the scans in flight.
-
-const connectRefused = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
 
 describe('graceful shutdown with sessions in flight', () => {
   let clamd: net.Server;
@@ -56,7 +47,7 @@ describe('graceful shutdown with sessions in flight', () => {
     await eventually(() => assert.equal(seen, 2));
     const exited = new Promise<number | null>((r) => h.proc.once('exit', (code) => r(code)));
     h.proc.kill('SIGINT');
-    await eventually(async () => assert.equal(await connectRefused(h.port), true, 'listener closed'));
+    await eventually(async () => assert.equal(await accepts(h.port), false, 'listener closed'));
     const [a, b] = await Promise.all([deliver, hold]);
     assert.equal(a.code, 250, a.response);
     assert.equal(b.code, 250, b.response);

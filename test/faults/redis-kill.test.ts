@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { RedisStore } from '../../lib/store/redis.js';
 import { pendingSpoolFiles, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, quarantineMessage } from '../helpers/messages.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
+import { freePort } from '../helpers/ports.js';
+import { redisArgs, spawnRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
 import { ANSWER_BOUND_MS, SCAN_BUDGET_MS } from './driver.js';
 
@@ -16,11 +17,7 @@ describe('fault injection: a private Redis killed mid-run under 200 messages', (
   let redis: ChildProcess | null = null;
   let h: HarakaInstance | undefined;
   const skip = spawnSync('redis-server', ['--version']).status === 0 ? '' : 'no redis-server binary (apt-get install redis-server)';
-  const startRedis = async (): Promise<ChildProcess> => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitForPort(port, 10_000);
-    return proc;
-  };
+  const startRedis = async (): Promise<ChildProcess> => (await spawnRedis(redisArgs(port), port)).proc;
   before(async () => {
     if (skip) return;
     port = await freePort();

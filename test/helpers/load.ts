@@ -1,4 +1,7 @@
-import { sendRaw, type SmtpAnswer } from './smtp.js';
+import assert from 'node:assert/strict';
+import type { Store } from '../../lib/store/types.js';
+import { cleanMessage, quarantineMessage } from './messages.js';
+import { idFrom, sendRaw, type SmtpAnswer } from './smtp.js';
 
 /**
  * Send `total` messages (cycling through `messages`) with `concurrency` parallel SMTP
@@ -33,4 +36,55 @@ export async function inParallel(total: number, concurrency: number, work: (i: n
       }
     }),
   );
+}
+
+/** Envelopes of the messages PhishX holds (quarantineMessage) and delivers (cleanMessage). */
+export const HOLD_ENV = { from: 'alerts@account-notice.example.net', to: ['carol@example.org'] };
+export const ALLOW_ENV = { from: 'alice@example.com', to: ['bob@example.org'] };
+
+/**
+ * Mail sent one session at a time while the store fails over: message i is one PhishX holds
+ * when `holds(i)`, else one it delivers. Each answer must be 250 (held — in Redis or the
+ * pending spool — or delivered) or 451 (try again): never lost, never hung. Answers slower
+ * than `budgetMs` + 1 s are listed in `slow`.
+ */
+export class FailoverLoad {
+  readonly held: string[] = [];
+  delivered = 0;
+  later = 0;
+  slowest = 0;
+  readonly slow: string[] = [];
+
+  constructor(
+    private readonly budgetMs: number,
+    private readonly holds: (i: number) => boolean,
+  ) {}
+
+  async send(port: number, i: number): Promise<void> {
+    const hold = this.holds(i);
+    const t0 = Date.now();
+    const a = hold
+      ? await sendRaw(port, quarantineMessage().replace('Unusual sign-in activity', `Unusual sign-in activity ${i}`), HOLD_ENV)
+      : await sendRaw(port, cleanMessage({ subject: `Lunch ${i}` }).replace('<clean-1@example.com>', `<clean-${i}@example.com>`), ALLOW_ENV);
+    const ms = Date.now() - t0;
+    this.slowest = Math.max(this.slowest, ms);
+    if (ms > this.budgetMs + 1000) this.slow.push(`${i}: ${ms} ms`);
+    assert.ok(a.code === 250 || a.code === 451, a.response);
+    if (a.code !== 250) this.later++;
+    else if (hold) this.held.push(idFrom(a.response));
+    else this.delivered++;
+  }
+
+  /** Held ids `store` does not have. */
+  async missingIn(store: Store): Promise<string[]> {
+    const missing: string[] = [];
+    for (const id of this.held) if (!(await store.getQuarantine(id))) missing.push(id);
+    return missing;
+  }
+
+  /** Held ids whose message.quarantined event is not among the `received` webhook bodies. */
+  withoutEvent(received: ReadonlyArray<{ body: string }>): string[] {
+    const ids = new Set(received.map((r) => (JSON.parse(r.body) as { id: string }).id));
+    return this.held.filter((id) => !ids.has(`evt_${id}`));
+  }
 }

@@ -11,38 +11,54 @@ export interface TestRedis {
   revive?(): Promise<void>;
 }
 
-async function pingable(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+/**
+ * Run `fn` on a short-lived connection (no retries, no queue) to the Redis at `url` or on a
+ * loopback `port`; null when it cannot be reached or `fn` fails.
+ */
+export async function onNode<T>(where: string | number, fn: (r: Redis) => Promise<T>): Promise<T | null> {
+  const r = new Redis(typeof where === 'number' ? `redis://127.0.0.1:${where}` : where, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
-    return (await r.ping()) === 'PONG';
+    return await fn(r);
   } catch {
-    return false;
+    return null;
   } finally {
     r.disconnect();
   }
+}
+
+const pingable = async (url: string): Promise<boolean> => (await onNode(url, (r) => r.ping())) === 'PONG';
+
+/** Arguments of a loopback redis-server on `port` without persistence (files, if any, in its working directory). */
+export const redisArgs = (port: number): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+
+/** Whether a child process has not exited. */
+export const running = (proc: ChildProcess): boolean => proc.exitCode === null && proc.signalCode === null;
+
+/** SIGKILL a child process (when it runs) and wait for its exit. */
+export async function killHard(proc: ChildProcess): Promise<void> {
+  if (!running(proc)) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
 }
 
 /** Start a private redis-server on a free port (no persistence). Null when the binary is missing. */
 export async function startPrivateRedis(): Promise<TestRedis | null> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return null;
   const port = await freePort();
-  const launch = async (): Promise<ChildProcess> => {
-    const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitForPort(port, 10_000);
-    return p;
-  };
+  const launch = async (): Promise<ChildProcess> => (await spawnRedis(redisArgs(port), port)).proc;
   const inst: TestRedis = {
     url: `redis://127.0.0.1:${port}/0`,
     proc: await launch(),
-    stop: async () => {
-      const proc = inst.proc!;
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await new Promise((r) => proc.once('exit', r));
-      }
-    },
+    stop: () => killHard(inst.proc!),
     revive: async () => {
       inst.proc = await launch();
     },
@@ -82,7 +98,7 @@ export interface RedisProc {
 }
 
 /** Start a redis-server (or sentinel) with `args`, working directory `dir` (where it writes any file). */
-export async function spawnRedis(args: string[], port: number, dir: string): Promise<RedisProc> {
+export async function spawnRedis(args: string[], port: number, dir?: string): Promise<RedisProc> {
   const proc = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
   await waitForPort(port, 10_000);
   return { proc, port };
@@ -92,39 +108,13 @@ export interface TestRedisCluster {
   /** `host:port` of every node (masters first as created; roles change on failover). */
   nodes: string[];
   procs: RedisProc[];
-  /** Ports of the nodes that are masters now. */
-  masters(): Promise<number[]>;
   /** Wait until every live node reports cluster_state:ok and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Run `fn` on a short-lived connection to one node; null when it cannot be reached or `fn` fails. */
-async function onNode<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | null> {
-  const r = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } catch {
-    return null;
-  } finally {
-    r.disconnect();
-  }
-}
-
-const clusterInfo = (port: number): Promise<{ state: string; role: string } | null> =>
-  onNode(port, async (r) => {
-    const info = String(await r.call('CLUSTER', 'INFO'));
-    const repl = await r.info('replication');
-    return { state: /cluster_state:(\w+)/.exec(info)?.[1] ?? '', role: /role:(\w+)/.exec(repl)?.[1] ?? '' };
-  });
+const clusterState = (port: number): Promise<string | null> =>
+  onNode(port, async (r) => /cluster_state:(\w+)/.exec(String(await r.call('CLUSTER', 'INFO')))?.[1] ?? '');
 
 /**
  * A private Redis Cluster on loopback from Debian's redis-server: `masters` masters with
@@ -138,24 +128,7 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
     const port = await freePort();
     procs.push(
       await spawnRedis(
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--cluster-node-timeout',
-          '1000',
-          '--dir',
-          dir,
-        ],
+        [...redisArgs(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir],
         port,
         dir,
       ),
@@ -169,27 +142,17 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
   const cluster: TestRedisCluster = {
     nodes,
     procs,
-    masters: async () => {
-      const out: number[] = [];
-      for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null && (await clusterInfo(p.port))?.role === 'master') out.push(p.port);
-      return out;
-    },
     waitHealthy: async (timeoutMs = 30_000) => {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const live = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
-        const infos = await Promise.all(live.map((p) => clusterInfo(p.port)));
-        if (infos.every((i) => i?.state === 'ok')) return;
-        if (Date.now() > until) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(infos)}`);
+        const states = await Promise.all(procs.filter((p) => running(p.proc)).map((p) => clusterState(p.port)));
+        if (states.every((x) => x === 'ok')) return;
+        if (Date.now() > until) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(states)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
     stop: async () => {
-      for (const p of procs)
-        if (p.proc.exitCode === null && p.proc.signalCode === null) {
-          p.proc.kill('SIGKILL');
-          await new Promise((r) => p.proc.once('exit', r));
-        }
+      for (const p of procs) await killHard(p.proc);
     },
   };
   if (created.status !== 0) {
@@ -203,7 +166,7 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
 /** Port of the master that serves `key`'s slot now (asked of any live node of `cluster`). */
 export async function clusterMasterOf(cluster: TestRedisCluster, key: string): Promise<number> {
   for (const p of cluster.procs) {
-    if (p.proc.exitCode !== null || p.proc.signalCode !== null) continue;
+    if (!running(p.proc)) continue;
     const port = await onNode(p.port, async (r) => {
       const slot = Number(await r.call('CLUSTER', 'KEYSLOT', key));
       const ranges = (await r.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]]]>;
