@@ -7,6 +7,9 @@ import { scanHtml } from './html.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
+import { useFastDecoders } from './mime-decoders.js';
+
+useFastDecoders();
 
 type Limits = PhishXConfig['limits'];
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;

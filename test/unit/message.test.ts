@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
+import { fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
+import fc from 'fast-check';
 import { deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -170,5 +172,33 @@ describe('message extraction', () => {
     assert.equal(g.from?.address, 'noise@example.com');
     const empty = await extractScanInput(Buffer.alloc(0), env, limits);
     assert.equal(empty.urls.length, 0);
+  });
+});
+
+describe('postal-mime decoders without Blob', () => {
+  it('replaces all three decoders once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
+    assert.deepEqual([...fastDecoders()].sort(), ['base64-decoder', 'pass-through-decoder', 'qp-decoder']);
+    assert.deepEqual(useFastDecoders(), fastDecoders(), 'installing twice changes nothing');
+  });
+
+  it('joins chunks to the same bytes as new Blob(chunks).arrayBuffer()', async () => {
+    const chunk = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.uint8Array({ maxLength: 64 }).map((a) => a.buffer),
+      fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 64 }), fc.nat(3)).map(([a, off]) => a.subarray(off)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { maxLength: 30 }), async (chunks) => {
+        const viaBlob = Buffer.from(await new Blob(chunks).arrayBuffer());
+        assert.deepEqual(Buffer.from(joinChunks(chunks)), viaBlob);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decodes base64, quoted-printable and 8bit parts as before', async () => {
+    const input = await extractScanInput(nested, env, limits);
+    assert.match(input.text, /Olá, veja www\.fatura-online\.com\.br\/pagar agora\./);
+    assert.match(input.html, /<a href="https:\/\/pay\.example\.net\/x\?a=1">Pagar <b>agora<\/b><\/a>/);
   });
 });
