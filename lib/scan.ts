@@ -1,18 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import { parseAddress } from './ip-address.js';
 import pTimeout, { TimeoutError } from 'p-timeout';
 import type { PhishXConfig } from './config/types.js';
-import { extractScanInput, inspectArchives, type ArchiveInspection } from './message/extract.js';
-import { registrableOf, splitHost } from './message/domain.js';
+import { splitHost, describeUrl } from './message/domain.js';
 import type { Envelope, ExtractedUrl, ScanInput } from './message/types.js';
-import { buildBrandIndex, type BrandIndex } from './analyzers/brands.js';
-import { analyzeUrls, unwrapRedirect, urlAnalyzerContext, type UrlAnalyzerContext } from './analyzers/urls.js';
-import { analyzeSender, type SenderLists } from './analyzers/sender.js';
-import { analyzeTextDisguise } from './analyzers/text-disguise.js';
-import { embeddedLetterModel } from './analyzers/letter-model.js';
-import { analyzeBrandAlignment } from './analyzers/brand-alignment.js';
-import { analyzeAttachments } from './attachments/inspect.js';
+import { analyzeCheap, compile, shortLinks, type Compiled } from './analyzers/local.js';
 import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
@@ -20,50 +12,16 @@ import { classifierText } from './nlp/text.js';
 import { REASONS, reasonSpec } from './reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
-import { hostInList } from './analyzers/urls.js';
-import { describeUrl } from './message/domain.js';
 import type { ClamdClient } from './clamav/client.js';
 import { stricter } from './verdict/policy.js';
 import type { Action } from './verdict/types.js';
 import { aggregate } from './verdict/aggregate.js';
 import { decide } from './verdict/policy.js';
 import type { ScanPhase, ScanResult, Signal } from './verdict/types.js';
+import { scanLocally, type LocalOptions, type LocalScan } from './scan-local.js';
 
 export type { ScanPhase, ScanResult } from './verdict/types.js';
-
-interface Compiled {
-  brands: BrandIndex;
-  urls: UrlAnalyzerContext;
-  allowDomains: ReadonlySet<string>;
-  /** The sender analyzer's lists (its spelling model is loaded lazily, inside the scan's fault handling). */
-  sender: Omit<SenderLists, 'letters'>;
-  /** `[sender] platforms`: registered domains that mail for their customers under the customer's name. */
-  platforms: ReadonlySet<string>;
-  allowRanges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
-}
-
-const compiled = new WeakMap<PhishXConfig, Compiled>();
-
-/** Per-config lookup tables, built once per (frozen) config object. */
-function compile(config: PhishXConfig): Compiled {
-  let c = compiled.get(config);
-  if (!c) {
-    const brands = buildBrandIndex(config.brands);
-    const urls = urlAnalyzerContext(config, brands);
-    c = {
-      brands,
-      urls,
-      allowDomains: new Set(config.allowlist.domains),
-      sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail) },
-      platforms: new Set(config.sender.platforms),
-      allowRanges: config.allowlist.ips.map((s) =>
-        s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]),
-      ),
-    };
-    compiled.set(config, c);
-  }
-  return c;
-}
+export { analyze, archiveInspection } from './analyzers/local.js';
 
 export function newScanId(): string {
   return randomBytes(8).toString('hex');
@@ -102,32 +60,6 @@ function recipientDomains(envelope: Envelope): string[] {
     .filter(Boolean);
 }
 
-/**
- * The cheap local analyzers (limits, URLs, sender, disguised text, brand alignment): what
- * runs first in every scan, so a scan cut short by its budget still has them. Pure.
- */
-export function analyzeCheap(input: ScanInput, config: PhishXConfig): Signal[] {
-  const c = compile(config);
-  const signals: Signal[] = input.limits.map((l) => ({ code: l.code, detail: l.detail }));
-  const links = input.urls.map((u) => unwrapRedirect(u, c.urls));
-  signals.push(...analyzeUrls(input, links, c.urls));
-  signals.push(...analyzeSender(input, c.brands, registrableOf, { ...c.sender, letters: embeddedLetterModel() }));
-  signals.push(...analyzeTextDisguise(input));
-  signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls, c.platforms));
-  return signals;
-}
-
-/** All local analyzers over one ScanInput, attachments included (archives as far as `inspectArchives` got). Pure. */
-export function analyze(input: ScanInput, config: PhishXConfig): Signal[] {
-  return [...analyzeCheap(input, config), ...analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio })];
-}
-
-/** `[attachments]` as the archive inspection takes it. */
-export function archiveInspection(config: PhishXConfig, signal?: AbortSignal): ArchiveInspection {
-  const a = config.attachments;
-  return { maxEntries: a.max_archive_entries, maxDepth: a.max_archive_depth, maxInflatedBytes: a.max_inflated_bytes, ...(signal ? { signal } : {}) };
-}
-
 export interface ScanDeps {
   /** Text classifier; undefined = the embedded model when `[nlp] enabled`, null = none. */
   classifier?: TextClassifier | null;
@@ -137,7 +69,21 @@ export interface ScanDeps {
   expander?: UrlExpander;
   /** clamd client, when `[clamav] hosts` is set. */
   clamav?: ClamdClient;
+  /**
+   * Where the CPU-bound part runs: a worker-thread pool (lib/scan-pool.ts) in Haraka; in-line
+   * when absent. It may reject (a worker that died or was stopped at the budget): the message
+   * is then SCAN_INCOMPLETE, never passed unjudged.
+   */
+  local?: LocalScanner;
 }
+
+/** Runs `scanLocally`, here or elsewhere; `signal` aborts it when the scan gives up waiting. */
+export type LocalScanner = (raw: Buffer, envelope: Envelope, config: PhishXConfig, opts: LocalOptions, signal: AbortSignal) => Promise<LocalScan>;
+
+/** The embedded model's name (TextModel.name). */
+const EMBEDDED = 'embedded';
+
+const inLine: LocalScanner = (raw, envelope, config, opts) => scanLocally(raw, envelope, config, opts);
 
 /** Virus scan of the raw message. Never throws: faults become CLAMAV_* signals. */
 async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXConfig, remainingMs: number): Promise<Signal[]> {
@@ -169,13 +115,12 @@ export function forcedAction(signals: readonly Signal[], config: PhishXConfig): 
 }
 
 const MAX_EXPANSIONS = 5;
-/** How long a scan past its budget still waits for the MIME parse to finish (the plugin's watchdog allows 1 s). */
+/** How long a scan past its budget still waits for the local part (parse, analyzers) to finish (the plugin's watchdog allows 1 s). */
 const PARSE_GRACE_MS = 500;
 
 /** Follow short links to their targets and add the targets to the message's URLs. */
 async function expandShortLinks(input: ScanInput, expander: UrlExpander, config: PhishXConfig): Promise<Signal[]> {
-  const { shorteners } = compile(config).urls;
-  const short = [...new Map(input.urls.filter((u) => u.host && hostInList(u.host, shorteners)).map((u) => [u.raw, u])).values()].slice(0, MAX_EXPANSIONS);
+  const short = shortLinks(input, config).slice(0, MAX_EXPANSIONS);
   const results = await Promise.allSettled(short.map((u) => expander.expand(u.raw)));
   const out: Signal[] = [];
   results.forEach((r, i) => {
@@ -242,42 +187,56 @@ export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
   return config.nlp.url ? httpClassifierFor(config.nlp, config['breaker.nlp']) : embeddedModel();
 }
 
-/**
- * Text signal. A failing service never fails the scan: `NLP_UNAVAILABLE` is recorded and,
- * with `[nlp] fallback = embedded`, the embedded model scores the text instead.
- */
-async function classify(input: ScanInput, classifier: TextClassifier, config: PhishXConfig, remainingMs: number, others: readonly Signal[]): Promise<Signal[]> {
-  const text = classifierText(input);
-  const out: Signal[] = [];
-  let v: TextVerdict;
-  let name = classifier.name;
-  try {
-    v = await classifier.classify(text, remainingMs);
-  } catch (err) {
-    out.push({ code: 'NLP_UNAVAILABLE', detail: `${classifier.name}: ${errorMessage(err)}`.slice(0, 200) });
-    const embedded = embeddedModel();
-    if (config.nlp.fallback !== 'embedded' || classifier === embedded) return out;
-    v = embedded.classify(text);
-    name = 'embedded fallback';
-  }
+/** NLP_PHISH for a text verdict, weighed against the other signals (`textWeightCap`). Pure. */
+function textSignal(v: TextVerdict, name: string, config: PhishXConfig, others: readonly Signal[]): Signal[] {
   const max = config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight;
   const cap = textWeightCap(others, max);
   const points = nlpPoints(v.p, max);
   const weight = Math.min(points, cap);
-  if (weight <= 0) return out;
+  if (weight <= 0) return [];
   const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
-  out.push({
-    code: 'NLP_PHISH',
-    weight,
-    detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
-  });
-  return out;
+  return [
+    {
+      code: 'NLP_PHISH',
+      weight,
+      detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
+    },
+  ];
+}
+
+/**
+ * Text signal from a classifier other than the in-scan embedded model. A failing service
+ * never fails the scan: `NLP_UNAVAILABLE` is recorded and, with `[nlp] fallback = embedded`,
+ * the embedded model scores the text instead.
+ */
+async function classifyRemotely(
+  input: ScanInput,
+  classifier: TextClassifier,
+  config: PhishXConfig,
+  remainingMs: number,
+  others: readonly Signal[],
+): Promise<Signal[]> {
+  const text = classifierText(input);
+  try {
+    return textSignal(await classifier.classify(text, remainingMs), classifier.name, config, others);
+  } catch (err) {
+    const out: Signal[] = [{ code: 'NLP_UNAVAILABLE', detail: `${classifier.name}: ${errorMessage(err)}`.slice(0, 200) }];
+    if (config.nlp.fallback !== 'embedded') return out;
+    return [...out, ...textSignal(embeddedModel().classify(text), 'embedded fallback', config, others)];
+  }
 }
 
 /**
  * The one scan path, used by the Haraka plugin, the CLI and the benchmarks:
  * raw message + envelope ─► ScanResult. Never throws for bad input; an internal fault
  * becomes the reason SCAN_ERROR and the verdict uses whatever signals exist.
+ *
+ * Order: ClamAV starts at once (it needs only the raw bytes); the local part (parse, cheap
+ * analyzers, embedded model, archives, attachments — `deps.local`, a worker thread in
+ * Haraka) runs beside it; then short links, reputation and a remote classifier, in
+ * parallel. The budget bounds the waiting; a local part not back within the budget plus a
+ * short grace is stopped, and the message is SCAN_INCOMPLETE (deferred, never passed
+ * unjudged).
  */
 export async function scanMessage(raw: Buffer, envelope: Envelope, config: PhishXConfig, id: string = newScanId(), deps: ScanDeps = {}): Promise<ScanResult> {
   const t0 = performance.now();
@@ -296,10 +255,10 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     };
   }
 
-  let input: ScanInput | null = null;
   const signals: Signal[] = [];
   const budget = config.main.scan_budget_ms;
-  const overBudget = (): boolean => performance.now() - t0 > budget;
+  const elapsed = (): number => performance.now() - t0;
+  const left = (): number => budget - elapsed();
   const phases: ScanResult['phases'] = {};
   const timed = async <T>(phase: ScanPhase, work: () => Promise<T>): Promise<T> => {
     const p0 = performance.now();
@@ -309,89 +268,105 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
       phases[phase] = performance.now() - p0;
     }
   };
-  // Ends the heavy work (archive decompression) when the scan ends, however it ends: no
-  // work outlives its message.
+  const clamav = deps.clamav;
+  const viruses = clamav ? timed('clamav', () => scanForViruses(raw, clamav, config, budget)) : Promise.resolve([]);
+  // The embedded model runs in the local part (where a pool's threads hold it); only a remote
+  // classifier is called from here.
+  const embedded = deps.classifier === undefined ? config.nlp.enabled && !config.nlp.url : deps.classifier?.name === EMBEDDED;
+  const classifier = embedded ? null : deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
+  const expander = config.urls.expand_shorteners ? deps.expander : undefined;
+
+  // The local part, stopped if it is not back within the budget and a short grace.
   const stop = new AbortController();
-  let parsing: Promise<ScanInput> | null = null;
-  let cheapDone = false;
-  const runCheap = (inp: ScanInput): void => {
-    if (cheapDone) return;
-    cheapDone = true;
-    const a0 = performance.now();
-    signals.push(...analyzeCheap(inp, config));
-    phases.analyze = performance.now() - a0;
-  };
+  let local: LocalScan | null = null;
   try {
-    // p-timeout bounds waiting (I/O, decompression in zlib's threads, remote analyzers);
-    // CPU-bound phases cannot be interrupted, so the budget is also checked between phases.
-    // Order: parse ─► cheap analyzers (always, they are bounded) ─► the slow and heavy ones
-    // in parallel, so a budget overrun still has the text, URL, sender and brand signals.
-    await pTimeout(
-      (async () => {
-        parsing = timed('parse', () => extractScanInput(raw, envelope, config.limits));
-        input = await parsing;
-        const inp = input;
-        if (deps.expander && config.urls.expand_shorteners && !overBudget())
-          signals.push(...(await timed('expand', () => expandShortLinks(inp, deps.expander!, config))));
-        runCheap(inp);
-        if (overBudget()) return;
-        const classifier = deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
-        const left = (): number => budget - (performance.now() - t0);
-        const senders = [...new Set([inp.from?.domain ?? '', inp.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
-        const [text, reputation, viruses] = await Promise.all([
-          classifier && !overBudget() ? timed('nlp', () => classify(inp, classifier, config, left(), signals)) : Promise.resolve([]),
-          deps.reputation?.length && (inp.urls.length || senders.length) && !overBudget()
-            ? timed('reputation', () => checkReputation([...inp.urls, ...inp.moreUrls], senders, deps.reputation!, left()))
-            : Promise.resolve([]),
-          deps.clamav && !overBudget() ? timed('clamav', () => scanForViruses(raw, deps.clamav!, config, left())) : Promise.resolve([]),
-          inp.attachments.some((a) => a.zip) ? timed('archives', () => inspectArchives(inp, archiveInspection(config, stop.signal))) : Promise.resolve(),
-        ]);
-        signals.push(...text, ...reputation, ...viruses);
-      })(),
-      { milliseconds: budget },
+    local = await pTimeout(
+      (deps.local ?? inLine)(
+        raw,
+        envelope,
+        config,
+        { classify: embedded, expandShortLinks: !!expander, keepText: !!classifier, budgetMs: budget },
+        stop.signal,
+      ),
+      {
+        milliseconds: budget + PARSE_GRACE_MS,
+      },
     );
-    if (overBudget()) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan took ${Math.round(performance.now() - t0)} ms, budget ${budget} ms` });
   } catch (err) {
-    if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
-    else signals.push({ code: 'SCAN_ERROR', detail: errorMessage(err).slice(0, 200) });
-  } finally {
     stop.abort();
+    signals.push(
+      err instanceof TimeoutError
+        ? { code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` }
+        : { code: 'SCAN_ERROR', detail: `local scan: ${errorMessage(err)}`.slice(0, 200) },
+      { code: 'SCAN_INCOMPLETE', detail: `the message was not parsed and analysed within the ${budget} ms scan budget` },
+    );
   }
-  // Cut short: the cheap analyzers still judge the message. A parse still running gets a
-  // short grace (inside the plugin's watchdog slack); a message not even parsed by then is
-  // SCAN_INCOMPLETE: deferred, never passed unjudged.
-  const started = parsing as Promise<ScanInput> | null;
-  const parsed = (input as ScanInput | null) ?? (started ? await pTimeout(started, { milliseconds: PARSE_GRACE_MS }).catch(() => null) : null);
-  if (parsed) {
-    runCheap(parsed);
+  for (const [phase, ms] of Object.entries(local?.phases ?? {})) phases[phase as ScanPhase] = ms;
+  const input = local?.input ?? null;
+  if (local && input) {
+    signals.push(...local.errors);
+    let cutShort = false;
+    try {
+      await pTimeout(
+        (async () => {
+          if (!local.cheap) {
+            if (expander && left() > 0) {
+              const expanded = await timed('expand', () => expandShortLinks(input, expander, config));
+              if (cutShort) return;
+              signals.push(...expanded);
+            }
+            const a0 = performance.now();
+            local.cheap = analyzeCheap(input, config);
+            phases.analyze = performance.now() - a0;
+          }
+          signals.push(...local.cheap);
+          if (local.text) signals.push(...textSignal(local.text, EMBEDDED, config, signals));
+          const senders = [...new Set([input.from?.domain ?? '', input.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
+          const [text, reputation] = await Promise.all([
+            classifier && left() > 0 ? timed('nlp', () => classifyRemotely(input, classifier, config, left(), signals)) : Promise.resolve([]),
+            deps.reputation?.length && (input.urls.length || senders.length) && left() > 0
+              ? timed('reputation', () => checkReputation([...input.urls, ...input.moreUrls], senders, deps.reputation!, left()))
+              : Promise.resolve([]),
+          ]);
+          if (!cutShort) signals.push(...text, ...reputation);
+        })(),
+        { milliseconds: Math.max(1, left()) },
+      );
+      if (elapsed() > budget) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan took ${Math.round(elapsed())} ms, budget ${budget} ms` });
+    } catch (err) {
+      if (err instanceof TimeoutError) signals.push({ code: 'BUDGET_EXCEEDED', detail: `scan exceeded ${budget} ms` });
+      else signals.push({ code: 'SCAN_ERROR', detail: errorMessage(err).slice(0, 200) });
+    }
+    cutShort = true;
+    // The cheap analyzers judge the message even when the network part was cut short.
+    if (!local.cheap) signals.push(...analyzeCheap(input, config));
     // Attachments last, from what the archive inspection reached: an archive it did not
     // finish is ATTACHMENT_UNINSPECTABLE, never a silent pass.
-    signals.push(...analyzeAttachments(parsed.attachments, { maxRatio: config.attachments.max_compression_ratio }));
-  } else if (signals.some((x) => x.code === 'BUDGET_EXCEEDED')) {
-    signals.push({ code: 'SCAN_INCOMPLETE', detail: `the message was not parsed within the ${budget} ms scan budget` });
+    signals.push(...local.attachments);
   }
-  // A configured virus scan that never ran counts as clamd unavailable, so `[defer] clamav`
-  // applies (a budget overrun must not let mail skip the virus scan silently).
-  if (deps.clamav && !signals.some((s) => s.code.startsWith('CLAMAV_'))) {
-    signals.push({ code: 'CLAMAV_UNAVAILABLE', detail: 'scan budget exhausted before the virus scan' });
+  // The virus scan, bounded by what is left of the budget. A configured virus scan that never
+  // answered counts as clamd unavailable, so `[defer] clamav` applies (a budget overrun must not
+  // let mail skip the virus scan silently).
+  if (clamav) {
+    signals.push(...(await pTimeout(viruses, { milliseconds: Math.max(1, left()) }).catch(() => [])));
+    if (!signals.some((s) => s.code.startsWith('CLAMAV_'))) signals.push({ code: 'CLAMAV_UNAVAILABLE', detail: 'scan budget exhausted before the virus scan' });
   }
   const { score, reasons } = aggregate(signals, config.weights);
   const verdict = decide(score, reasons, domains, config, forcedAction(signals, config));
-  const i = parsed;
   return {
     id,
     verdict,
     skipped: null,
-    durationMs: performance.now() - t0,
+    durationMs: elapsed(),
     phases,
     summary: {
       bytes: raw.length,
-      parts: i?.parts ?? 0,
-      urls: i?.urls.length ?? 0,
-      attachments: i?.attachments.length ?? 0,
-      subject: (i?.subject ?? '').slice(0, 200),
-      from: i?.from?.address ?? envelope.mailFrom,
-      urlHosts: linkHosts(i?.urls ?? []),
+      parts: input?.parts ?? 0,
+      urls: input?.urls.length ?? 0,
+      attachments: input?.attachments.length ?? 0,
+      subject: (input?.subject ?? '').slice(0, 200),
+      from: input?.from?.address ?? envelope.mailFrom,
+      urlHosts: linkHosts(input?.urls ?? []),
     },
   };
 }

@@ -165,6 +165,16 @@ const SECTIONS = {
       default: 10000,
       doc: "Upper bound for one scan. Must stay below Haraka's plugin timeout for phishx (`config/phishx.timeout`, seconds).",
     },
+    scan_threads: {
+      type: 'int',
+      min: -1,
+      max: 256,
+      default: -1,
+      doc:
+        "Worker threads that parse and analyse messages, so Haraka's event loop keeps serving sessions while " +
+        'scans run. `-1` (auto): one per CPU core but one (at least 1) in single-process mode, 1 per process ' +
+        'with `nodes=N`; `0`: scan on the event loop (no threads).',
+    },
     skip_relaying: { type: 'bool', default: true, doc: 'Skip relayed / authenticated (outbound) sessions.' },
     header_reasons_max: { type: 'int', min: 1, max: 100, default: 10, doc: 'Most reason codes written into `X-PhishX-Reasons` (highest weight first).' },
   },

@@ -19,6 +19,7 @@ import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
 import { holdMessage, recordEvent } from '../../lib/quarantine.js';
 import { startMaintenance, type Maintenance } from '../../lib/haraka/maintenance.js';
 import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
+import { createScanPool, scanThreads, type ScanPool } from '../../lib/scan-pool.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
 import { sidecarPlacement, type HarakaServer } from '../../lib/sidecar/placement.js';
@@ -45,6 +46,8 @@ interface PhishXPlugin extends HarakaPlugin {
     sidecar: Sidecar | null;
     reputation: Promise<Reputation> | null;
     maintenance: Maintenance | null;
+    /** Scan threads, for the config they were started with (a reloaded config starts new ones). */
+    pool: { config: PhishXConfig; pool: ScanPool } | null;
     /** What register() and init_master subscribed to, undone by shutdown() (a plugin reload must not double them). */
     disposers: Array<() => void>;
   };
@@ -83,6 +86,23 @@ function getReputation(plugin: PhishXPlugin): Promise<Reputation> {
   return plugin.phishx.reputation;
 }
 
+/** The scan threads for the current config (none with `[main] scan_threads = 0`); started on first use. */
+function getScanPool(plugin: PhishXPlugin): ScanPool | undefined {
+  const config = plugin.phishx.config!;
+  const current = plugin.phishx.pool;
+  if (current?.config === config) return current.pool;
+  if (current) {
+    // A reloaded config: the old threads finish their scans and stop.
+    plugin.phishx.pool = null;
+    void current.pool.close().catch((err: unknown) => plugin.logwarn(`phishx: stopping the old scan threads: ${errorMessage(err)}`));
+  }
+  if (scanThreads(config) === 0) return undefined;
+  const pool = createScanPool(config);
+  plugin.phishx.pool = { config, pool };
+  plugin.loginfo(`phishx: ${pool.threads} scan thread(s)`);
+  return pool;
+}
+
 function envelopeOf(connection: HarakaConnection, txn: HarakaTransaction): Envelope {
   return {
     mailFrom: addressOf(txn.mail_from),
@@ -105,7 +125,7 @@ function getRaw(txn: HarakaTransaction): Promise<Buffer> {
 }
 
 export function register(this: PhishXPlugin): void {
-  this.phishx = { config: null, store: null, sidecar: null, reputation: null, maintenance: null, disposers: [] };
+  this.phishx = { config: null, store: null, sidecar: null, reputation: null, maintenance: null, pool: null, disposers: [] };
   const undo = this.phishx.disposers;
   // A bad config stops Haraka at start with the key and value named.
   this.phishx.config = configSource.get(this);
@@ -339,7 +359,9 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
           const clamav = clamdFor(config.clamav, config['breaker.clamav']);
           processMetrics.workerScansInFlight.inc({ worker: WORKER });
           processMetrics.workerScans.inc({ worker: WORKER });
+          const pool = getScanPool(plugin);
           return scanMessage(raw, envelope, config, id, {
+            ...(pool ? { local: pool.scan } : {}),
             reputation: reputation.sources,
             ...(reputation.expander ? { expander: reputation.expander } : {}),
             ...(clamav ? { clamav } : {}),
@@ -461,8 +483,9 @@ export function phishx_queue(this: PhishXPlugin, next: Next, connection: HarakaC
 
 /** Called by Haraka on shutdown / plugin reload (no `next`). */
 export function shutdown(this: PhishXPlugin): void {
-  const { store, sidecar, reputation, maintenance, disposers } = this.phishx ?? {};
+  const { store, sidecar, reputation, maintenance, disposers, pool } = this.phishx ?? {};
   maintenance?.stop();
   for (const d of disposers?.splice(0) ?? []) d();
-  void Promise.allSettled([store?.close(), sidecar?.close(), reputation?.then((r) => r.close())]);
+  if (this.phishx) this.phishx.pool = null;
+  void Promise.allSettled([store?.close(), sidecar?.close(), reputation?.then((r) => r.close()), pool?.pool.close()]);
 }

@@ -1,21 +1,26 @@
 /**
- * `npm run bench`: SMTP throughput of bare Haraka vs Haraka + PhishX, in one run, on the
- * same machine, with the same messages and load. Prints msg/s, the ratio, p50/p99 latency
- * per message (connect to final reply), Haraka's peak RSS, and the sidecar's /health
- * latency while the load runs (single process and nodes=N, --nodes, default 2) next to a bare
- * Node HTTP server polled the same way (the floor the machine allows). Figures, not a test.
+ * `npm run bench`: SMTP throughput of bare Haraka, Haraka + rspamd and Haraka + PhishX (one
+ * process, and `nodes=N`), in one run, on the same machine, with the same messages, load and
+ * delivery plugin. Prints msg/s, ratios, p50/p99 latency per message (connect to final reply),
+ * peak RSS, and the sidecar's /health latency under load next to a bare Node HTTP server
+ * polled the same way (the floor the machine allows). Figures, not a test.
  *
- *   npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT]
+ *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
+ *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]
  *
- * With --clamd (or a clamd answering on 127.0.0.1:3310) a third run adds ClamAV, and the
- * added latency per message is printed.
+ * First the corpus mix at --concurrency sessions (with a ClamAV row when a clamd answers,
+ * --clamd or 127.0.0.1:3310); then every size of --sizes at every count of --sessions.
+ * Haraka + rspamd runs when `rspamd` is installed: a private offline instance (test/bench/rspamd.ts)
+ * and haraka-plugin-rspamd; else its row says why it is missing.
  *
  * Messages: ../shared/corpus (every label) when present, else generated clean + phishing
- * mail. Both Harakas accept example.org via rcpt_to.in_host_list and discard via
- * queue/discard, so the only difference is the phishx plugin.
+ * mail; sized sets are corpus messages of about that size, and for 1 MB corpus messages with a
+ * PDF attachment. Every Haraka accepts example.org via rcpt_to.in_host_list and discards via
+ * queue/discard, so the only difference is the filter plugin.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
@@ -24,6 +29,8 @@ import { sendRaw, toCrlf } from '../helpers/smtp.js';
 import { drive as driveLoad } from '../helpers/load.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { killDeps } from './kill-deps.js';
+import { startRspamd, type Rspamd } from './rspamd.js';
+import { randomBytes } from 'node:crypto';
 
 interface LatencyStats {
   n: number;
@@ -48,30 +55,109 @@ interface Phase {
   reference?: LatencyStats;
 }
 
+function corpusRows(dir: string): string[] | null {
+  if (!existsSync(path.join(dir, 'labels.csv'))) return null;
+  return readFileSync(path.join(dir, 'labels.csv'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((r) => path.join(dir, r.split(',')[0]));
+}
+
 function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
   const dir = corpus ?? path.join(REPO, '..', 'shared', 'corpus');
-  if (existsSync(path.join(dir, 'labels.csv'))) {
-    const rows = readFileSync(path.join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/).slice(1);
+  const rows = corpusRows(dir);
+  if (rows) {
     // Spread over the labels: every k-th row.
     const step = Math.max(1, Math.floor(rows.length / limit));
     const picked = rows.filter((_, i) => i % step === 0).slice(0, limit);
-    return {
-      messages: picked.map((r) => toCrlf(readFileSync(path.join(dir, r.split(',')[0])))),
-      source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)`,
-    };
+    return { messages: picked.map((f) => toCrlf(readFileSync(f))), source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)` };
   }
   const gen = [cleanMessage(), phishMessage(), quarantineMessage(), cleanMessage({ body: `${'Meeting notes. '.repeat(300)}\nhttps://www.example.com/notes` })];
   return { messages: gen.map((m) => toCrlf(m)), source: 'generated (no corpus found): clean, phishing, quarantine-band, 5 KB clean' };
 }
 
-function peakRss(pid: number | undefined): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
-  } catch {
-    return NaN;
+const SIZES: Record<string, number> = { '5k': 5 * 1024, '50k': 50 * 1024, '1m': 1024 * 1024 };
+
+/**
+ * `message` (CRLF) with a PDF-like attachment so that it is about `size` bytes: its own body
+ * becomes the first part of a multipart/mixed message, its other headers stay.
+ */
+function withAttachment(message: Buffer, size: number, n: number): Buffer {
+  const text = message.toString('latin1');
+  const sep = text.indexOf('\r\n\r\n');
+  const head = sep >= 0 ? text.slice(0, sep) : text;
+  const body = sep >= 0 ? text.slice(sep + 4) : '';
+  const fields = head.split(/\r\n(?![ \t])/);
+  const isContent = (f: string): boolean => /^(content-type|content-transfer-encoding|mime-version)\s*:/i.test(f);
+  const inner = fields.filter((f) => /^content-(type|transfer-encoding)\s*:/i.test(f));
+  const boundary = `phishx-bench-${n}`;
+  const room = Math.max(1024, size - message.length - 600);
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(Math.floor((room * 3) / 4))]);
+  const b64 = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    [
+      ...fields.filter((f) => !isContent(f)),
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/mixed; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      ...(inner.length ? inner : ['Content-Type: text/plain; charset=us-ascii']),
+      '',
+      body,
+      `--${boundary}`,
+      'Content-Type: application/pdf; name="statement.pdf"',
+      'Content-Disposition: attachment; filename="statement.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64,
+      `--${boundary}--`,
+      '',
+    ].join('\r\n'),
+    'latin1',
+  );
+}
+
+/** Up to `limit` messages of about `size` bytes: corpus messages of that size (0.6–1.6×), 1 MB ones with an attachment. */
+function sizedMessages(corpus: string | undefined, size: number, limit: number): { messages: Buffer[]; source: string } {
+  const rows = corpusRows(corpus ?? path.join(REPO, '..', 'shared', 'corpus')) ?? [];
+  const all = rows.map((f) => toCrlf(readFileSync(f)));
+  if (size >= 512 * 1024) {
+    const base = all.filter((m) => m.length >= 3 * 1024 && m.length <= 20 * 1024);
+    const src = base.length ? base : [toCrlf(cleanMessage()), toCrlf(phishMessage())];
+    const step = Math.max(1, Math.floor(src.length / limit));
+    const picked = src.filter((_, i) => i % step === 0).slice(0, limit);
+    return { messages: picked.map((m, i) => withAttachment(m, size, i)), source: `${picked.length} corpus messages + a PDF attachment` };
   }
+  const band = all.filter((m) => m.length >= size * 0.6 && m.length <= size * 1.6);
+  if (band.length >= 10) {
+    const step = Math.max(1, Math.floor(band.length / limit));
+    const picked = band.filter((_, i) => i % step === 0).slice(0, limit);
+    return { messages: picked, source: `${picked.length} corpus messages of ${Math.round(size * 0.6)}–${Math.round(size * 1.6)} bytes` };
+  }
+  const gen = [cleanMessage(), phishMessage(), quarantineMessage()].map((m, i) => withAttachment(toCrlf(m), size, i));
+  return { messages: gen, source: 'generated messages with an attachment (no corpus found)' };
+}
+
+/** Peak RSS (MiB, VmHWM) of a process and its children (Haraka's cluster workers, rspamd's workers). */
+function peakRss(pid: number | undefined): number {
+  const hwm = (p: number): number => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  const children = (p: number): number[] => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  if (!pid) return NaN;
+  const all = [pid, ...children(pid)];
+  return Math.round(all.reduce((a, p) => a + hwm(p), 0) / 1024);
 }
 
 function pct(sorted: number[], p: number): number {
@@ -146,29 +232,78 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   };
 }
 
-async function phase(
-  name: string,
-  plugins: string[],
-  messages: Buffer[],
-  total: number,
-  concurrency: number,
-  env: NodeJS.ProcessEnv = {},
-  nodes = 0,
-): Promise<Phase> {
+interface PhaseOptions {
+  env?: NodeJS.ProcessEnv;
+  nodes?: number;
+  /** Extra Haraka config files (name ─► content). */
+  files?: Record<string, string>;
+}
+
+const BARE = ['rcpt_to.in_host_list', 'queue/discard'];
+const WITH_PHISHX = ['rcpt_to.in_host_list', 'phishx', 'queue/discard'];
+const WITH_RSPAMD = ['rcpt_to.in_host_list', 'rspamd', 'queue/discard'];
+
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, opts: PhaseOptions = {}): Promise<Phase> {
   const h = await startHaraka({
     plugins,
-    nodes,
+    nodes: opts.nodes ?? 0,
     nlp: true,
-    env: { YES_REALLY_DO_DISCARD: '1', ...env },
-    files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n' },
+    env: { YES_REALLY_DO_DISCARD: '1', ...opts.env },
+    files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n', ...opts.files },
     phishxIni: '',
   });
   try {
-    if (nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
+    if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
     return await drive(h, name, messages, total, concurrency, plugins.includes('phishx'));
   } finally {
     await h.stop();
   }
+}
+
+/** Haraka + haraka-plugin-rspamd against a fresh private rspamd (its peak RSS added to Haraka's); null with the reason when rspamd is missing. */
+async function rspamdPhase(messages: Buffer[], total: number, concurrency: number): Promise<Phase | { missing: string }> {
+  const r: Rspamd | { missing: string } = await startRspamd();
+  if ('missing' in r) return r;
+  try {
+    // Scores and headers only (no reject): the same work for every message.
+    // Loopback clients are checked too (the plugin skips local and private IPs by default).
+    const ini = `host = 127.0.0.1\nport = ${r.port}\nadd_headers = always\n[check]\nlocal_ip = true\nprivate_ip = true\n[reject]\nspam = false\n`;
+    const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, concurrency, { files: { 'rspamd.ini': ini } });
+    return { ...p, peakRssMiB: p.peakRssMiB + peakRss(r.proc.pid) };
+  } finally {
+    await r.stop();
+  }
+}
+
+const row = (p: Phase): string =>
+  `${p.name.padEnd(26)} ${p.rate.toFixed(0).padStart(6)} msg/s   p50 ${p.p50.toFixed(1).padStart(7)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(5)} MiB   answers ${JSON.stringify(p.codes)}`;
+
+/** One block: every setup on one message set at one session count, then the ratios the goals name. */
+async function block(title: string, messages: Buffer[], total: number, sessions: number, nodes: number): Promise<void> {
+  process.stdout.write(`\n${title}, ${sessions} sessions, ${total} messages\n`);
+  const bare = await phase('bare Haraka', BARE, messages, total, sessions);
+  process.stdout.write(`${row(bare)}\n`);
+  const rs = await rspamdPhase(messages, total, sessions);
+  process.stdout.write('missing' in rs ? `Haraka + rspamd            (not run: ${rs.missing})\n` : `${row(rs)}\n`);
+  const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, sessions);
+  process.stdout.write(`${row(px)}\n`);
+  const cl = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, sessions, { nodes });
+  process.stdout.write(`${row(cl)}\n`);
+  const best = px.rate >= cl.rate ? px : cl;
+  process.stdout.write(
+    `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (nodes=${nodes}: ${(cl.rate / bare.rate).toFixed(2)}; goal >= 0.5)` +
+      ('missing' in rs ? '' : `   PhishX / rspamd ${(best.rate / rs.rate).toFixed(2)} (goal >= 1.5)`) +
+      `   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms (goal <= 50)\n`,
+  );
+}
+
+function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
+  const items = (v ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  for (const x of items) if (!ok(x)) throw new Error(`${what}: ${JSON.stringify(x)} is not one of the accepted values`);
+  return items;
 }
 
 async function main(): Promise<void> {
@@ -176,6 +311,8 @@ async function main(): Promise<void> {
     options: {
       messages: { type: 'string', default: '3000' },
       concurrency: { type: 'string', default: '20' },
+      sizes: { type: 'string', default: 'mix,5k,50k,1m' },
+      sessions: { type: 'string', default: '20,100' },
       corpus: { type: 'string' },
       clamd: { type: 'string' },
       nodes: { type: 'string', default: '2' },
@@ -184,48 +321,67 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--messages N] [--concurrency C] [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n');
+    process.stdout.write(
+      'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
+        '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n',
+    );
     return;
   }
   const total = Number(values.messages);
   const concurrency = Number(values.concurrency);
+  const nodes = Number(values.nodes);
   if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1)
     throw new Error('--messages and --concurrency must be positive integers');
+  if (!Number.isInteger(nodes) || nodes < 1) throw new Error('--nodes must be a positive integer');
+  const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
+  const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
   const { messages, source } = loadMessages(values.corpus, 1000);
   if (values['kill-deps']) return killDeps(messages, total, concurrency);
   const avg = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
-  process.stdout.write(
-    `PhishX SMTP benchmark: ${total} messages, ${concurrency} concurrent sessions, one message per session\nmessages: ${source}, mean ${avg} bytes\n\n`,
-  );
+  process.stdout.write(`PhishX SMTP benchmark: one message per session; Node ${process.version}, ${os.availableParallelism()} cores\n`);
 
-  const bare = await phase('bare Haraka', ['rcpt_to.in_host_list', 'queue/discard'], messages, total, concurrency);
-  const px = await phase('Haraka + PhishX', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency);
-  const row = (p: Phase): string =>
-    `${p.name.padEnd(18)} ${p.rate.toFixed(0).padStart(7)} msg/s   p50 ${p.p50.toFixed(1).padStart(6)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(4)} MiB   answers ${JSON.stringify(p.codes)}`;
-  process.stdout.write(`${row(bare)}\n${row(px)}\n`);
-  const nodes = Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1) throw new Error('--nodes must be a positive integer');
-  const cluster = await phase(`PhishX, nodes=${nodes}`, ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, {}, nodes);
-  process.stdout.write(`${row(cluster)}\n`);
-  const clamdHost = values.clamd ?? '127.0.0.1:3310';
-  const [probe] = await new ClamdClient([clamdHost], 1000).ping();
-  let clam: Phase | null = null;
-  if (probe.ok) {
-    clam = await phase('+ ClamAV', ['rcpt_to.in_host_list', 'phishx', 'queue/discard'], messages, total, concurrency, { PHISHX_CLAMAV_HOSTS: clamdHost });
-    process.stdout.write(`${row(clam)}\n`);
-  }
-  process.stdout.write(`\nratio (PhishX / bare): ${(px.rate / bare.rate).toFixed(2)}   (goal >= 0.80)\n`);
-  const lrow = (name: string, x: LatencyStats): string =>
-    `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
-  const hrow = (p: Phase): string => (p.health ? lrow(p.name, p.health) + (p.reference ? lrow('  reference: bare Node HTTP', p.reference) : '') : '');
-  process.stdout.write(
-    `/health latency while the load ran (one probe every 20 ms from a separate process; goal p99 <= 5 ms):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`,
-  );
-  if (clam)
+  if (sizes.includes('mix')) {
+    process.stdout.write(`\ncorpus mix: ${source}, mean ${avg} bytes, ${concurrency} sessions, ${total} messages\n`);
+    const bare = await phase('bare Haraka', BARE, messages, total, concurrency);
+    process.stdout.write(`${row(bare)}\n`);
+    const rs = await rspamdPhase(messages, total, concurrency);
+    process.stdout.write('missing' in rs ? `Haraka + rspamd            (not run: ${rs.missing})\n` : `${row(rs)}\n`);
+    const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, concurrency);
+    process.stdout.write(`${row(px)}\n`);
+    const cluster = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, concurrency, { nodes });
+    process.stdout.write(`${row(cluster)}\n`);
+    const clamdHost = values.clamd ?? '127.0.0.1:3310';
+    const [probe] = await new ClamdClient([clamdHost], 1000).ping();
+    let clam: Phase | null = null;
+    if (probe.ok) {
+      clam = await phase('+ ClamAV', WITH_PHISHX, messages, total, concurrency, { env: { PHISHX_CLAMAV_HOSTS: clamdHost } });
+      process.stdout.write(`${row(clam)}\n`);
+    }
     process.stdout.write(
-      `ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message; ratio with ClamAV / bare ${(clam.rate / bare.rate).toFixed(2)}\n`,
+      `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (goal >= 0.5)` +
+        ('missing' in rs ? '' : `   PhishX / rspamd ${(Math.max(px.rate, cluster.rate) / rs.rate).toFixed(2)} (goal >= 1.5)`) +
+        `   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms\n`,
     );
-  else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
+    const lrow = (name: string, x: LatencyStats): string =>
+      `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
+    const hrow = (p: Phase): string => (p.health ? lrow(p.name, p.health) + (p.reference ? lrow('  reference: bare Node HTTP', p.reference) : '') : '');
+    process.stdout.write(
+      `/health latency while the load ran (one probe every 20 ms from a separate process):\n${hrow(px)}${hrow(cluster)}${clam ? hrow(clam) : ''}`,
+    );
+    if (clam)
+      process.stdout.write(
+        `ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message\n`,
+      );
+    else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
+  }
+  for (const size of sizes.filter((x) => x !== 'mix')) {
+    const bytes = SIZES[size];
+    const set = sizedMessages(values.corpus, bytes, 300);
+    const mean = Math.round(set.messages.reduce((a, m) => a + m.length, 0) / set.messages.length);
+    // Fewer big messages: each run stays about as long.
+    const n = Math.max(100, Math.round(total / Math.max(1, Math.sqrt(bytes / 5120) * 1.5)));
+    for (const s of sessions) await block(`${size} messages (${set.source}, mean ${mean} bytes)`, set.messages, Math.max(n, 2 * s), s, nodes);
+  }
 }
 
 main().catch((err: unknown) => {

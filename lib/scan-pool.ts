@@ -1,0 +1,58 @@
+/**
+ * The scan's CPU-bound part (lib/scan-local.ts) on a pool of worker threads (piscina), so
+ * Haraka's event loop keeps accepting and answering sessions while messages are parsed and
+ * analysed, and a message that takes long to parse delays only its own session.
+ *
+ * A task the scan stops waiting for (budget + grace) is aborted: piscina terminates that
+ * thread and starts a new one, so a message that would spin forever cannot take a core for
+ * good. (No per-thread heap limit: on Node 20 a worker reaching its resourceLimits can abort
+ * the whole process instead of ending alone.) The thread gets its own copy of the message bytes (transferred, not
+ * cloned): Haraka still needs the original for ClamAV, the quarantine and delivery.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import cluster from 'node:cluster';
+import Piscina from 'piscina';
+import type { PhishXConfig } from './config/types.js';
+import type { LocalScanner } from './scan.js';
+import type { LocalScan } from './scan-local.js';
+import type { ScanTask } from './scan-thread.js';
+
+/** Threads `[main] scan_threads` asks for: `auto` (-1) is one per core but one (at least 1), 1 per process with `nodes=N`. */
+export function scanThreads(config: PhishXConfig, cores = os.availableParallelism(), clustered = cluster.isWorker): number {
+  const n = config.main.scan_threads;
+  if (n >= 0) return n;
+  return clustered ? 1 : Math.max(1, cores - 1);
+}
+
+export interface ScanPool {
+  readonly threads: number;
+  readonly scan: LocalScanner;
+  /** Tasks waiting for a thread. */
+  queued(): number;
+  /** Wait for the tasks in progress, then stop the threads. */
+  close(): Promise<void>;
+}
+
+export function createScanPool(config: PhishXConfig, threads = scanThreads(config)): ScanPool {
+  const pool = new Piscina<ScanTask, LocalScan>({
+    filename: path.join(__dirname, 'scan-thread.js'),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    // While a task waits for zlib (archive listing) the thread can parse the next message.
+    concurrentTasksPerWorker: 2,
+    workerData: { config },
+  });
+  return {
+    threads,
+    scan: (raw, envelope, _config, opts, signal) => {
+      // One exact-size copy, transferred: posting `raw` itself would clone its whole backing
+      // ArrayBuffer (Haraka's buffers can be views into larger ones).
+      const copy = new Uint8Array(raw);
+      return pool.run({ raw: copy, envelope, opts }, { signal, transferList: [copy.buffer] });
+    },
+    queued: () => pool.queueSize,
+    close: () => pool.close(),
+  };
+}

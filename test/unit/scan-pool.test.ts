@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { zipSync } from 'fflate';
+import { buildConfig } from '../../lib/config/load.js';
+import { scanMessage } from '../../lib/scan.js';
+import { createScanPool, scanThreads } from '../../lib/scan-pool.js';
+import { cleanMessage, garbage8bitMessage, lureWithZip, phishMessage, quarantineMessage } from '../helpers/messages.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const env = { mailFrom: 'x@example.com', rcptTo: ['bob@example.org'], remoteIp: '192.0.2.1' };
+
+describe('scan threads', () => {
+  const config = buildConfig({ nlp: { enabled: true } }, { env: {} });
+  const pool = createScanPool(config, 2);
+  after(() => pool.close());
+
+  it('sizes the pool: auto is one per core but one, at least 1, and 1 per process with nodes=N; 0 means none', () => {
+    assert.equal(scanThreads(config, 8, false), 7);
+    assert.equal(scanThreads(config, 2, false), 1);
+    assert.equal(scanThreads(config, 1, false), 1);
+    assert.equal(scanThreads(config, 8, true), 1);
+    assert.equal(scanThreads(buildConfig({ main: { scan_threads: 0 } }, { env: {} }), 8, false), 0);
+    assert.equal(scanThreads(buildConfig({ main: { scan_threads: 3 } }, { env: {} }), 8, true), 3);
+    assert.throws(() => buildConfig({ main: { scan_threads: 'many' } }, { env: {} }), /\[main\] scan_threads/);
+  });
+
+  it('gives the same verdict, reasons and summary in a thread as in-line', async () => {
+    const zip = Buffer.from(zipSync({ 'invoice.html': new TextEncoder().encode('<form><input type="password"></form>') }));
+    const messages = [phishMessage(), cleanMessage(), quarantineMessage(), lureWithZip(zip), garbage8bitMessage(50, 3)].map((m) => toCrlf(m));
+    for (const raw of messages) {
+      const here = await scanMessage(raw, env, config, 'id');
+      const there = await scanMessage(raw, env, config, 'id', { local: pool.scan });
+      assert.deepEqual(there.verdict, here.verdict);
+      assert.deepEqual(there.summary, here.summary);
+      assert.deepEqual(Object.keys(there.phases).sort(), Object.keys(here.phases).sort());
+    }
+  });
+
+  it('stops a thread whose scan outlives the budget (SCAN_INCOMPLETE, 451) and keeps scanning with a new one', async () => {
+    const slow = buildConfig(
+      { main: { scan_budget_ms: 100 }, limits: { max_urls: 100000, max_decoded_bytes: 100000000 }, nlp: { enabled: false } },
+      { env: {} },
+    );
+    const one = createScanPool(slow, 1);
+    try {
+      // ~3 s of parsing on an idle machine: past the budget + 500 ms grace.
+      const links = '<a href="http://45.33.32.156/x">y</a>\r\n'.repeat(400000);
+      const r = await scanMessage(Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${links}`), env, slow, 'id', { local: one.scan });
+      assert.deepEqual(
+        r.verdict.reasons.map((x) => x.code),
+        ['BUDGET_EXCEEDED', 'SCAN_INCOMPLETE'],
+      );
+      assert.equal(r.verdict.action, 'tempfail');
+      const next = await scanMessage(toCrlf(phishMessage()), env, slow, 'id', { local: one.scan });
+      assert.equal(next.verdict.action, 'reject', JSON.stringify(next.verdict.reasons));
+    } finally {
+      await one.close();
+    }
+  });
+});
