@@ -6,10 +6,9 @@
  * not depend on where it ran.
  */
 import type { PhishXConfig } from './config/types.js';
-import { extractScanInput } from './message/extract.js';
+import { extractScanInput, inspectArchives } from './message/extract.js';
 import type { Envelope, ScanInput } from './message/types.js';
 import { analyzeCheap, archiveInspection, shortLinks } from './analyzers/local.js';
-import { inspectArchives } from './message/extract.js';
 import { analyzeAttachments } from './attachments/inspect.js';
 import { embeddedModel, type TextVerdict } from './nlp/model.js';
 import { classifierText } from './nlp/text.js';

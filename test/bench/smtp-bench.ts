@@ -118,10 +118,13 @@ function withAttachment(message: Buffer, size: number, n: number): Buffer {
   );
 }
 
-/** Up to `limit` messages of about `size` bytes: corpus messages of that size (0.6–1.6×), 1 MB ones with an attachment. */
-function sizedMessages(corpus: string | undefined, size: number, limit: number): { messages: Buffer[]; source: string } {
-  const rows = corpusRows(corpus ?? path.join(REPO, '..', 'shared', 'corpus')) ?? [];
-  const all = rows.map((f) => toCrlf(readFileSync(f)));
+/** Every corpus message (CRLF), read once for all the sized sets; none without a corpus. */
+function corpusMessages(corpus: string | undefined): Buffer[] {
+  return (corpusRows(corpus ?? path.join(REPO, '..', 'shared', 'corpus')) ?? []).map((f) => toCrlf(readFileSync(f)));
+}
+
+/** Up to `limit` messages of about `size` bytes from `all`: corpus messages of that size (0.6–1.6×), 1 MB ones with an attachment. */
+function sizedMessages(all: readonly Buffer[], size: number, limit: number): { messages: Buffer[]; source: string } {
   if (size >= 512 * 1024) {
     const base = all.filter((m) => m.length >= 3 * 1024 && m.length <= 20 * 1024);
     const src = base.length ? base : [toCrlf(cleanMessage()), toCrlf(phishMessage())];
@@ -278,8 +281,11 @@ async function rspamdPhase(messages: Buffer[], total: number, concurrency: numbe
 const row = (p: Phase): string =>
   `${p.name.padEnd(26)} ${p.rate.toFixed(0).padStart(6)} msg/s   p50 ${p.p50.toFixed(1).padStart(7)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(5)} MiB   answers ${JSON.stringify(p.codes)}`;
 
-/** One block: every setup on one message set at one session count, then the ratios the goals name. */
-async function block(title: string, messages: Buffer[], total: number, sessions: number, nodes: number): Promise<void> {
+/**
+ * One block: every setup on one message set at one session count, then the ratios the goals
+ * name. Returns the PhishX phases (the corpus mix adds ClamAV and /health to them).
+ */
+async function block(title: string, messages: Buffer[], total: number, sessions: number, nodes: number): Promise<{ px: Phase; cluster: Phase }> {
   process.stdout.write(`\n${title}, ${sessions} sessions, ${total} messages\n`);
   const bare = await phase('bare Haraka', BARE, messages, total, sessions);
   process.stdout.write(`${row(bare)}\n`);
@@ -287,14 +293,14 @@ async function block(title: string, messages: Buffer[], total: number, sessions:
   process.stdout.write('missing' in rs ? `Haraka + rspamd            (not run: ${rs.missing})\n` : `${row(rs)}\n`);
   const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, sessions);
   process.stdout.write(`${row(px)}\n`);
-  const cl = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, sessions, { nodes });
-  process.stdout.write(`${row(cl)}\n`);
-  const best = px.rate >= cl.rate ? px : cl;
+  const cluster = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, sessions, { nodes });
+  process.stdout.write(`${row(cluster)}\n`);
   process.stdout.write(
-    `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (nodes=${nodes}: ${(cl.rate / bare.rate).toFixed(2)}; goal >= 0.5)` +
-      ('missing' in rs ? '' : `   PhishX / rspamd ${(best.rate / rs.rate).toFixed(2)} (goal >= 1.5)`) +
+    `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (nodes=${nodes}: ${(cluster.rate / bare.rate).toFixed(2)}; goal >= 0.5)` +
+      ('missing' in rs ? '' : `   PhishX / rspamd ${(Math.max(px.rate, cluster.rate) / rs.rate).toFixed(2)} (goal >= 1.5)`) +
       `   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms (goal <= 50)\n`,
   );
+  return { px, cluster };
 }
 
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
@@ -341,15 +347,7 @@ async function main(): Promise<void> {
   process.stdout.write(`PhishX SMTP benchmark: one message per session; Node ${process.version}, ${os.availableParallelism()} cores\n`);
 
   if (sizes.includes('mix')) {
-    process.stdout.write(`\ncorpus mix: ${source}, mean ${avg} bytes, ${concurrency} sessions, ${total} messages\n`);
-    const bare = await phase('bare Haraka', BARE, messages, total, concurrency);
-    process.stdout.write(`${row(bare)}\n`);
-    const rs = await rspamdPhase(messages, total, concurrency);
-    process.stdout.write('missing' in rs ? `Haraka + rspamd            (not run: ${rs.missing})\n` : `${row(rs)}\n`);
-    const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, concurrency);
-    process.stdout.write(`${row(px)}\n`);
-    const cluster = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, concurrency, { nodes });
-    process.stdout.write(`${row(cluster)}\n`);
+    const { px, cluster } = await block(`corpus mix: ${source}, mean ${avg} bytes`, messages, total, concurrency, nodes);
     const clamdHost = values.clamd ?? '127.0.0.1:3310';
     const [probe] = await new ClamdClient([clamdHost], 1000).ping();
     let clam: Phase | null = null;
@@ -357,11 +355,6 @@ async function main(): Promise<void> {
       clam = await phase('+ ClamAV', WITH_PHISHX, messages, total, concurrency, { env: { PHISHX_CLAMAV_HOSTS: clamdHost } });
       process.stdout.write(`${row(clam)}\n`);
     }
-    process.stdout.write(
-      `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (goal >= 0.5)` +
-        ('missing' in rs ? '' : `   PhishX / rspamd ${(Math.max(px.rate, cluster.rate) / rs.rate).toFixed(2)} (goal >= 1.5)`) +
-        `   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms\n`,
-    );
     const lrow = (name: string, x: LatencyStats): string =>
       `  ${name.padEnd(28)} ${String(x.n).padStart(5)} probes   p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms   max ${x.max.toFixed(2)} ms   non-200 ${x.non200}\n`;
     const hrow = (p: Phase): string => (p.health ? lrow(p.name, p.health) + (p.reference ? lrow('  reference: bare Node HTTP', p.reference) : '') : '');
@@ -374,9 +367,10 @@ async function main(): Promise<void> {
       );
     else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
   }
+  const corpusAll = sizes.some((x) => x !== 'mix') ? corpusMessages(values.corpus) : [];
   for (const size of sizes.filter((x) => x !== 'mix')) {
     const bytes = SIZES[size];
-    const set = sizedMessages(values.corpus, bytes, 300);
+    const set = sizedMessages(corpusAll, bytes, 300);
     const mean = Math.round(set.messages.reduce((a, m) => a + m.length, 0) / set.messages.length);
     // Fewer big messages: each run stays about as long.
     const n = Math.max(100, Math.round(total / Math.max(1, Math.sqrt(bytes / 5120) * 1.5)));
