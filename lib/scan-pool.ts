@@ -30,6 +30,8 @@ export interface ScanPool {
   readonly scan: LocalScanner;
   /** Tasks waiting for a thread. */
   queued(): number;
+  /** The ids of the running threads (a stopped thread's replacement has a new one). */
+  threadIds(): number[];
   /** Wait for the tasks in progress, then stop the threads. */
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
       return pool.run({ raw: copy, envelope, opts }, { signal, transferList: [copy.buffer] });
     },
     queued: () => pool.queueSize,
+    threadIds: () => pool.threads.map((t) => t.threadId),
     close: () => pool.close(),
   };
 }

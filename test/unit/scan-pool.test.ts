@@ -6,6 +6,7 @@ import { scanMessage } from '../../lib/scan.js';
 import { createScanPool, scanThreads } from '../../lib/scan-pool.js';
 import { cleanMessage, garbage8bitMessage, lureWithZip, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
+import { eventually } from '../helpers/eventually.js';
 
 const env = { mailFrom: 'x@example.com', rcptTo: ['bob@example.org'], remoteIp: '192.0.2.1' };
 
@@ -45,12 +46,17 @@ describe('scan threads', () => {
     try {
       // ~3 s of parsing on an idle machine: past the budget + 500 ms grace.
       const links = '<a href="http://45.33.32.156/x">y</a>\r\n'.repeat(400000);
+      await scanMessage(toCrlf(cleanMessage()), env, slow, 'id', { local: one.scan }); // the thread is up
+      const before = one.threadIds();
+      assert.equal(before.length, 1);
       const r = await scanMessage(Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${links}`), env, slow, 'id', { local: one.scan });
       assert.deepEqual(
         r.verdict.reasons.map((x) => x.code),
         ['BUDGET_EXCEEDED', 'SCAN_INCOMPLETE'],
       );
       assert.equal(r.verdict.action, 'tempfail');
+      // The stuck thread was terminated and replaced, not left parsing.
+      await eventually(() => assert.ok(one.threadIds().length === 1 && one.threadIds()[0] !== before[0], `threads ${one.threadIds().join(',')}`));
       const next = await scanMessage(toCrlf(phishMessage()), env, slow, 'id', { local: one.scan });
       assert.equal(next.verdict.action, 'reject', JSON.stringify(next.verdict.reasons));
     } finally {
