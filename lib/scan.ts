@@ -5,7 +5,7 @@ import type { PhishXConfig } from './config/types.js';
 import { splitHost, describeUrl } from './message/domain.js';
 import type { Envelope, ExtractedUrl, ScanInput } from './message/types.js';
 import { analyzeCheap, compile, shortLinks, type Compiled } from './analyzers/local.js';
-import { embeddedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
+import { embeddedModel, isShippedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { classifierText } from './nlp/text.js';
@@ -270,9 +270,9 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   };
   const clamav = deps.clamav;
   const viruses = clamav ? timed('clamav', () => scanForViruses(raw, clamav, config, budget)) : Promise.resolve([]);
-  // The embedded model runs in the local part (where a pool's threads hold it); only a remote
-  // classifier is called from here.
-  const embedded = deps.classifier === undefined ? config.nlp.enabled && !config.nlp.url : deps.classifier?.name === EMBEDDED;
+  // The shipped model runs in the local part (where a pool's threads hold it); any other
+  // classifier — a remote one, or a model trained in this process (eval --cv) — is called from here.
+  const embedded = deps.classifier === undefined ? config.nlp.enabled && !config.nlp.url : isShippedModel(deps.classifier);
   const classifier = embedded ? null : deps.classifier !== undefined ? deps.classifier : defaultClassifier(config);
   const expander = config.urls.expand_shorteners ? deps.expander : undefined;
 

@@ -78,3 +78,12 @@ export function embeddedModel(): TextModel {
   cached ??= TextModel.fromFile(JSON.parse(readFileSync(defaultModelPath(), 'utf8')) as TextModelFile);
   return cached;
 }
+
+/**
+ * Is `c` the shipped model (what `embeddedModel()` returns)? A model trained in this process
+ * (`eval --cv`, tests) has the same class and name but other weights: it must be called as
+ * given, not replaced by the shipped one. Does not load the model.
+ */
+export function isShippedModel(c: TextClassifier | null | undefined): boolean {
+  return c != null && c === cached;
+}

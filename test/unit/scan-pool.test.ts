@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { buildConfig } from '../../lib/config/load.js';
+import { DIMS } from '../../lib/nlp/features.js';
+import { embeddedModel, TextModel } from '../../lib/nlp/model.js';
 import { scanMessage } from '../../lib/scan.js';
 import { createScanPool, scanThreads } from '../../lib/scan-pool.js';
 import { cleanMessage, garbage8bitMessage, lureWithZip, phishMessage, quarantineMessage } from '../helpers/messages.js';
@@ -35,6 +37,17 @@ describe('scan threads', () => {
       assert.deepEqual(there.summary, here.summary);
       assert.deepEqual(Object.keys(there.phases).sort(), Object.keys(here.phases).sort());
     }
+  });
+
+  it('uses a model trained in this process as given (eval --cv), the shipped one only when it is the one passed', async () => {
+    const raw = toCrlf(cleanMessage());
+    const nlp = async (classifier?: TextModel): Promise<number | undefined> =>
+      (await scanMessage(raw, env, config, 'm', classifier ? { classifier } : {})).verdict.reasons.find((r) => r.code === 'NLP_PHISH')?.weight;
+    // Same class and name as the shipped model, other weights: p = 1 and p = 0 for any text.
+    assert.equal(await nlp(new TextModel(new Float32Array(DIMS), 30)), 50);
+    assert.equal(await nlp(new TextModel(new Float32Array(DIMS), -30)), undefined);
+    assert.equal(await nlp(embeddedModel()), await nlp());
+    assert.equal(await nlp(), undefined);
   });
 
   it('stops a thread whose scan outlives the budget (SCAN_INCOMPLETE, 451) and keeps scanning with a new one', async () => {
