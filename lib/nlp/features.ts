@@ -24,8 +24,22 @@ export function fnv1a(s: string): number {
  * ham false positives fall.
  */
 export const NEUTRAL_WORDS: ReadonlySet<string> = new Set(
-  'your you yours yourself yourselves dein deine deinen deiner deinem ihr ihre ihren ihrer ihrem seu sua seus suas você voce vocês voces'.split(' '),
+  (
+    'your you yours yourself yourselves dein deine deinen deiner deinem ihr ihre ihren ihrer ihrem seu sua seus suas você voce vocês voces ' +
+    'unsubscribe unsubscribed unsubscribing subscribe subscribed subscriber subscribers subscription subscriptions newsletter newsletters ' +
+    'abmelden abbestellen abonnement abonniert désabonner désabonnement désinscrire abonné abonnés desuscribirse suscripción suscrito ' +
+    'descadastrar descadastre assinatura cancelar-inscrição disiscriviti iscrizione uitschrijven afmelden'
+  ).split(' '),
 );
+
+/**
+ * The opening and closing formulas of every Japanese business letter — "お世話になっております"
+ * (thank you for your continued support), "よろしくお願いいたします" (kind regards). A lure
+ * uses them as a supplier's stock notice does; like the pronouns above they only say "this
+ * is a letter", and with the little Japanese ham there is they were read as phishing.
+ */
+const JA_FORMULAS =
+  /(?:いつも)?お世話にな(?:っております|ります|っています)|(?:何卒|なにとぞ)?(?:よろしく|宜しく)お願い(?:いた|致)?します|(?:よろしく|宜しく)お願い申し上げます/g;
 
 const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
@@ -73,14 +87,41 @@ export function tokenize(text: string): string[] {
       .normalize('NFKC')
       .toLowerCase()
       .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx '),
-  ).replace(/\d+(?:[.,]\d+)*/g, ' xnumx ');
+  )
+    .replace(/\d+(?:[.,]\d+)*/g, ' xnumx ')
+    .replace(JA_FORMULAS, ' ');
   const out: string[] = [];
   for (const m of t.matchAll(/\p{L}[\p{L}\p{M}'’]{1,23}/gu)) {
     if (NEUTRAL_WORDS.has(m[0])) continue;
-    out.push(m[0]);
+    if (CJK.test(m[0])) pushCjk(m[0], out);
+    else out.push(m[0]);
     if (out.length >= MAX_TOKENS) break;
   }
-  return out;
+  return out.length > MAX_TOKENS ? out.slice(0, MAX_TOKENS) : out;
+}
+
+/** Chinese, Japanese and Korean script: written without spaces between words. */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const CJK_RUNS =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆]+|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆]+/gu;
+
+/**
+ * A letter run holding CJK script: without spaces a whole clause is one "word" the model
+ * would see once and never again ("アカウントの確認をお願いします"). Its CJK stretches become
+ * overlapping character bigrams ("アカ", "カウ", "ウン" …) — the usual word proxy for these
+ * scripts, the same for a lure's wording in any sentence; a single character stays as it
+ * is; the Latin stretches in between stay words.
+ */
+function pushCjk(run: string, out: string[]): void {
+  for (const [part] of run.matchAll(CJK_RUNS)) {
+    if (!CJK.test(part)) {
+      if (part.length >= 2) out.push(part);
+      continue;
+    }
+    const chars = [...part];
+    if (chars.length === 1) out.push(part);
+    for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+  }
 }
 
 /** Feature names of a token list: `w:<word>` and `b:<word> <word>`. */

@@ -18,10 +18,12 @@ import type { Example } from './train.js';
  * English everyday text is added in the same measure. French has no fortune package in
  * Debian 12: its prose comes from the French Debian FAQ (debian-faq-fr, GFDL/GPL) — written
  * to a reader ("vous", "votre"), like a notification or a bounce, so those words stop
- * being cues; without it a French delivery-status notice scored p 0.99. Dutch is not covered.
+ * being cues; without it a French delivery-status notice scored p 0.99. Japanese, Chinese
+ * and Dutch come from their Debian FAQs too (debian-faq-ja, -zh-cn, -nl).
  * Only derived weights are shipped; `npm run train` reads the installed packages.
  */
-export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; dir: string; files?: readonly string[]; root?: 'doc' }> = [
+/** docChars: about how long a document is (CJK says in 400 characters what English does in 1,200). */
+export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; dir: string; files?: readonly string[]; root?: 'doc'; docChars?: number }> = [
   // English too, in the same measure: otherwise "everyday prose" would become a cue of the
   // other languages only, and English mail would look more mail-like, i.e. more phishing-like.
   {
@@ -40,6 +42,12 @@ export const LANGUAGE_HAM_PACKAGES: ReadonlyArray<{ lang: string; pkg: string; d
   { lang: 'it', pkg: 'fortunes-it', dir: 'it' },
   // A gzipped plain-text document under /usr/share/doc: paragraphs are its entries.
   { lang: 'fr', pkg: 'debian-faq-fr', dir: 'debian/FAQ', files: ['debian-faq.fr.txt.gz'], root: 'doc' },
+  // Japanese, Chinese and Dutch: a fifth of the modern phish (corpus-lists) is Japanese or
+  // Chinese and all their training ham is a handful of bounces, so without everyday text the
+  // model read the script itself as phishing (a Japanese stock notice scored p 0.98).
+  { lang: 'ja', pkg: 'debian-faq-ja', dir: 'debian/FAQ', files: ['debian-faq.ja.txt.gz'], root: 'doc', docChars: 400 },
+  { lang: 'zh', pkg: 'debian-faq-zh-cn', dir: 'debian/FAQ', files: ['debian-faq.zh-cn.txt.gz'], root: 'doc', docChars: 400 },
+  { lang: 'nl', pkg: 'debian-faq-nl', dir: 'debian/FAQ', files: ['debian-faq.nl.txt.gz'], root: 'doc' },
 ];
 
 export const FORTUNES_ROOT = '/usr/share/games/fortunes';
@@ -53,6 +61,12 @@ export const DOC_ROOT = '/usr/share/doc';
  */
 const PER_LANGUAGE = 150;
 const DOC_CHARS = 1200;
+/**
+ * Each everyday document counts half a message: enough to neutralise a language (nine of them
+ * now, 1,300 documents against 1,500 corpus ham), not so much that prose outweighs mail. Chosen
+ * with the CJK documents by cross-validation among 1 and 0.5 (docs/detection.md).
+ */
+const EVERYDAY_WEIGHT = 0.5;
 /** Collections left out: pictures drawn in characters, and fortunes-es's offensive section. */
 const SKIP = new Set(['asciiart', 'off']);
 
@@ -64,11 +78,15 @@ export function fortuneEntries(text: string): string[] {
     .filter((e) => e.length >= 40);
 }
 
+/** A line break inside CJK text (which has no spaces): the wrap, not a word gap. */
+const CJK_WRAP =
+  /(?<=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー、。])\s*\n\s*(?=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー])/gu;
+
 /** Paragraphs of a plain-text document (blank-line separated), whitespace folded, short ones dropped. */
 export function paragraphEntries(text: string): string[] {
   return text
     .split(/\r?\n[ \t]*\r?\n/)
-    .map((e) => e.replace(/\s+/g, ' ').trim())
+    .map((e) => e.replace(CJK_WRAP, '').replace(/\s+/g, ' ').trim())
     .filter((e) => e.length >= 40);
 }
 
@@ -87,10 +105,10 @@ function filesOf(p: string): string[] {
 }
 
 /**
- * Message-sized documents of one language: consecutive entries joined until ~DOC_CHARS,
+ * Message-sized documents of one language: consecutive entries joined until ~docChars,
  * then PER_LANGUAGE of them taken evenly across the collection. Deterministic (sorted files).
  */
-export function languageDocuments(files: readonly string[]): Array<{ subject: string; body: string }> {
+export function languageDocuments(files: readonly string[], docChars = DOC_CHARS, perLanguage = PER_LANGUAGE): Array<{ subject: string; body: string }> {
   const docs: string[][] = [];
   let cur: string[] = [];
   let n = 0;
@@ -98,16 +116,16 @@ export function languageDocuments(files: readonly string[]): Array<{ subject: st
     for (const e of entriesOf(f)) {
       cur.push(e);
       n += e.length;
-      if (n >= DOC_CHARS) {
+      if (n >= docChars) {
         docs.push(cur);
         cur = [];
         n = 0;
       }
     }
   }
-  const step = Math.max(1, Math.floor(docs.length / PER_LANGUAGE));
+  const step = Math.max(1, Math.floor(docs.length / perLanguage));
   const out: Array<{ subject: string; body: string }> = [];
-  for (let i = 0; i < docs.length && out.length < PER_LANGUAGE; i += step) out.push({ subject: docs[i][0].slice(0, 80), body: docs[i].join('\n') });
+  for (let i = 0; i < docs.length && out.length < perLanguage; i += step) out.push({ subject: docs[i][0].slice(0, 80), body: docs[i].join('\n') });
   return out;
 }
 
@@ -121,13 +139,13 @@ export function languageHamExamples(root: string = FORTUNES_ROOT, docRoot: strin
   const missing = LANGUAGE_HAM_PACKAGES.filter((l) => !existsSync(path.join(dirOf(l), ...(l.files ? [l.files[0]] : []))));
   if (missing.length) {
     throw new TrainingDataError(
-      `training needs everyday text in six languages from Debian's fortune and FAQ packages, not found under ${root} and ${docRoot}: install them with ` +
+      `training needs everyday text in nine languages from Debian's fortune and FAQ packages, not found under ${root} and ${docRoot}: install them with ` +
         `"apt-get install ${missing.map((l) => l.pkg).join(' ')}" (docs/detection.md)`,
     );
   }
   const out: Example[] = [];
   for (const l of LANGUAGE_HAM_PACKAGES) {
-    languageDocuments(l.files ? l.files.map((f) => path.join(dirOf(l), f)) : filesOf(dirOf(l))).forEach((d, i) => {
+    languageDocuments(l.files ? l.files.map((f) => path.join(dirOf(l), f)) : filesOf(dirOf(l)), l.docChars).forEach((d, i) => {
       const text = classifierText({ subject: d.subject, text: d.body, htmlText: '' });
       const v = vectorize(text);
       out.push({
@@ -138,7 +156,7 @@ export function languageHamExamples(root: string = FORTUNES_ROOT, docRoot: strin
         idx: v.idx,
         value: v.value,
         y: 0,
-        weight: 1,
+        weight: EVERYDAY_WEIGHT,
         calibrate: false,
       });
     });

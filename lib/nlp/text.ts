@@ -53,6 +53,31 @@ export function withoutHeaderBlocks(lines: readonly string[]): string[] {
   return out;
 }
 
+/** A rule line: one character repeated (asterisks, equals, dashes, box-drawing), as signature frames use. */
+const RULE_LINE = /^\s*([*=\-_~#━─＝＊])\1{9,}\s*$/;
+
+/**
+ * The body without a framed signature at its end — a company block between rule lines
+ * (name, postal address, telephone), the way Japanese and much business mail signs instead
+ * of "-- ". Its words (street, district, "Co., Ltd.") describe the sender's letterhead, not
+ * what it asks of the reader. Only a block of at most 12 lines with no link, after more letters
+ * than it holds itself (a lure framed in rules is not a signature). Pure.
+ */
+export function withoutFramedSignature(body: string): string {
+  const lines = body.replace(/\s+$/, '').split('\n');
+  for (let i = Math.max(0, lines.length - 13); i < lines.length; i++) {
+    if (!RULE_LINE.test(lines[i])) continue;
+    const before = lines.slice(0, i).join('\n');
+    const block = lines.slice(i).join('\n');
+    // Not a frame that opens the text, not one holding a link, not one longer than what it signs.
+    if (!before.trim() || /https?:\/\/|www\./i.test(block) || letters(block) > letters(before)) return body;
+    return before;
+  }
+  return body;
+}
+
+const letters = (s: string): number => s.match(/\p{L}/gu)?.length ?? 0;
+
 /** Subject prefixes added by mail clients and list software ("Re:", "[list-name]"). */
 const SUBJECT_PREFIX = /^(?:\s*(?:re|fwd?|aw|sv|tr|res|enc)\s*:\s*|\s*\[[^\]]{1,60}\]\s*)+/i;
 
@@ -67,6 +92,7 @@ export function classifierText(input: Pick<ScanInput, 'subject' | 'text' | 'html
   for (const re of LIST_FOOTERS) body = body.replace(re, '\n');
   const sig = body.search(/\n-- ?\n/);
   if (sig >= 0) body = body.slice(0, sig);
+  body = withoutFramedSignature(body);
   body = withoutHeaderBlocks(body.split('\n'))
     .filter((l) => !/^\s*>/.test(l) && !/^On .{5,200} wrote:\s*$/.test(l.trim()))
     .join('\n');

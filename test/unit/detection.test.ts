@@ -249,7 +249,10 @@ describe('everyday-text ham for training (lib/nlp/language-ham.ts)', () => {
       () => languageHamExamples(path.join(tmpdir(), 'no-such-fortunes'), path.join(tmpdir(), 'no-such-doc')),
       (err: Error & { code?: string }) => {
         assert.equal(err.code, 'PHISHX_TRAINING_DATA_MISSING');
-        assert.match(err.message, /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it debian-faq-fr"/);
+        assert.match(
+          err.message,
+          /apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it debian-faq-fr debian-faq-ja debian-faq-zh-cn debian-faq-nl"/,
+        );
         return true;
       },
     );

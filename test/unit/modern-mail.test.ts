@@ -267,7 +267,7 @@ describe('everyday French for the text model', () => {
     );
   });
 
-  it('reads the gzipped FAQ under the documentation root as fr documents', () => {
+  it('reads the gzipped FAQs under the documentation root as fr, ja, zh and nl documents', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'phishx-ham-'));
     const fortunes = path.join(root, 'fortunes');
     const entry = (lang: string, i: number): string => `Entry ${i} of ${lang} with words enough to pass the length filter of fortune entries.`;
@@ -286,8 +286,22 @@ describe('everyday French for the text model', () => {
     mkdirSync(path.join(root, 'doc', 'debian', 'FAQ'), { recursive: true });
     const faq = Array.from({ length: 80 }, (_, i) => `Paragraphe ${i} : vous trouverez votre réponse dans la documentation de Debian, page ${i}.`).join('\n\n');
     writeFileSync(path.join(root, 'doc', 'debian', 'FAQ', 'debian-faq.fr.txt.gz'), gzipSync(faq));
-    const fr = languageHamExamples(fortunes, path.join(root, 'doc')).filter((e) => e.source === 'fortunes-fr');
+    // A Japanese paragraph wrapped mid-word, as the FAQ's text edition is.
+    const ja = Array.from({ length: 80 }, (_, i) => `${i}. パッケージをアップグレードするためにシングルユーザモードに入\nる必要はありますか?`).join('\n\n');
+    writeFileSync(path.join(root, 'doc', 'debian', 'FAQ', 'debian-faq.ja.txt.gz'), gzipSync(ja));
+    writeFileSync(path.join(root, 'doc', 'debian', 'FAQ', 'debian-faq.zh-cn.txt.gz'), gzipSync(ja.replace(/パッケージ/g, '软件包')));
+    writeFileSync(path.join(root, 'doc', 'debian', 'FAQ', 'debian-faq.nl.txt.gz'), gzipSync(faq.replace(/vous/g, 'u')));
+    const docs = languageHamExamples(fortunes, path.join(root, 'doc'));
+    const fr = docs.filter((e) => e.source === 'fortunes-fr');
     assert.ok(fr.length >= 3, `${fr.length} French documents`);
-    assert.ok(fr.every((e) => e.y === 0 && e.calibrate === false && e.text.includes('votre')));
+    assert.ok(fr.every((e) => e.y === 0 && e.calibrate === false && e.weight === 0.5 && e.text.includes('votre')));
+    const jaDocs = docs.filter((e) => e.source === 'fortunes-ja');
+    assert.ok(jaDocs.length >= 3, `${jaDocs.length} Japanese documents`);
+    // The line break inside a word is the wrap, not a gap: the word is whole again.
+    assert.ok(
+      jaDocs.every((e) => e.text.includes('入る必要')),
+      jaDocs[0]?.text,
+    );
+    assert.ok(docs.some((e) => e.source === 'fortunes-zh') && docs.some((e) => e.source === 'fortunes-nl'));
   });
 });

@@ -19,10 +19,11 @@ the model JSON; also write letter-model.json beside it (letter bigrams of the co
 used by SENDER_RANDOM_LOCALPART). Deterministic: the same corpus and options give the same
 bytes.
 
-Besides the corpus, training reads everyday text in six languages as extra ham, from
-Debian's fortune packages under /usr/share/games/fortunes and the French Debian FAQ under
-/usr/share/doc (apt-get install fortunes fortunes-de fortunes-br fortunes-es fortunes-it
-debian-faq-fr; PHISHX_FORTUNES_DIR / PHISHX_DOC_DIR for another place), so that the model
+Besides the corpus, training reads everyday text in nine languages as extra ham, from
+Debian's fortune packages under /usr/share/games/fortunes and the French, Japanese, Chinese
+and Dutch Debian FAQs under /usr/share/doc (apt-get install fortunes fortunes-de fortunes-br
+fortunes-es fortunes-it debian-faq-fr debian-faq-ja debian-faq-zh-cn debian-faq-nl;
+PHISHX_FORTUNES_DIR / PHISHX_DOC_DIR for another place), so that the model
 judges content rather than language; eval --cv / --loso train the same way
 (without the packages they train on the corpus alone and say so).
 
