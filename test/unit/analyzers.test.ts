@@ -61,8 +61,10 @@ describe('URL heuristics', () => {
   });
 
   it('does not flag link text and href on the same registered domain', async () => {
-    // (the sender, alice@example.com, links only to its own domain: SENDER_LINKS_ALIGNED)
-    assert.deepEqual(await codesFor({ html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), ['SENDER_LINKS_ALIGNED']);
+    // (the sender, example.com, links only to its own domain: SENDER_LINKS_ALIGNED)
+    assert.deepEqual(await codesFor({ from: 'Example <alice@example.com>', html: '<a href="https://click.example.com/r/1">www.example.com</a>' }), [
+      'SENDER_LINKS_ALIGNED',
+    ]);
   });
 
   it('does not flag a mismatch behind a known click tracker, and unwraps targets it names', async () => {
@@ -70,7 +72,10 @@ describe('URL heuristics', () => {
     // Klaviyo, Brevo, ActiveCampaign click tracking beside a link on the sender's own site: aligned.
     const tracked = ['https://trk.klclick.com/ls/click?upn=abc', 'https://r.sendibt3.com/tr/cl/xyz', 'https://lt.acemlnb.com/Prod/link-tracker?notrack=1'];
     assert.deepEqual(
-      await codesFor({ html: `${tracked.map((u) => `<a href="${u}">www.example.com/sale</a>`).join(' ')} <a href="https://www.example.com/">Shop</a>` }),
+      await codesFor({
+        from: 'Example Shop <alice@example.com>',
+        html: `${tracked.map((u) => `<a href="${u}">www.example.com/sale</a>`).join(' ')} <a href="https://www.example.com/">Shop</a>`,
+      }),
       ['SENDER_LINKS_ALIGNED'],
     );
     const wrapped = 'https://eur01.safelinks.protection.outlook.com/?url=' + encodeURIComponent('http://45.33.32.156/login') + '&data=x';
@@ -128,7 +133,10 @@ describe('URL heuristics', () => {
   it("flags a form posting to another domain than the sender's, and password fields", async () => {
     const codes = await codesFor({ html: '<form action="https://collect.example.net/p"><input type="password"></form>' });
     assert.deepEqual(codes, ['FORM_EXTERNAL_ACTION', 'FORM_PASSWORD_FIELD', 'HTML_FORM']);
-    assert.deepEqual(await codesFor({ html: '<form action="https://www.example.com/search"></form>' }), ['HTML_FORM', 'SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: 'Example <alice@example.com>', html: '<form action="https://www.example.com/search"></form>' }), [
+      'HTML_FORM',
+      'SENDER_LINKS_ALIGNED',
+    ]);
   });
 });
 
@@ -399,9 +407,12 @@ describe('brand alignment', () => {
     const html = '<a href="https://smedialy.example/offer">Get a quote</a>';
     // A name the address does not spell: no softening.
     assert.deepEqual(await codesFor({ from: '"Home Warranty Plans" <offers@eaux.smedialy.example>', html }), []);
-    // A name spelt in the address (domain or local part), by its initials, or of filler only: aligned.
+    // A name spelt in the domain, by its initials, or of filler only: aligned.
     assert.deepEqual(await codesFor({ from: '"Smedialy Deals" <offers@eaux.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
-    assert.deepEqual(await codesFor({ from: '"Home Warranty" <homewarranty@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    // Spelt only in the local part, which the sender writes for free: not aligned (a phisher's
+    // "Blue Cross Blue Shield" <bluecrossandblueshield@vebpropin.com>), nor is a person's name.
+    assert.deepEqual(await codesFor({ from: '"Home Warranty" <homewarranty@smedialy.example>', html }), []);
+    assert.deepEqual(await codesFor({ from: '"Jane Doe" <jane.doe@smedialy.example>', html }), []);
     assert.deepEqual(await codesFor({ from: '"Springfield Media Library" <notices@sml.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '"Customer Support" <offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
     assert.deepEqual(await codesFor({ from: '<offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
@@ -429,6 +440,9 @@ describe('brand alignment', () => {
     assert.ok(nameFitsAddress({ name: 'Rakuten 楽天', address: 'info@mail.rakuten.co.jp' }));
     assert.ok(!nameFitsAddress({ name: 'Omaha Steaks', address: 'newsletterlxzfb@sia-pmi.id' }));
     assert.ok(!nameFitsAddress({ name: 'Dan Nicholson', address: 'noreply@ex-bell-mx.com' }));
+    // The local part is not the sender's identity: only the domain is compared.
+    assert.ok(!nameFitsAddress({ name: 'Home Depot', address: 'homedepotbonus@keepb-hdpot.info' }));
+    assert.ok(nameFitsAddress({ name: 'Home Depot', address: 'homedepot@email.homedepot.com' }));
   });
 
   it('ignores footer links to social profiles and app stores for alignment, either way', async () => {
