@@ -602,6 +602,39 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     }
   });
 
+  it("counts held messages at most once a second far from max_entries, exactly near it; another process's holds show at the next count", async () => {
+    const d = path.join(dir, 'usage');
+    let now = Date.UTC(2026, 11, 1, 9);
+    const opts = { maxEntries: 20, maxBytes: 1 << 20, now: () => now };
+    const a = new FileStore(d, opts);
+    const b = new FileStore(d, opts);
+    // How often a reads the whole directory (every record) to count.
+    const spied = a as unknown as { entries: () => Promise<unknown[]> };
+    const entries = spied.entries.bind(a);
+    let counts = 0;
+    spied.entries = () => (counts++, entries());
+    try {
+      for (let i = 0; i < 10; i++) await a.putQuarantine(entry(`ua${i}`, now), Buffer.from('x'));
+      assert.equal(counts, 1, 'ten holds within a second, far from the limit: one count');
+      // b holds 8 more: a's count (10, taken this second, far from 20) does not see them yet.
+      for (let i = 0; i < 8; i++) await b.putQuarantine(entry(`ub${i}`, now), Buffer.from('x'));
+      await a.putQuarantine(entry('ua10', now), Buffer.from('x')); // a counts 11 (real: 19)
+      // A second later a counts again: 19, within 10 % of the limit, so every hold now counts.
+      now += 1000;
+      await a.putQuarantine(entry('ua11', now), Buffer.from('x')); // the 20th
+      assert.equal(counts, 2);
+      await assert.rejects(a.putQuarantine(entry('ua12', now), Buffer.from('x')), /quarantine full: 20 held messages/);
+      await assert.rejects(b.putQuarantine(entry('ub8', now), Buffer.from('x')), /quarantine full: 20 held messages/);
+      // Near the limit a delete frees a place at once.
+      await b.deleteQuarantine('ua0');
+      await a.putQuarantine(entry('ua12', now), Buffer.from('x'));
+      assert.equal(await a.countQuarantine(), 20);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('removes both files on delete and on expiry, and orphans of an interrupted hold at start', async () => {
     const d = path.join(dir, 'files');
     const store = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
