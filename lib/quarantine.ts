@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { writeFileDurable } from './fs-durable.js';
 import path from 'node:path';
 import type { PhishXConfig } from './config/types.js';
@@ -76,27 +76,75 @@ async function writePending(spoolDir: string, entry: QuarantineEntry, raw: Buffe
   await writeFileDurable(path.join(dir, `${entry.id}.json`), Buffer.from(JSON.stringify(entry)));
 }
 
+/** A claimed pending file older than this belongs to a replayer that died: it goes back in the queue. */
+const CLAIM_STALE_MS = 60_000;
+const CLAIMED = '.claimed';
+
+/**
+ * Take one pending file for this replayer by renaming it to `<name>.claimed`: a rename is
+ * atomic, so of two replayers on the spool (the next round of a slow one, another cluster
+ * worker of the node) exactly one gets it. The other would have read the entry, found its
+ * raw file already gone and put the record again without its bytes — the message lost.
+ * Returns the claimed path, or null when another replayer has it.
+ */
+async function claim(dir: string, name: string): Promise<string | null> {
+  const claimed = path.join(dir, `${name}${CLAIMED}`);
+  return rename(path.join(dir, name), claimed).then(
+    () => claimed,
+    () => null,
+  );
+}
+
+/** Put claims of a replayer that died mid-way back in the queue (after CLAIM_STALE_MS); returns the names requeued. */
+async function requeueStaleClaims(dir: string, names: readonly string[], now: number): Promise<string[]> {
+  const back: string[] = [];
+  for (const n of names.filter((f) => f.endsWith(`.json${CLAIMED}`))) {
+    const s = await stat(path.join(dir, n)).catch(() => null);
+    const name = n.slice(0, -CLAIMED.length);
+    if (
+      s &&
+      now - s.ctimeMs >= CLAIM_STALE_MS &&
+      (await rename(path.join(dir, n), path.join(dir, name)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      back.push(name);
+  }
+  return back;
+}
+
 /**
  * Move messages held while the store was down into the store. Stops at the first store
- * failure (the store is still down) and leaves the rest for the next round. Returns how
- * many were replayed.
+ * failure (the store is still down) and leaves the rest for the next round. Each message
+ * is claimed first, so replayers running at once put every message exactly once, with its
+ * bytes. Returns how many were replayed.
  */
-export async function replayPending(store: Store, spoolDir: string): Promise<number> {
+export async function replayPending(store: Store, spoolDir: string, now: number = Date.now()): Promise<number> {
   const dir = pendingDir(spoolDir);
-  let files: string[];
+  let names: string[];
   try {
-    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    names = await readdir(dir);
   } catch {
     return 0;
   }
+  names.push(...(await requeueStaleClaims(dir, names, now)));
   let n = 0;
-  for (const f of files) {
+  for (const f of names.filter((x) => x.endsWith('.json')).sort()) {
+    const claimed = await claim(dir, f);
+    if (!claimed) continue;
     const id = f.slice(0, -'.json'.length);
-    const entry = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as QuarantineEntry;
     const rawFile = path.join(dir, `${id}.eml`);
-    const raw = entry.spooled ? null : await readFile(rawFile).catch(() => null);
-    await store.putQuarantine(entry, raw); // throws while the store is down
-    await unlink(path.join(dir, f));
+    let raw: Buffer | null;
+    try {
+      const entry = JSON.parse(await readFile(claimed, 'utf8')) as QuarantineEntry;
+      raw = entry.spooled ? null : await readFile(rawFile).catch(() => null);
+      await store.putQuarantine(entry, raw); // throws while the store is down
+    } catch (err) {
+      await rename(claimed, path.join(dir, f)).catch(() => undefined); // back in the queue
+      throw err;
+    }
+    await unlink(claimed);
     if (raw) await unlink(rawFile).catch(() => undefined);
     n++;
   }
@@ -153,25 +201,33 @@ export async function recordEvent(store: Store, spoolDir: string, event: LogEven
 }
 
 /** Move spooled events into the store's event log, oldest first; stops at the first failure. Returns how many went. */
-export async function replayEvents(store: Store, spoolDir: string): Promise<number> {
+export async function replayEvents(store: Store, spoolDir: string, now: number = Date.now()): Promise<number> {
   const dir = pendingEventsDir(spoolDir);
-  let files: string[];
+  let names: string[];
   try {
-    files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+    names = await readdir(dir);
   } catch {
     return 0;
   }
+  names.push(...(await requeueStaleClaims(dir, names, now)));
   let n = 0;
-  for (const f of files) {
+  for (const f of names.filter((x) => x.endsWith('.json') && !x.startsWith('.')).sort()) {
+    const claimed = await claim(dir, f); // one replayer per event: no SOC alert twice
+    if (!claimed) continue;
     let event: LogEvent;
     try {
-      event = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as LogEvent;
+      event = JSON.parse(await readFile(claimed, 'utf8')) as LogEvent;
     } catch {
-      await unlink(path.join(dir, f)).catch(() => undefined); // torn by a crash: nothing to replay
+      await unlink(claimed).catch(() => undefined); // torn by a crash: nothing to replay
       continue;
     }
-    await store.appendEvent(event); // throws while the store is down
-    await unlink(path.join(dir, f));
+    try {
+      await store.appendEvent(event); // throws while the store is down
+    } catch (err) {
+      await rename(claimed, path.join(dir, f)).catch(() => undefined);
+      throw err;
+    }
+    await unlink(claimed);
     n++;
   }
   return n;

@@ -22,7 +22,12 @@ export interface Maintenance {
  */
 export function startMaintenance(store: Store, config: () => PhishXConfig, log: MaintenanceLog): Maintenance {
   const spool = (): string => config().quarantine.spool_dir;
-  const replay = (): void =>
+  // One round at a time: a round still putting messages (a slow store just back) is not
+  // joined by the next tick (replayPending's claims would keep that safe, at a cost).
+  let replaying = false;
+  const replay = (): void => {
+    if (replaying) return;
+    replaying = true;
     void replayPending(store, spool())
       .then(async (n) => {
         if (n) {
@@ -32,7 +37,9 @@ export function startMaintenance(store: Store, config: () => PhishXConfig, log: 
         const events = await replayEvents(store, spool());
         if (events) log.notice(`replayed ${events} security event(s) into the event log`);
       })
-      .catch((err: unknown) => log.debug(`pending quarantine not replayed yet: ${errorMessage(err)}`));
+      .catch((err: unknown) => log.debug(`pending quarantine not replayed yet: ${errorMessage(err)}`))
+      .finally(() => (replaying = false));
+  };
   const collect = (): void =>
     void collectSpool(store, spool())
       .then((n) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -811,6 +811,57 @@ describe('quarantine while Redis is down', () => {
       const held = await alive.getQuarantine(result.id);
       assert.ok(held?.raw?.equals(raw));
       assert.equal(await replayPending(alive, dir), 0, 'replayed twice');
+    } finally {
+      await dead.close();
+      await alive.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two replayers at once (a slow round and the next, or two cluster workers) put every message once, with its bytes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
+    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
+    const alive = new MemoryStore();
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+      const ids = Array.from({ length: 6 }, (_, i) => `abad1dea0000001${i}`);
+      for (const id of ids)
+        await holdMessage(dead, config, Buffer.from(`Subject: ${id}\r\n\r\nbody`), { mailFrom: '', rcptTo: ['b@example.org'] }, scanResult(id));
+      // A store just back and slow: each put takes a while, so both rounds list the same files.
+      const puts: string[] = [];
+      const put = alive.putQuarantine.bind(alive);
+      alive.putQuarantine = async (e, raw) => {
+        puts.push(e.id);
+        await new Promise((r) => setTimeout(r, 20));
+        return put(e, raw);
+      };
+      const [a, b] = await Promise.all([replayPending(alive, dir), replayPending(alive, dir)]);
+      assert.equal(a + b, ids.length);
+      assert.deepEqual([...puts].sort(), ids, 'each message put exactly once');
+      for (const id of ids) assert.ok((await alive.getQuarantine(id))?.raw?.toString().includes(`Subject: ${id}`), `${id} kept its bytes`);
+      assert.deepEqual(await readdir(path.join(dir, 'pending')), []);
+    } finally {
+      await dead.close();
+      await alive.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('puts a claim back in the queue when the store fails, and one left by a replayer that died after a minute', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
+    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
+    const alive = new MemoryStore();
+    try {
+      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+      const id = 'abad1dea00000020';
+      await holdMessage(dead, config, Buffer.from('Subject: x\r\n\r\nbody'), { mailFrom: '', rcptTo: ['b@example.org'] }, scanResult(id));
+      await assert.rejects(replayPending(dead, dir));
+      assert.deepEqual((await readdir(path.join(dir, 'pending'))).sort(), [`${id}.eml`, `${id}.json`], 'not left claimed');
+      // A replayer that claimed the message and died: the claim is left alone for a minute, then requeued.
+      await rename(path.join(dir, 'pending', `${id}.json`), path.join(dir, 'pending', `${id}.json.claimed`));
+      assert.equal(await replayPending(alive, dir, Date.now()), 0);
+      assert.equal(await replayPending(alive, dir, Date.now() + 61_000), 1);
+      assert.ok((await alive.getQuarantine(id))?.raw);
     } finally {
       await dead.close();
       await alive.close();
