@@ -117,7 +117,9 @@ describe('sidecar', () => {
               sockets.push(c);
               c.on('error', () => resolve(true));
               c.on('close', () => resolve(true));
-              c.on('connect', () => setTimeout(() => resolve(c.destroyed), 500));
+              // "At once" = long before the 5 s header timeout would close it; 3 s leaves room
+              // for a machine whose cores are busy (500 ms missed there beside two busy loops).
+              c.on('connect', () => setTimeout(() => resolve(c.destroyed), 3000));
             }),
         ),
       );
