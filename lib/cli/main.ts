@@ -87,7 +87,9 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    io.err(`phishx ${cmd}: ${errorMessage(err)}\n`);
+    // Commands name themselves in their messages ("eval: give exactly one corpus DIR"): once is enough.
+    const message = errorMessage(err);
+    io.err(`phishx ${cmd}: ${message.startsWith(`${cmd}: `) ? message.slice(cmd.length + 2) : message}\n`);
     return code === 'PHISHX_CLI_USAGE' ? 2 : 1;
   }
 }

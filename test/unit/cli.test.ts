@@ -72,6 +72,10 @@ describe('phishx CLI', () => {
     const none = phishx(['scan']);
     assert.equal(none.code, 2);
     assert.match(none.err, /no FILE given/);
+    // The command is named once ("phishx eval: give …", not "phishx eval: eval: give …").
+    const noDir = phishx(['eval']);
+    assert.equal(noDir.code, 2);
+    assert.match(noDir.err, /^phishx eval: give exactly one corpus DIR/);
     assert.equal(phishx([]).code, 2);
   });
 
