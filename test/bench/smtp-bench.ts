@@ -303,42 +303,52 @@ async function block(title: string, messages: Buffer[], total: number, sessions:
   return { px, cluster };
 }
 
+/** A bad argument: printed as one line with the usage, exit 2 (other failures print their stack). */
+class BenchUsageError extends Error {}
+
+const USAGE =
+  'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
+  '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n';
+
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
   const items = (v ?? '')
     .split(',')
     .map((x) => x.trim().toLowerCase())
     .filter(Boolean);
-  for (const x of items) if (!ok(x)) throw new Error(`${what}: ${JSON.stringify(x)} is not one of the accepted values`);
+  for (const x of items) if (!ok(x)) throw new BenchUsageError(`${what}: ${JSON.stringify(x)} is not one of the accepted values`);
   return items;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      messages: { type: 'string', default: '3000' },
-      concurrency: { type: 'string', default: '20' },
-      sizes: { type: 'string', default: 'mix,5k,50k,1m' },
-      sessions: { type: 'string', default: '20,100' },
-      corpus: { type: 'string' },
-      clamd: { type: 'string' },
-      nodes: { type: 'string', default: '2' },
-      'kill-deps': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        messages: { type: 'string', default: '3000' },
+        concurrency: { type: 'string', default: '20' },
+        sizes: { type: 'string', default: 'mix,5k,50k,1m' },
+        sessions: { type: 'string', default: '20,100' },
+        corpus: { type: 'string' },
+        clamd: { type: 'string' },
+        nodes: { type: 'string', default: '2' },
+        'kill-deps': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new BenchUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values } = parsed;
   if (values.help) {
-    process.stdout.write(
-      'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
-        '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n',
-    );
+    process.stdout.write(USAGE);
     return;
   }
   const total = Number(values.messages);
   const concurrency = Number(values.concurrency);
   const nodes = Number(values.nodes);
   if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1)
-    throw new Error('--messages and --concurrency must be positive integers');
-  if (!Number.isInteger(nodes) || nodes < 1) throw new Error('--nodes must be a positive integer');
+    throw new BenchUsageError('--messages and --concurrency must be positive integers');
+  if (!Number.isInteger(nodes) || nodes < 1) throw new BenchUsageError('--nodes must be a positive integer');
   const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
   const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
   const { messages, source } = loadMessages(values.corpus, 1000);
@@ -379,6 +389,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof BenchUsageError) {
+    process.stderr.write(`bench: ${err.message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });

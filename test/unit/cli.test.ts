@@ -79,6 +79,20 @@ describe('phishx CLI', () => {
     assert.equal(phishx([]).code, 2);
   });
 
+  it('the SMTP bench exits 2 with one line and its usage on a bad argument (no stack)', () => {
+    for (const [args, msg] of [
+      [['--sizes', 'bogus'], /--sizes: "bogus" is not one of the accepted values/],
+      [['--frob'], /Unknown option '--frob'/],
+      [['--nodes', '0'], /--nodes must be a positive integer/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'test', 'bench', 'smtp-bench.js'), ...args], { cwd: REPO, encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.match(r.stderr, /Usage: npm run bench/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
   it('config exits 1 naming the bad key and value', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-cli-'));
     try {
