@@ -100,18 +100,56 @@ async function requeueStaleClaims(dir: string, names: readonly string[], now: nu
   const back: string[] = [];
   for (const n of names.filter((f) => f.endsWith(`.json${CLAIMED}`))) {
     const s = await stat(path.join(dir, n)).catch(() => null);
+    if (!s || now - s.ctimeMs < CLAIM_STALE_MS) continue;
     const name = n.slice(0, -CLAIMED.length);
-    if (
-      s &&
-      now - s.ctimeMs >= CLAIM_STALE_MS &&
-      (await rename(path.join(dir, n), path.join(dir, name)).then(
-        () => true,
-        () => false,
-      ))
-    )
-      back.push(name);
+    const requeued = await rename(path.join(dir, n), path.join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+    if (requeued) back.push(name);
   }
   return back;
+}
+
+/**
+ * Replay the `*.json` files of a pending directory, each exactly once: claim it, hand the
+ * claimed file to `replay`, then remove the claim (and the file `replay` names in `alsoRemove`,
+ * after it). `replay` answers `replayed: false` for a file with nothing to replay (torn by a
+ * crash); when it throws — the store is still down — the file goes back in the queue and the
+ * drain stops. Returns how many were replayed.
+ */
+async function drainPending(
+  dir: string,
+  now: number,
+  replay: (claimed: string, name: string) => Promise<{ replayed: boolean; alsoRemove?: string }>,
+): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  names.push(...(await requeueStaleClaims(dir, names, now)));
+  let n = 0;
+  for (const f of names.filter((x) => x.endsWith('.json') && !x.startsWith('.')).sort()) {
+    const claimed = await claim(dir, f);
+    if (!claimed) continue;
+    let done: { replayed: boolean; alsoRemove?: string };
+    try {
+      done = await replay(claimed, f);
+    } catch (err) {
+      await rename(claimed, path.join(dir, f)).catch(() => undefined); // back in the queue
+      throw err;
+    }
+    if (!done.replayed) {
+      await unlink(claimed).catch(() => undefined);
+      continue;
+    }
+    await unlink(claimed);
+    if (done.alsoRemove) await unlink(done.alsoRemove).catch(() => undefined);
+    n++;
+  }
+  return n;
 }
 
 /**
@@ -122,33 +160,13 @@ async function requeueStaleClaims(dir: string, names: readonly string[], now: nu
  */
 export async function replayPending(store: Store, spoolDir: string, now: number = Date.now()): Promise<number> {
   const dir = pendingDir(spoolDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  names.push(...(await requeueStaleClaims(dir, names, now)));
-  let n = 0;
-  for (const f of names.filter((x) => x.endsWith('.json')).sort()) {
-    const claimed = await claim(dir, f);
-    if (!claimed) continue;
-    const id = f.slice(0, -'.json'.length);
-    const rawFile = path.join(dir, `${id}.eml`);
-    let raw: Buffer | null;
-    try {
-      const entry = JSON.parse(await readFile(claimed, 'utf8')) as QuarantineEntry;
-      raw = entry.spooled ? null : await readFile(rawFile).catch(() => null);
-      await store.putQuarantine(entry, raw); // throws while the store is down
-    } catch (err) {
-      await rename(claimed, path.join(dir, f)).catch(() => undefined); // back in the queue
-      throw err;
-    }
-    await unlink(claimed);
-    if (raw) await unlink(rawFile).catch(() => undefined);
-    n++;
-  }
-  return n;
+  return drainPending(dir, now, async (claimed, name) => {
+    const rawFile = path.join(dir, `${name.slice(0, -'.json'.length)}.eml`);
+    const entry = JSON.parse(await readFile(claimed, 'utf8')) as QuarantineEntry;
+    const raw = entry.spooled ? null : await readFile(rawFile).catch(() => null);
+    await store.putQuarantine(entry, raw); // throws while the store is down
+    return { replayed: true, ...(raw ? { alsoRemove: rawFile } : {}) };
+  });
 }
 
 /** Spooled raw files younger than this are left alone (their entry may be on its way into the store). */
@@ -202,33 +220,15 @@ export async function recordEvent(store: Store, spoolDir: string, event: LogEven
 
 /** Move spooled events into the store's event log, oldest first; stops at the first failure. Returns how many went. */
 export async function replayEvents(store: Store, spoolDir: string, now: number = Date.now()): Promise<number> {
-  const dir = pendingEventsDir(spoolDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  names.push(...(await requeueStaleClaims(dir, names, now)));
-  let n = 0;
-  for (const f of names.filter((x) => x.endsWith('.json') && !x.startsWith('.')).sort()) {
-    const claimed = await claim(dir, f); // one replayer per event: no SOC alert twice
-    if (!claimed) continue;
+  // One replayer per event: no SOC alert twice.
+  return drainPending(pendingEventsDir(spoolDir), now, async (claimed) => {
     let event: LogEvent;
     try {
       event = JSON.parse(await readFile(claimed, 'utf8')) as LogEvent;
     } catch {
-      await unlink(claimed).catch(() => undefined); // torn by a crash: nothing to replay
-      continue;
+      return { replayed: false }; // torn by a crash: nothing to replay
     }
-    try {
-      await store.appendEvent(event); // throws while the store is down
-    } catch (err) {
-      await rename(claimed, path.join(dir, f)).catch(() => undefined);
-      throw err;
-    }
-    await unlink(claimed);
-    n++;
-  }
-  return n;
+    await store.appendEvent(event); // throws while the store is down
+    return { replayed: true };
+  });
 }

@@ -796,12 +796,24 @@ describe('collectSpool', () => {
 describe('quarantine while Redis is down', () => {
   const result = scanResult('abad1dea00000001');
 
-  it('keeps the message in the pending spool, then replays it into the store when it answers', async () => {
+  /** A spool directory, a store that is down (Redis on a closed port) and one that answers. */
+  async function withSpool(
+    test: (s: { dir: string; dead: RedisStore; alive: MemoryStore; config: ReturnType<typeof buildConfig> }) => Promise<void>,
+  ): Promise<void> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
     const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
     const alive = new MemoryStore();
     try {
-      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+      await test({ dir, dead, alive, config: buildConfig({ quarantine: { spool_dir: dir } }, { env: {} }) });
+    } finally {
+      await dead.close();
+      await alive.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps the message in the pending spool, then replays it into the store when it answers', async () => {
+    await withSpool(async ({ dir, dead, alive, config }) => {
       const raw = Buffer.from('Subject: Held\r\n\r\nbody');
       const e = await holdMessage(dead, config, raw, { mailFrom: 'a@example.com', rcptTo: ['b@example.org'] }, result);
       assert.equal(e.pending, true);
@@ -811,19 +823,11 @@ describe('quarantine while Redis is down', () => {
       const held = await alive.getQuarantine(result.id);
       assert.ok(held?.raw?.equals(raw));
       assert.equal(await replayPending(alive, dir), 0, 'replayed twice');
-    } finally {
-      await dead.close();
-      await alive.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('two replayers at once (a slow round and the next, or two cluster workers) put every message once, with its bytes', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
-    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
-    const alive = new MemoryStore();
-    try {
-      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+    await withSpool(async ({ dir, dead, alive, config }) => {
       const ids = Array.from({ length: 6 }, (_, i) => `abad1dea0000001${i}`);
       for (const id of ids)
         await holdMessage(dead, config, Buffer.from(`Subject: ${id}\r\n\r\nbody`), { mailFrom: '', rcptTo: ['b@example.org'] }, scanResult(id));
@@ -840,19 +844,11 @@ describe('quarantine while Redis is down', () => {
       assert.deepEqual([...puts].sort(), ids, 'each message put exactly once');
       for (const id of ids) assert.ok((await alive.getQuarantine(id))?.raw?.toString().includes(`Subject: ${id}`), `${id} kept its bytes`);
       assert.deepEqual(await readdir(path.join(dir, 'pending')), []);
-    } finally {
-      await dead.close();
-      await alive.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('puts a claim back in the queue when the store fails, and one left by a replayer that died after a minute', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-pending-'));
-    const dead = new RedisStore({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', readyTimeoutMs: 200 });
-    const alive = new MemoryStore();
-    try {
-      const config = buildConfig({ quarantine: { spool_dir: dir } }, { env: {} });
+    await withSpool(async ({ dir, dead, alive, config }) => {
       const id = 'abad1dea00000020';
       await holdMessage(dead, config, Buffer.from('Subject: x\r\n\r\nbody'), { mailFrom: '', rcptTo: ['b@example.org'] }, scanResult(id));
       await assert.rejects(replayPending(dead, dir));
@@ -862,11 +858,7 @@ describe('quarantine while Redis is down', () => {
       assert.equal(await replayPending(alive, dir, Date.now()), 0);
       assert.equal(await replayPending(alive, dir, Date.now() + 61_000), 1);
       assert.ok((await alive.getQuarantine(id))?.raw);
-    } finally {
-      await dead.close();
-      await alive.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('with [defer] redis = true, throws so the sender gets 451', async () => {
