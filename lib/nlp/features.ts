@@ -100,10 +100,10 @@ export function tokenize(text: string): string[] {
   return out.length > MAX_TOKENS ? out.slice(0, MAX_TOKENS) : out;
 }
 
-/** Chinese, Japanese and Korean script: written without spaces between words. */
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const CJK_RUNS =
-  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆]+|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆]+/gu;
+/** Chinese, Japanese and Korean script (a regex class body): written without spaces between words. */
+export const CJK_SCRIPTS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const CJK = new RegExp(`[${CJK_SCRIPTS}]`, 'u');
+const CJK_RUNS = new RegExp(`[${CJK_SCRIPTS}ー々〆]+|[^${CJK_SCRIPTS}ー々〆]+`, 'gu');
 
 /**
  * A letter run holding CJK script: without spaces a whole clause is one "word" the model

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { TrainingDataError } from '../errors.js';
-import { vectorize } from './features.js';
+import { CJK_SCRIPTS, vectorize } from './features.js';
 import { classifierText } from './text.js';
 import type { Example } from './train.js';
 
@@ -79,8 +79,7 @@ export function fortuneEntries(text: string): string[] {
 }
 
 /** A line break inside CJK text (which has no spaces): the wrap, not a word gap. */
-const CJK_WRAP =
-  /(?<=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー、。])\s*\n\s*(?=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー])/gu;
+const CJK_WRAP = new RegExp(`(?<=[${CJK_SCRIPTS}ー、。])\\s*\\n\\s*(?=[${CJK_SCRIPTS}ー])`, 'gu');
 
 /** Paragraphs of a plain-text document (blank-line separated), whitespace folded, short ones dropped. */
 export function paragraphEntries(text: string): string[] {

@@ -65,15 +65,14 @@ const RULE_LINE = /^\s*([*=\-_~#━─＝＊])\1{9,}\s*$/;
  */
 export function withoutFramedSignature(body: string): string {
   const lines = body.replace(/\s+$/, '').split('\n');
-  for (let i = Math.max(0, lines.length - 13); i < lines.length; i++) {
-    if (!RULE_LINE.test(lines[i])) continue;
-    const before = lines.slice(0, i).join('\n');
-    const block = lines.slice(i).join('\n');
-    // Not a frame that opens the text, not one holding a link, not one longer than what it signs.
-    if (!before.trim() || /https?:\/\/|www\./i.test(block) || letters(block) > letters(before)) return body;
-    return before;
-  }
-  return body;
+  const from = lines.length - 13;
+  const i = lines.findIndex((l, k) => k >= from && RULE_LINE.test(l)); // the frame's first rule
+  if (i < 0) return body;
+  const before = lines.slice(0, i).join('\n');
+  const block = lines.slice(i).join('\n');
+  // Not a frame that opens the text, not one holding a link, not one longer than what it signs.
+  if (!before.trim() || /https?:\/\/|www\./i.test(block) || letters(block) > letters(before)) return body;
+  return before;
 }
 
 const letters = (s: string): number => s.match(/\p{L}/gu)?.length ?? 0;
