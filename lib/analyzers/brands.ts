@@ -14,7 +14,14 @@ export interface BrandIndex {
   labels: ReadonlyMap<string, string>;
   /** brand names as whole-word regexes over skeleton text */
   namePatterns: ReadonlyArray<{ brand: string; re: RegExp }>;
+  /** `labels` by length, each with its position in `labels` (lookalikeBrand compares only lengths ±1, in that order) */
+  labelsByLength: ReadonlyMap<number, ReadonlyArray<{ order: number; label: string; brand: string }>>;
+  /** lookalikeBrand's answers so far (a domain recurs in many messages); cleared when it reaches LOOKALIKE_MEMO_SIZE */
+  lookalikes: Map<string, { brand: string; how: string } | null>;
 }
+
+/** Domains whose look-alike answer is remembered per brand index (about 1 MB at most). */
+const LOOKALIKE_MEMO_SIZE = 10_000;
 
 const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l' };
 
@@ -54,7 +61,14 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
     const joined = words.join('[\\s._-]*');
     namePatterns.push({ brand, re: CJK_NAME.test(brand) ? new RegExp(joined, 'u') : new RegExp(`(?:^|[^\\p{L}\\p{N}])${joined}(?:$|[^\\p{L}\\p{N}])`, 'u') });
   }
-  return { domains, allDomains: all, labels, namePatterns };
+  const labelsByLength = new Map<number, Array<{ order: number; label: string; brand: string }>>();
+  let order = 0;
+  for (const [label, brand] of labels) {
+    const bucket = labelsByLength.get(label.length) ?? [];
+    bucket.push({ order: order++, label, brand });
+    labelsByLength.set(label.length, bucket);
+  }
+  return { domains, allDomains: all, labels, namePatterns, labelsByLength, lookalikes: new Map() };
 }
 
 /** Brands named in a piece of text (display name, subject …), compared on skeletons. */
@@ -128,41 +142,51 @@ export function domainBelongsToBrand(registrable: string | null, brand: string, 
   return index.domains.get(brand)?.has(registrable) ?? false;
 }
 
-/** Optimal-string-alignment distance, bounded: returns max+1 as soon as it is exceeded. */
-export function editDistance(a: string, b: string, max = 2): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let rowMin = Infinity;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
-      d[i][j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > max) return max + 1;
-  }
-  return d[a.length][b.length];
+/**
+ * Whether two different strings are one edit apart: one letter replaced, inserted, deleted,
+ * or two neighbours swapped (optimal-string-alignment distance 1), in linear time.
+ */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b) return false;
+  if (a.length < b.length) [a, b] = [b, a];
+  if (a.length - b.length > 1) return false;
+  let i = 0;
+  while (i < b.length && a[i] === b[i]) i++;
+  if (a.length > b.length) return a.slice(i + 1) === b.slice(i);
+  // Same length: a replaced letter, or a swap of this letter and the next.
+  if (a.slice(i + 1) === b.slice(i + 1)) return true;
+  return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }
 
 /**
  * Which brand a registered domain imitates, if any: its name part (left of the public
  * suffix), once folded to a skeleton, equals a brand label or is one edit away from a
  * long one, or one of its hyphenated tokens is a brand label (paypal-secure.example).
- * Domains that belong to any brand never match.
+ * Domains that belong to any brand never match. Remembered per index (pure: the same
+ * domain always gets the same answer).
  */
 export function lookalikeBrand(registrable: string, suffix: string | null, index: BrandIndex): { brand: string; how: string } | null {
+  const key = `${registrable} ${suffix ?? ''}`;
+  const known = index.lookalikes.get(key);
+  if (known !== undefined) return known;
+  const found = findLookalike(registrable, suffix, index);
+  if (index.lookalikes.size >= LOOKALIKE_MEMO_SIZE) index.lookalikes.clear();
+  index.lookalikes.set(key, found);
+  return found;
+}
+
+function findLookalike(registrable: string, suffix: string | null, index: BrandIndex): { brand: string; how: string } | null {
   if (index.allDomains.has(registrable)) return null;
   const namePart = suffix && registrable.endsWith(`.${suffix}`) ? registrable.slice(0, -(suffix.length + 1)) : registrable.split('.')[0];
   const unicode = domainToUnicode(namePart) || namePart;
   const sk = skeleton(unicode);
-  for (const [label, brand] of index.labels) {
+  // The labels of a length one edit can reach, in the index's order (the first that fits wins).
+  const near = [sk.length - 1, sk.length, sk.length + 1].flatMap((n) => index.labelsByLength.get(n) ?? []).sort((x, y) => x.order - y.order);
+  for (const { label, brand } of near) {
     // The exact ASCII name under another suffix (paypal.de) is most often the brand's own
     // country domain: not flagged. A skeleton match reached through homoglyphs or swaps is.
     if (sk === label) return unicode === label ? null : { brand, how: 'homoglyphs' };
-    if (label.length >= 6 && sk.length >= 5 && editDistance(sk, label, 1) === 1) return { brand, how: 'one edit away' };
+    if (label.length >= 6 && sk.length >= 5 && oneEditApart(sk, label)) return { brand, how: 'one edit away' };
   }
   for (const token of sk.split(/[-_]+/)) {
     const brand = index.labels.get(token);

@@ -30,6 +30,8 @@ const DECLINED_LATIN = /^[\p{Script=Latin}\p{M}]+[\p{Script=Cyrillic}\p{Script=G
  * ("с iPhoneом") is ordinary spelling, not disguise, and is let through. Pure.
  */
 export function mixedScriptWord(text: string): string | null {
+  // Most mail has no lookalike-script letter at all: nothing to count or split.
+  if (!LOOKALIKE_SCRIPT.test(text)) return null;
   const native = text.match(NATIVE_LETTERS)?.length ?? 0;
   const letters = native + (text.match(LATIN_LETTERS)?.length ?? 0);
   const nativeText = letters >= NATIVE_TEXT_LETTERS && native / letters > NATIVE_TEXT_SHARE;

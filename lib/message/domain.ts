@@ -1,5 +1,5 @@
 import { parse as parseDomain } from 'tldts';
-import { LinkifyIt } from 'linkify-it';
+import { LinkifyIt, type Match as LinkMatch } from 'linkify-it';
 import type { ExtractedUrl, MailAddress, UrlSource } from './types.js';
 
 /** Public-suffix-aware split of a hostname (tldts, Mozilla's public suffix list). */
@@ -96,16 +96,39 @@ linkify.tlds(
  */
 export function findUrls(text: string): Array<{ url: string; bare: boolean }> {
   if (!text) return [];
-  const m = linkify.match(text) ?? [];
-  return m
+  return linksOf(text)
     .filter((x) => x.schema !== '' || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw))
     .map((x) => ({ url: x.url, bare: x.schema === '' && /^(?!www\.)[\p{L}\p{N}.-]+$/iu.test(x.raw) }));
+}
+
+/**
+ * A line that may hold a link: a scheme or e-mail (":" "@"), "//", or a dot inside a word
+ * (a host name). Prose lines have none of them.
+ */
+const MAY_HOLD_LINK = /[:@]|\/\/|\.[^\s.]/;
+
+/**
+ * linkify-it's matches, line by line: a link never spans whitespace, so the matches are the
+ * same as over the whole text, but linkify re-scans the rest of its input after each match
+ * (quadratic on a long text with many links) and lines of plain prose are skipped. Pure.
+ */
+export function linksOf(text: string): LinkMatch[] {
+  const out: LinkMatch[] = [];
+  for (const line of text.split('\n')) if (MAY_HOLD_LINK.test(line)) out.push(...linkifyMatch(line));
+  return out;
+}
+
+/** linkify-it's matches over the whole of `text` (what linksOf returns, the slow way). */
+export function linkifyMatch(text: string): LinkMatch[] {
+  return linkify.match(text) ?? [];
 }
 
 /** True when `text` looks like a bare domain or URL (used on anchor text). */
 export function displayedHost(anchorText: string): string | null {
   const t = anchorText.trim();
   if (!t || t.length > 300) return null;
+  // Anchor text is mostly words ("Sign in", "Unsubscribe"): without a dot, colon or slash it shows no host.
+  if (!/[.:/。．｡]/.test(t)) return null;
   const m = linkify.match(t);
   if (!m || m.length === 0) return null;
   try {

@@ -6,7 +6,7 @@ import { splitHost } from '../../lib/message/domain.js';
 import { nameFitsAddress } from '../../lib/analyzers/sender-name.js';
 import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { buildBrandIndex, editDistance, lookalikeBrand, skeleton } from '../../lib/analyzers/brands.js';
+import { buildBrandIndex, lookalikeBrand, oneEditApart, skeleton } from '../../lib/analyzers/brands.js';
 import { toCrlf } from '../helpers/smtp.js';
 import type { SenderAuth } from '../../lib/message/types.js';
 
@@ -584,9 +584,46 @@ describe('brand helpers', () => {
     assert.equal(skeleton('rnicrosoft'), 'microsoft');
   });
 
-  it('computes bounded edit distance with transpositions', () => {
-    assert.equal(editDistance('paypal', 'paypla', 2), 1);
-    assert.equal(editDistance('paypal', 'paypal', 2), 0);
-    assert.equal(editDistance('paypal', 'xxxxxxxxx', 2), 3);
+  it('tells strings one edit apart (replace, insert, delete, swap of neighbours) as the full distance does', () => {
+    assert.equal(oneEditApart('paypal', 'paypla'), true);
+    assert.equal(oneEditApart('paypal', 'paypal'), false);
+    assert.equal(oneEditApart('paypal', 'paypall'), true);
+    assert.equal(oneEditApart('paypal', 'aypal'), true);
+    assert.equal(oneEditApart('paypal', 'xxxxxxxxx'), false);
+    assert.equal(oneEditApart('paypal', 'pyapla'), false);
+    // Against the textbook optimal-string-alignment distance on every pair of short strings over a small alphabet.
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++) {
+          d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      return d[a.length][b.length];
+    };
+    const words = [''];
+    for (let n = 1; n <= 4; n++) for (const w of words.filter((x) => x.length === n - 1)) for (const c of 'abc') words.push(w + c);
+    let pairs = 0;
+    for (const a of words)
+      for (const b of words) {
+        assert.equal(oneEditApart(a, b), osa(a, b) === 1, `${a} / ${b}`);
+        pairs++;
+      }
+    assert.equal(pairs, 121 * 121);
+  });
+
+  it('remembers look-alike answers per brand index, the same as computed afresh', () => {
+    const idx = buildBrandIndex(config.brands);
+    const domains = ['paypa1.com', 'paypal.de', 'example.org', 'micros0ft-support.top', 'rnicrosoft.com'];
+    const first = domains.map((d) => lookalikeBrand(d, d.slice(d.indexOf('.') + 1), idx));
+    assert.equal(idx.lookalikes.size, domains.length);
+    assert.deepEqual(
+      domains.map((d) => lookalikeBrand(d, d.slice(d.indexOf('.') + 1), idx)),
+      first,
+    );
+    assert.deepEqual(
+      first.map((r) => r?.brand ?? null),
+      ['paypal', null, null, 'microsoft', 'microsoft'],
+    );
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { findUrls } from '../../lib/message/domain.js';
+import { findUrls, linkifyMatch, linksOf } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { LANGUAGE_HAM_PACKAGES, languageHamExamples, paragraphEntries } from '../../lib/nlp/language-ham.js';
 import type { TextClassifier } from '../../lib/nlp/model.js';
@@ -71,6 +71,57 @@ function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example'): 
 const alwaysPhish: TextClassifier = { name: 'always', classify: () => ({ p: 0.99, top: [] }) };
 
 describe('links in plain text', () => {
+  it('finds the same links line by line as linkify over the whole text', () => {
+    // Real TLDs: linkify finds a name without a scheme only under a suffix it knows.
+    const pieces = [
+      'http://a.com/x',
+      'www.b.net',
+      'c.org/path?q=1',
+      'user@d.de',
+      'mailto:e@f.fr',
+      '203.0.113.7',
+      '203.0.113.7/login',
+      'http://203.0.113.8:8080/',
+      '//g.io/p',
+      'https://user:pw@h.co.uk',
+      'Booking.com',
+      'e.g.',
+      'end.',
+      'word',
+      '3.14',
+      '(i.info)',
+      '<j.biz>',
+      'k.com.',
+      'ftp://l.org',
+      'xn--80ak6aa92e.com',
+      'пример.рф',
+      'a:b',
+      '@',
+      '.',
+      '//',
+      ' ',
+      '\t',
+      ',',
+      '"',
+      "'",
+    ];
+    let seed = 7;
+    const rand = (n: number): number => (((seed = (seed * 1103515245 + 12345) % 2147483648) % n) + n) % n;
+    let links = 0;
+    for (let i = 0; i < 800; i++) {
+      const line = (): string => Array.from({ length: 1 + rand(4) }, () => pieces[rand(pieces.length)] + (rand(3) ? ' ' : '')).join('');
+      const text = Array.from({ length: 1 + rand(8) }, line).join(rand(2) ? '\n' : '\r\n');
+      const whole = linkifyMatch(text).map((m) => m.url);
+      assert.deepEqual(
+        linksOf(text).map((m) => m.url),
+        whole,
+        JSON.stringify(text),
+      );
+      links += whole.length;
+    }
+    assert.ok(links > 500, `${links} links compared`);
+  });
+
   it('does not take a bare IP address (an SMTP transcript, a quoted Received line) for a link', () => {
     assert.deepEqual(findUrls('gmail-smtp-in.l.google.com [74.125.203.27] said: 550'), [{ url: 'http://gmail-smtp-in.l.google.com', bare: true }]);
     assert.deepEqual(findUrls('by SRV124 (10.1.0.124) with SMTP'), []);
