@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory, so a rename or unlink in it survives a crash (not supported everywhere: best effort). */
@@ -26,12 +26,35 @@ export async function writeFileDurable(file: string, data: Buffer | string): Pro
   await syncDir(path.dirname(file));
 }
 
+/** Directories this process has created or found (a store writes into the same few, thousands of times). */
+const knownDirs = new Set<string>();
+
+/**
+ * `open(file, flags, mode)`, creating the file's directory first the first time this process
+ * writes there; a directory removed since (an operator's cleanup) is made again.
+ */
+async function openCreatingDir(file: string, flags: string, mode: number): Promise<FileHandle> {
+  const dir = path.dirname(file);
+  if (!knownDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    knownDirs.add(dir);
+  }
+  try {
+    return await open(file, flags, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    knownDirs.delete(dir);
+    await mkdir(dir, { recursive: true });
+    knownDirs.add(dir);
+    return open(file, flags, mode);
+  }
+}
+
 /** `data` written and fsync'd to a private temp file beside `file` (mode 0600); returns its path. */
 async function writeTemp(file: string, data: Buffer | string): Promise<string> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await openCreatingDir(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -66,8 +89,7 @@ export async function createFileDurable(file: string, data: Buffer | string): Pr
 
 /** Append one line to `file` (created 0600) and fsync it before resolving. */
 export async function appendLineDurable(file: string, line: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const fh = await open(file, 'a', 0o600);
+  const fh = await openCreatingDir(file, 'a', 0o600);
   try {
     // One write() with O_APPEND: lines of several processes never interleave.
     await fh.write(`${line}\n`);

@@ -139,6 +139,8 @@ export interface SparseVector {
   /** One value for every index (binary presence, L2-normalised). */
   value: number;
   names: string[];
+  /** The bucket of each name (`slots[i]` for `names[i]`; several names may share one). */
+  slots: Uint32Array;
 }
 
 /**
@@ -156,8 +158,8 @@ export function textFeatureNames(text: string): string[] {
 
 export function vectorize(text: string): SparseVector {
   const names = textFeatureNames(text);
-  const set = new Set<number>();
-  for (const n of names) set.add(fnv1a(n) & (DIMS - 1));
-  const idx = Uint32Array.from([...set].sort((a, b) => a - b));
-  return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, names };
+  const slots = new Uint32Array(names.length);
+  for (let i = 0; i < names.length; i++) slots[i] = fnv1a(names[i]) & (DIMS - 1);
+  const idx = new Uint32Array(new Set(slots)).sort();
+  return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, names, slots };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DIMS, fnv1a, vectorize } from './features.js';
+import { DIMS, vectorize, type SparseVector } from './features.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
 
 /** The committed model: logistic regression over hashed features (see train.ts). */
@@ -56,14 +56,25 @@ export class TextModel implements TextClassifier {
   classify(text: string): TextVerdict {
     const v = vectorize(text);
     const p = 1 / (1 + Math.exp(-this.logOdds(v.idx, v.value)));
-    const contrib = v.names
-      .map((feature) => ({ feature, contribution: this.w[fnv1a(feature) & (DIMS - 1)] * v.value }))
-      .filter((c) => c.contribution > 0)
-      .sort((a, b) => b.contribution - a.contribution)
-      .slice(0, 3)
-      .map((c) => ({ feature: c.feature, contribution: Math.round(c.contribution * 1000) / 1000 }));
-    return { p, top: contrib };
+    return { p, top: topContributions(v, this.w) };
   }
+}
+
+/**
+ * The (at most) three features that pushed most towards phishing, largest first; among equal
+ * contributions the earlier feature. One pass, no object per feature. Pure.
+ */
+export function topContributions(v: Pick<SparseVector, 'names' | 'slots' | 'value'>, w: Float32Array): TextVerdict['top'] {
+  const top: Array<{ i: number; c: number }> = [];
+  for (let i = 0; i < v.names.length; i++) {
+    const c = w[v.slots[i]] * v.value;
+    if (!(c > 0) || (top.length === 3 && c <= top[2].c)) continue;
+    let at = top.length;
+    while (at > 0 && top[at - 1].c < c) at--;
+    top.splice(at, 0, { i, c });
+    if (top.length > 3) top.pop();
+  }
+  return top.map(({ i, c }) => ({ feature: v.names[i], contribution: Math.round(c * 1000) / 1000 }));
 }
 
 /** Where the committed model lives (in the package, whether running from lib/ or dist/lib/). */

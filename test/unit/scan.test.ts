@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { zipSync } from 'fflate';
-import { forcedAction, scanMessage, skipReason } from '../../lib/scan.js';
+import { forcedAction, newScanId, scanMessage, skipReason } from '../../lib/scan.js';
 import { decide } from '../../lib/verdict/policy.js';
 import type { Signal } from '../../lib/verdict/types.js';
 import { nextOnce } from '../../lib/haraka/next-once.js';
@@ -29,6 +29,14 @@ describe('skip rules', () => {
     assert.equal(skipReason({ ...base, mailFrom: 'news@partner.example' }, config), 'allowlist');
     assert.equal(skipReason({ ...base, mailFrom: 'news@mail.partner.example' }, config), 'allowlist');
     assert.equal(skipReason({ ...base, mailFrom: 'news@partner.example.evil.example' }, config), null);
+  });
+});
+
+describe('scan ids', () => {
+  it('are 16 hex digits, all different, across refills of the entropy buffer', () => {
+    const ids = Array.from({ length: 5000 }, () => newScanId());
+    for (const id of ids) assert.match(id, /^[0-9a-f]{16}$/);
+    assert.equal(new Set(ids).size, ids.length);
   });
 });
 
