@@ -12,8 +12,8 @@ export interface BrandIndex {
   allDomains: ReadonlySet<string>;
   /** imitable label ─► brand name */
   labels: ReadonlyMap<string, string>;
-  /** brand names as whole-word regexes over skeleton text */
-  namePatterns: ReadonlyArray<{ brand: string; re: RegExp }>;
+  /** brand names as whole-word regexes over skeleton text; `first`: the skeleton's first word, which a match must contain */
+  namePatterns: ReadonlyArray<{ brand: string; re: RegExp; first: string }>;
   /** `labels` by length, each with its position in `labels` (lookalikeBrand compares only lengths ±1, in that order) */
   labelsByLength: ReadonlyMap<number, ReadonlyArray<{ order: number; label: string; brand: string }>>;
   /** lookalikeBrand's answers so far (a domain recurs in many messages); cleared when it reaches LOOKALIKE_MEMO_SIZE */
@@ -42,7 +42,7 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
   const domains = new Map<string, Set<string>>();
   const all = new Set<string>();
   const labels = new Map<string, string>();
-  const namePatterns: Array<{ brand: string; re: RegExp }> = [];
+  const namePatterns: Array<{ brand: string; re: RegExp; first: string }> = [];
   for (const [brand, ds] of Object.entries(brands)) {
     domains.set(brand, new Set(ds));
     for (const d of ds) all.add(d);
@@ -53,13 +53,16 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
       // Only distinctive labels are imitable: "live", "me", "fb" would match half the web.
       if (label.length >= 5 && !labels.has(label)) labels.set(label, brand);
     }
-    const words = skeleton(brand)
-      .split(/\s+/)
-      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const plain = skeleton(brand).split(/\s+/);
+    const words = plain.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     // Japanese and Chinese write words without spaces: a name in those scripts is found
     // anywhere in the text ("【三井住友カード】ご利用確認"), a Latin one as a whole word.
     const joined = words.join('[\\s._-]*');
-    namePatterns.push({ brand, re: CJK_NAME.test(brand) ? new RegExp(joined, 'u') : new RegExp(`(?:^|[^\\p{L}\\p{N}])${joined}(?:$|[^\\p{L}\\p{N}])`, 'u') });
+    namePatterns.push({
+      brand,
+      re: CJK_NAME.test(brand) ? new RegExp(joined, 'u') : new RegExp(`(?:^|[^\\p{L}\\p{N}])${joined}(?:$|[^\\p{L}\\p{N}])`, 'u'),
+      first: plain[0],
+    });
   }
   const labelsByLength = new Map<number, Array<{ order: number; label: string; brand: string }>>();
   let order = 0;
@@ -75,7 +78,8 @@ export function buildBrandIndex(brands: Readonly<Record<string, readonly string[
 export function brandsNamedIn(text: string, index: BrandIndex): string[] {
   if (!text) return [];
   const sk = skeleton(text);
-  return index.namePatterns.filter((p) => p.re.test(sk)).map((p) => p.brand);
+  // A plain substring test first: most texts name no brand, and ~300 regexes cost 20 µs a text.
+  return index.namePatterns.filter((p) => sk.includes(p.first) && p.re.test(sk)).map((p) => p.brand);
 }
 
 /** Words that make up a sender name around a brand ("PayPal Service", "Your Apple ID Team"). */
