@@ -107,14 +107,31 @@ export function findUrls(text: string): Array<{ url: string; bare: boolean }> {
  */
 const MAY_HOLD_LINK = /[:@]|\/\/|\.[^\s.]/;
 
+/** Characters of candidate lines matched in one linkify call (see linksOf). */
+const LINK_CHUNK_CHARS = 2048;
+
 /**
- * linkify-it's matches, line by line: a link never spans whitespace, so the matches are the
- * same as over the whole text, but linkify re-scans the rest of its input after each match
- * (quadratic on a long text with many links) and lines of plain prose are skipped. Pure.
+ * linkify-it's matches, over the lines that may hold a link, a few KB at a time: a link
+ * never spans a line break, so the matches are the same as over the whole text, but linkify
+ * re-scans the rest of its input after each match (quadratic on a long text with many
+ * links) and lines of plain prose are skipped. Pure.
  */
 export function linksOf(text: string): LinkMatch[] {
   const out: LinkMatch[] = [];
-  for (const line of text.split('\n')) if (MAY_HOLD_LINK.test(line)) out.push(...linkifyMatch(line));
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (chunk.length) out.push(...linkifyMatch(chunk.join('\n')));
+    chunk = [];
+    size = 0;
+  };
+  for (const line of text.split('\n')) {
+    if (!MAY_HOLD_LINK.test(line)) continue;
+    chunk.push(line);
+    size += line.length + 1;
+    if (size >= LINK_CHUNK_CHARS) flush();
+  }
+  flush();
   return out;
 }
 
