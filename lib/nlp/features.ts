@@ -91,10 +91,11 @@ export function tokenize(text: string): string[] {
     .replace(/\d+(?:[.,]\d+)*/g, ' xnumx ')
     .replace(JA_FORMULAS, ' ');
   const out: string[] = [];
-  for (const m of t.matchAll(/\p{L}[\p{L}\p{M}'’]{1,23}/gu)) {
-    if (NEUTRAL_WORDS.has(m[0])) continue;
-    if (CJK.test(m[0])) pushCjk(m[0], out);
-    else out.push(m[0]);
+  // match(), not matchAll(): the words as strings, without a match object for each.
+  for (const w of t.match(/\p{L}[\p{L}\p{M}'’]{1,23}/gu) ?? []) {
+    if (NEUTRAL_WORDS.has(w)) continue;
+    if (CJK.test(w)) pushCjk(w, out);
+    else out.push(w);
     if (out.length >= MAX_TOKENS) break;
   }
   return out.length > MAX_TOKENS ? out.slice(0, MAX_TOKENS) : out;
@@ -124,42 +125,52 @@ function pushCjk(run: string, out: string[]): void {
   }
 }
 
-/** Feature names of a token list: `w:<word>` and `b:<word> <word>`. */
-export function featureNames(tokens: string[]): string[] {
-  const names = new Set<string>();
-  for (let i = 0; i < tokens.length; i++) {
-    names.add(`w:${tokens[i]}`);
-    if (i + 1 < tokens.length) names.add(`b:${tokens[i]} ${tokens[i + 1]}`);
+/** FNV-1a of `prefix` followed by `s`, continuing from `h` (the state after the prefix): `fnv1a(prefix + s)`. */
+function fnv1aMore(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
   }
-  return [...names];
+  return h >>> 0;
 }
+
+/** The FNV-1a state after one more character, a space. */
+const afterSpace = (h: number): number => Math.imul(h ^ 32, 0x01000193) >>> 0;
+
+const AFTER_W = fnv1a('w:');
+const AFTER_B = fnv1a('b:');
+const AFTER_S = fnv1a('s:');
 
 export interface SparseVector {
   idx: Uint32Array;
   /** One value for every index (binary presence, L2-normalised). */
   value: number;
-  names: string[];
-  /** The bucket of each name (`slots[i]` for `names[i]`; several names may share one). */
+  /** The bucket of every feature, in order (a feature that recurs in the text recurs here). */
   slots: Uint32Array;
+  /** The name of feature `i` (`w:<word>`, `b:<word> <word>`, `s:<subject word>`), built on demand. */
+  name(i: number): string;
 }
 
 /**
  * Features of a classifier text (`subject\nbody`, see text.ts): words and bigrams of the
- * whole text, plus the subject's words again as `s:<word>` — the subject is where a lure
- * is stated ("verify your account", "payment failed"), so its words weigh on their own.
+ * whole text (`w:<word>`, `b:<word> <word>`), plus the subject's words again as `s:<word>` —
+ * the subject is where a lure is stated ("verify your account", "payment failed"), so its
+ * words weigh on their own. Hashed (FNV-1a of the name) into DIMS buckets without building
+ * the names: a text's thousands of feature strings were most of the classifier's garbage.
  */
-export function textFeatureNames(text: string): string[] {
-  const nl = text.indexOf('\n');
-  const subject = nl >= 0 ? text.slice(0, nl) : text;
-  const names = featureNames(tokenize(text));
-  for (const w of new Set(tokenize(subject))) names.push(`s:${w}`);
-  return names;
-}
-
 export function vectorize(text: string): SparseVector {
-  const names = textFeatureNames(text);
-  const slots = new Uint32Array(names.length);
-  for (let i = 0; i < names.length; i++) slots[i] = fnv1a(names[i]) & (DIMS - 1);
+  const nl = text.indexOf('\n');
+  const tokens = tokenize(text);
+  const subjectWords = [...new Set(tokenize(nl >= 0 ? text.slice(0, nl) : text))];
+  const body = Math.max(0, 2 * tokens.length - 1);
+  const slots = new Uint32Array(body + subjectWords.length);
+  for (let i = 0; i < tokens.length; i++) {
+    slots[2 * i] = fnv1aMore(AFTER_W, tokens[i]) & (DIMS - 1);
+    if (i + 1 < tokens.length) slots[2 * i + 1] = fnv1aMore(afterSpace(fnv1aMore(AFTER_B, tokens[i])), tokens[i + 1]) & (DIMS - 1);
+  }
+  subjectWords.forEach((w, j) => (slots[body + j] = fnv1aMore(AFTER_S, w) & (DIMS - 1)));
   const idx = new Uint32Array(new Set(slots)).sort();
-  return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, names, slots };
+  const name = (i: number): string =>
+    i >= body ? `s:${subjectWords[i - body]}` : i % 2 === 0 ? `w:${tokens[i / 2]}` : `b:${tokens[(i - 1) / 2]} ${tokens[(i + 1) / 2]}`;
+  return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, slots, name };
 }

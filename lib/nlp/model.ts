@@ -62,19 +62,22 @@ export class TextModel implements TextClassifier {
 
 /**
  * The (at most) three features that pushed most towards phishing, largest first; among equal
- * contributions the earlier feature. One pass, no object per feature. Pure.
+ * contributions the earlier feature; a feature that recurs in the text counts once. One pass,
+ * names built only for the features that make the list. Pure.
  */
-export function topContributions(v: Pick<SparseVector, 'names' | 'slots' | 'value'>, w: Float32Array): TextVerdict['top'] {
-  const top: Array<{ i: number; c: number }> = [];
-  for (let i = 0; i < v.names.length; i++) {
+export function topContributions(v: Pick<SparseVector, 'slots' | 'name' | 'value'>, w: Float32Array): TextVerdict['top'] {
+  const top: Array<{ feature: string; c: number }> = [];
+  for (let i = 0; i < v.slots.length; i++) {
     const c = w[v.slots[i]] * v.value;
     if (!(c > 0) || (top.length === 3 && c <= top[2].c)) continue;
+    const feature = v.name(i);
+    if (top.some((t) => t.feature === feature)) continue;
     let at = top.length;
     while (at > 0 && top[at - 1].c < c) at--;
-    top.splice(at, 0, { i, c });
+    top.splice(at, 0, { feature, c });
     if (top.length > 3) top.pop();
   }
-  return top.map(({ i, c }) => ({ feature: v.names[i], contribution: Math.round(c * 1000) / 1000 }));
+  return top.map(({ feature, c }) => ({ feature, contribution: Math.round(c * 1000) / 1000 }));
 }
 
 /** Where the committed model lives (in the package, whether running from lib/ or dist/lib/). */

@@ -1,10 +1,54 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { replaceEmails, tokenize } from '../../lib/nlp/features.js';
+import { DIMS, fnv1a, replaceEmails, tokenize, vectorize } from '../../lib/nlp/features.js';
+import { topContributions } from '../../lib/nlp/model.js';
 import { classifierText, withoutFramedSignature } from '../../lib/nlp/text.js';
 
 describe('text features', () => {
+  it('hashes the words, word pairs and subject words of a text, each feature named as it is hashed', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('verify', 'account', 'konto', 'now', 'now', 'アカウント', 'http://x.example/a', '42', 'the', '\n'), { maxLength: 40 }),
+        (words) => {
+          const text = words.join(' ');
+          const v = vectorize(text);
+          // The names the model reports (NLP_PHISH detail) are the features it scored.
+          for (let i = 0; i < v.slots.length; i++) assert.equal(fnv1a(v.name(i)) & (DIMS - 1), v.slots[i]);
+          // The buckets: of w:<word>, b:<word> <word> over the text and s:<word> over its first line, each once.
+          const tokens = tokenize(text);
+          const nl = text.indexOf('\n');
+          const names = [
+            ...tokens.map((t) => `w:${t}`),
+            ...tokens.slice(1).map((t, i) => `b:${tokens[i]} ${t}`),
+            ...tokenize(nl >= 0 ? text.slice(0, nl) : text).map((t) => `s:${t}`),
+          ];
+          assert.deepEqual(
+            [...v.idx],
+            [...new Set(names.map((n) => fnv1a(n) & (DIMS - 1)))].sort((a, b) => a - b),
+          );
+          assert.equal(v.value, v.idx.length ? 1 / Math.sqrt(v.idx.length) : 0);
+        },
+      ),
+    );
+  });
+
+  it('reports the three strongest features once each, the earlier of equals first', () => {
+    const v = vectorize('urgent urgent verify urgent\nurgent verify account');
+    const w = new Float32Array(DIMS);
+    for (const [f, x] of [
+      ['w:urgent', 2],
+      ['w:verify', 1],
+      ['w:account', 1],
+      ['s:urgent', 3],
+    ] as const)
+      w[fnv1a(f) & (DIMS - 1)] = x;
+    assert.deepEqual(
+      topContributions(v, w).map((t) => t.feature),
+      ['s:urgent', 'w:urgent', 'w:verify'],
+    );
+  });
+
   it('folds addresses exactly as /\\S+@\\S+\\.\\w+/g did (the trained models depend on it), on 20,000 random strings', () => {
     const unit = fc.constantFrom('a', 'b', 'x', '1', '_', '-', 'é', '@', '@', '.', '.', ' ', '\u00a0', '\n');
     fc.assert(
