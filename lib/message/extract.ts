@@ -232,7 +232,10 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
   let parsed: Parsed;
   try {
-    parsed = await parser.parse(raw);
+    // postal-mime copies a view into a new ArrayBuffer; bytes that are a whole ArrayBuffer
+    // (the scan thread's transferred copy) it reads in place.
+    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
+    parsed = await parser.parse(whole ? raw.buffer : raw);
   } catch (err) {
     return fallbackInput(raw, envelope, limits, errorMessage(err));
   }

@@ -49,6 +49,16 @@ const nested = toCrlf(
   ].join('\n'),
 );
 
+describe('message bytes as the scan thread gets them', () => {
+  it('parses bytes that are a whole ArrayBuffer in place, as it parses a view, and leaves them unchanged', async () => {
+    const whole = Buffer.from(new Uint8Array(nested).buffer);
+    assert.equal(whole.byteLength, whole.buffer.byteLength);
+    const before = Buffer.from(whole);
+    assert.deepEqual(await extractScanInput(whole, env, limits), await extractScanInput(nested, env, limits));
+    assert.deepEqual(whole, before);
+  });
+});
+
 describe('message extraction', () => {
   it('decodes RFC 2047 headers and From / Reply-To / Return-Path addresses', async () => {
     const i = await extractScanInput(nested, env, limits);
