@@ -38,11 +38,13 @@ export function joinChunks(chunks: readonly Chunk[]): ArrayBuffer {
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i];
     const p =
-      typeof c === 'string'
-        ? encoder.encode(c)
-        : c instanceof ArrayBuffer
-          ? new Uint8Array(c)
-          : new Uint8Array(c.buffer as ArrayBuffer, c.byteOffset, c.byteLength);
+      c instanceof Uint8Array
+        ? c
+        : typeof c === 'string'
+          ? encoder.encode(c)
+          : c instanceof ArrayBuffer
+            ? new Uint8Array(c)
+            : new Uint8Array(c.buffer as ArrayBuffer, c.byteOffset, c.byteLength);
     parts[i] = p;
     size += p.byteLength;
   }
