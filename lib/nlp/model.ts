@@ -42,7 +42,10 @@ export class TextModel implements TextClassifier {
   static fromFile(file: TextModelFile): TextModel {
     if (file.format !== 'phishx-text-logreg' || file.version !== 1 || file.dims !== DIMS) throw new Error('unsupported text model file');
     const w = new Float32Array(DIMS);
-    for (const [k, v] of Object.entries(file.weights)) w[Number(k)] = v;
+    // for…in, not Object.entries: entries made a [key, value] pair for each of ~236,000
+    // weights, which left the loading thread ~35 MB larger for good (RSS is not given back).
+    const weights = file.weights;
+    for (const k in weights) w[Number(k)] = weights[k];
     return new TextModel(w, file.bias);
   }
 

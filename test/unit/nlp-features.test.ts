@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DIMS, fnv1a, replaceEmails, tokenize, vectorize } from '../../lib/nlp/features.js';
-import { topContributions } from '../../lib/nlp/model.js';
+import { TextModel, topContributions } from '../../lib/nlp/model.js';
 import { classifierText, withoutFramedSignature } from '../../lib/nlp/text.js';
 
 describe('text features', () => {
@@ -31,6 +31,25 @@ describe('text features', () => {
         },
       ),
     );
+  });
+
+  it('loads a model file: each stored weight in its bucket, the rest zero; other formats refused', () => {
+    const file = {
+      format: 'phishx-text-logreg',
+      version: 1,
+      dims: DIMS,
+      bias: -1.25,
+      weights: { '0': 0.5, '7': -2, [String(DIMS - 1)]: 3 },
+      training: {},
+    } as const;
+    const m = TextModel.fromFile(file);
+    assert.equal(m.bias, -1.25);
+    assert.deepEqual([m.w[0], m.w[7], m.w[DIMS - 1]], [0.5, -2, 3]);
+    assert.equal(
+      m.w.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0),
+      3,
+    );
+    assert.throws(() => TextModel.fromFile({ ...file, dims: 1024 }), /unsupported text model file/);
   });
 
   it('reports the three strongest features once each, the earlier of equals first', () => {
