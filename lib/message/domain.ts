@@ -144,10 +144,9 @@ export function linkifyMatch(text: string): LinkMatch[] {
 export function displayedHost(anchorText: string): string | null {
   const t = anchorText.trim();
   if (!t || t.length > 300) return null;
-  // Anchor text is mostly words ("Sign in", "Unsubscribe"): without a dot, colon or slash it shows no host.
-  if (!/[.:/。．｡]/.test(t)) return null;
-  const m = linkify.match(t);
-  if (!m || m.length === 0) return null;
+  // Anchor text is mostly words ("Sign in", "Unsubscribe"): linkify need not look at it.
+  const m = MAY_HOLD_LINK.test(t) ? linkifyMatch(t) : [];
+  if (m.length === 0) return null;
   try {
     return new URL(m[0].url).hostname.toLowerCase();
   } catch {

@@ -8,12 +8,7 @@ export const DIMS = 1 << 18;
 const MAX_TOKENS = 3000;
 
 export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1aMore(0x811c9dc5, s);
 }
 
 /**
@@ -125,7 +120,7 @@ function pushCjk(run: string, out: string[]): void {
   }
 }
 
-/** FNV-1a of `prefix` followed by `s`, continuing from `h` (the state after the prefix): `fnv1a(prefix + s)`. */
+/** FNV-1a of `s` continuing from state `h` (the offset basis, or the state after a prefix: then `fnv1a(prefix + s)`). */
 function fnv1aMore(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

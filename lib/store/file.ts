@@ -25,6 +25,8 @@ const STATE_RE = /^([0-9A-Za-z_-]{1,128})\.(\d{1,6})\.state$/;
 const ORPHAN_AGE_MS = 3_600_000;
 /** The audit log is rotated (one previous generation kept) past this size. */
 const AUDIT_ROTATE_BYTES = 64 * 1024 * 1024;
+/** How long a count of held messages serves holds far from the limits. */
+const USAGE_RECOUNT_MS = 1000;
 /** Audit listings read this much of the log's end. */
 const AUDIT_TAIL_BYTES = 8 * 1024 * 1024;
 
@@ -43,9 +45,6 @@ const AUDIT_TAIL_BYTES = 8 * 1024 * 1024;
  * caller answers 4xx 4.7.1). The audit log is `<dir>/audit.jsonl` (one fsync'd line per
  * action). Feeds live in process memory, loaded from `[reputation] feed_dir`.
  */
-/** How long a count of held messages serves holds far from the limits. */
-const USAGE_RECOUNT_MS = 1000;
-
 export class FileStore extends LocalState implements Store {
   readonly kind = 'file' as const;
   readonly dir: string;

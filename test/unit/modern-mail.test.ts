@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { findUrls, linkifyMatch, linksOf } from '../../lib/message/domain.js';
+import { displayedHost, findUrls, linkifyMatch, linksOf } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { LANGUAGE_HAM_PACKAGES, languageHamExamples, paragraphEntries } from '../../lib/nlp/language-ham.js';
 import type { TextClassifier } from '../../lib/nlp/model.js';
@@ -118,6 +118,16 @@ describe('links in plain text', () => {
         JSON.stringify(text),
       );
       links += whole.length;
+      // Anchor text (one line): the host linkify shows, whether or not the text passes the line filter.
+      const anchor = text.split('\n')[0].trim();
+      const first = linkifyMatch(anchor)[0];
+      let host: string | null;
+      try {
+        host = first ? new URL(first.url).hostname.toLowerCase() : null;
+      } catch {
+        host = null;
+      }
+      assert.equal(displayedHost(anchor), host, JSON.stringify(anchor));
     }
     assert.ok(links > 500, `${links} links compared`);
   });
