@@ -85,10 +85,26 @@ export interface ScanDeps {
    * is then SCAN_INCOMPLETE, never passed unjudged.
    */
   local?: LocalScanner;
+  /**
+   * The caller gives `raw` up (it read the message into a buffer of its own and needs it no
+   * more): `local` may move its bytes to a thread instead of copying them, leaving `raw`
+   * empty here. Ignored while ClamAV reads the same bytes.
+   */
+  handOver?: boolean;
 }
 
-/** Runs `scanLocally`, here or elsewhere; `signal` aborts it when the scan gives up waiting. */
-export type LocalScanner = (raw: Buffer, envelope: Envelope, config: PhishXConfig, opts: LocalOptions, signal: AbortSignal) => Promise<LocalScan>;
+/**
+ * Runs `scanLocally`, here or elsewhere; `signal` aborts it when the scan gives up waiting.
+ * With `handOver` the caller no longer needs `raw`: its memory may be transferred elsewhere.
+ */
+export type LocalScanner = (
+  raw: Buffer,
+  envelope: Envelope,
+  config: PhishXConfig,
+  opts: LocalOptions,
+  signal: AbortSignal,
+  handOver?: boolean,
+) => Promise<LocalScan>;
 
 /** The embedded model's name (TextModel.name). */
 const EMBEDDED = 'embedded';
@@ -250,6 +266,7 @@ async function classifyRemotely(
  */
 export async function scanMessage(raw: Buffer, envelope: Envelope, config: PhishXConfig, id: string = newScanId(), deps: ScanDeps = {}): Promise<ScanResult> {
   const t0 = performance.now();
+  const bytes = raw.length; // `raw` may be handed to a scan thread below
   const domains = recipientDomains(envelope);
   const skipped = skipReason(envelope, config);
   if (skipped) {
@@ -261,7 +278,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
       skipped,
       durationMs: performance.now() - t0,
       phases: {},
-      summary: { bytes: raw.length, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom },
+      summary: { bytes, parts: 0, urls: 0, attachments: 0, subject: '', from: envelope.mailFrom },
     };
   }
 
@@ -297,6 +314,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
         config,
         { classify: embedded, expandShortLinks: !!expander, keepText: !!classifier, budgetMs: budget },
         stop.signal,
+        deps.handOver === true && !clamav,
       ),
       {
         milliseconds: budget + PARSE_GRACE_MS,
@@ -370,7 +388,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     durationMs: elapsed(),
     phases,
     summary: {
-      bytes: raw.length,
+      bytes,
       parts: input?.parts ?? 0,
       urls: input?.urls.length ?? 0,
       attachments: input?.attachments.length ?? 0,

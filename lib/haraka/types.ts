@@ -1,3 +1,5 @@
+import type { MessageStreamLike } from './read-message.js';
+
 /** The small part of Haraka's plugin API that PhishX uses (Haraka ships no types). */
 export type Next = (code?: number, msg?: unknown) => void;
 
@@ -27,7 +29,7 @@ export interface HarakaTransaction {
   header: HarakaHeader;
   notes: Record<string, unknown>;
   results: { add(plugin: unknown, obj: Record<string, unknown>): void; get(plugin: string): unknown };
-  message_stream: { get_data(cb: (buf: Buffer) => void): void };
+  message_stream: MessageStreamLike;
   data_bytes: number;
   add_header(key: string, value: string): void;
   add_leading_header(key: string, value: string): void;

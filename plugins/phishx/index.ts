@@ -13,6 +13,7 @@ import pTimeout from 'p-timeout';
 import cluster from 'node:cluster';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
+import { readMessage } from '../../lib/haraka/read-message.js';
 import { addressOf, type HarakaConnection, type HarakaPlugin, type HarakaTransaction, type Next } from '../../lib/haraka/types.js';
 import type { Envelope, SenderAuth } from '../../lib/message/types.js';
 import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
@@ -121,7 +122,7 @@ function authField(txn: HarakaTransaction): { auth?: SenderAuth } {
 }
 
 function getRaw(txn: HarakaTransaction): Promise<Buffer> {
-  return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)));
+  return readMessage(txn.message_stream, txn.data_bytes);
 }
 
 export function register(this: PhishXPlugin): void {
@@ -365,6 +366,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
             reputation: reputation.sources,
             ...(reputation.expander ? { expander: reputation.expander } : {}),
             ...(clamav ? { clamav } : {}),
+            handOver: true, // read for this scan alone (the queue hook reads the message again)
           }).finally(() => processMetrics.workerScansInFlight.dec({ worker: WORKER }));
         })
         .then((result) => {

@@ -14,6 +14,7 @@ import DSN from 'haraka-dsn';
 import { errorMessage } from '../../lib/errors.js';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce } from '../../lib/haraka/next-once.js';
+import { readMessage } from '../../lib/haraka/read-message.js';
 import type { HarakaConnection, HarakaPlugin, Next } from '../../lib/haraka/types.js';
 import { writeFileDurable } from '../../lib/fs-durable.js';
 
@@ -39,15 +40,14 @@ export function deliver(this: DeliveryPlugin, next: Next, connection: HarakaConn
   if (!txn) return next();
   const done = nextOnce(next);
   const file = path.join(this.deliveryDir, `${Date.now()}-${txn.uuid}.eml`);
-  txn.message_stream.get_data((buf) => {
-    writeFileDurable(file, buf)
-      .then(() => {
-        this.loginfo(connection, `delivered to ${file}`);
-        done(constants.ok, `Message delivered to local folder (${path.basename(file)})`);
-      })
-      .catch((err: unknown) => {
-        this.logerror(connection, `local delivery failed: ${errorMessage(err)}`);
-        done(constants.denysoft, DSN.create(451, 'Local delivery failed, try again later', 3, 0));
-      });
-  });
+  readMessage(txn.message_stream, txn.data_bytes)
+    .then((buf) => writeFileDurable(file, buf))
+    .then(() => {
+      this.loginfo(connection, `delivered to ${file}`);
+      done(constants.ok, `Message delivered to local folder (${path.basename(file)})`);
+    })
+    .catch((err: unknown) => {
+      this.logerror(connection, `local delivery failed: ${errorMessage(err)}`);
+      done(constants.denysoft, DSN.create(451, 'Local delivery failed, try again later', 3, 0));
+    });
 }

@@ -3,7 +3,7 @@ declare module 'haraka-test-fixtures' {
   interface FixtureTransaction {
     notes: Record<string, unknown>;
     header: { get(name: string): string; get_all(name: string): string[] };
-    message_stream: { get_data(cb: (buf: Buffer) => void): void };
+    message_stream: { get_data(cb: (buf: Buffer) => void): void; pipe(destination: NodeJS.WritableStream, options?: Record<string, unknown>): unknown };
     add_data(line: Buffer | string): void;
     end_data(cb: () => void): void;
     results: { get(plugin: string): Record<string, unknown> | undefined };

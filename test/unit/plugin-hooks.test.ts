@@ -103,7 +103,7 @@ describe('phishx plugin hooks (haraka-test-fixtures)', () => {
 
   it('answers exactly once and accepts (never drops, never hangs) when reading the message fails', async () => {
     const conn = await withMessage(cleanMessage());
-    conn.transaction!.message_stream.get_data = () => {
+    conn.transaction!.message_stream.pipe = () => {
       throw new Error('stream broken');
     };
     let calls = 0;

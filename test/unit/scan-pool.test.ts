@@ -39,6 +39,38 @@ describe('scan threads', () => {
     }
   });
 
+  it('moves a buffer handed over to the thread (no copy; empty here after), copies one that is not, and ClamAV keeps its bytes', async () => {
+    const text = toCrlf(quarantineMessage());
+    const copy = (): Buffer => {
+      const b = Buffer.allocUnsafeSlow(text.length);
+      text.copy(b);
+      return b;
+    };
+    const here = await scanMessage(text, env, config, 'id');
+    const kept = copy();
+    const notHanded = await scanMessage(kept, env, config, 'id', { local: pool.scan });
+    assert.equal(kept.length, text.length, 'not handed over: the caller still has its bytes');
+    const given = copy();
+    const handed = await scanMessage(given, env, config, 'id', { local: pool.scan, handOver: true });
+    assert.equal(given.length, 0, 'handed over: the bytes moved to the thread');
+    for (const r of [notHanded, handed]) {
+      assert.deepEqual(r.verdict, here.verdict);
+      assert.deepEqual(r.summary, here.summary, 'summary.bytes counted before the hand-over');
+    }
+    // ClamAV reads the same bytes beside the thread: they are copied, not moved.
+    // (It reads them later, as a socket stream would.)
+    const clamav = {
+      scan: async (b: Buffer) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return b.length === text.length ? { status: 'clean' } : { status: 'virus', signature: 'emptied', host: 'x' };
+      },
+    };
+    const withClam = copy();
+    const r = await scanMessage(withClam, env, config, 'id', { local: pool.scan, handOver: true, clamav: clamav as never });
+    assert.equal(withClam.length, text.length);
+    assert.ok(!r.verdict.reasons.some((x) => x.code === 'CLAMAV_VIRUS'), JSON.stringify(r.verdict.reasons));
+  });
+
   it('uses a model trained in this process as given (eval --cv), the shipped one only when it is the one passed', async () => {
     const raw = toCrlf(cleanMessage());
     const nlp = async (classifier?: TextModel): Promise<number | undefined> =>
