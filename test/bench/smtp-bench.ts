@@ -6,10 +6,12 @@
  * polled the same way (the floor the machine allows). Figures, not a test.
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
- *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]
+ *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--kill-deps]
  *
  * First the corpus mix at --concurrency sessions (with a ClamAV row when a clamd answers,
- * --clamd or 127.0.0.1:3310); then every size of --sizes at every count of --sessions.
+ * --clamd or 127.0.0.1:3310), then bare Haraka and PhishX paced at a fixed rate (--paced, or
+ * half of PhishX's rate) for the latency a message gains; then every size of --sizes at
+ * every count of --sessions.
  * Haraka + rspamd runs when `rspamd` is installed: a private offline instance (test/bench/rspamd.ts)
  * and haraka-plugin-rspamd; else its row says why it is missing.
  *
@@ -26,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { sendRaw, toCrlf } from '../helpers/smtp.js';
-import { drive as driveLoad } from '../helpers/load.js';
+import { drive as driveLoad, drivePaced } from '../helpers/load.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { killDeps } from './kill-deps.js';
 import { startRspamd, type Rspamd } from './rspamd.js';
@@ -200,15 +202,20 @@ function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
   });
 }
 
-async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, concurrency: number, probeHealth: boolean): Promise<Phase> {
+/** `concurrency` sessions back to back (closed loop, the rate is what is measured), or paced at `perSecond` (open loop, the latency is). */
+type Load = { concurrency: number } | { perSecond: number };
+
+async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, load: Load, probeHealth: boolean): Promise<Phase> {
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up (JIT, lazy loads), not measured.
-  await Promise.all(Array.from({ length: Math.min(concurrency, 50) }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
+  const warm = 'concurrency' in load ? Math.min(load.concurrency, 50) : 20;
+  await Promise.all(Array.from({ length: warm }, (_, i) => sendRaw(h.port, messages[i % messages.length], env)));
   const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
   const t0 = performance.now();
-  const answers = await driveLoad(h.port, messages, total, concurrency, env);
+  const answers =
+    'concurrency' in load ? await driveLoad(h.port, messages, total, load.concurrency, env) : await drivePaced(h.port, messages, total, load.perSecond, env);
   const seconds = (performance.now() - t0) / 1000;
   const stats = (r: { lat: number[]; non200: number } | undefined): LatencyStats | undefined => {
     if (!r) return undefined;
@@ -246,7 +253,7 @@ const BARE = ['rcpt_to.in_host_list', 'queue/discard'];
 const WITH_PHISHX = ['rcpt_to.in_host_list', 'phishx', 'queue/discard'];
 const WITH_RSPAMD = ['rcpt_to.in_host_list', 'rspamd', 'queue/discard'];
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, concurrency: number, opts: PhaseOptions = {}): Promise<Phase> {
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: number | Load, opts: PhaseOptions = {}): Promise<Phase> {
   const h = await startHaraka({
     plugins,
     nodes: opts.nodes ?? 0,
@@ -257,7 +264,8 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
   });
   try {
     if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
-    return await drive(h, name, messages, total, concurrency, plugins.includes('phishx'));
+    const l = typeof load === 'number' ? { concurrency: load } : load;
+    return await drive(h, name, messages, total, l, plugins.includes('phishx') && 'concurrency' in l);
   } finally {
     await h.stop();
   }
@@ -303,12 +311,28 @@ async function block(title: string, messages: Buffer[], total: number, sessions:
   return { px, cluster };
 }
 
+/**
+ * Added latency without queueing: bare Haraka and Haraka + PhishX each fed the same messages
+ * at one fixed rate below both capacities (half of what PhishX sustained above, unless
+ * `--paced R`). Back-to-back sessions measure the rate; at a saturating load their latency is
+ * mostly the wait in line, which says how much slower a setup is, not what one message costs.
+ */
+async function pacedBlock(messages: Buffer[], total: number, perSecond: number): Promise<void> {
+  const n = Math.min(total, perSecond * 20);
+  process.stdout.write(`paced at ${perSecond} msg/s (${n} messages, each started on schedule; latency counted from its due time):\n`);
+  const bare = await phase('bare Haraka', BARE, messages, n, { perSecond });
+  process.stdout.write(`${row(bare)}\n`);
+  const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, n, { perSecond });
+  process.stdout.write(`${row(px)}\n`);
+  process.stdout.write(`  added p50 ${(px.p50 - bare.p50).toFixed(1)} ms   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms (goal <= 50)\n`);
+}
+
 /** A bad argument: printed as one line with the usage, exit 2 (other failures print their stack). */
 class BenchUsageError extends Error {}
 
 const USAGE =
   'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
-  '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--kill-deps]\n';
+  '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--kill-deps]\n';
 
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
   const items = (v ?? '')
@@ -331,6 +355,7 @@ async function main(): Promise<void> {
         corpus: { type: 'string' },
         clamd: { type: 'string' },
         nodes: { type: 'string', default: '2' },
+        paced: { type: 'string' },
         'kill-deps': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -349,6 +374,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1)
     throw new BenchUsageError('--messages and --concurrency must be positive integers');
   if (!Number.isInteger(nodes) || nodes < 1) throw new BenchUsageError('--nodes must be a positive integer');
+  if (values.paced !== undefined && !/^[1-9]\d{0,4}$/.test(values.paced)) throw new BenchUsageError('--paced must be a rate in messages per second (1–99999)');
   const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
   const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
   const { messages, source } = loadMessages(values.corpus, 1000);
@@ -376,6 +402,7 @@ async function main(): Promise<void> {
         `ClamAV (${clamdHost}, ${probe.version}) adds p50 ${(clam.p50 - px.p50).toFixed(1)} ms, p99 ${(clam.p99 - px.p99).toFixed(1)} ms per message\n`,
       );
     else process.stdout.write(`(no clamd at ${clamdHost}: ClamAV run skipped; start one with ../shared/scripts/start-clamd.sh or pass --clamd)\n`);
+    await pacedBlock(messages, total, Number(values.paced ?? 0) || Math.max(10, Math.round(px.rate / 20) * 10));
   }
   const corpusAll = sizes.some((x) => x !== 'mix') ? corpusMessages(values.corpus) : [];
   for (const size of sizes.filter((x) => x !== 'mix')) {

@@ -24,6 +24,29 @@ export async function drive(
   return answers;
 }
 
+/**
+ * Open-loop load: message i starts at t0 + i / `perSecond` seconds whether or not earlier ones
+ * have been answered, as mail arrives at an MX. Each answer's `ms` counts from the moment its
+ * message was due (a late start counts as latency, so a stalled server cannot hide its queue).
+ */
+export async function drivePaced(
+  port: number,
+  messages: ReadonlyArray<Buffer | string>,
+  total: number,
+  perSecond: number,
+  env: { from: string; to: string[] },
+): Promise<SmtpAnswer[]> {
+  const t0 = performance.now();
+  const sessions: Array<Promise<SmtpAnswer>> = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sessions.push(sendRaw(port, messages[i % messages.length], env, { timeoutMs: 60_000 }).then((a) => ({ ...a, ms: performance.now() - due })));
+  }
+  return Promise.all(sessions);
+}
+
 /** Run `work(0 … total-1)` with at most `concurrency` at a time; rejects with the first failure. */
 export async function inParallel(total: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -84,6 +84,7 @@ describe('phishx CLI', () => {
       [['--sizes', 'bogus'], /--sizes: "bogus" is not one of the accepted values/],
       [['--frob'], /Unknown option '--frob'/],
       [['--nodes', '0'], /--nodes must be a positive integer/],
+      [['--paced', 'fast'], /--paced must be a rate in messages per second/],
     ] as const) {
       const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'test', 'bench', 'smtp-bench.js'), ...args], { cwd: REPO, encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
