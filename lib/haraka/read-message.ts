@@ -17,11 +17,13 @@ export interface MessageStreamLike {
  * each line is copied into the result as it arrives and nothing else is kept.
  *
  * `sizeHint` (the transaction's `data_bytes`) sizes the buffer; it grows if the stream
- * is longer (headers added by plugins). Rejects when the stream fails.
+ * is longer (headers added by plugins); a hint that is not a positive number counts as 0.
+ * Rejects when the stream fails.
  */
 export function readMessage(stream: MessageStreamLike, sizeHint = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.allocUnsafeSlow(Math.max(1024, Math.floor(sizeHint) + 1024));
+    const hint = Number.isFinite(sizeHint) && sizeHint > 0 ? Math.floor(sizeHint) : 0;
+    let buf = Buffer.allocUnsafeSlow(hint + 1024);
     let used = 0;
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {

@@ -25,7 +25,7 @@ describe('readMessage', () => {
     for (const headers of [undefined, ['From: a@example.com\r\n', 'X-Added: by a plugin\r\n', 'Subject: hi\r\n']]) {
       const ms = await streamOf(lines, headers);
       const expected = await getData(ms);
-      for (const hint of [0, 100, expected.length, 10 * expected.length]) {
+      for (const hint of [0, 100, expected.length, 10 * expected.length, NaN, -5, undefined]) {
         const got = await readMessage(ms, hint);
         assert.ok(got.equals(expected), `hint ${hint}: ${got.length} vs ${expected.length} bytes`);
       }
