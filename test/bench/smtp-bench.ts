@@ -253,7 +253,7 @@ const BARE = ['rcpt_to.in_host_list', 'queue/discard'];
 const WITH_PHISHX = ['rcpt_to.in_host_list', 'phishx', 'queue/discard'];
 const WITH_RSPAMD = ['rcpt_to.in_host_list', 'rspamd', 'queue/discard'];
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: number | Load, opts: PhaseOptions = {}): Promise<Phase> {
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: Load, opts: PhaseOptions = {}): Promise<Phase> {
   const h = await startHaraka({
     plugins,
     nodes: opts.nodes ?? 0,
@@ -264,8 +264,7 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
   });
   try {
     if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
-    const l = typeof load === 'number' ? { concurrency: load } : load;
-    return await drive(h, name, messages, total, l, plugins.includes('phishx') && 'concurrency' in l);
+    return await drive(h, name, messages, total, load, plugins.includes('phishx') && 'concurrency' in load);
   } finally {
     await h.stop();
   }
@@ -279,7 +278,7 @@ async function rspamdPhase(messages: Buffer[], total: number, concurrency: numbe
     // Scores and headers only (no reject): the same work for every message.
     // Loopback clients are checked too (the plugin skips local and private IPs by default).
     const ini = `host = 127.0.0.1\nport = ${r.port}\nadd_headers = always\n[check]\nlocal_ip = true\nprivate_ip = true\n[reject]\nspam = false\n`;
-    const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, concurrency, { files: { 'rspamd.ini': ini } });
+    const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, { concurrency }, { files: { 'rspamd.ini': ini } });
     return { ...p, peakRssMiB: p.peakRssMiB + peakRss(r.proc.pid) };
   } finally {
     await r.stop();
@@ -295,13 +294,13 @@ const row = (p: Phase): string =>
  */
 async function block(title: string, messages: Buffer[], total: number, sessions: number, nodes: number): Promise<{ px: Phase; cluster: Phase }> {
   process.stdout.write(`\n${title}, ${sessions} sessions, ${total} messages\n`);
-  const bare = await phase('bare Haraka', BARE, messages, total, sessions);
+  const bare = await phase('bare Haraka', BARE, messages, total, { concurrency: sessions });
   process.stdout.write(`${row(bare)}\n`);
   const rs = await rspamdPhase(messages, total, sessions);
   process.stdout.write('missing' in rs ? `Haraka + rspamd            (not run: ${rs.missing})\n` : `${row(rs)}\n`);
-  const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, sessions);
+  const px = await phase('Haraka + PhishX', WITH_PHISHX, messages, total, { concurrency: sessions });
   process.stdout.write(`${row(px)}\n`);
-  const cluster = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, sessions, { nodes });
+  const cluster = await phase(`PhishX, nodes=${nodes}`, WITH_PHISHX, messages, total, { concurrency: sessions }, { nodes });
   process.stdout.write(`${row(cluster)}\n`);
   process.stdout.write(
     `  PhishX / bare ${(px.rate / bare.rate).toFixed(2)} (nodes=${nodes}: ${(cluster.rate / bare.rate).toFixed(2)}; goal >= 0.5)` +
@@ -388,7 +387,7 @@ async function main(): Promise<void> {
     const [probe] = await new ClamdClient([clamdHost], 1000).ping();
     let clam: Phase | null = null;
     if (probe.ok) {
-      clam = await phase('+ ClamAV', WITH_PHISHX, messages, total, concurrency, { env: { PHISHX_CLAMAV_HOSTS: clamdHost } });
+      clam = await phase('+ ClamAV', WITH_PHISHX, messages, total, { concurrency }, { env: { PHISHX_CLAMAV_HOSTS: clamdHost } });
       process.stdout.write(`${row(clam)}\n`);
     }
     const lrow = (name: string, x: LatencyStats): string =>
