@@ -233,7 +233,9 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   let parsed: Parsed;
   try {
     // postal-mime copies a view into a new ArrayBuffer; bytes that are a whole ArrayBuffer
-    // (the scan thread's transferred copy) it reads in place.
+    // (the exact-size copy the pool transfers) it reads in place. A buffer the plugin handed
+    // over usually has room to spare at its end, so it is copied here: in the scan thread,
+    // not on Haraka's main thread.
     const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
     parsed = await parser.parse(whole ? raw.buffer : raw);
   } catch (err) {
