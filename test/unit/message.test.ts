@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
+import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
+import path from 'node:path';
 import fc from 'fast-check';
 import { deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
@@ -187,7 +188,7 @@ describe('message extraction', () => {
 
 describe('postal-mime decoders without Blob', () => {
   it('replaces all three decoders once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
-    assert.deepEqual([...fastDecoders()].sort(), ['base64-decoder', 'pass-through-decoder', 'qp-decoder']);
+    assert.deepEqual([...fastDecoders()].sort(), ['base64-decoder', 'base64-decoder#pushChunk', 'pass-through-decoder', 'qp-decoder']);
     assert.deepEqual(useFastDecoders(), fastDecoders(), 'installing twice changes nothing');
   });
 
@@ -203,6 +204,54 @@ describe('postal-mime decoders without Blob', () => {
         assert.deepEqual(Buffer.from(joinChunks(chunks)), viaBlob);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("decodes a run of base64 letters to the same bytes as postal-mime's own decoder", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const postal = require(path.join(path.dirname(require.resolve('postal-mime')), 'decode-strings.js')) as { decodeBase64: (s: string) => ArrayBuffer };
+    const letters = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), maxLength: 200 });
+    fc.assert(
+      fc.property(letters, (s) => assert.deepEqual(Buffer.from(decodeBase64Native(s)), Buffer.from(postal.decodeBase64(s)))),
+      { numRuns: 2000 },
+    );
+    const exact = decodeBase64Native('QUJD');
+    assert.equal(exact.byteLength, 3, 'an exact-size buffer, not a pooled slice');
+  });
+
+  it('decodes a base64 attachment of padded pieces, folded at any width, to its bytes', async () => {
+    const piece = fc.uint8Array({ maxLength: 300 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 6 }), fc.integer({ min: 4, max: 120 }), async (pieces, width) => {
+        const b64 = pieces.map((p) => Buffer.from(p).toString('base64')).join('');
+        const lines = b64.match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
+        const msg = toCrlf(
+          [
+            'From: a@example.com',
+            'Subject: x',
+            'Content-Type: multipart/mixed; boundary="b"',
+            '',
+            '--b',
+            'Content-Type: text/plain',
+            '',
+            'see attached',
+            '--b',
+            'Content-Type: application/octet-stream; name="x.bin"',
+            'Content-Disposition: attachment; filename="x.bin"',
+            'Content-Transfer-Encoding: base64',
+            '',
+            ...lines,
+            '--b--',
+            '',
+          ].join('\n'),
+        );
+        const bytes = Buffer.concat(pieces.map((p) => Buffer.from(p)));
+        const input = await extractScanInput(msg, env, limits);
+        assert.equal(input.attachments.length, 1);
+        assert.equal(input.attachments[0].size, bytes.length);
+        assert.equal(input.attachments[0].sha256, createHash('sha256').update(bytes).digest('hex'));
+      }),
+      { numRuns: 200 },
     );
   });
 
