@@ -16,18 +16,29 @@
  * stripped of everything else) decoded in a JavaScript loop, a quarter of the parse of a
  * message with a 1.4 MB attachment; `decodeBase64Native` is Node's own decoder, same bytes
  * (a property test holds the two equal). Replaced under the same known-shape rule
- * (`base64-decoder#pushChunk` in `fastDecoders()`).
+ * (`base64-decoder#pushChunk` in `fastDecoders()`). The pass-through decoder's `update`
+ * (7bit / 8bit / binary parts) pushed every line and a "\n" onto an array: for a 24,000-line
+ * part 48,000 entries, each a young object stored into an old array, which with the scan
+ * thread's small young generation made garbage collection most of the parse; its lines now go
+ * into one growing buffer (`pass-through-decoder#update`).
  */
 import path from 'node:path';
 
 type Chunk = string | ArrayBuffer | ArrayBufferView;
 interface Decoder {
   chunks: Chunk[];
+  /** The pass-through decoder's lines, each followed by "\n", when its `update` is replaced (`used` bytes of it). */
+  lines?: Uint8Array;
+  used?: number;
   flushRemainder?: () => void;
   flushBuffer?: () => void;
 }
 type DecoderClass = {
-  prototype: { finalize: (this: Decoder) => Promise<ArrayBuffer>; pushChunk?: (this: Decoder, base64: string) => void };
+  prototype: {
+    finalize: (this: Decoder) => Promise<ArrayBuffer>;
+    pushChunk?: (this: Decoder, base64: string) => void;
+    update?: (this: Decoder, line: Uint8Array) => void;
+  };
 };
 
 /** postal-mime's decoder modules, and what each `finalize` flushes before joining its chunks. */
@@ -74,7 +85,7 @@ export function joinChunks(chunks: readonly Chunk[]): ArrayBuffer {
 export function decodeBase64Native(letters: string): ArrayBuffer {
   const out = Buffer.allocUnsafeSlow(Buffer.byteLength(letters, 'base64'));
   const n = out.write(letters, 'base64');
-  return n === out.length ? (out.buffer) : (out.buffer).slice(0, n);
+  return n === out.length ? out.buffer : out.buffer.slice(0, n);
 }
 
 /** Source of a function without comments and whitespace, to compare with a known shape. */
@@ -86,6 +97,23 @@ const shapeOf = (fn: (...args: never[]) => unknown): string =>
 
 /** The known shape of postal-mime's base64 `pushChunk`: its own decodeBase64 of a non-empty run. */
 const PUSH_CHUNK = 'pushChunk(base64Str){if(base64Str.length){this.chunks.push((0,decode_strings_js_1.decodeBase64)(base64Str));}}';
+
+/** The known shape of postal-mime's pass-through `update`: the line, then a "\n" string, pushed onto its chunks. */
+const PASS_THROUGH_UPDATE = "update(line){this.chunks.push(line);this.chunks.push('\\n');}";
+
+/** Append `line` and "\n" to the decoder's flat line buffer (grown by doubling). */
+function appendLine(d: Decoder, line: Uint8Array): void {
+  const used = d.used ?? 0;
+  let buf = d.lines;
+  if (!buf || used + line.length + 1 > buf.length) {
+    const grown = new Uint8Array(Math.max(16_384, 2 * (buf?.length ?? 0), used + line.length + 1));
+    if (buf) grown.set(buf.subarray(0, used));
+    d.lines = buf = grown;
+  }
+  buf.set(line, used);
+  buf[used + line.length] = 0x0a;
+  d.used = used + line.length + 1;
+}
 
 /** The known shape of a postal-mime `finalize`: optional flush, then a Blob of this.chunks. */
 function knownShape(fn: (...args: never[]) => unknown, flush: string | null): boolean {
@@ -119,9 +147,18 @@ export function useFastDecoders(): readonly string[] {
     if (typeof original !== 'function' || !knownShape(original, flush)) continue;
     cls.prototype.finalize = function finalize(this: Decoder): Promise<ArrayBuffer> {
       if (flush) this[flush]!();
+      if (this.lines) this.chunks.push(this.lines.subarray(0, this.used));
       return Promise.resolve(joinChunks(this.chunks));
     };
     installed.push(file.replace(/\.js$/, ''));
+    // Only with finalize replaced above: it is what reads the flat buffer.
+    const update = cls.prototype.update;
+    if (file === 'pass-through-decoder.js' && typeof update === 'function' && shapeOf(update) === PASS_THROUGH_UPDATE) {
+      cls.prototype.update = function update(this: Decoder, line: Uint8Array): void {
+        appendLine(this, line);
+      };
+      installed.push('pass-through-decoder#update');
+    }
     const push = cls.prototype.pushChunk;
     if (file === 'base64-decoder.js' && typeof push === 'function' && shapeOf(push) === PUSH_CHUNK) {
       cls.prototype.pushChunk = function pushChunk(this: Decoder, letters: string): void {

@@ -188,7 +188,13 @@ describe('message extraction', () => {
 
 describe('postal-mime decoders without Blob', () => {
   it('replaces all three decoders once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
-    assert.deepEqual([...fastDecoders()].sort(), ['base64-decoder', 'base64-decoder#pushChunk', 'pass-through-decoder', 'qp-decoder']);
+    assert.deepEqual([...fastDecoders()].sort(), [
+      'base64-decoder',
+      'base64-decoder#pushChunk',
+      'pass-through-decoder',
+      'pass-through-decoder#update',
+      'qp-decoder',
+    ]);
     assert.deepEqual(useFastDecoders(), fastDecoders(), 'installing twice changes nothing');
   });
 
@@ -247,6 +253,44 @@ describe('postal-mime decoders without Blob', () => {
         );
         const bytes = Buffer.concat(pieces.map((p) => Buffer.from(p)));
         const input = await extractScanInput(msg, env, limits);
+        assert.equal(input.attachments.length, 1);
+        assert.equal(input.attachments[0].size, bytes.length);
+        assert.equal(input.attachments[0].sha256, createHash('sha256').update(bytes).digest('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps an 8bit attachment of any lines byte for byte (each line ends in "\\n")', async () => {
+    const line = fc.uint8Array({ maxLength: 120 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0a && b !== 0x0d)));
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 400 }), async (lines) => {
+        const body = lines.filter((l) => !l.toString('latin1').startsWith('--'));
+        const head = [
+          'From: a@example.com',
+          'Subject: x',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain',
+          '',
+          'hi',
+          '--b',
+        ];
+        const part = [
+          'Content-Type: application/octet-stream; name="x.bin"',
+          'Content-Disposition: attachment; filename="x.bin"',
+          'Content-Transfer-Encoding: 8bit',
+          '',
+        ];
+        const msg = Buffer.concat([
+          Buffer.from([...head, ...part].join('\r\n') + '\r\n'),
+          ...body.map((l) => Buffer.concat([l, Buffer.from('\r\n')])),
+          Buffer.from('--b--\r\n'),
+        ]);
+        const bytes = Buffer.concat(body.map((l) => Buffer.concat([l, Buffer.from('\n')])));
+        const input = await extractScanInput(msg, env, limits);
+        if (!body.length) return; // an empty part is no attachment
         assert.equal(input.attachments.length, 1);
         assert.equal(input.attachments[0].size, bytes.length);
         assert.equal(input.attachments[0].sha256, createHash('sha256').update(bytes).digest('hex'));
