@@ -12,6 +12,8 @@ let running = true;
 process.on('message', (m) => {
   if (m === 'stop') running = false;
 });
+// The bench went away without saying stop (killed, crashed): nobody will read the figures.
+process.on('disconnect', () => process.exit(0));
 
 void (async () => {
   while (running) {

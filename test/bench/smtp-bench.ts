@@ -192,9 +192,11 @@ function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
       '-e',
       'const ' +
         "s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('{}')})" +
-        ".listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+        ".listen(0,'127.0.0.1',()=>console.log(s.address().port));" +
+        // stdin closes when the bench goes away, even killed: do not outlive it.
+        "process.stdin.on('end',()=>process.exit(0)).resume()",
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
     proc.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), proc }));
@@ -253,6 +255,26 @@ const BARE = ['rcpt_to.in_host_list', 'queue/discard'];
 const WITH_PHISHX = ['rcpt_to.in_host_list', 'phishx', 'queue/discard'];
 const WITH_RSPAMD = ['rcpt_to.in_host_list', 'rspamd', 'queue/discard'];
 
+/** Servers the bench has started and not yet stopped: stopped on SIGINT / SIGTERM too, so a killed bench leaves no Haraka or rspamd behind. */
+const running = new Set<() => Promise<void>>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`bench: ${sig}, stopping ${running.size} server(s)\n`);
+    void Promise.allSettled([...running].map((stop) => stop())).then(() => process.exit(130));
+  });
+}
+
+/** Run `work` with `stop` registered in `running`; stop afterwards either way. */
+async function withServer<T>(stop: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  running.add(stop);
+  try {
+    return await work();
+  } finally {
+    running.delete(stop);
+    await stop();
+  }
+}
+
 async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: Load, opts: PhaseOptions = {}): Promise<Phase> {
   const h = await startHaraka({
     plugins,
@@ -262,27 +284,29 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
     files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n', ...opts.files },
     phishxIni: '',
   });
-  try {
-    if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
-    return await drive(h, name, messages, total, load, plugins.includes('phishx') && 'concurrency' in load);
-  } finally {
-    await h.stop();
-  }
+  return withServer(
+    () => h.stop(),
+    async () => {
+      if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
+      return drive(h, name, messages, total, load, plugins.includes('phishx') && 'concurrency' in load);
+    },
+  );
 }
 
 /** Haraka + haraka-plugin-rspamd against a fresh private rspamd (its peak RSS added to Haraka's); null with the reason when rspamd is missing. */
 async function rspamdPhase(messages: Buffer[], total: number, concurrency: number): Promise<Phase | { missing: string }> {
   const r: Rspamd | { missing: string } = await startRspamd();
   if ('missing' in r) return r;
-  try {
-    // Scores and headers only (no reject): the same work for every message.
-    // Loopback clients are checked too (the plugin skips local and private IPs by default).
-    const ini = `host = 127.0.0.1\nport = ${r.port}\nadd_headers = always\n[check]\nlocal_ip = true\nprivate_ip = true\n[reject]\nspam = false\n`;
-    const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, { concurrency }, { files: { 'rspamd.ini': ini } });
-    return { ...p, peakRssMiB: p.peakRssMiB + peakRss(r.proc.pid) };
-  } finally {
-    await r.stop();
-  }
+  return withServer(
+    () => r.stop(),
+    async () => {
+      // Scores and headers only (no reject): the same work for every message.
+      // Loopback clients are checked too (the plugin skips local and private IPs by default).
+      const ini = `host = 127.0.0.1\nport = ${r.port}\nadd_headers = always\n[check]\nlocal_ip = true\nprivate_ip = true\n[reject]\nspam = false\n`;
+      const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, { concurrency }, { files: { 'rspamd.ini': ini } });
+      return { ...p, peakRssMiB: p.peakRssMiB + peakRss(r.proc.pid) };
+    },
+  );
 }
 
 const row = (p: Phase): string =>
