@@ -101,12 +101,15 @@ const PUSH_CHUNK = 'pushChunk(base64Str){if(base64Str.length){this.chunks.push((
 /** The known shape of postal-mime's pass-through `update`: the line, then a "\n" string, pushed onto its chunks. */
 const PASS_THROUGH_UPDATE = "update(line){this.chunks.push(line);this.chunks.push('\\n');}";
 
-/** Append `line` and "\n" to the decoder's flat line buffer (grown by doubling). */
+/**
+ * Append `line` and "\n" to the decoder's flat line buffer (grown by doubling, from 1 KB: a
+ * message of 20,000 one-line parts must not cost 20,000 large buffers).
+ */
 function appendLine(d: Decoder, line: Uint8Array): void {
   const used = d.used ?? 0;
   let buf = d.lines;
   if (!buf || used + line.length + 1 > buf.length) {
-    const grown = new Uint8Array(Math.max(16_384, 2 * (buf?.length ?? 0), used + line.length + 1));
+    const grown = new Uint8Array(Math.max(1024, 2 * (buf?.length ?? 0), used + line.length + 1));
     if (buf) grown.set(buf.subarray(0, used));
     d.lines = buf = grown;
   }
