@@ -24,7 +24,7 @@ const MODELS: Record<string, { module: string; cls: string }> = {
   'v1/ConfigMap': { module: 'kubernetes-models/v1/ConfigMap', cls: 'ConfigMap' },
   'v1/Secret': { module: 'kubernetes-models/v1/Secret', cls: 'Secret' },
   'v1/Service': { module: 'kubernetes-models/v1/Service', cls: 'Service' },
-  'apps/v1/Deployment': { module: 'kubernetes-models/apps/v1/Deployment', cls: 'Deployment' },
+  'apps/v1/StatefulSet': { module: 'kubernetes-models/apps/v1/StatefulSet', cls: 'StatefulSet' },
   'policy/v1/PodDisruptionBudget': { module: 'kubernetes-models/policy/v1/PodDisruptionBudget', cls: 'PodDisruptionBudget' },
   'autoscaling/v2/HorizontalPodAutoscaler': { module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler', cls: 'HorizontalPodAutoscaler' },
   'networking.k8s.io/v1/NetworkPolicy': { module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', cls: 'NetworkPolicy' },
@@ -75,9 +75,9 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 
 describe('deploy/kubernetes manifests', () => {
   const objs: K8sObject[] = [];
-  const byKind = (kind: string): K8sObject => {
-    const o = objs.find((x) => x.kind === kind);
-    assert.ok(o, `a ${kind}`);
+  const byKind = (kind: string, name?: string): K8sObject => {
+    const o = objs.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
+    assert.ok(o, `a ${kind}${name ? ` ${name}` : ''}`);
     return o;
   };
 
@@ -98,13 +98,13 @@ describe('deploy/kubernetes manifests', () => {
     for (const o of objs) assert.equal(await schemaErrors(o), null, `${o.kind} ${o.metadata.name}`);
   });
 
-  it('the schema check and the unknown-field check both catch a broken Deployment', async () => {
-    const d = structuredClone(byKind('Deployment')) as K8sObject & {
+  it('the schema check and the unknown-field check both catch a broken StatefulSet', async () => {
+    const d = structuredClone(byKind('StatefulSet')) as K8sObject & {
       spec: { replicas: unknown; template: { spec: { containers: Array<Record<string, unknown>> } } };
     };
     d.spec.replicas = 'three';
     assert.match((await schemaErrors(d)) ?? '', /replicas must be integer/);
-    const typo = structuredClone(byKind('Deployment')) as typeof d;
+    const typo = structuredClone(byKind('StatefulSet')) as typeof d;
     typo.spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/ready', port: 9464 } };
     assert.match(typeErrors([typo]).join('\n'), /readinesProbe/);
   });
@@ -114,7 +114,7 @@ describe('deploy/kubernetes manifests', () => {
   });
 
   it('selectors, ports and names refer to what exists', () => {
-    const dep = byKind('Deployment') as K8sObject & {
+    const dep = byKind('StatefulSet') as K8sObject & {
       spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
     };
     type PodSpec = {
@@ -136,7 +136,7 @@ describe('deploy/kubernetes manifests', () => {
     for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe]) assert.ok(portNames.has(p.httpGet.port));
     assert.equal(c.envFrom[0].secretRef.name, byKind('Secret').metadata.name);
     assert.equal(dep.spec.template.spec.volumes.find((v) => v.configMap)?.configMap?.name, byKind('ConfigMap').metadata.name);
-    const svc = byKind('Service') as K8sObject & { spec: { selector: Record<string, string>; ports: Array<{ targetPort: string; name: string }> } };
+    const svc = byKind('Service', 'phishx') as K8sObject & { spec: { selector: Record<string, string>; ports: Array<{ targetPort: string; name: string }> } };
     assert.ok(matches(svc.spec.selector, pod));
     for (const p of svc.spec.ports) assert.ok(portNames.has(p.targetPort), p.targetPort);
     for (const kind of ['PodDisruptionBudget', 'NetworkPolicy']) {
@@ -147,15 +147,60 @@ describe('deploy/kubernetes manifests', () => {
     }
     const sm = byKind('ServiceMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } };
     assert.ok(matches(sm.spec.selector.matchLabels, svc.metadata.labels ?? {}));
+    const scraped = objs.filter((o) => o.kind === 'Service' && matches(sm.spec.selector.matchLabels, o.metadata.labels ?? {}));
+    assert.deepEqual(
+      scraped.map((o) => o.metadata.name),
+      ['phishx'],
+      'each pod is scraped once (the headless Service is not selected)',
+    );
     assert.ok(svc.spec.ports.some((p) => p.name === sm.spec.endpoints[0].port));
     const hpa = byKind('HorizontalPodAutoscaler') as K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } };
-    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: dep.metadata.name });
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: dep.metadata.name });
     const pdb = byKind('PodDisruptionBudget') as K8sObject & { spec: { minAvailable: number } };
     assert.ok(pdb.spec.minAvailable < hpa.spec.minReplicas, 'a node drain can always evict one pod');
   });
 
+  it('held mail survives the pod: the spool is on a per-pod claim that outlives it, not an emptyDir', async () => {
+    type Mount = { name: string; mountPath: string; subPath?: string };
+    const sts = byKind('StatefulSet') as K8sObject & {
+      spec: {
+        serviceName: string;
+        selector: { matchLabels: Record<string, string> };
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: string; whenScaled: string };
+        volumeClaimTemplates: Array<{ metadata: { name: string }; spec: { accessModes: string[] } }>;
+        template: { spec: { volumes: Array<{ name: string; emptyDir?: unknown }>; containers: Array<{ volumeMounts: Mount[] }> } };
+      };
+    };
+    const cm = byKind('ConfigMap') as K8sObject & { data: Record<string, string> };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-k8s-'));
+    let spool: string;
+    try {
+      await mkdir(path.join(dir, 'config'));
+      await writeFile(path.join(dir, 'config', 'phishx.ini'), cm.data['phishx.ini']);
+      const secret = byKind('Secret') as K8sObject & { stringData: Record<string, string> };
+      // Relative paths resolve against the Haraka directory: there, /app (the Dockerfile's WORKDIR).
+      const loaded = loadConfigFromDir(dir, { ...secret.stringData }).quarantine.spool_dir;
+      spool = path.isAbsolute(path.relative(dir, loaded)) || path.relative(dir, loaded).startsWith('..') ? loaded : path.relative(dir, loaded);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const spoolPath = path.posix.resolve('/app', spool);
+    const mounts = sts.spec.template.spec.containers[0].volumeMounts.filter((m) => !m.subPath);
+    const holding = mounts
+      .filter((m) => spoolPath === m.mountPath || spoolPath.startsWith(`${m.mountPath}/`))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    assert.ok(holding, `a volume is mounted over ${spoolPath}`);
+    const claims = sts.spec.volumeClaimTemplates.map((t) => t.metadata.name);
+    assert.ok(claims.includes(holding.name), `${spoolPath} must be on a volume claim template, is on pod volume ${holding.name}`);
+    assert.ok(!sts.spec.template.spec.volumes.some((v) => v.name === holding.name), 'no pod volume shadows the claim');
+    assert.deepEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });
+    const governing = byKind('Service', sts.spec.serviceName) as K8sObject & { spec: { clusterIP: string; selector: Record<string, string> } };
+    assert.equal(governing.spec.clusterIP, 'None', 'the governing Service is headless');
+    assert.ok(matches(governing.spec.selector, sts.spec.selector.matchLabels));
+  });
+
   it('runs non-root on a read-only root filesystem and shuts down within its grace period', async () => {
-    const dep = byKind('Deployment') as K8sObject & {
+    const dep = byKind('StatefulSet') as K8sObject & {
       spec: {
         template: {
           spec: {
