@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { parseAddress } from './ip-address.js';
-import pTimeout, { TimeoutError } from 'p-timeout';
 import type { PhishXConfig } from './config/types.js';
 import { splitHost, describeUrl } from './message/domain.js';
 import type { Envelope, ExtractedUrl, ScanInput } from './message/types.js';
@@ -8,6 +7,7 @@ import { analyzeCheap, compile, shortLinks, type Compiled } from './analyzers/lo
 import { embeddedModel, isShippedModel, type TextClassifier, type TextVerdict } from './nlp/model.js';
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
+import { TimeoutError, withTimeout } from './timeout.js';
 import { classifierText } from './nlp/text.js';
 import { REASONS, reasonSpec } from './reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
@@ -172,7 +172,7 @@ async function checkReputation(
 ): Promise<Signal[]> {
   const results = await Promise.allSettled(
     sources.map((s) =>
-      pTimeout(s.check(urls, remainingMs, senders), {
+      withTimeout(s.check(urls, remainingMs, senders), {
         milliseconds: Math.max(1, remainingMs),
         message: `${s.name}: no answer within ${Math.round(remainingMs)} ms`,
       }),
@@ -307,7 +307,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   const stop = new AbortController();
   let local: LocalScan | null = null;
   try {
-    local = await pTimeout(
+    local = await withTimeout(
       (deps.local ?? inLine)(
         raw,
         envelope,
@@ -335,7 +335,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
     signals.push(...local.errors);
     let cutShort = false;
     try {
-      await pTimeout(
+      await withTimeout(
         (async () => {
           if (!local.cheap) {
             if (expander && left() > 0) {
@@ -376,7 +376,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   // answered counts as clamd unavailable, so `[defer] clamav` applies (a budget overrun must not
   // let mail skip the virus scan silently).
   if (clamav) {
-    signals.push(...(await pTimeout(viruses, { milliseconds: Math.max(1, left()) }).catch(() => [])));
+    signals.push(...(await withTimeout(viruses, { milliseconds: Math.max(1, left()) }).catch(() => [])));
     if (!signals.some((s) => s.code.startsWith('CLAMAV_'))) signals.push({ code: 'CLAMAV_UNAVAILABLE', detail: 'scan budget exhausted before the virus scan' });
   }
   const { score, reasons } = aggregate(signals, config.weights);

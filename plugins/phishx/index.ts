@@ -8,8 +8,8 @@ import constants from 'haraka-constants';
 import type { PhishXConfig } from '../../lib/config/types.js';
 import { HOOK_WATCHDOG_SLACK_MS } from '../../lib/config/load.js';
 import { errorMessage } from '../../lib/errors.js';
+import { withTimeout } from '../../lib/timeout.js';
 import { verdictEvents, type VerdictEvent } from '../../lib/events.js';
-import pTimeout from 'p-timeout';
 import cluster from 'node:cluster';
 import { configSource } from '../../lib/haraka/config-source.js';
 import { nextOnce, type GuardedNext } from '../../lib/haraka/next-once.js';
@@ -435,7 +435,7 @@ async function logAndPublish(plugin: PhishXPlugin, connection: HarakaConnection,
     : null;
   if (config && event) {
     try {
-      const where = await pTimeout(recordEvent(getStore(plugin), config.quarantine.spool_dir, event), { milliseconds: EVENT_LOG_WAIT_MS });
+      const where = await withTimeout(recordEvent(getStore(plugin), config.quarantine.spool_dir, event), { milliseconds: EVENT_LOG_WAIT_MS });
       if (where === 'spooled')
         plugin.logwarn(connection, `phishx: id=${event.id} event log unavailable; event kept in spool_dir/pending-events for its SOC alert and webhooks`);
     } catch (err) {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TimeoutError, withTimeout } from '../../lib/timeout.js';
+
+describe('withTimeout (p-timeout without the eager stack trace)', () => {
+  it('passes the value or the rejection through and leaves Error.stackTraceLimit as it was', async () => {
+    const before = Error.stackTraceLimit;
+    assert.equal(await withTimeout(Promise.resolve(42), { milliseconds: 1000 }), 42);
+    await assert.rejects(withTimeout(Promise.reject(new RangeError('boom')), { milliseconds: 1000 }), RangeError);
+    // p-timeout's own argument check rejects inside the executor; the limit is restored all the same.
+    await assert.rejects(withTimeout(Promise.resolve(1), { milliseconds: -1 }), TypeError);
+    assert.equal(Error.stackTraceLimit, before);
+    assert.match(new Error('after').stack ?? '', /\n\s+at /, 'ordinary errors keep their frames');
+  });
+
+  it('times out with a TimeoutError and p-timeout message, made without stack frames', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const never = new Promise<number>(() => undefined);
+    const plain = withTimeout(never, { milliseconds: 250 });
+    const custom = withTimeout(never, { milliseconds: 100, message: 'clamd: no answer within 100 ms' });
+    t.mock.timers.tick(100);
+    const e1 = await custom.then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e,
+    );
+    assert.ok(e1 instanceof TimeoutError);
+    assert.equal(e1.message, 'clamd: no answer within 100 ms');
+    t.mock.timers.tick(150);
+    const e2 = await plain.then(
+      () => assert.fail('resolved'),
+      (e: unknown) => e,
+    );
+    assert.ok(e2 instanceof TimeoutError);
+    assert.equal(e2.message, 'Promise timed out after 250 milliseconds');
+    assert.doesNotMatch(e2.stack ?? '', /\n\s+at /, 'no frames captured');
+  });
+
+  it('does not time out a promise that settles first', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let settle!: (v: string) => void;
+    const p = withTimeout(new Promise<string>((r) => (settle = r)), { milliseconds: 500 });
+    t.mock.timers.tick(499);
+    settle('in time');
+    assert.equal(await p, 'in time');
+  });
+});
