@@ -16,9 +16,10 @@
  * and haraka-plugin-rspamd; else its row says why it is missing.
  *
  * Every setup is warmed up with one pass over its message set (at most 1000) before it is
- * measured. Messages: ../shared/corpus (every label) when present, else generated clean + phishing
- * mail; sized sets are corpus messages of about that size, and for 1 MB corpus messages with a
- * PDF attachment. Every Haraka accepts example.org via rcpt_to.in_host_list and discards via
+ * measured; the sets are in a fixed interleaved order (not sorted by label). Messages:
+ * ../shared/corpus (every label) when present, else generated clean + phishing mail; sized
+ * sets are corpus messages of about that size, and for 1 MB corpus messages with a PDF
+ * attachment. Every Haraka accepts example.org via rcpt_to.in_host_list and discards via
  * queue/discard, so the only difference is the filter plugin.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -67,6 +68,27 @@ function corpusRows(dir: string): string[] | null {
     .map((r) => path.join(dir, r.split(',')[0]));
 }
 
+/**
+ * `xs` in a fixed pseudo-random order (Fisher–Yates, mulberry32, seed 19): labels.csv lists
+ * ham, then phishing, then spam, and mail does not arrive at an MX sorted by verdict — a
+ * sorted set sends hundreds of held messages in a row. The same order for every setup and run.
+ */
+function interleaved<T>(xs: readonly T[]): T[] {
+  let seed = 19;
+  const next = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
   const dir = corpus ?? path.join(REPO, '..', 'shared', 'corpus');
   const rows = corpusRows(dir);
@@ -74,7 +96,10 @@ function loadMessages(corpus: string | undefined, limit: number): { messages: Bu
     // Spread over the labels: every k-th row.
     const step = Math.max(1, Math.floor(rows.length / limit));
     const picked = rows.filter((_, i) => i % step === 0).slice(0, limit);
-    return { messages: picked.map((f) => toCrlf(readFileSync(f))), source: `${dir} (${picked.length} messages, every ${step}th of labels.csv)` };
+    return {
+      messages: interleaved(picked.map((f) => toCrlf(readFileSync(f)))),
+      source: `${dir} (${picked.length} messages, every ${step}th of labels.csv, interleaved)`,
+    };
   }
   const gen = [cleanMessage(), phishMessage(), quarantineMessage(), cleanMessage({ body: `${'Meeting notes. '.repeat(300)}\nhttps://www.example.com/notes` })];
   return { messages: gen.map((m) => toCrlf(m)), source: 'generated (no corpus found): clean, phishing, quarantine-band, 5 KB clean' };
@@ -133,13 +158,13 @@ function sizedMessages(all: readonly Buffer[], size: number, limit: number): { m
     const src = base.length ? base : [toCrlf(cleanMessage()), toCrlf(phishMessage())];
     const step = Math.max(1, Math.floor(src.length / limit));
     const picked = src.filter((_, i) => i % step === 0).slice(0, limit);
-    return { messages: picked.map((m, i) => withAttachment(m, size, i)), source: `${picked.length} corpus messages + a PDF attachment` };
+    return { messages: interleaved(picked.map((m, i) => withAttachment(m, size, i))), source: `${picked.length} corpus messages + a PDF attachment` };
   }
   const band = all.filter((m) => m.length >= size * 0.6 && m.length <= size * 1.6);
   if (band.length >= 10) {
     const step = Math.max(1, Math.floor(band.length / limit));
     const picked = band.filter((_, i) => i % step === 0).slice(0, limit);
-    return { messages: picked, source: `${picked.length} corpus messages of ${Math.round(size * 0.6)}–${Math.round(size * 1.6)} bytes` };
+    return { messages: interleaved(picked), source: `${picked.length} corpus messages of ${Math.round(size * 0.6)}–${Math.round(size * 1.6)} bytes` };
   }
   const gen = [cleanMessage(), phishMessage(), quarantineMessage()].map((m, i) => withAttachment(toCrlf(m), size, i));
   return { messages: gen, source: 'generated messages with an attachment (no corpus found)' };
