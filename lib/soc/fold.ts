@@ -26,10 +26,27 @@ export function windowsOf(config: PhishXConfig): AlertWindows {
 }
 
 /**
- * Add one event to its campaign's alert (or a new one). Returns the alert id. Logs
- * `soc_alert.opened` or `soc_alert.updated` for the webhooks.
+ * What a batch of folds leaves to its end: the activity lines being appended (their error
+ * messages), and alert writes deferred to `flushAlerts`.
  */
-export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists, w: AlertWindows, onError?: (m: string) => void): Promise<string> {
+export interface FoldBatch {
+  activities: Array<Promise<string | null>>;
+}
+
+/**
+ * Add one event to its campaign's alert (or a new one). Returns the alert id. Logs
+ * `soc_alert.opened` or `soc_alert.updated` for the webhooks. With `batch`, the alert's
+ * disk write waits for the batch's `flushAlerts` and the activity line is not awaited here
+ * (both before the batch's events are acknowledged, see foldPending).
+ */
+export async function foldEvent(
+  store: Store,
+  e: SecurityEvent,
+  lists: KeyLists,
+  w: AlertWindows,
+  onError?: (m: string) => void,
+  batch?: FoldBatch,
+): Promise<string> {
   const keys = campaignKeys(e, lists);
   for (let attempt = 0; attempt < 8; attempt++) {
     let id: string | null = null;
@@ -48,10 +65,14 @@ export async function foldEvent(store: Store, e: SecurityEvent, lists: KeyLists,
       const winner = await store.linkAlertKey(keys[0], next.id, next.keyUntil);
       if (winner !== next.id) continue;
     }
-    if (!(await store.putAlert(next))) continue;
+    if (!(await store.putAlert(next, { deferDurable: batch !== undefined }))) continue;
     for (const k of keys) await store.linkAlertKey(k, next.id, next.keyUntil);
-    const logged = await logActivity(store, alertActivity(alert ? 'soc_alert.updated' : 'soc_alert.opened', next, e.at, alert ? 'message_added' : 'opened'));
-    if (logged) onError?.(logged);
+    const logged = logActivity(store, alertActivity(alert ? 'soc_alert.updated' : 'soc_alert.opened', next, e.at, alert ? 'message_added' : 'opened'));
+    if (batch) batch.activities.push(logged);
+    else {
+      const m = await logged;
+      if (m) onError?.(m);
+    }
     return next.id;
   }
   throw new Error(`event ${e.id}: alert changed concurrently too often`);
@@ -64,19 +85,33 @@ export async function foldPending(store: Store, config: PhishXConfig, consumer: 
   const lists = keyListsOf(config);
   const w = windowsOf(config);
   const done: string[] = [];
+  const batch: FoldBatch = { activities: [] };
   let folded = 0;
+  let failure: Error | null = null;
   try {
     for (const s of events) {
       // Activity, redeliveries and allowed messages are for the webhooks, not for alerts.
       if (isScanEvent(s.event) && s.event.action !== 'allow') {
-        await foldEvent(store, s.event, lists, w, onError);
+        await foldEvent(store, s.event, lists, w, onError, batch);
         folded++;
       }
       done.push(s.id);
     }
-  } finally {
-    await store.ackEvents(ALERT_GROUP, done);
+  } catch (err) {
+    failure = err instanceof Error ? err : new Error(errorMessage(err));
   }
+  // Group commit: the batch's activity lines go out in a few appends, each alert it changed is
+  // written once — all durable before its events are acknowledged. A failed alert write is
+  // retried at the next flush (the alerts are current in memory), so the events are
+  // acknowledged anyway: folding them again would count them twice.
+  for (const m of await Promise.all(batch.activities)) if (m) onError?.(m);
+  const flushed = await store.flushAlerts().then(
+    () => null,
+    (err: unknown) => (err instanceof Error ? err : new Error(errorMessage(err))),
+  );
+  await store.ackEvents(ALERT_GROUP, done);
+  if (failure) throw failure;
+  if (flushed) throw flushed;
   return folded;
 }
 

@@ -14,6 +14,8 @@ import type { AlertQuery, SocAlert } from './types.js';
 export class AlertTable {
   private readonly alerts = new Map<string, SocAlert>();
   private readonly keys = new Map<string, { id: string; until: number }>();
+  /** Alerts changed in memory, not yet on disk (put with `defer`). */
+  private readonly dirty = new Set<string>();
   private loaded: Promise<void> | null = null;
 
   constructor(
@@ -47,13 +49,37 @@ export class AlertTable {
     return a && a.purgeAt > this.now() ? structuredClone(a) : null;
   }
 
-  async put(alert: SocAlert): Promise<boolean> {
+  /** Compare-and-set in memory; on disk now, or with `defer` at the next flush(). */
+  async put(alert: SocAlert, defer = false): Promise<boolean> {
     await this.load();
     const cur = this.alerts.get(alert.id);
     if ((cur?.version ?? 0) !== alert.version - 1) return false;
-    if (this.dir) await writeFileDurable(path.join(this.dir, `${alert.id}.json`), JSON.stringify(alert));
+    if (this.dir && defer) this.dirty.add(alert.id);
+    else if (this.dir) {
+      await writeFileDurable(path.join(this.dir, `${alert.id}.json`), JSON.stringify(alert));
+      this.dirty.delete(alert.id); // this version is newer than any deferred one
+    }
     this.alerts.set(alert.id, structuredClone(alert));
     return true;
+  }
+
+  /** Write every alert put with `defer` since the last flush, as it is now, in parallel; resolves once all are durable. */
+  async flush(): Promise<void> {
+    if (!this.dir || !this.dirty.size) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const dir = this.dir;
+    const results = await Promise.allSettled(
+      ids.map(async (id) => {
+        const a = this.alerts.get(id);
+        if (a) await writeFileDurable(path.join(dir, `${id}.json`), JSON.stringify(a));
+      }),
+    );
+    const failed = ids.filter((_, i) => results[i].status === 'rejected');
+    if (failed.length) {
+      for (const id of failed) this.dirty.add(id); // written at the next flush
+      throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    }
   }
 
   async list(q: AlertQuery = {}): Promise<{ items: SocAlert[]; nextCursor: string | null }> {

@@ -97,8 +97,12 @@ export abstract class LocalState extends LocalFeeds {
     return this.alerts.get(id);
   }
 
-  putAlert(alert: SocAlert): Promise<boolean> {
-    return this.alerts.put(alert);
+  putAlert(alert: SocAlert, opts?: { deferDurable?: boolean }): Promise<boolean> {
+    return this.alerts.put(alert, opts?.deferDurable === true);
+  }
+
+  flushAlerts(): Promise<void> {
+    return this.alerts.flush();
   }
 
   listAlerts(query?: AlertQuery): Promise<{ items: SocAlert[]; nextCursor: string | null }> {

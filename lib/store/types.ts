@@ -365,8 +365,15 @@ export interface Store {
   /** Most recently updated first. */
   listDeliveries(query?: DeliveryQuery): Promise<{ items: DeliveryRecord[]; nextCursor: string | null }>;
   getAlert(id: string): Promise<SocAlert | null>;
-  /** Compare-and-set: writes when the stored version is `alert.version - 1` (version 1: when none exists). */
-  putAlert(alert: SocAlert): Promise<boolean>;
+  /**
+   * Compare-and-set: writes when the stored version is `alert.version - 1` (version 1: when
+   * none exists). With `deferDurable` the embedded stores apply it at once but write it to
+   * disk at the next `flushAlerts()` (the alert folder does, before it acknowledges the
+   * events: one write per alert and batch instead of one per event); Redis writes at once.
+   */
+  putAlert(alert: SocAlert, opts?: { deferDurable?: boolean }): Promise<boolean>;
+  /** Write the alerts `putAlert` deferred; resolves once they are durable (at once where nothing is deferred). */
+  flushAlerts(): Promise<void>;
   /** Newest activity first. */
   listAlerts(query?: AlertQuery): Promise<{ items: SocAlert[]; nextCursor: string | null }>;
   /** The live (unexpired) alert id a campaign key points to, or null. */

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { appendStats } from '../../lib/fs-durable.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { addEvent, blockTargets, campaignKeys, openAlert, securityEventOf, setAlertStatus, subjectSkeleton } from '../../lib/soc/alerts.js';
 import { foldEvent, foldPending, keyListsOf, windowsOf } from '../../lib/soc/fold.js';
+import { FileStore } from '../../lib/store/file.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import type { SecurityEvent } from '../../lib/store/types.js';
 import type { ScanResult } from '../../lib/scan.js';
@@ -118,6 +123,67 @@ describe('SOC alerts: folding the event log', () => {
       assert.notEqual(after, one, 'a resolved alert takes no new messages');
     } finally {
       await store.close();
+    }
+  });
+
+  it('on disk: a batch writes each alert once and its activity in a few appends, durable before the events are acknowledged', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-fold-'));
+    const store = new FileStore(dir, { maxEntries: 1000, maxBytes: 1 << 30 });
+    try {
+      for (let i = 0; i < 20; i++) await store.appendEvent(ev({ at: T0 + i }));
+      const appends = appendStats.batches;
+      assert.equal(await foldPending(store, config, 'c'), 20);
+      assert.ok(appendStats.batches - appends <= 2, `20 activity lines in ${appendStats.batches - appends} appends`);
+      const files = (await readdir(path.join(dir, 'alerts'))).filter((f) => f.endsWith('.json'));
+      assert.equal(files.length, 1, 'one alert file, no temp files left');
+      // What a restarted sidecar reads: the alert with all 20, as foldPending returned.
+      const again = new FileStore(dir, { maxEntries: 1000, maxBytes: 1 << 30 });
+      try {
+        const { items } = await again.listAlerts();
+        assert.deepEqual(
+          items.map((a) => a.count),
+          [20],
+        );
+      } finally {
+        await again.close();
+      }
+      assert.equal(await foldPending(store, config, 'c'), 0, 'acknowledged');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed alert write is reported, its events are not folded twice, and the next batch writes the alert', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-fold-'));
+    const store = new FileStore(dir, { maxEntries: 1000, maxBytes: 1 << 30 });
+    try {
+      await store.appendEvent(ev({ at: T0 }));
+      await foldPending(store, config, 'c');
+      // The alerts directory becomes unwritable (a file where it was): the next write fails.
+      await rm(path.join(dir, 'alerts'), { recursive: true });
+      await writeFile(path.join(dir, 'alerts'), 'not a directory');
+      for (let i = 1; i < 4; i++) await store.appendEvent(ev({ at: T0 + i }));
+      await assert.rejects(foldPending(store, config, 'c'), /ENOTDIR|EEXIST|not a directory/);
+      // The next tick finds only the activity lines that batch logged (the three scan events were
+      // acknowledged, not folded again) and retries the write, which fails again while the disk does.
+      await assert.rejects(foldPending(store, config, 'c'), /ENOTDIR|EEXIST|not a directory/);
+      await rm(path.join(dir, 'alerts'));
+      await store.appendEvent(ev({ at: T0 + 4 }));
+      assert.equal(await foldPending(store, config, 'c'), 1);
+      const again = new FileStore(dir, { maxEntries: 1000, maxBytes: 1 << 30 });
+      try {
+        assert.deepEqual(
+          (await again.listAlerts()).items.map((a) => a.count),
+          [5],
+          'the alert on disk counts every event once',
+        );
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
