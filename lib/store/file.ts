@@ -1,7 +1,7 @@
 import { access, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, StoreError } from '../errors.js';
-import { appendLineDurable, createFileDurable, syncDir, writeFileDurable } from '../fs-durable.js';
+import { appendLineDurable, createFileDurable, syncDir, writeFilesDurableInOrder } from '../fs-durable.js';
 import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
 import { FeedbackShelf } from './feedback.js';
@@ -258,8 +258,11 @@ export class FileStore extends LocalState implements Store {
       );
     const stored: QuarantineEntry = { ...structuredClone(entry), state: stateOf(entry) };
     try {
-      if (raw) await writeFileDurable(this.file(entry.id, 'eml'), raw);
-      await writeFileDurable(this.file(entry.id, 'json'), JSON.stringify(stored));
+      // The bytes, then the entry that points at them (written in parallel, renamed in order).
+      await writeFilesDurableInOrder([
+        ...(raw ? [[this.file(entry.id, 'eml'), raw] as const] : []),
+        [this.file(entry.id, 'json'), JSON.stringify(stored)] as const,
+      ]);
     } catch (err) {
       throw new StoreError('PHISHX_STORE_UNAVAILABLE', `cannot write the held message to ${this.dir}: ${errorMessage(err)}`, { cause: err });
     }

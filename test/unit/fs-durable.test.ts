@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { appendLineDurable, appendStats, createFileDurable, GroupCommit, writeFileDurable } from '../../lib/fs-durable.js';
+import { appendLineDurable, appendStats, createFileDurable, GroupCommit, writeFileDurable, writeFilesDurableInOrder } from '../../lib/fs-durable.js';
 import { eventually } from '../helpers/eventually.js';
 
 describe('durable file writes', () => {
@@ -116,6 +116,43 @@ describe('group commit', () => {
       await rm(file, { recursive: true });
       await appendLineDurable(file, 'c');
       assert.equal(await readFile(file, 'utf8'), 'c\n');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('writeFilesDurableInOrder', () => {
+  it('puts every file in place whole, leaves no temp file, and never puts a later file without the earlier ones', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'phishx-durable-'));
+    try {
+      const held = path.join(root, 'held');
+      await writeFilesDurableInOrder([
+        [path.join(held, 'm1.eml'), Buffer.from('raw bytes')],
+        [path.join(held, 'm1.json'), '{"id":"m1"}'],
+      ]);
+      assert.equal(await readFile(path.join(held, 'm1.eml'), 'utf8'), 'raw bytes');
+      assert.equal(await readFile(path.join(held, 'm1.json'), 'utf8'), '{"id":"m1"}');
+      // The bytes cannot be put in place (their name is taken by a directory): the entry must not appear.
+      await mkdir(path.join(held, 'm2.eml', 'x'), { recursive: true });
+      await assert.rejects(
+        writeFilesDurableInOrder([
+          [path.join(held, 'm2.eml'), Buffer.from('raw')],
+          [path.join(held, 'm2.json'), '{"id":"m2"}'],
+        ]),
+      );
+      const names = await readdir(held);
+      assert.ok(!names.includes('m2.json'), 'no entry without its bytes');
+      // A temp write that fails (its directory is a file) removes the others' temps and puts nothing in place.
+      await writeFile(path.join(root, 'blocked'), '');
+      await assert.rejects(
+        writeFilesDurableInOrder([
+          [path.join(held, 'm3.eml'), Buffer.from('raw')],
+          [path.join(root, 'blocked', 'm3.json'), '{}'],
+        ]),
+        /ENOTDIR|EEXIST/,
+      );
+      assert.deepEqual((await readdir(held)).sort(), ['m1.eml', 'm1.json', 'm2.eml'].sort(), 'no temp file, no m3');
     } finally {
       await rm(root, { recursive: true, force: true });
     }
