@@ -1,4 +1,5 @@
 import { unlink } from 'node:fs/promises';
+import { Mutex } from 'async-mutex';
 import path from 'node:path';
 import { writeFileDurable } from '../fs-durable.js';
 import { alertPage } from './alert-query.js';
@@ -16,6 +17,12 @@ export class AlertTable {
   private readonly keys = new Map<string, { id: string; until: number }>();
   /** Alerts changed in memory, not yet on disk (put with `defer`). */
   private readonly dirty = new Set<string>();
+  /**
+   * Puts and flushes one at a time: a compare-and-set and its disk write are one step (the
+   * alert folder and a SOC action changing one alert at once: one wins, the other retries),
+   * and a flush never renames an older version over a newer one.
+   */
+  private readonly writes = new Mutex();
   private loaded: Promise<void> | null = null;
 
   constructor(
@@ -52,19 +59,25 @@ export class AlertTable {
   /** Compare-and-set in memory; on disk now, or with `defer` at the next flush(). */
   async put(alert: SocAlert, defer = false): Promise<boolean> {
     await this.load();
-    const cur = this.alerts.get(alert.id);
-    if ((cur?.version ?? 0) !== alert.version - 1) return false;
-    if (this.dir && defer) this.dirty.add(alert.id);
-    else if (this.dir) {
-      await writeFileDurable(path.join(this.dir, `${alert.id}.json`), JSON.stringify(alert));
-      this.dirty.delete(alert.id); // this version is newer than any deferred one
-    }
-    this.alerts.set(alert.id, structuredClone(alert));
-    return true;
+    return this.writes.runExclusive(async () => {
+      const cur = this.alerts.get(alert.id);
+      if ((cur?.version ?? 0) !== alert.version - 1) return false;
+      if (this.dir && defer) this.dirty.add(alert.id);
+      else if (this.dir) {
+        await writeFileDurable(path.join(this.dir, `${alert.id}.json`), JSON.stringify(alert));
+        this.dirty.delete(alert.id); // this version is newer than any deferred one
+      }
+      this.alerts.set(alert.id, structuredClone(alert));
+      return true;
+    });
   }
 
   /** Write every alert put with `defer` since the last flush, as it is now, in parallel; resolves once all are durable. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.writes.runExclusive(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     if (!this.dir || !this.dirty.size) return;
     const ids = [...this.dirty];
     this.dirty.clear();

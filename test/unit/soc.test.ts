@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,8 +8,9 @@ import { buildConfig } from '../../lib/config/load.js';
 import { addEvent, blockTargets, campaignKeys, openAlert, securityEventOf, setAlertStatus, subjectSkeleton } from '../../lib/soc/alerts.js';
 import { foldEvent, foldPending, keyListsOf, windowsOf } from '../../lib/soc/fold.js';
 import { FileStore } from '../../lib/store/file.js';
+import { AlertTable } from '../../lib/store/local-alerts.js';
 import { MemoryStore } from '../../lib/store/memory.js';
-import type { SecurityEvent } from '../../lib/store/types.js';
+import type { SecurityEvent, SocAlert } from '../../lib/store/types.js';
 import type { ScanResult } from '../../lib/scan.js';
 
 const config = buildConfig({}, { env: {} });
@@ -183,6 +184,32 @@ describe('SOC alerts: folding the event log', () => {
       }
     } finally {
       await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on disk, a change and a deferred change of one alert at once: one wins the compare-and-set, the file ends at the newest version', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-alerts-'));
+    try {
+      const table = new AlertTable(dir);
+      const e = ev();
+      const v1 = openAlert('a1', e, campaignKeys(e, lists), w);
+      assert.ok(await table.put(v1));
+      // A SOC action (written at once) and the folder (deferred) both build version 2 from version 1.
+      const action = { ...v1, version: 2, status: 'acknowledged' as const };
+      const folded = addEvent(v1, ev({ at: T0 + 1 }), campaignKeys(e, lists), w);
+      const [a, b] = await Promise.all([table.put(action), table.put(folded, true)]);
+      assert.deepEqual([a, b], [true, false], 'the second compare-and-set fails (it retries from version 2), it does not overwrite');
+      const retried = addEvent((await table.get('a1'))!, ev({ at: T0 + 1 }), campaignKeys(e, lists), w);
+      assert.ok(await table.put(retried, true));
+      // A deferred write and an immediate one racing with the flush: the file ends at the newest.
+      const third = { ...retried, version: 4, status: 'open' as const };
+      await Promise.all([table.flush(), table.put(third)]);
+      await table.flush();
+      const onDisk = JSON.parse(await readFile(path.join(dir, 'a1.json'), 'utf8')) as SocAlert;
+      assert.equal(onDisk.version, 4);
+      assert.equal(onDisk.count, 2);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
