@@ -65,15 +65,8 @@ async function fsyncDir(dir: string): Promise<void> {
  * loss whole, and a reader never sees half of it: a private temp file in the same
  * directory, written and fsync'd, renamed over `file`, the directory fsync'd.
  */
-export async function writeFileDurable(file: string, data: Buffer | string): Promise<void> {
-  const tmp = await writeTemp(file, data);
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await syncDir(path.dirname(file));
+export function writeFileDurable(file: string, data: Buffer | string): Promise<void> {
+  return writeFilesDurableInOrder([[file, data]]);
 }
 
 /**
@@ -174,7 +167,7 @@ const appendQueues = new Map<string, PendingLine[]>();
 /** Most text appended in one write (a batch closes at the line that passes it). */
 const APPEND_BATCH_BYTES = 256 * 1024;
 /** Batches written (for tests and benchmarks). */
-export const appendStats = { batches: 0, lines: 0 };
+export const appendStats = { batches: 0 };
 
 /**
  * Append one line to `file` (created 0600) and resolve once it is fsync'd. Group commit:
@@ -218,7 +211,6 @@ async function drainAppends(file: string, queue: PendingLine[]): Promise<void> {
 
 async function appendLines(file: string, lines: string[]): Promise<void> {
   appendStats.batches++;
-  appendStats.lines += lines.length;
   const fh = await openCreatingDir(file, 'a', 0o600);
   try {
     const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
