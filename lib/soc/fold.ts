@@ -87,7 +87,6 @@ export async function foldPending(store: Store, config: PhishXConfig, consumer: 
   const done: string[] = [];
   const batch: FoldBatch = { activities: [] };
   let folded = 0;
-  let failure: Error | null = null;
   try {
     for (const s of events) {
       // Activity, redeliveries and allowed messages are for the webhooks, not for alerts.
@@ -97,21 +96,18 @@ export async function foldPending(store: Store, config: PhishXConfig, consumer: 
       }
       done.push(s.id);
     }
-  } catch (err) {
-    failure = err instanceof Error ? err : new Error(errorMessage(err));
+  } finally {
+    // Group commit: the batch's activity lines go out in a few appends, each alert it changed
+    // is written once — all durable before its events are acknowledged. A failed alert write
+    // is retried at the next flush (the alerts are current in memory), so the events are
+    // acknowledged anyway: folding them again would count them twice.
+    for (const m of await Promise.all(batch.activities)) if (m) onError?.(m);
+    try {
+      await store.flushAlerts();
+    } finally {
+      await store.ackEvents(ALERT_GROUP, done);
+    }
   }
-  // Group commit: the batch's activity lines go out in a few appends, each alert it changed is
-  // written once — all durable before its events are acknowledged. A failed alert write is
-  // retried at the next flush (the alerts are current in memory), so the events are
-  // acknowledged anyway: folding them again would count them twice.
-  for (const m of await Promise.all(batch.activities)) if (m) onError?.(m);
-  const flushed = await store.flushAlerts().then(
-    () => null,
-    (err: unknown) => (err instanceof Error ? err : new Error(errorMessage(err))),
-  );
-  await store.ackEvents(ALERT_GROUP, done);
-  if (failure) throw failure;
-  if (flushed) throw flushed;
   return folded;
 }
 
