@@ -53,6 +53,15 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Fisher–Yates shuffle of `xs` in place, in the order `rnd` (e.g. `prng(seed)`) decides; returns `xs`. */
+export function shuffleInPlace<T>(xs: T[], rnd: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
+
 /**
  * Examples of several corpora: the first keeps its paths, the others' are prefixed with the
  * corpus directory's name (`corpus-modern/ham/….eml`), so ids stay unique across them.
@@ -97,11 +106,7 @@ export function trainRaw(examples: readonly Example[], opts: TrainOptions = DEFA
   let b = 0;
   const order = examples.map((_, i) => i);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const rnd = prng(opts.seed + epoch);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffleInPlace(order, prng(opts.seed + epoch));
     const lr = opts.learningRate / (1 + epoch);
     for (const k of order) {
       const ex = examples[k];

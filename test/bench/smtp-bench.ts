@@ -32,6 +32,7 @@ import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messag
 import { toCrlf } from '../helpers/smtp.js';
 import { drive as driveLoad, drivePaced } from '../helpers/load.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
+import { prng, shuffleInPlace } from '../../lib/nlp/train.js';
 import { killDeps } from './kill-deps.js';
 import { startRspamd, type Rspamd } from './rspamd.js';
 import { randomBytes } from 'node:crypto';
@@ -74,19 +75,7 @@ function corpusRows(dir: string): string[] | null {
  * sorted set sends hundreds of held messages in a row. The same order for every setup and run.
  */
 function interleaved<T>(xs: readonly T[]): T[] {
-  let seed = 19;
-  const next = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return shuffleInPlace([...xs], prng(19));
 }
 
 function loadMessages(corpus: string | undefined, limit: number): { messages: Buffer[]; source: string } {
@@ -230,9 +219,8 @@ function referenceServer(): Promise<{ port: number; proc: ChildProcess }> {
   });
 }
 
-/** Messages sent to each setup before it is measured: one pass over its set, capped. */
+/** Messages sent to each setup before it is measured: one pass over its set, at most this many. */
 const WARM_UP_MAX = 1000;
-const warmUpCount = (setSize: number): number => Math.min(setSize, WARM_UP_MAX);
 
 /** `concurrency` sessions back to back (closed loop, the rate is what is measured), or paced at `perSecond` (open loop, the latency is). */
 type Load = { concurrency: number } | { perSecond: number };
@@ -242,7 +230,7 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   // Warm-up, not measured: one pass over the message set (at most WARM_UP_MAX), so every setup
   // is measured as a mail server runs for days — code paths compiled, lazy loads done — and
   // not while the JIT is still compiling for the first thousand different messages.
-  await driveLoad(h.port, messages, warmUpCount(messages.length), 'concurrency' in load ? load.concurrency : 20, env);
+  await driveLoad(h.port, messages, Math.min(messages.length, WARM_UP_MAX), 'concurrency' in load ? load.concurrency : 20, env);
   const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
