@@ -4,7 +4,7 @@ import { buildConfig } from '../config/load.js';
 import { parseLabels } from '../eval.js';
 import { extractScanInput } from '../message/extract.js';
 import { DIMS, fnv1a, vectorize } from './features.js';
-import { TextModel, type TextModelFile } from './model.js';
+import { encodeWeights, TextModel, type TextModelFile } from './model.js';
 import { classifierText } from './text.js';
 
 export interface Example {
@@ -192,14 +192,16 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
 
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 
-/** Deterministic JSON of a model: sorted indices, 4-decimal weights, negligible ones dropped. */
+/** Deterministic JSON of a model (format version 2): weights rounded to 4 decimals, then stored as float32. */
 export function serializeModel(m: TextModel, training: Record<string, unknown>): string {
-  const weights: Record<string, number> = {};
-  for (let i = 0; i < m.w.length; i++) {
-    const v = round4(m.w[i]);
-    if (v !== 0) weights[String(i)] = v;
-  }
-  const file: TextModelFile = { format: 'phishx-text-logreg', version: 1, dims: DIMS, bias: round4(m.bias), weights, training };
+  const file: TextModelFile = {
+    format: 'phishx-text-logreg',
+    version: 2,
+    dims: DIMS,
+    bias: round4(m.bias),
+    weights: encodeWeights(m.w.map((x) => round4(x) || 0)), // || 0: -0 stored as 0, as version 1 dropped it
+    training,
+  };
   return `${JSON.stringify(file)}\n`;
 }
 

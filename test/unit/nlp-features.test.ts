@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DIMS, fnv1a, replaceEmails, tokenize, vectorize } from '../../lib/nlp/features.js';
-import { TextModel, topContributions } from '../../lib/nlp/model.js';
+import { decodeWeights, encodeWeights, TextModel, topContributions, type TextModelFile } from '../../lib/nlp/model.js';
+import { serializeModel } from '../../lib/nlp/train.js';
 import { classifierText, withoutFramedSignature } from '../../lib/nlp/text.js';
 
 describe('text features', () => {
@@ -50,6 +51,34 @@ describe('text features', () => {
       3,
     );
     assert.throws(() => TextModel.fromFile({ ...file, dims: 1024 }), /unsupported text model file/);
+  });
+
+  it('stores the weights as version 2 (base64 float32) and loads them as version 1 would; a short or non-finite string is refused', () => {
+    const w = new Float32Array(DIMS);
+    w[0] = 0.5;
+    w[7] = -2;
+    w[DIMS - 1] = 3.1234;
+    const v1 = TextModel.fromFile({
+      format: 'phishx-text-logreg',
+      version: 1,
+      dims: DIMS,
+      bias: -1.25,
+      weights: { '0': 0.5, '7': -2, [String(DIMS - 1)]: 3.1234 },
+      training: {},
+    });
+    const file = JSON.parse(serializeModel(new TextModel(w, -1.25), { seed: 1 })) as TextModelFile;
+    assert.equal(file.version, 2);
+    assert.equal(typeof file.weights, 'string');
+    const v2 = TextModel.fromFile(file);
+    assert.equal(v2.bias, v1.bias);
+    assert.deepEqual(v2.w, v1.w);
+    assert.deepEqual(decodeWeights(encodeWeights(w), DIMS), w);
+    assert.throws(() => decodeWeights(encodeWeights(w.subarray(1)), DIMS), /hold 1048572 bytes, expected 1048576/);
+    const nan = w.slice();
+    nan[9] = NaN;
+    assert.throws(() => decodeWeights(encodeWeights(nan), DIMS), /weight 9 is not a finite number/);
+    assert.throws(() => TextModel.fromFile({ ...file, version: 1 } as unknown as TextModelFile), /unsupported text model file/);
+    assert.throws(() => TextModel.fromFile({ ...file, bias: Number.NaN }), /unsupported text model file/);
   });
 
   it('reports the three strongest features once each, the earlier of equals first', () => {
