@@ -127,7 +127,9 @@ export const REASONS = {
       'or of the mail\'s function ("Password Reset") or none fits; a sender on `[sender] platforms` mails ' +
       "under its customers' names and always fits); at least one link on the From address's registered " +
       'domain — or on one named exactly as the display name ("Kaiser Permanente" <noreply@kp.org> linking ' +
-      'to kaiserpermanente.org) — and every other one on those or through a known click tracker; never for ' +
+      'to kaiserpermanente.org) — and every other one on those or through a known click tracker; a link to a ' +
+      'host of `[urls] user_content` or `free_hosting` is neither (a Docs form, a Drive share: whoever ' +
+      'uploaded the page wrote it, even when the sender is google.com); never for ' +
       'a From domain on a `[urls] suspicious_tlds` TLD or on free hosting: an organisation writing about ' +
       'its own service (receipts, resets, shipping notices of senders not in `[brands]`); not when SPF / ' +
       'DKIM show the From forged (a failed signature of its domain, an SPF hard fail), and unless they ' +

@@ -182,16 +182,22 @@ function senderLinksAligned(
   // The organisation's own domains: the From's, and one named exactly as the display name
   // ("Kaiser Permanente" <noreply@kp.org> linking to kaiserpermanente.org; the address
   // already fits the name, here by its initials).
+  // A page on a host that serves its users' content or free hosting (`[urls] user_content`,
+  // `free_hosting`: a Google Docs form, a Drive share, a bucket) is nobody's own page — whoever
+  // uploaded it wrote it — so it neither makes nor passes alignment, even from that brand's own
+  // sender (a Drive "shared with you" mail leading to a lure, a shop linking to a Docs form).
   const compact = displayName.toLowerCase().replace(/[^a-z0-9]/g, '');
   const own = (u: ExtractedUrl): boolean =>
-    u.registrable === fromReg || (compact.length >= 6 && u.registrable !== null && u.suffix !== null && u.registrable === `${compact}.${u.suffix}`);
+    !servesUserContent(u.host, urls) &&
+    (u.registrable === fromReg || (compact.length >= 6 && u.registrable !== null && u.suffix !== null && u.registrable === `${compact}.${u.suffix}`));
+  const tracker = (u: ExtractedUrl): boolean => hostInList(u.host, urls.redirectors) && !servesUserContent(u.host, urls);
   if (!fromReg || !links.some(own)) return [];
   // A throw-away sender vouches for nothing by linking to itself: a domain on a TLD of
   // `[urls] suspicious_tlds` or on free hosting (a firebaseapp.com sender and its own page).
   const throwAway = (reg: string): boolean => urls.suspiciousTlds.has(reg.slice(reg.lastIndexOf('.') + 1)) || hostInList(reg, urls.freeHosting);
   if (throwAway(fromReg) || links.some((u) => own(u) && u.registrable && throwAway(u.registrable))) return [];
   if (authn === 'fail' || (authn === 'unknown' && !envelopeBacksFrom(env, fromReg))) return [];
-  if (!links.every((u) => own(u) || hostInList(u.host, urls.redirectors))) return [];
+  if (!links.every((u) => own(u) || tracker(u))) return [];
   const n = links.filter(own).length;
   const where = [...new Set(links.filter(own).map((u) => u.registrable))].join(', ');
   return [{ code: 'SENDER_LINKS_ALIGNED', detail: `${n} link(s) on ${where}${n < links.length ? `, ${links.length - n} through click trackers` : ''}` }];

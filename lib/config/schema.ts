@@ -282,7 +282,7 @@ const SECTIONS = {
       doc:
         "Hosts of brands that serve their users' content (documents, forms, file shares, static sites): a " +
         "link there is on the brand's domain but says nothing about who wrote the page, so it never counts " +
-        'towards `LINKS_BRAND_ONLY`.',
+        'towards `LINKS_BRAND_ONLY` or `SENDER_LINKS_ALIGNED`.',
     },
     redirectors: {
       type: 'list',

@@ -395,6 +395,19 @@ describe('brand alignment', () => {
       [],
     );
     assert.deepEqual(await codesFor({ from: 'Northwind <billing@northwind.example>', subject: 'Your receipt', text: 'Thanks for your order.' }), []);
+    // A page on a user-content host is whoever uploaded it: it neither makes alignment (a Drive
+    // share mail from google.com leading to a Docs page) nor passes as a click tracker beside
+    // the sender's own link (google.com is a redirector, docs.google.com serves user content).
+    const drive = '<a href="https://docs.google.com/presentation/d/1x/edit">Open</a> <a href="https://www.google.com/drive/">Drive</a>';
+    assert.deepEqual(await codesFor({ from: '"Jane (via Google Slides)" <drive-shares-noreply@google.com>', html: drive }), []);
+    assert.deepEqual(
+      await codesFor({
+        from: 'Northwind <billing@northwind.example>',
+        subject: 'Your receipt',
+        html: '<a href="https://northwind.example/i">Invoice</a> <a href="https://docs.google.com/forms/d/e/1x/viewform">Confirm</a>',
+      }),
+      [],
+    );
     const claimed = await codesFor({
       from: '"PayPal" <service@northwind.example>',
       subject: 'Your receipt',
