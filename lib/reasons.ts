@@ -141,7 +141,8 @@ export const REASONS = {
     weight: -30,
     doc:
       'A brand named in the display name or subject, a From domain of that brand and every link on its ' +
-      'domains (or known trackers): legitimate brand mail. The From must be authenticated: with SPF / DKIM ' +
+      "domains (or known trackers; a brand's link that carries another site's URL in its query — an open " +
+      'redirect — is not on its domains): legitimate brand mail. The From must be authenticated: with SPF / DKIM ' +
       'results (haraka-plugin-spf / -dkim before `phishx`) a verified DKIM signature of its domain or an ' +
       "SPF pass for an envelope on it; without them the envelope sender (when known) on the brand's " +
       "domains or a bulk-mail service's bounce domain. A spoofed From earns nothing. Negative weight.",
@@ -151,7 +152,7 @@ export const REASONS = {
     doc:
       'Every link goes to the own domains of one brand in `[brands]` — none through a click tracker, to ' +
       "free hosting or to a brand's user-content host (`[urls] user_content`: Google Docs, SharePoint, S3 " +
-      '…) — and the sender is not on a brand domain it could not prove: a forwarded order ' +
+      "…), none carrying another site's URL in its query — and the sender is not on a brand domain it could not prove: a forwarded order " +
       "confirmation, a digest of a carrier's tracking page. Nothing to click leads off the brand, so the " +
       'text alone cannot hold the message: `NLP_PHISH` is capped at half its weight. Informational (weight ' +
       '0).',

@@ -1,7 +1,7 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
-import { hostInList, servesUserContent, type UrlAnalyzerContext } from './urls.js';
+import { forwardsElsewhere, hostInList, servesUserContent, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
 import { analyzeDeliveryReport } from './delivery-report.js';
@@ -61,7 +61,7 @@ export function linksBrandOnly(links: readonly ExtractedUrl[], brands: BrandInde
   if (!links.length) return [];
   if (links.some((u) => hostInList(u.host, urls.redirectors) || servesUserContent(u.host, urls))) return [];
   for (const [brand, domains] of brands.domains) {
-    if (links.every((u) => u.registrable !== null && domains.has(u.registrable))) {
+    if (links.every((u) => u.registrable !== null && domains.has(u.registrable) && !forwardsElsewhere(u))) {
       const hosts = [...new Set(links.map((u) => u.registrable))];
       return [{ code: 'LINKS_BRAND_ONLY', detail: `${links.length} link(s), all on ${brand}'s domains (${hosts.slice(0, 3).join(', ')})` }];
     }
@@ -108,8 +108,11 @@ function claimsAndAlignment(
     // earns no alignment.
     const envelopeOk = envelopeBacksFrom(envReg, fromReg, (r) => domainBelongsToBrand(r, brand, brands));
     const fromOk = domainBelongsToBrand(fromReg, brand, brands) && (authn === 'pass' || (authn === 'unknown' && envelopeOk));
-    const linkOk = (host: string, reg: string | null): boolean => domainBelongsToBrand(reg, brand, brands) || hostInList(host, urls.redirectors);
-    if (fromOk && links.every((u) => linkOk(u.host, u.registrable))) {
+    // A link on the brand's site that carries another site's URL in its query may be an open
+    // redirect to it: it does not count as on the brand's domains.
+    const linkOk = (u: ExtractedUrl): boolean =>
+      (domainBelongsToBrand(u.registrable, brand, brands) && !forwardsElsewhere(u)) || hostInList(u.host, urls.redirectors);
+    if (fromOk && links.every(linkOk)) {
       out.push({ code: 'BRAND_ALIGNED', detail: `${brand}: sender and ${links.length} link(s) on its domains` });
       return out;
     }

@@ -10,6 +10,8 @@ const HOMOGRAPH_SCRIPTS = [/\p{Script=Cyrillic}/u, /\p{Script=Greek}/u, /\p{Scri
 const LATIN = /\p{Script=Latin}/u;
 const REDIRECT_PARAMS = ['url', 'u', 'q', 'target', 'dest', 'destination', 'redirect', 'redirect_url'];
 const MAX_UNWRAP = 3;
+/** Query values `forwardsElsewhere` reads at most. */
+const MAX_QUERY_VALUES = 32;
 
 export interface UrlAnalyzerContext {
   config: Pick<PhishXConfig, 'urls'>;
@@ -51,6 +53,33 @@ export function hostInList(host: string, list: ReadonlySet<string>): boolean {
     if (dot < 0) return false;
     h = h.slice(dot + 1);
   }
+}
+
+/**
+ * The http(s) URL on another registered domain (or an IP address) that `u` carries whole in its
+ * query string, if any: where an open redirect on `u`'s site would send the reader
+ * (`cgi4.ebay.com/…?DomainUrl=http://211.172.96.7/…`). A site's own return addresses
+ * (`?continue=https://mail.example.com/` from accounts.example.com) are on its own domain and
+ * do not count. Pure.
+ */
+export function forwardsElsewhere(u: ExtractedUrl): ExtractedUrl | null {
+  if (!u.host || !u.raw.includes('?')) return null;
+  let params: URLSearchParams;
+  try {
+    params = new URL(u.raw.startsWith('//') ? `http:${u.raw}` : u.raw).searchParams;
+  } catch {
+    return null;
+  }
+  let seen = 0;
+  for (const v of params.values()) {
+    // A redirect names its target among the first few parameters; a crafted query of
+    // thousands costs no more than this many.
+    if (++seen > MAX_QUERY_VALUES) break;
+    if (!/^https?:\/\//i.test(v)) continue;
+    const d = describeUrl(v, u.source, u.anchorText);
+    if (d?.host && (d.registrable ?? d.host) !== (u.registrable ?? u.host)) return d;
+  }
+  return null;
 }
 
 /** Follow click-trackers / link protectors that carry their target in the query string (no network). */

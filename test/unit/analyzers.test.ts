@@ -359,6 +359,19 @@ describe('brand alignment', () => {
     );
   });
 
+  it("does not count a brand's link that carries another site's URL in its query (an open redirect) as on its domains", async () => {
+    const mail = (href: string): Promise<string[]> =>
+      codesFor({ from: 'eBay <aw-confirm@ebay.com>', subject: 'eBay: Account Verification', html: `<a href="${href}">Sign in</a>` });
+    assert.deepEqual(await mail('https://cgi4.ebay.com/ws/eBayISAPI.dll?RedirectToDomain&DomainUrl=http%3A%2F%2F211.172.96.7%2FLogin%2F'), []);
+    assert.deepEqual(await mail('https://signin.ebay.com/ws/eBayISAPI.dll?SignIn&ru=https%3A%2F%2Fverify-ebay.example.net%2F'), []);
+    // Its own return address (another host of the same domain) is no redirect elsewhere.
+    assert.deepEqual(await mail('https://signin.ebay.com/ws/eBayISAPI.dll?SignIn&ru=https%3A%2F%2Fwww.ebay.com%2Fmyebay'), ['BRAND_ALIGNED']);
+    // Nor does such a link let the text through as LINKS_BRAND_ONLY (a forwarded brand mail).
+    const forwarded = (href: string): Promise<string[]> => codesFor({ from: 'Bob <bob@example.com>', html: `<a href="${href}">Open</a>` });
+    assert.deepEqual(await forwarded('https://www.netflix.com/account'), ['LINKS_BRAND_ONLY']);
+    assert.deepEqual(await forwarded('https://www.netflix.com/redirect?to=https://netflix-billing.example.net/'), []);
+  });
+
   it("marks mail naming no brand whose every link is on the sender's domain as SENDER_LINKS_ALIGNED", async () => {
     assert.deepEqual(
       await codesFor({
