@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../config/package-root.js';
 /**
  * The committed model: logistic regression over hashed features (see train.ts). Version 2
  * (what `phishx train` writes) stores the weights as one base64 string of `dims` little-endian
- * float32 values; version 1 (written before 0.2) as an object of bucket index ─► weight.
+ * float32 values; version 1 (written by earlier releases) as an object of bucket index ─► weight.
  * Both load to the same weights. Version 2 because parsing version 1's ~236,000-key object
  * left the loading thread ~20–30 MB larger for good (V8 keeps the pages); the string costs
  * ~5 MB, once.
