@@ -72,6 +72,8 @@ const htmlFragment = fc.oneof(
     '<a href="//[::7f00:1]/">x</a>',
     '<a href="http://%zz/">bad</a>',
     '<a href="https://user:pw@evil.example/">x</a>',
+    '<a href="https://cgi4.ebay.com/ws/eBayISAPI.dll?RedirectToDomain&DomainUrl=http%3A%2F%2F%32%31%31%2E%31%37%32%2E%39%36%2E%37%2F">x</a>',
+    '<a href="https://www.paypal.com/r?u=https://[::1]:99999/&v=http://%zz/&w=https://xn--/">x</a>',
     '<![CDATA[',
     '<!--',
     '<script>',
@@ -83,6 +85,10 @@ const htmlFragment = fc.oneof(
   fc.string({ maxLength: 300 }),
   fc.integer({ min: 1, max: 3000 }).map((n) => '<div>'.repeat(n)),
   fc.integer({ min: 1, max: 2000 }).map((n) => Array.from({ length: n }, (_, i) => `<img src="https://px${i % 13}.example.com/${i}.gif">`).join('')),
+  // A brand link whose query carries thousands of URLs (forwardsElsewhere reads at most 32).
+  fc
+    .integer({ min: 1, max: 5000 })
+    .map((n) => `<a href="https://www.paypal.com/r?${Array.from({ length: n }, (_, i) => `a${i}=https://www.paypal.com/${i}`).join('&')}">x</a>`),
 );
 
 const transferEncoding = fc.constantFrom('7bit', '8bit', 'base64', 'quoted-printable', 'binary', 'x-uuencode', 'garbage');
