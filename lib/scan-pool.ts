@@ -14,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import cluster from 'node:cluster';
 import Piscina from 'piscina';
+import { Semaphore, withTimeout } from 'async-mutex';
+import { PhishXError } from './errors.js';
 import type { PhishXConfig } from './config/types.js';
 import type { LocalScanner } from './scan.js';
 import type { LocalScan } from './scan-local.js';
@@ -26,9 +28,28 @@ export function scanThreads(config: PhishXConfig, cores = os.availableParallelis
   return clustered ? 1 : Math.max(1, cores - 1);
 }
 
+/** Tasks a scan thread runs at once (piscina's concurrentTasksPerWorker). */
+const TASKS_PER_THREAD = 2;
+
+/**
+ * Scans that may hold their message's bytes at once: what the threads run, and one waiting per
+ * thread so none idles while the next message is read. The rest wait before reading (`admit`):
+ * a message queued for a thread would otherwise sit in memory twice, in Haraka's message
+ * stream and in the buffer handed to the thread (100 sessions of 1 MB: ~96 MB).
+ */
+export function admissionSlots(threads: number): number {
+  return threads * (TASKS_PER_THREAD + 1);
+}
+
 export interface ScanPool {
   readonly threads: number;
   readonly scan: LocalScanner;
+  /**
+   * Wait (at most `timeoutMs`) until a scan may read its message and hand it to a thread; the
+   * returned function gives the place back (idempotent: call it when the thread's task settles,
+   * and again in a finally). Rejects with PhishXError `PHISHX_BUDGET_EXCEEDED` when no place came in time.
+   */
+  admit(timeoutMs: number): Promise<() => void>;
   /** Tasks waiting for a thread. */
   queued(): number;
   /** The ids of the running threads (a stopped thread's replacement has a new one). */
@@ -44,14 +65,23 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     maxThreads: threads,
     idleTimeout: Infinity,
     // While a task waits for zlib (archive listing) the thread can parse the next message.
-    concurrentTasksPerWorker: 2,
+    concurrentTasksPerWorker: TASKS_PER_THREAD,
     workerData: { config },
     // A young generation of 8 MB instead of V8's 32: a scan's garbage is short-lived, and the
     // thread stays ~24 MB smaller at the same speed (old-generation size is not limited, see above).
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
+  const slots = new Semaphore(admissionSlots(threads));
   return {
     threads,
+    admit: async (timeoutMs) => {
+      const [, release] = await withTimeout(
+        slots,
+        Math.max(1, Math.round(timeoutMs)),
+        new PhishXError('PHISHX_BUDGET_EXCEEDED', `no scan thread free within ${Math.round(timeoutMs)} ms`),
+      ).acquire();
+      return release;
+    },
     scan: (raw, envelope, _config, opts, signal, handOver) => {
       // Transferred, never cloned. A buffer handed over moves as it is (its memory is its own);
       // otherwise one exact-size copy moves — posting `raw` itself would clone its whole

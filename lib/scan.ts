@@ -91,6 +91,11 @@ export interface ScanDeps {
    * empty here. Ignored while ClamAV reads the same bytes.
    */
   handOver?: boolean;
+  /**
+   * The time this scan may take, when less than `[main] scan_budget_ms` is left (the caller
+   * already waited part of it, e.g. for a scan thread to be free).
+   */
+  budgetMs?: number;
 }
 
 /**
@@ -283,7 +288,7 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
   }
 
   const signals: Signal[] = [];
-  const budget = config.main.scan_budget_ms;
+  const budget = Math.max(1, Math.min(config.main.scan_budget_ms, deps.budgetMs ?? Infinity));
   const elapsed = (): number => performance.now() - t0;
   const left = (): number => budget - elapsed();
   const phases: ScanResult['phases'] = {};

@@ -70,7 +70,7 @@ export const processMetrics = {
     'phishx_messages_unscanned_total',
     'Messages without a verdict: accepted after an internal fault (`SCAN_ERROR`, they carry ' +
       '`X-PhishX-Verdict: unscanned`), or deferred with 451 4.7.1 when the hook watchdog ended a scan that ' +
-      'outlasted its budget (`BUDGET_EXCEEDED`).',
+      'outlasted its budget or no scan thread had room for it within the budget (`BUDGET_EXCEEDED`).',
     ['code'],
   ),
   scanDuration: histogram('process', 'phishx_scan_duration_seconds', 'Wall time of one scan, parse to verdict, by action.', SECONDS_SCAN, ['action']),

@@ -19,7 +19,7 @@ import type { Envelope, SenderAuth } from '../../lib/message/types.js';
 import { senderAuthOf } from '../../lib/haraka/sender-auth.js';
 import { holdMessage, recordEvent } from '../../lib/quarantine.js';
 import { startMaintenance, type Maintenance } from '../../lib/haraka/maintenance.js';
-import { newScanId, scanMessage, type ScanResult } from '../../lib/scan.js';
+import { newScanId, scanMessage, type LocalScanner, type ScanResult } from '../../lib/scan.js';
 import { createScanPool, scanThreads, type ScanPool } from '../../lib/scan-pool.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
@@ -317,8 +317,8 @@ function acceptUnscanned(plugin: PhishXPlugin, connection: HarakaConnection, txn
  * defer with `451 4.7.1`. The sender keeps the message and retries; passing it unjudged
  * would let any input that outlasts the budget through.
  */
-function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: string, ms: number, done: GuardedNext): void {
-  plugin.logerror(connection, `phishx: id=${id} scan did not finish within ${ms} ms; answering 451 (BUDGET_EXCEEDED)`);
+function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: string, ms: number, done: GuardedNext, why?: string): void {
+  plugin.logerror(connection, `phishx: id=${id} ${why ?? `scan did not finish within ${ms} ms`}; answering 451 (BUDGET_EXCEEDED)`);
   if (done.called) return;
   processMetrics.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
   const a = overrunAnswer(id);
@@ -353,21 +353,47 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     .catch((err: unknown) => acceptUnscanned(plugin, connection, txn, id, `release check fault: ${errorMessage(err)}`, done));
 
   function scanAndAnswer(): Promise<void> {
+    const pool = getScanPool(plugin);
+    const t0 = performance.now();
+    // With scan threads, the message is read only once a thread has room for it (the wait
+    // counts in the budget): read at once, it would wait in the pool's queue beside Haraka's
+    // own copy. No room within the budget: deferred like any scan over its budget.
+    return (pool ? pool.admit(config.main.scan_budget_ms) : Promise.resolve(() => undefined)).then(
+      (release) => scanAdmitted(pool, t0, release),
+      (err: unknown) => deferOverrun(plugin, connection, id, Math.round(performance.now() - t0), done, errorMessage(err)),
+    );
+  }
+
+  function scanAdmitted(pool: ScanPool | undefined, t0: number, release: () => void): Promise<void> {
     const tx = txn!;
+    if (connection.transaction !== tx) {
+      release();
+      plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended while waiting for a scan thread; not answering`);
+      return Promise.resolve(done());
+    }
+    // The place goes back when the thread's task settles, and at the latest when the hook's
+    // watchdog ends the hook: nothing that hangs (a message stream that never ends) keeps it.
+    const cap = setTimeout(release, watchdogMs);
+    cap.unref();
     return (
       Promise.all([getRaw(tx), getReputation(plugin)])
         .then(([raw, reputation]) => {
           const clamav = clamdFor(config.clamav, config['breaker.clamav']);
           processMetrics.workerScansInFlight.inc({ worker: WORKER });
           processMetrics.workerScans.inc({ worker: WORKER });
-          const pool = getScanPool(plugin);
           return scanMessage(raw, envelope, config, id, {
-            ...(pool ? { local: pool.scan } : {}),
+            // The place is given back when the thread's task settles, not after the network checks.
+            ...(pool ? { local: (...args: Parameters<LocalScanner>) => pool.scan(...args).finally(release) } : {}),
             reputation: reputation.sources,
             ...(reputation.expander ? { expander: reputation.expander } : {}),
             ...(clamav ? { clamav } : {}),
             handOver: true, // read for this scan alone (the queue hook reads the message again)
+            budgetMs: config.main.scan_budget_ms - (performance.now() - t0),
           }).finally(() => processMetrics.workerScansInFlight.dec({ worker: WORKER }));
+        })
+        .finally(() => {
+          clearTimeout(cap);
+          release();
         })
         .then((result) => {
           if (done.called) return;

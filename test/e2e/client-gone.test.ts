@@ -60,3 +60,27 @@ describe('a client that leaves while its message is being scanned', () => {
     assert.doesNotMatch(h.logs(), /uncaught|TypeError/i);
   });
 });
+
+describe('clients that leave while their messages wait for a scan thread', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // One scan thread: three messages hold its places (two running, one waiting), the rest
+    // wait to be read; the budget is short so the burst is over quickly.
+    h = await startHaraka({ nlp: true, phishxIni: '[main]\nscan_threads=1\nscan_budget_ms=500\n' });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('give their places back: the messages after the burst are scanned, not deferred', async () => {
+    const big = `From: a@example.com\nTo: bob@example.org\nSubject: big\n\n${`${'lorem ipsum dolor sit amet '.repeat(30)}\n`.repeat(2000)}`;
+    await Promise.all(Array.from({ length: 30 }, () => sendAndVanish(h.port, big)));
+    await eventually(() => assert.match(h.logs(), /client gone or transaction ended while waiting for a scan thread; not answering/), { timeoutMs: 15_000 });
+    for (let i = 0; i < 6; i++) {
+      const a = await sendRaw(h.port, cleanMessage(), { from: 'alice@example.com', to: ['bob@example.org'] });
+      assert.equal(a.code, 250, a.response); // 451 here would mean a place was never given back
+    }
+    assert.equal(h.proc.exitCode, null, 'Haraka exited');
+    assert.doesNotMatch(h.logs(), /uncaught|TypeError/i);
+  });
+});

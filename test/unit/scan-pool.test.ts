@@ -5,7 +5,8 @@ import { buildConfig } from '../../lib/config/load.js';
 import { DIMS } from '../../lib/nlp/features.js';
 import { embeddedModel, TextModel } from '../../lib/nlp/model.js';
 import { scanMessage } from '../../lib/scan.js';
-import { createScanPool, scanThreads } from '../../lib/scan-pool.js';
+import { admissionSlots, createScanPool, scanThreads } from '../../lib/scan-pool.js';
+import type { PhishXError } from '../../lib/errors.js';
 import { cleanMessage, garbage8bitMessage, lureWithZip, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { eventually } from '../helpers/eventually.js';
@@ -25,6 +26,20 @@ describe('scan threads', () => {
     assert.equal(scanThreads(buildConfig({ main: { scan_threads: 0 } }, { env: {} }), 8, false), 0);
     assert.equal(scanThreads(buildConfig({ main: { scan_threads: 3 } }, { env: {} }), 8, true), 3);
     assert.throws(() => buildConfig({ main: { scan_threads: 'many' } }, { env: {} }), /\[main\] scan_threads/);
+  });
+
+  it('admits as many scans as the threads run plus one waiting per thread; the next waits for a place, or fails at its timeout', async () => {
+    assert.equal(admissionSlots(2), 6);
+    const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000)));
+    await assert.rejects(pool.admit(30), (err: PhishXError) => err.code === 'PHISHX_BUDGET_EXCEEDED' && /no scan thread free within 30 ms/.test(err.message));
+    const waiting = pool.admit(60_000);
+    places[0]();
+    places[0](); // idempotent: a second call gives back nothing more
+    const next = await waiting;
+    await assert.rejects(pool.admit(30), /no scan thread free/);
+    for (const release of [next, ...places.slice(1)]) release();
+    const all = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000)));
+    for (const release of all) release();
   });
 
   it('gives the same verdict, reasons and summary in a thread as in-line', async () => {
