@@ -531,9 +531,19 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
         if (!d) throw new HttpError(404, `no webhook delivery ${id.slice(0, 80)}`);
         if (d.status !== 'dead') throw new HttpError(409, `delivery ${d.id} is ${d.status}; only dead deliveries are retried by hand`);
         if (!src.config()?.webhookEndpoints.some((e) => e.name === d.endpoint)) throw new HttpError(409, `endpoint ${d.endpoint} is no longer configured`);
-        // Back into the durable log, for that endpoint only; its worker delivers it like any event.
-        await guarded(() => src.store().appendEvent({ kind: 'redeliver', endpoint: d.endpoint, event: d.event }));
+        // Marked pending first, then back into the durable log for that endpoint only (its worker
+        // delivers it like any event). The other order lost a race: the worker could deliver it
+        // and record "delivered" before this "pending" overwrote the record, for good.
         await guarded(() => src.store().putDelivery({ ...d, status: 'pending', updatedAt: Date.now() }));
+        try {
+          await guarded(() => src.store().appendEvent({ kind: 'redeliver', endpoint: d.endpoint, event: d.event }));
+        } catch (err) {
+          await src
+            .store()
+            .putDelivery(d)
+            .catch(() => undefined); // not queued: still dead, so it can be retried
+          throw err;
+        }
         await src
           .store()
           .appendAudit({ at: Date.now(), actor: ctx.principal?.id ?? 'unknown', action: 'webhook_retry', target: d.id, result: 'ok' })
