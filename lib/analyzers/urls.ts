@@ -55,6 +55,15 @@ export function hostInList(host: string, list: ReadonlySet<string>): boolean {
   }
 }
 
+/** The query parameters of a link (a scheme-relative one read as http:); null when it does not parse. */
+function queryOf(u: ExtractedUrl): URLSearchParams | null {
+  try {
+    return new URL(u.raw.startsWith('//') ? `http:${u.raw}` : u.raw).searchParams;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The http(s) URL on another registered domain (or an IP address) that `u` carries whole in its
  * query string, if any: where an open redirect on `u`'s site would send the reader
@@ -64,12 +73,8 @@ export function hostInList(host: string, list: ReadonlySet<string>): boolean {
  */
 export function forwardsElsewhere(u: ExtractedUrl): ExtractedUrl | null {
   if (!u.host || !u.raw.includes('?')) return null;
-  let params: URLSearchParams;
-  try {
-    params = new URL(u.raw.startsWith('//') ? `http:${u.raw}` : u.raw).searchParams;
-  } catch {
-    return null;
-  }
+  const params = queryOf(u);
+  if (!params) return null;
   let seen = 0;
   for (const v of params.values()) {
     // A redirect names its target among the first few parameters; a crafted query of
@@ -87,12 +92,8 @@ export function unwrapRedirect(u: ExtractedUrl, ctx: UrlAnalyzerContext): Extrac
   let cur = u;
   for (let i = 0; i < MAX_UNWRAP; i++) {
     if (!cur.host || !hostInList(cur.host, ctx.redirectors)) return cur;
-    let params: URLSearchParams;
-    try {
-      params = new URL(cur.raw.startsWith('//') ? `http:${cur.raw}` : cur.raw).searchParams;
-    } catch {
-      return cur;
-    }
+    const params = queryOf(cur);
+    if (!params) return cur;
     const target = REDIRECT_PARAMS.map((p) => params.get(p)).find((v) => v && /^https?:\/\//i.test(v));
     if (!target) return cur;
     const next = describeUrl(target, cur.source, cur.anchorText);

@@ -371,8 +371,9 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
       plugin.loginfo(connection, `phishx: id=${id} client gone or transaction ended while waiting for a scan thread; not answering`);
       return Promise.resolve(done());
     }
-    // The place goes back when the thread's task settles, and at the latest when the hook's
-    // watchdog ends the hook: nothing that hangs (a message stream that never ends) keeps it.
+    // The place goes back when the thread's task settles, and at the latest one watchdog period
+    // after it was given (the scan's own limit, the rest of the budget plus a grace, is shorter):
+    // nothing that hangs (a message stream that never ends) keeps it.
     const cap = setTimeout(release, watchdogMs);
     cap.unref();
     return (
