@@ -87,6 +87,26 @@ linkify.tlds(
   ],
   true,
 );
+/**
+ * linkify-it's own "//" (scheme-relative) rule runs its host-and-path regex (up to
+ * `maxLength` characters) before it rejects a "//" that follows ":" or "/" — the "//" of
+ * every "https://" in the text. A run of thousands of URLs without spaces
+ * (`?a0=https://…&a1=https://…`) cost ~7 µs per character (4,000 URLs, 134 KB: ~1 s). Same
+ * rule, cheap test first.
+ */
+export function schemeRelativeLength(text: string, pos: number, self: LinkifyIt): number {
+  if (pos >= 3 && (text[pos - 3] === ':' || text[pos - 3] === '/')) return 0;
+  const re = self.re.get_relative_proto_validator();
+  re.lastIndex = pos;
+  const m = re.exec(text);
+  return m ? m[0].length : 0;
+}
+linkify.add('//', { validate: schemeRelativeLength });
+
+/** linkify's length of the "//" link whose "//" ends at `pos` (0: none); for tests. */
+export function schemeRelativeAt(text: string, pos: number): number {
+  return linkify.testSchemaAt(text, '//', pos);
+}
 
 /**
  * Links in plain text. A bare IPv4 address without a scheme or path ("[74.125.203.27]" in

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
-import { displayedHost, findUrls, linkifyMatch, linksOf } from '../../lib/message/domain.js';
+import { LinkifyIt } from 'linkify-it';
+import { displayedHost, findUrls, linkifyMatch, linksOf, schemeRelativeAt, schemeRelativeLength } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { LANGUAGE_HAM_PACKAGES, languageHamExamples, paragraphEntries } from '../../lib/nlp/language-ham.js';
 import type { TextClassifier } from '../../lib/nlp/model.js';
@@ -130,6 +131,42 @@ describe('links in plain text', () => {
       assert.equal(displayedHost(anchor), host, JSON.stringify(anchor));
     }
     assert.ok(links > 500, `${links} links compared`);
+  });
+
+  it('"//" links: the same lengths as linkify-it\'s own rule, and the "//" of a scheme is refused before any regex runs', () => {
+    // A run of thousands of URLs without spaces spent ~1 s in linkify-it's "//" rule, which
+    // ran its host-and-path regex before looking at the character in front of the "//".
+    const noRegex = {
+      re: {
+        get_relative_proto_validator: () => {
+          throw new Error('regex used');
+        },
+      },
+    } as unknown as LinkifyIt;
+    const run = Array.from({ length: 4000 }, (_, i) => `a${i}=https://www.paypal.com/${i}`).join('&');
+    let refused = 0;
+    for (let pos = run.indexOf('//') + 2; pos > 1; pos = run.indexOf('//', pos) + 2) {
+      assert.equal(schemeRelativeLength(run, pos, noRegex), 0);
+      refused++;
+    }
+    assert.equal(refused, 4000);
+    const stock = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: true, urlAuth: true, maxLength: 4096 });
+    const texts = [
+      run,
+      '(//cdn.example.com/a.js) x://y //evil.example/path?q=1 ///triple a//b.com "//q.org" <//r.net/>',
+      Array.from({ length: 300 }, (_, i) => [`(//h${i}.com/p)`, `x:${i}//`, `/${i}//a.io`, ` //${i}.${i}.1.1/`][i % 4]).join(''),
+    ];
+    let compared = 0;
+    let links = 0;
+    for (const text of texts) {
+      for (let pos = text.indexOf('//') + 2; pos > 1; pos = text.indexOf('//', pos) + 2) {
+        const want = stock.testSchemaAt(text, '//', pos);
+        assert.equal(schemeRelativeAt(text, pos), want, `at ${pos}: ${JSON.stringify(text.slice(Math.max(0, pos - 5), pos + 20))}`);
+        compared++;
+        if (want) links++;
+      }
+    }
+    assert.ok(compared > 4300 && links > 100, `${compared} positions, ${links} links`);
   });
 
   it('does not take a bare IP address (an SMTP transcript, a quoted Received line) for a link', () => {
