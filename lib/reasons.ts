@@ -16,6 +16,8 @@ export interface ReasonSpec {
   alwaysDefers?: true;
   /** Decides the action by itself: `[clamav] action`. */
   malware?: true;
+  /** The message could not be read: at least `[limits] unparseable_action`. */
+  unreadable?: true;
 }
 
 export const REASONS = {
@@ -261,8 +263,19 @@ export const REASONS = {
       'links to hide one does.',
     show: true,
   },
-  LIMIT_DECODED_BYTES: { weight: 0, doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not analysed.', show: true },
-  MIME_UNPARSEABLE: { weight: 10, doc: 'The MIME structure could not be parsed; headers and raw text were analysed instead.', show: true },
+  LIMIT_DECODED_BYTES: {
+    weight: 0,
+    doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not read as text; its links were (up to 16 × the limit).',
+    show: true,
+  },
+  MIME_UNPARSEABLE: {
+    weight: 10,
+    doc:
+      'The MIME structure could not be parsed; headers and raw text were analysed instead. Held at least as ' +
+      '`[limits] unparseable_action` says (quarantine by default): an encoded part inside went unread.',
+    show: true,
+    unreadable: true,
+  },
   SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.', show: true },
   BUDGET_EXCEEDED: {
     weight: 0,

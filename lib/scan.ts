@@ -132,14 +132,16 @@ async function scanForViruses(raw: Buffer, clamav: ClamdClient, config: PhishXCo
 
 /**
  * The action some signals impose whatever the score (the reason table's flags: malware ─►
- * `[clamav] action`; a failed service with `[defer] <service>` ─► tempfail; a message not
- * even parsed within the budget ─► tempfail). Pure.
+ * `[clamav] action`; an unparseable message ─► `[limits] unparseable_action`; a failed
+ * service with `[defer] <service>` ─► tempfail; a message not even parsed within the
+ * budget ─► tempfail). Pure.
  */
 export function forcedAction(signals: readonly Signal[], config: PhishXConfig): Action {
   let a: Action = 'allow';
   for (const s of signals) {
     const spec = reasonSpec(s.code);
     if (spec.malware) a = stricter(a, config.clamav.action);
+    if (spec.unreadable) a = stricter(a, config.limits.unparseable_action);
     if (spec.alwaysDefers || (spec.defersWhenRequired && config.defer[spec.defersWhenRequired])) a = stricter(a, 'tempfail');
   }
   return a;

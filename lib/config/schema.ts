@@ -200,7 +200,7 @@ const SECTIONS = {
       min: 1024,
       max: 1073741824,
       default: 2097152,
-      doc: 'Decoded text + HTML bytes analysed; beyond it `LIMIT_DECODED_BYTES` is recorded.',
+      doc: 'Decoded text + HTML bytes analysed as text; beyond it `LIMIT_DECODED_BYTES` is recorded (links are still read up to 16 × this).',
     },
     max_nesting_depth: {
       type: 'int',
@@ -208,6 +208,15 @@ const SECTIONS = {
       max: 256,
       default: 32,
       doc: 'MIME nesting depth accepted by the parser; deeper messages get `MIME_UNPARSEABLE`.',
+    },
+    unparseable_action: {
+      type: 'enum',
+      values: ['quarantine', 'reject', 'allow'],
+      default: 'quarantine',
+      doc:
+        'The least a message gets when its MIME structure cannot be parsed (`MIME_UNPARSEABLE`: nesting past ' +
+        '`max_nesting_depth`, a header block past 2 MB): only its raw text was analysed, so an encoded lure inside ' +
+        'it went unread. `quarantine` holds it for review; `allow` scores it like any other message.',
     },
   },
   urls: {

@@ -49,6 +49,9 @@ function bound(s: string, max: number): [string, boolean] {
   return s.length > max ? [s.slice(0, max), true] : [s, false];
 }
 
+/** How far past `[limits] max_decoded_bytes` the HTML is still read for links (linear, ~50 ms per MB). */
+const LINK_SCAN_FACTOR = 16;
+
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_ACTIVE_BYTES = 2 * 1024 * 1024;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
@@ -274,13 +277,18 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   let htmlText = '';
   let passwordFields = 0;
   if (html) {
-    const scanned = scanHtml(html, maxCollected(limits) + 1);
+    // Links past the decoded-bytes limit are still read (padding must not push a lure's link
+    // out of sight): the whole HTML (and below, the text) up to LINK_SCAN_FACTOR × the limit;
+    // the visible text only up to the limit.
+    const whole = htmlCut ? (parsed.html ?? '').slice(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes) : html;
+    const scanned = scanHtml(whole, maxCollected(limits) + 1, html.length);
     htmlText = scanned.text;
     passwordFields = scanned.passwordFields;
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
   const rawSeen = new Set(found.map((u) => u.raw));
-  for (const u of findUrls(text)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
+  const textForLinks = textCut ? (parsed.text ?? '').slice(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes) : text;
+  for (const u of findUrls(textForLinks)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
 
   const attachments: AttachmentInfo[] = [];
   for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));

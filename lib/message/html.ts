@@ -40,19 +40,66 @@ const BLOCK = new Set([
 ]);
 const MAX_ANCHOR_TEXT = 500;
 
+interface OpenAnchor {
+  url: string;
+  text: string[];
+  /** Characters in `text`, whitespace collapsed. */
+  chars: number;
+}
+
+/**
+ * Anchor text as it is shown: whitespace collapsed as it arrives, and no more than twice
+ * what is kept (an unclosed `<a>` before megabytes of text, or padding with whitespace
+ * before a displayed domain, neither grows it nor pushes the domain out).
+ */
+function addAnchorText(a: OpenAnchor, data: string): void {
+  if (a.chars >= 2 * MAX_ANCHOR_TEXT) return;
+  const d = data.replace(/\s+/g, ' ');
+  if (d === ' ' && (a.text.length === 0 || a.text[a.text.length - 1].endsWith(' '))) return;
+  a.text.push(d);
+  a.chars += d.length;
+}
+
+/** Open elements kept nested, as browsers do (Blink and WebKit: 512). */
+export const MAX_HTML_DEPTH = 512;
+
+/**
+ * htmlparser2 keeps its open elements in an array it `unshift`s and searches, so every tag
+ * costs O(depth): 500 KB of `<div><span>` took ~0.8 s and 2 MB (the decoded-bytes limit)
+ * ~12 s, past any scan budget (upstream fb55/htmlparser2#2481, open). Like a browser, a tag
+ * opened at the depth limit first closes the innermost element (implied), so deeper tags
+ * become siblings and the cost stays linear. Reads the parser's private `stack`; a parser
+ * without one is left as it is (test/unit/message.test.ts checks the cap holds).
+ */
+export class DepthCappedParser extends Parser {
+  override onopentagname(start: number, endIndex: number): void {
+    const inner = this as unknown as { stack?: unknown; popElement?: (implied: boolean) => void };
+    if (Array.isArray(inner.stack) && inner.stack.length >= MAX_HTML_DEPTH && typeof inner.popElement === 'function') inner.popElement(true);
+    super.onopentagname(start, endIndex);
+  }
+
+  /** Open elements now (for tests). */
+  get depth(): number {
+    const stack = (this as unknown as { stack?: unknown }).stack;
+    return Array.isArray(stack) ? stack.length : -1;
+  }
+}
+
 /**
  * One pass of htmlparser2 (a tolerant streaming parser, so broken HTML still yields its
  * links) collecting links with their anchor text, image sources, form actions and the
- * visible text. `maxLinks` bounds the work on hostile input.
+ * visible text. `maxLinks` bounds the work on hostile input; `maxText` the visible text kept
+ * (links are still collected past it).
  */
-export function scanHtml(html: string, maxLinks: number): HtmlScan {
+export function scanHtml(html: string, maxLinks: number, maxText = Infinity): HtmlScan {
   const links: HtmlLink[] = [];
   const text: string[] = [];
+  let textLeft = maxText;
   let hiddenDepth = 0;
   let forms = 0;
   let passwordFields = 0;
   let scripts = 0;
-  let anchor: { url: string; text: string[] } | null = null;
+  let anchor: OpenAnchor | null = null;
 
   const closeAnchor = (): void => {
     if (!anchor) return;
@@ -61,18 +108,18 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
     anchor = null;
   };
 
-  const parser = new Parser(
+  const parser = new DepthCappedParser(
     {
       onopentag(name, attrs) {
         if (HIDDEN.has(name)) hiddenDepth++;
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
-        if (BLOCK.has(name)) text.push('\n');
+        if (BLOCK.has(name) && textLeft > 0) text.push('\n');
         if (name === 'a') {
           closeAnchor();
-          if (attrs.href !== undefined) anchor = { url: attrs.href, text: [] };
+          if (attrs.href !== undefined) anchor = { url: attrs.href, text: [], chars: 0 };
         } else if (name === 'img') {
           if (attrs.src && links.length < maxLinks) links.push({ url: attrs.src, kind: 'img' });
-          if (anchor && attrs.alt) anchor.text.push(` ${attrs.alt} `);
+          if (anchor && attrs.alt) addAnchorText(anchor, ` ${attrs.alt} `);
         } else if (name === 'form') {
           forms++;
           if (links.length < maxLinks) links.push({ url: attrs.action ?? '', kind: 'form' });
@@ -84,13 +131,16 @@ export function scanHtml(html: string, maxLinks: number): HtmlScan {
       },
       ontext(data) {
         if (hiddenDepth > 0) return;
-        text.push(data);
-        if (anchor) anchor.text.push(data);
+        if (textLeft > 0) {
+          text.push(textLeft >= data.length ? data : data.slice(0, textLeft));
+          textLeft -= data.length;
+        }
+        if (anchor) addAnchorText(anchor, data);
       },
       onclosetag(name) {
         if (HIDDEN.has(name) && hiddenDepth > 0) hiddenDepth--;
         if (name === 'a') closeAnchor();
-        if (BLOCK.has(name)) text.push('\n');
+        if (BLOCK.has(name) && textLeft > 0) text.push('\n');
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },

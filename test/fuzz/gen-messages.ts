@@ -4,6 +4,8 @@
  * replaced by generated or mutated bytes (zips among them). Every generator is seeded by
  * fast-check, so a failure names a seed and a path that reproduce it.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { toCrlf } from '../helpers/smtp.js';
@@ -17,6 +19,7 @@ import {
   quarantineMessage,
 } from '../helpers/messages.js';
 import { repeatedEntryZip } from '../helpers/mime.js';
+import { REPO } from '../helpers/haraka.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
@@ -272,5 +275,43 @@ export const lureWithMutatedAttachment: fc.Arbitrary<Buffer> = fc
     );
   });
 
-/** All three kinds, for runs that only check that every message is answered in time. */
-export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment);
+/**
+ * A corpus lure (Nazario, Amazon) whose headers alone do not give it away: its link does.
+ * Rejected as it is (test/e2e/inline.test.ts).
+ */
+const AMAZON_LURE = ((): { headers: string; html: string } => {
+  const raw = readFileSync(path.join(REPO, 'test', 'fixtures', 'corpus-phish-amazon-0f7adde91ff4631a.eml'), 'latin1');
+  const sep = raw.indexOf('\n\n');
+  const headers = raw
+    .slice(0, sep + 1)
+    .split('\n')
+    .filter((l) => !/^(content-type|content-transfer-encoding|content-length|lines):/i.test(l))
+    .join('\n');
+  return { headers, html: raw.slice(sep + 2) };
+})();
+
+/**
+ * A lure's HTML wrapped the ways a sender hides it from a scanner: MIME nested past
+ * the parser's limit, base64 / quoted-printable, padding past the decoded-bytes limit (hidden,
+ * a comment), elements nested past the HTML depth cap. The verdict must never be `allow`.
+ */
+export const lureWrapped: fc.Arbitrary<Buffer> = fc
+  .record({
+    depth: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 300 })),
+    encoding: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
+    pad: fc.constantFrom('', '', '', 'hidden', 'comment'),
+    divs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3000 })),
+  })
+  .map(({ depth, encoding, pad, divs }) => {
+    const padding =
+      pad === 'hidden' ? `<div style="display:none">${'lorem ipsum '.repeat(200_000)}</div>` : pad === 'comment' ? `<!-- ${'x'.repeat(2_200_000)} -->` : '';
+    const html = `${padding}${'<div>'.repeat(divs)}${AMAZON_LURE.html}`;
+    const encoded =
+      encoding === 'base64' ? b64(Buffer.from(html)) : encoding === 'quoted-printable' ? html.replace(/=/g, '=3D').replace(/.{70}/g, '$&=\r\n') : html;
+    let body = `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${encoded}\r\n`;
+    for (let d = depth; d > 0; d--) body = `Content-Type: multipart/mixed; boundary="n${d}"\r\n\r\n--n${d}\r\n${body}--n${d}--\r\n`;
+    return Buffer.concat([toCrlf(AMAZON_LURE.headers), Buffer.from(body)]);
+  });
+
+/** All kinds, for runs that only check that every message is answered in time. */
+export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);

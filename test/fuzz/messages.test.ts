@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ScanRunner, type WorkerScan } from './scan-runner.js';
-import { anyMessage, builtMessage, lureWithMutatedAttachment, mutatedMessage } from './gen-messages.js';
+import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage } from './gen-messages.js';
 import { check, runs, saveFixture, SEED } from './settings.js';
 
 /**
@@ -65,7 +65,22 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
     assert.equal(n, runs(100, 3000));
   });
 
-  it('mixes all three kinds in one run (the full run totals ≥ 10,000 messages)', async () => {
+  // MIME nested past the limit, encoded, padded past the decoded-bytes limit, HTML nested past the depth cap.
+  it('never allows a known lure, however it is wrapped', async () => {
+    const n = await check(
+      'wrapped lures',
+      lureWrapped,
+      runs(60, 1000),
+      async (raw) => {
+        const r = await scanWithinBudget(raw);
+        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
+      },
+      (raw) => saveFixture(raw, true),
+    );
+    assert.equal(n, runs(60, 1000));
+  });
+
+  it('mixes all kinds in one run (the full run totals ≥ 10,000 messages)', async () => {
     const n = await check(
       'any message',
       anyMessage,

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
+import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml } from '../../lib/message/html.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -170,6 +171,27 @@ describe('message extraction', () => {
     assert.ok(i.limits.some((l) => l.code === 'LIMIT_DECODED_BYTES'));
   });
 
+  it('still reads the links past max_decoded_bytes (padding before a lure), the text only up to it', async () => {
+    const pad = 'lorem ipsum '.repeat(200);
+    const html = toCrlf(
+      `From: a@example.com\nTo: b@example.org\nContent-Type: text/html\n\n<div style="display:none">${pad}</div><a href="https://evil.example/login">Sign in</a>\n`,
+    );
+    const h = await extractScanInput(html, env, { ...limits, max_decoded_bytes: 1024 });
+    assert.ok(h.limits.some((l) => l.code === 'LIMIT_DECODED_BYTES'));
+    assert.ok(h.htmlText.length <= 1024, `${h.htmlText.length}`);
+    assert.deepEqual(
+      h.urls.map((u) => [u.host, u.source, u.anchorText]),
+      [['evil.example', 'href', 'Sign in']],
+    );
+    const text = toCrlf(`From: a@example.com\nTo: b@example.org\n\n${pad}\nhttps://evil.example/login\n`);
+    const t = await extractScanInput(text, env, { ...limits, max_decoded_bytes: 1024 });
+    assert.ok(t.text.length <= 1024);
+    assert.deepEqual(
+      t.urls.map((u) => u.host),
+      ['evil.example'],
+    );
+  });
+
   it('turns nesting beyond max_nesting_depth into MIME_UNPARSEABLE and still finds URLs', async () => {
     const i = await extractScanInput(toCrlf(deepNestedMessage(40)), env, { ...limits, max_nesting_depth: 10 });
     assert.ok(i.limits.some((l) => l.code === 'MIME_UNPARSEABLE'));
@@ -183,6 +205,39 @@ describe('message extraction', () => {
     assert.equal(g.from?.address, 'noise@example.com');
     const empty = await extractScanInput(Buffer.alloc(0), env, limits);
     assert.equal(empty.urls.length, 0);
+  });
+});
+
+describe('HTML scan on hostile markup', () => {
+  it('keeps at most MAX_HTML_DEPTH elements open, as browsers do (htmlparser2 costs O(depth) per tag)', () => {
+    let deepest = 0;
+    const parser = new DepthCappedParser({
+      onopentag() {
+        deepest = Math.max(deepest, parser.depth);
+      },
+    });
+    parser.write('<div><span>'.repeat(5000));
+    assert.equal(parser.depth, MAX_HTML_DEPTH, 'the parser no longer exposes its open-element stack: re-check the cap');
+    parser.end();
+    assert.equal(deepest, MAX_HTML_DEPTH);
+    // Past the cap tags become siblings; links, text and hidden sections still come through.
+    // (`<b>` inside the link at the cap closes the link first: "in" is not link text, in Blink either.)
+    const r = scanHtml(`${'<div>'.repeat(3000)}<style>.x{}</style><a href="https://evil.example/">Sign <b>in</b></a>${'</div>'.repeat(3000)}`, 10);
+    assert.deepEqual(r.links, [{ url: 'https://evil.example/', kind: 'href', anchorText: 'Sign' }]);
+    assert.equal(r.text, 'Sign in');
+  });
+
+  it('shows anchor text as a browser does whatever whitespace pads it, and bounds it', () => {
+    const padded = scanHtml(`<a href="https://evil.example/">${`${' \n\t'.repeat(100_000)}<span> </span>`.repeat(3)}www.paypal.com</a>`, 10);
+    assert.equal(padded.links[0]?.anchorText, 'www.paypal.com');
+    const unclosed = scanHtml(`<a href="https://evil.example/">${'word '.repeat(200_000)}`, 10);
+    assert.equal(unclosed.links[0]?.anchorText?.length, 500);
+    const capped = scanHtml(`<p>${'word '.repeat(1000)}</p><a href="https://x.example/">late</a>`, 10, 100);
+    assert.equal(capped.text.length, 99); // 100 characters kept, trailing space trimmed
+    assert.deepEqual(
+      capped.links.map((l) => l.anchorText),
+      ['late'],
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { zipSync } from 'fflate';
@@ -97,6 +98,34 @@ describe('scanMessage', () => {
     const verdictOf = (codes: string[]): string => decide(0, [], ['example.org'], cfg, forcedAction(codes.map((code) => ({ code })) as Signal[], cfg)).action;
     assert.equal(verdictOf(['BUDGET_EXCEEDED', 'SCAN_INCOMPLETE']), 'tempfail');
     assert.equal(verdictOf(['BUDGET_EXCEEDED']), 'allow');
+  });
+
+  it('holds an unparseable message (MIME_UNPARSEABLE ─► [limits] unparseable_action), whatever its score', async () => {
+    const lure = readFileSync('test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml', 'latin1');
+    const b64 = Buffer.from(lure.slice(lure.indexOf('\n\n') + 2))
+      .toString('base64')
+      .replace(/.{76}/g, '$&\n');
+    const nest = (depth: number): Buffer => {
+      let body = `Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n${b64}\n`;
+      for (let d = depth; d > 0; d--) body = `Content-Type: multipart/mixed; boundary="b${d}"\n\n--b${d}\n${body}--b${d}--\n`;
+      return toCrlf(`From: Amazon <service@amazon.com>\nTo: bob@example.org\nSubject: Revision to Your Amazon.com Information\nMIME-Version: 1.0\n${body}`);
+    };
+    const cfg = buildConfig({ nlp: { enabled: false } }, { env: {} });
+    // Readable (32 deep, the default limit): the lure's link gives it away.
+    const readable = await scanMessage(nest(32), base, cfg);
+    assert.equal(readable.verdict.action, 'reject', readable.verdict.reasons.map((r) => r.code).join(' '));
+    // One level deeper only raw base64 is left to read: low score, but held.
+    const deep = await scanMessage(nest(33), base, cfg);
+    assert.ok(deep.verdict.reasons.some((r) => r.code === 'MIME_UNPARSEABLE'));
+    assert.ok(deep.verdict.score < cfg.thresholds.quarantine, `score ${deep.verdict.score}`);
+    assert.equal(deep.verdict.action, 'quarantine');
+    const verdictOf = (action: string): string => {
+      const c = buildConfig({ limits: { unparseable_action: action } }, { env: {} });
+      return decide(0, [], ['example.org'], c, forcedAction([{ code: 'MIME_UNPARSEABLE' }] as Signal[], c)).action;
+    };
+    assert.equal(verdictOf('reject'), 'reject');
+    assert.equal(verdictOf('allow'), 'allow');
+    assert.throws(() => buildConfig({ limits: { unparseable_action: 'deliver' } }, { env: {} }), /unparseable_action/);
   });
 });
 
