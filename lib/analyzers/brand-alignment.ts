@@ -24,11 +24,15 @@ export function analyzeBrandAlignment(
   const links = unwrapped.filter(
     (u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare,
   );
+  // Links of an attached message are its sender's: they neither make nor break this sender's
+  // alignment (a bounce returning the original, a forwarded newsletter), but one off the brand
+  // still means something to click leads elsewhere (LINKS_BRAND_ONLY).
+  const own = links.filter((u) => u.source !== 'message');
   const authn = fromAuthentication(input);
   const envReg = input.envelopeFrom?.registrable ?? null;
-  const out = claimsAndAlignment(input, links, brands, urls, platforms, authn, envReg);
+  const out = claimsAndAlignment(input, own, brands, urls, platforms, authn, envReg);
   if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands, authn, envReg)) return out;
-  return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, links, brands, urls)];
+  return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, own, brands, urls)];
 }
 
 /**

@@ -56,7 +56,7 @@ const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_ACTIVE_BYTES = 2 * 1024 * 1024;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 
-async function describeAttachment(att: Parsed['attachments'][number]): Promise<AttachmentInfo> {
+async function describeAttachment(att: Parsed['attachments'][number], limits: Limits): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -82,11 +82,40 @@ async function describeAttachment(att: Parsed['attachments'][number]): Promise<A
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
     info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
   }
+  if (att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) {
+    info.message = true;
+    const links = await attachedMessageLinks(buf, limits);
+    if (Array.isArray(links)) info.links = links;
+    else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
+  }
   if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) {
     info.zip = true;
     zipContent.set(info, buf);
   }
   return info;
+}
+
+/**
+ * The links a mail client shows in an attached message (`message/rfc822`, a `.eml` file: it
+ * opens as a message, its links clickable): links and form targets of its HTML, links in its
+ * text, as many as the message's own are read. Messages attached inside it are not opened.
+ * Never throws: one the parser refuses is `unreadable` (held like an unparseable message).
+ */
+async function attachedMessageLinks(buf: Buffer, limits: Limits): Promise<string[] | { unreadable: string }> {
+  let inner: Parsed;
+  try {
+    inner = await new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true }).parse(buf);
+  } catch (err) {
+    return { unreadable: errorMessage(err) };
+  }
+  // As far as the message's own links are read (padding must not hide them); no text kept;
+  // image sources dropped.
+  const reach = LINK_SCAN_FACTOR * limits.max_decoded_bytes;
+  const links = new Set(
+    inner.html ? scanHtml(inner.html.slice(0, reach), maxCollected(limits), 0).links.flatMap((l) => (l.kind === 'img' ? [] : [l.url])) : [],
+  );
+  for (const u of findUrls((inner.text ?? '').slice(0, reach))) links.add(u.url);
+  return [...links].slice(0, maxCollected(limits));
 }
 
 /** The bytes of zip attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
@@ -126,7 +155,7 @@ function maxCollected(limits: Limits): number {
   return Math.max(5000, limits.max_urls * 10);
 }
 
-const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, text: 1, img: 2 };
+const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, message: 1, text: 1, img: 2 };
 
 /**
  * Which distinct links the URL analyzers see when there are more than `max`: links a
@@ -291,10 +320,12 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const u of findUrls(textForLinks)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
 
   const attachments: AttachmentInfo[] = [];
-  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att));
+  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits));
+  const unreadable = attachments.find((a) => a.unreadable);
+  if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
-  for (const a of attachments) for (const l of a.links ?? []) collect(l, 'attachment');
+  for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : 'attachment');
   const chosen = chooseUrls(found, limits.max_urls);
   if (chosen.hostsLeftOut || collectCut) {
     hits.push({

@@ -60,6 +60,30 @@ function addAnchorText(a: OpenAnchor, data: string): void {
   a.chars += d.length;
 }
 
+/**
+ * Links resolved against the document's first `<base href>` (an absolute http(s) URL), as a
+ * mail client that honours it does: `<base href="https://evil.example/">` + `<a
+ * href="login">` leads to evil.example (the "baseStriker" split). Empty URLs (a form
+ * posting to its own page) stay empty. Pure.
+ */
+function withBase(links: HtmlLink[], base: string | null): HtmlLink[] {
+  if (base === null || !/^\s*https?:\/\//i.test(base)) return links;
+  let b: URL;
+  try {
+    b = new URL(base.trim());
+  } catch {
+    return links;
+  }
+  return links.map((l) => {
+    if (!l.url.trim()) return l;
+    try {
+      return { ...l, url: new URL(l.url.trim(), b).href };
+    } catch {
+      return l;
+    }
+  });
+}
+
 /** Open elements kept nested, as browsers do (Blink and WebKit: 512). */
 export const MAX_HTML_DEPTH = 512;
 
@@ -100,6 +124,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   let passwordFields = 0;
   let scripts = 0;
   let anchor: OpenAnchor | null = null;
+  let base: string | null = null;
 
   const closeAnchor = (): void => {
     if (!anchor) return;
@@ -114,9 +139,17 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
         if (HIDDEN.has(name)) hiddenDepth++;
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
         if (BLOCK.has(name) && textLeft > 0) text.push('\n');
+        // Every element that navigates when clicked or shown: `<a>` (also SVG's `xlink:href`),
+        // a button's `formaction`, a `<meta>` refresh; `<base href>` resolves relative ones.
         if (name === 'a') {
           closeAnchor();
-          if (attrs.href !== undefined) anchor = { url: attrs.href, text: [], chars: 0 };
+          const href = attrs.href ?? attrs['xlink:href'];
+          if (href !== undefined) anchor = { url: href, text: [], chars: 0 };
+        } else if (name === 'base') {
+          if (base === null && attrs.href) base = attrs.href;
+        } else if (name === 'meta') {
+          const refresh = (attrs['http-equiv'] ?? '').toLowerCase() === 'refresh' ? /url\s*=\s*['"]?([^'"\s]+)/i.exec(attrs.content ?? '') : null;
+          if (refresh && links.length < maxLinks) links.push({ url: refresh[1], kind: 'href', anchorText: '' });
         } else if (name === 'img') {
           if (attrs.src && links.length < maxLinks) links.push({ url: attrs.src, kind: 'img' });
           if (anchor && attrs.alt) addAnchorText(anchor, ` ${attrs.alt} `);
@@ -128,6 +161,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
         } else if (name === 'area' && attrs.href) {
           if (links.length < maxLinks) links.push({ url: attrs.href, kind: 'area' });
         }
+        if (attrs.formaction && links.length < maxLinks) links.push({ url: attrs.formaction, kind: 'form' });
       },
       ontext(data) {
         if (hiddenDepth > 0) return;
@@ -149,7 +183,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   parser.end();
   closeAnchor();
   return {
-    links,
+    links: withBase(links, base),
     text: text
       .join('')
       .replace(/[ \t\u00a0]+/g, ' ')

@@ -13,8 +13,12 @@ export interface MailAddress {
   registrable: string | null;
 }
 
-/** Where a URL was found: `attachment` = a link, form or map area inside an HTML / SVG attachment. */
-export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment';
+/**
+ * Where a URL was found: `attachment` = a link, form or map area inside an HTML / SVG
+ * attachment; `message` = a link in an attached message (message/rfc822, .eml), another
+ * sender's words: it neither makes nor breaks the outer sender's alignment.
+ */
+export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message';
 
 export interface ExtractedUrl {
   /** The URL as written (trimmed). */
@@ -47,8 +51,12 @@ export interface AttachmentInfo {
   disposition: string | null;
   /** HTML / SVG attachments: active content counted. */
   active?: { forms: number; passwordFields: number; scripts: number };
-  /** HTML / SVG attachments: the links, form targets and map areas in them (at most 50). */
+  /** HTML / SVG attachments: the links, form targets and map areas in them (at most 50); attached messages: their links. */
   links?: string[];
+  /** An attached message (message/rfc822, a .eml file): a mail client opens it as a message. */
+  message?: true;
+  /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
+  unreadable?: string;
   /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */
   zip?: boolean;
   /** Zip attachments: their listing (see lib/attachments/archive.ts), filled by `inspectArchives`; absent while not inspected. */

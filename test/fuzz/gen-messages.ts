@@ -293,7 +293,8 @@ const AMAZON_LURE = ((): { headers: string; html: string } => {
 /**
  * A lure's HTML wrapped the ways a sender hides it from a scanner: MIME nested past
  * the parser's limit, base64 / quoted-printable, padding past the decoded-bytes limit (hidden,
- * a comment), elements nested past the HTML depth cap. The verdict must never be `allow`.
+ * a comment), elements nested past the HTML depth cap, all of it inside an attached message.
+ * The verdict must never be `allow`.
  */
 export const lureWrapped: fc.Arbitrary<Buffer> = fc
   .record({
@@ -301,8 +302,9 @@ export const lureWrapped: fc.Arbitrary<Buffer> = fc
     encoding: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
     pad: fc.constantFrom('', '', '', 'hidden', 'comment'),
     divs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3000 })),
+    attach: fc.constantFrom('', '', 'message/rfc822', 'application/octet-stream; name="Voicemail.eml"'),
   })
-  .map(({ depth, encoding, pad, divs }) => {
+  .map(({ depth, encoding, pad, divs, attach }) => {
     const padding =
       pad === 'hidden' ? `<div style="display:none">${'lorem ipsum '.repeat(200_000)}</div>` : pad === 'comment' ? `<!-- ${'x'.repeat(2_200_000)} -->` : '';
     const html = `${padding}${'<div>'.repeat(divs)}${AMAZON_LURE.html}`;
@@ -310,7 +312,12 @@ export const lureWrapped: fc.Arbitrary<Buffer> = fc
       encoding === 'base64' ? b64(Buffer.from(html)) : encoding === 'quoted-printable' ? html.replace(/=/g, '=3D').replace(/.{70}/g, '$&=\r\n') : html;
     let body = `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${encoded}\r\n`;
     for (let d = depth; d > 0; d--) body = `Content-Type: multipart/mixed; boundary="n${d}"\r\n\r\n--n${d}\r\n${body}--n${d}--\r\n`;
-    return Buffer.concat([toCrlf(AMAZON_LURE.headers), Buffer.from(body)]);
+    if (attach) {
+      // The wrapped lure as an attached message (a mail client opens it, its links clickable).
+      const inner = `${toCrlf(AMAZON_LURE.headers).toString('latin1')}${body}`;
+      body = `Content-Type: multipart/mixed; boundary="att"\r\n\r\n--att\r\nContent-Type: text/plain\r\n\r\nPlease see the attached message.\r\n--att\r\nContent-Type: ${attach}\r\n\r\n${inner}\r\n--att--\r\n`;
+    }
+    return Buffer.concat([toCrlf(AMAZON_LURE.headers), Buffer.from(body, 'latin1')]);
   });
 
 /** All kinds, for runs that only check that every message is answered in time. */

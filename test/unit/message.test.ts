@@ -241,6 +241,88 @@ describe('HTML scan on hostile markup', () => {
   });
 });
 
+describe('links a sender hides from a scanner but a mail client shows', () => {
+  it('resolves links against <base href> (the baseStriker split), reads SVG links, button formaction and meta refresh', () => {
+    const r = scanHtml(
+      [
+        '<head><base href="https://evil.example/kit/"><base href="https://second.example/"></head>',
+        '<a href="login?u=1">Sign in</a><a href="//cdn.example.net/x">cdn</a><a href="https://ok.example/">ok</a>',
+        '<form><input type=password name=p><button formaction="collect.php">Go</button></form>',
+        '<svg><a xlink:href="https://svg.example/">Open</a></svg>',
+        '<meta http-equiv="Refresh" content="0; URL=\'https://refresh.example/r\'">',
+        '<img src="logo.png">',
+      ].join(''),
+      50,
+    );
+    assert.deepEqual(
+      r.links.map((l) => [l.kind, l.url]),
+      [
+        ['href', 'https://evil.example/kit/login?u=1'],
+        ['href', 'https://cdn.example.net/x'],
+        ['href', 'https://ok.example/'],
+        ['form', ''],
+        ['form', 'https://evil.example/kit/collect.php'],
+        ['href', 'https://svg.example/'],
+        ['href', 'https://refresh.example/r'],
+        ['img', 'https://evil.example/kit/logo.png'],
+      ],
+    );
+    // A base that is not an absolute http(s) URL changes nothing.
+    assert.deepEqual(
+      scanHtml('<base href="javascript:x"><a href="login">x</a>', 5).links.map((l) => l.url),
+      ['login'],
+    );
+  });
+
+  it("reads an attached message's links (message/rfc822, .eml) as another sender's: source 'message'", async () => {
+    const inner = [
+      'From: "Amazon" <service@amazon.com>',
+      'Subject: Verify',
+      'Content-Type: text/html',
+      '',
+      '<a href="http://amazon.com.ssl-session.cn/x">Verify</a>',
+      '',
+    ].join('\n');
+    const outer = (type: string, name: string): Buffer =>
+      toCrlf(
+        [
+          'From: a@example.com',
+          'To: b@example.org',
+          'Subject: fwd',
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain',
+          '',
+          'See attached: https://www.example.com/',
+          '--b',
+          `Content-Type: ${type}${name ? `; name="${name}"` : ''}`,
+          ...(name ? [`Content-Disposition: attachment; filename="${name}"`] : []),
+          '',
+          inner,
+          '--b--',
+          '',
+        ].join('\n'),
+      );
+    for (const [type, name] of [
+      ['message/rfc822', ''],
+      ['application/octet-stream', 'Voicemail.eml'],
+    ]) {
+      const i = await extractScanInput(outer(type, name), env, limits);
+      assert.deepEqual(
+        i.urls.map((u) => [u.source, u.host]),
+        [
+          ['text', 'www.example.com'],
+          ['message', 'amazon.com.ssl-session.cn'],
+        ],
+        `${type} ${name}`,
+      );
+      assert.equal(i.attachments[0]?.message, true);
+    }
+  });
+});
+
 describe('postal-mime decoders without Blob', () => {
   it('replaces all three decoders once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
     assert.deepEqual([...fastDecoders()].sort(), [

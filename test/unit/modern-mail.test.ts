@@ -32,7 +32,7 @@ function html(from: string, subject: string, body: string): string {
 }
 
 /** A bounce in the RFC 3464 form: human text, machine status, the returned message. */
-function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example'): string {
+function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example', returned = 'See you at noon.'): string {
   return [
     `From: ${from}`,
     'To: bob@example.org',
@@ -61,7 +61,7 @@ function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example'): 
     'To: carol@example.net',
     'Subject: lunch',
     '',
-    'See you at noon.',
+    returned,
     '',
     '--B--',
     '',
@@ -280,6 +280,13 @@ describe('LINKS_BRAND_ONLY: nothing to click leads off one brand', () => {
 describe("DELIVERY_REPORT: a mail system's bounce with nothing to act on", () => {
   it('a multipart/report bounce without links', async () => {
     assert.ok((await codesOf(bounce('Your message to carol@example.net could not be delivered. The address was not found.'))).includes('DELIVERY_REPORT'));
+  });
+
+  it("a bounce returning a message with links: they are the original sender's, not the report's", async () => {
+    const codes = await codesOf(
+      bounce('Your message could not be delivered.', undefined, 'Menu: https://lunch-place.example/menu and https://maps.example.com/x'),
+    );
+    assert.ok(codes.includes('DELIVERY_REPORT'), codes.join(' '));
   });
 
   it("a plain-text bounce from postmaster, linking only to a provider's help page", async () => {
