@@ -174,9 +174,21 @@ export function displayedHost(anchorText: string): string | null {
   }
 }
 
+/**
+ * A link as a browser reads it (WHATWG URL): leading and trailing control characters and
+ * spaces dropped, tabs and line breaks anywhere removed ("ht&#9;tp://evil.example" goes to
+ * evil.example), and a leading pair of slashes or backslashes in any mix is a
+ * scheme-relative link ("\\evil.example/x"). Pure.
+ */
+export function asBrowserReads(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  const s = raw.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
+  return /^[\\/][\\/]/.test(s) ? `//${s.slice(2)}` : s;
+}
+
 /** Parse one URL string into an ExtractedUrl; null when it is not a URL at all. */
 export function describeUrl(raw: string, source: UrlSource, anchorText?: string): ExtractedUrl | null {
-  const trimmed = raw.trim();
+  const trimmed = asBrowserReads(raw);
   if (!trimmed) return null;
   const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(trimmed);
   const scheme = schemeMatch ? schemeMatch[1].toLowerCase() : '';

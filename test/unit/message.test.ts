@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
+import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml } from '../../lib/message/html.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
@@ -272,6 +273,26 @@ describe('links a sender hides from a scanner but a mail client shows', () => {
       scanHtml('<base href="javascript:x"><a href="login">x</a>', 5).links.map((l) => l.url),
       ['login'],
     );
+  });
+
+  it('reads a link as a browser does: control characters around it, tabs and line breaks inside it, backslashes for slashes', () => {
+    const written = [
+      'ht\ttp://evil.example/x',
+      'h\nttps://evil.example/',
+      '\u0000https://evil.example/',
+      ' \u0001https://evil.example/\u0000',
+      '\\\\evil.example/x',
+      '/\\evil.example/x',
+      'https:\\\\evil.example\\x',
+    ];
+    for (const raw of written) {
+      const d = describeUrl(raw, 'href', 'x');
+      assert.equal(d?.host, 'evil.example', JSON.stringify(raw));
+      assert.equal(d?.registrable, 'evil.example', JSON.stringify(raw));
+    }
+    // The HTML scan hands such a link over as written (entities decoded): it reaches the analysis.
+    assert.equal(scanHtml('<a href="ht&#9;tps://evil.example/">x</a>', 5).links[0]?.url, 'ht\ttps://evil.example/');
+    assert.equal(describeUrl('relative/path', 'href'), null);
   });
 
   it("reads an attached message's links (message/rfc822, .eml) as another sender's: source 'message'", async () => {
