@@ -13,7 +13,14 @@ import { secretBytes } from '../webhooks/signing.js';
 /** Raw ini as haraka-config returns it: sections of key ─► string | number | boolean. */
 export type RawIni = Record<string, Record<string, unknown> | undefined>;
 
-const where = (section: string, key: string): string => `phishx.ini [${section}] ${key}`;
+/** A name or value from the file as an error shows it: one line, at most `max` characters (JSON-quoted when it is not a plain name). */
+export function shownInError(v: unknown, max = 80, plainName = false): string {
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  const clipped = s.length > max ? `${s.slice(0, max)}…` : s;
+  return plainName && /^[\w .@:*-]*$/.test(clipped) ? clipped : JSON.stringify(clipped);
+}
+
+const where = (section: string, key: string): string => `phishx.ini [${shownInError(section, 60, true)}] ${shownInError(key, 60, true)}`;
 
 /** The text of an ini value (haraka-config gives strings, numbers and booleans); '' for anything else. */
 function scalarText(v: unknown): string {
@@ -21,7 +28,7 @@ function scalarText(v: unknown): string {
 }
 
 function coerce(section: string, key: string, spec: KeySpec, value: unknown): unknown {
-  const shown = JSON.stringify(value);
+  const shown = typeof value === 'string' ? shownInError(value) : JSON.stringify(value);
   const bad = (expect: string): never => {
     throw new ConfigError(`${where(section, key)} = ${shown}: expected ${expect}`, `${section}.${key}`);
   };
