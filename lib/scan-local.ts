@@ -11,7 +11,7 @@ import type { Envelope, ScanInput } from './message/types.js';
 import { analyzeCheap, archiveInspection, shortLinks } from './analyzers/local.js';
 import { analyzeAttachments } from './attachments/inspect.js';
 import { embeddedModel, type TextVerdict } from './nlp/model.js';
-import { classifierText } from './nlp/text.js';
+import { classifierTexts, moreSuspicious, type TextBasis } from './nlp/text.js';
 import { errorMessage } from './errors.js';
 import type { ScanResult, Signal } from './verdict/types.js';
 
@@ -32,7 +32,8 @@ export interface LocalScan {
   /** The cheap analyzers' signals; null when left to the caller (short links to expand first). */
   cheap: Signal[] | null;
   /** The embedded model's verdict on the text, when asked and within budget. */
-  text: TextVerdict | null;
+  /** The embedded model on the message text; `basis`: the verdict is on the second text classifierTexts gives. */
+  text: (TextVerdict & { basis?: TextBasis }) | null;
   /** Attachment signals, archives as far as their listing got within budget. */
   attachments: Signal[];
   /** SCAN_ERROR for an analyzer that failed (a bug): the rest still counts. */
@@ -62,7 +63,11 @@ export async function scanLocally(raw: Buffer, envelope: Envelope, config: Phish
   }
   if (opts.classify && left() > 0) {
     const n0 = performance.now();
-    guarded('embedded model', () => (out.text = embeddedModel().classify(classifierText(input))));
+    guarded('embedded model', () => {
+      const texts = classifierTexts(input);
+      const model = embeddedModel();
+      out.text = moreSuspicious(model.classify(texts.full), texts.alt && model.classify(texts.alt.text), texts.alt?.basis);
+    });
     phases.nlp = performance.now() - n0;
   }
   if (input.attachments.some((a) => a.zip) && left() > 0) {
@@ -72,6 +77,6 @@ export async function scanLocally(raw: Buffer, envelope: Envelope, config: Phish
   }
   guarded('attachments', () => (out.attachments = analyzeAttachments(input.attachments, { maxRatio: config.attachments.max_compression_ratio })));
   // Analysed: what the caller does not read need not cross back to it (the copy costs the event loop).
-  if (out.cheap && !opts.keepText) out.input = { ...input, text: '', html: '', htmlText: '', headers: [] };
+  if (out.cheap && !opts.keepText) out.input = { ...input, text: '', html: '', htmlText: '', htmlVisibleText: '', headers: [] };
   return out;
 }

@@ -8,7 +8,7 @@ import { embeddedModel, isShippedModel, type TextClassifier, type TextVerdict } 
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { TimeoutError, withTimeout } from './timeout.js';
-import { classifierText } from './nlp/text.js';
+import { classifierTexts, moreSuspicious, type TextBasis } from './nlp/text.js';
 import { REASONS, reasonSpec } from './reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
@@ -221,7 +221,7 @@ export function defaultClassifier(config: PhishXConfig): TextClassifier | null {
 }
 
 /** NLP_PHISH for a text verdict, weighed against the other signals (`textWeightCap`). Pure. */
-function textSignal(v: TextVerdict, name: string, config: PhishXConfig, others: readonly Signal[]): Signal[] {
+function textSignal(v: TextVerdict & { basis?: TextBasis }, name: string, config: PhishXConfig, others: readonly Signal[]): Signal[] {
   const max = config.weights.NLP_PHISH ?? REASONS.NLP_PHISH.weight;
   const cap = textWeightCap(others, max);
   const points = nlpPoints(v.p, max);
@@ -232,7 +232,7 @@ function textSignal(v: TextVerdict, name: string, config: PhishXConfig, others: 
     {
       code: 'NLP_PHISH',
       weight,
-      detail: `p=${v.p.toFixed(3)} (${name})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
+      detail: `p=${v.p.toFixed(3)} (${name}${v.basis ? `, ${v.basis}` : ''})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
     },
   ];
 }
@@ -249,13 +249,16 @@ async function classifyRemotely(
   remainingMs: number,
   others: readonly Signal[],
 ): Promise<Signal[]> {
-  const text = classifierText(input);
+  const texts = classifierTexts(input);
   try {
-    return textSignal(await classifier.classify(text, remainingMs), classifier.name, config, others);
+    const [full, alt] = await Promise.all([classifier.classify(texts.full, remainingMs), texts.alt && classifier.classify(texts.alt.text, remainingMs)]);
+    return textSignal(moreSuspicious(full, alt, texts.alt?.basis), classifier.name, config, others);
   } catch (err) {
     const out: Signal[] = [{ code: 'NLP_UNAVAILABLE', detail: `${classifier.name}: ${errorMessage(err)}`.slice(0, 200) }];
     if (config.nlp.fallback !== 'embedded') return out;
-    return [...out, ...textSignal(embeddedModel().classify(text), 'embedded fallback', config, others)];
+    const model = embeddedModel();
+    const v = moreSuspicious(model.classify(texts.full), texts.alt && model.classify(texts.alt.text), texts.alt?.basis);
+    return [...out, ...textSignal(v, 'embedded fallback', config, others)];
   }
 }
 

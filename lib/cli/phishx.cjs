@@ -9,7 +9,14 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('phishx: not built yet. Run `npm install` (or `npm run build`) in the PhishX directory first.\n');
   process.exit(1);
 }
-require(entry).main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`phishx: ${err && err.message ? err.message : err}\n`); process.exitCode = 1; },
-);
+require(entry)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`phishx: ${err && err.message ? err.message : err}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -236,6 +236,7 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     text: sep >= 0 ? text.slice(sep) : '',
     html: '',
     htmlText: '',
+    htmlVisibleText: '',
     passwordFields: 0,
     parts: 1,
     urls,
@@ -304,6 +305,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     if (d) found.push(bare ? { ...d, bare } : d);
   };
   let htmlText = '';
+  let htmlVisibleText = '';
   let passwordFields = 0;
   if (html) {
     // Links past the decoded-bytes limit are still read (padding must not push a lure's link
@@ -312,6 +314,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     const whole = htmlCut ? (parsed.html ?? '').slice(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes) : html;
     const scanned = scanHtml(whole, maxCollected(limits) + 1, html.length);
     htmlText = scanned.text;
+    if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
     passwordFields = scanned.passwordFields;
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
@@ -362,6 +365,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     text,
     html,
     htmlText,
+    htmlVisibleText,
     passwordFields,
     parts,
     urls,

@@ -8,8 +8,12 @@ export interface HtmlLink {
 
 export interface HtmlScan {
   links: HtmlLink[];
-  /** Visible text (script, style, head and comments removed), whitespace collapsed. */
+  /** The document's text (script, style, head and comments removed), whitespace collapsed. */
   text: string;
+  /** `text` without what an inline style or the `hidden` attribute hides (see styleVisibility). */
+  visibleText: string;
+  /** Characters of text left out because an inline style or `hidden` hid them. */
+  hiddenChars: number;
   forms: number;
   /** `<input type=password>` fields. */
   passwordFields: number;
@@ -39,6 +43,8 @@ const BLOCK = new Set([
   'blockquote',
 ]);
 const MAX_ANCHOR_TEXT = 500;
+/** Elements without content or end tag: htmlparser2 never opens them on its stack. */
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 
 interface OpenAnchor {
   url: string;
@@ -84,6 +90,60 @@ function withBase(links: HtmlLink[], base: string | null): HtmlLink[] {
   });
 }
 
+/**
+ * What an element's inline style (and `hidden` attribute) does to the text inside it, as a
+ * browser renders it: `hides` — nothing inside can be seen whatever descendants declare
+ * (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
+ * `hidden` attribute); `fontZero` / `invisible` — set or lifted by this element, a
+ * descendant may override them (`font-size:0` on a layout cell with sized text inside is a
+ * common template trick, not hiding); `white` text is hidden when no element around it sets
+ * a background (on the default white page). Senders salt phishing with hidden paragraphs of
+ * ordinary text so that a text classifier reads those instead. Pure.
+ */
+export interface StyleEffect {
+  hides: boolean;
+  fontZero?: boolean;
+  invisible?: boolean;
+  /** Text colour set here: white (`#fff`, `white`, `rgb(255,255,255)`) or another. */
+  white?: boolean;
+  /** A background set here (style or `bgcolor` / `background` attribute): white text on it is not hidden. */
+  background?: boolean;
+}
+
+export function styleVisibility(style: string | undefined, hiddenAttr: boolean, backgroundAttr = false): StyleEffect {
+  const out: StyleEffect = { hides: hiddenAttr };
+  if (backgroundAttr) out.background = true;
+  if (!style) return out;
+  const decl = new Map<string, string>();
+  for (const part of style.split(';')) {
+    const i = part.indexOf(':');
+    if (i > 0)
+      decl.set(
+        part.slice(0, i).trim().toLowerCase(),
+        part
+          .slice(i + 1)
+          .replace(/!important/i, '')
+          .trim()
+          .toLowerCase(),
+      );
+  }
+  const zero = (v: string | undefined): boolean => v !== undefined && /^[-+]?0*\.?0*(?:px|pt|em|rem|%|vh|vw|ex|ch)?$/.test(v) && /0/.test(v);
+  // Text set in 1px (or less) is as unreadable as text set in 0.
+  const tiny = (v: string | undefined): boolean => zero(v) || (v !== undefined && /^0*(?:1(?:\.0*)?|0?\.\d+)(?:px|pt)$/.test(v));
+  if (decl.get('display') === 'none' || zero(decl.get('opacity'))) out.hides = true;
+  if ((decl.get('overflow') === 'hidden' || decl.get('overflow-y') === 'hidden') && (zero(decl.get('max-height')) || zero(decl.get('height'))))
+    out.hides = true;
+  const fontSize = decl.get('font-size');
+  if (fontSize !== undefined) out.fontZero = tiny(fontSize);
+  const color = decl.get('color');
+  if (color !== undefined) out.white = /^(?:#fff(?:fff)?|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*1(?:\.0*)?\s*)?\))$/.test(color);
+  if (decl.has('background') || decl.has('background-color') || decl.has('background-image')) out.background = true;
+  const visibility = decl.get('visibility');
+  if (visibility === 'hidden' || visibility === 'collapse') out.invisible = true;
+  else if (visibility === 'visible') out.invisible = false;
+  return out;
+}
+
 /** Open elements kept nested, as browsers do (Blink and WebKit: 512). */
 export const MAX_HTML_DEPTH = 512;
 
@@ -118,8 +178,28 @@ export class DepthCappedParser extends Parser {
 export function scanHtml(html: string, maxLinks: number, maxText = Infinity): HtmlScan {
   const links: HtmlLink[] = [];
   const text: string[] = [];
+  const visible: string[] = [];
   let textLeft = maxText;
   let hiddenDepth = 0;
+  // Elements whose style hides or shows text, innermost last, with the parser depth they opened at.
+  const styled: Array<StyleEffect & { depth: number }> = [];
+  let hiddenChars = 0;
+  const styleHidden = (): boolean => {
+    let font: boolean | undefined;
+    let invisible: boolean | undefined;
+    let white: boolean | undefined;
+    let background = false;
+    for (let i = styled.length - 1; i >= 0; i--) {
+      const f = styled[i];
+      if (f.hides) return true;
+      font ??= f.fontZero;
+      invisible ??= f.invisible;
+      white ??= f.white;
+      background ||= f.background === true;
+    }
+    return font === true || invisible === true || (white === true && !background);
+  };
+  let hiddenNow = false;
   let forms = 0;
   let passwordFields = 0;
   let scripts = 0;
@@ -137,8 +217,19 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
     {
       onopentag(name, attrs) {
         if (HIDDEN.has(name)) hiddenDepth++;
+        const bgAttr = attrs.bgcolor !== undefined || attrs.background !== undefined;
+        if ((attrs.style !== undefined || attrs.hidden !== undefined || bgAttr) && !VOID.has(name)) {
+          const v = styleVisibility(attrs.style, attrs.hidden !== undefined, bgAttr);
+          if (v.hides || v.fontZero !== undefined || v.invisible !== undefined || v.white !== undefined || v.background) {
+            styled.push({ depth: parser.depth, ...v });
+            hiddenNow = styleHidden();
+          }
+        }
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
-        if (BLOCK.has(name) && textLeft > 0) text.push('\n');
+        if (BLOCK.has(name) && textLeft > 0) {
+          text.push('\n');
+          visible.push('\n');
+        }
         // Every element that navigates when clicked or shown: `<a>` (also SVG's `xlink:href`),
         // a button's `formaction`, a `<meta>` refresh; `<base href>` resolves relative ones.
         if (name === 'a') {
@@ -165,16 +256,27 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
       },
       ontext(data) {
         if (hiddenDepth > 0) return;
+        if (hiddenNow) hiddenChars += data.length;
         if (textLeft > 0) {
-          text.push(textLeft >= data.length ? data : data.slice(0, textLeft));
+          const kept = textLeft >= data.length ? data : data.slice(0, textLeft);
+          text.push(kept);
+          if (!hiddenNow) visible.push(kept);
           textLeft -= data.length;
         }
         if (anchor) addAnchorText(anchor, data);
       },
       onclosetag(name) {
         if (HIDDEN.has(name) && hiddenDepth > 0) hiddenDepth--;
+        // The parser has already dropped the element: frames it opened end here.
+        if (styled.length && styled[styled.length - 1].depth > parser.depth) {
+          while (styled.length && styled[styled.length - 1].depth > parser.depth) styled.pop();
+          hiddenNow = styleHidden();
+        }
         if (name === 'a') closeAnchor();
-        if (BLOCK.has(name) && textLeft > 0) text.push('\n');
+        if (BLOCK.has(name) && textLeft > 0) {
+          text.push('\n');
+          visible.push('\n');
+        }
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
@@ -182,13 +284,18 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   parser.write(html);
   parser.end();
   closeAnchor();
-  return {
-    links: withBase(links, base),
-    text: text
+  const collapse = (parts: string[]): string =>
+    parts
       .join('')
       .replace(/[ \t\u00a0]+/g, ' ')
       .replace(/\s*\n\s*/g, '\n')
-      .trim(),
+      .trim();
+  const all = collapse(text);
+  return {
+    links: withBase(links, base),
+    text: all,
+    visibleText: hiddenChars ? collapse(visible) : all,
+    hiddenChars,
     forms,
     passwordFields,
     scripts,

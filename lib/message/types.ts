@@ -90,6 +90,8 @@ export interface ScanInput {
   html: string;
   /** Visible text of the HTML parts (script/style removed). */
   htmlText: string;
+  /** `htmlText` without text an inline style or the `hidden` attribute hides ('' when nothing is hidden). */
+  htmlVisibleText: string;
   /** `<input type=password>` fields in the HTML. */
   passwordFields: number;
   /** MIME leaf parts seen. */

@@ -85,8 +85,63 @@ const SUBJECT_PREFIX = /^(?:\s*(?:re|fwd?|aw|sv|tr|res|enc)\s*:\s*|\s*\[[^\]]{1,
  * source artefacts instead of phishing removed — list footers, quoted replies ("> "),
  * "On … wrote:" lines, signatures after "-- ", list tags in the subject. Pure.
  */
+/** What a second text is, beside the one `classifierText` reads. */
+export type TextBasis = 'visible text' | 'HTML part';
+
+/**
+ * What the classifier judges: `classifierText`, and where a mail client would show the
+ * reader other words, those too (`alt`, else null):
+ * - it reads the HTML and the HTML hides text (an inline style, `hidden`): the text without
+ *   the hidden part (`visible text`). Phishers salt a lure with hidden paragraphs of ordinary
+ *   mail so that a classifier reads those;
+ * - it reads the text/plain part and the HTML part — what clients show — says something else
+ *   (fewer than half of its words are in the text part): the HTML's visible text (`HTML
+ *   part`). Otherwise a harmless text/plain alternative hides the lure in the HTML.
+ * The model was trained on the text `classifierText` gives (hidden salt included, itself a
+ * phishing trait), so the scan judges both and keeps the more suspicious (moreSuspicious). Pure.
+ */
+export function classifierTexts(input: Pick<ScanInput, 'subject' | 'text' | 'htmlText' | 'htmlVisibleText'>): {
+  full: string;
+  alt: { text: string; basis: TextBasis } | null;
+} {
+  const full = classifierText(input);
+  let alt: { text: string; basis: TextBasis } | null = null;
+  if (readsTextPart(input.text)) {
+    const shown = input.htmlVisibleText || input.htmlText;
+    if (shown && !mostlyWithin(shown, input.text)) alt = { text: classifierText({ subject: input.subject, text: '', htmlText: shown }), basis: 'HTML part' };
+  } else if (input.htmlVisibleText) {
+    alt = { text: classifierText({ ...input, htmlText: input.htmlVisibleText }), basis: 'visible text' };
+  }
+  return { full, alt: alt && alt.text !== full ? alt : null };
+}
+
+/** The words (3+ letters, lower case) of a text, at most the first 2,000. */
+function wordSet(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(/\p{L}{3,}/gu) ?? []).slice(0, 2000));
+}
+
+/** At least half of the words of `shown` also occur in `text` (alternative parts that say the same). */
+function mostlyWithin(shown: string, text: string): boolean {
+  const s = wordSet(shown);
+  if (s.size === 0) return true;
+  const t = wordSet(text);
+  let common = 0;
+  for (const w of s) if (t.has(w)) common++;
+  return common * 2 >= s.size;
+}
+
+/** Of two verdicts on one message's texts, the more suspicious, with the basis when it is the second. Pure. */
+export function moreSuspicious<V extends { p: number }>(full: V, alt: V | null, basis?: TextBasis): V & { basis?: TextBasis } {
+  return alt && basis && alt.p > full.p ? { ...alt, basis } : full;
+}
+
+/** The text/plain part is what classifierText reads (it has something to say). */
+function readsTextPart(text: string): boolean {
+  return Boolean(text) && text.trim().length >= 20;
+}
+
 export function classifierText(input: Pick<ScanInput, 'subject' | 'text' | 'htmlText'>): string {
-  let body = input.text && input.text.trim().length >= 20 ? input.text : input.htmlText || input.text || '';
+  let body = readsTextPart(input.text) ? input.text : input.htmlText || input.text || '';
   body = body.replace(/\r\n?/g, '\n');
   for (const re of LIST_FOOTERS) body = body.replace(re, '\n');
   const sig = body.search(/\n-- ?\n/);

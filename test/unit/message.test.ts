@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml } from '../../lib/message/html.js';
+import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -341,6 +341,50 @@ describe('links a sender hides from a scanner but a mail client shows', () => {
       );
       assert.equal(i.attachments[0]?.message, true);
     }
+  });
+});
+
+describe('text the HTML hides', () => {
+  it('reads an inline style as a browser renders it', () => {
+    const hides = (style: string, hidden = false): boolean => styleVisibility(style, hidden).hides;
+    assert.ok(hides('display:none'));
+    assert.ok(hides('DISPLAY: none !important; color: red'));
+    assert.ok(hides('opacity:0'));
+    assert.ok(hides('opacity: 0.0'));
+    assert.ok(hides('max-height:0px; overflow:hidden'));
+    assert.ok(hides('height:0;overflow-y:hidden'));
+    assert.ok(hides('', true));
+    assert.ok(!hides('display:block; opacity:0.5'));
+    assert.ok(!hides('max-height:0')); // without overflow:hidden the text spills out visibly
+    assert.equal(styleVisibility('font-size:0', false).fontZero, true);
+    assert.equal(styleVisibility('font-size:1px', false).fontZero, true);
+    assert.equal(styleVisibility('font-size:14px', false).fontZero, false);
+    assert.equal(styleVisibility('visibility:hidden', false).invisible, true);
+    assert.equal(styleVisibility('color:#FFF', false).white, true);
+    assert.equal(styleVisibility('color: rgb(255, 255, 255)', false).white, true);
+    assert.equal(styleVisibility('color:#fffffe', false).white, false);
+    assert.equal(styleVisibility('background-color:#0072c6', false).background, true);
+  });
+
+  it('keeps the whole text and the visible text apart: hidden salt, zero fonts a child resizes, white on white and on colour', () => {
+    const r = scanHtml(
+      [
+        '<div style="display:none">salt one</div>',
+        '<span hidden>salt two</span>',
+        '<td style="font-size:0">salt three<div style="font-size:14px">Pay now</div></td>',
+        '<p style="color:#fff">salt four</p>',
+        '<table bgcolor="#0072c6"><tr><td style="color:#ffffff">Sign in</td></tr></table>',
+        '<div style="visibility:hidden">salt five <b style="visibility:visible">today</b></div>',
+        '<div style="opacity:0"><p style="opacity:1">salt six</p></div>',
+      ].join(''),
+      10,
+    );
+    assert.equal(r.visibleText.replace(/\s+/g, ' '), 'Pay now Sign in today');
+    for (const salt of ['salt one', 'salt two', 'salt three', 'salt four', 'salt five', 'salt six']) assert.ok(r.text.includes(salt), salt);
+    assert.equal(r.hiddenChars, 'salt onesalt twosalt threesalt foursalt five salt six'.length);
+    const plain = scanHtml('<p>Nothing hidden</p>', 10);
+    assert.equal(plain.hiddenChars, 0);
+    assert.equal(plain.visibleText, plain.text);
   });
 });
 

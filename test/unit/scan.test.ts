@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { zipSync } from 'fflate';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { embeddedModel } from '../../lib/nlp/model.js';
+import { classifierTexts } from '../../lib/nlp/text.js';
 import { forcedAction, newScanId, scanMessage, skipReason } from '../../lib/scan.js';
 import { decide } from '../../lib/verdict/policy.js';
 import type { Signal } from '../../lib/verdict/types.js';
@@ -126,6 +129,58 @@ describe('scanMessage', () => {
     assert.equal(verdictOf('reject'), 'reject');
     assert.equal(verdictOf('allow'), 'allow');
     assert.throws(() => buildConfig({ limits: { unparseable_action: 'deliver' } }, { env: {} }), /unparseable_action/);
+  });
+});
+
+describe('text a sender shows the reader but hides from the classifier', () => {
+  // A lure whose only tell is its words, and the words of a real list message to hide them.
+  const lure =
+    '<p>Dear Customer,</p><p>We detected unusual sign-in activity on your account. Your account has been temporarily suspended. ' +
+    'To restore access, verify your identity and confirm your billing information within 24 hours, otherwise your account will ' +
+    'be permanently closed.</p><p><a href="https://secure-verify-portal.example/login">Verify now</a></p><p>Account Security Team</p>';
+  const hamRaw = readFileSync('test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml', 'latin1');
+  const ham = hamRaw
+    .slice(hamRaw.indexOf('\n\n') + 2)
+    .replace(/[<>&]/g, ' ')
+    .slice(0, 6000);
+  const head = 'From: Account Security <security@secure-verify-portal.example>\nTo: bob@example.org\nSubject: Action required\nMIME-Version: 1.0\n';
+  const cfg = buildConfig({}, { env: {} });
+  const env = { mailFrom: 'security@secure-verify-portal.example', rcptTo: ['bob@example.org'] };
+  const nlp = async (raw: string): Promise<{ weight: number; detail: string; fullP: number }> => {
+    const r = await scanMessage(toCrlf(raw), env, cfg);
+    const reason = r.verdict.reasons.find((x) => x.code === 'NLP_PHISH');
+    const input = await extractScanInput(toCrlf(raw), env, cfg.limits);
+    return { weight: reason?.weight ?? 0, detail: reason?.detail ?? '', fullP: embeddedModel().classify(classifierTexts(input).full).p };
+  };
+
+  it('hidden salt: the text without what the HTML hides is judged too', async () => {
+    for (const hidden of ['display:none', 'font-size:0', 'opacity:0', 'color:#ffffff']) {
+      const r = await nlp(`${head}Content-Type: text/html\n\n<div style="${hidden}">${ham}</div>${lure}\n`);
+      assert.ok(r.fullP < 0.5, `${hidden}: the salt works on the whole text (p ${r.fullP})`);
+      assert.ok(r.weight >= 40, `${hidden}: NLP_PHISH ${r.weight}`);
+      assert.match(r.detail, /visible text/);
+    }
+  });
+
+  it('a harmless text/plain alternative: the HTML part, what clients show, is judged too', async () => {
+    const raw = `${head}Content-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain\n\n${ham}\n--a\nContent-Type: text/html\n\n${lure}\n--a--\n`;
+    const r = await nlp(raw);
+    assert.ok(r.fullP < 0.5, `the text part reads as ham (p ${r.fullP})`);
+    assert.ok(r.weight >= 40, `NLP_PHISH ${r.weight}`);
+    assert.match(r.detail, /HTML part/);
+  });
+
+  it('no second text when the parts say the same or nothing is hidden', () => {
+    const same = {
+      subject: 's',
+      text: 'Your order 123 has shipped and will arrive Tuesday.',
+      htmlText: 'Your order 123 has shipped and will arrive Tuesday. Track it',
+      htmlVisibleText: '',
+    };
+    assert.equal(classifierTexts(same).alt, null);
+    assert.equal(classifierTexts({ ...same, text: '' }).alt, null);
+    assert.equal(classifierTexts({ ...same, text: '', htmlVisibleText: 'Your order' }).alt?.basis, 'visible text');
+    assert.equal(classifierTexts({ ...same, htmlText: 'Verify your account password now', htmlVisibleText: '' }).alt?.basis, 'HTML part');
   });
 });
 
