@@ -6,7 +6,7 @@ import { splitHost } from '../../lib/message/domain.js';
 import { nameFitsAddress } from '../../lib/analyzers/sender-name.js';
 import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { buildBrandIndex, lookalikeBrand, oneEditApart, skeleton } from '../../lib/analyzers/brands.js';
+import { brandsNamedIn, buildBrandIndex, lookalikeBrand, oneEditApart, skeleton } from '../../lib/analyzers/brands.js';
 import { toCrlf } from '../helpers/smtp.js';
 import type { SenderAuth } from '../../lib/message/types.js';
 
@@ -608,6 +608,28 @@ describe('brand helpers', () => {
     assert.equal(skeleton('раураl'), 'paypal');
     assert.equal(skeleton('PAYPA1'), 'paypal');
     assert.equal(skeleton('rnicrosoft'), 'microsoft');
+  });
+
+  it('reads a display name as the reader sees it: invisible characters, letters spaced out, a capital I for an l', () => {
+    // Each seen in the corpora: "N e t f l i x !", "C o i n b a s e", "WaImart MI", "り そ な 銀 行".
+    assert.equal(skeleton('Pay\u00adPal'), 'paypal');
+    assert.equal(skeleton('Pay\u200bPal\u200e'), 'paypal');
+    assert.equal(skeleton('N e t f l i x !'), 'netflix i');
+    assert.equal(skeleton('PayPaI Service'), 'paypal service');
+    assert.equal(skeleton('WaImart'), 'walmart');
+    const index = buildBrandIndex({ paypal: ['paypal.com'], netflix: ['netflix.com'], walmart: ['walmart.com'], ing: ['ing.com'], 'りそな銀行': ['resonabank.co.jp'] });
+    for (const [name, brand] of [
+      ['P a y P a l', 'paypal'],
+      ['N e t f l i x !', 'netflix'],
+      ['WaImart MI', 'walmart'],
+      ['り そ な 銀 行', 'りそな銀行'],
+      ['ING', 'ing'],
+    ])
+      assert.deepEqual(brandsNamedIn(name, index), [brand], name);
+    // Capitals and short spaced runs of ordinary names stay as they are.
+    assert.equal(skeleton('J R R Tolkien'), 'j r r tolkien');
+    assert.equal(skeleton('IBM Ireland'), 'ibm ireland');
+    assert.deepEqual(brandsNamedIn('Ingrid Ilse', index), []);
   });
 
   it('tells strings one edit apart (replace, insert, delete, swap of neighbours) as the full distance does', () => {
