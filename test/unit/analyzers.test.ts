@@ -617,7 +617,13 @@ describe('brand helpers', () => {
     assert.equal(skeleton('N e t f l i x !'), 'netflix i');
     assert.equal(skeleton('PayPaI Service'), 'paypal service');
     assert.equal(skeleton('WaImart'), 'walmart');
-    const index = buildBrandIndex({ paypal: ['paypal.com'], netflix: ['netflix.com'], walmart: ['walmart.com'], ing: ['ing.com'], 'りそな銀行': ['resonabank.co.jp'] });
+    const index = buildBrandIndex({
+      paypal: ['paypal.com'],
+      netflix: ['netflix.com'],
+      walmart: ['walmart.com'],
+      ing: ['ing.com'],
+      りそな銀行: ['resonabank.co.jp'],
+    });
     for (const [name, brand] of [
       ['P a y P a l', 'paypal'],
       ['N e t f l i x !', 'netflix'],
