@@ -53,7 +53,6 @@ function bound(s: string, max: number): [string, boolean] {
 const LINK_SCAN_FACTOR = 16;
 
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
-const MAX_ACTIVE_BYTES = 2 * 1024 * 1024;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 
 async function describeAttachment(att: Parsed['attachments'][number], limits: Limits): Promise<AttachmentInfo> {
@@ -78,7 +77,9 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
   };
   const name = (att.filename ?? '').toLowerCase();
   if (ACTIVE_TYPES.test(att.mimeType) || /\.(html?|xhtml|svg|shtml)$/.test(name)) {
-    const h = scanHtml(buf.subarray(0, MAX_ACTIVE_BYTES).toString('utf8'), 50);
+    // As far and as many links as the body's (no text kept): padding — pixels, hidden text —
+    // before the form or link must not push it out of sight.
+    const h = scanHtml(buf.subarray(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes).toString('utf8'), maxCollected(limits), 0);
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
     info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
   }

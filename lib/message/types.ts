@@ -51,7 +51,7 @@ export interface AttachmentInfo {
   disposition: string | null;
   /** HTML / SVG attachments: active content counted. */
   active?: { forms: number; passwordFields: number; scripts: number };
-  /** HTML / SVG attachments: the links, form targets and map areas in them (at most 50); attached messages: their links. */
+  /** HTML / SVG attachments: the links, form targets and map areas in them; attached messages: their links. */
   links?: string[];
   /** An attached message (message/rfc822, a .eml file): a mail client opens it as a message. */
   message?: true;

