@@ -24,10 +24,11 @@ export function analyzeBrandAlignment(
   const links = unwrapped.filter(
     (u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare,
   );
-  // Links of an attached message are its sender's: they neither make nor break this sender's
-  // alignment (a bounce returning the original, a forwarded newsletter), but one off the brand
-  // still means something to click leads elsewhere (LINKS_BRAND_ONLY).
-  const own = links.filter((u) => u.source !== 'message');
+  // Links of an attached message are its sender's, a PDF's are the document's: they neither
+  // make nor break this sender's alignment (a bounce returning the original, a forwarded
+  // newsletter, a "Get Adobe Reader" link), but one off the brand still means something to
+  // click leads elsewhere (LINKS_BRAND_ONLY).
+  const own = links.filter((u) => u.source !== 'message' && u.source !== 'pdf');
   const authn = fromAuthentication(input);
   const envReg = input.envelopeFrom?.registrable ?? null;
   const out = claimsAndAlignment(input, own, brands, urls, platforms, authn, envReg);

@@ -3,6 +3,7 @@ import PostalMime from 'postal-mime';
 import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
+import { pdfLinks } from '../attachments/pdf-links.js';
 import { scanHtml } from './html.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
@@ -54,8 +55,9 @@ const LINK_SCAN_FACTOR = 16;
 
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
+const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 
-async function describeAttachment(att: Parsed['attachments'][number], limits: Limits): Promise<AttachmentInfo> {
+async function describeAttachment(att: Parsed['attachments'][number], limits: Limits, pdfBudget: { bytes: number }): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -82,6 +84,12 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
     const h = scanHtml(buf.subarray(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes).toString('utf8'), maxCollected(limits), 0);
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
     info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
+  }
+  if ((sniffed === 'application/pdf' || (!sniffed && name.endsWith('.pdf'))) && pdfBudget.bytes > 0) {
+    const pdf = pdfLinks(buf, { maxInflatedBytes: pdfBudget.bytes, maxLinks: maxCollected(limits) });
+    info.pdf = true;
+    info.links = pdf.links;
+    pdfBudget.bytes -= pdf.inflatedBytes;
   }
   if (att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) {
     info.message = true;
@@ -156,7 +164,7 @@ function maxCollected(limits: Limits): number {
   return Math.max(5000, limits.max_urls * 10);
 }
 
-const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, message: 1, text: 1, img: 2 };
+const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, message: 1, pdf: 1, text: 1, img: 2 };
 
 /**
  * Which distinct links the URL analyzers see when there are more than `max`: links a
@@ -324,12 +332,14 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const u of findUrls(textForLinks)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
 
   const attachments: AttachmentInfo[] = [];
-  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits));
+  // PDFs' object streams inflated for their links, over all PDFs of the message.
+  const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES };
+  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget));
   const unreadable = attachments.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
-  for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : 'attachment');
+  for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
   const chosen = chooseUrls(found, limits.max_urls);
   if (chosen.hostsLeftOut || collectCut) {
     hits.push({

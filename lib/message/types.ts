@@ -16,9 +16,10 @@ export interface MailAddress {
 /**
  * Where a URL was found: `attachment` = a link, form or map area inside an HTML / SVG
  * attachment; `message` = a link in an attached message (message/rfc822, .eml), another
- * sender's words: it neither makes nor breaks the outer sender's alignment.
+ * sender's words; `pdf` = a link annotation of a PDF attachment. Neither of the last two
+ * makes or breaks the outer sender's alignment (a forwarded mail, a "Get Adobe Reader" link).
  */
-export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message';
+export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message' | 'pdf';
 
 export interface ExtractedUrl {
   /** The URL as written (trimmed). */
@@ -51,10 +52,12 @@ export interface AttachmentInfo {
   disposition: string | null;
   /** HTML / SVG attachments: active content counted. */
   active?: { forms: number; passwordFields: number; scripts: number };
-  /** HTML / SVG attachments: the links, form targets and map areas in them; attached messages: their links. */
+  /** HTML / SVG attachments: the links, form targets and map areas in them; attached messages: their links; PDFs: their link annotations. */
   links?: string[];
   /** An attached message (message/rfc822, a .eml file): a mail client opens it as a message. */
   message?: true;
+  /** A PDF (by magic bytes, or by name when the content is unrecognised): `links` are its link annotations. */
+  pdf?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
   /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */

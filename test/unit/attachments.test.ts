@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deflateSync } from 'node:zlib';
+import { pdfLinks } from '../../lib/attachments/pdf-links.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
 import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
@@ -146,5 +148,60 @@ describe('attachment heuristics', () => {
     const a = input.attachments[0].archive!;
     assert.match(a.uninspected ?? '', /scan budget ended/);
     assert.ok(a.entries.filter((e) => e.depth === 2).length < 40, 'stopped before opening every inner zip');
+  });
+});
+
+describe('links in PDF attachments', () => {
+  /** A PDF whose page has one link annotation, written plainly or inside a compressed object stream. */
+  const pdfWith = (annotation: string, compressed: boolean): Buffer => {
+    const head = Buffer.from('%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<</Type/Page/Annots[6 0 R]>>\nendobj\n', 'latin1');
+    if (!compressed) return Buffer.concat([head, Buffer.from(`6 0 obj\n${annotation}\nendobj\ntrailer\n<<>>\n%%EOF\n`, 'latin1')]);
+    const body = deflateSync(Buffer.from(`6 0 ${annotation}`, 'latin1'));
+    return Buffer.concat([
+      head,
+      Buffer.from(`7 0 obj\n<</Type /ObjStm/N 1/First 4/Filter/FlateDecode/Length ${body.length}>>stream\n`, 'latin1'),
+      body,
+      Buffer.from('\nendstream\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1'),
+    ]);
+  };
+  const annot = (uri: string): string => `<</A<</S/URI/Type/Action/URI${uri}>>/Rect[0 0 600 800]/Subtype/Link/Type/Annot>>`;
+  const opts = { maxInflatedBytes: 1 << 20, maxLinks: 10 };
+
+  it('reads link annotations written plainly and in compressed object streams, literal and hex strings', () => {
+    assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/view)'), false), opts).links, ['https://evil.example/view']);
+    assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/view)'), true), opts).links, ['https://evil.example/view']);
+    const hex = `<${Buffer.from('https://bit.ly/3x').toString('hex')}>`;
+    assert.deepEqual(pdfLinks(pdfWith(annot(hex), true), opts).links, ['https://bit.ly/3x']);
+    assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/a\\(b\\)\\\ncd)'), false), opts).links, ['https://evil.example/a(b)cd']);
+    // Not a web link, not a PDF: nothing.
+    assert.deepEqual(pdfLinks(pdfWith(annot('(mailto:x@example.com)'), false), opts).links, []);
+    assert.deepEqual(pdfLinks(Buffer.from('/URI (https://evil.example/)'), opts).links, []);
+  });
+
+  it('inflates no more than its budget (a bombed object stream), and never throws on garbage', () => {
+    const bomb = Buffer.concat([
+      Buffer.from('%PDF-1.5\n7 0 obj\n<</Type/ObjStm/Filter/FlateDecode>>stream\n', 'latin1'),
+      deflateSync(Buffer.alloc(50 << 20)),
+      Buffer.from('\nendstream\nendobj\n', 'latin1'),
+    ]);
+    const r = pdfLinks(bomb, { maxInflatedBytes: 1 << 20, maxLinks: 10 });
+    assert.deepEqual(r.links, []);
+    assert.ok(r.inflatedBytes <= 1 << 20, `${r.inflatedBytes}`);
+    const garbage = Buffer.concat([Buffer.from('%PDF-1.7\n<</Type/ObjStm>>stream\n'), Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256))]);
+    assert.deepEqual(pdfLinks(garbage, opts).links, []);
+  });
+
+  it("a PDF attachment's links reach the URL analysis as source 'pdf' (a shortener behind a 'View document' page)", async () => {
+    const input = await extractScanInput(
+      toCrlf(withAttachment('Invoice.pdf', pdfWith(annot('(https://bit.ly/3uZWFWH)'), true), 'application/pdf')),
+      { mailFrom: '', rcptTo: ['bob@example.org'] },
+      config.limits,
+    );
+    assert.equal(input.attachments[0]?.pdf, true);
+    assert.deepEqual(
+      input.urls.map((u) => [u.source, u.host]),
+      [['pdf', 'bit.ly']],
+    );
+    assert.ok(analyze(input, config).some((s) => s.code === 'URL_SHORTENER'));
   });
 });
