@@ -90,16 +90,7 @@ function withBase(links: HtmlLink[], base: string | null): HtmlLink[] {
   });
 }
 
-/**
- * What an element's inline style (and `hidden` attribute) does to the text inside it, as a
- * browser renders it: `hides` — nothing inside can be seen whatever descendants declare
- * (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
- * `hidden` attribute); `fontZero` / `invisible` — set or lifted by this element, a
- * descendant may override them (`font-size:0` on a layout cell with sized text inside is a
- * common template trick, not hiding); `white` text is hidden when no element around it sets
- * a background (on the default white page). Senders salt phishing with hidden paragraphs of
- * ordinary text so that a text classifier reads those instead. Pure.
- */
+/** What one element's inline style and attributes declare about the visibility of its text (styleVisibility). */
 export interface StyleEffect {
   hides: boolean;
   fontZero?: boolean;
@@ -110,6 +101,16 @@ export interface StyleEffect {
   background?: boolean;
 }
 
+/**
+ * What an element's inline style (and `hidden` attribute) does to the text inside it, as a
+ * browser renders it: `hides` — nothing inside can be seen whatever descendants declare
+ * (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
+ * `hidden` attribute); `fontZero` / `invisible` — set or lifted by this element, a
+ * descendant may override them (`font-size:0` on a layout cell with sized text inside is a
+ * common template trick, not hiding); `white` text is hidden when no element around it sets
+ * a background (on the default white page). Senders salt phishing with hidden paragraphs of
+ * ordinary text so that a text classifier reads those instead. Pure.
+ */
 export function styleVisibility(style: string | undefined, hiddenAttr: boolean, backgroundAttr = false): StyleEffect {
   const out: StyleEffect = { hides: hiddenAttr };
   if (backgroundAttr) out.background = true;
@@ -142,6 +143,20 @@ export function styleVisibility(style: string | undefined, hiddenAttr: boolean, 
   if (visibility === 'hidden' || visibility === 'collapse') out.invisible = true;
   else if (visibility === 'visible') out.invisible = false;
   return out;
+}
+
+/** The style in force inside an element: its own declarations over those around it. */
+interface InForce {
+  hides: boolean;
+  fontZero?: boolean;
+  invisible?: boolean;
+  white?: boolean;
+  background: boolean;
+}
+
+/** Text under this style cannot be seen. */
+function hidesText(s: InForce): boolean {
+  return s.hides || s.fontZero === true || s.invisible === true || (s.white === true && !s.background);
 }
 
 /** Open elements kept nested, as browsers do (Blink and WebKit: 512). */
@@ -181,24 +196,12 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   const visible: string[] = [];
   let textLeft = maxText;
   let hiddenDepth = 0;
-  // Elements whose style hides or shows text, innermost last, with the parser depth they opened at.
-  const styled: Array<StyleEffect & { depth: number }> = [];
+  // Elements whose style hides or shows text, innermost last, each with the parser depth it
+  // opened at and the style in force inside it (its own declarations over its parent's), so
+  // a tag costs O(1) however deep it sits.
+  const styled: Array<{ depth: number; inForce: InForce }> = [];
+  let inForce: InForce = { hides: false, background: false };
   let hiddenChars = 0;
-  const styleHidden = (): boolean => {
-    let font: boolean | undefined;
-    let invisible: boolean | undefined;
-    let white: boolean | undefined;
-    let background = false;
-    for (let i = styled.length - 1; i >= 0; i--) {
-      const f = styled[i];
-      if (f.hides) return true;
-      font ??= f.fontZero;
-      invisible ??= f.invisible;
-      white ??= f.white;
-      background ||= f.background === true;
-    }
-    return font === true || invisible === true || (white === true && !background);
-  };
   let hiddenNow = false;
   let forms = 0;
   let passwordFields = 0;
@@ -221,8 +224,15 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
         if ((attrs.style !== undefined || attrs.hidden !== undefined || bgAttr) && !VOID.has(name)) {
           const v = styleVisibility(attrs.style, attrs.hidden !== undefined, bgAttr);
           if (v.hides || v.fontZero !== undefined || v.invisible !== undefined || v.white !== undefined || v.background) {
-            styled.push({ depth: parser.depth, ...v });
-            hiddenNow = styleHidden();
+            inForce = {
+              hides: inForce.hides || v.hides,
+              fontZero: v.fontZero ?? inForce.fontZero,
+              invisible: v.invisible ?? inForce.invisible,
+              white: v.white ?? inForce.white,
+              background: inForce.background || v.background === true,
+            };
+            styled.push({ depth: parser.depth, inForce });
+            hiddenNow = hidesText(inForce);
           }
         }
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
@@ -270,7 +280,8 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
         // The parser has already dropped the element: frames it opened end here.
         if (styled.length && styled[styled.length - 1].depth > parser.depth) {
           while (styled.length && styled[styled.length - 1].depth > parser.depth) styled.pop();
-          hiddenNow = styleHidden();
+          inForce = styled.length ? styled[styled.length - 1].inForce : { hides: false, background: false };
+          hiddenNow = hidesText(inForce);
         }
         if (name === 'a') closeAnchor();
         if (BLOCK.has(name) && textLeft > 0) {
