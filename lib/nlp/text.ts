@@ -117,7 +117,12 @@ export function classifierTexts(input: Pick<ScanInput, 'subject' | 'text' | 'htm
 
 /** The words (3+ letters, lower case) of a text's first 20,000 characters (the classifier reads 4,000). */
 function wordSet(text: string): Set<string> {
-  return new Set(text.slice(0, 20_000).toLowerCase().match(/\p{L}{3,}/gu) ?? []);
+  return new Set(
+    text
+      .slice(0, 20_000)
+      .toLowerCase()
+      .match(/\p{L}{3,}/gu) ?? [],
+  );
 }
 
 /** At least half of the words of `shown` also occur in `text` (alternative parts that say the same). */
