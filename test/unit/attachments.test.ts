@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
+import fc from 'fast-check';
 import { pdfLinks } from '../../lib/attachments/pdf-links.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
@@ -189,6 +190,56 @@ describe('links in PDF attachments', () => {
     assert.ok(r.inflatedBytes <= 1 << 20, `${r.inflatedBytes}`);
     const garbage = Buffer.concat([Buffer.from('%PDF-1.7\n<</Type/ObjStm>>stream\n'), Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256))]);
     assert.deepEqual(pdfLinks(garbage, opts).links, []);
+  });
+
+  it('reads any bytes a PDF attachment holds without a fault, within its bounds, and finds a planted link (fuzzed)', () => {
+    // Pieces of real PDF syntax, hostile strings and compressed streams (good, truncated, bombs).
+    const piece = fc.oneof(
+      fc.constantFrom(
+        '/URI',
+        '/URI (',
+        '/URI <',
+        ')',
+        '>',
+        '\\',
+        '\\(',
+        'stream\n',
+        'stream\r\n',
+        'endstream',
+        '<</Type /ObjStm>>',
+        '<</Type/ObjStm/N 1>>stream\n',
+        '%PDF-1.7\n',
+        'obj',
+        'endobj',
+      ),
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a).toString('latin1')),
+      fc.string({ maxLength: 60 }).map((t) => deflateSync(Buffer.from(`6 0 /URI (${t})`, 'latin1')).toString('latin1')),
+      fc.nat(3_000_000).map((n) => deflateSync(Buffer.alloc(n)).toString('latin1')),
+      fc.tuple(fc.string({ maxLength: 60 }), fc.nat(40)).map(([t, cut]) => deflateSync(Buffer.from(t)).subarray(0, cut).toString('latin1')),
+    );
+    const maxInflatedBytes = 1 << 20;
+    let planted = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.boolean(), (pieces, plant) => {
+        const body = `%PDF-1.5\n${pieces.join('')}`;
+        const pdf = Buffer.from(
+          plant ? `${body}\n<</Type/ObjStm>>stream\n${deflateSync(Buffer.from('/URI (https://planted.example/x)')).toString('latin1')}\nendstream` : body,
+          'latin1',
+        );
+        const r = pdfLinks(pdf, { maxInflatedBytes, maxLinks: 20 });
+        assert.ok(r.links.length <= 20);
+        assert.ok(r.inflatedBytes <= maxInflatedBytes, `${r.inflatedBytes}`);
+        for (const l of r.links) assert.match(l, /^(?:https?:|ftp:|\/\/|www\.)/i);
+        if (plant && r.inflatedBytes < maxInflatedBytes - (1 << 16) && r.links.length < 20) {
+          planted++;
+          assert.ok(r.links.includes('https://planted.example/x'), JSON.stringify(r.links));
+        }
+      }),
+      { numRuns: 300, seed: 20261201 },
+    );
+    assert.ok(planted > 50, `${planted} planted links checked`);
   });
 
   it("a PDF attachment's links reach the URL analysis as source 'pdf' (a shortener behind a 'View document' page)", async () => {
