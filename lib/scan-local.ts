@@ -11,7 +11,7 @@ import type { Envelope, ScanInput } from './message/types.js';
 import { analyzeCheap, archiveInspection, shortLinks } from './analyzers/local.js';
 import { analyzeAttachments } from './attachments/inspect.js';
 import { embeddedModel, type TextVerdict } from './nlp/model.js';
-import { classifierTexts, moreSuspicious, type TextBasis } from './nlp/text.js';
+import { classifierTexts, classifyTexts, type TextBasis } from './nlp/text.js';
 import { errorMessage } from './errors.js';
 import type { ScanResult, Signal } from './verdict/types.js';
 
@@ -64,9 +64,8 @@ export async function scanLocally(raw: Buffer, envelope: Envelope, config: Phish
   if (opts.classify && left() > 0) {
     const n0 = performance.now();
     guarded('embedded model', () => {
-      const texts = classifierTexts(input);
       const model = embeddedModel();
-      out.text = moreSuspicious(model.classify(texts.full), texts.alt && model.classify(texts.alt.text), texts.alt?.basis);
+      out.text = classifyTexts(classifierTexts(input), (t) => model.classify(t));
     });
     phases.nlp = performance.now() - n0;
   }

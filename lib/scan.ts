@@ -8,7 +8,7 @@ import { embeddedModel, isShippedModel, type TextClassifier, type TextVerdict } 
 import { httpClassifierFor } from './nlp/http-client.js';
 import { errorMessage } from './errors.js';
 import { TimeoutError, withTimeout } from './timeout.js';
-import { classifierTexts, moreSuspicious, type TextBasis } from './nlp/text.js';
+import { classifierTexts, classifyTexts, moreSuspicious, type TextBasis } from './nlp/text.js';
 import { REASONS, reasonSpec } from './reasons.js';
 import type { ReputationSource } from './reputation/sources.js';
 import type { UrlExpander } from './reputation/expand.js';
@@ -257,8 +257,15 @@ async function classifyRemotely(
     const out: Signal[] = [{ code: 'NLP_UNAVAILABLE', detail: `${classifier.name}: ${errorMessage(err)}`.slice(0, 200) }];
     if (config.nlp.fallback !== 'embedded') return out;
     const model = embeddedModel();
-    const v = moreSuspicious(model.classify(texts.full), texts.alt && model.classify(texts.alt.text), texts.alt?.basis);
-    return [...out, ...textSignal(v, 'embedded fallback', config, others)];
+    return [
+      ...out,
+      ...textSignal(
+        classifyTexts(texts, (t) => model.classify(t)),
+        'embedded fallback',
+        config,
+        others,
+      ),
+    ];
   }
 }
 

@@ -119,7 +119,8 @@ function short(u: ExtractedUrl): string {
 /** Heuristics on one URL (already unwrapped). Pure. */
 export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegistrable: string | null): Signal[] {
   const out: Signal[] = [];
-  const isLink = u.source === 'href' || u.source === 'form' || u.source === 'area' || u.source === 'attachment' || u.source === 'message' || u.source === 'pdf';
+  // Something to click or submit: every source but plain text and image sources.
+  const isLink = u.source !== 'text' && u.source !== 'img';
   if (u.scheme === 'javascript' || u.scheme === 'vbscript') {
     if (isLink) out.push({ code: 'URL_JAVASCRIPT', detail: short(u) });
     return out;

@@ -14,7 +14,7 @@ import { secretBytes } from '../webhooks/signing.js';
 export type RawIni = Record<string, Record<string, unknown> | undefined>;
 
 /** A name or value from the file as an error shows it: one line, at most `max` characters (JSON-quoted when it is not a plain name). */
-export function shownInError(v: unknown, max = 80, plainName = false): string {
+function shownInError(v: unknown, max = 80, plainName = false): string {
   const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   const clipped = s.length > max ? `${s.slice(0, max)}…` : s;
   return plainName && /^[\w .@:*-]*$/.test(clipped) ? clipped : JSON.stringify(clipped);

@@ -4,7 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
-import { scanHtml } from './html.js';
+import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -53,6 +53,21 @@ function bound(s: string, max: number): [string, boolean] {
 /** How far past `[limits] max_decoded_bytes` the HTML is still read for links (linear, ~50 ms per MB). */
 const LINK_SCAN_FACTOR = 16;
 
+/** How far into a part (the body's HTML and text, an attachment) links are read. */
+function linkReach(limits: Limits): number {
+  return LINK_SCAN_FACTOR * limits.max_decoded_bytes;
+}
+
+/** HTML read for its links alone, as far and as many as a message's own (no text kept). */
+function scanForLinks(html: string, limits: Limits): HtmlScan {
+  return scanHtml(html.slice(0, linkReach(limits)), maxCollected(limits), 0);
+}
+
+/** What a reader can click or submit: every link but image sources. */
+function clickable(links: readonly HtmlLink[]): string[] {
+  return links.flatMap((l) => (l.kind === 'img' ? [] : [l.url]));
+}
+
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
@@ -81,9 +96,9 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
   if (ACTIVE_TYPES.test(att.mimeType) || /\.(html?|xhtml|svg|shtml)$/.test(name)) {
     // As far and as many links as the body's (no text kept): padding — pixels, hidden text —
     // before the form or link must not push it out of sight.
-    const h = scanHtml(buf.subarray(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes).toString('utf8'), maxCollected(limits), 0);
+    const h = scanForLinks(buf.subarray(0, linkReach(limits)).toString('utf8'), limits);
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
-    info.links = h.links.filter((l) => l.kind !== 'img').map((l) => l.url);
+    info.links = clickable(h.links);
   }
   if ((sniffed === 'application/pdf' || (!sniffed && name.endsWith('.pdf'))) && pdfBudget.bytes > 0) {
     const pdf = pdfLinks(buf, { maxInflatedBytes: pdfBudget.bytes, maxLinks: maxCollected(limits) });
@@ -117,13 +132,9 @@ async function attachedMessageLinks(buf: Buffer, limits: Limits): Promise<string
   } catch (err) {
     return { unreadable: errorMessage(err) };
   }
-  // As far as the message's own links are read (padding must not hide them); no text kept;
-  // image sources dropped.
-  const reach = LINK_SCAN_FACTOR * limits.max_decoded_bytes;
-  const links = new Set(
-    inner.html ? scanHtml(inner.html.slice(0, reach), maxCollected(limits), 0).links.flatMap((l) => (l.kind === 'img' ? [] : [l.url])) : [],
-  );
-  for (const u of findUrls((inner.text ?? '').slice(0, reach))) links.add(u.url);
+  // As far as the message's own links are read (padding must not hide them).
+  const links = new Set(inner.html ? clickable(scanForLinks(inner.html, limits).links) : []);
+  for (const u of findUrls((inner.text ?? '').slice(0, linkReach(limits)))) links.add(u.url);
   return [...links].slice(0, maxCollected(limits));
 }
 
@@ -320,7 +331,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     // Links past the decoded-bytes limit are still read (padding must not push a lure's link
     // out of sight): the whole HTML (and below, the text) up to LINK_SCAN_FACTOR × the limit;
     // the visible text only up to the limit.
-    const whole = htmlCut ? (parsed.html ?? '').slice(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes) : html;
+    const whole = htmlCut ? (parsed.html ?? '').slice(0, linkReach(limits)) : html;
     const scanned = scanHtml(whole, maxCollected(limits) + 1, html.length);
     htmlText = scanned.text;
     if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
@@ -328,7 +339,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
   const rawSeen = new Set(found.map((u) => u.raw));
-  const textForLinks = textCut ? (parsed.text ?? '').slice(0, LINK_SCAN_FACTOR * limits.max_decoded_bytes) : text;
+  const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
   for (const u of findUrls(textForLinks)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
 
   const attachments: AttachmentInfo[] = [];

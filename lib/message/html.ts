@@ -177,7 +177,7 @@ export class DepthCappedParser extends Parser {
     super.onopentagname(start, endIndex);
   }
 
-  /** Open elements now (for tests). */
+  /** Open elements now (-1 when the parser keeps no stack this class can read). */
   get depth(): number {
     const stack = (this as unknown as { stack?: unknown }).stack;
     return Array.isArray(stack) ? stack.length : -1;
@@ -195,6 +195,12 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   const text: string[] = [];
   const visible: string[] = [];
   let textLeft = maxText;
+  // A block element starts and ends a line, in the whole text and the visible one alike.
+  const lineBreak = (): void => {
+    if (textLeft <= 0) return;
+    text.push('\n');
+    visible.push('\n');
+  };
   let hiddenDepth = 0;
   // Elements whose style hides or shows text, innermost last, each with the parser depth it
   // opened at and the style in force inside it (its own declarations over its parent's), so
@@ -236,10 +242,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           }
         }
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
-        if (BLOCK.has(name) && textLeft > 0) {
-          text.push('\n');
-          visible.push('\n');
-        }
+        if (BLOCK.has(name)) lineBreak();
         // Every element that navigates when clicked or shown: `<a>` (also SVG's `xlink:href`),
         // a button's `formaction`, a `<meta>` refresh; `<base href>` resolves relative ones.
         if (name === 'a') {
@@ -284,10 +287,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           hiddenNow = hidesText(inForce);
         }
         if (name === 'a') closeAnchor();
-        if (BLOCK.has(name) && textLeft > 0) {
-          text.push('\n');
-          visible.push('\n');
-        }
+        if (BLOCK.has(name)) lineBreak();
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },

@@ -135,6 +135,11 @@ function mostlyWithin(shown: string, text: string): boolean {
   return common * 2 >= s.size;
 }
 
+/** `classify` (a synchronous classifier) on the texts of classifierTexts, the more suspicious verdict kept. */
+export function classifyTexts<V extends { p: number }>(texts: ReturnType<typeof classifierTexts>, classify: (text: string) => V): V & { basis?: TextBasis } {
+  return moreSuspicious(classify(texts.full), texts.alt && classify(texts.alt.text), texts.alt?.basis);
+}
+
 /** Of two verdicts on one message's texts, the more suspicious, with the basis when it is the second. Pure. */
 export function moreSuspicious<V extends { p: number }>(full: V, alt: V | null, basis?: TextBasis): V & { basis?: TextBasis } {
   return alt && basis && alt.p > full.p ? { ...alt, basis } : full;

