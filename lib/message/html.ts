@@ -1,4 +1,5 @@
 import { Parser } from 'htmlparser2';
+import { sheetDeclarations, styleRules, type Declarations } from './stylesheet.js';
 
 export interface HtmlLink {
   url: string;
@@ -10,9 +11,9 @@ export interface HtmlScan {
   links: HtmlLink[];
   /** The document's text (script, style, head and comments removed), whitespace collapsed. */
   text: string;
-  /** `text` without what an inline style or the `hidden` attribute hides (see styleVisibility). */
+  /** `text` without what a style (inline or a `<style>` sheet's class, id or tag rule) or the `hidden` attribute hides (see styleVisibility). */
   visibleText: string;
-  /** Characters of text left out because an inline style or `hidden` hid them. */
+  /** Characters of text left out because a style or `hidden` hid them. */
   hiddenChars: number;
   forms: number;
   /** `<input type=password>` fields. */
@@ -102,32 +103,31 @@ export interface StyleEffect {
 }
 
 /**
- * What an element's inline style (and `hidden` attribute) does to the text inside it, as a
- * browser renders it: `hides` — nothing inside can be seen whatever descendants declare
- * (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
+ * What an element's style — its `<style>` sheet rules (`sheet`, stylesheet.ts) under its
+ * inline style — and `hidden` attribute do to the text inside it, as a browser renders it:
+ * `hides` — nothing inside can be seen whatever descendants declare (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
  * `hidden` attribute); `fontZero` / `invisible` — set or lifted by this element, a
  * descendant may override them (`font-size:0` on a layout cell with sized text inside is a
  * common template trick, not hiding); `white` text is hidden when no element around it sets
  * a background (on the default white page). Senders salt phishing with hidden paragraphs of
  * ordinary text so that a text classifier reads those instead. Pure.
  */
-export function styleVisibility(style: string | undefined, hiddenAttr: boolean, backgroundAttr = false): StyleEffect {
+export function styleVisibility(style: string | undefined, hiddenAttr: boolean, backgroundAttr = false, sheet: Declarations | null = null): StyleEffect {
   const out: StyleEffect = { hides: hiddenAttr };
   if (backgroundAttr) out.background = true;
-  if (!style) return out;
-  const decl = new Map<string, string>();
-  for (const part of style.split(';')) {
+  if (!style && !sheet) return out;
+  // The cascade: the sheets' declarations, then the inline ones, except over a sheet's `!important`.
+  const cascaded: Declarations = new Map(sheet ?? []);
+  for (const part of (style ?? '').split(';')) {
     const i = part.indexOf(':');
-    if (i > 0)
-      decl.set(
-        part.slice(0, i).trim().toLowerCase(),
-        part
-          .slice(i + 1)
-          .replace(/!important/i, '')
-          .trim()
-          .toLowerCase(),
-      );
+    if (i <= 0) continue;
+    const property = part.slice(0, i).trim().toLowerCase();
+    const raw = part.slice(i + 1).toLowerCase();
+    const important = /!\s*important/.test(raw);
+    if (cascaded.get(property)?.important && !important) continue;
+    cascaded.set(property, { value: raw.replace(/!\s*important/, '').trim(), important });
   }
+  const decl = { get: (p: string): string | undefined => cascaded.get(p)?.value, has: (p: string): boolean => cascaded.has(p) };
   const zero = (v: string | undefined): boolean => v !== undefined && /^[-+]?0*\.?0*(?:px|pt|em|rem|%|vh|vw|ex|ch)?$/.test(v) && /0/.test(v);
   // Text set in 1px (or less) is as unreadable as text set in 0.
   const tiny = (v: string | undefined): boolean => zero(v) || (v !== undefined && /^0*(?:1(?:\.0*)?|0?\.\d+)(?:px|pt)$/.test(v));
@@ -214,6 +214,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   let scripts = 0;
   let anchor: OpenAnchor | null = null;
   let base: string | null = null;
+  const sheets = styleRules(html);
 
   const closeAnchor = (): void => {
     if (!anchor) return;
@@ -227,8 +228,9 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
       onopentag(name, attrs) {
         if (HIDDEN.has(name)) hiddenDepth++;
         const bgAttr = attrs.bgcolor !== undefined || attrs.background !== undefined;
-        if ((attrs.style !== undefined || attrs.hidden !== undefined || bgAttr) && !VOID.has(name)) {
-          const v = styleVisibility(attrs.style, attrs.hidden !== undefined, bgAttr);
+        const fromSheets = sheets && !VOID.has(name) ? sheetDeclarations(sheets, name, attrs.class, attrs.id) : null;
+        if ((attrs.style !== undefined || attrs.hidden !== undefined || bgAttr || fromSheets) && !VOID.has(name)) {
+          const v = styleVisibility(attrs.style, attrs.hidden !== undefined, bgAttr, fromSheets);
           if (v.hides || v.fontZero !== undefined || v.invisible !== undefined || v.white !== undefined || v.background) {
             inForce = {
               hides: inForce.hides || v.hides,

@@ -87,6 +87,14 @@ const htmlFragment = fc.oneof(
   ),
   fc.string({ maxLength: 300 }),
   fc.integer({ min: 1, max: 3000 }).map((n) => '<div>'.repeat(n)),
+  // Style sheets: hiding rules, broken and huge CSS, and the elements they are for.
+  fc
+    .array(
+      fc.constantFrom('.s{display:none}', '#i{font-size:0!important}', '*{opacity:0}', '@media x{', '}', '{', '/*', '"', '\\', ':is(', ',', '.s .t', 'p.s'),
+      { maxLength: 40 },
+    )
+    .map((css) => `<style>${css.join('')}</style><div class="s t" id="i">salt</div>`),
+  fc.integer({ min: 1, max: 20_000 }).map((n) => `<style>${'.a{color:#fff}'.repeat(n)}`),
   fc.integer({ min: 1, max: 2000 }).map((n) => Array.from({ length: n }, (_, i) => `<img src="https://px${i % 13}.example.com/${i}.gif">`).join('')),
   // A brand link whose query carries thousands of URLs (forwardsElsewhere reads 32; a run
   // like this once cost linkify-it ~7 s per message, see schemeRelativeLength).

@@ -5,6 +5,7 @@ import { buildConfig } from '../../lib/config/load.js';
 import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
+import { MAX_STYLE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -394,6 +395,69 @@ describe('text the HTML hides', () => {
     const plain = scanHtml('<p>Nothing hidden</p>', 10);
     assert.equal(plain.hiddenChars, 0);
     assert.equal(plain.visibleText, plain.text);
+  });
+});
+
+describe('text a <style> sheet hides', () => {
+  const visible = (html: string): string => scanHtml(html, 10).visibleText.replace(/\s+/g, ' ').trim();
+
+  it('applies class, id, tag and * rules, whatever the case, comments or an unclosed rule', () => {
+    assert.equal(visible('<style>.s{display:none}</style><div class="a s">salt</div><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>#x{font-size:0}</style><div id="x">salt</div><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>span{visibility:hidden}</style><span>salt</span><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>*{opacity:0}</style><p>salt</p>'), '');
+    assert.equal(visible('<STYLE type="text/css">/* x */ .s { DISPLAY : /* y */ NONE } </STYLE ><div class="s">salt</div><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>.s{display:none</style><div class="s">salt</div><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>.\\73{dis\\70 lay:n\\6f ne}</style><div class="s">salt</div><p>Pay now</p>'), 'Pay now');
+    assert.equal(visible('<style>div.s.t{color:#fff}</style><div class="t s">salt</div><div class="s">kept</div><p>Pay now</p>'), 'kept Pay now');
+  });
+
+  it('applies a rule to text before its sheet, and matches the element a rule is for whatever its context', () => {
+    assert.equal(visible('<p class="late">salt</p><p>Pay now</p><style>.late{display:none}</style>'), 'Pay now');
+    assert.equal(visible('<style>body > div .s, .nope{display:none}</style><div class="s">salt</div><p>Pay now</p>'), 'Pay now');
+  });
+
+  it('leaves what holds only on some screens or states: @media, :hover, ::before, [attr]', () => {
+    const html =
+      '<style>@media (max-width:600px){.m{display:none}} @supports (display:grid){.g{display:none}} ' +
+      '.h:hover{display:none} .b::before{display:none} [data-x]{display:none}</style>' +
+      '<p class="m">one</p><p class="g">two</p><p class="h">three</p><p class="b">four</p><p data-x="1">five</p>';
+    assert.equal(visible(html), 'one two three four five');
+  });
+
+  it('cascades: inline over a sheet, !important over inline, the more specific and the later rule over the others', () => {
+    assert.equal(visible('<style>.s{display:none}</style><div class="s" style="display:block">shown</div>'), 'shown');
+    assert.equal(visible('<style>.s{display:none !important}</style><div class="s" style="display:block">salt</div><p>x</p>'), 'x');
+    assert.equal(visible('<style>#i{font-size:14px} .s{font-size:0}</style><div class="s" id="i">shown</div>'), 'shown');
+    assert.equal(visible('<style>.s{font-size:0} .s{font-size:14px}</style><div class="s">shown</div>'), 'shown');
+    // A sheet's white text on a sheet's background stays visible.
+    assert.equal(visible('<style>.btn{background:#0072c6} .w{color:#fff}</style><td class="btn"><span class="w">Sign in</span></td>'), 'Sign in');
+  });
+
+  it('skips parsing sheets that cannot hide anything, never one that can', () => {
+    assert.equal(styleRules('<style>.a{color:#333;font-size:14px} p{line-height:1.4}</style><p class="a">x</p>'), null);
+    assert.equal(mayHide(['.a{color:#333}', 'p{margin:0}']), false);
+    for (const css of [
+      '.a{display:none}',
+      '.a{DISPLAY:/* x */NONE}',
+      '.a{dis\\70 lay:none}',
+      '.a{font-family:"/*"} .b{display:none}',
+      '.a{opacity:.0}',
+      '.a{font-size:1px}',
+      '.a{color:WHITE}',
+    ])
+      assert.ok(mayHide(['p{margin:0}', css]), css);
+  });
+
+  it('reads the sheets of hostile input in bounded time, and never throws', () => {
+    assert.deepEqual(styleBlocks('<style>a</style><style x>b</STYLE ><style>c'), ['a', 'b', 'c']);
+    assert.equal(styleBlocks(`<style>${'x'.repeat(MAX_STYLE_CHARS + 10)}</style><style>y</style>`).join('').length, MAX_STYLE_CHARS);
+    const t0 = performance.now();
+    styleBlocks('<style'.repeat(200_000));
+    styleRules(`<style>${'{'.repeat(50_000)}${'.a{display:none}'.repeat(5_000)}</style>`);
+    assert.ok(performance.now() - t0 < 5_000);
+    for (const css of ['}}}{{{', '.a{display:none', '@media{', '.a{color:', '\\', '"', '/*', '<!--', '.a, {display:none}', ':is(.a){display:none}'])
+      assert.doesNotThrow(() => styleRules(`<style>${css}</style>`), css);
   });
 });
 

@@ -162,6 +162,13 @@ describe('text a sender shows the reader but hides from the classifier', () => {
     }
   });
 
+  it('hidden salt through a <style> class: judged as when the hiding is inline', async () => {
+    const r = await nlp(`${head}Content-Type: text/html\n\n<style>.note{display:none}</style><div class="note">${ham}</div>${lure}\n`);
+    assert.ok(r.fullP < 0.5, `the salt works on the whole text (p ${r.fullP})`);
+    assert.ok(r.weight >= 40, `NLP_PHISH ${r.weight}`);
+    assert.match(r.detail, /visible text/);
+  });
+
   it('a harmless text/plain alternative: the HTML part, what clients show, is judged too', async () => {
     const raw = `${head}Content-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain\n\n${ham}\n--a\nContent-Type: text/html\n\n${lure}\n--a--\n`;
     const r = await nlp(raw);

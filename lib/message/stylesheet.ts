@@ -1,0 +1,242 @@
+import * as csstree from 'css-tree';
+
+/**
+ * What a document's `<style>` sheets declare about the visibility of text, by the class, id
+ * or tag an element carries — so text hidden with `.x{display:none}` counts as hidden, as it
+ * does when the hiding is written inline (html.ts styleVisibility). Senders salt a lure with
+ * hidden paragraphs of ordinary text so that a text classifier reads those instead; moving
+ * the hiding from the `style` attribute into a class is the obvious next step.
+ *
+ * The sheets are parsed with css-tree (a spec-following, error-tolerant CSS parser: comments,
+ * strings and broken CSS as a browser reads them; escapes decoded with its `ident.decode`). Only what is certain to apply
+ * on any screen is kept: top-level rules (not inside `@media`, `@supports` …), selectors
+ * made of tag, class, id and `*` (no `:hover`, `::before`, `[attr]`), and the properties
+ * that hide text. A selector's context (`.a .b`, `div > .b`) is not checked: the element the
+ * rule is for (`.b`) is matched alone, so context cannot be used to slip a rule past.
+ */
+
+/** A declaration as the cascade needs it. */
+export interface Declaration {
+  value: string;
+  important: boolean;
+}
+export type Declarations = Map<string, Declaration>;
+
+/** The properties styleVisibility reads: the rest of a sheet is dropped when it is parsed. */
+export const VISIBILITY_PROPERTIES: ReadonlySet<string> = new Set([
+  'display',
+  'opacity',
+  'overflow',
+  'overflow-y',
+  'max-height',
+  'height',
+  'font-size',
+  'color',
+  'background',
+  'background-color',
+  'background-image',
+  'visibility',
+]);
+
+/** Most characters of `<style>` text parsed per document (the corpora's largest sheet: 170 KB, ~28 ms). */
+export const MAX_STYLE_CHARS = 256 * 1024;
+
+interface SheetRule {
+  tag: string | null;
+  classes: string[];
+  id: string | null;
+  /** CSS specificity as one number: ids × 100 + classes × 10 + tags. */
+  specificity: number;
+  /** Source order, for rules of equal specificity. */
+  order: number;
+  decl: Declarations;
+}
+
+/** The rules of a document's sheets that bear on visibility, indexed by what an element must carry. */
+export interface StyleRules {
+  byId: Map<string, SheetRule[]>;
+  byClass: Map<string, SheetRule[]>;
+  byTag: Map<string, SheetRule[]>;
+}
+
+/**
+ * `<style>` element contents of `html`, at most `MAX_STYLE_CHARS` in all. Linear: every
+ * search starts where the previous one ended (an unclosed `<style>` runs to the end).
+ */
+export function styleBlocks(html: string): string[] {
+  const out: string[] = [];
+  let budget = MAX_STYLE_CHARS;
+  const open = /<style\b/gi;
+  const close = /<\/style\s*>/gi;
+  let m: RegExpExecArray | null;
+  while (budget > 0 && (m = open.exec(html))) {
+    const gt = html.indexOf('>', m.index);
+    if (gt < 0) break;
+    close.lastIndex = gt + 1;
+    const c = close.exec(html);
+    const end = c ? c.index : html.length;
+    const css = html.slice(gt + 1, Math.min(end, gt + 1 + budget));
+    budget -= css.length;
+    out.push(css);
+    if (!c) break;
+    open.lastIndex = close.lastIndex;
+  }
+  return out;
+}
+
+/**
+ * A declaration that may hide text as styleVisibility reads it (`display:none`, `opacity:0`, a
+ * zero font size or height, white text …); over-matches (`line-height:0`, `background-color:#fff`).
+ */
+const MAY_HIDE =
+  /(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*[-+]?[0.]|font-size\s*:\s*(?:[-+]?[0.]|1(?:\.0*)?(?:px|pt))|height\s*:\s*[-+]?[0.]|color\s*:\s*(?:#fff|white|rgba?\(\s*255))/i;
+
+/** `css` without its comments (an unclosed one runs to the end). Linear. */
+function withoutComments(css: string): string {
+  let out = '';
+  let at = 0;
+  for (let open = css.indexOf('/*'); open >= 0; open = css.indexOf('/*', at)) {
+    out += css.slice(at, open);
+    const close = css.indexOf('*/', open + 2);
+    if (close < 0) return out;
+    at = close + 2;
+  }
+  return out + css.slice(at);
+}
+
+/**
+ * Whether sheets may hide any text — if not, parsing them is skipped (most mail's sheets set
+ * fonts and colours only; parsing was most of this module's cost). Sure to say yes for
+ * anything css-tree would read as hiding: escapes, and comments that a quote could make
+ * ambiguous, always say yes; other comments are removed before the test.
+ */
+export function mayHide(blocks: readonly string[]): boolean {
+  return blocks.some((css) => css.includes('\\') || (css.includes('/*') && /["']/.test(css)) || MAY_HIDE.test(withoutComments(css)));
+}
+
+/** A compound selector's tag, classes and id; null for one this module does not match (pseudo, attribute, nesting). */
+function subjectOf(selector: csstree.Selector): Pick<SheetRule, 'tag' | 'classes' | 'id'> | null {
+  let subject = { tag: null as string | null, classes: [] as string[], id: null as string | null };
+  let ok = true;
+  selector.children.forEach((node) => {
+    switch (node.type) {
+      case 'Combinator':
+        subject = { tag: null, classes: [], id: null }; // the element the rule is for comes after the last combinator
+        break;
+      case 'TypeSelector':
+        subject.tag = node.name === '*' ? null : csstree.ident.decode(node.name).toLowerCase();
+        break;
+      case 'ClassSelector':
+        subject.classes.push(csstree.ident.decode(node.name));
+        break;
+      case 'IdSelector':
+        subject.id = csstree.ident.decode(node.name);
+        break;
+      default:
+        ok = false;
+    }
+  });
+  return ok ? subject : null;
+}
+
+/** A rule's prelude as a selector list; null when it is not one (css-tree kept it raw and cannot read it). */
+function selectorList(prelude: csstree.SelectorList | csstree.Raw): csstree.SelectorList | null {
+  if (prelude.type === 'SelectorList') return prelude;
+  try {
+    const ast = csstree.parse(prelude.value, { context: 'selectorList' });
+    return ast.type === 'SelectorList' ? ast : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The visibility declarations of a rule's block, lower-cased; empty when it has none. */
+function declarationsOf(block: csstree.Block): Declarations {
+  const decl: Declarations = new Map();
+  block.children.forEach((node) => {
+    if (node.type !== 'Declaration') return;
+    const property = csstree.ident.decode(node.property).toLowerCase();
+    if (!VISIBILITY_PROPERTIES.has(property)) return;
+    const value = csstree.ident
+      .decode(node.value.type === 'Raw' ? node.value.value : csstree.generate(node.value))
+      .trim()
+      .toLowerCase();
+    decl.set(property, { value, important: node.important !== false });
+  });
+  return decl;
+}
+
+/**
+ * The visibility rules of every `<style>` sheet in `html`; null when there are none (most
+ * mail: then nothing is looked up per element). Never throws: CSS the parser cannot read
+ * is skipped as a browser skips it.
+ */
+export function styleRules(html: string): StyleRules | null {
+  if (!/<style\b/i.test(html)) return null;
+  const rules: StyleRules = { byId: new Map(), byClass: new Map(), byTag: new Map() };
+  let order = 0;
+  let any = false;
+  const blocks = styleBlocks(html);
+  // All or none: a sheet that only shows text again (`font-size:14px`) matters when another hides.
+  if (!mayHide(blocks)) return null;
+  for (const css of blocks) {
+    let ast: csstree.CssNode;
+    try {
+      // Selectors are parsed only for rules that declare something this module reads.
+      ast = csstree.parse(css, { parseValue: false, parseAtrulePrelude: false, parseCustomProperty: false, parseRulePrelude: false });
+    } catch {
+      continue;
+    }
+    if (ast.type !== 'StyleSheet') continue;
+    // Top-level rules only: a rule inside @media or @supports holds on some screens, not all.
+    ast.children.forEach((node) => {
+      if (node.type !== 'Rule') return;
+      const decl = declarationsOf(node.block);
+      if (!decl.size) return;
+      const prelude = selectorList(node.prelude);
+      prelude?.children.forEach((sel) => {
+        if (sel.type !== 'Selector') return;
+        const s = subjectOf(sel);
+        if (!s) return;
+        const rule: SheetRule = { ...s, specificity: (s.id ? 100 : 0) + 10 * s.classes.length + (s.tag ? 1 : 0), order: order++, decl };
+        const [index, key] = s.id ? [rules.byId, s.id] : s.classes.length ? [rules.byClass, s.classes[0]] : [rules.byTag, s.tag ?? '*'];
+        const list = index.get(key);
+        if (list) list.push(rule);
+        else index.set(key, [rule]);
+        any = true;
+      });
+    });
+  }
+  return any ? rules : null;
+}
+
+/**
+ * The declarations the sheets give an element (tag name, `class` and `id` attributes), in
+ * cascade order — higher specificity, then later source, wins; `!important` over both;
+ * null when no rule matches.
+ */
+export function sheetDeclarations(rules: StyleRules, tag: string, classAttr: string | undefined, id: string | undefined): Declarations | null {
+  const classes = classAttr ? new Set(classAttr.split(/[ \t\n\f\r]+/).filter(Boolean)) : null;
+  const matched: SheetRule[] = [];
+  const consider = (list: SheetRule[] | undefined): void => {
+    for (const r of list ?? []) {
+      if (r.tag !== null && r.tag !== tag) continue;
+      if (r.id !== null && r.id !== id) continue;
+      if (r.classes.length && !(classes && r.classes.every((c) => classes.has(c)))) continue;
+      matched.push(r);
+    }
+  };
+  consider(rules.byTag.get('*'));
+  consider(rules.byTag.get(tag));
+  if (classes) for (const c of classes) consider(rules.byClass.get(c));
+  if (id) consider(rules.byId.get(id));
+  if (!matched.length) return null;
+  matched.sort((a, b) => a.specificity - b.specificity || a.order - b.order);
+  const out: Declarations = new Map();
+  for (const r of matched)
+    for (const [p, d] of r.decl) {
+      const prev = out.get(p);
+      if (!prev?.important || d.important) out.set(p, d);
+    }
+  return out;
+}
