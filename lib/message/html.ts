@@ -105,12 +105,15 @@ export interface StyleEffect {
 /**
  * What an element's style — its `<style>` sheet rules (`sheet`, stylesheet.ts) under its
  * inline style — and `hidden` attribute do to the text inside it, as a browser renders it:
- * `hides` — nothing inside can be seen whatever descendants declare (`display:none`, `opacity:0`, a zero `max-height` / `height` with `overflow:hidden`, the
- * `hidden` attribute); `fontZero` / `invisible` — set or lifted by this element, a
- * descendant may override them (`font-size:0` on a layout cell with sized text inside is a
- * common template trick, not hiding); `white` text is hidden when no element around it sets
- * a background (on the default white page). Senders salt phishing with hidden paragraphs of
- * ordinary text so that a text classifier reads those instead. Pure.
+ * `hides` — nothing inside can be seen whatever descendants declare (`display:none`,
+ * `opacity:0`, a zero `max-height` / `height` / `width` with `overflow:hidden`, a
+ * `text-indent` or absolute position far off the page, `scale(0)`, the `hidden` attribute);
+ * `fontZero` / `invisible` — set or lifted by this element (`font-size`, the `font`
+ * shorthand's size, `visibility`), a descendant may override them (`font-size:0` on a layout
+ * cell with sized text inside is a common template trick, not hiding); `white` text is
+ * hidden when no element around it sets a background (on the default white page). Senders
+ * salt phishing with hidden paragraphs of ordinary text so that a text classifier reads
+ * those instead. Pure.
  */
 export function styleVisibility(style: string | undefined, hiddenAttr: boolean, backgroundAttr = false, sheet: Declarations | null = null): StyleEffect {
   const out: StyleEffect = { hides: hiddenAttr };
@@ -134,7 +137,17 @@ export function styleVisibility(style: string | undefined, hiddenAttr: boolean, 
   if (decl.get('display') === 'none' || zero(decl.get('opacity'))) out.hides = true;
   if ((decl.get('overflow') === 'hidden' || decl.get('overflow-y') === 'hidden') && (zero(decl.get('max-height')) || zero(decl.get('height'))))
     out.hides = true;
-  const fontSize = decl.get('font-size');
+  if (decl.get('overflow') === 'hidden' && (zero(decl.get('max-width')) || zero(decl.get('width')))) out.hides = true;
+  // Moved off the page (text-indent: -9999px; an absolutely placed box at left: -9999px) or scaled to nothing.
+  const offPage = (v: string | undefined): boolean => v !== undefined && /^-\d{3,}(?:\.\d*)?(?:px|pt|em|rem)$/.test(v);
+  if (offPage(decl.get('text-indent'))) out.hides = true;
+  if (/^(?:absolute|fixed)$/.test(decl.get('position') ?? '') && (offPage(decl.get('left')) || offPage(decl.get('top')))) out.hides = true;
+  if (/(?:^|\s)scale[xy]?\(\s*[-+]?0*\.?0*\s*[,)]/.test(decl.get('transform') ?? '')) out.hides = true;
+  // The font shorthand's size: the first length, or 0 (a weight is a bare number of 1–1000, never 0).
+  const shorthand = decl.get('font');
+  const shorthandSize =
+    shorthand === undefined ? undefined : /(?:^|\s)((?:[-+]?[\d.]+(?:px|pt|em|rem|%|ex|ch|vh|vw)|[-+]?0*\.?0+))(?:\s*\/|\s|$)/.exec(shorthand)?.[1];
+  const fontSize = decl.get('font-size') ?? shorthandSize;
   if (fontSize !== undefined) out.fontZero = tiny(fontSize);
   const color = decl.get('color');
   if (color !== undefined) out.white = /^(?:#fff(?:fff)?|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*1(?:\.0*)?\s*)?\))$/.test(color);

@@ -30,7 +30,15 @@ export const VISIBILITY_PROPERTIES: ReadonlySet<string> = new Set([
   'overflow-y',
   'max-height',
   'height',
+  'max-width',
+  'width',
   'font-size',
+  'font',
+  'text-indent',
+  'position',
+  'left',
+  'top',
+  'transform',
   'color',
   'background',
   'background-color',
@@ -89,7 +97,7 @@ export function styleBlocks(html: string): string[] {
  * zero font size or height, white text …); over-matches (`line-height:0`, `background-color:#fff`).
  */
 const MAY_HIDE =
-  /(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*[-+]?[0.]|font-size\s*:\s*(?:[-+]?[0.]|1(?:\.0*)?(?:px|pt))|height\s*:\s*[-+]?[0.]|color\s*:\s*(?:#fff|white|rgba?\(\s*255))/i;
+  /(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*[-+]?[0.]|font-size\s*:\s*(?:[-+]?[0.]|1(?:\.0*)?(?:px|pt))|(?<![\w-])(?:max-)?(?:height|width)\s*:\s*[-+]?[0.]|font\s*:(?:[^;}]*?\s)?(?:[-+]?[0.]|1(?:\.0*)?(?:px|pt))|(?<![\w-])(?:text-indent|left|top)\s*:\s*-\d{3}|scale\w*\(\s*[-+]?[0.]|color\s*:\s*(?:#fff|white|rgba?\(\s*255))/i;
 
 /** `css` without its comments (an unclosed one runs to the end). Linear. */
 function withoutComments(css: string): string {

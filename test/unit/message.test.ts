@@ -366,6 +366,17 @@ describe('text the HTML hides', () => {
     assert.ok(hides('', true));
     assert.ok(!hides('display:block; opacity:0.5'));
     assert.ok(!hides('max-height:0')); // without overflow:hidden the text spills out visibly
+    assert.ok(hides('width:0; overflow:hidden'));
+    assert.ok(hides('text-indent:-9999px'));
+    assert.ok(!hides('text-indent:-2em')); // a hanging indent
+    assert.ok(hides('position:absolute; left:-10000px'));
+    assert.ok(!hides('position:relative; left:-10000px; top:0'));
+    assert.ok(hides('transform:scale(0)'));
+    assert.ok(hides('transform: translate(1px) scaleY(0)'));
+    assert.ok(!hides('transform:scale(0.5)'));
+    assert.equal(styleVisibility('font:0/0 a', false).fontZero, true);
+    assert.equal(styleVisibility('font: italic 700 1px serif', false).fontZero, true);
+    assert.equal(styleVisibility('font: 700 14px/1.4 Arial, sans-serif', false).fontZero, false);
     assert.equal(styleVisibility('font-size:0', false).fontZero, true);
     assert.equal(styleVisibility('font-size:1px', false).fontZero, true);
     assert.equal(styleVisibility('font-size:14px', false).fontZero, false);
@@ -445,6 +456,12 @@ describe('text a <style> sheet hides', () => {
       '.a{opacity:.0}',
       '.a{font-size:1px}',
       '.a{color:WHITE}',
+      '.a{font:0/0 a}',
+      '.a{font: bold 1px serif}',
+      '.a{text-indent:-9999px}',
+      '.a{position:absolute;left:-9999px}',
+      '.a{transform:scale(0)}',
+      '.a{width:0;overflow:hidden}',
     ])
       assert.ok(mayHide(['p{margin:0}', css]), css);
   });
