@@ -51,6 +51,21 @@ const NO_LISTS: SenderLists = { suspiciousTlds: new Set(), freemail: new Set() }
 /** From rewritten by list software for DMARC ("Jane Doe via usrp-users", "'Jane' via group"): Reply-To is then the author. */
 const LIST_REWRITTEN_FROM = /\svia\s+\S/i;
 
+/**
+ * Why `domain` (a From address's) cannot exist as written, or null: characters outside letters,
+ * digits, hyphens and dots (`%`, `{`, quotes, `_`), or letters a compatibility mapping turns
+ * into others (mathematical bold `𝐚𝐨𝐤.𝐝𝐞`, full-width `ａｏｋ`: NFKC differs). International
+ * domain names (`münchen.de`, `例え.jp`) are letters and pass. Pure.
+ */
+export function invalidDomain(domain: string): string | null {
+  const bad = /[^\p{L}\p{M}\p{N}.-]/u.exec(domain);
+  if (bad) return `"${bad[0]}" is in no domain name`;
+  const folded = domain.normalize('NFKC');
+  if (folded !== domain) return `look-alike letters for ${folded.slice(0, 80)}`;
+  if (/\.\.|^\.|^-|-\.|\.-/.test(domain)) return 'an empty label or a label starting or ending in "-"';
+  return null;
+}
+
 /** Sender heuristics on From / Reply-To. Pure. */
 export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string, lists: SenderLists = NO_LISTS): Signal[] {
   const out: Signal[] = [];
@@ -61,6 +76,9 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',')) {
     out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
     if (!from) return out;
+  } else {
+    const invalid = invalidDomain(from.domain);
+    if (invalid) out.push({ code: 'SENDER_DOMAIN_INVALID', detail: `From ${from.address.slice(0, 80)}: ${invalid}` });
   }
   const tld = from.domain.slice(from.domain.lastIndexOf('.') + 1);
   if (tld && lists.suspiciousTlds.has(tld)) out.push({ code: 'SENDER_SUSPICIOUS_TLD', detail: `From ${from.address} (.${tld})` });

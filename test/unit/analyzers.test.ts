@@ -335,6 +335,22 @@ describe('recipient and sender-shape signals', () => {
     assert.deepEqual(await codesFor({ from: 'Target <rewards@showcase-survey>' }), ['SENDER_MALFORMED']);
   });
 
+  it('flags a From domain that cannot exist as written, and passes international domain names', async () => {
+    // Forms from the corpora's phish: a percent sign or braces in the domain, the address in
+    // quotes inside the angle brackets, mathematical bold letters.
+    for (const from of [
+      'Atendimento <taxas@312501%taxacorreios.com.br>',
+      'Team <team@{nutella.de}>',
+      'Sale <"no-reply@ikea.de">',
+      'Service <noreply@𝐚𝐨𝐤.𝐝𝐞>',
+      'Service <service@ｐａｙｐａｌ.com>',
+      'Resgate <resgatar@atendimento__livelo.com.br>',
+    ])
+      assert.deepEqual(await codesFor({ from, mailFrom: 'x@example.net' }), ['SENDER_DOMAIN_INVALID'], from);
+    for (const from of ['Stadt <info@münchen.de>', 'Shop <info@例え.jp>', 'Shop <info@xn--mnchen-3ya.de>', 'Bob <bob@mail.example.co.uk>'])
+      assert.deepEqual(await codesFor({ from, mailFrom: 'x@example.net' }), [], from);
+  });
+
   it('flags links to free hosting, but not images served from it', async () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://login-secure-4f2a.web.app/">Sign in</a>' }), ['URL_FREE_HOSTING']);
     assert.deepEqual(await codesFor({ html: '<img src="https://firebasestorage.googleapis.com/v0/b/x/logo.png">' }), []);
