@@ -63,7 +63,12 @@ export function headerFromAddress(raw: Buffer): string {
   if (!value) return '';
   try {
     const address = PostalMime.addressParser(value, { flatten: true })[0]?.address ?? '';
-    return /^[^\s<>@]+@[^\s<>@]+$/.test(address) ? address : '';
+    // Only an address an SMTP server takes as MAIL FROM: ASCII, a domain of letters, digits,
+    // hyphens and dots (a phish's `noreply@𝐚𝐨𝐤.𝐝𝐞` or `x@%correios.com` would be refused at MAIL).
+    return /^[\x21-\x7e]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(address) &&
+      !/[\s<>@]/.test(address.slice(0, address.lastIndexOf('@')))
+      ? address
+      : '';
   } catch {
     return '';
   }

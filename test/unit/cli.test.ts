@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO } from '../helpers/haraka.js';
+import { headerFromAddress } from '../../lib/cli/command.js';
 
 const BIN = path.join(REPO, 'lib', 'cli', 'phishx.cjs');
 
@@ -13,6 +14,16 @@ function phishx(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; ou
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...clean, ...env }, encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
+
+describe('phishx send: the envelope sender it takes from the message', () => {
+  const from = (value: string): string => headerFromAddress(Buffer.from(`From: ${value}\r\nSubject: x\r\n\r\nbody\r\n`));
+  it('takes an address an SMTP server accepts at MAIL FROM, nothing else', () => {
+    assert.equal(from('Alice <alice@mail.example.com>'), 'alice@mail.example.com');
+    assert.equal(from('bob@example.org'), 'bob@example.org');
+    for (const bad of ['Team <noreply@𝐚𝐨𝐤.𝐝𝐞>', 'T <x@%correios.com>', 'T <team@{nutella.de}>', 'T <x@localhost>', 'T <x@-a.com>', 'nobody', ''])
+      assert.equal(from(bad), '', bad);
+  });
+});
 
 describe('phishx CLI', () => {
   it('scan prints the verdict of a phishing message as JSON', () => {

@@ -15,7 +15,8 @@ Options:
   --server HOST:PORT   SMTP server (default: 127.0.0.1:2525)
   --from ADDR          envelope MAIL FROM (default: the address of the message's From
                        header, as the sender's server would use; sender@example.com
-                       when it has none)
+                       when it has none an SMTP server would take, e.g. a domain
+                       with characters no domain has)
   --to ADDR            envelope RCPT TO, repeatable (default: recipient@example.org)
   -h, --help           show this help
 `;
