@@ -31,8 +31,7 @@ export interface LocalScan {
   input: ScanInput;
   /** The cheap analyzers' signals; null when left to the caller (short links to expand first). */
   cheap: Signal[] | null;
-  /** The embedded model's verdict on the text, when asked and within budget. */
-  /** The embedded model on the message text; `basis`: the verdict is on the second text classifierTexts gives. */
+  /** The embedded model's verdict on the text, when asked and within budget; `basis`: it is on the second text classifierTexts gives. */
   text: (TextVerdict & { basis?: TextBasis }) | null;
   /** Attachment signals, archives as far as their listing got within budget. */
   attachments: Signal[];

@@ -48,10 +48,20 @@ export async function forEachFile(command: string, files: string[], io: Out, fn:
   return failed ? 1 : 0;
 }
 
+/** One label of a host name: letters, digits and inner hyphens. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
 /**
- * The address of a raw message's From header ('' when none): the envelope sender `scan` and
- * `send` use unless `--from` is given, as the sender's own server would. (An envelope on
- * another domain than From costs the message its alignment, see `SENDER_LINKS_ALIGNED`.)
+ * An address an SMTP server takes at MAIL FROM (with the ASCII test beside it): a local part
+ * without spaces, brackets or `@`, and a domain of two or more labels — a phish's
+ * `noreply@𝐚𝐨𝐤.𝐝𝐞` or `x@%correios.com` would be refused there.
+ */
+const ENVELOPE_ADDRESS = new RegExp(`^[^\\s<>@]+@${LABEL}(?:\\.${LABEL})+$`);
+
+/**
+ * The address of a raw message's From header ('' when none, or when an SMTP server would
+ * refuse it at MAIL FROM): the envelope sender `scan` and `send` use unless `--from` is
+ * given, as the sender's own server would. (An envelope on another domain than From costs
+ * the message its alignment, see `SENDER_LINKS_ALIGNED`.)
  */
 export function headerFromAddress(raw: Buffer): string {
   const head = raw
@@ -63,12 +73,7 @@ export function headerFromAddress(raw: Buffer): string {
   if (!value) return '';
   try {
     const address = PostalMime.addressParser(value, { flatten: true })[0]?.address ?? '';
-    // Only an address an SMTP server takes as MAIL FROM: ASCII, a domain of letters, digits,
-    // hyphens and dots (a phish's `noreply@𝐚𝐨𝐤.𝐝𝐞` or `x@%correios.com` would be refused at MAIL).
-    return /^[\x21-\x7e]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(address) &&
-      !/[\s<>@]/.test(address.slice(0, address.lastIndexOf('@')))
-      ? address
-      : '';
+    return /^[\x21-\x7e]+$/.test(address) && ENVELOPE_ADDRESS.test(address) ? address : '';
   } catch {
     return '';
   }

@@ -1,5 +1,5 @@
 import { Parser } from 'htmlparser2';
-import { sheetDeclarations, styleRules, type Declarations } from './stylesheet.js';
+import { cascadeInto, sheetDeclarations, styleRules, type Declarations } from './stylesheet.js';
 
 export interface HtmlLink {
   url: string;
@@ -120,39 +120,36 @@ export function styleVisibility(style: string | undefined, hiddenAttr: boolean, 
   if (backgroundAttr) out.background = true;
   if (!style && !sheet) return out;
   // The cascade: the sheets' declarations, then the inline ones, except over a sheet's `!important`.
-  const cascaded: Declarations = new Map(sheet ?? []);
+  const decl: Declarations = new Map(sheet ?? []);
   for (const part of (style ?? '').split(';')) {
     const i = part.indexOf(':');
     if (i <= 0) continue;
-    const property = part.slice(0, i).trim().toLowerCase();
     const raw = part.slice(i + 1).toLowerCase();
     const important = /!\s*important/.test(raw);
-    if (cascaded.get(property)?.important && !important) continue;
-    cascaded.set(property, { value: raw.replace(/!\s*important/, '').trim(), important });
+    cascadeInto(decl, part.slice(0, i).trim().toLowerCase(), { value: raw.replace(/!\s*important/, '').trim(), important });
   }
-  const decl = { get: (p: string): string | undefined => cascaded.get(p)?.value, has: (p: string): boolean => cascaded.has(p) };
+  const get = (p: string): string | undefined => decl.get(p)?.value;
   const zero = (v: string | undefined): boolean => v !== undefined && /^[-+]?0*\.?0*(?:px|pt|em|rem|%|vh|vw|ex|ch)?$/.test(v) && /0/.test(v);
   // Text set in 1px (or less) is as unreadable as text set in 0.
   const tiny = (v: string | undefined): boolean => zero(v) || (v !== undefined && /^0*(?:1(?:\.0*)?|0?\.\d+)(?:px|pt)$/.test(v));
-  if (decl.get('display') === 'none' || zero(decl.get('opacity'))) out.hides = true;
-  if ((decl.get('overflow') === 'hidden' || decl.get('overflow-y') === 'hidden') && (zero(decl.get('max-height')) || zero(decl.get('height'))))
-    out.hides = true;
-  if (decl.get('overflow') === 'hidden' && (zero(decl.get('max-width')) || zero(decl.get('width')))) out.hides = true;
+  if (get('display') === 'none' || zero(get('opacity'))) out.hides = true;
+  if ((get('overflow') === 'hidden' || get('overflow-y') === 'hidden') && (zero(get('max-height')) || zero(get('height')))) out.hides = true;
+  if (get('overflow') === 'hidden' && (zero(get('max-width')) || zero(get('width')))) out.hides = true;
   // Moved off the page (text-indent: -9999px; an absolutely placed box at left: -9999px) or scaled to nothing.
   const offPage = (v: string | undefined): boolean => v !== undefined && /^-\d{3,}(?:\.\d*)?(?:px|pt|em|rem)$/.test(v);
-  if (offPage(decl.get('text-indent'))) out.hides = true;
-  if (/^(?:absolute|fixed)$/.test(decl.get('position') ?? '') && (offPage(decl.get('left')) || offPage(decl.get('top')))) out.hides = true;
-  if (/(?:^|\s)scale[xy]?\(\s*[-+]?0*\.?0*\s*[,)]/.test(decl.get('transform') ?? '')) out.hides = true;
+  if (offPage(get('text-indent'))) out.hides = true;
+  if (/^(?:absolute|fixed)$/.test(get('position') ?? '') && (offPage(get('left')) || offPage(get('top')))) out.hides = true;
+  if (/(?:^|\s)scale[xy]?\(\s*[-+]?0*\.?0*\s*[,)]/.test(get('transform') ?? '')) out.hides = true;
   // The font shorthand's size: the first length, or 0 (a weight is a bare number of 1–1000, never 0).
-  const shorthand = decl.get('font');
+  const shorthand = get('font');
   const shorthandSize =
     shorthand === undefined ? undefined : /(?:^|\s)((?:[-+]?[\d.]+(?:px|pt|em|rem|%|ex|ch|vh|vw)|[-+]?0*\.?0+))(?:\s*\/|\s|$)/.exec(shorthand)?.[1];
-  const fontSize = decl.get('font-size') ?? shorthandSize;
+  const fontSize = get('font-size') ?? shorthandSize;
   if (fontSize !== undefined) out.fontZero = tiny(fontSize);
-  const color = decl.get('color');
+  const color = get('color');
   if (color !== undefined) out.white = /^(?:#fff(?:fff)?|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*1(?:\.0*)?\s*)?\))$/.test(color);
   if (decl.has('background') || decl.has('background-color') || decl.has('background-image')) out.background = true;
-  const visibility = decl.get('visibility');
+  const visibility = get('visibility');
   if (visibility === 'hidden' || visibility === 'collapse') out.invisible = true;
   else if (visibility === 'visible') out.invisible = false;
   return out;
@@ -240,9 +237,11 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
     {
       onopentag(name, attrs) {
         if (HIDDEN.has(name)) hiddenDepth++;
+        // A void element holds no text: its style hides nothing.
+        const holdsText = !VOID.has(name);
         const bgAttr = attrs.bgcolor !== undefined || attrs.background !== undefined;
-        const fromSheets = sheets && !VOID.has(name) ? sheetDeclarations(sheets, name, attrs.class, attrs.id) : null;
-        if ((attrs.style !== undefined || attrs.hidden !== undefined || bgAttr || fromSheets) && !VOID.has(name)) {
+        const fromSheets = sheets && holdsText ? sheetDeclarations(sheets, name, attrs.class, attrs.id) : null;
+        if (holdsText && (attrs.style !== undefined || attrs.hidden !== undefined || bgAttr || fromSheets)) {
           const v = styleVisibility(attrs.style, attrs.hidden !== undefined, bgAttr, fromSheets);
           if (v.hides || v.fontZero !== undefined || v.invisible !== undefined || v.white !== undefined || v.background) {
             inForce = {

@@ -8,8 +8,8 @@ import * as csstree from 'css-tree';
  * the hiding from the `style` attribute into a class is the obvious next step.
  *
  * The sheets are parsed with css-tree (a spec-following, error-tolerant CSS parser: comments,
- * strings and broken CSS as a browser reads them; escapes decoded with its `ident.decode`). Only what is certain to apply
- * on any screen is kept: top-level rules (not inside `@media`, `@supports` …), selectors
+ * strings and broken CSS as a browser reads them; escapes decoded with its `ident.decode`).
+ * Only what is certain to apply on any screen is kept: top-level rules (not inside `@media`, `@supports` …), selectors
  * made of tag, class, id and `*` (no `:hover`, `::before`, `[attr]`), and the properties
  * that hide text. A selector's context (`.a .b`, `div > .b`) is not checked: the element the
  * rule is for (`.b`) is matched alone, so context cannot be used to slip a rule past.
@@ -21,6 +21,14 @@ export interface Declaration {
   important: boolean;
 }
 export type Declarations = Map<string, Declaration>;
+
+/**
+ * The cascade for one declaration over what `into` holds from earlier (less specific or
+ * earlier in source) ones: it wins unless the one there is `!important` and it is not.
+ */
+export function cascadeInto(into: Declarations, property: string, d: Declaration): void {
+  if (!into.get(property)?.important || d.important) into.set(property, d);
+}
 
 /** The properties styleVisibility reads: the rest of a sheet is dropped when it is parsed. */
 export const VISIBILITY_PROPERTIES: ReadonlySet<string> = new Set([
@@ -183,7 +191,6 @@ export function styleRules(html: string): StyleRules | null {
   if (!/<style\b/i.test(html)) return null;
   const rules: StyleRules = { byId: new Map(), byClass: new Map(), byTag: new Map() };
   let order = 0;
-  let any = false;
   const blocks = styleBlocks(html);
   // All or none: a sheet that only shows text again (`font-size:14px`) matters when another hides.
   if (!mayHide(blocks)) return null;
@@ -211,11 +218,10 @@ export function styleRules(html: string): StyleRules | null {
         const list = index.get(key);
         if (list) list.push(rule);
         else index.set(key, [rule]);
-        any = true;
       });
     });
   }
-  return any ? rules : null;
+  return rules.byId.size || rules.byClass.size || rules.byTag.size ? rules : null;
 }
 
 /**
@@ -241,10 +247,6 @@ export function sheetDeclarations(rules: StyleRules, tag: string, classAttr: str
   if (!matched.length) return null;
   matched.sort((a, b) => a.specificity - b.specificity || a.order - b.order);
   const out: Declarations = new Map();
-  for (const r of matched)
-    for (const [p, d] of r.decl) {
-      const prev = out.get(p);
-      if (!prev?.important || d.important) out.set(p, d);
-    }
+  for (const r of matched) for (const [p, d] of r.decl) cascadeInto(out, p, d);
   return out;
 }

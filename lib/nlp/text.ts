@@ -85,15 +85,29 @@ const SUBJECT_PREFIX = /^(?:\s*(?:re|fwd?|aw|sv|tr|res|enc)\s*:\s*|\s*\[[^\]]{1,
  * source artefacts instead of phishing removed — list footers, quoted replies ("> "),
  * "On … wrote:" lines, signatures after "-- ", list tags in the subject. Pure.
  */
+export function classifierText(input: Pick<ScanInput, 'subject' | 'text' | 'htmlText'>): string {
+  let body = readsTextPart(input.text) ? input.text : input.htmlText || input.text || '';
+  body = body.replace(/\r\n?/g, '\n');
+  for (const re of LIST_FOOTERS) body = body.replace(re, '\n');
+  const sig = body.search(/\n-- ?\n/);
+  if (sig >= 0) body = body.slice(0, sig);
+  body = withoutFramedSignature(body);
+  body = withoutHeaderBlocks(body.split('\n'))
+    .filter((l) => !/^\s*>/.test(l) && !/^On .{5,200} wrote:\s*$/.test(l.trim()))
+    .join('\n');
+  const subject = input.subject.replace(SUBJECT_PREFIX, '');
+  return `${subject}\n${body}`.slice(0, MAX_TEXT_CHARS);
+}
+
 /** What a second text is, beside the one `classifierText` reads. */
 export type TextBasis = 'visible text' | 'HTML part';
 
 /**
  * What the classifier judges: `classifierText`, and where a mail client would show the
  * reader other words, those too (`alt`, else null):
- * - it reads the HTML and the HTML hides text (an inline style, `hidden`): the text without
- *   the hidden part (`visible text`). Phishers salt a lure with hidden paragraphs of ordinary
- *   mail so that a classifier reads those;
+ * - it reads the HTML and the HTML hides text (a style, inline or in a `<style>` sheet,
+ *   `hidden`): the text without the hidden part (`visible text`). Phishers salt a lure with
+ *   hidden paragraphs of ordinary mail so that a classifier reads those;
  * - it reads the text/plain part and the HTML part — what clients show — says something else
  *   (fewer than half of its words are in the text part): the HTML's visible text (`HTML
  *   part`). Otherwise a harmless text/plain alternative hides the lure in the HTML.
@@ -148,18 +162,4 @@ export function moreSuspicious<V extends { p: number }>(full: V, alt: V | null, 
 /** The text/plain part is what classifierText reads (it has something to say). */
 function readsTextPart(text: string): boolean {
   return Boolean(text) && text.trim().length >= 20;
-}
-
-export function classifierText(input: Pick<ScanInput, 'subject' | 'text' | 'htmlText'>): string {
-  let body = readsTextPart(input.text) ? input.text : input.htmlText || input.text || '';
-  body = body.replace(/\r\n?/g, '\n');
-  for (const re of LIST_FOOTERS) body = body.replace(re, '\n');
-  const sig = body.search(/\n-- ?\n/);
-  if (sig >= 0) body = body.slice(0, sig);
-  body = withoutFramedSignature(body);
-  body = withoutHeaderBlocks(body.split('\n'))
-    .filter((l) => !/^\s*>/.test(l) && !/^On .{5,200} wrote:\s*$/.test(l.trim()))
-    .join('\n');
-  const subject = input.subject.replace(SUBJECT_PREFIX, '');
-  return `${subject}\n${body}`.slice(0, MAX_TEXT_CHARS);
 }
