@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DIMS, fnv1a, replaceEmails, tokenize, vectorize } from '../../lib/nlp/features.js';
 import { decodeWeights, encodeWeights, TextModel, topContributions, type TextModelFile } from '../../lib/nlp/model.js';
-import { serializeModel } from '../../lib/nlp/train.js';
+import { prng, serializeModel, shuffleInPlace, trainRaw, type Example, type TrainOptions } from '../../lib/nlp/train.js';
 import { classifierText, withoutFramedSignature } from '../../lib/nlp/text.js';
 
 describe('text features', () => {
@@ -165,5 +165,57 @@ describe('text features', () => {
     // A rule far above the end (a section break) is not a signature.
     const long = ['Intro', '-'.repeat(20), ...Array.from({ length: 20 }, (_, i) => `Line ${i} of the message body.`)].join('\n');
     assert.equal(withoutFramedSignature(long), long);
+  });
+});
+
+describe('training (lib/nlp/train.ts)', () => {
+  /** The averaged weights computed the slow way: SGD as trainRaw runs it, the mean of w after every step of the second half. */
+  function naiveAveraged(examples: readonly Example[], opts: TrainOptions, dims: readonly number[]): { w: Map<number, number>; b: number } {
+    const w = new Float64Array(DIMS);
+    let b = 0;
+    const avg = new Map<number, number>(dims.map((i) => [i, 0]));
+    let avgB = 0;
+    let steps = 0;
+    const order = examples.map((_, i) => i);
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      shuffleInPlace(order, prng(opts.seed + epoch));
+      const lr = opts.learningRate / (1 + epoch);
+      for (const k of order) {
+        const ex = examples[k];
+        let z = b;
+        for (const i of ex.idx) z += w[i] * ex.value;
+        const g = (1 / (1 + Math.exp(-z)) - ex.y) * ex.weight;
+        for (const i of ex.idx) w[i] -= lr * (g * ex.value + opts.l2 * w[i]);
+        b -= lr * g;
+        if (epoch >= Math.floor(opts.epochs / 2)) {
+          for (const i of dims) avg.set(i, avg.get(i)! + w[i]);
+          avgB += b;
+          steps++;
+        }
+      }
+    }
+    return { w: new Map([...avg].map(([i, v]) => [i, v / steps])), b: avgB / steps };
+  }
+
+  it('returns the weights averaged over every step of the second half of the epochs', () => {
+    const texts: [string, 0 | 1][] = [
+      ['verify your account password now', 1],
+      ['your mailbox is full click here', 1],
+      ['meeting notes attached for tuesday', 0],
+      ['the patch fixes the build on arm', 0],
+      ['confirm your bank details today', 1],
+      ['lunch on friday at noon', 0],
+    ];
+    const examples: Example[] = texts.map(([text, y], n) => {
+      const v = vectorize(text);
+      return { file: `${n}`, label: y ? 'phish' : 'ham', source: 's', idx: v.idx, value: v.value, y, text, weight: n === 5 ? 0.5 : 1 };
+    });
+    const opts: TrainOptions = { epochs: 5, learningRate: 4, l2: 2e-3, seed: 7 };
+    const dims = [...new Set(examples.flatMap((e) => [...e.idx]))];
+    const model = trainRaw(examples, opts);
+    const ref = naiveAveraged(examples, opts, dims);
+    for (const i of dims) assert.ok(Math.abs(model.w[i] - ref.w.get(i)!) < 1e-5, `weight ${i}: ${model.w[i]} vs ${ref.w.get(i)}`);
+    assert.ok(Math.abs(model.bias - ref.b) < 1e-9, `bias ${model.bias} vs ${ref.b}`);
+    assert.ok(model.w.some((x) => x !== 0));
   });
 });
