@@ -76,6 +76,16 @@ export function replaceEmails(text: string): string {
   return out + text.slice(last);
 }
 
+/**
+ * Identifiers — a run of six or more word characters mixing letters and digits: hashes,
+ * commit ids, tracking and reference numbers, session tokens. Without this the number
+ * placeholder cut them into letter fragments the model read as words ("78ebcacff183f3f0…"
+ * → "ebcacff", "f", "bb" …; "de" was a Portuguese cue), so a kernel patch's checksums scored
+ * like a Brazilian lure. One placeholder says "an identifier was here", which ham and
+ * phish both write.
+ */
+const IDENTIFIERS = /\b(?=[a-z_]*\d)(?=\d*[a-z_])\w{6,}/g;
+
 export function tokenize(text: string): string[] {
   const t = replaceEmails(
     text
@@ -83,6 +93,7 @@ export function tokenize(text: string): string[] {
       .toLowerCase()
       .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx '),
   )
+    .replace(IDENTIFIERS, ' xidx ')
     .replace(/\d+(?:[.,]\d+)*/g, ' xnumx ')
     .replace(JA_FORMULAS, ' ');
   const out: string[] = [];

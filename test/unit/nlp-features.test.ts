@@ -148,6 +148,14 @@ describe('text features', () => {
     assert.deepEqual(tokenize('お世話になっております。在庫データを添付いたします。宜しくお願いします。'), tokenize('在庫データを添付いたします。'));
   });
 
+  it('folds identifiers (hashes, commit ids, reference numbers) into one placeholder instead of letter fragments', () => {
+    // A kernel patch's checksum was cut by the number placeholder into "ebcacff", "f", "bb" …
+    assert.deepEqual(tokenize('index 78ebcacff183f3f0..a1b2c3d4e5 100644'), ['index', 'xidx', 'xidx', 'xnumx']);
+    assert.deepEqual(tokenize('Ticket REF-20A7XQ9 opened'), ['ticket', 'ref', 'xidx', 'opened']);
+    // Words and plain numbers are what they were: letters only, digits only, or shorter than six.
+    assert.deepEqual(tokenize('password 2024 abc12 version'), ['password', 'xnumx', 'abc', 'xnumx', 'version']);
+  });
+
   it('drops a framed signature block at the end, not one holding a link nor a body that is only a frame', () => {
     const body =
       '御担当者様\nお世話になっております。在庫データを添付いたします。\n' +
