@@ -135,8 +135,8 @@ export const REASONS = {
       "No brand named in the display name or subject; a display name that fits the From address's domain (one of " +
       'its words appears in the domain, or its initials are one of its labels: "Typeform Notifications" ' +
       '<notifications@typeform.com>, "Department of Motor Vehicles" <noreply@dmv.ca.gov>; the local part does not ' +
-      'count, the sender writes it for free; a name of filler ' +
-      'or of the mail\'s function ("Password Reset") or none fits; a sender on `[sender] platforms` mails ' +
+      "count, the sender writes it for free; no name fits, a name of roles or of the mail's function only " +
+      '("Account Security", "Password Reset") does not — it names no sender; a sender on `[sender] platforms` mails ' +
       "under its customers' names and always fits); at least one link on the From address's registered " +
       'domain — or on one named exactly as the display name ("Kaiser Permanente" <noreply@kp.org> linking ' +
       'to kaiserpermanente.org) — and every other one on those or through a known click tracker; a link to a ' +

@@ -36,8 +36,10 @@ const INITIALS_SKIP = new Set(
  * <Lowes@e.lowes.com>), or the initials of its words are one of its labels ("Kaiser
  * Permanente" <kp@kp.org>, "Department of Motor Vehicles" <x@dmv.ca.gov>). The local part does not count: the sender
  * writes it for free ("Blue Cross Blue Shield" <bluecrossandblueshield@vebpropin.com>), while
- * a domain has to be registered. A name of filler or of the mail's function only ("Customer
- * Support", "Password Reset"), or none, claims nothing and fits. "Home Warranty Plans"
+ * a domain has to be registered. No name, or one of words too short to compare (initials),
+ * claims nothing and fits. A name of roles or of the mail's function only ("Customer Support",
+ * "Account Security", "Password Reset") names no sender at all — a phisher's favourite, on a
+ * domain of its own (in the corpora 24 phish, 8 spam and 1 ham carry one) — and fits no address. "Home Warranty Plans"
  * <SNYTVKOqu@eaux.smedialy.com> does not fit, nor does a person's name ("Jane Doe"
  * <jane@shop.example>: a name the domain cannot confirm). Words in other scripts are not
  * compared. Compared on skeletons (no diacritics, lower case). Pure.
@@ -56,7 +58,7 @@ export function nameFitsAddress(from: Pick<MailAddress, 'name' | 'address'>): bo
     .map((l) => l.replace(/[^\p{L}\p{N}]+/gu, ''));
   const address = labels.join('');
   const telling = words.filter((w) => w.length >= 3 && !SENDER_NAME_FILLER.has(w) && !FUNCTION_WORDS.has(w));
-  if (!telling.length) return true;
+  if (!telling.length) return !words.some((w) => w.length >= 3); // roles and functions only: names no one
   if (telling.some((w) => address.includes(w))) return true;
   const initials = words
     .filter((w) => !INITIALS_SKIP.has(w))

@@ -168,9 +168,11 @@ describe('brands and government domains outside the English world', () => {
     assert.deepEqual(await codesFor({ from: 'Password Reset <reset@acme-reset.web.app>', html: '<a href="https://acme-reset.web.app/r">Reset</a>' }), [
       'URL_FREE_HOSTING',
     ]);
-    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), [
+    assert.deepEqual(await codesFor({ from: 'Gifts Today <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), [
       'SENDER_LINKS_ALIGNED',
     ]);
+    // A name of a role or a function only ("Rewards", "Account Security") names no one: not aligned.
+    assert.deepEqual(await codesFor({ from: 'Rewards <rewards@gifts-today.example>', html: '<a href="https://gifts-today.example/claim">Claim</a>' }), []);
   });
 
   it('knows UPS: its own notice is aligned, a "UPS" sender elsewhere impersonates it', async () => {
@@ -449,15 +451,24 @@ describe('brand alignment', () => {
     const html = '<a href="https://smedialy.example/offer">Get a quote</a>';
     // A name the address does not spell: no softening.
     assert.deepEqual(await codesFor({ from: '"Home Warranty Plans" <offers@eaux.smedialy.example>', html }), []);
-    // A name spelt in the domain, by its initials, or of filler only: aligned.
+    // A name spelt in the domain or by its initials: aligned.
     assert.deepEqual(await codesFor({ from: '"Smedialy Deals" <offers@eaux.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
     // Spelt only in the local part, which the sender writes for free: not aligned (a phisher's
     // "Blue Cross Blue Shield" <bluecrossandblueshield@vebpropin.com>), nor is a person's name.
     assert.deepEqual(await codesFor({ from: '"Home Warranty" <homewarranty@smedialy.example>', html }), []);
     assert.deepEqual(await codesFor({ from: '"Jane Doe" <jane.doe@smedialy.example>', html }), []);
     assert.deepEqual(await codesFor({ from: '"Springfield Media Library" <notices@sml.smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
-    assert.deepEqual(await codesFor({ from: '"Customer Support" <offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    // No name claims nothing: aligned. A name of roles and functions only ("Customer Support",
+    // "Account Security") says who the sender is not, while the domain can be anyone's: not aligned.
     assert.deepEqual(await codesFor({ from: '<offers@smedialy.example>', html }), ['SENDER_LINKS_ALIGNED']);
+    assert.deepEqual(await codesFor({ from: '"Customer Support" <offers@smedialy.example>', html }), []);
+    assert.deepEqual(
+      await codesFor({
+        from: '"Account Security" <alert@secure-account-check.example>',
+        html: '<a href="https://secure-account-check.example/login">Verify</a>',
+      }),
+      [],
+    );
     // A receipt a platform sends under a merchant's name ([sender] platforms).
     assert.deepEqual(
       await codesFor({
@@ -472,9 +483,14 @@ describe('brand alignment', () => {
     assert.ok(nameFitsAddress({ name: "Lowe's", address: 'lowes@e.lowes.com' }));
     assert.ok(nameFitsAddress({ name: 'Équipe Rénovation', address: 'contact@renovation.example' }));
     assert.ok(nameFitsAddress({ name: 'Department of Motor Vehicles', address: 'noreply@dmv.ca.gov' }));
-    // Names of the mail's function claim no sender.
-    assert.ok(nameFitsAddress({ name: 'Password Reset', address: 'noreply@saas.example' }));
-    assert.ok(nameFitsAddress({ name: 'Shipping Notification', address: 'noreply@shop.example' }));
+    // Names of a role or of the mail's function only name no sender, so they fit no address
+    // ("Support" <no-reply@noshow.io> linking to its own wallet-verification page).
+    assert.ok(!nameFitsAddress({ name: 'Password Reset', address: 'noreply@saas.example' }));
+    assert.ok(!nameFitsAddress({ name: 'Shipping Notification', address: 'noreply@shop.example' }));
+    assert.ok(!nameFitsAddress({ name: 'Support', address: 'no-reply@noshow.io' }));
+    // No name, or words too short to compare (initials), claim nothing.
+    assert.ok(nameFitsAddress({ name: '', address: 'jane@shop.example' }));
+    assert.ok(nameFitsAddress({ name: 'Ke Li', address: 'ke@lab.example' }));
     assert.ok(!nameFitsAddress({ name: 'Cloud Service Notification', address: 'mevalim@deck.socialja.com' }));
     // Names in other scripts cannot be spelt in an ASCII address: not held against the sender.
     assert.ok(nameFitsAddress({ name: '楽天市場', address: 'info@mail.rakuten.co.jp' }));
