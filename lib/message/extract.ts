@@ -9,8 +9,10 @@ import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
+import { hasUtf7Words, transcodeUtf7Words, useUtf7TextParts } from './utf7.js';
 
 useFastDecoders();
+useUtf7TextParts();
 
 type Limits = PhishXConfig['limits'];
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;
@@ -39,7 +41,7 @@ function firstMailbox(a: Parsed['from']): MailAddress | null {
 
 function decodeHeader(value: string): string {
   try {
-    return PostalMime.decodeWords(value);
+    return PostalMime.decodeWords(transcodeUtf7Words(value));
   } catch {
     return value;
   }
@@ -368,6 +370,11 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const urls = chosen.analysed;
 
   const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
+  // postal-mime reads encoded words in UTF-7 as windows-1252: the subject and names again, decoded (utf7.ts).
+  const rawSubject = parsed.headers.find((h) => h.key === 'subject')?.value ?? '';
+  const rawFrom = parsed.headers.find((h) => h.key === 'from')?.value ?? '';
+  const subject = hasUtf7Words(rawSubject) ? decodeHeader(rawSubject) : (parsed.subject ?? '');
+  const fromAddress = hasUtf7Words(rawFrom) ? (PostalMime.addressParser(transcodeUtf7Words(rawFrom))[0] as Parsed['from']) : parsed.from;
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) =>
     a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address),
   );
@@ -376,8 +383,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const envelopeFrom = envelopeSender(envelope);
   return {
     headers,
-    subject: parsed.subject ?? '',
-    from: firstMailbox(parsed.from),
+    subject,
+    from: firstMailbox(fromAddress),
     replyTo: (parsed.replyTo ?? []).map((a) => firstMailbox(a)).filter((a): a is MailAddress => a !== null),
     recipients,
     fromHeader: headers.find((h) => h.name === 'from')?.value ?? '',

@@ -6,6 +6,9 @@
  */
 import PostalMime from 'postal-mime';
 import { scanHtml } from '../message/html.js';
+import { transcodeUtf7Words, useUtf7TextParts } from '../message/utf7.js';
+
+useUtf7TextParts();
 
 export const PREVIEW_MAX_CHARS = 8000;
 const MAX_LINKS = 50;
@@ -45,7 +48,7 @@ export function headerList(raw: Buffer): Array<[string, string]> {
     if (c <= 0) continue;
     let value = l.slice(c + 1).trim();
     try {
-      value = PostalMime.decodeWords(value);
+      value = PostalMime.decodeWords(transcodeUtf7Words(value));
     } catch {
       /* keep as written */
     }

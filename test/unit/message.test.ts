@@ -7,6 +7,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { MAX_STYLE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
+import { isUtf7Charset, transcodeUtf7Words, useUtf7TextParts, utf7TextParts } from '../../lib/message/utf7.js';
 import path from 'node:path';
 import fc from 'fast-check';
 import { deepNestedMessage, garbage8bitMessage, malformedMimeMessage, manyPartsMessage } from '../helpers/messages.js';
@@ -578,5 +579,93 @@ describe('postal-mime decoders without Blob', () => {
     const input = await extractScanInput(nested, env, limits);
     assert.match(input.text, /Olá, veja www\.fatura-online\.com\.br\/pagar agora\./);
     assert.match(input.html, /<a href="https:\/\/pay\.example\.net\/x\?a=1">Pagar <b>agora<\/b><\/a>/);
+  });
+});
+
+describe('UTF-7 text (a charset mail clients display and TextDecoder does not know)', () => {
+  /** Every run of non-space characters of `s` as a UTF-7 base64 run: nothing readable left in the bytes. */
+  const utf7All = (s: string): string =>
+    s
+      .split(/(\s+)/)
+      .map((t) => (t.trim() ? `+${Buffer.from(t, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-` : t))
+      .join('');
+  const lure = '<p>Your mailbox password expires today. Verify your account now.</p><p><a href="https://mail-verify.example.net/login">Verify now</a></p>';
+  const message = (headers: string[], charset: string, body: string, cte = '7bit'): Buffer =>
+    toCrlf(
+      [
+        ...headers,
+        'To: bob@example.org',
+        'MIME-Version: 1.0',
+        `Content-Type: text/html; charset=${charset}`,
+        `Content-Transfer-Encoding: ${cte}`,
+        '',
+        body,
+        '',
+      ].join('\n'),
+    );
+
+  it("wraps postal-mime's text-part decoding (a postal-mime upgrade that moves it fails here)", () => {
+    assert.equal(utf7TextParts(), true);
+    assert.equal(useUtf7TextParts(), true, 'installing twice changes nothing');
+  });
+
+  it('knows the labels mail writes for UTF-7 and no others', () => {
+    for (const l of ['utf-7', 'UTF7', 'x-utf-7', 'unicode-1-1-utf-7', 'csUnicode11UTF7']) assert.ok(isUtf7Charset(l), l);
+    for (const l of ['utf-8', 'utf-16', 'utf-72', '', undefined, 7]) assert.ok(!isUtf7Charset(l), String(l));
+  });
+
+  it('reads a body written entirely in UTF-7 base64 runs: its words and its link', async () => {
+    const encoded = utf7All(lure);
+    assert.ok(!encoded.includes('Verify') && !encoded.includes('mail-verify'));
+    for (const [charset, cte, body] of [
+      ['utf-7', '7bit', encoded],
+      ['"UNICODE-1-1-UTF-7"', 'base64', Buffer.from(encoded).toString('base64')],
+    ]) {
+      const input = await extractScanInput(message(['From: a@b.example', 'Subject: x'], charset, body, cte), env, limits);
+      assert.match(input.htmlText, /Verify your account now/, charset);
+      assert.deepEqual(
+        input.urls.map((u) => u.host),
+        ['mail-verify.example.net'],
+      );
+    }
+    // Other charsets are decoded as before.
+    const latin = await extractScanInput(message(['From: a@b.example', 'Subject: x'], 'iso-8859-1', '<p>Ol=E1</p>', 'quoted-printable'), env, limits);
+    assert.equal(latin.htmlText.trim(), 'Olá');
+  });
+
+  it('decodes UTF-7 encoded words in the subject and the From name; a decoded name cannot pose as an address', async () => {
+    const word = (s: string): string => `=?utf-7?B?${Buffer.from(utf7All(s)).toString('base64')}?=`;
+    const input = await extractScanInput(
+      message([`From: ${word('PayPal')} ${word('Service')} <alerts@pp-notice.example>`, `Subject: ${word('Your account is limited')}`], 'utf-8', '<p>x</p>'),
+      env,
+      limits,
+    );
+    assert.equal(input.subject, 'Your account is limited');
+    // White space between two encoded words is dropped (RFC 2047).
+    assert.deepEqual([input.from?.name, input.from?.address], ['PayPalService', 'alerts@pp-notice.example']);
+    assert.equal(transcodeUtf7Words('=?utf-7?Q?Caf+AOk-?= ok'), `=?utf-8?B?${Buffer.from('Café').toString('base64')}?= ok`);
+    const posing = await extractScanInput(
+      message([`From: ${word('PayPal <service@paypal.com>')} <x@evil.example>`, 'Subject: s'], 'utf-8', '<p>x</p>'),
+      env,
+      limits,
+    );
+    assert.equal(posing.from?.address, 'x@evil.example');
+    assert.equal(posing.from?.name, 'PayPal <service@paypal.com>');
+  });
+
+  it('never throws on malformed UTF-7 (random bytes, broken runs, any transfer encoding)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('7bit', 'base64', 'quoted-printable'), async (bytes, cte) => {
+        const body = cte === 'base64' ? Buffer.from(bytes).toString('base64') : Buffer.from(bytes).toString('latin1');
+        const input = await extractScanInput(
+          message(['From: =?utf-7?B?' + Buffer.from(bytes).toString('base64') + '?= <a@b.example>', 'Subject: =?utf-7?Q?+AGE?='], 'utf-7', body, cte),
+          env,
+          limits,
+        );
+        assert.equal(typeof input.htmlText, 'string');
+        assert.equal(typeof input.subject, 'string');
+      }),
+      { seed: 20261203, numRuns: 300 },
+    );
   });
 });

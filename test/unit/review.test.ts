@@ -176,6 +176,25 @@ describe('safe preview', () => {
       ['Subject', 'Äpfel'],
     );
   });
+
+  it('shows a UTF-7 body and subject decoded, as a mail client would display them', async () => {
+    const raw = Buffer.from(
+      [
+        'From: a@b.example',
+        'Subject: =?utf-7?Q?Caf+AOk-?=',
+        'Content-Type: text/plain; charset=utf-7',
+        '',
+        '+AFAAYQB5- +AGgAZQByAGU-: https://pay.evil.example/x',
+        '',
+      ].join('\r\n'),
+    );
+    const p = await previewOf(raw, 1000);
+    assert.equal(p.text.trim(), 'Pay here: hxxps://pay[.]evil[.]example/x');
+    assert.deepEqual(
+      headerList(raw).find(([k]) => k === 'Subject'),
+      ['Subject', 'Café'],
+    );
+  });
 });
 
 describe('release plumbing', () => {
