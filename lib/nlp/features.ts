@@ -86,9 +86,17 @@ export function replaceEmails(text: string): string {
  */
 const IDENTIFIERS = /\b(?=[a-z_]*\d)(?=\d*[a-z_])\w{6,}/g;
 
+/**
+ * Invisible format characters (Unicode category Cf: zero-width space and joiners, soft hyphen,
+ * word joiner, BOM, direction marks). A mail client shows "pass\u200bword" as "password"; left
+ * in, one between every letter turned a lure's words into nothing the model knows.
+ */
+const FORMAT_CHARS = /\p{Cf}/gu;
+
 export function tokenize(text: string): string[] {
   const t = replaceEmails(
     text
+      .replace(FORMAT_CHARS, '')
       .normalize('NFKC')
       .toLowerCase()
       .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx '),

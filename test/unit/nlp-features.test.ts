@@ -148,6 +148,13 @@ describe('text features', () => {
     assert.deepEqual(tokenize('お世話になっております。在庫データを添付いたします。宜しくお願いします。'), tokenize('在庫データを添付いたします。'));
   });
 
+  it('reads words through invisible format characters a mail client does not show (zero widths, soft hyphens, marks)', () => {
+    const lure = 'Verify your password now';
+    for (const mark of ['\u200b', '\u00ad', '\u200c', '\u2060', '\ufeff', '\u200e']) {
+      assert.deepEqual(tokenize([...lure].join(mark)), tokenize(lure), JSON.stringify(mark));
+    }
+  });
+
   it('folds identifiers (hashes, commit ids, reference numbers) into one placeholder instead of letter fragments', () => {
     // A kernel patch's checksum was cut by the number placeholder into "ebcacff", "f", "bb" …
     assert.deepEqual(tokenize('index 78ebcacff183f3f0..a1b2c3d4e5 100644'), ['index', 'xidx', 'xidx', 'xnumx']);
