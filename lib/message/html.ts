@@ -309,10 +309,13 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   parser.write(html);
   parser.end();
   closeAnchor();
+  // A run of blanks is one space, as a browser shows it — unless it holds a no-break space
+  // and is wider than one: that gap is drawn, and it is kept as two spaces (a word gap in
+  // letter-spaced text, "V e r i f y&nbsp;&nbsp;&nbsp;y o u r": features.ts joins the letters).
   const collapse = (parts: string[]): string =>
     parts
       .join('')
-      .replace(/[ \t\u00a0]+/g, ' ')
+      .replace(/[ \t\u00a0]+/g, (run) => (run.length > 1 && run.includes('\u00a0') ? '  ' : ' '))
       .replace(/\s*\n\s*/g, '\n')
       .trim();
   const all = collapse(text);

@@ -87,17 +87,27 @@ export function replaceEmails(text: string): string {
 const IDENTIFIERS = /\b(?=[a-z_]*\d)(?=\d*[a-z_])\w{6,}/g;
 
 /**
- * Invisible format characters (Unicode category Cf: zero-width space and joiners, soft hyphen,
- * word joiner, BOM, direction marks). A mail client shows "pass\u200bword" as "password"; left
- * in, one between every letter turned a lure's words into nothing the model knows.
+ * Characters a mail client draws as nothing: format characters (Unicode category Cf: zero-width
+ * space and joiners, soft hyphen, word joiner, BOM, direction marks) and the other default
+ * ignorables (combining grapheme joiner, variation selectors, Hangul fillers). A client shows
+ * "pass\u200bword" or "pass\u034fword" as "password"; left in, one between every letter
+ * turned a lure's words into nothing the model knows.
  */
-const FORMAT_CHARS = /\p{Cf}/gu;
+const INVISIBLE_CHARS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * Four or more single letters one space apart ("V e r i f y", "り そ な 銀 行"): a word spaced
+ * out so that no tokenizer reads it, while the reader does. Joined back; a wider gap between
+ * two of them ends a word, as it does for the reader.
+ */
+const SPACED_LETTERS = /(?<![\p{L}\p{M}])\p{L}\p{M}*(?:[ \u00a0]\p{L}\p{M}*(?![\p{L}\p{M}])){3,}/gu;
 
 export function tokenize(text: string): string[] {
   const t = replaceEmails(
     text
-      .replace(FORMAT_CHARS, '')
+      .replace(INVISIBLE_CHARS, '')
       .normalize('NFKC')
+      .replace(SPACED_LETTERS, (run) => run.replace(/[ \u00a0]/g, ''))
       .toLowerCase()
       .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx '),
   )

@@ -213,6 +213,12 @@ describe('message extraction', () => {
 });
 
 describe('HTML scan on hostile markup', () => {
+  it('collapses blanks as a browser shows them, keeping a gap of no-break spaces a reader sees as one', () => {
+    assert.equal(scanHtml('<p>a \t  b\u00a0c</p>', 10).text, 'a b c');
+    assert.equal(scanHtml('<p>V e r i f y&nbsp;&nbsp;&nbsp;y o u r</p>', 10).text, 'V e r i f y  y o u r');
+    assert.equal(scanHtml('<p>one&nbsp; two</p>', 10).text, 'one  two');
+  });
+
   it('keeps at most MAX_HTML_DEPTH elements open, as browsers do (htmlparser2 costs O(depth) per tag)', () => {
     let deepest = 0;
     const parser = new DepthCappedParser({

@@ -150,9 +150,19 @@ describe('text features', () => {
 
   it('reads words through invisible format characters a mail client does not show (zero widths, soft hyphens, marks)', () => {
     const lure = 'Verify your password now';
-    for (const mark of ['\u200b', '\u00ad', '\u200c', '\u2060', '\ufeff', '\u200e']) {
+    for (const mark of ['\u200b', '\u00ad', '\u200c', '\u2060', '\ufeff', '\u200e', '\u034f', '\ufe0f', '\u{e0109}']) {
       assert.deepEqual(tokenize([...lure].join(mark)), tokenize(lure), JSON.stringify(mark));
     }
+  });
+
+  it('joins letters spaced out one space apart into the word the reader sees; a wider gap ends the word', () => {
+    // ("your" is a neutral word the model never sees.)
+    assert.deepEqual(tokenize('V e r i f y  y o u r  a c c o u n t'), ['verify', 'account']);
+    assert.deepEqual(tokenize('V e r i f y\u00a0\u00a0t h i s  a c c o u n t'), ['verify', 'this', 'account']);
+    assert.deepEqual(tokenize('り そ な 銀 行'), tokenize('りそな銀行'));
+    // Fewer than four single letters, or letters inside words, are left as they are.
+    assert.deepEqual(tokenize('a b c plan x y'), ['plan']);
+    assert.deepEqual(tokenize('in a big way'), ['in', 'big', 'way']);
   });
 
   it('folds identifiers (hashes, commit ids, reference numbers) into one placeholder instead of letter fragments', () => {
