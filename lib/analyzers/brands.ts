@@ -26,8 +26,9 @@ const LOOKALIKE_MEMO_SIZE = 10_000;
 const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l' };
 
 /**
- * Skeleton of a string for look-alike comparison: invisible format characters dropped (zero
- * widths, soft hyphens, direction marks: "Pay\u00adPal" shows as "PayPal"), letters spaced
+ * Skeleton of a string for look-alike comparison: characters drawn as nothing dropped (zero
+ * widths, soft hyphens, direction marks, variation selectors, Hangul fillers — Unicode's
+ * format and default-ignorable characters: "Pay\u00adPal" shows as "PayPal"), letters spaced
  * out one by one joined ("P a y P a l"), a capital I inside a lower-case word read as the l it
  * imitates ("PayPaI", "AppIe"), Unicode confusables folded to Latin (the `confusables`
  * package, Unicode TR39 data), diacritics removed, lower-cased, common digit/letter swaps and
@@ -35,7 +36,7 @@ const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4':
  */
 export function skeleton(s: string): string {
   const shown = s
-    .replace(/\p{Cf}/gu, '')
+    .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '')
     .replace(/(?<![\p{L}\p{N}])\p{L}(?: \p{L}){3,}(?![\p{L}\p{N}])/gu, (run) => run.replace(/ /g, ''))
     .replace(/(?<=\p{Ll})I/gu, 'l');
   let t = removeConfusables(shown).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

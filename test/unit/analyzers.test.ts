@@ -646,6 +646,7 @@ describe('brand helpers', () => {
     // Each seen in the corpora: "N e t f l i x !", "C o i n b a s e", "WaImart MI", "り そ な 銀 行".
     assert.equal(skeleton('Pay\u00adPal'), 'paypal');
     assert.equal(skeleton('Pay\u200bPal\u200e'), 'paypal');
+    assert.equal(skeleton('Pay\u115fPal\u3164'), 'paypal'); // Hangul fillers: default-ignorable letters
     assert.equal(skeleton('N e t f l i x !'), 'netflix i');
     assert.equal(skeleton('PayPaI Service'), 'paypal service');
     assert.equal(skeleton('WaImart'), 'walmart');
