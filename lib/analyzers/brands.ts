@@ -1,5 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { remove as removeConfusables } from 'confusables';
+import { asShown } from '../message/shown.js';
 
 /**
  * Brand knowledge compiled once per config: which registered domains belong to which
@@ -28,15 +29,15 @@ const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4':
 /**
  * Skeleton of a string for look-alike comparison: characters drawn as nothing dropped (zero
  * widths, soft hyphens, direction marks, variation selectors, Hangul fillers — Unicode's
- * format and default-ignorable characters: "Pay\u00adPal" shows as "PayPal"), letters spaced
- * out one by one joined ("P a y P a l"), a capital I inside a lower-case word read as the l it
+ * format and default-ignorable characters: "Pay\u00adPal" shows as "PayPal"), a name written
+ * backwards under a right-to-left override read forwards (`asShown`), letters spaced out one
+ * by one joined ("P a y P a l"), a capital I inside a lower-case word read as the l it
  * imitates ("PayPaI", "AppIe"), Unicode confusables folded to Latin (the `confusables`
  * package, Unicode TR39 data), diacritics removed, lower-cased, common digit/letter swaps and
  * multi-letter tricks (rn─►m, vv─►w) undone.
  */
 export function skeleton(s: string): string {
-  const shown = s
-    .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '')
+  const shown = asShown(s)
     .replace(/(?<![\p{L}\p{N}])\p{L}(?: \p{L}){3,}(?![\p{L}\p{N}])/gu, (run) => run.replace(/ /g, ''))
     .replace(/(?<=\p{Ll})I/gu, 'l');
   let t = removeConfusables(shown).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

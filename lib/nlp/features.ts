@@ -4,6 +4,8 @@
  * bigrams, hashed (FNV-1a) into DIMS buckets, binary presence, L2-normalised. Works for any
  * language written with letters (the corpus mixes English, Portuguese, German …).
  */
+import { asShown } from '../message/shown.js';
+
 export const DIMS = 1 << 18;
 const MAX_TOKENS = 3000;
 
@@ -87,15 +89,6 @@ export function replaceEmails(text: string): string {
 const IDENTIFIERS = /\b(?=[a-z_]*\d)(?=\d*[a-z_])\w{6,}/g;
 
 /**
- * Characters a mail client draws as nothing: format characters (Unicode category Cf: zero-width
- * space and joiners, soft hyphen, word joiner, BOM, direction marks) and the other default
- * ignorables (combining grapheme joiner, variation selectors, Hangul fillers). A client shows
- * "pass\u200bword" or "pass\u034fword" as "password"; left in, one between every letter
- * turned a lure's words into nothing the model knows.
- */
-const INVISIBLE_CHARS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
-
-/**
  * Four or more single letters one space apart ("V e r i f y", "り そ な 銀 行"): a word spaced
  * out so that no tokenizer reads it, while the reader does. Joined back; a wider gap between
  * two of them ends a word, as it does for the reader.
@@ -103,9 +96,10 @@ const INVISIBLE_CHARS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const SPACED_LETTERS = /(?<![\p{L}\p{M}])\p{L}\p{M}*(?:[ \u00a0]\p{L}\p{M}*(?![\p{L}\p{M}])){3,}/gu;
 
 export function tokenize(text: string): string[] {
+  // As the reader sees it (message/shown.ts): a zero width or variation selector after every
+  // letter, or a word written backwards under a right-to-left override, hid a lure's words.
   const t = replaceEmails(
-    text
-      .replace(INVISIBLE_CHARS, '')
+    asShown(text)
       .normalize('NFKC')
       .replace(SPACED_LETTERS, (run) => run.replace(/[ \u00a0]/g, ''))
       .toLowerCase()

@@ -155,6 +155,11 @@ describe('text features', () => {
     }
   });
 
+  it('reads words written backwards under a right-to-left override as the reader does', () => {
+    assert.deepEqual(tokenize('Please \u202edrowssap yfirev\u202c now'), tokenize('Please verify password now'));
+    assert.deepEqual(tokenize('\u202edrowssap\nnext line'), ['password', 'next', 'line']); // the override ends with the line
+  });
+
   it('joins letters spaced out one space apart into the word the reader sees; a wider gap ends the word', () => {
     // ("your" is a neutral word the model never sees.)
     assert.deepEqual(tokenize('V e r i f y  y o u r  a c c o u n t'), ['verify', 'account']);
