@@ -75,27 +75,77 @@ export interface StyleRules {
   byTag: Map<string, SheetRule[]>;
 }
 
+/** Most characters of rules kept from sheet text past `MAX_STYLE_CHARS` (only rules that may hide text). */
+export const MAX_TAIL_RULE_CHARS = 64 * 1024;
+
 /**
- * `<style>` element contents of `html`, at most `MAX_STYLE_CHARS` in all. Linear: every
- * search starts where the previous one ended (an unclosed `<style>` runs to the end).
+ * `<style>` element contents of `html`: the first `MAX_STYLE_CHARS` in all, and from the text
+ * past that only the top-level rules that may hide text (at most `MAX_TAIL_RULE_CHARS`), so
+ * that padding a sheet with 256 KB of junk does not push the rule hiding the salt out of
+ * sight. Linear: every search starts where the previous one ended (an unclosed `<style>` runs
+ * to the end).
  */
 export function styleBlocks(html: string): string[] {
   const out: string[] = [];
   let budget = MAX_STYLE_CHARS;
+  const tail = { chars: MAX_TAIL_RULE_CHARS };
   const open = /<style\b/gi;
   const close = /<\/style\s*>/gi;
   let m: RegExpExecArray | null;
-  while (budget > 0 && (m = open.exec(html))) {
+  while ((budget > 0 || tail.chars > 0) && (m = open.exec(html))) {
     const gt = html.indexOf('>', m.index);
     if (gt < 0) break;
     close.lastIndex = gt + 1;
     const c = close.exec(html);
     const end = c ? c.index : html.length;
-    const css = html.slice(gt + 1, Math.min(end, gt + 1 + budget));
+    const take = Math.min(end, gt + 1 + budget);
+    const css = html.slice(gt + 1, take);
     budget -= css.length;
-    out.push(css);
+    if (css) out.push(css);
+    if (take < end && tail.chars > 0) {
+      const rules = hidingRules(html, take, end, tail);
+      if (rules) out.push(rules);
+    }
     if (!c) break;
     open.lastIndex = close.lastIndex;
+  }
+  return out;
+}
+
+/**
+ * The top-level rules of `html[from, to)` whose declarations may hide text, joined, within
+ * `budget.chars` (spent). The text starts wherever the character budget cut the sheet: first
+ * skipped to the end of the rule in progress. Braces are counted (comments skipped), so a rule
+ * inside `@media` stays out, as `styleRules` leaves it out. Linear.
+ */
+function hidingRules(html: string, from: number, to: number, budget: { chars: number }): string {
+  let out = '';
+  let depth = 0;
+  let ruleStart = -1; // where the current top-level rule began; -1 until the cut rule has ended
+  for (let i = from; i < to && budget.chars > 0; i++) {
+    const ch = html.charCodeAt(i);
+    if (ch === 0x2f && html.charCodeAt(i + 1) === 0x2a) {
+      const endComment = html.indexOf('*/', i + 2);
+      i = endComment < 0 || endComment >= to ? to : endComment + 1;
+      continue;
+    }
+    if (ch === 0x7b) depth++;
+    else if (ch === 0x7d) {
+      if (depth > 0) depth--;
+      if (depth === 0) {
+        if (ruleStart >= 0) {
+          const rule = html.slice(ruleStart, i + 1);
+          const open = rule.indexOf('{');
+          // A plain rule (one block, no at-rule) whose block may hide text.
+          if (open > 0 && rule.indexOf('{', open + 1) < 0 && !rule.trimStart().startsWith('@') && (rule.includes('\\') || MAY_HIDE.test(rule.slice(open)))) {
+            if (rule.length + 1 > budget.chars) break;
+            out += `${rule}\n`;
+            budget.chars -= rule.length + 1;
+          }
+        }
+        ruleStart = i + 1;
+      }
+    }
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { buildConfig } from '../../lib/config/load.js';
 import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
-import { MAX_STYLE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
+import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import { isUtf7Charset, transcodeUtf7Words, useUtf7TextParts, utf7TextParts } from '../../lib/message/utf7.js';
 import path from 'node:path';
@@ -417,6 +417,14 @@ describe('text the HTML hides', () => {
 });
 
 describe('text a <style> sheet hides', () => {
+  it('still reads the rule that hides the salt when junk pads the sheet past its budget', () => {
+    const salt = 'Minutes of the planning meeting are attached for review. '.repeat(20);
+    const html = `<style>${'.p{color:red}\n'.repeat(MAX_STYLE_CHARS / 14 + 100)}.salt{display:none}</style><div class="salt">${salt}</div><p>Verify your account now.</p>`;
+    const r = scanHtml(html, 10);
+    assert.ok(r.hiddenChars > 0);
+    assert.equal(r.visibleText, 'Verify your account now.');
+  });
+
   const visible = (html: string): string => scanHtml(html, 10).visibleText.replace(/\s+/g, ' ').trim();
 
   it('applies class, id, tag and * rules, whatever the case, comments or an unclosed rule', () => {
@@ -476,6 +484,13 @@ describe('text a <style> sheet hides', () => {
   it('reads the sheets of hostile input in bounded time, and never throws', () => {
     assert.deepEqual(styleBlocks('<style>a</style><style x>b</STYLE ><style>c'), ['a', 'b', 'c']);
     assert.equal(styleBlocks(`<style>${'x'.repeat(MAX_STYLE_CHARS + 10)}</style><style>y</style>`).join('').length, MAX_STYLE_CHARS);
+    // Past the budget only rules that may hide text are kept, within their own budget.
+    const tailRules = styleBlocks(
+      `<style>${'x'.repeat(MAX_STYLE_CHARS + 10)}{color:red} .a{color:red} .h{display:none} @media print{.m{display:none}} .k{dis\\70 lay:none}</style>`,
+    );
+    assert.deepEqual(tailRules.slice(1), [' .h{display:none}\n .k{dis\\70 lay:none}\n']);
+    const flood = styleBlocks(`<style>${'x'.repeat(MAX_STYLE_CHARS)}${'.h{display:none}'.repeat(100_000)}</style>`);
+    assert.ok(flood[1].length <= MAX_TAIL_RULE_CHARS && flood[1].length > MAX_TAIL_RULE_CHARS - 20, String(flood[1].length));
     const t0 = performance.now();
     styleBlocks('<style'.repeat(200_000));
     styleRules(`<style>${'{'.repeat(50_000)}${'.a{display:none}'.repeat(5_000)}</style>`);
