@@ -1,6 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { remove as removeConfusables } from 'confusables';
-import { asShown } from '../message/shown.js';
+import { asShown, foldSmallCapitals } from '../message/shown.js';
 
 /**
  * Brand knowledge compiled once per config: which registered domains belong to which
@@ -37,7 +37,7 @@ const DIGIT_SWAPS: Record<string, string> = { '0': 'o', '1': 'l', '3': 'e', '4':
  * multi-letter tricks (rn─►m, vv─►w) undone.
  */
 export function skeleton(s: string): string {
-  const shown = asShown(s)
+  const shown = foldSmallCapitals(asShown(s))
     .replace(/(?<![\p{L}\p{N}])\p{L}(?: \p{L}){3,}(?![\p{L}\p{N}])/gu, (run) => run.replace(/ /g, ''))
     .replace(/(?<=\p{Ll})I/gu, 'l');
   let t = removeConfusables(shown).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

@@ -67,6 +67,13 @@ function addAnchorText(a: OpenAnchor, data: string): void {
   a.chars += d.length;
 }
 
+/** Whether an element draws its text right to left letter by letter, whatever the letters: `<bdo dir=rtl>` or a bidi override to rtl. Pure. */
+function drawsRightToLeft(name: string, attrs: Record<string, string>): boolean {
+  if (name === 'bdo') return (attrs.dir ?? '').trim().toLowerCase() === 'rtl';
+  const style = attrs.style;
+  return style !== undefined && /unicode-bidi\s*:\s*(?:bidi|isolate)-override/i.test(style) && /(?<![\w-])direction\s*:\s*rtl/i.test(style);
+}
+
 /**
  * Links resolved against the document's first `<base href>` (an absolute http(s) URL), as a
  * mail client that honours it does: `<base href="https://evil.example/">` + `<a
@@ -225,6 +232,15 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   let anchor: OpenAnchor | null = null;
   let base: string | null = null;
   const sheets = styleRules(html);
+  // Parser depths of the open elements that draw their text right to left letter by letter
+  // (`<bdo dir=rtl>`, `unicode-bidi: bidi-override; direction: rtl`): their text is marked
+  // with a right-to-left override and a pop, which the text's readers undo (message/shown.ts) —
+  // "drowssap" inside one is drawn "password".
+  const overrides: number[] = [];
+  const mark = (c: string): void => {
+    text.push(c);
+    visible.push(c);
+  };
 
   const closeAnchor = (): void => {
     if (!anchor) return;
@@ -254,6 +270,10 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
             styled.push({ depth: parser.depth, inForce });
             hiddenNow = hidesText(inForce);
           }
+        }
+        if (holdsText && drawsRightToLeft(name, attrs)) {
+          overrides.push(parser.depth);
+          mark('\u202e');
         }
         if (name === 'script' || Object.keys(attrs).some((k) => k.startsWith('on'))) scripts++;
         if (BLOCK.has(name)) lineBreak();
@@ -299,6 +319,10 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           while (styled.length && styled[styled.length - 1].depth > parser.depth) styled.pop();
           inForce = styled.length ? styled[styled.length - 1].inForce : { hides: false, background: false };
           hiddenNow = hidesText(inForce);
+        }
+        while (overrides.length && overrides[overrides.length - 1] > parser.depth) {
+          overrides.pop();
+          mark('\u202c');
         }
         if (name === 'a') closeAnchor();
         if (BLOCK.has(name)) lineBreak();

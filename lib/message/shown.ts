@@ -24,3 +24,42 @@ export function asShown(text: string): string {
   const ordered = text.includes('\u202e') ? text.replace(RIGHT_TO_LEFT_OVERRIDE, (_m, run: string) => [...run].reverse().join('')) : text;
   return ordered.replace(INVISIBLE, '');
 }
+
+/**
+ * Small capitals (ᴀ ʙ ᴄ … from the phonetic blocks) read as the letters they are drawn as:
+ * NFKC leaves them apart, so "ᴠᴇʀɪꜰʏ ʏᴏᴜʀ ᴀᴄᴄᴏᴜɴᴛ" was a string of unknown words to the
+ * classifier and "ɴᴇᴛꜰʟɪx" escaped the brand check. Lower case, as they read.
+ */
+const SMALL_CAPITALS: Readonly<Record<string, string>> = {
+  ᴀ: 'a',
+  ʙ: 'b',
+  ᴄ: 'c',
+  ᴅ: 'd',
+  ᴇ: 'e',
+  ꜰ: 'f',
+  ɢ: 'g',
+  ʜ: 'h',
+  ɪ: 'i',
+  ᴊ: 'j',
+  ᴋ: 'k',
+  ʟ: 'l',
+  ᴍ: 'm',
+  ɴ: 'n',
+  ᴏ: 'o',
+  ᴘ: 'p',
+  ꞯ: 'q',
+  ʀ: 'r',
+  ꜱ: 's',
+  ᴛ: 't',
+  ᴜ: 'u',
+  ᴠ: 'v',
+  ᴡ: 'w',
+  ʏ: 'y',
+  ᴢ: 'z',
+};
+const SMALL_CAPITAL = new RegExp(`[${Object.keys(SMALL_CAPITALS).join('')}]`, 'gu');
+
+/** `text` with small capitals as the lower-case Latin letters they are read as. */
+export function foldSmallCapitals(text: string): string {
+  return text.replace(SMALL_CAPITAL, (c) => SMALL_CAPITALS[c]);
+}

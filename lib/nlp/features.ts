@@ -4,7 +4,7 @@
  * bigrams, hashed (FNV-1a) into DIMS buckets, binary presence, L2-normalised. Works for any
  * language written with letters (the corpus mixes English, Portuguese, German …).
  */
-import { asShown } from '../message/shown.js';
+import { asShown, foldSmallCapitals } from '../message/shown.js';
 
 export const DIMS = 1 << 18;
 const MAX_TOKENS = 3000;
@@ -99,8 +99,7 @@ export function tokenize(text: string): string[] {
   // As the reader sees it (message/shown.ts): a zero width or variation selector after every
   // letter, or a word written backwards under a right-to-left override, hid a lure's words.
   const t = replaceEmails(
-    asShown(text)
-      .normalize('NFKC')
+    foldSmallCapitals(asShown(text).normalize('NFKC'))
       .replace(SPACED_LETTERS, (run) => run.replace(/[ \u00a0]/g, ''))
       .toLowerCase()
       .replace(/\b(?:https?:\/\/|www\.)\S+/g, ' xurlx '),

@@ -648,6 +648,7 @@ describe('brand helpers', () => {
     assert.equal(skeleton('Pay\u200bPal\u200e'), 'paypal');
     assert.equal(skeleton('Pay\u115fPal\u3164'), 'paypal'); // Hangul fillers: default-ignorable letters
     assert.equal(skeleton('\u202elaPyaP\u202c Service'), 'paypal service'); // written backwards, drawn right to left
+    assert.equal(skeleton('ɴᴇᴛꜰʟɪx'), 'netflix'); // small capitals
     assert.equal(skeleton('N e t f l i x !'), 'netflix i');
     assert.equal(skeleton('PayPaI Service'), 'paypal service');
     assert.equal(skeleton('WaImart'), 'walmart');

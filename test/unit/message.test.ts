@@ -6,6 +6,7 @@ import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
+import { tokenize } from '../../lib/nlp/features.js';
 import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import { isUtf7Charset, transcodeUtf7Words, useUtf7TextParts, utf7TextParts } from '../../lib/message/utf7.js';
 import path from 'node:path';
@@ -213,6 +214,19 @@ describe('message extraction', () => {
 });
 
 describe('HTML scan on hostile markup', () => {
+  it('marks text an element draws right to left letter by letter, so its readers read it forwards', () => {
+    for (const html of [
+      '<p>Please <bdo dir="RTL">drowssap ruoy yfirev</bdo> now</p>',
+      '<p>Please <span style="direction: rtl; unicode-bidi: bidi-override">drowssap ruoy yfirev</span> now</p>',
+    ]) {
+      const r = scanHtml(html, 10);
+      assert.equal(r.text, 'Please \u202edrowssap ruoy yfirev\u202c now');
+      assert.deepEqual(tokenize(r.text), tokenize('Please verify your password now'));
+    }
+    // Right-to-left direction alone, or a bdo to ltr, reorders no Latin letters.
+    assert.equal(scanHtml('<p dir="rtl">password</p><bdo dir="ltr">x</bdo><span style="direction:rtl">y</span>', 10).text, 'password\nxy');
+  });
+
   it('collapses blanks as a browser shows them, keeping a gap of no-break spaces a reader sees as one', () => {
     assert.equal(scanHtml('<p>a \t  b\u00a0c</p>', 10).text, 'a b c');
     assert.equal(scanHtml('<p>V e r i f y&nbsp;&nbsp;&nbsp;y o u r</p>', 10).text, 'V e r i f y  y o u r');

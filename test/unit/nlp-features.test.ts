@@ -160,6 +160,10 @@ describe('text features', () => {
     assert.deepEqual(tokenize('\u202edrowssap\nnext line'), ['password', 'next', 'line']); // the override ends with the line
   });
 
+  it('reads small capitals as the letters they are drawn as', () => {
+    assert.deepEqual(tokenize('ᴠᴇʀɪꜰʏ ʏᴏᴜʀ ᴘᴀꜱꜱᴡᴏʀᴅ'), tokenize('verify your password'));
+  });
+
   it('joins letters spaced out one space apart into the word the reader sees; a wider gap ends the word', () => {
     // ("your" is a neutral word the model never sees.)
     assert.deepEqual(tokenize('V e r i f y  y o u r  a c c o u n t'), ['verify', 'account']);
