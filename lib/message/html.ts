@@ -22,7 +22,11 @@ export interface HtmlScan {
   scripts: number;
 }
 
-const HIDDEN = new Set(['script', 'style', 'head', 'title', 'noscript', 'template']);
+/**
+ * Elements whose text no mail client shows. Not `<noscript>`: clients run no scripts, so they
+ * show its content — a lure inside one was read as hidden and left the classifier blind.
+ */
+const HIDDEN = new Set(['script', 'style', 'head', 'title', 'template']);
 const BLOCK = new Set([
   'p',
   'div',

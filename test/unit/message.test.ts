@@ -214,6 +214,13 @@ describe('message extraction', () => {
 });
 
 describe('HTML scan on hostile markup', () => {
+  it('reads <noscript> text: mail clients run no scripts, so they show it', () => {
+    assert.equal(
+      scanHtml('<p>a</p><noscript><p>Verify your account</p></noscript><script>x()</script><template>t</template>', 10).text,
+      'a\nVerify your account',
+    );
+  });
+
   it('marks text an element draws right to left letter by letter, so its readers read it forwards', () => {
     for (const html of [
       '<p>Please <bdo dir="RTL">drowssap ruoy yfirev</bdo> now</p>',
