@@ -242,6 +242,9 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   // "drowssap" inside one is drawn "password".
   const overrides: number[] = [];
   const mark = (c: string): void => {
+    // Counted in the text budget: nothing past it (a missing pop ends the run at the line's end).
+    if (textLeft <= 0) return;
+    textLeft -= c.length;
     text.push(c);
     visible.push(c);
   };

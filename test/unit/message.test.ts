@@ -230,6 +230,8 @@ describe('HTML scan on hostile markup', () => {
       assert.equal(r.text, 'Please \u202edrowssap ruoy yfirev\u202c now');
       assert.deepEqual(tokenize(r.text), tokenize('Please verify your password now'));
     }
+    // The marks count against the text budget like line breaks: 100,000 overrides add nothing past it.
+    assert.ok(scanHtml('<bdo dir=rtl>x</bdo>'.repeat(100_000), 10, 1000).text.length <= 1000);
     // Right-to-left direction alone, or a bdo to ltr, reorders no Latin letters.
     assert.equal(scanHtml('<p dir="rtl">password</p><bdo dir="ltr">x</bdo><span style="direction:rtl">y</span>', 10).text, 'password\nxy');
   });
