@@ -96,7 +96,12 @@ export const REASONS = {
     weight: 15,
     doc: 'Inbound mail whose From address is the recipient\'s own address (a common spoof in extortion and "mailbox" phishing).',
   },
-  RCPT_IN_SUBJECT: { weight: 20, doc: 'The subject contains the recipient\'s e-mail address ("you@example.org: your mailbox is full").' },
+  RCPT_IN_SUBJECT: {
+    weight: 20,
+    doc:
+      'The subject contains the recipient\'s e-mail address ("you@example.org: your mailbox is full"). Not counted for a meeting ' +
+      'invitation (a calendar part) whose subject ends with the address in parentheses, as Google Calendar writes them.',
+  },
   URL_FREE_HOSTING: {
     weight: 10,
     doc:
@@ -222,7 +227,13 @@ export const REASONS = {
   ATTACHMENT_DOUBLE_EXTENSION: { weight: 40, doc: 'A document extension followed by an executable one (`invoice.pdf.exe`).' },
   ATTACHMENT_MACRO: { weight: 30, doc: 'A macro-enabled Office file (docm, xlsm, pptm …).' },
   ATTACHMENT_HTML_ACTIVE: { weight: 45, doc: 'An HTML or SVG attachment with a form, password field or script: the usual credential-phishing attachment.' },
-  ATTACHMENT_TYPE_MISMATCH: { weight: 20, doc: 'The declared type and the content\'s magic bytes disagree (a "PDF" that is an executable).' },
+  ATTACHMENT_TYPE_MISMATCH: {
+    weight: 20,
+    doc:
+      'The declared type and the content\'s magic bytes disagree (a "PDF" that is an executable). Names mail clients give a type ' +
+      '(application/x-zip-compressed, application/x-pdf, text/xml, application/ics, application/vnd.ms-outlook) count as that type, ' +
+      'and calendar, contact and XML files as text.',
+  },
   ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
   ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
   ARCHIVE_BOMB: {

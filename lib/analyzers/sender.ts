@@ -71,7 +71,10 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   const out: Signal[] = [];
   const from = input.from;
   const subject = input.subject.toLowerCase();
-  const own = input.recipients.find((r) => subject.includes(r));
+  // Google Calendar ends an invitation's subject with the invitee's address in parentheses
+  // ("Invitation: Project sync @ Thu Dec 10 (you@example.org)"): not the mailbox lure's use.
+  const invitation = input.attachments.some((a) => a.calendar);
+  const own = input.recipients.find((r) => subject.includes(r) && !(invitation && subject.trimEnd().endsWith(`(${r})`)));
   if (own) out.push({ code: 'RCPT_IN_SUBJECT', detail: `subject contains ${own}` });
   if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',')) {
     out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });

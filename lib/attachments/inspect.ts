@@ -95,14 +95,53 @@ export function extensions(name: string): string[] {
     .map((e) => e.trim());
 }
 
+/**
+ * Other names mail clients declare common types under (Outlook and Windows send a zip as
+ * application/x-zip-compressed, older mailers a PDF as application/x-pdf): the same family as
+ * the registered name, so a legitimate attachment is not a "mismatch" for its client's naming.
+ */
+const DECLARED_ALIASES: Readonly<Record<string, string>> = {
+  'application/x-zip-compressed': 'application/zip',
+  'application/x-zip': 'application/zip',
+  'application/zip-compressed': 'application/zip',
+  'multipart/x-zip': 'application/zip',
+  'application/x-compressed': 'application/zip',
+  'application/x-gzip': 'application/gzip',
+  'application/x-gtar': 'application/x-tar',
+  'application/x-rar': 'application/vnd.rar',
+  'application/rar': 'application/vnd.rar',
+  'application/x-7z': 'application/x-7z-compressed',
+  'application/x-pdf': 'application/pdf',
+  'application/acrobat': 'application/pdf',
+  'application/vnd.pdf': 'application/pdf',
+  'text/pdf': 'application/pdf',
+  'application/x-msdos-program': 'application/x-msdownload',
+  'application/x-executable': 'application/x-elf',
+  'application/exe': 'application/x-msdownload',
+  'application/x-exe': 'application/x-msdownload',
+};
+
+/** Families of text formats (see `family`): compatible with a declared or sniffed plain `text/…`. */
+const TEXT_FORMATS = new Set(['calendar', 'contact', 'xml']);
+
 /** Type families for declared-vs-sniffed comparison (coarse on purpose: image/png vs image/jpeg is fine). */
-function family(mime: string): string {
+function family(declared: string): string {
+  const mime = DECLARED_ALIASES[declared] ?? declared;
   if (EXECUTABLE_TYPES.has(mime)) return 'executable';
   if (ARCHIVE_TYPES.has(mime)) return 'archive';
   if (mime === 'application/pdf') return 'pdf';
+  // XML documents (e-invoices — XRechnung, UBL, ZUGFeRD's XML — are sent as text/xml or
+  // application/xml; the content sniffs as application/xml) and rich text (text/rtf, application/rtf).
+  if (/^(text|application)\/([\w.-]+\+)?xml$/.test(mime)) return 'xml';
+  if (mime === 'text/rtf' || mime === 'application/rtf') return 'office';
   if (mime.startsWith('image/')) return 'image';
+  // Calendar and contact files are text, declared under several names (Google Calendar's
+  // invite.ics is application/ics; its content sniffs as text/calendar).
+  if (/^(text\/calendar|text\/x-vcalendar|application\/(x-)?ics)$/.test(mime)) return 'calendar';
+  if (/^(text\/(x-)?vcard|text\/directory|application\/vcard)$/.test(mime)) return 'contact';
   if (mime.startsWith('text/')) return 'text';
-  if (/officedocument|msword|ms-excel|ms-powerpoint|opendocument|x-cfb/.test(mime)) return 'office';
+  // Office formats, and Outlook's .msg (application/vnd.ms-outlook: a compound file, x-cfb, as old Office files are).
+  if (/officedocument|msword|ms-excel|ms-powerpoint|ms-outlook|ms-visio|ms-project|opendocument|x-cfb/.test(mime)) return 'office';
   if (mime.startsWith('audio/') || mime.startsWith('video/')) return 'media';
   return mime;
 }
@@ -143,7 +182,9 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
       const d = family(a.declaredType);
       const s = family(a.sniffedType);
       // Office (OOXML) files are zips, and zip-declared archives may sniff as their content.
-      const benign = (d === 'office' && s === 'archive') || (d === 'archive' && s === 'office');
+      // Calendar, contact and XML files are text: declared as text/plain they are what they say.
+      const containers = (d === 'office' && s === 'archive') || (d === 'archive' && s === 'office');
+      const benign = containers || (d === 'text' && TEXT_FORMATS.has(s)) || (s === 'text' && TEXT_FORMATS.has(d));
       if (d !== s && !benign) out.push({ code: 'ATTACHMENT_TYPE_MISMATCH', detail: `${shown}: declared ${a.declaredType}, content ${a.sniffedType}` });
     }
     if (a.archive) {

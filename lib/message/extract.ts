@@ -4,6 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
+import { calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
@@ -71,6 +72,8 @@ function clickable(links: readonly HtmlLink[]): string[] {
 }
 
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
+/** Declared types of iCalendar objects (meeting invitations): Outlook's text/calendar part, Google Calendar's application/ics invite.ics. */
+const CALENDAR_TYPES = /^(text\/calendar|text\/x-vcalendar|application\/ics|application\/x-ics)$/;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 
@@ -107,6 +110,15 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
     info.pdf = true;
     info.links = pdf.links;
     pdfBudget.bytes -= pdf.inflatedBytes;
+  }
+  if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
+    // A meeting invitation: the client shows its description, location and URL with their
+    // links clickable; as far and as many links as the body's.
+    const text = buf.subarray(0, linkReach(limits)).toString('utf8');
+    if (isCalendar(text)) {
+      info.calendar = true;
+      info.links = calendarLinks(text, maxCollected(limits));
+    }
   }
   if (att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) {
     info.message = true;

@@ -56,6 +56,8 @@ export interface AttachmentInfo {
   links?: string[];
   /** An attached message (message/rfc822, a .eml file): a mail client opens it as a message. */
   message?: true;
+  /** An iCalendar object (a meeting invitation: text/calendar, application/ics, .ics): `links` are the ones its shown properties carry. */
+  calendar?: true;
   /** A PDF (by magic bytes, or by name when the content is unrecognised): `links` are its link annotations. */
   pdf?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */

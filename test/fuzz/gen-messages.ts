@@ -172,6 +172,34 @@ export const SEEDS: Buffer[] = [
   toCrlf(manyPartsMessage(30)),
   toCrlf(deepNestedMessage(20)),
   garbage8bitMessage(20),
+  // A meeting invitation: its calendar part's folded, escaped properties are parsed for links.
+  toCrlf(
+    [
+      'From: HR <hr@example.net>',
+      'To: bob@example.org',
+      'Subject: Invitation: review (bob@example.org)',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="c1"',
+      '',
+      '--c1',
+      'Content-Type: text/plain',
+      '',
+      'You have been invited.',
+      '--c1',
+      'Content-Type: text/calendar; method=REQUEST',
+      '',
+      'BEGIN:VCALENDAR',
+      'BEGIN:VEVENT',
+      'DESCRIPTION:Sign in\\, then open https://calendar-lure.example',
+      ' .net/x\\n',
+      'X-ALT-DESC;FMTTYPE=text/html:<a href="https://alt.example.net/">x</a>',
+      'LOCATION;ALTREP="https://loc.example.net/":Room',
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '--c1--',
+      '',
+    ].join('\n'),
+  ),
 ];
 
 type Mutation = (b: Buffer) => Buffer;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { pdfLinks } from '../../lib/attachments/pdf-links.js';
+import { calendarLinks, unescapeText } from '../../lib/attachments/calendar-links.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
 import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
@@ -80,6 +81,30 @@ describe('attachment heuristics', () => {
     assert.deepEqual(await codes('photo.png', PDF, 'image/png'), ['ATTACHMENT_TYPE_MISMATCH']);
     assert.ok((await codes('statement.pdf', PE, 'application/pdf')).includes('ATTACHMENT_EXECUTABLE'));
     assert.deepEqual(await codes('report.pdf', PDF, 'application/pdf'), []);
+  });
+
+  it('takes the names mail clients give common types as those types, and still sees a disguise under them', async () => {
+    const cfb = Buffer.concat([Buffer.from('D0CF11E0A1B11AE1', 'hex'), Buffer.alloc(504)]);
+    const xml = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Invoice xmlns="urn:oasis:names:specification:ubl"/>');
+    const ics = Buffer.from('BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n');
+    const vcard = Buffer.from('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Alice\r\nEND:VCARD\r\n');
+    const files = zip({ 'a.txt': Buffer.from('hi') });
+    const cases: Array<[string, Buffer, string]> = [
+      ['files.zip', files, 'application/x-zip-compressed'], // Outlook, Windows
+      ['files.zip', files, 'multipart/x-zip'],
+      ['scan.pdf', PDF, 'application/x-pdf'],
+      ['fwd.msg', cfb, 'application/vnd.ms-outlook'],
+      ['invoice.xml', xml, 'text/xml'], // an e-invoice (UBL, XRechnung)
+      ['invoice.xml', xml, 'application/xml'],
+      ['invite.ics', ics, 'text/plain'],
+      ['alice.vcf', vcard, 'text/x-vcard'],
+      ['alice.vcf', vcard, 'text/plain'],
+    ];
+    for (const [name, content, type] of cases) assert.deepEqual(await codes(name, content, type), [], `${name} declared ${type}`);
+    const disguised = await codes('scan.pdf', PE, 'application/x-pdf');
+    assert.ok(disguised.includes('ATTACHMENT_TYPE_MISMATCH') && disguised.includes('ATTACHMENT_EXECUTABLE'), disguised.join());
+    assert.deepEqual(await codes('invoice.xml', PDF, 'text/xml'), ['ATTACHMENT_TYPE_MISMATCH']);
+    assert.deepEqual(await codes('files.zip', zip({ 'run.bat': Buffer.from('@echo off') }), 'application/x-zip-compressed'), ['ARCHIVE_EXECUTABLE']);
   });
 
   it('lists zips: an executable inside, also one level down, is flagged', async () => {
@@ -254,5 +279,145 @@ describe('links in PDF attachments', () => {
       [['pdf', 'bit.ly']],
     );
     assert.ok(analyze(input, config).some((s) => s.code === 'URL_SHORTENER'));
+  });
+});
+
+/** A meeting invitation: a text body, the invitation as a text/calendar part and as Google Calendar's application/ics invite.ics. */
+function invitation(opts: { subject: string; ics: string; from?: string }): Buffer {
+  const ics = Buffer.from(opts.ics.replace(/\r?\n/g, '\r\n'));
+  return toCrlf(
+    [
+      `From: ${opts.from ?? 'Alice Martin <alice.martin@examplecorp.com>'}`,
+      'To: bob@example.org',
+      `Subject: ${opts.subject}`,
+      'Message-ID: <inv1@examplecorp.com>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="m1"',
+      '',
+      '--m1',
+      'Content-Type: multipart/alternative; boundary="a1"',
+      '',
+      '--a1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'You have been invited to the following event.',
+      '',
+      '--a1',
+      'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
+      '',
+      opts.ics,
+      '--a1--',
+      '',
+      '--m1',
+      'Content-Type: application/ics; name="invite.ics"',
+      'Content-Disposition: attachment; filename="invite.ics"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      ics.toString('base64'),
+      '--m1--',
+      '',
+    ].join('\n'),
+  );
+}
+
+const LURE_ICS = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'METHOD:REQUEST',
+  'BEGIN:VEVENT',
+  'UID:20261210T100000Z-1234@examplecorp.com',
+  'DTSTART:20261210T100000Z',
+  'ORGANIZER;CN=HR:mailto:hr@examplecorp.com',
+  'ATTENDEE;RSVP=TRUE:mailto:bob@example.org',
+  'SUMMARY:Q4 salary review',
+  // Folded in the middle of the link, with escaped commas and line breaks around it.
+  'DESCRIPTION:Your letter is ready\\, sign in to review it:\\nhttp://45.77.12',
+  ' .7/review?id=9\\n\\nHR',
+  'LOCATION:https://teams-join.example.net/meet/1',
+  'X-ALT-DESC;FMTTYPE=text/html:<html><body><a href="https://alt-desc.example.net/',
+  '\tsign-in">Open</a><img src="https://pixel.example.net/p.gif"></body></html>',
+  'ATTACH;FMTTYPE=application/pdf:https://files.example.net/letter.pdf',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\n');
+
+describe('meeting invitations (iCalendar)', () => {
+  const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
+
+  it("reads the links a calendar client shows (description folded and escaped, location, HTML description, attachments) as the body's", async () => {
+    const input = await extractScanInput(invitation({ subject: 'Q4 salary review', ics: LURE_ICS }), env, config.limits);
+    const urls = input.urls.map((u) => u.raw).sort();
+    assert.deepEqual(urls, [
+      'http://45.77.12.7/review?id=9',
+      'https://alt-desc.example.net/sign-in',
+      'https://files.example.net/letter.pdf',
+      'https://teams-join.example.net/meet/1',
+    ]);
+    assert.ok(input.attachments.every((a) => a.calendar));
+    // The address-literal link in the invitation is judged as one in the body would be.
+    assert.ok(analyze(input, config).some((s) => s.code === 'URL_IP_LITERAL'));
+  });
+
+  it('takes no links from organizer / attendee addresses, the UID or dates, nor names of domains written as text', () => {
+    const ics =
+      'BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:abc@uid-host.example\nORGANIZER:mailto:o@org.example\n' +
+      'DTSTART:20261210T100000Z\nDESCRIPTION:see examplecorp.com for the agenda\nEND:VEVENT\nEND:VCALENDAR\n';
+    assert.deepEqual(calendarLinks(ics, 10), []);
+    assert.deepEqual(calendarLinks('DESCRIPTION;ALTREP="https://altrep.example/x":text\n', 10), ['https://altrep.example/x']);
+    assert.equal(unescapeText('a\\,b\\;c\\\\n\\nd'), 'a,b;c\\n\nd');
+  });
+
+  it("does not count Google Calendar's application/ics invite.ics as a type mismatch, nor its subject's (invitee) as the address lure", async () => {
+    const ics =
+      'BEGIN:VCALENDAR\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:Project sync\nEND:VEVENT\nEND:VCALENDAR\n';
+    const subject = 'Invitation: Project sync @ Thu Dec 10, 2026 10am - 11am (UTC) (bob@example.org)';
+    const input = await extractScanInput(invitation({ subject, ics }), env, config.limits);
+    const found = analyze(input, config).map((s) => s.code);
+    assert.ok(!found.includes('ATTACHMENT_TYPE_MISMATCH'), found.join());
+    assert.ok(!found.includes('RCPT_IN_SUBJECT'), found.join());
+    // The same subject on a message with no invitation, and the address elsewhere in an invitation's subject, still count.
+    const plain = await extractScanInput(toCrlf(`From: a@examplecorp.com\nTo: bob@example.org\nSubject: ${subject}\n\nhello\n`), env, config.limits);
+    assert.ok(analyze(plain, config).some((s) => s.code === 'RCPT_IN_SUBJECT'));
+    const lure = await extractScanInput(invitation({ subject: 'bob@example.org: your mailbox is full', ics }), env, config.limits);
+    assert.ok(analyze(lure, config).some((s) => s.code === 'RCPT_IN_SUBJECT'));
+  });
+
+  it('still flags content that is not a calendar under a calendar type', async () => {
+    assert.deepEqual(await codes('invite.ics', PDF, 'application/ics'), ['ATTACHMENT_TYPE_MISMATCH']);
+  });
+
+  it('reads any text an invitation holds without a fault, within its bound, and finds a planted link (fuzzed)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        'BEGIN:VCALENDAR',
+        'DESCRIPTION:',
+        'X-ALT-DESC;FMTTYPE=text/html:',
+        'LOCATION;X="a:b":',
+        '\\n',
+        '\\,',
+        '\\',
+        '"',
+        ':',
+        ';',
+        '\r\n',
+        '\n ',
+        '\n\t',
+        '<a href="',
+        'https://',
+        'www.',
+      ),
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.boolean(), (pieces, plant) => {
+        const text = `${pieces.join('')}${plant ? '\nURL:https://planted.example/x\n' : ''}`;
+        const links = calendarLinks(text, 20);
+        assert.ok(links.length <= 20);
+        if (plant && links.length < 20) assert.ok(links.includes('https://planted.example/x'), JSON.stringify(links));
+      }),
+      { numRuns: 500, seed: 20261203 },
+    );
   });
 });
