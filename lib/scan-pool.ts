@@ -75,6 +75,9 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
   return {
     threads,
     admit: async (timeoutMs) => {
+      // A free place (the usual case) is taken at once: no timer, and no timeout error built
+      // (with its stack) for every message.
+      if (!slots.isLocked()) return (await slots.acquire())[1];
       const [, release] = await withTimeout(
         slots,
         Math.max(1, Math.round(timeoutMs)),
