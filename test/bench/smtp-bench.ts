@@ -54,6 +54,13 @@ interface Phase {
   p99: number;
   codes: Record<string, number>;
   peakRssMiB: number;
+  /**
+   * CPU time per measured message (ms, user + system): the server's processes with every
+   * thread (Haraka's workers; rspamd's processes for its row), Haraka's main thread alone (one
+   * process only), and the load generator (this process). On a machine the load generator
+   * shares, their sum bounds the rate: cores × 1000 / sum msg/s.
+   */
+  cpu: { server: number; main: number | null; load: number };
   /** /health latency (ms) sampled while the load ran (PhishX phases). */
   health?: LatencyStats;
   /** The same probe against a bare Node HTTP server in its own process: the floor this machine allows under that load. */
@@ -159,7 +166,16 @@ function sizedMessages(all: readonly Buffer[], size: number, limit: number): { m
   return { messages: gen, source: 'generated messages with an attachment (no corpus found)' };
 }
 
-/** Peak RSS (MiB, VmHWM) of a process and its children (Haraka's cluster workers, rspamd's workers). */
+/** A process and its children (Haraka's cluster workers, rspamd's workers). */
+function processTree(pid: number): number[] {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** Peak RSS (MiB, VmHWM) of a process and its children. */
 function peakRss(pid: number | undefined): number {
   const hwm = (p: number): number => {
     try {
@@ -168,16 +184,27 @@ function peakRss(pid: number | undefined): number {
       return 0;
     }
   };
-  const children = (p: number): number[] => {
-    try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
   if (!pid) return NaN;
-  const all = [pid, ...children(pid)];
-  return Math.round(all.reduce((a, p) => a + hwm(p), 0) / 1024);
+  return Math.round(processTree(pid).reduce((a, p) => a + hwm(p), 0) / 1024);
+}
+
+/** User + system CPU (ms) in a /proc stat file: of a process (every thread) or of one thread; 0 once it is gone. */
+function statCpuMs(file: string): number {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU (ms) used so far by the process trees of `pids` (every thread), and by the first one's main thread. */
+function cpuSample(pids: readonly number[]): { server: number; main: number; load: number } {
+  const server = pids.flatMap(processTree).reduce((a, p) => a + statCpuMs(`/proc/${p}/stat`), 0);
+  const main = pids.length ? statCpuMs(`/proc/${pids[0]}/task/${pids[0]}/stat`) : 0;
+  const own = process.cpuUsage();
+  return { server, main, load: (own.user + own.system) / 1000 };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -225,7 +252,15 @@ const WARM_UP_MAX = 1000;
 /** `concurrency` sessions back to back (closed loop, the rate is what is measured), or paced at `perSecond` (open loop, the latency is). */
 type Load = { concurrency: number } | { perSecond: number };
 
-async function drive(h: HarakaInstance, name: string, messages: Buffer[], total: number, load: Load, probeHealth: boolean): Promise<Phase> {
+async function drive(
+  h: HarakaInstance,
+  name: string,
+  messages: Buffer[],
+  total: number,
+  load: Load,
+  probeHealth: boolean,
+  otherPids: readonly number[] = [],
+): Promise<Phase> {
   const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up, not measured: one pass over the message set (at most WARM_UP_MAX), so every setup
   // is measured as a mail server runs for days — code paths compiled, lazy loads done — and
@@ -234,10 +269,14 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
   const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
+  const pids = [h.proc.pid ?? 0, ...otherPids].filter((p) => p > 0);
+  const cpu0 = cpuSample(pids);
   const t0 = performance.now();
   const answers =
     'concurrency' in load ? await driveLoad(h.port, messages, total, load.concurrency, env) : await drivePaced(h.port, messages, total, load.perSecond, env);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSample(pids);
+  const single = processTree(pids[0]).length === 1 && !otherPids.length;
   const stats = (r: { lat: number[]; non200: number } | undefined): LatencyStats | undefined => {
     if (!r) return undefined;
     const l = r.lat.sort((a, b) => a - b);
@@ -258,6 +297,7 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
     p99: pct(lat, 99),
     codes,
     peakRssMiB: peakRss(h.proc.pid),
+    cpu: { server: (cpu1.server - cpu0.server) / total, main: single ? (cpu1.main - cpu0.main) / total : null, load: (cpu1.load - cpu0.load) / total },
     ...(health ? { health } : {}),
     ...(reference ? { reference } : {}),
   };
@@ -265,6 +305,8 @@ async function drive(h: HarakaInstance, name: string, messages: Buffer[], total:
 
 interface PhaseOptions {
   env?: NodeJS.ProcessEnv;
+  /** Processes serving beside Haraka (rspamd), counted in the server's CPU. */
+  otherPids?: number[];
   nodes?: number;
   /** Extra Haraka config files (name ─► content). */
   files?: Record<string, string>;
@@ -307,7 +349,7 @@ async function phase(name: string, plugins: string[], messages: Buffer[], total:
     () => h.stop(),
     async () => {
       if (opts.nodes) await new Promise((r) => setTimeout(r, 1500)); // let every worker start listening
-      return drive(h, name, messages, total, load, plugins.includes('phishx') && 'concurrency' in load);
+      return drive(h, name, messages, total, load, plugins.includes('phishx') && 'concurrency' in load, opts.otherPids);
     },
   );
 }
@@ -322,14 +364,22 @@ async function rspamdPhase(messages: Buffer[], total: number, concurrency: numbe
       // Scores and headers only (no reject): the same work for every message.
       // Loopback clients are checked too (the plugin skips local and private IPs by default).
       const ini = `host = 127.0.0.1\nport = ${r.port}\nadd_headers = always\n[check]\nlocal_ip = true\nprivate_ip = true\n[reject]\nspam = false\n`;
-      const p = await phase(`Haraka + rspamd ${r.version}`, WITH_RSPAMD, messages, total, { concurrency }, { files: { 'rspamd.ini': ini } });
+      const p = await phase(
+        `Haraka + rspamd ${r.version}`,
+        WITH_RSPAMD,
+        messages,
+        total,
+        { concurrency },
+        { files: { 'rspamd.ini': ini }, otherPids: r.proc.pid ? [r.proc.pid] : [] },
+      );
       return { ...p, peakRssMiB: p.peakRssMiB + peakRss(r.proc.pid) };
     },
   );
 }
 
 const row = (p: Phase): string =>
-  `${p.name.padEnd(26)} ${p.rate.toFixed(0).padStart(6)} msg/s   p50 ${p.p50.toFixed(1).padStart(7)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(5)} MiB   answers ${JSON.stringify(p.codes)}`;
+  `${p.name.padEnd(26)} ${p.rate.toFixed(0).padStart(6)} msg/s   p50 ${p.p50.toFixed(1).padStart(7)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(5)} MiB   answers ${JSON.stringify(p.codes)}\n` +
+  `${''.padEnd(26)} CPU per message ${p.cpu.server.toFixed(2)} ms server${p.cpu.main === null ? '' : ` (main thread ${p.cpu.main.toFixed(2)})`}, ${p.cpu.load.toFixed(2)} ms load generator`;
 
 /**
  * One block: every setup on one message set at one session count, then the ratios the goals
