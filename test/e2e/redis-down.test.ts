@@ -53,12 +53,14 @@ describe('a private Redis killed mid-run', () => {
     redis = await startRedisOn(port);
     const store = new RedisStore({ url: `redis://127.0.0.1:${port}/0`, keyPrefix: 'phishx:' });
     try {
-      let held = null;
-      for (let i = 0; i < 40 && !held; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        held = await store.getQuarantine(id).catch(() => null);
-      }
-      assert.ok(held, `message ${id} was not replayed into Redis`);
+      const held = await eventually(
+        async () => {
+          const q = await store.getQuarantine(id).catch(() => null);
+          assert.ok(q, `message ${id} was not replayed into Redis`);
+          return q;
+        },
+        { intervalMs: 250 },
+      );
       assert.ok(held.raw?.toString().includes('Unusual sign-in activity'));
     } finally {
       await store.close();

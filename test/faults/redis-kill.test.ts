@@ -9,6 +9,7 @@ import { freePort } from '../helpers/ports.js';
 import { redisArgs, spawnRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
 import { ANSWER_BOUND_MS, SCAN_BUDGET_MS } from './driver.js';
+import { eventually } from '../helpers/eventually.js';
 
 const COUNT = 200;
 
@@ -66,16 +67,16 @@ describe('fault injection: a private Redis killed mid-run under 200 messages', (
     assert.ok(h!.logs().includes('pending=store-down'), 'no message was held while Redis was down: the kill came too late');
     const store = new RedisStore({ url: `redis://127.0.0.1:${port}/0`, keyPrefix: 'phishx:' });
     try {
-      let inRedis = 0;
-      for (let i = 0; i < 40 && inRedis < held; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        inRedis = await store.countQuarantine().catch(() => 0);
-      }
       // Held before the kill were lost with the (non-persistent) Redis; held after it were
       // replayed from disk: count those, and no pending file may remain.
-      const pending = await pendingSpoolFiles(h!.spoolDir);
-      assert.equal(pending.length, 0, `${pending.length} held messages still waiting on disk`);
-      assert.ok(inRedis > 0, 'nothing replayed into Redis');
+      await eventually(
+        async () => {
+          const pending = await pendingSpoolFiles(h!.spoolDir);
+          assert.equal(pending.length, 0, `${pending.length} held messages still waiting on disk`);
+          assert.ok((await store.countQuarantine().catch(() => 0)) > 0, 'nothing replayed into Redis');
+        },
+        { intervalMs: 250 },
+      );
     } finally {
       await store.close();
     }

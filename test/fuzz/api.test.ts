@@ -8,6 +8,7 @@ import { inParallel } from '../helpers/load.js';
 import { quarantineMessage } from '../helpers/messages.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { runs, SEED } from './settings.js';
+import { eventually } from '../helpers/eventually.js';
 
 const TOKENS = {
   admin: `admin-${randomBytes(12).toString('hex')}`,
@@ -132,12 +133,15 @@ describe(`SOC API fuzzing with every token scope (seed ${SEED})`, () => {
       ids.push(idFrom(a.response));
     }
     // The sidecar folds the held messages into a SOC alert: fuzz its actions too.
-    for (let i = 0; i < 100 && !alertIds.length; i++) {
-      const r = await fetch(`http://127.0.0.1:${h.sidecarPort}/api/v1/soc/alerts`, { headers: { authorization: `Bearer ${TOKENS.read}` } });
-      alertIds.push(...((await r.json()) as { items: Array<{ id: string }> }).items.map((a) => a.id));
-      if (!alertIds.length) await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.ok(alertIds.length, 'no SOC alert to fuzz');
+    await eventually(
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${h.sidecarPort}/api/v1/soc/alerts`, { headers: { authorization: `Bearer ${TOKENS.read}` } });
+        const items = ((await r.json()) as { items: Array<{ id: string }> }).items;
+        assert.ok(items.length, 'no SOC alert to fuzz');
+        alertIds.push(...items.map((a) => a.id));
+      },
+      { intervalMs: 100 },
+    );
   });
   after(async () => {
     await h?.stop();

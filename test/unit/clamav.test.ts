@@ -9,6 +9,7 @@ import { forcedAction, scanMessage } from '../../lib/scan.js';
 import { testClamd, type TestClamd } from '../helpers/clamd.js';
 import { withAttachment, zip } from '../helpers/mime.js';
 import { toCrlf } from '../helpers/smtp.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe('clamd protocol helpers', () => {
   it('parses TCP and unix-socket host specs', () => {
@@ -134,12 +135,10 @@ describe('ClamdClient against broken clamds', () => {
       (e: unknown) => e instanceof PhishXError && e.code === 'PHISHX_CLAMD_UNAVAILABLE',
     );
     assert.ok(Date.now() - t0 < 1500);
-    let open = -1;
-    for (let i = 0; i < 40 && open !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      open = await new Promise<number>((r) => hang.getConnections((_e, n) => r(n)));
-    }
-    assert.equal(open, 0, 'the timed-out socket was not closed');
+    await eventually(async () => {
+      const open = await new Promise<number>((r) => hang.getConnections((_e, n) => r(n)));
+      assert.equal(open, 0, 'the timed-out socket was not closed');
+    });
   });
 
   it('records CLAMAV_UNAVAILABLE and lets mail flow without defer; 451 with defer', async () => {

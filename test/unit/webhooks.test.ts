@@ -10,7 +10,7 @@ import { FileStore } from '../../lib/store/file.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import type { KeyRing, PublicEvent, SecurityEvent, Store } from '../../lib/store/types.js';
 import { backoffMs, retryAfterMs } from '../../lib/webhooks/deliver.js';
-import { eventFor, startWebhookDispatcher } from '../../lib/webhooks/dispatcher.js';
+import { eventFor, groupOf, startWebhookDispatcher } from '../../lib/webhooks/dispatcher.js';
 import { publicScanEvent } from '../../lib/webhooks/events.js';
 import { addKey, newKey, retire, rotate, signingKeys } from '../../lib/webhooks/keys.js';
 import { MemoryNonceCache, newSecret, signHeaders, verifyWebhook } from '../../lib/webhooks/signing.js';
@@ -281,10 +281,10 @@ describe('webhook dispatcher (real local HTTP receiver)', () => {
       });
       await withStore(kind, async (store) => {
         const config = configFor(rx.url);
+        // The endpoint's group starts at the log's end: make it now, as the dispatcher's first read would.
+        await store.readEvents(groupOf('rx'), 'test', 1, 'new');
         const d = startWebhookDispatcher({ store: () => store, config: () => config, consumer: 'test', log: () => undefined });
         try {
-          // The group is made at the log's end: wait until the worker has read once.
-          await new Promise((r) => setTimeout(r, 300));
           for (let i = 0; i < 5; i++) await store.appendEvent(scanEvent(i));
           await eventually(async () => {
             const ok = rx.requests.filter((r) => r.headers['x-phishx-signature']);
@@ -321,9 +321,9 @@ describe('webhook dispatcher (real local HTTP receiver)', () => {
     });
     await withStore('memory', async (store) => {
       const config = configFor(rx.url, { max_age_h: '1' });
+      await store.readEvents(groupOf('rx'), 'test', 1, 'new'); // the endpoint's group, at the log's end
       const d = startWebhookDispatcher({ store: () => store, config: () => config, consumer: 'test', log: () => undefined });
       try {
-        await new Promise((r) => setTimeout(r, 300));
         await store.appendEvent(scanEvent(9, { at: Date.now() - 2 * 3_600_000 }));
         const dead = await eventually(async () => {
           const items = (await store.listDeliveries({ status: ['dead'] })).items;
@@ -362,9 +362,9 @@ describe('webhook dispatcher (real local HTTP receiver)', () => {
     });
     await withStore('memory', async (store) => {
       const config = configFor(rx.url);
+      await store.readEvents(groupOf('rx'), 'test', 1, 'new'); // the endpoint's group, at the log's end
       const d = startWebhookDispatcher({ store: () => store, config: () => config, consumer: 'test', log: () => undefined });
       try {
-        await new Promise((r) => setTimeout(r, 300));
         await store.appendEvent(scanEvent(1));
         const rec = await eventually(async () => {
           const r = await store.getDelivery('evt_scan1.rx');
