@@ -7,6 +7,9 @@
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 
+/** Declared types of iCalendar objects (meeting invitations): Outlook's text/calendar part, Google Calendar's application/ics invite.ics. */
+export const CALENDAR_TYPES = /^(?:text\/calendar|text\/x-vcalendar|application\/(?:x-)?ics)$/;
+
 /**
  * Properties a calendar client shows (or opens) with their text: the description (plain, and
  * the HTML one Outlook sends as X-ALT-DESC, or RFC 9073's STYLED-DESCRIPTION), location, URL,

@@ -1,6 +1,7 @@
 import type { AttachmentInfo } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import type { ArchiveEntry } from './archive.js';
+import { CALENDAR_TYPES } from './calendar-links.js';
 
 /** Extensions that run code when opened on Windows (or are containers that mount and run). */
 export const EXECUTABLE_EXT = new Set([
@@ -137,7 +138,7 @@ function family(declared: string): string {
   if (mime.startsWith('image/')) return 'image';
   // Calendar and contact files are text, declared under several names (Google Calendar's
   // invite.ics is application/ics; its content sniffs as text/calendar).
-  if (/^(text\/calendar|text\/x-vcalendar|application\/(x-)?ics)$/.test(mime)) return 'calendar';
+  if (CALENDAR_TYPES.test(mime)) return 'calendar';
   if (/^(text\/(x-)?vcard|text\/directory|application\/vcard)$/.test(mime)) return 'contact';
   if (mime.startsWith('text/')) return 'text';
   // Office formats, and Outlook's .msg (application/vnd.ms-outlook: a compound file, x-cfb, as old Office files are).

@@ -4,13 +4,13 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
-import { calendarLinks, isCalendar } from '../attachments/calendar-links.js';
+import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
-import { hasUtf7Words, transcodeUtf7Words, useUtf7TextParts } from './utf7.js';
+import { decodeHeaderWords, hasUtf7Words, transcodeUtf7Words, useUtf7TextParts } from './utf7.js';
 
 useFastDecoders();
 useUtf7TextParts();
@@ -40,14 +40,6 @@ function firstMailbox(a: Parsed['from']): MailAddress | null {
   return m ? toMailAddress(m.name, m.address) : toMailAddress(a.name, '');
 }
 
-function decodeHeader(value: string): string {
-  try {
-    return PostalMime.decodeWords(transcodeUtf7Words(value));
-  } catch {
-    return value;
-  }
-}
-
 /** Bound a string to `max` UTF-16 units, reporting whether it was cut. */
 function bound(s: string, max: number): [string, boolean] {
   return s.length > max ? [s.slice(0, max), true] : [s, false];
@@ -72,8 +64,6 @@ function clickable(links: readonly HtmlLink[]): string[] {
 }
 
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
-/** Declared types of iCalendar objects (meeting invitations): Outlook's text/calendar part, Google Calendar's application/ics invite.ics. */
-const CALENDAR_TYPES = /^(text\/calendar|text\/x-vcalendar|application\/ics|application\/x-ics)$/;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 
@@ -235,7 +225,7 @@ function fallbackInput(raw: Buffer, envelope: Envelope, limits: Limits, reason: 
     .split(/\r?\n/)
     .map((l) => {
       const i = l.indexOf(':');
-      return i > 0 ? { name: l.slice(0, i).trim().toLowerCase(), value: decodeHeader(l.slice(i + 1).trim()) } : null;
+      return i > 0 ? { name: l.slice(0, i).trim().toLowerCase(), value: decodeHeaderWords(l.slice(i + 1).trim()) } : null;
     })
     .filter((h): h is { name: string; value: string } => h !== null);
   const limitsHit: LimitHit[] = [{ code: 'MIME_UNPARSEABLE', detail: reason.slice(0, 200) }];
@@ -381,11 +371,11 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   }
   const urls = chosen.analysed;
 
-  const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeader(h.value) }));
+  const headers = parsed.headers.map((h) => ({ name: h.key, value: decodeHeaderWords(h.value) }));
   // postal-mime reads encoded words in UTF-7 as windows-1252: the subject and names again, decoded (utf7.ts).
   const rawSubject = parsed.headers.find((h) => h.key === 'subject')?.value ?? '';
   const rawFrom = parsed.headers.find((h) => h.key === 'from')?.value ?? '';
-  const subject = hasUtf7Words(rawSubject) ? decodeHeader(rawSubject) : (parsed.subject ?? '');
+  const subject = hasUtf7Words(rawSubject) ? (headers.find((h) => h.name === 'subject')?.value ?? '') : (parsed.subject ?? '');
   const fromAddress = hasUtf7Words(rawFrom) ? (PostalMime.addressParser(transcodeUtf7Words(rawFrom))[0] as Parsed['from']) : parsed.from;
   const headerRcpts = [...(parsed.to ?? []), ...(parsed.cc ?? [])].flatMap((a) =>
     a.address !== undefined ? [a.address] : (a.group ?? []).map((m) => m.address),

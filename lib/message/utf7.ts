@@ -15,6 +15,7 @@
  */
 import path from 'node:path';
 import iconv from 'iconv-lite';
+import PostalMime from 'postal-mime';
 
 /** A charset label that names UTF-7, in any spelling mail uses (utf-7, UTF7, x-utf-7, unicode-1-1-utf-7, csUnicode11UTF7). Pure. */
 export function isUtf7Charset(label: unknown): boolean {
@@ -28,13 +29,19 @@ export function decodeUtf7(bytes: Uint8Array): string {
   return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'utf7');
 }
 
+/** The start of an encoded word in UTF-7, up to its charset (the RFC 2047 spellings of the label). */
+const UTF7_WORD_START = String.raw`=\?(?:x-)?(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)`;
+
 /** One encoded word whose charset is UTF-7 (an RFC 2231 language tag allowed), and the white space before a following one. */
-const UTF7_WORD =
-  /=\?((?:x-)?(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7))(?:\*[a-z0-9-]*)?\?([bq])\?([^?\s]*)\?=(?:[ \t\r\n]+(?==\?(?:x-)?(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)(?:\*[a-z0-9-]*)?\?[bq]\?))?/gi;
+const UTF7_WORD = new RegExp(
+  String.raw`${UTF7_WORD_START}(?:\*[a-z0-9-]*)?\?([bq])\?([^?\s]*)\?=(?:[ \t\r\n]+(?=${UTF7_WORD_START}(?:\*[a-z0-9-]*)?\?[bq]\?))?`,
+  'gi',
+);
+const HAS_UTF7_WORD = new RegExp(String.raw`${UTF7_WORD_START}[*?]`, 'i');
 
 /** Whether a raw header value holds an encoded word in UTF-7. Pure. */
 export function hasUtf7Words(value: string): boolean {
-  return value.includes('=?') && /=\?(?:x-)?(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)[*?]/i.test(value);
+  return value.includes('=?') && HAS_UTF7_WORD.test(value);
 }
 
 /**
@@ -43,10 +50,19 @@ export function hasUtf7Words(value: string): boolean {
  */
 export function transcodeUtf7Words(value: string): string {
   if (!hasUtf7Words(value)) return value;
-  return value.replace(UTF7_WORD, (_all, _cs: string, enc: string, data: string) => {
+  return value.replace(UTF7_WORD, (_all, enc: string, data: string) => {
     const bytes = enc.toLowerCase() === 'b' ? Buffer.from(data, 'base64') : qDecode(data);
     return `=?utf-8?B?${Buffer.from(decodeUtf7(bytes), 'utf8').toString('base64')}?=`;
   });
+}
+
+/** A raw header value with its encoded words decoded (UTF-7 ones included); as written when the decoder refuses it. Pure. */
+export function decodeHeaderWords(value: string): string {
+  try {
+    return PostalMime.decodeWords(transcodeUtf7Words(value));
+  } catch {
+    return value;
+  }
 }
 
 /** RFC 2047 "Q" encoding ─► bytes. Pure. */

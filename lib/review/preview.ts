@@ -6,7 +6,7 @@
  */
 import PostalMime from 'postal-mime';
 import { scanHtml } from '../message/html.js';
-import { transcodeUtf7Words, useUtf7TextParts } from '../message/utf7.js';
+import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
 
 useUtf7TextParts();
 
@@ -46,12 +46,7 @@ export function headerList(raw: Buffer): Array<[string, string]> {
   for (const l of lines) {
     const c = l.indexOf(':');
     if (c <= 0) continue;
-    let value = l.slice(c + 1).trim();
-    try {
-      value = PostalMime.decodeWords(transcodeUtf7Words(value));
-    } catch {
-      /* keep as written */
-    }
+    const value = decodeHeaderWords(l.slice(c + 1).trim());
     out.push([l.slice(0, c).trim(), value.slice(0, MAX_HEADER_VALUE)]);
     if (out.length === MAX_HEADERS) break;
   }
