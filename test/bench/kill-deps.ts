@@ -50,7 +50,7 @@ export async function killDeps(messages: Buffer[], total: number, concurrency: n
     }
   })();
   const t0 = performance.now();
-  const answers = await drive(h.port, messages, total, concurrency, env, (i) => (next = i + 1));
+  const answers = await drive(h.port, messages, total, concurrency, env, { onSent: (i) => (next = i + 1) });
   await killer;
   const seconds = (performance.now() - t0) / 1000;
   const codes: Record<string, number> = {};

@@ -15,6 +15,8 @@
  * Haraka + rspamd runs when `rspamd` is installed: a private offline instance (test/bench/rspamd.ts)
  * and haraka-plugin-rspamd; else its row says why it is missing.
  *
+ * The load generator is test/helpers/smtp-lean.ts (no nodemailer: its client added ~40 ms per
+ * session and held bare Haraka well below what the cores allow).
  * Every setup is warmed up with one pass over its message set (at most 1000) before it is
  * measured; the sets are in a fixed interleaved order (not sorted by label). Messages:
  * ../shared/corpus (every label) when present, else generated clean + phishing mail; sized
@@ -31,6 +33,7 @@ import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { drive as driveLoad, drivePaced } from '../helpers/load.js';
+import { sendLean } from '../helpers/smtp-lean.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { prng, shuffleInPlace } from '../../lib/nlp/train.js';
 import { killDeps } from './kill-deps.js';
@@ -265,7 +268,7 @@ async function drive(
   // Warm-up, not measured: one pass over the message set (at most WARM_UP_MAX), so every setup
   // is measured as a mail server runs for days — code paths compiled, lazy loads done — and
   // not while the JIT is still compiling for the first thousand different messages.
-  await driveLoad(h.port, messages, Math.min(messages.length, WARM_UP_MAX), 'concurrency' in load ? load.concurrency : 20, env);
+  await driveLoad(h.port, messages, Math.min(messages.length, WARM_UP_MAX), 'concurrency' in load ? load.concurrency : 20, env, { send: sendLean });
   const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
@@ -273,7 +276,9 @@ async function drive(
   const cpu0 = cpuSample(pids);
   const t0 = performance.now();
   const answers =
-    'concurrency' in load ? await driveLoad(h.port, messages, total, load.concurrency, env) : await drivePaced(h.port, messages, total, load.perSecond, env);
+    'concurrency' in load
+      ? await driveLoad(h.port, messages, total, load.concurrency, env, { send: sendLean })
+      : await drivePaced(h.port, messages, total, load.perSecond, env, sendLean);
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuSample(pids);
   const single = processTree(pids[0]).length === 1 && !otherPids.length;

@@ -3,10 +3,14 @@ import type { Store } from '../../lib/store/types.js';
 import { cleanMessage, quarantineMessage } from './messages.js';
 import { idFrom, sendRaw, type SmtpAnswer } from './smtp.js';
 
+/** Sends one message over SMTP and resolves with the final answer (never rejects): sendRaw, or the bench's sendLean. */
+export type Sender = (port: number, raw: Buffer | string, env: { from: string; to: string[] }, opts: { timeoutMs?: number }) => Promise<SmtpAnswer>;
+
 /**
  * Send `total` messages (cycling through `messages`) with `concurrency` parallel SMTP
- * sessions, one message per session. `onSent(i)` runs before message i is sent (a driver
- * can inject faults at a point of the run). Answers come back in completion order.
+ * sessions, one message per session, each with `send` (nodemailer's client by default).
+ * `onSent(i)` runs before message i is sent (a driver can inject faults at a point of the
+ * run). Answers come back in completion order.
  */
 export async function drive(
   port: number,
@@ -14,12 +18,13 @@ export async function drive(
   total: number,
   concurrency: number,
   env: { from: string; to: string[] },
-  onSent?: (i: number) => void,
+  opts: { onSent?: (i: number) => void; send?: Sender } = {},
 ): Promise<SmtpAnswer[]> {
   const answers: SmtpAnswer[] = [];
+  const send = opts.send ?? sendRaw;
   await inParallel(total, concurrency, async (i) => {
-    onSent?.(i);
-    answers.push(await sendRaw(port, messages[i % messages.length], env, { timeoutMs: 60_000 }));
+    opts.onSent?.(i);
+    answers.push(await send(port, messages[i % messages.length], env, { timeoutMs: 60_000 }));
   });
   return answers;
 }
@@ -35,6 +40,7 @@ export async function drivePaced(
   total: number,
   perSecond: number,
   env: { from: string; to: string[] },
+  send: Sender = sendRaw,
 ): Promise<SmtpAnswer[]> {
   const t0 = performance.now();
   const sessions: Array<Promise<SmtpAnswer>> = [];
@@ -42,7 +48,7 @@ export async function drivePaced(
     const due = t0 + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sessions.push(sendRaw(port, messages[i % messages.length], env, { timeoutMs: 60_000 }).then((a) => ({ ...a, ms: performance.now() - due })));
+    sessions.push(send(port, messages[i % messages.length], env, { timeoutMs: 60_000 }).then((a) => ({ ...a, ms: performance.now() - due })));
   }
   return Promise.all(sessions);
 }
