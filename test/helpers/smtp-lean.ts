@@ -17,7 +17,9 @@ const wireForm = new WeakMap<Buffer, Buffer>();
 export function dataBytes(raw: Buffer | string): Buffer {
   const cached = typeof raw === 'string' ? undefined : wireForm.get(raw);
   if (cached) return cached;
-  const text = toCrlf(raw).toString('latin1').replace(/(^|\r\n)\./g, '$1..');
+  const text = toCrlf(raw)
+    .toString('latin1')
+    .replace(/(^|\r\n)\./g, '$1..');
   const out = Buffer.from(`${text}${text.endsWith('\r\n') ? '' : '\r\n'}.\r\n`, 'latin1');
   if (typeof raw !== 'string') wireForm.set(raw, out);
   return out;
