@@ -11,7 +11,7 @@ import { dashboardFiles } from '../../lib/cli/commands/dashboards.js';
 import { FAMILY_DOCS } from '../../lib/metrics/catalog.js';
 import { DASHBOARDS } from '../../lib/monitoring/dashboards.js';
 import { eventually } from '../helpers/eventually.js';
-import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { REPO, START_NODE_FLAGS, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { api } from '../helpers/api.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';
@@ -188,6 +188,9 @@ describe('monitoring: the compose stack', () => {
     assert.match(dockerfile, /^USER node$/m, 'runs as a non-root user');
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/ready/m);
     assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2, 'multi-stage');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    assert.deepEqual(cmd, ['node', ...START_NODE_FLAGS, 'node_modules/Haraka/bin/haraka', '-c', '.'], 'the image runs Haraka as npm start does');
+    assert.ok(START_NODE_FLAGS.length > 0);
   });
 });
 

@@ -1,10 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports.js';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * Node's flags in `npm start` (package.json): tests and the bench run Haraka as a user's
+ * `npm start` does (`--max-semi-space-size=8`, see docs/benchmarks.md "Memory").
+ */
+export const START_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 
 export interface HarakaOptions {
   /** Extra phishx.ini text appended after the test defaults. */
@@ -136,7 +147,7 @@ export function spawnHaraka(dir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: 
   const out: string[] = [];
   const childEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('PHISHX_') && !(k in env)) delete childEnv[k];
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
+  const proc = spawn(process.execPath, [...START_NODE_FLAGS, ...nodeArgs, path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
     cwd: dir,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
