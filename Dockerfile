@@ -28,4 +28,4 @@ EXPOSE 2525 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGINT
-CMD ["node", "--max-semi-space-size=8", "node_modules/Haraka/bin/haraka", "-c", "."]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=384", "node_modules/Haraka/bin/haraka", "-c", "."]
