@@ -438,12 +438,13 @@ export class RedisStore implements Store {
       'readEvents',
       async () => {
         const stream = this.k('events');
-        if (!this.groups.has(group)) {
-          await this.client.xgroup('CREATE', stream, group, start === 'new' ? '$' : '0', 'MKSTREAM').catch((err: unknown) => {
+        const makeGroup = async (from: '$' | '0'): Promise<void> => {
+          await this.client.xgroup('CREATE', stream, group, from, 'MKSTREAM').catch((err: unknown) => {
             if (!/BUSYGROUP/.test(errorMessage(err))) throw err;
           });
           this.groups.add(group);
-        }
+        };
+        if (!this.groups.has(group)) await makeGroup(start === 'new' ? '$' : '0');
         type Rows = Array<[string, string[]]>;
         const gone: string[] = [];
         const parse = (rows: Rows): StoredEvent[] =>
@@ -458,13 +459,27 @@ export class RedisStore implements Store {
         };
         // This consumer's own unacknowledged events first (it restarted under the same name),
         // then events a consumer took and never acknowledged for a minute (it died), then new ones.
-        const out = await read('0', max);
-        if (gone.length) await this.client.xack(stream, group, ...gone.splice(0));
-        if (out.length >= max) return out;
-        const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max - out.length)) as [string, Rows];
-        out.push(...parse(claimed[1] ?? []));
-        if (out.length >= max) return out;
-        return [...out, ...(await read('>', max - out.length))];
+        const readAll = async (): Promise<StoredEvent[]> => {
+          const out = await read('0', max);
+          if (gone.length) await this.client.xack(stream, group, ...gone.splice(0));
+          if (out.length >= max) return out;
+          const claimed = (await this.client.xautoclaim(stream, group, consumer, 60_000, '0-0', 'COUNT', max - out.length)) as [string, Rows];
+          out.push(...parse(claimed[1] ?? []));
+          if (out.length >= max) return out;
+          return [...out, ...(await read('>', max - out.length))];
+        };
+        try {
+          return await readAll();
+        } catch (err) {
+          if (!/NOGROUP/.test(errorMessage(err))) throw err;
+          // The group went with Redis's data (a restart without persistence, a failover to an
+          // empty replica, FLUSHALL) while this process remembered it: make it again, from the
+          // stream's start — everything in the stream now was appended after the loss and
+          // reached no consumer (from its end, a SOC alert or webhook for it would be lost).
+          gone.length = 0;
+          await makeGroup('0');
+          return readAll();
+        }
       },
       false,
     );

@@ -966,6 +966,59 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
   });
 });
 
+describe('Redis: a consumer group lost with Redis data', () => {
+  it('is made again, and the events appended since the loss reach the SOC alert folder and a webhook endpoint', async (t) => {
+    const r = await testRedis();
+    if ('skip' in r) return t.skip(r.skip);
+    const prefix = `phishx-lost:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisStore({ url: r.url, keyPrefix: prefix });
+    const event = (subject: string) =>
+      store.appendEvent({
+        id: subject,
+        at: Date.now(),
+        action: 'quarantine',
+        smtpCode: 250,
+        score: 60,
+        tenant: 'default',
+        mailFrom: '',
+        from: '',
+        subject,
+        urlHosts: [],
+        reasons: [],
+        recipients: [],
+      });
+    const subjects = (got: Array<{ event: unknown }>): string[] => got.map((e) => (e.event as SecurityEvent).subject);
+    try {
+      await event('before');
+      const first = await store.readEvents('alerts', 'c1', 10);
+      assert.deepEqual(subjects(first), ['before']);
+      await store.ackEvents(
+        'alerts',
+        first.map((e) => e.id),
+      );
+      assert.deepEqual(await store.readEvents('webhook.x', 'h1', 10, 'new'), [], 'a new webhook group starts at the end');
+      // Redis restarted without persistence (or FLUSHALL): the stream and its groups are gone,
+      // while this client still remembers having made the groups.
+      const keys = await store.client.keys(`${prefix}*`);
+      await store.client.del(...keys);
+      await event('after');
+      assert.deepEqual(subjects(await store.readEvents('alerts', 'c1', 10)), ['after']);
+      const hook = await store.readEvents('webhook.x', 'h1', 10, 'new');
+      assert.deepEqual(subjects(hook), ['after'], 'the webhook group, made again, does not skip what came after the loss');
+      await store.ackEvents(
+        'webhook.x',
+        hook.map((e) => e.id),
+      );
+      assert.deepEqual(await store.readEvents('webhook.x', 'h1', 10, 'new'), []);
+    } finally {
+      const keys = await store.client.keys(`${prefix}*`);
+      if (keys.length) await store.client.del(...keys);
+      await store.close();
+      await r.stop();
+    }
+  });
+});
+
 describe('Redis: what webhooks and signed requests rely on across nodes', () => {
   it('a consumer restarted under its name gets its unacknowledged events back at once; a nonce used on one node is refused on another', async (t) => {
     const r = await testRedis();
