@@ -40,6 +40,16 @@ describe('a private Redis killed mid-run', () => {
     if (skip) return t.skip(skip);
     const first = await sendRaw(h!.port, quarantineMessage(), env);
     assert.match(first.response, /held for review/);
+    // Its SOC alert first: the alert folder has made its consumer group, which the restarted
+    // (empty) Redis will not have — the folder must make it again.
+    const firstId = idFrom(first.response);
+    await eventually(async () => {
+      const r = await api(h!.sidecarPort, 'GET', '/api/v1/soc/alerts', { token: TOKEN });
+      assert.ok(
+        (r.body?.items ?? []).some((a: { quarantine_ids: string[] }) => a.quarantine_ids.includes(firstId)),
+        r.text,
+      );
+    });
 
     redis!.kill('SIGKILL');
     await new Promise((r) => redis!.once('exit', r));
