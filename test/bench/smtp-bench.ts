@@ -178,12 +178,12 @@ function processTree(pid: number): number[] {
   }
 }
 
-/** Peak RSS (MiB, VmHWM) of a process and its children; with `now`, their current RSS (VmRSS). */
-function peakRss(pid: number | undefined, now = false): number {
-  const field = now ? /VmRSS:\s+(\d+)/ : /VmHWM:\s+(\d+)/;
+/** RSS (MiB) of a process and its children: their peaks (`VmHWM`, the default) or what they hold now (`VmRSS`). */
+function peakRss(pid: number | undefined, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
+  const line = new RegExp(`${field}:\\s+(\\d+)`);
   const kib = (p: number): number => {
     try {
-      return Number(field.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      return Number(line.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
       return 0;
     }
@@ -266,6 +266,9 @@ function warmUpCount(messages: readonly Buffer[]): number {
   return Math.min(WARM_UP_MESSAGES, Math.max(Math.min(messages.length, 1000), Math.floor(WARM_UP_BYTES / mean)));
 }
 
+/** The envelope of every bench message (example.org is Haraka's host_list). */
+const ENV = { from: 'bench@sender.example', to: ['user@example.org'] };
+
 /** `concurrency` sessions back to back (closed loop, the rate is what is measured), or paced at `perSecond` (open loop, the latency is). */
 type Load = { concurrency: number } | { perSecond: number };
 
@@ -278,10 +281,9 @@ async function drive(
   probeHealth: boolean,
   otherPids: readonly number[] = [],
 ): Promise<Phase> {
-  const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   // Warm-up, not measured (warmUpCount), so every setup is measured as a mail server runs for
   // days — code paths compiled, lazy loads done — and not while the JIT is still compiling.
-  await driveLoad(h.port, messages, warmUpCount(messages), 'concurrency' in load ? load.concurrency : 20, env, { send: sendLean });
+  await driveLoad(h.port, messages, warmUpCount(messages), 'concurrency' in load ? load.concurrency : 20, ENV, { send: sendLean });
   const ref = probeHealth ? await referenceServer() : null;
   const poller = probeHealth ? pollHealth(h.sidecarPort, 20) : null;
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
@@ -290,8 +292,8 @@ async function drive(
   const t0 = performance.now();
   const answers =
     'concurrency' in load
-      ? await driveLoad(h.port, messages, total, load.concurrency, env, { send: sendLean })
-      : await drivePaced(h.port, messages, total, load.perSecond, env, sendLean);
+      ? await driveLoad(h.port, messages, total, load.concurrency, ENV, { send: sendLean })
+      : await drivePaced(h.port, messages, total, load.perSecond, ENV, sendLean);
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuSample(pids);
   const single = processTree(pids[0]).length === 1 && !otherPids.length;
@@ -354,15 +356,20 @@ async function withServer<T>(stop: () => Promise<void>, work: () => Promise<T>):
   }
 }
 
-async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: Load, opts: PhaseOptions = {}): Promise<Phase> {
-  const h = await startHaraka({
-    plugins,
+/** A Haraka as every bench setup runs it: `plugins`, the embedded classifier on, example.org accepted, mail discarded, warnings only in the log. */
+function benchHaraka(plugins: readonly string[], opts: Pick<PhaseOptions, 'nodes' | 'env' | 'files'> = {}): Promise<HarakaInstance> {
+  return startHaraka({
+    plugins: [...plugins],
     nodes: opts.nodes ?? 0,
     nlp: true,
     env: { YES_REALLY_DO_DISCARD: '1', ...opts.env },
     files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n', ...opts.files },
     phishxIni: '',
   });
+}
+
+async function phase(name: string, plugins: string[], messages: Buffer[], total: number, load: Load, opts: PhaseOptions = {}): Promise<Phase> {
+  const h = await benchHaraka(plugins, opts);
   return withServer(
     () => h.stop(),
     async () => {
@@ -437,7 +444,6 @@ async function pacedBlock(messages: Buffer[], total: number, perSecond: number):
   process.stdout.write(`  added p50 ${(px.p50 - bare.p50).toFixed(1)} ms   added p99 ${(px.p99 - bare.p99).toFixed(1)} ms (goal <= 50)\n`);
 }
 
-/** A bad argument: printed as one line with the usage, exit 2 (other failures print their stack). */
 /**
  * Memory over uptime (`--soak N`): bare Haraka and Haraka + PhishX each take N messages of the
  * 5 KB set at `sessions` concurrent sessions; the process tree's RSS is printed after every
@@ -449,25 +455,18 @@ async function soak(corpus: string | undefined, total: number, sessions: number)
   process.stdout.write(
     `memory over uptime: ${total} messages (${set.source}), ${sessions} sessions; RSS (MiB) of the process tree after every ${step}, peak at the end\n`,
   );
-  const env = { from: 'bench@sender.example', to: ['user@example.org'] };
   for (const [name, plugins] of [
     ['bare Haraka', BARE],
     ['Haraka + PhishX', WITH_PHISHX],
   ] as const) {
-    const h = await startHaraka({
-      plugins: [...plugins],
-      nlp: true,
-      env: { YES_REALLY_DO_DISCARD: '1' },
-      files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n' },
-      phishxIni: '',
-    });
+    const h = await benchHaraka(plugins);
     await withServer(
       () => h.stop(),
       async () => {
         const marks: number[] = [];
         for (let sent = 0; sent < total; sent += step) {
-          await driveLoad(h.port, set.messages, Math.min(step, total - sent), sessions, env, { send: sendLean });
-          marks.push(peakRss(h.proc.pid, true));
+          await driveLoad(h.port, set.messages, Math.min(step, total - sent), sessions, ENV, { send: sendLean });
+          marks.push(peakRss(h.proc.pid, 'VmRSS'));
         }
         process.stdout.write(`${name.padEnd(20)} ${marks.map((m) => String(m).padStart(4)).join(' ')}   peak ${peakRss(h.proc.pid)}\n`);
       },
@@ -475,6 +474,7 @@ async function soak(corpus: string | undefined, total: number, sessions: number)
   }
 }
 
+/** A bad argument: printed as one line with the usage, exit 2 (other failures print their stack). */
 class BenchUsageError extends Error {}
 
 const USAGE =

@@ -932,21 +932,7 @@ describe('event log with two consumers of one group (Redis consumer group)', () 
     const prefix = `phishx-ev:${randomBytes(4).toString('hex')}:`;
     const store = new RedisStore({ url: r.url, keyPrefix: prefix });
     try {
-      for (let i = 0; i < 10; i++)
-        await store.appendEvent({
-          id: `e${i}`,
-          at: Date.now(),
-          action: 'reject',
-          smtpCode: 550,
-          score: 80,
-          tenant: 'default',
-          mailFrom: '',
-          from: '',
-          subject: `s${i}`,
-          urlHosts: [],
-          reasons: [],
-          recipients: [],
-        });
+      for (let i = 0; i < 10; i++) await store.appendEvent(securityEvent(`e${i}`, { subject: `s${i}` }));
       const [a, b] = await Promise.all([store.readEvents('g', 'node-a', 6), store.readEvents('g', 'node-b', 6)]);
       const seen = [...a, ...b].map((e) => (e.event as SecurityEvent).subject).sort();
       assert.equal(seen.length, 10);
@@ -972,21 +958,7 @@ describe('Redis: a consumer group lost with Redis data', () => {
     if ('skip' in r) return t.skip(r.skip);
     const prefix = `phishx-lost:${randomBytes(4).toString('hex')}:`;
     const store = new RedisStore({ url: r.url, keyPrefix: prefix });
-    const event = (subject: string) =>
-      store.appendEvent({
-        id: subject,
-        at: Date.now(),
-        action: 'quarantine',
-        smtpCode: 250,
-        score: 60,
-        tenant: 'default',
-        mailFrom: '',
-        from: '',
-        subject,
-        urlHosts: [],
-        reasons: [],
-        recipients: [],
-      });
+    const event = (subject: string) => store.appendEvent(securityEvent(subject, { subject }));
     const subjects = (got: Array<{ event: unknown }>): string[] => got.map((e) => (e.event as SecurityEvent).subject);
     try {
       await event('before');
