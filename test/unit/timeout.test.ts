@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimeoutError, withTimeout } from '../../lib/timeout.js';
+import { TimeoutError, withTimeout, withoutStack } from '../../lib/timeout.js';
+import { PhishXError } from '../../lib/errors.js';
 
 describe('withTimeout (p-timeout without the eager stack trace)', () => {
   it('passes the value or the rejection through and leaves Error.stackTraceLimit as it was', async () => {
@@ -40,5 +41,22 @@ describe('withTimeout (p-timeout without the eager stack trace)', () => {
     t.mock.timers.tick(499);
     settle('in time');
     assert.equal(await p, 'in time');
+  });
+
+  it('withoutStack builds an error without frames, returns what it built, and restores the limit even when building throws', () => {
+    const before = Error.stackTraceLimit;
+    const e = withoutStack(() => new PhishXError('PHISHX_BUDGET_EXCEEDED', 'no scan thread free within 5 ms'));
+    assert.equal(e.code, 'PHISHX_BUDGET_EXCEEDED');
+    assert.equal(e.message, 'no scan thread free within 5 ms');
+    assert.doesNotMatch(e.stack ?? '', /\n\s+at /, 'no frames captured');
+    assert.throws(
+      () =>
+        withoutStack(() => {
+          throw new RangeError('in make');
+        }),
+      RangeError,
+    );
+    assert.equal(Error.stackTraceLimit, before);
+    assert.match(new Error('after').stack ?? '', /\n\s+at /, 'ordinary errors keep their frames');
   });
 });
