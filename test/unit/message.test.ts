@@ -7,7 +7,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
 import { tokenize } from '../../lib/nlp/features.js';
-import { decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
+import { base64Letters, decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import { isUtf7Charset, transcodeUtf7Words, useUtf7TextParts, utf7TextParts } from '../../lib/message/utf7.js';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -528,6 +528,7 @@ describe('postal-mime decoders without Blob', () => {
     assert.deepEqual([...fastDecoders()].sort(), [
       'base64-decoder',
       'base64-decoder#pushChunk',
+      'base64-decoder#update',
       'pass-through-decoder',
       'pass-through-decoder#update',
       'qp-decoder',
@@ -560,6 +561,54 @@ describe('postal-mime decoders without Blob', () => {
     );
     const exact = decodeBase64Native('QUJD');
     assert.equal(exact.byteLength, 3, 'an exact-size buffer, not a pooled slice');
+  });
+
+  it("keeps a line's base64 letters and '=' as postal-mime's decode-and-replace does, for any bytes", () => {
+    const decoder = new TextDecoder();
+    const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from('AZaz09+/==  \t\r\n-_.')));
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 200 }), (bytes) => {
+        const line = Uint8Array.from(bytes);
+        const want = decoder.decode(line).replace(/[^a-zA-Z0-9+/=]+/g, '');
+        assert.deepEqual(base64Letters(line), { letters: want, padded: want.includes('=') });
+      }),
+      { numRuns: 3000 },
+    );
+    // A broken UTF-8 sequence does not swallow the ASCII letter after it; a BOM and other text are dropped.
+    assert.equal(base64Letters(Buffer.from([0xe2, 0x41, 0xef, 0xbb, 0xbf, 0x42, 0xc3, 0xa9, 0x3d])).letters, 'AB=');
+  });
+
+  it("base64 lines in, the same decoder state and bytes out as postal-mime's own update (padding anywhere, junk, chunk cuts)", async () => {
+    // postal-mime's own decoder class, loaded fresh (the one its parser uses is replaced).
+    const file = path.join(path.dirname(require.resolve('postal-mime')), 'base64-decoder.js');
+    const patched = require.cache[file];
+    delete require.cache[file];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Original = require(file) as new () => { update(l: Uint8Array): void; finalize(): Promise<ArrayBuffer>; remainder: string; maxChunkSize: number };
+    require.cache[file] = patched;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Fast = require(file) as typeof Original;
+    assert.notEqual(Fast.prototype.update, Original.prototype.update, 'the fast update is installed');
+    const piece = fc.uint8Array({ maxLength: 120 }).map((a) => Buffer.from(a).toString('base64'));
+    const junk = fc.oneof(fc.constant(''), fc.constant(' '), fc.constant('\t'), fc.constant('==='), fc.constant('é'), fc.string({ maxLength: 4 }));
+    const line = fc.tuple(fc.array(fc.tuple(piece, junk), { maxLength: 4 }), fc.integer({ min: 1, max: 90 })).map(([parts, width]) => {
+      const text = parts.map(([p, j]) => p + j).join('');
+      return (text.match(new RegExp(`[^]{1,${width}}`, 'g')) ?? ['']).map((l) => Buffer.from(l, 'utf8'));
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 8 }), fc.constantFrom(100 * 1024, 8, 5), async (groups, chunk) => {
+        const a = new Original();
+        const b = new Fast();
+        a.maxChunkSize = b.maxChunkSize = chunk;
+        for (const l of groups.flat()) {
+          a.update(l);
+          b.update(l);
+          assert.equal(b.remainder, a.remainder);
+        }
+        assert.deepEqual(Buffer.from(await b.finalize()), Buffer.from(await a.finalize()));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   /** A message with a short text part and one attachment "x.bin" whose encoded body is `lines` (CRLF after each). */
