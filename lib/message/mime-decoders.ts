@@ -30,7 +30,7 @@ import path from 'node:path';
 type Chunk = string | ArrayBuffer | ArrayBufferView;
 interface Decoder {
   chunks: Chunk[];
-  /** The base64 decoder's letters not yet decoded, its line decoder and chunk size. */
+  /** The base64 decoder's state read by its replaced `update`: letters not yet decoded, its line decoder, chunk size and chunk decoder. */
   remainder?: string;
   decoder?: { encoding?: string };
   maxChunkSize?: number;
@@ -46,7 +46,6 @@ type DecoderClass = {
     finalize: (this: Decoder) => Promise<ArrayBuffer>;
     pushChunk?: (this: Decoder, base64: string) => void;
     update?: (this: Decoder, line: Uint8Array) => void;
-    flushRemainder?: (this: Decoder) => void;
   };
 };
 
