@@ -26,6 +26,7 @@
  * into one growing buffer (`pass-through-decoder#update`).
  */
 import path from 'node:path';
+import { shapeOf } from './known-shape.js';
 
 type Chunk = string | ArrayBuffer | ArrayBufferView;
 interface Decoder {
@@ -95,13 +96,6 @@ export function decodeBase64Native(letters: string): ArrayBuffer {
   const n = out.write(letters, 'base64');
   return n === out.length ? out.buffer : out.buffer.slice(0, n);
 }
-
-/** Source of a function without comments and whitespace, to compare with a known shape. */
-const shapeOf = (fn: (...args: never[]) => unknown): string =>
-  fn
-    .toString()
-    .replace(/\/\/[^\n]*/g, '')
-    .replace(/\s+/g, '');
 
 /** The known shape of postal-mime's base64 `pushChunk`: its own decodeBase64 of a non-empty run. */
 const PUSH_CHUNK = 'pushChunk(base64Str){if(base64Str.length){this.chunks.push((0,decode_strings_js_1.decodeBase64)(base64Str));}}';

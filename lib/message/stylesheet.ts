@@ -1,4 +1,5 @@
 import * as csstree from 'css-tree';
+import { useCssTreeFixes } from './css-tree-fixes.js';
 
 /**
  * What a document's `<style>` sheets declare about the visibility of text, by the class, id
@@ -14,6 +15,9 @@ import * as csstree from 'css-tree';
  * that hide text. A selector's context (`.a .b`, `div > .b`) is not checked: the element the
  * rule is for (`.b`) is matched alone, so context cannot be used to slip a rule past.
  */
+
+// Two css-tree faults a sheet can trigger: a parse that never ends, errors that cost the whole sheet (css-tree-fixes.ts).
+useCssTreeFixes();
 
 /** A declaration as the cascade needs it. */
 export interface Declaration {

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import * as csstree from 'css-tree';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { describeUrl } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
+import { cssTreeFixes, lazyErrorFactory, useCssTreeFixes } from '../../lib/message/css-tree-fixes.js';
 import { tokenize } from '../../lib/nlp/features.js';
 import { base64Letters, decodeBase64Native, fastDecoders, joinChunks, useFastDecoders } from '../../lib/message/mime-decoders.js';
 import { isUtf7Charset, transcodeUtf7Words, useUtf7TextParts, utf7TextParts } from '../../lib/message/utf7.js';
@@ -520,6 +524,56 @@ describe('text a <style> sheet hides', () => {
     assert.ok(performance.now() - t0 < 5_000);
     for (const css of ['}}}{{{', '.a{display:none', '@media{', '.a{color:', '\\', '"', '/*', '<!--', '.a, {display:none}', ':is(.a){display:none}'])
       assert.doesNotThrow(() => styleRules(`<style>${css}</style>`), css);
+  });
+});
+
+describe('css-tree faults a sheet can trigger (css-tree-fixes.ts)', () => {
+  it('replaces both once the sheet reader is loaded (a css-tree upgrade that changes them fails here: re-check both faults)', () => {
+    assert.deepEqual([...cssTreeFixes()].sort(), ['parser#SyntaxError', 'token-stream#setSource']);
+    assert.deepEqual(useCssTreeFixes(), cssTreeFixes(), 'installing twice changes nothing');
+  });
+
+  it('reads a sheet after a longer one to its end (css-tree left alone loops forever on the second)', async () => {
+    // In a worker: were the fault back, the parse would never return and only ending the thread stops it.
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
+      const { styleRules } = require(workerData);
+      const r = styleRules('<style>a{}a{}a{color:#fff}</style><style>{,}}a/*</style><style>.h{display:none}</style>');
+      parentPort.postMessage(r ? [...r.byClass.keys()] : null);`;
+    const worker = new Worker(code, { eval: true, workerData: path.join(__dirname, '..', '..', 'lib', 'message', 'stylesheet.js') });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const classes = await Promise.race([
+        once(worker, 'message').then(([m]) => m as unknown),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the sheets were not read within 20 s')), 20_000))),
+      ]);
+      assert.deepEqual(classes, ['h'], 'the rule after the broken sheet is read');
+    } finally {
+      clearTimeout(timer);
+      await worker.terminate();
+    }
+  });
+
+  it("builds a parse error's quoted source only when it is read, with css-tree's own function", () => {
+    let calls = 0;
+    const original = (message: string, source: string, offset: number, line: number, column: number) => {
+      calls++;
+      const parts = { source, offset, line, column, sourceFragment: (n?: number) => `fragment ${n}`, formattedMessage: `formatted ${message}` };
+      return Object.assign(new SyntaxError(message), parts);
+    };
+    const e = lazyErrorFactory(original)('Colon is expected', 'a{b}', 3, 1, 4);
+    assert.equal(calls, 0, 'nothing built up front');
+    assert.ok(e instanceof SyntaxError);
+    const fields = [e.name, e.message, e.stack, e.source, e.offset, e.line, e.column];
+    assert.deepEqual(fields, ['SyntaxError', 'Colon is expected', 'SyntaxError: Colon is expected', 'a{b}', 3, 1, 4]);
+    assert.equal(e.formattedMessage, 'formatted Colon is expected');
+    assert.equal(e.sourceFragment(2), 'fragment 2');
+    assert.equal(calls, 1, 'built once, when read');
+    // What the parser hands to onParseError now: css-tree's message and quoted source, on demand.
+    const seen: Array<{ message: string; stack?: string; formattedMessage: string }> = [];
+    csstree.parse('.x{display:none}\n.a{b}', { onParseError: (err) => void seen.push(err) });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].stack, `SyntaxError: ${seen[0].message}`);
+    assert.match(seen[0].formattedMessage, /^Parse error: Colon is expected\n.*\|\.a\{b\}/s);
   });
 });
 
