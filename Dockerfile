@@ -13,6 +13,8 @@ RUN npx tsc -p . && rm -rf dist/test
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# As npm start: glibc's malloc with two arenas instead of one per thread (docs/benchmarks.md "Memory").
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

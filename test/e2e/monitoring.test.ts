@@ -11,7 +11,7 @@ import { dashboardFiles } from '../../lib/cli/commands/dashboards.js';
 import { FAMILY_DOCS } from '../../lib/metrics/catalog.js';
 import { DASHBOARDS } from '../../lib/monitoring/dashboards.js';
 import { eventually } from '../helpers/eventually.js';
-import { REPO, START_NODE_FLAGS, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { REPO, START_ENV, START_NODE_FLAGS, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { api } from '../helpers/api.js';
 import { startHttpServer, type TestServer } from '../helpers/http-server.js';
@@ -191,6 +191,9 @@ describe('monitoring: the compose stack', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     assert.deepEqual(cmd, ['node', ...START_NODE_FLAGS, 'node_modules/Haraka/bin/haraka', '-c', '.'], 'the image runs Haraka as npm start does');
     assert.ok(START_NODE_FLAGS.length > 0);
+    const imageEnv = Object.fromEntries([...dockerfile.matchAll(/^ENV ([A-Z_][A-Z0-9_]*)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(START_ENV, { MALLOC_ARENA_MAX: '2' });
+    for (const [k, v] of Object.entries(START_ENV)) assert.equal(imageEnv[k], v, `the image sets ${k} as npm start does`);
   });
 });
 

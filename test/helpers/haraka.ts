@@ -7,15 +7,21 @@ import { freePort, waitForPort } from './ports.js';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 
+const START_WORDS = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+
 /**
  * Node's flags in `npm start` (package.json): tests and the bench run Haraka as a user's
  * `npm start` does (`--max-semi-space-size=8`, see docs/benchmarks.md "Memory").
  */
-export const START_NODE_FLAGS: readonly string[] = (
-  JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }
-).scripts.start
-  .split(/\s+/)
-  .filter((a) => a.startsWith('--'));
+export const START_NODE_FLAGS: readonly string[] = START_WORDS.filter((a) => a.startsWith('--'));
+
+/** The environment `npm start` sets before `node` (`MALLOC_ARENA_MAX=2`): tests and the bench start Haraka with it too. */
+export const START_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  START_WORDS.slice(0, START_WORDS.indexOf('node'))
+    .map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1], m[2]]),
+);
 
 export interface HarakaOptions {
   /** Extra phishx.ini text appended after the test defaults. */
@@ -145,7 +151,7 @@ export interface HarakaProcess {
  */
 export function spawnHaraka(dir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): HarakaProcess {
   const out: string[] = [];
-  const childEnv = { ...process.env, ...env };
+  const childEnv = { ...process.env, ...START_ENV, ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('PHISHX_') && !(k in env)) delete childEnv[k];
   const proc = spawn(process.execPath, [...START_NODE_FLAGS, ...nodeArgs, path.join(REPO, 'node_modules', 'Haraka', 'bin', 'haraka'), '-c', dir], {
     cwd: dir,
