@@ -20,7 +20,7 @@ import { shapeOf } from './known-shape.js';
  * `SyntaxError` copies the error's `stack` and `formattedMessage` getters with `Object.assign`,
  * which calls them: a stack trace captured and formatted, and the whole sheet split into lines
  * to quote the lines around the error. The parser recovers and reads on, so a sheet with an
- * error every few characters costs O(n²): 96 KB of `{,\,}}` took 1.7 s, 256 KB about 12 s. PhishX never reads the errors (no
+ * error every few characters costs O(n²): 96 KB of `{,\,}}` took 1.7 s, 256 KB 7.5–12 s. PhishX never reads the errors (no
  * `onParseError`; a sheet whose parse throws is skipped): the replacement sets the same fields
  * and builds `formattedMessage` and `sourceFragment()` only when read, with css-tree's own
  * function from the same arguments; `stack` is the first line css-tree's has, without frames.
