@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import * as csstree from 'css-tree';
-import { shapeOf } from './known-shape.js';
+import { shapeHash } from './known-shape.js';
 
 /**
  * Two faults of css-tree 3.2.1 (the sheet parser of stylesheet.ts) that a message's `<style>`
@@ -49,8 +48,6 @@ type SetSource = (this: TokenStreamLike, source?: string, tokenize?: unknown) =>
 /** SHA-256 of the known shapes (css-tree 3.2.1). */
 const SET_SOURCE_SHAPE = '6fb4f6dc53da1d84f503d5b675759c0a60b6eff47030382952de3b4bb6ea73bb';
 const FACTORY_SHAPE = '5c76470db5f3219cafbfdce911bcae9c9485147616ecb490a1ceb945091521ee';
-
-const shapeHash = (fn: (...args: never[]) => unknown): string => createHash('sha256').update(shapeOf(fn)).digest('hex');
 
 /** A factory with `original`'s fields whose costly parts are built by `original` when read. */
 export function lazyErrorFactory(original: ErrorFactory): ErrorFactory {
