@@ -79,7 +79,7 @@ function coerce(section: string, key: string, spec: KeySpec, value: unknown): un
               }
             })()
           : ipaddr.isValid(it);
-        if (!ok) return bad(`IP addresses or CIDR ranges (bad item ${JSON.stringify(it)})`);
+        if (!ok) return bad(`IP addresses or CIDR ranges (bad item ${shownInError(it, 60)})`);
       }
       return items;
     }

@@ -131,6 +131,10 @@ describe('config', () => {
     assert.deepEqual(buildConfig({ allowlist: { ips: '192.0.2.1, 10.0.0.0/8 ::1' } }, { env: noEnv }).allowlist.ips, ['192.0.2.1', '10.0.0.0/8', '::1']);
     const e = configError(() => buildConfig({ allowlist: { ips: '10.0.0.0/99' } }, { env: noEnv }));
     assert.match(e.message, /10\.0\.0\.0\/99/);
+    // A long bad item is clipped like any shown value (the config fuzzer found one quoted whole: 5 KB).
+    const long = configError(() => buildConfig({ allowlist: { ips: `192.0.2.1 ${'x'.repeat(5000)}` } }, { env: noEnv }));
+    assert.match(long.message, /bad item "x{60}…"/);
+    assert.ok(long.message.length < 300, `${long.message.length} characters`);
   });
 
   it('takes [weights] overrides for known reason codes only', () => {
