@@ -163,6 +163,20 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
     );
   });
 
+  it("delivers lines that start with dots exactly as written, across the message stream's 64 KB chunks", async () => {
+    // The SMTP client dot-stuffs these lines; Haraka stores them stuffed; PhishX's read undoes it once.
+    const lines = ['.', '..', '...three', '.leading dot', 'plain'];
+    const body: string[] = [];
+    for (let i = 0; body.join('').length < 200_000; i++) body.push(`${lines[i % lines.length]}${i % 7 === 0 ? '' : ` ${'x'.repeat(i % 113)}`}\r\n`);
+    const text = body.join('');
+    const raw = `From: Dot Lines <sender@example.com>\r\nTo: bob@example.org\r\nSubject: dot lines ${Date.now()}\r\nMessage-ID: <dots@example.com>\r\n\r\n${text}`;
+    const a = await sendRaw(h.port, raw, env);
+    assert.equal(a.code, 250, a.response);
+    const m = (await h.delivered()).find((x) => x.includes('Message-ID: <dots@example.com>'));
+    assert.ok(m, 'not delivered');
+    assert.ok(m.endsWith(`\r\n\r\n${text}`), 'the delivered body differs from the one sent');
+  });
+
   it('handles a 1000-part message and records LIMIT_PARTS', async () => {
     const a = await sendRaw(h.port, manyPartsMessage(1000), env);
     assert.equal(a.code, 250, a.response);
