@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', 'lib/cli/phishx.cjs', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'dist.next/**', 'dist.prev/**', 'node_modules/**', 'scratch/**', 'lib/cli/phishx.cjs', 'scripts/build.cjs', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
