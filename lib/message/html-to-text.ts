@@ -17,7 +17,8 @@ import path from 'node:path';
  * same sticky regex on the input cut there (a V8 sliced string, no copy) gives the same
  * matches, and the scan back stops at once. That is the one change; the rest is postal-mime
  * 4.0.0's code as it is (MIT, Andris Reinman), ported to TypeScript, so the text is the same
- * (a unit test holds the two equal on the corpora's HTML and on random tag soup).
+ * (a unit test holds the two equal on the HTML of the repository's fixtures and on random tag
+ * soup).
  *
  * `useHtmlToTextFix()` installs it only while postal-mime's text-format.js is the file this
  * was written against (SHA-256 of its bytes): an upgrade that changes the file keeps its own
