@@ -307,30 +307,55 @@ export function limitConnectionsPerAddress(server: net.Server, max: () => number
   });
 }
 
-/** How long a refused connection keeps reading (and discarding) what the client still sends. */
+/** How long a closing connection keeps reading (and discarding) what the client still sends. */
 const LINGER_MS = 2000;
 
 /**
- * Answer `status` and close without losing the answer: half-close, then read and discard
- * what the client is still sending until it closes (or LINGER_MS). Closing at once while
- * input is unread makes the kernel send a reset, and the client loses the answer with it
- * (the "lingering close" of HTTP servers; the sidecar fuzzer found the bare closes).
+ * Close without losing the last answer: half-close, then read and discard what the client
+ * is still sending until it closes too (or LINGER_MS). Closing at once while input is
+ * unread, or while more is on its way, makes the kernel answer with a reset — and a client
+ * still writing (a pipelined request, the rest of a body) gets the reset on its next write
+ * and loses the answer it had not read yet (the "lingering close" of RFC 9112 §9.6; the
+ * sidecar fuzzer found the bare closes).
  */
-const answered = new WeakSet<net.Socket>();
+const lingering = new WeakSet<net.Socket>();
 
-function answerAndLinger(socket: net.Socket, status: string): void {
-  if (answered.has(socket)) return;
-  answered.add(socket);
+function lingerAndClose(socket: net.Socket): void {
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
   socket.on('error', () => undefined);
   // The HTTP parser is done with this connection: what still arrives is only discarded
-  // (it would raise further parse errors on a socket already answered).
+  // (it would raise further parse errors on a socket already answered). Adding a 'data'
+  // listener also takes the socket back from the parser.
   socket.removeAllListeners('data');
   socket.on('data', () => undefined);
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  if (socket.writable) socket.end();
   socket.resume();
+  // The client's end closes the socket (both sides done); a client that never ends is cut.
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
+}
+
+/** Answer `status` to a request the router never saw, and close gracefully. */
+function answerAndLinger(socket: net.Socket, status: string): void {
+  if (lingering.has(socket)) return;
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  lingerAndClose(socket);
+}
+
+/**
+ * Node's HTTP server ends a connection after a `Connection: close` response (or once a
+ * half-closed client has its answer) with `socket.destroySoon()`: the socket is closed as
+ * soon as the response is flushed, and whatever the client sends after that draws a reset.
+ * Each accepted socket closes gracefully instead. (`destroySoon` is what Node 20's
+ * _http_server.js calls there; were a later Node not to call it, its own close would stand
+ * and the unit test "closes gracefully after its answer" would fail.)
+ */
+function closeConnectionsGracefully(server: net.Server): void {
+  server.on('connection', (socket: net.Socket) => {
+    socket.destroySoon = () => lingerAndClose(socket);
+  });
 }
 
 export function startSidecar(listen: { host: string; port: number }, src: SidecarSources): Promise<LocalSidecar> {
@@ -351,13 +376,15 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
   // A connection flood cannot take the process's file descriptors (probes need few).
   server.maxConnections = 1024;
   limitConnectionsPerAddress(server, () => src.config()?.sidecar.max_connections_per_ip ?? 64);
+  closeConnectionsGracefully(server);
   // CONNECT and requests the parser refuses bypass the request listener: answer them too,
   // and close gracefully. (With no 'upgrade' listener, a request asking for an upgrade is
   // served as the plain request it also is.)
   server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => answerAndLinger(socket, '405 Method Not Allowed'));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    if (answered.has(socket)) return;
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (lingering.has(socket)) return;
+    if (err.code === 'ECONNRESET') return void socket.destroy();
+    if (!socket.writable) return lingerAndClose(socket);
     answerAndLinger(
       socket,
       err.code === 'HPE_HEADER_OVERFLOW'

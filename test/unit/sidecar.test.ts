@@ -170,6 +170,46 @@ describe('sidecar', () => {
     }
   });
 
+  it('closes gracefully after its answer: a client still sending (pipelined requests, junk) is not reset', async () => {
+    const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources());
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    /** Send `first`, read the answer up to the server's end, then keep writing; any error is a reset. */
+    const afterTheAnswer = (first: string): Promise<{ text: string; error: string | null }> =>
+      new Promise((resolve) => {
+        const c = net.connect({ port: s.address.port, host: '127.0.0.1', allowHalfOpen: true });
+        let text = '';
+        let error: string | null = null;
+        c.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        c.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+        c.on('close', () => resolve({ text, error }));
+        c.on('end', () => {
+          // The server has answered and half-closed; a client that had pipelined more sends it now.
+          void (async () => {
+            await sleep(20);
+            c.write('GET /alive HTTP/1.1\r\nHost: x\r\n\r\n');
+            await sleep(20);
+            c.write('junk after the answer');
+            await sleep(20);
+            c.end();
+          })();
+        });
+        c.write(first);
+      });
+    try {
+      for (const [what, first, status] of [
+        ['Connection: close', 'GET /alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 200],
+        ['HTTP/1.0', 'GET /alive HTTP/1.0\r\n\r\n', 200],
+        ['unparseable request', 'GET /alive HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n', 400],
+      ] as const) {
+        const r = await afterTheAnswer(first);
+        assert.match(r.text, new RegExp(`^HTTP/1\\.[01] ${status} `), `${what}: ${JSON.stringify(r.text.slice(0, 120))}`);
+        assert.equal(r.error, null, `${what}: the connection was reset after the answer`);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('answers a request whose unread chunked body passes the body limit without waiting for its end', async () => {
     const s = await startSidecar({ host: '127.0.0.1', port: 0 }, sources({ cfg: config({ sidecar: { max_body_bytes: '1024' } }) }));
     try {
