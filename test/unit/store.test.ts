@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -602,7 +603,7 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     }
   });
 
-  it("counts held messages at most once a second far from max_entries, exactly near it; another process's holds show at the next count", async () => {
+  it("counts held messages at most once a second, applies its own changes at once, and sees another process's at the next count", async () => {
     const d = path.join(dir, 'usage');
     let now = Date.UTC(2026, 11, 1, 9);
     const opts = { maxEntries: 20, maxBytes: 1 << 20, now: () => now };
@@ -615,23 +616,66 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     spied.entries = () => (counts++, entries());
     try {
       for (let i = 0; i < 10; i++) await a.putQuarantine(entry(`ua${i}`, now), Buffer.from('x'));
-      assert.equal(counts, 1, 'ten holds within a second, far from the limit: one count');
-      // b holds 8 more: a's count (10, taken this second, far from 20) does not see them yet.
+      assert.equal(counts, 1, 'ten holds within a second: one count');
+      // b holds 8 more: a's count (10, taken this second) does not see them yet.
       for (let i = 0; i < 8; i++) await b.putQuarantine(entry(`ub${i}`, now), Buffer.from('x'));
       await a.putQuarantine(entry('ua10', now), Buffer.from('x')); // a counts 11 (real: 19)
-      // A second later a counts again: 19, within 10 % of the limit, so every hold now counts.
+      assert.equal(counts, 1);
+      // A second later a counts again: 19, and its own 20th hold makes 20.
       now += 1000;
-      await a.putQuarantine(entry('ua11', now), Buffer.from('x')); // the 20th
+      await a.putQuarantine(entry('ua11', now), Buffer.from('x'));
       assert.equal(counts, 2);
       await assert.rejects(a.putQuarantine(entry('ua12', now), Buffer.from('x')), /quarantine full: 20 held messages/);
       await assert.rejects(b.putQuarantine(entry('ub8', now), Buffer.from('x')), /quarantine full: 20 held messages/);
-      // Near the limit a delete frees a place at once.
+      // A delete frees a place at once for the process that made it, at its next count for another.
       await b.deleteQuarantine('ua0');
+      await assert.rejects(a.putQuarantine(entry('ua12', now), Buffer.from('x')), /quarantine full/);
+      await b.putQuarantine(entry('ub8', now), Buffer.from('x'));
+      await b.deleteQuarantine('ua1');
+      now += 1000;
       await a.putQuarantine(entry('ua12', now), Buffer.from('x'));
+      assert.equal(counts, 3);
       assert.equal(await a.countQuarantine(), 20);
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('answers ping without reading every record: fine for a missing directory, PHISHX_STORE_UNAVAILABLE for one it cannot read', async () => {
+    const missing = new FileStore(path.join(dir, 'ping-missing'), { maxEntries: 10, maxBytes: 1 << 20 });
+    const spied = missing as unknown as { entries: () => Promise<unknown[]> };
+    spied.entries = () => Promise.reject(new Error('ping read every record'));
+    const root = path.join(dir, 'ping-bad');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(path.join(root, 'held'), 'not a directory');
+    const bad = new FileStore(root, { maxEntries: 10, maxBytes: 1 << 20 });
+    try {
+      assert.ok((await missing.ping()) >= 0);
+      await assert.rejects(bad.ping(), (err: unknown) => err instanceof StoreError && err.code === 'PHISHX_STORE_UNAVAILABLE' && /ENOTDIR/.test(err.message));
+    } finally {
+      await missing.close();
+      await bad.close();
+    }
+  });
+
+  it('lets exactly max_entries of many concurrent holds in, on one count', async () => {
+    const store = new FileStore(path.join(dir, 'burst'), { maxEntries: 5, maxBytes: 1 << 20 });
+    const spied = store as unknown as { entries: () => Promise<unknown[]> };
+    const entries = spied.entries.bind(store);
+    let counts = 0;
+    spied.entries = () => (counts++, entries());
+    try {
+      const t = Date.now();
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.putQuarantine(entry(`burst${i}`, t), Buffer.from('x'))));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
+      for (const r of results)
+        if (r.status === 'rejected') assert.ok(r.reason instanceof StoreError && r.reason.code === 'PHISHX_STORE_FULL', String(r.reason));
+      assert.equal(counts, 1, 'the twenty holds shared one count');
+      spied.entries = entries;
+      assert.equal(await store.countQuarantine(), 5);
+    } finally {
+      await store.close();
     }
   });
 
