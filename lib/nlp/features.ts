@@ -168,6 +168,14 @@ export interface SparseVector {
   name(i: number): string;
 }
 
+/** The distinct values of `xs`, ascending (a sorted copy compacted in place: a third of what a Set of them cost). */
+function sortedUnique(xs: Uint32Array): Uint32Array {
+  const a = Uint32Array.from(xs).sort();
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (n === 0 || a[i] !== a[n - 1]) a[n++] = a[i];
+  return a.slice(0, n);
+}
+
 /**
  * Features of a classifier text (`subject\nbody`, see text.ts): words and bigrams of the
  * whole text (`w:<word>`, `b:<word> <word>`), plus the subject's words again as `s:<word>` —
@@ -186,7 +194,7 @@ export function vectorize(text: string): SparseVector {
     if (i + 1 < tokens.length) slots[2 * i + 1] = fnv1aMore(afterSpace(fnv1aMore(AFTER_B, tokens[i])), tokens[i + 1]) & (DIMS - 1);
   }
   subjectWords.forEach((w, j) => (slots[body + j] = fnv1aMore(AFTER_S, w) & (DIMS - 1)));
-  const idx = new Uint32Array(new Set(slots)).sort();
+  const idx = sortedUnique(slots);
   const name = (i: number): string =>
     i >= body ? `s:${subjectWords[i - body]}` : i % 2 === 0 ? `w:${tokens[i / 2]}` : `b:${tokens[(i - 1) / 2]} ${tokens[(i + 1) / 2]}`;
   return { idx, value: idx.length ? 1 / Math.sqrt(idx.length) : 0, slots, name };
