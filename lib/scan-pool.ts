@@ -51,6 +51,14 @@ export interface ScanPool {
    * and again in a finally). Rejects with PhishXError `PHISHX_BUDGET_EXCEEDED` when no place came in time.
    */
   admit(timeoutMs: number): Promise<() => void>;
+  /**
+   * Back-pressure before a message is received: resolves at once (`now`) while fewer than `max`
+   * received messages wait in `admit`, else when one of them got its place (`waited`: one
+   * caller per place freed, first come first served) or after `timeoutMs` (`timeout`). Never rejects.
+   */
+  whenRoom(max: number, timeoutMs: number): Promise<'now' | 'waited' | 'timeout'>;
+  /** Received messages waiting in `admit` for a place now. */
+  waitingToScan(): number;
   /** Tasks waiting for a thread. */
   queued(): number;
   /** The ids of the running threads (a stopped thread's replacement has a new one). */
@@ -73,6 +81,9 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   const slots = new Semaphore(admissionSlots(threads));
+  let waiting = 0;
+  /** Callers of whenRoom waiting for a place to be freed, oldest first. */
+  const roomWaiters: Array<(how: 'waited') => void> = [];
   return {
     threads,
     admit: async (timeoutMs) => {
@@ -81,9 +92,35 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
       // message say what happened; the stack capture was 0.7 % of the SMTP thread, --cpu-prof).
       if (!slots.isLocked()) return (await slots.acquire())[1];
       const late = withoutStack(() => new PhishXError('PHISHX_BUDGET_EXCEEDED', `no scan thread free within ${Math.round(timeoutMs)} ms`));
-      const [, release] = await withTimeout(slots, Math.max(1, Math.round(timeoutMs)), late).acquire();
-      return release;
+      waiting++;
+      try {
+        const [, release] = await withTimeout(slots, Math.max(1, Math.round(timeoutMs)), late).acquire();
+        return release;
+      } finally {
+        waiting--;
+        roomWaiters.shift()?.('waited');
+      }
     },
+    whenRoom: (max, timeoutMs) => {
+      if (waiting < max) return Promise.resolve('now');
+      return new Promise((resolve) => {
+        const timer = setTimeout(
+          () => {
+            const i = roomWaiters.indexOf(wake);
+            if (i >= 0) roomWaiters.splice(i, 1);
+            resolve('timeout');
+          },
+          Math.max(1, Math.round(timeoutMs)),
+        );
+        timer.unref();
+        const wake = (how: 'waited'): void => {
+          clearTimeout(timer);
+          resolve(how);
+        };
+        roomWaiters.push(wake);
+      });
+    },
+    waitingToScan: () => waiting,
     scan: (raw, envelope, _config, opts, signal, handOver) => {
       // Transferred, never cloned. A buffer handed over moves as it is (its memory is its own);
       // otherwise one exact-size copy moves — posting `raw` itself would clone its whole
@@ -93,6 +130,9 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     },
     queued: () => pool.queueSize,
     threadIds: () => pool.threads.map((t) => t.threadId),
-    close: () => pool.close(),
+    close: () => {
+      for (const wake of roomWaiters.splice(0)) wake('waited');
+      return pool.close();
+    },
   };
 }

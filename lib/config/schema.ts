@@ -175,6 +175,18 @@ const SECTIONS = {
         'scans run. `-1` (auto): one per CPU core but one (at least 1) in single-process mode, 1 per process ' +
         'with `nodes=N`; `0`: scan on the event loop (no threads).',
     },
+    max_queued_messages: {
+      type: 'int',
+      min: 0,
+      max: 100000,
+      default: 8,
+      doc:
+        'Received messages waiting for a scan thread at most, per process: beyond it a new DATA command waits ' +
+        '(at most `scan_budget_ms`) before Haraka answers 354, so the sender keeps its message until a scan ' +
+        'thread has room instead of it waiting in memory (100 sessions of 1 MB messages: ~100 MB less at the ' +
+        'peak). Never refuses: after the wait the message is taken as usual. `0`: no limit. With ' +
+        '`scan_threads = 0` there is no queue and no wait.',
+    },
     skip_relaying: { type: 'bool', default: true, doc: 'Skip relayed / authenticated (outbound) sessions.' },
     header_reasons_max: { type: 'int', min: 1, max: 100, default: 10, doc: 'Most reason codes written into `X-PhishX-Reasons` (highest weight first).' },
   },

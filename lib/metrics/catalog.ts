@@ -195,6 +195,12 @@ export const processMetrics = {
     'Scans running now in each Haraka process (`worker`: `main` in single-process mode, else the cluster worker id): the per-worker active tasks.',
     ['worker'],
   ),
+  dataWaits: counter(
+    'process',
+    'phishx_data_waits_total',
+    'DATA commands that waited for room in the scan queue (`[main] max_queued_messages`) before the 354, by how the wait ended (`room`, `timeout`).',
+    ['result'],
+  ),
   workerScans: counter('process', 'phishx_worker_scans_total', 'Scans each Haraka process ran (`worker` as above): how cluster mode spreads the load.', [
     'worker',
   ]),

@@ -104,12 +104,17 @@ function getScanPool(plugin: PhishXPlugin): ScanPool | undefined {
   return pool;
 }
 
+/** A relaying or authenticated (outbound) session. */
+function isOutbound(connection: HarakaConnection): boolean {
+  return connection.relaying === true || Boolean(connection.notes?.auth_user);
+}
+
 function envelopeOf(connection: HarakaConnection, txn: HarakaTransaction): Envelope {
   return {
     mailFrom: addressOf(txn.mail_from),
     rcptTo: txn.rcpt_to.map((r) => addressOf(r)),
     remoteIp: connection.remote?.ip,
-    relaying: connection.relaying === true || Boolean(connection.notes?.auth_user),
+    relaying: isOutbound(connection),
     ...(connection.hello?.host ? { helo: connection.hello.host } : {}),
     ...authField(txn),
   };
@@ -161,6 +166,7 @@ export function register(this: PhishXPlugin): void {
   this.register_hook('disconnect', 'phishx_disconnect');
   this.register_hook('deny', 'phishx_deny');
   this.register_hook('queue_ok', 'phishx_queue_ok');
+  this.register_hook('data', 'phishx_data');
   this.register_hook('data_post', 'phishx_data_post');
   this.register_hook('queue', 'phishx_queue');
 }
@@ -323,6 +329,34 @@ function deferOverrun(plugin: PhishXPlugin, connection: HarakaConnection, id: st
   processMetrics.unscanned.inc({ code: 'BUDGET_EXCEEDED' });
   const a = overrunAnswer(id);
   done(a.code, a.msg);
+}
+
+/**
+ * Back-pressure at DATA: while more received messages wait for a scan thread than
+ * `[main] max_queued_messages`, the 354 waits (at most the scan budget) until one of them got
+ * its place — the sender keeps its message meanwhile, instead of it sitting in Haraka's memory
+ * beside a hundred others. Never refuses; outbound sessions do not wait.
+ */
+export function phishx_data(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {
+  const config = this.phishx.config;
+  const max = config?.main.max_queued_messages ?? 0;
+  if (!config || !max || !connection.transaction || (isOutbound(connection) && config.main.skip_relaying)) return next();
+  const done = nextOnce(next, { onSecondCall: () => undefined });
+  let pool: ScanPool | undefined;
+  try {
+    pool = getScanPool(this);
+  } catch (err) {
+    this.logwarn(connection, `phishx: scan threads unavailable at DATA: ${errorMessage(err)}`);
+    return done();
+  }
+  if (!pool) return done();
+  pool.whenRoom(max, config.main.scan_budget_ms).then(
+    (how) => {
+      if (how !== 'now') processMetrics.dataWaits.inc({ result: how === 'waited' ? 'room' : 'timeout' });
+      done();
+    },
+    () => done(),
+  );
 }
 
 export function phishx_data_post(this: PhishXPlugin, next: Next, connection: HarakaConnection): void {

@@ -9,6 +9,8 @@ import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messag
 import { toCrlf } from '../helpers/smtp.js';
 import { breakerEvents } from '../../lib/resilience/breaker.js';
 import { verdictEvents } from '../../lib/events.js';
+import { admissionSlots, type ScanPool } from '../../lib/scan-pool.js';
+import { eventually } from '../helpers/eventually.js';
 
 // The phishx plugin's hooks in-process, with haraka-test-fixtures' Haraka analogs (plugin
 // loading as Haraka does it, connections, transactions, the message stream) — beside the
@@ -125,6 +127,27 @@ describe('phishx plugin hooks (haraka-test-fixtures)', () => {
       logs.some((l) => l.startsWith('logerror') && l.includes('stream broken')),
       logs.slice(-3).join('\n'),
     );
+  });
+
+  it('data holds a new message back while the scan queue is full, goes on once a place frees; relayed sessions never wait', async () => {
+    // The queue is empty: DATA goes on at once (and the scan threads start).
+    assert.equal((await callHook(plugin, 'phishx_data', await withMessage(cleanMessage()))).rc, undefined);
+    const pool = (plugin.phishx as { pool: { pool: ScanPool } }).pool.pool;
+    const places = await Promise.all(Array.from({ length: admissionSlots(pool.threads) }, () => pool.admit(1000)));
+    const queued = Array.from({ length: 8 }, () => pool.admit(60_000)); // [main] max_queued_messages = 8
+    try {
+      await eventually(() => assert.equal(pool.waitingToScan(), 8));
+      assert.equal((await callHook(plugin, 'phishx_data', await withMessage(cleanMessage(), { relaying: true }))).rc, undefined);
+      let answered = false;
+      const held = callHook(plugin, 'phishx_data', await withMessage(cleanMessage())).then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(answered, false, 'DATA went on while eight received messages waited for a scan thread');
+      places[0]();
+      assert.equal((await held).rc, undefined);
+    } finally {
+      for (const release of places) release(); // idempotent
+      await Promise.all(queued.map((q) => q.then((release) => release()))); // each gives its place to the next
+    }
   });
 
   it('leaves relayed (authenticated) mail untouched', async () => {

@@ -42,6 +42,31 @@ describe('scan threads', () => {
     for (const release of all) release();
   });
 
+  it('holds a new message back while `max` received ones wait for a place: one let through per place given, the rest at their timeout', async () => {
+    const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000)));
+    assert.equal(await pool.whenRoom(1, 60_000), 'now', 'nothing waits to be scanned yet');
+    // Two received messages wait for a place.
+    const queued = [pool.admit(60_000), pool.admit(60_000)];
+    await eventually(() => assert.equal(pool.waitingToScan(), 2));
+    assert.equal(await pool.whenRoom(3, 60_000), 'now', 'below the limit');
+    let first: string | null = null;
+    let second: string | null = null;
+    const a = pool.whenRoom(2, 60_000).then((how) => (first = how));
+    const b = pool.whenRoom(2, 60_000).then((how) => (second = how));
+    assert.equal(await pool.whenRoom(2, 30), 'timeout');
+    assert.equal(first, null);
+    places[0](); // a place: one queued message gets it, the oldest held-back DATA goes on
+    await a;
+    assert.equal(first, 'waited');
+    assert.equal(second, null, 'one place lets one through');
+    places[1]();
+    await b;
+    assert.equal(second, 'waited');
+    assert.equal(pool.waitingToScan(), 0);
+    for (const release of places.slice(2)) release();
+    await Promise.all(queued.map((q) => q.then((release) => release()))); // each gives its place to the next
+  });
+
   it('gives the same verdict, reasons and summary in a thread as in-line', async () => {
     const zip = Buffer.from(zipSync({ 'invoice.html': new TextEncoder().encode('<form><input type="password"></form>') }));
     const messages = [phishMessage(), cleanMessage(), quarantineMessage(), lureWithZip(zip), garbage8bitMessage(50, 3)].map((m) => toCrlf(m));

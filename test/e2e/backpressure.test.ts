@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { drive } from '../helpers/load.js';
+import { bigMessage } from '../helpers/messages.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+/** A counter's value on the sidecar's /metrics (sum over the samples whose labels include `labels`). */
+async function counter(h: HarakaInstance, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^(\w+)\{([^}]*)\} (\S+)$/gm)) {
+    if (m[1] !== name) continue;
+    const have = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
+  }
+  return total;
+}
+
+describe('back-pressure at DATA ([main] max_queued_messages)', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // One scan thread and at most one received message waiting for it: sixteen sessions of
+    // 1 MB messages keep more than that waiting, so new DATA commands have to wait for room.
+    h = await startHaraka({ env: { PHISHX_SCAN_THREADS: '1', PHISHX_MAX_QUEUED_MESSAGES: '1' } });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('holds DATA back while the scan queue is full, and takes and delivers every message', async () => {
+    const messages = Array.from({ length: 4 }, (_, i) => toCrlf(bigMessage(1).replace('Subject: big attachment', `Subject: big attachment ${i}`)));
+    const answers = await drive(h.port, messages, 32, 16, { from: 'big@example.com', to: ['bob@example.org'] });
+    assert.deepEqual(
+      answers.map((a) => a.code),
+      Array.from({ length: 32 }, () => 250),
+    );
+    assert.ok((await counter(h, 'phishx_data_waits_total', { result: 'room' })) >= 1, 'no DATA command waited for room');
+    const delivered = await h.delivered();
+    assert.equal(delivered.length, 32);
+    for (const d of delivered) assert.match(d, /filename="report\.bin"[\s\S]*--b1--/);
+  });
+});
