@@ -27,6 +27,12 @@ interface Usage {
   costMs: number;
 }
 
+/** What one record adds to the count at `t`: a place while held, its bytes while they are kept. */
+function usageOf(e: QuarantineEntry, t: number): { held: number; bytes: number } {
+  const status = statusOf(e, t);
+  return { held: isHeld(status) ? 1 : 0, bytes: keepsRaw(status) ? e.size : 0 };
+}
+
 const ID_RE = /^[0-9A-Za-z_-]{1,128}$/;
 const STATE_RE = /^([0-9A-Za-z_-]{1,128})\.(\d{1,6})\.state$/;
 /** Files of an interrupted hold (raw written, entry not) are removed at start once this old. */
@@ -138,6 +144,10 @@ export class FileStore extends LocalState implements Store {
     }
   }
 
+  private unreadable(err: unknown): StoreError {
+    return new StoreError('PHISHX_STORE_UNAVAILABLE', `quarantine directory ${this.dir}: ${errorMessage(err)}`, { cause: err });
+  }
+
   /** Every record on disk with its state (purged ones removed, expired ones' raw bytes dropped on the way). */
   private async entries(): Promise<QuarantineEntry[]> {
     const t0 = performance.now();
@@ -149,7 +159,7 @@ export class FileStore extends LocalState implements Store {
         this.counted = { at: this.now(), held: 0, bytes: 0, costMs: performance.now() - t0 };
         return [];
       }
-      throw new StoreError('PHISHX_STORE_UNAVAILABLE', `quarantine directory ${this.dir}: ${errorMessage(err)}`, { cause: err });
+      throw this.unreadable(err);
     }
     if (!this.cleaned) {
       this.cleaned = true;
@@ -185,13 +195,14 @@ export class FileStore extends LocalState implements Store {
       out.push(e);
     }
     // Every full read is also a count (listings, sweeps and health checks renew it for free).
-    const live = FileStore.holding(out, t);
-    this.counted = {
-      at: t,
-      held: live.filter((e) => isHeld(statusOf(e, t))).length,
-      bytes: live.reduce((a, e) => a + e.size, 0),
-      costMs: performance.now() - t0,
-    };
+    let held = 0;
+    let bytes = 0;
+    for (const e of out) {
+      const u = usageOf(e, t);
+      held += u.held;
+      bytes += u.bytes;
+    }
+    this.counted = { at: t, held, bytes, costMs: performance.now() - t0 };
     return out;
   }
 
@@ -251,21 +262,14 @@ export class FileStore extends LocalState implements Store {
     return true;
   }
 
-  /** Records that still hold raw bytes on disk (held, releasing, released). */
-  private static holding(all: QuarantineEntry[], t: number): QuarantineEntry[] {
-    return all.filter((e) => keepsRaw(statusOf(e, t)));
-  }
-
   /**
    * Held messages and their bytes. Counting reads every record, so it is not done per hold:
    * a count serves for at least a second and at least 50 times as long as it took (a
-   * directory of 100,000 held messages takes ~0.5 s to read: counted at most every ~25 s,
-   * under 2 % of a core), and holds that arrive while a count is being taken share it. This
-   * process's own holds, deletes and state changes are applied to the count as they are
-   * made, so one process alone is always exact; other processes' changes (the sidecar
-   * thread's deletes, cluster workers' holds) show at the next count. Before, a count was
-   * taken per hold within 10 % of a limit and by every concurrent hold: at 20,000 held, one
-   * hold cost ~0.1 s of CPU and 20 at once 2.2 s.
+   * directory of 100,000 held messages takes ~0.5–0.7 s to read: counted at most every
+   * ~25–35 s, under 2 % of a core), and holds that arrive while a count is being taken share
+   * it. This process's own holds, deletes and state changes are applied to the count as they
+   * are made, so one process alone is always exact; other processes' changes (the sidecar
+   * thread's deletes, cluster workers' holds) show at the next count.
    */
   private usage(t: number): Promise<Usage> | Usage {
     const u = this.counted;
@@ -288,9 +292,9 @@ export class FileStore extends LocalState implements Store {
       [after, 1],
     ] as const) {
       if (!e) continue;
-      const status = statusOf(e, t);
-      if (isHeld(status)) u.held += sign;
-      if (keepsRaw(status)) u.bytes += sign * e.size;
+      const d = usageOf(e, t);
+      u.held += sign * d.held;
+      u.bytes += sign * d.bytes;
     }
   }
 
@@ -299,9 +303,9 @@ export class FileStore extends LocalState implements Store {
     const u = await this.usage(t);
     // Synchronous from here to the reservation: concurrent holds see each other.
     const again = this.cache.get(entry.id); // a record written again (a replay) takes no second place
-    const againRaw = again && keepsRaw(statusOf(again, t));
-    const held = u.held + this.inFlight.held - (again && isHeld(statusOf(again, t)) ? 1 : 0);
-    const bytes = u.bytes + this.inFlight.bytes - (againRaw ? again.size : 0);
+    const already = again ? usageOf(again, t) : { held: 0, bytes: 0 };
+    const held = u.held + this.inFlight.held - already.held;
+    const bytes = u.bytes + this.inFlight.bytes - already.bytes;
     if (held >= this.opts.maxEntries)
       throw new StoreError('PHISHX_STORE_FULL', `quarantine full: ${held} held messages ([quarantine] max_entries = ${this.opts.maxEntries})`);
     if (bytes + entry.size > this.opts.maxBytes)
@@ -426,7 +430,8 @@ export class FileStore extends LocalState implements Store {
 
   /** Raw bytes held on disk. */
   async usedMemoryBytes(): Promise<number | null> {
-    return FileStore.holding(await this.entries(), this.now()).reduce((a, e) => a + e.size, 0);
+    const t = this.now();
+    return (await this.entries()).reduce((a, e) => a + usageOf(e, t).bytes, 0);
   }
 
   /**
@@ -444,8 +449,7 @@ export class FileStore extends LocalState implements Store {
         await d.close().catch(() => undefined);
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new StoreError('PHISHX_STORE_UNAVAILABLE', `quarantine directory ${this.dir}: ${errorMessage(err)}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.unreadable(err);
     }
     return performance.now() - t0;
   }

@@ -341,7 +341,7 @@ export function phishx_data(this: PhishXPlugin, next: Next, connection: HarakaCo
   const config = this.phishx.config;
   const max = config?.main.max_queued_messages ?? 0;
   if (!config || !max || !connection.transaction || (isOutbound(connection) && config.main.skip_relaying)) return next();
-  const done = nextOnce(next, { onSecondCall: () => undefined });
+  const done = nextOnce(next, { onSecondCall: (code) => this.logwarn(connection, `phishx: ignored a second next(${code ?? ''}) in data`) });
   let pool: ScanPool | undefined;
   try {
     pool = getScanPool(this);

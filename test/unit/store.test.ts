@@ -554,6 +554,15 @@ describe('RedisStore with Redis unreachable', () => {
   });
 });
 
+/** Count `store`'s full reads of its directory from now on; returns the counter. */
+function fullReads(store: FileStore): () => number {
+  const spied = store as unknown as { entries: () => Promise<unknown[]> };
+  const entries = spied.entries.bind(store);
+  let n = 0;
+  spied.entries = () => (n++, entries());
+  return () => n;
+}
+
 describe('FileStore: durable, bounded, and clean on disk', () => {
   let dir: string;
   before(async () => {
@@ -609,22 +618,18 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     const opts = { maxEntries: 20, maxBytes: 1 << 20, now: () => now };
     const a = new FileStore(d, opts);
     const b = new FileStore(d, opts);
-    // How often a reads the whole directory (every record) to count.
-    const spied = a as unknown as { entries: () => Promise<unknown[]> };
-    const entries = spied.entries.bind(a);
-    let counts = 0;
-    spied.entries = () => (counts++, entries());
+    const counts = fullReads(a); // how often a reads the whole directory (every record) to count
     try {
       for (let i = 0; i < 10; i++) await a.putQuarantine(entry(`ua${i}`, now), Buffer.from('x'));
-      assert.equal(counts, 1, 'ten holds within a second: one count');
+      assert.equal(counts(), 1, 'ten holds within a second: one count');
       // b holds 8 more: a's count (10, taken this second) does not see them yet.
       for (let i = 0; i < 8; i++) await b.putQuarantine(entry(`ub${i}`, now), Buffer.from('x'));
       await a.putQuarantine(entry('ua10', now), Buffer.from('x')); // a counts 11 (real: 19)
-      assert.equal(counts, 1);
+      assert.equal(counts(), 1);
       // A second later a counts again: 19, and its own 20th hold makes 20.
       now += 1000;
       await a.putQuarantine(entry('ua11', now), Buffer.from('x'));
-      assert.equal(counts, 2);
+      assert.equal(counts(), 2);
       await assert.rejects(a.putQuarantine(entry('ua12', now), Buffer.from('x')), /quarantine full: 20 held messages/);
       await assert.rejects(b.putQuarantine(entry('ub8', now), Buffer.from('x')), /quarantine full: 20 held messages/);
       // A delete frees a place at once for the process that made it, at its next count for another.
@@ -634,7 +639,7 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
       await b.deleteQuarantine('ua1');
       now += 1000;
       await a.putQuarantine(entry('ua12', now), Buffer.from('x'));
-      assert.equal(counts, 3);
+      assert.equal(counts(), 3);
       assert.equal(await a.countQuarantine(), 20);
     } finally {
       await a.close();
@@ -661,18 +666,14 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
 
   it('lets exactly max_entries of many concurrent holds in, on one count', async () => {
     const store = new FileStore(path.join(dir, 'burst'), { maxEntries: 5, maxBytes: 1 << 20 });
-    const spied = store as unknown as { entries: () => Promise<unknown[]> };
-    const entries = spied.entries.bind(store);
-    let counts = 0;
-    spied.entries = () => (counts++, entries());
+    const counts = fullReads(store);
     try {
       const t = Date.now();
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.putQuarantine(entry(`burst${i}`, t), Buffer.from('x'))));
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
       for (const r of results)
         if (r.status === 'rejected') assert.ok(r.reason instanceof StoreError && r.reason.code === 'PHISHX_STORE_FULL', String(r.reason));
-      assert.equal(counts, 1, 'the twenty holds shared one count');
-      spied.entries = entries;
+      assert.equal(counts(), 1, 'the twenty holds shared one count');
       assert.equal(await store.countQuarantine(), 5);
     } finally {
       await store.close();
