@@ -326,13 +326,23 @@ const SECTIONS = {
     freemail: {
       type: 'list',
       default:
-        'gmail.com, googlemail.com, yahoo.com, yahoo.co.uk, yahoo.fr, yahoo.de, ymail.com, rocketmail.com, ' +
-        'hotmail.com, hotmail.co.uk, hotmail.fr, hotmail.de, outlook.com, outlook.fr, outlook.de, live.com, ' +
-        'live.fr, msn.com, aol.com, icloud.com, me.com, mac.com, mail.com, email.com, usa.com, gmx.com, ' +
-        'gmx.de, gmx.net, web.de, t-online.de, yandex.com, yandex.ru, mail.ru, proton.me, protonmail.com, ' +
-        'zoho.com, qq.com, 163.com, 126.com, sina.com, rediffmail.com, naver.com, libero.it, laposte.net, ' +
-        'orange.fr, wanadoo.fr, uol.com.br, bol.com.br, terra.com.br',
-      doc: 'Free webmail domains (registered domains). A Reply-To on one of them while From is on another domain adds `SENDER_REPLY_TO_FREEMAIL`.',
+        'gmail.com, googlemail.com, yahoo.com, yahoo.co.uk, yahoo.fr, yahoo.de, yahoo.es, yahoo.it, ' +
+        'yahoo.ca, yahoo.com.au, yahoo.com.br, yahoo.com.mx, yahoo.com.ar, yahoo.co.in, yahoo.co.jp, ' +
+        'ymail.com, rocketmail.com, aim.com, hotmail.com, hotmail.co.uk, hotmail.fr, hotmail.de, hotmail.es, ' +
+        'hotmail.it, hotmail.com.br, hotmail.co.jp, outlook.com, outlook.fr, outlook.de, outlook.es, ' +
+        'outlook.it, outlook.jp, outlook.com.br, live.com, live.fr, live.co.uk, live.it, live.nl, live.ca, ' +
+        'live.com.au, msn.com, aol.com, icloud.com, me.com, mac.com, mail.com, email.com, usa.com, gmx.com, ' +
+        'gmx.de, gmx.net, gmx.at, gmx.ch, gmx.fr, web.de, t-online.de, freenet.de, yandex.com, yandex.ru, ' +
+        'yandex.ua, ya.ru, mail.ru, inbox.ru, bk.ru, list.ru, rambler.ru, ukr.net, proton.me, protonmail.com, ' +
+        'protonmail.ch, pm.me, tutanota.com, tutanota.de, tuta.io, tuta.com, zoho.com, zohomail.com, qq.com, ' +
+        'foxmail.com, 163.com, 126.com, yeah.net, 139.com, sina.com, sohu.com, aliyun.com, rediffmail.com, ' +
+        'naver.com, hanmail.net, daum.net, seznam.cz, wp.pl, o2.pl, interia.pl, onet.pl, libero.it, ' +
+        'virgilio.it, laposte.net, orange.fr, wanadoo.fr, free.fr, sfr.fr, uol.com.br, bol.com.br, ' +
+        'terra.com.br, comcast.net, att.net, sbcglobal.net, verizon.net, cox.net, earthlink.net, btinternet.com',
+      doc:
+        'Free webmail and consumer mailbox domains (registered domains). A Reply-To on one of them while From is on ' +
+        'another domain adds `SENDER_REPLY_TO_FREEMAIL`; a SOC alert never groups by them nor blocks them ' +
+        '(`block_sender`). A value replaces the whole list (`npx phishx config` prints the one in effect).',
     },
     platforms: {
       type: 'list',

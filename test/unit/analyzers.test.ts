@@ -268,6 +268,9 @@ describe('sender heuristics', () => {
       'SENDER_REPLY_TO_FREEMAIL',
       'SENDER_REPLY_TO_MISMATCH',
     ]);
+    // Regional and private webmail in the default list: the diversion is the same.
+    for (const replyTo of ['dr.s.t53@zohomail.com', 'x.y@tuta.io', 'kobayashi@yahoo.co.jp', 'j.n@seznam.cz'])
+      assert.deepEqual(await codesFor({ from: '<office@motors.example>', replyTo }), ['SENDER_REPLY_TO_FREEMAIL', 'SENDER_REPLY_TO_MISMATCH'], replyTo);
     // Mailman / Google Groups DMARC rewriting: From is the list, Reply-To the author.
     assert.deepEqual(await codesFor({ from: '"Jane Doe via USRP-users" <usrp-users@lists.example.com>', replyTo: 'jane.doe@gmail.com' }), [
       'SENDER_REPLY_TO_MISMATCH',
