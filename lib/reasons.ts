@@ -191,9 +191,11 @@ export const REASONS = {
   NLP_PHISH: {
     weight: 50,
     doc:
-      'The text classifier finds the subject and body phishing-like. Graded: 0 at p = 0.5 rising linearly ' +
-      'to the full weight at p = 0.75 (calibrated probability); the top features are in the detail. ' +
-      'Bounded so the text alone can quarantine but never reject.',
+      'The text classifier finds the subject and body phishing-like. Graded on the calibrated probability: ' +
+      '0 at p = 0.5, 86 % of the weight at p = 0.62, the full weight at p = 0.86 (from 0.843 rounded) — so ' +
+      'the text alone quarantines only when the model is confident, and a suspicious text short of that ' +
+      'with any other signal of its own. The top features are in the detail. Bounded so the text alone ' +
+      'never rejects.',
   },
   NLP_UNAVAILABLE: {
     weight: 0,

@@ -190,18 +190,30 @@ async function checkReputation(
   );
 }
 
-/** Text probability at which NLP_PHISH starts to score, and at which it reaches its full weight. */
+/**
+ * The text ramp (docs/detection.md "Text classifier"): NLP_PHISH scores nothing up to p = 0.5,
+ * rises to `NLP_KNEE_SHARE` of its weight at p = `NLP_P_KNEE`, and reaches its full weight (the
+ * quarantine threshold) only at p = `NLP_P_FULL`.
+ */
 export const NLP_P_FLOOR = 0.5;
-export const NLP_P_FULL = 0.75;
+export const NLP_P_KNEE = 0.62;
+export const NLP_KNEE_SHARE = 0.86;
+export const NLP_P_FULL = 0.86;
 
 /**
- * Score points for a phishing probability: 0 at p = 0.5, linear to `max` at p = 0.75
- * (chosen from the cross-validated sweep, docs/detection.md). `max` is the
- * NLP_PHISH weight (50 = the quarantine threshold): text alone can hold a message for
- * review, never reject it. Pure.
+ * Score points for a phishing probability. The text alone holds a message only when the model
+ * is confident (p ≥ 0.843, 50 rounded); a suspicious text short of that (p 0.62–0.84: 43–49 of 50) needs one
+ * more signal of its own — a link, the sender, an attachment — to hold it. On mail from
+ * sources the model never saw, texts at p 0.75–0.86 and nothing else were mostly legitimate
+ * bulk mail (docs/detection.md). `max` is the NLP_PHISH weight (50 = the quarantine
+ * threshold): text alone can hold a message for review, never reject it. Pure.
  */
 export function nlpPoints(p: number, max: number): number {
-  return Math.round(max * Math.min(1, Math.max(0, (p - NLP_P_FLOOR) / (NLP_P_FULL - NLP_P_FLOOR))));
+  const knee = max * NLP_KNEE_SHARE;
+  if (!(p > NLP_P_FLOOR)) return 0;
+  if (p < NLP_P_KNEE) return Math.round((knee * (p - NLP_P_FLOOR)) / (NLP_P_KNEE - NLP_P_FLOOR));
+  if (p < NLP_P_FULL) return Math.round(knee + ((max - knee) * (p - NLP_P_KNEE)) / (NLP_P_FULL - NLP_P_KNEE));
+  return max;
 }
 
 /**

@@ -10,7 +10,7 @@ import { embeddedModel } from '../../lib/nlp/model.js';
 import { fortuneEntries, languageDocuments, languageHamExamples } from '../../lib/nlp/language-ham.js';
 import { plattScale, prng } from '../../lib/nlp/train.js';
 import { classifierText } from '../../lib/nlp/text.js';
-import { NLP_P_FULL, nlpPoints, scanMessage } from '../../lib/scan.js';
+import { NLP_P_FULL, NLP_P_KNEE, nlpPoints, scanMessage } from '../../lib/scan.js';
 import { REPO } from '../helpers/haraka.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -73,6 +73,26 @@ describe('legitimate transactional mail (default config, classifier on)', () => 
     assert.ok(nlpPoints(1, 50) < config.thresholds.reject);
     assert.equal(nlpPoints(0.5, 50), 0);
     assert.equal(nlpPoints(0.2, 50), 0);
+    assert.equal(nlpPoints(Number.NaN, 50), 0);
+  });
+
+  it('lets the text alone hold a message only when the model is confident; a suspicious text needs one more signal', () => {
+    const hold = config.thresholds.quarantine;
+    assert.equal(nlpPoints(NLP_P_FULL, 50), hold);
+    assert.equal(nlpPoints(NLP_P_KNEE, 50), 43);
+    // Rounded, the text alone reaches the threshold from p ≈ 0.843.
+    for (const p of [0.7, 0.8, 0.84]) {
+      assert.ok(nlpPoints(p, 50) < hold, `p=${p}: ${nlpPoints(p, 50)}`);
+      assert.ok(nlpPoints(p, 50) + 10 >= hold, `p=${p}: ${nlpPoints(p, 50)} + a 10-point signal`);
+    }
+    // Rising, without a step, from 0 at p = 0.5 to the full weight; scaled with the configured weight.
+    let last = 0;
+    for (let i = 0; i <= 1000; i++) {
+      const pts = nlpPoints(i / 1000, 50);
+      assert.ok(pts >= last && pts - last <= 1, `p=${i / 1000}: ${last} -> ${pts}`);
+      last = pts;
+    }
+    assert.equal(nlpPoints(NLP_P_KNEE, 100), 86);
   });
 });
 
