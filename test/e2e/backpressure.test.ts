@@ -30,14 +30,23 @@ describe('back-pressure at DATA ([main] max_queued_messages)', () => {
 
   it('holds DATA back while the scan queue is full, and takes and delivers every message', async () => {
     const messages = Array.from({ length: 4 }, (_, i) => toCrlf(bigMessage(1).replace('Subject: big attachment', `Subject: big attachment ${i}`)));
-    const answers = await drive(h.port, messages, 32, 16, { from: 'big@example.com', to: ['bob@example.org'] });
-    assert.deepEqual(
-      answers.map((a) => a.code),
-      Array.from({ length: 32 }, () => 250),
-    );
-    assert.ok((await counter(h, 'phishx_data_waits_total', { result: 'room' })) >= 1, 'no DATA command waited for room');
+    // Whether a burst outruns the scan thread depends on how fast this machine sends: on a
+    // busy one a round can pass without a wait, so up to three rounds; a data hook that never
+    // waits fails all three. Every round's messages must be taken and delivered whole.
+    let sent = 0;
+    let waits = 0;
+    for (let round = 0; round < 3 && waits === 0; round++) {
+      const answers = await drive(h.port, messages, 32, 16, { from: 'big@example.com', to: ['bob@example.org'] });
+      sent += 32;
+      assert.deepEqual(
+        answers.map((a) => a.code),
+        Array.from({ length: 32 }, () => 250),
+      );
+      waits = await counter(h, 'phishx_data_waits_total', { result: 'room' });
+    }
+    assert.ok(waits >= 1, `no DATA command waited for room in ${sent / 32} rounds of 32`);
     const delivered = await h.delivered();
-    assert.equal(delivered.length, 32);
+    assert.equal(delivered.length, sent);
     for (const d of delivered) assert.match(d, /filename="report\.bin"[\s\S]*--b1--/);
   });
 });
