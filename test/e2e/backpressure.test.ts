@@ -4,18 +4,7 @@ import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { drive } from '../helpers/load.js';
 import { bigMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
-
-/** A counter's value on the sidecar's /metrics (sum over the samples whose labels include `labels`). */
-async function counter(h: HarakaInstance, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
-  let total = 0;
-  for (const m of text.matchAll(/^(\w+)\{([^}]*)\} (\S+)$/gm)) {
-    if (m[1] !== name) continue;
-    const have = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
-  }
-  return total;
-}
+import { sampleSum } from '../helpers/metrics.js';
 
 describe('back-pressure at DATA ([main] max_queued_messages)', () => {
   let h: HarakaInstance;
@@ -42,7 +31,7 @@ describe('back-pressure at DATA ([main] max_queued_messages)', () => {
         answers.map((a) => a.code),
         Array.from({ length: 32 }, () => 250),
       );
-      waits = await counter(h, 'phishx_data_waits_total', { result: 'room' });
+      waits = sampleSum(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text(), 'phishx_data_waits_total', { result: 'room' });
     }
     assert.ok(waits >= 1, `no DATA command waited for room in ${sent / 32} rounds of 32`);
     const delivered = await h.delivered();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
+import { sampleSum } from '../helpers/metrics.js';
 import { FAMILY_DOCS } from '../../lib/metrics/catalog.js';
 import { hashToken } from '../../lib/sidecar/auth.js';
 import { startPrivateClamd, type TestClamd } from '../helpers/clamd.js';
@@ -39,15 +40,7 @@ async function scrape(h: HarakaInstance): Promise<{ text: string; families: Fami
 function value(families: Family[], name: string, labels: Record<string, string> = {}): number {
   const f = families.find((x) => x.name === name);
   assert.ok(f, `${name} missing from /metrics`);
-  const sampleName = f.type === 'HISTOGRAM' ? `${name}_count` : name;
-  let total = 0;
-  for (const line of lastText.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== sampleName) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
-  }
-  return total;
+  return sampleSum(lastText, f.type === 'HISTOGRAM' ? `${name}_count` : name, labels);
 }
 let lastText = '';
 
