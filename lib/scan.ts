@@ -379,10 +379,11 @@ export async function scanMessage(raw: Buffer, envelope: Envelope, config: Phish
           signals.push(...local.cheap);
           if (local.text) signals.push(...textSignal(local.text, EMBEDDED, config, signals));
           const senders = [...new Set([input.from?.domain ?? '', input.envelopeFrom?.domain ?? ''].filter((d) => d.includes('.')))];
+          const sources = deps.reputation?.filter((s) => !s.idle()) ?? [];
           const [text, reputation] = await Promise.all([
             classifier && left() > 0 ? timed('nlp', () => classifyRemotely(input, classifier, config, left(), signals)) : Promise.resolve([]),
-            deps.reputation?.length && (input.urls.length || senders.length) && left() > 0
-              ? timed('reputation', () => checkReputation([...input.urls, ...input.moreUrls], senders, deps.reputation!, left()))
+            sources.length && (input.urls.length || senders.length) && left() > 0
+              ? timed('reputation', () => checkReputation([...input.urls, ...input.moreUrls], senders, sources, left()))
               : Promise.resolve([]),
           ]);
           if (!cutShort) signals.push(...text, ...reputation);

@@ -84,7 +84,8 @@ export const processMetrics = {
   analyzerDuration: histogram(
     'process',
     'phishx_analyzer_duration_seconds',
-    'Time spent per scan phase: `parse`, `expand`, `analyze` (local heuristics), `nlp`, `reputation`, `clamav`.',
+    'Time spent per scan phase: `parse`, `expand`, `analyze` (local heuristics), `nlp`, `reputation` (none while no feed holds an ' +
+      'entry and Safe Browsing is off), `clamav`.',
     SECONDS_FAST,
     ['analyzer'],
   ),

@@ -38,6 +38,11 @@ export class SafeBrowsing implements ReputationSource {
     this.pool = new Pool(u.origin, { connections: 8, keepAliveTimeout: 10_000, headersTimeout: cfg.timeout_ms, bodyTimeout: cfg.timeout_ms });
   }
 
+  /** Always asked (the answer is Google's). */
+  idle(): boolean {
+    return false;
+  }
+
   private remember(url: string, threat: string | null, ttlMs: number): void {
     if (ttlMs <= 0) return;
     if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);

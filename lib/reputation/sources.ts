@@ -7,6 +7,11 @@ import { byUrlPriority } from '../message/extract.js';
 /** Something that knows about bad URLs. Throws when it cannot answer (the scan records it). */
 export interface ReputationSource {
   readonly name: string;
+  /**
+   * True when the source can match nothing now (a feed store holding no entry): the scan does
+   * not ask it, and spends no lookup, timer or breaker call on it.
+   */
+  idle(): boolean;
   /** `senders`: the message's sender domains (From, envelope), for sources that list senders. */
   check(urls: readonly ExtractedUrl[], deadlineMs: number, senders?: readonly string[]): Promise<Signal[]>;
 }
@@ -59,6 +64,8 @@ export function parentDomains(domain: string): string[] {
 export function feedReputation(store: Store): ReputationSource {
   return {
     name: `feeds (${store.kind})`,
+    // Embedded defaults without a feed: nothing to look up (most of a message's link work on the SMTP thread).
+    idle: () => store.holdsNoFeeds(),
     async check(urls, _deadline, senders = []) {
       const canon = lookupUrls(urls, Number.POSITIVE_INFINITY);
       const domains = domainCandidates(urls);

@@ -15,6 +15,12 @@ export class FeedSets {
     this.feeds.set(name, f);
   }
 
+  /** No feed lists any URL or domain. */
+  isEmpty(): boolean {
+    for (const f of this.feeds.values()) if (f.urls.size || f.domains.size) return false;
+    return true;
+  }
+
   match(urls: string[], domains: string[]): Map<string, string> {
     const hits = new Map<string, string>();
     for (const [name, f] of this.feeds) {
@@ -39,6 +45,10 @@ export abstract class LocalFeeds {
 
   async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {
     this.feeds.add(name, entries);
+  }
+
+  holdsNoFeeds(): boolean {
+    return this.feeds.isEmpty();
   }
 
   async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {

@@ -756,6 +756,11 @@ export class RedisStore implements Store {
     });
   }
 
+  /** Not known without a round trip: every scan asks. */
+  holdsNoFeeds(): boolean {
+    return false;
+  }
+
   async matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>> {
     return this.run('matchFeeds', async () => {
       const hits = new Map<string, string>();

@@ -394,6 +394,12 @@ export interface Store {
    * lower-case): an import is idempotent and a re-import drops entries no longer listed.
    */
   replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }>;
+  /**
+   * True when the store certainly holds no feed entry (an embedded store with no feed imported
+   * and no sender blocked): a scan's feed lookup is skipped. False when it may hold some
+   * (Redis: not known without a round trip, so always asked).
+   */
+  holdsNoFeeds(): boolean;
   /** Feed names that list any of these canonical URLs / domains: entry ─► feed name. */
   matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>>;
   /** Imported feeds with their entry counts. */

@@ -115,6 +115,30 @@ describe('feed reputation', () => {
     assert.equal(r.verdict.action, 'reject');
   });
 
+  it('skips the feed lookup while the embedded store holds no entry, and asks again once the SOC blocks a sender', async () => {
+    const empty = new MemoryStore();
+    try {
+      const rep = feedReputation(empty);
+      assert.equal(empty.holdsNoFeeds(), true);
+      assert.equal(rep.idle(), true);
+      const before = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [rep] });
+      assert.equal(before.phases.reputation, undefined, 'no lookup, no reputation phase');
+      // An empty import is still no entry; a SOC block is one.
+      await empty.replaceFeed('openphish', { urls: [], domains: [] });
+      assert.equal(rep.idle(), true);
+      await empty.addFeedEntries('soc-blocked', { urls: [], domains: ['evil.example'] });
+      assert.equal(rep.idle(), false);
+      const after = await scanMessage(mail('https://login.evil.example/signin?x=1'), env, config, undefined, { reputation: [rep] });
+      assert.equal(typeof after.phases.reputation, 'number');
+      assert.ok(
+        after.verdict.reasons.some((r) => r.code === 'DOMAIN_FEED_MATCH'),
+        JSON.stringify(after.verdict.reasons),
+      );
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('re-reads only changed feed files', async () => {
     const seen = new Map<string, number>();
     assert.equal(await syncFeedDir(store, dir, seen), 1);
