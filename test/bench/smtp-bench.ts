@@ -2,8 +2,9 @@
  * `npm run bench`: SMTP throughput of bare Haraka, Haraka + rspamd and Haraka + PhishX (one
  * process, and `nodes=N`), in one run, on the same machine, with the same messages, load and
  * delivery plugin. Prints msg/s, ratios, p50/p99 latency per message (connect to final reply),
- * peak RSS, and the sidecar's /health latency under load next to a bare Node HTTP server
- * polled the same way (the floor the machine allows). Figures, not a test.
+ * peak RSS, CPU per message (and for one Haraka process the share of the time its main thread
+ * ran and waited for a core), and the sidecar's /health latency under load next to a bare Node
+ * HTTP server polled the same way (the floor the machine allows). Figures, not a test.
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
  *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--kill-deps]
@@ -64,6 +65,13 @@ interface Phase {
    * shares, their sum bounds the rate: cores × 1000 / sum msg/s.
    */
   cpu: { server: number; main: number | null; load: number };
+  /**
+   * Haraka's main thread (one process only): the share of the measured wall time it ran, and
+   * the share it was ready to run but waited for a core (`/proc/<pid>/task/<pid>/schedstat`).
+   * Their sum near 100 % says the SMTP event loop bounds the rate; the wait is what the other
+   * threads and processes on the same cores cost it.
+   */
+  mainThread: { running: number; waiting: number } | null;
   /** /health latency (ms) sampled while the load ran (PhishX phases). */
   health?: LatencyStats;
   /** The same probe against a bare Node HTTP server in its own process: the floor this machine allows under that load. */
@@ -211,6 +219,16 @@ function cpuSample(pids: readonly number[]): { server: number; main: number; loa
   return { server, main, load: (own.user + own.system) / 1000 };
 }
 
+/** Nanoseconds a thread has run and has waited on a run queue (`schedstat`); null once it is gone. */
+function schedStat(pid: number): { run: number; wait: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { run, wait } : null;
+  } catch {
+    return null;
+  }
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
@@ -289,6 +307,7 @@ async function drive(
   const refPoller = ref ? pollHealth(ref.port, 20) : null;
   const pids = [h.proc.pid ?? 0, ...otherPids].filter((p) => p > 0);
   const cpu0 = cpuSample(pids);
+  const sched0 = pids.length ? schedStat(pids[0]) : null;
   const t0 = performance.now();
   const answers =
     'concurrency' in load
@@ -296,7 +315,10 @@ async function drive(
       : await drivePaced(h.port, messages, total, load.perSecond, ENV, sendLean);
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuSample(pids);
+  const sched1 = pids.length ? schedStat(pids[0]) : null;
   const single = processTree(pids[0]).length === 1 && !otherPids.length;
+  const wallNs = seconds * 1e9;
+  const mainThread = single && sched0 && sched1 ? { running: (sched1.run - sched0.run) / wallNs, waiting: (sched1.wait - sched0.wait) / wallNs } : null;
   const stats = (r: { lat: number[]; non200: number } | undefined): LatencyStats | undefined => {
     if (!r) return undefined;
     const l = r.lat.sort((a, b) => a - b);
@@ -318,6 +340,7 @@ async function drive(
     codes,
     peakRssMiB: peakRss(h.proc.pid),
     cpu: { server: (cpu1.server - cpu0.server) / total, main: single ? (cpu1.main - cpu0.main) / total : null, load: (cpu1.load - cpu0.load) / total },
+    mainThread,
     ...(health ? { health } : {}),
     ...(reference ? { reference } : {}),
   };
@@ -404,7 +427,10 @@ async function rspamdPhase(messages: Buffer[], total: number, concurrency: numbe
 
 const row = (p: Phase): string =>
   `${p.name.padEnd(26)} ${p.rate.toFixed(0).padStart(6)} msg/s   p50 ${p.p50.toFixed(1).padStart(7)} ms   p99 ${p.p99.toFixed(1).padStart(7)} ms   peak RSS ${String(p.peakRssMiB).padStart(5)} MiB   answers ${JSON.stringify(p.codes)}\n` +
-  `${''.padEnd(26)} CPU per message ${p.cpu.server.toFixed(2)} ms server${p.cpu.main === null ? '' : ` (main thread ${p.cpu.main.toFixed(2)})`}, ${p.cpu.load.toFixed(2)} ms load generator`;
+  `${''.padEnd(26)} CPU per message ${p.cpu.server.toFixed(2)} ms server${p.cpu.main === null ? '' : ` (main thread ${p.cpu.main.toFixed(2)})`}, ${p.cpu.load.toFixed(2)} ms load generator` +
+  (p.mainThread
+    ? `\n${''.padEnd(26)} main thread ran ${(100 * p.mainThread.running).toFixed(0)} % of the time, waited for a core ${(100 * p.mainThread.waiting).toFixed(0)} %`
+    : '');
 
 /**
  * One block: every setup on one message set at one session count, then the ratios the goals
