@@ -64,7 +64,7 @@ export function parentDomains(domain: string): string[] {
 export function feedReputation(store: Store): ReputationSource {
   return {
     name: `feeds (${store.kind})`,
-    // Embedded defaults without a feed: nothing to look up (most of a message's link work on the SMTP thread).
+    // Embedded defaults without a feed: no link normalised, no timer set, per message on the SMTP thread.
     idle: () => store.holdsNoFeeds(),
     async check(urls, _deadline, senders = []) {
       const canon = lookupUrls(urls, Number.POSITIVE_INFINITY);
