@@ -18,8 +18,9 @@
  * (a property test holds the two equal). Replaced under the same known-shape rule
  * (`base64-decoder#pushChunk` in `fastDecoders()`). Its `update` ran, for every line of a base64
  * part, a UTF-8 decode, a regex replace and a regex split — for a 1 MB attachment 13,000 lines,
- * a third of the scan thread's time on such a message; `base64Letters` keeps the same
- * characters in one pass over the bytes (`base64-decoder#update`). The pass-through decoder's `update`
+ * a third of the scan thread's time on such a message; `base64Update` keeps the same letters
+ * in one pass over the bytes into a buffer, and makes a string of them only to decode a unit
+ * or a chunk (`base64-decoder#update`). The pass-through decoder's `update`
  * (7bit / 8bit / binary parts) pushed every line and a "\n" onto an array: for a 24,000-line
  * part 48,000 entries, each a young object stored into an old array, which with the scan
  * thread's small young generation made garbage collection most of the parse; its lines now go
@@ -40,6 +41,9 @@ interface Decoder {
   lines?: Uint8Array;
   used?: number;
   flushRemainder?: () => void;
+  /** The base64 decoder's letters not decoded yet, after its `remainder`, when its `update` is replaced (`letterCount` bytes of it). */
+  letters?: Uint8Array;
+  letterCount?: number;
   flushBuffer?: () => void;
 }
 type DecoderClass = {
@@ -116,43 +120,56 @@ const BASE64_CLASS = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CLASS[c.charCodeAt(0)] = 1;
 BASE64_CLASS[0x3d] = 2;
 
-/** Scratch space for base64Letters (grown, never shrunk: a line is at most a message). */
-let letterBuf = Buffer.allocUnsafeSlow(1024);
+/** The decoder's letters held as bytes, moved onto the end of its `remainder` string. */
+function takeLetters(d: Decoder): void {
+  if (!d.letterCount) return;
+  d.remainder = (d.remainder ?? '') + Buffer.from(d.letters!.buffer, d.letters!.byteOffset, d.letterCount).toString('latin1');
+  d.letterCount = 0;
+}
 
 /**
- * The base64 letters and "=" signs of `line`, in order, and whether there is an "=": what
- * `new TextDecoder().decode(line).replace(/[^a-zA-Z0-9+/=]+/g, '')` gives — a UTF-8 decoder
- * turns every ASCII byte into itself, even after a broken sequence, and anything else into
- * characters that are not kept — in one pass over the bytes. Pure (but for its scratch buffer).
+ * Every base64 letter the decoder holds and has not decoded yet: its `remainder` and the
+ * letters `base64Update` keeps as bytes — what postal-mime's own decoder has in `remainder`
+ * after the same lines. Pure.
  */
-export function base64Letters(line: Uint8Array): { letters: string; padded: boolean } {
-  if (letterBuf.length < line.length) letterBuf = Buffer.allocUnsafeSlow(Math.max(line.length, 2 * letterBuf.length));
-  const out = letterBuf;
-  let n = 0;
-  let padded = false;
+export function pendingBase64(d: { remainder?: string; letters?: Uint8Array; letterCount?: number }): string {
+  const held = d.letterCount ? Buffer.from(d.letters!.buffer, d.letters!.byteOffset, d.letterCount).toString('latin1') : '';
+  return (d.remainder ?? '') + held;
+}
+
+/**
+ * postal-mime's base64 `update` — keep the base64 letters of the line (what a UTF-8 decode
+ * and `replace(/[^a-zA-Z0-9+/=]+/g, '')` keep: a UTF-8 decoder turns every ASCII byte into
+ * itself, even after a broken sequence, and anything else into characters that are not kept),
+ * decode what stands before each run of "=" on its own, past `maxChunkSize` letters decode the
+ * aligned part — with the letters kept as bytes in one growing buffer per decoder and turned
+ * into a string only when decoded: no string per line (for a 1 MB attachment 13,000 of them,
+ * each appended to the remainder). The same chunks as the original, in the same order.
+ */
+function base64Update(this: Decoder, line: Uint8Array): void {
+  let n = this.letterCount ?? 0;
+  let buf = this.letters;
+  if (!buf || n + line.length > buf.length) {
+    const grown = new Uint8Array(Math.max(1024, 2 * (buf?.length ?? 0), n + line.length));
+    if (buf) grown.set(buf.subarray(0, n));
+    this.letters = buf = grown;
+  }
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     const k = BASE64_CLASS[c];
-    if (k === 0) continue;
-    out[n++] = c;
-    if (k === 2) padded = true;
-  }
-  return { letters: out.toString('latin1', 0, n), padded };
-}
-
-/** postal-mime's base64 `update` with `base64Letters` in place of its decode and replace (the rest as it is). */
-function base64Update(this: Decoder, line: Uint8Array): void {
-  const { letters, padded } = base64Letters(line);
-  if (!padded) this.remainder += letters;
-  else {
-    const units = letters.split(/=+/);
-    for (let i = 0; i < units.length; i++) {
-      this.remainder += units[i];
-      if (i < units.length - 1) this.flushRemainder!();
+    if (k === 1) buf[n++] = c;
+    else if (k === 2 && (n || this.remainder)) {
+      // "=" ends a unit: what stands before it is decoded on its own (an empty unit is nothing).
+      this.letterCount = n;
+      takeLetters(this);
+      this.flushRemainder!();
+      n = 0;
     }
   }
-  const rem = this.remainder!;
-  if (rem.length >= this.maxChunkSize!) {
+  this.letterCount = n;
+  if (n + (this.remainder?.length ?? 0) >= this.maxChunkSize!) {
+    takeLetters(this);
+    const rem = this.remainder!;
     const aligned = Math.floor(rem.length / 4) * 4;
     this.pushChunk!(rem.substring(0, aligned));
     this.remainder = rem.substring(aligned);
@@ -210,6 +227,7 @@ export function useFastDecoders(): readonly string[] {
     const original = cls.prototype.finalize;
     if (typeof original !== 'function' || !knownShape(original, flush)) continue;
     cls.prototype.finalize = function finalize(this: Decoder): Promise<ArrayBuffer> {
+      takeLetters(this);
       if (flush) this[flush]!();
       if (this.lines) this.chunks.push(this.lines.subarray(0, this.used));
       return Promise.resolve(joinChunks(this.chunks));
