@@ -17,31 +17,42 @@ import { constants, inflateSync } from 'node:zlib';
  */
 export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxLinks: number }): { links: string[]; inflatedBytes: number } {
   const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
-  if (!buf.subarray(0, 1024).toString('latin1').includes('%PDF-')) return { links: [], inflatedBytes: 0 };
+  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return { links: [], inflatedBytes: 0 };
   const out = new Set<string>();
-  const collect = (text: string): void => {
-    for (const m of text.matchAll(URI)) {
+  // Searched as bytes: a PDF of a megabyte is not turned into a string of a megabyte (that
+  // copy was an eighth of the scan of a message with such an attachment).
+  const collect = (bytes: Buffer): void => {
+    for (let at = bytes.indexOf('/URI'); at >= 0;) {
       if (out.size >= opts.maxLinks) return;
-      const uri = (m[1] !== undefined ? literalString(m[1]) : hexString(m[2])).trim();
+      const m = uriAt(bytes, at);
+      if (!m) {
+        at = bytes.indexOf('/URI', at + 1);
+        continue;
+      }
+      const uri = m.value.trim();
       if (/^(?:https?:|ftp:|\/\/|www\.)/i.test(uri)) out.add(uri.slice(0, 4096));
+      at = bytes.indexOf('/URI', m.end);
     }
   };
-  const text = buf.toString('latin1');
-  collect(text);
+  collect(buf);
   let budget = opts.maxInflatedBytes;
-  for (const m of text.matchAll(STREAM)) {
+  for (let at = buf.indexOf('stream'); at >= 0; at = buf.indexOf('stream', at + 1)) {
+    // The keyword and its end of line (LF or CR LF).
+    let start = at + 6;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] !== 0x0a) continue;
+    start++;
     if (budget <= 0 || out.size >= opts.maxLinks) break;
     // The stream's dictionary is just before the keyword: only object streams hold annotations.
-    if (!OBJECT_STREAM.test(text.slice(Math.max(0, m.index - 600), m.index))) continue;
-    const start = m.index + m[0].length;
-    const end = text.indexOf('endstream', start);
+    if (!OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, at - 600), at))) continue;
+    const end = buf.indexOf('endstream', start);
     try {
       const inflated = inflateSync(buf.subarray(start, end < 0 ? buf.length : end), {
         maxOutputLength: budget,
         finishFlush: constants.Z_SYNC_FLUSH,
       });
       budget -= inflated.length;
-      collect(inflated.toString('latin1'));
+      collect(inflated);
     } catch {
       // Corrupt, not Flate, or over the budget: what was readable elsewhere still counts.
       budget -= 64 * 1024;
@@ -50,9 +61,44 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
   return { links: [...out], inflatedBytes: opts.maxInflatedBytes - Math.max(0, budget) };
 }
 
-const URI = /\/URI\s*(?:\(((?:\\[\s\S]|[^\\)]){0,4096})\)|<([0-9A-Fa-f\s]{0,8192})>)/g;
-const STREAM = /stream\r?\n/g;
 const OBJECT_STREAM = /\/Type\s*\/ObjStm\b/;
+
+/** 1 for the bytes JavaScript's `\s` matches read as Latin-1 (tab, LF, VT, FF, CR, space, NBSP). */
+const SPACE = new Uint8Array(256);
+for (const b of [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]) SPACE[b] = 1;
+/** 1 for a hex digit or a `\s` byte: what a PDF hex string may hold. */
+const HEX_OR_SPACE = SPACE.slice();
+for (const c of '0123456789ABCDEFabcdef') HEX_OR_SPACE[c.charCodeAt(0)] = 1;
+
+/**
+ * The string of the `/URI` at `at`: `/URI`, white space, then a literal string `( … )` of at
+ * most 4,096 characters or escapes, or a hex string `< … >` of at most 8,192 digits and
+ * spaces; `end` is just past it. Null when none stands there. What the regular expression
+ * `/\/URI\s*(?:\(((?:\\[\s\S]|[^\\)]){0,4096})\)|<([0-9A-Fa-f\s]{0,8192})>)/` matches at
+ * `at` (each part has one way to match, so a scan decides it). Pure.
+ */
+export function uriAt(bytes: Buffer, at: number): { value: string; end: number } | null {
+  let i = at + 4;
+  while (i < bytes.length && SPACE[bytes[i]]) i++;
+  if (bytes[i] === 0x28) {
+    const start = ++i;
+    for (let units = 0; units < 4096 && i < bytes.length; units++) {
+      const c = bytes[i];
+      if (c === 0x29) break;
+      if (c !== 0x5c) i++;
+      else if (i + 1 < bytes.length) i += 2;
+      else return null; // a backslash with nothing after it
+    }
+    return bytes[i] === 0x29 ? { value: literalString(bytes.toString('latin1', start, i)), end: i + 1 } : null;
+  }
+  if (bytes[i] === 0x3c) {
+    const start = ++i;
+    const stop = Math.min(bytes.length, start + 8192);
+    while (i < stop && HEX_OR_SPACE[bytes[i]]) i++;
+    return bytes[i] === 0x3e ? { value: hexString(bytes.toString('latin1', start, i)), end: i + 1 } : null;
+  }
+  return null;
+}
 
 /** A PDF literal string's bytes (escapes `\n \r \t \b \f \( \) \\`, octal `\ddd`, line continuations). */
 function literalString(s: string): string {

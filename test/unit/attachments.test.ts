@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { pdfLinks } from '../../lib/attachments/pdf-links.js';
+import { pdfLinks, uriAt } from '../../lib/attachments/pdf-links.js';
 import { calendarLinks, unescapeText } from '../../lib/attachments/calendar-links.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
@@ -196,6 +196,8 @@ describe('links in PDF attachments', () => {
   it('reads link annotations written plainly and in compressed object streams, literal and hex strings', () => {
     assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/view)'), false), opts).links, ['https://evil.example/view']);
     assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/view)'), true), opts).links, ['https://evil.example/view']);
+    const crlf = Buffer.from(pdfWith(annot('(https://evil.example/crlf)'), true).toString('latin1').replace('>>stream\n', '>>stream\r\n'), 'latin1');
+    assert.deepEqual(pdfLinks(crlf, opts).links, ['https://evil.example/crlf'], 'the stream keyword ends with CR LF');
     const hex = `<${Buffer.from('https://bit.ly/3x').toString('hex')}>`;
     assert.deepEqual(pdfLinks(pdfWith(annot(hex), true), opts).links, ['https://bit.ly/3x']);
     assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/a\\(b\\)\\\ncd)'), false), opts).links, ['https://evil.example/a(b)cd']);
@@ -265,6 +267,60 @@ describe('links in PDF attachments', () => {
       { numRuns: 300, seed: 20261201 },
     );
     assert.ok(planted > 50, `${planted} planted links checked`);
+  });
+
+  it('reads a /URI string from the bytes exactly as the regular expression over their Latin-1 text does (fuzzed)', () => {
+    const URI = /\/URI\s*(?:\(((?:\\[\s\S]|[^\\)]){0,4096})\)|<([0-9A-Fa-f\s]{0,8192})>)/y;
+    const piece = fc.oneof(
+      fc.constantFrom('/URI', '(', ')', '<', '>', '\\', '\\)', '\\(', ' ', '\t', '\r\n', '\xa0', '\x85', '\x0b', 'https://x.example/', '0f', 'Zz'),
+      fc.string({ unit: 'binary-ascii', maxLength: 12 }),
+      fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a).toString('latin1')),
+      fc.nat(9000).map((n) => 'a'.repeat(n)),
+      fc.nat(9000).map((n) => '0 '.repeat(n >> 1)),
+      // Near-strings: white space, an opening, a body of letters, escapes or hex, maybe a closing.
+      fc
+        .tuple(
+          fc.constantFrom('', ' ', '\r\n', '\xa0\t'),
+          fc.constantFrom('(', '<'),
+          fc.array(fc.constantFrom('a', '\\)', '\\', '0', 'F', ' ', '\n', ')', '(', 'g'), { maxLength: 20 }),
+          fc.oneof(
+            fc.nat(4200).map((n) => 'b'.repeat(n)),
+            fc.nat(8300).map((n) => 'e'.repeat(n)),
+            fc.constant(''),
+          ),
+          fc.constantFrom(')', '>', ''),
+        )
+        .map(([ws, open, body, fill, close]) => `/URI${ws}${open}${body.join('')}${fill}${close}`),
+    );
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const bytes = Buffer.from(`/URI${pieces.join('')}`, 'latin1');
+        const text = bytes.toString('latin1');
+        for (let at = bytes.indexOf('/URI'); at >= 0; at = bytes.indexOf('/URI', at + 1)) {
+          URI.lastIndex = at;
+          const m = URI.exec(text);
+          const got = uriAt(bytes, at);
+          if (!m) assert.equal(got, null, `at ${at}`);
+          else {
+            matched++;
+            assert.ok(got, `at ${at}: the expression matched ${JSON.stringify(m[0].slice(0, 80))}`);
+            assert.equal(got.end, at + m[0].length);
+          }
+        }
+      }),
+      { numRuns: 3000, seed: 20261204 },
+    );
+    assert.ok(matched > 500, `${matched} matches compared`);
+    // The value: a literal string's escapes and a hex string's digits read as before.
+    assert.equal(uriAt(Buffer.from('/URI\r\n (https://a.example/\\(x\\))'), 0)?.value, 'https://a.example/(x)');
+    assert.equal(uriAt(Buffer.from(`/URI<${Buffer.from('https://b.example').toString('hex')}>`), 0)?.value, 'https://b.example');
+    // The bounds: 4,096 characters or escapes, 8,192 hex digits and spaces.
+    assert.equal(uriAt(Buffer.from(`/URI(${'a'.repeat(4096)})`), 0)?.end, 4 + 4098);
+    assert.equal(uriAt(Buffer.from(`/URI(${'\\)'.repeat(4096)})`), 0)?.end, 4 + 8194);
+    assert.equal(uriAt(Buffer.from(`/URI(${'a'.repeat(4097)})`), 0), null, 'longer than 4,096 characters');
+    assert.equal(uriAt(Buffer.from(`/URI<${'0'.repeat(8192)}>`), 0)?.end, 4 + 8194);
+    assert.equal(uriAt(Buffer.from(`/URI<${'0'.repeat(8193)}>`), 0), null, 'longer than 8,192 digits');
   });
 
   it("a PDF attachment's links reach the URL analysis as source 'pdf' (a shortener behind a 'View document' page)", async () => {
