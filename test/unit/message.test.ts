@@ -578,16 +578,75 @@ describe('css-tree faults a sheet can trigger (css-tree-fixes.ts)', () => {
 });
 
 describe('postal-mime decoders without Blob', () => {
-  it('replaces all three decoders once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
+  it('replaces all three decoders and the parse loop once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
     assert.deepEqual([...fastDecoders()].sort(), [
       'base64-decoder',
       'base64-decoder#pushChunk',
       'base64-decoder#update',
       'pass-through-decoder',
       'pass-through-decoder#update',
+      'postal-mime#parse',
       'qp-decoder',
     ]);
     assert.deepEqual(useFastDecoders(), fastDecoders(), 'installing twice changes nothing');
+  });
+
+  it("parses any message to the same result as postal-mime's own parse loop (boundaries, '--' lines, nesting, no final newline)", async () => {
+    // postal-mime's own parser class, loaded fresh (the one extraction uses has the replaced loop).
+    const file = path.join(path.dirname(require.resolve('postal-mime')), 'postal-mime.js');
+    const patched = require.cache[file];
+    delete require.cache[file];
+    type Parse = new (o: object) => { parse(b: Buffer): Promise<unknown> };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Original = require(file) as Parse;
+    require.cache[file] = patched;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Fast = require(file) as Parse;
+    assert.notEqual(Fast.prototype.parse, Original.prototype.parse, 'the fast loop is installed');
+    const options = { maxNestingDepth: 8, attachmentEncoding: 'arraybuffer', rfc822Attachments: true, maxHeadersSize: 400 };
+    const outcome = async (P: Parse, raw: Buffer): Promise<unknown> => {
+      try {
+        return await new P(options).parse(raw);
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const line = fc.oneof(
+      fc.constantFrom('--', '--b', '--b--', '--b \t', '--bx', '--c', '--c--', '-', '', 'text', '=3D=', 'QUJDRA==', 'é', 'Content-Type: text/html'),
+      fc.string({ maxLength: 24 }),
+    );
+    const part = fc.record({
+      type: fc.constantFrom('text/plain', 'text/html', 'application/octet-stream', 'message/rfc822', 'multipart/alternative; boundary="c"'),
+      enc: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
+      lines: fc.array(line, { maxLength: 8 }),
+    });
+    const message = fc.record({
+      multipart: fc.boolean(),
+      parts: fc.array(part, { maxLength: 4 }),
+      eol: fc.constantFrom('\r\n', '\n'),
+      end: fc.constantFrom('', '\r\n', '--b--\r\n', 'epilogue'),
+      headerLines: fc.nat(30),
+    });
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        const head = ['From: a@example.com', 'Subject: s', ...Array.from({ length: m.headerLines }, (_, i) => `X-H${i}: ${'v'.repeat(10)}`)];
+        const body = m.parts.flatMap((p) => {
+          const inner = p.type.startsWith('multipart') ? ['--c', 'Content-Type: text/plain', '', ...p.lines, '--c--'] : p.lines;
+          return [...(m.multipart ? ['--b'] : []), `Content-Type: ${p.type}`, `Content-Transfer-Encoding: ${p.enc}`, '', ...inner];
+        });
+        const text = m.multipart
+          ? [...head, 'Content-Type: multipart/mixed; boundary="b"', '', 'preamble', ...body, '--b--'].join(m.eol) + m.eol + m.end
+          : [...head, '', ...body].join(m.eol) + m.end;
+        const raw = Buffer.from(text, 'utf8');
+        assert.deepStrictEqual(await outcome(Fast, raw), await outcome(Original, raw));
+        compared++;
+      }),
+      { numRuns: 400, seed: 20261204 },
+    );
+    for (const raw of [deepNestedMessage(12), malformedMimeMessage(), manyPartsMessage(300), garbage8bitMessage()])
+      assert.deepStrictEqual(await outcome(Fast, Buffer.from(raw)), await outcome(Original, Buffer.from(raw)));
+    assert.equal(compared, 400);
   });
 
   it('joins chunks to the same bytes as new Blob(chunks).arrayBuffer()', async () => {
