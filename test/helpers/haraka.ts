@@ -67,6 +67,19 @@ export interface HarakaInstance {
  * port, the PhishX plugins (symlinked to the built repo), a private delivery folder.
  */
 export async function startHaraka(opts: HarakaOptions = {}): Promise<HarakaInstance> {
+  // A port is free when freePort picks it, not always when Haraka binds it: another test's
+  // socket can take it in between (a clean-clone CI run once failed on EADDRINUSE). Then
+  // start again on new ports; any other failure is the test's.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHarakaOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startHarakaOnce(opts: HarakaOptions): Promise<HarakaInstance> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-haraka-'));
   const port = await freePort();
   const sidecarPort = await freePort();
@@ -167,7 +180,12 @@ export function spawnHaraka(dir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: 
     logs,
     ready: (ports, timeoutMs) =>
       Promise.race([
-        Promise.all(ports.map((p) => waitForPort(p, timeoutMs))).then(() => undefined),
+        Promise.all(ports.map((p) => waitForPort(p, timeoutMs))).then(
+          () => undefined,
+          (err: unknown) => {
+            throw new Error(`${err instanceof Error ? err.message : String(err)}; Haraka's output:\n${logs()}`);
+          },
+        ),
         exited.then(() => {
           throw new Error(`Haraka exited during start:\n${logs()}`);
         }),
