@@ -122,10 +122,15 @@ const BASE64_CLASS = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CLASS[c.charCodeAt(0)] = 1;
 BASE64_CLASS[0x3d] = 2;
 
+/** The letters `base64Update` holds as bytes, as text ('' when none). */
+function heldLetters(d: { letters?: Uint8Array; letterCount?: number }): string {
+  return d.letterCount ? Buffer.from(d.letters!.buffer, d.letters!.byteOffset, d.letterCount).toString('latin1') : '';
+}
+
 /** The decoder's letters held as bytes, moved onto the end of its `remainder` string. */
 function takeLetters(d: Decoder): void {
   if (!d.letterCount) return;
-  d.remainder = (d.remainder ?? '') + Buffer.from(d.letters!.buffer, d.letters!.byteOffset, d.letterCount).toString('latin1');
+  d.remainder = (d.remainder ?? '') + heldLetters(d);
   d.letterCount = 0;
 }
 
@@ -135,8 +140,7 @@ function takeLetters(d: Decoder): void {
  * after the same lines. Pure.
  */
 export function pendingBase64(d: { remainder?: string; letters?: Uint8Array; letterCount?: number }): string {
-  const held = d.letterCount ? Buffer.from(d.letters!.buffer, d.letters!.byteOffset, d.letterCount).toString('latin1') : '';
-  return (d.remainder ?? '') + held;
+  return (d.remainder ?? '') + heldLetters(d);
 }
 
 /**

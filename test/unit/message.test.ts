@@ -578,6 +578,18 @@ describe('css-tree faults a sheet can trigger (css-tree-fixes.ts)', () => {
 });
 
 describe('postal-mime decoders without Blob', () => {
+  /** A class of postal-mime's module `file` as postal-mime ships it (loaded fresh: the one its parser uses is replaced), and the replaced one. */
+  const originalAndFast = <T>(file: string): { Original: T; Fast: T } => {
+    const resolved = path.join(path.dirname(require.resolve('postal-mime')), file);
+    const patched = require.cache[resolved];
+    delete require.cache[resolved];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Original = require(resolved) as T;
+    require.cache[resolved] = patched;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { Original, Fast: require(resolved) as T };
+  };
+
   it('replaces all three decoders and the parse loop once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
     assert.deepEqual([...fastDecoders()].sort(), [
       'base64-decoder',
@@ -592,16 +604,8 @@ describe('postal-mime decoders without Blob', () => {
   });
 
   it("parses any message to the same result as postal-mime's own parse loop (boundaries, '--' lines, nesting, no final newline)", async () => {
-    // postal-mime's own parser class, loaded fresh (the one extraction uses has the replaced loop).
-    const file = path.join(path.dirname(require.resolve('postal-mime')), 'postal-mime.js');
-    const patched = require.cache[file];
-    delete require.cache[file];
     type Parse = new (o: object) => { parse(b: Buffer): Promise<unknown> };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Original = require(file) as Parse;
-    require.cache[file] = patched;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Fast = require(file) as Parse;
+    const { Original, Fast } = originalAndFast<Parse>('postal-mime.js');
     assert.notEqual(Fast.prototype.parse, Original.prototype.parse, 'the fast loop is installed');
     const options = { maxNestingDepth: 8, attachmentEncoding: 'arraybuffer', rfc822Attachments: true, maxHeadersSize: 400 };
     const outcome = async (P: Parse, raw: Buffer): Promise<unknown> => {
@@ -676,17 +680,9 @@ describe('postal-mime decoders without Blob', () => {
     assert.equal(exact.byteLength, 3, 'an exact-size buffer, not a pooled slice');
   });
 
-  /** postal-mime's own base64 decoder class, loaded fresh (the one its parser uses is replaced), and the replaced one. */
   type Base64DecoderClass = new () => { update(l: Uint8Array): void; finalize(): Promise<ArrayBuffer>; remainder: string; maxChunkSize: number };
   const base64Decoders = (): { Original: Base64DecoderClass; Fast: Base64DecoderClass } => {
-    const file = path.join(path.dirname(require.resolve('postal-mime')), 'base64-decoder.js');
-    const patched = require.cache[file];
-    delete require.cache[file];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Original = require(file) as Base64DecoderClass;
-    require.cache[file] = patched;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Fast = require(file) as Base64DecoderClass;
+    const { Original, Fast } = originalAndFast<Base64DecoderClass>('base64-decoder.js');
     assert.notEqual(Fast.prototype.update, Original.prototype.update, 'the fast update is installed');
     return { Original, Fast };
   };
