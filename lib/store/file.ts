@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { access, open, opendir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, StoreError } from '../errors.js';
+import { forEachInSlices } from '../sliced.js';
 import { appendLineDurable, createFileDurable, syncDir, writeFilesDurableInOrder } from '../fs-durable.js';
 import { FileJournal } from './event-journal.js';
 import { AlertTable } from './local-alerts.js';
@@ -117,12 +119,26 @@ export class FileStore extends LocalState implements Store {
     const hit = this.states.get(name);
     if (hit) return hit;
     try {
-      const s = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as QuarantineState;
-      this.states.set(name, s);
-      return s;
+      return this.cacheState(name, await readFile(path.join(this.dir, name), 'utf8'));
     } catch {
       return null;
     }
+  }
+
+  /** readState without a cache hit, read synchronously (see entries()). */
+  private readStateSync(id: string, version: number): void {
+    const name = `${id}.${version}.state`;
+    try {
+      this.cacheState(name, readFileSync(path.join(this.dir, name), 'utf8'));
+    } catch {
+      /* removed meanwhile: the entry is read without it */
+    }
+  }
+
+  private cacheState(name: string, text: string): QuarantineState {
+    const s = JSON.parse(text) as QuarantineState;
+    this.states.set(name, s);
+    return s;
   }
 
   /** The entry with its current state, given the highest state version on disk (0: none). */
@@ -180,6 +196,17 @@ export class FileStore extends LocalState implements Store {
     }
     for (const id of this.cache.keys()) if (!ids.has(id)) this.cache.delete(id);
     for (const name of this.states.keys()) if (!ids.has(name.slice(0, name.indexOf('.')))) this.states.delete(name);
+    // Records and states not read yet — all of them at the first count or listing after a
+    // start — read synchronously, a few ms at a time (forEachInSlices: 100,000 records in
+    // ~1.4 s instead of 12–17 s); the loop below finds them in the caches.
+    await forEachInSlices(
+      [...ids].filter((id) => !this.cache.has(id)),
+      (id) => this.readEntrySync(id),
+    );
+    await forEachInSlices(
+      [...versions].filter(([id, v]) => ids.has(id) && !this.states.has(`${id}.${v}.state`)),
+      ([id, v]) => this.readStateSync(id, v),
+    );
     const out: QuarantineEntry[] = [];
     const t = this.now();
     for (const id of ids) {
@@ -209,12 +236,25 @@ export class FileStore extends LocalState implements Store {
 
   private async readEntry(id: string): Promise<QuarantineEntry | null> {
     try {
-      const e = JSON.parse(await readFile(this.file(id, 'json'), 'utf8')) as QuarantineEntry;
-      this.cache.set(id, e);
-      return e;
+      return this.cacheEntry(id, await readFile(this.file(id, 'json'), 'utf8'));
     } catch {
       return null; // deleted meanwhile, or not ours
     }
+  }
+
+  /** readEntry, synchronously (see entries()). */
+  private readEntrySync(id: string): void {
+    try {
+      this.cacheEntry(id, readFileSync(this.file(id, 'json'), 'utf8'));
+    } catch {
+      /* deleted meanwhile, or not ours */
+    }
+  }
+
+  private cacheEntry(id: string, text: string): QuarantineEntry {
+    const e = JSON.parse(text) as QuarantineEntry;
+    this.cache.set(id, e);
+    return e;
   }
 
   /** Raw and state files without an entry (a hold interrupted by a crash, never answered 250) and stale temp files. */
