@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -675,6 +675,40 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
         if (r.status === 'rejected') assert.ok(r.reason instanceof StoreError && r.reason.code === 'PHISHX_STORE_FULL', String(r.reason));
       assert.equal(counts(), 1, 'the twenty holds shared one count');
       assert.equal(await store.countQuarantine(), 5);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a sweep drops the bytes of every expired message and keeps its record for the history; purged records go whole', async () => {
+    const d = path.join(dir, 'sweep-history');
+    const held = path.join(d, 'held');
+    const t = Date.now();
+    // Written as a store of another process would have left them: expired (history kept one day), purged, held.
+    await mkdir(held, { recursive: true });
+    const history = (e: QuarantineEntry, purgeAt: number): QuarantineEntry => ({
+      ...e,
+      state: { status: 'held', version: 0, updatedAt: e.createdAt, purgeAt },
+    });
+    const records = [
+      history(entry('old1', t - 7_200_000, 1000), t + 86_400_000),
+      history(entry('old2', t - 7_200_000, 1000), t + 86_400_000),
+      history(entry('old3', t - 7_200_000, 1000), t + 86_400_000),
+      history(entry('purged1', t - 7_200_000, 1000), t - 1000),
+      history(entry('purged2', t - 7_200_000, 1000), t - 1000),
+      entry('live1', t),
+    ];
+    for (const e of records) {
+      await writeFile(path.join(held, `${e.id}.json`), JSON.stringify(e));
+      await writeFile(path.join(held, `${e.id}.eml`), 'x');
+    }
+    const store = new FileStore(d, { maxEntries: 100, maxBytes: 1 << 20 });
+    try {
+      await store.sweepQuarantine();
+      assert.deepEqual((await readdir(held)).sort(), ['live1.eml', 'live1.json', 'old1.json', 'old2.json', 'old3.json']);
+      assert.equal(await store.countQuarantine(), 1);
+      const page = await store.listQuarantine({ limit: 10 });
+      assert.deepEqual(page.items.map((e) => `${e.id}:${statusOf(e)}`).sort(), ['live1:held', 'old1:expired', 'old2:expired', 'old3:expired']);
     } finally {
       await store.close();
     }
