@@ -664,6 +664,30 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
     }
   });
 
+  it('answers the count and the bytes held (/health/full, each /metrics scrape) from the count holds use, exact for its own changes', async () => {
+    let now = Date.now();
+    const store = new FileStore(path.join(dir, 'health-count'), { maxEntries: 100, maxBytes: 1 << 20, now: () => now });
+    const reads = fullReads(store);
+    try {
+      await store.putQuarantine(entry('hc1', now), Buffer.from('xyz'));
+      await store.putQuarantine(entry('hc2', now), Buffer.from('xyz'));
+      const first = reads();
+      for (let i = 0; i < 10; i++) {
+        assert.equal(await store.countQuarantine(), 2);
+        assert.equal(await store.usedMemoryBytes(), 6);
+      }
+      assert.equal(reads(), first, 'ten health checks within a second read no record');
+      assert.equal(await store.deleteQuarantine('hc1'), true);
+      assert.equal(await store.countQuarantine(), 1, "this store's own delete counts at once");
+      assert.equal(await store.usedMemoryBytes(), 3);
+      now += 1500; // past the count's age: the next one reads the directory again
+      assert.equal(await store.countQuarantine(), 1);
+      assert.equal(reads(), first + 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('lets exactly max_entries of many concurrent holds in, on one count', async () => {
     const store = new FileStore(path.join(dir, 'burst'), { maxEntries: 5, maxBytes: 1 << 20 });
     const counts = fullReads(store);
