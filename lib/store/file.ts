@@ -35,6 +35,22 @@ function usageOf(e: QuarantineEntry, t: number): { held: number; bytes: number }
   return { held: isHeld(status) ? 1 : 0, bytes: keepsRaw(status) ? e.size : 0 };
 }
 
+/** `u` plus the holds of this process written during a full read whose files it did not list. */
+function addUnlisted(
+  u: { held: number; bytes: number },
+  heldMeanwhile: readonly QuarantineEntry[],
+  listed: ReadonlySet<string>,
+  t: number,
+): { held: number; bytes: number } {
+  for (const e of heldMeanwhile) {
+    if (listed.has(e.id)) continue; // listed: counted with the rest
+    const d = usageOf(e, t);
+    u.held += d.held;
+    u.bytes += d.bytes;
+  }
+  return u;
+}
+
 const ID_RE = /^[0-9A-Za-z_-]{1,128}$/;
 const STATE_RE = /^([0-9A-Za-z_-]{1,128})\.(\d{1,6})\.state$/;
 /** Files of an interrupted hold (raw written, entry not) are removed at start once this old. */
@@ -80,6 +96,12 @@ export class FileStore extends LocalState implements Store {
   private counting: Promise<Usage> | null = null;
   /** Holds of this process that passed the limit check and are being written (in no count yet). */
   private readonly inFlight = { held: 0, bytes: 0 };
+  /**
+   * One list per full read in progress, of this process's holds written meanwhile: the read's
+   * directory listing may have been taken before their files were there, and its count
+   * replaces the one those holds were added to.
+   */
+  private readonly holdsDuringReads = new Set<QuarantineEntry[]>();
   protected readonly journal: FileJournal;
   protected readonly feedback: FeedbackShelf;
   protected readonly alerts: AlertTable;
@@ -168,12 +190,23 @@ export class FileStore extends LocalState implements Store {
   private async entries(): Promise<QuarantineEntry[]> {
     // On the store's clock, like the count's age it bounds (a test's fixed clock: no cost).
     const t0 = this.now();
+    const heldMeanwhile: QuarantineEntry[] = [];
+    this.holdsDuringReads.add(heldMeanwhile);
+    try {
+      return await this.readAll(t0, heldMeanwhile);
+    } finally {
+      this.holdsDuringReads.delete(heldMeanwhile);
+    }
+  }
+
+  private async readAll(t0: number, heldMeanwhile: QuarantineEntry[]): Promise<QuarantineEntry[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.counted = { at: this.now(), held: 0, bytes: 0, costMs: this.now() - t0 };
+        const t = this.now();
+        this.counted = { at: t, ...addUnlisted({ held: 0, bytes: 0 }, heldMeanwhile, new Set(), t), costMs: t - t0 };
         return [];
       }
       throw this.unreadable(err);
@@ -237,7 +270,7 @@ export class FileStore extends LocalState implements Store {
     });
     for (const e of purged) await this.remove(e.id, e);
     for (const e of expired) await this.dropRaw(e);
-    this.counted = { at: t, held, bytes, costMs: this.now() - t0 };
+    this.counted = { at: t, ...addUnlisted({ held, bytes }, heldMeanwhile, ids, t), costMs: this.now() - t0 };
     return out;
   }
 
@@ -377,6 +410,7 @@ export class FileStore extends LocalState implements Store {
       this.inFlight.bytes -= entry.size;
     }
     this.recount(again ?? null, stored);
+    for (const list of this.holdsDuringReads) list.push(stored);
     this.cache.set(entry.id, stored);
   }
 

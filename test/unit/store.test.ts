@@ -17,6 +17,7 @@ import { RedisStore, redisKey } from '../../lib/store/redis.js';
 import type { DeliveryRecord, QuarantineEntry, SecurityEvent, SocAlert, Store } from '../../lib/store/types.js';
 import { StoreError } from '../../lib/errors.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
+import * as sliced from '../../lib/sliced.js';
 import { startRedisCluster, testRedis, type TestRedis } from '../helpers/redis.js';
 
 function entry(id: string, createdAt: number, ttlMs = 60_000): QuarantineEntry {
@@ -684,6 +685,35 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
       assert.equal(await store.countQuarantine(), 1);
       assert.equal(reads(), first + 1);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a hold written while a full read is in progress in the count the read leaves', async () => {
+    // The read lists the directory, then walks it in slices; a hold of this store finishes in
+    // between (forced here: the walk waits for it). Its file is not in the listing, and the
+    // read's count replaces the one the hold was added to.
+    const store = new FileStore(path.join(dir, 'hold-during-read'), { maxEntries: 100, maxBytes: 1 << 20 });
+    const module: { forEachInSlices: typeof sliced.forEachInSlices } = sliced;
+    const original = module.forEachInSlices;
+    let holdDone: Promise<void> | null = null;
+    module.forEachInSlices = async (items, work, ms) => {
+      const h = holdDone;
+      holdDone = null;
+      if (h) await h;
+      return original(items, work, ms);
+    };
+    try {
+      await store.putQuarantine(entry('before1', Date.now()), Buffer.from('xyz'));
+      assert.equal(await store.countQuarantine(), 1);
+      const sweep = store.sweepQuarantine(); // a full read: lists the directory first
+      holdDone = store.putQuarantine(entry('during1', Date.now()), Buffer.from('xyz'));
+      await sweep;
+      assert.equal(holdDone, null, 'the read waited for the hold');
+      assert.equal(await store.countQuarantine(), 2);
+      assert.equal(await store.usedMemoryBytes(), 6);
+    } finally {
+      module.forEachInSlices = original;
       await store.close();
     }
   });
