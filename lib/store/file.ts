@@ -29,8 +29,24 @@ interface Usage {
   costMs: number;
 }
 
+/**
+ * What a count, a hold's limit check and a removal need of a record — not its verdict,
+ * envelope, subject or From, which only a listing reads. Kept for every record by each
+ * thread that counts and does not list (Haraka's): ~335 bytes of heap against ~1,500 for
+ * a whole record with a typical verdict.
+ */
+type RecordSummary = Pick<QuarantineEntry, 'id' | 'createdAt' | 'expiresAt' | 'size' | 'spooled' | 'spoolPath' | 'state'>;
+
+/** The summary of `e`, stored under `id` (the map's key: one string for both). */
+function summaryOf(id: string, e: QuarantineEntry): RecordSummary {
+  const s: RecordSummary = { id, createdAt: e.createdAt, expiresAt: e.expiresAt, size: e.size, spooled: e.spooled };
+  if (e.spoolPath !== undefined) s.spoolPath = e.spoolPath;
+  if (e.state !== undefined) s.state = e.state;
+  return s;
+}
+
 /** What one record adds to the count at `t`: a place while held, its bytes while they are kept. */
-function usageOf(e: QuarantineEntry, t: number): { held: number; bytes: number } {
+function usageOf(e: RecordSummary, t: number): { held: number; bytes: number } {
   const status = statusOf(e, t);
   return { held: isHeld(status) ? 1 : 0, bytes: keepsRaw(status) ? e.size : 0 };
 }
@@ -38,7 +54,7 @@ function usageOf(e: QuarantineEntry, t: number): { held: number; bytes: number }
 /** `u` plus the holds of this process written during a full read whose files it did not list. */
 function addUnlisted(
   u: { held: number; bytes: number },
-  heldMeanwhile: readonly QuarantineEntry[],
+  heldMeanwhile: readonly RecordSummary[],
   listed: ReadonlySet<string>,
   t: number,
 ): { held: number; bytes: number } {
@@ -85,8 +101,14 @@ export class FileStore extends LocalState implements Store {
   private readonly auditFile: string;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
-  /** Parsed entries by id (the entry file is written once; a missing file drops it). */
-  private readonly cache = new Map<string, QuarantineEntry>();
+  /** Summaries of the records read, by id (the entry file is written once; a missing file drops it). */
+  private readonly summaries = new Map<string, RecordSummary>();
+  /**
+   * Whole records by id, kept once this process has listed the quarantine (the sidecar's
+   * thread; a listing filters on any field of every record), each also serving as its
+   * summary: null in a process that only holds and counts (Haraka's).
+   */
+  private records: Map<string, QuarantineEntry> | null = null;
   /** Parsed states by file name (each version is written once). */
   private readonly states = new Map<string, QuarantineState>();
   private cleaned = false;
@@ -101,7 +123,7 @@ export class FileStore extends LocalState implements Store {
    * directory listing may have been taken before their files were there, and its count
    * replaces the one those holds were added to.
    */
-  private readonly holdsDuringReads = new Set<QuarantineEntry[]>();
+  private readonly holdsDuringReads = new Set<RecordSummary[]>();
   protected readonly journal: FileJournal;
   protected readonly feedback: FeedbackShelf;
   protected readonly alerts: AlertTable;
@@ -186,20 +208,24 @@ export class FileStore extends LocalState implements Store {
     return new StoreError('PHISHX_STORE_UNAVAILABLE', `quarantine directory ${this.dir}: ${errorMessage(err)}`, { cause: err });
   }
 
-  /** Every record on disk with its state (purged ones removed, expired ones' raw bytes dropped on the way). */
-  private async entries(): Promise<QuarantineEntry[]> {
+  /**
+   * A count of every record on disk (purged ones removed, expired ones' raw bytes dropped on
+   * the way); with `whole`, also every record with its state (a listing), else none.
+   */
+  private async entries(whole: boolean): Promise<QuarantineEntry[]> {
     // On the store's clock, like the count's age it bounds (a test's fixed clock: no cost).
     const t0 = this.now();
-    const heldMeanwhile: QuarantineEntry[] = [];
+    const heldMeanwhile: RecordSummary[] = [];
     this.holdsDuringReads.add(heldMeanwhile);
     try {
-      return await this.readAll(t0, heldMeanwhile);
+      if (whole) this.records ??= new Map();
+      return await this.readAll(t0, heldMeanwhile, whole ? this.records : null);
     } finally {
       this.holdsDuringReads.delete(heldMeanwhile);
     }
   }
 
-  private async readAll(t0: number, heldMeanwhile: QuarantineEntry[]): Promise<QuarantineEntry[]> {
+  private async readAll(t0: number, heldMeanwhile: RecordSummary[], records: Map<string, QuarantineEntry> | null): Promise<QuarantineEntry[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -228,15 +254,18 @@ export class FileStore extends LocalState implements Store {
         if (m) versions.set(m[1], Math.max(versions.get(m[1]) ?? 0, Number(m[2])));
       }
     });
-    await forEachInSlices([...this.cache.keys()], (id) => {
-      if (!ids.has(id)) this.cache.delete(id);
+    await forEachInSlices([...this.summaries.keys()], (id) => {
+      if (ids.has(id)) return;
+      this.summaries.delete(id);
+      this.records?.delete(id);
     });
     for (const name of this.states.keys()) if (!ids.has(name.slice(0, name.indexOf('.')))) this.states.delete(name);
     // Records and states not read yet — all of them at the first count or listing after a
     // start — read synchronously, a few ms at a time (forEachInSlices: 100,000 records in
     // ~1.4 s instead of 12–17 s); the loop below finds them in the caches.
+    const known = records ?? this.summaries;
     await forEachInSlices(
-      [...ids].filter((id) => !this.cache.has(id)),
+      [...ids].filter((id) => !known.has(id)),
       (id) => this.readEntrySync(id),
     );
     await forEachInSlices(
@@ -247,18 +276,19 @@ export class FileStore extends LocalState implements Store {
     // go held the thread ~0.4 s (Haraka's, at each recount). Purged and expired ones are
     // removed after the walk.
     const out: QuarantineEntry[] = [];
-    const purged: QuarantineEntry[] = [];
-    const expired: QuarantineEntry[] = [];
+    const purged: RecordSummary[] = [];
+    const expired: RecordSummary[] = [];
     const t = this.now();
     // Every full read is also a count (listings, sweeps and health checks renew it for free).
     let held = 0;
     let bytes = 0;
     await forEachInSlices([...ids], (id) => {
-      const base = this.cache.get(id);
+      const base = this.summaries.get(id);
       if (!base) return; // deleted meanwhile, or not ours
       const version = versions.get(id) ?? 0;
-      const e = { ...base, state: (version > 0 ? this.states.get(`${id}.${version}.state`) : undefined) ?? stateOf(base) };
-      if (e.state.purgeAt <= t) {
+      const state = (version > 0 ? this.states.get(`${id}.${version}.state`) : undefined) ?? stateOf(base);
+      const e = { ...base, state };
+      if (state.purgeAt <= t) {
         purged.push(e);
         return;
       }
@@ -266,7 +296,9 @@ export class FileStore extends LocalState implements Store {
       const u = usageOf(e, t);
       held += u.held;
       bytes += u.bytes;
-      out.push(e);
+      const whole = records?.get(id);
+      // Listing, the summary is the whole record (keep()): e is already its copy with the state.
+      if (whole) out.push(whole === base ? (e as QuarantineEntry) : { ...whole, state });
     });
     for (const e of purged) await this.remove(e.id, e);
     for (const e of expired) await this.dropRaw(e);
@@ -293,8 +325,16 @@ export class FileStore extends LocalState implements Store {
 
   private cacheEntry(id: string, text: string): QuarantineEntry {
     const e = JSON.parse(text) as QuarantineEntry;
-    this.cache.set(id, e);
+    this.keep(id, e);
     return e;
+  }
+
+  /** Remember a record read or written: its summary, or once this process lists, the whole record (which serves as its summary too). */
+  private keep(id: string, e: QuarantineEntry): void {
+    if (this.records) {
+      this.records.set(id, e);
+      this.summaries.set(id, e);
+    } else this.summaries.set(id, summaryOf(id, e));
   }
 
   /** Raw and state files without an entry (a hold interrupted by a crash, never answered 250) and stale temp files. */
@@ -312,14 +352,15 @@ export class FileStore extends LocalState implements Store {
     }
   }
 
-  private async dropRaw(e: QuarantineEntry): Promise<void> {
+  private async dropRaw(e: RecordSummary): Promise<void> {
     await unlink(this.file(e.id, 'eml')).catch(() => undefined);
     if (e.spooled && e.spoolPath) await unlink(e.spoolPath).catch(() => undefined);
   }
 
-  private async remove(id: string, e?: QuarantineEntry): Promise<boolean> {
-    const entry = e ?? this.cache.get(id) ?? (await this.readEntry(id));
-    this.cache.delete(id);
+  private async remove(id: string, e?: RecordSummary): Promise<boolean> {
+    const entry = e ?? this.summaries.get(id) ?? (await this.readEntry(id));
+    this.summaries.delete(id);
+    this.records?.delete(id);
     // The entry first: a crash in between leaves orphan files, removed at a later start.
     const gone = await unlink(this.file(id, 'json')).then(
       () => true,
@@ -336,7 +377,7 @@ export class FileStore extends LocalState implements Store {
   }
 
   async sweepQuarantine(): Promise<void> {
-    await this.entries();
+    await this.entries(false);
   }
 
   canHoldInline(): boolean {
@@ -355,7 +396,7 @@ export class FileStore extends LocalState implements Store {
   private usage(t: number): Promise<Usage> | Usage {
     const u = this.counted;
     if (u && t >= u.at && t - u.at < Math.max(USAGE_RECOUNT_MS, u.costMs * USAGE_RECOUNT_COST_FACTOR)) return u;
-    this.counting ??= this.entries()
+    this.counting ??= this.entries(false)
       .then(() => this.counted!)
       .finally(() => {
         this.counting = null;
@@ -364,7 +405,7 @@ export class FileStore extends LocalState implements Store {
   }
 
   /** Apply a change of this process to the count: `before` → `after` (null: no record). */
-  private recount(before: QuarantineEntry | null, after: QuarantineEntry | null): void {
+  private recount(before: RecordSummary | null, after: RecordSummary | null): void {
     const u = this.counted;
     if (!u) return;
     const t = this.now();
@@ -383,7 +424,7 @@ export class FileStore extends LocalState implements Store {
     const t = this.now();
     const u = await this.usage(t);
     // Synchronous from here to the reservation: concurrent holds see each other.
-    const again = this.cache.get(entry.id); // a record written again (a replay) takes no second place
+    const again = this.summaries.get(entry.id); // a record written again (a replay) takes no second place
     const already = again ? usageOf(again, t) : { held: 0, bytes: 0 };
     const held = u.held + this.inFlight.held - already.held;
     const bytes = u.bytes + this.inFlight.bytes - already.bytes;
@@ -411,7 +452,7 @@ export class FileStore extends LocalState implements Store {
     }
     this.recount(again ?? null, stored);
     for (const list of this.holdsDuringReads) list.push(stored);
-    this.cache.set(entry.id, stored);
+    this.keep(entry.id, stored);
   }
 
   /** A record not yet purged, with its current state (a purged one is removed on the way), else null. */
@@ -437,7 +478,7 @@ export class FileStore extends LocalState implements Store {
   }
 
   async listQuarantine(query: ListQuery = {}): Promise<ListPage> {
-    return pageOf(await this.entries(), { ...query, now: query.now ?? this.now() });
+    return pageOf(await this.entries(true), { ...query, now: query.now ?? this.now() });
   }
 
   async updateQuarantineState(id: string, state: QuarantineState): Promise<boolean> {

@@ -11,12 +11,12 @@ export function initialState(entry: Pick<QuarantineEntry, 'createdAt' | 'expires
   return { status: 'held', version: 0, updatedAt: entry.createdAt, purgeAt: entry.expiresAt + historyMs };
 }
 
-export function stateOf(entry: QuarantineEntry): QuarantineState {
+export function stateOf(entry: Pick<QuarantineEntry, 'createdAt' | 'expiresAt' | 'state'>): QuarantineState {
   return entry.state ?? initialState(entry);
 }
 
 /** The status a record reads as at `now`: a held one past its expiry is `expired`. */
-export function statusOf(entry: QuarantineEntry, now = Date.now()): QuarantineStatus {
+export function statusOf(entry: Pick<QuarantineEntry, 'createdAt' | 'expiresAt' | 'state'>, now = Date.now()): QuarantineStatus {
   const s = stateOf(entry);
   if (s.status === 'held' && entry.expiresAt <= now) return 'expired';
   return s.status;

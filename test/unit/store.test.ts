@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -557,10 +559,10 @@ describe('RedisStore with Redis unreachable', () => {
 
 /** Count `store`'s full reads of its directory from now on; returns the counter. */
 function fullReads(store: FileStore): () => number {
-  const spied = store as unknown as { entries: () => Promise<unknown[]> };
+  const spied = store as unknown as { entries: (whole: boolean) => Promise<unknown[]> };
   const entries = spied.entries.bind(store);
   let n = 0;
-  spied.entries = () => (n++, entries());
+  spied.entries = (whole) => (n++, entries(whole));
   return () => n;
 }
 
@@ -684,6 +686,54 @@ describe('FileStore: durable, bounded, and clean on disk', () => {
       now += 1500; // past the count's age: the next one reads the directory again
       assert.equal(await store.countQuarantine(), 1);
       assert.equal(reads(), first + 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps only a small summary of each record for counting, and whole records once it lists (Haraka's threads never list)", async () => {
+    // 3,000 records as a hold writes them (a verdict with several reasons), left by another process.
+    const d = path.join(dir, 'summaries');
+    const n = 3000;
+    const t = Date.now();
+    mkdirSync(path.join(d, 'held'), { recursive: true });
+    const reasons = (['URL_TEXT_HREF_BRAND_MISMATCH', 'NLP_PHISH', 'SENDER_BRAND_IMPERSONATION', 'URL_BRAND_LOOKALIKE'] as const).map((code, k) => ({
+      code,
+      weight: 5 + k,
+      detail: `${code.toLowerCase()} detail text of a typical length, ${k}`,
+    }));
+    const whole = (i: number): QuarantineEntry => {
+      const e = entry(`sum${i}`, t - i);
+      return {
+        ...e,
+        envelope: { ...e.envelope, rcptTo: [`user${i}@example.org`], helo: 'mail.sender.example' },
+        verdict: { ...e.verdict, reasons },
+        subject: `Your account #${i} has been limited, action required`,
+        from: `"Service Desk" <billing${i}@sender.example>`,
+        state: initialState(e, 86_400_000),
+      };
+    };
+    for (let i = 0; i < n; i++) writeFileSync(path.join(d, 'held', `sum${i}.json`), JSON.stringify(whole(i)));
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const store = new FileStore(d, { maxEntries: 10_000, maxBytes: 1 << 30 });
+    try {
+      const h0 = heap();
+      assert.equal(await store.countQuarantine(), n);
+      const perRecord = (heap() - h0) / n;
+      // Measured: ~330 bytes; the whole record kept was ~1,400.
+      assert.ok(perRecord < 700, `a count keeps ${perRecord.toFixed(0)} bytes per record`);
+      const page = await store.listQuarantine({ limit: 2 });
+      assert.deepEqual(page.items, [whole(0), whole(1)], 'a listing after counts has the whole records');
+      await store.putQuarantine(entry('sumNew', t + 1), Buffer.from('xyz'));
+      const next = await store.listQuarantine({ limit: 1 });
+      assert.deepEqual(next.items[0], { ...entry('sumNew', t + 1), state: initialState(entry('sumNew', t + 1)) }, 'and a hold made after it');
+      assert.equal(await store.countQuarantine(), n + 1);
     } finally {
       await store.close();
     }
