@@ -44,8 +44,9 @@ describe('Redis Sentinel: a master failover under SMTP load loses nothing', () =
     const mp = await freePort();
     const rp = await freePort();
     master = await spawnRedis(redisArgs(mp), mp, dir);
+    procs.push(master); // each as soon as it runs: after() stops what before() started, even when a later start fails
     replica = await spawnRedis([...redisArgs(rp), '--replicaof', '127.0.0.1', String(mp)], rp, dir);
-    procs.push(master, replica);
+    procs.push(replica);
     sentinelPorts = [await freePort(), await freePort(), await freePort()];
     for (const sp of sentinelPorts) {
       const conf = path.join(dir, `sentinel-${sp}.conf`);

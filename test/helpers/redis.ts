@@ -97,10 +97,28 @@ export interface RedisProc {
   port: number;
 }
 
-/** Start a redis-server (or sentinel) with `args`, working directory `dir` (where it writes any file). */
+/**
+ * Start a redis-server (or sentinel) with `args`, working directory `dir` (where it writes any
+ * file), and wait until it accepts on `port`. One that exits first (a port taken, a bad
+ * option) or does not listen within 10 s fails with the end of its log, and is not left
+ * running: a leaked server keeps the test process alive after its tests (npm test hung on one).
+ */
 export async function spawnRedis(args: string[], port: number, dir?: string): Promise<RedisProc> {
-  const proc = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
-  await waitForPort(port, 10_000);
+  const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let log = '';
+  const keep = (d: Buffer): void => void (log = (log + d.toString('utf8')).slice(-2000)); // read on: a full pipe would stall it
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exited = new Promise<never>((_, reject) =>
+    proc.once('exit', (code, signal) => reject(new Error(`redis-server for port ${port} exited (${code ?? signal}) before it listened`))),
+  );
+  exited.catch(() => undefined); // an exit after it listened is the test's business
+  try {
+    await Promise.race([waitForPort(port, 10_000), exited]);
+  } catch (err) {
+    await killHard(proc);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; the end of its log:\n${log}`, { cause: err });
+  }
   return { proc, port };
 }
 
@@ -124,15 +142,38 @@ const clusterState = (port: number): Promise<string | null> =>
 export async function startRedisCluster(dir: string, masters = 3, replicas = 1): Promise<TestRedisCluster | null> {
   if (spawnSync('redis-server', ['--version']).status !== 0 || spawnSync('redis-cli', ['--version']).status !== 0) return null;
   const procs: RedisProc[] = [];
-  for (let i = 0; i < masters * (1 + replicas); i++) {
-    const port = await freePort();
-    procs.push(
-      await spawnRedis(
-        [...redisArgs(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir],
-        port,
-        dir,
-      ),
-    );
+  const stop = async (): Promise<void> => {
+    for (const p of procs) await killHard(p.proc);
+  };
+  try {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      // The cluster bus port is given too: by default it is the port + 10,000, which freePort
+      // did not check (a node once could not bind it, and the cluster never formed).
+      const port = await freePort();
+      const busPort = await freePort();
+      procs.push(
+        await spawnRedis(
+          [
+            ...redisArgs(port),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(busPort),
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            '1000',
+            '--dir',
+            dir,
+          ],
+          port,
+          dir,
+        ),
+      );
+    }
+  } catch (err) {
+    await stop(); // the nodes already started: a leaked one keeps the test process from ending
+    throw err;
   }
   const nodes = procs.map((p) => `127.0.0.1:${p.port}`);
   const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
@@ -151,15 +192,18 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
         await new Promise((r) => setTimeout(r, 200));
       }
     },
-    stop: async () => {
-      for (const p of procs) await killHard(p.proc);
-    },
+    stop,
   };
   if (created.status !== 0) {
     await cluster.stop();
     throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
   }
-  await cluster.waitHealthy();
+  try {
+    await cluster.waitHealthy();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return cluster;
 }
 
