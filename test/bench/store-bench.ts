@@ -12,9 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { FileStore } from '../../lib/store/file.js';
+import { heapAfterGc } from '../helpers/heap.js';
 import type { QuarantineEntry } from '../../lib/store/types.js';
 
 /** A held record with a verdict of four reasons, ~800 bytes on disk (the corpus' phish: ~530). */
@@ -42,16 +41,6 @@ function entry(i: number, t: number): QuarantineEntry {
     size: 2048,
     spooled: false,
   };
-}
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Heap in use after full collections. */
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 async function measured(what: string, work: () => Promise<unknown>): Promise<void> {
@@ -83,11 +72,11 @@ async function main(): Promise<void> {
     const held = n + 21;
     const fresh = new FileStore(dir, { maxEntries: Math.ceil(n * 1.05), maxBytes: 2 ** 40 });
     try {
-      const h0 = heapUsed();
+      const h0 = heapAfterGc();
       await measured('after a restart: the first count', () => fresh.countQuarantine());
-      const counted = heapUsed();
+      const counted = heapAfterGc();
       await measured('            then the first listing', () => fresh.listQuarantine({ limit: 50 }));
-      const listed = heapUsed();
+      const listed = heapAfterGc();
       await measured('            and a later listing', () => fresh.listQuarantine({ limit: 50 }));
       console.log(
         `  heap kept per record: ${((counted - h0) / held).toFixed(0)} bytes after counts (Haraka's threads), ${((listed - h0) / held).toFixed(0)} once listed (the sidecar's)`,

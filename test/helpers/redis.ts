@@ -145,6 +145,7 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
   const stop = async (): Promise<void> => {
     for (const p of procs) await killHard(p.proc);
   };
+  // Any failure stops the nodes already started: a leaked one keeps the test process from ending.
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       // The cluster bus port is given too: by default it is the port + 10,000, which freePort
@@ -171,40 +172,32 @@ export async function startRedisCluster(dir: string, masters = 3, replicas = 1):
         ),
       );
     }
-  } catch (err) {
-    await stop(); // the nodes already started: a leaked one keeps the test process from ending
-    throw err;
-  }
-  const nodes = procs.map((p) => `127.0.0.1:${p.port}`);
-  const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  const cluster: TestRedisCluster = {
-    nodes,
-    procs,
-    waitHealthy: async (timeoutMs = 30_000) => {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const states = await Promise.all(procs.filter((p) => running(p.proc)).map((p) => clusterState(p.port)));
-        if (states.every((x) => x === 'ok')) return;
-        if (Date.now() > until) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(states)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
-    stop,
-  };
-  if (created.status !== 0) {
-    await cluster.stop();
-    throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-  }
-  try {
+    const nodes = procs.map((p) => `127.0.0.1:${p.port}`);
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const cluster: TestRedisCluster = {
+      nodes,
+      procs,
+      waitHealthy: async (timeoutMs = 30_000) => {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const states = await Promise.all(procs.filter((p) => running(p.proc)).map((p) => clusterState(p.port)));
+          if (states.every((x) => x === 'ok')) return;
+          if (Date.now() > until) throw new Error(`Redis Cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(states)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
+      stop,
+    };
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     await cluster.waitHealthy();
+    return cluster;
   } catch (err) {
     await stop();
     throw err;
   }
-  return cluster;
 }
 
 /** Port of the master that serves `key`'s slot now (asked of any live node of `cluster`). */
