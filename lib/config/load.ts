@@ -20,7 +20,8 @@ function shownInError(v: unknown, max = 80, plainName = false): string {
   return plainName && /^[\w .@:*-]*$/.test(clipped) ? clipped : JSON.stringify(clipped);
 }
 
-const where = (section: string, key: string): string => `phishx.ini [${shownInError(section, 60, true)}] ${shownInError(key, 60, true)}`;
+const inSection = (section: string): string => `phishx.ini [${shownInError(section, 60, true)}]`;
+const where = (section: string, key: string): string => `${inSection(section)} ${shownInError(key, 60, true)}`;
 
 /** The text of an ini value (haraka-config gives strings, numbers and booleans); '' for anything else. */
 function scalarText(v: unknown): string {
@@ -280,11 +281,11 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
   const tenants: Record<string, TenantPolicy> = {};
   for (const section of Object.keys(raw).filter((s) => s.startsWith('tenant.'))) {
     const domain = section.slice('tenant.'.length).toLowerCase();
-    if (!/^[a-z0-9.-]+$/.test(domain)) throw new ConfigError(`phishx.ini [${section}]: not a domain`, section);
+    if (!/^[a-z0-9.-]+$/.test(domain)) throw new ConfigError(`${inSection(section)}: not a domain`, section);
     const t = readSection(section, TENANT_SCHEMA, raw[section] ?? {}, env, false) as Partial<TenantPolicy>;
     const policy: TenantPolicy = { ...defaultPolicy, ...t };
     if (policy.quarantine > policy.reject)
-      throw new ConfigError(`phishx.ini [${section}] quarantine = ${policy.quarantine} is above reject = ${policy.reject}`, `${section}.quarantine`);
+      throw new ConfigError(`${inSection(section)} quarantine = ${policy.quarantine} is above reject = ${policy.reject}`, `${section}.quarantine`);
     tenants[domain] = policy;
   }
 
@@ -307,8 +308,7 @@ export function buildConfig(raw: RawIni, opts: BuildOptions = {}): PhishXConfig 
 function readWebhookEndpoints(raw: RawIni, env: NodeJS.ProcessEnv): WebhookEndpoint[] {
   const out: WebhookEndpoint[] = [];
   const add = (section: string, name: string, v: { url: string; events: string[]; tenants: string[]; secret_env: string }): void => {
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(name))
-      throw new ConfigError(`phishx.ini [${section}]: an endpoint name is letters, digits, _ and - (at most 40)`, section);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new ConfigError(`${inSection(section)}: an endpoint name is letters, digits, _ and - (at most 40)`, section);
     let url: URL;
     try {
       url = new URL(v.url);
@@ -319,22 +319,32 @@ function readWebhookEndpoints(raw: RawIni, env: NodeJS.ProcessEnv): WebhookEndpo
       throw new ConfigError(`${where(section, 'url')}: expected an http:// or https:// URL, got ${url.protocol}`, `${section}.url`);
     const unknown = v.events.filter((e) => e !== '*' && !(EVENT_TYPES as readonly string[]).includes(e));
     if (unknown.length)
-      throw new ConfigError(`${where(section, 'events')}: unknown event type ${unknown.join(', ')} (known: ${EVENT_TYPES.join(', ')}, *)`, `${section}.events`);
+      throw new ConfigError(
+        `${where(section, 'events')}: unknown event type ${unknown
+          .slice(0, 3)
+          .map((e) => shownInError(e, 40, true))
+          .join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''} (known: ${EVENT_TYPES.join(', ')}, *)`,
+        `${section}.events`,
+      );
     const events = v.events.includes('*') ? [...EVENT_TYPES] : v.events.length ? v.events : EVENT_TYPES.filter((e) => e !== 'message.allowed');
     if (v.secret_env) {
       const secrets = String(env[v.secret_env] ?? '')
         .split(/\s+/)
         .filter(Boolean);
-      if (!secrets.length) throw new ConfigError(`${where(section, 'secret_env')}: environment variable ${v.secret_env} is not set`, `${section}.secret_env`);
+      if (!secrets.length)
+        throw new ConfigError(
+          `${where(section, 'secret_env')}: environment variable ${shownInError(v.secret_env, 60, true)} is not set`,
+          `${section}.secret_env`,
+        );
       for (const sec of secrets) {
         try {
           secretBytes(sec);
         } catch (e) {
-          throw new ConfigError(`${where(section, 'secret_env')}: ${v.secret_env}: ${(e as Error).message}`, `${section}.secret_env`);
+          throw new ConfigError(`${where(section, 'secret_env')}: ${shownInError(v.secret_env, 60, true)}: ${(e as Error).message}`, `${section}.secret_env`);
         }
       }
     }
-    if (out.some((e) => e.name === name)) throw new ConfigError(`phishx.ini [${section}]: endpoint ${name} is defined twice`, section);
+    if (out.some((e) => e.name === name)) throw new ConfigError(`${inSection(section)}: endpoint ${name} is defined twice`, section);
     out.push({ name, url: url.toString(), events, tenants: v.tenants, secretEnv: v.secret_env });
   };
   for (const section of Object.keys(raw).filter((x) => x.startsWith('webhook.'))) {

@@ -23,7 +23,7 @@ export function parseClamdHost(s: string): ClamdHost {
   const t = s.trim();
   if (t.startsWith('/')) return { kind: 'unix', path: t, label: t };
   const hp = parseHostPort(t);
-  if (!hp) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s)}`);
+  if (!hp) throw new Error(`not host:port or /path/to/socket: ${JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s)}`);
   return { kind: 'tcp', host: hp.host, port: hp.port, label: t };
 }
 

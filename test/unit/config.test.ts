@@ -37,6 +37,31 @@ describe('config', () => {
     assert.match(configError(() => buildConfig({ redis: { url: 'redis://h/0', key_prefix: '{px}:' } }, { env: noEnv })).message, /must not contain \{ or \}/);
   });
 
+  it('shows a long value, section or event name from the file clipped: every error stays one short line', () => {
+    // Found by `npm run fuzz` (seed 1159276225): a 5,000-character [clamav] hosts value came back whole in the error.
+    const long = 'x'.repeat(5000);
+    const domain = `${'a'.repeat(4990)}.example`;
+    const env = { HOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+    const cases: Array<[string, Record<string, Record<string, unknown>>, RegExp]> = [
+      ['clamd host', { clamav: { hosts: long } }, /\[clamav\] hosts: not host:port or \/path\/to\/socket: "x{80}…"$/],
+      ['tenant domain', { [`tenant.${long}!`]: { mode: 'monitor' } }, /: not a domain$/],
+      ['tenant thresholds', { [`tenant.${domain}`]: { quarantine: 90, reject: 80 } }, /quarantine = 90 is above reject = 80$/],
+      ['endpoint name', { [`webhook.${long}`]: { url: 'https://soar.example/h' } }, /an endpoint name is letters/],
+      [
+        'event names',
+        { 'webhook.soar': { url: 'https://soar.example/h', events: Array.from({ length: 400 }, (_, i) => `${long.slice(0, 20)}${i}`).join(',') } },
+        /unknown event type x{20}0, x{20}1, x{20}2 and 397 more \(known:/,
+      ],
+      ['secret variable', { 'webhook.soar': { url: 'https://soar.example/h', secret_env: long } }, /environment variable "?x{60}…"? is not set$/],
+      ['secret', { 'webhook.soar': { url: 'https://soar.example/h', secret_env: 'HOOK_SECRET' } }, /secret_env: HOOK_SECRET: a webhook secret/],
+    ];
+    for (const [what, ini, expected] of cases) {
+      const { message } = configError(() => buildConfig(ini, { env: what === 'secret' ? { HOOK_SECRET: `whsec_${'!'.repeat(40)}` } : env }));
+      assert.match(message, expected, what);
+      assert.ok(message.length < 400 && !message.includes('\n'), `${what}: ${message.length} characters`);
+    }
+  });
+
   it('builds a complete frozen config from nothing but defaults', () => {
     const c = buildConfig({}, { env: noEnv });
     assert.equal(c.main.mode, 'enforce');
