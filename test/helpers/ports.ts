@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /**
  * A TCP port free on 127.0.0.1 right now, for a server a test starts itself.
@@ -9,6 +11,11 @@ import net from 'node:net';
  * any outgoing connection of the many the tests open may take it as its source port (a
  * clean-clone run once lost Haraka's bind to that). Below the range only another listener
  * can take it. Where the range leaves no room below it, the OS picks as before.
+ *
+ * Test files run in parallel processes, and a port is bound a while after it is picked (a
+ * Haraka takes seconds to start): each port handed out is reserved for the life of this
+ * process by a file in a directory every test process shares (see `reservePort`), so
+ * another test process never picks it meanwhile.
  */
 export async function freePort(): Promise<number> {
   const [lo] = ephemeralRange();
@@ -16,14 +23,82 @@ export async function freePort(): Promise<number> {
   if (top - FIRST_PORT >= 1000) {
     for (let i = 0; i < 50; i++) {
       const port = FIRST_PORT + Math.floor(Math.random() * (top - FIRST_PORT + 1));
-      if (given.has(port)) continue;
-      if (await bindable(port)) {
-        given.add(port);
-        return port;
-      }
+      if (given.has(port) || !reservePort(port)) continue;
+      given.add(port);
+      if (await bindable(port)) return port;
     }
   }
   return osPort();
+}
+
+/** Where test processes reserve the ports they hand out: one file per port, holding the owner's pid. */
+export const RESERVED_PORTS_DIR = path.join(os.tmpdir(), 'phishx-test-ports');
+/** A reservation file that cannot be read as a pid is left alone this long (its owner may be writing it). */
+const UNREADABLE_RESERVATION_MS = 60_000;
+/** Reservation files of this process, removed when it exits. */
+const reserved: string[] = [];
+
+/**
+ * Reserve `port` against every other test process: create `<dir>/<port>` exclusively, with
+ * this process's pid in it. A reservation whose process has ended (killed before its exit
+ * handler ran) is taken over. False when another live process holds the port. Where the
+ * directory cannot be written, every port counts as reserved (the bind check still runs).
+ */
+export function reservePort(port: number, dir = RESERVED_PORTS_DIR): boolean {
+  const file = path.join(dir, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      if (!reserved.length) process.once('exit', releaseReservedPorts);
+      reserved.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return true;
+      if (!reservationEnded(file)) return false;
+      try {
+        unlinkSync(file);
+      } catch {
+        /* another process took it over first: its wx create decides */
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether the process that reserved `file` has ended (a pid that no longer runs). */
+function reservationEnded(file: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return true; // gone meanwhile
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) {
+    try {
+      return Date.now() - statSync(file).mtimeMs > UNREADABLE_RESERVATION_MS;
+    } catch {
+      return true;
+    }
+  }
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function releaseReservedPorts(): void {
+  for (const file of reserved.splice(0)) {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /** Lowest port freePort hands out (above the usual fixed service ports: Redis 6379, clamd 3310, Prometheus 9090, Haraka 2525, the sidecar 9464). */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort } from '../helpers/ports.js';
+import { freePort, reservePort } from '../helpers/ports.js';
 import { spawnRedis } from '../helpers/redis.js';
 
 /** The test helper every spawned test server takes its port from (Haraka, Redis, Sentinel, clamd, Prometheus). */
@@ -24,6 +24,73 @@ describe('test helper freePort', () => {
         s.listen(p, '127.0.0.1', resolve);
       });
       await new Promise((r) => s.close(r));
+    }
+  });
+
+  it('reserves each port across test processes: never one another live process holds, taken over from one that ended, released at exit', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phishx-reserve-'));
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      const ended = spawnSync('true').pid;
+      writeFileSync(path.join(dir, '40001'), `${sleeper.pid}\n`);
+      writeFileSync(path.join(dir, '40002'), `${ended}\n`);
+      writeFileSync(path.join(dir, '40003'), ''); // being written by its owner
+      assert.equal(reservePort(40001, dir), false, 'held by a live process');
+      assert.equal(reservePort(40002, dir), true, 'its process ended');
+      assert.equal(readFileSync(path.join(dir, '40002'), 'utf8').trim(), String(process.pid));
+      assert.equal(reservePort(40003, dir), false, 'a fresh file without a pid yet');
+      assert.equal(reservePort(40004, dir), true);
+      assert.equal(reservePort(40004, dir), false, 'not twice');
+      // Released when its process exits.
+      const helper = path.join(__dirname, '..', 'helpers', 'ports.js');
+      const child = spawnSync(
+        process.execPath,
+        ['-e', `process.stdout.write(String(require(${JSON.stringify(helper)}).reservePort(40005, ${JSON.stringify(dir)})))`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(child.stdout, 'true');
+      assert.equal(existsSync(path.join(dir, '40005')), false, 'left behind at exit');
+    } finally {
+      sleeper.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two test processes picking ports at once never get the same one', async () => {
+    // 400 random picks each from ~12,000 ports: without the reservation ~13 would be shared.
+    const helper = path.join(__dirname, '..', 'helpers', 'ports.js');
+    const script = `const { freePort } = require(${JSON.stringify(helper)});
+      (async () => { const ports = []; for (let i = 0; i < 400; i++) ports.push(await freePort());
+        process.stdout.write(JSON.stringify(ports) + '\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); })();`;
+    const children: ChildProcessWithoutNullStreams[] = [spawn(process.execPath, ['-e', script]), spawn(process.execPath, ['-e', script])];
+    try {
+      // Each keeps its ports (its process runs) until both have picked.
+      const picked = await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<number[]>((resolve, reject) => {
+              let out = '';
+              c.stdout.on('data', (d: Buffer) => {
+                out += d.toString();
+                if (out.endsWith('\n')) resolve(JSON.parse(out) as number[]);
+              });
+              c.once('exit', (code) => reject(new Error(`picker exited (${code}) before answering: ${out}`)));
+            }),
+        ),
+      );
+      assert.equal(picked[0].length, 400);
+      assert.equal(picked[1].length, 400);
+      const first = new Set(picked[0]);
+      assert.deepEqual(
+        picked[1].filter((p) => first.has(p)),
+        [],
+        'ports handed to both processes',
+      );
+    } finally {
+      for (const c of children) c.stdin.end();
+      await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     }
   });
 });
