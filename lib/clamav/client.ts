@@ -19,6 +19,8 @@ export function parseInstreamReply(reply: string, host: string): ClamdResult {
 }
 
 const CHUNK = 64 * 1024;
+/** Longest reply read from a clamd (its replies — OK, FOUND, VERSION, PONG — are one short line). */
+export const MAX_REPLY_BYTES = 4096;
 
 /**
  * clamd client: INSTREAM over TCP or a unix socket, streamed in chunks with backpressure,
@@ -55,11 +57,15 @@ export class ClamdClient {
         else resolve(reply!);
       };
       const timer = setTimeout(() => finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: no answer within ${deadlineMs} ms`)), deadlineMs);
+      let replied = 0;
       sock.on('data', (d: Buffer) => {
-        chunks.push(d);
-        const all = Buffer.concat(chunks);
-        const nul = all.indexOf(0);
-        if (nul >= 0) finish(null, all.subarray(0, nul).toString('utf8'));
+        const nul = d.indexOf(0);
+        chunks.push(nul >= 0 ? d.subarray(0, nul) : d);
+        replied += d.length;
+        if (nul >= 0) finish(null, Buffer.concat(chunks).toString('utf8'));
+        else if (replied > MAX_REPLY_BYTES)
+          // A clamd's replies are one short line; this is another service, or a broken one.
+          finish(new PhishXError('PHISHX_CLAMD_UNAVAILABLE', `clamd ${h.label}: ${replied} bytes of reply without its end (a clamd answers one short line)`));
       });
       sock.on('error', (err: NodeJS.ErrnoException) => {
         // clamd answers "size limit exceeded" and closes as soon as a stream passes its
@@ -122,8 +128,8 @@ export class ClamdClient {
         const t0 = performance.now();
         try {
           const pong = await this.exchange(h, 'PING', null, deadlineMs);
-          if (pong.trim() !== 'PONG') throw new Error(`answered ${JSON.stringify(pong)}`);
-          const version = (await this.exchange(h, 'VERSION', null, Math.max(1, deadlineMs - (performance.now() - t0)))).trim();
+          if (pong.trim() !== 'PONG') throw new Error(`answered ${JSON.stringify(pong.slice(0, 80))}`);
+          const version = (await this.exchange(h, 'VERSION', null, Math.max(1, deadlineMs - (performance.now() - t0)))).trim().slice(0, 200);
           return { host: h.label, ok: true, ms: performance.now() - t0, version };
         } catch (err) {
           return { host: h.label, ok: false, error: (err as Error).message };

@@ -2,9 +2,13 @@ import { Pool } from 'undici';
 import type { BreakerConfig, PhishXConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
 import { NlpServiceError } from '../errors.js';
+import { BodyTooLargeError, readJsonBounded } from '../http-body.js';
 import type { TextClassifier, TextVerdict } from './model.js';
 
 type NlpConfig = PhishXConfig['nlp'];
+
+/** Longest classifier reply read (a reply is a few labels with their scores). */
+const MAX_REPLY_BYTES = 1024 * 1024;
 
 /**
  * Interpret a Hugging Face text-classification reply: `[{label, score}, …]` or the nested
@@ -95,11 +99,12 @@ export class HttpTextClassifier implements TextClassifier {
     }
     let body: unknown;
     try {
-      body = await res.body.json();
+      body = await readJsonBounded(res, MAX_REPLY_BYTES);
     } catch (err) {
       if ((err as { name?: string }).name === 'TimeoutError' || (err as { name?: string }).name === 'AbortError')
         throw new NlpServiceError('PHISHX_NLP_TIMEOUT', `${this.name}: reply not complete within ${ms} ms`, { cause: err });
-      throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: reply is not JSON`, { cause: err });
+      const why = err instanceof BodyTooLargeError ? err.message : 'reply is not JSON';
+      throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: ${why}`, { cause: err });
     }
     return { p: phishProbability(body, this.cfg.phish_labels), top: [] };
   }

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { PhishXConfig } from '../config/types.js';
 import { PhishXError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
+import { BodyTooLargeError, readJsonBounded } from '../http-body.js';
 import { processMetrics } from '../metrics/catalog.js';
 import { guarded } from '../resilience/breaker.js';
 import type { Signal } from '../verdict/types.js';
@@ -9,6 +10,8 @@ import { lookupUrls, type ReputationSource } from './sources.js';
 
 const THREAT_TYPES = ['MALWARE', 'SOCIAL_ENGINEERING', 'UNWANTED_SOFTWARE', 'POTENTIALLY_HARMFUL_APPLICATION'];
 const MAX_CACHE = 20_000;
+/** Longest reply read (a match is ~200 bytes; a lookup asks for a message's links). */
+const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 interface Cached {
   until: number;
@@ -87,7 +90,14 @@ export class SafeBrowsing implements ReputationSource {
       await res.body.dump().catch(() => undefined);
       throw new PhishXError('PHISHX_REPUTATION_HTTP_STATUS', `safe browsing answered HTTP ${res.statusCode}`);
     }
-    const reply = (await res.body.json()) as { matches?: Array<{ threatType?: string; threat?: { url?: string }; cacheDuration?: string }> };
+    let reply: { matches?: Array<{ threatType?: string; threat?: { url?: string }; cacheDuration?: string }> };
+    try {
+      reply = (await readJsonBounded(res, MAX_REPLY_BYTES)) as typeof reply;
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `safe browsing: ${err.message}`, { cause: err });
+      if (err instanceof SyntaxError) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: reply is not JSON', { cause: err });
+      throw err; // the timeout, a reset: as for the request
+    }
     if (typeof reply !== 'object' || reply === null || (reply.matches !== undefined && !Array.isArray(reply.matches)))
       throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: malformed reply');
     const listed = new Map<string, { threat: string; ttl: number }>();

@@ -40,3 +40,19 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
   res.end(s);
 }
+
+/**
+ * Answer 200 with a JSON body that never ends (a broken or hostile service): chunks as fast
+ * as the client reads them until it goes away. `declared`: a Content-Length to claim.
+ */
+export function jsonWithoutEnd(res: http.ServerResponse, declared?: number): void {
+  res.writeHead(200, { 'content-type': 'application/json', ...(declared !== undefined ? { 'content-length': declared } : {}) });
+  const chunk = Buffer.from(`[${'{"label":"phishing","score":0.5},'.repeat(2000)}`);
+  res.on('error', () => undefined);
+  const pump = (): void => {
+    while (!res.destroyed && !res.writableEnded && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  res.socket?.once('close', () => res.destroy());
+  pump();
+}

@@ -128,6 +128,38 @@ describe('ClamdClient against broken clamds', () => {
     await Promise.all([hang, garbage].map((s) => new Promise((r) => s.close(r))));
   });
 
+  it('gives up at once on a server that answers without end (another service on the clamd port), not at the deadline', async () => {
+    // Before, every chunk was appended to all the reply so far and searched again until the
+    // deadline: ~1 s of CPU per second of the scan budget, on Haraka's event loop.
+    const chunk = Buffer.alloc(64 * 1024, 'A');
+    const flood = track(
+      net.createServer((s) => {
+        s.on('error', () => undefined).resume();
+        const pump = (): void => {
+          while (!s.destroyed && s.write(chunk));
+          if (!s.destroyed) s.once('drain', pump);
+        };
+        pump();
+      }),
+    );
+    await new Promise<void>((r) => flood.listen(0, '127.0.0.1', () => r()));
+    const host = `127.0.0.1:${(flood.address() as net.AddressInfo).port}`;
+    try {
+      const client = new ClamdClient([host], 20_000);
+      await assert.rejects(client.scan(Buffer.from('x')), (e: unknown) => {
+        assert.ok(e instanceof PhishXError && e.code === 'PHISHX_CLAMD_UNAVAILABLE');
+        assert.match(e.message, /bytes of reply without its end/);
+        assert.ok(e.message.length < 300);
+        return true;
+      });
+      const [health] = await client.ping();
+      assert.equal(health.ok, false);
+      assert.match(health.error ?? '', /bytes of reply without its end/);
+    } finally {
+      await new Promise((r) => flood.close(r));
+    }
+  });
+
   it('gives up on a silent clamd at the deadline and destroys the socket', async () => {
     const t0 = Date.now();
     await assert.rejects(

@@ -7,7 +7,7 @@ import { HttpTextClassifier, phishProbability } from '../../lib/nlp/http-client.
 import { embeddedModel } from '../../lib/nlp/model.js';
 import { createNlpServer } from '../../lib/nlp/serve.js';
 import { scanMessage } from '../../lib/scan.js';
-import { json, startHttpServer, type TestServer } from '../helpers/http-server.js';
+import { json, jsonWithoutEnd, startHttpServer, type TestServer } from '../helpers/http-server.js';
 import { phishMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -155,6 +155,23 @@ describe('HttpTextClassifier against misbehaving services', () => {
       await rejectsWith(e.classify('x'), 'PHISHX_NLP_HTTP_STATUS');
     } finally {
       await Promise.all([g.close(), e.close()]);
+    }
+  });
+
+  it('reads at most 1 MiB of a reply: one without end, or declaring more, is PHISHX_NLP_BAD_RESPONSE at once, not a timeout', async () => {
+    // undici's body.json() read all a service sent until the timeout, into Haraka's memory.
+    const endless = await startHttpServer((_req, _b, res) => jsonWithoutEnd(res));
+    const declared = await startHttpServer((_req, _b, res) => jsonWithoutEnd(res, 64 * 1024 * 1024));
+    const clients = [endless, declared].map((s) => new HttpTextClassifier(nlpConfig(s.url, { timeout_ms: 20_000 }).nlp));
+    try {
+      for (const c of clients)
+        await assert.rejects(c.classify('x'), (err: unknown) => {
+          assert.ok(err instanceof NlpServiceError && err.code === 'PHISHX_NLP_BAD_RESPONSE', String(err));
+          assert.match(err.message, /reply longer than 1048576 bytes/);
+          return true;
+        });
+    } finally {
+      await Promise.all([...clients.map((c) => c.close()), endless.close(), declared.close()]);
     }
   });
 

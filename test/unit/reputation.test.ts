@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
+import { PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { parseFeed, syncFeedDir } from '../../lib/reputation/feed-dir.js';
 import { normalizeDomain, normalizeUrl } from '../../lib/reputation/normalize.js';
@@ -11,7 +12,7 @@ import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
 import { domainCandidates, feedReputation } from '../../lib/reputation/sources.js';
 import { scanMessage } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
-import { json, startHttpServer, type TestServer } from '../helpers/http-server.js';
+import { json, jsonWithoutEnd, startHttpServer, type TestServer } from '../helpers/http-server.js';
 import { toCrlf } from '../helpers/smtp.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
@@ -197,6 +198,30 @@ describe('Google Safe Browsing v4 Lookup client against a local threatMatches:fi
       assert.match(second[0].detail, /cached/);
     } finally {
       await client.close();
+    }
+  });
+
+  it('reads at most 4 MiB of a reply, and a reply that is not JSON is a typed error', async () => {
+    const endless = await startHttpServer((_req, _b, res) => jsonWithoutEnd(res));
+    const notJson = await startHttpServer((_req, _b, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('<html>quota</html>');
+    });
+    const config = (url: string) =>
+      buildConfig({ reputation: { safe_browsing_url: `${url}v4/threatMatches:find`, timeout_ms: 20_000 } }, { env: {} }).reputation;
+    const clients = [new SafeBrowsing(config(endless.url), 'test-key'), new SafeBrowsing(config(notJson.url), 'test-key')];
+    try {
+      for (const [c, why] of [
+        [clients[0], /safe browsing: reply longer than 4194304 bytes/],
+        [clients[1], /safe browsing: reply is not JSON/],
+      ] as const)
+        await assert.rejects(c.check(await urlsOf('<a href="https://clean.example/">x</a>'), 20_000), (err: unknown) => {
+          assert.ok(err instanceof PhishXError && err.code === 'PHISHX_REPUTATION_BAD_RESPONSE', String(err));
+          assert.match(err.message, why);
+          return true;
+        });
+    } finally {
+      await Promise.all([...clients.map((c) => c.close()), endless.close(), notJson.close()]);
     }
   });
 
