@@ -19,6 +19,8 @@ export type PhishXErrorCode =
   | 'PHISHX_NLP_UNREACHABLE'
   | 'PHISHX_REPUTATION_HTTP_STATUS'
   | 'PHISHX_REPUTATION_BAD_RESPONSE'
+  | 'PHISHX_REPUTATION_TIMEOUT'
+  | 'PHISHX_REPUTATION_UNREACHABLE'
   | 'PHISHX_CLAMD_UNAVAILABLE'
   | 'PHISHX_CLAMD_BAD_REPLY'
   | 'PHISHX_BREAKER_OPEN'
@@ -89,6 +91,12 @@ export class UsageError extends PhishXError {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** An error's message as one line of at most `max` characters (a library's may span lines: undici's internal assertions do). */
+export function oneLineMessage(err: unknown, max = 200): string {
+  const m = errorMessage(err).replace(/\s+/g, ' ').trim();
+  return m.length > max ? `${m.slice(0, max)}…` : m;
 }
 
 /** One webhook delivery attempt failed; `code` says how, `status` is the HTTP answer (0: none). */

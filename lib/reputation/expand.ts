@@ -3,6 +3,7 @@ import type { LookupFunction } from 'node:net';
 import { isPublicAddress, parseAddress } from '../ip-address.js';
 import { Agent } from 'undici';
 import { PhishXError } from '../errors.js';
+import { reputationRequestError } from './request-error.js';
 
 /**
  * DNS lookup for outgoing expansion requests: resolves, refuses the host if any address is
@@ -61,17 +62,25 @@ export class UrlExpander {
       if (parseAddress(host) && !this.opts.allowPrivate && !isPublicAddress(host)) {
         throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `refusing to follow to ${host}: not a public address`);
       }
-      const res = await this.agent.request({
-        origin: u.origin,
-        path: `${u.pathname}${u.search}`,
-        method: 'HEAD',
-        signal,
-        headers: { 'user-agent': 'PhishX-url-expander' },
-      });
+      let res;
+      try {
+        res = await this.agent.request({
+          origin: u.origin,
+          path: `${u.pathname}${u.search}`,
+          method: 'HEAD',
+          signal,
+          headers: { 'user-agent': 'PhishX-url-expander' },
+        });
+      } catch (err) {
+        throw reputationRequestError(u.host, err, this.opts.timeoutMs);
+      }
       await res.body.dump().catch(() => undefined);
-      const loc = res.headers.location;
+      const header = res.headers.location;
+      const loc = Array.isArray(header) ? header[0] : header;
       if (res.statusCode < 300 || res.statusCode > 399 || !loc) break;
-      current = new URL(Array.isArray(loc) ? loc[0] : loc, current).toString();
+      const next = URL.parse(loc, current);
+      if (!next) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `${u.host} redirects to ${JSON.stringify(loc.slice(0, 80))}: not a URL`);
+      current = next.toString();
       chain.push(current);
     }
     return chain;

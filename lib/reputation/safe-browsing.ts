@@ -3,6 +3,7 @@ import type { PhishXConfig } from '../config/types.js';
 import { PhishXError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { BodyTooLargeError, readJsonBounded } from '../http-body.js';
+import { reputationRequestError } from './request-error.js';
 import { processMetrics } from '../metrics/catalog.js';
 import { guarded } from '../resilience/breaker.js';
 import type { Signal } from '../verdict/types.js';
@@ -10,6 +11,8 @@ import { lookupUrls, type ReputationSource } from './sources.js';
 
 const THREAT_TYPES = ['MALWARE', 'SOCIAL_ENGINEERING', 'UNWANTED_SOFTWARE', 'POTENTIALLY_HARMFUL_APPLICATION'];
 const MAX_CACHE = 20_000;
+/** Longest a listing is cached, whatever cacheDuration the reply gives (the API's are minutes). */
+const MAX_LISTED_TTL_MS = 86_400_000;
 /** Longest reply read (a match is ~200 bytes; a lookup asks for a message's links). */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
@@ -79,33 +82,37 @@ export class SafeBrowsing implements ReputationSource {
       client: { clientId: 'phishx', clientVersion: '0.1.0' },
       threatInfo: { threatTypes: THREAT_TYPES, platformTypes: ['ANY_PLATFORM'], threatEntryTypes: ['URL'], threatEntries: ask.map((url) => ({ url })) },
     };
-    const res = await this.pool.request({
-      path: this.path,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(ms),
-    });
-    if (res.statusCode !== 200) {
-      await res.body.dump().catch(() => undefined);
-      throw new PhishXError('PHISHX_REPUTATION_HTTP_STATUS', `safe browsing answered HTTP ${res.statusCode}`);
-    }
-    let reply: { matches?: Array<{ threatType?: string; threat?: { url?: string }; cacheDuration?: string }> };
+    let reply: unknown;
     try {
-      reply = (await readJsonBounded(res, MAX_REPLY_BYTES)) as typeof reply;
+      const res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(ms),
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump().catch(() => undefined);
+        throw new PhishXError('PHISHX_REPUTATION_HTTP_STATUS', `safe browsing answered HTTP ${res.statusCode}`);
+      }
+      reply = await readJsonBounded(res, MAX_REPLY_BYTES);
     } catch (err) {
       if (err instanceof BodyTooLargeError) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', `safe browsing: ${err.message}`, { cause: err });
       if (err instanceof SyntaxError) throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: reply is not JSON', { cause: err });
-      throw err; // the timeout, a reset: as for the request
+      throw reputationRequestError('safe browsing', err, ms);
     }
-    if (typeof reply !== 'object' || reply === null || (reply.matches !== undefined && !Array.isArray(reply.matches)))
+    const matches = (reply as { matches?: unknown } | null)?.matches;
+    if (typeof reply !== 'object' || reply === null || (matches !== undefined && !Array.isArray(matches)))
       throw new PhishXError('PHISHX_REPUTATION_BAD_RESPONSE', 'safe browsing: malformed reply');
     const listed = new Map<string, { threat: string; ttl: number }>();
-    for (const m of reply.matches ?? []) {
-      const url = m.threat?.url;
-      if (!url) continue;
-      const secs = Number.parseFloat(String(m.cacheDuration ?? '').replace(/s$/, ''));
-      listed.set(url, { threat: m.threatType ?? 'THREAT', ttl: Number.isFinite(secs) ? secs * 1000 : this.cfg.cache_ttl_s * 1000 });
+    for (const m of (matches ?? []) as unknown[]) {
+      const { threat, threatType, cacheDuration } = (typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>;
+      const url = typeof threat === 'object' && threat !== null ? (threat as { url?: unknown }).url : undefined;
+      if (typeof url !== 'string' || !url) continue;
+      const secs = typeof cacheDuration === 'string' ? Number.parseFloat(cacheDuration.replace(/s$/, '')) : NaN;
+      // A listing is cached for the time the API gives, within [0, MAX_LISTED_TTL_MS].
+      const ttl = Number.isFinite(secs) ? Math.min(Math.max(secs * 1000, 0), MAX_LISTED_TTL_MS) : this.cfg.cache_ttl_s * 1000;
+      listed.set(url, { threat: typeof threatType === 'string' && threatType ? threatType.slice(0, 60) : 'THREAT', ttl });
     }
     for (const u of ask) {
       const hit = listed.get(u);

@@ -7,6 +7,7 @@ import { buildConfig } from '../../lib/config/load.js';
 import { NlpServiceError, PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { HttpTextClassifier } from '../../lib/nlp/http-client.js';
+import { UrlExpander } from '../../lib/reputation/expand.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { check, runs, SEED } from './settings.js';
@@ -23,7 +24,8 @@ type Plan =
   | { kind: 'reset' }
   | { kind: 'stall' }
   | { kind: 'endless'; http: boolean }
-  | { kind: 'http'; status: number; body: string; lie: boolean; declared: number | null };
+  | { kind: 'http'; status: number; body: string; lie: boolean; declared: number | null }
+  | { kind: 'redirect'; status: number; location: string };
 
 /** A raw TCP server answering every connection with the current plan (after the request's first bytes). */
 class JunkService {
@@ -76,6 +78,9 @@ class JunkService {
         else sock.write(body);
         return;
       }
+      case 'redirect': // every hop gets the same answer: one that points back here loops until the hop limit
+        sock.end(Buffer.from(`HTTP/1.1 ${p.status} Moved\r\nlocation: ${p.location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`, 'utf8'));
+        return;
     }
   }
 
@@ -170,6 +175,9 @@ function httpPlan(json: fc.Arbitrary<unknown>): fc.Arbitrary<Plan> {
  */
 const ENDLESS_READ_MAX = 24 * 1024 * 1024;
 
+const REPUTATION_CODES = ['PHISHX_REPUTATION_HTTP_STATUS', 'PHISHX_REPUTATION_BAD_RESPONSE', 'PHISHX_REPUTATION_TIMEOUT', 'PHISHX_REPUTATION_UNREACHABLE'];
+const reputationError = (err: unknown): boolean => err instanceof PhishXError && REPUTATION_CODES.includes(err.code);
+
 const NLP_CODES = ['PHISHX_NLP_HTTP_STATUS', 'PHISHX_NLP_BAD_RESPONSE', 'PHISHX_NLP_TIMEOUT', 'PHISHX_NLP_UNREACHABLE'];
 
 /** The error a client gave: short enough for a log line and a reason's detail. */
@@ -211,21 +219,29 @@ describe(`fuzz: dependencies answering junk (seed ${SEED})`, () => {
   });
 
   /**
-   * One HTTP client against every plan of `plans`: `call` resolves with a well-formed answer
-   * (checked by `call` itself) or throws an error that `typed` accepts; either way within the
-   * timeout (+ 1 s) and without reading a reply without end.
+   * One HTTP client against every plan of `plans`: `call` gives a value `wellFormed` accepts
+   * or fails with an error `typed` accepts; either way within the timeout (+ 1 s) and without
+   * reading a reply without end.
    */
-  async function fuzzHttpClient(name: string, plans: fc.Arbitrary<Plan>, call: () => Promise<void>, typed: (err: unknown) => boolean): Promise<void> {
+  async function fuzzHttpClient<T>(
+    name: string,
+    plans: fc.Arbitrary<Plan>,
+    call: () => Promise<T>,
+    wellFormed: (v: T) => void,
+    typed: (err: unknown) => boolean,
+  ): Promise<void> {
     const ran = await check(name, plans, runs(80, 1500), async (plan) => {
       service.plan = plan;
       service.endlessBytes = 0;
       const t0 = performance.now();
-      try {
-        await call();
-      } catch (err) {
-        if (err instanceof assert.AssertionError) throw err;
-        assert.ok(typed(err), String(err));
-        assertShort(err, plan);
+      const outcome = await call().then(
+        (value) => ({ value }),
+        (err: unknown) => ({ err }),
+      );
+      if ('value' in outcome) wellFormed(outcome.value);
+      else {
+        assert.ok(typed(outcome.err), `untyped: ${String(outcome.err)}`);
+        assertShort(outcome.err, plan);
       }
       assert.ok(service.endlessBytes < ENDLESS_READ_MAX, `${service.endlessBytes} bytes of a reply without end sent (read)`);
       assert.ok(performance.now() - t0 < TIMEOUT_MS + 1000, `took ${Math.round(performance.now() - t0)} ms`);
@@ -239,14 +255,56 @@ describe(`fuzz: dependencies answering junk (seed ${SEED})`, () => {
       await fuzzHttpClient(
         'classifier replies',
         httpPlan(nested),
-        async () => {
-          const v = await client.classify('Verify your account');
-          assert.ok(Number.isFinite(v.p) && v.p >= 0 && v.p <= 1, `p = ${v.p}`);
-        },
+        () => client.classify('Verify your account'),
+        (v) => assert.ok(Number.isFinite(v.p) && v.p >= 0 && v.p <= 1, `p = ${v.p}`),
         (err) => err instanceof NlpServiceError && NLP_CODES.includes(err.code),
       );
     } finally {
       await client.close();
+    }
+  });
+
+  it('short-link expander: a chain of at most max_hops + 1 links or one short error, within the timeout', async () => {
+    // The hops after a shortener are the phisher's servers. allowPrivate: they are on loopback here.
+    const maxHops = 4;
+    const expander = new UrlExpander({ maxHops, timeoutMs: TIMEOUT_MS, allowPrivate: true });
+    const here = `http://127.0.0.1:${service.port}`;
+    const location = fc.oneof(
+      fc.constantFrom(
+        `${here}/next`,
+        '/relative',
+        '?q=1',
+        '//127.0.0.1:1/x',
+        'javascript:alert(1)',
+        'ftp://x.example/',
+        'http://[::1',
+        'http://%zz/',
+        '',
+        `${here}/${'a'.repeat(60_000)}`,
+      ),
+      fc.string({ maxLength: 200 }).filter((x) => !/[\r\n\0]/.test(x)),
+    );
+    const plans = fc.oneof(
+      fc.record({
+        kind: fc.constant('redirect' as const),
+        status: fc.oneof(fc.constantFrom(301, 302, 303, 307, 308), fc.integer({ min: 100, max: 999 })),
+        location,
+      }),
+      httpPlan(fc.jsonValue({ maxDepth: 1 })),
+    );
+    try {
+      await fuzzHttpClient(
+        'expander hops',
+        plans,
+        () => expander.expand(`${here}/short`),
+        (chain) => {
+          assert.ok(chain.length >= 1 && chain.length <= maxHops + 1, `${chain.length} links`);
+          for (const link of chain) assert.ok(URL.canParse(link), link.slice(0, 100));
+        },
+        reputationError,
+      );
+    } finally {
+      await expander.close();
     }
   });
 
@@ -266,10 +324,11 @@ describe(`fuzz: dependencies answering junk (seed ${SEED})`, () => {
       await fuzzHttpClient(
         'safe browsing replies',
         httpPlan(sbJson),
-        async () => {
-          for (const signal of await client.check(input.urls, TIMEOUT_MS)) assert.equal(signal.code, 'URL_SAFE_BROWSING');
+        () => client.check(input.urls, TIMEOUT_MS),
+        (signals) => {
+          for (const signal of signals) assert.equal(signal.code, 'URL_SAFE_BROWSING');
         },
-        (err) => err instanceof Error, // the scan records any failure as REPUTATION_UNAVAILABLE with its message
+        reputationError,
       );
     } finally {
       await client.close();

@@ -201,6 +201,33 @@ describe('Google Safe Browsing v4 Lookup client against a local threatMatches:fi
     }
   });
 
+  it('reads a match list of any shape: odd entries skipped, a threat type that is not text named THREAT, a listing cached for a day at most', async () => {
+    const odd = await startHttpServer((_req, _b, res) =>
+      json(res, 200, {
+        matches: [null, 5, 'x', { threat: null }, { threat: { url: 7 } }, { threat: { url: listed }, threatType: { evil: true }, cacheDuration: '1e308s' }],
+      }),
+    );
+    let now = 1_000_000;
+    const client = new SafeBrowsing(sbConfig(`${odd.url}v4/threatMatches:find`), 'test-key', () => now);
+    try {
+      const urls = await urlsOf(`<a href="${listed}">x</a>`);
+      const first = await client.check(urls, 1000);
+      assert.deepEqual(
+        first.map((x) => [x.code, x.detail]),
+        [['URL_SAFE_BROWSING', `${listed} (THREAT)`]],
+      );
+      now += 86_400_000 - 1;
+      assert.match((await client.check(urls, 1000))[0].detail, /cached/);
+      assert.equal(odd.requests.length, 1);
+      now += 2;
+      assert.doesNotMatch((await client.check(urls, 1000))[0].detail, /cached/, 'a cacheDuration of 1e308 s kept it for good');
+      assert.equal(odd.requests.length, 2);
+    } finally {
+      await client.close();
+      await odd.close();
+    }
+  });
+
   it('reads at most 4 MiB of a reply, and a reply that is not JSON is a typed error', async () => {
     const endless = await startHttpServer((_req, _b, res) => jsonWithoutEnd(res));
     const notJson = await startHttpServer((_req, _b, res) => {
