@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { BreakerConfig, PhishXConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
-import { NlpServiceError } from '../errors.js';
+import { NlpServiceError, oneLineMessage } from '../errors.js';
 import { BodyTooLargeError, readJsonBounded } from '../http-body.js';
 import type { TextClassifier, TextVerdict } from './model.js';
 
@@ -91,7 +91,7 @@ export class HttpTextClassifier implements TextClassifier {
       if (name === 'TimeoutError' || name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') {
         throw new NlpServiceError('PHISHX_NLP_TIMEOUT', `no answer from ${this.name} within ${ms} ms`, { cause: err });
       }
-      throw new NlpServiceError('PHISHX_NLP_UNREACHABLE', `${this.name}: ${(err as Error).message}`, { cause: err });
+      throw new NlpServiceError('PHISHX_NLP_UNREACHABLE', `${this.name}: ${oneLineMessage(err)}`, { cause: err });
     }
     if (res.statusCode < 200 || res.statusCode > 299) {
       await res.body.dump().catch(() => undefined);

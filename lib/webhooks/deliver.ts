@@ -5,7 +5,7 @@
  * answer and discarding it.
  */
 import { Agent, request } from 'undici';
-import { WebhookDeliveryError } from '../errors.js';
+import { oneLineMessage, WebhookDeliveryError } from '../errors.js';
 
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** A Retry-After above this is capped (a consumer cannot park an event for days). */
@@ -53,7 +53,7 @@ export async function postOnce(
     const code = (err as { code?: string }).code;
     if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
       throw new WebhookDeliveryError('PHISHX_WEBHOOK_TIMEOUT', `no answer within ${timeoutMs} ms`, 0, undefined, { cause: err });
-    throw new WebhookDeliveryError('PHISHX_WEBHOOK_UNREACHABLE', (err as Error).message || String(err), 0, undefined, { cause: err });
+    throw new WebhookDeliveryError('PHISHX_WEBHOOK_UNREACHABLE', oneLineMessage(err) || 'failed', 0, undefined, { cause: err });
   }
   // Read a bounded part of the answer (a consumer may stream forever): its start goes into an error.
   let read = 0;

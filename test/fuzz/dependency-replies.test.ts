@@ -184,6 +184,7 @@ const NLP_CODES = ['PHISHX_NLP_HTTP_STATUS', 'PHISHX_NLP_BAD_RESPONSE', 'PHISHX_
 function assertShort(err: unknown, plan: Plan): void {
   assert.ok(err instanceof Error, `not an Error: ${String(err)}`);
   assert.ok(err.message.length > 0 && err.message.length < 400, `${err.message.length}-character error for ${JSON.stringify(plan).slice(0, 200)}`);
+  assert.ok(!/[\r\n]/.test(err.message), `a message over several lines: ${JSON.stringify(err.message)}`);
 }
 
 describe(`fuzz: dependencies answering junk (seed ${SEED})`, () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { NlpServiceError } from '../../lib/errors.js';
@@ -172,6 +173,23 @@ describe('HttpTextClassifier against misbehaving services', () => {
         });
     } finally {
       await Promise.all([...clients.map((c) => c.close()), endless.close(), declared.close()]);
+    }
+  });
+
+  it('a 101 answer (undici throws its own assertion, three lines) is PHISHX_NLP_UNREACHABLE on one line', async () => {
+    const upgrade = net.createServer((sock) => sock.on('error', () => undefined).once('data', () => sock.end('HTTP/1.1 101 Switching Protocols\r\n\r\n')));
+    await new Promise<void>((r) => upgrade.listen(0, '127.0.0.1', () => r()));
+    const c = new HttpTextClassifier(nlpConfig(`http://127.0.0.1:${(upgrade.address() as net.AddressInfo).port}/`).nlp);
+    try {
+      await assert.rejects(c.classify('x'), (err: unknown) => {
+        assert.ok(err instanceof NlpServiceError && err.code === 'PHISHX_NLP_UNREACHABLE', String(err));
+        assert.match(err.message, /assert\(upgrade\)/);
+        assert.doesNotMatch(err.message, /\n/);
+        return true;
+      });
+    } finally {
+      await c.close();
+      await new Promise((r) => upgrade.close(r));
     }
   });
 
