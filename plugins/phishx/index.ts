@@ -162,6 +162,7 @@ export function register(this: PhishXPlugin): void {
   );
   undo.push(configSource.subscribe((next) => this.phishx.sidecar?.reconfigure(next)));
   this.register_hook('init_master', 'phishx_init_master');
+  this.register_hook('init_child', 'phishx_init_child');
   this.register_hook('connect_init', 'phishx_connect_init');
   this.register_hook('disconnect', 'phishx_disconnect');
   this.register_hook('deny', 'phishx_deny');
@@ -249,7 +250,32 @@ async function acceptRelease(plugin: PhishXPlugin, connection: HarakaConnection,
   }
 }
 
+/**
+ * Count the embedded quarantine now, as this process starts taking mail, instead of when the
+ * first message is held: the first count reads every record (~2.7 s at 100,000 held) and the
+ * first held message's session would wait for it. Logged with what it found. Redis needs no
+ * count (it keeps one).
+ */
+function countQuarantineAtStart(plugin: PhishXPlugin): void {
+  if (!plugin.phishx.config || plugin.phishx.config.redis.url) return;
+  const t0 = performance.now();
+  getStore(plugin)
+    .countQuarantine()
+    .then(
+      (n) => plugin.lognotice(`phishx: quarantine holds ${n} message(s) (counted at start in ${Math.round(performance.now() - t0)} ms)`),
+      (err: unknown) => plugin.logwarn(`phishx: counting the quarantine at start: ${errorMessage(err)}`),
+    );
+}
+
+/** A cluster worker (`nodes` > 0) takes mail: its quarantine count starts now. */
+export function phishx_init_child(this: PhishXPlugin, next: Next): void {
+  countQuarantineAtStart(this);
+  next();
+}
+
 export function phishx_init_master(this: PhishXPlugin, next: Next, server: HarakaServer): void {
+  // One process (no cluster): this one takes mail. A cluster's master does not.
+  if (!server.cluster) countQuarantineAtStart(this);
   const listen = this.phishx.config?.sidecar.listen;
   if (!listen) return next();
   const plugin = this;

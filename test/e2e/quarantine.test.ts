@@ -99,6 +99,8 @@ describe('quarantine on the embedded default (no Redis): on disk, durable, bound
     }
     const second = await startHaraka({ env: { PHISHX_QUARANTINE_SPOOL_DIR: spool } });
     try {
+      // Counted as it starts, before any message (the first held one does not wait for it).
+      await eventually(() => assert.match(second.logs(), /phishx: quarantine holds 30 message\(s\) \(counted at start in \d+ ms\)/));
       const full = await eventually(async () => {
         const body = (await (await fetch(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as {
           components: { store: { kind: string; quarantine_entries?: number } };
