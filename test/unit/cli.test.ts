@@ -36,6 +36,14 @@ describe('phishx CLI', () => {
     assert.match(v.id, /^[0-9a-f]{16}$/);
   });
 
+  it('scan holds the README quarantine example (an eBay lure whose form posts to another site) for review', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-phish-ebay-99fd166a7b371254.eml']);
+    assert.equal(r.code, 0, r.err);
+    const v = JSON.parse(r.out) as { action: string; score: number; reasons: Array<{ code: string }> };
+    assert.equal(v.action, 'quarantine', `score ${v.score}`);
+    assert.ok(v.reasons.some((x) => x.code === 'FORM_EXTERNAL_ACTION'));
+  });
+
   it('scan allows a legitimate mailing-list message', () => {
     const r = phishx(['scan', 'test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml']);
     assert.equal(JSON.parse(r.out).action, 'allow');
