@@ -20,7 +20,7 @@ export function parseInstreamReply(reply: string, host: string): ClamdResult {
 
 const CHUNK = 64 * 1024;
 /** Longest reply read from a clamd (its replies — OK, FOUND, VERSION, PONG — are one short line). */
-export const MAX_REPLY_BYTES = 4096;
+const MAX_REPLY_BYTES = 4096;
 
 /**
  * clamd client: INSTREAM over TCP or a unix socket, streamed in chunks with backpressure,

@@ -103,8 +103,9 @@ export class HttpTextClassifier implements TextClassifier {
     } catch (err) {
       if ((err as { name?: string }).name === 'TimeoutError' || (err as { name?: string }).name === 'AbortError')
         throw new NlpServiceError('PHISHX_NLP_TIMEOUT', `${this.name}: reply not complete within ${ms} ms`, { cause: err });
-      const why = err instanceof BodyTooLargeError ? err.message : 'reply is not JSON';
-      throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: ${why}`, { cause: err });
+      if (err instanceof BodyTooLargeError) throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: ${err.message}`, { cause: err });
+      if (err instanceof SyntaxError) throw new NlpServiceError('PHISHX_NLP_BAD_RESPONSE', `${this.name}: reply is not JSON`, { cause: err });
+      throw new NlpServiceError('PHISHX_NLP_UNREACHABLE', `${this.name}: reply cut short: ${oneLineMessage(err)}`, { cause: err });
     }
     return { p: phishProbability(body, this.cfg.phish_labels), top: [] };
   }

@@ -193,6 +193,26 @@ describe('HttpTextClassifier against misbehaving services', () => {
     }
   });
 
+  it('a reply cut short (Content-Length not reached, then closed) is PHISHX_NLP_UNREACHABLE, not a bad reply', async () => {
+    const short = net.createServer((sock) =>
+      sock
+        .on('error', () => undefined)
+        .once('data', () => sock.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n[{"label"')),
+    );
+    await new Promise<void>((r) => short.listen(0, '127.0.0.1', () => r()));
+    const c = new HttpTextClassifier(nlpConfig(`http://127.0.0.1:${(short.address() as net.AddressInfo).port}/`).nlp);
+    try {
+      await assert.rejects(c.classify('x'), (err: unknown) => {
+        assert.ok(err instanceof NlpServiceError && err.code === 'PHISHX_NLP_UNREACHABLE', String(err));
+        assert.match(err.message, /reply cut short/);
+        return true;
+      });
+    } finally {
+      await c.close();
+      await new Promise((r) => short.close(r));
+    }
+  });
+
   it('reports a refused connection as PHISHX_NLP_UNREACHABLE', async () => {
     const c = new HttpTextClassifier(nlpConfig('http://127.0.0.1:1/').nlp);
     try {
