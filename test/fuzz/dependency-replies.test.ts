@@ -9,6 +9,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { HttpTextClassifier } from '../../lib/nlp/http-client.js';
 import { UrlExpander } from '../../lib/reputation/expand.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
+import { pumpWithoutEnd } from '../helpers/http-server.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { check, runs, SEED } from './settings.js';
 
@@ -61,13 +62,7 @@ class JunkService {
         return;
       case 'endless': {
         if (p.http) sock.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n[');
-        const chunk = Buffer.from('{"label":"phishing","score":0.5},'.repeat(2000));
-        let sent = 0;
-        const pump = (): void => {
-          while (!sock.destroyed && sock.write(chunk)) this.endlessBytes = Math.max(this.endlessBytes, (sent += chunk.length));
-          if (!sock.destroyed) sock.once('drain', pump);
-        };
-        pump();
+        pumpWithoutEnd(sock, (sent) => (this.endlessBytes = Math.max(this.endlessBytes, sent)));
         return;
       }
       case 'http': {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Writable } from 'node:stream';
 
 export interface TestServer {
   url: string;
@@ -42,17 +43,24 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
 }
 
 /**
- * Answer 200 with a JSON body that never ends (a broken or hostile service): chunks as fast
- * as the client reads them until it goes away. `declared`: a Content-Length to claim.
+ * Write JSON-looking chunks to `out` as fast as it drains, until it is destroyed (a reply
+ * without end from a broken or hostile service); `sent` is told the bytes written so far.
  */
+export function pumpWithoutEnd(out: Writable, sent: (bytes: number) => void = () => undefined): void {
+  const chunk = Buffer.from('{"label":"phishing","score":0.5},'.repeat(2000));
+  let bytes = 0;
+  const pump = (): void => {
+    while (!out.destroyed && !out.writableEnded && out.write(chunk)) sent((bytes += chunk.length));
+    if (!out.destroyed) out.once('drain', pump);
+  };
+  pump();
+}
+
+/** Answer 200 with a JSON body that never ends. `declared`: a Content-Length to claim. */
 export function jsonWithoutEnd(res: http.ServerResponse, declared?: number): void {
   res.writeHead(200, { 'content-type': 'application/json', ...(declared !== undefined ? { 'content-length': declared } : {}) });
-  const chunk = Buffer.from(`[${'{"label":"phishing","score":0.5},'.repeat(2000)}`);
   res.on('error', () => undefined);
-  const pump = (): void => {
-    while (!res.destroyed && !res.writableEnded && res.write(chunk));
-    if (!res.destroyed) res.once('drain', pump);
-  };
   res.socket?.once('close', () => res.destroy());
-  pump();
+  res.write('[');
+  pumpWithoutEnd(res);
 }
