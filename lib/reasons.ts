@@ -57,7 +57,21 @@ export const REASONS = {
   FORM_EXTERNAL_ACTION: { weight: 10, doc: "An HTML form posts to a domain other than the sender's." },
   FORM_PASSWORD_FIELD: { weight: 40, doc: 'The HTML body asks for a password (`<input type=password>`): credential harvesting.' },
   // Sender heuristics
-  SENDER_BRAND_IMPERSONATION: { weight: 45, doc: "From display name names a brand whose domains do not include the From address's domain." },
+  SENDER_BRAND_IMPERSONATION: {
+    weight: 50,
+    doc:
+      "From display name names a brand, and the From address's domain is not the brand's and bears nothing of its name " +
+      '(a free-mail account, a hosting provider\'s or another company\'s domain: "Accounts PayPal" <bi11y1@isp-q.com>). No brand ' +
+      'writes to its customers so; a phisher without a look-alike domain must. Holds the message alone.',
+  },
+  SENDER_BRAND_UNLISTED_DOMAIN: {
+    weight: 45,
+    doc:
+      "From display name names a brand, and the From address's domain bears the brand's name but is not among its `[brands]` " +
+      'domains ("Costco Wholesale" <wholesale@costcorewardscentre.com>): a look-alike, or one of the brand\'s own domains the list ' +
+      'lacks — add it there. Also a brand\'s name before "via" in a From that list software rewrote ("PayPal via users"). ' +
+      'Short of holding alone.',
+  },
   SENDER_DISPLAY_NAME_ADDRESS: { weight: 25, doc: 'From display name contains an e-mail address other than the real one.' },
   SENDER_REPLY_TO_MISMATCH: { weight: 0, doc: 'Reply-To goes to another registered domain than From.' },
   SENDER_RANDOM_LOCALPART: {

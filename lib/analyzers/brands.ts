@@ -156,6 +156,26 @@ export function domainBelongsToBrand(registrable: string | null, brand: string, 
 }
 
 /**
+ * Whether a registered domain bears something of a brand's name: the brand's name written
+ * together ("wellsfargo"), a word of it of four letters or more ("mercado", "brasil"), or the
+ * name part of one of the brand's own domains ("aexp", "rakuten"), found anywhere in the
+ * domain's skeleton — a two-letter one ("wf") only as a label or hyphen part ("wf-alerts") — (letters and digits: "costco-rewards.com", "bancodobrasil.com.br",
+ * "cloudskillsboost.google"). Such a domain may be one of the brand's own that `[brands]` does
+ * not list; one that bears nothing of it ("isp-q.com", "gmail.com", a hosting provider's
+ * "…firebaseapp.com") is not the brand's. Pure.
+ */
+export function domainBearsBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
+  if (!registrable) return false;
+  const shown = skeleton(domainToUnicode(registrable) || registrable);
+  const parts = new Set(shown.split(/[^\p{L}\p{N}]+/u));
+  const sk = shown.replace(/[^\p{L}\p{N}]+/gu, '');
+  const tokens = [brand.replace(/[^\p{L}\p{N}]+/gu, ''), ...brand.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 4)];
+  for (const d of index.domains.get(brand) ?? []) tokens.push(d.split('.')[0].replace(/[^\p{L}\p{N}]+/gu, ''));
+  // Three letters or more anywhere; a two-letter name ("wf", "bb") only as a whole label or hyphen part.
+  return tokens.map((t) => skeleton(t)).some((t) => (t.length >= 3 && sk.includes(t)) || (t.length === 2 && parts.has(t)));
+}
+
+/**
  * Whether two different strings are one edit apart: one letter replaced, inserted, deleted,
  * or two neighbours swapped (optimal-string-alignment distance 1), in linear time.
  */

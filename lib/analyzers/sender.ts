@@ -2,7 +2,7 @@ import { govLookalike, splitHost } from '../message/domain.js';
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
-import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+import { brandsClaimedByName, brandsNamedIn, domainBearsBrand, domainBelongsToBrand, type BrandIndex } from './brands.js';
 
 // The lookbehind starts a match only where a run of local-part characters starts: without
 // it a long display name without '@' costs quadratic time (a 200,000-character name hung
@@ -105,10 +105,15 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
     }
   }
   if (from.address && input.recipients.includes(from.address)) out.push({ code: 'SENDER_IS_RECIPIENT', detail: `From ${from.address} is a recipient` });
-  for (const brand of brandsClaimedByName(from.name, brandsNamedIn(input.subject, brands), brands)) {
+  const subjectBrands = brandsNamedIn(input.subject, brands);
+  for (const brand of brandsClaimedByName(from.name, subjectBrands, brands)) {
     if (!domainBelongsToBrand(from.registrable, brand, brands)) {
+      // A domain bearing the brand's name may be the brand's own, missing from [brands]; and
+      // list software that rewrote From ("PayPal via users") put its own address there.
+      const author = LIST_REWRITTEN_FROM.test(from.name) ? from.name.split(/\s+via\s+/i)[0] : '';
+      const rewritten = author !== '' && brandsClaimedByName(author, subjectBrands, brands).includes(brand);
       out.push({
-        code: 'SENDER_BRAND_IMPERSONATION',
+        code: rewritten || domainBearsBrand(from.registrable, brand, brands) ? 'SENDER_BRAND_UNLISTED_DOMAIN' : 'SENDER_BRAND_IMPERSONATION',
         detail: `display name "${from.name.slice(0, 60)}" names ${brand}, address is ${from.address || '(none)'}`,
       });
       break;

@@ -8,6 +8,7 @@ import { analyze } from '../../lib/scan.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { brandsNamedIn, buildBrandIndex, lookalikeBrand, oneEditApart, skeleton } from '../../lib/analyzers/brands.js';
 import { toCrlf } from '../helpers/smtp.js';
+import { REASONS } from '../../lib/reasons.js';
 import type { SenderAuth } from '../../lib/message/types.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
@@ -185,7 +186,8 @@ describe('brands and government domains outside the English world', () => {
       }),
       ['BRAND_ALIGNED'],
     );
-    assert.ok((await codesFor({ from: '"UPS Delivery Status" <ups.delivery.status@nytoups.example>' })).includes('SENDER_BRAND_IMPERSONATION'));
+    assert.ok((await codesFor({ from: '"UPS Delivery Status" <ups.delivery.status@nytoups.example>' })).includes('SENDER_BRAND_UNLISTED_DOMAIN'));
+    assert.ok((await codesFor({ from: '"UPS Delivery Status" <status@parcel-notices.example>' })).includes('SENDER_BRAND_IMPERSONATION'));
   });
 
   it('flags a government domain with another suffix after it (links and From), never a real one', async () => {
@@ -206,7 +208,39 @@ describe('brands and government domains outside the English world', () => {
 describe('sender heuristics', () => {
   it('flags a display name naming a brand whose domain the address is not', async () => {
     assert.deepEqual(await codesFor({ from: '"PayPal Support" <help@mailer.example.net>' }), ['SENDER_BRAND_IMPERSONATION']);
-    assert.deepEqual(await codesFor({ from: '"Wells Fargo Online" <alerts@wf-alerts.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Wells Fargo Online" <alerts@wf-alerts.example>' }), ['SENDER_BRAND_UNLISTED_DOMAIN']);
+  });
+
+  it('holds a brand name on an address whose domain bears nothing of the brand; one that bears its name is weaker', async () => {
+    const hold = config.thresholds.quarantine;
+    const weightOf = async (from: string): Promise<number | undefined> => {
+      const codes = await codesFor({ from });
+      const brand = codes.find((c): c is 'SENDER_BRAND_IMPERSONATION' | 'SENDER_BRAND_UNLISTED_DOMAIN' => c.startsWith('SENDER_BRAND_'));
+      return brand && REASONS[brand].weight;
+    };
+    // Free mail, a hosting provider's host, an unrelated company's domain: holds alone (50).
+    for (const from of [
+      '"Accounts PayPal" <bi11y1@isp-q.example>',
+      '"Banco do Brasil" <lindalhb686@gmail.com>',
+      '"Google Cloud" <no-reply@hey6-dea17.firebaseapp.com>',
+      '"Bradesco" <pontos@vmi1158185.contaboserver.net>',
+    ])
+      assert.ok(((await weightOf(from)) ?? 0) >= hold, from);
+    // The brand's name in the domain (written together, one of its words, its own domain's
+    // name, behind look-alike letters, under a brand TLD): maybe the brand's own, short of holding.
+    for (const from of [
+      '"Costco Wholesale" <wholesale@costcorewardscentre.example>',
+      '"Banco do Brasil" <notifica@bancodobrasil.com.br>',
+      '"Mercado Pago" <avisos@mercadopago.br>',
+      '"American Express" <offers@aexp-rewards.example>',
+      '"PayPal" <service@paypa1-notices.example>',
+      '"Google Cloud Skills Boost" <noreply@cloudskillsboost.google>',
+    ])
+      assert.ok(((await weightOf(from)) ?? hold) < hold, from);
+    // List software that rewrote From keeps the author's brand name before "via": weaker; a
+    // person signing "via" the brand from elsewhere is not that.
+    assert.deepEqual(await codesFor({ from: '"PayPal via users" <users@lists.example>' }), ['SENDER_BRAND_UNLISTED_DOMAIN']);
+    assert.deepEqual(await codesFor({ from: '"Jane Doe via DocuSign" <jane@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
   });
 
   it('catches brand names written with homoglyphs in the display name', async () => {
@@ -249,7 +283,7 @@ describe('sender heuristics', () => {
   it('reads a person signing for a brand ("John from Ledger") as a claim of that brand', async () => {
     assert.deepEqual(await codesFor({ from: '"John from Ledger" <insights@finance.example>' }), ['SENDER_BRAND_IMPERSONATION']);
     assert.deepEqual(await codesFor({ from: '"Katie at PayPal" <katie@evil.example>' }), ['SENDER_BRAND_IMPERSONATION']);
-    assert.deepEqual(await codesFor({ from: '"Jane Doe via DocuSign" <dse@docusign-mail.example>' }), ['SENDER_BRAND_IMPERSONATION']);
+    assert.deepEqual(await codesFor({ from: '"Jane Doe via DocuSign" <dse@docusign-mail.example>' }), ['SENDER_BRAND_UNLISTED_DOMAIN']);
     assert.deepEqual(await codesFor({ from: '"John from Ledger" <john@ledger.com>' }), ['BRAND_ALIGNED']);
     // A brand inside a longer name after "from" is a topic, not a signature.
     assert.deepEqual(await codesFor({ from: '"Notes from Apple Core fans" <notes@lists.example>' }), []);

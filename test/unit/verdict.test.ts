@@ -28,13 +28,13 @@ describe('aggregate', () => {
     const r = aggregate([
       { code: 'URL_SHORTENER', detail: '' },
       { code: 'URL_BRAND_LOOKALIKE', detail: '' },
-      { code: 'SENDER_BRAND_IMPERSONATION', detail: '' },
+      { code: 'SENDER_BRAND_UNLISTED_DOMAIN', detail: '' },
       { code: 'URL_JAVASCRIPT', detail: '' },
     ]);
     assert.equal(r.score, 100);
     assert.deepEqual(
       r.reasons.map((x) => x.code),
-      ['URL_BRAND_LOOKALIKE', 'SENDER_BRAND_IMPERSONATION', 'URL_JAVASCRIPT', 'URL_SHORTENER'],
+      ['URL_BRAND_LOOKALIKE', 'SENDER_BRAND_UNLISTED_DOMAIN', 'URL_JAVASCRIPT', 'URL_SHORTENER'],
     );
   });
 
