@@ -411,8 +411,9 @@ const SECTIONS = {
       default: 'var/feeds',
       doc:
         'Without Redis, `phishx feeds import` writes each feed here as `<name>.txt` and Haraka loads the ' +
-        'folder at start and every minute after (relative to the Haraka directory). With Redis, feeds live ' +
-        'in Redis.',
+        'folder at start and every minute after (relative to the Haraka directory). Each Haraka process holds ' +
+        'every entry in memory, so a file over 32 MiB (~550,000 URLs) is refused by the import and skipped by ' +
+        'Haraka with a logged error (`PHISHX_FEED_TOO_LARGE`). With Redis, feeds live in Redis, any size.',
     },
     safe_browsing_url: {
       type: 'string',

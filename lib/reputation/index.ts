@@ -30,8 +30,8 @@ export async function createReputation(
   let timer: NodeJS.Timeout | undefined;
   if (store.kind !== 'redis') {
     const seen = new Map<string, number>();
-    await syncFeedDir(store, config.reputation.feed_dir, seen);
-    timer = setInterval(() => void syncFeedDir(store, config.reputation.feed_dir, seen).catch((err: unknown) => onError?.(err)), syncMs);
+    await syncFeedDir(store, config.reputation.feed_dir, seen, onError);
+    timer = setInterval(() => void syncFeedDir(store, config.reputation.feed_dir, seen, onError).catch((err: unknown) => onError?.(err)), syncMs);
     timer.unref();
   }
   const key = env.PHISHX_SAFE_BROWSING_KEY;

@@ -79,7 +79,7 @@ function getStore(plugin: PhishXPlugin): Store {
 /** Reputation sources, created once per process; a failure to set them up leaves none (logged). */
 function getReputation(plugin: PhishXPlugin): Promise<Reputation> {
   plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, 60_000, (err) =>
-    plugin.logerror(`phishx: feed reload failed: ${errorMessage(err)}`),
+    plugin.logerror(`phishx: feed not loaded: ${errorMessage(err)}`),
   ).catch((err: unknown) => {
     plugin.logerror(`phishx: reputation sources unavailable: ${errorMessage(err)}`);
     return { sources: [], close: async () => undefined };

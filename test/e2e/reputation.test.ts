@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MAX_FEED_FILE_BYTES } from '../../lib/reputation/feed-dir.js';
 import { RedisStore } from '../../lib/store/redis.js';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -32,6 +33,9 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     await writeFile(path.join(dir, 'feed.txt'), 'https://menu-evil.example.net/lunch\n');
     const r = phishx(['feeds', 'import', '--name', 'openphish', path.join(dir, 'feed.txt')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
     assert.equal(r.code, 0, r.err);
+    // A feed file too large to hold in memory beside it (sparse: only its size counts).
+    await writeFile(path.join(dir, 'feeds', 'everything.txt'), '');
+    await truncate(path.join(dir, 'feeds', 'everything.txt'), MAX_FEED_FILE_BYTES + 1);
     h = await startHaraka({ env: { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') } });
   });
   after(async () => {
@@ -55,6 +59,23 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
 
   it('accepts the same mail with an unlisted link', async () => {
     assert.equal((await sendRaw(h.port, mail('https://menu.example.com/lunch'), env)).code, 250);
+  });
+
+  it('skips a feed file too large to hold in memory with a logged error, and keeps the others', async () => {
+    assert.equal((await sendRaw(h.port, mail('https://menu-evil.example.net/lunch'), env)).code, 550);
+    assert.match(h.logs(), /phishx: feed not loaded: feed \S*everything\.txt is 32\.0 MiB, over the 32 MiB a feed may take without Redis/);
+  });
+
+  it('refuses to import a feed Haraka would not load, naming the limit and Redis, and writes nothing', async () => {
+    const feeds = path.join(dir, 'refused');
+    const big = path.join(dir, 'big-feed.txt');
+    // ~34 MiB of distinct URLs: canonical, still over the limit.
+    const lines = Array.from({ length: 150_000 }, (_, i) => `https://host${i}.phish.example/${'a'.repeat(200)}/${i}`);
+    await writeFile(big, `${lines.join('\n')}\n`);
+    const r = phishx(['feeds', 'import', big], { PHISHX_REPUTATION_FEED_DIR: feeds });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /big-feed\.txt: feed \S*big-feed\.txt is 3\d\.\d MiB, over the 32 MiB .* import it into Redis/);
+    assert.deepEqual(await readdir(feeds).catch(() => []), []);
   });
 });
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { parseFeed, syncFeedDir } from '../../lib/reputation/feed-dir.js';
+import { MAX_FEED_FILE_BYTES, parseFeed, parseFeedInTurns, syncFeedDir } from '../../lib/reputation/feed-dir.js';
 import { normalizeDomain, normalizeUrl } from '../../lib/reputation/normalize.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
 import { domainCandidates, feedReputation } from '../../lib/reputation/sources.js';
@@ -145,6 +145,47 @@ describe('feed reputation', () => {
     assert.equal(await syncFeedDir(store, dir, seen), 1);
     assert.equal(await syncFeedDir(store, dir, seen), 0);
     assert.equal(await syncFeedDir(store, path.join(dir, 'missing')), 0);
+  });
+
+  it('skips a feed file too large to hold in memory, says so once per change, and loads the others', async () => {
+    const own = await mkdtemp(path.join(os.tmpdir(), 'phishx-feeds-big-'));
+    try {
+      const big = path.join(own, 'everything.txt');
+      await writeFile(path.join(own, 'small.txt'), 'https://small-feed.example/x\n');
+      await writeFile(big, '');
+      await truncate(big, MAX_FEED_FILE_BYTES + 1); // a sparse file: its size is all that is looked at, it is never read
+      const local = new MemoryStore();
+      const seen = new Map<string, number>();
+      const errors: unknown[] = [];
+      assert.equal(await syncFeedDir(local, own, seen, (e) => errors.push(e)), 1);
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0] instanceof PhishXError && errors[0].code === 'PHISHX_FEED_TOO_LARGE');
+      assert.match(errors[0].message, /everything\.txt is 32\.0 MiB, over the 32 MiB .*Redis/);
+      assert.deepEqual(
+        (await local.listFeeds()).map((f) => f.name),
+        ['small'],
+      );
+      // Unchanged: not said again every minute; changed, it is.
+      assert.equal(await syncFeedDir(local, own, seen, (e) => errors.push(e)), 0);
+      assert.equal(errors.length, 1);
+      await utimes(big, new Date(), new Date(Date.now() + 5000));
+      await syncFeedDir(local, own, seen, (e) => errors.push(e));
+      assert.equal(errors.length, 2);
+      await local.close();
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('parses a large feed in turns: the event loop runs between slices, the entries are the same', async () => {
+    const text = Array.from({ length: 40_000 }, (_, i) => (i % 2 ? `https://host${i}.example/p/${i}` : `dom${i}.example`)).join('\r\n');
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
+    const sliced = await parseFeedInTurns(text);
+    clearInterval(tick);
+    assert.ok(turns >= 2, `timers ran ${turns} time(s) while parsing`);
+    assert.deepEqual({ ...sliced, urls: [...sliced.urls].sort(), domains: [...sliced.domains].sort() }, parseFeed(text));
+    assert.equal(sliced.urls.length + sliced.domains.length, 40_000);
   });
 });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadConfigFromDir } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
-import { feedName, parseFeed } from '../../reputation/feed-dir.js';
+import { feedName, feedTooLarge, parseFeed } from '../../reputation/feed-dir.js';
 import { createReputation } from '../../reputation/index.js';
 import { writeFileDurable } from '../../fs-durable.js';
 import { createStore } from '../../store/index.js';
@@ -17,7 +17,8 @@ OpenPhish, PhishTank and URLhaus text exports) — and store them as the feed NA
 the file name without extension). A re-import replaces that feed. With [redis] url (or
 PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
 without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
-start and re-reads every minute. Links matching a listed URL add URL_FEED_MATCH, links on a
+start and re-reads every minute — up to 32 MiB a feed, since every Haraka process holds it
+in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL add URL_FEED_MATCH, links on a
 listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
 
 Options:
@@ -49,7 +50,15 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
       if (store.kind === 'redis') {
         await store.replaceFeed(name, feed);
       } else {
-        await writeFileDurable(path.join(config.reputation.feed_dir, `${name}.txt`), Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n'));
+        const target = path.join(config.reputation.feed_dir, `${name}.txt`);
+        const text = Buffer.from([...feed.urls, ...feed.domains].join('\n') + '\n');
+        // Haraka would not load it (feedTooLarge): refused here, where the operator sees why.
+        const big = feedTooLarge(target, text.length);
+        if (big) {
+          io.err(`phishx feeds import: ${file}: ${big.message}\n`);
+          return false;
+        }
+        await writeFileDurable(target, text);
       }
       io.out(
         `${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`,
