@@ -216,7 +216,9 @@ export function describeUrl(raw: string, source: UrlSource, anchorText?: string)
   } catch {
     return { ...base, scheme: scheme || 'http' };
   }
-  const host = u.hostname.toLowerCase();
+  // A trailing dot names the same host ("bit.ly." is bit.ly, a browser goes there): without it,
+  // every list and feed of hosts compared "bit.ly." as another name.
+  const host = u.hostname.toLowerCase().replace(/\.$/, '');
   const split = splitHost(host);
   return {
     ...base,

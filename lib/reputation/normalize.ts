@@ -1,9 +1,21 @@
 import { splitHost } from '../message/domain.js';
 
 /**
- * Canonical form of a URL for feed matching: lower-case scheme and host (IDN as punycode),
- * default port, userinfo and fragment removed, path and query kept, a bare host gets "/".
- * Null when it is not an http(s) URL.
+ * Percent-escapes in one canonical spelling (RFC 3986 6.2.2): an escaped unreserved character
+ * (letters, digits, `-._~`) written as itself, every other escape in upper case. A server reads
+ * `/log%69n`, `/login`, `%2f` and `%2F` alike; a listed URL must not be missed for the spelling.
+ */
+function canonicalEscapes(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9._~-]/.test(c) ? c : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * Canonical form of a URL for feed matching: lower-case scheme and host (IDN as punycode,
+ * no trailing dot), default port, userinfo and fragment removed, path and query kept with
+ * their percent-escapes in one spelling, a bare host gets "/". Null when it is not an http(s) URL.
  */
 export function normalizeUrl(raw: string): string | null {
   let u: URL;
@@ -17,8 +29,9 @@ export function normalizeUrl(raw: string): string | null {
   u.username = '';
   u.password = '';
   const host = u.hostname.toLowerCase().replace(/\.$/, '');
+  if (!host) return null; // "http://./": no host a link could name
   const port = u.port && !((u.protocol === 'http:' && u.port === '80') || (u.protocol === 'https:' && u.port === '443')) ? `:${u.port}` : '';
-  return `${u.protocol}//${host}${port}${u.pathname || '/'}${u.search}`;
+  return `${u.protocol}//${host}${port}${canonicalEscapes(u.pathname || '/')}${canonicalEscapes(u.search)}`;
 }
 
 /** Canonical domain for feed matching ('*.' / '.' prefixes and a trailing dot removed, punycode). */
@@ -26,8 +39,10 @@ export function normalizeDomain(raw: string): string | null {
   const d = raw.trim().toLowerCase().replace(/^\*\./, '').replace(/^\./, '').replace(/\.$/, '');
   if (!d || /[\s/:@]/.test(d)) return null;
   try {
-    const host = new URL(`http://${d}/`).hostname;
-    return host.includes('.') || splitHost(host).isIp ? host : null;
+    const host = new URL(`http://${d}/`).hostname.replace(/\.$/, '');
+    if (splitHost(host).isIp) return host;
+    // Labels of letters, digits, hyphens (IDN as punycode), two or more: "=a!" is no domain.
+    return /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+$/.test(host) ? host : null;
   } catch {
     return null;
   }
@@ -37,11 +52,12 @@ export function normalizeDomain(raw: string): string | null {
 export function parseFeedLine(line: string): { kind: 'url' | 'domain'; value: string } | null {
   const t = line.trim();
   if (!t || t.startsWith('#') || t.startsWith(';')) return null;
-  const first = t.split(/[\s,]+/)[0];
+  const first = t.split(/\s+/)[0];
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first) || first.includes('/')) {
+    // A comma is part of a URL ("…/a,b" is not "…/a"); only whitespace ends it.
     const u = normalizeUrl(first);
     return u ? { kind: 'url', value: u } : null;
   }
-  const d = normalizeDomain(first);
+  const d = normalizeDomain(first.split(',')[0]);
   return d ? { kind: 'domain', value: d } : null;
 }

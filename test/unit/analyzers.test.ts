@@ -205,6 +205,13 @@ describe('brands and government domains outside the English world', () => {
   });
 });
 
+describe('link hosts written with a trailing dot', () => {
+  it('reads "bit.ly." as bit.ly and "acme.web.app." as acme.web.app, as a browser does', async () => {
+    assert.deepEqual(await codesFor({ html: '<a href="https://bit.ly./3xQz9Lm">go</a>' }), ['URL_SHORTENER']);
+    assert.deepEqual(await codesFor({ html: '<a href="https://acme-reset.web.app./r">go</a>' }), ['URL_FREE_HOSTING']);
+  });
+});
+
 describe('sender heuristics', () => {
   it('flags a display name naming a brand whose domain the address is not', async () => {
     assert.deepEqual(await codesFor({ from: '"PayPal Support" <help@mailer.example.net>' }), ['SENDER_BRAND_IMPERSONATION']);

@@ -34,6 +34,28 @@ describe('feed parsing and normalisation', () => {
     assert.equal(normalizeUrl('javascript:alert(1)'), null);
   });
 
+  it('spells percent-escapes one way, drops a trailing dot, keeps commas: a listed URL spelled otherwise still matches', async () => {
+    assert.equal(normalizeUrl('http://evil.example/log%69n%2fx%7E?a=%2f'), 'http://evil.example/login%2Fx~?a=%2F');
+    assert.equal(normalizeUrl('http://evil.example./a'), 'http://evil.example/a');
+    assert.equal(normalizeUrl('http://./a'), null);
+    assert.equal(normalizeDomain('=a!..'), null);
+    const store = new MemoryStore();
+    await store.replaceFeed('t', parseFeed('http://evil.example/a%2fb\nhttp://evil.example/x,y\nbad-host.example,2026-12-05\n'));
+    const rep = feedReputation(store);
+    for (const [href, code] of [
+      ['http://evil.example/a%2Fb', 'URL_FEED_MATCH'],
+      ['http://evil.example/%61%2fb', 'URL_FEED_MATCH'],
+      ['http://evil.example/x,y', 'URL_FEED_MATCH'],
+      ['https://login.bad-host.example./p', 'DOMAIN_FEED_MATCH'],
+    ])
+      assert.deepEqual(
+        (await rep.check(await urlsOf(`<a href="${href}">x</a>`), 1000)).map((x) => x.code),
+        [code],
+        href,
+      );
+    await store.close();
+  });
+
   it('normalises domains and refuses non-domains', () => {
     assert.equal(normalizeDomain('*.Bad.Example.'), 'bad.example');
     assert.equal(normalizeDomain('xn--pypal-4ve.com'), 'xn--pypal-4ve.com');
