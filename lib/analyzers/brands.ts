@@ -159,10 +159,11 @@ export function domainBelongsToBrand(registrable: string | null, brand: string, 
  * Whether a registered domain bears something of a brand's name: the brand's name written
  * together ("wellsfargo"), a word of it of four letters or more ("mercado", "brasil"), or the
  * name part of one of the brand's own domains ("aexp", "rakuten"), found anywhere in the
- * domain's skeleton — a two-letter one ("wf") only as a label or hyphen part ("wf-alerts") — (letters and digits: "costco-rewards.com", "bancodobrasil.com.br",
- * "cloudskillsboost.google"). Such a domain may be one of the brand's own that `[brands]` does
- * not list; one that bears nothing of it ("isp-q.com", "gmail.com", a hosting provider's
- * "…firebaseapp.com") is not the brand's. Pure.
+ * domain's skeleton ("costco-rewards.com", "bancodobrasil.com.br", "cloudskillsboost.google");
+ * a two-letter name ("wf") only as a whole label or hyphen part ("wf-alerts.example"). Such a
+ * domain may be one of the brand's own that `[brands]` does not list; one that bears nothing
+ * of it ("isp-q.com", "gmail.com", a hosting provider's "…firebaseapp.com") is not the brand's.
+ * Pure.
  */
 export function domainBearsBrand(registrable: string | null, brand: string, index: BrandIndex): boolean {
   if (!registrable) return false;

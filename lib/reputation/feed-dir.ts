@@ -91,8 +91,9 @@ export function feedName(file: string): string {
 /**
  * Load every `*.txt` in `dir` into the store as feeds, skipping files unchanged since the
  * last call (`seen`: file ─► mtime). Used for the in-memory store; a missing dir is no feeds.
- * A file that cannot be loaded — unreadable, or over MAX_FEED_FILE_BYTES — is reported to
- * `onError` once per change and skipped (a feed loaded from it before stays); the others load.
+ * A file that cannot be loaded is reported to `onError` and skipped (a feed loaded from it
+ * before stays) while the others load: one over MAX_FEED_FILE_BYTES once per change of the
+ * file, an unreadable one at every call until it reads.
  */
 export async function syncFeedDir(store: Store, dir: string, seen: Map<string, number> = new Map(), onError?: (err: unknown) => void): Promise<number> {
   let files: string[];

@@ -18,8 +18,8 @@ the file name without extension). A re-import replaces that feed. With [redis] u
 PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
 without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
 start and re-reads every minute — up to 32 MiB a feed, since every Haraka process holds it
-in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL add URL_FEED_MATCH, links on a
-listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
+in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL
+add URL_FEED_MATCH, links on a listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
 
 Options:
   --name NAME    feed name (import with one FILE only)
