@@ -122,6 +122,14 @@ export const REASONS = {
       'A link to a free hosting or file-sharing service from `[urls] free_hosting` (firebaseapp.com, ' +
       'web.app, pages.dev …), where phishing pages are cheap to put up.',
   },
+  SENDER_FREE_HOSTING: {
+    weight: 25,
+    doc:
+      "The From address is on a project's host under a free-hosting platform of `[urls] free_hosting` " +
+      '("noreply@uiadhgoiaj.firebaseapp.com") and no link goes to that host: anyone can open such a project and ' +
+      "send from it, and an app's own mail from it (Firebase's sign-in and reset mails) links back there. Not for " +
+      'the platform\'s own domain ("typeform.com").',
+  },
   SENDER_SUSPICIOUS_TLD: {
     weight: 10,
     doc: 'The From address is in a TLD from `[urls] suspicious_tlds` (cheap registrations used for throwaway sending domains).',
@@ -139,6 +147,14 @@ export const REASONS = {
   BRAND_SUBJECT_MISALIGNED: {
     weight: 10,
     doc: 'The subject names a brand, but neither the From domain nor any link belongs to it (weak: news newsletters discuss brands).',
+  },
+  BRAND_SENDER_LINKS_MISALIGNED: {
+    weight: 40,
+    doc:
+      "The display name claims a brand and the From address is on that brand's domain, but no link is on the brand's " +
+      'domains or on a domain bearing its name, and at least one is not a known click tracker ("Bradesco" ' +
+      "<noreply@bradesco.com.br> linking only to a Cloud Run host). The brand's own mail leads to its site; a forged " +
+      'From cannot. Not added when SPF / DKIM confirm the From (haraka-plugin-spf / -dkim before `phishx`).',
   },
   SENDER_BRAND_UNAUTHENTICATED: {
     weight: 40,

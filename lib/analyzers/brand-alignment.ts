@@ -1,6 +1,6 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
-import { brandsClaimedByName, brandsNamedIn, domainBelongsToBrand, type BrandIndex } from './brands.js';
+import { brandsClaimedByName, brandsNamedIn, domainBearsBrand, domainBelongsToBrand, type BrandIndex } from './brands.js';
 import { forwardsElsewhere, hostInList, servesUserContent, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
@@ -32,8 +32,35 @@ export function analyzeBrandAlignment(
   const authn = fromAuthentication(input);
   const envReg = input.envelopeFrom?.registrable ?? null;
   const out = claimsAndAlignment(input, own, brands, urls, platforms, authn, envReg);
+  if (authn !== 'pass' && !out.some((s) => s.code === 'SENDER_BRAND_UNAUTHENTICATED')) out.push(...brandSenderLinksElsewhere(input, own, brands, urls));
   if (out.some((s) => s.code === 'BRAND_ALIGNED' || s.code === 'SENDER_BRAND_UNAUTHENTICATED') || brandFromUnproven(input, brands, authn, envReg)) return out;
   return [...out, ...linksBrandOnly(links, brands, urls), ...analyzeDeliveryReport(input, own, brands, urls)];
+}
+
+/**
+ * A message that says it is the brand twice — its display name claims the brand and its From
+ * is on one of the brand's domains — while nothing to click is on the brand's domains or on
+ * one bearing its name, and at least one link is not a known click tracker (which hides where
+ * it leads): "Bradesco" <noreply@bradesco.com.br> linking to a Cloud Run host. The brand's own
+ * mail leads to the brand's site; a spoof of its From cannot. Not added when SPF / DKIM confirm
+ * the From (the caller's check). Pure.
+ */
+function brandSenderLinksElsewhere(input: ScanInput, links: readonly ExtractedUrl[], brands: BrandIndex, urls: UrlAnalyzerContext): Signal[] {
+  const fromReg = input.from?.registrable ?? null;
+  if (!fromReg || !brands.allDomains.has(fromReg) || !links.length) return [];
+  const claimed = brandsClaimedByName(input.from?.name ?? '', brandsNamedIn(input.subject, brands), brands);
+  const brand = claimed.find((b) => domainBelongsToBrand(fromReg, b, brands));
+  if (!brand) return [];
+  if (links.some((u) => domainBelongsToBrand(u.registrable, brand, brands) || domainBearsBrand(u.registrable, brand, brands))) return [];
+  const elsewhere = links.filter((u) => !hostInList(u.host, urls.redirectors));
+  if (!elsewhere.length) return [];
+  const hosts = [...new Set(elsewhere.map((u) => u.host))];
+  return [
+    {
+      code: 'BRAND_SENDER_LINKS_MISALIGNED',
+      detail: `${brand}: From ${input.from?.address}, ${links.length} link(s), none on its domains (${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''})`,
+    },
+  ];
 }
 
 /**

@@ -40,7 +40,7 @@ export function compile(config: PhishXConfig): Compiled {
       brands,
       urls,
       allowDomains: new Set(config.allowlist.domains),
-      sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail) },
+      sender: { suspiciousTlds: urls.suspiciousTlds, freemail: new Set(config.sender.freemail), freeHosting: urls.freeHosting },
       platforms: new Set(config.sender.platforms),
       allowRanges: config.allowlist.ips.map((s) =>
         s.includes('/') ? ipaddr.parseCIDR(s) : ([ipaddr.parse(s), ipaddr.parse(s).kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number]),

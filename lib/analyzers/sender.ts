@@ -1,4 +1,5 @@
 import { govLookalike, splitHost } from '../message/domain.js';
+import { hostInList } from './urls.js';
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
@@ -14,6 +15,8 @@ export interface SenderLists {
   suspiciousTlds: ReadonlySet<string>;
   /** Registered domains of `[sender] freemail`. */
   freemail: ReadonlySet<string>;
+  /** Domains of `[urls] free_hosting` (absent: SENDER_FREE_HOSTING is off). */
+  freeHosting?: ReadonlySet<string>;
   /** Spelling model for SENDER_RANDOM_LOCALPART (absent: the signal is off). */
   letters?: LetterModel;
 }
@@ -66,6 +69,25 @@ export function invalidDomain(domain: string): string | null {
   return null;
 }
 
+/**
+ * A From on a project's host under a free-hosting platform ("noreply@uiadhgoiaj.firebaseapp.com")
+ * whose links all lead elsewhere. Anyone can open such a project and send from its default
+ * host; a real app mailing from it (Firebase's sign-in and reset mails) links back to that
+ * host. The platform's own domain ("typeform.com") is the platform writing, not a project. Pure.
+ */
+function freeHostingSender(input: ScanInput, domain: string, freeHosting: ReadonlySet<string>): Signal[] {
+  if (!domain || freeHosting.has(domain) || !hostInList(domain, freeHosting)) return [];
+  const links = input.urls.filter((u) => u.host && !u.bare && u.source !== 'img' && (u.scheme === 'http' || u.scheme === 'https'));
+  if (!links.length || links.some((u) => u.host === domain || u.host.endsWith(`.${domain}`))) return [];
+  const hosts = [...new Set(links.map((u) => u.host))];
+  return [
+    {
+      code: 'SENDER_FREE_HOSTING',
+      detail: `From ${domain}, ${links.length} link(s) elsewhere (${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''})`,
+    },
+  ];
+}
+
 /** Sender heuristics on From / Reply-To. Pure. */
 export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string, lists: SenderLists = NO_LISTS): Signal[] {
   const out: Signal[] = [];
@@ -86,6 +108,7 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   const tld = from.domain.slice(from.domain.lastIndexOf('.') + 1);
   if (tld && lists.suspiciousTlds.has(tld)) out.push({ code: 'SENDER_SUSPICIOUS_TLD', detail: `From ${from.address} (.${tld})` });
   if (from.domain && govLookalike(from.domain, splitHost(from.domain).suffix)) out.push({ code: 'DOMAIN_GOV_LOOKALIKE', detail: `From ${from.address}` });
+  if (lists.freeHosting) out.push(...freeHostingSender(input, from.domain, lists.freeHosting));
   const local = from.address.includes('@') ? from.localPart.toLowerCase() : '';
   if (lists.letters) {
     // Mixed case ("hrUsmGyi") is judged with its casing; anything else on its letters alone.

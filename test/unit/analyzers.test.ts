@@ -397,6 +397,17 @@ describe('recipient and sender-shape signals', () => {
       assert.deepEqual(await codesFor({ from, mailFrom: 'x@example.net' }), [], from);
   });
 
+  it("flags a From on a free-hosting project's host whose links lead elsewhere as SENDER_FREE_HOSTING", async () => {
+    const from = 'Casino <noreply@uiadhgoiaj.firebaseapp.com>';
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://bonus-spins.example.net/x">Jetzt spielen</a>' }), ['SENDER_FREE_HOSTING']);
+    // The app's own mail links back to its host (Firebase's reset and sign-in links); no links; the platform itself writing.
+    assert.deepEqual(await codesFor({ from, html: '<a href="https://uiadhgoiaj.firebaseapp.com/__/auth/action?mode=resetPassword">Reset</a>' }), [
+      'URL_FREE_HOSTING',
+    ]);
+    assert.deepEqual(await codesFor({ from, text: 'Your code is 123456.' }), []);
+    assert.deepEqual(await codesFor({ from: 'Typeform <notifications@typeform.com>', html: '<a href="https://shop.example.net/">Shop</a>' }), []);
+  });
+
   it('flags links to free hosting, but not images served from it', async () => {
     assert.deepEqual(await codesFor({ html: '<a href="https://login-secure-4f2a.web.app/">Sign in</a>' }), ['URL_FREE_HOSTING']);
     assert.deepEqual(await codesFor({ html: '<img src="https://firebasestorage.googleapis.com/v0/b/x/logo.png">' }), []);
@@ -407,6 +418,36 @@ describe('brand alignment', () => {
   it('marks a brand named in the subject with sender and links elsewhere as BRAND_SUBJECT_MISALIGNED', async () => {
     assert.deepEqual(await codesFor({ subject: 'Your Netflix membership is on hold', html: '<a href="https://billing-update.example.net/">Update</a>' }), [
       'BRAND_SUBJECT_MISALIGNED',
+    ]);
+  });
+
+  it("marks a sender named as a brand, on the brand's domain, with nothing to click there as BRAND_SENDER_LINKS_MISALIGNED", async () => {
+    const mail = (from: string, html: string, auth?: SenderAuth): Promise<string[]> => codesFor({ from, subject: 'Aviso de segurança', html, auth });
+    const lure = '<a href="https://b-a4qxna7jwq-rj.a.run.app/x">Acessar</a>';
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', lure), ['BRAND_SENDER_LINKS_MISALIGNED', 'URL_FREE_HOSTING']);
+    assert.deepEqual(await mail('"Mercado Livre" <contato@mercadolivre.com.br>', '<a href="https://login-check.example.net/">Entrar</a>'), [
+      'BRAND_SENDER_LINKS_MISALIGNED',
+    ]);
+    // One link on the brand's domains, or on one bearing its name (a domain [brands] lacks), is the brand's own mail.
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', `${lure} <a href="https://banco.bradesco.com.br/">Site</a>`), ['URL_FREE_HOSTING']);
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', '<a href="https://bradescoseguros.com.br/x">Seguros</a>'), []);
+    // A person at the brand's company (a list post from a colleague), trackers only or no links: not this signal.
+    assert.deepEqual(await mail('Jane Doe <jane@adobe.com>', '<a href="https://github.com/x/y">patch</a>'), []);
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', '<a href="https://u123.ct.sendgrid.net/ls/click?upn=abc">Ver</a>'), [
+      'BRAND_ALIGNED',
+    ]);
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', '<p>Sem links.</p>'), ['BRAND_ALIGNED']);
+    // SPF / DKIM confirming the From: the brand sent it, whatever it links to.
+    assert.deepEqual(
+      await mail('"Mercado Livre" <contato@mercadolivre.com.br>', '<a href="https://partner.example.net/">Oferta</a>', {
+        dkim: { pass: ['mercadolivre.com.br'], fail: [] },
+      }),
+      [],
+    );
+    // DKIM showing it forged: SENDER_BRAND_UNAUTHENTICATED says so, not both.
+    assert.deepEqual(await mail('Bradesco <naoresponder@bradesco.com.br>', lure, { dkim: { pass: [], fail: ['bradesco.com.br'] } }), [
+      'SENDER_BRAND_UNAUTHENTICATED',
+      'URL_FREE_HOSTING',
     ]);
   });
 

@@ -36,12 +36,12 @@ describe('phishx CLI', () => {
     assert.match(v.id, /^[0-9a-f]{16}$/);
   });
 
-  it('scan holds the README quarantine example (an eBay lure whose form posts to another site) for review', () => {
-    const r = phishx(['scan', 'test/fixtures/corpus-phish-ebay-99fd166a7b371254.eml']);
+  it('scan holds the README quarantine example (a bank lure whose link shows one site and goes to another) for review', () => {
+    const r = phishx(['scan', 'test/fixtures/corpus-phish-fulton-063b1126c9dc4030.eml']);
     assert.equal(r.code, 0, r.err);
     const v = JSON.parse(r.out) as { action: string; score: number; reasons: Array<{ code: string }> };
     assert.equal(v.action, 'quarantine', `score ${v.score}`);
-    assert.ok(v.reasons.some((x) => x.code === 'FORM_EXTERNAL_ACTION'));
+    assert.ok(v.reasons.some((x) => x.code === 'URL_TEXT_HREF_MISMATCH'));
   });
 
   it('scan allows a legitimate mailing-list message', () => {
