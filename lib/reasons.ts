@@ -36,6 +36,14 @@ export const REASONS = {
       '`URL_TEXT_HREF_MISMATCH`).',
   },
   URL_IP_LITERAL: { weight: 30, doc: 'Link to a bare public IP address (private, loopback and documentation ranges are ignored).' },
+  URL_IP_HOSTNAME: {
+    weight: 25,
+    doc:
+      'Link to a host whose name spells out a public IPv4 address ("69.140.167.72.host.secureserver.net", ' +
+      '"ec2-16-170-148-0.eu-north-1.compute.amazonaws.com"): the name a hosting provider or access network gives a ' +
+      'machine by its address — a server with no name of its own, a bare IP address in disguise. Not for images ' +
+      'or addresses written in plain text.',
+  },
   DOMAIN_GOV_LOOKALIKE: {
     weight: 40,
     doc:

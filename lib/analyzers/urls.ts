@@ -103,6 +103,23 @@ export function unwrapRedirect(u: ExtractedUrl, ctx: UrlAnalyzerContext): Extrac
   return cur;
 }
 
+// Four octets in a row, each label or dash-separated part one of them: "69.140.167.72.host.secureserver.net",
+// "ec2-16-170-148-0.eu-north-1.compute.amazonaws.com", "static.151.155.156.178.clients.your-server.de".
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const ADDRESS_IN_NAME = new RegExp(`(?:^|[.-])${OCTET}[.-]${OCTET}[.-]${OCTET}[.-]${OCTET}(?=[.-]|$)`);
+
+/**
+ * The public IPv4 address a host name spells out, if any: the name a hosting provider or an
+ * access network gives a machine by its address (reverse DNS, a VPS's default host). A link
+ * there goes to a server that has no name of its own — a bare IP address in disguise. Pure.
+ */
+export function addressInHostName(host: string): string | null {
+  const m = ADDRESS_IN_NAME.exec(host);
+  if (!m) return null;
+  const ip = `${m[1]}.${m[2]}.${m[3]}.${m[4]}`;
+  return isPublicAddress(ip) ? ip : null;
+}
+
 function mixedScript(host: string): boolean {
   const uni = domainToUnicode(host);
   if (!uni) return false;
@@ -131,6 +148,10 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
   }
   if (!u.host) return out;
   if (u.isIp && isPublicAddress(u.host)) out.push({ code: 'URL_IP_LITERAL', detail: short(u) });
+  else if (u.source !== 'img' && !u.bare && !u.isIp) {
+    const ip = addressInHostName(u.host);
+    if (ip) out.push({ code: 'URL_IP_HOSTNAME', detail: `${u.host} (${ip})` });
+  }
   if (u.hasUserinfo) out.push({ code: 'URL_USERINFO', detail: short(u) });
   if (u.host.split('.').some((l) => l.startsWith('xn--'))) {
     out.push({ code: 'URL_PUNYCODE', detail: `${u.host} (${domainToUnicode(u.host)})` });

@@ -88,6 +88,21 @@ describe('URL heuristics', () => {
     assert.deepEqual(await codesFor({ text: 'board at http://192.168.10.2/ and http://127.0.0.1:8080/' }), []);
   });
 
+  it('flags links to a host named by its public address as URL_IP_HOSTNAME', async () => {
+    for (const host of [
+      '69.140.167.72.host.secureserver.net',
+      'ec2-16-170-148-0.eu-north-1.compute.amazonaws.com',
+      'static.151.155.156.178.clients.your-server.de',
+    ])
+      assert.ok((await codesFor({ html: `<a href="https://${host}/login">Sign in</a>` })).includes('URL_IP_HOSTNAME'), host);
+    assert.deepEqual(await codesFor({ text: 'log in at http://bzq-82-81-85-250.red.bezeqint.net/x' }), ['URL_IP_HOSTNAME']);
+    // Private addresses, version or date numbers, an image, an address-like name without a scheme in text: nothing.
+    for (const host of ['ip-10-0-0-1.ec2.internal', 'release-1-2-3.example.com', '2024-12-01-10.example.com'])
+      assert.deepEqual(await codesFor({ html: `<a href="https://${host}/">x</a>` }), [], host);
+    assert.ok(!(await codesFor({ html: '<img src="https://69.140.167.72.host.secureserver.net/p.gif">' })).includes('URL_IP_HOSTNAME'));
+    assert.ok(!(await codesFor({ text: 'the box is 69.140.167.72.host.secureserver.net' })).includes('URL_IP_HOSTNAME'));
+  });
+
   it('flags punycode hosts, and mixed Latin/Cyrillic labels as URL_MIXED_SCRIPT', async () => {
     const codes = await codesFor({ html: '<a href="https://xn--pypal-4ve.com/">login</a>' });
     assert.ok(codes.includes('URL_PUNYCODE'));
