@@ -274,8 +274,8 @@ const SECTIONS = {
       type: 'list',
       default:
         'firebaseapp.com, web.app, run.app, cloudfunctions.net, firebasestorage.googleapis.com, ' +
-        'storage.googleapis.com, pages.dev, workers.dev, r2.dev, netlify.app, vercel.app, glitch.me, herokuapp.com, onrender.com, ' +
-        'azurewebsites.net, blob.core.windows.net, web.core.windows.net, s3.amazonaws.com, ipfs.io, ' +
+        'storage.googleapis.com, pages.dev, workers.dev, r2.dev, netlify.app, vercel.app, glitch.me, ' +
+        'herokuapp.com, onrender.com, azurewebsites.net, blob.core.windows.net, web.core.windows.net, s3.amazonaws.com, ipfs.io, ' +
         'dweb.link, ipfs.w3s.link, weebly.com, wixsite.com, webflow.io, 000webhostapp.com, sites.google.com, ' +
         'forms.gle, typeform.com, jotform.com, surge.sh, repl.co, ngrok.io, ngrok-free.app, ' +
         'trycloudflare.com, blogspot.com, godaddysites.com, square.site, mystrikingly.com, yolasite.com',
