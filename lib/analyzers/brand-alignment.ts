@@ -1,7 +1,7 @@
 import type { ExtractedUrl, ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { brandsClaimedByName, brandsNamedIn, domainBearsBrand, domainBelongsToBrand, type BrandIndex } from './brands.js';
-import { forwardsElsewhere, hostInList, servesUserContent, type UrlAnalyzerContext } from './urls.js';
+import { forwardsElsewhere, hostInList, isWebLink, servesUserContent, someHosts, type UrlAnalyzerContext } from './urls.js';
 import { authDetail, fromAuthentication, fromForged, type FromAuthentication } from './authentication.js';
 import { nameFitsAddress } from './sender-name.js';
 import { analyzeDeliveryReport } from './delivery-report.js';
@@ -21,9 +21,7 @@ export function analyzeBrandAlignment(
   // Every clickable or submittable link: image-map areas and links in HTML attachments
   // included; footer furniture (social profiles, app stores) neither breaks nor makes
   // alignment, nor does a domain written as a name in plain text ("SomeVendor.com").
-  const links = unwrapped.filter(
-    (u) => u.source !== 'img' && u.host && (u.scheme === 'http' || u.scheme === 'https') && !urls.footerHosts.has(u.host) && !u.bare,
-  );
+  const links = unwrapped.filter((u) => isWebLink(u) && !urls.footerHosts.has(u.host));
   // Links of an attached message are its sender's, a PDF's are the document's: they neither
   // make nor break this sender's alignment (a bounce returning the original, a forwarded
   // newsletter, a "Get Adobe Reader" link), but one off the brand still means something to
@@ -54,11 +52,10 @@ function brandSenderLinksElsewhere(input: ScanInput, links: readonly ExtractedUr
   if (links.some((u) => domainBelongsToBrand(u.registrable, brand, brands) || domainBearsBrand(u.registrable, brand, brands))) return [];
   const elsewhere = links.filter((u) => !hostInList(u.host, urls.redirectors));
   if (!elsewhere.length) return [];
-  const hosts = [...new Set(elsewhere.map((u) => u.host))];
   return [
     {
       code: 'BRAND_SENDER_LINKS_MISALIGNED',
-      detail: `${brand}: From ${input.from?.address}, ${links.length} link(s), none on its domains (${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''})`,
+      detail: `${brand}: From ${input.from?.address}, ${links.length} link(s), none on its domains (${someHosts(elsewhere)})`,
     },
   ];
 }

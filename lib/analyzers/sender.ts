@@ -1,5 +1,5 @@
 import { govLookalike, splitHost } from '../message/domain.js';
-import { hostInList } from './urls.js';
+import { hostInList, isWebLink, someHosts } from './urls.js';
 import type { ScanInput } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import { caseLogRatio, type LetterModel } from './letter-model.js';
@@ -77,15 +77,9 @@ export function invalidDomain(domain: string): string | null {
  */
 function freeHostingSender(input: ScanInput, domain: string, freeHosting: ReadonlySet<string>): Signal[] {
   if (!domain || freeHosting.has(domain) || !hostInList(domain, freeHosting)) return [];
-  const links = input.urls.filter((u) => u.host && !u.bare && u.source !== 'img' && (u.scheme === 'http' || u.scheme === 'https'));
+  const links = input.urls.filter(isWebLink);
   if (!links.length || links.some((u) => u.host === domain || u.host.endsWith(`.${domain}`))) return [];
-  const hosts = [...new Set(links.map((u) => u.host))];
-  return [
-    {
-      code: 'SENDER_FREE_HOSTING',
-      detail: `From ${domain}, ${links.length} link(s) elsewhere (${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''})`,
-    },
-  ];
+  return [{ code: 'SENDER_FREE_HOSTING', detail: `From ${domain}, ${links.length} link(s) elsewhere (${someHosts(links)})` }];
 }
 
 /** Sender heuristics on From / Reply-To. Pure. */

@@ -55,6 +55,17 @@ export function hostInList(host: string, list: ReadonlySet<string>): boolean {
   }
 }
 
+/** A web link a reader can follow: http(s), with a host, not an image source, not a domain written as a name in plain text. */
+export function isWebLink(u: ExtractedUrl): boolean {
+  return u.source !== 'img' && !!u.host && !u.bare && (u.scheme === 'http' || u.scheme === 'https');
+}
+
+/** The distinct hosts of `links` for a signal's detail: the first three, "…" when there are more. */
+export function someHosts(links: readonly ExtractedUrl[]): string {
+  const hosts = [...new Set(links.map((u) => u.host))];
+  return `${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}`;
+}
+
 /** The query parameters of a link (a scheme-relative one read as http:); null when it does not parse. */
 function queryOf(u: ExtractedUrl): URLSearchParams | null {
   try {
