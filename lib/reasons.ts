@@ -217,7 +217,8 @@ export const REASONS = {
   DELIVERY_REPORT: {
     weight: 0,
     doc:
-      'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON, or in the standard ' +
+      'A bounce or delay notice of a mail system — from postmaster / MAILER-DAEMON or the null sender ' +
+      '(`From: <>`, `MAILER-DAEMON <>`), or in the standard ' +
       "multipart/report delivery-status form — with nothing to act on: no attachment but the report's own " +
       "parts (status, returned message or headers) and no link but to a brand's own pages. Its words are " +
       'the ones fake bounces use, so the text alone cannot hold it: `NLP_PHISH` is capped at half its ' +

@@ -117,8 +117,31 @@ export function schemeRelativeAt(text: string, pos: number): number {
 export function findUrls(text: string): Array<{ url: string; bare: boolean }> {
   if (!text) return [];
   return linksOf(text)
-    .filter((x) => x.schema !== '' || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw))
+    .map(hostFromSymbols)
+    .filter((x): x is LinkMatch => x !== null && (x.schema !== '' || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw)))
     .map((x) => ({ url: x.url, bare: x.schema === '' && /^(?!www\.)[\p{L}\p{N}.-]+$/iu.test(x.raw) }));
+}
+
+/** Symbols linkify-it reads as letters of a host name written without a scheme, which no host name has. */
+const NOT_IN_HOST = /[$+<=>^`|~\uFF5C]/g;
+
+/**
+ * A name without a scheme whose host part holds a symbol no host name has is not that host:
+ * linkify-it reads "d=yahoo.co.jp" (a DKIM tag in a bounce's quoted headers) as the host
+ * "d=yahoo.co.jp", "HREF=www.example.com/x" as "href=www.example.com" — a link to nowhere that
+ * no mail client shows. The link, if any, is what follows the last such symbol ("yahoo.co.jp",
+ * "www.example.com/x"); null when that is no link. Links with a scheme are left as written: a
+ * browser goes to exactly that host. Pure.
+ */
+function hostFromSymbols(x: LinkMatch): LinkMatch | null {
+  if (x.schema !== '') return x;
+  const hostEnd = x.raw.search(/[/?#:]/);
+  const host = hostEnd < 0 ? x.raw : x.raw.slice(0, hostEnd);
+  let cut = -1;
+  for (const m of host.matchAll(NOT_IN_HOST)) cut = m.index;
+  if (cut < 0) return x;
+  const rest = linkifyMatch(x.raw.slice(cut + 1))[0];
+  return rest && rest.index === 0 && rest.schema === '' ? rest : null;
 }
 
 /**

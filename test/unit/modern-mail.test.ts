@@ -190,6 +190,42 @@ describe('links in plain text', () => {
     );
   });
 
+  it('reads a name after a symbol no host name has as the name ("d=yahoo.co.jp" in quoted DKIM headers)', () => {
+    assert.deepEqual(findUrls('  s=yj20110701; d=yahoo.co.jp;'), [{ url: 'http://yahoo.co.jp', bare: true }]);
+    assert.deepEqual(findUrls('smtp.mailfrom=example.com; header.d=mail.example.org'), [
+      { url: 'http://example.com', bare: true },
+      { url: 'http://mail.example.org', bare: true },
+    ]);
+    assert.deepEqual(findUrls('<a HREF=www.example.com/enlarge>'), [{ url: 'http://www.example.com/enlarge', bare: false }]);
+    assert.deepEqual(findUrls('Return-Path: stable+bounces-1-greg=kroah.com'), [{ url: 'http://kroah.com', bare: true }]);
+    assert.deepEqual(findUrls('a|b=c~d.example.net/x?y=z.com'), [{ url: 'http://d.example.net/x?y=z.com', bare: false }]);
+    // Nothing a link after the symbol: no link at all (never the symbol-laden host).
+    assert.deepEqual(findUrls('x=y.nosuchtld and a=1.2'), []);
+    // With a scheme the host is what the browser goes to, as written.
+    assert.deepEqual(
+      findUrls('https://www.guidep=osts.org/newsletter').map((u) => u.url),
+      ['https://www.guidep=osts.org/newsletter'],
+    );
+  });
+
+  it('a bounce quoting its DKIM headers is still a delivery report', async () => {
+    const raw = [
+      'From: MAILER-DAEMON@mail.example.net',
+      'To: recipient@example.org',
+      'Subject: Failure Notice',
+      '',
+      'Sorry, we were unable to deliver your message to the following address.',
+      '',
+      '--- Below this line is a copy of the message.',
+      '',
+      'DomainKey-Signature:a=rsa-sha1; q=dns; c=nofws;',
+      '  s=s1; d=example.net;',
+      'Subject: hello',
+      '',
+    ].join('\r\n');
+    assert.deepEqual(await codesOf(raw), ['DELIVERY_REPORT']);
+  });
+
   it('a bare name neither breaks nor makes sender alignment', async () => {
     const raw = html(
       '"Shop Mail" <orders@shopmail.example>',
@@ -299,6 +335,14 @@ describe("DELIVERY_REPORT: a mail system's bounce with nothing to act on", () =>
       '',
     ].join('\n');
     assert.ok((await codesOf(raw)).includes('DELIVERY_REPORT'));
+  });
+
+  it('a plain-text bounce whose From is the null sender ("From: <>", "From: MAILER-DAEMON <>"), not a person without an address', async () => {
+    const plain = (from: string, body = 'There was an error delivering your mail to <carol@example.net>.'): string =>
+      [`From: ${from}`, 'To: bob@example.org', 'Subject: Mail delivery failed', '', body, ''].join('\n');
+    for (const from of ['<>', 'MAILER-DAEMON <>', '"Mail Delivery System" <>']) assert.ok((await codesOf(plain(from))).includes('DELIVERY_REPORT'), from);
+    assert.ok(!(await codesOf(plain('"Alice" <>'))).includes('DELIVERY_REPORT'));
+    assert.ok(!(await codesOf(plain('<>', 'Release your held mail: https://mail-release.example/login'))).includes('DELIVERY_REPORT'));
   });
 
   it('not a fake bounce with a link to release "held messages", nor one with a file', async () => {
