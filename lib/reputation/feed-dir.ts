@@ -4,6 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PhishXError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { parseFeedLine } from './normalize.js';
+import { describeFeedFormat, detectFeedFormat, feedValues } from './feed-format.js';
 
 /**
  * Largest feed file the embedded stores load. Each Haraka process (and the sidecar) keeps every
@@ -14,37 +15,37 @@ import { parseFeedLine } from './normalize.js';
  */
 export const MAX_FEED_FILE_BYTES = 32 * 1024 * 1024;
 
-/** Feed lines parsed between turns of the event loop while Haraka loads a feed (~40 ms each). */
-const LINES_PER_TURN = 5_000;
-
-/** Parse a feed export (one URL or domain per line, # comments) into canonical entries. */
-export function parseFeed(text: string): { urls: string[]; domains: string[]; skipped: number } {
-  const feed = new FeedParse();
-  for (const line of lines(text)) feed.add(line);
-  return feed.result();
+/** A parsed export: canonical entries, how many candidates were not one, the format it was read as ("CSV, column "url""). */
+export interface ParsedFeed {
+  urls: string[];
+  domains: string[];
+  skipped: number;
+  format: string;
 }
 
 /**
- * parseFeed, giving the event loop a turn every few thousand lines, entries in file order (not
- * sorted: sorting 500,000 URLs holds the loop ~0.3 s) — Haraka keeps answering while a large feed loads.
+ * Parse a feed export — one URL or domain per line, a CSV export with a `url` column
+ * (PhishTank, URLhaus) or a JSON list (feed-format.ts) — into canonical entries, sorted.
  */
-export async function parseFeedInTurns(text: string): Promise<{ urls: string[]; domains: string[]; skipped: number }> {
+export function parseFeed(text: string): ParsedFeed {
+  const format = detectFeedFormat(text);
   const feed = new FeedParse();
-  let n = 0;
-  for (const line of lines(text)) {
-    feed.add(line);
-    if (++n % LINES_PER_TURN === 0) await nextTurn();
-  }
-  return feed.result(false);
+  for (const batch of feedValues(text, format)) for (const v of batch) feed.add(v);
+  return { ...feed.result(), format: describeFeedFormat(format) };
 }
 
-function* lines(text: string): Generator<string> {
-  for (let at = 0; at < text.length;) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    yield text.slice(at, nl);
-    at = nl + 1;
+/**
+ * parseFeed, giving the event loop a turn every few thousand entries, entries in file order (not
+ * sorted: sorting 500,000 URLs holds the loop ~0.3 s) — Haraka keeps answering while a large feed loads.
+ */
+export async function parseFeedInTurns(text: string): Promise<ParsedFeed> {
+  const format = detectFeedFormat(text);
+  const feed = new FeedParse();
+  for (const batch of feedValues(text, format)) {
+    for (const v of batch) feed.add(v);
+    await nextTurn();
   }
+  return { ...feed.result(false), format: describeFeedFormat(format) };
 }
 
 class FeedParse {
@@ -52,10 +53,11 @@ class FeedParse {
   private readonly domains = new Set<string>();
   private skipped = 0;
 
-  add(line: string): void {
-    const t = line.trim();
-    if (!t || t.startsWith('#') || t.startsWith(';')) return;
-    const e = parseFeedLine(t);
+  /** One candidate: a line, a CSV field, a JSON element (null: a row or element without one). */
+  add(value: string | null): void {
+    const t = value?.trim();
+    if (t === '' || t?.startsWith('#') || t?.startsWith(';')) return;
+    const e = t === undefined ? null : parseFeedLine(t);
     if (!e) this.skipped++;
     else if (e.kind === 'url') this.urls.add(e.value);
     else this.domains.add(e.value);

@@ -29,9 +29,19 @@ export function normalizeUrl(raw: string): string | null {
   u.username = '';
   u.password = '';
   const host = u.hostname.toLowerCase().replace(/\.$/, '');
-  if (!host) return null; // "http://./": no host a link could name
+  // "http://./" names no host; "http://8482391,https//…" (a CSV row read as one URL) one no
+  // link can reach: a listed URL must be one a mail could link to.
+  if (!isHostName(host)) return null;
   const port = u.port && !((u.protocol === 'http:' && u.port === '80') || (u.protocol === 'https:' && u.port === '443')) ? `:${u.port}` : '';
   return `${u.protocol}//${host}${port}${canonicalEscapes(u.pathname || '/')}${canonicalEscapes(u.search)}`;
+}
+
+/** Labels of letters, digits, hyphens (IDN as punycode), two or more: "=a!" is no domain. */
+const DOMAIN_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+$/;
+
+/** A host as the WHATWG URL parser leaves it (lower case, punycode) that DNS or an address can reach. */
+function isHostName(host: string): boolean {
+  return host.startsWith('[') || splitHost(host).isIp || DOMAIN_NAME.test(host);
 }
 
 /** Canonical domain for feed matching ('*.' / '.' prefixes and a trailing dot removed, punycode). */
@@ -40,9 +50,7 @@ export function normalizeDomain(raw: string): string | null {
   if (!d || /[\s/:@]/.test(d)) return null;
   try {
     const host = new URL(`http://${d}/`).hostname.replace(/\.$/, '');
-    if (splitHost(host).isIp) return host;
-    // Labels of letters, digits, hyphens (IDN as punycode), two or more: "=a!" is no domain.
-    return /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+$/.test(host) ? host : null;
+    return isHostName(host) && !host.startsWith('[') ? host : null;
   } catch {
     return null;
   }

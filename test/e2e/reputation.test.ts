@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -33,6 +33,15 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     await writeFile(path.join(dir, 'feed.txt'), 'https://menu-evil.example.net/lunch\n');
     const r = phishx(['feeds', 'import', '--name', 'openphish', path.join(dir, 'feed.txt')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
     assert.equal(r.code, 0, r.err);
+    // PhishTank's CSV export as downloaded: a header, a URL with a comma quoted.
+    await writeFile(
+      path.join(dir, 'online-valid.csv'),
+      'phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n' +
+        '8482391,"https://pay-evil.example.org/a,b",https://www.phishtank.com/phish_detail.php?phish_id=8482391,2024-08-01T12:00:00+00:00,yes,2024-08-01T12:05:00+00:00,yes,PayPal\n',
+    );
+    const p = phishx(['feeds', 'import', '--name', 'phishtank', path.join(dir, 'online-valid.csv')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out, /feed "phishtank" \(CSV, column "url"\): 1 URLs, 0 domains/);
     // A feed file too large to hold in memory beside it (sparse: only its size counts).
     await writeFile(path.join(dir, 'feeds', 'everything.txt'), '');
     await truncate(path.join(dir, 'feeds', 'everything.txt'), MAX_FEED_FILE_BYTES + 1);
@@ -55,6 +64,22 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
       const a = await sendRaw(h.port, mail('https://menu-evil.example.net/lunch').replace('<p>The menu:', `${pixels}<p>The menu:`), env);
       assert.equal(a.code, 550, `${n} pixels: ${a.response}`);
     }
+  });
+
+  it("rejects mail linking to a URL of PhishTank's CSV export", async () => {
+    const a = await sendRaw(h.port, mail('https://pay-evil.example.org/a,b'), env);
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it('refuses an export in which it finds no URL, and keeps the feed it would have replaced', async () => {
+    const feed = path.join(dir, 'feeds', 'phishtank.txt');
+    const before = await readFile(feed, 'utf8');
+    await writeFile(path.join(dir, 'export.csv'), '"3164857","2024-08-01 12:00:00","online"\n"3164858","2024-08-01 12:01:00","offline"\n');
+    const r = phishx(['feeds', 'import', '--name', 'phishtank', path.join(dir, 'export.csv')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /export\.csv: no URL or domain found \(read as one entry per line, 2 entries not a URL or domain\).*feed "phishtank" left as it was/);
+    assert.equal(await readFile(feed, 'utf8'), before);
+    assert.equal((await sendRaw(h.port, mail('https://pay-evil.example.org/a,b'), env)).code, 550);
   });
 
   it('accepts the same mail with an unlisted link', async () => {
@@ -109,7 +134,7 @@ describe('blocklist feeds in Redis, imported while Haraka runs', () => {
     await writeFile(path.join(dir, 'urlhaus.txt'), '# URLhaus domains\nbad-menus.example\n');
     const r = phishx(['feeds', 'import', path.join(dir, 'urlhaus.txt')], { PHISHX_REDIS_URL: redis.url, PHISHX_REDIS_KEY_PREFIX: prefix });
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /feed "urlhaus": 0 URLs, 1 domains ─► Redis/);
+    assert.match(r.out, /feed "urlhaus" \(one entry per line\): 0 URLs, 1 domains ─► Redis/);
     const a = await sendRaw(h!.port, mail('https://cdn.bad-menus.example/x'), env);
     assert.equal(a.code, 250, a.response);
     assert.match(a.response, /held for review/);

@@ -87,6 +87,49 @@ const feedFile = fc.record({
   extraSub: label,
 });
 
+/** A CSV field as exporters write it: quoted always (URLhaus) or when it must be (PhishTank). */
+const csvField = (v: string, always: boolean): string => (always || /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
+const otherName = fc.constantFrom(
+  'id',
+  'phish_id',
+  'dateadded',
+  'url_status',
+  'last_online',
+  'threat',
+  'tags',
+  'urlhaus_link',
+  'reporter',
+  'target',
+  'verified',
+);
+const otherValue = fc.oneof(
+  fc.nat().map(String),
+  fc.constantFrom(
+    '2024-08-01 12:00:00',
+    '2024-08-01T12:05:00+00:00',
+    'yes',
+    'online',
+    'elf,mirai',
+    'say "hi"',
+    '',
+    'https://www.phishtank.com/phish_detail.php?phish_id=1',
+  ),
+  fc.string({ maxLength: 20 }).filter((v) => !/[\r\n]/.test(v) && !v.startsWith('#')),
+);
+/** A CSV export: the url column among others, its header the first line or the last comment (URLhaus). */
+const csvExport = fc.record({
+  urls: fc.array(url, { minLength: 1, maxLength: 10 }),
+  before: fc.array(otherName, { maxLength: 3 }),
+  after: fc.array(otherName, { maxLength: 3 }),
+  values: fc.array(otherValue, { minLength: 6, maxLength: 6 }),
+  headerInComment: fc.boolean(),
+  quoteAll: fc.boolean(),
+  eol: fc.constantFrom('\n', '\r\n'),
+  bom: fc.boolean(),
+});
+/** A JSON export: URL strings, or objects with a "url" field (PhishTank). */
+const jsonExport = fc.record({ urls: fc.array(url, { minLength: 1, maxLength: 10 }), objects: fc.boolean() });
+
 const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 async function linkCodes(store: MemoryStore, href: string): Promise<string[]> {
@@ -131,6 +174,48 @@ describe(`blocklist feed files under generated input (seed ${SEED})`, () => {
         }
       }
       await store.close();
+    });
+  });
+});
+
+describe(`CSV and JSON blocklist exports under generated input (seed ${SEED})`, () => {
+  const expected = (urls: readonly string[]): string[] => [...new Set(urls.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))].sort();
+
+  it('reads the url column of any CSV export, header first or in a comment, quoted or not', async () => {
+    await check('feeds-csv', csvExport, runs(100, 2000), async (x) => {
+      // URLhaus's dumps (header in a comment) have nine columns; a one-column "# url" remark is no header.
+      const cols = [...x.before, 'url', ...x.after, ...(x.headerInComment && !x.before.length && !x.after.length ? ['id'] : [])];
+      // URLhaus quotes every field; PhishTank (header first) only what must be.
+      const quoteAll = x.quoteAll || x.headerInComment;
+      const header = cols.map((c) => csvField(c, quoteAll)).join(',');
+      const rows = x.urls.map((u, i) => cols.map((c, j) => csvField(c === 'url' ? u : x.values[(i + j) % x.values.length], quoteAll)).join(','));
+      const lines = x.headerInComment ? ['#####', '# abuse.ch URLhaus Database Dump (CSV)', '#', `# ${header}`, ...rows] : [header, ...rows];
+      const text = `${x.bom ? '\uFEFF' : ''}${lines.join(x.eol)}${x.eol}`;
+      const feed = parseFeed(text);
+      assert.match(feed.format, /^CSV/, text);
+      assert.deepEqual(feed.urls, expected(x.urls), text);
+      assert.deepEqual(feed.domains, []);
+      const sliced = await parseFeedInTurns(text);
+      assert.deepEqual([[...sliced.urls].sort(), sliced.skipped], [feed.urls, feed.skipped]);
+      if (feed.urls.length) {
+        const store = new MemoryStore();
+        await store.replaceFeed('csv', feed);
+        const listed = x.urls.find((u) => normalizeUrl(u) !== null) ?? '';
+        assert.ok((await linkCodes(store, listed)).includes('URL_FEED_MATCH'), `${listed} not found`);
+        await store.close();
+      }
+    });
+  });
+
+  it('reads any JSON list of URLs or of objects with a url field', async () => {
+    await check('feeds-json', jsonExport, runs(100, 2000), async (x) => {
+      const text = JSON.stringify(x.objects ? x.urls.map((u, i) => ({ phish_id: i, url: u, verified: 'yes' })) : x.urls);
+      const feed = parseFeed(text);
+      assert.equal(feed.format, 'JSON list');
+      assert.deepEqual(feed.urls, expected(x.urls));
+      assert.equal(feed.skipped, x.urls.filter((u) => normalizeUrl(u) === null).length);
+      const sliced = await parseFeedInTurns(text);
+      assert.deepEqual([...sliced.urls].sort(), feed.urls);
     });
   });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { MAX_FEED_FILE_BYTES, parseFeed, parseFeedInTurns, syncFeedDir } from '../../lib/reputation/feed-dir.js';
+import { MAX_FEED_FILE_BYTES, parseFeed, parseFeedInTurns, syncFeedDir, type ParsedFeed } from '../../lib/reputation/feed-dir.js';
 import { normalizeDomain, normalizeUrl } from '../../lib/reputation/normalize.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
 import { domainCandidates, feedReputation } from '../../lib/reputation/sources.js';
@@ -68,6 +68,52 @@ describe('feed parsing and normalisation', () => {
     assert.deepEqual(f.urls, ['http://1.2.3.4/mozi.m', 'https://evil.example/a']);
     assert.deepEqual(f.domains, ['bad.example']);
     assert.equal(f.skipped, 1);
+  });
+
+  it("reads PhishTank's CSV (header first, a URL with a comma quoted) and URLhaus's (header in a comment, every field quoted)", () => {
+    const phishtank = parseFeed(
+      'phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\r\n' +
+        '8482391,https://login.bad.example/signin?x=1,https://www.phishtank.com/phish_detail.php?phish_id=8482391,2024-08-01T12:00:00+00:00,yes,2024-08-01T12:05:00+00:00,yes,Other\r\n' +
+        '8482392,"http://paypa1.example.net/a,b",https://www.phishtank.com/phish_detail.php?phish_id=8482392,2024-08-01T12:00:00+00:00,yes,2024-08-01T12:05:00+00:00,yes,PayPal\r\n' +
+        '8482393\r\n',
+    );
+    const fromCsv = (urls: string[], skipped: number): ParsedFeed => ({ urls, domains: [], skipped, format: 'CSV, column "url"' });
+    assert.deepEqual(phishtank, fromCsv(['http://paypa1.example.net/a,b', 'https://login.bad.example/signin?x=1'], 1));
+    const urlhaus = parseFeed(
+      '################################################################\n' +
+        '# abuse.ch URLhaus Database Dump (CSV - online URLs only)      #\n' +
+        '#\n' +
+        '# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n' +
+        '"3164857","2024-08-01 12:00:00","http://198.51.100.7/bins/x.arm","online","2024-08-01 12:00:00","malware_download","elf,mirai","https://urlhaus.abuse.ch/url/3164857/","abuse_ch"\n' +
+        '"3164858","2024-08-01 12:01:00","https://evil.example.org/dl/invoice.zip#frag","online","","malware_download","zip","https://urlhaus.abuse.ch/url/3164858/","abuse_ch"\n',
+    );
+    assert.deepEqual(urlhaus, fromCsv(['http://198.51.100.7/bins/x.arm', 'https://evil.example.org/dl/invoice.zip'], 0));
+    // A domain column, and a plain list whose first URL holds ",url" or whose remark names columns, stay what they are.
+    assert.deepEqual(parseFeed('domain,added\nbad.example,2024\n').domains, ['bad.example']);
+    assert.equal(parseFeed('http://a.example/x,url\nhttp://b.example/\n').urls.length, 2);
+    assert.deepEqual(parseFeed('# id,url\nhttp://a.example/x,y\n').urls, ['http://a.example/x,y']);
+  });
+
+  it("reads PhishTank's JSON, and a list starting with '[' that is no JSON as lines", () => {
+    const f = parseFeed(JSON.stringify([{ phish_id: 1, url: 'https://evil.example/x' }, 'http://b.example/', { url: 7 }, null]));
+    assert.deepEqual(f, { urls: ['http://b.example/', 'https://evil.example/x'], domains: [], skipped: 2, format: 'JSON list' });
+    assert.deepEqual(parseFeed('[feed of 2024-08-01]\nhttp://a.example/\n').urls, ['http://a.example/']);
+  });
+
+  it('takes no URL whose host no link can reach: a CSV row read as one URL, one label', () => {
+    assert.equal(normalizeUrl('8482391,https://login.bad.example/signin'), null);
+    assert.equal(normalizeUrl('http://intranet/x'), null);
+    assert.equal(normalizeUrl('http://[2001:db8::1]/x'), 'http://[2001:db8::1]/x');
+    assert.equal(normalizeUrl('http://192.0.2.7:8080/x'), 'http://192.0.2.7:8080/x');
+  });
+
+  it('reads a CSV export in turns as it reads it at once, over batches', async () => {
+    const rows = Array.from({ length: 12_345 }, (_, i) => `${i},"https://h${i % 997}.bad.example/p/${i},x",2024`);
+    const text = `id,url,date\n${rows.join('\n')}\nbroken,"\n`;
+    const whole = parseFeed(text);
+    const sliced = await parseFeedInTurns(text);
+    assert.equal(whole.urls.length, 12_345);
+    assert.deepEqual({ ...sliced, urls: [...sliced.urls].sort() }, whole);
   });
 
   it('lists the host and its parent domains down to the registered domain', async () => {

@@ -12,14 +12,18 @@ import { forEachFile, parse, type Command, type Out } from '../command.js';
 const HELP = `Usage: phishx feeds import [options] FILE...
        phishx feeds list [--dir DIR]
 
-import: read blocklist exports — one URL or domain per line, "#" comments (the plain
-OpenPhish, PhishTank and URLhaus text exports) — and store them as the feed NAME (default:
-the file name without extension). A re-import replaces that feed. With [redis] url (or
-PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
-without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
-start and re-reads every minute — up to 32 MiB a feed, since every Haraka process holds it
-in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL
-add URL_FEED_MATCH, links on a listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
+import: read blocklist exports — one URL or domain per line with "#" comments (OpenPhish,
+URLhaus's text exports), a CSV export whose header names a "url" (or "domain") column
+(PhishTank's online-valid.csv, URLhaus's CSV), or a JSON list of URLs or of objects with a
+"url" field (PhishTank's online-valid.json); the format is recognised from the text — and
+store them as the feed NAME (default: the file name without extension). A re-import
+replaces that feed; a file in which no URL or domain is found is refused (exit 1) and the
+feed kept. With [redis] url (or PHISHX_REDIS_URL) the feed goes into Redis, where every
+Haraka worker sees it at once; without Redis it is written to [reputation] feed_dir as
+NAME.txt, which Haraka loads at start and re-reads every minute — up to 32 MiB a feed,
+since every Haraka process holds it in memory (a larger one is refused: split it, or use
+Redis). Links matching a listed URL add URL_FEED_MATCH, links on a listed domain (or a
+subdomain of it) DOMAIN_FEED_MATCH.
 
 Options:
   --name NAME    feed name (import with one FILE only)
@@ -47,6 +51,14 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
     return await forEachFile('feeds import', files, io, async (file, raw) => {
       const name = typeof values.name === 'string' ? feedName(values.name) : feedName(file);
       const feed = parseFeed(raw.toString('utf8'));
+      if (!feed.urls.length && !feed.domains.length) {
+        // A re-import replaces the feed: an export read as nothing must not empty it.
+        io.err(
+          `phishx feeds import: ${file}: no URL or domain found (read as ${feed.format}, ${feed.skipped} entries not a URL or domain); ` +
+            `expected one URL or domain per line, a CSV export with a "url" column (PhishTank, URLhaus) or a JSON list (PhishTank); feed "${name}" left as it was\n`,
+        );
+        return false;
+      }
       if (store.kind === 'redis') {
         await store.replaceFeed(name, feed);
       } else {
@@ -61,7 +73,7 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
         await writeFileDurable(target, text);
       }
       io.out(
-        `${file}: feed "${name}": ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} lines skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`,
+        `${file}: feed "${name}" (${feed.format}): ${feed.urls.length} URLs, ${feed.domains.length} domains${feed.skipped ? `, ${feed.skipped} entries skipped (not a URL or domain)` : ''} ─► ${store.kind === 'redis' ? 'Redis' : path.join(config.reputation.feed_dir, `${name}.txt`)}\n`,
       );
       return true;
     });

@@ -1,0 +1,168 @@
+import { parse as parseCsv, type Options as CsvOptions } from 'csv-parse/sync';
+import { parseFeedLine } from './normalize.js';
+
+/**
+ * The shapes blocklist exports come in, recognised from the text itself (a downloaded file's
+ * name says little):
+ * - `lines`: one URL or domain per line, `#` / `;` comments (OpenPhish's feed, URLhaus's text
+ *   exports, what `phishx feeds import` writes);
+ * - `csv`: a header naming a `url` (or `domain`, `hostname`, `host`) column — as the first line
+ *   (PhishTank's online-valid.csv: `phish_id,url,phish_detail_url,…`) or as the last comment
+ *   line before the data (URLhaus's CSV: `# id,dateadded,url,url_status,…`, every field quoted);
+ * - `json`: a JSON array of URL strings or of objects with such a field (PhishTank's
+ *   online-valid.json).
+ */
+export type FeedFormat = { kind: 'lines' } | { kind: 'csv'; column: string; index: number; dataFrom: number } | { kind: 'json'; list: readonly unknown[] };
+
+/** Column names that hold what a feed lists, the first present wins. */
+const ENTRY_COLUMNS = ['url', 'domain', 'hostname', 'host'];
+
+/** Values handed on per batch (~40 ms of parsing: see parseFeedInTurns). */
+export const VALUES_PER_BATCH = 5_000;
+
+/**
+ * csv-parse's reading of export rows: ragged rows and stray quotes are read as far as they go,
+ * a row it cannot read at all is dropped (it counts as skipped: it yields no value), and only a
+ * line starting with `#` is a comment (a `#` inside a URL is its fragment).
+ */
+const CSV_OPTIONS: CsvOptions = {
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  skip_records_with_error: true,
+  comment: '#',
+  comment_no_infix: true,
+  trim: true,
+};
+
+/** The fields of one CSV line, or null when csv-parse cannot read it. */
+function csvFields(line: string): string[] | null {
+  try {
+    const rows = parseCsv(line, { ...CSV_OPTIONS, comment: undefined });
+    return rows[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The entry column of a header row of at least `minFields` fields: its name and index, or null when it names none. */
+function entryColumn(fields: readonly string[] | null, minFields: number): { column: string; index: number } | null {
+  if (!fields || fields.length < minFields) return null;
+  const names = fields.map((f) => f.trim().toLowerCase());
+  for (const column of ENTRY_COLUMNS) {
+    const index = names.indexOf(column);
+    if (index >= 0) return { column, index };
+  }
+  return null;
+}
+
+/** The lines of `text` (LF or CRLF), lazily. */
+export function* textLines(text: string): Generator<string> {
+  for (let at = 0; at < text.length;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    yield text.slice(at, nl);
+    at = nl + 1;
+  }
+}
+
+/** Recognise the export's format from its leading lines. Pure. */
+export function detectFeedFormat(text: string): FeedFormat {
+  const body = text.replace(/^\uFEFF/, '');
+  if (body.trimStart().startsWith('[')) {
+    const list = jsonList(body);
+    if (list) return { kind: 'json', list };
+  }
+  let fromComment: { column: string; index: number } | null = null;
+  let n = 0;
+  for (const raw of textLines(body)) {
+    const line = raw.trim();
+    n++;
+    if (!line) continue;
+    // A ";" line is a comment of a plain list, but may be a row below a CSV header.
+    if (line.startsWith('#') || (line.startsWith(';') && !fromComment)) {
+      // Two fields at least: "# url" above plain lines is a remark, not a one-column header.
+      fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2) ?? fromComment;
+      continue;
+    }
+    // A line that is an entry itself is no header, nor a CSV row ("http://a.example/x,url" is a
+    // URL with a comma; "# id,url" above plain URLs a remark).
+    if (parseFeedLine(line)) return { kind: 'lines' };
+    const fields = csvFields(line);
+    const own = entryColumn(fields, 1);
+    if (own) return { kind: 'csv', ...own, dataFrom: n };
+    // A header in a comment counts when the rows have its column.
+    if (fromComment && fields && fields.length > fromComment.index) return { kind: 'csv', ...fromComment, dataFrom: n - 1 };
+    return { kind: 'lines' };
+  }
+  return { kind: 'lines' };
+}
+
+/** How the format reads in a message: "CSV, column "url"". */
+export function describeFeedFormat(f: FeedFormat): string {
+  if (f.kind === 'csv') return `CSV, column "${f.column}"`;
+  if (f.kind === 'json') return 'JSON list';
+  return 'one entry per line';
+}
+
+/**
+ * The candidate entries of an export, in batches of about VALUES_PER_BATCH: lines as they are
+ * (comments and blanks included: the caller skips them), a CSV's entry column (a row without
+ * it gives null), a JSON list's strings and its objects' entry field (anything else null).
+ * Pure.
+ */
+export function* feedValues(text: string, format: FeedFormat = detectFeedFormat(text)): Generator<Array<string | null>> {
+  if (format.kind === 'json') {
+    for (let i = 0; i < format.list.length; i += VALUES_PER_BATCH) yield format.list.slice(i, i + VALUES_PER_BATCH).map(jsonEntry);
+    return;
+  }
+  const body = text.replace(/^\uFEFF/, '');
+  let batch: string[] = [];
+  let n = 0;
+  for (const line of textLines(body)) {
+    if (format.kind === 'csv' && ++n <= format.dataFrom) continue;
+    batch.push(line);
+    if (batch.length >= VALUES_PER_BATCH) {
+      yield format.kind === 'csv' ? csvColumn(batch, format.index) : batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield format.kind === 'csv' ? csvColumn(batch, format.index) : batch;
+}
+
+/** The `index` field of each row of these CSV lines (null for a row too short or unreadable). */
+function csvColumn(lines: readonly string[], index: number): Array<string | null> {
+  const records = lines.filter((l) => l.trim() && !l.trimStart().startsWith('#')).length;
+  let rows: string[][];
+  try {
+    rows = parseCsv(lines.join('\n'), CSV_OPTIONS);
+  } catch {
+    rows = [];
+  }
+  const out: Array<string | null> = rows.map((r) => r[index] ?? null);
+  // A row csv-parse could not read is dropped: it still counts, as skipped.
+  while (out.length < records) out.push(null);
+  return out;
+}
+
+/** The text as a JSON list, or null when it is none ("[x] remark" starting a plain list). */
+function jsonList(text: string): unknown[] | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A JSON list element as an entry: a string, or an object's url / domain / hostname / host string. */
+function jsonEntry(e: unknown): string | null {
+  if (typeof e === 'string') return e;
+  if (!e || typeof e !== 'object') return null;
+  const o = e as Record<string, unknown>;
+  for (const k of ENTRY_COLUMNS) {
+    const v = o[k];
+    if (typeof v === 'string') return v;
+  }
+  return null;
+}
