@@ -2,6 +2,7 @@ import PostalMime from 'postal-mime';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage, UsageError } from '../errors.js';
+import { splitMbox } from '../message/mbox.js';
 
 /** What every phishx command shares: its shape, the output streams, option parsing. */
 
@@ -46,6 +47,20 @@ export async function forEachFile(command: string, files: string[], io: Out, fn:
     if (!(await fn(file, raw))) failed++;
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * forEachFile over messages: a mailbox file (mbox) of several messages is each of them in
+ * turn, labelled FILE#1, FILE#2, …; any other file (or an mbox of one) is one message. False from `fn` counts as a failure.
+ */
+export async function forEachMessage(command: string, files: string[], io: Out, fn: (label: string, raw: Buffer) => Promise<boolean>): Promise<number> {
+  return forEachFile(command, files, io, async (file, raw) => {
+    const messages = splitMbox(raw);
+    if (!messages || messages.length === 1) return fn(file, messages?.[0] ?? raw);
+    let ok = true;
+    for (const [i, m] of messages.entries()) if (!(await fn(`${file}#${i + 1}`, m))) ok = false;
+    return ok;
+  });
 }
 
 /** One label of a host name: letters, digits and inner hyphens. */

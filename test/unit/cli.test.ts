@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -57,6 +57,35 @@ describe('phishx CLI', () => {
       lines.map((l) => JSON.parse(l).action),
       ['reject', 'allow'],
     );
+  });
+
+  it('scan of a mailbox file (mbox) judges each of its messages, FILE#1, FILE#2 — not one merged message', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'phishx-mbox-'));
+    try {
+      const fixture = (name: string): Promise<Buffer> => readFile(path.join(REPO, 'test', 'fixtures', name));
+      const mbox = path.join(dir, 'Inbox.mbox');
+      const ham = await fixture('corpus-ham-jailhouse-1df0fc9ae7968327.eml');
+      const phish = await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml');
+      await writeFile(
+        mbox,
+        Buffer.concat([Buffer.from('From jan@example.org Thu Jan  1 00:00:00 2026\n'), ham, Buffer.from('\n\nFrom - Fri Jan  2 00:00:00 2026\n'), phish]),
+      );
+      const r = phishx(['scan', mbox]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(
+        r.out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { file: string; action: string })
+          .map((v) => [v.file, v.action]),
+        [
+          [`${mbox}#1`, 'allow'],
+          [`${mbox}#2`, 'reject'],
+        ],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('scan honours PHISHX_MODE=monitor like the plugin', () => {

@@ -6,6 +6,7 @@ import * as csstree from 'css-tree';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { describeUrl } from '../../lib/message/domain.js';
+import { splitMbox } from '../../lib/message/mbox.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
 import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
@@ -884,5 +885,29 @@ describe('UTF-7 text (a charset mail clients display and TextDecoder does not kn
       }),
       { seed: 20261203, numRuns: 300 },
     );
+  });
+});
+
+describe('mailbox files (mbox) taken apart', () => {
+  const texts = (raw: string | Buffer): string[] | null => splitMbox(Buffer.from(raw))?.map((b) => b.toString('latin1')) ?? null;
+
+  it('a plain message is not an mbox', () => {
+    assert.equal(splitMbox(Buffer.from('From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n')), null);
+    assert.equal(splitMbox(Buffer.from('From nobody')), null);
+  });
+
+  it('splits at "From " lines that start the file or follow an empty line, dropping the separators and the framing empty line', () => {
+    const mbox = 'From a@x Thu Jan  1 00:00:00 2026\nSubject: one\n\nFrom here on, a body line.\n\nFrom b@x Fri Jan  2 00:00:00 2026\nSubject: two\n\nbody\n';
+    assert.deepEqual(texts(mbox), ['Subject: one\n\nFrom here on, a body line.\n', 'Subject: two\n\nbody']);
+    assert.deepEqual(texts(mbox.replace(/\n/g, '\r\n')), ['Subject: one\r\n\r\nFrom here on, a body line.\r\n', 'Subject: two\r\n\r\nbody']);
+  });
+
+  it('gives quoted "From " body lines back one ">" (mboxrd), keeping every byte', () => {
+    const body = Buffer.concat([
+      Buffer.from('From a@x Thu Jan  1 00:00:00 2026\nSubject: q\n\n>From me\n>>From you\n> From no\n'),
+      Buffer.from([0xe9, 0xff, 0x0a]),
+    ]);
+    const [m] = splitMbox(body) ?? [];
+    assert.deepEqual(m, Buffer.concat([Buffer.from('Subject: q\n\nFrom me\n>From you\n> From no\n'), Buffer.from([0xe9, 0xff])]));
   });
 });

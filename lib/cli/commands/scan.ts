@@ -5,14 +5,16 @@ import { createReputation } from '../../reputation/index.js';
 import { createStore } from '../../store/index.js';
 import { clamdFor } from '../../clamav/client.js';
 import { scanMessage } from '../../scan.js';
-import { forEachFile, headerFromAddress, parse, type Command, type Out } from '../command.js';
+import { forEachMessage, headerFromAddress, parse, type Command, type Out } from '../command.js';
 
 /** phishx scan: the inline scan path on files, verdicts as JSON. */
 
 const HELP = `Usage: phishx scan [options] FILE.eml...
 
 Scan raw RFC 5322 messages exactly as the Haraka plugin does and print one JSON object per
-file (one per line with several files). Exit code 0 on success, 1 when a file cannot be read.
+message (one per line with several). A mailbox file (mbox: Thunderbird, Gmail Takeout) is
+each of its messages, "file" FILE#1, FILE#2, … Exit code 0 on success, 1 when a file cannot
+be read.
 
 Options:
   --dir DIR         Haraka directory whose config/phishx.ini to use (default: .)
@@ -37,7 +39,7 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
   const reputation = await createReputation(store, config);
   const clamav = clamdFor(config.clamav, config['breaker.clamav']);
   try {
-    return await forEachFile('scan', positionals, io, async (file, raw) => {
+    return await forEachMessage('scan', positionals, io, async (file, raw) => {
       const from = typeof values.from === 'string' ? values.from : headerFromAddress(raw);
       const r = await scanMessage(raw, { mailFrom: from, rcptTo: to, remoteIp: String(values.ip ?? '192.0.2.1') }, config, undefined, {
         reputation: reputation.sources,
@@ -46,7 +48,7 @@ async function cmdScan(args: string[], io: Out): Promise<number> {
       });
       const v = r.verdict;
       io.out(
-        `${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 ? 2 : 0)}\n`,
+        `${JSON.stringify({ file, id: r.id, action: v.action, would_action: v.wouldAction, score: v.score, mode: v.mode, tenant: v.tenant, reasons: v.reasons, skipped: r.skipped, ms: Math.round(r.durationMs * 100) / 100, bytes: r.summary.bytes, parts: r.summary.parts, urls: r.summary.urls, attachments: r.summary.attachments }, null, positionals.length === 1 && file === positionals[0] ? 2 : 0)}\n`,
       );
       return true;
     });

@@ -1,15 +1,16 @@
 import { parseHostPort } from '../../config/values.js';
 import { UsageError } from '../../errors.js';
 import { sendRaw } from '../../smtp-send.js';
-import { forEachFile, headerFromAddress, parse, type Command, type Out } from '../command.js';
+import { forEachMessage, headerFromAddress, parse, type Command, type Out } from '../command.js';
 
 /** phishx send: raw messages over SMTP, the answers printed. */
 
 const HELP = `Usage: phishx send [options] FILE.eml...
 
 Send raw messages unchanged (line endings made CRLF) to an SMTP server, one session per
-message, and print each final answer, e.g. "250 ... (PhishX id ...)" or "550 5.7.1 ...".
-Exit code 0 when every message got an answer (any code), 1 otherwise.
+message, and print each final answer, e.g. "250 ... (PhishX id ...)" or "550 5.7.1 ...". A
+mailbox file (mbox) is each of its messages, FILE#1, FILE#2, … Exit code 0 when every
+message got an answer (any code), 1 otherwise.
 
 Options:
   --server HOST:PORT   SMTP server (default: 127.0.0.1:2525)
@@ -29,7 +30,7 @@ async function cmdSend(args: string[], io: Out): Promise<number> {
   const hp = parseHostPort(server);
   if (!hp) throw new UsageError(`send: --server must be HOST:PORT, got ${JSON.stringify(server)}`);
   const to = Array.isArray(values.to) && values.to.length ? (values.to as string[]) : ['recipient@example.org'];
-  return forEachFile('send', positionals, io, async (file, raw) => {
+  return forEachMessage('send', positionals, io, async (file, raw) => {
     const a = await sendRaw(
       hp.port,
       raw,
