@@ -97,35 +97,29 @@ describe('test helper freePort', () => {
 
 describe('test helper spawnRedis', () => {
   it('fails at once with the end of the log when redis-server exits at start, and leaves no process behind', async () => {
-    // A Cluster node whose bus port is taken exits at start, its own port never listening (a
-    // clean run once hung there: waiting out the timeout, the cluster helper left the nodes it
-    // had started running, and they kept the test process alive after its tests).
+    // A clean run once hung on a Cluster node that exited at start (its bus port taken): waiting
+    // out the timeout, the cluster helper left the nodes it had started running, and they kept
+    // the test process alive. That case is not the one tested: Redis 7 binds its own port before
+    // the bus port, and on a busy machine the helper's probe connected in that window. A
+    // directive it does not know makes it exit before it binds anything, every time.
     const port = await freePort();
-    const busPort = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'phishx-spawn-redis-'));
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(busPort, '127.0.0.1', resolve));
     const t0 = performance.now();
     try {
       await assert.rejects(
         // A server that starts after all is stopped at once: the test fails, it does not hang on it.
-        spawnRedis(
-          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--cluster-enabled', 'yes', '--cluster-port', String(busPort)],
-          port,
-          dir,
-        ).then((r) => {
+        spawnRedis(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--no-such-directive', 'yes'], port, dir).then((r) => {
           r.proc.kill('SIGKILL');
           return r;
         }),
         (err: Error) => {
           assert.match(err.message, /exited \(1\) before it listened/);
-          assert.match(err.message, /address already in use/i, 'the end of its log');
+          assert.match(err.message, /Bad directive/i, 'the end of its log');
           return true;
         },
       );
       assert.ok(performance.now() - t0 < 8000, 'it did not wait for the port');
     } finally {
-      await new Promise((r) => taken.close(r));
       rmSync(dir, { recursive: true, force: true });
     }
     const left = spawnSync('pgrep', ['-f', `redis-server 127.0.0.1:${port}`], { encoding: 'utf8' }).stdout.trim();
