@@ -275,6 +275,13 @@ export const sharedStateMetrics = {
     'feed',
     'kind',
   ]),
+  feedUpdated: gauge(
+    'sidecar',
+    'phishx_reputation_feed_updated_timestamp_seconds',
+    "When each imported reputation feed was last imported (Unix time; without Redis the feed file's modification time): " +
+      '`time() - phishx_reputation_feed_updated_timestamp_seconds > 86400` finds a feed no longer refreshed.',
+    ['feed'],
+  ),
   buildInfo: gauge('sidecar', 'phishx_build_info', 'Always 1; labels carry the PhishX and Node.js versions.', ['version', 'node_version']),
   configValid: gauge('sidecar', 'phishx_config_valid', '1 when phishx.ini loaded and validated.'),
   socAlertsOpen: gauge(

@@ -116,7 +116,7 @@ export async function syncFeedDir(store: Store, dir: string, seen: Map<string, n
         throw big;
       }
       const { urls, domains } = await parseFeedInTurns(await readFile(full, 'utf8'));
-      await store.replaceFeed(feedName(f), { urls, domains });
+      await store.replaceFeed(feedName(f), { urls, domains }, st.mtimeMs);
       seen.set(full, st.mtimeMs);
       loaded++;
     } catch (err) {

@@ -17,7 +17,7 @@ import { Alerting } from '../alerts/service.js';
 import { apiKeys } from '../webhooks/keys.js';
 import { DEFAULT_TOLERANCE_S } from '../webhooks/signing.js';
 import { hostname } from 'node:os';
-import type { Store } from '../store/types.js';
+import type { FeedInfo, Store } from '../store/types.js';
 import { AggregatorRegistry } from 'prom-client';
 
 export interface Sidecar {
@@ -62,15 +62,17 @@ function routerSettings(s: PhishXConfig['sidecar'] | undefined): RouterSettings 
 }
 
 /** Set the shared-state gauges from the latest full health and this scrape's snapshot. */
-function updateSidecarGauges(h: FullHealth | null, snap: ClusterSnapshot, feeds: Array<{ name: string; urls: number; domains: number }>): void {
+function updateSidecarGauges(h: FullHealth | null, snap: ClusterSnapshot, feeds: FeedInfo[]): void {
   sharedStateMetrics.workers.set({ state: 'responding' }, snap.workers.responding);
   sharedStateMetrics.workers.set({ state: 'silent' }, snap.workers.silent);
   sharedStateMetrics.scrapeDuration.set(snap.tookMs / 1000);
   sharedStateMetrics.buildInfo.set({ version: PHISHX_VERSION, node_version: process.versions.node }, 1);
   sharedStateMetrics.feedEntries.reset();
+  sharedStateMetrics.feedUpdated.reset();
   for (const f of feeds) {
     sharedStateMetrics.feedEntries.set({ feed: f.name, kind: 'url' }, f.urls);
     sharedStateMetrics.feedEntries.set({ feed: f.name, kind: 'domain' }, f.domains);
+    if (f.updatedAt !== null) sharedStateMetrics.feedUpdated.set({ feed: f.name }, Math.round(f.updatedAt / 1000));
   }
   if (!h) return;
   sharedStateMetrics.configValid.set(h.components.config.ok ? 1 : 0);

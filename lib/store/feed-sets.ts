@@ -1,17 +1,20 @@
+import type { FeedInfo } from './types.js';
+
 /** Blocklist feeds held in process memory (the embedded stores; Redis keeps its own). */
 export class FeedSets {
-  private readonly feeds = new Map<string, { urls: Set<string>; domains: Set<string> }>();
+  private readonly feeds = new Map<string, { urls: Set<string>; domains: Set<string>; updatedAt: number }>();
 
-  replace(name: string, entries: { urls: string[]; domains: string[] }): { urls: number; domains: number } {
-    const f = { urls: new Set(entries.urls), domains: new Set(entries.domains) };
+  replace(name: string, entries: { urls: string[]; domains: string[] }, updatedAt = Date.now()): { urls: number; domains: number } {
+    const f = { urls: new Set(entries.urls), domains: new Set(entries.domains), updatedAt };
     this.feeds.set(name, f);
     return { urls: f.urls.size, domains: f.domains.size };
   }
 
   add(name: string, entries: { urls: string[]; domains: string[] }): void {
-    const f = this.feeds.get(name) ?? { urls: new Set<string>(), domains: new Set<string>() };
+    const f = this.feeds.get(name) ?? { urls: new Set<string>(), domains: new Set<string>(), updatedAt: 0 };
     for (const u of entries.urls) f.urls.add(u);
     for (const d of entries.domains) f.domains.add(d);
+    f.updatedAt = Date.now();
     this.feeds.set(name, f);
   }
 
@@ -30,8 +33,10 @@ export class FeedSets {
     return hits;
   }
 
-  list(): Array<{ name: string; urls: number; domains: number }> {
-    return [...this.feeds].map(([name, f]) => ({ name, urls: f.urls.size, domains: f.domains.size })).sort((a, b) => a.name.localeCompare(b.name));
+  list(): FeedInfo[] {
+    return [...this.feeds]
+      .map(([name, f]) => ({ name, urls: f.urls.size, domains: f.domains.size, updatedAt: f.updatedAt }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 
@@ -39,8 +44,8 @@ export class FeedSets {
 export abstract class LocalFeeds {
   private readonly feeds = new FeedSets();
 
-  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
-    return this.feeds.replace(name, entries);
+  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }, updatedAt?: number): Promise<{ urls: number; domains: number }> {
+    return this.feeds.replace(name, entries, updatedAt);
   }
 
   async addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void> {
@@ -55,7 +60,7 @@ export abstract class LocalFeeds {
     return this.feeds.match(urls, domains);
   }
 
-  async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
+  async listFeeds(): Promise<FeedInfo[]> {
     return this.feeds.list();
   }
 }

@@ -9,6 +9,7 @@ import type {
   AlertQuery,
   AuditRecord,
   FeedbackRecord,
+  FeedInfo,
   HeldMessage,
   ListPage,
   ListQuery,
@@ -721,7 +722,7 @@ export class RedisStore implements Store {
         if (!list.length) continue;
         m.hset(this.k(`feed:${kind}`), Object.fromEntries(list.map((e) => [e, name]))).sadd(this.k(`feed:${name}:${kind}s`), ...list);
       }
-      m.sadd(this.k('feeds'), name);
+      m.sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(Date.now()));
       await m.exec();
     });
   }
@@ -729,9 +730,10 @@ export class RedisStore implements Store {
   /**
    * Feeds: `feed:url` and `feed:domain` hashes map an entry to its feed name (one HMGET per
    * lookup); `feed:<name>:urls|domains` sets remember a feed's own entries so a re-import can
-   * remove what it no longer lists; `feeds` is the set of feed names.
+   * remove what it no longer lists; `feeds` is the set of feed names, `feeds:updated` their
+   * import times (ms).
    */
-  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }> {
+  async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }, updatedAt = Date.now()): Promise<{ urls: number; domains: number }> {
     return this.run('replaceFeed', async () => {
       for (const [kind, list] of [
         ['url', entries.urls],
@@ -747,7 +749,7 @@ export class RedisStore implements Store {
           const chunk = list.slice(i, i + 5000);
           m.hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name]))).sadd(own, ...chunk);
         }
-        m.sadd(this.k('feeds'), name);
+        m.sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(updatedAt));
         const res = await m.exec();
         const failed = res?.find(([e]) => e);
         if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
@@ -774,14 +776,16 @@ export class RedisStore implements Store {
     });
   }
 
-  async listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>> {
+  async listFeeds(): Promise<FeedInfo[]> {
     return this.run('listFeeds', async () => {
       const names = (await this.client.smembers(this.k('feeds'))).sort();
+      const updated = names.length ? await this.client.hmget(this.k('feeds:updated'), ...names) : [];
       return Promise.all(
-        names.map(async (name) => ({
+        names.map(async (name, i) => ({
           name,
           urls: await this.client.scard(this.k(`feed:${name}:urls`)),
           domains: await this.client.scard(this.k(`feed:${name}:domains`)),
+          updatedAt: updated[i] ? Number(updated[i]) : null,
         })),
       );
     });

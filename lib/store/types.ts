@@ -206,6 +206,14 @@ export interface KeyRing {
   keys: SigningKey[];
 }
 
+/** One imported feed: its entry counts and when it was last imported or added to (ms; null: not recorded, a feed imported into Redis before this was kept). */
+export interface FeedInfo {
+  name: string;
+  urls: number;
+  domains: number;
+  updatedAt: number | null;
+}
+
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'retrying', 'delivered', 'dead'];
 
@@ -387,13 +395,14 @@ export interface Store {
   /** Every kept report, oldest first. */
   listFeedback(): Promise<FeedbackRecord[]>;
   getFeedbackRaw(id: string): Promise<Buffer | null>;
-  /** Add entries to a named feed (the SOC blocklist), keeping what it lists. */
+  /** Add entries to a named feed (the SOC blocklist), keeping what it lists; it counts as updated now. */
   addFeedEntries(name: string, entries: { urls: string[]; domains: string[] }): Promise<void>;
   /**
    * Replace the entries of one named reputation feed (URLs in canonical form, domains
    * lower-case): an import is idempotent and a re-import drops entries no longer listed.
+   * `updatedAt` (ms): when the feed was imported (default now; a feed file's modification time).
    */
-  replaceFeed(name: string, entries: { urls: string[]; domains: string[] }): Promise<{ urls: number; domains: number }>;
+  replaceFeed(name: string, entries: { urls: string[]; domains: string[] }, updatedAt?: number): Promise<{ urls: number; domains: number }>;
   /**
    * True when the store certainly holds no feed entry (an embedded store with no feed imported
    * and no sender blocked): a scan's feed lookup is skipped. False when it may hold some
@@ -402,8 +411,8 @@ export interface Store {
   holdsNoFeeds(): boolean;
   /** Feed names that list any of these canonical URLs / domains: entry ─► feed name. */
   matchFeeds(urls: string[], domains: string[]): Promise<Map<string, string>>;
-  /** Imported feeds with their entry counts. */
-  listFeeds(): Promise<Array<{ name: string; urls: number; domains: number }>>;
+  /** Imported feeds with their entry counts and when each was last imported. */
+  listFeeds(): Promise<FeedInfo[]>;
   /** Memory the store uses (Redis `used_memory`; memory store: raw bytes held), or null if unknown. */
   usedMemoryBytes(): Promise<number | null>;
   /** Round-trip latency in ms; throws StoreError when unusable. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { RedisStore } from '../../lib/store/redis.js';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
+import { sampleSum } from '../helpers/metrics.js';
 
 const env = { from: 'alice@example.com', to: ['bob@example.org'] };
 const mail = (href: string): string =>
@@ -80,6 +81,16 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     assert.match(r.err, /export\.csv: no URL or domain found \(read as one entry per line, 2 entries not a URL or domain\).*feed "phishtank" left as it was/);
     assert.equal(await readFile(feed, 'utf8'), before);
     assert.equal((await sendRaw(h.port, mail('https://pay-evil.example.org/a,b'), env)).code, 550);
+  });
+
+  it('exports when each feed was imported (the feed file written by the import), for alerting on a stale feed', async () => {
+    const written = Math.round((await stat(path.join(dir, 'feeds', 'openphish.txt'))).mtimeMs / 1000);
+    const text = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
+    assert.equal(sampleSum(text, 'phishx_reputation_feed_updated_timestamp_seconds', { feed: 'openphish' }), written);
+    assert.equal(sampleSum(text, 'phishx_reputation_feed_entries', { feed: 'phishtank', kind: 'url' }), 1);
+    const list = phishx(['feeds', 'list'], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /^openphish\t1 URLs\t0 domains\tupdated \d{4}-\d\d-\d\dT\d\d:\d\dZ \(\d+ (s|min) ago\)$/m);
   });
 
   it('accepts the same mail with an unlisted link', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -233,6 +233,8 @@ describe('feed reputation', () => {
         (await local.listFeeds()).map((f) => f.name),
         ['small'],
       );
+      // Imported when its file was written (the import writes it; Haraka reads it at start).
+      assert.equal((await local.listFeeds())[0].updatedAt, (await stat(path.join(own, 'small.txt'))).mtimeMs);
       // Unchanged: not said again every minute; changed, it is.
       assert.equal(await syncFeedDir(local, own, seen, (e) => errors.push(e)), 0);
       assert.equal(errors.length, 1);

@@ -137,13 +137,20 @@ const contractCases: Array<[string, (s: Store) => Promise<void>]> = [
       assert.equal(hits.get('http://evil.example/a'), name);
       assert.equal(hits.get('bad.example'), name);
       assert.equal(hits.size, 2);
-      await store.replaceFeed(name, { urls: ['http://evil.example/b'], domains: [] });
+      const importedAt = Date.parse('2026-11-30T08:00:00Z');
+      await store.replaceFeed(name, { urls: ['http://evil.example/b'], domains: [] }, importedAt);
       hits = await store.matchFeeds(['http://evil.example/a', 'http://evil.example/b'], ['bad.example']);
       assert.deepEqual([...hits.keys()], ['http://evil.example/b']);
       assert.deepEqual(
         (await store.listFeeds()).find((f) => f.name === name),
-        { name, urls: 1, domains: 0 },
+        { name, urls: 1, domains: 0, updatedAt: importedAt },
       );
+      // Entries added (the SOC's blocklist) make the feed updated now.
+      const before = Date.now();
+      await store.addFeedEntries(name, { urls: [], domains: ['worse.example'] });
+      const after = (await store.listFeeds()).find((f) => f.name === name);
+      assert.equal(after?.domains, 1);
+      assert.ok(after?.updatedAt && after.updatedAt >= before && after.updatedAt <= Date.now(), String(after?.updatedAt));
     },
   ],
   [

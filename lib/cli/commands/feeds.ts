@@ -25,11 +25,29 @@ since every Haraka process holds it in memory (a larger one is refused: split it
 Redis). Links matching a listed URL add URL_FEED_MATCH, links on a listed domain (or a
 subdomain of it) DOMAIN_FEED_MATCH.
 
+list: each feed's entries and when it was last imported (a feed nobody refreshes goes stale:
+the sidecar exports phishx_reputation_feed_updated_timestamp_seconds to alert on).
+
 Options:
   --name NAME    feed name (import with one FILE only)
   --dir DIR      Haraka directory whose config/phishx.ini to use (default: .)
   -h, --help     show this help
 `;
+
+/** "updated 2026-12-05T14:02Z (3 h ago)", or why it is not known. */
+function updated(at: number | null, now: number): string {
+  if (at === null) return 'updated: not recorded (imported before PhishX kept it)';
+  const ago = Math.max(0, now - at) / 1000;
+  const age =
+    ago < 90
+      ? `${Math.round(ago)} s`
+      : ago < 5400
+        ? `${Math.round(ago / 60)} min`
+        : ago < 172_800
+          ? `${Math.round(ago / 3600)} h`
+          : `${Math.round(ago / 86_400)} days`;
+  return `updated ${new Date(at).toISOString().slice(0, 16)}Z (${age} ago)`;
+}
 
 async function cmdFeeds(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, { name: { type: 'string' }, dir: { type: 'string' } }, 'feeds', HELP);
@@ -43,7 +61,8 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
       if (store.kind !== 'redis') await createReputation(store, config, {}).then((r) => r.close());
       const feeds = await store.listFeeds();
       if (!feeds.length) io.out(`no feeds (${store.kind === 'redis' ? 'Redis' : config.reputation.feed_dir})\n`);
-      for (const f of feeds) io.out(`${f.name}\t${f.urls} URLs\t${f.domains} domains\n`);
+      const now = Date.now();
+      for (const f of feeds) io.out(`${f.name}\t${f.urls} URLs\t${f.domains} domains\t${updated(f.updatedAt, now)}\n`);
       return 0;
     }
     if (!files.length) throw new UsageError(`feeds import: no FILE given\n\n${HELP}`);
