@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PhishXError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { parseFeedLine } from './normalize.js';
-import { describeFeedFormat, detectFeedFormat, feedValues } from './feed-format.js';
+import { describeFeedFormat, detectFeedFormat, feedValues, wholeValues } from './feed-format.js';
 
 /**
  * Largest feed file the embedded stores load. Each Haraka process (and the sidecar) keeps every
@@ -29,7 +29,7 @@ export interface ParsedFeed {
  */
 export function parseFeed(text: string): ParsedFeed {
   const format = detectFeedFormat(text);
-  const feed = new FeedParse();
+  const feed = new FeedParse(wholeValues(format));
   for (const batch of feedValues(text, format)) for (const v of batch) feed.add(v);
   return { ...feed.result(), format: describeFeedFormat(format) };
 }
@@ -40,7 +40,7 @@ export function parseFeed(text: string): ParsedFeed {
  */
 export async function parseFeedInTurns(text: string): Promise<ParsedFeed> {
   const format = detectFeedFormat(text);
-  const feed = new FeedParse();
+  const feed = new FeedParse(wholeValues(format));
   for (const batch of feedValues(text, format)) {
     for (const v of batch) feed.add(v);
     await nextTurn();
@@ -53,11 +53,14 @@ class FeedParse {
   private readonly domains = new Set<string>();
   private skipped = 0;
 
+  /** `whole`: candidates are whole CSV / JSON fields, not lines. */
+  constructor(private readonly whole = false) {}
+
   /** One candidate: a line, a CSV field, a JSON element (null: a row or element without one). */
   add(value: string | null): void {
     const t = value?.trim();
     if (t === '' || t?.startsWith('#') || t?.startsWith(';')) return;
-    const e = t === undefined ? null : parseFeedLine(t);
+    const e = t === undefined ? null : parseFeedLine(t, this.whole);
     if (!e) this.skipped++;
     else if (e.kind === 'url') this.urls.add(e.value);
     else this.domains.add(e.value);

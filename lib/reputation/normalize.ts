@@ -56,11 +56,15 @@ export function normalizeDomain(raw: string): string | null {
   }
 }
 
-/** One feed line ─► a URL or a domain entry (one URL or domain per line; # comments). */
-export function parseFeedLine(line: string): { kind: 'url' | 'domain'; value: string } | null {
+/**
+ * One feed line ─► a URL or a domain entry (one URL or domain per line, anything after it on
+ * the line ignored; # comments). `whole`: the value is a whole CSV or JSON field, spaces and
+ * all ("http://x.example/a b" is the URL a browser reads as /a%20b).
+ */
+export function parseFeedLine(line: string, whole = false): { kind: 'url' | 'domain'; value: string } | null {
   const t = line.trim();
   if (!t || t.startsWith('#') || t.startsWith(';')) return null;
-  const first = t.split(/\s+/)[0];
+  const first = whole ? t : t.split(/\s+/)[0];
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first) || first.includes('/')) {
     // A comma is part of a URL ("…/a,b" is not "…/a"); only whitespace ends it.
     const u = normalizeUrl(first);

@@ -116,9 +116,11 @@ const otherValue = fc.oneof(
   ),
   fc.string({ maxLength: 20 }).filter((v) => !/[\r\n]/.test(v) && !v.startsWith('#')),
 );
+/** A URL as an export's field may hold it: now and then with a space in its query (a field is taken whole). */
+const fieldUrl = fc.tuple(url, fc.boolean()).map(([u, space]) => (space ? `${u.split('#')[0]}${u.includes('?') ? '&' : '?'}q=a b` : u));
 /** A CSV export: the url column among others, its header the first line or the last comment (URLhaus). */
 const csvExport = fc.record({
-  urls: fc.array(url, { minLength: 1, maxLength: 10 }),
+  urls: fc.array(fieldUrl, { minLength: 1, maxLength: 10 }),
   before: fc.array(otherName, { maxLength: 3 }),
   after: fc.array(otherName, { maxLength: 3 }),
   values: fc.array(otherValue, { minLength: 6, maxLength: 6 }),
@@ -128,7 +130,7 @@ const csvExport = fc.record({
   bom: fc.boolean(),
 });
 /** A JSON export: URL strings, or objects with a "url" field (PhishTank). */
-const jsonExport = fc.record({ urls: fc.array(url, { minLength: 1, maxLength: 10 }), objects: fc.boolean() });
+const jsonExport = fc.record({ urls: fc.array(fieldUrl, { minLength: 1, maxLength: 10 }), objects: fc.boolean() });
 
 const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -94,6 +94,23 @@ describe('feed parsing and normalisation', () => {
     assert.deepEqual(parseFeed('# id,url\nhttp://a.example/x,y\n').urls, ['http://a.example/x,y']);
   });
 
+  it('takes a CSV or JSON field whole: a URL with a space is the URL a browser goes to, and a mail linking to it matches', async () => {
+    const feed = parseFeed('id,url\n1,http://evil.example/a b\n2,"http://evil.example/c?d=e f"\n');
+    assert.deepEqual(feed.urls, ['http://evil.example/a%20b', 'http://evil.example/c?d=e%20f']);
+    // On a plain list a line's entry ends at its first space (what follows is a remark).
+    assert.deepEqual(parseFeed('http://evil.example/a b\n').urls, ['http://evil.example/a']);
+    const store = new MemoryStore();
+    await store.replaceFeed('csv', feed);
+    const rep = feedReputation(store);
+    for (const href of ['http://evil.example/a b', 'http://evil.example/a%20b', 'http://evil.example/c?d=e f'])
+      assert.deepEqual(
+        (await rep.check(await urlsOf(`<a href="${href}">x</a>`), 1000)).map((x) => x.code),
+        ['URL_FEED_MATCH'],
+        href,
+      );
+    await store.close();
+  });
+
   it("reads PhishTank's JSON, and a list starting with '[' that is no JSON as lines", () => {
     const f = parseFeed(JSON.stringify([{ phish_id: 1, url: 'https://evil.example/x' }, 'http://b.example/', { url: 7 }, null]));
     assert.deepEqual(f, { urls: ['http://b.example/', 'https://evil.example/x'], domains: [], skipped: 2, format: 'JSON list' });
