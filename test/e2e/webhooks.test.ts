@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { PublicEvent } from '../../lib/store/types.js';
 import { newSecret, signHeaders, verifyWebhook } from '../../lib/webhooks/signing.js';
-import { api } from '../helpers/api.js';
+import { api, FRESH_CONNECTION } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 import { securityEvent } from '../helpers/events.js';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
@@ -309,7 +309,7 @@ describe('signed requests to the sidecar API (API keys from `phishx keys new --s
     const headers = signHeaders({ body, keys: [key], id: 'req', request: { method, target } });
     const res = await fetch(`http://127.0.0.1:${h.sidecarPort}${tamper.target ?? target}`, {
       method,
-      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}), ...tamper.headers },
+      headers: { ...FRESH_CONNECTION, ...headers, ...(body ? { 'content-type': 'application/json' } : {}), ...tamper.headers },
       ...(method !== 'GET' ? { body: tamper.body ?? body } : {}),
     });
     return { status: res.status, body: (await res.json()) as { error?: string }, headers: { ...headers, ...tamper.headers } };

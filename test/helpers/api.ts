@@ -6,10 +6,22 @@ export interface ApiAnswer {
   headers: Headers;
 }
 
+/**
+ * A connection per request (`connection: close`): tests block their event loop in spawnSync
+ * (the phishx CLI) for seconds, after which fetch could reuse a kept-alive socket the sidecar
+ * had just closed (its keep-alive timeout is 5 s) and fail with "fetch failed" — a client's
+ * race, not the server's answer.
+ */
+export const FRESH_CONNECTION = { connection: 'close' } as const;
+
 export async function api(port: number, method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<ApiAnswer> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
-    headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...FRESH_CONNECTION,
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   });
   const text = await res.text();
