@@ -39,9 +39,12 @@ export function normalizeUrl(raw: string): string | null {
 /** Labels of letters, digits, hyphens (IDN as punycode), two or more: "=a!" is no domain. */
 const DOMAIN_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+$/;
 
+/** Labels a resolver looks up, hyphens anywhere ("-login.evil.example" resolves): a link's host. */
+const LINK_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
+
 /** A host as the WHATWG URL parser leaves it (lower case, punycode) that DNS or an address can reach. */
-function isHostName(host: string): boolean {
-  return host.startsWith('[') || splitHost(host).isIp || DOMAIN_NAME.test(host);
+function isHostName(host: string, strict = false): boolean {
+  return host.startsWith('[') || splitHost(host).isIp || (strict ? DOMAIN_NAME : LINK_HOST).test(host);
 }
 
 /** Canonical domain for feed matching ('*.' / '.' prefixes and a trailing dot removed, punycode). */
@@ -50,7 +53,7 @@ export function normalizeDomain(raw: string): string | null {
   if (!d || /[\s/:@]/.test(d)) return null;
   try {
     const host = new URL(`http://${d}/`).hostname.replace(/\.$/, '');
-    return isHostName(host) && !host.startsWith('[') ? host : null;
+    return isHostName(host, true) && !host.startsWith('[') ? host : null;
   } catch {
     return null;
   }

@@ -120,6 +120,8 @@ describe('feed parsing and normalisation', () => {
   it('takes no URL whose host no link can reach: a CSV row read as one URL, one label', () => {
     assert.equal(normalizeUrl('8482391,https://login.bad.example/signin'), null);
     assert.equal(normalizeUrl('http://intranet/x'), null);
+    // A label starting with a hyphen is no domain name, but a resolver looks it up: still a link's host.
+    assert.equal(normalizeUrl('http://-login.evil.example/x'), 'http://-login.evil.example/x');
     assert.equal(normalizeUrl('http://[2001:db8::1]/x'), 'http://[2001:db8::1]/x');
     assert.equal(normalizeUrl('http://192.0.2.7:8080/x'), 'http://192.0.2.7:8080/x');
   });
