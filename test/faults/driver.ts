@@ -22,6 +22,8 @@ export const ANSWER_BOUND_MS = SCAN_BUDGET_MS + 1000 + 1500;
  * dependency still costs each scan less than its budget.
  */
 const CALL_TIMEOUT_MS = 1200;
+/** Clean messages sent with the dependency healthy before the fault (see runScenario). */
+const WARM_UP = 6;
 export const BREAKER = { volume_threshold: 5, error_threshold_percentage: 50, reset_timeout_ms: 500, rolling_window_ms: 5000 };
 
 export interface ScenarioResult {
@@ -72,7 +74,6 @@ function serviceEnv(service: Service, server: FaultServer): NodeJS.ProcessEnv {
 export async function runScenario(service: Service, fault: Fault, redisUrl: string, count = 200, concurrency = 10): Promise<ScenarioResult> {
   // Safe Browsing speaks JSON over HTTP like the NLP stand-in; its 'ok' reply lists no match.
   const server = service === 'clamav' ? await clamdFaultServer() : await nlpFaultServer();
-  await server.setMode(fault);
   const prefix = `phishx-faults:${service}:${fault}:${Date.now()}:`;
   const breakerIni = Object.entries(BREAKER)
     .map(([k, v]) => `${k}=${v}`)
@@ -91,6 +92,13 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
   const messages = [cleanMessage(), quarantineMessage(), phishMessage()];
   const env = { from: 'alice@example.com', to: ['bob@example.org'] };
   try {
+    // The fault strikes a server that is running: a few messages with the dependency healthy
+    // first (Haraka's JIT, the scan thread, the client's connections warm). Cold, on a loaded
+    // machine, the first wave of 10 sessions once took over 1.2 s for 0.15 s 'slow' answers —
+    // a start-up, not the fault under test — and opened the breaker.
+    let warmDelivered = 0;
+    for (let i = 0; i < WARM_UP; i++) if (/delivered to local folder/.test((await sendRaw(h.port, cleanMessage(), env)).response)) warmDelivered++;
+    await server.setMode(fault);
     const answers = await drive(h.port, messages, count, concurrency, env);
     const latencies = answers.map((a) => a.ms);
     const codes: Record<string, number> = {};
@@ -117,7 +125,8 @@ export async function runScenario(service: Service, fault: Fault, redisUrl: stri
       codes,
       latencies,
       slowest: latencies[latencies.length - 1],
-      delivered: files - 5,
+      // Less the warm-up's and the heal's clean deliveries.
+      delivered: files - 5 - warmDelivered,
       held,
       pendingHeld,
       accepted: delivered + heldReplies,
