@@ -4,10 +4,11 @@ import type { BrandIndex } from './brands.js';
 import { servesUserContent, type UrlAnalyzerContext } from './urls.js';
 
 /** The mailboxes RFC 5321 (§4.5.1) and RFC 2142 reserve for the mail system itself. */
-const MAIL_SYSTEM_SENDERS = /^(?:postmaster|mailer-daemon|mail-daemon|mailerdaemon)$/i;
+const SYSTEM_MAILBOXES = 'postmaster|mailer-daemon|mail-daemon|mailerdaemon';
+const MAIL_SYSTEM_SENDERS = new RegExp(`^(?:${SYSTEM_MAILBOXES})$`, 'i');
 
-/** Display names mail systems give a From without an address ("MAILER-DAEMON <>"). */
-const MAIL_SYSTEM_NAMES = /^(?:postmaster|mailer-daemon|mail-daemon|mailerdaemon|mail delivery (?:sub)?system)?$/i;
+/** Display names mail systems give a From without an address ("MAILER-DAEMON <>"), or none. */
+const MAIL_SYSTEM_NAMES = new RegExp(`^(?:${SYSTEM_MAILBOXES}|mail delivery (?:sub)?system)?$`, 'i');
 
 /**
  * Is the From the mail system's own? Its mailbox is postmaster / MAILER-DAEMON, or it has no

@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PhishXError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { parseFeedLine } from './normalize.js';
-import { describeFeedFormat, detectFeedFormat, feedValues, wholeValues } from './feed-format.js';
+import { describeFeedFormat, detectFeedFormat, feedValues, type FeedFormat } from './feed-format.js';
 
 /**
  * Largest feed file the embedded stores load. Each Haraka process (and the sidecar) keeps every
@@ -29,9 +29,9 @@ export interface ParsedFeed {
  */
 export function parseFeed(text: string): ParsedFeed {
   const format = detectFeedFormat(text);
-  const feed = new FeedParse(wholeValues(format));
+  const feed = new FeedParse(format);
   for (const batch of feedValues(text, format)) for (const v of batch) feed.add(v);
-  return { ...feed.result(), format: describeFeedFormat(format) };
+  return feed.result();
 }
 
 /**
@@ -40,12 +40,12 @@ export function parseFeed(text: string): ParsedFeed {
  */
 export async function parseFeedInTurns(text: string): Promise<ParsedFeed> {
   const format = detectFeedFormat(text);
-  const feed = new FeedParse(wholeValues(format));
+  const feed = new FeedParse(format);
   for (const batch of feedValues(text, format)) {
     for (const v of batch) feed.add(v);
     await nextTurn();
   }
-  return { ...feed.result(false), format: describeFeedFormat(format) };
+  return feed.result(false);
 }
 
 class FeedParse {
@@ -53,8 +53,12 @@ class FeedParse {
   private readonly domains = new Set<string>();
   private skipped = 0;
 
-  /** `whole`: candidates are whole CSV / JSON fields, not lines. */
-  constructor(private readonly whole = false) {}
+  /** Candidates are whole CSV / JSON fields, not lines an entry starts. */
+  private readonly whole: boolean;
+
+  constructor(private readonly format: FeedFormat) {
+    this.whole = format.kind !== 'lines';
+  }
 
   /** One candidate: a line, a CSV field, a JSON element (null: a row or element without one). */
   add(value: string | null): void {
@@ -66,10 +70,10 @@ class FeedParse {
     else this.domains.add(e.value);
   }
 
-  result(sorted = true): { urls: string[]; domains: string[]; skipped: number } {
+  result(sorted = true): ParsedFeed {
     const urls = [...this.urls];
     const domains = [...this.domains];
-    return sorted ? { urls: urls.sort(), domains: domains.sort(), skipped: this.skipped } : { urls, domains, skipped: this.skipped };
+    return { urls: sorted ? urls.sort() : urls, domains: sorted ? domains.sort() : domains, skipped: this.skipped, format: describeFeedFormat(this.format) };
   }
 }
 

@@ -98,11 +98,6 @@ export function detectFeedFormat(text: string): FeedFormat {
   return { kind: 'lines' };
 }
 
-/** Whether a format's values are whole fields (CSV, JSON) rather than lines an entry starts. */
-export function wholeValues(f: FeedFormat): boolean {
-  return f.kind !== 'lines';
-}
-
 /** How the format reads in a message: "CSV, column "url"". */
 export function describeFeedFormat(f: FeedFormat): string {
   if (f.kind === 'csv') return `CSV, column "${f.column}"`;
@@ -114,7 +109,7 @@ export function describeFeedFormat(f: FeedFormat): string {
  * The candidate entries of an export, in batches of about VALUES_PER_BATCH: lines as they are
  * (comments and blanks included: the caller skips them), a CSV's entry column (a row without
  * it gives null), a JSON list's strings and its objects' entry field (anything else null).
- * A CSV or JSON value is a whole field (`wholeValues`); a line's entry ends at a space.
+ * A CSV or JSON value is a whole field; a line's entry ends at a space.
  * Pure.
  */
 export function* feedValues(text: string, format: FeedFormat = detectFeedFormat(text)): Generator<Array<string | null>> {

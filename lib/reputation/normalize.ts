@@ -31,7 +31,7 @@ export function normalizeUrl(raw: string): string | null {
   const host = u.hostname.toLowerCase().replace(/\.$/, '');
   // "http://./" names no host; "http://8482391,https//…" (a CSV row read as one URL) one no
   // link can reach: a listed URL must be one a mail could link to.
-  if (!isHostName(host)) return null;
+  if (!isLinkHost(host)) return null;
   const port = u.port && !((u.protocol === 'http:' && u.port === '80') || (u.protocol === 'https:' && u.port === '443')) ? `:${u.port}` : '';
   return `${u.protocol}//${host}${port}${canonicalEscapes(u.pathname || '/')}${canonicalEscapes(u.search)}`;
 }
@@ -42,9 +42,9 @@ const DOMAIN_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9
 /** Labels a resolver looks up, hyphens anywhere ("-login.evil.example" resolves): a link's host. */
 const LINK_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
 
-/** A host as the WHATWG URL parser leaves it (lower case, punycode) that DNS or an address can reach. */
-function isHostName(host: string, strict = false): boolean {
-  return host.startsWith('[') || splitHost(host).isIp || (strict ? DOMAIN_NAME : LINK_HOST).test(host);
+/** A link's host as the WHATWG URL parser leaves it (lower case, punycode) that DNS or an address can reach. */
+function isLinkHost(host: string): boolean {
+  return host.startsWith('[') || splitHost(host).isIp || LINK_HOST.test(host);
 }
 
 /** Canonical domain for feed matching ('*.' / '.' prefixes and a trailing dot removed, punycode). */
@@ -53,7 +53,7 @@ export function normalizeDomain(raw: string): string | null {
   if (!d || /[\s/:@]/.test(d)) return null;
   try {
     const host = new URL(`http://${d}/`).hostname.replace(/\.$/, '');
-    return isHostName(host, true) && !host.startsWith('[') ? host : null;
+    return splitHost(host).isIp || DOMAIN_NAME.test(host) ? host : null;
   } catch {
     return null;
   }
