@@ -17,6 +17,11 @@ export type FeedFormat = { kind: 'lines' } | { kind: 'csv'; column: string; inde
 /** Column names that hold what a feed lists, the first present wins. */
 const ENTRY_COLUMNS = ['url', 'domain', 'hostname', 'host'];
 
+/** A CSV header written as a comment is looked for among this many leading lines (URLhaus's is the 9th). */
+const HEADER_LINES = 1_000;
+/** A comment that may be a header: a comma and a column name of ENTRY_COLUMNS. */
+const COLUMN_HINT = /,.*\b(?:url|domain|hostname|host)\b|\b(?:url|domain|hostname|host)\b.*,/i;
+
 /** Values handed on per batch (~40 ms of parsing: see parseFeedInTurns). */
 export const VALUES_PER_BATCH = 5_000;
 
@@ -82,7 +87,9 @@ export function detectFeedFormat(text: string): FeedFormat {
     // A ";" line is a comment of a plain list, but may be a row below a CSV header.
     if (line.startsWith('#') || (line.startsWith(';') && !fromComment)) {
       // Two fields at least: "# url" above plain lines is a remark, not a one-column header.
-      fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2) ?? fromComment;
+      // Only a comment near the top that names a column is parsed: a file of a million
+      // comments read each as CSV held Haraka's event loop for 20 s.
+      if (n <= HEADER_LINES && COLUMN_HINT.test(line)) fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2) ?? fromComment;
       continue;
     }
     // A line that is an entry itself is no header, nor a CSV row ("http://a.example/x,url" is a

@@ -92,6 +92,11 @@ describe('feed parsing and normalisation', () => {
     assert.deepEqual(parseFeed('domain,added\nbad.example,2024\n').domains, ['bad.example']);
     assert.equal(parseFeed('http://a.example/x,url\nhttp://b.example/\n').urls.length, 2);
     assert.deepEqual(parseFeed('# id,url\nhttp://a.example/x,y\n').urls, ['http://a.example/x,y']);
+    // A header comment is looked for near the top only (each one is parsed as CSV: a file of
+    // comments read whole so held the event loop): below the first 1,000 lines it is a remark.
+    const row = '"1","http://late.example/p","x"\n';
+    assert.equal(parseFeed(`${'# remark\n'.repeat(990)}# id,url,note\n${row}`).format, 'CSV, column "url"');
+    assert.equal(parseFeed(`${'# remark\n'.repeat(1000)}# id,url,note\n${row}`).format, 'one entry per line');
   });
 
   it('takes a CSV or JSON field whole: a URL with a space is the URL a browser goes to, and a mail linking to it matches', async () => {
