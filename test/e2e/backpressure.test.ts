@@ -5,6 +5,7 @@ import { drive } from '../helpers/load.js';
 import { bigMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { sampleSum } from '../helpers/metrics.js';
+import { fetchFresh } from '../helpers/api.js';
 
 describe('back-pressure at DATA ([main] max_queued_messages)', () => {
   let h: HarakaInstance;
@@ -31,7 +32,7 @@ describe('back-pressure at DATA ([main] max_queued_messages)', () => {
         answers.map((a) => a.code),
         Array.from({ length: 32 }, () => 250),
       );
-      waits = sampleSum(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text(), 'phishx_data_waits_total', { result: 'room' });
+      waits = sampleSum(await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text(), 'phishx_data_waits_total', { result: 'room' });
     }
     assert.ok(waits >= 1, `no DATA command waited for room in ${sent / 32} rounds of 32`);
     const delivered = await h.delivered();

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
+import { fetchFresh } from '../helpers/api.js';
 import {
   bigMessage,
   cleanMessage,
@@ -221,12 +222,12 @@ describe('Haraka + PhishX over real SMTP (enforce mode)', () => {
   });
 
   it('serves /alive and /ready on the sidecar', async () => {
-    const alive = await fetch(`http://127.0.0.1:${h.sidecarPort}/alive`);
+    const alive = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/alive`);
     assert.equal(alive.status, 200);
     assert.equal(((await alive.json()) as { status: string }).status, 'alive');
-    const ready = await fetch(`http://127.0.0.1:${h.sidecarPort}/ready`);
+    const ready = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/ready`);
     assert.equal(ready.status, 200);
-    const nf = await fetch(`http://127.0.0.1:${h.sidecarPort}/nope`);
+    const nf = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/nope`);
     assert.equal(nf.status, 404);
   });
 });

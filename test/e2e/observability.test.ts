@@ -10,6 +10,7 @@ import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { startPrivateRedis, type TestRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
+import { fetchFresh } from '../helpers/api.js';
 
 /**
  * Sidecar observability against real Haraka processes (single process and `nodes=2`), a
@@ -25,7 +26,7 @@ interface Family {
 }
 
 async function scrape(h: HarakaInstance): Promise<{ text: string; families: Family[] }> {
-  const r = await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`);
+  const r = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics`);
   assert.equal(r.status, 200);
   const text = await r.text();
   lastText = text;
@@ -45,7 +46,7 @@ function value(families: Family[], name: string, labels: Record<string, string> 
 let lastText = '';
 
 async function fullHealth(h: HarakaInstance): Promise<{ http: number; status: string; problems: string[]; components: Record<string, { ok: boolean }> }> {
-  const r = await fetch(`http://127.0.0.1:${h.sidecarPort}/health/full`);
+  const r = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/health/full`);
   return { http: r.status, ...((await r.json()) as { status: string; problems: string[]; components: Record<string, { ok: boolean }> }) };
 }
 
@@ -93,7 +94,7 @@ describe('sidecar observability through real Haraka', () => {
     single = await startHaraka({ phishxIni: ini() });
     const sessionsBefore = value((await scrape(single)).families, 'phishx_smtp_sessions_total');
     for (const m of [cleanMessage(), cleanMessage({ subject: 'second' }), phishMessage(), quarantineMessage()]) await sendRaw(single.port, m, env);
-    await fetch(`http://127.0.0.1:${single.sidecarPort}/metrics/summary`); // one 401, counted
+    await fetchFresh(`http://127.0.0.1:${single.sidecarPort}/metrics/summary`); // one 401, counted
     const { text, families } = await scrape(single);
 
     const phishx = families.filter((f) => f.name.startsWith('phishx_'));
@@ -158,11 +159,11 @@ describe('sidecar observability through real Haraka', () => {
     await redis.stop();
     const s2 = await waitHealth(single, (x) => x.http === 503 && x.status === 'UNHEALTHY' && !x.components.store.ok);
     assert.ok(s2 < 5, `Redis stop seen after ${s2} s`);
-    assert.equal((await fetch(`http://127.0.0.1:${single.sidecarPort}/ready`)).status, 503);
+    assert.equal((await fetchFresh(`http://127.0.0.1:${single.sidecarPort}/ready`)).status, 503);
     await redis.revive!();
     await waitHealth(single, (x) => x.status === 'HEALTHY', 20_000);
     const t0 = Date.now();
-    while ((await fetch(`http://127.0.0.1:${single.sidecarPort}/ready`)).status !== 200) {
+    while ((await fetchFresh(`http://127.0.0.1:${single.sidecarPort}/ready`)).status !== 200) {
       assert.ok(Date.now() - t0 < 3000, '/ready still 503 3 s after Redis returned');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -195,7 +196,7 @@ describe('sidecar observability through real Haraka', () => {
       // Both workers did scan: /metrics/summary breaks the scans down per process.
       const perProcess = async (): Promise<Array<{ pid: number; role: string; scanned: number; stale_ms?: number }>> =>
         (
-          (await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+          (await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
             processes: Array<{ pid: number; role: string; scanned: number; stale_ms?: number }>;
           }
         ).processes;
@@ -229,7 +230,7 @@ describe('sidecar observability through real Haraka', () => {
         const t2 = Date.now();
         let quick = '';
         while (Date.now() - t2 < 5000 && quick !== 'DEGRADED') {
-          quick = ((await (await fetch(`http://127.0.0.1:${h.sidecarPort}/health`)).json()) as { status: string }).status;
+          quick = ((await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/health`)).json()) as { status: string }).status;
           if (quick !== 'DEGRADED') await new Promise((r) => setTimeout(r, 100));
         }
         assert.equal(quick, 'DEGRADED');

@@ -11,6 +11,7 @@ import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
+import { fetchFresh } from '../helpers/api.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org', 'carol@example.org'] };
 
@@ -102,7 +103,7 @@ describe('quarantine on the embedded default (no Redis): on disk, durable, bound
       // Counted as it starts, before any message (the first held one does not wait for it).
       await eventually(() => assert.match(second.logs(), /phishx: quarantine holds 30 message\(s\) \(counted at start in \d+ ms\)/));
       const full = await eventually(async () => {
-        const body = (await (await fetch(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as {
+        const body = (await (await fetchFresh(`http://127.0.0.1:${second.sidecarPort}/health/full`)).json()) as {
           components: { store: { kind: string; quarantine_entries?: number } };
         };
         assert.equal(body.components.store.quarantine_entries, 30, JSON.stringify(body.components.store));

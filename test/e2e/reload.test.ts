@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { phishMessage } from '../helpers/messages.js';
 import { sendRaw } from '../helpers/smtp.js';
+import { fetchFresh } from '../helpers/api.js';
 import { hashToken } from '../../lib/sidecar/auth.js';
 
 const env = { from: 'sender@example.com', to: ['bob@example.org'] };
@@ -41,16 +42,16 @@ describe('config hot reload', () => {
   it('applies a new API token to the running sidecar, and counts the reloads', async () => {
     const token = 'reloaded-token-0123456789abcdef';
     const url = `http://127.0.0.1:${h.sidecarPort}/metrics/summary`;
-    assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 401);
+    assert.equal((await fetchFresh(url, { headers: { authorization: `Bearer ${token}` } })).status, 401);
     const before = await readFile(ini, 'utf8');
     await writeFile(ini, before.replace(/^(listen=.*)$/m, `$1\ntoken_hashes=${hashToken(token)}`));
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {
-      status = (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status;
+      status = (await fetchFresh(url, { headers: { authorization: `Bearer ${token}` } })).status;
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     assert.equal(status, 200, h.logs().slice(-2000));
-    const metrics = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
+    const metrics = await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
     assert.match(metrics, /^phishx_config_reloads_total\{result="applied"\} [1-9]/m);
   });
 
@@ -69,7 +70,7 @@ describe('config hot reload', () => {
     assert.match(good, /mode=monitor/);
     const refusals = async (): Promise<number> =>
       Number(
-        /^phishx_config_reloads_total\{result="rejected"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text())?.[1] ?? 0,
+        /^phishx_config_reloads_total\{result="rejected"\} (\d+)/m.exec(await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text())?.[1] ?? 0,
       );
     const cases: Array<[string, () => Promise<void>, RegExp]> = [
       ['emptied', () => writeFile(ini, ''), /phishx\.ini is empty: keeping the running config/],

@@ -11,6 +11,7 @@ import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
 import { sampleSum } from '../helpers/metrics.js';
+import { fetchFresh } from '../helpers/api.js';
 
 const env = { from: 'alice@example.com', to: ['bob@example.org'] };
 const mail = (href: string): string =>
@@ -85,7 +86,7 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
 
   it('exports when each feed was imported (the feed file written by the import), for alerting on a stale feed', async () => {
     const written = Math.round((await stat(path.join(dir, 'feeds', 'openphish.txt'))).mtimeMs / 1000);
-    const text = await (await fetch(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
+    const text = await (await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/metrics`)).text();
     assert.equal(sampleSum(text, 'phishx_reputation_feed_updated_timestamp_seconds', { feed: 'openphish' }), written);
     assert.equal(sampleSum(text, 'phishx_reputation_feed_entries', { feed: 'phishtank', kind: 'url' }), 1);
     const list = phishx(['feeds', 'list'], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { PublicEvent } from '../../lib/store/types.js';
 import { newSecret, signHeaders, verifyWebhook } from '../../lib/webhooks/signing.js';
-import { api, FRESH_CONNECTION } from '../helpers/api.js';
+import { api, fetchFresh } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 import { securityEvent } from '../helpers/events.js';
 import { REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
@@ -307,9 +307,9 @@ describe('signed requests to the sidecar API (API keys from `phishx keys new --s
     tamper: { body?: string; target?: string; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; body: { error?: string } & Record<string, unknown>; headers: Record<string, string> }> => {
     const headers = signHeaders({ body, keys: [key], id: 'req', request: { method, target } });
-    const res = await fetch(`http://127.0.0.1:${h.sidecarPort}${tamper.target ?? target}`, {
+    const res = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}${tamper.target ?? target}`, {
       method,
-      headers: { ...FRESH_CONNECTION, ...headers, ...(body ? { 'content-type': 'application/json' } : {}), ...tamper.headers },
+      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}), ...tamper.headers },
       ...(method !== 'GET' ? { body: tamper.body ?? body } : {}),
     });
     return { status: res.status, body: (await res.json()) as { error?: string }, headers: { ...headers, ...tamper.headers } };
@@ -332,7 +332,7 @@ describe('signed requests to the sidecar API (API keys from `phishx keys new --s
     assert.equal(list.status, 200, JSON.stringify(list.body));
     assert.ok((list.body.items as Array<{ id: string }>).some((i) => i.id === qid));
     // The same request again: the nonce was used.
-    const replay = await fetch(`http://127.0.0.1:${h.sidecarPort}/api/v1/quarantine?limit=5`, { headers: list.headers });
+    const replay = await fetchFresh(`http://127.0.0.1:${h.sidecarPort}/api/v1/quarantine?limit=5`, { headers: list.headers });
     assert.equal(replay.status, 401);
     assert.match(((await replay.json()) as { error: string }).error, /refused \(nonce\)/);
     const stale = await signed(act, 'GET', '/api/v1/quarantine', '', {

@@ -33,3 +33,10 @@ export async function api(port: number, method: string, path: string, opts: { to
   }
   return { status: res.status, body, text, headers: res.headers };
 }
+
+/** `fetch` with a connection of its own (FRESH_CONNECTION), for requests a test makes without `api()`. */
+export function fetchFresh(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  for (const [k, v] of Object.entries(FRESH_CONNECTION)) headers.set(k, v);
+  return fetch(url, { ...init, headers });
+}
