@@ -21,14 +21,16 @@ export interface ParsedFeed {
   domains: string[];
   skipped: number;
   format: string;
+  kind: FeedFormat['kind'];
 }
 
 /**
  * Parse a feed export — one URL or domain per line, a CSV export with a `url` column
  * (PhishTank, URLhaus) or a JSON list (feed-format.ts) — into canonical entries, sorted.
+ * `columns`: the column (JSON field) names to take entries from instead of url, domain, hostname, host.
  */
-export function parseFeed(text: string): ParsedFeed {
-  const format = detectFeedFormat(text);
+export function parseFeed(text: string, columns?: readonly string[]): ParsedFeed {
+  const format = detectFeedFormat(text, columns);
   const feed = new FeedParse(format);
   for (const batch of feedValues(text, format)) for (const v of batch) feed.add(v);
   return feed.result();
@@ -73,7 +75,13 @@ class FeedParse {
   result(sorted = true): ParsedFeed {
     const urls = [...this.urls];
     const domains = [...this.domains];
-    return { urls: sorted ? urls.sort() : urls, domains: sorted ? domains.sort() : domains, skipped: this.skipped, format: describeFeedFormat(this.format) };
+    return {
+      urls: sorted ? urls.sort() : urls,
+      domains: sorted ? domains.sort() : domains,
+      skipped: this.skipped,
+      format: describeFeedFormat(this.format),
+      kind: this.format.kind,
+    };
   }
 }
 

@@ -11,16 +11,17 @@ import { parseFeedLine } from './normalize.js';
  *   line before the data (URLhaus's CSV: `# id,dateadded,url,url_status,…`, every field quoted);
  * - `json`: a JSON array of URL strings or of objects with such a field (PhishTank's
  *   online-valid.json).
+ * An export whose column has another name (ThreatFox's `ioc_value`) is read with that name
+ * given (`phishx feeds import --column`): then only a header naming it makes a CSV.
  */
-export type FeedFormat = { kind: 'lines' } | { kind: 'csv'; column: string; index: number; dataFrom: number } | { kind: 'json'; list: readonly unknown[] };
+export type FeedFormat =
+  { kind: 'lines' } | { kind: 'csv'; column: string; index: number; dataFrom: number } | { kind: 'json'; list: readonly unknown[]; fields: readonly string[] };
 
 /** Column names that hold what a feed lists, the first present wins. */
-const ENTRY_COLUMNS = ['url', 'domain', 'hostname', 'host'];
+export const ENTRY_COLUMNS: readonly string[] = ['url', 'domain', 'hostname', 'host'];
 
 /** A CSV header written as a comment is looked for among this many leading lines (URLhaus's is the 9th). */
 const HEADER_LINES = 1_000;
-/** A comment that may be a header: a comma and a column name of ENTRY_COLUMNS. */
-const COLUMN_HINT = /,.*\b(?:url|domain|hostname|host)\b|\b(?:url|domain|hostname|host)\b.*,/i;
 
 /** Values handed on per batch (~40 ms of parsing: see parseFeedInTurns). */
 export const VALUES_PER_BATCH = 5_000;
@@ -50,11 +51,11 @@ function csvFields(line: string): string[] | null {
   }
 }
 
-/** The entry column of a header row of at least `minFields` fields: its name and index, or null when it names none. */
-function entryColumn(fields: readonly string[] | null, minFields: number): { column: string; index: number } | null {
+/** The entry column of a header row of at least `minFields` fields: its name and index, or null when it names none of `columns`. */
+function entryColumn(fields: readonly string[] | null, minFields: number, columns: readonly string[]): { column: string; index: number } | null {
   if (!fields || fields.length < minFields) return null;
   const names = fields.map((f) => f.trim().toLowerCase());
-  for (const column of ENTRY_COLUMNS) {
+  for (const column of columns) {
     const index = names.indexOf(column);
     if (index >= 0) return { column, index };
   }
@@ -71,13 +72,19 @@ export function* textLines(text: string): Generator<string> {
   }
 }
 
-/** Recognise the export's format from its leading lines. Pure. */
-export function detectFeedFormat(text: string): FeedFormat {
+/**
+ * Recognise the export's format from its leading lines; `names`: the column names an entry may
+ * be under (the first present wins; a CSV header's in any case). Pure.
+ */
+export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_COLUMNS): FeedFormat {
   const body = text.replace(/^\uFEFF/, '');
   if (body.trimStart().startsWith('[')) {
     const list = jsonList(body);
-    if (list) return { kind: 'json', list };
+    if (list) return { kind: 'json', list, fields: names };
   }
+  const columns = names.map((c) => c.toLowerCase());
+  // A comment that may be a header: a comma and one of the names.
+  const hint = (line: string): boolean => line.includes(',') && columns.some((c) => line.toLowerCase().includes(c));
   let fromComment: { column: string; index: number } | null = null;
   let n = 0;
   for (const raw of textLines(body)) {
@@ -89,14 +96,14 @@ export function detectFeedFormat(text: string): FeedFormat {
       // Two fields at least: "# url" above plain lines is a remark, not a one-column header.
       // Only a comment near the top that names a column is parsed: a file of a million
       // comments read each as CSV held Haraka's event loop for 20 s.
-      if (n <= HEADER_LINES && COLUMN_HINT.test(line)) fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2) ?? fromComment;
+      if (n <= HEADER_LINES && hint(line)) fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2, columns) ?? fromComment;
       continue;
     }
     // A line that is an entry itself is no header, nor a CSV row ("http://a.example/x,url" is a
     // URL with a comma; "# id,url" above plain URLs a remark).
     if (parseFeedLine(line)) return { kind: 'lines' };
     const fields = csvFields(line);
-    const own = entryColumn(fields, 1);
+    const own = entryColumn(fields, 1, columns);
     if (own) return { kind: 'csv', ...own, dataFrom: n };
     // A header in a comment counts when the rows have its column.
     if (fromComment && fields && fields.length > fromComment.index) return { kind: 'csv', ...fromComment, dataFrom: n - 1 };
@@ -108,7 +115,7 @@ export function detectFeedFormat(text: string): FeedFormat {
 /** How the format reads in a message: "CSV, column "url"". */
 export function describeFeedFormat(f: FeedFormat): string {
   if (f.kind === 'csv') return `CSV, column "${f.column}"`;
-  if (f.kind === 'json') return 'JSON list';
+  if (f.kind === 'json') return f.fields === ENTRY_COLUMNS ? 'JSON list' : `JSON list, field ${f.fields.map((x) => `"${x}"`).join(' / ')}`;
   return 'one entry per line';
 }
 
@@ -121,7 +128,7 @@ export function describeFeedFormat(f: FeedFormat): string {
  */
 export function* feedValues(text: string, format: FeedFormat = detectFeedFormat(text)): Generator<Array<string | null>> {
   if (format.kind === 'json') {
-    for (let i = 0; i < format.list.length; i += VALUES_PER_BATCH) yield format.list.slice(i, i + VALUES_PER_BATCH).map(jsonEntry);
+    for (let i = 0; i < format.list.length; i += VALUES_PER_BATCH) yield format.list.slice(i, i + VALUES_PER_BATCH).map((e) => jsonEntry(e, format.fields));
     return;
   }
   const body = text.replace(/^\uFEFF/, '');
@@ -163,13 +170,18 @@ function jsonList(text: string): unknown[] | null {
   }
 }
 
-/** A JSON list element as an entry: a string, or an object's url / domain / hostname / host string. */
-function jsonEntry(e: unknown): string | null {
+/** A JSON list element as an entry: a string, or an object's string under one of `fields` (url, domain, hostname, host; a key in another case too). */
+function jsonEntry(e: unknown, fields: readonly string[]): string | null {
   if (typeof e === 'string') return e;
   if (!e || typeof e !== 'object') return null;
   const o = e as Record<string, unknown>;
-  for (const k of ENTRY_COLUMNS) {
+  for (const k of fields) {
     const v = o[k];
+    if (typeof v === 'string') return v;
+  }
+  for (const k of fields) {
+    const key = Object.keys(o).find((x) => x.toLowerCase() === k.toLowerCase());
+    const v = key === undefined ? undefined : o[key];
     if (typeof v === 'string') return v;
   }
   return null;

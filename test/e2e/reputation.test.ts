@@ -44,6 +44,26 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     const p = phishx(['feeds', 'import', '--name', 'phishtank', path.join(dir, 'online-valid.csv')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
     assert.equal(p.code, 0, p.err);
     assert.match(p.out, /feed "phishtank" \(CSV, column "url"\): 1 URLs, 0 domains/);
+    // ThreatFox's CSV export: its entries are under "ioc_value", which only --column names.
+    await writeFile(
+      path.join(dir, 'full.csv'),
+      '# ThreatFox IOCs: CSV export\n#\n# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware"\n' +
+        '"2024-08-01 12:00:00", "1300001", "http://gate-evil.example.com/panel/gate.php", "url", "botnet_cc", "win.x"\n' +
+        '"2024-08-01 12:02:00", "1300003", "198.51.100.9:443", "ip:port", "botnet_cc", "win.x"\n',
+    );
+    const feedEnv = { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') };
+    const guessed = phishx(['feeds', 'import', '--name', 'threatfox', path.join(dir, 'full.csv')], feedEnv);
+    assert.equal(guessed.code, 1, guessed.out);
+    assert.match(guessed.err, /full\.csv: no URL or domain found .*for another column name: --column NAME; feed "threatfox" left as it was/);
+    const absent = phishx(['feeds', 'import', '--name', 'threatfox', '--column', 'link', path.join(dir, 'full.csv')], feedEnv);
+    assert.equal(absent.code, 1, absent.out);
+    assert.match(absent.err, /full\.csv: no header names a column "link" .*feed "threatfox" left as it was/);
+    const bad = phishx(['feeds', 'import', '--column', 'a,b', path.join(dir, 'full.csv')], feedEnv);
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.err, /--column: "a,b" is not a column name/);
+    const t = phishx(['feeds', 'import', '--name', 'threatfox', '--column', 'ioc_value', path.join(dir, 'full.csv')], feedEnv);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.out, /feed "threatfox" \(CSV, column "ioc_value"\): 1 URLs, 0 domains, 1 entries skipped/);
     // A feed file too large to hold in memory beside it (sparse: only its size counts).
     await writeFile(path.join(dir, 'feeds', 'everything.txt'), '');
     await truncate(path.join(dir, 'feeds', 'everything.txt'), MAX_FEED_FILE_BYTES + 1);
@@ -70,6 +90,11 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
 
   it("rejects mail linking to a URL of PhishTank's CSV export", async () => {
     const a = await sendRaw(h.port, mail('https://pay-evil.example.org/a,b'), env);
+    assert.equal(a.code, 550, a.response);
+  });
+
+  it("rejects mail linking to a URL of ThreatFox's export, imported with --column ioc_value", async () => {
+    const a = await sendRaw(h.port, mail('http://gate-evil.example.com/panel/gate.php'), env);
     assert.equal(a.code, 550, a.response);
   });
 

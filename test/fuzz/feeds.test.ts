@@ -118,9 +118,10 @@ const otherValue = fc.oneof(
 );
 /** A URL as an export's field may hold it: now and then with a space in its query (a field is taken whole). */
 const fieldUrl = fc.tuple(url, fc.boolean()).map(([u, space]) => (space ? `${u.split('#')[0]}${u.includes('?') ? '&' : '?'}q=a b` : u));
-/** A CSV export: the url column among others, its header the first line or the last comment (URLhaus). */
+/** A CSV export: the url column among others, its header the first line or the last comment (URLhaus); or a column of another name, given with --column. */
 const csvExport = fc.record({
   urls: fc.array(fieldUrl, { minLength: 1, maxLength: 10 }),
+  column: fc.option(fc.constantFrom('ioc_value', 'link', 'URI', 'Indicator')),
   before: fc.array(otherName, { maxLength: 3 }),
   after: fc.array(otherName, { maxLength: 3 }),
   values: fc.array(otherValue, { minLength: 6, maxLength: 6 }),
@@ -183,22 +184,25 @@ describe(`blocklist feed files under generated input (seed ${SEED})`, () => {
 describe(`CSV and JSON blocklist exports under generated input (seed ${SEED})`, () => {
   const expected = (urls: readonly string[]): string[] => [...new Set(urls.map((u) => normalizeUrl(u)).filter((u): u is string => u !== null))].sort();
 
-  it('reads the url column of any CSV export, header first or in a comment, quoted or not', async () => {
+  it('reads the url column of any CSV export (or the column named with --column), header first or in a comment, quoted or not', async () => {
     await check('feeds-csv', csvExport, runs(100, 2000), async (x) => {
+      const entries = x.column ?? 'url';
       // URLhaus's dumps (header in a comment) have nine columns; a one-column "# url" remark is no header.
-      const cols = [...x.before, 'url', ...x.after, ...(x.headerInComment && !x.before.length && !x.after.length ? ['id'] : [])];
+      const cols = [...x.before, entries, ...x.after, ...(x.headerInComment && !x.before.length && !x.after.length ? ['id'] : [])];
       // URLhaus quotes every field; PhishTank (header first) only what must be.
       const quoteAll = x.quoteAll || x.headerInComment;
       const header = cols.map((c) => csvField(c, quoteAll)).join(',');
-      const rows = x.urls.map((u, i) => cols.map((c, j) => csvField(c === 'url' ? u : x.values[(i + j) % x.values.length], quoteAll)).join(','));
+      const rows = x.urls.map((u, i) => cols.map((c, j) => csvField(c === entries ? u : x.values[(i + j) % x.values.length], quoteAll)).join(','));
       const lines = x.headerInComment ? ['#####', '# abuse.ch URLhaus Database Dump (CSV)', '#', `# ${header}`, ...rows] : [header, ...rows];
       const text = `${x.bom ? '\uFEFF' : ''}${lines.join(x.eol)}${x.eol}`;
-      const feed = parseFeed(text);
-      assert.match(feed.format, /^CSV/, text);
+      const feed = parseFeed(text, x.column === null ? undefined : [x.column]);
+      assert.equal(feed.format, `CSV, column "${entries.toLowerCase()}"`, text);
       assert.deepEqual(feed.urls, expected(x.urls), text);
       assert.deepEqual(feed.domains, []);
-      const sliced = await parseFeedInTurns(text);
-      assert.deepEqual([[...sliced.urls].sort(), sliced.skipped], [feed.urls, feed.skipped]);
+      if (x.column === null) {
+        const sliced = await parseFeedInTurns(text);
+        assert.deepEqual([[...sliced.urls].sort(), sliced.skipped], [feed.urls, feed.skipped]);
+      }
       if (feed.urls.length) {
         const store = new MemoryStore();
         await store.replaceFeed('csv', feed);

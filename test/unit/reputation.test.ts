@@ -77,7 +77,7 @@ describe('feed parsing and normalisation', () => {
         '8482392,"http://paypa1.example.net/a,b",https://www.phishtank.com/phish_detail.php?phish_id=8482392,2024-08-01T12:00:00+00:00,yes,2024-08-01T12:05:00+00:00,yes,PayPal\r\n' +
         '8482393\r\n',
     );
-    const fromCsv = (urls: string[], skipped: number): ParsedFeed => ({ urls, domains: [], skipped, format: 'CSV, column "url"' });
+    const fromCsv = (urls: string[], skipped: number): ParsedFeed => ({ urls, domains: [], skipped, format: 'CSV, column "url"', kind: 'csv' });
     assert.deepEqual(phishtank, fromCsv(['http://paypa1.example.net/a,b', 'https://login.bad.example/signin?x=1'], 1));
     const urlhaus = parseFeed(
       '################################################################\n' +
@@ -118,8 +118,39 @@ describe('feed parsing and normalisation', () => {
 
   it("reads PhishTank's JSON, and a list starting with '[' that is no JSON as lines", () => {
     const f = parseFeed(JSON.stringify([{ phish_id: 1, url: 'https://evil.example/x' }, 'http://b.example/', { url: 7 }, null]));
-    assert.deepEqual(f, { urls: ['http://b.example/', 'https://evil.example/x'], domains: [], skipped: 2, format: 'JSON list' });
+    assert.deepEqual(f, { urls: ['http://b.example/', 'https://evil.example/x'], domains: [], skipped: 2, format: 'JSON list', kind: 'json' });
     assert.deepEqual(parseFeed('[feed of 2024-08-01]\nhttp://a.example/\n').urls, ['http://a.example/']);
+  });
+
+  it("reads an export's column of another name when told it (ThreatFox's ioc_value), and only from a header naming it", () => {
+    const threatfox =
+      '################################################################\n' +
+      '# ThreatFox IOCs: CSV export                                   #\n' +
+      '################################################################\n' +
+      '#\n' +
+      '# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware","malware_alias","malware_printable",' +
+      '"last_seen_utc","confidence_level","reference","tags","anonymous","reporter"\n' +
+      '"2024-08-01 12:00:00", "1300001", "http://evil.example/gate.php", "url", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n' +
+      '"2024-08-01 12:01:00", "1300002", "c2.bad.example", "domain", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n' +
+      '"2024-08-01 12:02:00", "1300003", "198.51.100.9:443", "ip:port", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n';
+    // Without the name nothing usable is found (its first row, with the type "url", reads as a
+    // header above rows without URLs in that column): the import refuses it, naming --column.
+    const plain = parseFeed(threatfox);
+    assert.deepEqual([plain.urls, plain.domains], [[], []]);
+    // With it (any case): the URL and the domain; the IP:port entry is no URL or domain.
+    assert.deepEqual(parseFeed(threatfox, ['IOC_Value']), {
+      urls: ['http://evil.example/gate.php'],
+      domains: ['c2.bad.example'],
+      skipped: 1,
+      format: 'CSV, column "ioc_value"',
+      kind: 'csv',
+    });
+    // A header first; a JSON list's objects by that field, a key in another case too.
+    assert.deepEqual(parseFeed('id,link\n1,http://a.example/x\n', ['link']).urls, ['http://a.example/x']);
+    const json = parseFeed(JSON.stringify([{ Link: 'http://a.example/y' }, { url: 'http://b.example/' }]), ['link']);
+    assert.deepEqual([json.urls, json.format], [['http://a.example/y'], 'JSON list, field "link"']);
+    // Only that column: a header without it is no CSV (the caller refuses the file), the default names no longer count.
+    assert.equal(parseFeed('id,url\n1,http://a.example/x\n', ['link']).kind, 'lines');
   });
 
   it('takes no URL whose host no link can reach: a CSV row read as one URL, one label', () => {

@@ -18,7 +18,8 @@ URLhaus's text exports), a CSV export whose header names a "url" (or "domain") c
 "url" field (PhishTank's online-valid.json); the format is recognised from the text — and
 store them as the feed NAME (default: the file name without extension). A re-import
 replaces that feed; a file in which no URL or domain is found is refused (exit 1) and the
-feed kept. With [redis] url (or PHISHX_REDIS_URL) the feed goes into Redis, where every
+feed kept. An export whose column has another name is read with --column (ThreatFox's CSV:
+--column ioc_value; its IP:port entries are skipped). With [redis] url (or PHISHX_REDIS_URL) the feed goes into Redis, where every
 Haraka worker sees it at once; without Redis it is written to [reputation] feed_dir as
 NAME.txt, which Haraka loads at start and re-reads every minute — up to 32 MiB a feed,
 since every Haraka process holds it in memory (a larger one is refused: split it, or use
@@ -30,6 +31,8 @@ the sidecar exports phishx_reputation_feed_updated_timestamp_seconds to alert on
 
 Options:
   --name NAME    feed name (import with one FILE only)
+  --column NAME  take the entries from the CSV column (or JSON field) NAME, named in the
+                 export's header (its first line, or a "#" comment before the rows)
   --dir DIR      Haraka directory whose config/phishx.ini to use (default: .)
   -h, --help     show this help
 `;
@@ -49,8 +52,16 @@ function updated(at: number | null, now: number): string {
   return `updated ${new Date(at).toISOString().slice(0, 16)}Z (${age} ago)`;
 }
 
+/** A --column value: a header's name as written (compared in any case). */
+function columnName(raw: string): string {
+  const c = raw.trim();
+  if (!c || c.length > 100 || /[\r\n,"]/.test(c))
+    throw new UsageError(`feeds import: --column: ${JSON.stringify(raw)} is not a column name (1–100 characters, no comma, quote or line break)`);
+  return c;
+}
+
 async function cmdFeeds(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, { name: { type: 'string' }, dir: { type: 'string' } }, 'feeds', HELP);
+  const { values, positionals } = parse(args, { name: { type: 'string' }, column: { type: 'string' }, dir: { type: 'string' } }, 'feeds', HELP);
   if (values.help) return (io.out(HELP), 0);
   const [sub, ...files] = positionals;
   if (sub !== 'import' && sub !== 'list') throw new UsageError(`feeds: expected "import FILE..." or "list"\n\n${HELP}`);
@@ -67,14 +78,27 @@ async function cmdFeeds(args: string[], io: Out): Promise<number> {
     }
     if (!files.length) throw new UsageError(`feeds import: no FILE given\n\n${HELP}`);
     if (values.name !== undefined && files.length > 1) throw new UsageError('feeds import: --name takes one FILE');
+    const column = values.column === undefined ? undefined : columnName(String(values.column));
     return await forEachFile('feeds import', files, io, async (file, raw) => {
       const name = typeof values.name === 'string' ? feedName(values.name) : feedName(file);
-      const feed = parseFeed(raw.toString('utf8'));
+      const feed = parseFeed(raw.toString('utf8'), column === undefined ? undefined : [column]);
+      // A re-import replaces the feed: an export read as nothing must not empty it.
+      if (column !== undefined && feed.kind === 'lines') {
+        io.err(
+          `phishx feeds import: ${file}: no header names a column "${column}" (a CSV header as the first line or a "#" comment before the rows, ` +
+            `or a JSON list of objects with that field); feed "${name}" left as it was\n`,
+        );
+        return false;
+      }
       if (!feed.urls.length && !feed.domains.length) {
-        // A re-import replaces the feed: an export read as nothing must not empty it.
+        const expected =
+          column === undefined
+            ? 'one URL or domain per line, a CSV export with a "url" column (PhishTank, URLhaus) or a JSON list (PhishTank); ' +
+              'for another column name: --column NAME'
+            : `URLs or domains in the "${column}" column`;
         io.err(
           `phishx feeds import: ${file}: no URL or domain found (read as ${feed.format}, ${feed.skipped} entries not a URL or domain); ` +
-            `expected one URL or domain per line, a CSV export with a "url" column (PhishTank, URLhaus) or a JSON list (PhishTank); feed "${name}" left as it was\n`,
+            `expected ${expected}; feed "${name}" left as it was\n`,
         );
         return false;
       }
