@@ -101,8 +101,12 @@ export const REASONS = {
       'real author).',
   },
   SENDER_MALFORMED: {
-    weight: 15,
-    doc: 'The From header has no usable address (missing, no domain, or a domain without a dot such as `x@showcase-survey,com`).',
+    weight: 25,
+    doc:
+      'The From header has no usable address: missing, no domain, a domain without a dot (`x@showcase-survey,com`), or a ' +
+      'display name with an unquoted comma, which makes it a second "address" without one (`From: Nachricht von DM, ' +
+      "<service@…>`) — a bulk-mail tool's From, which mail programs do not write (Gmail refuses mail whose From is " +
+      "missing or malformed as not RFC 5322 compliant). Not for the null sender a mail system writes into a bounce's From (`From: <>`, `MAILER-DAEMON <>`).",
   },
   SENDER_DOMAIN_INVALID: {
     weight: 50,

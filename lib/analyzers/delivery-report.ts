@@ -22,6 +22,15 @@ function fromMailSystem(from: ScanInput['from']): boolean {
   return MAIL_SYSTEM_NAMES.test(from.name.trim());
 }
 
+/**
+ * A From that is the null sender `<>` under no name or a mail system's ("From: <>",
+ * "From: MAILER-DAEMON <>"): the address RFC 5321 gives notifications, written into From by
+ * the MTA that sent the bounce — a convention, not a malformed header. Pure.
+ */
+export function nullSenderFrom(from: ScanInput['from'], fromHeader: string): boolean {
+  return !!from && !from.address && /<\s*>/.test(fromHeader) && fromMailSystem(from);
+}
+
 /** Parts a delivery report carries besides its text (RFC 3464, RFC 6533). */
 const REPORT_PARTS: ReadonlySet<string> = new Set([
   'message/delivery-status',

@@ -1,3 +1,4 @@
+import { nullSenderFrom } from './delivery-report.js';
 import { govLookalike, splitHost } from '../message/domain.js';
 import { hostInList, isWebLink, someHosts } from './urls.js';
 import type { ScanInput } from '../message/types.js';
@@ -93,7 +94,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   const own = input.recipients.find((r) => subject.includes(r) && !(invitation && subject.trimEnd().endsWith(`(${r})`)));
   if (own) out.push({ code: 'RCPT_IN_SUBJECT', detail: `subject contains ${own}` });
   if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',')) {
-    out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
+    if (!nullSenderFrom(from, input.fromHeader))
+      out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
     if (!from) return out;
   } else {
     const invalid = invalidDomain(from.domain);

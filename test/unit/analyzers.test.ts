@@ -394,6 +394,19 @@ describe('recipient and sender-shape signals', () => {
   it('flags a missing or malformed From address', async () => {
     assert.deepEqual(await codesFor({ from: null }), ['SENDER_MALFORMED']);
     assert.deepEqual(await codesFor({ from: 'Target <rewards@showcase-survey>' }), ['SENDER_MALFORMED']);
+    // An unquoted comma makes the display name a second "address" without one (a bulk-mail tool's From).
+    assert.deepEqual(await codesFor({ from: 'Nachricht von DM, <service@stayfriends.example>' }), ['SENDER_MALFORMED']);
+    assert.deepEqual(await codesFor({ from: 'Hit N Spin,(<service@stayfriends.example>)' }), ['SENDER_MALFORMED']);
+    // Quoted, the comma is part of the name.
+    assert.deepEqual(await codesFor({ from: '"Acme, Inc." <alice@example.com>' }), []);
+  });
+
+  it("takes the null sender a mail system writes into a bounce's From as no malformed From", async () => {
+    for (const from of ['<>', 'MAILER-DAEMON <>', 'Mail Delivery System <>'])
+      assert.ok(!(await codesFor({ from, text: 'Your message could not be delivered.' })).includes('SENDER_MALFORMED'), from);
+    // Under another name, or empty, it is malformed.
+    assert.ok((await codesFor({ from: 'PayPal <>' })).includes('SENDER_MALFORMED'));
+    assert.ok((await codesFor({ from: '' })).includes('SENDER_MALFORMED'));
   });
 
   it('flags a From domain that cannot exist as written, and passes international domain names', async () => {
