@@ -86,6 +86,7 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
   // A comment that may be a header: a comma and one of the names.
   const hint = (line: string): boolean => line.includes(',') && columns.some((c) => line.toLowerCase().includes(c));
   let fromComment: { column: string; index: number } | null = null;
+  let lastComment = '';
   let n = 0;
   for (const raw of textLines(body)) {
     const line = raw.trim();
@@ -93,6 +94,7 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
     if (!line) continue;
     // A ";" line is a comment of a plain list, but may be a row below a CSV header.
     if (line.startsWith('#') || (line.startsWith(';') && !fromComment)) {
+      lastComment = line;
       // Two fields at least: "# url" above plain lines is a remark, not a one-column header.
       // Only a comment near the top that names a column is parsed: a file of a million
       // comments read each as CSV held Haraka's event loop for 20 s.
@@ -104,12 +106,22 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
     if (parseFeedLine(line)) return { kind: 'lines' };
     const fields = csvFields(line);
     const own = entryColumn(fields, 1, columns);
-    if (own) return { kind: 'csv', ...own, dataFrom: n };
+    if (own && !underCommentHeader(fields!, lastComment)) return { kind: 'csv', ...own, dataFrom: n };
     // A header in a comment counts when the rows have its column.
     if (fromComment && fields && fields.length > fromComment.index) return { kind: 'csv', ...fromComment, dataFrom: n - 1 };
     return { kind: 'lines' };
   }
   return { kind: 'lines' };
+}
+
+/**
+ * Is a row that names a column (a field "url") data below a header written as the comment
+ * before it — as many fields, three or more? ThreatFox's rows carry their type, "url", under a
+ * commented header that has no url column: such a row is no header.
+ */
+function underCommentHeader(fields: readonly string[], comment: string): boolean {
+  if (fields.length < 3 || !comment.includes(',')) return false;
+  return csvFields(comment.replace(/^[#;\s]+/, ''))?.length === fields.length;
 }
 
 /** How the format reads in a message: "CSV, column "url"". */

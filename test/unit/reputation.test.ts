@@ -133,10 +133,12 @@ describe('feed parsing and normalisation', () => {
       '"2024-08-01 12:00:00", "1300001", "http://evil.example/gate.php", "url", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n' +
       '"2024-08-01 12:01:00", "1300002", "c2.bad.example", "domain", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n' +
       '"2024-08-01 12:02:00", "1300003", "198.51.100.9:443", "ip:port", "botnet_cc", "win.x", "None", "X", "", "100", "", "None", "0", "abuse_ch"\n';
-    // Without the name nothing usable is found (its first row, with the type "url", reads as a
-    // header above rows without URLs in that column): the import refuses it, naming --column.
+    // Without the name nothing usable is found, and its first row, whose type field is "url", is
+    // data under the commented header (as many fields), not a header: the import refuses it, naming --column.
     const plain = parseFeed(threatfox);
-    assert.deepEqual([plain.urls, plain.domains], [[], []]);
+    assert.deepEqual([plain.urls, plain.domains, plain.kind], [[], [], 'lines']);
+    // A header row below a comment of another shape is still one.
+    assert.equal(parseFeed('# PhishTank export, 2024-08-01\nphish_id,url,target\n1,http://a.example/x,Other\n').format, 'CSV, column "url"');
     // With it (any case): the URL and the domain; the IP:port entry is no URL or domain.
     assert.deepEqual(parseFeed(threatfox, ['IOC_Value']), {
       urls: ['http://evil.example/gate.php'],
