@@ -23,6 +23,14 @@ export const ENTRY_COLUMNS: readonly string[] = ['url', 'domain', 'hostname', 'h
 /** A CSV header written as a comment is looked for among this many leading lines (URLhaus's is the 9th). */
 const HEADER_LINES = 1_000;
 
+/**
+ * Longest line read as CSV: a header or row of a blocklist export is well under a kilobyte. A
+ * longer one is skipped unread — csv-parse takes ~6 s over a 10 MB line of 5 million fields
+ * (each Haraka process parses feed_dir files in its event loop), and a record it refuses as too
+ * large ends its reading of the rest.
+ */
+const MAX_CSV_LINE = 65_536;
+
 /** Values handed on per batch (~40 ms of parsing: see parseFeedInTurns). */
 export const VALUES_PER_BATCH = 5_000;
 
@@ -41,8 +49,9 @@ const CSV_OPTIONS: CsvOptions = {
   trim: true,
 };
 
-/** The fields of one CSV line, or null when csv-parse cannot read it. */
+/** The fields of one CSV line, or null when csv-parse cannot read it or it is too long to be one (MAX_CSV_LINE). */
 function csvFields(line: string): string[] | null {
+  if (line.length > MAX_CSV_LINE) return null;
   try {
     const rows = parseCsv(line, { ...CSV_OPTIONS, comment: undefined });
     return rows[0] ?? null;
@@ -84,7 +93,11 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
   }
   const columns = names.map((c) => c.toLowerCase());
   // A comment that may be a header: a comma and one of the names.
-  const hint = (line: string): boolean => line.includes(',') && columns.some((c) => line.toLowerCase().includes(c));
+  const hint = (line: string): boolean => {
+    if (line.length > MAX_CSV_LINE || !line.includes(',')) return false;
+    const lower = line.toLowerCase();
+    return columns.some((c) => lower.includes(c));
+  };
   let fromComment: { column: string; index: number } | null = null;
   let lastComment = '';
   let n = 0;
@@ -159,10 +172,12 @@ export function* feedValues(text: string, format: FeedFormat = detectFeedFormat(
 
 /** The `index` field of each row of these CSV lines (null for a row too short or unreadable). */
 function csvColumn(lines: readonly string[], index: number): Array<string | null> {
+  const readable = lines.filter((l) => l.length <= MAX_CSV_LINE);
+  // Too long to be a row (MAX_CSV_LINE): not read, counted as skipped.
   const records = lines.filter((l) => l.trim() && !l.trimStart().startsWith('#')).length;
   let rows: string[][];
   try {
-    rows = parseCsv(lines.join('\n'), CSV_OPTIONS);
+    rows = parseCsv(readable.join('\n'), CSV_OPTIONS);
   } catch {
     rows = [];
   }

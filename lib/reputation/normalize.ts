@@ -42,18 +42,25 @@ const DOMAIN_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9
 /** Labels a resolver looks up, hyphens anywhere ("-login.evil.example" resolves): a link's host. */
 const LINK_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
 
+/** DNS's bounds (RFC 1035): a name of at most 253 characters, labels of at most 63. */
+function withinDnsLimits(host: string): boolean {
+  return host.length <= 253 && host.split('.').every((l) => l.length <= 63);
+}
+
 /** A link's host as the WHATWG URL parser leaves it (lower case, punycode) that DNS or an address can reach. */
 function isLinkHost(host: string): boolean {
-  return host.startsWith('[') || splitHost(host).isIp || LINK_HOST.test(host);
+  return host.startsWith('[') || splitHost(host).isIp || (LINK_HOST.test(host) && withinDnsLimits(host));
 }
 
 /** Canonical domain for feed matching ('*.' / '.' prefixes and a trailing dot removed, punycode). */
 export function normalizeDomain(raw: string): string | null {
+  // Longer than any name DNS resolves, even as Unicode: not parsed (a megabyte "domain" in a feed).
+  if (raw.length > 1024) return null;
   const d = raw.trim().toLowerCase().replace(/^\*\./, '').replace(/^\./, '').replace(/\.$/, '');
   if (!d || /[\s/:@]/.test(d)) return null;
   try {
     const host = new URL(`http://${d}/`).hostname.replace(/\.$/, '');
-    return splitHost(host).isIp || DOMAIN_NAME.test(host) ? host : null;
+    return splitHost(host).isIp || (DOMAIN_NAME.test(host) && withinDnsLimits(host)) ? host : null;
   } catch {
     return null;
   }
@@ -67,12 +74,15 @@ export function normalizeDomain(raw: string): string | null {
 export function parseFeedLine(line: string, whole = false): { kind: 'url' | 'domain'; value: string } | null {
   const t = line.trim();
   if (!t || t.startsWith('#') || t.startsWith(';')) return null;
-  const first = whole ? t : t.split(/\s+/)[0];
+  // The first word and the text before its first comma, without splitting the whole line (a
+  // feed's line may be megabytes of separators).
+  const first = whole ? t : /^\S+/.exec(t)![0];
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first) || first.includes('/')) {
     // A comma is part of a URL ("…/a,b" is not "…/a"); only whitespace ends it.
     const u = normalizeUrl(first);
     return u ? { kind: 'url', value: u } : null;
   }
-  const d = normalizeDomain(first.split(',')[0]);
+  const comma = first.indexOf(',');
+  const d = normalizeDomain(comma < 0 ? first : first.slice(0, comma));
   return d ? { kind: 'domain', value: d } : null;
 }

@@ -7,7 +7,7 @@ import { buildConfig } from '../../lib/config/load.js';
 import { PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { MAX_FEED_FILE_BYTES, parseFeed, parseFeedInTurns, syncFeedDir, type ParsedFeed } from '../../lib/reputation/feed-dir.js';
-import { normalizeDomain, normalizeUrl } from '../../lib/reputation/normalize.js';
+import { normalizeDomain, normalizeUrl, parseFeedLine } from '../../lib/reputation/normalize.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
 import { domainCandidates, feedReputation } from '../../lib/reputation/sources.js';
 import { scanMessage } from '../../lib/scan.js';
@@ -61,6 +61,21 @@ describe('feed parsing and normalisation', () => {
     assert.equal(normalizeDomain('xn--pypal-4ve.com'), 'xn--pypal-4ve.com');
     assert.equal(normalizeDomain('not a domain'), null);
     assert.equal(normalizeDomain('localhost'), null);
+    // Past DNS's bounds (a label over 63 characters, a name over 253) no resolver looks it up.
+    assert.equal(normalizeDomain(`${'d'.repeat(63)}.example`), `${'d'.repeat(63)}.example`);
+    assert.equal(normalizeDomain(`${'d'.repeat(64)}.example`), null);
+    assert.equal(normalizeDomain(`${'abc.'.repeat(64)}example`), null);
+    assert.equal(normalizeUrl(`http://${'c'.repeat(64)}.example/x`), null);
+    assert.equal(parseFeedLine(`${'b'.repeat(1_000_000)}.example`), null);
+  });
+
+  it('reads past a line too long to be a CSV row: skipped, the rows after it kept', () => {
+    const huge = `${'x,'.repeat(100_000)}url`;
+    const feed = parseFeed(`id,url,note\n1,http://a.example/x,n\n${huge}\n2,http://b.example/y,n\n`);
+    assert.deepEqual([feed.format, feed.urls, feed.skipped], ['CSV, column "url"', ['http://a.example/x', 'http://b.example/y'], 1]);
+    // A comment that long is no header either, and a plain line of separators no entry.
+    assert.equal(parseFeed(`# ${huge}\n"1","http://a.example/x"\n`).kind, 'lines');
+    assert.deepEqual(parseFeed(`${huge}\nhttp://a.example/x\n`).urls, ['http://a.example/x']);
   });
 
   it('reads OpenPhish / PhishTank / URLhaus plain exports: URLs, domains, comments, junk', () => {
