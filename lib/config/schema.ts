@@ -411,7 +411,7 @@ const SECTIONS = {
       default: 'var/feeds',
       doc:
         'Without Redis, `phishx feeds import` writes each feed here as `<name>.txt` and Haraka loads the ' +
-        'folder at start and every minute after (relative to the Haraka directory). Each Haraka process holds ' +
+        'folder at start and looks for changed files every 10 seconds after (relative to the Haraka directory). Each Haraka process holds ' +
         'every entry in memory, so a file over 32 MiB (~550,000 URLs) is refused by the import and skipped by ' +
         'Haraka with a logged error (`PHISHX_FEED_TOO_LARGE`). With Redis, feeds live in Redis, any size.',
     },
@@ -734,7 +734,7 @@ const SECTIONS = {
       doc:
         'Feed that the alert action `block_sender` adds sender domains and link hosts to ' +
         '(`DOMAIN_FEED_MATCH` for later mail). Without Redis it is the file `feed_dir/<name>.txt`, re-read ' +
-        'within a minute.',
+        'within 10 seconds.',
     },
   },
   webhooks: {

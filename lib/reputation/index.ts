@@ -15,6 +15,12 @@ export interface Reputation {
 }
 
 /**
+ * How often `[reputation] feed_dir` is looked at for changed files: a `readdir` and a `stat` per
+ * feed, so that `phishx feeds import` takes effect within seconds; only a changed file is read.
+ */
+export const FEED_DIR_SYNC_MS = 10_000;
+
+/**
  * The reputation sources for one process: imported feeds in the store (with the in-memory
  * stores, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
  * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
@@ -23,7 +29,7 @@ export async function createReputation(
   store: Store,
   config: PhishXConfig,
   env: NodeJS.ProcessEnv = process.env,
-  syncMs = 60_000,
+  syncMs = FEED_DIR_SYNC_MS,
   onError?: (err: unknown) => void,
 ): Promise<Reputation> {
   const sources: ReputationSource[] = [feedReputation(store)];

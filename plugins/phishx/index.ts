@@ -25,7 +25,7 @@ import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
 import { sidecarPlacement, type HarakaServer } from '../../lib/sidecar/placement.js';
 import { createStore, type Store } from '../../lib/store/index.js';
-import { createReputation, type Reputation } from '../../lib/reputation/index.js';
+import { createReputation, FEED_DIR_SYNC_MS, type Reputation } from '../../lib/reputation/index.js';
 import { clamdFor } from '../../lib/clamav/client.js';
 import { breakerEvents, type BreakerStateEvent } from '../../lib/resilience/breaker.js';
 import { formatHeaders } from '../../lib/verdict/actions.js';
@@ -78,7 +78,7 @@ function getStore(plugin: PhishXPlugin): Store {
 
 /** Reputation sources, created once per process; a failure to set them up leaves none (logged). */
 function getReputation(plugin: PhishXPlugin): Promise<Reputation> {
-  plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, 60_000, (err) =>
+  plugin.phishx.reputation ??= createReputation(getStore(plugin), plugin.phishx.config!, process.env, FEED_DIR_SYNC_MS, (err) =>
     plugin.logerror(`phishx: feed not loaded: ${errorMessage(err)}`),
   ).catch((err: unknown) => {
     plugin.logerror(`phishx: reputation sources unavailable: ${errorMessage(err)}`);
@@ -267,15 +267,28 @@ function countQuarantineAtStart(plugin: PhishXPlugin): void {
     );
 }
 
-/** A cluster worker (`nodes` > 0) takes mail: its quarantine count starts now. */
+/**
+ * A process that takes mail loads its reputation sources as it starts (feed_dir read in turns)
+ * instead of when the first message is scanned, which would wait for them. Never rejects
+ * (getReputation logs a failure and leaves no sources).
+ */
+function loadReputationAtStart(plugin: PhishXPlugin): void {
+  if (plugin.phishx.config) void getReputation(plugin);
+}
+
+/** A cluster worker (`nodes` > 0) takes mail: its quarantine count and reputation sources start now. */
 export function phishx_init_child(this: PhishXPlugin, next: Next): void {
   countQuarantineAtStart(this);
+  loadReputationAtStart(this);
   next();
 }
 
 export function phishx_init_master(this: PhishXPlugin, next: Next, server: HarakaServer): void {
   // One process (no cluster): this one takes mail. A cluster's master does not.
-  if (!server.cluster) countQuarantineAtStart(this);
+  if (!server.cluster) {
+    countQuarantineAtStart(this);
+    loadReputationAtStart(this);
+  }
   const listen = this.phishx.config?.sidecar.listen;
   if (!listen) return next();
   const plugin = this;

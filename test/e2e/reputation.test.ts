@@ -12,6 +12,7 @@ import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { sendRaw } from '../helpers/smtp.js';
 import { sampleSum } from '../helpers/metrics.js';
 import { fetchFresh } from '../helpers/api.js';
+import { eventually } from '../helpers/eventually.js';
 
 const env = { from: 'alice@example.com', to: ['bob@example.org'] };
 const mail = (href: string): string =>
@@ -117,6 +118,16 @@ describe('blocklist feeds through real Haraka (in-memory store, feed_dir)', () =
     const list = phishx(['feeds', 'list'], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, /^openphish\t1 URLs\t0 domains\tupdated \d{4}-\d\d-\d\dT\d\d:\d\dZ \(\d+ (s|min) ago\)$/m);
+  });
+
+  it('takes a feed imported while Haraka runs within seconds (feed_dir is looked at every 10 s)', async () => {
+    const href = 'https://late-evil.example.net/signin';
+    assert.notEqual((await sendRaw(h.port, mail(href), env)).code, 550);
+    await writeFile(path.join(dir, 'late.txt'), `${href}\n`);
+    const r = phishx(['feeds', 'import', path.join(dir, 'late.txt')], { PHISHX_REPUTATION_FEED_DIR: path.join(dir, 'feeds') });
+    assert.equal(r.code, 0, r.err);
+    // Within one look at the folder (10 s) and a loaded machine's margin; it was once a minute.
+    await eventually(async () => assert.equal((await sendRaw(h.port, mail(href), env)).code, 550), { timeoutMs: 25_000, intervalMs: 1000 });
   });
 
   it('accepts the same mail with an unlisted link', async () => {

@@ -22,8 +22,8 @@ feed kept. An export whose column has another name is read with --column (Threat
 --column ioc_value; its IP:port entries are skipped). With [redis] url (or
 PHISHX_REDIS_URL) the feed goes into Redis, where every Haraka worker sees it at once;
 without Redis it is written to [reputation] feed_dir as NAME.txt, which Haraka loads at
-start and re-reads every minute — up to 32 MiB a feed, since every Haraka process holds it
-in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL
+start and re-reads within 10 seconds of a change — up to 32 MiB a feed, since every Haraka
+process holds it in memory (a larger one is refused: split it, or use Redis). Links matching a listed URL
 add URL_FEED_MATCH, links on a listed domain (or a subdomain of it) DOMAIN_FEED_MATCH.
 
 list: each feed's entries and when it was last imported (a feed nobody refreshes goes stale:
