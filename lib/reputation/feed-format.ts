@@ -60,6 +60,11 @@ function csvFields(line: string): string[] | null {
   }
 }
 
+/** The fields of a comment line read as a CSV header (`# id,url,…` without its `#`), or null. */
+function commentFields(comment: string): string[] | null {
+  return csvFields(comment.replace(/^[#;\s]+/, ''));
+}
+
 /** The entry column of a header row of at least `minFields` fields: its name and index, or null when it names none of `columns`. */
 function entryColumn(fields: readonly string[] | null, minFields: number, columns: readonly string[]): { column: string; index: number } | null {
   if (!fields || fields.length < minFields) return null;
@@ -111,7 +116,7 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
       // Two fields at least: "# url" above plain lines is a remark, not a one-column header.
       // Only a comment near the top that names a column is parsed: a file of a million
       // comments read each as CSV held Haraka's event loop for 20 s.
-      if (n <= HEADER_LINES && hint(line)) fromComment = entryColumn(csvFields(line.replace(/^[#;\s]+/, '')), 2, columns) ?? fromComment;
+      if (n <= HEADER_LINES && hint(line)) fromComment = entryColumn(commentFields(line), 2, columns) ?? fromComment;
       continue;
     }
     // A line that is an entry itself is no header, nor a CSV row ("http://a.example/x,url" is a
@@ -134,7 +139,7 @@ export function detectFeedFormat(text: string, names: readonly string[] = ENTRY_
  */
 function underCommentHeader(fields: readonly string[], comment: string): boolean {
   if (fields.length < 3 || !comment.includes(',')) return false;
-  return csvFields(comment.replace(/^[#;\s]+/, ''))?.length === fields.length;
+  return commentFields(comment)?.length === fields.length;
 }
 
 /** How the format reads in a message: "CSV, column "url"". */
@@ -172,8 +177,8 @@ export function* feedValues(text: string, format: FeedFormat = detectFeedFormat(
 
 /** The `index` field of each row of these CSV lines (null for a row too short or unreadable). */
 function csvColumn(lines: readonly string[], index: number): Array<string | null> {
+  // A line too long to be a row (MAX_CSV_LINE) is not read: it counts, as skipped.
   const readable = lines.filter((l) => l.length <= MAX_CSV_LINE);
-  // Too long to be a row (MAX_CSV_LINE): not read, counted as skipped.
   const records = lines.filter((l) => l.trim() && !l.trimStart().startsWith('#')).length;
   let rows: string[][];
   try {
@@ -206,8 +211,10 @@ function jsonEntry(e: unknown, fields: readonly string[]): string | null {
     const v = o[k];
     if (typeof v === 'string') return v;
   }
+  const keys = Object.keys(o);
   for (const k of fields) {
-    const key = Object.keys(o).find((x) => x.toLowerCase() === k.toLowerCase());
+    const lower = k.toLowerCase();
+    const key = keys.find((x) => x.toLowerCase() === lower);
     const v = key === undefined ? undefined : o[key];
     if (typeof v === 'string') return v;
   }

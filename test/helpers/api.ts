@@ -6,19 +6,10 @@ export interface ApiAnswer {
   headers: Headers;
 }
 
-/**
- * A connection per request (`connection: close`): tests block their event loop in spawnSync
- * (the phishx CLI) for seconds, after which fetch could reuse a kept-alive socket the sidecar
- * had just closed (its keep-alive timeout is 5 s) and fail with "fetch failed" — a client's
- * race, not the server's answer.
- */
-export const FRESH_CONNECTION = { connection: 'close' } as const;
-
 export async function api(port: number, method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<ApiAnswer> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+  const res = await fetchFresh(`http://127.0.0.1:${port}${path}`, {
     method,
     headers: {
-      ...FRESH_CONNECTION,
       ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
       ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
@@ -34,9 +25,14 @@ export async function api(port: number, method: string, path: string, opts: { to
   return { status: res.status, body, text, headers: res.headers };
 }
 
-/** `fetch` with a connection of its own (FRESH_CONNECTION), for requests a test makes without `api()`. */
+/**
+ * `fetch` with a connection per request (`connection: close`), for every request a test makes
+ * to a server: tests block their event loop in spawnSync (the phishx CLI) for seconds, after
+ * which fetch could reuse a kept-alive socket the sidecar had just closed (its keep-alive
+ * timeout is 5 s) and fail with "fetch failed" — a client's race, not the server's answer.
+ */
 export function fetchFresh(url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  for (const [k, v] of Object.entries(FRESH_CONNECTION)) headers.set(k, v);
+  headers.set('connection', 'close');
   return fetch(url, { ...init, headers });
 }
