@@ -83,6 +83,29 @@ function freeHostingSender(input: ScanInput, domain: string, freeHosting: Readon
   return [{ code: 'SENDER_FREE_HOSTING', detail: `From ${domain}, ${links.length} link(s) elsewhere (${someHosts(links)})` }];
 }
 
+/**
+ * The From field's first mailbox has a comma in its display name outside quotes and comments
+ * (`Nachricht von DM, <service@…>`, `Doe, John <j@…>`): RFC 5322 reads that comma as the end of
+ * a mailbox without an address, the form bulk-mail tools write and mail programs do not.
+ * postal-mime (4.1+) folds such a name back into the mailbox after it, as mail clients show
+ * it, so the field is read here. A comma after the first address (`a@x, b@y`) is a list. Pure.
+ */
+export function displayNameComma(field: string): boolean {
+  let quoted = false;
+  let depth = 0;
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i];
+    if (c === '\\' && (quoted || depth)) i++;
+    else if (quoted) quoted = c !== '"';
+    else if (depth) depth += c === '(' ? 1 : c === ')' ? -1 : 0;
+    else if (c === '(') depth = 1;
+    else if (c === '"') quoted = true;
+    else if (c === '<' || c === '@') return false;
+    else if (c === ',') return true;
+  }
+  return false;
+}
+
 /** Sender heuristics on From / Reply-To. Pure. */
 export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableOf: (host: string) => string, lists: SenderLists = NO_LISTS): Signal[] {
   const out: Signal[] = [];
@@ -93,7 +116,7 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
   const invitation = input.attachments.some((a) => a.calendar);
   const own = input.recipients.find((r) => subject.includes(r) && !(invitation && subject.trimEnd().endsWith(`(${r})`)));
   if (own) out.push({ code: 'RCPT_IN_SUBJECT', detail: `subject contains ${own}` });
-  if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',')) {
+  if (!from || !from.address || !/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(from.address) || from.domain.includes(',') || displayNameComma(input.fromHeader)) {
     if (!nullSenderFrom(from, input.fromHeader))
       out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
     if (!from) return out;

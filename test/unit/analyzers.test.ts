@@ -397,6 +397,10 @@ describe('recipient and sender-shape signals', () => {
     // An unquoted comma makes the display name a second "address" without one (a bulk-mail tool's From).
     assert.deepEqual(await codesFor({ from: 'Nachricht von DM, <service@stayfriends.example>' }), ['SENDER_MALFORMED']);
     assert.deepEqual(await codesFor({ from: 'Hit N Spin,(<service@stayfriends.example>)' }), ['SENDER_MALFORMED']);
+    // postal-mime folds "Name, PhD <x@…>" into one mailbox as mail clients show it; the field still has the unquoted comma.
+    assert.deepEqual(await codesFor({ from: 'T-e-m-u Pallets Department    ,_<axquvel@4mlpd57p0y.example>' }), ['SENDER_MALFORMED']);
+    // A quoted phrase and a comma before the address: a mailbox without an address, then another.
+    assert.ok((await codesFor({ from: '"delivery@FedEx.es", <info@reply.shop-canda.example>' })).includes('SENDER_MALFORMED'));
     // Quoted, the comma is part of the name.
     assert.deepEqual(await codesFor({ from: '"Acme, Inc." <alice@example.com>' }), []);
   });
