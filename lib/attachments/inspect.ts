@@ -105,7 +105,6 @@ const DECLARED_ALIASES: Readonly<Record<string, string>> = {
   'application/x-zip-compressed': 'application/zip',
   'application/x-zip': 'application/zip',
   'application/zip-compressed': 'application/zip',
-  'multipart/x-zip': 'application/zip',
   'application/x-compressed': 'application/zip',
   'application/x-gzip': 'application/gzip',
   'application/x-gtar': 'application/x-tar',

@@ -10,12 +10,10 @@ import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
-import { useHtmlToTextFix } from './html-to-text.js';
 import { decodeHeaderWords, hasUtf7Words, transcodeUtf7Words, useUtf7TextParts } from './utf7.js';
 
 useFastDecoders();
 useUtf7TextParts();
-useHtmlToTextFix();
 
 type Limits = PhishXConfig['limits'];
 type Parsed = Awaited<ReturnType<typeof PostalMime.parse>>;

@@ -202,6 +202,19 @@ describe('message extraction', () => {
     );
   });
 
+  it('reads a Subject of many encoded words in linear time (postal-mime 4.0.0: 200,000 took 22 s, 50,000 folded 5 s)', async () => {
+    for (const sep of [' ', '\r\n ']) {
+      const words = Array.from({ length: sep === ' ' ? 200_000 : 30_000 }, () => '=?utf-8?B?YWJj?=').join(sep);
+      const raw = Buffer.from(`From: a@example.com\r\nSubject: ${words}\r\n\r\nhello\r\n`);
+      const t0 = performance.now();
+      const i = await extractScanInput(raw, env, limits);
+      const ms = performance.now() - t0;
+      // A real-time bound: the promise is that a crafted header cannot hold the scan thread (~0.3 s measured).
+      assert.ok(ms < 5000, `${Math.round(ms)} ms`);
+      if (sep !== ' ') assert.ok(i.subject.startsWith('abcabcabc'), i.subject.slice(0, 20));
+    }
+  });
+
   it('turns nesting beyond max_nesting_depth into MIME_UNPARSEABLE and still finds URLs', async () => {
     const i = await extractScanInput(toCrlf(deepNestedMessage(40)), env, { ...limits, max_nesting_depth: 10 });
     assert.ok(i.limits.some((l) => l.code === 'MIME_UNPARSEABLE'));
@@ -591,15 +604,14 @@ describe('postal-mime decoders without Blob', () => {
     return { Original, Fast: require(resolved) as T };
   };
 
-  it('replaces all three decoders and the parse loop once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
+  it('replaces the chunk joins, base64 decoding and the parse loop once extraction is loaded (a postal-mime upgrade that changes them fails here)', () => {
     assert.deepEqual([...fastDecoders()].sort(), [
-      'base64-decoder',
+      'base64-decoder#finalize',
       'base64-decoder#pushChunk',
       'base64-decoder#update',
-      'pass-through-decoder',
-      'pass-through-decoder#update',
+      'chunk-writer#finalize',
+      'pass-through-decoder#finalize',
       'postal-mime#parse',
-      'qp-decoder',
     ]);
     assert.deepEqual(useFastDecoders(), fastDecoders(), 'installing twice changes nothing');
   });
@@ -624,6 +636,8 @@ describe('postal-mime decoders without Blob', () => {
       type: fc.constantFrom('text/plain', 'text/html', 'application/octet-stream', 'message/rfc822', 'multipart/alternative; boundary="c"'),
       enc: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
       lines: fc.array(line, { maxLength: 8 }),
+      // No empty line after the part's headers: its first line that is no field ends them (read again as content).
+      blank: fc.boolean(),
     });
     const message = fc.record({
       multipart: fc.boolean(),
@@ -638,7 +652,7 @@ describe('postal-mime decoders without Blob', () => {
         const head = ['From: a@example.com', 'Subject: s', ...Array.from({ length: m.headerLines }, (_, i) => `X-H${i}: ${'v'.repeat(10)}`)];
         const body = m.parts.flatMap((p) => {
           const inner = p.type.startsWith('multipart') ? ['--c', 'Content-Type: text/plain', '', ...p.lines, '--c--'] : p.lines;
-          return [...(m.multipart ? ['--b'] : []), `Content-Type: ${p.type}`, `Content-Transfer-Encoding: ${p.enc}`, '', ...inner];
+          return [...(m.multipart ? ['--b'] : []), `Content-Type: ${p.type}`, `Content-Transfer-Encoding: ${p.enc}`, ...(p.blank ? [''] : []), ...inner];
         });
         const text = m.multipart
           ? [...head, 'Content-Type: multipart/mixed; boundary="b"', '', 'preamble', ...body, '--b--'].join(m.eol) + m.eol + m.end
@@ -781,13 +795,13 @@ describe('postal-mime decoders without Blob', () => {
     );
   });
 
-  it('keeps an 8bit attachment of any lines byte for byte (each line ends in "\\n")', async () => {
+  it('keeps an 8bit attachment of any lines byte for byte (line breaks as sent, the one before the boundary not content)', async () => {
     const line = fc.uint8Array({ maxLength: 120 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0a && b !== 0x0d)));
     await fc.assert(
       fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 400 }), async (lines) => {
         const body = lines.filter((l) => !l.toString('latin1').startsWith('--'));
-        fc.pre(body.length > 0); // an empty part is no attachment
-        await assertAttachment(attachmentMessage('8bit', body), Buffer.concat(body.map((l) => Buffer.concat([l, Buffer.from('\n')]))));
+        fc.pre(body.length > 0 && Buffer.concat(body).length > 0); // an empty part is no attachment
+        await assertAttachment(attachmentMessage('8bit', body), Buffer.from(body.map((l) => l.toString('latin1')).join('\r\n'), 'latin1'));
       }),
       { numRuns: 200 },
     );
