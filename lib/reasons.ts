@@ -329,6 +329,14 @@ export const REASONS = {
       'links to hide one does.',
     show: true,
   },
+  LIMIT_STYLE_RULES: {
+    weight: 25,
+    doc:
+      "Matching the body's elements against its `<style>` sheets asked more than PhishX gives it (200,000 rule checks; " +
+      "the corpora's most is about 2,400): later elements were read without the sheets, so text they hide may count as " +
+      'shown. Only a document built for it gets there (thousands of rules matching thousands of elements).',
+    show: true,
+  },
   LIMIT_DECODED_BYTES: {
     weight: 0,
     doc: 'Decoded text beyond `[limits] max_decoded_bytes` was not read as text; its links were (up to 16 × the limit).',

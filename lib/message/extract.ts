@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
+import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -340,6 +341,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     htmlText = scanned.text;
     if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
     passwordFields = scanned.passwordFields;
+    if (scanned.sheetWorkCut)
+      hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
   }
   const rawSeen = new Set(found.map((u) => u.raw));

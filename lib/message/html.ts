@@ -20,6 +20,8 @@ export interface HtmlScan {
   passwordFields: number;
   /** `<script>` elements and `on…=` event-handler attributes. */
   scripts: number;
+  /** Matching the elements against the `<style>` sheets ran past MAX_SHEET_WORK: later elements were read without them. */
+  sheetWorkCut: boolean;
 }
 
 /**
@@ -358,5 +360,6 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
     forms,
     passwordFields,
     scripts,
+    sheetWorkCut: sheets?.exhausted ?? false,
   };
 }

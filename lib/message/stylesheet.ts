@@ -61,15 +61,29 @@ export const VISIBILITY_PROPERTIES: ReadonlySet<string> = new Set([
 /** Most characters of `<style>` text parsed per document (the corpora's largest sheet: 170 KB, ~28 ms). */
 export const MAX_STYLE_CHARS = 256 * 1024;
 
+/** A sheet declaration with the source order of its rule (the cascade's last tie-break). */
+interface SheetDeclaration extends Declaration {
+  order: number;
+}
+
+/**
+ * The rules of one selector subject (tag, classes, id as written): every rule with that
+ * subject matches the same elements at the same specificity, so they are kept as one, each
+ * property holding the declaration that wins among them. A sheet repeating `.a{color:#fff}`
+ * 8,000 times is one rule, not 8,000 that every `class="a"` element would sort and apply.
+ */
 interface SheetRule {
   tag: string | null;
   classes: string[];
   id: string | null;
   /** CSS specificity as one number: ids × 100 + classes × 10 + tags. */
   specificity: number;
-  /** Source order, for rules of equal specificity. */
-  order: number;
-  decl: Declarations;
+  decl: Map<string, SheetDeclaration>;
+}
+
+/** Whether `d` wins the cascade over `than` (of equal specificity): `!important` first, then the later in source. Pure. */
+function winsOver(d: SheetDeclaration, than: SheetDeclaration | undefined): boolean {
+  return !than || (d.important === than.important ? d.order > than.order : d.important);
 }
 
 /** The rules of a document's sheets that bear on visibility, indexed by what an element must carry. */
@@ -77,7 +91,20 @@ export interface StyleRules {
   byId: Map<string, SheetRule[]>;
   byClass: Map<string, SheetRule[]>;
   byTag: Map<string, SheetRule[]>;
+  /** Rule checks and declarations `sheetDeclarations` may still visit for this document (MAX_SHEET_WORK at first). */
+  work: number;
+  /** The work ran out: elements after that point were read without the sheets' rules. */
+  exhausted: boolean;
 }
+
+/**
+ * Rule checks plus declarations visited while matching a document's elements against its
+ * sheets, at most. The corpora's most is 2,406; a crafted document (160 classes on each of
+ * 2,500 elements, a rule for every pair of them) would ask some 30 million — seconds of the scan
+ * thread per message. Past it the rest of the document is read without the sheets
+ * (`LIMIT_STYLE_RULES`).
+ */
+export const MAX_SHEET_WORK = 200_000;
 
 /** Most characters of rules kept from sheet text past `MAX_STYLE_CHARS` (only rules that may hide text). */
 export const MAX_TAIL_RULE_CHARS = 64 * 1024;
@@ -209,11 +236,19 @@ function subjectOf(selector: csstree.Selector): Pick<SheetRule, 'tag' | 'classes
   return ok ? subject : null;
 }
 
+/**
+ * The parser of rule preludes: a fork of css-tree's, with token buffers of its own. css-tree's
+ * parser keeps its buffers from parse to parse, grown to the longest text it has read, and
+ * clears them whole at every parse: with the sheet's parser, each selector parsed after a
+ * 200 KB sheet cleared 200 KB of buffers — a sheet of 14,500 one-line rules took 1 s.
+ */
+const preludeParser = csstree.fork({});
+
 /** A rule's prelude as a selector list; null when it is not one (css-tree kept it raw and cannot read it). */
 function selectorList(prelude: csstree.SelectorList | csstree.Raw): csstree.SelectorList | null {
   if (prelude.type === 'SelectorList') return prelude;
   try {
-    const ast = csstree.parse(prelude.value, { context: 'selectorList' });
+    const ast = preludeParser.parse(prelude.value, { context: 'selectorList' });
     return ast.type === 'SelectorList' ? ast : null;
   } catch {
     return null;
@@ -243,7 +278,8 @@ function declarationsOf(block: csstree.Block): Declarations {
  */
 export function styleRules(html: string): StyleRules | null {
   if (!/<style\b/i.test(html)) return null;
-  const rules: StyleRules = { byId: new Map(), byClass: new Map(), byTag: new Map() };
+  const rules: StyleRules = { byId: new Map(), byClass: new Map(), byTag: new Map(), work: MAX_SHEET_WORK, exhausted: false };
+  const bySubject = new Map<string, SheetRule>();
   let order = 0;
   const blocks = styleBlocks(html);
   // All or none: a sheet that only shows text again (`font-size:14px`) matters when another hides.
@@ -267,11 +303,21 @@ export function styleRules(html: string): StyleRules | null {
         if (sel.type !== 'Selector') return;
         const s = subjectOf(sel);
         if (!s) return;
-        const rule: SheetRule = { ...s, specificity: (s.id ? 100 : 0) + 10 * s.classes.length + (s.tag ? 1 : 0), order: order++, decl };
-        const [index, key] = s.id ? [rules.byId, s.id] : s.classes.length ? [rules.byClass, s.classes[0]] : [rules.byTag, s.tag ?? '*'];
-        const list = index.get(key);
-        if (list) list.push(rule);
-        else index.set(key, [rule]);
+        const at = order++;
+        const subject = `${s.tag ?? '*'}#${s.id ?? ''}.${s.classes.join('.')}`;
+        let rule = bySubject.get(subject);
+        if (!rule) {
+          rule = { ...s, specificity: (s.id ? 100 : 0) + 10 * s.classes.length + (s.tag ? 1 : 0), decl: new Map() };
+          bySubject.set(subject, rule);
+          const [index, key] = s.id ? [rules.byId, s.id] : s.classes.length ? [rules.byClass, s.classes[0]] : [rules.byTag, s.tag ?? '*'];
+          const list = index.get(key);
+          if (list) list.push(rule);
+          else index.set(key, [rule]);
+        }
+        for (const [property, d] of decl) {
+          const candidate = { ...d, order: at };
+          if (winsOver(candidate, rule.decl.get(property))) rule.decl.set(property, candidate);
+        }
       });
     });
   }
@@ -285,8 +331,13 @@ export function styleRules(html: string): StyleRules | null {
  */
 export function sheetDeclarations(rules: StyleRules, tag: string, classAttr: string | undefined, id: string | undefined): Declarations | null {
   const classes = classAttr ? new Set(classAttr.split(/[ \t\n\f\r]+/).filter(Boolean)) : null;
+  if (rules.work <= 0) {
+    rules.exhausted = true;
+    return null;
+  }
   const matched: SheetRule[] = [];
   const consider = (list: SheetRule[] | undefined): void => {
+    if (list) rules.work -= list.length;
     for (const r of list ?? []) {
       if (r.tag !== null && r.tag !== tag) continue;
       if (r.id !== null && r.id !== id) continue;
@@ -299,8 +350,21 @@ export function sheetDeclarations(rules: StyleRules, tag: string, classAttr: str
   if (classes) for (const c of classes) consider(rules.byClass.get(c));
   if (id) consider(rules.byId.get(id));
   if (!matched.length) return null;
-  matched.sort((a, b) => a.specificity - b.specificity || a.order - b.order);
-  const out: Declarations = new Map();
-  for (const r of matched) for (const [p, d] of r.decl) cascadeInto(out, p, d);
+  // Per property the winner: !important first, then the more specific, then the later in source.
+  const out = new Map<string, SheetDeclaration>();
+  const specificityOf = new Map<string, number>();
+  for (const r of matched) {
+    rules.work -= r.decl.size;
+    for (const [p, d] of r.decl) {
+      const held = out.get(p);
+      const heldSpecificity = specificityOf.get(p) ?? -1;
+      const better =
+        !held || (d.important !== held.important ? d.important : r.specificity !== heldSpecificity ? r.specificity > heldSpecificity : d.order > held.order);
+      if (better) {
+        out.set(p, d);
+        specificityOf.set(p, r.specificity);
+      }
+    }
+  }
   return out;
 }

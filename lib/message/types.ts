@@ -69,7 +69,7 @@ export interface AttachmentInfo {
 }
 
 export interface LimitHit {
-  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'MIME_UNPARSEABLE';
+  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'LIMIT_STYLE_RULES' | 'MIME_UNPARSEABLE';
   detail: string;
 }
 

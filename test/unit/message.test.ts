@@ -9,7 +9,7 @@ import { describeUrl } from '../../lib/message/domain.js';
 import { splitMbox } from '../../lib/message/mbox.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { DepthCappedParser, MAX_HTML_DEPTH, scanHtml, styleVisibility } from '../../lib/message/html.js';
-import { MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
+import { MAX_SHEET_WORK, MAX_STYLE_CHARS, MAX_TAIL_RULE_CHARS, mayHide, styleBlocks, styleRules } from '../../lib/message/stylesheet.js';
 import { cssTreeFixes, lazyErrorFactory, useCssTreeFixes } from '../../lib/message/css-tree-fixes.js';
 import { tokenize } from '../../lib/nlp/features.js';
 import { decodeBase64Native, fastDecoders, joinChunks, pendingBase64, useFastDecoders } from '../../lib/message/mime-decoders.js';
@@ -499,6 +499,40 @@ describe('text a <style> sheet hides', () => {
     assert.equal(visible('<style>.s{font-size:0} .s{font-size:14px}</style><div class="s">shown</div>'), 'shown');
     // A sheet's white text on a sheet's background stays visible.
     assert.equal(visible('<style>.btn{background:#0072c6} .w{color:#fff}</style><td class="btn"><span class="w">Sign in</span></td>'), 'Sign in');
+  });
+
+  it('keeps the cascade when rules of one selector are merged (later in source and !important still decide)', () => {
+    // The first `.a` and the last are one rule; `.b` between them still wins `display` for an element of both.
+    assert.equal(visible('<style>.a{display:none} .b{display:block} .a{color:red}</style><p class="a b">shown</p>'), 'shown');
+    assert.equal(visible('<style>.a{display:none !important} .b{display:block} .a{display:block}</style><p class="a b">gone</p><p>x</p>'), 'x');
+    assert.equal(visible('<style>.a{display:block} .a{display:none}</style><p class="a">gone</p><p>x</p>'), 'x');
+    assert.equal(visible('<style>.a{display:none !important} .a{display:block}</style><p class="a">gone</p><p>x</p>'), 'x');
+  });
+
+  it('matches a sheet repeating one rule thousands of times as one rule (8,000 × 8,000 elements: 55 s before)', () => {
+    const html = `<style>${'.a{display:none}\n'.repeat(8000)}</style>${'<span class=a>pad</span>'.repeat(8000)}<p>Verify your account</p>`;
+    const t0 = performance.now();
+    const r = scanHtml(html, 100);
+    assert.ok(performance.now() - t0 < 5000, `${Math.round(performance.now() - t0)} ms`);
+    assert.equal(r.visibleText, 'Verify your account');
+    assert.equal(r.sheetWorkCut, false);
+  });
+
+  it('stops matching elements against the sheets past MAX_SHEET_WORK, and says so (LIMIT_STYLE_RULES)', async () => {
+    // A rule for every pair of 100 classes, each on 300 elements: 1.5 million rule matches.
+    const cls = Array.from({ length: 100 }, (_, i) => `c${i}`);
+    const css = cls.flatMap((a, i) => cls.slice(i + 1).map((b) => `.${a}.${b}{color:#fff}`)).join('');
+    const html = `<style>${css}</style>${`<span class="${cls.join(' ')}">x</span>`.repeat(300)}`;
+    const t0 = performance.now();
+    const input = await extractScanInput(Buffer.from(`From: a@example.com\r\nContent-Type: text/html\r\n\r\n${html}\r\n`), env, limits);
+    assert.ok(performance.now() - t0 < 5000, `${Math.round(performance.now() - t0)} ms`);
+    assert.deepEqual(
+      input.limits.map((l) => l.code),
+      ['LIMIT_STYLE_RULES'],
+    );
+    // Ordinary sheets are far from it.
+    assert.equal(scanHtml('<style>.h{display:none}</style><p class="h">a</p><p>b</p>', 10).sheetWorkCut, false);
+    assert.ok(MAX_SHEET_WORK >= 80 * 2406, "eighty times the corpora's most");
   });
 
   it('skips parsing sheets that cannot hide anything, never one that can', () => {
