@@ -237,7 +237,8 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   let scripts = 0;
   let anchor: OpenAnchor | null = null;
   let base: string | null = null;
-  const sheets = styleRules(html);
+  // Sheets decide what text is shown; a read for links alone (no text kept) needs none of them.
+  const sheets = maxText > 0 ? styleRules(html) : null;
   // Parser depths of the open elements that draw their text right to left letter by letter
   // (`<bdo dir=rtl>`, `unicode-bidi: bidi-override; direction: rtl`): their text is marked
   // with a right-to-left override and a pop, which the text's readers undo (message/shown.ts) —

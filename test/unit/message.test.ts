@@ -530,6 +530,10 @@ describe('text a <style> sheet hides', () => {
       input.limits.map((l) => l.code),
       ['LIMIT_STYLE_RULES'],
     );
+    // A read for links alone (an HTML attachment, no text kept) matches no sheet at all.
+    const t1 = performance.now();
+    assert.equal(scanHtml(html, 10, 0).sheetWorkCut, false);
+    assert.ok(performance.now() - t1 < 5000);
     // Ordinary sheets are far from it.
     assert.equal(scanHtml('<style>.h{display:none}</style><p class="h">a</p><p>b</p>', 10).sheetWorkCut, false);
     assert.ok(MAX_SHEET_WORK >= 80 * 2406, "eighty times the corpora's most");
