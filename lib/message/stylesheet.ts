@@ -61,8 +61,10 @@ export const VISIBILITY_PROPERTIES: ReadonlySet<string> = new Set([
 /** Most characters of `<style>` text parsed per document (the corpora's largest sheet: 170 KB, ~28 ms). */
 export const MAX_STYLE_CHARS = 256 * 1024;
 
-/** A sheet declaration with the source order of its rule (the cascade's last tie-break). */
+/** A sheet declaration with what the cascade weighs after `!important`: its rule's specificity, then source order. */
 interface SheetDeclaration extends Declaration {
+  /** CSS specificity as one number: ids × 100 + classes × 10 + tags. */
+  specificity: number;
   order: number;
 }
 
@@ -76,14 +78,14 @@ interface SheetRule {
   tag: string | null;
   classes: string[];
   id: string | null;
-  /** CSS specificity as one number: ids × 100 + classes × 10 + tags. */
-  specificity: number;
   decl: Map<string, SheetDeclaration>;
 }
 
-/** Whether `d` wins the cascade over `than` (of equal specificity): `!important` first, then the later in source. Pure. */
+/** Whether `d` wins the cascade over `than`: `!important` first, then the more specific, then the later in source. Pure. */
 function winsOver(d: SheetDeclaration, than: SheetDeclaration | undefined): boolean {
-  return !than || (d.important === than.important ? d.order > than.order : d.important);
+  if (!than) return true;
+  if (d.important !== than.important) return d.important;
+  return d.specificity !== than.specificity ? d.specificity > than.specificity : d.order > than.order;
 }
 
 /** The rules of a document's sheets that bear on visibility, indexed by what an element must carry. */
@@ -307,15 +309,16 @@ export function styleRules(html: string): StyleRules | null {
         const subject = `${s.tag ?? '*'}#${s.id ?? ''}.${s.classes.join('.')}`;
         let rule = bySubject.get(subject);
         if (!rule) {
-          rule = { ...s, specificity: (s.id ? 100 : 0) + 10 * s.classes.length + (s.tag ? 1 : 0), decl: new Map() };
+          rule = { ...s, decl: new Map() };
           bySubject.set(subject, rule);
           const [index, key] = s.id ? [rules.byId, s.id] : s.classes.length ? [rules.byClass, s.classes[0]] : [rules.byTag, s.tag ?? '*'];
           const list = index.get(key);
           if (list) list.push(rule);
           else index.set(key, [rule]);
         }
+        const specificity = (s.id ? 100 : 0) + 10 * s.classes.length + (s.tag ? 1 : 0);
         for (const [property, d] of decl) {
-          const candidate = { ...d, order: at };
+          const candidate = { ...d, specificity, order: at };
           if (winsOver(candidate, rule.decl.get(property))) rule.decl.set(property, candidate);
         }
       });
@@ -350,21 +353,10 @@ export function sheetDeclarations(rules: StyleRules, tag: string, classAttr: str
   if (classes) for (const c of classes) consider(rules.byClass.get(c));
   if (id) consider(rules.byId.get(id));
   if (!matched.length) return null;
-  // Per property the winner: !important first, then the more specific, then the later in source.
   const out = new Map<string, SheetDeclaration>();
-  const specificityOf = new Map<string, number>();
   for (const r of matched) {
     rules.work -= r.decl.size;
-    for (const [p, d] of r.decl) {
-      const held = out.get(p);
-      const heldSpecificity = specificityOf.get(p) ?? -1;
-      const better =
-        !held || (d.important !== held.important ? d.important : r.specificity !== heldSpecificity ? r.specificity > heldSpecificity : d.order > held.order);
-      if (better) {
-        out.set(p, d);
-        specificityOf.set(p, r.specificity);
-      }
-    }
+    for (const [p, d] of r.decl) if (winsOver(d, out.get(p))) out.set(p, d);
   }
   return out;
 }

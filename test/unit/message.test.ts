@@ -497,6 +497,10 @@ describe('text a <style> sheet hides', () => {
     assert.equal(visible('<style>.s{display:none !important}</style><div class="s" style="display:block">salt</div><p>x</p>'), 'x');
     assert.equal(visible('<style>#i{font-size:14px} .s{font-size:0}</style><div class="s" id="i">shown</div>'), 'shown');
     assert.equal(visible('<style>.s{font-size:0} .s{font-size:14px}</style><div class="s">shown</div>'), 'shown');
+    // Specificity before source order, !important before both.
+    assert.equal(visible('<style>.s.t{display:none} .s{display:block}</style><p class="s t">gone</p><p>x</p>'), 'x');
+    assert.equal(visible('<style>p.s{display:block} .s{display:none}</style><p class="s">shown</p>'), 'shown');
+    assert.equal(visible('<style>#i{display:block} p{display:none !important}</style><p id="i">gone</p><b>x</b>'), 'x');
     // A sheet's white text on a sheet's background stays visible.
     assert.equal(visible('<style>.btn{background:#0072c6} .w{color:#fff}</style><td class="btn"><span class="w">Sign in</span></td>'), 'Sign in');
   });
