@@ -129,7 +129,7 @@ async function drainPending(
   } catch {
     return 0;
   }
-  names.push(...(await requeueStaleClaims(dir, names, now)));
+  for (const n of await requeueStaleClaims(dir, names, now)) names.push(n);
   let n = 0;
   for (const f of names.filter((x) => x.endsWith('.json') && !x.startsWith('.')).sort()) {
     const claimed = await claim(dir, f);

@@ -164,7 +164,8 @@ export function linksOf(text: string): LinkMatch[] {
   let chunk: string[] = [];
   let size = 0;
   const flush = (): void => {
-    if (chunk.length) out.push(...linkifyMatch(chunk.join('\n')));
+    // One at a time: a long line may hold more links than a spread can pass as arguments.
+    if (chunk.length) for (const m of linkifyMatch(chunk.join('\n'))) out.push(m);
     chunk = [];
     size = 0;
   };

@@ -32,7 +32,8 @@ export function withoutHeaderBlocks(lines: readonly string[]): string[] {
   let fields = 0;
   let machine = false;
   const endBlock = (): void => {
-    if (!(fields >= 2 && machine)) out.push(...block);
+    // One at a time: a block may be longer than a spread can pass as arguments.
+    if (!(fields >= 2 && machine)) for (const l of block) out.push(l);
     block = [];
     fields = 0;
     machine = false;

@@ -744,7 +744,11 @@ export class RedisStore implements Store {
         const keep = new Set(list);
         const gone = old.filter((e) => !keep.has(e));
         const m = this.client.multi();
-        if (gone.length) m.hdel(this.k(`feed:${kind}`), ...gone).srem(own, ...gone);
+        // In chunks: a command's arguments are spread, and a spread of more than ~120,000 overflows the stack.
+        for (let i = 0; i < gone.length; i += 5000) {
+          const chunk = gone.slice(i, i + 5000);
+          m.hdel(this.k(`feed:${kind}`), ...chunk).srem(own, ...chunk);
+        }
         for (let i = 0; i < list.length; i += 5000) {
           const chunk = list.slice(i, i + 5000);
           m.hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name]))).sadd(own, ...chunk);

@@ -133,6 +133,13 @@ describe('links in plain text', () => {
     assert.ok(links > 500, `${links} links compared`);
   });
 
+  it('returns every link of one line holding 200,000 (more than a spread of arguments can carry)', () => {
+    const line = '[https://x.com/]('.repeat(200_000);
+    const found = linksOf(line);
+    assert.equal(found.length, 200_000);
+    assert.equal(found[199_999].url, 'https://x.com/');
+  });
+
   it('"//" links: the same lengths as linkify-it\'s own rule, and the "//" of a scheme is refused before any regex runs', () => {
     // A run of thousands of URLs without spaces spent ~1 s in linkify-it's "//" rule, which
     // ran its host-and-path regex before looking at the character in front of the "//".
@@ -247,6 +254,11 @@ describe('header blocks quoted in a body', () => {
       'Thank you.',
     ];
     assert.deepEqual(withoutHeaderBlocks(lines), ['Your message could not be delivered.', 'Thank you.']);
+  });
+
+  it('keeps a run of 300,000 header-like lines of a message (more than a spread of arguments can carry)', () => {
+    const lines = Array.from({ length: 300_000 }, () => 'To: a');
+    assert.equal(withoutHeaderBlocks(lines).length, 300_000);
   });
 
   it("keeps a forward's From / Sent / To / Subject block and form-like lines of a message", () => {
