@@ -109,17 +109,18 @@ export function schemeRelativeAt(text: string, pos: number): number {
 }
 
 /**
- * Links in plain text. A bare IPv4 address without a scheme or path ("[74.125.203.27]" in
- * a bounce's SMTP transcript, "(10.1.0.124)" in a quoted Received header) is an address,
- * not a link: mail clients do not make it clickable, so it is not one. `bare`: a domain
- * written as a name — no scheme, no `www.`, no path ("SomeVendor.com", "Booking.com").
+ * Links in plain text, one at a time (a text of millions of links is never held as a list).
+ * A bare IPv4 address without a scheme or path ("[74.125.203.27]" in a bounce's SMTP
+ * transcript, "(10.1.0.124)" in a quoted Received header) is an address, not a link: mail
+ * clients do not make it clickable, so it is not one. `bare`: a domain written as a name —
+ * no scheme, no `www.`, no path ("SomeVendor.com", "Booking.com").
  */
-export function findUrls(text: string): Array<{ url: string; bare: boolean }> {
-  if (!text) return [];
-  return linksOf(text)
-    .map(hostFromSymbols)
-    .filter((x): x is LinkMatch => x !== null && (x.schema !== '' || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw)))
-    .map((x) => ({ url: x.url, bare: x.schema === '' && /^(?!www\.)[\p{L}\p{N}.-]+$/iu.test(x.raw) }));
+export function* findUrls(text: string): Generator<{ url: string; bare: boolean }> {
+  for (const m of eachLink(text)) {
+    const x = hostFromSymbols(m);
+    if (x === null || (x.schema === '' && /^\d{1,3}(?:\.\d{1,3}){3}$/.test(x.raw))) continue;
+    yield { url: x.url, bare: x.schema === '' && /^(?!www\.)[\p{L}\p{N}.-]+$/iu.test(x.raw) };
+  }
 }
 
 /** Symbols linkify-it reads as letters of a host name written without a scheme, which no host name has. */
@@ -150,33 +151,87 @@ function hostFromSymbols(x: LinkMatch): LinkMatch | null {
  */
 const MAY_HOLD_LINK = /[:@]|\/\/|\.[^\s.]/;
 
-/** Characters of candidate lines matched in one linkify call (see linksOf). */
+/** Characters of candidate lines matched in one linkify call (see eachLink). */
 const LINK_CHUNK_CHARS = 2048;
+
+/** A line longer than this is read in windows of this size (see lineLinks). */
+export const LINK_WINDOW_CHARS = 65_536;
 
 /**
  * linkify-it's matches, over the lines that may hold a link, a few KB at a time: a link
  * never spans a line break, so the matches are the same as over the whole text, but linkify
  * re-scans the rest of its input after each match (quadratic on a long text with many
- * links) and lines of plain prose are skipped. Pure.
+ * links) and lines of plain prose are skipped. A line past LINK_WINDOW_CHARS is read in
+ * windows (lineLinks). Yields one match at a time: 24 MB of "x.co " is five million links,
+ * ~600 MB as one list (a scan thread ran out of heap). Pure.
  */
-export function linksOf(text: string): LinkMatch[] {
-  const out: LinkMatch[] = [];
+export function* eachLink(text: string): Generator<LinkMatch> {
   let chunk: string[] = [];
   let size = 0;
-  const flush = (): void => {
-    // One at a time: a long line may hold more links than a spread can pass as arguments.
-    if (chunk.length) for (const m of linkifyMatch(chunk.join('\n'))) out.push(m);
-    chunk = [];
-    size = 0;
-  };
-  for (const line of text.split('\n')) {
+  for (let at = 0; at < text.length;) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const line = text.slice(at, end);
+    at = end + 1;
     if (!MAY_HOLD_LINK.test(line)) continue;
+    if (line.length > LINK_WINDOW_CHARS) {
+      yield* lineLinks(line, LINK_WINDOW_CHARS);
+      continue;
+    }
     chunk.push(line);
     size += line.length + 1;
-    if (size >= LINK_CHUNK_CHARS) flush();
+    if (size >= LINK_CHUNK_CHARS) {
+      yield* linkifyMatch(chunk.join('\n'));
+      chunk = [];
+      size = 0;
+    }
   }
-  flush();
-  return out;
+  if (chunk.length) yield* linkifyMatch(chunk.join('\n'));
+}
+
+/** linkify-it's matches over the lines of `text` that may hold a link (eachLink as a list). */
+export function linksOf(text: string): LinkMatch[] {
+  return [...eachLink(text)];
+}
+
+/**
+ * linkify-it's matches in one long line, a window of `window` characters at a time. A window
+ * ends after the last blank in its second half — no link holds a blank, so the matches are
+ * linkify's own. A blank-free stretch longer than that is cut anyway: a match within the last
+ * eighth of the window may be a longer link cut short, so the next window starts where that
+ * match starts (as linkify itself goes on from the end of each match), or an eighth before
+ * the cut when no match ends there; a link longer than that is read in part. Pure.
+ */
+export function* lineLinks(line: string, window: number): Generator<LinkMatch> {
+  const margin = window >> 3;
+  for (let at = 0; at < line.length;) {
+    let end = Math.min(line.length, at + window);
+    let cut = false;
+    if (end < line.length) {
+      const blank = lastBlank(line, at + (window >> 1), end);
+      if (blank >= 0) end = blank + 1;
+      else cut = true;
+    }
+    let next = cut ? end - margin : end;
+    for (const m of linkifyMatch(line.slice(at, end))) {
+      if (cut && m.index > 0 && m.lastIndex > end - at - margin) {
+        next = at + m.index;
+        break;
+      }
+      yield m;
+      if (cut) next = Math.max(next, at + m.lastIndex);
+    }
+    at = next;
+  }
+}
+
+/** Index of the last blank (space, tab, CR) in line[from, to), or -1. */
+function lastBlank(line: string, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) {
+    const c = line.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0d) return i;
+  }
+  return -1;
 }
 
 /** linkify-it's matches over the whole of `text` (what linksOf returns, the slow way). */

@@ -139,7 +139,10 @@ async function attachedMessageLinks(buf: Buffer, limits: Limits): Promise<string
   }
   // As far as the message's own links are read (padding must not hide them).
   const links = new Set(inner.html ? clickable(scanForLinks(inner.html, limits).links) : []);
-  for (const u of findUrls((inner.text ?? '').slice(0, linkReach(limits)))) links.add(u.url);
+  for (const u of findUrls((inner.text ?? '').slice(0, linkReach(limits)))) {
+    if (links.size >= maxCollected(limits)) break;
+    links.add(u.url);
+  }
   return [...links].slice(0, maxCollected(limits));
 }
 
@@ -347,7 +350,10 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   }
   const rawSeen = new Set(found.map((u) => u.raw));
   const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
-  for (const u of findUrls(textForLinks)) if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
+  for (const u of findUrls(textForLinks)) {
+    if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
+    if (collectCut) break; // no further link is taken: the rest of the text need not be read
+  }
 
   const attachments: AttachmentInfo[] = [];
   // PDFs' object streams inflated for their links, over all PDFs of the message.

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { LinkifyIt } from 'linkify-it';
-import { displayedHost, findUrls, linkifyMatch, linksOf, schemeRelativeAt, schemeRelativeLength } from '../../lib/message/domain.js';
+import { displayedHost, findUrls, lineLinks, linkifyMatch, linksOf, schemeRelativeAt, schemeRelativeLength } from '../../lib/message/domain.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { LANGUAGE_HAM_PACKAGES, languageHamExamples, paragraphEntries } from '../../lib/nlp/language-ham.js';
 import type { TextClassifier } from '../../lib/nlp/model.js';
@@ -72,42 +72,47 @@ function bounce(humanText: string, from = 'MAILER-DAEMON@mx.provider.example', r
 const alwaysPhish: TextClassifier = { name: 'always', classify: () => ({ p: 0.99, top: [] }) };
 
 describe('links in plain text', () => {
+  // Real TLDs: linkify finds a name without a scheme only under a suffix it knows.
+  const pieces = [
+    'http://a.com/x',
+    'www.b.net',
+    'c.org/path?q=1',
+    'user@d.de',
+    'mailto:e@f.fr',
+    '203.0.113.7',
+    '203.0.113.7/login',
+    'http://203.0.113.8:8080/',
+    '//g.io/p',
+    'https://user:pw@h.co.uk',
+    'Booking.com',
+    'e.g.',
+    'end.',
+    'word',
+    '3.14',
+    '(i.info)',
+    '<j.biz>',
+    'k.com.',
+    'ftp://l.org',
+    'xn--80ak6aa92e.com',
+    'пример.рф',
+    'a:b',
+    '@',
+    '.',
+    '//',
+    ' ',
+    '\t',
+    ',',
+    '"',
+    "'",
+  ];
+  /** A seeded pseudo-random integer in [0, n) per call. */
+  const randomBelow =
+    (seed: number) =>
+    (n: number): number =>
+      (((seed = (seed * 1103515245 + 12345) % 2147483648) % n) + n) % n;
+
   it('finds the same links line by line as linkify over the whole text', () => {
-    // Real TLDs: linkify finds a name without a scheme only under a suffix it knows.
-    const pieces = [
-      'http://a.com/x',
-      'www.b.net',
-      'c.org/path?q=1',
-      'user@d.de',
-      'mailto:e@f.fr',
-      '203.0.113.7',
-      '203.0.113.7/login',
-      'http://203.0.113.8:8080/',
-      '//g.io/p',
-      'https://user:pw@h.co.uk',
-      'Booking.com',
-      'e.g.',
-      'end.',
-      'word',
-      '3.14',
-      '(i.info)',
-      '<j.biz>',
-      'k.com.',
-      'ftp://l.org',
-      'xn--80ak6aa92e.com',
-      'пример.рф',
-      'a:b',
-      '@',
-      '.',
-      '//',
-      ' ',
-      '\t',
-      ',',
-      '"',
-      "'",
-    ];
-    let seed = 7;
-    const rand = (n: number): number => (((seed = (seed * 1103515245 + 12345) % 2147483648) % n) + n) % n;
+    const rand = randomBelow(7);
     let links = 0;
     for (let i = 0; i < 800; i++) {
       const line = (): string => Array.from({ length: 1 + rand(4) }, () => pieces[rand(pieces.length)] + (rand(3) ? ' ' : '')).join('');
@@ -131,6 +136,39 @@ describe('links in plain text', () => {
       assert.equal(displayedHost(anchor), host, JSON.stringify(anchor));
     }
     assert.ok(links > 500, `${links} links compared`);
+  });
+
+  it('reads a long line in windows with the same links as linkify over the whole line', () => {
+    const rand = randomBelow(11);
+    const urls = (ms: Iterable<{ url: string; index: number }>): string[] => [...ms].map((m) => m.url);
+    let links = 0;
+    for (let i = 0; i < 300; i++) {
+      // Blanks at least every few pieces: each window ends after one, and the matches are linkify's own.
+      const line = Array.from({ length: 20 + rand(200) }, () => pieces[rand(pieces.length)] + (rand(3) ? ' ' : '')).join('');
+      const whole = urls(linkifyMatch(line));
+      assert.deepEqual(urls(lineLinks(line, 256)), whole, line);
+      links += whole.length;
+    }
+    assert.ok(links > 5000, `${links} links compared`);
+    // Without a blank the window is cut: a link across the cut is read whole from its start.
+    const lure = `${'x'.repeat(1000)}(https://evil.example.com/${'p'.repeat(40)})${'y'.repeat(2000)}`;
+    assert.deepEqual(urls(lineLinks(lure, 1060)), urls(linkifyMatch(lure)));
+    const dense = '[https://x.com/]('.repeat(5000);
+    assert.deepEqual(urls(lineLinks(dense, 1024)), urls(linkifyMatch(dense)));
+  });
+
+  it('yields the links of a text one at a time: 1,000,000 links are never held at once', () => {
+    const text = 'x.co '.repeat(200_000).concat('\n').repeat(5); // 5 MB, lines of 1 MB
+    const base = process.memoryUsage().heapUsed;
+    let peak = 0;
+    let n = 0;
+    for (const u of findUrls(text)) {
+      if (++n % 100_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+      assert.equal(u.url, 'http://x.co');
+    }
+    assert.equal(n, 1_000_000);
+    // As one list they took ~300 MB (a 24 MB message of them ran a scan thread out of heap).
+    assert.ok(peak < 100e6, `heap grew ${Math.round(peak / 1e6)} MB`);
   });
 
   it('returns every link of one line holding 200,000 (more than a spread of arguments can carry)', () => {
@@ -177,40 +215,43 @@ describe('links in plain text', () => {
   });
 
   it('does not take a bare IP address (an SMTP transcript, a quoted Received line) for a link', () => {
-    assert.deepEqual(findUrls('gmail-smtp-in.l.google.com [74.125.203.27] said: 550'), [{ url: 'http://gmail-smtp-in.l.google.com', bare: true }]);
-    assert.deepEqual(findUrls('by SRV124 (10.1.0.124) with SMTP'), []);
+    assert.deepEqual([...findUrls('gmail-smtp-in.l.google.com [74.125.203.27] said: 550')], [{ url: 'http://gmail-smtp-in.l.google.com', bare: true }]);
+    assert.deepEqual([...findUrls('by SRV124 (10.1.0.124) with SMTP')], []);
     // With a scheme or a path it is a link (and URL_IP_LITERAL applies).
     assert.deepEqual(
-      findUrls('go to http://203.0.113.9/login now').map((u) => u.url),
+      [...findUrls('go to http://203.0.113.9/login now')].map((u) => u.url),
       ['http://203.0.113.9/login'],
     );
   });
 
   it('marks a domain written as a name ("SomeVendor.com") as bare, not www. names or URLs with a path', () => {
     assert.deepEqual(
-      findUrls('Shipper: SomeVendor.com').map((u) => u.bare),
+      [...findUrls('Shipper: SomeVendor.com')].map((u) => u.bare),
       [true],
     );
     assert.deepEqual(
-      findUrls('see www.example.com and example.com/track?id=1').map((u) => u.bare),
+      [...findUrls('see www.example.com and example.com/track?id=1')].map((u) => u.bare),
       [false, false],
     );
   });
 
   it('reads a name after a symbol no host name has as the name ("d=yahoo.co.jp" in quoted DKIM headers)', () => {
-    assert.deepEqual(findUrls('  s=yj20110701; d=yahoo.co.jp;'), [{ url: 'http://yahoo.co.jp', bare: true }]);
-    assert.deepEqual(findUrls('smtp.mailfrom=example.com; header.d=mail.example.org'), [
-      { url: 'http://example.com', bare: true },
-      { url: 'http://mail.example.org', bare: true },
-    ]);
-    assert.deepEqual(findUrls('<a HREF=www.example.com/enlarge>'), [{ url: 'http://www.example.com/enlarge', bare: false }]);
-    assert.deepEqual(findUrls('Return-Path: stable+bounces-1-greg=kroah.com'), [{ url: 'http://kroah.com', bare: true }]);
-    assert.deepEqual(findUrls('a|b=c~d.example.net/x?y=z.com'), [{ url: 'http://d.example.net/x?y=z.com', bare: false }]);
+    assert.deepEqual([...findUrls('  s=yj20110701; d=yahoo.co.jp;')], [{ url: 'http://yahoo.co.jp', bare: true }]);
+    assert.deepEqual(
+      [...findUrls('smtp.mailfrom=example.com; header.d=mail.example.org')],
+      [
+        { url: 'http://example.com', bare: true },
+        { url: 'http://mail.example.org', bare: true },
+      ],
+    );
+    assert.deepEqual([...findUrls('<a HREF=www.example.com/enlarge>')], [{ url: 'http://www.example.com/enlarge', bare: false }]);
+    assert.deepEqual([...findUrls('Return-Path: stable+bounces-1-greg=kroah.com')], [{ url: 'http://kroah.com', bare: true }]);
+    assert.deepEqual([...findUrls('a|b=c~d.example.net/x?y=z.com')], [{ url: 'http://d.example.net/x?y=z.com', bare: false }]);
     // Nothing a link after the symbol: no link at all (never the symbol-laden host).
-    assert.deepEqual(findUrls('x=y.nosuchtld and a=1.2'), []);
+    assert.deepEqual([...findUrls('x=y.nosuchtld and a=1.2')], []);
     // With a scheme the host is what the browser goes to, as written.
     assert.deepEqual(
-      findUrls('https://www.guidep=osts.org/newsletter').map((u) => u.url),
+      [...findUrls('https://www.guidep=osts.org/newsletter')].map((u) => u.url),
       ['https://www.guidep=osts.org/newsletter'],
     );
   });
