@@ -358,3 +358,110 @@ export const lureWrapped: fc.Arbitrary<Buffer> = fc
 
 /** All kinds, for runs that only check that every message is answered in time. */
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);
+
+/** Where a repeated construct goes in the message. */
+type Place = 'subject' | 'from' | 'to' | 'headers' | 'params' | 'html' | 'sheet' | 'text' | 'calendar' | 'parts';
+
+const q = (s: string): string => Buffer.from(s).toString('base64');
+
+/**
+ * Constructs a hostile sender repeats: each a function of the repetition `i` and a small
+ * modulus `k`, so that copies are equal (k = 1), cycle through a few values, or all differ —
+ * a merge or a cache hides the cost of equal copies, not of varied ones.
+ */
+const UNITS: Array<[Place, (i: number, k: number) => string]> = [
+  ['subject', (i, k) => `=?utf-8?B?${q(`Päypal ${i % k}`)}?= `],
+  ['subject', (i, k) => `=?iso-8859-1?Q?Konto_=E4_${i % k}?=\r\n `],
+  ['subject', (i, k) => `${'a b '.repeat(1 + (i % k))}`],
+  ['from', (i, k) => `(c${i % k}) `],
+  ['from', () => '('],
+  ['from', (i, k) => `"n${i % k}", `],
+  ['from', (i, k) => `<a${i % k}@b${i % k}.com>, `],
+  ['to', (i, k) => `u${i}@h${i % k}.example.com, `],
+  ['to', (i, k) => `g${i % k}: a${i}@b.com;, `],
+  ['headers', (i, k) => `X-H${i % k}: v${i}\r\n`],
+  ['headers', (i, k) => `Received: from h${i % k}.example.com ([10.0.${i % 256}.1]) by mx.example.org; Mon, 1 Jan 2024 00:00:00 +0000\r\n`],
+  ['headers', (i, k) => `Reply-To: r${i % k}@x${i % k}.example\r\n`],
+  ['headers', (i, k) => `Authentication-Results: mx; dkim=pass header.d=d${i % k}.example; spf=fail\r\n`],
+  ['headers', (i, k) => `List-Unsubscribe: <https://u${i % k}.example.com/x>, <mailto:u@x.com>\r\n`],
+  ['params', (i, k) => `; p${i % k}=v${i}`],
+  ['params', (i) => `; name*${i}*=utf-8''%41%C3%A4`],
+  ['html', (i, k) => `<a href="https://h${i % k}.example.com/${i}">https://www.paypal.com/</a>`],
+  ['html', (i, k) => `<a href="https://xn--pypal-${i % k}ve.com/">paypal.com</a>`],
+  ['html', (i, k) => `<form action="https://f${i % k}.example.com/"><input type=password name=p${i}></form>`],
+  ['html', (i, k) => `<img src="https://p${i % k}.example.com/${i}.gif" width=1 height=1>`],
+  ['html', (i, k) => `<base href="https://b${i % k}.example.com/"><a href="x${i}">y</a>`],
+  ['html', (i, k) => `<meta http-equiv=refresh content="0;url=https://m${i % k}.example.com/">`],
+  ['html', (i, k) => `<span style="color:#fff;background:#fff;font-size:${i % k}px">t${i}</span>`],
+  ['html', (i, k) => `<style>.c${i % k}{display:none}</style><span class="c${i % k}">x</span>`],
+  ['html', () => '<div>'],
+  ['html', () => '<b><i>x</b></i>'],
+  ['html', () => '<table><tr><td>'],
+  ['html', () => '<!--[if mso]>'],
+  ['html', () => '<a href="'],
+  ['html', (i) => `&amp;&#${32 + (i % 5000)};&nbsp;`],
+  ['html', () => 'P\u200bay\u00adPal '],
+  ['sheet', (i, k) => `.c${i % k}{display:none}`],
+  ['sheet', (i, k) => `.c${i % k}.c${(i * 7) % k}{color:#fff!important}`],
+  ['sheet', (i, k) => `div .c${i % k} span{font-size:0}`],
+  ['sheet', (i, k) => `@media x{.c${i % k}{display:none}}`],
+  ['text', (i, k) => `https://t${i % k}.example.com/p${i} `],
+  ['text', (i, k) => `www.w${i % k}.com `],
+  ['text', (i, k) => `u${i}@d${i % k}.com `],
+  ['text', () => 'a.'],
+  ['text', () => 'http://'],
+  ['text', () => '[https://x.com/]('],
+  ['text', () => 'x.co '],
+  ['text', () => 'To: a\r\n'],
+  ['text', (i) => `=?utf-8?B?${q(String(i))}?= `],
+  ['calendar', () => '\\,\\;\\n\\\\'],
+  ['calendar', () => '\r\n x'],
+  ['calendar', (i, k) => `\r\nDESCRIPTION:https://c${i % k}.example.com/ \\n`],
+  ['calendar', (i, k) => `;X${i % k}="https://a.example.com/"`],
+  ['parts', (i, k) => `--b\r\nContent-Type: text/html\r\n\r\n<a href="https://p${i % k}.example.com/">x</a>\r\n`],
+  ['parts', (i, k) => `--b\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nDESCRIPTION:https://c${i % k}.example.com/\r\nEND:VCALENDAR\r\n`],
+  ['parts', (i) => `--b\r\nContent-Type: application/zip; name="a${i}.zip"\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\r\n`],
+  ['parts', () => '--b\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n'],
+];
+
+/** A repeated construct placed in an otherwise plain message of at most `cap` bytes. */
+function repeated(place: Place, unit: (i: number, k: number) => string, n: number, k: number, cap: number): string {
+  let body = '';
+  for (let i = 0; i < n && body.length < cap; i++) body += unit(i, k);
+  const h = { from: 'a@example.com', to: 'b@example.org', subject: 'Hello', extra: '', type: 'text/plain; charset=utf-8' };
+  let content = 'Hello.';
+  if (place === 'subject') h.subject = body;
+  else if (place === 'from') h.from = `${body}<a@example.com>`;
+  else if (place === 'to') h.to = body;
+  else if (place === 'headers') h.extra = body;
+  else if (place === 'params') h.type += body;
+  else if (place === 'html' || place === 'sheet') {
+    h.type = 'text/html; charset=utf-8';
+    const classes = Array.from({ length: Math.min(k, 200) }, (_, c) => `c${c}`).join(' ');
+    content = place === 'html' ? `<p>${body}</p>` : `<style>${body}</style>${`<div><span class="${classes}">x</span></div>`.repeat(Math.min(n, 5000))}`;
+  } else if (place === 'text') content = body;
+  else if (place === 'calendar') {
+    h.type = 'text/calendar; method=REQUEST';
+    content = `BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDESCRIPTION:${body}\r\nEND:VEVENT\r\nEND:VCALENDAR`;
+  } else {
+    h.type = 'multipart/mixed; boundary=b';
+    content = `${body}--b--`;
+  }
+  return `From: ${h.from}\r\nTo: ${h.to}\r\nSubject: ${h.subject}\r\n${h.extra}MIME-Version: 1.0\r\nContent-Type: ${h.type}\r\n\r\n${content}\r\n`;
+}
+
+/**
+ * One construct repeated up to `cap` bytes (equal copies, a few values cycling, or all
+ * different): the shape of every super-linear cost found so far (a Subject of 200,000
+ * encoded words, 8,000 copies of one CSS rule, an invitation of escapes), which random
+ * messages never repeat enough to show.
+ */
+export function repeatedMessage(cap: number): fc.Arbitrary<Buffer> {
+  return fc
+    .record({
+      unit: fc.constantFrom(...UNITS),
+      n: fc.integer({ min: 1000, max: 200_000 }),
+      k: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 200 }), fc.constant(1_000_000)),
+    })
+    .map(({ unit: [place, fn], n, k }) => Buffer.from(repeated(place, fn, n, k, cap), 'utf8'));
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ScanRunner, type WorkerScan } from './scan-runner.js';
-import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage } from './gen-messages.js';
-import { check, runs, saveFixture, SEED } from './settings.js';
+import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage, repeatedMessage } from './gen-messages.js';
+import { check, FULL, runs, saveFixture, SEED } from './settings.js';
 
 /**
  * The scan path under generated and mutated messages (`npm test`: a bounded run with a
@@ -78,6 +78,19 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
       (raw) => saveFixture(raw, true),
     );
     assert.equal(n, runs(60, 1000));
+  });
+
+  // One construct repeated thousands of times, up to 1 MB (npm test) or 3 MB (npm run fuzz):
+  // where a cost grows faster than the message, it shows here.
+  it('scans one construct repeated thousands of times (headers, encoded words, HTML, style sheets, text, invitations, parts) within budget + 1 s', async () => {
+    const n = await check(
+      'repeated constructs',
+      repeatedMessage(FULL ? 3_000_000 : 1_000_000),
+      runs(30, 400),
+      async (raw) => void (await scanWithinBudget(raw)),
+      (raw) => saveFixture(raw, false),
+    );
+    assert.equal(n, runs(30, 400));
   });
 
   it('mixes all kinds in one run (the full run totals ≥ 10,000 messages)', async () => {
