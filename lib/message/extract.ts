@@ -46,6 +46,11 @@ function bound(s: string, max: number): [string, boolean] {
   return s.length > max ? [s.slice(0, max), true] : [s, false];
 }
 
+/** Links on hosts not collected yet taken past the bound of maxCollected (see collect in extractScanInput). */
+const NEW_HOSTS_PAST_BOUND = 1000;
+/** Distinct links looked at past that bound (each parsed for its host) before the rest is left unread. */
+const LOOKS_PAST_BOUND = 50_000;
+
 /** How far past `[limits] max_decoded_bytes` the HTML is still read for links (linear, ~50 ms per MB). */
 const LINK_SCAN_FACTOR = 16;
 
@@ -317,20 +322,39 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   }
 
   // Every distinct link is collected first (bounded), then chosen: padding with thousands
-  // of pixels must not push the real link out of the analysis.
+  // of pixels must not push the real link out of the analysis. Past the bound a link on a host
+  // not collected yet is still taken (NEW_HOSTS_PAST_BOUND more): thousands of one site's
+  // links cannot push another site's out, only links to thousands of different hosts can,
+  // and any link left out is recorded (LIMIT_URL_HOSTS).
   const found: ExtractedUrl[] = [];
   const seen = new Set<string>();
+  const hosts = new Set<string>();
   let collectCut = false;
+  let pastBound = 0;
+  const linkBound = maxCollected(limits);
+  /** No further link can be taken: the rest of a text need not be read. */
+  const collectDone = (): boolean => pastBound >= LOOKS_PAST_BOUND || found.length >= linkBound + NEW_HOSTS_PAST_BOUND;
   const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string, bare = false): void => {
     const key = `${source === 'href' ? `href\u0000${anchorText ?? ''}` : source}\u0000${raw}`;
     if (seen.has(key)) return;
-    if (found.length >= maxCollected(limits)) {
-      collectCut = true;
+    const past = found.length >= linkBound;
+    if (past) {
+      if (collectDone()) {
+        collectCut = true;
+        return;
+      }
+      pastBound++;
+    }
+    const d = describeUrl(raw, source, anchorText);
+    const host = d ? d.host || d.raw : '';
+    if (past && (!d || hosts.has(host))) {
+      if (d) collectCut = true;
       return;
     }
     seen.add(key);
-    const d = describeUrl(raw, source, anchorText);
-    if (d) found.push(bare ? { ...d, bare } : d);
+    if (!d) return;
+    hosts.add(host);
+    found.push(bare ? { ...d, bare } : d);
   };
   let htmlText = '';
   let htmlVisibleText = '';
@@ -340,7 +364,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     // out of sight): the whole HTML (and below, the text) up to LINK_SCAN_FACTOR × the limit;
     // the visible text only up to the limit.
     const whole = htmlCut ? (parsed.html ?? '').slice(0, linkReach(limits)) : html;
-    const scanned = scanHtml(whole, maxCollected(limits) + 1, html.length);
+    const scanned = scanHtml(whole, linkBound + LOOKS_PAST_BOUND + 1, html.length);
     htmlText = scanned.text;
     if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
     passwordFields = scanned.passwordFields;
@@ -352,7 +376,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
   for (const u of findUrls(textForLinks)) {
     if (!rawSeen.has(u.url)) collect(u.url, 'text', undefined, u.bare);
-    if (collectCut) break; // no further link is taken: the rest of the text need not be read
+    if (collectDone()) break;
   }
 
   const attachments: AttachmentInfo[] = [];

@@ -252,10 +252,21 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
     visible.push(c);
   };
 
+  // Each link once (kind, URL, anchor text): only different links count toward maxLinks, so
+  // thousands of copies of one tracking pixel or one anchor cannot push the lure's link past it.
+  const linkKeys = new Set<string>();
+  const addLink = (link: HtmlLink): void => {
+    if (links.length >= maxLinks) return;
+    const key = `${link.kind}\u0000${link.url}\u0000${link.anchorText ?? ''}`;
+    if (linkKeys.has(key)) return;
+    linkKeys.add(key);
+    links.push(link);
+  };
+
   const closeAnchor = (): void => {
     if (!anchor) return;
     const t = anchor.text.join('').replace(/\s+/g, ' ').trim().slice(0, MAX_ANCHOR_TEXT);
-    if (links.length < maxLinks) links.push({ url: anchor.url, kind: 'href', anchorText: t });
+    addLink({ url: anchor.url, kind: 'href', anchorText: t });
     anchor = null;
   };
 
@@ -297,19 +308,19 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           if (base === null && attrs.href) base = attrs.href;
         } else if (name === 'meta') {
           const refresh = (attrs['http-equiv'] ?? '').toLowerCase() === 'refresh' ? /url\s*=\s*['"]?([^'"\s]+)/i.exec(attrs.content ?? '') : null;
-          if (refresh && links.length < maxLinks) links.push({ url: refresh[1], kind: 'href', anchorText: '' });
+          if (refresh) addLink({ url: refresh[1], kind: 'href', anchorText: '' });
         } else if (name === 'img') {
-          if (attrs.src && links.length < maxLinks) links.push({ url: attrs.src, kind: 'img' });
+          if (attrs.src) addLink({ url: attrs.src, kind: 'img' });
           if (anchor && attrs.alt) addAnchorText(anchor, ` ${attrs.alt} `);
         } else if (name === 'form') {
           forms++;
-          if (links.length < maxLinks) links.push({ url: attrs.action ?? '', kind: 'form' });
+          addLink({ url: attrs.action ?? '', kind: 'form' });
         } else if (name === 'input' && (attrs.type ?? '').toLowerCase() === 'password') {
           passwordFields++;
         } else if (name === 'area' && attrs.href) {
-          if (links.length < maxLinks) links.push({ url: attrs.href, kind: 'area' });
+          addLink({ url: attrs.href, kind: 'area' });
         }
-        if (attrs.formaction && links.length < maxLinks) links.push({ url: attrs.formaction, kind: 'form' });
+        if (attrs.formaction) addLink({ url: attrs.formaction, kind: 'form' });
       },
       ontext(data) {
         if (hiddenDepth > 0) return;

@@ -12,6 +12,8 @@ useUtf7TextParts();
 
 export const PREVIEW_MAX_CHARS = 8000;
 const MAX_LINKS = 50;
+/** Links of the HTML read for the preview (MAX_LINKS clickable ones of them are shown). */
+const MAX_SCANNED_LINKS = 10_000;
 const MAX_HEADERS = 100;
 const MAX_HEADER_VALUE = 2000;
 
@@ -60,7 +62,9 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
   } catch {
     return { text: '(the message could not be parsed as MIME)', truncated: false, links: [], attachments: [] };
   }
-  const html = parsed.html ? scanHtml(parsed.html.slice(0, 2_000_000), MAX_LINKS) : null;
+  // Every kind of link counts toward scanHtml's bound, images too: a wider one, so that pixels
+  // before it cannot push the links the analyst is shown out.
+  const html = parsed.html ? scanHtml(parsed.html.slice(0, 2_000_000), MAX_SCANNED_LINKS) : null;
   const body = (parsed.text && parsed.text.trim() ? parsed.text : (html?.text ?? '')).replace(/\r\n/g, '\n');
   const truncated = body.length > maxChars;
   const links: Preview['links'] = [];
@@ -71,8 +75,10 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
     seen.add(l.url);
     links.push({ url: defang(l.url), ...(l.anchorText ? { text: defangText(l.anchorText).slice(0, 200) } : {}) });
   }
-  for (const u of body.match(URL_IN_TEXT) ?? []) {
-    if (seen.has(u) || links.length >= MAX_LINKS) continue;
+  // One match at a time (a held message of millions of links is not listed whole).
+  for (const [u] of body.matchAll(URL_IN_TEXT)) {
+    if (links.length >= MAX_LINKS) break;
+    if (seen.has(u)) continue;
     seen.add(u);
     links.push({ url: defang(u) });
   }

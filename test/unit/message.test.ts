@@ -168,6 +168,43 @@ describe('message extraction', () => {
     assert.deepEqual(same.limits, []);
   });
 
+  it('analyses the lure behind more padding than the collection bound (5,000 links) when the padding is one site', async () => {
+    const lure = '<a href="https://evil.example.net/login">Sign in</a>';
+    const scan = (body: string, type = 'text/html') =>
+      extractScanInput(
+        toCrlf(`From: a@example.com\nContent-Type: ${type}\n\n${body}${type === 'text/html' ? lure : ' https://evil.example.net/login'}\n`),
+        env,
+        limits,
+      );
+    const pads: Array<[string, string, string, boolean]> = [
+      // [what, padding, type, recorded as LIMIT_URL_HOSTS]
+      ['one pixel 6,000 times', '<img src="https://t.example.com/p.gif">'.repeat(6000), 'text/html', false],
+      ['one anchor 6,000 times', '<a href="https://www.paypal.com/">PayPal</a>'.repeat(6000), 'text/html', false],
+      ['6,000 pixels of one host', Array.from({ length: 6000 }, (_, n) => `<img src="https://t.example.com/${n}.gif">`).join(''), 'text/html', true],
+      ['6,000 anchors to one host', Array.from({ length: 6000 }, (_, n) => `<a href="https://www.paypal.com/${n}">x</a>`).join(''), 'text/html', true],
+      ['6,000 text links to one host', Array.from({ length: 6000 }, (_, n) => `https://www.paypal.com/${n}`).join(' '), 'text/plain', true],
+    ];
+    for (const [what, pad, type, recorded] of pads) {
+      const i = await scan(pad, type);
+      assert.ok(
+        i.urls.some((u) => u.host === 'evil.example.net'),
+        `${what}: the lure's link is analysed`,
+      );
+      assert.equal(
+        i.limits.some((l) => l.code === 'LIMIT_URL_HOSTS'),
+        recorded,
+        `${what}: ${JSON.stringify(i.limits)}`,
+      );
+    }
+    // Links to 7,000 different hosts first: past the bound and 1,000 more hosts the rest is not read, and that is recorded.
+    const hosts = await scan(Array.from({ length: 7000 }, (_, n) => `<a href="https://h${n}.example.com/">x</a>`).join(''));
+    assert.ok(
+      hosts.limits.some((l) => l.code === 'LIMIT_URL_HOSTS' && /more than 5000 links/.test(l.detail)),
+      JSON.stringify(hosts.limits),
+    );
+    assert.equal(hosts.urls.length + hosts.moreUrls.length, 6000);
+  });
+
   it('records LIMIT_PARTS beyond [limits] max_parts and examines only that many attachments', async () => {
     const i = await extractScanInput(toCrlf(manyPartsMessage(50)), env, { ...limits, max_parts: 10 });
     assert.ok(i.limits.some((l) => l.code === 'LIMIT_PARTS'));

@@ -177,6 +177,21 @@ describe('safe preview', () => {
     );
   });
 
+  it("shows the lure's link behind padding (pixels, one link repeated, thousands of text links)", async () => {
+    const pixels = Array.from({ length: 500 }, (_, n) => `<img src="https://t.example.com/${n}.gif">`).join('');
+    const same = '<a href="https://www.paypal.com/">PayPal</a>'.repeat(500);
+    const html = await previewOf(Buffer.from(`Content-Type: text/html\r\n\r\n${pixels}${same}<a href="https://evil.example/x">here</a>\r\n`), 1000);
+    assert.deepEqual(
+      html.links.map((l) => l.url),
+      ['hxxps://www[.]paypal[.]com/', 'hxxps://evil[.]example/x'],
+    );
+    const text = await previewOf(Buffer.from(`Content-Type: text/plain\r\n\r\n${'https://x.example/ '.repeat(200_000)}https://evil.example/x\r\n`), 1000);
+    assert.deepEqual(
+      text.links.map((l) => l.url),
+      ['hxxps://x[.]example/', 'hxxps://evil[.]example/x'],
+    );
+  });
+
   it('shows a UTF-7 body and subject decoded, as a mail client would display them', async () => {
     const raw = Buffer.from(
       [
