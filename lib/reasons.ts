@@ -312,7 +312,11 @@ export const REASONS = {
   CLAMAV_SIZE_LIMIT: { weight: 0, doc: 'clamd refused the message as larger than its StreamMaxLength: not virus-scanned.', show: true },
   CLAMAV_SKIPPED_SIZE: { weight: 0, doc: 'The message is larger than `[clamav] max_size` and was not sent to clamd.', show: true },
   // Extraction limits and faults (informational, small weights)
-  LIMIT_PARTS: { weight: 5, doc: 'More MIME parts than `[limits] max_parts`; the rest were not examined.', show: true },
+  LIMIT_PARTS: {
+    weight: 5,
+    doc: 'More MIME parts than `[limits] max_parts`; attachments a client opens as more than text or a picture were examined first, the rest not.',
+    show: true,
+  },
   LIMIT_URLS: {
     weight: 5,
     doc:

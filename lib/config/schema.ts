@@ -195,7 +195,13 @@ const SECTIONS = {
     reject: { type: 'int', min: 0, max: 100, default: 70, doc: 'Score at or above which mail is rejected with `550 5.7.1`.' },
   },
   limits: {
-    max_parts: { type: 'int', min: 1, max: 100000, default: 500, doc: 'MIME parts examined; beyond it the rest is skipped and `LIMIT_PARTS` recorded.' },
+    max_parts: {
+      type: 'int',
+      min: 1,
+      max: 100000,
+      default: 500,
+      doc: 'MIME parts examined (attachments opened as more than text or a picture first); beyond it the rest is skipped and `LIMIT_PARTS` recorded.',
+    },
     max_urls: {
       type: 'int',
       min: 1,

@@ -5,6 +5,7 @@ import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
+import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
@@ -382,7 +383,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const attachments: AttachmentInfo[] = [];
   // PDFs' object streams inflated for their links, over all PDFs of the message.
   const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES };
-  for (const att of parsed.attachments.slice(0, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget));
+  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget));
   const unreadable = attachments.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL

