@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander } from 'ioredis';
 import { errorMessage, StoreError } from '../errors.js';
 import type { BreakerConfig } from '../config/types.js';
 import { guarded } from '../resilience/breaker.js';
@@ -61,6 +61,9 @@ export const redisEvents = new EventEmitter();
  * stored version was new version - 1 and the state was written, else 0.
  */
 /** Compare-and-set of an alert: KEYS alert:<id>, alerts; ARGV version, json, lastSeen, purgeAt, id. */
+/** Feed entries per transaction of an import (see replaceFeed). */
+const FEED_CHUNK = 5000;
+
 const CAS_ALERT_LUA = `
 local v = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if v ~= tonumber(ARGV[1]) - 1 then return 0 end
@@ -735,29 +738,45 @@ export class RedisStore implements Store {
    */
   async replaceFeed(name: string, entries: { urls: string[]; domains: string[] }, updatedAt = Date.now()): Promise<{ urls: number; domains: number }> {
     return this.run('replaceFeed', async () => {
+      // A transaction per FEED_CHUNK entries, the new list first, then the removal of what it
+      // no longer lists: a lookup meanwhile finds every entry of the new list (and, until the
+      // end, old ones too), and no single command holds Redis for the whole import — one
+      // transaction of 200,000 entries took seconds on a busy machine, past the 2 s command
+      // timeout, with every other client of that Redis waiting. (In chunks also because a
+      // command's arguments are spread, and a spread of ~120,000 overflows the stack.)
+      const exec = async (m: ChainableCommander): Promise<void> => {
+        const res = await m.exec();
+        const failed = res?.find(([e]) => e);
+        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      };
       for (const [kind, list] of [
         ['url', entries.urls],
         ['domain', entries.domains],
       ] as const) {
         const own = this.k(`feed:${name}:${kind}s`);
         const old = await this.client.smembers(own);
+        for (let i = 0; i < list.length; i += FEED_CHUNK) {
+          const chunk = list.slice(i, i + FEED_CHUNK);
+          await exec(
+            this.client
+              .multi()
+              .hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name])))
+              .sadd(own, ...chunk),
+          );
+        }
         const keep = new Set(list);
         const gone = old.filter((e) => !keep.has(e));
-        const m = this.client.multi();
-        // In chunks: a command's arguments are spread, and a spread of more than ~120,000 overflows the stack.
-        for (let i = 0; i < gone.length; i += 5000) {
-          const chunk = gone.slice(i, i + 5000);
-          m.hdel(this.k(`feed:${kind}`), ...chunk).srem(own, ...chunk);
+        for (let i = 0; i < gone.length; i += FEED_CHUNK) {
+          const chunk = gone.slice(i, i + FEED_CHUNK);
+          await exec(
+            this.client
+              .multi()
+              .hdel(this.k(`feed:${kind}`), ...chunk)
+              .srem(own, ...chunk),
+          );
         }
-        for (let i = 0; i < list.length; i += 5000) {
-          const chunk = list.slice(i, i + 5000);
-          m.hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name]))).sadd(own, ...chunk);
-        }
-        m.sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(updatedAt));
-        const res = await m.exec();
-        const failed = res?.find(([e]) => e);
-        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
       }
+      await exec(this.client.multi().sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(updatedAt)));
       return { urls: new Set(entries.urls).size, domains: new Set(entries.domains).size };
     });
   }
