@@ -346,14 +346,14 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
       }
       pastBound++;
     }
+    seen.add(key); // a repeat, taken or not, costs nothing more
     const d = describeUrl(raw, source, anchorText);
-    const host = d ? d.host || d.raw : '';
-    if (past && (!d || hosts.has(host))) {
-      if (d) collectCut = true;
+    if (!d) return;
+    const host = d.host || d.raw;
+    if (past && hosts.has(host)) {
+      collectCut = true;
       return;
     }
-    seen.add(key);
-    if (!d) return;
     hosts.add(host);
     found.push(bare ? { ...d, bare } : d);
   };

@@ -183,6 +183,13 @@ describe('message extraction', () => {
       ['6,000 pixels of one host', Array.from({ length: 6000 }, (_, n) => `<img src="https://t.example.com/${n}.gif">`).join(''), 'text/html', true],
       ['6,000 anchors to one host', Array.from({ length: 6000 }, (_, n) => `<a href="https://www.paypal.com/${n}">x</a>`).join(''), 'text/html', true],
       ['6,000 text links to one host', Array.from({ length: 6000 }, (_, n) => `https://www.paypal.com/${n}`).join(' '), 'text/plain', true],
+      // One of the links left out, repeated 60,000 times: each repeat is looked at once.
+      [
+        'a link left out, repeated',
+        `${Array.from({ length: 6000 }, (_, n) => `https://www.paypal.com/${n}`).join(' ')}${' https://www.paypal.com/5999'.repeat(60_000)}`,
+        'text/plain',
+        true,
+      ],
     ];
     for (const [what, pad, type, recorded] of pads) {
       const i = await scan(pad, type);
