@@ -155,7 +155,7 @@ const MAY_HOLD_LINK = /[:@]|\/\/|\.[^\s.]/;
 const LINK_CHUNK_CHARS = 2048;
 
 /** A line longer than this is read in windows of this size (see lineLinks). */
-export const LINK_WINDOW_CHARS = 65_536;
+const LINK_WINDOW_CHARS = 65_536;
 
 /**
  * linkify-it's matches, over the lines that may hold a link, a few KB at a time: a link

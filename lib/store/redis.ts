@@ -55,15 +55,22 @@ export interface RedisOpEvent {
  */
 export const redisEvents = new EventEmitter();
 
+/** Feed entries per transaction of an import (see replaceFeed). */
+const FEED_CHUNK = 5000;
+
+/** Run a transaction; throws its first command's error, or when Redis aborted it. */
+async function execOrThrow(m: ChainableCommander): Promise<void> {
+  const res = await m.exec();
+  const failed = res?.find(([e]) => e);
+  if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+}
+
 /**
  * Compare-and-set of a quarantine record's state. KEYS: q:<id>, q:held. ARGV: new version,
  * state JSON, keep raw (1/0), still held (1/0), purge time (ms), id. Returns 1 when the
  * stored version was new version - 1 and the state was written, else 0.
  */
 /** Compare-and-set of an alert: KEYS alert:<id>, alerts; ARGV version, json, lastSeen, purgeAt, id. */
-/** Feed entries per transaction of an import (see replaceFeed). */
-const FEED_CHUNK = 5000;
-
 const CAS_ALERT_LUA = `
 local v = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if v ~= tonumber(ARGV[1]) - 1 then return 0 end
@@ -298,9 +305,7 @@ export class RedisStore implements Store {
       m.pexpireat(key, state.purgeAt);
       m.zadd(this.k('q:index'), entry.createdAt, entry.id);
       if (isHeld(state.status)) m.zadd(this.k('q:held'), entry.expiresAt, entry.id);
-      const res = await m.exec();
-      const failed = res?.find(([e]) => e);
-      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      await execOrThrow(m);
     });
   }
 
@@ -688,13 +693,12 @@ export class RedisStore implements Store {
 
   async putFeedback(record: FeedbackRecord, raw: Buffer): Promise<void> {
     await this.run('putFeedback', async () => {
-      const res = await this.client
-        .multi()
-        .hset(this.k(`fb:${record.id}`), 'json', JSON.stringify(record), 'raw', raw)
-        .sadd(this.k('fb:index'), record.id)
-        .exec();
-      const failed = res?.find(([e]) => e);
-      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      await execOrThrow(
+        this.client
+          .multi()
+          .hset(this.k(`fb:${record.id}`), 'json', JSON.stringify(record), 'raw', raw)
+          .sadd(this.k('fb:index'), record.id),
+      );
     });
   }
 
@@ -744,11 +748,6 @@ export class RedisStore implements Store {
       // transaction of 200,000 entries took seconds on a busy machine, past the 2 s command
       // timeout, with every other client of that Redis waiting. (In chunks also because a
       // command's arguments are spread, and a spread of ~120,000 overflows the stack.)
-      const exec = async (m: ChainableCommander): Promise<void> => {
-        const res = await m.exec();
-        const failed = res?.find(([e]) => e);
-        if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
-      };
       for (const [kind, list] of [
         ['url', entries.urls],
         ['domain', entries.domains],
@@ -757,7 +756,7 @@ export class RedisStore implements Store {
         const old = await this.client.smembers(own);
         for (let i = 0; i < list.length; i += FEED_CHUNK) {
           const chunk = list.slice(i, i + FEED_CHUNK);
-          await exec(
+          await execOrThrow(
             this.client
               .multi()
               .hset(this.k(`feed:${kind}`), Object.fromEntries(chunk.map((e) => [e, name])))
@@ -768,7 +767,7 @@ export class RedisStore implements Store {
         const gone = old.filter((e) => !keep.has(e));
         for (let i = 0; i < gone.length; i += FEED_CHUNK) {
           const chunk = gone.slice(i, i + FEED_CHUNK);
-          await exec(
+          await execOrThrow(
             this.client
               .multi()
               .hdel(this.k(`feed:${kind}`), ...chunk)
@@ -776,7 +775,7 @@ export class RedisStore implements Store {
           );
         }
       }
-      await exec(this.client.multi().sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(updatedAt)));
+      await execOrThrow(this.client.multi().sadd(this.k('feeds'), name).hset(this.k('feeds:updated'), name, String(updatedAt)));
       return { urls: new Set(entries.urls).size, domains: new Set(entries.domains).size };
     });
   }
