@@ -59,6 +59,14 @@ export const REASONS = {
   URL_SUSPICIOUS_TLD: { weight: 10, doc: 'Link in a TLD from `[urls] suspicious_tlds`.' },
   URL_SHORTENER: { weight: 10, doc: 'Link through a URL shortener from `[urls] shorteners`.' },
   URL_DEEP_SUBDOMAIN: { weight: 15, doc: 'Link host has more subdomain labels than `[urls] max_subdomain_depth`.' },
+  QR_CODE_LINK: {
+    weight: 20,
+    doc:
+      'A picture in the message is a QR code that leads to a web page: a phone opens it, away from the desktop and its ' +
+      'link protection — the way a lure carries its link past link scanning ("scan to keep your mailbox"). The link gets ' +
+      "every URL check like a clicked one. Not counted for a link to the sender's own registered domain (a ticket, " +
+      'an app). Counted once per message.',
+  },
   URL_DATA_URI: { weight: 30, doc: 'A link or form target is a `data:` URI.' },
   URL_JAVASCRIPT: { weight: 40, doc: 'A link or form target is `javascript:` / `vbscript:`.' },
   HTML_FORM: { weight: 0, doc: 'The HTML body contains a form (mail clients do not need one).' },
@@ -339,6 +347,13 @@ export const REASONS = {
       "Matching the body's elements against its `<style>` sheets asked more than PhishX gives it (200,000 rule checks; " +
       "the corpora's most is about 2,400): later elements were read without the sheets, so text they hide may count as " +
       'shown. Only a document built for it gets there (thousands of rules matching thousands of elements).',
+    show: true,
+  },
+  LIMIT_QR_PIXELS: {
+    weight: 0,
+    doc:
+      'Pictures past `[limits] max_qr_pixels` (or past 50 pictures) were not read for QR codes; the squarest were read ' +
+      'first. Informational: screenshots and photos pass it every day.',
     show: true,
   },
   LIMIT_DECODED_BYTES: {

@@ -220,6 +220,16 @@ const SECTIONS = {
       default: 2097152,
       doc: 'Decoded text + HTML bytes analysed as text; beyond it `LIMIT_DECODED_BYTES` is recorded (links are still read up to 16 × this).',
     },
+    max_qr_pixels: {
+      type: 'int',
+      min: 0,
+      max: 100000000,
+      default: 500000,
+      doc:
+        'Pixels of pictures (attached and inline PNG, JPEG, GIF; `data:` images) decoded per message to read QR codes, ' +
+        'squarest pictures first (500,000: a 700 x 700 picture or several smaller); pictures past it are not read ' +
+        '(`LIMIT_QR_PIXELS`). Decoding costs ~50 ms of CPU per million pixels. 0: QR codes are not read.',
+    },
     max_nesting_depth: {
       type: 'int',
       min: 1,

@@ -4,6 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
+import { dataImageBytes, MAX_PICTURES, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
@@ -70,11 +71,21 @@ function clickable(links: readonly HtmlLink[]): string[] {
   return links.flatMap((l) => (l.kind === 'img' ? [] : [l.url]));
 }
 
+/** Links taken from one QR code's text at most (a code holds one; its text is the sender's to write). */
+const MAX_LINKS_PER_CODE = 5;
+
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml)$/;
 const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 
-async function describeAttachment(att: Parsed['attachments'][number], limits: Limits, pdfBudget: { bytes: number }): Promise<AttachmentInfo> {
+const PICTURE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif']);
+
+async function describeAttachment(
+  att: Parsed['attachments'][number],
+  limits: Limits,
+  pdfBudget: { bytes: number },
+  pictures: Picture[],
+): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -95,6 +106,8 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
     disposition: att.disposition,
   };
   const name = (att.filename ?? '').toLowerCase();
+  if (sniffed && PICTURE_TYPES.has(sniffed) && limits.max_qr_pixels > 0)
+    pictures.push({ name: att.filename ?? (att.related ? 'inline picture' : 'attached picture'), bytes: buf });
   if (ACTIVE_TYPES.test(att.mimeType) || /\.(html?|xhtml|svg|shtml)$/.test(name)) {
     // As far and as many links as the body's (no text kept): padding — pixels, hidden text —
     // before the form or link must not push it out of sight.
@@ -189,7 +202,7 @@ function maxCollected(limits: Limits): number {
   return Math.max(5000, limits.max_urls * 10);
 }
 
-const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, attachment: 1, message: 1, pdf: 1, text: 1, img: 2 };
+const SOURCE_RANK: Record<ExtractedUrl['source'], number> = { href: 0, form: 0, area: 0, qr: 0, attachment: 1, message: 1, pdf: 1, text: 1, img: 2 };
 
 /**
  * Which distinct links the URL analyzers see when there are more than `max`: links a
@@ -357,6 +370,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     hosts.add(host);
     found.push(bare ? { ...d, bare } : d);
   };
+  const htmlPictures: Picture[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
   let passwordFields = 0;
@@ -371,7 +385,13 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     passwordFields = scanned.passwordFields;
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
-    for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
+    for (const l of scanned.links) {
+      collect(l.url, l.kind, l.anchorText);
+      if (l.kind === 'img' && limits.max_qr_pixels > 0 && htmlPictures.length < MAX_PICTURES) {
+        const bytes = dataImageBytes(l.url);
+        if (bytes) htmlPictures.push({ name: 'picture in the HTML', bytes });
+      }
+    }
   }
   const rawSeen = new Set(found.map((u) => u.raw));
   const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
@@ -383,12 +403,23 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const attachments: AttachmentInfo[] = [];
   // PDFs' object streams inflated for their links, over all PDFs of the message.
   const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES };
-  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget));
+  const pictures: Picture[] = [];
+  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget, pictures));
   const unreadable = attachments.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
   for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
+  // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
+  if (limits.max_qr_pixels > 0) {
+    const qr = qrCodesIn([...pictures, ...htmlPictures], limits.max_qr_pixels);
+    for (const code of qr.codes) {
+      let n = 0;
+      for (const u of findUrls(code.text)) if (n++ < MAX_LINKS_PER_CODE) collect(u.url, 'qr', undefined, u.bare);
+    }
+    if (qr.unread)
+      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });
+  }
   const chosen = chooseUrls(found, limits.max_urls);
   if (chosen.hostsLeftOut || collectCut) {
     hits.push({

@@ -18,8 +18,9 @@ export interface MailAddress {
  * attachment; `message` = a link in an attached message (message/rfc822, .eml), another
  * sender's words; `pdf` = a link annotation of a PDF attachment. Neither of the last two
  * makes or breaks the outer sender's alignment (a forwarded mail, a "Get Adobe Reader" link).
+ * `qr` = a link a QR code in one of the message's pictures spells out (scanned, it is opened).
  */
-export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message' | 'pdf';
+export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message' | 'pdf' | 'qr';
 
 export interface ExtractedUrl {
   /** The URL as written (trimmed). */
@@ -69,7 +70,7 @@ export interface AttachmentInfo {
 }
 
 export interface LimitHit {
-  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'LIMIT_STYLE_RULES' | 'MIME_UNPARSEABLE';
+  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'LIMIT_STYLE_RULES' | 'LIMIT_QR_PIXELS' | 'MIME_UNPARSEABLE';
   detail: string;
 }
 

@@ -1,10 +1,13 @@
 /**
  * A safe preview of a held message for a reviewer: text only (HTML reduced to its visible
  * text), every link shown as text and defanged (`hxxps://evil[.]example/…`) so nothing
- * is clickable or fetched, no remote content, attachments listed but not opened, and
- * bounded in size whatever the message holds.
+ * is clickable or fetched, no remote content, attachments listed but not opened (pictures
+ * are read for QR codes, whose links are listed first), and bounded in size whatever the
+ * message holds.
  */
 import PostalMime from 'postal-mime';
+import { dataImageBytes, MAX_PICTURES, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
 
@@ -15,6 +18,8 @@ const MAX_LINKS = 50;
 /** Links of the HTML read for the preview (MAX_LINKS clickable ones of them are shown). */
 const MAX_SCANNED_LINKS = 10_000;
 const MAX_HEADERS = 100;
+/** Pixels of a held message's pictures read for QR codes (~50 ms of the sidecar's CPU at most). */
+const PREVIEW_QR_PIXELS = 1_000_000;
 const MAX_HEADER_VALUE = 2000;
 
 export interface Preview {
@@ -55,6 +60,21 @@ export function headerList(raw: Buffer): Array<[string, string]> {
   return out;
 }
 
+/** The pictures of a message a reader sees: attached and inline PNG, JPEG, GIF, and `data:` images of its HTML. */
+function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: ReturnType<typeof scanHtml> | null): Picture[] {
+  const out: Picture[] = [];
+  for (const a of (parsed.attachments ?? []).slice(0, MAX_PICTURES)) {
+    if (typeof a.content === 'string') continue;
+    out.push({ name: a.filename ?? 'inline picture', bytes: new Uint8Array(a.content) });
+  }
+  for (const l of html?.links ?? []) {
+    if (out.length >= 2 * MAX_PICTURES) break;
+    const bytes = l.kind === 'img' ? dataImageBytes(l.url) : null;
+    if (bytes) out.push({ name: 'picture in the HTML', bytes });
+  }
+  return out;
+}
+
 export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Promise<Preview> {
   let parsed: Awaited<ReturnType<typeof PostalMime.parse>>;
   try {
@@ -69,6 +89,13 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
   const truncated = body.length > maxChars;
   const links: Preview['links'] = [];
   const seen = new Set<string>();
+  // QR codes first: a lure that carries its link so has no other (the analyst sees where it leads).
+  for (const code of qrCodesIn(picturesOf(parsed, html), PREVIEW_QR_PIXELS).codes)
+    for (const { url } of findUrls(code.text)) {
+      if (seen.has(url) || links.length >= MAX_LINKS) continue;
+      seen.add(url);
+      links.push({ url: defang(url), text: defangText(`QR code in ${code.image}`).slice(0, 200) });
+    }
   for (const l of html?.links ?? []) {
     if (l.kind !== 'href' && l.kind !== 'form' && l.kind !== 'area') continue;
     if (seen.has(l.url) || links.length >= MAX_LINKS) continue;

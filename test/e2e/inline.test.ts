@@ -8,6 +8,7 @@ import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/ha
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { fetchFresh } from '../helpers/api.js';
+import { qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import {
   bigMessage,
   cleanMessage,
@@ -330,6 +331,24 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     const a = await sendRaw(h.port, await fixture('corpus-phish-amazon-0f7adde91ff4631a.eml'), env);
     assert.equal(a.code, 550, a.response);
     assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
+  });
+
+  it('rejects a QR-code lure on the link its picture holds: inline PNG, attached JPEG, data: GIF', async () => {
+    const url = 'http://45.33.32.156/mfa/verify';
+    for (const [as, picture] of [
+      ['inline', qrPng(url)],
+      ['attachment', qrJpeg(url)],
+      ['data', qrGif(url)],
+    ] as const) {
+      const a = await sendRaw(h.port, quishingMessage(url, { as, picture }), env);
+      assert.equal(a.code, 550, `${as}: ${a.response}`);
+      const id = idFrom(a.response);
+      const line = h
+        .logs()
+        .split('\n')
+        .find((l) => l.includes(id) && l.includes('reasons='));
+      assert.match(line ?? '', /QR_CODE_LINK\(20\).*URL_IP_LITERAL|URL_IP_LITERAL.*QR_CODE_LINK\(20\)/, `${as}: ${line}`);
+    }
   });
 
   for (const f of [

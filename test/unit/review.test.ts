@@ -8,6 +8,7 @@ import { addReport, claimRelease, confirmRelease, markDeleted, releaseRecipients
 import { defang, defangText, headerList, previewOf } from '../../lib/review/preview.js';
 import { releaseKey, safeActor, signMarker, verifyMarker } from '../../lib/review/release-marker.js';
 import { releaseTarget } from '../../lib/review/target.js';
+import { quishingMessage } from '../helpers/qr-pictures.js';
 import { matchPath } from '../../lib/sidecar/router.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
 import type { QuarantineEntry } from '../../lib/store/types.js';
@@ -190,6 +191,17 @@ describe('safe preview', () => {
       text.links.map((l) => l.url),
       ['hxxps://x[.]example/', 'hxxps://evil[.]example/x'],
     );
+  });
+
+  it("lists a QR code's link first, defanged, with the picture it is in", async () => {
+    for (const as of ['inline', 'attachment', 'data'] as const) {
+      const p = await previewOf(Buffer.from(quishingMessage('http://45.33.32.156/mfa', { as })), 1000);
+      assert.deepEqual(
+        p.links[0],
+        { url: 'hxxp://45[.]33[.]32[.]156/mfa', text: `QR code in ${as === 'data' ? 'picture in the HTML' : as === 'inline' ? 'code' : 'scan-me'}` },
+        as,
+      );
+    }
   });
 
   it('shows a UTF-7 body and subject decoded, as a mail client would display them', async () => {

@@ -1,0 +1,160 @@
+/**
+ * QR codes in a message's pictures. A lure that carries its link as a QR code ("scan to keep
+ * your mailbox", quishing) has no link for a URL check to see, and the reader opens it on a
+ * phone, off the protected desktop. The pictures a reader sees — attached and inline PNG,
+ * JPEG and GIF images, `data:` images of the HTML — are decoded and read for one QR code
+ * each, within a pixel budget per message.
+ *
+ * Libraries: image-size reads a picture's dimensions from its header (nothing is decoded past
+ * the budget); pngjs, jpeg-js and gifuct-js decode PNG, JPEG and GIF in JavaScript (no native
+ * build; omggif loops forever on some broken GIFs, gifuct-js does not); `qr` (paulmillr/qr) finds and reads the code — zero dependencies, maintained, and
+ * its failing pass on a picture without a code is bounded by its own time limit.
+ */
+import { imageSize } from 'image-size';
+import jpeg from 'jpeg-js';
+import { decompressFrame, parseGIF } from 'gifuct-js';
+import { PNG } from 'pngjs';
+import decodeQR from 'qr/decode.js';
+
+/** A picture of the message: where it was (a file name, "inline image", "image in the HTML") and its bytes. */
+export interface Picture {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface QrCode {
+  /** The picture it was read from. */
+  image: string;
+  /** What the code says (at most MAX_TEXT characters). */
+  text: string;
+}
+
+export interface QrReading {
+  codes: QrCode[];
+  /** Pictures that could hold a code but were not read: past the pixel budget. */
+  unread: number;
+}
+
+/** A QR code is at least 21 modules and a quiet zone wide: anything narrower holds none that a phone reads. */
+export const MIN_SIDE = 25;
+/** Pictures read per message at most (each costs a decode even when small). */
+export const MAX_PICTURES = 50;
+/** Longest text kept of a code (a version 40 code holds 2,953 bytes). */
+const MAX_TEXT = 4096;
+
+type Kind = 'png' | 'jpg' | 'gif';
+
+interface Candidate {
+  picture: Picture;
+  kind: Kind;
+  width: number;
+  height: number;
+  order: number;
+}
+
+/** The kind and size of a picture from its header, null for anything else or a header that does not parse. */
+export function pictureSize(bytes: Uint8Array): { kind: Kind; width: number; height: number } | null {
+  try {
+    const s = imageSize(bytes);
+    if (s.type !== 'png' && s.type !== 'jpg' && s.type !== 'gif') return null;
+    const width = s.width;
+    const height = s.height;
+    // An EXIF orientation swaps the sides, not the count: the decoder reads the stored ones.
+    return width > 0 && height > 0 ? { kind: s.type, width, height } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** RGBA pixels of a picture; throws for a broken one. */
+function decode(kind: Kind, bytes: Uint8Array, maxPixels: number): { width: number; height: number; data: Uint8Array } {
+  if (kind === 'png') {
+    const p = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return { width: p.width, height: p.height, data: p.data };
+  }
+  if (kind === 'jpg') {
+    const j = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * 16) / 1048576) + 16,
+    });
+    return { width: j.width, height: j.height, data: j.data };
+  }
+  // The first frame with a picture, read by its own size (checked before anything is inflated).
+  const gif = parseGIF(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const frame = gif.frames.find((f) => 'image' in f);
+  if (!frame || !('image' in frame)) throw new Error('no picture in the GIF');
+  const { width, height } = frame.image.descriptor;
+  if (!(width > 0 && height > 0 && width * height <= maxPixels)) throw new Error('GIF frame past the pixel budget');
+  const data = decompressFrame(frame, gif.gct, true).patch;
+  if (data.length !== width * height * 4) throw new Error('GIF frame cut short');
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** Transparent pixels as a mail client shows them, on white (a code drawn on a transparent background reads as black on black otherwise). */
+function onWhite(data: Uint8Array): void {
+  for (let i = 3; i < data.length; i += 4) {
+    const a = data[i];
+    if (a === 255) continue;
+    const keep = a / 255;
+    const white = 255 - a;
+    data[i - 3] = data[i - 3] * keep + white;
+    data[i - 2] = data[i - 2] * keep + white;
+    data[i - 1] = data[i - 1] * keep + white;
+    data[i] = 255;
+  }
+}
+
+/** The text of the QR code in one picture, null when it holds none or cannot be decoded. Never throws. */
+export function readQrCode(bytes: Uint8Array, maxPixels = 4_000_000): string | null {
+  const size = pictureSize(bytes);
+  if (!size || size.width < MIN_SIDE || size.height < MIN_SIDE || size.width * size.height > maxPixels) return null;
+  try {
+    const img = decode(size.kind, bytes, maxPixels);
+    if (img.width * img.height > maxPixels || img.data.length !== img.width * img.height * 4) return null;
+    if (size.kind !== 'jpg') onWhite(img.data);
+    const text = decodeQR(img, { format: 'RGBA' });
+    return text ? text.slice(0, MAX_TEXT) : null;
+  } catch {
+    return null; // no code found (decodeQR throws), or a broken picture
+  }
+}
+
+/**
+ * Read the QR codes of a message's pictures, at most `maxPixels` pixels in all. Squarer
+ * pictures first (a code is square; a banner or a photo seldom is), then in message order:
+ * padding with wide pictures cannot use the budget up before the code. Pure but for time.
+ */
+export function qrCodesIn(pictures: Iterable<Picture>, maxPixels: number): QrReading {
+  const candidates: Candidate[] = [];
+  let order = 0;
+  for (const picture of pictures) {
+    const size = pictureSize(picture.bytes);
+    if (size && size.width >= MIN_SIDE && size.height >= MIN_SIDE) candidates.push({ picture, ...size, order: order++ });
+  }
+  const squareness = (c: Candidate): number => Math.min(c.width, c.height) / Math.max(c.width, c.height);
+  candidates.sort((a, b) => squareness(b) - squareness(a) || a.order - b.order);
+  const codes: QrCode[] = [];
+  let left = maxPixels;
+  let read = 0;
+  let unread = 0;
+  for (const c of candidates) {
+    const pixels = c.width * c.height;
+    if (pixels > left || read >= MAX_PICTURES) {
+      unread++;
+      continue;
+    }
+    left -= pixels;
+    read++;
+    const text = readQrCode(c.picture.bytes, pixels);
+    if (text) codes.push({ image: c.picture.name, text });
+  }
+  return { codes, unread };
+}
+
+/** The bytes of a `data:image/…;base64,…` URL, null for any other. */
+export function dataImageBytes(url: string): Buffer | null {
+  const m = /^data:image\/(?:png|jpe?g|gif)(?:;[^,;]*)*;base64,/i.exec(url);
+  return m ? Buffer.from(url.slice(m[0].length), 'base64') : null;
+}

@@ -1,0 +1,101 @@
+/**
+ * QR-code pictures for tests, made the way a lure's are: `qr` encodes the text, the modules are
+ * drawn `scale` pixels wide with a quiet zone, optionally on a larger canvas beside other
+ * shapes, and the canvas is written as PNG (pngjs), JPEG (jpeg-js) or GIF.
+ */
+import encodeQR from 'qr';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+
+export interface QrPictureOptions {
+  /** Pixels per module (default 4). */
+  scale?: number;
+  /** Canvas size; the code is drawn at `at` (default: just the code and its quiet zone). */
+  canvas?: { width: number; height: number };
+  at?: { x: number; y: number };
+}
+
+/** RGBA pixels of a QR code for `text` (white background). */
+export function qrPixels(text: string, opts: QrPictureOptions = {}): { width: number; height: number; data: Buffer } {
+  const modules = encodeQR(text, 'raw', { border: 4 });
+  const scale = opts.scale ?? 4;
+  const side = modules.length * scale;
+  const width = opts.canvas?.width ?? side;
+  const height = opts.canvas?.height ?? side;
+  const at = opts.at ?? { x: 0, y: 0 };
+  const data = Buffer.alloc(width * height * 4, 255);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) {
+      if (!modules[Math.floor(y / scale)][Math.floor(x / scale)]) continue;
+      const px = at.x + x;
+      const py = at.y + y;
+      if (px >= width || py >= height) continue;
+      data.fill(0, (py * width + px) * 4, (py * width + px) * 4 + 3);
+    }
+  return { width, height, data };
+}
+
+/** PNG; `transparent`: black modules on a transparent background (alpha 0 where white), as many generators write them. */
+export function qrPng(text: string, opts: QrPictureOptions & { transparent?: boolean } = {}): Buffer {
+  const p = qrPixels(text, opts);
+  const png = new PNG({ width: p.width, height: p.height });
+  p.data.copy(png.data);
+  if (opts.transparent) for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 255) png.data.fill(0, i, i + 4);
+  return PNG.sync.write(png);
+}
+
+export function qrJpeg(text: string, opts: QrPictureOptions & { quality?: number } = {}): Buffer {
+  const p = qrPixels(text, opts);
+  return jpeg.encode({ width: p.width, height: p.height, data: p.data }, opts.quality ?? 75).data;
+}
+
+/** GIF as `qr` writes it (one pixel per module, scaled by `scale`). */
+export function qrGif(text: string, scale = 4): Buffer {
+  return Buffer.from(encodeQR(text, 'gif', { border: 4, scale }));
+}
+
+/** A picture without a code: stripes, `width` × `height`, PNG. */
+export function stripesPng(width: number, height: number): Buffer {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < width * height; i++) png.data.fill((i % width) % 16 < 8 ? 0 : 255, i * 4, i * 4 + 3).writeUInt8(255, i * 4 + 3);
+  return PNG.sync.write(png);
+}
+
+/**
+ * A QR-code lure ("quishing"): a short MFA notice whose only link is a QR code — an inline
+ * picture (`cid:`), an attachment, or a `data:` image in the HTML.
+ */
+export function quishingMessage(url: string, opts: { picture?: Buffer; as?: 'inline' | 'attachment' | 'data'; from?: string } = {}): string {
+  const picture = opts.picture ?? qrPng(url);
+  const type = picture[0] === 0xff ? 'image/jpeg' : picture[0] === 0x47 ? 'image/gif' : 'image/png';
+  const b64 = picture.toString('base64').replace(/.{76}/g, '$&\r\n');
+  const as = opts.as ?? 'inline';
+  const img = as === 'data' ? `<img alt="" src="data:${type};base64,${picture.toString('base64')}">` : as === 'inline' ? '<img alt="" src="cid:code1">' : '';
+  const html =
+    '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
+    `keep access to your mailbox.</p>${img}<p>IT Service Desk</p></body></html>`;
+  const head = [
+    `From: "IT Service Desk" <${opts.from ?? 'helpdesk@example-corp.com'}>`,
+    'To: bob@example.org',
+    'Subject: Action required: MFA re-enrollment',
+    'MIME-Version: 1.0',
+  ];
+  if (as === 'data') return [...head, 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n');
+  return [
+    ...head,
+    `Content-Type: multipart/${as === 'inline' ? 'related' : 'mixed'}; boundary="q-b"`,
+    '',
+    '--q-b',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    html,
+    '--q-b',
+    `Content-Type: ${type}`,
+    ...(as === 'inline' ? ['Content-ID: <code1>', 'Content-Disposition: inline; filename="code"'] : ['Content-Disposition: attachment; filename="scan-me"']),
+    'Content-Transfer-Encoding: base64',
+    '',
+    b64,
+    '--q-b--',
+    '',
+  ].join('\r\n');
+}

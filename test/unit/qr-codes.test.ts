@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { dataImageBytes, MAX_PICTURES, pictureSize, qrCodesIn, readQrCode } from '../../lib/attachments/qr-codes.js';
+import { buildConfig } from '../../lib/config/load.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { scanMessage } from '../../lib/scan.js';
+import { qrGif, qrJpeg, qrPng, quishingMessage, stripesPng } from '../helpers/qr-pictures.js';
+
+const URL_IP = 'http://45.33.32.156/mfa/verify?u=bob@example.org';
+const env = { mailFrom: 'helpdesk@example-corp.com', rcptTo: ['bob@example.org'] };
+const limits = buildConfig({}, { env: {} }).limits;
+const codes = (r: ReturnType<typeof qrCodesIn>): string[] => r.codes.map((c) => c.text);
+
+describe('QR codes in pictures', () => {
+  it('reads a code from PNG, JPEG and GIF, alone or on a larger picture', () => {
+    assert.equal(readQrCode(qrPng(URL_IP)), URL_IP);
+    assert.equal(readQrCode(qrPng(URL_IP, { scale: 2 })), URL_IP);
+    assert.equal(readQrCode(qrGif(URL_IP)), URL_IP);
+    assert.equal(readQrCode(qrPng(URL_IP, { transparent: true })), URL_IP); // read as shown: on white
+    assert.equal(readQrCode(qrJpeg(URL_IP)), URL_IP);
+    // A lure's page: the code on an 800 x 600 JPEG at quality 30.
+    assert.equal(readQrCode(qrJpeg(URL_IP, { quality: 30, canvas: { width: 800, height: 600 }, at: { x: 300, y: 200 } })), URL_IP);
+  });
+
+  it('finds nothing in a picture without a code, a broken one or a header that lies, without throwing', () => {
+    assert.equal(readQrCode(stripesPng(400, 300)), null);
+    const png = qrPng(URL_IP);
+    assert.equal(readQrCode(png.subarray(0, png.length / 2)), null);
+    assert.equal(readQrCode(Buffer.from('not a picture at all')), null);
+    assert.equal(readQrCode(stripesPng(1, 1)), null);
+    // IHDR says 60,000 x 60,000 (3.6 gigapixels): never decoded, whatever the rest holds.
+    const liar = Buffer.from(png);
+    liar.writeUInt32BE(60000, 16);
+    liar.writeUInt32BE(60000, 20);
+    assert.deepEqual(pictureSize(liar), { kind: 'png', width: 60000, height: 60000 });
+    const before = process.memoryUsage().arrayBuffers;
+    assert.equal(readQrCode(liar), null);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024);
+  });
+
+  it('never throws on mutated pictures', () => {
+    const seeds = [qrPng(URL_IP), qrJpeg(URL_IP), qrGif(URL_IP)];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }), (i, edits) => {
+        const b = Buffer.from(seeds[i]);
+        for (const [at, v] of edits) b[at % b.length] = v;
+        const r = readQrCode(b);
+        assert.ok(r === null || typeof r === 'string');
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('reads the squarest pictures first within the pixel budget, and counts those left unread', () => {
+    const wide = stripesPng(2000, 400); // 0.8 megapixels each
+    const pictures = [...Array.from({ length: 5 }, (_, i) => ({ name: `banner${i}.png`, bytes: wide })), { name: 'code.png', bytes: qrPng(URL_IP) }];
+    // A budget one banner fills: read in message order, the first banner would leave no room for the code.
+    const r = qrCodesIn(pictures, 810_000);
+    assert.deepEqual(codes(r), [URL_IP]);
+    assert.equal(r.codes[0].image, 'code.png');
+    assert.equal(r.unread, 5);
+    const many = Array.from({ length: MAX_PICTURES + 3 }, (_, i) => ({ name: `p${i}`, bytes: qrPng(`https://example.com/${i}`) }));
+    const m = qrCodesIn(many, 100_000_000);
+    assert.equal(m.codes.length, MAX_PICTURES);
+    assert.equal(m.unread, 3);
+  });
+
+  it('takes data: images of PNG, JPEG and GIF only', () => {
+    const png = qrPng(URL_IP);
+    assert.deepEqual(dataImageBytes(`data:image/png;base64,${png.toString('base64')}`), png);
+    assert.ok(dataImageBytes(`data:image/jpeg;name=x.jpg;base64,${png.toString('base64')}`));
+    assert.equal(dataImageBytes(`data:image/svg+xml;base64,${png.toString('base64')}`), null);
+    assert.equal(dataImageBytes('data:image/png,raw'), null);
+  });
+});
+
+describe('QR codes in messages', () => {
+  const qrLinks = async (raw: string, l = limits): Promise<string[]> =>
+    (await extractScanInput(Buffer.from(raw), env, l)).urls.filter((u) => u.source === 'qr').map((u) => u.raw);
+
+  it('an inline picture, an attachment and a data: image each give their link to the URL analysis', async () => {
+    for (const as of ['inline', 'attachment', 'data'] as const) assert.deepEqual(await qrLinks(quishingMessage(URL_IP, { as })), [URL_IP], as);
+    assert.deepEqual(await qrLinks(quishingMessage(URL_IP, { picture: qrJpeg(URL_IP) })), [URL_IP]);
+  });
+
+  it('[limits] max_qr_pixels = 0 reads no picture; pictures past it are recorded', async () => {
+    const off = buildConfig({ limits: { max_qr_pixels: '0' } }, { env: {} }).limits;
+    assert.deepEqual(await qrLinks(quishingMessage(URL_IP), off), []);
+    const small = buildConfig({ limits: { max_qr_pixels: '1000' } }, { env: {} }).limits;
+    const input = await extractScanInput(Buffer.from(quishingMessage(URL_IP)), env, small);
+    assert.deepEqual(
+      input.limits.map((l) => l.code),
+      ['LIMIT_QR_PIXELS'],
+    );
+  });
+
+  it('a QR lure is rejected on its code; without reading codes the same message is only held', async () => {
+    const on = await scanMessage(Buffer.from(quishingMessage(URL_IP)), env, buildConfig({}, { env: {} }));
+    const codesOn = on.verdict.reasons.map((r) => r.code);
+    assert.equal(on.verdict.action, 'reject');
+    assert.ok(codesOn.includes('QR_CODE_LINK') && codesOn.includes('URL_IP_LITERAL'), codesOn.join());
+    const off = await scanMessage(Buffer.from(quishingMessage(URL_IP)), env, buildConfig({ limits: { max_qr_pixels: '0' } }, { env: {} }));
+    assert.equal(off.verdict.action, 'quarantine');
+    assert.ok(!off.verdict.reasons.some((r) => r.code === 'QR_CODE_LINK' || r.code === 'URL_IP_LITERAL'));
+  });
+
+  it("a code leading to the sender's own domain is not QR_CODE_LINK", async () => {
+    const own = await scanMessage(
+      Buffer.from(quishingMessage('https://tickets.example-corp.com/check-in/4711')),
+      env,
+      buildConfig({ nlp: { enabled: false } }, { env: {} }),
+    );
+    assert.ok(!own.verdict.reasons.some((r) => r.code === 'QR_CODE_LINK'));
+    const other = await scanMessage(
+      Buffer.from(quishingMessage('https://tickets.example-corp.net/check-in/4711')),
+      env,
+      buildConfig({ nlp: { enabled: false } }, { env: {} }),
+    );
+    assert.ok(other.verdict.reasons.some((r) => r.code === 'QR_CODE_LINK'));
+  });
+});
