@@ -19,6 +19,7 @@ import {
   quarantineMessage,
 } from '../helpers/messages.js';
 import { repeatedEntryZip } from '../helpers/mime.js';
+import { qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
@@ -357,6 +358,48 @@ export const lureWrapped: fc.Arbitrary<Buffer> = fc
   });
 
 /** All kinds, for runs that only check that every message is answered in time. */
+const QR_URL = 'http://45.33.32.156/mfa/verify';
+const QR_SEEDS = [
+  qrPng(QR_URL),
+  qrJpeg(QR_URL),
+  qrGif(QR_URL),
+  qrPng(QR_URL, { transparent: true }),
+  qrJpeg(QR_URL, { quality: 40, canvas: { width: 700, height: 500 }, at: { x: 200, y: 100 } }),
+];
+/** Where each seed keeps its width and height (PNG IHDR, GIF screen); -1: a JPEG, whose SOF sits after segments of varying length (edits reach it). */
+const DIMENSION_AT = [16, -1, 6, 16, -1];
+
+/**
+ * A QR-code lure (its text alone is held) whose picture — PNG, JPEG, GIF, inline, attached or a
+ * `data:` image — is left whole, bit-flipped, cut short, or given a header that claims up to
+ * 65,535 x 65,535 pixels. `intact`: the picture is unchanged (its code must be read).
+ */
+export const qrLureWithMutatedPicture: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
+  .record({
+    seed: fc.nat({ max: QR_SEEDS.length - 1 }),
+    as: fc.constantFrom('inline' as const, 'attachment' as const, 'data' as const),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }),
+    cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+    claim: fc.option(fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 65535 })), { nil: undefined }),
+  })
+  .map(({ seed, as, edits, cut, claim }) => {
+    let picture = Buffer.from(QR_SEEDS[seed]);
+    for (const [at, v] of edits) picture[at % picture.length] = v;
+    const where = DIMENSION_AT[seed];
+    if (claim && where > 0) {
+      if (seed === 2) {
+        picture.writeUInt16LE(claim[0], where);
+        picture.writeUInt16LE(claim[1], where + 2);
+      } else {
+        picture.writeUInt32BE(claim[0], where);
+        picture.writeUInt32BE(claim[1], where + 4);
+      }
+    }
+    if (cut !== undefined) picture = picture.subarray(0, Math.floor(picture.length * cut));
+    const intact = edits.length === 0 && cut === undefined && !(claim && where > 0);
+    return { raw: Buffer.from(quishingMessage(QR_URL, { as, picture })), intact };
+  });
+
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);
 
 /** Where a repeated construct goes in the message. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ScanRunner, type WorkerScan } from './scan-runner.js';
-import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage, repeatedMessage } from './gen-messages.js';
+import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage, qrLureWithMutatedPicture, repeatedMessage } from './gen-messages.js';
 import { check, FULL, runs, saveFixture, SEED } from './settings.js';
 
 /**
@@ -63,6 +63,21 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
       (raw) => saveFixture(raw, true),
     );
     assert.equal(n, runs(100, 3000));
+  });
+
+  it('reads QR codes from broken pictures (bit-flipped, cut short, lying about their size): no fault, an intact code read, never allow', async () => {
+    const n = await check(
+      'QR lures with mutated pictures',
+      qrLureWithMutatedPicture,
+      runs(60, 2000),
+      async ({ raw, intact }) => {
+        const r = await scanWithinBudget(raw);
+        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
+        if (intact) assert.ok(r.reasons.includes('QR_CODE_LINK'), `intact code not read: ${r.reasons.join(' ')}`);
+      },
+      ({ raw }) => saveFixture(raw, true),
+    );
+    assert.equal(n, runs(60, 2000));
   });
 
   // MIME nested past the limit, encoded, padded past the decoded-bytes limit, HTML nested past the depth cap.
