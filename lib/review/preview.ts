@@ -6,7 +6,7 @@
  * message holds.
  */
 import PostalMime from 'postal-mime';
-import { dataImageBytes, MAX_PICTURES, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { dataImageBytes, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -18,7 +18,7 @@ const MAX_LINKS = 50;
 /** Links of the HTML read for the preview (MAX_LINKS clickable ones of them are shown). */
 const MAX_SCANNED_LINKS = 10_000;
 const MAX_HEADERS = 100;
-/** Pixels of a held message's pictures read for QR codes (~50 ms of the sidecar's CPU at most). */
+/** Pixels of a held message's pictures read for QR codes (~100 ms of the sidecar's CPU at most). */
 const PREVIEW_QR_PIXELS = 1_000_000;
 const MAX_HEADER_VALUE = 2000;
 
@@ -63,9 +63,10 @@ export function headerList(raw: Buffer): Array<[string, string]> {
 /** The pictures of a message a reader sees: attached and inline PNG, JPEG, GIF, and `data:` images of its HTML. */
 function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: ReturnType<typeof scanHtml> | null): Picture[] {
   const out: Picture[] = [];
-  for (const a of (parsed.attachments ?? []).slice(0, MAX_PICTURES)) {
-    if (typeof a.content === 'string') continue;
-    out.push({ name: a.filename ?? 'inline picture', bytes: new Uint8Array(a.content) });
+  for (const a of parsed.attachments ?? []) {
+    if (out.length >= MAX_PICTURES) break;
+    const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
+    if (bytes && pictureSize(bytes)) out.push({ name: a.filename ?? 'inline picture', bytes });
   }
   for (const l of html?.links ?? []) {
     if (out.length >= 2 * MAX_PICTURES) break;

@@ -202,6 +202,15 @@ describe('safe preview', () => {
         as,
       );
     }
+    // Behind 60 attachments that are not pictures.
+    const lure = quishingMessage('http://45.33.32.156/mfa', { as: 'attachment' });
+    const notes = Array.from(
+      { length: 60 },
+      (_, i) => `--q-b\r\nContent-Type: text/plain; name="n${i}.txt"\r\nContent-Disposition: attachment\r\n\r\nnote ${i}\r\n`,
+    ).join('');
+    const padded = await previewOf(Buffer.from(lure.replace('--q-b\r\nContent-Type: image/', `${notes}--q-b\r\nContent-Type: image/`)), 1000);
+    assert.equal(padded.attachments.length, 61);
+    assert.equal(padded.links[0]?.url, 'hxxp://45[.]33[.]32[.]156/mfa');
   });
 
   it('shows a UTF-7 body and subject decoded, as a mail client would display them', async () => {
