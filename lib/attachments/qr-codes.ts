@@ -7,8 +7,9 @@
  *
  * Libraries: image-size reads a picture's dimensions from its header (nothing is decoded past
  * the budget); pngjs, jpeg-js and gifuct-js decode PNG, JPEG and GIF in JavaScript (no native
- * build; omggif loops forever on some broken GIFs, gifuct-js does not); `qr` (paulmillr/qr) finds and reads the code — zero dependencies, maintained, and
- * its failing pass on a picture without a code is bounded by its own time limit.
+ * build; omggif loops forever on some broken GIFs, gifuct-js does not); `qr` (paulmillr/qr)
+ * finds and reads the code — zero dependencies, maintained, and at its default effort it runs
+ * no time-boxed retries, so what it reads does not depend on the machine's speed.
  */
 import { imageSize } from 'image-size';
 import jpeg from 'jpeg-js';
@@ -109,7 +110,12 @@ function onWhite(data: Uint8Array): void {
 /** The text of the QR code in one picture, null when it holds none or cannot be decoded. Never throws. */
 export function readQrCode(bytes: Uint8Array, maxPixels = 4_000_000): string | null {
   const size = pictureSize(bytes);
-  if (!size || size.width < MIN_SIDE || size.height < MIN_SIDE || size.width * size.height > maxPixels) return null;
+  return size ? readSized(bytes, size, maxPixels) : null;
+}
+
+/** readQrCode for a picture whose header was read already. */
+function readSized(bytes: Uint8Array, size: { kind: Kind; width: number; height: number }, maxPixels: number): string | null {
+  if (size.width < MIN_SIDE || size.height < MIN_SIDE || size.width * size.height > maxPixels) return null;
   try {
     const img = decode(size.kind, bytes, maxPixels);
     if (img.width * img.height > maxPixels || img.data.length !== img.width * img.height * 4) return null;
@@ -147,10 +153,21 @@ export function qrCodesIn(pictures: Iterable<Picture>, maxPixels: number): QrRea
     }
     left -= pixels;
     read++;
-    const text = readQrCode(c.picture.bytes, pixels);
+    const text = readSized(c.picture.bytes, c, pixels);
     if (text) codes.push({ image: c.picture.name, text });
   }
   return { codes, unread };
+}
+
+/** The `data:` pictures among an HTML document's image sources (at most `max`). */
+export function htmlPictures(links: Iterable<{ kind: string; url: string }>, max = MAX_PICTURES): Picture[] {
+  const out: Picture[] = [];
+  for (const l of links) {
+    if (out.length >= max) break;
+    const bytes = l.kind === 'img' ? dataImageBytes(l.url) : null;
+    if (bytes) out.push({ name: 'picture in the HTML', bytes });
+  }
+  return out;
 }
 
 /** The bytes of a `data:image/…;base64,…` URL, null for any other. */

@@ -4,7 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
-import { dataImageBytes, MAX_PICTURES, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { htmlPictures, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
@@ -370,7 +370,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     hosts.add(host);
     found.push(bare ? { ...d, bare } : d);
   };
-  const htmlPictures: Picture[] = [];
+  let dataPictures: Picture[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
   let passwordFields = 0;
@@ -385,13 +385,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     passwordFields = scanned.passwordFields;
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
-    for (const l of scanned.links) {
-      collect(l.url, l.kind, l.anchorText);
-      if (l.kind === 'img' && limits.max_qr_pixels > 0 && htmlPictures.length < MAX_PICTURES) {
-        const bytes = dataImageBytes(l.url);
-        if (bytes) htmlPictures.push({ name: 'picture in the HTML', bytes });
-      }
-    }
+    for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
+    if (limits.max_qr_pixels > 0) dataPictures = htmlPictures(scanned.links);
   }
   const rawSeen = new Set(found.map((u) => u.raw));
   const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
@@ -412,10 +407,13 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
-    const qr = qrCodesIn([...pictures, ...htmlPictures], limits.max_qr_pixels);
+    const qr = qrCodesIn([...pictures, ...dataPictures], limits.max_qr_pixels);
     for (const code of qr.codes) {
       let n = 0;
-      for (const u of findUrls(code.text)) if (n++ < MAX_LINKS_PER_CODE) collect(u.url, 'qr', undefined, u.bare);
+      for (const u of findUrls(code.text)) {
+        if (n++ >= MAX_LINKS_PER_CODE) break;
+        collect(u.url, 'qr', undefined, u.bare);
+      }
     }
     if (qr.unread)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });

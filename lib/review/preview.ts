@@ -6,7 +6,7 @@
  * message holds.
  */
 import PostalMime from 'postal-mime';
-import { dataImageBytes, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -68,12 +68,7 @@ function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: 
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
     if (bytes && pictureSize(bytes)) out.push({ name: a.filename ?? 'inline picture', bytes });
   }
-  for (const l of html?.links ?? []) {
-    if (out.length >= 2 * MAX_PICTURES) break;
-    const bytes = l.kind === 'img' ? dataImageBytes(l.url) : null;
-    if (bytes) out.push({ name: 'picture in the HTML', bytes });
-  }
-  return out;
+  return [...out, ...htmlPictures(html?.links ?? [])];
 }
 
 export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Promise<Preview> {
