@@ -62,10 +62,18 @@ export const REASONS = {
   QR_CODE_LINK: {
     weight: 20,
     doc:
-      'A picture in the message is a QR code that leads to a web page: a phone opens it, away from the desktop and its ' +
+      'A picture in the message is (or its HTML or text draws) a QR code that leads to a web page: a phone opens it, away from the desktop and its ' +
       'link protection — the way a lure carries its link past link scanning ("scan to keep your mailbox"). The link gets ' +
       "every URL check like a clicked one. Not counted for a link to the sender's own registered domain (a ticket, " +
       'an app). Counted once per message.',
+  },
+  QR_CODE_DRAWN: {
+    weight: 30,
+    doc:
+      'A QR code that leads to a web page is drawn without a picture — HTML table cells coloured dark and light, or lines of ' +
+      'Unicode block characters (`█ ▀ ▄`, `■ □`) — which a phone reads off the screen like a picture. Senders that mean ' +
+      'their code to be scanned send a picture; drawing it is a way past the reading of pictures. Counted with ' +
+      "QR_CODE_LINK, not for a link to the sender's own registered domain. Counted once per message.",
   },
   URL_DATA_URI: { weight: 30, doc: 'A link or form target is a `data:` URI.' },
   URL_JAVASCRIPT: { weight: 40, doc: 'A link or form target is `javascript:` / `vbscript:`.' },
@@ -353,7 +361,8 @@ export const REASONS = {
     weight: 0,
     doc:
       'Pictures past `[limits] max_qr_pixels` (or past 50 pictures) were not read for QR codes; the squarest were read ' +
-      'first. Informational: screenshots and photos pass it every day.',
+      'first. Also grids that could be drawn codes (table cells, block characters) past 8 or 400,000 pixels, the ' +
+      'smallest read first. Informational: screenshots and photos pass it every day.',
     show: true,
   },
   LIMIT_DECODED_BYTES: {

@@ -159,8 +159,10 @@ export function analyzeUrl(u: ExtractedUrl, ctx: UrlAnalyzerContext, senderRegis
   }
   if (!u.host) return out;
   // A code leading to the sender's own site (a ticket, an app) is not the lure's pattern.
-  if (u.source === 'qr' && (u.scheme === 'http' || u.scheme === 'https') && !(senderRegistrable && u.registrable === senderRegistrable))
+  if (u.source === 'qr' && (u.scheme === 'http' || u.scheme === 'https') && !(senderRegistrable && u.registrable === senderRegistrable)) {
     out.push({ code: 'QR_CODE_LINK', detail: short(u) });
+    if (u.drawn) out.push({ code: 'QR_CODE_DRAWN', detail: short(u) });
+  }
   if (u.isIp && isPublicAddress(u.host)) out.push({ code: 'URL_IP_LITERAL', detail: short(u) });
   else if (u.source !== 'img' && !u.bare && !u.isIp) {
     const ip = addressInHostName(u.host);

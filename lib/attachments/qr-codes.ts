@@ -16,6 +16,7 @@ import jpeg from 'jpeg-js';
 import { decompressFrame, parseGIF } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import decodeQR from 'qr/decode.js';
+import type { DrawnGrid } from '../message/drawn-codes.js';
 
 /** A picture of the message: where it was (a file name, "inline image", "image in the HTML") and its bytes. */
 export interface Picture {
@@ -28,6 +29,8 @@ export interface QrCode {
   image: string;
   /** What the code says (at most MAX_TEXT characters). */
   text: string;
+  /** Drawn without a picture (table cells, block characters). */
+  drawn?: true;
 }
 
 export interface QrReading {
@@ -155,6 +158,77 @@ export function qrCodesIn(pictures: Iterable<Picture>, maxPixels: number): QrRea
     read++;
     const text = readSized(c.picture.bytes, c, pixels);
     if (text) codes.push({ image: c.picture.name, text });
+  }
+  return { codes, unread };
+}
+
+/** Light cells drawn around a grid: a code's quiet zone is four modules, a module up to two cells. */
+const GRID_MARGIN = 8;
+
+/** The pixels a cell grid is drawn in, margin included (what reading it costs). */
+export function gridPixels(cells: readonly Uint8Array[]): number {
+  let width = 0;
+  for (const row of cells) width = Math.max(width, row.length);
+  return (width + 2 * GRID_MARGIN) * (cells.length + 2 * GRID_MARGIN);
+}
+
+/**
+ * The text of a QR code drawn as a grid of cells (drawn-codes.ts: table cells, block
+ * characters), null when it holds none. Drawn one pixel per cell, black on a white margin
+ * (the code's quiet zone, which a page gives it), then with the grid's dark and light
+ * swapped: a code drawn for a dark background, or copied from a terminal, is light on dark,
+ * and phones read it either way. Never throws.
+ */
+export function readCellGrid(cells: readonly Uint8Array[]): string | null {
+  let width = 0;
+  for (const row of cells) width = Math.max(width, row.length);
+  const w = width + 2 * GRID_MARGIN;
+  const h = cells.length + 2 * GRID_MARGIN;
+  for (const dark of [1, 0]) {
+    const data = new Uint8Array(w * h * 4).fill(255);
+    cells.forEach((row, y) => {
+      for (let x = 0; x < width; x++) {
+        if ((row[x] ?? 0) !== dark) continue;
+        const at = ((y + GRID_MARGIN) * w + x + GRID_MARGIN) * 4;
+        data.fill(0, at, at + 3);
+      }
+    });
+    try {
+      const text = decodeQR({ width: w, height: h, data }, { format: 'RGBA' });
+      if (text) return text.slice(0, MAX_TEXT);
+    } catch {
+      // no code this way round
+    }
+  }
+  return null;
+}
+
+/** Drawn grids read per message at most. */
+export const MAX_DRAWN_GRIDS = 8;
+/** Pixels of drawn grids read per message at most, both ways round (a 400-cell grid fits, ~80 ms each way when it holds no code). */
+export const MAX_DRAWN_PIXELS = 400_000;
+
+/**
+ * Read the QR codes drawn in a message's grids (drawn-codes.ts), smallest first (a code is
+ * seldom larger than the art around it) within MAX_DRAWN_GRIDS and MAX_DRAWN_PIXELS — its
+ * own bound, so that drawn padding cannot use up the pictures' budget. Pure but for time.
+ */
+export function drawnCodesIn(grids: readonly DrawnGrid[]): QrReading {
+  const sized = grids.map((g, order) => ({ g, pixels: gridPixels(g.cells), order }));
+  sized.sort((a, b) => a.pixels - b.pixels || a.order - b.order);
+  const codes: QrCode[] = [];
+  let left = MAX_DRAWN_PIXELS;
+  let read = 0;
+  let unread = 0;
+  for (const { g, pixels } of sized) {
+    if (2 * pixels > left || read >= MAX_DRAWN_GRIDS) {
+      unread++;
+      continue;
+    }
+    left -= 2 * pixels;
+    read++;
+    const text = readCellGrid(g.cells);
+    if (text) codes.push({ image: g.how === 'table' ? 'a table of coloured cells' : 'block characters of the text', text, drawn: true });
   }
   return { codes, unread };
 }

@@ -4,7 +4,8 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
-import { htmlPictures, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
@@ -348,7 +349,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const linkBound = maxCollected(limits);
   /** No further link can be taken: the rest of a text need not be read. */
   const collectDone = (): boolean => pastBound >= LOOKS_PAST_BOUND || found.length >= linkBound + NEW_HOSTS_PAST_BOUND;
-  const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string, bare = false): void => {
+  const collect = (raw: string, source: ExtractedUrl['source'], anchorText?: string, bare = false, drawn = false): void => {
     const key = `${source === 'href' ? `href\u0000${anchorText ?? ''}` : source}\u0000${raw}`;
     if (seen.has(key)) return;
     const past = found.length >= linkBound;
@@ -368,9 +369,10 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
       return;
     }
     hosts.add(host);
-    found.push(bare ? { ...d, bare } : d);
+    found.push(bare || drawn ? { ...d, ...(bare ? { bare } : {}), ...(drawn ? { drawn } : {}) } : d);
   };
   let dataPictures: Picture[] = [];
+  let drawnGrids: DrawnGrid[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
   let passwordFields = 0;
@@ -386,7 +388,10 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
-    if (limits.max_qr_pixels > 0) dataPictures = htmlPictures(scanned.links);
+    if (limits.max_qr_pixels > 0) {
+      dataPictures = htmlPictures(scanned.links);
+      drawnGrids = scanned.drawn;
+    }
   }
   const rawSeen = new Set(found.map((u) => u.raw));
   const textForLinks = textCut ? (parsed.text ?? '').slice(0, linkReach(limits)) : text;
@@ -407,16 +412,23 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
+    // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.
     const qr = qrCodesIn([...pictures, ...dataPictures], limits.max_qr_pixels);
-    for (const code of qr.codes) {
+    const drawn = drawnCodesIn([...drawnGrids, ...blockTextGrids(text)]);
+    for (const code of [...qr.codes, ...drawn.codes]) {
       let n = 0;
       for (const u of findUrls(code.text)) {
         if (n++ >= MAX_LINKS_PER_CODE) break;
-        collect(u.url, 'qr', undefined, u.bare);
+        collect(u.url, 'qr', undefined, u.bare, code.drawn === true);
       }
     }
     if (qr.unread)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });
+    if (drawn.unread)
+      hits.push({
+        code: 'LIMIT_QR_PIXELS',
+        detail: `${drawn.unread} drawn grid(s) not read for QR codes: past ${MAX_DRAWN_GRIDS} grids or ${MAX_DRAWN_PIXELS} pixels`,
+      });
   }
   const chosen = chooseUrls(found, limits.max_urls);
   if (chosen.hostsLeftOut || collectCut) {

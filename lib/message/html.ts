@@ -1,5 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { cascadeInto, sheetDeclarations, styleRules, type Declarations } from './stylesheet.js';
+import { blockTextGrids, DARK_BLOCK, declaredBackground, TableGrids, type DrawnGrid } from './drawn-codes.js';
 
 export interface HtmlLink {
   url: string;
@@ -22,6 +23,8 @@ export interface HtmlScan {
   scripts: number;
   /** Matching the elements against the `<style>` sheets ran past MAX_SHEET_WORK: later elements were read without them. */
   sheetWorkCut: boolean;
+  /** Grids that could be QR codes drawn without a picture: tables of coloured cells, block characters of the visible text (none when no text is kept). */
+  drawn: DrawnGrid[];
 }
 
 /**
@@ -239,6 +242,20 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
   let base: string | null = null;
   // Sheets decide what text is shown; a read for links alone (no text kept) needs none of them.
   const sheets = maxText > 0 ? styleRules(html) : null;
+  // Codes drawn with table cells or block characters, looked for where the text is read.
+  let forcedSheets: ReturnType<typeof styleRules> | undefined;
+  const tables =
+    maxText > 0
+      ? new TableGrids(
+          sheets
+            ? null // the cells' sheet declarations are read as they open
+            : (tag, cls, id) => {
+                forcedSheets ??= styleRules(html, true);
+                return forcedSheets ? declaredBackground({}, sheetDeclarations(forcedSheets, tag, cls, id)) : null;
+              },
+        )
+      : null;
+  let sawBlocks = false;
   // Parser depths of the open elements that draw their text right to left letter by letter
   // (`<bdo dir=rtl>`, `unicode-bidi: bidi-override; direction: rtl`): their text is marked
   // with a right-to-left override and a pop, which the text's readers undo (message/shown.ts) —
@@ -292,6 +309,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
             hiddenNow = hidesText(inForce);
           }
         }
+        if (tables && holdsText && !hiddenNow && hiddenDepth === 0) tables.opened(name, attrs, fromSheets, parser.depth);
         if (holdsText && drawsRightToLeft(name, attrs)) {
           overrides.push(parser.depth);
           mark('\u202e');
@@ -325,6 +343,10 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
       ontext(data) {
         if (hiddenDepth > 0) return;
         if (hiddenNow) hiddenChars += data.length;
+        else if (tables && DARK_BLOCK.test(data)) {
+          sawBlocks = true;
+          tables.text(data);
+        }
         if (textLeft > 0) {
           const kept = textLeft >= data.length ? data : data.slice(0, textLeft);
           text.push(kept);
@@ -347,6 +369,7 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
         }
         if (name === 'a') closeAnchor();
         if (BLOCK.has(name)) lineBreak();
+        tables?.closed(parser.depth);
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
@@ -373,5 +396,6 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
     passwordFields,
     scripts,
     sheetWorkCut: sheets?.exhausted ?? false,
+    drawn: tables ? [...tables.finish(), ...(sawBlocks ? blockTextGrids(visible.join('')) : [])] : [],
   };
 }

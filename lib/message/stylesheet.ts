@@ -278,14 +278,14 @@ function declarationsOf(block: csstree.Block): Declarations {
  * mail: then nothing is looked up per element). Never throws: CSS the parser cannot read
  * is skipped as a browser skips it.
  */
-export function styleRules(html: string): StyleRules | null {
+export function styleRules(html: string, evenIfNothingHides = false): StyleRules | null {
   if (!/<style\b/i.test(html)) return null;
   const rules: StyleRules = { byId: new Map(), byClass: new Map(), byTag: new Map(), work: MAX_SHEET_WORK, exhausted: false };
   const bySubject = new Map<string, SheetRule>();
   let order = 0;
   const blocks = styleBlocks(html);
   // All or none: a sheet that only shows text again (`font-size:14px`) matters when another hides.
-  if (!mayHide(blocks)) return null;
+  if (!evenIfNothingHides && !mayHide(blocks)) return null;
   for (const css of blocks) {
     let ast: csstree.CssNode;
     try {

@@ -18,7 +18,8 @@ export interface MailAddress {
  * attachment; `message` = a link in an attached message (message/rfc822, .eml), another
  * sender's words; `pdf` = a link annotation of a PDF attachment. Neither of the last two
  * makes or breaks the outer sender's alignment (a forwarded mail, a "Get Adobe Reader" link).
- * `qr` = a link a QR code in one of the message's pictures spells out (scanned, it is opened).
+ * `qr` = a link a QR code in one of the message's pictures, or drawn in its HTML or text,
+ * spells out (scanned, it is opened).
  */
 export type UrlSource = 'text' | 'href' | 'img' | 'form' | 'area' | 'attachment' | 'message' | 'pdf' | 'qr';
 
@@ -41,6 +42,8 @@ export interface ExtractedUrl {
   hasUserinfo: boolean;
   /** Plain text only: written as a bare domain name ("SomeVendor.com": no scheme, no www., no path) — a name more than a link. */
   bare?: boolean;
+  /** `qr` only: the code is drawn without a picture (table cells, block characters). */
+  drawn?: boolean;
 }
 
 export interface AttachmentInfo {

@@ -6,7 +6,8 @@
  * message holds.
  */
 import PostalMime from 'postal-mime';
-import { htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { drawnCodesIn, htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { blockTextGrids } from '../message/drawn-codes.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -86,7 +87,8 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
   const links: Preview['links'] = [];
   const seen = new Set<string>();
   // QR codes first: a lure that carries its link so has no other (the analyst sees where it leads).
-  for (const code of qrCodesIn(picturesOf(parsed, html), PREVIEW_QR_PIXELS).codes)
+  const drawn = drawnCodesIn([...(html?.drawn ?? []), ...blockTextGrids((parsed.text ?? '').slice(0, 2_000_000))]);
+  for (const code of [...qrCodesIn(picturesOf(parsed, html), PREVIEW_QR_PIXELS).codes, ...drawn.codes])
     for (const { url } of findUrls(code.text)) {
       if (seen.has(url) || links.length >= MAX_LINKS) continue;
       seen.add(url);

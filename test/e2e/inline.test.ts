@@ -8,7 +8,7 @@ import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/ha
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { fetchFresh } from '../helpers/api.js';
-import { qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
+import { blockCode, drawnQrMessage, drawnTable, qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import {
   bigMessage,
   cleanMessage,
@@ -333,6 +333,13 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
   });
 
+  /** The log line with the reasons of the message Haraka answered with PhishX id `id`. */
+  const reasonsLogged = (id: string): string | undefined =>
+    h
+      .logs()
+      .split('\n')
+      .find((l) => l.includes(id) && l.includes('reasons='));
+
   it('rejects a QR-code lure on the link its picture holds: inline PNG, attached JPEG, data: GIF', async () => {
     const url = 'http://45.33.32.156/mfa/verify';
     for (const [as, picture] of [
@@ -342,12 +349,22 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     ] as const) {
       const a = await sendRaw(h.port, quishingMessage(url, { as, picture }), env);
       assert.equal(a.code, 550, `${as}: ${a.response}`);
-      const id = idFrom(a.response);
-      const line = h
-        .logs()
-        .split('\n')
-        .find((l) => l.includes(id) && l.includes('reasons='));
+      const line = reasonsLogged(idFrom(a.response));
       assert.match(line ?? '', /QR_CODE_LINK\(20\).*URL_IP_LITERAL|URL_IP_LITERAL.*QR_CODE_LINK\(20\)/, `${as}: ${line}`);
+    }
+  });
+
+  it('rejects a lure whose QR code is drawn without a picture: an HTML table, block characters in plain text', async () => {
+    const url = 'http://45.33.32.156/mfa/verify';
+    for (const [how, raw] of [
+      ['table', drawnQrMessage({ html: drawnTable(url, { colspan: true }) })],
+      ['text', drawnQrMessage({ text: blockCode(url, 'half') })],
+    ] as const) {
+      const a = await sendRaw(h.port, raw, env);
+      assert.equal(a.code, 550, `${how}: ${a.response}`);
+      const line = reasonsLogged(idFrom(a.response));
+      assert.match(line ?? '', /QR_CODE_DRAWN\(30\)/, `${how}: ${line}`);
+      assert.match(line ?? '', /QR_CODE_LINK\(20\)/, `${how}: ${line}`);
     }
   });
 

@@ -19,7 +19,7 @@ import {
   quarantineMessage,
 } from '../helpers/messages.js';
 import { repeatedEntryZip } from '../helpers/mime.js';
-import { qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
+import { blockCode, drawnQrMessage, drawnTable, qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
@@ -398,6 +398,63 @@ export const qrLureWithMutatedPicture: fc.Arbitrary<{ raw: Buffer; intact: boole
     if (cut !== undefined) picture = picture.subarray(0, Math.floor(picture.length * cut));
     const intact = edits.length === 0 && cut === undefined && !(claim && where > 0);
     return { raw: Buffer.from(quishingMessage(QR_URL, { as, picture })), intact };
+  });
+
+/** What a drawing is broken with: table structure, cells that span far, block characters, line breaks, stray text. */
+const DRAWN_JUNK = [
+  '<td>',
+  '</td>',
+  '<tr>',
+  '</tr>',
+  '<table>',
+  '</table>',
+  '<td colspan="99999" bgcolor=#000>',
+  '<td bgcolor=#000>',
+  '█',
+  '▀▄',
+  '■',
+  '\n',
+  '&nbsp;',
+  'x',
+  '<div style="display:none">',
+  '</div>',
+  '<pre>',
+];
+
+/**
+ * A lure (its text alone is held) whose QR code is drawn without a picture — an HTML table
+ * coloured by attribute, style, class or an inner `<div>`, runs merged by `colspan`, either
+ * way round; or block characters (half, full, squares, quadrants) in a `<pre>` or a plain-text
+ * part — left whole, or broken: junk inserted, ranges cut out or repeated. `intact`: the
+ * drawing is unchanged (its code must be read).
+ */
+export const drawnQrLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
+  .record({
+    table: fc.boolean(),
+    colour: fc.constantFrom('bgcolor' as const, 'style' as const, 'class' as const, 'div' as const),
+    colspan: fc.boolean(),
+    inverted: fc.boolean(),
+    style: fc.constantFrom('half' as const, 'full' as const, 'squares' as const, 'quadrants' as const),
+    plain: fc.boolean(),
+    edits: fc.array(
+      fc.oneof(
+        fc.tuple(fc.constant('insert' as const), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(...DRAWN_JUNK), fc.integer({ min: 1, max: 400 })),
+        fc.tuple(fc.constant('cut' as const), fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(''), fc.integer({ min: 1, max: 2000 })),
+        fc.tuple(fc.constant('repeat' as const), fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(''), fc.integer({ min: 1, max: 50 })),
+      ),
+      { maxLength: 6 },
+    ),
+  })
+  .map(({ table, colour, colspan, inverted, style, plain, edits }) => {
+    let drawing = table ? drawnTable(QR_URL, { colour, colspan, inverted }) : blockCode(QR_URL, style, { inverted, border: inverted ? 2 : 1 });
+    for (const [kind, where, junk, n] of edits) {
+      const at = Math.floor(where * drawing.length);
+      if (kind === 'insert') drawing = drawing.slice(0, at) + junk.repeat(n) + drawing.slice(at);
+      else if (kind === 'cut') drawing = drawing.slice(0, at) + drawing.slice(at + n);
+      else drawing = drawing.slice(0, at) + drawing.slice(at, at + 200).repeat(n) + drawing.slice(at);
+    }
+    const body = !table && plain ? { text: drawing } : { html: table ? drawing : `<pre>${drawing}</pre>` };
+    return { raw: Buffer.from(drawnQrMessage(body)), intact: edits.length === 0 };
   });
 
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);

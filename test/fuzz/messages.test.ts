@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ScanRunner, type WorkerScan } from './scan-runner.js';
-import { anyMessage, builtMessage, lureWithMutatedAttachment, lureWrapped, mutatedMessage, qrLureWithMutatedPicture, repeatedMessage } from './gen-messages.js';
+import {
+  anyMessage,
+  builtMessage,
+  drawnQrLureMutated,
+  lureWithMutatedAttachment,
+  lureWrapped,
+  mutatedMessage,
+  qrLureWithMutatedPicture,
+  repeatedMessage,
+} from './gen-messages.js';
 import { check, FULL, runs, saveFixture, SEED } from './settings.js';
 
 /**
@@ -74,6 +83,21 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
         const r = await scanWithinBudget(raw);
         assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
         if (intact) assert.ok(r.reasons.includes('QR_CODE_LINK'), `intact code not read: ${r.reasons.join(' ')}`);
+      },
+      ({ raw }) => saveFixture(raw, true),
+    );
+    assert.equal(n, runs(60, 2000));
+  });
+
+  it('reads QR codes drawn without a picture (tables, block characters), whole or broken: no fault, an intact code read, never allow', async () => {
+    const n = await check(
+      'lures with drawn QR codes',
+      drawnQrLureMutated,
+      runs(60, 2000),
+      async ({ raw, intact }) => {
+        const r = await scanWithinBudget(raw);
+        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
+        if (intact) assert.ok(r.reasons.includes('QR_CODE_DRAWN'), `intact code not read: ${r.reasons.join(' ')}`);
       },
       ({ raw }) => saveFixture(raw, true),
     );

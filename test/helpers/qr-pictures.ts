@@ -99,3 +99,99 @@ export function quishingMessage(url: string, opts: { picture?: Buffer; as?: 'inl
     '',
   ].join('\r\n');
 }
+
+/** The modules of a QR code for `text`, true = dark; `border` modules of quiet zone (default none). */
+export function qrModules(text: string, border = 0): boolean[][] {
+  const m = encodeQR(text, 'raw', { border: Math.max(1, border) });
+  return border ? m : m.slice(1, -1).map((row) => row.slice(1, -1));
+}
+
+export interface DrawnTableOptions {
+  /** How a cell is coloured: `bgcolor` attribute (default), inline `style`, a `<style>` class, or a dark `<div>` inside it. */
+  colour?: 'bgcolor' | 'style' | 'class' | 'div';
+  /** Runs of one colour merged with `colspan`. */
+  colspan?: boolean;
+  /** Light modules dark and dark ones light. */
+  inverted?: boolean;
+}
+
+/** A QR code drawn as an HTML table of coloured cells (no picture), as table-QR lures do. */
+export function drawnTable(text: string, opts: DrawnTableOptions = {}): string {
+  const colour = opts.colour ?? 'bgcolor';
+  const cell = (dark: boolean, span: number): string => {
+    const c = dark !== (opts.inverted ?? false) ? '#000000' : '#ffffff';
+    const sp = span > 1 ? ` colspan="${span}"` : '';
+    if (colour === 'bgcolor') return `<td${sp} bgcolor="${c}" width="4" height="4"></td>`;
+    if (colour === 'style') return `<td${sp} style="width:4px;height:4px;background-color:${c}"></td>`;
+    if (colour === 'class') return `<td${sp} class="${c === '#000000' ? 'k' : 'w'}"></td>`;
+    return `<td${sp}><div style="width:4px;height:4px;background:${c}"></div></td>`;
+  };
+  const rows = qrModules(text).map((row) => {
+    const cells: string[] = [];
+    for (let x = 0; x < row.length;) {
+      let span = 1;
+      while (opts.colspan && x + span < row.length && row[x + span] === row[x]) span++;
+      cells.push(cell(row[x], span));
+      x += span;
+    }
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  const style = colour === 'class' ? '<style>.k{background:#000}.w{background:#fff}</style>' : '';
+  return `${style}<table cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse">\n${rows.join('\n')}\n</table>`;
+}
+
+/**
+ * A QR code drawn with block characters, as text: `half` (▀ ▄ █ and space, one character
+ * per module and two modules per line, as `qrencode -t UTF8` and segno print them), `full`
+ * (██ per dark module, one line per module), `squares` (■ □), `quadrants` (▘ ▚ ▟ …, 2 × 2
+ * modules per character). `light` is what light modules are drawn with (default a space;
+ * a no-break space for HTML), `inverted` swaps dark and light.
+ */
+export function blockCode(
+  text: string,
+  style: 'half' | 'full' | 'squares' | 'quadrants',
+  opts: { light?: string; inverted?: boolean; border?: number } = {},
+): string {
+  const m = qrModules(text, opts.border ?? 1).map((row) => row.map((v) => v !== (opts.inverted ?? false)));
+  const light = opts.light ?? ' ';
+  const at = (y: number, x: number): boolean => m[y]?.[x] ?? false;
+  const lines: string[] = [];
+  if (style === 'half') {
+    for (let y = 0; y < m.length; y += 2)
+      lines.push(m[y].map((_, x) => (at(y, x) && at(y + 1, x) ? '█' : at(y, x) ? '▀' : at(y + 1, x) ? '▄' : light)).join(''));
+  } else if (style === 'full' || style === 'squares') {
+    for (const row of m) lines.push(row.map((v) => (style === 'full' ? (v ? '██' : light + light) : v ? '■' : '□')).join(''));
+  } else {
+    const quad = [light, '▘', '▝', '▀', '▖', '▌', '▞', '▛', '▗', '▚', '▐', '▜', '▄', '▙', '▟', '█'];
+    for (let y = 0; y < m.length; y += 2) {
+      let line = '';
+      for (let x = 0; x < m[0].length; x += 2) line += quad[(at(y, x) ? 1 : 0) | (at(y, x + 1) ? 2 : 0) | (at(y + 1, x) ? 4 : 0) | (at(y + 1, x + 1) ? 8 : 0)];
+      lines.push(line);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** A lure whose only link is a drawn QR code: `html` goes into the body of an HTML message, `text` makes a plain-text one. */
+export function drawnQrMessage(body: { html?: string; text?: string }, from = 'helpdesk@example-corp.com'): string {
+  const head = [`From: "IT Service Desk" <${from}>`, 'To: bob@example.org', 'Subject: Action required: MFA re-enrollment', 'MIME-Version: 1.0'];
+  if (body.text !== undefined)
+    return [
+      ...head,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: 8bit',
+      '',
+      'Hello,',
+      '',
+      'Your multi-factor authentication expires today. Scan the code with your phone camera to keep access to your mailbox.',
+      '',
+      body.text,
+      '',
+      'IT Service Desk',
+      '',
+    ].join('\r\n');
+  const html =
+    '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
+    `keep access to your mailbox.</p>${body.html ?? ''}<p>IT Service Desk</p></body></html>`;
+  return [...head, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, ''].join('\r\n');
+}

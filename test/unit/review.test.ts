@@ -8,7 +8,7 @@ import { addReport, claimRelease, confirmRelease, markDeleted, releaseRecipients
 import { defang, defangText, headerList, previewOf } from '../../lib/review/preview.js';
 import { releaseKey, safeActor, signMarker, verifyMarker } from '../../lib/review/release-marker.js';
 import { releaseTarget } from '../../lib/review/target.js';
-import { quishingMessage } from '../helpers/qr-pictures.js';
+import { blockCode, drawnQrMessage, drawnTable, quishingMessage } from '../helpers/qr-pictures.js';
 import { matchPath } from '../../lib/sidecar/router.js';
 import { initialState, statusOf } from '../../lib/store/query.js';
 import type { QuarantineEntry } from '../../lib/store/types.js';
@@ -211,6 +211,13 @@ describe('safe preview', () => {
     const padded = await previewOf(Buffer.from(lure.replace('--q-b\r\nContent-Type: image/', `${notes}--q-b\r\nContent-Type: image/`)), 1000);
     assert.equal(padded.attachments.length, 61);
     assert.equal(padded.links[0]?.url, 'hxxp://45[.]33[.]32[.]156/mfa');
+  });
+
+  it('lists the link of a QR code drawn as a table or with block characters', async () => {
+    const table = await previewOf(Buffer.from(drawnQrMessage({ html: drawnTable('http://45.33.32.156/mfa') })), 1000);
+    assert.deepEqual(table.links[0], { url: 'hxxp://45[.]33[.]32[.]156/mfa', text: 'QR code in a table of coloured cells' });
+    const text = await previewOf(Buffer.from(drawnQrMessage({ text: blockCode('http://45.33.32.156/mfa', 'half') })), 1000);
+    assert.deepEqual(text.links[0], { url: 'hxxp://45[.]33[.]32[.]156/mfa', text: 'QR code in block characters of the text' });
   });
 
   it('shows a UTF-7 body and subject decoded, as a mail client would display them', async () => {
