@@ -18,10 +18,18 @@ import { PNG } from 'pngjs';
 import decodeQR from 'qr/decode.js';
 import type { DrawnGrid } from '../message/drawn-codes.js';
 
-/** A picture of the message: where it was (a file name, "inline image", "image in the HTML") and its bytes. */
-export interface Picture {
+/**
+ * A picture of the message: where it was (a file name, "inline image", "image in the HTML")
+ * and its bytes (PNG, JPEG, GIF) — or, for samples without a picture format of their own (a
+ * PDF's image), its size and a function that gives its RGBA pixels (null when it cannot).
+ */
+export type Picture = { name: string; bytes: Uint8Array } | RawPicture;
+
+export interface RawPicture {
   name: string;
-  bytes: Uint8Array;
+  width: number;
+  height: number;
+  pixels: () => Uint8Array | null;
 }
 
 export interface QrCode {
@@ -50,7 +58,7 @@ type Kind = 'png' | 'jpg' | 'gif';
 
 interface Candidate {
   picture: Picture;
-  kind: Kind;
+  kind: Kind | 'raw';
   width: number;
   height: number;
   order: number;
@@ -130,6 +138,18 @@ function readSized(bytes: Uint8Array, size: { kind: Kind; width: number; height:
   }
 }
 
+/** readQrCode for a picture given as pixels. */
+function readRaw(p: RawPicture): string | null {
+  try {
+    const data = p.pixels();
+    if (!data || data.length !== p.width * p.height * 4) return null;
+    const text = decodeQR({ width: p.width, height: p.height, data }, { format: 'RGBA' });
+    return text ? text.slice(0, MAX_TEXT) : null;
+  } catch {
+    return null; // no code found, or samples that do not inflate
+  }
+}
+
 /**
  * Read the QR codes of a message's pictures, at most `maxPixels` pixels in all. Squarer
  * pictures first (a code is square; a banner or a photo seldom is), then in message order:
@@ -139,7 +159,7 @@ export function qrCodesIn(pictures: Iterable<Picture>, maxPixels: number): QrRea
   const candidates: Candidate[] = [];
   let order = 0;
   for (const picture of pictures) {
-    const size = pictureSize(picture.bytes);
+    const size = 'bytes' in picture ? pictureSize(picture.bytes) : { kind: 'raw' as const, width: picture.width, height: picture.height };
     if (size && size.width >= MIN_SIDE && size.height >= MIN_SIDE) candidates.push({ picture, ...size, order: order++ });
   }
   const squareness = (c: Candidate): number => Math.min(c.width, c.height) / Math.max(c.width, c.height);
@@ -156,7 +176,7 @@ export function qrCodesIn(pictures: Iterable<Picture>, maxPixels: number): QrRea
     }
     left -= pixels;
     read++;
-    const text = readSized(c.picture.bytes, c, pixels);
+    const text = 'bytes' in c.picture ? readSized(c.picture.bytes, c as Candidate & { kind: Kind }, pixels) : readRaw(c.picture);
     if (text) codes.push({ image: c.picture.name, text });
   }
   return { codes, unread };

@@ -226,7 +226,7 @@ const SECTIONS = {
       max: 100000000,
       default: 500000,
       doc:
-        'Pixels of pictures (attached and inline PNG, JPEG, GIF; `data:` images) decoded per message to read QR codes, ' +
+        'Pixels of pictures (attached and inline PNG, JPEG, GIF; `data:` images; the pictures of PDFs) decoded per message to read QR codes, ' +
         'squarest pictures first (500,000: a 700 x 700 picture or several smaller); pictures past it are not read ' +
         '(`LIMIT_QR_PIXELS`). Decoding costs ~50 ms of CPU per million pixels. Codes drawn as tables or block ' +
         'characters have a bound of their own. 0: QR codes are not read, pictures or drawn.',

@@ -4,6 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
+import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
@@ -80,6 +81,8 @@ const MAX_INNER_ARCHIVE = 10 * 1024 * 1024;
 const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 
 const PICTURE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif']);
+/** Pictures of one PDF read for QR codes at most (a lure's page has one). */
+const MAX_PDF_PICTURES = 20;
 
 async function describeAttachment(
   att: Parsed['attachments'][number],
@@ -116,7 +119,10 @@ async function describeAttachment(
     info.active = { forms: h.forms, passwordFields: h.passwordFields, scripts: h.scripts };
     info.links = clickable(h.links);
   }
-  if ((sniffed === 'application/pdf' || (!sniffed && name.endsWith('.pdf'))) && pdfBudget.bytes > 0) {
+  const isPdf = sniffed === 'application/pdf' || (!sniffed && name.endsWith('.pdf'));
+  // A PDF's pictures too: "scan to sign" over a code is a PDF lure with no link in it.
+  if (isPdf && limits.max_qr_pixels > 0) pictures.push(...pdfPictures(buf, att.filename ?? 'the PDF', MAX_PDF_PICTURES));
+  if (isPdf && pdfBudget.bytes > 0) {
     const pdf = pdfLinks(buf, { maxInflatedBytes: pdfBudget.bytes, maxLinks: maxCollected(limits) });
     info.pdf = true;
     info.links = pdf.links;

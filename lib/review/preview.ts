@@ -8,6 +8,7 @@
 import PostalMime from 'postal-mime';
 import { drawnCodesIn, htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids } from '../message/drawn-codes.js';
+import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -61,13 +62,14 @@ export function headerList(raw: Buffer): Array<[string, string]> {
   return out;
 }
 
-/** The pictures of a message a reader sees: attached and inline PNG, JPEG, GIF, and `data:` images of its HTML. */
+/** The pictures of a message a reader sees: attached and inline PNG, JPEG, GIF, the pictures of its PDFs, and `data:` images of its HTML. */
 function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: ReturnType<typeof scanHtml> | null): Picture[] {
   const out: Picture[] = [];
   for (const a of parsed.attachments ?? []) {
     if (out.length >= MAX_PICTURES) break;
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
     if (bytes && pictureSize(bytes)) out.push({ name: a.filename ?? 'inline picture', bytes });
+    else if (bytes) out.push(...pdfPictures(bytes, a.filename ?? 'the PDF', MAX_PICTURES - out.length));
   }
   return [...out, ...htmlPictures(html?.links ?? [])];
 }

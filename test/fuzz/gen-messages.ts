@@ -19,7 +19,7 @@ import {
   quarantineMessage,
 } from '../helpers/messages.js';
 import { repeatedEntryZip } from '../helpers/mime.js';
-import { blockCode, drawnQrMessage, drawnTable, qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
+import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
@@ -455,6 +455,31 @@ export const drawnQrLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> 
     }
     const body = !table && plain ? { text: drawing } : { html: table ? drawing : `<pre>${drawing}</pre>` };
     return { raw: Buffer.from(drawnQrMessage(body)), intact: edits.length === 0 };
+  });
+
+const PDF_SEEDS = (['jpeg', 'png', 'grey', 'rgb', 'mask'] as const).map((kind) => qrPdf(QR_URL, kind));
+
+/**
+ * A lure (its text alone is held) whose only link is a QR code picture in an attached PDF —
+ * JPEG, PNG data, raw grey or RGB samples, a 1-bit mask — left whole, bit-flipped, cut short,
+ * or with an image dictionary that lies (width, height, bits, predictor, length up to 65,535).
+ * `intact`: the PDF is unchanged (its code must be read).
+ */
+export const pdfQrLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
+  .record({
+    seed: fc.nat({ max: PDF_SEEDS.length - 1 }),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
+    cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+    lie: fc.option(fc.tuple(fc.constantFrom('Width', 'Height', 'BitsPerComponent', 'Predictor', 'Length'), fc.integer({ min: 0, max: 65535 })), {
+      nil: undefined,
+    }),
+  })
+  .map(({ seed, edits, cut, lie }) => {
+    let pdf = Buffer.from(PDF_SEEDS[seed]);
+    if (lie) pdf = Buffer.from(pdf.toString('latin1').replace(new RegExp(`/${lie[0]} \\d+`), `/${lie[0]} ${lie[1]}`), 'latin1');
+    for (const [at, v] of edits) pdf[at % pdf.length] = v;
+    if (cut !== undefined) pdf = pdf.subarray(0, Math.floor(pdf.length * cut));
+    return { raw: Buffer.from(pdfQrMessage(pdf)), intact: edits.length === 0 && cut === undefined && lie === undefined };
   });
 
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type fc from 'fast-check';
 import { ScanRunner, type WorkerScan } from './scan-runner.js';
 import {
   anyMessage,
@@ -8,6 +9,7 @@ import {
   lureWithMutatedAttachment,
   lureWrapped,
   mutatedMessage,
+  pdfQrLureMutated,
   qrLureWithMutatedPicture,
   repeatedMessage,
 } from './gen-messages.js';
@@ -74,35 +76,37 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
     assert.equal(n, runs(100, 3000));
   });
 
-  it('reads QR codes from broken pictures (bit-flipped, cut short, lying about their size): no fault, an intact code read, never allow', async () => {
-    const n = await check(
+  // QR-code lures whose text alone is held: whatever is done to the code, never allowed; left intact, its code is read.
+  const qrLures: Array<[string, string, fc.Arbitrary<{ raw: Buffer; intact: boolean }>, string]> = [
+    [
+      'reads QR codes from broken pictures (bit-flipped, cut short, lying about their size)',
       'QR lures with mutated pictures',
       qrLureWithMutatedPicture,
-      runs(60, 2000),
-      async ({ raw, intact }) => {
-        const r = await scanWithinBudget(raw);
-        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
-        if (intact) assert.ok(r.reasons.includes('QR_CODE_LINK'), `intact code not read: ${r.reasons.join(' ')}`);
-      },
-      ({ raw }) => saveFixture(raw, true),
-    );
-    assert.equal(n, runs(60, 2000));
-  });
-
-  it('reads QR codes drawn without a picture (tables, block characters), whole or broken: no fault, an intact code read, never allow', async () => {
-    const n = await check(
-      'lures with drawn QR codes',
-      drawnQrLureMutated,
-      runs(60, 2000),
-      async ({ raw, intact }) => {
-        const r = await scanWithinBudget(raw);
-        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
-        if (intact) assert.ok(r.reasons.includes('QR_CODE_DRAWN'), `intact code not read: ${r.reasons.join(' ')}`);
-      },
-      ({ raw }) => saveFixture(raw, true),
-    );
-    assert.equal(n, runs(60, 2000));
-  });
+      'QR_CODE_LINK',
+    ],
+    [
+      'reads QR codes in the pictures of broken PDFs (bit-flipped, cut short, lying dictionaries)',
+      'QR lures in mutated PDFs',
+      pdfQrLureMutated,
+      'QR_CODE_LINK',
+    ],
+    ['reads QR codes drawn without a picture (tables, block characters), whole or broken', 'lures with drawn QR codes', drawnQrLureMutated, 'QR_CODE_DRAWN'],
+  ];
+  for (const [title, label, arbitrary, reason] of qrLures)
+    it(`${title}: no fault, an intact code read, never allow`, async () => {
+      const n = await check(
+        label,
+        arbitrary,
+        runs(60, 2000),
+        async ({ raw, intact }) => {
+          const r = await scanWithinBudget(raw);
+          assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
+          if (intact) assert.ok(r.reasons.includes(reason), `intact code not read: ${r.reasons.join(' ')}`);
+        },
+        ({ raw }) => saveFixture(raw, true),
+      );
+      assert.equal(n, runs(60, 2000));
+    });
 
   // MIME nested past the limit, encoded, padded past the decoded-bytes limit, HTML nested past the depth cap.
   it('never allows a known lure, however it is wrapped', async () => {

@@ -6,6 +6,7 @@
 import encodeQR from 'qr';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { deflateSync } from 'node:zlib';
 
 export interface QrPictureOptions {
   /** Pixels per module (default 4). */
@@ -194,4 +195,86 @@ export function drawnQrMessage(body: { html?: string; text?: string }, from = 'h
     '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
     `keep access to your mailbox.</p>${body.html ?? ''}<p>IT Service Desk</p></body></html>`;
   return [...head, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, ''].join('\r\n');
+}
+
+/** How a PDF holds its picture of a code: a JPEG, PNG data (Flate with PNG predictors), raw 8-bit grey or RGB samples, a 1-bit image mask. */
+export type PdfPictureKind = 'jpeg' | 'png' | 'grey' | 'rgb' | 'mask';
+
+/** The image XObject dictionary entries and stream of a QR code picture for `text`, as PDF writers store one. */
+function pdfImage(text: string, kind: PdfPictureKind, scale = 4): { dict: string; data: Buffer } {
+  const p = qrPixels(text, { scale });
+  const { width, height } = p;
+  const grey = Buffer.alloc(width * height);
+  for (let i = 0; i < grey.length; i++) grey[i] = p.data[i * 4];
+  if (kind === 'jpeg')
+    return { dict: `/Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode`, data: qrJpeg(text, { scale }) };
+  if (kind === 'png') {
+    const png = new PNG({ width, height });
+    p.data.copy(png.data);
+    const file = PNG.sync.write(png, { colorType: 0 });
+    const idat: Buffer[] = [];
+    for (let at = 8; at < file.length;) {
+      const len = file.readUInt32BE(at);
+      if (file.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(file.subarray(at + 8, at + 8 + len));
+      at += 12 + len;
+    }
+    return {
+      dict: `/Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Colors 1 /BitsPerComponent 8 /Columns ${width} >>`,
+      data: Buffer.concat(idat),
+    };
+  }
+  if (kind === 'grey')
+    return { dict: `/Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data: deflateSync(grey) };
+  if (kind === 'rgb') {
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let i = 0; i < width * height; i++) p.data.copy(rgb, i * 3, i * 4, i * 4 + 3);
+    return { dict: `/Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter [/FlateDecode]`, data: deflateSync(rgb) };
+  }
+  const rowBytes = Math.ceil(width / 8);
+  const bits = Buffer.alloc(rowBytes * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (grey[y * width + x] > 127) bits[y * rowBytes + (x >> 3)] |= 0x80 >> (x & 7);
+  return { dict: `/Width ${width} /Height ${height} /ImageMask true /Decode [0 1] /Filter /FlateDecode`, data: deflateSync(bits) };
+}
+
+/** A one-page PDF showing a QR code picture for `text` (no link annotation: the code is the only way to the page). */
+export function qrPdf(text: string, kind: PdfPictureKind): Buffer {
+  const img = pdfImage(text, kind);
+  const content = 'BT /F1 14 Tf 72 720 Td (Scan the code to review and sign the document.) Tj ET q 200 0 0 200 100 400 cm /Im1 Do Q';
+  return Buffer.concat([
+    Buffer.from(
+      '%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n' +
+        '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>\nendobj\n' +
+        `4 0 obj\n<< /Type /XObject /Subtype /Image ${img.dict} /Length ${img.data.length} >>\nstream\n`,
+      'latin1',
+    ),
+    img.data,
+    Buffer.from(
+      `\nendstream\nendobj\n5 0 obj\n<< /Length ${content.length} >>\nstream\n${content}\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n`,
+      'latin1',
+    ),
+  ]);
+}
+
+/** A lure whose only link is a QR code in an attached PDF ("scan to sign"). */
+export function pdfQrMessage(pdf: Buffer, from = 'docusign@example-corp.com'): string {
+  return [
+    `From: "Document Service" <${from}>`,
+    'To: bob@example.org',
+    'Subject: Please review and sign: Q4 payroll adjustment',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="p-b"',
+    '',
+    '--p-b',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Hello, a document is waiting for your signature. Open the attached PDF and scan the code to sign it before it expires today.',
+    '--p-b',
+    'Content-Type: application/pdf; name="Payroll-Adjustment.pdf"',
+    'Content-Disposition: attachment; filename="Payroll-Adjustment.pdf"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    pdf.toString('base64').replace(/.{76}/g, '$&\r\n'),
+    '--p-b--',
+    '',
+  ].join('\r\n');
 }

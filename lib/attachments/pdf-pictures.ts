@@ -1,0 +1,119 @@
+import { constants, crc32, inflateSync } from 'node:zlib';
+import type { Picture } from './qr-codes.js';
+
+/**
+ * The pictures of a PDF attachment, to be read for QR codes: a quishing PDF is a page that
+ * says "scan to sign the document" over a picture of a code, no link in it at all. Its image
+ * XObjects are found the way pdf-links.ts finds links — by searching the bytes for `stream`
+ * and reading the dictionary before it, not by parsing the PDF — and given to qrCodesIn as
+ * pictures, within its pixel budget:
+ * - `/DCTDecode`: the stream is a JPEG;
+ * - `/FlateDecode` with a PNG predictor (`/Predictor` 10–15, what PNG pictures become in a
+ *   PDF): the stream is a PNG's image data; a PNG header of the dictionary's size is put
+ *   around it, so pngjs decodes and unfilters it;
+ * - `/FlateDecode` without a predictor: 8-bit grey or RGB samples, or one bit per pixel
+ *   (grey or an `/ImageMask`, 0 black), inflated to at most the size the dictionary gives.
+ * Not read: images whose colour space is a reference or indexed, CMYK, other filters, and
+ * codes drawn as vector paths. Never throws. Pure.
+ */
+export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number): Picture[] {
+  const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return [];
+  const out: Picture[] = [];
+  const label = `picture in ${name}`;
+  for (let at = buf.indexOf('stream'); at >= 0 && out.length < maxPictures; at = buf.indexOf('stream', at + 1)) {
+    let start = at + 6;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] !== 0x0a) continue;
+    start++;
+    const dict = dictionaryBefore(buf, at);
+    if (!dict || !/\/Subtype\s*\/Image\b/.test(dict)) continue;
+    const end = buf.indexOf('endstream', start);
+    let data = buf.subarray(start, end < 0 ? buf.length : end);
+    // Its length when the dictionary gives it directly, else up to the end of line before `endstream`.
+    const length = numberOf(dict, 'Length');
+    if (length !== null && length <= data.length) data = data.subarray(0, length);
+    else if (data.at(-1) === 0x0a) data = data.subarray(0, data.at(-2) === 0x0d ? -2 : -1);
+    const picture = imageOf(dict, data, label);
+    if (picture) out.push(picture);
+    if (end > 0) at = end;
+  }
+  return out;
+}
+
+/** The text of the dictionary that ends just before a `stream` keyword (at most 4 KB back), null when there is none. */
+function dictionaryBefore(buf: Buffer, at: number): string | null {
+  const text = buf.toString('latin1', Math.max(0, at - 4096), at);
+  const close = text.lastIndexOf('>>');
+  if (close < 0 || /\S/.test(text.slice(close + 2))) return null;
+  const open = text.lastIndexOf(' obj');
+  const from = open >= 0 ? open : text.lastIndexOf('<<', close);
+  return from >= 0 ? text.slice(from, close + 2) : null;
+}
+
+/** A dictionary's number for `key` (a direct integer), null when absent or indirect. */
+function numberOf(dict: string, key: string): number | null {
+  const m = new RegExp(`/${key}\\s+(\\d{1,9})(?!\\s+\\d+\\s+R)\\b`).exec(dict);
+  return m ? Number(m[1]) : null;
+}
+
+function imageOf(dict: string, data: Buffer, name: string): Picture | null {
+  const filter = /\/Filter\s*\[?\s*\/(\w+)\s*\]?/.exec(dict)?.[1];
+  if (filter === 'DCTDecode' || filter === 'DCT') return { name, bytes: data };
+  if (filter !== 'FlateDecode' && filter !== 'Fl') return null;
+  const width = numberOf(dict, 'Width');
+  const height = numberOf(dict, 'Height');
+  const mask = /\/ImageMask\s+true\b/.test(dict);
+  const bits = mask ? 1 : numberOf(dict, 'BitsPerComponent');
+  const space = mask ? 'DeviceGray' : /\/ColorSpace\s*\/(DeviceGray|DeviceRGB|G|RGB)\b/.exec(dict)?.[1];
+  if (!width || !height || (bits !== 1 && bits !== 8) || !space) return null;
+  const colours = space === 'DeviceRGB' || space === 'RGB' ? 3 : 1;
+  if (colours === 3 && bits !== 8) return null;
+  const predictor = numberOf(dict, 'Predictor') ?? 1;
+  if (predictor >= 10) return { name, bytes: asPng(data, width, height, bits, colours) };
+  if (predictor !== 1) return null;
+  const rowBytes = Math.ceil((width * colours * bits) / 8);
+  return {
+    name,
+    width,
+    height,
+    pixels: () => {
+      const samples = inflateSync(data, { maxOutputLength: rowBytes * height, finishFlush: constants.Z_SYNC_FLUSH });
+      if (samples.length < rowBytes * height) return null;
+      const rgba = new Uint8Array(width * height * 4).fill(255);
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const o = (y * width + x) * 4;
+          if (bits === 1) {
+            const on = (samples[y * rowBytes + (x >> 3)] >> (7 - (x & 7))) & 1;
+            if (!on) rgba.fill(0, o, o + 3);
+          } else if (colours === 1) {
+            rgba.fill(samples[y * rowBytes + x], o, o + 3);
+          } else {
+            rgba[o] = samples[y * rowBytes + 3 * x];
+            rgba[o + 1] = samples[y * rowBytes + 3 * x + 1];
+            rgba[o + 2] = samples[y * rowBytes + 3 * x + 2];
+          }
+        }
+      return rgba;
+    },
+  };
+}
+
+/** A PNG file around a PDF image's Flate data written with PNG predictors (the same bytes as a PNG's image data). */
+function asPng(data: Buffer, width: number, height: number, bits: number, colours: number): Buffer {
+  const chunk = (type: string, body: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = bits;
+  ihdr[9] = colours === 3 ? 2 : 0;
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', data), chunk('IEND', Buffer.alloc(0))]);
+}
