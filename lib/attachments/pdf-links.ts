@@ -36,16 +36,25 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
   };
   collect(buf);
   let budget = opts.maxInflatedBytes;
-  for (let at = buf.indexOf('stream'); at >= 0; at = buf.indexOf('stream', at + 1)) {
+  const streams = new NextIndex(buf, 'stream');
+  const ends = new NextIndex(buf, 'endstream');
+  // Object streams found by their type (`/ObjStm`), each with the first `stream` keyword after
+  // it, within 600 bytes: linear however many other streams (or `stream` bytes) the file has.
+  for (let type = buf.indexOf('/ObjStm'); type >= 0; type = buf.indexOf('/ObjStm', type + 1)) {
+    if (budget <= 0 || out.size >= opts.maxLinks) break;
+    const at = streams.after(type);
+    if (at < 0) break;
+    if (at - type > 600) {
+      type = at - 602; // none before this is within 600 bytes of a stream either
+      continue;
+    }
+    if (!endsDictionary(buf, at) || !OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, type - 16), type + 7))) continue;
     // The keyword and its end of line (LF or CR LF).
     let start = at + 6;
     if (buf[start] === 0x0d) start++;
     if (buf[start] !== 0x0a) continue;
     start++;
-    if (budget <= 0 || out.size >= opts.maxLinks) break;
-    // The stream's dictionary is just before the keyword: only object streams hold annotations.
-    if (!OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, at - 600), at))) continue;
-    const end = buf.indexOf('endstream', start);
+    const end = ends.after(start);
     try {
       const inflated = inflateSync(buf.subarray(start, end < 0 ? buf.length : end), {
         maxOutputLength: budget,
@@ -57,11 +66,47 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
       // Corrupt, not Flate, or over the budget: what was readable elsewhere still counts.
       budget -= 64 * 1024;
     }
+    type = at;
   }
   return { links: [...out], inflatedBytes: opts.maxInflatedBytes - Math.max(0, budget) };
 }
 
 const OBJECT_STREAM = /\/Type\s*\/ObjStm\b/;
+
+/**
+ * The first occurrence of `needle` at or after a position, for positions asked in increasing
+ * order: the last answer is kept while it still lies ahead, so a million `/ObjStm` before one
+ * far `stream` cost one search, not a million (linear over the file, never quadratic).
+ */
+export class NextIndex {
+  private found = -2;
+  private from = 0;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly needle: string,
+  ) {}
+
+  after(pos: number): number {
+    // The kept answer is the first after `from`; for pos in [from, found] it is also the first after pos.
+    if (this.found === -1 && pos >= this.from) return -1;
+    if (this.found < pos || pos < this.from) {
+      this.from = pos;
+      this.found = this.buf.indexOf(this.needle, pos);
+    }
+    return this.found;
+  }
+}
+
+/**
+ * Whether a dictionary's `>>` (then white space only) stands just before the `stream` keyword
+ * at `at`: read on the bytes, nothing copied — so that the keyword repeated millions of times
+ * (or met inside `endstream` and binary data) costs no copy of the bytes before it each time.
+ */
+export function endsDictionary(buf: Buffer, at: number): boolean {
+  let i = at - 1;
+  while (i > 0 && at - i < 8 && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i--;
+  return buf[i] === 0x3e && buf[i - 1] === 0x3e;
+}
 
 /** 1 for the bytes JavaScript's `\s` matches read as Latin-1 (tab, LF, VT, FF, CR, space, NBSP). */
 const SPACE = new Uint8Array(256);

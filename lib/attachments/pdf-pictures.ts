@@ -1,4 +1,5 @@
 import { constants, crc32, inflateSync } from 'node:zlib';
+import { endsDictionary, NextIndex } from './pdf-links.js';
 import type { Picture } from './qr-codes.js';
 
 /**
@@ -21,14 +22,27 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
   if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return [];
   const out: Picture[] = [];
   const label = `picture in ${name}`;
-  for (let at = buf.indexOf('stream'); at >= 0 && out.length < maxPictures; at = buf.indexOf('stream', at + 1)) {
+  const streams = new NextIndex(buf, 'stream');
+  const ends = new NextIndex(buf, 'endstream');
+  let dictionaries = 0;
+  // Image objects found by their subtype, each with the first `stream` keyword after it
+  // (within DICTIONARY_REACH): linear however many other streams (or `stream` bytes) there are.
+  for (let type = buf.indexOf('/Image'); type >= 0 && out.length < maxPictures; type = buf.indexOf('/Image', type + 1)) {
+    const at = streams.after(type);
+    if (at < 0) break;
+    if (at - type > DICTIONARY_REACH) {
+      type = at - DICTIONARY_REACH - 2; // none before this is within reach of a stream either
+      continue;
+    }
+    // Past MAX_DICTIONARIES no page a reader scans: the rest is not looked at (each look reads up to DICTIONARY_REACH bytes back).
+    if (++dictionaries > MAX_DICTIONARIES) break;
     let start = at + 6;
     if (buf[start] === 0x0d) start++;
-    if (buf[start] !== 0x0a) continue;
+    if (buf[start] !== 0x0a || !endsDictionary(buf, at)) continue;
     start++;
     const dict = dictionaryBefore(buf, at);
     if (!dict || !/\/Subtype\s*\/Image\b/.test(dict)) continue;
-    const end = buf.indexOf('endstream', start);
+    const end = ends.after(start);
     let data = buf.subarray(start, end < 0 ? buf.length : end);
     // Its length when the dictionary gives it directly, else up to the end of line before `endstream`.
     const length = numberOf(dict, 'Length');
@@ -36,24 +50,31 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
     else if (data.at(-1) === 0x0a) data = data.subarray(0, data.at(-2) === 0x0d ? -2 : -1);
     const picture = imageOf(dict, data, label);
     if (picture) out.push(picture);
-    if (end > 0) at = end;
+    type = at;
   }
   return out;
 }
 
-/** The text of the dictionary that ends just before a `stream` keyword (at most 4 KB back), null when there is none. */
+/** Image dictionaries read per PDF at most. */
+const MAX_DICTIONARIES = 5000;
+/** How far before its `stream` keyword a dictionary may begin. */
+const DICTIONARY_REACH = 1024;
+
+/** The text of the dictionary that ends just before a `stream` keyword (at most DICTIONARY_REACH back), null when there is none. */
 function dictionaryBefore(buf: Buffer, at: number): string | null {
-  const text = buf.toString('latin1', Math.max(0, at - 4096), at);
-  const close = text.lastIndexOf('>>');
-  if (close < 0 || /\S/.test(text.slice(close + 2))) return null;
-  const open = text.lastIndexOf(' obj');
-  const from = open >= 0 ? open : text.lastIndexOf('<<', close);
-  return from >= 0 ? text.slice(from, close + 2) : null;
+  const window = buf.subarray(Math.max(0, at - DICTIONARY_REACH), at);
+  const open = window.lastIndexOf(' obj');
+  const from = open >= 0 ? open : window.lastIndexOf('<<');
+  return from >= 0 ? window.toString('latin1', from) : null;
 }
 
+const NUMBER = new Map(
+  ['Width', 'Height', 'BitsPerComponent', 'Predictor', 'Length'].map((key) => [key, new RegExp(`/${key}\\s+(\\d{1,9})(?!\\s+\\d+\\s+R)\\b`)]),
+);
+
 /** A dictionary's number for `key` (a direct integer), null when absent or indirect. */
-function numberOf(dict: string, key: string): number | null {
-  const m = new RegExp(`/${key}\\s+(\\d{1,9})(?!\\s+\\d+\\s+R)\\b`).exec(dict);
+function numberOf(dict: string, key: 'Width' | 'Height' | 'BitsPerComponent' | 'Predictor' | 'Length'): number | null {
+  const m = NUMBER.get(key)?.exec(dict);
   return m ? Number(m[1]) : null;
 }
 

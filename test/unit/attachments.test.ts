@@ -241,6 +241,16 @@ describe('links in PDF attachments', () => {
     assert.deepEqual(pdfLinks(Buffer.from('/URI (https://evil.example/)'), opts).links, []);
   });
 
+  it('reads an object stream behind thousands of other streams, stream keywords and /ObjStm words', () => {
+    const pdf = pdfWith(annot('(https://behind.example/x)'), true);
+    const padding = Buffer.from(
+      `${'<<>>stream\n'.repeat(100_000)}${'/ObjStm'.repeat(100_000)}${'<</Type/XRef>>stream\nx\nendstream\n'.repeat(2_000)}`,
+      'latin1',
+    );
+    const at = pdf.indexOf('%PDF') + 9;
+    assert.deepEqual(pdfLinks(Buffer.concat([pdf.subarray(0, at), padding, pdf.subarray(at)]), opts).links, ['https://behind.example/x']);
+  });
+
   it('inflates no more than its budget (a bombed object stream), and never throws on garbage', () => {
     const bomb = Buffer.concat([
       Buffer.from('%PDF-1.5\n7 0 obj\n<</Type/ObjStm/Filter/FlateDecode>>stream\n', 'latin1'),

@@ -58,6 +58,16 @@ describe('QR codes in PDF pictures', () => {
     assert.deepEqual(codesOf(lying), []);
   });
 
+  it('reads a picture behind thousands of other streams and stream keywords', () => {
+    const pdf = qrPdf(URL_IP, 'png');
+    const padding = Buffer.from(
+      `${'<<>>stream\n'.repeat(100_000)}${'/Image'.repeat(100_000)}${'<< /Subtype /Image /Width 1 >>stream\nx\nendstream\n'.repeat(2_000)}`,
+      'latin1',
+    );
+    const at = pdf.indexOf('3 0 obj');
+    assert.deepEqual(codesOf(Buffer.concat([pdf.subarray(0, at), padding, pdf.subarray(at)])), [URL_IP]);
+  });
+
   it('never throws on mutated PDFs', () => {
     const seeds = KINDS.map((k) => qrPdf(URL_IP, k));
     fc.assert(
