@@ -362,7 +362,8 @@ export const REASONS = {
     doc:
       'Pictures past `[limits] max_qr_pixels` (or past 50 pictures) were not read for QR codes; the squarest were read ' +
       'first. Also grids that could be drawn codes (table cells, block characters) past 8 or 400,000 pixels, the ' +
-      'smallest read first. Informational: screenshots and photos pass it every day.',
+      'smallest read first, and the images of a PDF past its first 5,000 image objects. Informational: screenshots and ' +
+      'photos pass it every day.',
     show: true,
   },
   LIMIT_DECODED_BYTES: {

@@ -15,11 +15,12 @@ import type { Picture } from './qr-codes.js';
  * - `/FlateDecode` without a predictor: 8-bit grey or RGB samples, or one bit per pixel
  *   (grey or an `/ImageMask`, 0 black), inflated to at most the size the dictionary gives.
  * Not read: images whose colour space is a reference or indexed, CMYK, other filters, and
- * codes drawn as vector paths. Never throws. Pure.
+ * codes drawn as vector paths; past MAX_DICTIONARIES image dictionaries the rest (`cut`).
+ * Never throws. Pure.
  */
-export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number): Picture[] {
+export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number): { pictures: Picture[]; cut: boolean } {
   const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
-  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return [];
+  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return { pictures: [], cut: false };
   const out: Picture[] = [];
   const label = `picture in ${name}`;
   const streams = new NextIndex(buf, 'stream');
@@ -34,8 +35,8 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
       type = at - DICTIONARY_REACH - 2; // none before this is within reach of a stream either
       continue;
     }
-    // Past MAX_DICTIONARIES no page a reader scans: the rest is not looked at (each look reads up to DICTIONARY_REACH bytes back).
-    if (++dictionaries > MAX_DICTIONARIES) break;
+    // Past MAX_DICTIONARIES no page a reader scans: the rest is not looked at (each look reads up to DICTIONARY_REACH bytes back), and `cut` says so.
+    if (++dictionaries > MAX_DICTIONARIES) return { pictures: out, cut: true };
     let start = at + 6;
     if (buf[start] === 0x0d) start++;
     if (buf[start] !== 0x0a || !endsDictionary(buf, at)) continue;
@@ -52,7 +53,7 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
     if (picture) out.push(picture);
     type = at;
   }
-  return out;
+  return { pictures: out, cut: false };
 }
 
 /** Image dictionaries read per PDF at most. */

@@ -87,7 +87,7 @@ const MAX_PDF_PICTURES = 20;
 async function describeAttachment(
   att: Parsed['attachments'][number],
   limits: Limits,
-  pdfBudget: { bytes: number },
+  pdfBudget: { bytes: number; picturesCut: number },
   pictures: Picture[],
 ): Promise<AttachmentInfo> {
   const content = att.content;
@@ -121,7 +121,11 @@ async function describeAttachment(
   }
   const isPdf = sniffed === 'application/pdf' || (!sniffed && name.endsWith('.pdf'));
   // A PDF's pictures too: "scan to sign" over a code is a PDF lure with no link in it.
-  if (isPdf && limits.max_qr_pixels > 0) pictures.push(...pdfPictures(buf, att.filename ?? 'the PDF', MAX_PDF_PICTURES));
+  if (isPdf && limits.max_qr_pixels > 0) {
+    const p = pdfPictures(buf, att.filename ?? 'the PDF', MAX_PDF_PICTURES);
+    pictures.push(...p.pictures);
+    if (p.cut) pdfBudget.picturesCut++;
+  }
   if (isPdf && pdfBudget.bytes > 0) {
     const pdf = pdfLinks(buf, { maxInflatedBytes: pdfBudget.bytes, maxLinks: maxCollected(limits) });
     info.pdf = true;
@@ -408,7 +412,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
 
   const attachments: AttachmentInfo[] = [];
   // PDFs' object streams inflated for their links, over all PDFs of the message.
-  const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES };
+  const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES, picturesCut: 0 };
   const pictures: Picture[] = [];
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget, pictures));
   const unreadable = attachments.find((a) => a.unreadable);
@@ -430,6 +434,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     }
     if (qr.unread)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });
+    if (pdfBudget.picturesCut)
+      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${pdfBudget.picturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
     if (drawn.unread)
       hits.push({
         code: 'LIMIT_QR_PIXELS',

@@ -69,7 +69,7 @@ function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: 
     if (out.length >= MAX_PICTURES) break;
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
     if (bytes && pictureSize(bytes)) out.push({ name: a.filename ?? 'inline picture', bytes });
-    else if (bytes) out.push(...pdfPictures(bytes, a.filename ?? 'the PDF', MAX_PICTURES - out.length));
+    else if (bytes) out.push(...pdfPictures(bytes, a.filename ?? 'the PDF', MAX_PICTURES - out.length).pictures);
   }
   return [...out, ...htmlPictures(html?.links ?? [])];
 }

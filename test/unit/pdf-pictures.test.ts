@@ -12,7 +12,7 @@ import { pdfQrMessage, qrPdf, type PdfPictureKind } from '../helpers/qr-pictures
 const URL_IP = 'http://45.33.32.156/sign/doc?u=bob@example.org';
 const env = { mailFrom: 'docusign@example-corp.com', rcptTo: ['bob@example.org'] };
 const KINDS: PdfPictureKind[] = ['jpeg', 'png', 'grey', 'rgb', 'mask'];
-const codesOf = (pdf: Buffer, maxPixels = 1_000_000): string[] => qrCodesIn(pdfPictures(pdf, 'doc.pdf', 20), maxPixels).codes.map((c) => c.text);
+const codesOf = (pdf: Buffer, maxPixels = 1_000_000): string[] => qrCodesIn(pdfPictures(pdf, 'doc.pdf', 20).pictures, maxPixels).codes.map((c) => c.text);
 
 describe('QR codes in PDF pictures', () => {
   it('reads a code stored as JPEG, as PNG data, as 8-bit grey or RGB samples and as a 1-bit image mask', () => {
@@ -21,15 +21,15 @@ describe('QR codes in PDF pictures', () => {
 
   it('names the PDF the picture is in', () => {
     assert.deepEqual(
-      qrCodesIn(pdfPictures(qrPdf(URL_IP, 'png'), 'Payroll.pdf', 20), 1e6).codes.map((c) => c.image),
+      qrCodesIn(pdfPictures(qrPdf(URL_IP, 'png'), 'Payroll.pdf', 20).pictures, 1e6).codes.map((c) => c.image),
       ['picture in Payroll.pdf'],
     );
   });
 
   it('finds no picture in what is not a PDF, in streams that are not images, or in images it cannot read', () => {
-    assert.deepEqual(pdfPictures(Buffer.from('not a pdf stream\n<< /Subtype /Image >>'), 'x', 20), []);
+    assert.deepEqual(pdfPictures(Buffer.from('not a pdf stream\n<< /Subtype /Image >>'), 'x', 20), { pictures: [], cut: false });
     const noImage = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Length 5 >>\nstream\nhello\nendstream\nendobj\n');
-    assert.deepEqual(pdfPictures(noImage, 'x', 20), []);
+    assert.deepEqual(pdfPictures(noImage, 'x', 20), { pictures: [], cut: false });
     for (const [from, to] of [
       ['/Width ', '/Width 9 0 R /W '], // an indirect size
       ['/DeviceGray', '/DeviceCMYK'],
@@ -46,7 +46,7 @@ describe('QR codes in PDF pictures', () => {
       'latin1',
     );
     const before = process.memoryUsage().arrayBuffers;
-    const r = qrCodesIn(pdfPictures(huge, 'x', 20), 1_000_000);
+    const r = qrCodesIn(pdfPictures(huge, 'x', 20).pictures, 1_000_000);
     assert.deepEqual(r, { codes: [], unread: 1 });
     assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024);
     const lying = Buffer.from(
@@ -68,6 +68,19 @@ describe('QR codes in PDF pictures', () => {
     assert.deepEqual(codesOf(Buffer.concat([pdf.subarray(0, at), padding, pdf.subarray(at)])), [URL_IP]);
   });
 
+  it('past 5,000 image objects reads no more and says so, in the message too', async () => {
+    const pdf = qrPdf(URL_IP, 'png');
+    const at = pdf.indexOf('3 0 obj');
+    const padded = Buffer.concat([
+      pdf.subarray(0, at),
+      Buffer.from('<< /Subtype /Image /Width 1 >>stream\nx\nendstream\n'.repeat(5_001), 'latin1'),
+      pdf.subarray(at),
+    ]);
+    assert.deepEqual(pdfPictures(padded, 'x', 20), { pictures: [], cut: true });
+    const input = await extractScanInput(Buffer.from(pdfQrMessage(padded)), env, buildConfig({}, { env: {} }).limits);
+    assert.match(input.limits.find((l) => l.code === 'LIMIT_QR_PIXELS')?.detail ?? '', /1 PDF\(s\) of more than 5000 image objects/);
+  });
+
   it('never throws on mutated PDFs', () => {
     const seeds = KINDS.map((k) => qrPdf(URL_IP, k));
     fc.assert(
@@ -79,7 +92,7 @@ describe('QR codes in PDF pictures', () => {
           let pdf = Buffer.from(seeds[seed]);
           for (const [at, v] of edits) pdf[at % pdf.length] = v;
           if (cut !== undefined) pdf = pdf.subarray(0, Math.floor(pdf.length * cut));
-          const r = qrCodesIn(pdfPictures(pdf, 'x', 20), 1_000_000);
+          const r = qrCodesIn(pdfPictures(pdf, 'x', 20).pictures, 1_000_000);
           assert.ok(r.codes.every((c) => typeof c.text === 'string'));
         },
       ),
