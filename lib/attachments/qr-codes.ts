@@ -16,7 +16,7 @@ import jpeg from 'jpeg-js';
 import { decompressFrame, parseGIF } from 'gifuct-js';
 import { PNG } from 'pngjs';
 import decodeQR from 'qr/decode.js';
-import type { DrawnGrid } from '../message/drawn-codes.js';
+import { widthOf, type DrawnGrid } from '../message/drawn-codes.js';
 
 /**
  * A picture of the message: where it was (a file name, "inline image", "image in the HTML")
@@ -187,9 +187,7 @@ const GRID_MARGIN = 8;
 
 /** The pixels a cell grid is drawn in, margin included (what reading it costs). */
 export function gridPixels(cells: readonly Uint8Array[]): number {
-  let width = 0;
-  for (const row of cells) width = Math.max(width, row.length);
-  return (width + 2 * GRID_MARGIN) * (cells.length + 2 * GRID_MARGIN);
+  return (widthOf(cells) + 2 * GRID_MARGIN) * (cells.length + 2 * GRID_MARGIN);
 }
 
 /**
@@ -200,8 +198,7 @@ export function gridPixels(cells: readonly Uint8Array[]): number {
  * and phones read it either way. Never throws.
  */
 export function readCellGrid(cells: readonly Uint8Array[]): string | null {
-  let width = 0;
-  for (const row of cells) width = Math.max(width, row.length);
+  const width = widthOf(cells);
   const w = width + 2 * GRID_MARGIN;
   const h = cells.length + 2 * GRID_MARGIN;
   for (const dark of [1, 0]) {

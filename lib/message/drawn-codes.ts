@@ -91,11 +91,10 @@ export function declaredBackground(attrs: Record<string, string>, sheet: Declara
 /** Whether a grid could hold a code: at least MIN_CELLS each way, at most MAX_CELLS, some cells dark and some light. */
 function couldBeCode(cells: CellGrid, maxSide: number): boolean {
   if (cells.length < MIN_CELLS || cells.length > maxSide) return false;
-  let width = 0;
+  const width = widthOf(cells);
   let dark = 0;
   let all = 0;
   for (const row of cells) {
-    width = Math.max(width, row.length);
     for (const c of row) if (c) dark++;
     all += row.length;
   }
@@ -342,7 +341,8 @@ export function merged(cells: CellGrid): CellGrid {
   return out;
 }
 
-function widthOf(cells: CellGrid): number {
+/** A grid's width: its longest row. */
+export function widthOf(cells: readonly Uint8Array[]): number {
   let w = 0;
   for (const r of cells) if (r.length > w) w = r.length;
   return w;

@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import PostalMime from 'postal-mime';
 import { after, before, describe, it } from 'node:test';
-import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { headersOf, reasonsLogged, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { fetchFresh } from '../helpers/api.js';
@@ -333,13 +333,6 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     assert.match(h.logs(), /reasons="[^"]*NLP_PHISH\(\d+\)/);
   });
 
-  /** The log line with the reasons of the message Haraka answered with PhishX id `id`. */
-  const reasonsLogged = (id: string): string | undefined =>
-    h
-      .logs()
-      .split('\n')
-      .find((l) => l.includes(id) && l.includes('reasons='));
-
   it('rejects a QR-code lure on the link its picture holds: inline PNG, attached JPEG, data: GIF', async () => {
     const url = 'http://45.33.32.156/mfa/verify';
     for (const [as, picture] of [
@@ -349,8 +342,8 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     ] as const) {
       const a = await sendRaw(h.port, quishingMessage(url, { as, picture }), env);
       assert.equal(a.code, 550, `${as}: ${a.response}`);
-      const line = reasonsLogged(idFrom(a.response));
-      assert.match(line ?? '', /QR_CODE_LINK\(20\).*URL_IP_LITERAL|URL_IP_LITERAL.*QR_CODE_LINK\(20\)/, `${as}: ${line}`);
+      const line = reasonsLogged(h, idFrom(a.response));
+      assert.match(line, /QR_CODE_LINK\(20\).*URL_IP_LITERAL|URL_IP_LITERAL.*QR_CODE_LINK\(20\)/, `${as}: ${line}`);
     }
   });
 
@@ -362,9 +355,9 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
     ] as const) {
       const a = await sendRaw(h.port, raw, env);
       assert.equal(a.code, 550, `${how}: ${a.response}`);
-      const line = reasonsLogged(idFrom(a.response));
-      assert.match(line ?? '', /QR_CODE_DRAWN\(30\)/, `${how}: ${line}`);
-      assert.match(line ?? '', /QR_CODE_LINK\(20\)/, `${how}: ${line}`);
+      const line = reasonsLogged(h, idFrom(a.response));
+      assert.match(line, /QR_CODE_DRAWN\(30\)/, `${how}: ${line}`);
+      assert.match(line, /QR_CODE_LINK\(20\)/, `${how}: ${line}`);
     }
   });
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { hashToken } from '../../lib/sidecar/auth.js';
 import { api } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
-import { headersOf, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
+import { headersOf, reasonsLogged, REPO, startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cleanMessage, phishMessage, quarantineMessage } from '../helpers/messages.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -384,14 +384,7 @@ describe('SOC alerts: one per campaign, with actions (embedded store)', () => {
     assert.ok(back.code === 250 || back.code === 550, back.response);
     if (back.code === 550) {
       returned = 'rejected';
-      const id = idFrom(back.response);
-      assert.match(
-        h
-          .logs()
-          .split('\n')
-          .find((l) => l.includes(id) && l.includes('reasons=')) ?? '',
-        /SENDER_FEED_MATCH/,
-      );
+      assert.match(reasonsLogged(h, idFrom(back.response)), /SENDER_FEED_MATCH/);
     }
     await eventually(async () => {
       const open = (await alerts('?status=open')).filter((a) => a.sender_domains.includes('example.net'));

@@ -215,3 +215,13 @@ export function headersOf(raw: string): Array<[string, string]> {
     .split(/\r?\n/)
     .map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
 }
+
+/** The log line with the reasons of the message Haraka answered with PhishX id `id` ('' when there is none). */
+export function reasonsLogged(h: { logs(): string }, id: string): string {
+  return (
+    h
+      .logs()
+      .split('\n')
+      .find((l) => l.includes(id) && l.includes('reasons=')) ?? ''
+  );
+}
