@@ -295,6 +295,20 @@ export const REASONS = {
       '(application/x-zip-compressed, application/x-pdf, text/xml, application/ics, application/vnd.ms-outlook) count as that type, ' +
       'and calendar, contact and XML files as text.',
   },
+  ATTACHMENT_REMOTE_OBJECT: {
+    weight: 45,
+    doc:
+      'An Office document loads an OLE object, frame or sub-document from the internet when it is opened (an external ' +
+      '`oleObject`, `frame` or `subDocument` relationship to a web address, `mhtml:` or a Windows protocol handler such ' +
+      'as `ms-msdt:`): how Follina (CVE-2022-30190) and macro-less droppers run. Its web address also gets the URL checks.',
+  },
+  ATTACHMENT_REMOTE_TEMPLATE: {
+    weight: 20,
+    doc:
+      'An Office document loads its template from the internet when it is opened (remote template injection: the ' +
+      'template brings the macros). Templates on a SharePoint site do so legitimately, hence the low weight; the ' +
+      'address also gets the URL checks, which judge its host.',
+  },
   ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
   ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
   ARCHIVE_BOMB: {
@@ -364,6 +378,16 @@ export const REASONS = {
       'first. Also grids that could be drawn codes (table cells, block characters) past 8 or 400,000 pixels, the ' +
       'smallest read first, and the images of a PDF past its first 5,000 image objects. Informational: screenshots and ' +
       'photos pass it every day.',
+    show: true,
+  },
+  LIMIT_DOCUMENT_PARTS: {
+    weight: 0,
+    doc:
+      'Part of an Office document was not read for links and pictures: XML past `[limits] max_decoded_bytes` over the ' +
+      "message's documents, the message's 32 MiB for inflating documents used up (smallest parts are read first, " +
+      'pictures last), more than 5,000 entries in a document or 10,000 in the message, more than 400 parts to read or ' +
+      '20 pictures, or a broken part; or zip attachments past the first 50 of a message. Informational: large ' +
+      'spreadsheets pass it.',
     show: true,
   },
   LIMIT_DECODED_BYTES: {

@@ -55,9 +55,11 @@ export class InflateBudget {
   }
 }
 
-class BudgetExhausted extends Error {}
+/** The message's decompression budget is used up, or its scan ended: nothing more is inflated. */
+export class BudgetExhausted extends Error {}
 
-function open(buf: Buffer): Promise<yauzl.ZipFile> {
+/** A zip in memory, its entries read one at a time (`readEntry`), kept open until closed. */
+export function openZip(buf: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) =>
     yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (err, zf) =>
       err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf),
@@ -67,6 +69,19 @@ function open(buf: Buffer): Promise<yauzl.ZipFile> {
 
 /** Inflate one entry into memory, counting every byte against the entry limit and the message budget. */
 function readEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: InflateBudget): Promise<Buffer> {
+  return inflateEntry(zf, e, max, budget, false).then((r) => r.bytes);
+}
+
+/**
+ * Inflate the first `max` bytes of one entry (`cut`: it holds more), counting every byte
+ * against the message budget; rejects with a `BudgetExhausted` when that is used up or the
+ * scan ends. Entries whose data is not what their header says (bad CRC, size) reject.
+ */
+export function entryPrefix(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: InflateBudget): Promise<{ bytes: Buffer; cut: boolean }> {
+  return inflateEntry(zf, e, max, budget, true);
+}
+
+function inflateEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: InflateBudget, prefix: boolean): Promise<{ bytes: Buffer; cut: boolean }> {
   return new Promise((resolve, reject) => {
     zf.openReadStream(e, (err, s) => {
       if (err || !s) return reject(err ?? new Error('no stream'));
@@ -75,20 +90,30 @@ function readEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: Infla
       const onAbort = (): void => void s.destroy(new BudgetExhausted('scan budget ended'));
       budget.signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => budget.signal?.removeEventListener('abort', onAbort);
+      let done = false;
       s.on('data', (c: Buffer) => {
+        if (done) return;
         n += c.length;
         budget.bytesLeft -= c.length;
         if (budget.bytesLeft < 0) s.destroy(new BudgetExhausted(`decompression budget of ${budget.maxBytes} bytes per message used up`));
-        else if (n > max) s.destroy(new Error('inner archive above limit'));
-        else chunks.push(c);
+        else if (n <= max) chunks.push(c);
+        else if (!prefix) s.destroy(new Error('inner archive above limit'));
+        else {
+          // Enough read: the rest is not inflated.
+          done = true;
+          chunks.push(c.subarray(0, c.length - (n - max)));
+          settle();
+          s.destroy();
+          resolve({ bytes: Buffer.concat(chunks), cut: true });
+        }
       });
       s.on('error', (e2) => {
         settle();
-        reject(e2);
+        if (!done) reject(e2);
       });
       s.on('end', () => {
         settle();
-        resolve(Buffer.concat(chunks));
+        resolve({ bytes: Buffer.concat(chunks), cut: false });
       });
     });
   });
@@ -119,7 +144,7 @@ async function listZipLevel(buf: Buffer, limits: ArchiveLimits, budget: InflateB
   }
   let zf: yauzl.ZipFile;
   try {
-    zf = await open(buf);
+    zf = await openZip(buf);
   } catch {
     if (depth === 1) acc.unreadable = true;
     else acc.uninspected ??= 'an inner zip is corrupt';

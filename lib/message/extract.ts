@@ -12,6 +12,7 @@ import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
+import { officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
@@ -83,13 +84,36 @@ const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 const PICTURE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif']);
 /** Pictures of one PDF read for QR codes at most (a lure's page has one). */
 const MAX_PDF_PICTURES = 20;
+/** Attachments opened as Office documents per message at most (as many as pictures are read). */
+const MAX_DOCUMENTS = 50;
+/** Zip entries the Office documents of one message may list in all (a document has tens; listing 10,000 costs ~0.1 s). */
+const MAX_DOCUMENT_ENTRIES = 10_000;
+/** Bytes the Office documents of one message may inflate in all (parts read for links, pictures). */
+const MAX_DOCUMENT_INFLATED_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes of Office documents' XML parsed for links per message: `[limits] max_decoded_bytes`
+ * (2 MiB at the default; a few KB of a crafted zip inflate to it, which costs up to ~0.3 s).
+ */
+/** Office documents come as zips (OOXML sniffs as one from its first bytes) or under their own types. */
+const OFFICE_TYPES = /^application\/(zip|vnd\.openxmlformats-officedocument\.|vnd\.ms-[\w.]+\.(main|macroenabled)|vnd\.oasis\.opendocument\.)/;
+const OFFICE_NAME = /\.(docx|docm|dotx|dotm|xlsx|xlsm|xltx|xltm|xlam|pptx|pptm|potx|potm|ppsx|ppsm|odt|ott|ods|ots|odp|otp|odg)$/;
 
-async function describeAttachment(
-  att: Parsed['attachments'][number],
-  limits: Limits,
-  pdfBudget: { bytes: number; picturesCut: number },
-  pictures: Picture[],
-): Promise<AttachmentInfo> {
+/** What describeAttachment spends over all attachments of one message. */
+interface MessageBudgets {
+  /** PDFs' object streams inflated for their links. */
+  pdfBytes: number;
+  /** PDFs whose image objects were not all read. */
+  pdfPicturesCut: number;
+  /** Office documents' parts inflated. */
+  documents: InflateBudget;
+  /** Office documents' XML parsed for links. */
+  documentXml: { left: number; readonly total: number };
+  /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms), and those past it. */
+  documentsLeft: number;
+  documentsSkipped: number;
+}
+
+async function describeAttachment(att: Parsed['attachments'][number], limits: Limits, budgets: MessageBudgets, pictures: Picture[]): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -124,13 +148,30 @@ async function describeAttachment(
   if (isPdf && limits.max_qr_pixels > 0) {
     const p = pdfPictures(buf, att.filename ?? 'the PDF', MAX_PDF_PICTURES);
     pictures.push(...p.pictures);
-    if (p.cut) pdfBudget.picturesCut++;
+    if (p.cut) budgets.pdfPicturesCut++;
   }
-  if (isPdf && pdfBudget.bytes > 0) {
-    const pdf = pdfLinks(buf, { maxInflatedBytes: pdfBudget.bytes, maxLinks: maxCollected(limits) });
+  if (isPdf && budgets.pdfBytes > 0) {
+    const pdf = pdfLinks(buf, { maxInflatedBytes: budgets.pdfBytes, maxLinks: maxCollected(limits) });
     info.pdf = true;
     info.links = pdf.links;
-    pdfBudget.bytes -= pdf.inflatedBytes;
+    budgets.pdfBytes -= pdf.inflatedBytes;
+  }
+  const office = (sniffed && OFFICE_TYPES.test(sniffed)) || (!sniffed && (OFFICE_TYPES.test(att.mimeType.toLowerCase()) || OFFICE_NAME.test(name)));
+  if (office && budgets.documentsLeft <= 0) budgets.documentsSkipped++;
+  else if (office) {
+    budgets.documentsLeft--;
+    // Opened in Word, Excel, PowerPoint, LibreOffice: its links are clicked there, its pictures seen.
+    const doc = await officeContent(
+      buf,
+      att.filename ?? 'the document',
+      { maxLinks: maxCollected(limits), maxPictures: limits.max_qr_pixels > 0 ? MAX_PDF_PICTURES : 0, xml: budgets.documentXml },
+      budgets.documents,
+    );
+    if (doc) {
+      info.office = { remote: doc.remote, unread: doc.unread };
+      info.links = doc.links;
+      pictures.push(...doc.pictures);
+    }
   }
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
     // A meeting invitation: the client shows its description, location and URL with their
@@ -411,15 +452,32 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   }
 
   const attachments: AttachmentInfo[] = [];
-  // PDFs' object streams inflated for their links, over all PDFs of the message.
-  const pdfBudget = { bytes: MAX_PDF_INFLATED_BYTES, picturesCut: 0 };
+  const budgets: MessageBudgets = {
+    pdfBytes: MAX_PDF_INFLATED_BYTES,
+    pdfPicturesCut: 0,
+    documents: new InflateBudget(MAX_DOCUMENT_INFLATED_BYTES, MAX_DOCUMENT_ENTRIES),
+    documentXml: { left: limits.max_decoded_bytes, total: limits.max_decoded_bytes },
+    documentsLeft: MAX_DOCUMENTS,
+    documentsSkipped: 0,
+  };
   const pictures: Picture[] = [];
-  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, pdfBudget, pictures));
+  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, budgets, pictures));
   const unreadable = attachments.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
   for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
+  for (const a of attachments)
+    if (a.office?.unread)
+      hits.push({
+        code: 'LIMIT_DOCUMENT_PARTS',
+        detail: `${a.filename ?? 'an Office document'}: ${a.office.unread}; the rest not read for links and pictures`.slice(0, 300),
+      });
+  if (budgets.documentsSkipped)
+    hits.push({
+      code: 'LIMIT_DOCUMENT_PARTS',
+      detail: `${budgets.documentsSkipped} zip or Office attachment(s) past the first ${MAX_DOCUMENTS} not opened as documents`,
+    });
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
     // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.
@@ -434,8 +492,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     }
     if (qr.unread)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });
-    if (pdfBudget.picturesCut)
-      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${pdfBudget.picturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
+    if (budgets.pdfPicturesCut)
+      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${budgets.pdfPicturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
     if (drawn.unread)
       hits.push({
         code: 'LIMIT_QR_PIXELS',

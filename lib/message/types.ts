@@ -64,6 +64,11 @@ export interface AttachmentInfo {
   calendar?: true;
   /** A PDF (by magic bytes, or by name when the content is unrecognised): `links` are its link annotations. */
   pdf?: true;
+  /**
+   * An Office document (OOXML, OpenDocument): `links` are its hyperlinks and written
+   * addresses; `remote` what it loads from elsewhere on opening; `unread` why part of it was not read.
+   */
+  office?: { remote: import('../attachments/office-documents.js').RemotePart[]; unread: string | null };
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
   /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */
@@ -73,7 +78,15 @@ export interface AttachmentInfo {
 }
 
 export interface LimitHit {
-  code: 'LIMIT_PARTS' | 'LIMIT_URLS' | 'LIMIT_URL_HOSTS' | 'LIMIT_DECODED_BYTES' | 'LIMIT_STYLE_RULES' | 'LIMIT_QR_PIXELS' | 'MIME_UNPARSEABLE';
+  code:
+    | 'LIMIT_PARTS'
+    | 'LIMIT_URLS'
+    | 'LIMIT_URL_HOSTS'
+    | 'LIMIT_DECODED_BYTES'
+    | 'LIMIT_STYLE_RULES'
+    | 'LIMIT_QR_PIXELS'
+    | 'LIMIT_DOCUMENT_PARTS'
+    | 'MIME_UNPARSEABLE';
   detail: string;
 }
 

@@ -1,14 +1,18 @@
 /**
  * A safe preview of a held message for a reviewer: text only (HTML reduced to its visible
  * text), every link shown as text and defanged (`hxxps://evil[.]example/…`) so nothing
- * is clickable or fetched, no remote content, attachments listed but not opened (pictures
- * are read for QR codes, whose links are listed first), and bounded in size whatever the
- * message holds.
+ * is clickable or fetched, no remote content, attachments listed but not opened (pictures,
+ * also those in PDFs and Office documents, are read for QR codes, whose links are listed
+ * first; the links of PDFs and Office documents are listed after the body's), and bounded in
+ * size whatever the message holds.
  */
 import PostalMime from 'postal-mime';
 import { drawnCodesIn, htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids } from '../message/drawn-codes.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
+import { pdfLinks } from '../attachments/pdf-links.js';
+import { InflateBudget } from '../attachments/archive.js';
+import { officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -62,16 +66,50 @@ export function headerList(raw: Buffer): Array<[string, string]> {
   return out;
 }
 
-/** The pictures of a message a reader sees: attached and inline PNG, JPEG, GIF, the pictures of its PDFs, and `data:` images of its HTML. */
-function picturesOf(parsed: Awaited<ReturnType<typeof PostalMime.parse>>, html: ReturnType<typeof scanHtml> | null): Picture[] {
-  const out: Picture[] = [];
+/** Bytes the PDFs, and the Office documents, of one held message may inflate for the preview. */
+const PREVIEW_DOCUMENT_BYTES = 32 * 1024 * 1024;
+/** Bytes of Office documents' XML read for the preview's links (the scan's default). */
+const PREVIEW_DOCUMENT_XML = 2 * 1024 * 1024;
+
+interface AttachmentContent {
+  /** Attached and inline PNG, JPEG, GIF, and the pictures of PDFs and Office documents. */
+  pictures: Picture[];
+  /** The links of PDFs and Office documents, with the file they are in. */
+  links: Array<{ url: string; file: string }>;
+}
+
+/** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents. */
+async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.parse>>): Promise<AttachmentContent> {
+  const out: AttachmentContent = { pictures: [], links: [] };
+  const documents = new InflateBudget(PREVIEW_DOCUMENT_BYTES, 10_000);
+  const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
+  let pdfBytes = PREVIEW_DOCUMENT_BYTES;
   for (const a of parsed.attachments ?? []) {
-    if (out.length >= MAX_PICTURES) break;
+    if (out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS) break;
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
-    if (bytes && pictureSize(bytes)) out.push({ name: a.filename ?? 'inline picture', bytes });
-    else if (bytes) out.push(...pdfPictures(bytes, a.filename ?? 'the PDF', MAX_PICTURES - out.length).pictures);
+    if (!bytes) continue;
+    const room = MAX_PICTURES - out.pictures.length;
+    if (pictureSize(bytes)) {
+      if (room > 0) out.pictures.push({ name: a.filename ?? 'inline picture', bytes });
+    } else if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
+      const file = a.filename ?? 'the document';
+      const doc = await officeContent(
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        file,
+        { maxLinks: MAX_LINKS, maxPictures: room, xml },
+        documents,
+      );
+      out.pictures.push(...(doc?.pictures ?? []));
+      out.links.push(...(doc?.links ?? []).map((url) => ({ url, file })));
+    } else {
+      const file = a.filename ?? 'the PDF';
+      out.pictures.push(...pdfPictures(bytes, file, room).pictures);
+      const pdf = pdfLinks(bytes, { maxInflatedBytes: pdfBytes, maxLinks: MAX_LINKS });
+      pdfBytes -= pdf.inflatedBytes;
+      out.links.push(...pdf.links.map((url) => ({ url, file })));
+    }
   }
-  return [...out, ...htmlPictures(html?.links ?? [])];
+  return out;
 }
 
 export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Promise<Preview> {
@@ -90,7 +128,9 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
   const seen = new Set<string>();
   // QR codes first: a lure that carries its link so has no other (the analyst sees where it leads).
   const drawn = drawnCodesIn([...(html?.drawn ?? []), ...blockTextGrids((parsed.text ?? '').slice(0, 2_000_000))]);
-  for (const code of [...qrCodesIn(picturesOf(parsed, html), PREVIEW_QR_PIXELS).codes, ...drawn.codes])
+  const attached = await attachmentContent(parsed);
+  const pictures = [...attached.pictures, ...htmlPictures(html?.links ?? [])];
+  for (const code of [...qrCodesIn(pictures, PREVIEW_QR_PIXELS).codes, ...drawn.codes])
     for (const { url } of findUrls(code.text)) {
       if (seen.has(url) || links.length >= MAX_LINKS) continue;
       seen.add(url);
@@ -101,6 +141,13 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
     if (seen.has(l.url) || links.length >= MAX_LINKS) continue;
     seen.add(l.url);
     links.push({ url: defang(l.url), ...(l.anchorText ? { text: defangText(l.anchorText).slice(0, 200) } : {}) });
+  }
+  // Then the links of attached documents (a lure that moved its link out of the body).
+  for (const { url, file } of attached.links) {
+    if (links.length >= MAX_LINKS) break;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    links.push({ url: defang(url), text: defangText(`link in ${file}`).slice(0, 200) });
   }
   // One match at a time (a held message of millions of links is not listed whole).
   for (const [u] of body.matchAll(URL_IN_TEXT)) {

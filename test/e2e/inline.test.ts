@@ -8,6 +8,7 @@ import { headersOf, reasonsLogged, REPO, startHaraka, type HarakaInstance } from
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { idFrom, sendRaw } from '../helpers/smtp.js';
 import { fetchFresh } from '../helpers/api.js';
+import { docx, officeMessage } from '../helpers/office-documents.js';
 import { blockCode, drawnQrMessage, drawnTable, qrGif, qrJpeg, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import {
   bigMessage,
@@ -358,6 +359,18 @@ describe('Haraka + PhishX with the embedded text classifier (the shipped default
       const line = reasonsLogged(h, idFrom(a.response));
       assert.match(line, /QR_CODE_DRAWN\(30\)/, `${how}: ${line}`);
       assert.match(line, /QR_CODE_LINK\(20\)/, `${how}: ${line}`);
+    }
+  });
+
+  it('rejects a lure whose link is only in an attached Word document (a hyperlink; a QR code picture)', async () => {
+    const url = 'http://45.33.32.156/invoice/pay';
+    for (const [how, doc] of [
+      ['hyperlink', docx({ text: ['Invoice 4711'], hyperlinks: [{ text: 'View and pay the invoice', url }] })],
+      ['QR code', docx({ text: ['Scan to pay'], picture: qrPng(url) })],
+    ] as const) {
+      const a = await sendRaw(h.port, officeMessage(doc, 'Invoice-4711.docx'), env);
+      assert.equal(a.code, 550, `${how}: ${a.response}`);
+      assert.match(reasonsLogged(h, idFrom(a.response)), /URL_IP_LITERAL\(30\)/, how);
     }
   });
 

@@ -21,6 +21,7 @@ import {
 import { repeatedEntryZip } from '../helpers/mime.js';
 import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
+import { docx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
@@ -480,6 +481,53 @@ export const pdfQrLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = 
     for (const [at, v] of edits) pdf[at % pdf.length] = v;
     if (cut !== undefined) pdf = pdf.subarray(0, Math.floor(pdf.length * cut));
     return { raw: Buffer.from(pdfQrMessage(pdf)), intact: edits.length === 0 && cut === undefined && lie === undefined };
+  });
+
+const OFFICE_SEEDS: Array<{ doc: Buffer; name: string; type: string }> = [
+  {
+    doc: docx({ hyperlinks: [{ text: 'View invoice', url: QR_URL }] }),
+    name: 'Invoice.docx',
+    type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  },
+  { doc: docx({ fieldLink: QR_URL }), name: 'Invoice.docx', type: 'application/octet-stream' },
+  { doc: docx({ picture: qrPng(QR_URL) }), name: 'Invoice.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' },
+  { doc: xlsxFormulaLink(QR_URL), name: 'Invoice.xlsx', type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+  { doc: odt(QR_URL), name: 'Invoice.odt', type: 'application/vnd.oasis.opendocument.text' },
+];
+
+/** Offsets of a zip's central directory entries (signature PK\x01\x02). */
+function centralEntries(zip: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = zip.indexOf('PK\x01\x02', 0, 'latin1'); at >= 0; at = zip.indexOf('PK\x01\x02', at + 4, 'latin1')) out.push(at);
+  return out;
+}
+
+/**
+ * A lure (its text alone is held) whose only link is in an attached Office document — a Word
+ * hyperlink, a field code, a QR code picture, a spreadsheet formula, an OpenDocument link —
+ * left whole, bit-flipped, cut short, or whose zip directory lies about an entry's sizes or
+ * compression method. `intact`: the document is unchanged (its link must be read).
+ */
+export const officeLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
+  .record({
+    seed: fc.nat({ max: OFFICE_SEEDS.length - 1 }),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
+    cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+    lie: fc.option(fc.tuple(fc.nat(), fc.constantFrom(10, 20, 24), fc.nat()), { nil: undefined }),
+  })
+  .map(({ seed, edits, cut, lie }) => {
+    const { doc: base, name, type } = OFFICE_SEEDS[seed];
+    let doc = Buffer.from(base);
+    if (lie) {
+      // Method (offset 10), compressed (20) or uncompressed size (24) of one directory entry.
+      const entries = centralEntries(doc);
+      const at = entries[lie[0] % entries.length] + lie[1];
+      if (lie[1] === 10) doc.writeUInt16LE(lie[2] % 65536, at);
+      else doc.writeUInt32LE(lie[2] % 2 ** 32, at);
+    }
+    for (const [at, v] of edits) doc[at % doc.length] = v;
+    if (cut !== undefined) doc = doc.subarray(0, Math.floor(doc.length * cut));
+    return { raw: Buffer.from(officeMessage(doc, name, type)), intact: edits.length === 0 && cut === undefined && lie === undefined };
   });
 
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);

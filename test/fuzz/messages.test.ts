@@ -9,6 +9,7 @@ import {
   lureWithMutatedAttachment,
   lureWrapped,
   mutatedMessage,
+  officeLureMutated,
   pdfQrLureMutated,
   qrLureWithMutatedPicture,
   repeatedMessage,
@@ -76,8 +77,8 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
     assert.equal(n, runs(100, 3000));
   });
 
-  // QR-code lures whose text alone is held: whatever is done to the code, never allowed; left intact, its code is read.
-  const qrLures: Array<[string, string, fc.Arbitrary<{ raw: Buffer; intact: boolean }>, string]> = [
+  // Lures whose text alone is held and whose link is a QR code or in a document: whatever is done to it, never allowed; left intact, its link is read.
+  const linkLures: Array<[string, string, fc.Arbitrary<{ raw: Buffer; intact: boolean }>, string]> = [
     [
       'reads QR codes from broken pictures (bit-flipped, cut short, lying about their size)',
       'QR lures with mutated pictures',
@@ -91,9 +92,15 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
       'QR_CODE_LINK',
     ],
     ['reads QR codes drawn without a picture (tables, block characters), whole or broken', 'lures with drawn QR codes', drawnQrLureMutated, 'QR_CODE_DRAWN'],
+    [
+      'reads the links of broken Office documents (bit-flipped, cut short, a zip directory that lies)',
+      'lures in mutated Office documents',
+      officeLureMutated,
+      'URL_IP_LITERAL',
+    ],
   ];
-  for (const [title, label, arbitrary, reason] of qrLures)
-    it(`${title}: no fault, an intact code read, never allow`, async () => {
+  for (const [title, label, arbitrary, reason] of linkLures)
+    it(`${title}: no fault, an intact link read, never allow`, async () => {
       const n = await check(
         label,
         arbitrary,

@@ -2,19 +2,24 @@ import { zipSync } from 'fflate';
 
 const b64 = (b: Buffer): string => b.toString('base64').replace(/.{1,76}/g, '$&\n');
 
-/** A message carrying `content` as a base64 attachment named `name`. */
-export function withAttachment(name: string, content: Buffer, type = 'application/octet-stream'): string {
+/** A message carrying `content` as a base64 attachment named `name`, from `head.from` with `head.subject` and `head.text` (a plain part) before it. */
+export function withAttachment(
+  name: string,
+  content: Buffer,
+  type = 'application/octet-stream',
+  head: { from?: string; subject?: string; text?: string } = {},
+): string {
   return [
-    'From: Alice <alice@example.com>',
+    `From: ${head.from ?? 'Alice <alice@example.com>'}`,
     'To: bob@example.org',
-    `Subject: file ${name}`,
+    `Subject: ${head.subject ?? `file ${name}`}`,
     'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="a1"',
     '',
     '--a1',
-    'Content-Type: text/plain',
+    'Content-Type: text/plain; charset=utf-8',
     '',
-    'The file you asked for.',
+    head.text ?? 'The file you asked for.',
     '--a1',
     `Content-Type: ${type}; name="${name}"`,
     `Content-Disposition: attachment; filename="${name}"`,
