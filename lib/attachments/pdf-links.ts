@@ -36,42 +36,67 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
   };
   collect(buf);
   let budget = opts.maxInflatedBytes;
-  const streams = new NextIndex(buf, 'stream');
-  const ends = new NextIndex(buf, 'endstream');
-  // Object streams found by their type (`/ObjStm`), each with the first `stream` keyword after
-  // it, within 600 bytes: linear however many other streams (or `stream` bytes) the file has.
-  for (let type = buf.indexOf('/ObjStm'); type >= 0; type = buf.indexOf('/ObjStm', type + 1)) {
-    if (budget <= 0 || out.size >= opts.maxLinks) break;
-    const at = streams.after(type);
-    if (at < 0) break;
-    if (at - type > 600) {
-      type = at - 602; // none before this is within 600 bytes of a stream either
-      continue;
-    }
-    if (!endsDictionary(buf, at) || !OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, type - 16), type + 7))) continue;
-    // The keyword and its end of line (LF or CR LF).
-    let start = at + 6;
-    if (buf[start] === 0x0d) start++;
-    if (buf[start] !== 0x0a) continue;
-    start++;
-    const end = ends.after(start);
+  // Object streams, found by their type (`/ObjStm`) within 600 bytes before the stream.
+  forEachMarkedStream(buf, '/ObjStm', 600, (s) => {
+    if (budget <= 0 || out.size >= opts.maxLinks) return 'stop';
+    if (!OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, s.word - 16), s.word + 7))) return 'skipped';
     try {
-      const inflated = inflateSync(buf.subarray(start, end < 0 ? buf.length : end), {
-        maxOutputLength: budget,
-        finishFlush: constants.Z_SYNC_FLUSH,
-      });
+      const inflated = inflateSync(buf.subarray(s.data, s.end), { maxOutputLength: budget, finishFlush: constants.Z_SYNC_FLUSH });
       budget -= inflated.length;
       collect(inflated);
     } catch {
       // Corrupt, not Flate, or over the budget: what was readable elsewhere still counts.
       budget -= 64 * 1024;
     }
-    type = at;
-  }
+    return 'taken';
+  });
   return { links: [...out], inflatedBytes: opts.maxInflatedBytes - Math.max(0, budget) };
 }
 
 const OBJECT_STREAM = /\/Type\s*\/ObjStm\b/;
+
+/** A stream of a PDF whose dictionary holds a marker word (`/ObjStm`, `/Image`). */
+export interface MarkedStream {
+  /** Where the marker word is. */
+  word: number;
+  /** Where the `stream` keyword is. */
+  keyword: number;
+  /** Where its data begins (after the keyword's end of line) and ends (before `endstream`, or the file's end). */
+  data: number;
+  end: number;
+}
+
+/**
+ * Visit the streams whose dictionary holds `word` within `reach` bytes before the `stream`
+ * keyword, in file order: each occurrence of the word with the first `stream` keyword after it,
+ * when a dictionary's `>>` stands just before the keyword and an end of line (LF or CR LF)
+ * just after it. `visit` says whether it took the stream (the search goes on past its
+ * keyword), skipped it (on past the word), or that the walk is over. Linear however many
+ * words, keywords or streams the file holds: the next keyword comes from a kept answer
+ * (NextIndex), words out of reach of any stream are jumped, and nothing is copied before
+ * the checks on the bytes pass.
+ */
+export function forEachMarkedStream(buf: Buffer, word: string, reach: number, visit: (s: MarkedStream) => 'taken' | 'skipped' | 'stop'): void {
+  const streams = new NextIndex(buf, 'stream');
+  const ends = new NextIndex(buf, 'endstream');
+  for (let at = buf.indexOf(word); at >= 0; at = buf.indexOf(word, at + 1)) {
+    const keyword = streams.after(at);
+    if (keyword < 0) return;
+    if (keyword - at > reach) {
+      at = keyword - reach - 2; // none before this is within reach of a stream either
+      continue;
+    }
+    if (!endsDictionary(buf, keyword)) continue;
+    let data = keyword + 6;
+    if (buf[data] === 0x0d) data++;
+    if (buf[data] !== 0x0a) continue;
+    data++;
+    const end = ends.after(data);
+    const answer = visit({ word: at, keyword, data, end: end < 0 ? buf.length : end });
+    if (answer === 'stop') return;
+    if (answer === 'taken') at = keyword;
+  }
+}
 
 /**
  * The first occurrence of `needle` at or after a position, for positions asked in increasing

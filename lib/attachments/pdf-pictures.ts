@@ -1,5 +1,5 @@
 import { constants, crc32, inflateSync } from 'node:zlib';
-import { endsDictionary, NextIndex } from './pdf-links.js';
+import { forEachMarkedStream } from './pdf-links.js';
 import type { Picture } from './qr-codes.js';
 
 /**
@@ -23,37 +23,28 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
   if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return { pictures: [], cut: false };
   const out: Picture[] = [];
   const label = `picture in ${name}`;
-  const streams = new NextIndex(buf, 'stream');
-  const ends = new NextIndex(buf, 'endstream');
   let dictionaries = 0;
-  // Image objects found by their subtype, each with the first `stream` keyword after it
-  // (within DICTIONARY_REACH): linear however many other streams (or `stream` bytes) there are.
-  for (let type = buf.indexOf('/Image'); type >= 0 && out.length < maxPictures; type = buf.indexOf('/Image', type + 1)) {
-    const at = streams.after(type);
-    if (at < 0) break;
-    if (at - type > DICTIONARY_REACH) {
-      type = at - DICTIONARY_REACH - 2; // none before this is within reach of a stream either
-      continue;
-    }
+  let cut = false;
+  // Image objects, found by their subtype within DICTIONARY_REACH bytes before the stream.
+  forEachMarkedStream(buf, '/Image', DICTIONARY_REACH, (s) => {
+    if (out.length >= maxPictures) return 'stop';
     // Past MAX_DICTIONARIES no page a reader scans: the rest is not looked at (each look reads up to DICTIONARY_REACH bytes back), and `cut` says so.
-    if (++dictionaries > MAX_DICTIONARIES) return { pictures: out, cut: true };
-    let start = at + 6;
-    if (buf[start] === 0x0d) start++;
-    if (buf[start] !== 0x0a || !endsDictionary(buf, at)) continue;
-    start++;
-    const dict = dictionaryBefore(buf, at);
-    if (!dict || !/\/Subtype\s*\/Image\b/.test(dict)) continue;
-    const end = ends.after(start);
-    let data = buf.subarray(start, end < 0 ? buf.length : end);
+    if (++dictionaries > MAX_DICTIONARIES) {
+      cut = true;
+      return 'stop';
+    }
+    const dict = dictionaryBefore(buf, s.keyword);
+    if (!dict || !/\/Subtype\s*\/Image\b/.test(dict)) return 'skipped';
+    let data = buf.subarray(s.data, s.end);
     // Its length when the dictionary gives it directly, else up to the end of line before `endstream`.
     const length = numberOf(dict, 'Length');
     if (length !== null && length <= data.length) data = data.subarray(0, length);
     else if (data.at(-1) === 0x0a) data = data.subarray(0, data.at(-2) === 0x0d ? -2 : -1);
     const picture = imageOf(dict, data, label);
     if (picture) out.push(picture);
-    type = at;
-  }
-  return { pictures: out, cut: false };
+    return 'taken';
+  });
+  return { pictures: out, cut };
 }
 
 /** Image dictionaries read per PDF at most. */
