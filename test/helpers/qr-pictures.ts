@@ -62,6 +62,17 @@ export function stripesPng(width: number, height: number): Buffer {
   return PNG.sync.write(png);
 }
 
+/** The MFA lure's headers (an IT service desk's address) and its HTML around `inner` (where its code is). */
+const mfaHead = (from: string): string[] => [
+  `From: "IT Service Desk" <${from}>`,
+  'To: bob@example.org',
+  'Subject: Action required: MFA re-enrollment',
+  'MIME-Version: 1.0',
+];
+const mfaHtml = (inner: string): string =>
+  '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
+  `keep access to your mailbox.</p>${inner}<p>IT Service Desk</p></body></html>`;
+
 /**
  * A QR-code lure ("quishing"): a short MFA notice whose only link is a QR code — an inline
  * picture (`cid:`), an attachment, or a `data:` image in the HTML.
@@ -72,15 +83,8 @@ export function quishingMessage(url: string, opts: { picture?: Buffer; as?: 'inl
   const b64 = picture.toString('base64').replace(/.{76}/g, '$&\r\n');
   const as = opts.as ?? 'inline';
   const img = as === 'data' ? `<img alt="" src="data:${type};base64,${picture.toString('base64')}">` : as === 'inline' ? '<img alt="" src="cid:code1">' : '';
-  const html =
-    '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
-    `keep access to your mailbox.</p>${img}<p>IT Service Desk</p></body></html>`;
-  const head = [
-    `From: "IT Service Desk" <${opts.from ?? 'helpdesk@example-corp.com'}>`,
-    'To: bob@example.org',
-    'Subject: Action required: MFA re-enrollment',
-    'MIME-Version: 1.0',
-  ];
+  const html = mfaHtml(img);
+  const head = mfaHead(opts.from ?? 'helpdesk@example-corp.com');
   if (as === 'data') return [...head, 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n');
   return [
     ...head,
@@ -175,7 +179,7 @@ export function blockCode(
 
 /** A lure whose only link is a drawn QR code: `html` goes into the body of an HTML message, `text` makes a plain-text one. */
 export function drawnQrMessage(body: { html?: string; text?: string }, from = 'helpdesk@example-corp.com'): string {
-  const head = [`From: "IT Service Desk" <${from}>`, 'To: bob@example.org', 'Subject: Action required: MFA re-enrollment', 'MIME-Version: 1.0'];
+  const head = mfaHead(from);
   if (body.text !== undefined)
     return [
       ...head,
@@ -191,10 +195,7 @@ export function drawnQrMessage(body: { html?: string; text?: string }, from = 'h
       'IT Service Desk',
       '',
     ].join('\r\n');
-  const html =
-    '<html><body><p>Hello,</p><p>Your multi-factor authentication expires today. Scan the code with your phone camera to ' +
-    `keep access to your mailbox.</p>${body.html ?? ''}<p>IT Service Desk</p></body></html>`;
-  return [...head, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, ''].join('\r\n');
+  return [...head, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', mfaHtml(body.html ?? ''), ''].join('\r\n');
 }
 
 /** How a PDF holds its picture of a code: a JPEG, PNG data (Flate with PNG predictors), raw 8-bit grey or RGB samples, a 1-bit image mask. */
