@@ -428,7 +428,8 @@ const SECTIONS = {
       default: 'var/feeds',
       doc:
         'Without Redis, `phishx feeds import` writes each feed here as `<name>.txt` and Haraka loads the ' +
-        'folder at start and looks for changed files every 10 seconds after (relative to the Haraka directory). Each Haraka process holds ' +
+        'folder at start, then re-reads a file as soon as it changes (a watch on the folder; a look every 10 seconds besides, ' +
+        'for file systems a watch does not see) — relative to the Haraka directory. Each Haraka process holds ' +
         'every entry in memory, so a file over 32 MiB (~550,000 URLs) is refused by the import and skipped by ' +
         'Haraka with a logged error (`PHISHX_FEED_TOO_LARGE`). With Redis, feeds live in Redis, any size.',
     },
@@ -751,7 +752,7 @@ const SECTIONS = {
       doc:
         'Feed that the alert action `block_sender` adds sender domains and link hosts to ' +
         '(`DOMAIN_FEED_MATCH` for later mail). Without Redis it is the file `feed_dir/<name>.txt`, re-read ' +
-        'within 10 seconds.',
+        'as soon as it is written (within 10 seconds where the folder cannot be watched).',
     },
   },
   webhooks: {

@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import type { PhishXConfig } from '../config/types.js';
 import type { Store } from '../store/types.js';
 import { syncFeedDir } from './feed-dir.js';
@@ -16,13 +17,66 @@ export interface Reputation {
 
 /**
  * How often `[reputation] feed_dir` is looked at for changed files: a `readdir` and a `stat` per
- * feed, so that `phishx feeds import` takes effect within seconds; only a changed file is read.
+ * feed; only a changed file is read. Besides, the folder is watched (`fs.watch`: inotify on
+ * Linux), so that `phishx feeds import` and a SOC block take effect at once; the poll is for
+ * what a watch misses (network file systems, a folder created later).
  */
 export const FEED_DIR_SYNC_MS = 10_000;
+/** A burst of changes (a feed written, then renamed into place) is read once, this long after its last event. */
+export const FEED_DIR_SETTLE_MS = 100;
+
+/**
+ * Keep `dir`'s feeds in `store`: read now, then on every change seen by a watch (settled) and
+ * every `syncMs`. One sync at a time; a change during one makes one more after it.
+ */
+async function followFeedDir(store: Store, dir: string, syncMs: number, onError?: (err: unknown) => void): Promise<() => void> {
+  const seen = new Map<string, number>();
+  let running: Promise<void> | null = null;
+  let again = false;
+  const sync = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = syncFeedDir(store, dir, seen, onError)
+      .then(
+        () => undefined,
+        (err: unknown) => onError?.(err),
+      )
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          sync();
+        }
+      });
+  };
+  await syncFeedDir(store, dir, seen, onError);
+  const timer = setInterval(sync, syncMs);
+  timer.unref();
+  let settle: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, { persistent: false }, () => {
+      clearTimeout(settle);
+      settle = setTimeout(sync, FEED_DIR_SETTLE_MS);
+      settle.unref();
+    });
+    watcher.on('error', () => watcher?.close()); // the folder went away: the poll goes on
+  } catch {
+    // No folder yet, or no watch here: the poll alone.
+  }
+  return () => {
+    clearInterval(timer);
+    clearTimeout(settle);
+    watcher?.close();
+  };
+}
 
 /**
  * The reputation sources for one process: imported feeds in the store (with the in-memory
- * stores, `[reputation] feed_dir` is loaded now and re-read every `syncMs`), and Safe
+ * stores, `[reputation] feed_dir` is loaded now and followed: re-read when it changes and every
+ * `syncMs`), and Safe
  * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
  */
 export async function createReputation(
@@ -33,13 +87,7 @@ export async function createReputation(
   onError?: (err: unknown) => void,
 ): Promise<Reputation> {
   const sources: ReputationSource[] = [feedReputation(store)];
-  let timer: NodeJS.Timeout | undefined;
-  if (store.kind !== 'redis') {
-    const seen = new Map<string, number>();
-    await syncFeedDir(store, config.reputation.feed_dir, seen, onError);
-    timer = setInterval(() => void syncFeedDir(store, config.reputation.feed_dir, seen, onError).catch((err: unknown) => onError?.(err)), syncMs);
-    timer.unref();
-  }
+  const stopFollowing = store.kind !== 'redis' ? await followFeedDir(store, config.reputation.feed_dir, syncMs, onError) : undefined;
   const key = env.PHISHX_SAFE_BROWSING_KEY;
   const sb = key ? new SafeBrowsing(config.reputation, key, Date.now, config['breaker.reputation']) : null;
   if (sb) sources.push(sb);
@@ -50,7 +98,7 @@ export async function createReputation(
     sources,
     ...(expander ? { expander } : {}),
     close: async () => {
-      if (timer) clearInterval(timer);
+      stopFollowing?.();
       await sb?.close();
       await expander?.close();
     },

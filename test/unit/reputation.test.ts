@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildConfig } from '../../lib/config/load.js';
 import { PhishXError } from '../../lib/errors.js';
 import { extractScanInput } from '../../lib/message/extract.js';
+import { createReputation } from '../../lib/reputation/index.js';
 import { MAX_FEED_FILE_BYTES, parseFeed, parseFeedInTurns, syncFeedDir, type ParsedFeed } from '../../lib/reputation/feed-dir.js';
 import { normalizeDomain, normalizeUrl, parseFeedLine } from '../../lib/reputation/normalize.js';
 import { SafeBrowsing } from '../../lib/reputation/safe-browsing.js';
@@ -14,6 +15,7 @@ import { scanMessage } from '../../lib/scan.js';
 import { MemoryStore } from '../../lib/store/memory.js';
 import { json, jsonWithoutEnd, startHttpServer, type TestServer } from '../helpers/http-server.js';
 import { toCrlf } from '../helpers/smtp.js';
+import { eventually } from '../helpers/eventually.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
 const env = { mailFrom: '', rcptTo: ['bob@example.org'] };
@@ -285,6 +287,37 @@ describe('feed reputation', () => {
     assert.equal(await syncFeedDir(store, dir, seen), 1);
     assert.equal(await syncFeedDir(store, dir, seen), 0);
     assert.equal(await syncFeedDir(store, path.join(dir, 'missing')), 0);
+  });
+
+  it('follows the feed folder: a feed written into it is read at once, not at the next poll', async () => {
+    const own = await mkdtemp(path.join(os.tmpdir(), 'phishx-feeds-watch-'));
+    const local = new MemoryStore();
+    // A poll an hour apart: only the watch can find the feed within the test.
+    const rep = await createReputation(local, buildConfig({ reputation: { feed_dir: own } }, { env: {} }), {}, 3_600_000);
+    try {
+      assert.deepEqual(await local.listFeeds(), []);
+      // As `phishx feeds import` and a SOC block write one: a temporary file renamed into place.
+      await writeFile(path.join(own, '.soc-blocked.tmp'), 'blocked-sender.example\n');
+      await rename(path.join(own, '.soc-blocked.tmp'), path.join(own, 'soc-blocked.txt'));
+      await eventually(
+        async () =>
+          assert.deepEqual(
+            (await local.listFeeds()).map((f) => f.name),
+            ['soc-blocked'],
+          ),
+        { timeoutMs: 10_000 },
+      );
+      // And a change to it.
+      await writeFile(path.join(own, 'soc-blocked.txt'), 'blocked-sender.example\nsecond.example\n');
+      await eventually(async () => assert.equal((await local.listFeeds())[0].domains, 2), { timeoutMs: 10_000 });
+    } finally {
+      await rep.close();
+      await local.close();
+      await rm(own, { recursive: true, force: true });
+    }
+    // A folder that is not there yet: the poll alone, no fault.
+    const none = await createReputation(new MemoryStore(), buildConfig({ reputation: { feed_dir: path.join(own, 'missing') } }, { env: {} }), {}, 3_600_000);
+    await none.close();
   });
 
   it('skips a feed file too large to hold in memory, says so once per change, and loads the others', async () => {
