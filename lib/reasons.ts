@@ -295,6 +295,13 @@ export const REASONS = {
       '(application/x-zip-compressed, application/x-pdf, text/xml, application/ics, application/vnd.ms-outlook) count as that type, ' +
       'and calendar, contact and XML files as text.',
   },
+  ATTACHMENT_ENCRYPTED: {
+    weight: 30,
+    doc:
+      'A password-protected Word, Excel or PowerPoint document (an `EncryptedPackage` in a compound file): like an ' +
+      'encrypted archive, no scanner can look inside, and with the password in the mail a common malware and lure ' +
+      'delivery. Some senders protect payslips so: weighed as `ARCHIVE_ENCRYPTED`.',
+  },
   ATTACHMENT_REMOTE_OBJECT: {
     weight: 45,
     doc:

@@ -187,6 +187,7 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
       const benign = containers || (d === 'text' && TEXT_FORMATS.has(s)) || (s === 'text' && TEXT_FORMATS.has(d));
       if (d !== s && !benign) out.push({ code: 'ATTACHMENT_TYPE_MISMATCH', detail: `${shown}: declared ${a.declaredType}, content ${a.sniffedType}` });
     }
+    if (a.encrypted) out.push({ code: 'ATTACHMENT_ENCRYPTED', detail: `${shown} is a password-protected Office document` });
     for (const r of a.office?.remote ?? []) {
       const code = r.kind === 'attachedTemplate' ? 'ATTACHMENT_REMOTE_TEMPLATE' : 'ATTACHMENT_REMOTE_OBJECT';
       if (!out.some((s) => s.code === code)) out.push({ code, detail: `${shown}: ${r.kind} from ${r.target}`.slice(0, 300) });

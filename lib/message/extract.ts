@@ -84,6 +84,8 @@ const MAX_PDF_INFLATED_BYTES = 32 * 1024 * 1024;
 const PICTURE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif']);
 /** Pictures of one PDF read for QR codes at most (a lure's page has one). */
 const MAX_PDF_PICTURES = 20;
+/** The name of the stream a password-protected OOXML document is kept in, as a compound file's directory writes it (UTF-16LE). */
+const ENCRYPTED_PACKAGE = Buffer.from('EncryptedPackage', 'utf16le');
 /** Attachments opened as Office documents per message at most (as many as pictures are read). */
 const MAX_DOCUMENTS = 50;
 /** Zip entries the Office documents of one message may list in all (a document has tens; listing 10,000 costs ~0.1 s). */
@@ -156,6 +158,8 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
     info.links = pdf.links;
     budgets.pdfBytes -= pdf.inflatedBytes;
   }
+  // Word, Excel and PowerPoint write a password-protected document as a compound file holding an `EncryptedPackage` stream.
+  if (sniffed === 'application/x-cfb' && buf.indexOf(ENCRYPTED_PACKAGE) >= 0) info.encrypted = true;
   const office = (sniffed && OFFICE_TYPES.test(sniffed)) || (!sniffed && (OFFICE_TYPES.test(att.mimeType.toLowerCase()) || OFFICE_NAME.test(name)));
   if (office && budgets.documentsLeft <= 0) budgets.documentsSkipped++;
   else if (office) {

@@ -69,6 +69,8 @@ export interface AttachmentInfo {
    * addresses; `remote` what it loads from elsewhere on opening; `unread` why part of it was not read.
    */
   office?: { remote: import('../attachments/office-documents.js').RemotePart[]; unread: string | null };
+  /** A password-protected Office document (an OOXML file encrypted into a compound file): nothing in it can be read. */
+  encrypted?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
   /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */

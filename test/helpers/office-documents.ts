@@ -133,6 +133,28 @@ export function odt(url: string, picture?: Buffer): Buffer {
   );
 }
 
+/**
+ * A password-protected .docx as Word writes one: a compound file (header, directory) whose
+ * streams include `EncryptedPackage` (the encrypted document) and `EncryptionInfo`; the
+ * rest is the cipher text (random bytes here). `stream` names the first directory entry.
+ */
+export function encryptedDocx(stream = 'EncryptedPackage'): Buffer {
+  const header = Buffer.alloc(512);
+  Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(header);
+  header.writeUInt16LE(0x3e, 24); // minor version
+  header.writeUInt16LE(3, 26); // major version 3: 512-byte sectors
+  header.writeUInt16LE(0xfffe, 28); // little-endian
+  header.writeUInt16LE(9, 30); // sector shift
+  const directory = Buffer.alloc(512);
+  ['Root Entry', stream, 'EncryptionInfo'].forEach((name, i) => {
+    directory.write(name, i * 128, 'utf16le');
+    directory.writeUInt16LE((name.length + 1) * 2, i * 128 + 64);
+  });
+  const cipher = Buffer.alloc(4096);
+  for (let i = 0; i < cipher.length; i++) cipher[i] = (i * 7919 + 13) & 0xff;
+  return Buffer.concat([header, directory, cipher]);
+}
+
 /** A lure whose link is only in the attached Office document. */
 export function officeMessage(doc: Buffer, name: string, type = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'): string {
   return withAttachment(name, doc, type, {

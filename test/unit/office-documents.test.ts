@@ -8,7 +8,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { previewOf } from '../../lib/review/preview.js';
 import { scanMessage } from '../../lib/scan.js';
 import { withAttachment, zip } from '../helpers/mime.js';
-import { docx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
+import { docx, encryptedDocx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
 import { qrPng } from '../helpers/qr-pictures.js';
 
 const URL_IP = 'http://45.33.32.156/pay/invoice?u=bob@example.org';
@@ -152,6 +152,16 @@ describe('Office documents in a message', () => {
     const o = await scan(bland(docx({ text: ['Minutes'], oleObject: 'mhtml:http://198.51.100.7/x.html!x-usc:http://198.51.100.7/x.html' })));
     assert.ok(codes(o).includes('ATTACHMENT_REMOTE_OBJECT'), codes(o).join());
     assert.notEqual(o.verdict.action, 'allow', codes(o).join());
+  });
+
+  it('names a password-protected Word document (ATTACHMENT_ENCRYPTED), not another compound file', async () => {
+    const locked = await scan(officeMessage(encryptedDocx(), 'Invoice.docx'));
+    assert.deepEqual(
+      locked.verdict.reasons.filter((x) => x.code === 'ATTACHMENT_ENCRYPTED').map((x) => [x.weight, x.detail]),
+      [[30, 'Invoice.docx is a password-protected Office document']],
+    );
+    const other = await scan(officeMessage(encryptedDocx('WordDocument'), 'Invoice.doc', 'application/msword'));
+    assert.ok(!codes(other).includes('ATTACHMENT_ENCRYPTED'), codes(other).join());
   });
 
   it('shows the analyst the links of a held document and of a QR code in it, and the links of a PDF', async () => {
