@@ -325,7 +325,8 @@ export const REASONS = {
   ATTACHMENT_UNINSPECTABLE: {
     weight: 30,
     doc:
-      'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, the ' +
+      'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, past the first 50 zip ' +
+      'or Office attachments of a message, the ' +
       "message's decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget " +
       'ended first. What a scanner cannot see is never a silent pass.',
   },
@@ -393,8 +394,8 @@ export const REASONS = {
       'Part of an Office document was not read for links and pictures: XML past `[limits] max_decoded_bytes` over the ' +
       "message's documents, the message's 32 MiB for inflating documents used up (smallest parts are read first, " +
       'pictures last), more than 5,000 entries in a document or 10,000 in the message, more than 400 parts to read or ' +
-      '20 pictures, or a broken part; or zip attachments past the first 50 of a message. Informational: large ' +
-      'spreadsheets pass it.',
+      '20 pictures, or a broken part. Informational: large spreadsheets pass it. (Zip and Office attachments past ' +
+      'the first 50 of a message are not opened at all: `ATTACHMENT_UNINSPECTABLE`.)',
     show: true,
   },
   LIMIT_DECODED_BYTES: {

@@ -66,9 +66,10 @@ export interface AttachmentInfo {
   pdf?: true;
   /**
    * An Office document (OOXML, OpenDocument): `links` are its hyperlinks and written
-   * addresses; `remote` what it loads from elsewhere on opening; `unread` why part of it was not read.
+   * addresses; `remote` what it loads from elsewhere on opening; `unread` why part of it was not
+   * read; `unopened`: a zip or document past the message's first 50, not looked into.
    */
-  office?: { remote: import('../attachments/office-documents.js').RemotePart[]; unread: string | null };
+  office?: { remote: import('../attachments/office-documents.js').RemotePart[]; unread: string | null; unopened?: true };
   /** A password-protected Office document (an OOXML file encrypted into a compound file): nothing in it can be read. */
   encrypted?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */

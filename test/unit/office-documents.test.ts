@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { strToU8 } from 'fflate';
 import { InflateBudget } from '../../lib/attachments/archive.js';
 import { officeContent, type OfficeLimits } from '../../lib/attachments/office-documents.js';
+import { analyzeAttachments } from '../../lib/attachments/inspect.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { previewOf } from '../../lib/review/preview.js';
@@ -104,10 +105,11 @@ describe('Office documents: what they lead to', () => {
     );
     const fiftyOne = `From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${attachments.join('')}--b--\r\n`;
     const many51 = await extractScanInput(Buffer.from(fiftyOne), env, buildConfig({}, { env: {} }).limits);
-    assert.equal(many51.attachments.filter((a) => a.office).length, 50);
+    assert.equal(many51.attachments.filter((a) => a.office && !a.office.unopened).length, 50);
+    assert.deepEqual(many51.limits, []);
     assert.deepEqual(
-      many51.limits.map((l) => l.detail),
-      ['1 zip or Office attachment(s) past the first 50 not opened as documents'],
+      analyzeAttachments(many51.attachments, { maxRatio: 100 }).map((x) => [x.code, x.detail]),
+      [['ATTACHMENT_UNINSPECTABLE', 'd50.docx: past the first 50 zip or Office attachments of the message, not opened']],
     );
     // Every document of a message shares one decompression budget.
     const inflate = budget(20 * 1024 * 1024);
