@@ -12,10 +12,10 @@
  *   external URL) — the remote-template injection and Follina (CVE-2022-30190, an `mhtml:`
  *   or `ms-msdt:` object) delivery, which needs no macro.
  * Read with yauzl (as archives are) and htmlparser2 in XML mode (entities, attributes, CDATA;
- * nesting capped as for HTML, so deep nesting costs no more than flat),
- * every inflated byte counted against the message's budget (`InflateBudget`), the XML parts
- * parsed within a budget of bytes of their own (`OfficeLimits.xml`). A zip that is not an Office document (no `[Content_Types].xml`,
- * no OpenDocument `mimetype`) gives null. Never throws.
+ * nesting capped as for HTML, so deep nesting costs no more than flat), every inflated byte
+ * counted against the message's budget (`InflateBudget`), the XML parts parsed within a
+ * budget of bytes of their own (`OfficeLimits.xml`). A zip that is not an Office document (no
+ * `[Content_Types].xml`, no OpenDocument `mimetype` or `content.xml`) gives null. Never throws.
  */
 import type yauzl from 'yauzl';
 import { errorMessage } from '../errors.js';

@@ -92,10 +92,6 @@ const MAX_DOCUMENTS = 50;
 const MAX_DOCUMENT_ENTRIES = 10_000;
 /** Bytes the Office documents of one message may inflate in all (parts read for links, pictures). */
 const MAX_DOCUMENT_INFLATED_BYTES = 32 * 1024 * 1024;
-/**
- * Bytes of Office documents' XML parsed for links per message: `[limits] max_decoded_bytes`
- * (2 MiB at the default; a few KB of a crafted zip inflate to it, which costs up to ~0.3 s).
- */
 /** Office documents come as zips (OOXML sniffs as one from its first bytes) or under their own types. */
 const OFFICE_TYPES = /^application\/(zip|vnd\.openxmlformats-officedocument\.|vnd\.ms-[\w.]+\.(main|macroenabled)|vnd\.oasis\.opendocument\.)/;
 const OFFICE_NAME = /\.(docx|docm|dotx|dotm|xlsx|xlsm|xltx|xltm|xlam|pptx|pptm|potx|potm|ppsx|ppsm|odt|ott|ods|ots|odp|otp|odg)$/;
@@ -108,7 +104,10 @@ interface MessageBudgets {
   pdfPicturesCut: number;
   /** Office documents' parts inflated. */
   documents: InflateBudget;
-  /** Office documents' XML parsed for links. */
+  /**
+   * Office documents' XML parsed for links: `[limits] max_decoded_bytes` (2 MiB at the
+   * default; a few KB of a crafted zip inflate to it, and parsing that costs up to ~0.2 s).
+   */
   documentXml: { left: number; readonly total: number };
   /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms). */
   documentsLeft: number;

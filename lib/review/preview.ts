@@ -84,6 +84,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
   const documents = new InflateBudget(PREVIEW_DOCUMENT_BYTES, 10_000);
   const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
   let pdfBytes = PREVIEW_DOCUMENT_BYTES;
+  let documentsLeft = 50; // as the scan opens at most
   for (const a of parsed.attachments ?? []) {
     if (out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS) break;
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
@@ -92,6 +93,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
     if (pictureSize(bytes)) {
       if (room > 0) out.pictures.push({ name: a.filename ?? 'inline picture', bytes });
     } else if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
+      if (documentsLeft-- <= 0) continue;
       const file = a.filename ?? 'the document';
       const doc = await officeContent(
         Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
