@@ -27,9 +27,14 @@ const BUDGET_MS = 10_000;
 const bound = BUDGET_MS + 1000;
 const runner = new ScanRunner();
 
-/** One scan in the worker: in time, well formed, no fault. A scan that spins past the bound fails (and its input is kept). */
+/**
+ * One scan in the worker: in time, well formed, no fault; and its SOC preview: no fault, at
+ * most 50 links. A scan or preview that spins past the worker's limit fails (and its input is kept).
+ */
 async function scanWithinBudget(raw: Buffer): Promise<WorkerScan> {
-  const r = await runner.scan(raw, bound + 5000);
+  const r = await runner.scan(raw, bound + 15_000);
+  assert.ok(!('error' in r.preview), `the preview threw: ${'error' in r.preview ? r.preview.error : ''}`);
+  assert.ok(r.preview.links <= 50, `the preview lists ${r.preview.links} links`);
   assert.equal(r.budgetMs, BUDGET_MS);
   assert.ok(r.ms <= bound, `scan took ${Math.round(r.ms)} ms (bound ${bound})`);
   assert.ok(ACTIONS.has(r.action), `action ${r.action}`);

@@ -7,6 +7,8 @@ export interface WorkerScan {
   score: number;
   reasons: string[];
   budgetMs: number;
+  /** The SOC preview of the message (after the scan): its time and size, or what it threw. */
+  preview: { ms: number; links: number; chars: number } | { error: string };
 }
 
 /**

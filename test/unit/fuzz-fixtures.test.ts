@@ -19,9 +19,10 @@ describe('messages that broke a fuzz property once (test/fixtures/fuzz)', () => 
     assert.ok(files.length >= 4, files.join(', '));
   });
   for (const f of files) {
-    it(`${f}: scanned without a fault within budget + 1 s${f.startsWith('lure-') ? ', not allowed' : ''}`, async () => {
+    it(`${f}: scanned without a fault within budget + 1 s${f.startsWith('lure-') ? ', not allowed' : ''}, previewed without a fault`, async () => {
       const raw = readFileSync(path.join(FIXTURE_DIR, f));
-      const r = await runner.scan(raw, 20_000);
+      const r = await runner.scan(raw, 30_000);
+      assert.ok(!('error' in r.preview), JSON.stringify(r.preview));
       assert.ok(r.ms <= r.budgetMs + 1000, `scan took ${Math.round(r.ms)} ms (budget ${r.budgetMs} ms)`);
       assert.ok(!r.reasons.includes('SCAN_ERROR'), r.reasons.join(' '));
       if (f.startsWith('lure-')) assert.notEqual(r.action, 'allow', r.reasons.join(' '));
