@@ -113,7 +113,18 @@ interface MessageBudgets {
   documentsLeft: number;
 }
 
-async function describeAttachment(att: Parsed['attachments'][number], limits: Limits, budgets: MessageBudgets, pictures: Picture[]): Promise<AttachmentInfo> {
+/**
+ * The facts of one attachment: type, hash, and what a reader can follow in it (links of HTML,
+ * PDF, Office, calendar files and attached messages; pictures go to `pictures` for QR codes).
+ * `inMessage`: it is inside an attached message, whose own attached messages are not opened.
+ */
+async function describeAttachment(
+  att: Parsed['attachments'][number],
+  limits: Limits,
+  budgets: MessageBudgets,
+  pictures: Picture[],
+  inMessage = false,
+): Promise<AttachmentInfo> {
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -185,9 +196,9 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
       info.links = calendarLinks(text, maxCollected(limits));
     }
   }
-  if (att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) {
+  if ((att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) && !inMessage) {
     info.message = true;
-    const links = await attachedMessageLinks(buf, limits);
+    const links = await attachedMessageLinks(buf, limits, budgets, pictures);
     if (Array.isArray(links)) info.links = links;
     else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
   }
@@ -201,10 +212,13 @@ async function describeAttachment(att: Parsed['attachments'][number], limits: Li
 /**
  * The links a mail client shows in an attached message (`message/rfc822`, a `.eml` file: it
  * opens as a message, its links clickable): links and form targets of its HTML, links in its
- * text, as many as the message's own are read. Messages attached inside it are not opened.
- * Never throws: one the parser refuses is `unreadable` (held like an unparseable message).
+ * text, as many as the message's own are read; and those of its own attachments (HTML, PDF,
+ * Office, calendar files), whose pictures go to `pictures` for QR codes — a lure forwarded
+ * with its PDF, a report of a phish with the phish's document, within the message's budgets.
+ * Messages attached inside it are not opened. Never throws: one the parser refuses is
+ * `unreadable` (held like an unparseable message).
  */
-async function attachedMessageLinks(buf: Buffer, limits: Limits): Promise<string[] | { unreadable: string }> {
+async function attachedMessageLinks(buf: Buffer, limits: Limits, budgets: MessageBudgets, pictures: Picture[]): Promise<string[] | { unreadable: string }> {
   let inner: Parsed;
   try {
     inner = await new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true }).parse(buf);
@@ -216,6 +230,10 @@ async function attachedMessageLinks(buf: Buffer, limits: Limits): Promise<string
   for (const u of findUrls((inner.text ?? '').slice(0, linkReach(limits)))) {
     if (links.size >= maxCollected(limits)) break;
     links.add(u.url);
+  }
+  for (const a of attachmentsToExamine(inner.attachments, limits.max_parts)) {
+    if (links.size >= maxCollected(limits)) break;
+    for (const l of (await describeAttachment(a, limits, budgets, pictures, true)).links ?? []) links.add(l);
   }
   return [...links].slice(0, maxCollected(limits));
 }

@@ -140,6 +140,24 @@ describe('Office documents in a message', () => {
     assert.ok(!codes(off).includes('QR_CODE_LINK'), codes(off).join());
   });
 
+  it('reads the documents and pictures of an attached message (a forwarded lure), not those of a message attached inside it', async () => {
+    const lure = officeMessage(docx({ hyperlinks: [{ text: 'View invoice', url: URL_IP }], picture: qrPng('https://qr.example.net/mfa') }), 'Invoice.docx');
+    const forwarded = withAttachment('Outstanding invoice.eml', Buffer.from(lure), 'message/rfc822', {
+      subject: 'FW: is this real?',
+      text: 'Got this today, see attached.',
+    });
+    const input = await extractScanInput(Buffer.from(forwarded), env, buildConfig({}, { env: {} }).limits);
+    assert.deepEqual(
+      input.urls.map((u) => [u.source, u.raw]),
+      [
+        ['message', URL_IP],
+        ['qr', 'https://qr.example.net/mfa'],
+      ],
+    );
+    const twice = withAttachment('FW.eml', Buffer.from(forwarded), 'message/rfc822');
+    assert.deepEqual((await extractScanInput(Buffer.from(twice), env, buildConfig({}, { env: {} }).limits)).urls, []);
+  });
+
   it('scores a remote template low and a remote object high, each once per message', async () => {
     const bland = (doc: Buffer) =>
       officeMessage(doc, 'Minutes.docx')
