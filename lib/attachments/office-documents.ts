@@ -48,6 +48,8 @@ export interface OfficeLimits {
   xml: { left: number; readonly total: number };
 }
 
+/** Zip and Office attachments opened as Office documents per message at most (as many as pictures are read); the rest are uninspectable. */
+export const MAX_DOCUMENTS = 50;
 /** Entries of one document looked at (names only) at most: a document of many sheets has a few hundred. */
 const MAX_ENTRIES = 5000;
 /** XML parts read per document at most (relationships and shown parts together). */

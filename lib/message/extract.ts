@@ -12,7 +12,7 @@ import { attachmentsToExamine } from '../attachments/priority.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
-import { officeContent } from '../attachments/office-documents.js';
+import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
@@ -86,8 +86,6 @@ const PICTURE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif']);
 const MAX_PDF_PICTURES = 20;
 /** The name of the stream a password-protected OOXML document is kept in, as a compound file's directory writes it (UTF-16LE). */
 const ENCRYPTED_PACKAGE = Buffer.from('EncryptedPackage', 'utf16le');
-/** Attachments opened as Office documents per message at most (as many as pictures are read). */
-const MAX_DOCUMENTS = 50;
 /** Zip entries the Office documents of one message may list in all (a document has tens; listing 10,000 costs ~0.1 s). */
 const MAX_DOCUMENT_ENTRIES = 10_000;
 /** Bytes the Office documents of one message may inflate in all (parts read for links, pictures). */

@@ -12,7 +12,7 @@ import { blockTextGrids } from '../message/drawn-codes.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { InflateBudget } from '../attachments/archive.js';
-import { officeContent } from '../attachments/office-documents.js';
+import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
 import { decodeHeaderWords, useUtf7TextParts } from '../message/utf7.js';
@@ -84,7 +84,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
   const documents = new InflateBudget(PREVIEW_DOCUMENT_BYTES, 10_000);
   const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
   let pdfBytes = PREVIEW_DOCUMENT_BYTES;
-  let documentsLeft = 50; // as the scan opens at most
+  let documentsLeft = MAX_DOCUMENTS;
   for (const a of parsed.attachments ?? []) {
     if (out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS) break;
     const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
