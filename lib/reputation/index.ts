@@ -33,7 +33,9 @@ async function followFeedDir(store: Store, dir: string, syncMs: number, onError?
   const seen = new Map<string, number>();
   let running: Promise<void> | null = null;
   let again = false;
+  let stopped = false;
   const sync = (): void => {
+    if (stopped) return;
     if (running) {
       again = true;
       return;
@@ -67,6 +69,7 @@ async function followFeedDir(store: Store, dir: string, syncMs: number, onError?
     // No folder yet, or no watch here: the poll alone.
   }
   return () => {
+    stopped = true; // a sync under way finishes; none starts after
     clearInterval(timer);
     clearTimeout(settle);
     watcher?.close();
@@ -76,8 +79,7 @@ async function followFeedDir(store: Store, dir: string, syncMs: number, onError?
 /**
  * The reputation sources for one process: imported feeds in the store (with the in-memory
  * stores, `[reputation] feed_dir` is loaded now and followed: re-read when it changes and every
- * `syncMs`), and Safe
- * Browsing when PHISHX_SAFE_BROWSING_KEY is set.
+ * `syncMs`), and Safe Browsing when PHISHX_SAFE_BROWSING_KEY is set.
  */
 export async function createReputation(
   store: Store,
