@@ -2,7 +2,6 @@ import type { AttachmentInfo } from '../message/types.js';
 import type { Signal } from '../verdict/types.js';
 import type { ArchiveEntry } from './archive.js';
 import { CALENDAR_TYPES } from './calendar-links.js';
-import { MAX_DOCUMENTS } from './office-documents.js';
 
 /** Extensions that run code when opened on Windows (or are containers that mount and run). */
 export const EXECUTABLE_EXT = new Set([
@@ -188,8 +187,6 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
       const benign = containers || (d === 'text' && TEXT_FORMATS.has(s)) || (s === 'text' && TEXT_FORMATS.has(d));
       if (d !== s && !benign) out.push({ code: 'ATTACHMENT_TYPE_MISMATCH', detail: `${shown}: declared ${a.declaredType}, content ${a.sniffedType}` });
     }
-    if (a.office?.unopened)
-      out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: past the first ${MAX_DOCUMENTS} zip or Office attachments of the message, not opened` });
     if (a.encrypted) out.push({ code: 'ATTACHMENT_ENCRYPTED', detail: `${shown} is a password-protected Office document` });
     for (const r of a.office?.remote ?? []) {
       const code = r.kind === 'attachedTemplate' ? 'ATTACHMENT_REMOTE_TEMPLATE' : 'ATTACHMENT_REMOTE_OBJECT';

@@ -109,6 +109,9 @@ interface MessageBudgets {
   documentXml: { left: number; readonly total: number };
   /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms). */
   documentsLeft: number;
+  /** What was not read of the documents, at any depth (an attached message's too): those past documentsLeft, and why part of one was left. */
+  documentsUnopened: string[];
+  documentsUnread: string[];
 }
 
 /**
@@ -169,7 +172,7 @@ async function describeAttachment(
   if (sniffed === 'application/x-cfb' && buf.indexOf(ENCRYPTED_PACKAGE) >= 0) info.encrypted = true;
   const office = (sniffed && OFFICE_TYPES.test(sniffed)) || (!sniffed && (OFFICE_TYPES.test(att.mimeType.toLowerCase()) || OFFICE_NAME.test(name)));
   // Past them, not opened: never a silent pass (ATTACHMENT_UNINSPECTABLE), or 50 junk zips would hide the lure's document.
-  if (office && budgets.documentsLeft <= 0) info.office = { remote: [], unread: null, unopened: true };
+  if (office && budgets.documentsLeft <= 0) budgets.documentsUnopened.push(att.filename ?? `(unnamed ${att.mimeType})`);
   else if (office) {
     budgets.documentsLeft--;
     // Opened in Word, Excel, PowerPoint, LibreOffice: its links are clicked there, its pictures seen.
@@ -180,9 +183,10 @@ async function describeAttachment(
       budgets.documents,
     );
     if (doc) {
-      info.office = { remote: doc.remote, unread: doc.unread };
+      info.office = { remote: doc.remote };
       info.links = doc.links;
       pictures.push(...doc.pictures);
+      if (doc.unread) budgets.documentsUnread.push(`${att.filename ?? 'an Office document'}: ${doc.unread}`);
     }
   }
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
@@ -477,6 +481,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     documents: new InflateBudget(MAX_DOCUMENT_INFLATED_BYTES, MAX_DOCUMENT_ENTRIES),
     documentXml: { left: limits.max_decoded_bytes, total: limits.max_decoded_bytes },
     documentsLeft: MAX_DOCUMENTS,
+    documentsUnopened: [],
+    documentsUnread: [],
   };
   const pictures: Picture[] = [];
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, budgets, pictures));
@@ -485,12 +491,17 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
   for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
-  for (const a of attachments)
-    if (a.office?.unread)
-      hits.push({
-        code: 'LIMIT_DOCUMENT_PARTS',
-        detail: `${a.filename ?? 'an Office document'}: ${a.office.unread}; the rest not read for links and pictures`.slice(0, 300),
-      });
+  for (const unread of budgets.documentsUnread)
+    hits.push({ code: 'LIMIT_DOCUMENT_PARTS', detail: `${unread}; the rest not read for links and pictures`.slice(0, 300) });
+  if (budgets.documentsUnopened.length)
+    hits.push({
+      code: 'ATTACHMENT_UNINSPECTABLE',
+      detail:
+        `${budgets.documentsUnopened.length} zip or Office attachment(s) past the first ${MAX_DOCUMENTS} of the message not opened: ${budgets.documentsUnopened.join(', ')}`.slice(
+          0,
+          300,
+        ),
+    });
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
     // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.

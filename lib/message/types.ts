@@ -64,12 +64,8 @@ export interface AttachmentInfo {
   calendar?: true;
   /** A PDF (by magic bytes, or by name when the content is unrecognised): `links` are its link annotations. */
   pdf?: true;
-  /**
-   * An Office document (OOXML, OpenDocument): `links` are its hyperlinks and written
-   * addresses; `remote` what it loads from elsewhere on opening; `unread` why part of it was not
-   * read; `unopened`: a zip or document past the message's first 50, not looked into.
-   */
-  office?: { remote: import('../attachments/office-documents.js').RemotePart[]; unread: string | null; unopened?: true };
+  /** An Office document (OOXML, OpenDocument): `links` are its hyperlinks and written addresses; `remote` what it loads from elsewhere on opening. */
+  office?: { remote: import('../attachments/office-documents.js').RemotePart[] };
   /** A password-protected Office document (an OOXML file encrypted into a compound file): nothing in it can be read. */
   encrypted?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
@@ -89,6 +85,7 @@ export interface LimitHit {
     | 'LIMIT_STYLE_RULES'
     | 'LIMIT_QR_PIXELS'
     | 'LIMIT_DOCUMENT_PARTS'
+    | 'ATTACHMENT_UNINSPECTABLE'
     | 'MIME_UNPARSEABLE';
   detail: string;
 }

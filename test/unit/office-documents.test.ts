@@ -105,11 +105,21 @@ describe('Office documents: what they lead to', () => {
     );
     const fiftyOne = `From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${attachments.join('')}--b--\r\n`;
     const many51 = await extractScanInput(Buffer.from(fiftyOne), env, buildConfig({}, { env: {} }).limits);
-    assert.equal(many51.attachments.filter((a) => a.office && !a.office.unopened).length, 50);
-    assert.deepEqual(many51.limits, []);
+    assert.equal(many51.attachments.filter((a) => a.office).length, 50);
     assert.deepEqual(
-      analyzeAttachments(many51.attachments, { maxRatio: 100 }).map((x) => [x.code, x.detail]),
-      [['ATTACHMENT_UNINSPECTABLE', 'd50.docx: past the first 50 zip or Office attachments of the message, not opened']],
+      many51.limits.map((l) => [l.code, l.detail]),
+      [['ATTACHMENT_UNINSPECTABLE', '1 zip or Office attachment(s) past the first 50 of the message not opened: d50.docx']],
+    );
+    assert.deepEqual(analyzeAttachments(many51.attachments, { maxRatio: 100 }), []);
+    // Inside an attached message the same: the junk zips there must not hide its document either.
+    const inner = await extractScanInput(
+      Buffer.from(withAttachment('FW.eml', Buffer.from(fiftyOne), 'message/rfc822')),
+      env,
+      buildConfig({}, { env: {} }).limits,
+    );
+    assert.deepEqual(
+      inner.limits.map((l) => [l.code, l.detail]),
+      [['ATTACHMENT_UNINSPECTABLE', '1 zip or Office attachment(s) past the first 50 of the message not opened: d50.docx']],
     );
     // Every document of a message shares one decompression budget.
     const inflate = budget(20 * 1024 * 1024);
