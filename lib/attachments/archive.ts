@@ -1,4 +1,5 @@
 import yauzl from 'yauzl';
+import { errorMessage } from '../errors.js';
 
 export interface ArchiveEntry {
   name: string;
@@ -117,6 +118,84 @@ function inflateEntry(zf: yauzl.ZipFile, e: yauzl.Entry, max: number, budget: In
       });
     });
   });
+}
+
+/** A file taken out of a zip to be read as if it were attached on its own. */
+export interface ZippedFile {
+  /** Its path inside the zip. */
+  name: string;
+  bytes: Buffer;
+}
+
+export interface ZippedFiles {
+  files: ZippedFile[];
+  /** Why some of the files asked for were not taken (too large, too many, the message's budget, a broken entry), null when all were. */
+  unread: string | null;
+}
+
+/**
+ * The files of a zip that `wanted` ranks (by path: a number, lower first; null: not
+ * wanted), inflated within the message's `budget` — each at most `maxBytes`, at most
+ * `maxFiles`, smallest first within a rank. First level only (a zip inside it is listed by
+ * `listZip`, not opened here); encrypted entries are not read (ARCHIVE_ENCRYPTED names them),
+ * and every entry looked at counts against the budget's entries. Null when `buf` is not a
+ * readable zip. Never throws.
+ */
+export async function zippedFiles(
+  buf: Buffer,
+  wanted: (name: string) => number | null,
+  opts: { maxBytes: number; maxFiles: number },
+  budget: InflateBudget,
+): Promise<ZippedFiles | null> {
+  let zf: yauzl.ZipFile;
+  try {
+    zf = await openZip(buf);
+  } catch {
+    return null;
+  }
+  const picked: Array<{ e: yauzl.Entry; rank: number }> = [];
+  const unread: string[] = [];
+  await new Promise<void>((resolve) => {
+    zf.on('entry', (e: yauzl.Entry) => {
+      if (budget.entriesLeft <= 0 || budget.aborted) {
+        unread.push(budget.aborted ? 'the scan ended while it was listed' : 'more entries than the message may list');
+        return resolve();
+      }
+      budget.entriesLeft--;
+      const rank = e.fileName.endsWith('/') || e.generalPurposeBitFlag & 1 ? null : wanted(e.fileName);
+      if (rank !== null) picked.push({ e, rank });
+      zf.readEntry();
+    });
+    zf.on('end', () => resolve());
+    zf.on('error', () => {
+      unread.push('its directory is broken');
+      resolve();
+    });
+    zf.readEntry();
+  });
+  picked.sort((a, b) => a.rank - b.rank || a.e.uncompressedSize - b.e.uncompressedSize);
+  const files: ZippedFile[] = [];
+  for (const [i, { e }] of picked.entries()) {
+    if (files.length >= opts.maxFiles) {
+      unread.push(`${picked.length - i} file(s) past the first ${opts.maxFiles}`);
+      break;
+    }
+    if (e.uncompressedSize > opts.maxBytes) {
+      unread.push(`${e.fileName}: larger than ${opts.maxBytes} bytes`);
+      continue;
+    }
+    try {
+      files.push({ name: e.fileName, bytes: await readEntry(zf, e, opts.maxBytes, budget) });
+    } catch (err) {
+      if (err instanceof BudgetExhausted) {
+        unread.push(`${e.fileName} and after: ${err.message}`);
+        break;
+      }
+      unread.push(`${e.fileName}: unreadable (${errorMessage(err)})`);
+    }
+  }
+  zf.close();
+  return { files, unread: unread.length ? unread.join('; ').slice(0, 300) : null };
 }
 
 export function emptyArchiveInfo(): ArchiveInfo {

@@ -157,6 +157,11 @@ function entrySignals(entries: readonly ArchiveEntry[], attachment: string): Sig
   return out;
 }
 
+/** An attachment and the files read out of it (a zip's documents): each has its links, and its own signals. */
+export function withContents(a: AttachmentInfo): AttachmentInfo[] {
+  return a.contents ? [a, ...a.contents] : [a];
+}
+
 export interface AttachmentLimits {
   maxRatio: number;
 }
@@ -164,7 +169,8 @@ export interface AttachmentLimits {
 /** Attachment heuristics over the extracted facts. Pure. */
 export function analyzeAttachments(attachments: readonly AttachmentInfo[], limits: AttachmentLimits): Signal[] {
   const out: Signal[] = [];
-  for (const a of attachments) {
+  // The files read out of a zip are judged as attachments (a zipped .docm, a page with a password form, an executable named .pdf).
+  for (const a of attachments.flatMap(withContents)) {
     const name = a.filename ?? '';
     const ext = extensions(name);
     const last = ext[ext.length - 1] ?? '';

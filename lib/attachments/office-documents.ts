@@ -48,6 +48,9 @@ export interface OfficeLimits {
   xml: { left: number; readonly total: number };
 }
 
+/** Names of the Office documents read (OOXML and OpenDocument, their macro and template kinds), lower-case. */
+export const OFFICE_NAME = /\.(docx|docm|dotx|dotm|xlsx|xlsm|xltx|xltm|xlam|pptx|pptm|potx|potm|ppsx|ppsm|odt|ott|ods|ots|odp|otp|odg)$/;
+
 /** Zip and Office attachments opened as Office documents per message at most (as many as pictures are read); the rest are uninspectable. */
 export const MAX_DOCUMENTS = 50;
 /** Entries of one document looked at (names only) at most: a document of many sheets has a few hundred. */

@@ -1,4 +1,5 @@
 import { extensions } from './inspect.js';
+import { OFFICE_NAME } from './office-documents.js';
 
 /** Declared types a mail client shows as a picture or as plain text, nothing it runs or renders. */
 const PLAIN_TYPE = /^(?:image\/(?:jpeg|png|gif|bmp|webp|tiff|heic)|text\/(?:plain|csv))$/;
@@ -23,3 +24,24 @@ export function attachmentsToExamine<T extends { mimeType: string; filename?: st
   const chosen = new Set([...first, ...all.filter(opensAsPlain)].slice(0, max));
   return all.filter((a) => chosen.has(a));
 }
+
+/** What a file in a zip is to a reader who opens it with a click (by its path's extension). */
+export type ZippedKind = 'page' | 'document' | 'message' | 'calendar' | 'picture';
+
+/** The kind of a file in a zip a reader opens and whose links, forms or pictures are read; null for any other. Pure. */
+export function zippedKind(path: string): ZippedKind | null {
+  const n = path.toLowerCase();
+  if (/\.(html?|xhtml|shtml|svg)$/.test(n)) return 'page';
+  if (n.endsWith('.pdf') || OFFICE_NAME.test(n)) return 'document';
+  if (n.endsWith('.eml')) return 'message';
+  if (/\.(ics|vcs)$/.test(n)) return 'calendar';
+  if (/\.(png|jpe?g|gif)$/.test(n)) return 'picture';
+  return null;
+}
+
+/**
+ * The order a zip's files are read in (lower first): web pages (the credential form zipped
+ * past filters that read attachments), then documents and attached messages, then calendar
+ * files, then pictures (QR codes, the costliest to read).
+ */
+export const ZIPPED_RANK: Readonly<Record<ZippedKind, number>> = { page: 0, document: 1, message: 1, calendar: 2, picture: 3 };

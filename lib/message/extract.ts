@@ -8,11 +8,12 @@ import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
-import { attachmentsToExamine } from '../attachments/priority.js';
+import { attachmentsToExamine, ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
+import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
-import { emptyArchiveInfo, InflateBudget, listZip } from '../attachments/archive.js';
-import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
+import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
+import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
 import { useFastDecoders } from './mime-decoders.js';
@@ -92,7 +93,6 @@ const MAX_DOCUMENT_ENTRIES = 10_000;
 const MAX_DOCUMENT_INFLATED_BYTES = 32 * 1024 * 1024;
 /** Office documents come as zips (OOXML sniffs as one from its first bytes) or under their own types. */
 const OFFICE_TYPES = /^application\/(zip|vnd\.openxmlformats-officedocument\.|vnd\.ms-[\w.]+\.(main|macroenabled)|vnd\.oasis\.opendocument\.)/;
-const OFFICE_NAME = /\.(docx|docm|dotx|dotm|xlsx|xlsm|xltx|xltm|xlam|pptx|pptm|potx|potm|ppsx|ppsm|odt|ott|ods|ots|odp|otp|odg)$/;
 
 /** What describeAttachment spends over all attachments of one message. */
 interface MessageBudgets {
@@ -114,18 +114,37 @@ interface MessageBudgets {
   documentsUnread: string[];
 }
 
+/** What every attachment of one message is read with: the limits, the budgets they share, and where their pictures go (to be read for QR codes). */
+interface Reading {
+  limits: Limits;
+  budgets: MessageBudgets;
+  pictures: Picture[];
+}
+
+/** Where an attachment is: inside an attached message (whose own attached messages are not opened), or taken out of a zip (whose zips are not opened). */
+interface Placement {
+  inMessage?: boolean;
+  inZip?: boolean;
+}
+
+/** Files of one zip attachment read as if attached (its documents, pages and pictures) at most. */
+const MAX_ZIPPED_FILES = 20;
+/** A file in a zip larger than this is not taken out (the message's decompression budget is 32 MiB). */
+const MAX_ZIPPED_BYTES = 10 * 1024 * 1024;
+/** Files of a zip read as if attached, most telling first (web pages, then documents and messages, then calendar files, then pictures). */
+function zippedRank(name: string): number | null {
+  const kind = zippedKind(name);
+  return kind ? ZIPPED_RANK[kind] : null;
+}
+
 /**
  * The facts of one attachment: type, hash, and what a reader can follow in it (links of HTML,
- * PDF, Office, calendar files and attached messages; pictures go to `pictures` for QR codes).
- * `inMessage`: it is inside an attached message, whose own attached messages are not opened.
+ * PDF, Office, calendar files and attached messages; pictures go to `reading.pictures` for QR
+ * codes). A zip's documents, pages and pictures are read as if attached (`contents`).
  */
-async function describeAttachment(
-  att: Parsed['attachments'][number],
-  limits: Limits,
-  budgets: MessageBudgets,
-  pictures: Picture[],
-  inMessage = false,
-): Promise<AttachmentInfo> {
+async function describeAttachment(att: Parsed['attachments'][number], reading: Reading, where: Placement = {}): Promise<AttachmentInfo> {
+  const { limits, budgets, pictures } = reading;
+  const inMessage = where.inMessage === true;
   const content = att.content;
   const buf =
     typeof content === 'string'
@@ -187,6 +206,24 @@ async function describeAttachment(
       info.links = doc.links;
       pictures.push(...doc.pictures);
       if (doc.unread) budgets.documentsUnread.push(`${att.filename ?? 'an Office document'}: ${doc.unread}`);
+    } else if (!where.inZip) {
+      // A zip that is no Office document: the invoice.html, .pdf or .docx in it is opened with a
+      // click, and a lure zips it for the filters that read attachments but not archives.
+      const zipName = att.filename ?? 'the zip';
+      const zipped = await zippedFiles(buf, zippedRank, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, budgets.documents);
+      if (zipped?.files.length) {
+        info.contents = [];
+        for (const f of zipped.files) {
+          const inner: Parsed['attachments'][number] = {
+            filename: `${zipName}/${f.name}`,
+            mimeType: 'application/octet-stream',
+            disposition: 'attachment',
+            content: f.bytes,
+          };
+          info.contents.push(await describeAttachment(inner, reading, { inMessage, inZip: true }));
+        }
+      }
+      if (zipped?.unread) budgets.documentsUnread.push(`${zipName}: ${zipped.unread}`);
     }
   }
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
@@ -200,7 +237,7 @@ async function describeAttachment(
   }
   if ((att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) && !inMessage) {
     info.message = true;
-    const links = await attachedMessageLinks(buf, limits, budgets, pictures);
+    const links = await attachedMessageLinks(buf, reading);
     if (Array.isArray(links)) info.links = links;
     else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
   }
@@ -220,7 +257,8 @@ async function describeAttachment(
  * Messages attached inside it are not opened. Never throws: one the parser refuses is
  * `unreadable` (held like an unparseable message).
  */
-async function attachedMessageLinks(buf: Buffer, limits: Limits, budgets: MessageBudgets, pictures: Picture[]): Promise<string[] | { unreadable: string }> {
+async function attachedMessageLinks(buf: Buffer, reading: Reading): Promise<string[] | { unreadable: string }> {
+  const { limits } = reading;
   let inner: Parsed;
   try {
     inner = await new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true }).parse(buf);
@@ -235,7 +273,7 @@ async function attachedMessageLinks(buf: Buffer, limits: Limits, budgets: Messag
   }
   for (const a of attachmentsToExamine(inner.attachments, limits.max_parts)) {
     if (links.size >= maxCollected(limits)) break;
-    for (const l of (await describeAttachment(a, limits, budgets, pictures, true)).links ?? []) links.add(l);
+    for (const found of withContents(await describeAttachment(a, reading, { inMessage: true }))) for (const l of found.links ?? []) links.add(l);
   }
   return [...links].slice(0, maxCollected(limits));
 }
@@ -485,12 +523,13 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     documentsUnread: [],
   };
   const pictures: Picture[] = [];
-  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, limits, budgets, pictures));
+  const reading: Reading = { limits, budgets, pictures };
+  for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, reading));
   const unreadable = attachments.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
-  for (const a of attachments) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
+  for (const a of attachments.flatMap(withContents)) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
   for (const unread of budgets.documentsUnread)
     hits.push({ code: 'LIMIT_DOCUMENT_PARTS', detail: `${unread}; the rest not read for links and pictures`.slice(0, 300) });
   if (budgets.documentsUnopened.length)

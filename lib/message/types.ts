@@ -72,6 +72,12 @@ export interface AttachmentInfo {
   unreadable?: string;
   /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */
   zip?: boolean;
+  /**
+   * Zip attachments: the files in them a reader opens with a click — web pages, PDFs, Office
+   * documents, attached messages, calendar files, pictures — read as attachments are, named
+   * `zip/path` (first level; a zip inside is listed, not opened).
+   */
+  contents?: AttachmentInfo[];
   /** Zip attachments: their listing (see lib/attachments/archive.ts), filled by `inspectArchives`; absent while not inspected. */
   archive?: import('../attachments/archive.js').ArchiveInfo;
 }

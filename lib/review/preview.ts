@@ -3,7 +3,7 @@
  * text), every link shown as text and defanged (`hxxps://evil[.]example/…`) so nothing
  * is clickable or fetched, no remote content, attachments listed but not opened (pictures,
  * also those in PDFs and Office documents, are read for QR codes, whose links are listed
- * first; the links of PDFs and Office documents are listed after the body's), and bounded in
+ * first; the links of PDFs and Office documents, also zipped ones, are listed after the body's), and bounded in
  * size whatever the message holds.
  */
 import PostalMime from 'postal-mime';
@@ -11,7 +11,8 @@ import { drawnCodesIn, htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type 
 import { blockTextGrids } from '../message/drawn-codes.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
-import { InflateBudget } from '../attachments/archive.js';
+import { InflateBudget, zippedFiles } from '../attachments/archive.js';
+import { ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
 import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
@@ -78,38 +79,48 @@ interface AttachmentContent {
   links: Array<{ url: string; file: string }>;
 }
 
-/** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents. */
+/** Files of one zip attachment read for the preview at most, and their size at most (as the scan reads them). */
+const PREVIEW_ZIPPED_FILES = 20;
+const PREVIEW_ZIPPED_BYTES = 10 * 1024 * 1024;
+
+/** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents, also those zipped. */
 async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.parse>>): Promise<AttachmentContent> {
   const out: AttachmentContent = { pictures: [], links: [] };
   const documents = new InflateBudget(PREVIEW_DOCUMENT_BYTES, 10_000);
   const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
   let pdfBytes = PREVIEW_DOCUMENT_BYTES;
   let documentsLeft = MAX_DOCUMENTS;
-  for (const a of parsed.attachments ?? []) {
-    if (out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS) break;
-    const bytes = typeof a.content === 'string' ? null : new Uint8Array(a.content);
-    if (!bytes) continue;
+  const full = (): boolean => out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS;
+  const read = async (bytes: Uint8Array, name: string | null, inZip: boolean): Promise<void> => {
     const room = MAX_PICTURES - out.pictures.length;
     if (pictureSize(bytes)) {
-      if (room > 0) out.pictures.push({ name: a.filename ?? 'inline picture', bytes });
+      if (room > 0) out.pictures.push({ name: name ?? 'inline picture', bytes });
     } else if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
-      if (documentsLeft-- <= 0) continue;
-      const file = a.filename ?? 'the document';
-      const doc = await officeContent(
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        file,
-        { maxLinks: MAX_LINKS, maxPictures: room, xml },
-        documents,
-      );
+      if (documentsLeft-- <= 0) return;
+      const file = name ?? 'the document';
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const doc = await officeContent(buf, file, { maxLinks: MAX_LINKS, maxPictures: room, xml }, documents);
       out.pictures.push(...(doc?.pictures ?? []));
       out.links.push(...(doc?.links ?? []).map((url) => ({ url, file })));
+      if (doc || inZip) return;
+      // A zip: its PDFs, Office documents and pictures, as the scan reads them.
+      const wanted = (path: string): number | null => {
+        const kind = zippedKind(path);
+        return kind === 'document' || kind === 'picture' ? ZIPPED_RANK[kind] : null;
+      };
+      const zipped = await zippedFiles(buf, wanted, { maxBytes: PREVIEW_ZIPPED_BYTES, maxFiles: PREVIEW_ZIPPED_FILES }, documents);
+      for (const f of zipped?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, true);
     } else {
-      const file = a.filename ?? 'the PDF';
+      const file = name ?? 'the PDF';
       out.pictures.push(...pdfPictures(bytes, file, room).pictures);
       const pdf = pdfLinks(bytes, { maxInflatedBytes: pdfBytes, maxLinks: MAX_LINKS });
       pdfBytes -= pdf.inflatedBytes;
       out.links.push(...pdf.links.map((url) => ({ url, file })));
     }
+  };
+  for (const a of parsed.attachments ?? []) {
+    if (full()) break;
+    if (typeof a.content !== 'string') await read(new Uint8Array(a.content), a.filename ?? null, false);
   }
   return out;
 }

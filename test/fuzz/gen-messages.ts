@@ -18,7 +18,7 @@ import {
   phishMessage,
   quarantineMessage,
 } from '../helpers/messages.js';
-import { repeatedEntryZip } from '../helpers/mime.js';
+import { repeatedEntryZip, zip } from '../helpers/mime.js';
 import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 import { docx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
@@ -503,31 +503,63 @@ function centralEntries(zip: Buffer): number[] {
 }
 
 /**
+ * Mutations of a zip: bytes flipped, cut short, or one central directory entry lying about its
+ * compression method (offset 10), compressed (20) or uncompressed size (24).
+ */
+const zipMutation = fc.record({
+  edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
+  cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+  lie: fc.option(fc.tuple(fc.nat(), fc.constantFrom(10, 20, 24), fc.nat()), { nil: undefined }),
+});
+
+/** `base` with `m` done to it; `intact`: nothing was. */
+function mutateZip(base: Buffer, m: { edits: Array<[number, number]>; cut?: number; lie?: [number, 10 | 20 | 24, number] }): { zip: Buffer; intact: boolean } {
+  let out = Buffer.from(base);
+  if (m.lie) {
+    const entries = centralEntries(out);
+    const at = entries[m.lie[0] % entries.length] + m.lie[1];
+    if (m.lie[1] === 10) out.writeUInt16LE(m.lie[2] % 65536, at);
+    else out.writeUInt32LE(m.lie[2] % 2 ** 32, at);
+  }
+  for (const [at, v] of m.edits) out[at % out.length] = v;
+  if (m.cut !== undefined) out = out.subarray(0, Math.floor(out.length * m.cut));
+  return { zip: out, intact: m.edits.length === 0 && m.cut === undefined && m.lie === undefined };
+}
+
+/**
  * A lure (its text alone is held) whose only link is in an attached Office document — a Word
  * hyperlink, a field code, a QR code picture, a spreadsheet formula, an OpenDocument link —
  * left whole, bit-flipped, cut short, or whose zip directory lies about an entry's sizes or
  * compression method. `intact`: the document is unchanged (its link must be read).
  */
 export const officeLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
-  .record({
-    seed: fc.nat({ max: OFFICE_SEEDS.length - 1 }),
-    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
-    cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
-    lie: fc.option(fc.tuple(fc.nat(), fc.constantFrom(10, 20, 24), fc.nat()), { nil: undefined }),
-  })
-  .map(({ seed, edits, cut, lie }) => {
+  .tuple(fc.nat({ max: OFFICE_SEEDS.length - 1 }), zipMutation)
+  .map(([seed, m]) => {
     const { doc: base, name, type } = OFFICE_SEEDS[seed];
-    let doc = Buffer.from(base);
-    if (lie) {
-      // Method (offset 10), compressed (20) or uncompressed size (24) of one directory entry.
-      const entries = centralEntries(doc);
-      const at = entries[lie[0] % entries.length] + lie[1];
-      if (lie[1] === 10) doc.writeUInt16LE(lie[2] % 65536, at);
-      else doc.writeUInt32LE(lie[2] % 2 ** 32, at);
-    }
-    for (const [at, v] of edits) doc[at % doc.length] = v;
-    if (cut !== undefined) doc = doc.subarray(0, Math.floor(doc.length * cut));
-    return { raw: Buffer.from(officeMessage(doc, name, type)), intact: edits.length === 0 && cut === undefined && lie === undefined };
+    const { zip: doc, intact } = mutateZip(base, m);
+    return { raw: Buffer.from(officeMessage(doc, name, type)), intact };
+  });
+
+const ZIP_SEEDS: Buffer[] = (
+  [
+    { 'Invoice.docx': docx({ fieldLink: QR_URL }) },
+    { 'Invoice.html': Buffer.from(`<html><body><form action="${QR_URL}"><input type="password" name="p"></form></body></html>`) },
+    { 'docs/Invoice.pdf': Buffer.from(`%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(${QR_URL})>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n`, 'latin1') },
+    { 'readme.txt': Buffer.from('Scan the code to pay.'), 'scan.png': qrPng(QR_URL) },
+  ] as Array<Record<string, Buffer>>
+).map((files) => zip(files));
+
+/**
+ * A lure (its text alone is held) whose only link is in a file of an attached zip — a Word
+ * document, a web page with a password form, a PDF, a QR code picture — the zip left whole,
+ * bit-flipped, cut short, or with a directory that lies. `intact`: the zip is unchanged (the
+ * file's link must be read).
+ */
+export const zippedLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
+  .tuple(fc.nat({ max: ZIP_SEEDS.length - 1 }), zipMutation)
+  .map(([seed, m]) => {
+    const { zip: mutated, intact } = mutateZip(ZIP_SEEDS[seed], m);
+    return { raw: Buffer.from(officeMessage(mutated, 'Invoice-4711.zip', 'application/zip')), intact };
   });
 
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);

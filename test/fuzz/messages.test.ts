@@ -10,6 +10,7 @@ import {
   lureWrapped,
   mutatedMessage,
   officeLureMutated,
+  zippedLureMutated,
   pdfQrLureMutated,
   qrLureWithMutatedPicture,
   repeatedMessage,
@@ -101,6 +102,12 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
       'reads the links of broken Office documents (bit-flipped, cut short, a zip directory that lies)',
       'lures in mutated Office documents',
       officeLureMutated,
+      'URL_IP_LITERAL',
+    ],
+    [
+      'reads the links of the documents, pages and pictures in broken zips (bit-flipped, cut short, a directory that lies)',
+      'lures in mutated zips',
+      zippedLureMutated,
       'URL_IP_LITERAL',
     ],
   ];
