@@ -125,6 +125,8 @@ export interface ZippedFile {
   /** Its path inside the zip. */
   name: string;
   bytes: Buffer;
+  /** Only its first bytes were taken (`opts.prefix`): the rest was not inflated. */
+  cut: boolean;
 }
 
 export interface ZippedFiles {
@@ -136,15 +138,17 @@ export interface ZippedFiles {
 /**
  * The files of a zip that `wanted` ranks (by path: a number, lower first; null: not
  * wanted), inflated within the message's `budget` — each at most `maxBytes`, at most
- * `maxFiles`, smallest first within a rank. First level only (a zip inside it is listed by
- * `listZip`, not opened here); encrypted entries are not read (ARCHIVE_ENCRYPTED names them),
- * and every entry looked at counts against the budget's entries. Null when `buf` is not a
- * readable zip. Never throws.
+ * `maxFiles`, smallest first within a rank. `prefix`, asked just before a file is read with
+ * its declared size, may answer how many of its first bytes to take instead (0: none; the
+ * file is `cut`): a budget of its own the caller keeps. First level only (a zip inside it is
+ * listed by `listZip`, not opened here); encrypted entries are not read (ARCHIVE_ENCRYPTED
+ * names them), and every entry looked at counts against the budget's entries. Null when
+ * `buf` is not a readable zip. Never throws.
  */
 export async function zippedFiles(
   buf: Buffer,
   wanted: (name: string) => number | null,
-  opts: { maxBytes: number; maxFiles: number },
+  opts: { maxBytes: number; maxFiles: number; prefix?: (name: string, declared: number) => number | null },
   budget: InflateBudget,
 ): Promise<ZippedFiles | null> {
   let zf: yauzl.ZipFile;
@@ -180,12 +184,18 @@ export async function zippedFiles(
       unread.push(`${picked.length - i} file(s) past the first ${opts.maxFiles}`);
       break;
     }
-    if (e.uncompressedSize > opts.maxBytes) {
+    const prefix = opts.prefix?.(e.fileName, e.uncompressedSize) ?? null;
+    if (prefix === null && e.uncompressedSize > opts.maxBytes) {
       unread.push(`${e.fileName}: larger than ${opts.maxBytes} bytes`);
       continue;
     }
     try {
-      files.push({ name: e.fileName, bytes: await readEntry(zf, e, opts.maxBytes, budget) });
+      if (prefix === null) files.push({ name: e.fileName, bytes: await readEntry(zf, e, opts.maxBytes, budget), cut: false });
+      else if (prefix <= 0) files.push({ name: e.fileName, bytes: Buffer.alloc(0), cut: true });
+      else {
+        const { bytes, cut } = await entryPrefix(zf, e, Math.min(prefix, opts.maxBytes), budget);
+        files.push({ name: e.fileName, bytes, cut });
+      }
     } catch (err) {
       if (err instanceof BudgetExhausted) {
         unread.push(`${e.fileName} and after: ${err.message}`);

@@ -157,9 +157,9 @@ function entrySignals(entries: readonly ArchiveEntry[], attachment: string): Sig
   return out;
 }
 
-/** An attachment and the files read out of it (a zip's documents): each has its links, and its own signals. */
+/** An attachment and the files read out of it (a zip's documents, those of the zips in it): each has its links, and its own signals. */
 export function withContents(a: AttachmentInfo): AttachmentInfo[] {
-  return a.contents ? [a, ...a.contents] : [a];
+  return a.contents ? [a, ...a.contents.flatMap(withContents)] : [a];
 }
 
 export interface AttachmentLimits {

@@ -25,8 +25,20 @@ export function attachmentsToExamine<T extends { mimeType: string; filename?: st
   return all.filter((a) => chosen.has(a));
 }
 
+/** Zips opened for their files, nested: a zip, a zip in it, one in that (a lure's page zipped twice to pass scanners that open one level). */
+export const MAX_ZIP_DEPTH = 3;
+/** Files of one zip attachment read as if attached (its documents, pages and pictures) at most. */
+export const MAX_ZIPPED_FILES = 20;
+/** Files taken out of the zips of one message in all (1,000 zipped pages cost ~0.3 s to read). */
+export const MAX_ZIPPED_FILES_PER_MESSAGE = 100;
+/**
+ * Bytes taken out of a message's zips in all (a file larger is not taken): a zipped lure's
+ * document is small, and 8 MiB of PDF link annotations, deflated to ~30 KB, cost ~0.16 s.
+ */
+export const MAX_ZIPPED_BYTES = 8 * 1024 * 1024;
+
 /** What a file in a zip is to a reader who opens it with a click (by its path's extension). */
-export type ZippedKind = 'page' | 'document' | 'message' | 'calendar' | 'picture';
+export type ZippedKind = 'page' | 'document' | 'message' | 'calendar' | 'picture' | 'zip';
 
 /** The kind of a file in a zip a reader opens and whose links, forms or pictures are read; null for any other. Pure. */
 export function zippedKind(path: string): ZippedKind | null {
@@ -36,12 +48,13 @@ export function zippedKind(path: string): ZippedKind | null {
   if (n.endsWith('.eml')) return 'message';
   if (/\.(ics|vcs)$/.test(n)) return 'calendar';
   if (/\.(png|jpe?g|gif)$/.test(n)) return 'picture';
+  if (n.endsWith('.zip')) return 'zip';
   return null;
 }
 
 /**
  * The order a zip's files are read in (lower first): web pages (the credential form zipped
  * past filters that read attachments), then documents and attached messages, then calendar
- * files, then pictures (QR codes, the costliest to read).
+ * files, then pictures (QR codes, the costliest to read), then zips inside it.
  */
-export const ZIPPED_RANK: Readonly<Record<ZippedKind, number>> = { page: 0, document: 1, message: 1, calendar: 2, picture: 3 };
+export const ZIPPED_RANK: Readonly<Record<ZippedKind, number>> = { page: 0, document: 1, message: 1, calendar: 2, picture: 3, zip: 4 };

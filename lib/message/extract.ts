@@ -8,7 +8,15 @@ import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
-import { attachmentsToExamine, ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
+import {
+  attachmentsToExamine,
+  MAX_ZIP_DEPTH,
+  MAX_ZIPPED_BYTES,
+  MAX_ZIPPED_FILES,
+  MAX_ZIPPED_FILES_PER_MESSAGE,
+  ZIPPED_RANK,
+  zippedKind,
+} from '../attachments/priority.js';
 import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
@@ -103,10 +111,14 @@ interface MessageBudgets {
   /** Office documents' parts inflated. */
   documents: InflateBudget;
   /**
-   * Office documents' XML parsed for links: `[limits] max_decoded_bytes` (2 MiB at the
+   * Markup inflated out of zips and parsed for links — Office documents' XML, a zip's web
+   * pages, attached messages and calendar files: `[limits] max_decoded_bytes` (2 MiB at the
    * default; a few KB of a crafted zip inflate to it, and parsing that costs up to ~0.2 s).
    */
   documentXml: { left: number; readonly total: number };
+  /** Files taken out of zips to be read as if attached (MAX_ZIPPED_BYTES, 10,000 entries looked at), and how many more may be. */
+  zipped: InflateBudget;
+  zippedFilesLeft: number;
   /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms). */
   documentsLeft: number;
   /** What was not read of the documents, at any depth (an attached message's too): those past documentsLeft, and why part of one was left. */
@@ -121,16 +133,12 @@ interface Reading {
   pictures: Picture[];
 }
 
-/** Where an attachment is: inside an attached message (whose own attached messages are not opened), or taken out of a zip (whose zips are not opened). */
+/** Where an attachment is: inside an attached message (whose own attached messages are not opened), in how many zips (opened MAX_ZIP_DEPTH deep). */
 interface Placement {
   inMessage?: boolean;
-  inZip?: boolean;
+  zipDepth?: number;
 }
 
-/** Files of one zip attachment read as if attached (its documents, pages and pictures) at most. */
-const MAX_ZIPPED_FILES = 20;
-/** A file in a zip larger than this is not taken out (the message's decompression budget is 32 MiB). */
-const MAX_ZIPPED_BYTES = 10 * 1024 * 1024;
 /** Files of a zip read as if attached, most telling first (web pages, then documents and messages, then calendar files, then pictures). */
 function zippedRank(name: string): number | null {
   const kind = zippedKind(name);
@@ -206,11 +214,27 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
       info.links = doc.links;
       pictures.push(...doc.pictures);
       if (doc.unread) budgets.documentsUnread.push(`${att.filename ?? 'an Office document'}: ${doc.unread}`);
-    } else if (!where.inZip) {
+    } else if ((where.zipDepth ?? 0) < MAX_ZIP_DEPTH) {
       // A zip that is no Office document: the invoice.html, .pdf or .docx in it is opened with a
       // click, and a lure zips it for the filters that read attachments but not archives.
       const zipName = att.filename ?? 'the zip';
-      const zipped = await zippedFiles(buf, zippedRank, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, budgets.documents);
+      // Markup costs its sender nothing zipped (10 MB of tags deflate to 10 KB): pages, messages and
+      // calendar files are read as far as the markup budget of the message's documents goes.
+      const markup = budgets.documentXml;
+      const prefix = (path: string, declared: number): number | null => {
+        const kind = zippedKind(path);
+        if (kind !== 'page' && kind !== 'message' && kind !== 'calendar') return null;
+        const take = Math.min(declared, markup.left);
+        markup.left -= take;
+        return take;
+      };
+      const zipped = await zippedFiles(
+        buf,
+        zippedRank,
+        { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix },
+        budgets.zipped,
+      );
+      budgets.zippedFilesLeft -= zipped?.files.length ?? 0;
       if (zipped?.files.length) {
         info.contents = [];
         for (const f of zipped.files) {
@@ -220,8 +244,10 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
             disposition: 'attachment',
             content: f.bytes,
           };
-          info.contents.push(await describeAttachment(inner, reading, { inMessage, inZip: true }));
+          if (f.bytes.length) info.contents.push(await describeAttachment(inner, reading, { inMessage, zipDepth: (where.zipDepth ?? 0) + 1 }));
         }
+        const cut = zipped.files.filter((f) => f.cut).map((f) => f.name);
+        if (cut.length) budgets.documentsUnread.push(`${zipName}: ${cut.join(', ')} past the ${markup.total} bytes of markup read per message`);
       }
       if (zipped?.unread) budgets.documentsUnread.push(`${zipName}: ${zipped.unread}`);
     }
@@ -237,11 +263,12 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   }
   if ((att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) && !inMessage) {
     info.message = true;
-    const links = await attachedMessageLinks(buf, reading);
+    const links = await attachedMessageLinks(buf, reading, where.zipDepth ?? 0);
     if (Array.isArray(links)) info.links = links;
     else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
   }
-  if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) {
+  // Listed by inspectArchives (a zip taken out of a zip is listed with the one it is in).
+  if ((sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) && !where.zipDepth) {
     info.zip = true;
     zipContent.set(info, buf);
   }
@@ -257,7 +284,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
  * Messages attached inside it are not opened. Never throws: one the parser refuses is
  * `unreadable` (held like an unparseable message).
  */
-async function attachedMessageLinks(buf: Buffer, reading: Reading): Promise<string[] | { unreadable: string }> {
+async function attachedMessageLinks(buf: Buffer, reading: Reading, zipDepth: number): Promise<string[] | { unreadable: string }> {
   const { limits } = reading;
   let inner: Parsed;
   try {
@@ -273,7 +300,7 @@ async function attachedMessageLinks(buf: Buffer, reading: Reading): Promise<stri
   }
   for (const a of attachmentsToExamine(inner.attachments, limits.max_parts)) {
     if (links.size >= maxCollected(limits)) break;
-    for (const found of withContents(await describeAttachment(a, reading, { inMessage: true }))) for (const l of found.links ?? []) links.add(l);
+    for (const found of withContents(await describeAttachment(a, reading, { inMessage: true, zipDepth }))) for (const l of found.links ?? []) links.add(l);
   }
   return [...links].slice(0, maxCollected(limits));
 }
@@ -518,6 +545,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     pdfPicturesCut: 0,
     documents: new InflateBudget(MAX_DOCUMENT_INFLATED_BYTES, MAX_DOCUMENT_ENTRIES),
     documentXml: { left: limits.max_decoded_bytes, total: limits.max_decoded_bytes },
+    zipped: new InflateBudget(MAX_ZIPPED_BYTES, MAX_DOCUMENT_ENTRIES),
+    zippedFilesLeft: MAX_ZIPPED_FILES_PER_MESSAGE,
     documentsLeft: MAX_DOCUMENTS,
     documentsUnopened: [],
     documentsUnread: [],

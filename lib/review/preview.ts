@@ -12,7 +12,7 @@ import { blockTextGrids } from '../message/drawn-codes.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { InflateBudget, zippedFiles } from '../attachments/archive.js';
-import { ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
+import { MAX_ZIP_DEPTH, MAX_ZIPPED_BYTES, MAX_ZIPPED_FILES, ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
 import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
 import { scanHtml } from '../message/html.js';
@@ -79,10 +79,6 @@ interface AttachmentContent {
   links: Array<{ url: string; file: string }>;
 }
 
-/** Files of one zip attachment read for the preview at most, and their size at most (as the scan reads them). */
-const PREVIEW_ZIPPED_FILES = 20;
-const PREVIEW_ZIPPED_BYTES = 10 * 1024 * 1024;
-
 /** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents, also those zipped. */
 async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.parse>>): Promise<AttachmentContent> {
   const out: AttachmentContent = { pictures: [], links: [] };
@@ -90,8 +86,10 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
   const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
   let pdfBytes = PREVIEW_DOCUMENT_BYTES;
   let documentsLeft = MAX_DOCUMENTS;
+  // Files taken out of zips: as many bytes as the scan takes.
+  const zippedBudget = new InflateBudget(MAX_ZIPPED_BYTES, 10_000);
   const full = (): boolean => out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS;
-  const read = async (bytes: Uint8Array, name: string | null, inZip: boolean): Promise<void> => {
+  const read = async (bytes: Uint8Array, name: string | null, zipDepth: number): Promise<void> => {
     const room = MAX_PICTURES - out.pictures.length;
     if (pictureSize(bytes)) {
       if (room > 0) out.pictures.push({ name: name ?? 'inline picture', bytes });
@@ -102,14 +100,14 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
       const doc = await officeContent(buf, file, { maxLinks: MAX_LINKS, maxPictures: room, xml }, documents);
       out.pictures.push(...(doc?.pictures ?? []));
       out.links.push(...(doc?.links ?? []).map((url) => ({ url, file })));
-      if (doc || inZip) return;
-      // A zip: its PDFs, Office documents and pictures, as the scan reads them.
+      if (doc || zipDepth >= MAX_ZIP_DEPTH) return;
+      // A zip: its PDFs, Office documents, pictures and zips, as the scan reads them.
       const wanted = (path: string): number | null => {
         const kind = zippedKind(path);
-        return kind === 'document' || kind === 'picture' ? ZIPPED_RANK[kind] : null;
+        return kind === 'document' || kind === 'picture' || kind === 'zip' ? ZIPPED_RANK[kind] : null;
       };
-      const zipped = await zippedFiles(buf, wanted, { maxBytes: PREVIEW_ZIPPED_BYTES, maxFiles: PREVIEW_ZIPPED_FILES }, documents);
-      for (const f of zipped?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, true);
+      const zipped = await zippedFiles(buf, wanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
+      for (const f of zipped?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, zipDepth + 1);
     } else {
       const file = name ?? 'the PDF';
       out.pictures.push(...pdfPictures(bytes, file, room).pictures);
@@ -120,7 +118,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
   };
   for (const a of parsed.attachments ?? []) {
     if (full()) break;
-    if (typeof a.content !== 'string') await read(new Uint8Array(a.content), a.filename ?? null, false);
+    if (typeof a.content !== 'string') await read(new Uint8Array(a.content), a.filename ?? null, 0);
   }
   return out;
 }

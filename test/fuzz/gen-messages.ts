@@ -546,12 +546,14 @@ const ZIP_SEEDS: Buffer[] = (
     { 'Invoice.html': Buffer.from(`<html><body><form action="${QR_URL}"><input type="password" name="p"></form></body></html>`) },
     { 'docs/Invoice.pdf': Buffer.from(`%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(${QR_URL})>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n`, 'latin1') },
     { 'readme.txt': Buffer.from('Scan the code to pay.'), 'scan.png': qrPng(QR_URL) },
+    { 'Invoice-4711.zip': zip({ 'Invoice.docx': docx({ fieldLink: QR_URL }) }) },
   ] as Array<Record<string, Buffer>>
 ).map((files) => zip(files));
 
 /**
  * A lure (its text alone is held) whose only link is in a file of an attached zip — a Word
- * document, a web page with a password form, a PDF, a QR code picture — the zip left whole,
+ * document, a web page with a password form, a PDF, a QR code picture, a document in a zip
+ * in the zip — the zip left whole,
  * bit-flipped, cut short, or with a directory that lies. `intact`: the zip is unchanged (the
  * file's link must be read).
  */

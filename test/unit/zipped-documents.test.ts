@@ -123,16 +123,49 @@ describe('zip attachments in a message: their documents are read as if attached'
     assert.ok(reasons(disguised).includes('ATTACHMENT_EXECUTABLE: Invoice-4711.zip/Invoice.pdf'), reasons(disguised).join(' | '));
   });
 
-  it('reads the first level only, at most 20 files of a zip, and records the rest', async () => {
-    const inner = zip({ 'Invoice.docx': docx({ fieldLink: URL_IP }) });
-    const nested = await extractScanInput(Buffer.from(zipMessage({ 'inner.zip': inner })), env, config.limits);
-    assert.deepEqual(nested.urls, []);
+  it('opens zips in zips three deep, at most 20 files of a zip, and records the rest', async () => {
+    // The document in one zip (the attachment), in a zip in it, and so on.
+    let nested = zip({ 'Invoice.docx': docx({ fieldLink: URL_IP }) });
+    for (const depth of [2, 3, 4]) {
+      nested = zip({ [`level${depth}.zip`]: nested });
+      const input = await extractScanInput(Buffer.from(officeMessage(nested, 'Invoice.zip', 'application/zip')), env, config.limits);
+      assert.deepEqual(
+        input.urls.map((u) => u.raw),
+        depth <= 3 ? [URL_IP] : [],
+        `the document in ${depth} zips`,
+      );
+    }
+    const twice = await scan(zipMessage({ 'inner.zip': zip({ 'Invoice.html': loginPage }) }));
+    // The inner zip is listed with the attachment, not reported unread on its own.
+    assert.ok(!reasons(twice).some((x) => x.startsWith('ATTACHMENT_UNINSPECTABLE')), reasons(twice).join(' | '));
+    assert.ok(
+      reasons(twice).includes('ATTACHMENT_HTML_ACTIVE: Invoice-4711.zip/inner.zip/Invoice.html: 1 form(s), 1 password field(s), 0 script(s)'),
+      reasons(twice).join(' | '),
+    );
     const pdfs = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`doc${String(i).padStart(2, '0')}.pdf`, pdfWithLink(`https://d${i}.example.net/`)]));
     const many = await extractScanInput(Buffer.from(zipMessage(pdfs, 'docs.zip')), env, config.limits);
     assert.equal(many.urls.length, 20);
     assert.deepEqual(
       many.limits.filter((h) => h.code === 'LIMIT_DOCUMENT_PARTS').map((h) => h.detail),
       ['docs.zip: 1 file(s) past the first 20; the rest not read for links and pictures'],
+    );
+  });
+
+  it('reads zipped pages only as far as the markup budget of the message goes (10 MB of tags deflate to 10 KB)', async () => {
+    const page = (host: string) => Buffer.from(`<html><body>${'<p>terms</p>'.repeat(4000)}<a href="https://${host}/">open</a></body></html>`);
+    const small = buildConfig({ limits: { max_decoded_bytes: '65536' } }, { env: {} }).limits;
+    const input = await extractScanInput(
+      Buffer.from(zipMessage({ 'a.html': page('first.example.net'), 'b.html': page('second.example.net') }, 'pages.zip')),
+      env,
+      small,
+    );
+    assert.deepEqual(
+      input.urls.map((u) => u.raw),
+      ['https://first.example.net/'],
+    );
+    assert.deepEqual(
+      input.limits.filter((h) => h.code === 'LIMIT_DOCUMENT_PARTS').map((h) => h.detail),
+      ['pages.zip: b.html past the 65536 bytes of markup read per message; the rest not read for links and pictures'],
     );
   });
 
