@@ -83,7 +83,9 @@ export function forEachMarkedStream(buf: Buffer, word: string, reach: number, vi
     const keyword = streams.after(at);
     if (keyword < 0) return;
     if (keyword - at > reach) {
-      at = keyword - reach - 2; // none before this is within reach of a stream either
+      // None before keyword - reach is within reach of a stream either: search on from there (at
+      // keyword - reach - 1 the same word was found again, for ever).
+      at = keyword - reach - 1;
       continue;
     }
     if (!endsDictionary(buf, keyword)) continue;

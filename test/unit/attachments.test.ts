@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { pdfLinks, uriAt } from '../../lib/attachments/pdf-links.js';
@@ -239,6 +242,34 @@ describe('links in PDF attachments', () => {
     // Not a web link, not a PDF: nothing.
     assert.deepEqual(pdfLinks(pdfWith(annot('(mailto:x@example.com)'), false), opts).links, []);
     assert.deepEqual(pdfLinks(Buffer.from('/URI (https://evil.example/)'), opts).links, []);
+  });
+
+  it('ends however far before a stream its marker stands (a word just out of reach was found again, for ever)', async () => {
+    // In a worker: were the fault back, the search would never return and only ending the thread stops it.
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
+      const { pdfLinks } = require(workerData.links);
+      const { pdfPictures } = require(workerData.pictures);
+      const out = [];
+      for (const [word, reach] of [['/ObjStm', 600], ['/Image', 1024], ['#', 600], ['#', 1024]])
+        for (let gap = reach - 3; gap <= reach + 3; gap++) {
+          // The word \`gap\` bytes before the stream keyword.
+          const pdf = Buffer.from('%PDF-1.5\\n' + word + 'x'.repeat(gap - word.length - 2) + '>>stream\\nabc\\nendstream\\n', 'latin1');
+          out.push(pdfLinks(pdf, { maxInflatedBytes: 1 << 20, maxLinks: 10 }).links.length + pdfPictures(pdf, 'x', 20).pictures.length);
+        }
+      parentPort.postMessage(out.length);`;
+    const dir = path.join(__dirname, '..', '..', 'lib', 'attachments');
+    const worker = new Worker(code, { eval: true, workerData: { links: path.join(dir, 'pdf-links.js'), pictures: path.join(dir, 'pdf-pictures.js') } });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const done = await Promise.race([
+        once(worker, 'message').then(([m]) => m as unknown),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the PDFs were not read within 20 s')), 20_000))),
+      ]);
+      assert.equal(done, 28);
+    } finally {
+      clearTimeout(timer);
+      await worker.terminate();
+    }
   });
 
   it('reads an object stream behind thousands of other streams, stream keywords and /ObjStm words', () => {
