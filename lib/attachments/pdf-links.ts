@@ -15,12 +15,21 @@ import { constants, inflateSync } from 'node:zlib';
  * at most `maxInflatedBytes` inflated over all streams (a failed stream counts 64 KB) and
  * `maxLinks` links; `inflatedBytes` says how much of it was used. Never throws. Pure.
  */
-export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxLinks: number }): { links: string[]; inflatedBytes: number } {
+export function pdfLinks(
+  pdf: Uint8Array,
+  opts: { maxInflatedBytes: number; maxLinks: number },
+): { links: string[]; inflatedBytes: number; cut: string | null } {
   const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
-  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return { links: [], inflatedBytes: 0 };
+  if (buf.subarray(0, 1024).indexOf('%PDF-') < 0) return { links: [], inflatedBytes: 0, cut: null };
+  let cut: string | null = null;
+  let escapedLeft = MAX_ESCAPED_NAMES;
   const out = new Set<string>();
   // Searched as bytes: a PDF of a megabyte is not turned into a string of a megabyte (that
   // copy was an eighth of the scan of a message with such an attachment).
+  const take = (m: { value: string } | null): void => {
+    const uri = m?.value.trim();
+    if (uri && /^(?:https?:|ftp:|\/\/|www\.)/i.test(uri)) out.add(uri.slice(0, 4096));
+  };
   const collect = (bytes: Buffer): void => {
     for (let at = bytes.indexOf('/URI'); at >= 0;) {
       if (out.size >= opts.maxLinks) return;
@@ -29,17 +38,24 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
         at = bytes.indexOf('/URI', at + 1);
         continue;
       }
-      const uri = m.value.trim();
-      if (/^(?:https?:|ftp:|\/\/|www\.)/i.test(uri)) out.add(uri.slice(0, 4096));
+      take(m);
       at = bytes.indexOf('/URI', m.end);
     }
+    // The key written with escapes (`/U#52I`, `/#55RI`: a reader decodes a name's #xx), which starts so.
+    for (const start of ESCAPED_URI_STARTS)
+      for (let at = bytes.indexOf(start); at >= 0; at = bytes.indexOf(start, at + 1)) {
+        if (out.size >= opts.maxLinks) return;
+        if (escapedLeft-- <= 0) {
+          cut = `more than ${MAX_ESCAPED_NAMES} names written with escapes`;
+          return;
+        }
+        const n = nameAt(bytes, at);
+        if (n.name === 'URI') take(uriAt(bytes, at, n.end));
+      }
   };
   collect(buf);
   let budget = opts.maxInflatedBytes;
-  // Object streams, found by their type (`/ObjStm`) within 600 bytes before the stream.
-  forEachMarkedStream(buf, '/ObjStm', 600, (s) => {
-    if (budget <= 0 || out.size >= opts.maxLinks) return 'stop';
-    if (!OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, s.word - 16), s.word + 7))) return 'skipped';
+  const read = (s: MarkedStream): void => {
     try {
       const inflated = inflateSync(buf.subarray(s.data, s.end), { maxOutputLength: budget, finishFlush: constants.Z_SYNC_FLUSH });
       budget -= inflated.length;
@@ -48,12 +64,95 @@ export function pdfLinks(pdf: Uint8Array, opts: { maxInflatedBytes: number; maxL
       // Corrupt, not Flate, or over the budget: what was readable elsewhere still counts.
       budget -= 64 * 1024;
     }
+  };
+  // Object streams, found by their type (`/ObjStm`) within 600 bytes before the stream.
+  const taken = new Set<number>();
+  forEachMarkedStream(buf, '/ObjStm', 600, (s) => {
+    if (budget <= 0 || out.size >= opts.maxLinks) return 'stop';
+    if (!OBJECT_STREAM.test(buf.toString('latin1', Math.max(0, s.word - 16), s.word + 7))) return 'skipped';
+    read(s);
+    taken.add(s.keyword);
     return 'taken';
   });
-  return { links: [...out], inflatedBytes: opts.maxInflatedBytes - Math.max(0, budget) };
+  // And those whose dictionary writes its names with escapes (`/Obj#53tm`), each dictionary looked at once.
+  const looked = forEachEscapedDictionary(buf, 600, (s, dict) => {
+    if (budget <= 0 || out.size >= opts.maxLinks) return 'stop';
+    if (!taken.has(s.keyword) && OBJECT_STREAM.test(dict)) read(s);
+    return 'taken';
+  });
+  if (looked === 'cut') cut ??= `more than ${MAX_ESCAPED_DICTIONARIES} stream dictionaries near a '#'`;
+  return { links: [...out], inflatedBytes: opts.maxInflatedBytes - Math.max(0, budget), cut };
 }
 
 const OBJECT_STREAM = /\/Type\s*\/ObjStm\b/;
+/** How a name written with escapes that decodes to `URI` begins (the first or second letter escaped, or the third). */
+const ESCAPED_URI_STARTS = ['/#55', '/U#', '/UR#'];
+/**
+ * Names that may be `/URI` written with escapes looked at per searched text, and stream
+ * dictionaries near a `#` looked at per PDF, at most (a real PDF has a handful; 20 MB of
+ * decoys cost ~1.6 s to decode): past them the rest is not read and `cut` says so.
+ */
+const MAX_ESCAPED_NAMES = 100_000;
+const MAX_ESCAPED_DICTIONARIES = 20_000;
+
+/** 1 for the bytes that end a PDF name: white space and the delimiters ( ) < > [ ] { } / %. */
+const NAME_END = new Uint8Array(256);
+for (const b of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]) NAME_END[b] = 1;
+const HEX_DIGIT = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * The PDF name whose `/` is at `at`, its `#xx` escapes decoded (since PDF 1.2 any character
+ * of a name may be written so: `/U#52I` is `/URI` to every reader), and where it ends; at most
+ * 127 bytes of it. Pure.
+ */
+export function nameAt(bytes: Buffer, at: number): { name: string; end: number } {
+  const stop = Math.min(bytes.length, at + 128);
+  let name = '';
+  let i = at + 1;
+  while (i < stop && !NAME_END[bytes[i]]) {
+    const hex = bytes[i] === 0x23 ? bytes.toString('latin1', i + 1, i + 3) : '';
+    if (HEX_DIGIT.test(hex)) {
+      name += String.fromCharCode(parseInt(hex, 16));
+      i += 3;
+    } else name += String.fromCharCode(bytes[i++]);
+  }
+  return { name, end: i };
+}
+
+/** A name holding an escape, in a dictionary's text. */
+const ESCAPED_NAME = /\/[^\s()<>[\]{}/%]*#[0-9A-Fa-f]{2}[^\s()<>[\]{}/%]*/g;
+
+/** `text` (a dictionary) with the escapes of its names decoded (`/Obj#53tm` ─► `/ObjStm`). Pure. */
+export function decodeNames(text: string): string {
+  return text.replace(ESCAPED_NAME, (n) => n.replace(/#([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))));
+}
+
+/**
+ * Visit the streams whose dictionary (the `reach` bytes before the `stream` keyword) writes a
+ * name with escapes, with that text decoded: each stream once, in file order (a `#` is a
+ * byte of binary data as often as an escape; the walk goes on past the keyword whatever
+ * `visit` answers, unless it answers `stop`), at most MAX_ESCAPED_DICTIONARIES ('cut' past
+ * them). For what the byte searches for `/ObjStm` and `/Image` do not see when a sender
+ * escapes the names they look for.
+ */
+export function forEachEscapedDictionary(buf: Buffer, reach: number, visit: (s: MarkedStream, dict: string) => 'taken' | 'stop'): 'done' | 'cut' {
+  let left = MAX_ESCAPED_DICTIONARIES;
+  let cut = false;
+  forEachMarkedStream(buf, '#', reach, (s) => {
+    if (left-- <= 0) {
+      cut = true;
+      return 'stop';
+    }
+    // From the end of the stream before it, if that is nearer: a dictionary does not reach back past one.
+    const from = Math.max(0, s.keyword - reach);
+    const previous = buf.subarray(from, s.keyword).lastIndexOf('endstream');
+    const raw = buf.toString('latin1', previous >= 0 ? from + previous + 9 : from, s.keyword);
+    ESCAPED_NAME.lastIndex = 0;
+    if (!ESCAPED_NAME.test(raw)) return 'taken';
+    return visit(s, decodeNames(raw));
+  });
+  return cut ? 'cut' : 'done';
+}
 
 /** A stream of a PDF whose dictionary holds a marker word (`/ObjStm`, `/Image`). */
 export interface MarkedStream {
@@ -145,12 +244,13 @@ for (const c of '0123456789ABCDEFabcdef') HEX_OR_SPACE[c.charCodeAt(0)] = 1;
 /**
  * The string of the `/URI` at `at`: `/URI`, white space, then a literal string `( … )` of at
  * most 4,096 characters or escapes, or a hex string `< … >` of at most 8,192 digits and
- * spaces; `end` is just past it. Null when none stands there. What the regular expression
+ * spaces; `end` is just past it. Null when none stands there. `from`: where the key ends (it
+ * may be written with escapes, `/U#52I`). What the regular expression
  * `/\/URI\s*(?:\(((?:\\[\s\S]|[^\\)]){0,4096})\)|<([0-9A-Fa-f\s]{0,8192})>)/` matches at
  * `at` (each part has one way to match, so a scan decides it). Pure.
  */
-export function uriAt(bytes: Buffer, at: number): { value: string; end: number } | null {
-  let i = at + 4;
+export function uriAt(bytes: Buffer, at: number, from = at + 4): { value: string; end: number } | null {
+  let i = from;
   while (i < bytes.length && SPACE[bytes[i]]) i++;
   if (bytes[i] === 0x28) {
     const start = ++i;

@@ -1,5 +1,5 @@
 import { constants, crc32, inflateSync } from 'node:zlib';
-import { forEachMarkedStream } from './pdf-links.js';
+import { decodeNames, forEachEscapedDictionary, forEachMarkedStream, type MarkedStream } from './pdf-links.js';
 import type { Picture } from './qr-codes.js';
 
 /**
@@ -25,25 +25,32 @@ export function pdfPictures(pdf: Uint8Array, name: string, maxPictures: number):
   const label = `picture in ${name}`;
   let dictionaries = 0;
   let cut = false;
-  // Image objects, found by their subtype within DICTIONARY_REACH bytes before the stream.
-  forEachMarkedStream(buf, '/Image', DICTIONARY_REACH, (s) => {
+  const taken = new Set<number>();
+  /** The picture of the stream `s` ('skipped' when it is none), its dictionary's names decoded, as long as the bounds allow. */
+  const read = (s: MarkedStream): 'taken' | 'skipped' | 'stop' => {
     if (out.length >= maxPictures) return 'stop';
     // Past MAX_DICTIONARIES no page a reader scans: the rest is not looked at (each look reads up to DICTIONARY_REACH bytes back), and `cut` says so.
     if (++dictionaries > MAX_DICTIONARIES) {
       cut = true;
       return 'stop';
     }
-    const dict = dictionaryBefore(buf, s.keyword);
-    if (!dict || !/\/Subtype\s*\/Image\b/.test(dict)) return 'skipped';
+    const before = dictionaryBefore(buf, s.keyword);
+    const text = before === null ? null : decodeNames(before);
+    if (!text || !/\/Subtype\s*\/Image\b/.test(text)) return 'skipped';
     let data = buf.subarray(s.data, s.end);
     // Its length when the dictionary gives it directly, else up to the end of line before `endstream`.
-    const length = numberOf(dict, 'Length');
+    const length = numberOf(text, 'Length');
     if (length !== null && length <= data.length) data = data.subarray(0, length);
     else if (data.at(-1) === 0x0a) data = data.subarray(0, data.at(-2) === 0x0d ? -2 : -1);
-    const picture = imageOf(dict, data, label);
+    const picture = imageOf(text, data, label);
     if (picture) out.push(picture);
+    taken.add(s.keyword);
     return 'taken';
-  });
+  };
+  // Image objects, found by their subtype within DICTIONARY_REACH bytes before the stream.
+  forEachMarkedStream(buf, '/Image', DICTIONARY_REACH, read);
+  // And those whose dictionary writes its names with escapes (`/Im#61ge`, `/#44CTDecode`).
+  if (forEachEscapedDictionary(buf, DICTIONARY_REACH, (s) => (taken.has(s.keyword) || read(s) !== 'stop' ? 'taken' : 'stop')) === 'cut') cut = true;
   return { pictures: out, cut };
 }
 

@@ -194,6 +194,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     info.pdf = true;
     info.links = pdf.links;
     budgets.pdfBytes -= pdf.inflatedBytes;
+    if (pdf.cut) budgets.documentsUnread.push(`${att.filename ?? 'a PDF'}: ${pdf.cut}`);
   }
   // Word, Excel and PowerPoint write a password-protected document as a compound file holding an `EncryptedPackage` stream.
   if (sniffed === 'application/x-cfb' && buf.indexOf(ENCRYPTED_PACKAGE) >= 0) info.encrypted = true;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { pdfLinks, uriAt } from '../../lib/attachments/pdf-links.js';
+import { decodeNames, nameAt, pdfLinks, uriAt } from '../../lib/attachments/pdf-links.js';
 import { calendarLinks, unescapeText } from '../../lib/attachments/calendar-links.js';
 import { opensAsPlain } from '../../lib/attachments/priority.js';
 import { buildConfig } from '../../lib/config/load.js';
@@ -244,6 +244,32 @@ describe('links in PDF attachments', () => {
     assert.deepEqual(pdfLinks(Buffer.from('/URI (https://evil.example/)'), opts).links, []);
   });
 
+  it('reads names written with escapes as a reader does (/U#52I, /Obj#53tm): a byte search for /URI or /ObjStm does not see them', () => {
+    for (const key of ['/U#52I', '/#55RI', '/#55#52#49', '/UR#49', '/U#52#49'])
+      for (const compressed of [false, true])
+        assert.deepEqual(
+          pdfLinks(pdfWith(annot('(https://evil.example/view)').replace('/URI(', `${key}(`), compressed), opts).links,
+          ['https://evil.example/view'],
+          `${key}, compressed: ${compressed}`,
+        );
+    // Another name is not the key: /U#52X, /URI#41 (URIA), an escape that is no hex.
+    for (const key of ['/U#52X', '/URI#41', '/U#5gI'])
+      assert.deepEqual(pdfLinks(pdfWith(annot('(https://evil.example/view)').replace('/URI(', `${key}(`), false), opts).links, [], key);
+    // An object stream whose type is written with escapes, behind a plain one just before it.
+    for (const type of ['/Type /Obj#53tm', '/#54ype/ObjStm', '/Type/#4F#62#6A#53#74#6D']) {
+      const pdf = pdfWith(annot('(https://hidden.example/x)'), true).toString('latin1').replace('/Type /ObjStm', type);
+      const plainBefore = pdfWith(annot('(https://plain.example/y)'), true).toString('latin1').split('%PDF-1.5')[1];
+      assert.deepEqual(
+        pdfLinks(Buffer.from(pdf.replace('%PDF-1.5\n', `%PDF-1.5\n${plainBefore}`), 'latin1'), opts).links,
+        ['https://plain.example/y', 'https://hidden.example/x'],
+        type,
+      );
+    }
+    assert.deepEqual(nameAt(Buffer.from('/Obj#53tm/N 1'), 0), { name: 'ObjStm', end: 9 });
+    assert.deepEqual(nameAt(Buffer.from('/A#2'), 0), { name: 'A#2', end: 4 });
+    assert.equal(decodeNames('<</Type /Obj#53tm /F#69lter/FlateDecode (#41)>>'), '<</Type /ObjStm /Filter/FlateDecode (#41)>>');
+  });
+
   it('ends however far before a stream its marker stands (a word just out of reach was found again, for ever)', async () => {
     // In a worker: were the fault back, the search would never return and only ending the thread stops it.
     const code = `const { parentPort, workerData } = require('node:worker_threads');
@@ -314,7 +340,15 @@ describe('links in PDF attachments', () => {
         '%PDF-1.7\n',
         'obj',
         'endobj',
+        '/U#52I (',
+        '/#55RI <',
+        '#',
+        '#4',
+        '/Obj#53tm',
+        '<</#54ype/Obj#53tm/N 1>>stream\n',
       ),
+      // Padding that puts a word at the edge of its reach before a stream keyword.
+      fc.integer({ min: 590, max: 610 }).map((n) => 'x'.repeat(n)),
       fc.string({ maxLength: 30 }),
       fc.string({ unit: 'binary', maxLength: 30 }),
       fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a).toString('latin1')),
@@ -325,10 +359,12 @@ describe('links in PDF attachments', () => {
     const maxInflatedBytes = 1 << 20;
     let planted = 0;
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 40 }), fc.boolean(), (pieces, plant) => {
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.boolean(), fc.boolean(), (pieces, plant, escaped) => {
         const body = `%PDF-1.5\n${pieces.join('')}`;
+        // Planted plainly or with its names escaped, as a reader reads them either way.
+        const [type, key] = escaped ? ['/#54ype/Obj#53tm', '/U#52I'] : ['/Type/ObjStm', '/URI'];
         const pdf = Buffer.from(
-          plant ? `${body}\n<</Type/ObjStm>>stream\n${deflateSync(Buffer.from('/URI (https://planted.example/x)')).toString('latin1')}\nendstream` : body,
+          plant ? `${body}\n<<${type}>>stream\n${deflateSync(Buffer.from(`${key} (https://planted.example/x)`)).toString('latin1')}\nendstream` : body,
           'latin1',
         );
         const r = pdfLinks(pdf, { maxInflatedBytes, maxLinks: 20 });

@@ -19,6 +19,27 @@ describe('QR codes in PDF pictures', () => {
     for (const kind of KINDS) assert.deepEqual(codesOf(qrPdf(URL_IP, kind)), [URL_IP], kind);
   });
 
+  it('reads an image whose dictionary writes its names with escapes (/Im#61ge, /#44CTDecode), as a reader does', () => {
+    const escaped = (pdf: Buffer, pairs: Array<[string, string]>): Buffer =>
+      Buffer.from(
+        pairs.reduce((t, [from, to]) => t.replace(from, to), pdf.toString('latin1')),
+        'latin1',
+      );
+    assert.deepEqual(codesOf(escaped(qrPdf(URL_IP, 'jpeg'), [['/Subtype /Image', '/Subtype /Im#61ge']])), [URL_IP]);
+    assert.deepEqual(codesOf(escaped(qrPdf(URL_IP, 'jpeg'), [['/Subtype /Image', '/#53ubtype /Image']])), [URL_IP]);
+    assert.deepEqual(
+      codesOf(
+        escaped(qrPdf(URL_IP, 'grey'), [
+          ['/FlateDecode', '/Fl#61teDecode'],
+          ['/Width', '/W#69dth'],
+        ]),
+      ),
+      [URL_IP],
+    );
+    // Read once: the plain image is not read again for the escape in its dictionary.
+    assert.equal(pdfPictures(escaped(qrPdf(URL_IP, 'jpeg'), [['/XObject /Subtype', '/XObj#65ct /Subtype']]), 'x', 20).pictures.length, 1);
+  });
+
   it('names the PDF the picture is in', () => {
     assert.deepEqual(
       qrCodesIn(pdfPictures(qrPdf(URL_IP, 'png'), 'Payroll.pdf', 20).pictures, 1e6).codes.map((c) => c.image),
