@@ -555,7 +555,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const pictures: Picture[] = [];
   const reading: Reading = { limits, budgets, pictures };
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, reading));
-  const unreadable = attachments.find((a) => a.unreadable);
+  const unreadable = attachments.flatMap(withContents).find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.

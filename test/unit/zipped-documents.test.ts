@@ -9,6 +9,7 @@ import { scanMessage } from '../../lib/scan.js';
 import { withAttachment, zip } from '../helpers/mime.js';
 import { docx, officeMessage } from '../helpers/office-documents.js';
 import { qrPng } from '../helpers/qr-pictures.js';
+import { deepNestedMessage } from '../helpers/messages.js';
 
 const URL_IP = 'http://45.33.32.156/pay/invoice?u=bob@example.org';
 const env = { mailFrom: 'ap@example-corp.com', rcptTo: ['bob@example.org'] };
@@ -166,6 +167,14 @@ describe('zip attachments in a message: their documents are read as if attached'
     assert.deepEqual(
       input.limits.filter((h) => h.code === 'LIMIT_DOCUMENT_PARTS').map((h) => h.detail),
       ['pages.zip: b.html past the 65536 bytes of markup read per message; the rest not read for links and pictures'],
+    );
+  });
+
+  it('holds a zipped message the MIME parser refuses, as an attached one (MIME_UNPARSEABLE)', async () => {
+    const input = await extractScanInput(Buffer.from(zipMessage({ 'Fwd.eml': Buffer.from(deepNestedMessage(40)) })), env, config.limits);
+    assert.deepEqual(
+      input.limits.filter((h) => h.code === 'MIME_UNPARSEABLE').map((h) => h.detail.split(':')[0]),
+      ['attached message Invoice-4711.zip/Fwd.eml'],
     );
   });
 
