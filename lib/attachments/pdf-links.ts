@@ -24,12 +24,12 @@ export function pdfLinks(
   let cut: string | null = null;
   let escapedLeft = MAX_ESCAPED_NAMES;
   const out = new Set<string>();
-  // Searched as bytes: a PDF of a megabyte is not turned into a string of a megabyte (that
-  // copy was an eighth of the scan of a message with such an attachment).
   const take = (m: { value: string } | null): void => {
     const uri = m?.value.trim();
     if (uri && /^(?:https?:|ftp:|\/\/|www\.)/i.test(uri)) out.add(uri.slice(0, 4096));
   };
+  // Searched as bytes: a PDF of a megabyte is not turned into a string of a megabyte (that
+  // copy was an eighth of the scan of a message with such an attachment).
   const collect = (bytes: Buffer): void => {
     for (let at = bytes.indexOf('/URI'); at >= 0;) {
       if (out.size >= opts.maxLinks) return;
@@ -88,9 +88,9 @@ const OBJECT_STREAM = /\/Type\s*\/ObjStm\b/;
 /** How a name written with escapes that decodes to `URI` begins (the first or second letter escaped, or the third). */
 const ESCAPED_URI_STARTS = ['/#55', '/U#', '/UR#'];
 /**
- * Names that may be `/URI` written with escapes looked at per searched text, and stream
- * dictionaries near a `#` looked at per PDF, at most (a real PDF has a handful; 20 MB of
- * decoys cost ~1.6 s to decode): past them the rest is not read and `cut` says so.
+ * Names that may be `/URI` written with escapes, and stream dictionaries near a `#`, looked
+ * at per PDF at most (a real PDF has a handful; 20 MB of decoys cost ~1.6 s to decode): past
+ * them the rest is not read and `cut` says so.
  */
 const MAX_ESCAPED_NAMES = 100_000;
 const MAX_ESCAPED_DICTIONARIES = 20_000;
