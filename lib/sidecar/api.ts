@@ -9,7 +9,8 @@ import type { PhishXConfig } from '../config/types.js';
 import { errorMessage, StoreError } from '../errors.js';
 import { processMetrics } from '../metrics/catalog.js';
 import { actOnMany, deleteOne, rawOf, releaseOne, reportOne, type ActionResult, type ReviewContext } from '../review/actions.js';
-import { headerList, previewOf } from '../review/preview.js';
+import { headerList } from '../review/preview.js';
+import { previewWithin } from '../review/preview-pool.js';
 import { releaseKey } from '../review/release-marker.js';
 import { releaseTarget } from '../review/target.js';
 import { sendRaw } from '../smtp-send.js';
@@ -294,7 +295,7 @@ export function addApiRoutes(router: Router, src: ApiSources): Router {
       handler: async (ctx) => {
         const { entry, raw } = await visible(ctx);
         const bytes = await rawOf(entry, raw);
-        return { status: 200, body: { ...itemOf(entry), headers: bytes ? headerList(bytes) : [], preview: bytes ? await previewOf(bytes) : null } };
+        return { status: 200, body: { ...itemOf(entry), headers: bytes ? headerList(bytes) : [], preview: bytes ? await previewWithin(bytes) : null } };
       },
     })
     .add({

@@ -1,3 +1,4 @@
+import { closePreviewPool } from '../review/preview-pool.js';
 import http from 'node:http';
 import type net from 'node:net';
 import { processMetrics } from '../metrics/catalog.js';
@@ -425,6 +426,7 @@ export function startSidecar(listen: { host: string; port: number }, src: Sideca
             folder.stop();
             alerting.stop();
             void webhooks.stop();
+            void closePreviewPool();
             // Graceful: stop accepting, let in-flight requests finish (bounded), then drop idle keep-alives.
             server.close(() => r());
             server.closeIdleConnections();
