@@ -218,39 +218,8 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     } else if ((where.zipDepth ?? 0) < MAX_ZIP_DEPTH) {
       // A zip that is no Office document: the invoice.html, .pdf or .docx in it is opened with a
       // click, and a lure zips it for the filters that read attachments but not archives.
-      const zipName = att.filename ?? 'the zip';
-      // Markup costs its sender nothing zipped (10 MB of tags deflate to 10 KB): pages, messages and
-      // calendar files are read as far as the markup budget of the message's documents goes.
-      const markup = budgets.documentXml;
-      const prefix = (path: string, declared: number): number | null => {
-        const kind = zippedKind(path);
-        if (kind !== 'page' && kind !== 'message' && kind !== 'calendar') return null;
-        const take = Math.min(declared, markup.left);
-        markup.left -= take;
-        return take;
-      };
-      const zipped = await zippedFiles(
-        buf,
-        zippedRank,
-        { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix },
-        budgets.zipped,
-      );
-      budgets.zippedFilesLeft -= zipped?.files.length ?? 0;
-      if (zipped?.files.length) {
-        info.contents = [];
-        for (const f of zipped.files) {
-          const inner: Parsed['attachments'][number] = {
-            filename: `${zipName}/${f.name}`,
-            mimeType: 'application/octet-stream',
-            disposition: 'attachment',
-            content: f.bytes,
-          };
-          if (f.bytes.length) info.contents.push(await describeAttachment(inner, reading, { inMessage, zipDepth: (where.zipDepth ?? 0) + 1 }));
-        }
-        const cut = zipped.files.filter((f) => f.cut).map((f) => f.name);
-        if (cut.length) budgets.documentsUnread.push(`${zipName}: ${cut.join(', ')} past the ${markup.total} bytes of markup read per message`);
-      }
-      if (zipped?.unread) budgets.documentsUnread.push(`${zipName}: ${zipped.unread}`);
+      const contents = await zippedContents(buf, att.filename ?? 'the zip', reading, where);
+      if (contents) info.contents = contents;
     }
   }
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
@@ -274,6 +243,48 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     zipContent.set(info, buf);
   }
   return info;
+}
+
+/**
+ * The files of a zip read as if attached (`AttachmentInfo.contents`), each named `zip/path`,
+ * within the message's budgets; undefined when none was taken. What is left is recorded.
+ */
+async function zippedContents(buf: Buffer, zipName: string, reading: Reading, where: Placement): Promise<AttachmentInfo[] | undefined> {
+  const { budgets } = reading;
+  // Markup costs its sender nothing zipped (10 MB of tags deflate to 10 KB): pages, messages and
+  // calendar files are read as far as the markup budget of the message's documents goes.
+  const markup = budgets.documentXml;
+  const prefix = (path: string, declared: number): number | null => {
+    const kind = zippedKind(path);
+    if (kind !== 'page' && kind !== 'message' && kind !== 'calendar') return null;
+    const take = Math.min(declared, markup.left);
+    markup.left -= take;
+    return take;
+  };
+  const zipped = await zippedFiles(
+    buf,
+    zippedRank,
+    { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix },
+    budgets.zipped,
+  );
+  budgets.zippedFilesLeft -= zipped?.files.length ?? 0;
+  let contents: AttachmentInfo[] | undefined;
+  if (zipped?.files.length) {
+    contents = [];
+    for (const f of zipped.files) {
+      const inner: Parsed['attachments'][number] = {
+        filename: `${zipName}/${f.name}`,
+        mimeType: 'application/octet-stream',
+        disposition: 'attachment',
+        content: f.bytes,
+      };
+      if (f.bytes.length) contents.push(await describeAttachment(inner, reading, { inMessage: where.inMessage, zipDepth: (where.zipDepth ?? 0) + 1 }));
+    }
+    const cut = zipped.files.filter((f) => f.cut).map((f) => f.name);
+    if (cut.length) budgets.documentsUnread.push(`${zipName}: ${cut.join(', ')} past the ${markup.total} bytes of markup read per message`);
+  }
+  if (zipped?.unread) budgets.documentsUnread.push(`${zipName}: ${zipped.unread}`);
+  return contents;
 }
 
 /**

@@ -75,7 +75,7 @@ export interface AttachmentInfo {
   /**
    * Zip attachments: the files in them a reader opens with a click — web pages, PDFs, Office
    * documents, attached messages, calendar files, pictures — read as attachments are, named
-   * `zip/path` (first level; a zip inside is listed, not opened).
+   * `zip/path`; a zip in it has its own (three deep).
    */
   contents?: AttachmentInfo[];
   /** Zip attachments: their listing (see lib/attachments/archive.ts), filled by `inspectArchives`; absent while not inspected. */

@@ -1,7 +1,7 @@
-import { closePreviewPool } from '../review/preview-pool.js';
 import http from 'node:http';
 import type net from 'node:net';
 import { processMetrics } from '../metrics/catalog.js';
+import { closePreviewPool } from '../review/preview-pool.js';
 import { PhishXError } from '../errors.js';
 import type { PhishXConfig } from '../config/types.js';
 import { sharedStateMetrics, sidecarRegistry } from '../metrics/catalog.js';
