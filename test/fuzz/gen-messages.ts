@@ -21,7 +21,7 @@ import {
 import { repeatedEntryZip, zip } from '../helpers/mime.js';
 import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
-import { docx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
+import { docx, odt, officeMessage, pdfWithLink, xlsxFormulaLink } from '../helpers/office-documents.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
@@ -544,7 +544,7 @@ const ZIP_SEEDS: Buffer[] = (
   [
     { 'Invoice.docx': docx({ fieldLink: QR_URL }) },
     { 'Invoice.html': Buffer.from(`<html><body><form action="${QR_URL}"><input type="password" name="p"></form></body></html>`) },
-    { 'docs/Invoice.pdf': Buffer.from(`%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(${QR_URL})>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n`, 'latin1') },
+    { 'docs/Invoice.pdf': pdfWithLink(QR_URL) },
     { 'readme.txt': Buffer.from('Scan the code to pay.'), 'scan.png': qrPng(QR_URL) },
     { 'Invoice-4711.zip': zip({ 'Invoice.docx': docx({ fieldLink: QR_URL }) }) },
   ] as Array<Record<string, Buffer>>

@@ -163,3 +163,8 @@ export function officeMessage(doc: Buffer, name: string, type = 'application/vnd
     text: 'Hello, please find the attached invoice. Open the document and follow the instructions to confirm the payment today.',
   });
 }
+
+/** A one-page PDF whose only link is one annotation to `url` (the "View document" button of a PDF lure), written plainly. */
+export function pdfWithLink(url: string): Buffer {
+  return Buffer.from(`%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(${url})>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n`, 'latin1');
+}

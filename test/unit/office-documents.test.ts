@@ -9,7 +9,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { previewOf } from '../../lib/review/preview.js';
 import { scanMessage } from '../../lib/scan.js';
 import { withAttachment, zip } from '../helpers/mime.js';
-import { docx, encryptedDocx, odt, officeMessage, xlsxFormulaLink } from '../helpers/office-documents.js';
+import { docx, encryptedDocx, odt, officeMessage, pdfWithLink, xlsxFormulaLink } from '../helpers/office-documents.js';
 import { qrPng } from '../helpers/qr-pictures.js';
 
 const URL_IP = 'http://45.33.32.156/pay/invoice?u=bob@example.org';
@@ -200,7 +200,7 @@ describe('Office documents in a message', () => {
       { url: 'hxxps://portal[.]example-corp[.]com/mfa', text: 'QR code in picture in MFA.docx' },
       { url: 'hxxp://45[.]33[.]32[.]156/pay/invoice?u=bob@example.org', text: 'link in MFA.docx' },
     ]);
-    const pdf = Buffer.from('%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(https://sign.example.net/doc)>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n', 'latin1');
+    const pdf = pdfWithLink('https://sign.example.net/doc');
     const q = await previewOf(Buffer.from(withAttachment('Contract.pdf', pdf, 'application/pdf')));
     assert.deepEqual(q.links, [{ url: 'hxxps://sign[.]example[.]net/doc', text: 'link in Contract.pdf' }]);
   });

@@ -7,7 +7,7 @@ import { extractScanInput } from '../../lib/message/extract.js';
 import { previewOf } from '../../lib/review/preview.js';
 import { scanMessage } from '../../lib/scan.js';
 import { withAttachment, zip } from '../helpers/mime.js';
-import { docx, officeMessage } from '../helpers/office-documents.js';
+import { docx, officeMessage, pdfWithLink } from '../helpers/office-documents.js';
 import { qrPng } from '../helpers/qr-pictures.js';
 import { deepNestedMessage } from '../helpers/messages.js';
 
@@ -23,7 +23,6 @@ const rank = (path: string): number | null => {
 };
 const budget = (bytes = 32 * 1024 * 1024, entries = 10_000) => new InflateBudget(bytes, entries);
 const loginPage = Buffer.from('<html><body><form action="https://login.example-phish.net/owa"><input type="password" name="p"></form></body></html>');
-const pdfWithLink = (url: string) => Buffer.from(`%PDF-1.4\n1 0 obj\n<</A<</S/URI/URI(${url})>>/Subtype/Link/Type/Annot>>\nendobj\n%%EOF\n`, 'latin1');
 
 /** `buf` (a zip) with the entry `name` marked password-protected, in its local header and its central directory. */
 function markEncrypted(buf: Buffer, name: string): Buffer {
