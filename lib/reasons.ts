@@ -316,8 +316,16 @@ export const REASONS = {
       'template brings the macros). Templates on a SharePoint site do so legitimately, hence the low weight; the ' +
       'address also gets the URL checks, which judge its host.',
   },
-  ARCHIVE_EXECUTABLE: { weight: 50, doc: 'An archive attachment (zip, also nested) contains an executable or script.' },
-  ARCHIVE_ENCRYPTED: { weight: 30, doc: 'A password-protected archive: scanners cannot look inside, a common malware delivery.' },
+  ARCHIVE_EXECUTABLE: {
+    weight: 50,
+    doc:
+      'An archive attachment contains an executable or script: a zip (also nested), or a RAR, 7z, tar, gzip, bzip2, xz, cab, ' +
+      'lzh, arj or ISO archive (listed by 7-Zip, first level; a bzip2, xz or nameless gzip holds what its name says less the suffix).',
+  },
+  ARCHIVE_ENCRYPTED: {
+    weight: 30,
+    doc: 'A password-protected archive (zip, RAR, 7z): scanners cannot look inside, a common malware delivery.',
+  },
   ARCHIVE_BOMB: {
     weight: 40,
     doc: "An archive whose declared compression ratio is above `[attachments] max_compression_ratio`; inflated only within the message's decompression budget.",
@@ -325,8 +333,9 @@ export const REASONS = {
   ATTACHMENT_UNINSPECTABLE: {
     weight: 30,
     doc:
-      'An archive attachment could not be looked into: not a readable zip, an inner zip corrupt, past the first 50 zip ' +
-      'or Office attachments of a message, the ' +
+      'An archive attachment could not be looked into: not a readable zip or archive, an inner zip corrupt, a RAR or 7z ' +
+      'damaged or whose names are encrypted, past the first 50 zip or Office attachments or the first 5 RAR, 7z, tar and ' +
+      'such archives of a message, more memory than 7-Zip may use to list it (32 MiB), the ' +
       "message's decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget " +
       'ended first. What a scanner cannot see is never a silent pass.',
   },

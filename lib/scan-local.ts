@@ -68,7 +68,7 @@ export async function scanLocally(raw: Buffer, envelope: Envelope, config: Phish
     });
     phases.nlp = performance.now() - n0;
   }
-  if (input.attachments.some((a) => a.zip) && left() > 0) {
+  if (input.attachments.some((a) => a.listed) && left() > 0) {
     const z0 = performance.now();
     await inspectArchives(input, archiveInspection(config, AbortSignal.timeout(Math.max(1, Math.ceil(left())))));
     phases.archives = performance.now() - z0;

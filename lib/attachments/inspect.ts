@@ -203,10 +203,10 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
       if (a.archive.ratio > limits.maxRatio)
         out.push({ code: 'ARCHIVE_BOMB', detail: `${shown}: declared compression ratio ${Math.round(a.archive.ratio)}:1` });
       if (a.archive.truncated) out.push({ code: 'ARCHIVE_LIMIT', detail: `${shown}: more entries or nesting than the limits, rest not listed` });
-      if (a.archive.unreadable) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: not a readable zip` });
+      if (a.archive.unreadable) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: not a readable ${a.listed === '7-zip' ? 'archive' : 'zip'}` });
       else if (a.archive.uninspected) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: ${a.archive.uninspected}` });
       else if (!a.archive.done) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: scan budget ended while the archive was read` });
-    } else if (a.zip) {
+    } else if (a.listed) {
       out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: scan budget ended before the archive was read` });
     }
   }

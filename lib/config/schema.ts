@@ -460,7 +460,7 @@ const SECTIONS = {
       min: 1,
       max: 100000,
       default: 1000,
-      doc: 'Zip entries listed per message, all archives and nesting levels together; more: `ARCHIVE_LIMIT`.',
+      doc: 'Archive entries listed per message (zip, RAR, 7z, tar …), all archives and nesting levels together; more: `ARCHIVE_LIMIT`.',
     },
     max_archive_depth: {
       type: 'int',

@@ -21,6 +21,7 @@ import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
+import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES } from '../attachments/seven-zip.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -237,10 +238,11 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     if (Array.isArray(links)) info.links = links;
     else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
   }
-  // Listed by inspectArchives (a zip taken out of a zip is listed with the one it is in).
-  if ((sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) && !where.zipDepth) {
-    info.zip = true;
-    zipContent.set(info, buf);
+  // Listed by inspectArchives (an archive taken out of a zip is listed with the zip it is in).
+  if (!where.zipDepth) {
+    if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) info.listed = 'zip';
+    else if ((sniffed && SEVEN_ZIP_TYPES.has(sniffed)) || (!sniffed && SEVEN_ZIP_NAME.test(name))) info.listed = '7-zip';
+    if (info.listed) archiveContent.set(info, buf);
   }
   return info;
 }
@@ -317,8 +319,8 @@ async function attachedMessageLinks(buf: Buffer, reading: Reading, zipDepth: num
   return [...links].slice(0, maxCollected(limits));
 }
 
-/** The bytes of zip attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
-const zipContent = new WeakMap<AttachmentInfo, Buffer>();
+/** The bytes of archive attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
+const archiveContent = new WeakMap<AttachmentInfo, Buffer>();
 
 export interface ArchiveInspection {
   maxEntries: number;
@@ -330,19 +332,27 @@ export interface ArchiveInspection {
 }
 
 /**
- * List the zip attachments of `input` (and zips inside them), filling each one's `archive`.
+ * List the archive attachments of `input` (zips and zips inside them; other formats by
+ * 7-Zip, their first level), filling each one's `archive`.
  * The heavy part of a scan, so it runs after the cheap analyzers, under one decompression
  * budget for the whole message and the scan's abort signal. Never throws.
  */
 export async function inspectArchives(input: ScanInput, opts: ArchiveInspection): Promise<void> {
   const budget = new InflateBudget(opts.maxInflatedBytes, opts.maxEntries, opts.signal);
+  let sevenZipLeft = MAX_SEVEN_ZIP_ARCHIVES;
   for (const a of input.attachments) {
-    const buf = zipContent.get(a);
+    const buf = archiveContent.get(a);
     if (!buf || a.archive) continue;
     const info = emptyArchiveInfo();
     a.archive = info;
     try {
-      await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
+      if (a.listed === '7-zip' && sevenZipLeft <= 0) {
+        info.done = true;
+        info.uninspected = `past the first ${MAX_SEVEN_ZIP_ARCHIVES} RAR, 7z, tar and other such archives of the message`;
+      } else if (a.listed === '7-zip') {
+        sevenZipLeft--;
+        await listSevenZip(buf, a.filename ?? 'archive', budget, info);
+      } else await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
     } catch (err) {
       info.uninspected = `archive listing failed: ${errorMessage(err)}`.slice(0, 200);
     }

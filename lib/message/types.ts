@@ -70,15 +70,19 @@ export interface AttachmentInfo {
   encrypted?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
-  /** A zip (by magic bytes, or by name when the content is unrecognised): its listing is `archive`. */
-  zip?: boolean;
+  /**
+   * An archive whose listing is `archive` (filled by `inspectArchives`): a zip, read by yauzl, or
+   * a RAR, 7z, tar, gzip, bzip2, xz, cab, lzh, arj or ISO archive, read by 7-Zip — by magic
+   * bytes, or by name when the content is unrecognised.
+   */
+  listed?: 'zip' | '7-zip';
   /**
    * Zip attachments: the files in them a reader opens with a click — web pages, PDFs, Office
    * documents, attached messages, calendar files, pictures — read as attachments are, named
    * `zip/path`; a zip in it has its own (three deep).
    */
   contents?: AttachmentInfo[];
-  /** Zip attachments: their listing (see lib/attachments/archive.ts), filled by `inspectArchives`; absent while not inspected. */
+  /** Archive attachments (`listed`): their listing (see lib/attachments/archive.ts, seven-zip.ts), filled by `inspectArchives`; absent while not inspected. */
   archive?: import('../attachments/archive.js').ArchiveInfo;
 }
 

@@ -22,6 +22,7 @@ import { repeatedEntryZip, zip } from '../helpers/mime.js';
 import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 import { docx, odt, officeMessage, pdfWithLink, xlsxFormulaLink } from '../helpers/office-documents.js';
+import { rar5, sevenZipArchive } from '../helpers/archives.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
@@ -512,8 +513,11 @@ const zipMutation = fc.record({
   lie: fc.option(fc.tuple(fc.nat(), fc.constantFrom(10, 20, 24), fc.nat()), { nil: undefined }),
 });
 
-/** `base` with `m` done to it; `intact`: nothing was. */
-function mutateZip(base: Buffer, m: { edits: Array<[number, number]>; cut?: number; lie?: [number, 10 | 20 | 24, number] }): { zip: Buffer; intact: boolean } {
+/** `base` (a zip, or any archive when `m` tells no lie) with `m` done to it; `intact`: nothing was. */
+function mutateZip(
+  base: Buffer,
+  m: { edits: Array<[number, number]>; cut?: number; lie?: [number, 10 | 20 | 24, number] },
+): { archive: Buffer; intact: boolean } {
   let out = Buffer.from(base);
   if (m.lie) {
     const entries = centralEntries(out);
@@ -523,7 +527,7 @@ function mutateZip(base: Buffer, m: { edits: Array<[number, number]>; cut?: numb
   }
   for (const [at, v] of m.edits) out[at % out.length] = v;
   if (m.cut !== undefined) out = out.subarray(0, Math.floor(out.length * m.cut));
-  return { zip: out, intact: m.edits.length === 0 && m.cut === undefined && m.lie === undefined };
+  return { archive: out, intact: m.edits.length === 0 && m.cut === undefined && m.lie === undefined };
 }
 
 /**
@@ -536,7 +540,7 @@ export const officeLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> =
   .tuple(fc.nat({ max: OFFICE_SEEDS.length - 1 }), zipMutation)
   .map(([seed, m]) => {
     const { doc: base, name, type } = OFFICE_SEEDS[seed];
-    const { zip: doc, intact } = mutateZip(base, m);
+    const { archive: doc, intact } = mutateZip(base, m);
     return { raw: Buffer.from(officeMessage(doc, name, type)), intact };
   });
 
@@ -560,9 +564,43 @@ const ZIP_SEEDS: Buffer[] = (
 export const zippedLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> = fc
   .tuple(fc.nat({ max: ZIP_SEEDS.length - 1 }), zipMutation)
   .map(([seed, m]) => {
-    const { zip: mutated, intact } = mutateZip(ZIP_SEEDS[seed], m);
+    const { archive: mutated, intact } = mutateZip(ZIP_SEEDS[seed], m);
     return { raw: Buffer.from(officeMessage(mutated, 'Invoice-4711.zip', 'application/zip')), intact };
   });
+
+/** Archives of the formats 7-Zip lists, each holding a program beside a document (seeds for `archiveLureMutated`). */
+export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name: string }>> {
+  const files = [
+    { name: 'Invoice.pdf', data: pdfWithLink(QR_URL) },
+    { name: 'Invoice.pdf.exe', data: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300)]) },
+  ];
+  return [
+    { archive: rar5(files), name: 'Invoice.rar' },
+    { archive: rar5([{ ...files[1], encrypted: true }, files[0]]), name: 'Invoice.rar' },
+    { archive: await sevenZipArchive('7z', files), name: 'Invoice.7z' },
+    { archive: await sevenZipArchive('tar', files), name: 'Invoice.tar' },
+    { archive: await sevenZipArchive('gzip', [files[1]]), name: 'Invoice.gz' },
+    { archive: await sevenZipArchive('xz', [files[1]]), name: 'Invoice.pdf.exe.xz' },
+  ];
+}
+
+/**
+ * A lure (its text alone is held) whose attachment is one of `seeds` — a RAR, 7z, tar, gzip or
+ * xz archive holding a program — left whole, bytes flipped or cut short. `intact`: the archive
+ * is unchanged (its program must be named).
+ */
+export function archiveLureMutated(seeds: ReadonlyArray<{ archive: Buffer; name: string }>): fc.Arbitrary<{ raw: Buffer; intact: boolean }> {
+  return fc
+    .tuple(
+      fc.nat({ max: seeds.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
+      fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+    )
+    .map(([seed, edits, cut]) => {
+      const { archive, intact } = mutateZip(seeds[seed].archive, { edits, cut });
+      return { raw: Buffer.from(officeMessage(archive, seeds[seed].name, 'application/octet-stream')), intact };
+    });
+}
 
 export const anyMessage: fc.Arbitrary<Buffer> = fc.oneof(builtMessage, mutatedMessage, lureWithMutatedAttachment, lureWrapped);
 

@@ -11,6 +11,8 @@ import {
   mutatedMessage,
   officeLureMutated,
   zippedLureMutated,
+  archiveLureMutated,
+  otherArchiveSeeds,
   pdfQrLureMutated,
   qrLureWithMutatedPicture,
   repeatedMessage,
@@ -126,6 +128,22 @@ describe(`message fuzzing through scanMessage (seed ${SEED})`, () => {
       );
       assert.equal(n, runs(60, 2000));
     });
+
+  it('names the program in broken RAR, 7z, tar, gzip and xz archives (bytes flipped, cut short): no fault, an intact one named, never allow', async () => {
+    const arbitrary = archiveLureMutated(await otherArchiveSeeds());
+    const n = await check(
+      'lures in mutated archives',
+      arbitrary,
+      runs(60, 2000),
+      async ({ raw, intact }) => {
+        const r = await scanWithinBudget(raw);
+        assert.notEqual(r.action, 'allow', `allowed: ${r.reasons.join(' ')}`);
+        if (intact) assert.ok(r.reasons.includes('ARCHIVE_EXECUTABLE'), `intact archive's program not named: ${r.reasons.join(' ')}`);
+      },
+      ({ raw }) => saveFixture(raw, true),
+    );
+    assert.equal(n, runs(60, 2000));
+  });
 
   // MIME nested past the limit, encoded, padded past the decoded-bytes limit, HTML nested past the depth cap.
   it('never allows a known lure, however it is wrapped', async () => {

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { emptyArchiveInfo, InflateBudget } from '../../lib/attachments/archive.js';
+import { listSevenZip } from '../../lib/attachments/seven-zip.js';
+import { buildConfig } from '../../lib/config/load.js';
+import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
+import { analyze, archiveInspection } from '../../lib/scan.js';
+import { rar5, sevenZipArchive } from '../helpers/archives.js';
+import { REPO } from '../helpers/haraka.js';
+import { withAttachment } from '../helpers/mime.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
+const PE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(62), Buffer.from('PE\0\0'), Buffer.alloc(200)]);
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1');
+
+async function codes(name: string, content: Buffer, type = 'application/octet-stream', cfg = config): Promise<string[]> {
+  const input = await extractScanInput(toCrlf(withAttachment(name, content, type)), { mailFrom: '', rcptTo: ['bob@example.org'] }, cfg.limits);
+  await inspectArchives(input, archiveInspection(cfg));
+  return [...new Set(analyze(input, cfg).map((s) => s.code))].sort();
+}
+
+async function details(name: string, content: Buffer): Promise<string[]> {
+  const input = await extractScanInput(
+    toCrlf(withAttachment(name, content, 'application/octet-stream')),
+    { mailFrom: '', rcptTo: ['bob@example.org'] },
+    config.limits,
+  );
+  await inspectArchives(input, archiveInspection(config));
+  return analyze(input, config).map((s) => `${s.code}: ${s.detail ?? ''}`);
+}
+
+describe('archives of other formats than zip, listed by 7-Zip', () => {
+  it('names the program in a RAR, 7z, tar, gzip, bzip2 or xz archive', async () => {
+    const files = [
+      { name: 'Invoice 4711.pdf.exe', data: PE },
+      { name: 'readme.txt', data: Buffer.from('Open the invoice.') },
+    ];
+    assert.deepEqual(await codes('Invoice.rar', rar5(files), 'application/x-rar-compressed'), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await details('Invoice.rar', rar5(files)), ['ARCHIVE_EXECUTABLE: Invoice.rar contains Invoice 4711.pdf.exe']);
+    assert.deepEqual(await codes('Invoice.7z', await sevenZipArchive('7z', [{ name: 'docs/Invoice.js', data: Buffer.from('WScript.Echo(1)') }])), [
+      'ARCHIVE_EXECUTABLE',
+    ]);
+    assert.deepEqual(await codes('Invoice.tar', await sevenZipArchive('tar', [{ name: 'Invoice.lnk', data: PE }])), ['ARCHIVE_EXECUTABLE']);
+    // bzip2 and xz keep no name: what they hold is the attachment's name less the suffix, as 7-Zip and Windows extract it.
+    assert.deepEqual(await codes('Invoice.scr.bz2', await sevenZipArchive('bzip2', [{ name: 'x', data: PE }])), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await codes('Invoice.vbs.xz', await sevenZipArchive('xz', [{ name: 'x', data: Buffer.from('x') }])), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await codes('Invoice.tbz2', await sevenZipArchive('bzip2', [{ name: 'x', data: PE }])), []);
+    // A gzip keeps the name it was made from; without one it is the attachment's name less .gz, as 7-Zip and Windows extract it.
+    assert.deepEqual(await codes('Payment.pdf.gz', await sevenZipArchive('gzip', [{ name: 'Payment.exe', data: PE }])), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await details('Payment.exe.gz', gzipSync(PE)), ['ARCHIVE_EXECUTABLE: Payment.exe.gz contains Payment.exe']);
+  });
+
+  it('passes archives of documents without a signal', async () => {
+    assert.deepEqual(
+      await codes(
+        'Statements.rar',
+        rar5([
+          { name: 'Statement.pdf', data: PDF },
+          { name: 'notes.txt', data: Buffer.from('x') },
+        ]),
+      ),
+      [],
+    );
+    assert.deepEqual(await codes('photos.7z', await sevenZipArchive('7z', [{ name: 'trip/1.jpg', data: Buffer.from('jpeg') }])), []);
+    assert.deepEqual(await codes('report.tar.gz', gzipSync(await sevenZipArchive('tar', [{ name: 'report.csv', data: Buffer.from('a,b') }]))), []);
+  });
+
+  it('flags password-protected archives: their files, and names it cannot read', async () => {
+    assert.deepEqual(await codes('Secure.rar', rar5([{ name: 'Statement.pdf', data: PDF, encrypted: true }])), ['ARCHIVE_ENCRYPTED']);
+    assert.deepEqual(await codes('Secure.7z', await sevenZipArchive('7z', [{ name: 'Statement.pdf', data: PDF }], ['-pinfected'])), ['ARCHIVE_ENCRYPTED']);
+    // -mhe: the names are encrypted too; nothing can be listed, and it is never a silent pass.
+    assert.deepEqual(await codes('Secure.7z', await sevenZipArchive('7z', [{ name: 'Statement.exe', data: PE }], ['-pinfected', '-mhe=on'])), [
+      'ATTACHMENT_UNINSPECTABLE',
+    ]);
+  });
+
+  it('marks a broken or false archive uninspectable instead of passing it', async () => {
+    assert.deepEqual(await codes('Invoice.rar', Buffer.from('Rar!\x1a\x07\x01\x00 this is no archive', 'latin1')), ['ATTACHMENT_UNINSPECTABLE']);
+    assert.deepEqual(await codes('Invoice.7z', Buffer.from('just some text named .7z')), ['ATTACHMENT_UNINSPECTABLE']);
+    const whole = rar5([
+      { name: 'a.txt', data: Buffer.alloc(300, 97) },
+      { name: 'Invoice.exe', data: PE },
+    ]);
+    // Cut in the program's header: the first file is listed, the rest is not there to read.
+    const cut = await codes('Invoice.rar', whole.subarray(0, whole.indexOf('Invoice.exe') - 4));
+    assert.ok(cut.includes('ATTACHMENT_UNINSPECTABLE'), cut.join(' '));
+  });
+
+  it("lists within the message's entry budget and says when it stopped", async () => {
+    const few = buildConfig({ nlp: { enabled: false }, attachments: { max_archive_entries: 20 } }, { env: {} });
+    const files = Array.from({ length: 60 }, (_, i) => ({ name: `page${i}.txt`, data: Buffer.from('x') }));
+    files.push({ name: 'zz.exe', data: PE });
+    assert.deepEqual(await codes('pages.rar', rar5(files), 'application/octet-stream', few), ['ARCHIVE_LIMIT']);
+    const info = await listSevenZip(rar5(files), 'pages.rar', new InflateBudget(1 << 20, 20), emptyArchiveInfo());
+    assert.equal(info.entries.length, 20);
+    assert.equal(info.truncated, true);
+    assert.equal(info.done, true);
+  });
+
+  it('stops at once when the scan has ended', async () => {
+    const info = await listSevenZip(rar5([{ name: 'a.exe', data: PE }]), 'a.rar', new InflateBudget(1 << 20, 100, AbortSignal.abort()), emptyArchiveInfo());
+    assert.deepEqual(info.entries, []);
+    assert.match(info.uninspected ?? '', /scan budget ended/);
+  });
+
+  it("records what it could not list: past the message's first five such archives, past 7-Zip's memory", async () => {
+    const part = (i: number): string =>
+      `--p\nContent-Type: application/x-rar-compressed; name="a${i}.rar"\nContent-Disposition: attachment; filename="a${i}.rar"\nContent-Transfer-Encoding: base64\n\n${rar5([{ name: i === 5 ? 'run.exe' : 'a.txt', data: Buffer.from('x') }]).toString('base64')}\n`;
+    const raw = toCrlf(`From: a@example.com\nContent-Type: multipart/mixed; boundary="p"\n\n${[0, 1, 2, 3, 4, 5].map(part).join('')}--p--\n`);
+    const input = await extractScanInput(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
+    await inspectArchives(input, archiveInspection(config));
+    assert.deepEqual(
+      analyze(input, config).map((s) => `${s.code}: ${s.detail ?? ''}`),
+      ['ATTACHMENT_UNINSPECTABLE: a5.rar: past the first 5 RAR, 7z, tar and other such archives of the message'],
+    );
+    // 200,000 files (test/fixtures/README.md): 7-Zip's directory takes it past the 16.25 MiB it starts with.
+    const big = readFileSync(path.join(REPO, 'test/fixtures/archives/200000-empty-files.7z'));
+    const info = await listSevenZip(big, 'big.7z', new InflateBudget(1 << 20, 100), emptyArchiveInfo(), 17_039_360);
+    assert.deepEqual(info.entries, []);
+    assert.equal(info.uninspected, '7-Zip needed more than 16 MiB to list it');
+    // Within the memory a listing has (MAX_MEMORY, 32 MiB), it is listed as far as the entries budget goes.
+    assert.equal((await listSevenZip(big, 'big.7z', new InflateBudget(1 << 20, 100), emptyArchiveInfo())).entries.length, 100);
+  });
+
+  it('reads each archive in a fresh 7-Zip: one cannot see another', async () => {
+    const a = await listSevenZip(rar5([{ name: 'first.exe', data: PE }]), 'same.rar', new InflateBudget(1 << 20, 100), emptyArchiveInfo());
+    const b = await listSevenZip(Buffer.from('not an archive'), 'same.rar', new InflateBudget(1 << 20, 100), emptyArchiveInfo());
+    assert.deepEqual(
+      a.entries.map((e) => e.name),
+      ['first.exe'],
+    );
+    assert.deepEqual(b.entries, []);
+    assert.equal(b.unreadable, true);
+    // 7-Zip ended with its exit code 2 there: the process's own is left as it was.
+    assert.equal(process.exitCode, undefined);
+  });
+});
