@@ -9,7 +9,7 @@ import type { PhishXConfig } from './config/types.js';
 import { extractScanInput, inspectArchives } from './message/extract.js';
 import type { Envelope, ScanInput } from './message/types.js';
 import { analyzeCheap, archiveInspection, shortLinks } from './analyzers/local.js';
-import { analyzeAttachments } from './attachments/inspect.js';
+import { analyzeAttachments, withContents } from './attachments/inspect.js';
 import { embeddedModel, type TextVerdict } from './nlp/model.js';
 import { classifierTexts, classifyTexts, type TextBasis } from './nlp/text.js';
 import { errorMessage } from './errors.js';
@@ -68,7 +68,7 @@ export async function scanLocally(raw: Buffer, envelope: Envelope, config: Phish
     });
     phases.nlp = performance.now() - n0;
   }
-  if (input.attachments.some((a) => a.listed) && left() > 0) {
+  if (input.attachments.flatMap(withContents).some((a) => a.listed) && left() > 0) {
     const z0 = performance.now();
     await inspectArchives(input, archiveInspection(config, AbortSignal.timeout(Math.max(1, Math.ceil(left())))));
     phases.archives = performance.now() - z0;

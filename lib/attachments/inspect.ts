@@ -157,7 +157,7 @@ function entrySignals(entries: readonly ArchiveEntry[], attachment: string): Sig
   return out;
 }
 
-/** An attachment and the files read out of it (a zip's documents, those of the zips in it): each has its links, and its own signals. */
+/** An attachment and the files read out of it (a zip's documents, those of the zips in it, an attached message's attachments): each has its own signals. */
 export function withContents(a: AttachmentInfo): AttachmentInfo[] {
   return a.contents ? [a, ...a.contents.flatMap(withContents)] : [a];
 }
@@ -169,7 +169,7 @@ export interface AttachmentLimits {
 /** Attachment heuristics over the extracted facts. Pure. */
 export function analyzeAttachments(attachments: readonly AttachmentInfo[], limits: AttachmentLimits): Signal[] {
   const out: Signal[] = [];
-  // The files read out of a zip are judged as attachments (a zipped .docm, a page with a password form, an executable named .pdf).
+  // The files read out of a zip or an attached message are judged as attachments (a zipped .docm, a forwarded login page, a program named .pdf).
   for (const a of attachments.flatMap(withContents)) {
     const name = a.filename ?? '';
     const ext = extensions(name);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import SevenZip from '7z-wasm';
 import { errorMessage } from '../errors.js';
-import type { ArchiveInfo, InflateBudget } from './archive.js';
+import type { ArchiveInfo, InflateBudget, ZippedFile, ZippedFiles } from './archive.js';
 
 /**
  * Archives of the formats other than zip that mail brings (RAR, 7z, tar, gzip, bzip2, xz,
@@ -112,6 +112,134 @@ function fileName(name: string): string {
 }
 
 /**
+ * One 7-Zip instance over one archive (written to its in-memory file system as `path`): its
+ * commands run one after another, each one's output kept in `out` (at most `maxLines` lines)
+ * and `errors`; `written` counts the bytes it writes to files (extracting), at most
+ * `maxWritten`. Past a bound, or once the scan has ended (`budget`'s signal), 7-Zip's next
+ * write throws `Stop` out of it.
+ */
+class SevenZipSession {
+  out: string[] = [];
+  errors: string[] = [];
+  /** Why the last command was stopped: 'entries' (lines), 'bytes' (written), 'aborted' (the scan ended). */
+  stop: string | null = null;
+  /** The last command ended in an exception of 7-Zip's (not a Stop). */
+  failed = false;
+  /** 7-Zip asked for more memory than it may have (it then aborts). */
+  denied = false;
+  maxLines = Infinity;
+  written = 0;
+  maxWritten = Infinity;
+  private constructor(
+    private readonly sz: Awaited<ReturnType<typeof SevenZip>>,
+    readonly path: string,
+  ) {}
+
+  static async open(buf: Buffer, name: string, budget: InflateBudget, maxMemory = MAX_MEMORY): Promise<SevenZipSession> {
+    const mod = await sevenZipModule();
+    let session: SevenZipSession | null = null;
+    let memory: { buffer: ArrayBuffer } | null = null;
+    const sz = await SevenZip({
+      print: (line: string) => {
+        if (!session) return;
+        if (session.out.length >= session.maxLines) session.stop ??= 'entries';
+        else if (budget.aborted) session.stop ??= 'aborted';
+        else session.out.push(line);
+      },
+      printErr: (line: string) => {
+        if (session && session.errors.length < 20) session.errors.push(line);
+      },
+      // No terminal to ask a password on: end of input.
+      stdin: () => null as unknown as number,
+      instantiateWasm(imports: Record<string, Record<string, unknown>>, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        const env = imports.env;
+        const grow = env.emscripten_resize_heap as (size: number) => number;
+        env.emscripten_resize_heap = (size: number): number => {
+          if (size <= maxMemory) return grow(size);
+          if (session) session.denied = true;
+          return 0;
+        };
+        const write = env.fd_write as (fd: number, iov: number, iovcnt: number, pnum: number) => number;
+        env.fd_write = (fd: number, iov: number, iovcnt: number, pnum: number): number => {
+          if (session?.stop) throw new Stop(session.stop);
+          if (session && fd > 2 && memory) {
+            // A file being extracted: iovcnt (pointer, length) pairs.
+            const view = new DataView(memory.buffer);
+            for (let i = 0; i < iovcnt; i++) session.written += view.getUint32(iov + i * 8 + 4, true);
+            if (session.written > session.maxWritten) {
+              session.stop = 'bytes';
+              throw new Stop(session.stop);
+            }
+            if (budget.aborted) {
+              session.stop = 'aborted';
+              throw new Stop(session.stop);
+            }
+          }
+          return write(fd, iov, iovcnt, pnum);
+        };
+        void WebAssembly.instantiate(mod, imports).then((instance) => {
+          memory = instance.exports.memory as { buffer: ArrayBuffer };
+          done(instance, mod);
+        });
+        return {};
+      },
+    } as Parameters<typeof SevenZip>[0]);
+    session = new SevenZipSession(sz, `/${fileName(name)}`);
+    sz.FS.writeFile(session.path, buf);
+    return session;
+  }
+
+  /** Run one 7-Zip command (its arguments after the program name). */
+  run(args: string[]): void {
+    this.out = [];
+    this.errors = [];
+    this.stop = null;
+    this.failed = false;
+    // Emscripten's exit sets the thread's process.exitCode to 7-Zip's (2 for an archive it
+    // cannot read): put back, or a test process or the Haraka process would exit with it.
+    const exitCode = process.exitCode;
+    try {
+      this.sz.callMain(args);
+    } catch (err) {
+      // 7-Zip's own exceptions sometimes leave it as bare numbers (a 7z whose names are
+      // encrypted, read with a wrong password, is one such case).
+      if (!(err instanceof Stop)) this.failed = true;
+    } finally {
+      process.exitCode = exitCode;
+    }
+  }
+
+  /** The technical listing of the archive (-p: a wrong password rather than a prompt; -bsp0: no progress lines). */
+  list(): Listing {
+    this.run(['l', '-slt', '-bsp0', '-pphishx', this.path]);
+    return parseListing(this.out);
+  }
+
+  writeFile(path: string, data: string): void {
+    this.sz.FS.writeFile(path, data);
+  }
+
+  /** A file 7-Zip wrote, null when there is none. */
+  readFile(path: string): Buffer | null {
+    try {
+      return Buffer.from(this.sz.FS.readFile(path));
+    } catch {
+      return null;
+    }
+  }
+
+  /** What went wrong with the last command: the archive's ERRORS and 7-Zip's error lines. */
+  said(listing?: Listing): string {
+    return [...(listing?.errors ?? []), ...this.errors.filter((l) => /ERROR|Can ?not|Can't/i.test(l))].join(' ');
+  }
+}
+
+/** The files an entry is (not a folder). */
+function isFile(b: Block): boolean {
+  return b.Folder !== '+' && !/^D/.test(b.Attributes ?? '');
+}
+
+/**
  * List `buf` (an attachment named `name`) with 7-Zip into `acc`: entries (counted against
  * `budget`), encrypted entries, an archive whose names are encrypted (one entry, `encrypted`),
  * `unreadable` when 7-Zip cannot open it; within `maxMemory` of 7-Zip's memory. Never throws.
@@ -127,60 +255,11 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
       acc.truncated = true;
       return acc;
     }
-    const mod = await sevenZipModule();
-    const out: string[] = [];
-    const errors: string[] = [];
-    let stop: string | null = null;
-    // 7-Zip asked for more memory than it may have (it then aborts).
-    let denied = false;
+    const s = await SevenZipSession.open(buf, name, budget, maxMemory);
     // Every entry writes 10-25 lines; a few more for the archive's own block.
-    const maxLines = Math.max(0, budget.entriesLeft) * 40 + 64;
-    const sz = await SevenZip({
-      print: (line: string) => {
-        if (out.length >= maxLines) stop ??= 'entries';
-        else if (budget.aborted) stop ??= 'aborted';
-        else out.push(line);
-      },
-      printErr: (line: string) => {
-        if (errors.length < 20) errors.push(line);
-      },
-      // No terminal to ask a password on: end of input.
-      stdin: () => null as unknown as number,
-      instantiateWasm(imports: Record<string, Record<string, unknown>>, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-        const env = imports.env;
-        const grow = env.emscripten_resize_heap as (size: number) => number;
-        env.emscripten_resize_heap = (size: number): number => {
-          if (size <= maxMemory) return grow(size);
-          denied = true;
-          return 0;
-        };
-        const write = env.fd_write as (...args: number[]) => number;
-        env.fd_write = (...args: number[]): number => {
-          if (stop) throw new Stop(stop);
-          return write(...args);
-        };
-        void WebAssembly.instantiate(mod, imports).then((instance) => done(instance, mod));
-        return {};
-      },
-    } as Parameters<typeof SevenZip>[0]);
-    const path = `/${fileName(name)}`;
-    sz.FS.writeFile(path, buf);
-    let failed = false;
-    // Emscripten's exit sets the thread's process.exitCode to 7-Zip's (2 for an archive it
-    // cannot read): put back, or a test process or the Haraka process would exit with it.
-    const exitCode = process.exitCode;
-    try {
-      // -p: a wrong password rather than a prompt; -bsp0: no progress lines.
-      sz.callMain(['l', '-slt', '-bsp0', '-pphishx', path]);
-    } catch (err) {
-      // 7-Zip's own exceptions sometimes leave it as bare numbers (a 7z whose names are
-      // encrypted, read with a wrong password, is one such case).
-      if (!(err instanceof Stop)) failed = true;
-    } finally {
-      process.exitCode = exitCode;
-    }
-    const listing = parseListing(out);
-    const entries = listing.entries.filter((b) => b.Folder !== '+' && !/^D/.test(b.Attributes ?? ''));
+    s.maxLines = Math.max(0, budget.entriesLeft) * 40 + 64;
+    const listing = s.list();
+    const entries = listing.entries.filter(isFile);
     for (const e of entries) {
       if (budget.entriesLeft <= 0) {
         acc.truncated = true;
@@ -195,17 +274,17 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
         depth: 1,
       });
     }
-    if (stop === 'entries') acc.truncated = true;
-    if (stop === 'aborted') acc.uninspected ??= 'scan budget ended while the archive was listed';
-    const said = [...listing.errors, ...errors.filter((l) => /ERROR|Can ?not|Can't/i.test(l))].join(' ');
+    if (s.stop === 'entries') acc.truncated = true;
+    if (s.stop === 'aborted') acc.uninspected ??= 'scan budget ended while the archive was listed';
+    const said = s.said(listing);
     if (!entries.length && /encrypted archive|Wrong password/i.test(said)) {
       // Names encrypted too (rar -hp, 7z -mhe): nothing to list, and nothing to scan.
       acc.entries.push({ name: '(names encrypted)', size: 0, compressed: buf.length, encrypted: true, depth: 1 });
     } else if (!entries.length && /open the file as|not archive/i.test(said)) {
       acc.unreadable = true;
-    } else if (denied || /Can't allocate|memory/i.test(said)) {
+    } else if (s.denied || /Can't allocate|memory/i.test(said)) {
       acc.uninspected ??= `7-Zip needed more than ${Math.round(maxMemory / 1024 / 1024)} MiB to list it`;
-    } else if (failed || said) {
+    } else if (s.failed || said) {
       // Part of it listed, or nothing: what is not listed may hold the program.
       acc.uninspected ??= (
         entries.length ? `damaged after ${entries.length} entries${said ? `: ${said}` : ''}` : 'damaged, or its names are encrypted: 7-Zip could not list it'
@@ -220,4 +299,91 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
     acc.done = true;
   }
   return acc;
+}
+
+/**
+ * The files of an archive 7-Zip reads that `wanted` ranks (by path: a number, lower first;
+ * null: not wanted), as `zippedFiles` takes a zip's: each at most `maxBytes` (declared), at
+ * most `maxFiles`, smallest first within a rank, within the message's `budget` — entries
+ * looked at, and bytes 7-Zip decompresses to reach them: in a solid archive (7z blocks, solid
+ * RAR) the files before a wanted one in its block are decompressed too, and count. `prefix`
+ * (asked with a file's declared size) may answer how many of its first bytes to keep (the file
+ * is `cut`). Encrypted entries are not read. Null when 7-Zip lists nothing in it (the listing
+ * says why). Never throws.
+ */
+export async function sevenZipFiles(
+  buf: Buffer,
+  name: string,
+  wanted: (path: string) => number | null,
+  opts: { maxBytes: number; maxFiles: number; prefix?: (path: string, declared: number) => number | null },
+  budget: InflateBudget,
+): Promise<ZippedFiles | null> {
+  try {
+    if (budget.aborted || budget.entriesLeft <= 0)
+      return { files: [], unread: budget.aborted ? 'the scan ended before it was read' : 'more entries than the message may list' };
+    const s = await SevenZipSession.open(buf, name, budget);
+    s.maxLines = Math.max(0, budget.entriesLeft) * 40 + 64;
+    const listing = s.list();
+    if (!listing.entries.length) return null;
+    const unread: string[] = [];
+    if (s.stop === 'entries') unread.push('more entries than the message may list');
+    // Bytes decompressed to reach each entry: its own, and in a solid run those before it.
+    const picked: Array<{ path: string; size: number; rank: number; cost: number }> = [];
+    let key: string | null = null;
+    let run = 0;
+    for (const [i, e] of listing.entries.entries()) {
+      if (budget.entriesLeft <= 0) break;
+      budget.entriesLeft--;
+      const size = Number(e.Size) || 0;
+      // The solid run an entry is in: a 7z block, or a RAR's files since the last one not marked solid.
+      let k: string | null = null;
+      if (e.Block !== undefined && e.Block !== '') k = `7z ${e.Block}`;
+      else if (e.Solid === '+' && key?.startsWith('rar')) k = key;
+      else if (e.Solid !== undefined && e.Block === undefined) k = `rar ${i}`;
+      run = k !== null && k === key ? run + size : size;
+      key = k;
+      if (!isFile(e) || e.Encrypted === '+') continue;
+      const path = e.Path ?? streamName(fileName(name));
+      const rank = wanted(path);
+      if (rank !== null) picked.push({ path, size, rank, cost: run });
+    }
+    picked.sort((a, b) => a.rank - b.rank || a.size - b.size);
+    const chosen: typeof picked = [];
+    let bytes = 0;
+    for (const [i, p] of picked.entries()) {
+      if (chosen.length >= opts.maxFiles) {
+        unread.push(`${picked.length - i} file(s) past the first ${opts.maxFiles}`);
+        break;
+      }
+      if (p.size > opts.maxBytes) unread.push(`${p.path}: larger than ${opts.maxBytes} bytes`);
+      else if (p.cost > budget.bytesLeft - bytes) unread.push(`${p.path}: past the message's ${budget.maxBytes} bytes to decompress`);
+      else {
+        chosen.push(p);
+        bytes += p.cost;
+      }
+    }
+    const files: ZippedFile[] = [];
+    if (chosen.length) {
+      s.writeFile('/wanted.txt', chosen.map((c) => c.path).join('\n'));
+      // Bytes written: what was chosen, a little slack for sizes declared low; -spd: names are not wildcards.
+      s.maxWritten = Math.min(budget.bytesLeft, chosen.reduce((a, c) => a + c.size, 0) + 65536);
+      s.run(['x', '-o/out', '-y', '-spd', '-bsp0', '-pphishx', '-scsUTF-8', s.path, '@/wanted.txt']);
+      budget.bytesLeft -= s.written;
+      if (s.stop === 'bytes') unread.push('it holds more than its directory says');
+      if (s.stop === 'aborted') unread.push('the scan ended while it was read');
+      for (const c of chosen) {
+        const data = s.readFile(`/out/${c.path}`);
+        if (!data || data.length !== c.size) {
+          unread.push(`${c.path}: unreadable`);
+          continue;
+        }
+        const keep = opts.prefix?.(c.path, c.size) ?? null;
+        if (keep === null) files.push({ name: c.path, bytes: data, cut: false });
+        else files.push({ name: c.path, bytes: data.subarray(0, Math.max(0, keep)), cut: keep < data.length });
+      }
+    }
+    return { files, unread: unread.length ? unread.join('; ').slice(0, 300) : null };
+  } catch (err) {
+    return { files: [], unread: `7-Zip failed: ${errorMessage(err)}`.slice(0, 300) };
+  }
 }

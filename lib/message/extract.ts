@@ -20,8 +20,8 @@ import {
 import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
-import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
-import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES } from '../attachments/seven-zip.js';
+import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles, type ZippedFiles } from '../attachments/archive.js';
+import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -120,6 +120,8 @@ interface MessageBudgets {
   /** Files taken out of zips to be read as if attached (MAX_ZIPPED_BYTES, 10,000 entries looked at), and how many more may be. */
   zipped: InflateBudget;
   zippedFilesLeft: number;
+  /** RAR, 7z, tar … archives still to be opened for their files (a 7-Zip instance each). */
+  sevenZipLeft: number;
   /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms). */
   documentsLeft: number;
   /** What was not read of the documents, at any depth (an attached message's too): those past documentsLeft, and why part of one was left. */
@@ -219,10 +221,20 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     } else if ((where.zipDepth ?? 0) < MAX_ZIP_DEPTH) {
       // A zip that is no Office document: the invoice.html, .pdf or .docx in it is opened with a
       // click, and a lure zips it for the filters that read attachments but not archives.
-      const contents = await zippedContents(buf, att.filename ?? 'the zip', reading, where);
+      const contents = await zippedContents(buf, att.filename ?? 'the zip', reading, where, zippedFiles);
       if (contents) info.contents = contents;
     }
   }
+  const sevenZip = (sniffed && SEVEN_ZIP_TYPES.has(sniffed)) || (!sniffed && SEVEN_ZIP_NAME.test(name));
+  if (sevenZip && !where.zipDepth && budgets.sevenZipLeft > 0) {
+    // A RAR, 7z, tar …: its page, PDF or document is opened with a click as a zip's is.
+    budgets.sevenZipLeft--;
+    const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, (b, wanted, opts, budget) =>
+      sevenZipFiles(b, att.filename ?? 'archive', wanted, opts, budget),
+    );
+    if (contents) info.contents = contents;
+  } else if (sevenZip && !where.zipDepth)
+    budgets.documentsUnread.push(`${att.filename ?? 'an archive'}: past the first ${MAX_SEVEN_ZIP_ARCHIVES} such archives of the message`);
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
     // A meeting invitation: the client shows its description, location and URL with their
     // links clickable; as far and as many links as the body's.
@@ -234,9 +246,13 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   }
   if ((att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) && !inMessage) {
     info.message = true;
-    const links = await attachedMessageLinks(buf, reading, where.zipDepth ?? 0);
-    if (Array.isArray(links)) info.links = links;
-    else info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${links.unreadable}`.slice(0, 200);
+    const read = await attachedMessage(buf, att.filename ?? 'attached message', reading, where.zipDepth ?? 0);
+    if ('unreadable' in read) info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${read.unreadable}`.slice(0, 200);
+    else {
+      info.links = read.links;
+      // Judged as attachments (a login page, a program, a rar in the forwarded lure), named `message.eml/file`.
+      if (read.attachments.length) info.contents = [...(info.contents ?? []), ...read.attachments];
+    }
   }
   // Listed by inspectArchives (an archive taken out of a zip is listed with the zip it is in).
   if (!where.zipDepth) {
@@ -247,11 +263,19 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   return info;
 }
 
+/** What takes the files out of an archive: `zippedFiles` for a zip, `sevenZipFiles` for the formats 7-Zip reads. */
+type FilesReader = (
+  buf: Buffer,
+  wanted: (path: string) => number | null,
+  opts: Parameters<typeof zippedFiles>[2],
+  budget: InflateBudget,
+) => Promise<ZippedFiles | null>;
+
 /**
- * The files of a zip read as if attached (`AttachmentInfo.contents`), each named `zip/path`,
+ * The files of a zip (or of an archive 7-Zip reads) read as if attached (`AttachmentInfo.contents`), each named `zip/path`,
  * within the message's budgets; undefined when none was taken. What is left is recorded.
  */
-async function zippedContents(buf: Buffer, zipName: string, reading: Reading, where: Placement): Promise<AttachmentInfo[] | undefined> {
+async function zippedContents(buf: Buffer, zipName: string, reading: Reading, where: Placement, read: FilesReader): Promise<AttachmentInfo[] | undefined> {
   const { budgets } = reading;
   // Markup costs its sender nothing zipped (10 MB of tags deflate to 10 KB): pages, messages and
   // calendar files are read as far as the markup budget of the message's documents goes.
@@ -263,7 +287,7 @@ async function zippedContents(buf: Buffer, zipName: string, reading: Reading, wh
     markup.left -= take;
     return take;
   };
-  const zipped = await zippedFiles(
+  const zipped = await read(
     buf,
     zippedRank,
     { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix },
@@ -290,15 +314,21 @@ async function zippedContents(buf: Buffer, zipName: string, reading: Reading, wh
 }
 
 /**
- * The links a mail client shows in an attached message (`message/rfc822`, a `.eml` file: it
- * opens as a message, its links clickable): links and form targets of its HTML, links in its
- * text, as many as the message's own are read; and those of its own attachments (HTML, PDF,
- * Office, calendar files), whose pictures go to `pictures` for QR codes — a lure forwarded
- * with its PDF, a report of a phish with the phish's document, within the message's budgets.
- * Messages attached inside it are not opened. Never throws: one the parser refuses is
- * `unreadable` (held like an unparseable message).
+ * What a mail client shows in an attached message (`message/rfc822`, a `.eml` file: it opens
+ * as a message, its links clickable): links and form targets of its HTML, links in its text,
+ * as many as the message's own are read; and those of its own attachments (HTML, PDF, Office,
+ * calendar files), whose pictures go to `pictures` for QR codes — a lure forwarded with its
+ * PDF, a report of a phish with the phish's document, within the message's budgets. Its
+ * attachments are returned too, named `message/file`, to be judged as attachments are (their
+ * links are the message's: another sender's). Messages attached inside it are not opened.
+ * Never throws: one the parser refuses is `unreadable` (held like an unparseable message).
  */
-async function attachedMessageLinks(buf: Buffer, reading: Reading, zipDepth: number): Promise<string[] | { unreadable: string }> {
+async function attachedMessage(
+  buf: Buffer,
+  messageName: string,
+  reading: Reading,
+  zipDepth: number,
+): Promise<{ links: string[]; attachments: AttachmentInfo[] } | { unreadable: string }> {
   const { limits } = reading;
   let inner: Parsed;
   try {
@@ -312,11 +342,22 @@ async function attachedMessageLinks(buf: Buffer, reading: Reading, zipDepth: num
     if (links.size >= maxCollected(limits)) break;
     links.add(u.url);
   }
+  const attachments: AttachmentInfo[] = [];
   for (const a of attachmentsToExamine(inner.attachments, limits.max_parts)) {
     if (links.size >= maxCollected(limits)) break;
-    for (const found of withContents(await describeAttachment(a, reading, { inMessage: true, zipDepth }))) for (const l of found.links ?? []) links.add(l);
+    const found = await describeAttachment(a, reading, { inMessage: true, zipDepth });
+    for (const f of withContents(found)) for (const l of f.links ?? []) links.add(l);
+    attachments.push(withoutLinks(found, messageName));
   }
-  return [...links].slice(0, maxCollected(limits));
+  return { links: [...links].slice(0, maxCollected(limits)), attachments };
+}
+
+/** `a` (and what was read out of it) named as a file of `holder`, its links left to the holder's. */
+function withoutLinks(a: AttachmentInfo, holder: string): AttachmentInfo {
+  const out: AttachmentInfo = { ...a, filename: `${holder}/${a.filename ?? `(unnamed ${a.declaredType})`}`, links: undefined };
+  if (a.contents) out.contents = a.contents.map((c) => withoutLinks(c, holder));
+  if (archiveContent.has(a)) archiveContent.set(out, archiveContent.get(a) as Buffer);
+  return out;
 }
 
 /** The bytes of archive attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
@@ -340,7 +381,8 @@ export interface ArchiveInspection {
 export async function inspectArchives(input: ScanInput, opts: ArchiveInspection): Promise<void> {
   const budget = new InflateBudget(opts.maxInflatedBytes, opts.maxEntries, opts.signal);
   let sevenZipLeft = MAX_SEVEN_ZIP_ARCHIVES;
-  for (const a of input.attachments) {
+  // Also the archives attached to an attached message (a forwarded lure's rar).
+  for (const a of input.attachments.flatMap(withContents)) {
     const buf = archiveContent.get(a);
     if (!buf || a.archive) continue;
     const info = emptyArchiveInfo();
@@ -569,6 +611,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     documentXml: { left: limits.max_decoded_bytes, total: limits.max_decoded_bytes },
     zipped: new InflateBudget(MAX_ZIPPED_BYTES, MAX_DOCUMENT_ENTRIES),
     zippedFilesLeft: MAX_ZIPPED_FILES_PER_MESSAGE,
+    sevenZipLeft: MAX_SEVEN_ZIP_ARCHIVES,
     documentsLeft: MAX_DOCUMENTS,
     documentsUnopened: [],
     documentsUnread: [],

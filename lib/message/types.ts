@@ -79,7 +79,8 @@ export interface AttachmentInfo {
   /**
    * Zip attachments: the files in them a reader opens with a click — web pages, PDFs, Office
    * documents, attached messages, calendar files, pictures — read as attachments are, named
-   * `zip/path`; a zip in it has its own (three deep).
+   * `zip/path`; a zip in it has its own (three deep). Attached messages: their attachments,
+   * named `message.eml/file`, without links (those are the message's `links`).
    */
   contents?: AttachmentInfo[];
   /** Archive attachments (`listed`): their listing (see lib/attachments/archive.ts, seven-zip.ts), filled by `inspectArchives`; absent while not inspected. */

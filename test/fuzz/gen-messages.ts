@@ -568,28 +568,32 @@ export const zippedLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> =
     return { raw: Buffer.from(officeMessage(mutated, 'Invoice-4711.zip', 'application/zip')), intact };
   });
 
-/** Archives of the formats 7-Zip lists, each holding a program beside a document (seeds for `archiveLureMutated`). */
-export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name: string }>> {
-  const files = [
-    { name: 'Invoice.pdf', data: pdfWithLink(QR_URL) },
-    { name: 'Invoice.pdf.exe', data: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300)]) },
-  ];
+/**
+ * Archives of the formats 7-Zip reads, each holding a program, most with a PDF whose link goes
+ * to an IP address (seeds for `archiveLureMutated`, with the reasons their intact form gives).
+ */
+export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name: string; reasons: string[] }>> {
+  const pdf = { name: 'Invoice.pdf', data: pdfWithLink(QR_URL) };
+  const exe = { name: 'Invoice.pdf.exe', data: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(300)]) };
+  const both = ['ARCHIVE_EXECUTABLE', 'URL_IP_LITERAL'];
   return [
-    { archive: rar5(files), name: 'Invoice.rar' },
-    { archive: rar5([{ ...files[1], encrypted: true }, files[0]]), name: 'Invoice.rar' },
-    { archive: await sevenZipArchive('7z', files), name: 'Invoice.7z' },
-    { archive: await sevenZipArchive('tar', files), name: 'Invoice.tar' },
-    { archive: await sevenZipArchive('gzip', [files[1]]), name: 'Invoice.gz' },
-    { archive: await sevenZipArchive('xz', [files[1]]), name: 'Invoice.pdf.exe.xz' },
+    { archive: rar5([pdf, exe]), name: 'Invoice.rar', reasons: both },
+    { archive: rar5([{ ...exe, encrypted: true }, pdf]), name: 'Invoice.rar', reasons: both },
+    { archive: await sevenZipArchive('7z', [pdf, exe]), name: 'Invoice.7z', reasons: both },
+    { archive: await sevenZipArchive('tar', [pdf, exe]), name: 'Invoice.tar', reasons: both },
+    { archive: await sevenZipArchive('gzip', [exe]), name: 'Invoice.gz', reasons: ['ARCHIVE_EXECUTABLE'] },
+    { archive: await sevenZipArchive('xz', [exe]), name: 'Invoice.pdf.exe.xz', reasons: ['ARCHIVE_EXECUTABLE'] },
   ];
 }
 
 /**
  * A lure (its text alone is held) whose attachment is one of `seeds` — a RAR, 7z, tar, gzip or
- * xz archive holding a program — left whole, bytes flipped or cut short. `intact`: the archive
- * is unchanged (its program must be named).
+ * xz archive holding a program and a PDF — left whole, bytes flipped or cut short. `reasons`:
+ * what the archive gives when it is unchanged (its program named, its PDF's link read), else none.
  */
-export function archiveLureMutated(seeds: ReadonlyArray<{ archive: Buffer; name: string }>): fc.Arbitrary<{ raw: Buffer; intact: boolean }> {
+export function archiveLureMutated(
+  seeds: ReadonlyArray<{ archive: Buffer; name: string; reasons: string[] }>,
+): fc.Arbitrary<{ raw: Buffer; reasons: string[] }> {
   return fc
     .tuple(
       fc.nat({ max: seeds.length - 1 }),
@@ -598,7 +602,7 @@ export function archiveLureMutated(seeds: ReadonlyArray<{ archive: Buffer; name:
     )
     .map(([seed, edits, cut]) => {
       const { archive, intact } = mutateZip(seeds[seed].archive, { edits, cut });
-      return { raw: Buffer.from(officeMessage(archive, seeds[seed].name, 'application/octet-stream')), intact };
+      return { raw: Buffer.from(officeMessage(archive, seeds[seed].name, 'application/octet-stream')), reasons: intact ? seeds[seed].reasons : [] };
     });
 }
 

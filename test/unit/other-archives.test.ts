@@ -10,7 +10,8 @@ import { extractScanInput, inspectArchives } from '../../lib/message/extract.js'
 import { analyze, archiveInspection } from '../../lib/scan.js';
 import { rar5, sevenZipArchive } from '../helpers/archives.js';
 import { REPO } from '../helpers/haraka.js';
-import { withAttachment } from '../helpers/mime.js';
+import { docx, pdfWithLink } from '../helpers/office-documents.js';
+import { withAttachment, zip } from '../helpers/mime.js';
 import { toCrlf } from '../helpers/smtp.js';
 
 const config = buildConfig({ nlp: { enabled: false } }, { env: {} });
@@ -115,7 +116,10 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     await inspectArchives(input, archiveInspection(config));
     assert.deepEqual(
       analyze(input, config).map((s) => `${s.code}: ${s.detail ?? ''}`),
-      ['ATTACHMENT_UNINSPECTABLE: a5.rar: past the first 5 RAR, 7z, tar and other such archives of the message'],
+      [
+        'LIMIT_DOCUMENT_PARTS: a5.rar: past the first 5 such archives of the message; the rest not read for links and pictures',
+        'ATTACHMENT_UNINSPECTABLE: a5.rar: past the first 5 RAR, 7z, tar and other such archives of the message',
+      ],
     );
     // 200,000 files (test/fixtures/README.md): 7-Zip's directory takes it past the 16.25 MiB it starts with.
     const big = readFileSync(path.join(REPO, 'test/fixtures/archives/200000-empty-files.7z'));
@@ -124,6 +128,51 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     assert.equal(info.uninspected, '7-Zip needed more than 16 MiB to list it');
     // Within the memory a listing has (MAX_MEMORY, 32 MiB), it is listed as far as the entries budget goes.
     assert.equal((await listSevenZip(big, 'big.7z', new InflateBudget(1 << 20, 100), emptyArchiveInfo())).entries.length, 100);
+  });
+
+  it('reads the page, PDF or document in one as if attached', async () => {
+    const page = Buffer.from('<form action="https://login.example.net/p"><input type="password" name="p"></form>');
+    assert.deepEqual(await details('Invoice.rar', rar5([{ name: 'docs/Invoice.html', data: page }])), [
+      'ATTACHMENT_HTML_ACTIVE: Invoice.rar/docs/Invoice.html: 1 form(s), 1 password field(s), 0 script(s)',
+    ]);
+    assert.deepEqual(await codes('Invoice.html.gz', gzipSync(page)), ['ATTACHMENT_HTML_ACTIVE']);
+    assert.deepEqual(await codes('Invoice.7z', await sevenZipArchive('7z', [{ name: 'Invoice.pdf', data: pdfWithLink('http://45.33.32.156/pay') }])), [
+      'URL_IP_LITERAL',
+    ]);
+    assert.deepEqual(
+      await codes('Invoice.tar', await sevenZipArchive('tar', [{ name: 'Invoice.docx', data: docx({ fieldLink: 'http://45.33.32.156/pay' }) }])),
+      ['URL_IP_LITERAL'],
+    );
+    // An encrypted entry is not read (ARCHIVE_ENCRYPTED names it).
+    assert.deepEqual(await codes('Invoice.rar', rar5([{ name: 'Invoice.html', data: page, encrypted: true }])), ['ARCHIVE_ENCRYPTED']);
+  });
+
+  it('counts what a solid archive decompresses to reach a file, and records what that leaves unread', async () => {
+    const page = Buffer.from('<form action="https://login.example.net/p"><input type="password" name="p"></form>');
+    // 9 MiB before the page in one 7z block: reading the page decompresses them, past the message's 8 MiB.
+    const solid = await sevenZipArchive(
+      '7z',
+      [
+        { name: 'a.bin', data: Buffer.alloc(9 << 20, 1) },
+        { name: 'b.html', data: page },
+      ],
+      ['-ms=on'],
+    );
+    const input = await extractScanInput(toCrlf(withAttachment('a.7z', solid)), { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
+    assert.deepEqual(
+      input.limits.map((l) => `${l.code}: ${l.detail}`),
+      ["LIMIT_DOCUMENT_PARTS: a.7z: b.html: past the message's 8388608 bytes to decompress; the rest not read for links and pictures"],
+    );
+    // Not solid, the same files: the page is read (and 9 MiB of one byte is a bomb by its ratio).
+    const apart = await sevenZipArchive(
+      '7z',
+      [
+        { name: 'a.bin', data: Buffer.alloc(9 << 20, 1) },
+        { name: 'b.html', data: page },
+      ],
+      ['-ms=off'],
+    );
+    assert.deepEqual(await codes('a.7z', apart), ['ARCHIVE_BOMB', 'ATTACHMENT_HTML_ACTIVE']);
   });
 
   it('reads each archive in a fresh 7-Zip: one cannot see another', async () => {
@@ -137,5 +186,37 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     assert.equal(b.unreadable, true);
     // 7-Zip ended with its exit code 2 there: the process's own is left as it was.
     assert.equal(process.exitCode, undefined);
+  });
+});
+
+describe("an attached message's attachments, judged as attachments", () => {
+  const forward = (inner: string): Buffer =>
+    Buffer.from(toCrlf(withAttachment('Voicemail.eml', Buffer.from(toCrlf(inner)), 'message/rfc822', { subject: 'FW: voicemail', text: 'See attached.' })));
+
+  async function found(raw: Buffer): Promise<{ signals: string[]; urls: string[] }> {
+    const input = await extractScanInput(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits);
+    await inspectArchives(input, archiveInspection(config));
+    return { signals: analyze(input, config).map((s) => `${s.code}: ${s.detail ?? ''}`), urls: input.urls.map((u) => `${u.source} ${u.raw}`) };
+  }
+
+  it('names a login page, a program in a rar or a zip, a macro document in a forwarded message', async () => {
+    const page = '<form action="https://voicemail.example.net/login"><input type="password" name="p"></form>';
+    const f = await found(forward(withAttachment('Voicemail.html', Buffer.from(page), 'text/html')));
+    assert.deepEqual(f.signals, ['ATTACHMENT_HTML_ACTIVE: Voicemail.eml/Voicemail.html: 1 form(s), 1 password field(s), 0 script(s)']);
+    // Its form's target is the attached message's link (another sender's), read once.
+    assert.deepEqual(f.urls, ['message https://voicemail.example.net/login']);
+    const rar = await found(forward(withAttachment('Invoice.rar', rar5([{ name: 'Invoice.pdf.exe', data: PE }]))));
+    assert.deepEqual(rar.signals, ['ARCHIVE_EXECUTABLE: Voicemail.eml/Invoice.rar contains Invoice.pdf.exe']);
+    const zipped = await found(forward(withAttachment('Invoice.zip', zip({ 'Invoice.scr': PE }), 'application/zip')));
+    assert.deepEqual(zipped.signals, ['ARCHIVE_EXECUTABLE: Voicemail.eml/Invoice.zip contains Invoice.scr']);
+    const macro = await found(forward(withAttachment('Budget.xlsm', zip({ '[Content_Types].xml': Buffer.from('<Types/>') }))));
+    assert.deepEqual(macro.signals, ['ATTACHMENT_MACRO: Voicemail.eml/Budget.xlsm']);
+  });
+
+  it('passes a forwarded message with a PDF, and does not open a message attached inside it', async () => {
+    assert.deepEqual((await found(forward(withAttachment('Statement.pdf', PDF, 'application/pdf')))).signals, []);
+    const inner = withAttachment('Invoice.rar', rar5([{ name: 'Invoice.exe', data: PE }]));
+    const twice = Buffer.from(toCrlf(withAttachment('FW.eml', forward(inner), 'message/rfc822')));
+    assert.deepEqual((await found(twice)).signals, []);
   });
 });
