@@ -257,7 +257,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   // Listed by inspectArchives (an archive taken out of a zip is listed with the zip it is in).
   if (!where.zipDepth) {
     if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) info.listed = 'zip';
-    else if ((sniffed && SEVEN_ZIP_TYPES.has(sniffed)) || (!sniffed && SEVEN_ZIP_NAME.test(name))) info.listed = '7-zip';
+    else if (sevenZip) info.listed = '7-zip';
     if (info.listed) archiveContent.set(info, buf);
   }
   return info;

@@ -77,9 +77,10 @@ export interface AttachmentInfo {
    */
   listed?: 'zip' | '7-zip';
   /**
-   * Zip attachments: the files in them a reader opens with a click — web pages, PDFs, Office
-   * documents, attached messages, calendar files, pictures — read as attachments are, named
-   * `zip/path`; a zip in it has its own (three deep). Attached messages: their attachments,
+   * Zip attachments (and RAR, 7z, tar … read by 7-Zip, first level): the files in them a reader
+   * opens with a click — web pages, PDFs, Office documents, attached messages, calendar files,
+   * pictures — read as attachments are, named `zip/path`; a zip in a zip has its own (three
+   * deep). Attached messages: their attachments,
    * named `message.eml/file`, without links (those are the message's `links`).
    */
   contents?: AttachmentInfo[];
