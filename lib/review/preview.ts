@@ -11,7 +11,9 @@ import { drawnCodesIn, htmlPictures, MAX_PICTURES, pictureSize, qrCodesIn, type 
 import { blockTextGrids } from '../message/drawn-codes.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
+import { fileTypeFromBuffer } from 'file-type';
 import { InflateBudget, zippedFiles } from '../attachments/archive.js';
+import { MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
 import { MAX_ZIP_DEPTH, MAX_ZIPPED_BYTES, MAX_ZIPPED_FILES, ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
 import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
@@ -79,15 +81,32 @@ interface AttachmentContent {
   links: Array<{ url: string; file: string }>;
 }
 
-/** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents, also those zipped. */
+/** The files of an archive the preview reads: PDFs, Office documents, pictures and zips (pages are not shown). */
+function zippedWanted(path: string): number | null {
+  const kind = zippedKind(path);
+  return kind === 'document' || kind === 'picture' || kind === 'zip' ? ZIPPED_RANK[kind] : null;
+}
+
+/** Whether `bytes` are a RAR, 7z, tar … archive (by their magic bytes) that 7-Zip reads. */
+async function sevenZipType(bytes: Uint8Array): Promise<boolean> {
+  try {
+    const mime = (await fileTypeFromBuffer(bytes.subarray(0, 4100)))?.mime;
+    return mime !== undefined && SEVEN_ZIP_TYPES.has(mime);
+  } catch {
+    return false;
+  }
+}
+
+/** What a reader sees in a message's attachments: pictures (to be read for QR codes) and the links of its documents, also those in zips and other archives. */
 async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.parse>>): Promise<AttachmentContent> {
   const out: AttachmentContent = { pictures: [], links: [] };
   const documents = new InflateBudget(PREVIEW_DOCUMENT_BYTES, 10_000);
   const xml = { left: PREVIEW_DOCUMENT_XML, total: PREVIEW_DOCUMENT_XML };
   let pdfBytes = PREVIEW_DOCUMENT_BYTES;
   let documentsLeft = MAX_DOCUMENTS;
-  // Files taken out of zips: as many bytes as the scan takes.
+  // Files taken out of zips and other archives: as many bytes and archives as the scan takes.
   const zippedBudget = new InflateBudget(MAX_ZIPPED_BYTES, 10_000);
+  let sevenZipLeft = MAX_SEVEN_ZIP_ARCHIVES;
   const full = (): boolean => out.pictures.length >= MAX_PICTURES && out.links.length >= MAX_LINKS;
   const read = async (bytes: Uint8Array, name: string | null, zipDepth: number): Promise<void> => {
     const room = MAX_PICTURES - out.pictures.length;
@@ -102,12 +121,15 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
       out.links.push(...(doc?.links ?? []).map((url) => ({ url, file })));
       if (doc || zipDepth >= MAX_ZIP_DEPTH) return;
       // A zip: its PDFs, Office documents, pictures and zips, as the scan reads them.
-      const wanted = (path: string): number | null => {
-        const kind = zippedKind(path);
-        return kind === 'document' || kind === 'picture' || kind === 'zip' ? ZIPPED_RANK[kind] : null;
-      };
-      const zipped = await zippedFiles(buf, wanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
+      const zipped = await zippedFiles(buf, zippedWanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
       for (const f of zipped?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, zipDepth + 1);
+    } else if (zipDepth === 0 && (await sevenZipType(bytes))) {
+      // A RAR, 7z, tar …: its PDFs, Office documents, pictures and zips, as the scan reads them.
+      if (sevenZipLeft-- <= 0) return;
+      const file = name ?? 'the archive';
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const files = await sevenZipFiles(buf, file, zippedWanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
+      for (const f of files?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, zipDepth + 1);
     } else {
       const file = name ?? 'the PDF';
       out.pictures.push(...pdfPictures(bytes, file, room).pictures);

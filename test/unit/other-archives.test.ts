@@ -11,6 +11,8 @@ import { analyze, archiveInspection } from '../../lib/scan.js';
 import { rar5, sevenZipArchive } from '../helpers/archives.js';
 import { REPO } from '../helpers/haraka.js';
 import { docx, pdfWithLink } from '../helpers/office-documents.js';
+import { qrPng } from '../helpers/qr-pictures.js';
+import { previewOf } from '../../lib/review/preview.js';
 import { withAttachment, zip } from '../helpers/mime.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -173,6 +175,17 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
       ['-ms=off'],
     );
     assert.deepEqual(await codes('a.7z', apart), ['ARCHIVE_BOMB', 'ATTACHMENT_HTML_ACTIVE']);
+  });
+
+  it('shows the analyst the links of a PDF in a RAR and of a QR picture in a 7z', async () => {
+    const p = await previewOf(
+      Buffer.from(toCrlf(withAttachment('Invoice.rar', rar5([{ name: 'Invoice.pdf', data: pdfWithLink('http://45.33.32.156/pay') }])))),
+    );
+    assert.deepEqual(p.links, [{ url: 'hxxp://45[.]33[.]32[.]156/pay', text: 'link in Invoice.rar/Invoice.pdf' }]);
+    const q = await previewOf(
+      Buffer.from(toCrlf(withAttachment('scan.7z', await sevenZipArchive('7z', [{ name: 'scan.png', data: qrPng('https://pay.example-corp.com/4711') }])))),
+    );
+    assert.deepEqual(q.links, [{ url: 'hxxps://pay[.]example-corp[.]com/4711', text: 'QR code in scan.7z/scan.png' }]);
   });
 
   it('reads each archive in a fresh 7-Zip: one cannot see another', async () => {
