@@ -320,7 +320,7 @@ export const REASONS = {
     weight: 50,
     doc:
       'An archive attachment contains an executable or script: a zip (also nested), or a RAR, 7z, tar, gzip, bzip2, xz, cab, ' +
-      'lzh, arj or ISO archive (listed by 7-Zip, first level; a bzip2, xz or nameless gzip holds what its name says less the suffix).',
+      'lzh, arj or ISO archive (listed by 7-Zip; also one in a zip, a zip in one; a bzip2, xz or nameless gzip holds what its name says less the suffix).',
   },
   ARCHIVE_ENCRYPTED: {
     weight: 30,

@@ -1,5 +1,6 @@
 import { extensions } from './inspect.js';
 import { OFFICE_NAME } from './office-documents.js';
+import { SEVEN_ZIP_NAME } from './seven-zip.js';
 
 /** Declared types a mail client shows as a picture or as plain text, nothing it runs or renders. */
 const PLAIN_TYPE = /^(?:image\/(?:jpeg|png|gif|bmp|webp|tiff|heic)|text\/(?:plain|csv))$/;
@@ -37,7 +38,7 @@ export const MAX_ZIPPED_FILES_PER_MESSAGE = 100;
  */
 export const MAX_ZIPPED_BYTES = 8 * 1024 * 1024;
 
-/** What a file in a zip is to a reader who opens it with a click (by its path's extension). */
+/** What a file in a zip is to a reader who opens it with a click (by its path's extension; 'zip': any archive, a RAR or 7z too). */
 export type ZippedKind = 'page' | 'document' | 'message' | 'calendar' | 'picture' | 'zip';
 
 /** The kind of a file in a zip a reader opens and whose links, forms or pictures are read; null for any other. Pure. */
@@ -48,7 +49,7 @@ export function zippedKind(path: string): ZippedKind | null {
   if (n.endsWith('.eml')) return 'message';
   if (/\.(ics|vcs)$/.test(n)) return 'calendar';
   if (/\.(png|jpe?g|gif)$/.test(n)) return 'picture';
-  if (n.endsWith('.zip')) return 'zip';
+  if (n.endsWith('.zip') || SEVEN_ZIP_NAME.test(n)) return 'zip';
   return null;
 }
 

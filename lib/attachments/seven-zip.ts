@@ -9,10 +9,10 @@ import type { ArchiveInfo, InflateBudget, ZippedFile, ZippedFiles } from './arch
  * WebAssembly. Its code runs inside its own linear memory, with an in-memory file system
  * and no access to the disk; each archive gets a fresh instance (the compiled module is
  * kept), so nothing of one message's archive is left for the next. Bounds: the instance's
- * memory (`MAX_MEMORY`: an allocation past it fails, 7-Zip reports the archive unreadable),
- * the lines of listing read (entries of the message's budget) and the scan's abort signal,
- * checked at every line 7-Zip writes. Only the first level is listed: an archive inside is
- * named, not opened.
+ * memory (`MAX_MEMORY`: an allocation past it fails, 7-Zip aborts, the archive is recorded as
+ * not inspected), the lines of listing read (entries of the message's budget), the bytes
+ * written (what the directory declared) and the scan's abort signal, checked at every write.
+ * One archive's level at a time: an archive inside is listed when the scan takes it out.
  */
 
 /** Types `file-type` gives archives 7-Zip lists (zip has its own reader). */
@@ -328,13 +328,15 @@ export async function sevenZipFiles(
     const unread: string[] = [];
     if (s.stop === 'entries') unread.push('more entries than the message may list');
     // Bytes decompressed to reach each entry: its own, and in a solid run those before it.
-    const picked: Array<{ path: string; size: number; rank: number; cost: number }> = [];
+    const picked: Array<{ path: string; size: number; known: boolean; rank: number; cost: number }> = [];
     let key: string | null = null;
     let run = 0;
     for (const [i, e] of listing.entries.entries()) {
       if (budget.entriesLeft <= 0) break;
       budget.entriesLeft--;
-      const size = Number(e.Size) || 0;
+      // Unknown for a bzip2 or xz stream (and some gzips): as large as a file may be.
+      const known = e.Size !== undefined && e.Size !== '';
+      const size = known ? Number(e.Size) || 0 : opts.maxBytes;
       // The solid run an entry is in: a 7z block, or a RAR's files since the last one not marked solid.
       let k: string | null = null;
       if (e.Block !== undefined && e.Block !== '') k = `7z ${e.Block}`;
@@ -345,7 +347,7 @@ export async function sevenZipFiles(
       if (!isFile(e) || e.Encrypted === '+') continue;
       const path = e.Path ?? streamName(fileName(name));
       const rank = wanted(path);
-      if (rank !== null) picked.push({ path, size, rank, cost: run });
+      if (rank !== null) picked.push({ path, size, known, rank, cost: run });
     }
     picked.sort((a, b) => a.rank - b.rank || a.size - b.size);
     const chosen: typeof picked = [];
@@ -373,7 +375,7 @@ export async function sevenZipFiles(
       if (s.stop === 'aborted') unread.push('the scan ended while it was read');
       for (const c of chosen) {
         const data = s.readFile(`/out/${c.path}`);
-        if (!data || data.length !== c.size) {
+        if (!data || (c.known ? data.length !== c.size : data.length > opts.maxBytes)) {
           unread.push(`${c.path}: unreadable`);
           continue;
         }

@@ -140,6 +140,8 @@ interface Reading {
 interface Placement {
   inMessage?: boolean;
   zipDepth?: number;
+  /** What it was taken out of: a zip (whose listing goes into the zips in it), or an archive 7-Zip read (whose listing does not). */
+  parent?: 'zip' | '7-zip';
 }
 
 /** Files of a zip read as if attached, most telling first (web pages, then documents and messages, then calendar files, then pictures). */
@@ -226,14 +228,15 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     }
   }
   const sevenZip = (sniffed && SEVEN_ZIP_TYPES.has(sniffed)) || (!sniffed && SEVEN_ZIP_NAME.test(name));
-  if (sevenZip && !where.zipDepth && budgets.sevenZipLeft > 0) {
+  const nested = (where.zipDepth ?? 0) < MAX_ZIP_DEPTH;
+  if (sevenZip && nested && budgets.sevenZipLeft > 0) {
     // A RAR, 7z, tar …: its page, PDF or document is opened with a click as a zip's is.
     budgets.sevenZipLeft--;
     const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, (b, wanted, opts, budget) =>
       sevenZipFiles(b, att.filename ?? 'archive', wanted, opts, budget),
     );
     if (contents) info.contents = contents;
-  } else if (sevenZip && !where.zipDepth)
+  } else if (sevenZip && nested)
     budgets.documentsUnread.push(`${att.filename ?? 'an archive'}: past the first ${MAX_SEVEN_ZIP_ARCHIVES} such archives of the message`);
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
     // A meeting invitation: the client shows its description, location and URL with their
@@ -254,9 +257,11 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
       if (read.attachments.length) info.contents = [...(info.contents ?? []), ...read.attachments];
     }
   }
-  // Listed by inspectArchives (an archive taken out of a zip is listed with the zip it is in).
-  if (!where.zipDepth) {
-    if (sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'))) info.listed = 'zip';
+  // Listed by inspectArchives; a zip taken out of a zip is listed with the zip it is in (listZip
+  // goes into it), an archive taken out of anything else on its own (a zip in a RAR, a RAR in a zip).
+  const zipped = sniffed === 'application/zip' || (!sniffed && name.endsWith('.zip'));
+  if (!(zipped && where.parent === 'zip')) {
+    if (zipped) info.listed = 'zip';
     else if (sevenZip) info.listed = '7-zip';
     if (info.listed) archiveContent.set(info, buf);
   }
@@ -304,7 +309,8 @@ async function zippedContents(buf: Buffer, zipName: string, reading: Reading, wh
         disposition: 'attachment',
         content: f.bytes,
       };
-      if (f.bytes.length) contents.push(await describeAttachment(inner, reading, { inMessage: where.inMessage, zipDepth: (where.zipDepth ?? 0) + 1 }));
+      const placed: Placement = { inMessage: where.inMessage, zipDepth: (where.zipDepth ?? 0) + 1, parent: read === zippedFiles ? 'zip' : '7-zip' };
+      if (f.bytes.length) contents.push(await describeAttachment(inner, reading, placed));
     }
     const cut = zipped.files.filter((f) => f.cut).map((f) => f.name);
     if (cut.length) budgets.documentsUnread.push(`${zipName}: ${cut.join(', ')} past the ${markup.total} bytes of markup read per message`);
@@ -374,7 +380,7 @@ export interface ArchiveInspection {
 
 /**
  * List the archive attachments of `input` (zips and zips inside them; other formats by
- * 7-Zip, their first level), filling each one's `archive`.
+ * 7-Zip, each level on its own: those taken out of archives too), filling each one's `archive`.
  * The heavy part of a scan, so it runs after the cheap analyzers, under one decompression
  * budget for the whole message and the scan's abort signal. Never throws.
  */

@@ -77,7 +77,7 @@ export interface AttachmentInfo {
    */
   listed?: 'zip' | '7-zip';
   /**
-   * Zip attachments (and RAR, 7z, tar … read by 7-Zip, first level): the files in them a reader
+   * Zip attachments (and RAR, 7z, tar … read by 7-Zip): the files in them a reader
    * opens with a click — web pages, PDFs, Office documents, attached messages, calendar files,
    * pictures — read as attachments are, named `zip/path`; a zip in a zip has its own (three
    * deep). Attached messages: their attachments,

@@ -570,7 +570,8 @@ export const zippedLureMutated: fc.Arbitrary<{ raw: Buffer; intact: boolean }> =
 
 /**
  * Archives of the formats 7-Zip reads, each holding a program, most with a PDF whose link goes
- * to an IP address (seeds for `archiveLureMutated`, with the reasons their intact form gives).
+ * to an IP address, one both in a zip in it (seeds for `archiveLureMutated`, with the reasons
+ * their intact form gives).
  */
 export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name: string; reasons: string[] }>> {
   const pdf = { name: 'Invoice.pdf', data: pdfWithLink(QR_URL) };
@@ -581,6 +582,7 @@ export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name
     { archive: rar5([{ ...exe, encrypted: true }, pdf]), name: 'Invoice.rar', reasons: both },
     { archive: await sevenZipArchive('7z', [pdf, exe]), name: 'Invoice.7z', reasons: both },
     { archive: await sevenZipArchive('tar', [pdf, exe]), name: 'Invoice.tar', reasons: both },
+    { archive: rar5([{ name: 'Invoice.zip', data: zip({ [pdf.name]: pdf.data, [exe.name]: exe.data }) }]), name: 'Invoice.rar', reasons: both },
     { archive: await sevenZipArchive('gzip', [exe]), name: 'Invoice.gz', reasons: ['ARCHIVE_EXECUTABLE'] },
     { archive: await sevenZipArchive('xz', [exe]), name: 'Invoice.pdf.exe.xz', reasons: ['ARCHIVE_EXECUTABLE'] },
   ];

@@ -51,7 +51,8 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     // bzip2 and xz keep no name: what they hold is the attachment's name less the suffix, as 7-Zip and Windows extract it.
     assert.deepEqual(await codes('Invoice.scr.bz2', await sevenZipArchive('bzip2', [{ name: 'x', data: PE }])), ['ARCHIVE_EXECUTABLE']);
     assert.deepEqual(await codes('Invoice.vbs.xz', await sevenZipArchive('xz', [{ name: 'x', data: Buffer.from('x') }])), ['ARCHIVE_EXECUTABLE']);
-    assert.deepEqual(await codes('Invoice.tbz2', await sevenZipArchive('bzip2', [{ name: 'x', data: PE }])), []);
+    // A .tbz2 holds a .tar: no program by its name, but taken out (an archive in an archive) it is one by its bytes.
+    assert.deepEqual(await codes('Invoice.tbz2', await sevenZipArchive('bzip2', [{ name: 'x', data: PE }])), ['ATTACHMENT_EXECUTABLE']);
     // A gzip keeps the name it was made from; without one it is the attachment's name less .gz, as 7-Zip and Windows extract it.
     assert.deepEqual(await codes('Payment.pdf.gz', await sevenZipArchive('gzip', [{ name: 'Payment.exe', data: PE }])), ['ARCHIVE_EXECUTABLE']);
     assert.deepEqual(await details('Payment.exe.gz', gzipSync(PE)), ['ARCHIVE_EXECUTABLE: Payment.exe.gz contains Payment.exe']);
@@ -147,6 +148,16 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     );
     // An encrypted entry is not read (ARCHIVE_ENCRYPTED names it).
     assert.deepEqual(await codes('Invoice.rar', rar5([{ name: 'Invoice.html', data: page, encrypted: true }])), ['ARCHIVE_ENCRYPTED']);
+  });
+
+  it('names the program in a zip in a RAR and in a RAR in a zip, and reads the page in a 7z in a zip', async () => {
+    const inRar = rar5([{ name: 'Invoice.zip', data: zip({ 'Invoice.exe': PE }) }]);
+    assert.deepEqual(await details('Invoice.rar', inRar), ['ARCHIVE_EXECUTABLE: Invoice.rar/Invoice.zip contains Invoice.exe']);
+    const inZip = zip({ 'Invoice.rar': rar5([{ name: 'Invoice.scr', data: PE }]) });
+    assert.deepEqual(await details('Invoice.zip', inZip), ['ARCHIVE_EXECUTABLE: Invoice.zip/Invoice.rar contains Invoice.scr']);
+    const page = Buffer.from('<form action="https://login.example.net/p"><input type="password" name="p"></form>');
+    const sevenInZip = zip({ 'docs.7z': await sevenZipArchive('7z', [{ name: 'Invoice.html', data: page }]) });
+    assert.deepEqual(await codes('Invoice.zip', sevenInZip, 'application/zip'), ['ATTACHMENT_HTML_ACTIVE']);
   });
 
   it('counts what a solid archive decompresses to reach a file, and records what that leaves unread', async () => {
