@@ -39,7 +39,7 @@ export const SEVEN_ZIP_NAME = /\.(rar|r\d\d|7z|tar|tgz|gz|bz2|tbz2?|xz|txz|cab|l
  */
 export const MAX_MEMORY = 32 * 1024 * 1024;
 
-/** Archives a message may have listed by 7-Zip (each listing is a fresh instance; the rest are recorded as not inspected). */
+/** Archives of a message 7-Zip lists, and as many it reads files out of (a fresh instance each; past them, recorded as not inspected or not read). */
 export const MAX_SEVEN_ZIP_ARCHIVES = 5;
 
 let compiled: Promise<WebAssembly.Module> | undefined;

@@ -123,7 +123,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
       // A zip: its PDFs, Office documents, pictures and zips, as the scan reads them.
       const zipped = await zippedFiles(buf, zippedWanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
       for (const f of zipped?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, zipDepth + 1);
-    } else if (zipDepth === 0 && (await sevenZipType(bytes))) {
+    } else if (zipDepth < MAX_ZIP_DEPTH && (await sevenZipType(bytes))) {
       // A RAR, 7z, tar …: its PDFs, Office documents, pictures and zips, as the scan reads them.
       if (sevenZipLeft-- <= 0) return;
       const file = name ?? 'the archive';

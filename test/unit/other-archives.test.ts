@@ -188,7 +188,7 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     assert.deepEqual(await codes('a.7z', apart), ['ARCHIVE_BOMB', 'ATTACHMENT_HTML_ACTIVE']);
   });
 
-  it('shows the analyst the links of a PDF in a RAR and of a QR picture in a 7z', async () => {
+  it('shows the analyst the links of a PDF in a RAR (also in a zip) and of a QR picture in a 7z', async () => {
     const p = await previewOf(
       Buffer.from(toCrlf(withAttachment('Invoice.rar', rar5([{ name: 'Invoice.pdf', data: pdfWithLink('http://45.33.32.156/pay') }])))),
     );
@@ -197,6 +197,10 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
       Buffer.from(toCrlf(withAttachment('scan.7z', await sevenZipArchive('7z', [{ name: 'scan.png', data: qrPng('https://pay.example-corp.com/4711') }])))),
     );
     assert.deepEqual(q.links, [{ url: 'hxxps://pay[.]example-corp[.]com/4711', text: 'QR code in scan.7z/scan.png' }]);
+    // A RAR in a zip, as the scan reads it.
+    const nested = zip({ 'Invoice.rar': rar5([{ name: 'Invoice.pdf', data: pdfWithLink('http://45.33.32.156/pay') }]) });
+    const n = await previewOf(Buffer.from(toCrlf(withAttachment('Invoice.zip', nested, 'application/zip'))));
+    assert.deepEqual(n.links, [{ url: 'hxxp://45[.]33[.]32[.]156/pay', text: 'link in Invoice.zip/Invoice.rar/Invoice.pdf' }]);
   });
 
   it('reads each archive in a fresh 7-Zip: one cannot see another', async () => {
