@@ -39,6 +39,17 @@ export const SEVEN_ZIP_NAME = /\.(rar|r\d\d|7z|tar|tgz|gz|bz2|tbz2?|xz|txz|cab|l
  */
 export const MAX_MEMORY = 32 * 1024 * 1024;
 
+/**
+ * Milliseconds 7-Zip may take to read the files out of one message's archives (opening a
+ * crafted one — a RAR of 100,000 empty files, a 7z whose directory fills its memory — takes
+ * 0.1-0.3 s, and cannot be interrupted): past them, the rest are not opened for their files
+ * (still listed). Within the scan's 10 s budget with room for everything else.
+ */
+export const MAX_SEVEN_ZIP_MS = 200;
+
+/** Entries of one archive looked at for files to read (as many as a message's listing takes by default). */
+export const MAX_ENTRIES_READ = 1000;
+
 /** Archives of a message 7-Zip lists, and as many it reads files out of (a fresh instance each; past them, recorded as not inspected or not read). */
 export const MAX_SEVEN_ZIP_ARCHIVES = 5;
 
@@ -322,11 +333,12 @@ export async function sevenZipFiles(
     if (budget.aborted || budget.entriesLeft <= 0)
       return { files: [], unread: budget.aborted ? 'the scan ended before it was read' : 'more entries than the message may list' };
     const s = await SevenZipSession.open(buf, name, budget);
-    s.maxLines = Math.max(0, budget.entriesLeft) * 40 + 64;
+    // Entries looked at: as many as a listing of the archive takes (each costs 7-Zip ~10 lines of output).
+    s.maxLines = Math.min(MAX_ENTRIES_READ, Math.max(0, budget.entriesLeft)) * 40 + 64;
     const listing = s.list();
     if (!listing.entries.length) return null;
     const unread: string[] = [];
-    if (s.stop === 'entries') unread.push('more entries than the message may list');
+    if (s.stop === 'entries') unread.push(`entries past the first ${MAX_ENTRIES_READ} not looked at`);
     // Bytes decompressed to reach each entry: its own, and in a solid run those before it.
     const picked: Array<{ path: string; size: number; known: boolean; rank: number; cost: number }> = [];
     let key: string | null = null;

@@ -21,7 +21,7 @@ import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles, type ZippedFiles } from '../attachments/archive.js';
-import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
+import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, MAX_SEVEN_ZIP_MS, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -120,8 +120,9 @@ interface MessageBudgets {
   /** Files taken out of zips to be read as if attached (MAX_ZIPPED_BYTES, 10,000 entries looked at), and how many more may be. */
   zipped: InflateBudget;
   zippedFilesLeft: number;
-  /** RAR, 7z, tar … archives still to be opened for their files (a 7-Zip instance each). */
+  /** RAR, 7z, tar … archives still to be opened for their files (a 7-Zip instance each), and the milliseconds 7-Zip may still take for it. */
   sevenZipLeft: number;
+  sevenZipMsLeft: number;
   /** Zip and Office attachments still to be opened as Office documents (each costs ~1 ms). */
   documentsLeft: number;
   /** What was not read of the documents, at any depth (an attached message's too): those past documentsLeft, and why part of one was left. */
@@ -131,6 +132,8 @@ interface MessageBudgets {
 
 /** What every attachment of one message is read with: the limits, the budgets they share, and where their pictures go (to be read for QR codes). */
 interface Reading {
+  /** Milliseconds, for what 7-Zip takes (injected in tests). */
+  clock: () => number;
   limits: Limits;
   budgets: MessageBudgets;
   pictures: Picture[];
@@ -229,15 +232,21 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   }
   const sevenZip = (sniffed && SEVEN_ZIP_TYPES.has(sniffed)) || (!sniffed && SEVEN_ZIP_NAME.test(name));
   const nested = (where.zipDepth ?? 0) < MAX_ZIP_DEPTH;
-  if (sevenZip && nested && budgets.sevenZipLeft > 0) {
+  if (sevenZip && nested && budgets.sevenZipLeft > 0 && budgets.sevenZipMsLeft > 0) {
     // A RAR, 7z, tar …: its page, PDF or document is opened with a click as a zip's is.
     budgets.sevenZipLeft--;
+    const started = reading.clock();
     const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, (b, wanted, opts, budget) =>
       sevenZipFiles(b, att.filename ?? 'archive', wanted, opts, budget),
     );
+    budgets.sevenZipMsLeft -= reading.clock() - started;
     if (contents) info.contents = contents;
   } else if (sevenZip && nested)
-    budgets.documentsUnread.push(`${att.filename ?? 'an archive'}: past the first ${MAX_SEVEN_ZIP_ARCHIVES} such archives of the message`);
+    budgets.documentsUnread.push(
+      budgets.sevenZipLeft > 0
+        ? `${att.filename ?? 'an archive'}: past the ${MAX_SEVEN_ZIP_MS} ms 7-Zip may take to read the message's archives`
+        : `${att.filename ?? 'an archive'}: past the first ${MAX_SEVEN_ZIP_ARCHIVES} such archives of the message`,
+    );
   if (CALENDAR_TYPES.test(att.mimeType.toLowerCase()) || sniffed === 'text/calendar' || /\.(ics|vcs|ifb)$/.test(name)) {
     // A meeting invitation: the client shows its description, location and URL with their
     // links clickable; as far and as many links as the body's.
@@ -518,7 +527,7 @@ function authOf(envelope: Envelope): SenderAuth | null {
  * Raw RFC 5322 message ─► ScanInput. Never throws for bad input: anything the parser
  * refuses becomes a `MIME_UNPARSEABLE` limit hit and a best-effort header/text view.
  */
-export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: Limits): Promise<ScanInput> {
+export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: Limits, clock: () => number = () => performance.now()): Promise<ScanInput> {
   const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
   let parsed: Parsed;
   try {
@@ -618,12 +627,13 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     zipped: new InflateBudget(MAX_ZIPPED_BYTES, MAX_DOCUMENT_ENTRIES),
     zippedFilesLeft: MAX_ZIPPED_FILES_PER_MESSAGE,
     sevenZipLeft: MAX_SEVEN_ZIP_ARCHIVES,
+    sevenZipMsLeft: MAX_SEVEN_ZIP_MS,
     documentsLeft: MAX_DOCUMENTS,
     documentsUnopened: [],
     documentsUnread: [],
   };
   const pictures: Picture[] = [];
-  const reading: Reading = { limits, budgets, pictures };
+  const reading: Reading = { clock, limits, budgets, pictures };
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, reading));
   const unreadable = attachments.flatMap(withContents).find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });

@@ -160,6 +160,29 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     assert.deepEqual(await codes('Invoice.zip', sevenInZip, 'application/zip'), ['ATTACHMENT_HTML_ACTIVE']);
   });
 
+  it("reads archives' files while 7-Zip has time left for the message, and records the rest", async () => {
+    const page = Buffer.from('<form action="https://login.example.net/p"><input type="password" name="p"></form>');
+    const part = (n: string): string =>
+      `--p\nContent-Type: application/octet-stream; name="${n}"\nContent-Disposition: attachment; filename="${n}"\nContent-Transfer-Encoding: base64\n\n${rar5([{ name: 'Invoice.html', data: page }]).toString('base64')}\n`;
+    const raw = toCrlf(`From: a@example.com\nContent-Type: multipart/mixed; boundary="p"\n\n${part('a.rar')}${part('b.rar')}--p--\n`);
+    // A clock where every reading of an archive takes 150 ms: the first two start within the 200 ms, the third does not.
+    let t = 0;
+    const slow = (): number => (t += 150);
+    const raw3 = toCrlf(`From: a@example.com\nContent-Type: multipart/mixed; boundary="p"\n\n${part('a.rar')}${part('b.rar')}${part('c.rar')}--p--\n`);
+    const input = await extractScanInput(raw3, { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits, slow);
+    assert.deepEqual(
+      input.attachments.map((a) => a.contents?.map((c) => c.filename)),
+      [['a.rar/Invoice.html'], ['b.rar/Invoice.html'], undefined],
+    );
+    assert.deepEqual(
+      input.limits.map((l) => l.detail),
+      ["c.rar: past the 200 ms 7-Zip may take to read the message's archives; the rest not read for links and pictures"],
+    );
+    // With time, every one is read.
+    const fast = await extractScanInput(raw, { mailFrom: '', rcptTo: ['bob@example.org'] }, config.limits, () => 0);
+    assert.equal(fast.attachments.filter((a) => a.contents?.length).length, 2);
+  });
+
   it('counts what a solid archive decompresses to reach a file, and records what that leaves unread', async () => {
     const page = Buffer.from('<form action="https://login.example.net/p"><input type="password" name="p"></form>');
     // 9 MiB before the page in one 7z block: reading the page decompresses them, past the message's 8 MiB.
