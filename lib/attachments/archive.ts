@@ -208,6 +208,13 @@ export async function zippedFiles(
   return { files, unread: unread.length ? unread.join('; ').slice(0, 300) : null };
 }
 
+/** Declared uncompressed total / compressed size of `entries` (0 when nothing is compressed). */
+export function declaredRatio(entries: readonly ArchiveEntry[]): number {
+  const size = entries.reduce((a, x) => a + x.size, 0);
+  const comp = entries.reduce((a, x) => a + x.compressed, 0);
+  return comp > 0 ? size / comp : 0;
+}
+
 export function emptyArchiveInfo(): ArchiveInfo {
   return { entries: [], truncated: false, ratio: 0, unreadable: false, uninspected: null, done: false };
 }
@@ -287,8 +294,6 @@ async function listZipLevel(buf: Buffer, limits: ArchiveLimits, budget: InflateB
     }
   }
   zf.close();
-  const size = acc.entries.reduce((a, x) => a + x.size, 0);
-  const comp = acc.entries.reduce((a, x) => a + x.compressed, 0);
-  acc.ratio = comp > 0 ? size / comp : 0;
+  acc.ratio = declaredRatio(acc.entries);
   return acc;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import SevenZip from '7z-wasm';
 import { errorMessage } from '../errors.js';
-import type { ArchiveInfo, InflateBudget, ZippedFile, ZippedFiles } from './archive.js';
+import { declaredRatio, type ArchiveInfo, type InflateBudget, type ZippedFile, type ZippedFiles } from './archive.js';
 
 /**
  * Archives of the formats other than zip that mail brings (RAR, 7z, tar, gzip, bzip2, xz,
@@ -245,6 +245,11 @@ class SevenZipSession {
   }
 }
 
+/** Lines of 7-Zip's technical listing to read for `entries` entries: 10-25 each, a few more for the archive's own block. */
+function listingLines(entries: number): number {
+  return Math.max(0, entries) * 40 + 64;
+}
+
 /** The files an entry is (not a folder). */
 function isFile(b: Block): boolean {
   return b.Folder !== '+' && !/^D/.test(b.Attributes ?? '');
@@ -267,8 +272,7 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
       return acc;
     }
     const s = await SevenZipSession.open(buf, name, budget, maxMemory);
-    // Every entry writes 10-25 lines; a few more for the archive's own block.
-    s.maxLines = Math.max(0, budget.entriesLeft) * 40 + 64;
+    s.maxLines = listingLines(budget.entriesLeft);
     const listing = s.list();
     const entries = listing.entries.filter(isFile);
     for (const e of entries) {
@@ -301,9 +305,7 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
         entries.length ? `damaged after ${entries.length} entries${said ? `: ${said}` : ''}` : 'damaged, or its names are encrypted: 7-Zip could not list it'
       ).slice(0, 200);
     }
-    const size = acc.entries.reduce((a, x) => a + x.size, 0);
-    const comp = acc.entries.reduce((a, x) => a + x.compressed, 0);
-    acc.ratio = comp > 0 ? size / comp : 0;
+    acc.ratio = declaredRatio(acc.entries);
   } catch (err) {
     acc.uninspected ??= `archive listing failed: ${errorMessage(err)}`.slice(0, 200);
   } finally {
@@ -333,8 +335,7 @@ export async function sevenZipFiles(
     if (budget.aborted || budget.entriesLeft <= 0)
       return { files: [], unread: budget.aborted ? 'the scan ended before it was read' : 'more entries than the message may list' };
     const s = await SevenZipSession.open(buf, name, budget);
-    // Entries looked at: as many as a listing of the archive takes (each costs 7-Zip ~10 lines of output).
-    s.maxLines = Math.min(MAX_ENTRIES_READ, Math.max(0, budget.entriesLeft)) * 40 + 64;
+    s.maxLines = listingLines(Math.min(MAX_ENTRIES_READ, budget.entriesLeft));
     const listing = s.list();
     if (!listing.entries.length) return null;
     const unread: string[] = [];

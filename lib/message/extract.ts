@@ -20,7 +20,7 @@ import {
 import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
-import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles, type ZippedFiles } from '../attachments/archive.js';
+import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
 import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, MAX_SEVEN_ZIP_MS, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
@@ -226,7 +226,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     } else if ((where.zipDepth ?? 0) < MAX_ZIP_DEPTH) {
       // A zip that is no Office document: the invoice.html, .pdf or .docx in it is opened with a
       // click, and a lure zips it for the filters that read attachments but not archives.
-      const contents = await zippedContents(buf, att.filename ?? 'the zip', reading, where, zippedFiles);
+      const contents = await zippedContents(buf, att.filename ?? 'the zip', reading, where, 'zip');
       if (contents) info.contents = contents;
     }
   }
@@ -236,9 +236,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     // A RAR, 7z, tar …: its page, PDF or document is opened with a click as a zip's is.
     budgets.sevenZipLeft--;
     const started = reading.clock();
-    const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, (b, wanted, opts, budget) =>
-      sevenZipFiles(b, att.filename ?? 'archive', wanted, opts, budget),
-    );
+    const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, '7-zip');
     budgets.sevenZipMsLeft -= reading.clock() - started;
     if (contents) info.contents = contents;
   } else if (sevenZip && nested)
@@ -277,19 +275,12 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   return info;
 }
 
-/** What takes the files out of an archive: `zippedFiles` for a zip, `sevenZipFiles` for the formats 7-Zip reads. */
-type FilesReader = (
-  buf: Buffer,
-  wanted: (path: string) => number | null,
-  opts: Parameters<typeof zippedFiles>[2],
-  budget: InflateBudget,
-) => Promise<ZippedFiles | null>;
-
 /**
  * The files of a zip (or of an archive 7-Zip reads) read as if attached (`AttachmentInfo.contents`), each named `zip/path`,
- * within the message's budgets; undefined when none was taken. What is left is recorded.
+ * within the message's budgets; undefined when none was taken. What is left is recorded. `kind`:
+ * which reader takes them out, `zippedFiles` or 7-Zip's `sevenZipFiles`.
  */
-async function zippedContents(buf: Buffer, zipName: string, reading: Reading, where: Placement, read: FilesReader): Promise<AttachmentInfo[] | undefined> {
+async function zippedContents(buf: Buffer, zipName: string, reading: Reading, where: Placement, kind: 'zip' | '7-zip'): Promise<AttachmentInfo[] | undefined> {
   const { budgets } = reading;
   // Markup costs its sender nothing zipped (10 MB of tags deflate to 10 KB): pages, messages and
   // calendar files are read as far as the markup budget of the message's documents goes.
@@ -301,12 +292,9 @@ async function zippedContents(buf: Buffer, zipName: string, reading: Reading, wh
     markup.left -= take;
     return take;
   };
-  const zipped = await read(
-    buf,
-    zippedRank,
-    { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix },
-    budgets.zipped,
-  );
+  const opts = { maxBytes: MAX_ZIPPED_BYTES, maxFiles: Math.min(MAX_ZIPPED_FILES, budgets.zippedFilesLeft), prefix };
+  const zipped =
+    kind === 'zip' ? await zippedFiles(buf, zippedRank, opts, budgets.zipped) : await sevenZipFiles(buf, zipName, zippedRank, opts, budgets.zipped);
   budgets.zippedFilesLeft -= zipped?.files.length ?? 0;
   let contents: AttachmentInfo[] | undefined;
   if (zipped?.files.length) {
@@ -318,7 +306,7 @@ async function zippedContents(buf: Buffer, zipName: string, reading: Reading, wh
         disposition: 'attachment',
         content: f.bytes,
       };
-      const placed: Placement = { inMessage: where.inMessage, zipDepth: (where.zipDepth ?? 0) + 1, parent: read === zippedFiles ? 'zip' : '7-zip' };
+      const placed: Placement = { inMessage: where.inMessage, zipDepth: (where.zipDepth ?? 0) + 1, parent: kind };
       if (f.bytes.length) contents.push(await describeAttachment(inner, reading, placed));
     }
     const cut = zipped.files.filter((f) => f.cut).map((f) => f.name);
@@ -362,17 +350,17 @@ async function attachedMessage(
     if (links.size >= maxCollected(limits)) break;
     const found = await describeAttachment(a, reading, { inMessage: true, zipDepth });
     for (const f of withContents(found)) for (const l of f.links ?? []) links.add(l);
-    attachments.push(withoutLinks(found, messageName));
+    attachments.push(fileOf(found, messageName));
   }
   return { links: [...links].slice(0, maxCollected(limits)), attachments };
 }
 
-/** `a` (and what was read out of it) named as a file of `holder`, its links left to the holder's. */
-function withoutLinks(a: AttachmentInfo, holder: string): AttachmentInfo {
-  const out: AttachmentInfo = { ...a, filename: `${holder}/${a.filename ?? `(unnamed ${a.declaredType})`}`, links: undefined };
-  if (a.contents) out.contents = a.contents.map((c) => withoutLinks(c, holder));
-  if (archiveContent.has(a)) archiveContent.set(out, archiveContent.get(a) as Buffer);
-  return out;
+/** `a` (and what was read out of it) renamed as a file of `holder`, its links left to the holder's. */
+function fileOf(a: AttachmentInfo, holder: string): AttachmentInfo {
+  a.filename = `${holder}/${a.filename ?? `(unnamed ${a.declaredType})`}`;
+  a.links = undefined;
+  for (const c of a.contents ?? []) fileOf(c, holder);
+  return a;
 }
 
 /** The bytes of archive attachments, kept for `inspectArchives` (not part of the ScanInput's data). */
