@@ -13,6 +13,8 @@ import { declaredRatio, type ArchiveInfo, type InflateBudget, type ZippedFile, t
  * not inspected), the lines of listing read (entries of the message's budget), the bytes
  * written (what the directory declared) and the scan's abort signal, checked at every write.
  * One archive's level at a time: an archive inside is listed when the scan takes it out.
+ * Opened once per scan: the listing made to find an archive's files is kept (by its bytes)
+ * for the listing it is judged by.
  */
 
 /** Types `file-type` gives archives 7-Zip lists (zip has its own reader). */
@@ -144,6 +146,7 @@ class SevenZipSession {
   private constructor(
     private readonly sz: Awaited<ReturnType<typeof SevenZip>>,
     readonly path: string,
+    readonly maxMemory: number,
   ) {}
 
   static async open(buf: Buffer, name: string, budget: InflateBudget, maxMemory = MAX_MEMORY): Promise<SevenZipSession> {
@@ -195,7 +198,7 @@ class SevenZipSession {
         return {};
       },
     } as Parameters<typeof SevenZip>[0]);
-    session = new SevenZipSession(sz, `/${fileName(name)}`);
+    session = new SevenZipSession(sz, `/${fileName(name)}`, maxMemory);
     sz.FS.writeFile(session.path, buf);
     return session;
   }
@@ -245,6 +248,44 @@ class SevenZipSession {
   }
 }
 
+/** What one listing of an archive gave: the entries, how it ended, what 7-Zip said. */
+interface Listed {
+  /** The archive's name in 7-Zip's file system (a nameless gzip's entry is named after it). */
+  path: string;
+  /** Lines it was allowed to print, and memory 7-Zip was allowed. */
+  maxLines: number;
+  maxMemory: number;
+  listing: Listing;
+  stop: string | null;
+  failed: boolean;
+  denied: boolean;
+  said: string;
+}
+
+/**
+ * The listing `sevenZipFiles` made of an archive, by its bytes, for `listSevenZip` to list it
+ * from: opening an archive is most of 7-Zip's cost (0.1-0.3 s for a crafted directory, an
+ * instance of 2-10 ms for any), and the scan takes an archive's files out before it lists it.
+ */
+const listedBefore = new WeakMap<Buffer, Listed>();
+
+/** List the archive of session `s` (at most `maxLines` lines), kept for `buf`. */
+function listOnce(s: SevenZipSession, buf: Buffer, maxLines: number): Listed {
+  s.maxLines = maxLines;
+  const listing = s.list();
+  const listed: Listed = { path: s.path, maxLines, maxMemory: s.maxMemory, listing, stop: s.stop, failed: s.failed, denied: s.denied, said: s.said(listing) };
+  // Cut short by the scan's end, a listing says nothing of what a longer one would.
+  if (listed.stop !== 'aborted') listedBefore.set(buf, listed);
+  return listed;
+}
+
+/** The listing kept for `buf` under `name`, when it holds every line a listing of `maxLines` within `maxMemory` would. */
+function keptListing(buf: Buffer, name: string, maxLines: number, maxMemory: number): Listed | null {
+  const kept = listedBefore.get(buf);
+  if (!kept || kept.path !== `/${fileName(name)}` || kept.maxMemory !== maxMemory) return null;
+  return kept.stop === null || kept.maxLines >= maxLines ? kept : null;
+}
+
 /** Lines of 7-Zip's technical listing to read for `entries` entries: 10-25 each, a few more for the archive's own block. */
 function listingLines(entries: number): number {
   return Math.max(0, entries) * 40 + 64;
@@ -271,9 +312,9 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
       acc.truncated = true;
       return acc;
     }
-    const s = await SevenZipSession.open(buf, name, budget, maxMemory);
-    s.maxLines = listingLines(budget.entriesLeft);
-    const listing = s.list();
+    const maxLines = listingLines(budget.entriesLeft);
+    const s = keptListing(buf, name, maxLines, maxMemory) ?? listOnce(await SevenZipSession.open(buf, name, budget, maxMemory), buf, maxLines);
+    const { listing, said } = s;
     const entries = listing.entries.filter(isFile);
     for (const e of entries) {
       if (budget.entriesLeft <= 0) {
@@ -291,7 +332,6 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
     }
     if (s.stop === 'entries') acc.truncated = true;
     if (s.stop === 'aborted') acc.uninspected ??= 'scan budget ended while the archive was listed';
-    const said = s.said(listing);
     if (!entries.length && /encrypted archive|Wrong password/i.test(said)) {
       // Names encrypted too (rar -hp, 7z -mhe): nothing to list, and nothing to scan.
       acc.entries.push({ name: '(names encrypted)', size: 0, compressed: buf.length, encrypted: true, depth: 1 });
@@ -335,11 +375,11 @@ export async function sevenZipFiles(
     if (budget.aborted || budget.entriesLeft <= 0)
       return { files: [], unread: budget.aborted ? 'the scan ended before it was read' : 'more entries than the message may list' };
     const s = await SevenZipSession.open(buf, name, budget);
-    s.maxLines = listingLines(Math.min(MAX_ENTRIES_READ, budget.entriesLeft));
-    const listing = s.list();
+    const looked = Math.min(MAX_ENTRIES_READ, budget.entriesLeft);
+    const { listing, stop } = listOnce(s, buf, listingLines(looked));
     if (!listing.entries.length) return null;
     const unread: string[] = [];
-    if (s.stop === 'entries') unread.push(`entries past the first ${MAX_ENTRIES_READ} not looked at`);
+    if (stop === 'entries') unread.push(`entries past the first ${looked} not looked at`);
     // Bytes decompressed to reach each entry: its own, and in a solid run those before it.
     const picked: Array<{ path: string; size: number; known: boolean; rank: number; cost: number }> = [];
     let key: string | null = null;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { emptyArchiveInfo, InflateBudget } from '../../lib/attachments/archive.js';
-import { listSevenZip } from '../../lib/attachments/seven-zip.js';
+import { listSevenZip, sevenZipFiles } from '../../lib/attachments/seven-zip.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
@@ -237,6 +237,42 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     assert.equal(b.unreadable, true);
     // 7-Zip ended with its exit code 2 there: the process's own is left as it was.
     assert.equal(process.exitCode, undefined);
+  });
+
+  it('lists an archive from the listing its files were read with, when that one went as far', async () => {
+    const files = [
+      { name: 'Invoice.pdf.exe', data: PE },
+      { name: 'a.txt', data: Buffer.from('a') },
+      { name: 'b.txt', data: Buffer.from('b') },
+    ];
+    const wanted = (): number => 1;
+    const opts = { maxBytes: 1 << 20, maxFiles: 20 };
+    const names = (a: { entries: Array<{ name: string }> }): string[] => a.entries.map((e) => e.name).sort();
+    // Read, then its bytes spoilt: a second opening would find no archive, the listing kept still lists it.
+    const read = rar5(files);
+    assert.equal((await sevenZipFiles(read, 'Invoice.rar', wanted, opts, new InflateBudget(1 << 20, 1000)))?.files.length, 3);
+    read.fill(0);
+    const kept = await listSevenZip(read, 'Invoice.rar', new InflateBudget(1 << 20, 1000), emptyArchiveInfo());
+    assert.deepEqual(names(kept), ['Invoice.pdf.exe', 'a.txt', 'b.txt']);
+    assert.equal(kept.unreadable, false);
+    // A damaged archive is opened once too: the listing says what 7-Zip said then.
+    const damaged = Buffer.from('not an archive');
+    assert.equal(await sevenZipFiles(damaged, 'Invoice.rar', wanted, opts, new InflateBudget(1 << 20, 1000)), null);
+    damaged.set(rar5(files).subarray(0, damaged.length));
+    assert.equal((await listSevenZip(damaged, 'Invoice.rar', new InflateBudget(1 << 20, 1000), emptyArchiveInfo())).unreadable, true);
+    // Opened again: under another name (a nameless gzip's entry is named after it), and after a
+    // listing that stopped before the lines this one reads.
+    const renamed = rar5(files);
+    await sevenZipFiles(renamed, 'Invoice.rar', wanted, opts, new InflateBudget(1 << 20, 1000));
+    renamed.fill(0);
+    assert.equal((await listSevenZip(renamed, 'Other.rar', new InflateBudget(1 << 20, 1000), emptyArchiveInfo())).unreadable, true);
+    const many = Array.from({ length: 30 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from('x') }));
+    const short = rar5(many);
+    const cut = await sevenZipFiles(short, 'Invoice.rar', wanted, opts, new InflateBudget(1 << 20, 1));
+    assert.equal(cut?.unread, 'entries past the first 1 not looked at');
+    const whole = await listSevenZip(short, 'Invoice.rar', new InflateBudget(1 << 20, 1000), emptyArchiveInfo());
+    assert.equal(whole.entries.length, 30);
+    assert.equal(whole.truncated, false);
   });
 });
 
