@@ -320,7 +320,8 @@ export const REASONS = {
     weight: 50,
     doc:
       'An archive attachment contains an executable or script: a zip (also nested), or a RAR, 7z, tar, gzip, bzip2, xz, cab, ' +
-      'lzh, arj or ISO archive (listed by 7-Zip; also one in a zip, a zip in one; a bzip2, xz or nameless gzip holds what its name says less the suffix).',
+      'lzh, arj, ISO, Unix compress (.Z), cpio, RPM, Debian package or Apple disk image (listed by 7-Zip; also one in a zip, a zip in ' +
+      'one; a bzip2, xz, .Z or nameless gzip holds what its name says less the suffix).',
   },
   ARCHIVE_ENCRYPTED: {
     weight: 30,
@@ -333,8 +334,9 @@ export const REASONS = {
   ATTACHMENT_UNINSPECTABLE: {
     weight: 30,
     doc:
-      'An archive attachment could not be looked into: not a readable zip or archive, an inner zip corrupt, a RAR or 7z ' +
-      'damaged or whose names are encrypted, past the first 50 zip or Office attachments or the first 5 RAR, 7z, tar and ' +
+      'An archive attachment could not be looked into: not a readable zip or archive (also an archive of a kind 7-Zip cannot ' +
+      'read: ACE, lzip, LZ4, Zstandard), an inner zip corrupt, a RAR or 7z damaged or whose names are encrypted, past ' +
+      'the first 50 zip or Office attachments or the first 5 RAR, 7z, tar and ' +
       'such archives of a message, more memory than 7-Zip may use to list it (32 MiB), the ' +
       "message's decompression budget (`[attachments] max_inflated_bytes`) used up, or the scan budget " +
       'ended first. What a scanner cannot see is never a silent pass.',

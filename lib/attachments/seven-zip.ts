@@ -29,10 +29,24 @@ export const SEVEN_ZIP_TYPES = new Set([
   'application/x-lzh-compressed',
   'application/x-arj',
   'application/x-iso9660-image',
+  // Read by 7-Zip too (a Unix compress .Z, cpio, RPM and Debian packages, ar, Apple disk images) …
+  'application/x-compress',
+  'application/x-cpio',
+  'application/x-rpm',
+  'application/x-deb',
+  'application/x-unix-archive',
+  'application/x-apple-diskimage',
+  // … or archives it cannot read, recorded as not inspected rather than passed unread: ACE
+  // (WinRAR opened it, and "Invoice.rar" that is ACE was how its 2019 hole was used), lzip,
+  // LZ4, Zstandard.
+  'application/x-ace-compressed',
+  'application/x-lzip',
+  'application/x-lz4',
+  'application/zstd',
 ]);
 
 /** Names of such archives, for content `file-type` does not recognise (it is then listed if 7-Zip can read it). */
-export const SEVEN_ZIP_NAME = /\.(rar|r\d\d|7z|tar|tgz|gz|bz2|tbz2?|xz|txz|cab|lzh|lha|arj)$/i;
+export const SEVEN_ZIP_NAME = /\.(rar|r\d\d|7z|tar|tgz|gz|bz2|tbz2?|xz|txz|cab|lzh|lha|arj|ace|z|lz|lzma|lz4|zst|cpio|rpm|deb|dmg)$/i;
 
 /**
  * Memory one listing may take in 7-Zip's linear memory: its own 16.25 MiB and the archive's

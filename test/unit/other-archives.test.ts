@@ -26,6 +26,29 @@ async function codes(name: string, content: Buffer, type = 'application/octet-st
   return [...new Set(analyze(input, cfg).map((s) => s.code))].sort();
 }
 
+/**
+ * `data` in Unix compress (.Z) form, each byte a 9-bit LZW code of its own (valid: the decoder
+ * builds its table and is never referred to it) — nothing on this machine writes .Z. At most
+ * 250 bytes, so no code grows past 9 bits.
+ */
+function unixCompress(data: Buffer): Buffer {
+  assert.ok(data.length <= 250);
+  const out = [0x1f, 0x9d, 0x90]; // magic, block mode and at most 16 bits
+  let bits = 0;
+  let n = 0;
+  for (const b of data) {
+    bits |= b << n;
+    n += 9;
+    while (n >= 8) {
+      out.push(bits & 0xff);
+      bits >>>= 8;
+      n -= 8;
+    }
+  }
+  if (n > 0) out.push(bits & 0xff);
+  return Buffer.from(out);
+}
+
 async function details(name: string, content: Buffer): Promise<string[]> {
   const input = await extractScanInput(
     toCrlf(withAttachment(name, content, 'application/octet-stream')),
@@ -92,6 +115,15 @@ describe('archives of other formats than zip, listed by 7-Zip', () => {
     // Cut in the program's header: the first file is listed, the rest is not there to read.
     const cut = await codes('Invoice.rar', whole.subarray(0, whole.indexOf('Invoice.exe') - 4));
     assert.ok(cut.includes('ATTACHMENT_UNINSPECTABLE'), cut.join(' '));
+  });
+
+  it('lists a Unix compress .Z; records an archive 7-Zip cannot read (ACE, also named .rar) as not inspected', async () => {
+    assert.deepEqual(await codes('Payment.exe.Z', unixCompress(PE.subarray(0, 120))), ['ARCHIVE_EXECUTABLE']);
+    assert.deepEqual(await codes('Report.csv.Z', unixCompress(Buffer.from('a,b\n1,2\n'))), []);
+    // An ACE archive: WinRAR opened them (until 2019), and its hole was used with ACE files named .rar.
+    const ace = Buffer.concat([Buffer.from('31310000000000', 'hex'), Buffer.from('**ACE**'), Buffer.alloc(64)]);
+    assert.deepEqual(await details('Invoice.rar', ace), ['ATTACHMENT_UNINSPECTABLE: Invoice.rar: not a readable archive']);
+    assert.deepEqual(await codes('Invoice.ace', ace), ['ATTACHMENT_UNINSPECTABLE']);
   });
 
   it("lists within the message's entry budget and says when it stopped", async () => {
