@@ -321,7 +321,7 @@ export const REASONS = {
     doc:
       'An archive attachment contains an executable or script: a zip (also nested), or a RAR, 7z, tar, gzip, bzip2, xz, cab, ' +
       'lzh, arj, ISO, Unix compress (.Z), cpio, RPM, Debian package or Apple disk image (listed by 7-Zip; also one in a zip, a zip in ' +
-      'one; a bzip2, xz, .Z or nameless gzip holds what its name says less the suffix).',
+      'one; a bzip2, xz, .Z or nameless gzip holds what its name says less the suffix), or uuencoded text (.uue: its begin lines).',
   },
   ARCHIVE_ENCRYPTED: {
     weight: 30,

@@ -203,7 +203,7 @@ export function analyzeAttachments(attachments: readonly AttachmentInfo[], limit
       if (a.archive.ratio > limits.maxRatio)
         out.push({ code: 'ARCHIVE_BOMB', detail: `${shown}: declared compression ratio ${Math.round(a.archive.ratio)}:1` });
       if (a.archive.truncated) out.push({ code: 'ARCHIVE_LIMIT', detail: `${shown}: more entries or nesting than the limits, rest not listed` });
-      if (a.archive.unreadable) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: not a readable ${a.listed === '7-zip' ? 'archive' : 'zip'}` });
+      if (a.archive.unreadable) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: not a readable ${a.listed === 'zip' ? 'zip' : 'archive'}` });
       else if (a.archive.uninspected) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: ${a.archive.uninspected}` });
       else if (!a.archive.done) out.push({ code: 'ATTACHMENT_UNINSPECTABLE', detail: `${shown}: scan budget ended while the archive was read` });
     } else if (a.listed) {

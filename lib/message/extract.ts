@@ -22,6 +22,7 @@ import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
 import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, MAX_SEVEN_ZIP_MS, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
+import { listUuencoded, UUENCODED_NAME } from '../attachments/uuencoded.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -270,6 +271,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   if (!(zipped && where.parent === 'zip')) {
     if (zipped) info.listed = 'zip';
     else if (sevenZip) info.listed = '7-zip';
+    else if (!sniffed && UUENCODED_NAME.test(name)) info.listed = 'uuencoded';
     if (info.listed) archiveContent.set(info, buf);
   }
   return info;
@@ -397,7 +399,8 @@ export async function inspectArchives(input: ScanInput, opts: ArchiveInspection)
       } else if (a.listed === '7-zip') {
         sevenZipLeft--;
         await listSevenZip(buf, a.filename ?? 'archive', budget, info);
-      } else await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
+      } else if (a.listed === 'uuencoded') listUuencoded(buf, budget, info);
+      else await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
     } catch (err) {
       info.uninspected = `archive listing failed: ${errorMessage(err)}`.slice(0, 200);
     }

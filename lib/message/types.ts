@@ -71,11 +71,12 @@ export interface AttachmentInfo {
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
   /**
-   * An archive whose listing is `archive` (filled by `inspectArchives`): a zip, read by yauzl, or
-   * a RAR, 7z, tar, gzip, bzip2, xz, cab, lzh, arj or ISO archive, read by 7-Zip — by magic
-   * bytes, or by name when the content is unrecognised.
+   * An archive whose listing is `archive` (filled by `inspectArchives`): a zip, read by yauzl, a
+   * RAR, 7z, tar, gzip, bzip2, xz, cab, lzh, arj, ISO or other archive, read by 7-Zip — by magic
+   * bytes, or by name when the content is unrecognised —, or uuencoded text (`.uue`), listed
+   * from its `begin` lines.
    */
-  listed?: 'zip' | '7-zip';
+  listed?: 'zip' | '7-zip' | 'uuencoded';
   /**
    * Zip attachments (and RAR, 7z, tar … read by 7-Zip): the files in them a reader
    * opens with a click — web pages, PDFs, Office documents, attached messages, calendar files,

@@ -22,7 +22,7 @@ import { repeatedEntryZip, zip } from '../helpers/mime.js';
 import { blockCode, drawnQrMessage, drawnTable, pdfQrMessage, qrGif, qrJpeg, qrPdf, qrPng, quishingMessage } from '../helpers/qr-pictures.js';
 import { REPO } from '../helpers/haraka.js';
 import { docx, odt, officeMessage, pdfWithLink, xlsxFormulaLink } from '../helpers/office-documents.js';
-import { rar5, sevenZipArchive } from '../helpers/archives.js';
+import { rar5, sevenZipArchive, uuencode } from '../helpers/archives.js';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/.{76}/g, '$&\r\n');
 
@@ -585,13 +585,16 @@ export async function otherArchiveSeeds(): Promise<Array<{ archive: Buffer; name
     { archive: rar5([{ name: 'Invoice.zip', data: zip({ [pdf.name]: pdf.data, [exe.name]: exe.data }) }]), name: 'Invoice.rar', reasons: both },
     { archive: await sevenZipArchive('gzip', [exe]), name: 'Invoice.gz', reasons: ['ARCHIVE_EXECUTABLE'] },
     { archive: await sevenZipArchive('xz', [exe]), name: 'Invoice.pdf.exe.xz', reasons: ['ARCHIVE_EXECUTABLE'] },
+    // Listed from its begin lines, not decoded: the PDF's link is not read.
+    { archive: uuencode([pdf, exe]), name: 'Invoice.uue', reasons: ['ARCHIVE_EXECUTABLE'] },
   ];
 }
 
 /**
- * A lure (its text alone is held) whose attachment is one of `seeds` — a RAR, 7z, tar, gzip or
- * xz archive holding a program and a PDF — left whole, bytes flipped or cut short. `reasons`:
- * what the archive gives when it is unchanged (its program named, its PDF's link read), else none.
+ * A lure (its text alone is held) whose attachment is one of `seeds` — a RAR, 7z, tar, gzip,
+ * xz or uuencoded archive holding a program and a PDF — left whole, bytes flipped or cut short.
+ * `reasons`: what the archive gives when it is unchanged (its program named, its PDF's link
+ * read), else none.
  */
 export function archiveLureMutated(
   seeds: ReadonlyArray<{ archive: Buffer; name: string; reasons: string[] }>,

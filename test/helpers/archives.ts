@@ -97,3 +97,22 @@ export async function sevenZipArchive(format: string, files: ReadonlyArray<{ nam
     throw new Error(`7-Zip wrote no archive: ${errors.join(' ')}`);
   }
 }
+
+/** `files` uuencoded as `uuencode` writes them (`base64`: as `uuencode -m`, base64 lines between `begin-base64` and `====`). */
+export function uuencode(files: ReadonlyArray<{ name: string; data: Buffer }>, base64 = false, eol = '\n'): Buffer {
+  const parts = files.map(({ name, data }) => {
+    if (base64) return [`begin-base64 644 ${name}`, ...(data.toString('base64').match(/.{1,60}/g) ?? []), '===='].join(eol);
+    const lines: string[] = [];
+    for (let i = 0; i < data.length; i += 45) {
+      const chunk = data.subarray(i, i + 45);
+      let line = String.fromCharCode(32 + chunk.length);
+      for (let j = 0; j < chunk.length; j += 3) {
+        const [a, b = 0, c = 0] = chunk.subarray(j, j + 3);
+        for (const v of [a >> 2, ((a & 3) << 4) | (b >> 4), ((b & 15) << 2) | (c >> 6), c & 63]) line += v ? String.fromCharCode(32 + v) : '`';
+      }
+      lines.push(line);
+    }
+    return [`begin 644 ${name}`, ...lines, '`', 'end'].join(eol);
+  });
+  return Buffer.from(parts.join(eol) + eol, 'latin1');
+}

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { emptyArchiveInfo, InflateBudget } from '../../lib/attachments/archive.js';
 import { listSevenZip, sevenZipFiles } from '../../lib/attachments/seven-zip.js';
+import { listUuencoded, MAX_BEGIN_WORDS } from '../../lib/attachments/uuencoded.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput, inspectArchives } from '../../lib/message/extract.js';
 import { analyze, archiveInspection } from '../../lib/scan.js';
-import { rar5, sevenZipArchive } from '../helpers/archives.js';
+import { rar5, sevenZipArchive, uuencode } from '../helpers/archives.js';
 import { REPO } from '../helpers/haraka.js';
 import { docx, pdfWithLink } from '../helpers/office-documents.js';
 import { qrPng } from '../helpers/qr-pictures.js';
@@ -337,5 +338,50 @@ describe("an attached message's attachments, judged as attachments", () => {
     const inner = withAttachment('Invoice.rar', rar5([{ name: 'Invoice.exe', data: PE }]));
     const twice = Buffer.from(toCrlf(withAttachment('FW.eml', forward(inner), 'message/rfc822')));
     assert.deepEqual((await found(twice)).signals, []);
+  });
+});
+
+describe('uuencoded attachments (.uue), listed from their begin lines', () => {
+  it('names the program in one, and passes one of documents', async () => {
+    assert.deepEqual(await details('Invoice.uue', uuencode([{ name: 'Invoice.pdf.exe', data: PE }])), [
+      'ARCHIVE_EXECUTABLE: Invoice.uue contains Invoice.pdf.exe',
+    ]);
+    const two = uuencode(
+      [
+        { name: 'Statement.pdf', data: PDF },
+        { name: 'setup.js', data: Buffer.from('WScript.Echo(1)') },
+      ],
+      true,
+      '\r\n',
+    );
+    assert.deepEqual(await details('Statement.xxe', two), ['ARCHIVE_EXECUTABLE: Statement.xxe contains setup.js']);
+    assert.deepEqual(await codes('Statement.uue', uuencode([{ name: 'Statement.pdf', data: PDF }])), []);
+  });
+
+  it('records text without a begin line as not a readable archive, and lists within the entry budget', async () => {
+    assert.deepEqual(await details('Invoice.uue', Buffer.from('M35H``````\n`\nend\n')), ['ATTACHMENT_UNINSPECTABLE: Invoice.uue: not a readable archive']);
+    const few = buildConfig({ nlp: { enabled: false }, attachments: { max_archive_entries: 20 } }, { env: {} });
+    const many = uuencode([...Array.from({ length: 30 }, (_, i) => ({ name: `page${i}.txt`, data: Buffer.from('x') })), { name: 'zz.exe', data: PE }]);
+    assert.deepEqual(await codes('pages.uue', many, 'application/octet-stream', few), ['ARCHIVE_LIMIT']);
+  });
+
+  it('reads a name after a long run of blanks, and a megabyte of begin lines, in one pass', () => {
+    const spaced = listUuencoded(
+      Buffer.from(`begin 644${' \t'.repeat(500_000)}Invoice.exe  \r\nM\nend\n`, 'latin1'),
+      new InflateBudget(1 << 20, 100),
+      emptyArchiveInfo(),
+    );
+    assert.deepEqual(
+      spaced.entries.map((e) => e.name),
+      ['Invoice.exe'],
+    );
+    const lines = listUuencoded(Buffer.from('begin 644 a.txt\n'.repeat(70_000), 'latin1'), new InflateBudget(1 << 20, 100_000), emptyArchiveInfo());
+    assert.equal(lines.entries.length, 70_000);
+    assert.equal(lines.truncated, false);
+    // Padded with the word past what is looked at: the program after it is not seen, and that is recorded.
+    const padded = Buffer.from(`${'x begin '.repeat(MAX_BEGIN_WORDS)}\nbegin 644 Invoice.exe\nM\nend\n`, 'latin1');
+    const cut = listUuencoded(padded, new InflateBudget(1 << 20, 100), emptyArchiveInfo());
+    assert.deepEqual(cut.entries, []);
+    assert.equal(cut.uninspected, `more than ${MAX_BEGIN_WORDS} words 'begin': the rest not looked at`);
   });
 });
