@@ -1,6 +1,7 @@
 import { extensions } from './inspect.js';
 import { OFFICE_NAME } from './office-documents.js';
 import { SEVEN_ZIP_NAME } from './seven-zip.js';
+import { UUENCODED_NAME } from './uuencoded.js';
 
 /** Declared types a mail client shows as a picture or as plain text, nothing it runs or renders. */
 const PLAIN_TYPE = /^(?:image\/(?:jpeg|png|gif|bmp|webp|tiff|heic)|text\/(?:plain|csv))$/;
@@ -49,7 +50,7 @@ export function zippedKind(path: string): ZippedKind | null {
   if (n.endsWith('.eml')) return 'message';
   if (/\.(ics|vcs)$/.test(n)) return 'calendar';
   if (/\.(png|jpe?g|gif)$/.test(n)) return 'picture';
-  if (n.endsWith('.zip') || SEVEN_ZIP_NAME.test(n)) return 'zip';
+  if (n.endsWith('.zip') || SEVEN_ZIP_NAME.test(n) || UUENCODED_NAME.test(n)) return 'zip';
   return null;
 }
 

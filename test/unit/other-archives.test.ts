@@ -356,6 +356,11 @@ describe('uuencoded attachments (.uue), listed from their begin lines', () => {
     );
     assert.deepEqual(await details('Statement.xxe', two), ['ARCHIVE_EXECUTABLE: Statement.xxe contains setup.js']);
     assert.deepEqual(await codes('Statement.uue', uuencode([{ name: 'Statement.pdf', data: PDF }])), []);
+    // Zipped, or in a RAR: taken out as an archive in an archive is, and listed.
+    const zipped = zip({ 'Invoice.uue': uuencode([{ name: 'Invoice.pdf.exe', data: PE }]) });
+    assert.deepEqual(await details('Invoice.zip', zipped), ['ARCHIVE_EXECUTABLE: Invoice.zip/Invoice.uue contains Invoice.pdf.exe']);
+    const rar = rar5([{ name: 'Invoice.uue', data: uuencode([{ name: 'Invoice.pdf.exe', data: PE }]) }]);
+    assert.deepEqual(await details('Invoice.rar', rar), ['ARCHIVE_EXECUTABLE: Invoice.rar/Invoice.uue contains Invoice.pdf.exe']);
   });
 
   it('records text without a begin line as not a readable archive, and lists within the entry budget', async () => {
