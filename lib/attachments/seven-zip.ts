@@ -131,11 +131,22 @@ function streamName(archive: string): string {
   return m[2] ? `${m[1]}.tar` : m[1];
 }
 
+/**
+ * What an attachment without a name is called for 7-Zip: its files are shown under it, and the
+ * scan reads and lists it under the same (the listing is kept by name, see `keptListing`).
+ */
+export const UNNAMED_ARCHIVE = 'the archive';
+
 /** A name 7-Zip's file system takes: the attachment's last path part, safe characters only (a gzip without a stored name lists as this name less `.gz`). */
 function fileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   const safe = base.replace(/[^\w.\- ]/g, '_').slice(-100);
   return safe && safe !== '.' && safe !== '..' ? safe : 'archive';
+}
+
+/** Where the archive named `name` is written in 7-Zip's file system. */
+function archivePath(name: string): string {
+  return `/${fileName(name)}`;
 }
 
 /**
@@ -212,7 +223,7 @@ class SevenZipSession {
         return {};
       },
     } as Parameters<typeof SevenZip>[0]);
-    session = new SevenZipSession(sz, `/${fileName(name)}`, maxMemory);
+    session = new SevenZipSession(sz, archivePath(name), maxMemory);
     sz.FS.writeFile(session.path, buf);
     return session;
   }
@@ -296,13 +307,18 @@ function listOnce(s: SevenZipSession, buf: Buffer, maxLines: number): Listed {
 /** The listing kept for `buf` under `name`, when it holds every line a listing of `maxLines` within `maxMemory` would. */
 function keptListing(buf: Buffer, name: string, maxLines: number, maxMemory: number): Listed | null {
   const kept = listedBefore.get(buf);
-  if (!kept || kept.path !== `/${fileName(name)}` || kept.maxMemory !== maxMemory) return null;
+  if (!kept || kept.path !== archivePath(name) || kept.maxMemory !== maxMemory) return null;
   return kept.stop === null || kept.maxLines >= maxLines ? kept : null;
 }
 
 /** Lines of 7-Zip's technical listing to read for `entries` entries: 10-25 each, a few more for the archive's own block. */
 function listingLines(entries: number): number {
   return Math.max(0, entries) * 40 + 64;
+}
+
+/** An entry's path; a compressed file without a stored name (bzip2, xz …) is named after the archive `name`. */
+function entryPath(e: Block, name: string): string {
+  return e.Path ?? streamName(fileName(name));
 }
 
 /** The files an entry is (not a folder). */
@@ -337,7 +353,7 @@ export async function listSevenZip(buf: Buffer, name: string, budget: InflateBud
       }
       budget.entriesLeft--;
       acc.entries.push({
-        name: e.Path ?? streamName(fileName(name)),
+        name: entryPath(e, name),
         size: Number(e.Size) || 0,
         compressed: Number(e['Packed Size']) || 0,
         encrypted: e.Encrypted === '+',
@@ -412,7 +428,7 @@ export async function sevenZipFiles(
       run = k !== null && k === key ? run + size : size;
       key = k;
       if (!isFile(e) || e.Encrypted === '+') continue;
-      const path = e.Path ?? streamName(fileName(name));
+      const path = entryPath(e, name);
       const rank = wanted(path);
       if (rank !== null) picked.push({ path, size, known, rank, cost: run });
     }

@@ -44,7 +44,9 @@ export function listUuencoded(buf: Buffer, budget: InflateBudget, acc: ArchiveIn
       open = null;
     };
     let words = 0;
-    for (let at = buf.indexOf('begin'); at >= 0; at = buf.indexOf('begin', at + 5)) {
+    let from = 0;
+    for (let at = buf.indexOf('begin'); at >= 0; at = buf.indexOf('begin', from)) {
+      from = at + 5;
       if (++words > MAX_BEGIN_WORDS) {
         acc.uninspected ??= `more than ${MAX_BEGIN_WORDS} words 'begin': the rest not looked at`;
         break;
@@ -64,7 +66,7 @@ export function listUuencoded(buf: Buffer, budget: InflateBudget, acc: ArchiveIn
       const entry: ArchiveEntry = { name, size: 0, compressed: 0, encrypted: false, depth: 1 };
       acc.entries.push(entry);
       open = { entry, from: lineEnd + 1 };
-      at = lineEnd - 4; // the next search starts after this line
+      from = lineEnd + 1; // the next search starts after this line
     }
     close(buf.length);
     if (!acc.entries.length && !acc.truncated && !acc.uninspected) acc.unreadable = true;

@@ -21,7 +21,15 @@ import { withContents } from '../attachments/inspect.js';
 import { scanHtml, type HtmlLink, type HtmlScan } from './html.js';
 import { MAX_SHEET_WORK } from './stylesheet.js';
 import { emptyArchiveInfo, InflateBudget, listZip, zippedFiles } from '../attachments/archive.js';
-import { listSevenZip, MAX_SEVEN_ZIP_ARCHIVES, MAX_SEVEN_ZIP_MS, SEVEN_ZIP_NAME, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
+import {
+  listSevenZip,
+  MAX_SEVEN_ZIP_ARCHIVES,
+  MAX_SEVEN_ZIP_MS,
+  SEVEN_ZIP_NAME,
+  SEVEN_ZIP_TYPES,
+  sevenZipFiles,
+  UNNAMED_ARCHIVE,
+} from '../attachments/seven-zip.js';
 import { listUuencoded, UUENCODED_NAME } from '../attachments/uuencoded.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
@@ -237,7 +245,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     // A RAR, 7z, tar …: its page, PDF or document is opened with a click as a zip's is.
     budgets.sevenZipLeft--;
     const started = reading.clock();
-    const contents = await zippedContents(buf, att.filename ?? 'the archive', reading, where, '7-zip');
+    const contents = await zippedContents(buf, att.filename ?? UNNAMED_ARCHIVE, reading, where, '7-zip');
     budgets.sevenZipMsLeft -= reading.clock() - started;
     if (contents) info.contents = contents;
   } else if (sevenZip && nested)
@@ -398,7 +406,7 @@ export async function inspectArchives(input: ScanInput, opts: ArchiveInspection)
         info.uninspected = `past the first ${MAX_SEVEN_ZIP_ARCHIVES} RAR, 7z, tar and other such archives of the message`;
       } else if (a.listed === '7-zip') {
         sevenZipLeft--;
-        await listSevenZip(buf, a.filename ?? 'archive', budget, info);
+        await listSevenZip(buf, a.filename ?? UNNAMED_ARCHIVE, budget, info);
       } else if (a.listed === 'uuencoded') listUuencoded(buf, budget, info);
       else await listZip(buf, { maxDepth: opts.maxDepth, maxInnerBytes: MAX_INNER_ARCHIVE }, budget, info);
     } catch (err) {

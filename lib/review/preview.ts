@@ -13,7 +13,7 @@ import { pdfPictures } from '../attachments/pdf-pictures.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { fileTypeFromBuffer } from 'file-type';
 import { InflateBudget, zippedFiles } from '../attachments/archive.js';
-import { MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_TYPES, sevenZipFiles } from '../attachments/seven-zip.js';
+import { MAX_SEVEN_ZIP_ARCHIVES, SEVEN_ZIP_TYPES, sevenZipFiles, UNNAMED_ARCHIVE } from '../attachments/seven-zip.js';
 import { MAX_ZIP_DEPTH, MAX_ZIPPED_BYTES, MAX_ZIPPED_FILES, ZIPPED_RANK, zippedKind } from '../attachments/priority.js';
 import { MAX_DOCUMENTS, officeContent } from '../attachments/office-documents.js';
 import { findUrls } from '../message/domain.js';
@@ -126,7 +126,7 @@ async function attachmentContent(parsed: Awaited<ReturnType<typeof PostalMime.pa
     } else if (zipDepth < MAX_ZIP_DEPTH && (await sevenZipType(bytes))) {
       // A RAR, 7z, tar …: its PDFs, Office documents, pictures and zips, as the scan reads them.
       if (sevenZipLeft-- <= 0) return;
-      const file = name ?? 'the archive';
+      const file = name ?? UNNAMED_ARCHIVE;
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const files = await sevenZipFiles(buf, file, zippedWanted, { maxBytes: MAX_ZIPPED_BYTES, maxFiles: MAX_ZIPPED_FILES }, zippedBudget);
       for (const f of files?.files ?? []) if (!full()) await read(f.bytes, `${file}/${f.name}`, zipDepth + 1);
