@@ -422,6 +422,17 @@ export const REASONS = {
     show: true,
     unreadable: true,
   },
+  MIME_AMBIGUOUS: {
+    weight: 10,
+    doc:
+      'A part says twice, differently, how it is read (two Content-Type, Content-Transfer-Encoding or ' +
+      'Content-Disposition headers; a parameter such as `boundary` or `charset` given twice), its Content-Type ' +
+      'is not a type/subtype, or it is uuencoded (which Thunderbird decodes): mail readers differ on how such a ' +
+      'part reads, so what was scanned may not be what the reader shows — a decoy part for the scanner, the lure ' +
+      'for the user. No mailer writes these. Held at least as `[limits] unparseable_action` says (quarantine by default).',
+    show: true,
+    unreadable: true,
+  },
   SCAN_ERROR: { weight: 0, doc: 'An analyzer failed unexpectedly; the verdict uses the signals that arrived.', show: true },
   BUDGET_EXCEEDED: {
     weight: 0,

@@ -245,7 +245,9 @@ const SECTIONS = {
       doc:
         'The least a message gets when its MIME structure cannot be parsed (`MIME_UNPARSEABLE`: nesting past ' +
         '`max_nesting_depth`, a header block past 2 MB): only its raw text was analysed, so an encoded lure inside ' +
-        'it went unread. `quarantine` holds it for review; `allow` scores it like any other message.',
+        'it went unread; and when mail readers differ on how a part reads (`MIME_AMBIGUOUS`: two Content-Type ' +
+        'headers, a boundary given twice), so what was scanned may not be what is shown. `quarantine` holds it ' +
+        'for review; `allow` scores it like any other message.',
     },
   },
   urls: {

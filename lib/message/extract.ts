@@ -31,6 +31,7 @@ import {
   UNNAMED_ARCHIVE,
 } from '../attachments/seven-zip.js';
 import { listUuencoded, UUENCODED_NAME } from '../attachments/uuencoded.js';
+import { mimeAmbiguities } from './mime-ambiguity.js';
 import { MAX_DOCUMENTS, OFFICE_NAME, officeContent } from '../attachments/office-documents.js';
 import { describeUrl, findUrls, toMailAddress } from './domain.js';
 import type { AttachmentInfo, Envelope, ExtractedUrl, LimitHit, MailAddress, ScanInput, SenderAuth } from './types.js';
@@ -269,6 +270,7 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
     if ('unreadable' in read) info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${read.unreadable}`.slice(0, 200);
     else {
       info.links = read.links;
+      if (read.ambiguous.length) info.ambiguous = `attached message${att.filename ? ` ${att.filename}` : ''}: ${read.ambiguous.join('; ')}`.slice(0, 300);
       // Judged as attachments (a login page, a program, a rar in the forwarded lure), named `message.eml/file`.
       if (read.attachments.length) info.contents = [...(info.contents ?? []), ...read.attachments];
     }
@@ -341,11 +343,12 @@ async function attachedMessage(
   messageName: string,
   reading: Reading,
   zipDepth: number,
-): Promise<{ links: string[]; attachments: AttachmentInfo[] } | { unreadable: string }> {
+): Promise<{ links: string[]; attachments: AttachmentInfo[]; ambiguous: string[] } | { unreadable: string }> {
   const { limits } = reading;
   let inner: Parsed;
+  const parser = new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true });
   try {
-    inner = await new PostalMime({ maxNestingDepth: limits.max_nesting_depth, attachmentEncoding: 'arraybuffer', rfc822Attachments: true }).parse(buf);
+    inner = await parser.parse(buf);
   } catch (err) {
     return { unreadable: errorMessage(err) };
   }
@@ -362,7 +365,7 @@ async function attachedMessage(
     for (const f of withContents(found)) for (const l of f.links ?? []) links.add(l);
     attachments.push(fileOf(found, messageName));
   }
-  return { links: [...links].slice(0, maxCollected(limits)), attachments };
+  return { links: [...links].slice(0, maxCollected(limits)), attachments, ambiguous: mimeAmbiguities(parser) };
 }
 
 /** `a` (and what was read out of it) renamed as a file of `holder`, its links left to the holder's. */
@@ -543,6 +546,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const hits: LimitHit[] = [];
   const parts = countParts(parser, parsed);
   if (parts > limits.max_parts) hits.push({ code: 'LIMIT_PARTS', detail: `${parts} parts, ${limits.max_parts} examined` });
+  const ambiguous = mimeAmbiguities(parser);
+  if (ambiguous.length) hits.push({ code: 'MIME_AMBIGUOUS', detail: ambiguous.join('; ').slice(0, 300) });
 
   // Decoded text budget shared by text and HTML (HTML first: it carries the links).
   let budget = limits.max_decoded_bytes;
@@ -636,6 +641,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, reading));
   const unreadable = attachments.flatMap(withContents).find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
+  const attachedAmbiguous = ambiguous.length ? undefined : attachments.flatMap(withContents).find((a) => a.ambiguous)?.ambiguous;
+  if (attachedAmbiguous) hits.push({ code: 'MIME_AMBIGUOUS', detail: attachedAmbiguous });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
   for (const a of attachments.flatMap(withContents)) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');

@@ -70,6 +70,8 @@ export interface AttachmentInfo {
   encrypted?: true;
   /** An attached message the MIME parser refused: why (MIME_UNPARSEABLE). */
   unreadable?: string;
+  /** An attached message with parts mail readers read differently: what (MIME_AMBIGUOUS). */
+  ambiguous?: string;
   /**
    * An archive whose listing is `archive` (filled by `inspectArchives`): a zip, read by yauzl, a
    * RAR, 7z, tar, gzip, bzip2, xz, cab, lzh, arj, ISO or other archive, read by 7-Zip — by magic
@@ -99,7 +101,8 @@ export interface LimitHit {
     | 'LIMIT_QR_PIXELS'
     | 'LIMIT_DOCUMENT_PARTS'
     | 'ATTACHMENT_UNINSPECTABLE'
-    | 'MIME_UNPARSEABLE';
+    | 'MIME_UNPARSEABLE'
+    | 'MIME_AMBIGUOUS';
   detail: string;
 }
 

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { buildConfig } from '../../lib/config/load.js';
+import { extractScanInput } from '../../lib/message/extract.js';
+import { headerParams } from '../../lib/message/mime-ambiguity.js';
+import { scanMessage } from '../../lib/scan.js';
+import { toCrlf } from '../helpers/smtp.js';
+
+const limits = buildConfig({}, { env: {} }).limits;
+const env = { mailFrom: 'anna@partner-firm.example', rcptTo: ['bob@example.org'] };
+const HEAD = ['From: Anna <anna@partner-firm.example>', 'To: bob@example.org', 'Subject: Minutes', 'MIME-Version: 1.0'];
+/** The lure a reader is shown when it takes the other reading. */
+const LURE = '<p>Your mailbox is full.</p><a href="http://45.33.32.156/owa/login.php">Sign in</a>';
+
+const message = (lines: string[]): Buffer => toCrlf([...HEAD, ...lines, ''].join('\n'));
+const ambiguity = async (raw: Buffer): Promise<string | undefined> =>
+  (await extractScanInput(raw, env, limits)).limits.find((l) => l.code === 'MIME_AMBIGUOUS')?.detail;
+
+/** Messages mail readers read two ways: the decoy first (postal-mime's reading), the lure after. */
+const twoReadings: Record<string, Buffer> = {
+  'a boundary given twice': message([
+    'Content-Type: multipart/mixed; boundary="decoy"; boundary="real"',
+    '',
+    '--decoy',
+    'Content-Type: text/plain',
+    '',
+    'See you at lunch.',
+    '--decoy--',
+    '--real',
+    'Content-Type: text/html',
+    '',
+    LURE,
+    '--real--',
+  ]),
+  'two Content-Type headers': message(['Content-Type: text/plain; charset=utf-8', 'Content-Type: text/html; charset=utf-8', '', LURE]),
+  'two Content-Transfer-Encoding headers': message([
+    'Content-Type: text/html',
+    'Content-Transfer-Encoding: 7bit',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(LURE).toString('base64'),
+  ]),
+  'a Content-Type that is not a type/subtype': message(['Content-Type: =?utf-8?q?text=2Fhtml?=', '', LURE]),
+  'a uuencoded part': message(['Content-Type: text/html', 'Content-Transfer-Encoding: x-uuencode', '', 'begin 644 notice.html', 'M/&AT;6P^', '`', 'end']),
+  'an attachment named twice, in a nested part': message([
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    'The invoice.',
+    '--b',
+    'Content-Type: application/octet-stream',
+    'Content-Disposition: attachment; filename="invoice.pdf"; filename="invoice.exe"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    'TVqQAAMAAAAEAAAA',
+    '--b--',
+  ]),
+};
+
+describe('MIME parts mail readers read differently (MIME_AMBIGUOUS)', () => {
+  for (const [what, raw] of Object.entries(twoReadings))
+    it(`records ${what}`, async () => {
+      const detail = await ambiguity(raw);
+      assert.ok(detail, 'no MIME_AMBIGUOUS');
+      assert.ok(detail.length <= 300);
+    });
+
+  it('records it in an attached message too, as the reader opens it', async () => {
+    const inner = twoReadings['a boundary given twice'].toString('latin1');
+    const raw = message([
+      'Content-Type: multipart/mixed; boundary="outer"',
+      '',
+      '--outer',
+      'Content-Type: text/plain',
+      '',
+      'Forwarded as asked.',
+      '--outer',
+      'Content-Type: message/rfc822',
+      'Content-Disposition: attachment; filename="Minutes.eml"',
+      '',
+      inner.replace(/\r\n/g, '\n'),
+      '--outer--',
+    ]);
+    assert.equal(await ambiguity(raw), "attached message Minutes.eml: boundary given twice in content-type: 'decoy' and 'real'");
+  });
+
+  it('says what it found: both values', async () => {
+    assert.equal(await ambiguity(twoReadings['a boundary given twice']), "boundary given twice in content-type: 'decoy' and 'real'");
+    assert.match(
+      (await ambiguity(twoReadings['an attachment named twice, in a nested part']))!,
+      /filename given twice in content-disposition: 'invoice\.pdf' and 'invoice\.exe'/,
+    );
+    assert.match(
+      (await ambiguity(twoReadings['two Content-Type headers']))!,
+      /two content-type headers: 'text\/plain; charset=utf-8' and 'text\/html; charset=utf-8'/,
+    );
+  });
+
+  it('does not record what readers agree on: one header written twice alike, filename and filename*, quoted semicolons, no MIME', async () => {
+    const agreed = [
+      message(['Content-Type: text/plain; charset=utf-8', 'Content-Type: text/plain;  charset="UTF-8"', '', 'Hello']),
+      message([
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Hi',
+        '--b',
+        'Content-Type: application/pdf; name="=?utf-8?q?R=C3=A9sum=C3=A9.pdf?="',
+        'Content-Disposition: attachment; filename="Resume.pdf"; filename*=utf-8\'\'R%C3%A9sum%C3%A9.pdf',
+        '',
+        'x',
+        '--b--',
+      ]),
+      message(['Content-Type: text/plain; name="a; name=b.txt"; name="a; name=b.txt"', '', 'Hi']),
+      toCrlf('From: a@b.example\nTo: bob@example.org\nSubject: old\n\nno MIME headers at all\n'),
+      readFileSync('test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'),
+      readFileSync('test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'),
+    ];
+    for (const raw of agreed) assert.equal(await ambiguity(raw), undefined, raw.toString('latin1').slice(0, 200));
+  });
+
+  it('holds such a message as an unparseable one ([limits] unparseable_action), whatever its score', async () => {
+    const cfg = (action?: string): ReturnType<typeof buildConfig> =>
+      buildConfig({ nlp: { enabled: false }, ...(action ? { limits: { unparseable_action: action } } : {}) }, { env: {} });
+    const decoy = twoReadings['a boundary given twice'];
+    const held = await scanMessage(decoy, env, cfg());
+    assert.ok(held.verdict.score < cfg().thresholds.quarantine, `score ${held.verdict.score}`);
+    assert.equal(held.verdict.action, 'quarantine');
+    assert.equal((await scanMessage(decoy, env, cfg('reject'))).verdict.action, 'reject');
+    assert.equal((await scanMessage(decoy, env, cfg('allow'))).verdict.action, 'allow');
+  });
+
+  it('reads parameters as written: quoted semicolons and escaped quotes do not split, duplicates are kept', () => {
+    assert.deepEqual(headerParams('text/plain; a=1; B="x;y"; a="2"'), [
+      ['a', '1'],
+      ['b', 'x;y'],
+      ['a', '2'],
+    ]);
+    assert.deepEqual(headerParams('attachment; filename="say \\"hi\\"; ok.txt"'), [['filename', 'say \\"hi\\"; ok.txt']]);
+    assert.deepEqual(headerParams('text/plain'), []);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        for (const [name] of headerParams(s)) assert.equal(name, name.toLowerCase());
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
