@@ -426,8 +426,9 @@ export const REASONS = {
     weight: 10,
     doc:
       'A part says twice, differently, how it is read (two Content-Type, Content-Transfer-Encoding or ' +
-      'Content-Disposition headers; a parameter such as `boundary` or `charset` given twice), its Content-Type ' +
-      'is not a type/subtype, or it is uuencoded (which Thunderbird decodes): mail readers differ on how such a ' +
+      'Content-Disposition headers; a parameter such as `boundary` or `charset` given twice), its file is named ' +
+      'with two extensions (`filename="invoice.pdf"; filename*=utf-8\'\'invoice.js`, or `name` against `filename`), ' +
+      'its Content-Type is not a type/subtype, or it is uuencoded (which Thunderbird decodes): mail readers differ on how such a ' +
       'part reads, so what was scanned may not be what the reader shows — a decoy part for the scanner, the lure ' +
       'for the user. No mailer writes these. Held at least as `[limits] unparseable_action` says (quarantine by default).',
     show: true,

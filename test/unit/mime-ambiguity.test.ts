@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { headerParams } from '../../lib/message/mime-ambiguity.js';
+import { fileNames, headerParams } from '../../lib/message/mime-ambiguity.js';
 import { scanMessage } from '../../lib/scan.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -44,7 +44,18 @@ const twoReadings: Record<string, Buffer> = {
   ]),
   'a Content-Type that is not a type/subtype': message(['Content-Type: =?utf-8?q?text=2Fhtml?=', '', LURE]),
   'a uuencoded part': message(['Content-Type: text/html', 'Content-Transfer-Encoding: x-uuencode', '', 'begin 644 notice.html', 'M/&AT;6P^', '`', 'end']),
-  'an attachment named twice, in a nested part': message([
+  'an attachment named twice, in a nested part': attached('attachment; filename="invoice.pdf"; filename="invoice.exe"'),
+  'a file named as a PDF in filename and as a script in filename*': attached('attachment; filename="invoice.pdf"; filename*=utf-8\'\'invoice.js'),
+  'a file named as a PDF in Content-Disposition and as a program in Content-Type': attached(
+    'attachment; filename="invoice.pdf"',
+    'application/pdf; name="invoice.exe"',
+  ),
+  'a file named in RFC 2231 pieces': attached('attachment; filename="invoice.pdf"; filename*0*=utf-8\'\'inv; filename*1*=oice%2Ehta'),
+};
+
+/** A message with one attachment, its Content-Disposition and Content-Type as given. */
+function attached(disposition: string, type = 'application/octet-stream'): Buffer {
+  return message([
     'Content-Type: multipart/mixed; boundary="b"',
     '',
     '--b',
@@ -52,14 +63,14 @@ const twoReadings: Record<string, Buffer> = {
     '',
     'The invoice.',
     '--b',
-    'Content-Type: application/octet-stream',
-    'Content-Disposition: attachment; filename="invoice.pdf"; filename="invoice.exe"',
+    `Content-Type: ${type}`,
+    `Content-Disposition: ${disposition}`,
     'Content-Transfer-Encoding: base64',
     '',
-    'TVqQAAMAAAAEAAAA',
+    'dmFyIHggPSAxOw==',
     '--b--',
-  ]),
-};
+  ]);
+}
 
 describe('MIME parts mail readers read differently (MIME_AMBIGUOUS)', () => {
   for (const [what, raw] of Object.entries(twoReadings))
@@ -98,6 +109,17 @@ describe('MIME parts mail readers read differently (MIME_AMBIGUOUS)', () => {
       (await ambiguity(twoReadings['two Content-Type headers']))!,
       /two content-type headers: 'text\/plain; charset=utf-8' and 'text\/html; charset=utf-8'/,
     );
+    assert.equal(await ambiguity(twoReadings['a file named in RFC 2231 pieces']), "the file is named 'invoice.pdf' and 'invoice.hta'");
+  });
+
+  it('reads every name a part gives its file, decoded', () => {
+    assert.deepEqual(fileNames(headerParams('attachment; filename*1*=%2Eexe; filename*0*=utf-8\'en\'Rechnung; filename="Rechnung.pdf"')), [
+      'Rechnung.pdf',
+      'Rechnung.exe',
+    ]);
+    assert.deepEqual(fileNames(headerParams('application/pdf; name="=?utf-8?B?UsOpc3Vtw6kucGRm?="; name*0="a"; name*1="b.txt"')), ['Résumé.pdf', 'ab.txt']);
+    assert.deepEqual(fileNames(headerParams("attachment; filename*=utf-8''%E2%82%AC%zz.pdf")), ['€%zz.pdf']);
+    assert.deepEqual(fileNames(headerParams('text/plain; charset=utf-8')), []);
   });
 
   it('does not record what readers agree on: one header written twice alike, filename and filename*, quoted semicolons, no MIME', async () => {
@@ -118,6 +140,7 @@ describe('MIME parts mail readers read differently (MIME_AMBIGUOUS)', () => {
         '--b--',
       ]),
       message(['Content-Type: text/plain; name="a; name=b.txt"; name="a; name=b.txt"', '', 'Hi']),
+      attached('attachment; filename="Invoice.PDF"; filename*=utf-8\'\'Invoice.pdf.', 'application/pdf; name="Invoice.pdf"'),
       toCrlf('From: a@b.example\nTo: bob@example.org\nSubject: old\n\nno MIME headers at all\n'),
       readFileSync('test/fixtures/corpus-ham-jailhouse-1df0fc9ae7968327.eml'),
       readFileSync('test/fixtures/corpus-phish-amazon-0f7adde91ff4631a.eml'),
