@@ -38,11 +38,15 @@ const MAX_FOUND = 5;
 /** A header's value for comparing: case, white space and quotes do not make two values differ. */
 const normalized = (v: string): string => v.toLowerCase().replace(/["\s]+/g, '');
 
+/** Parameters of one header compared at most (a long file name in RFC 2231 pieces takes a few dozen; none of the corpora's has ten). */
+export const MAX_PARAMS = 1000;
+
 /**
  * The parameters of a structured header (`type; a=1; b="x;y"`), as written: name (lowercased)
- * and value (unquoted), duplicates kept. Semicolons inside quotes do not split.
+ * and value (unquoted), duplicates kept, at most `max` + 1 (more than `max` tells there are
+ * more). Semicolons inside quotes do not split.
  */
-export function headerParams(value: string): Array<[string, string]> {
+export function headerParams(value: string, max = MAX_PARAMS): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let quoted = false;
   let start = -1;
@@ -65,6 +69,7 @@ export function headerParams(value: string): Array<[string, string]> {
     else if (c === '"') quoted = !quoted;
     else if (c === ';' && !quoted) {
       take(i);
+      if (out.length > max) return out;
       start = i + 1;
     }
   }
@@ -75,18 +80,24 @@ export function headerParams(value: string): Array<[string, string]> {
 /** A file-name parameter: `name`, `filename`, or a piece of one in RFC 2231 form (`filename*`, `filename*0*`, `name*1`). */
 const NAME_PARAM = /^(filename|name)(?:\*(\d+))?(\*)?$/;
 
-/** RFC 2231 percent-encoded text (`charset'lang'` already taken off) ─► its bytes. */
-const percentBytes = (text: string): number[] => {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const hex = text[i] === '%' ? /^[0-9a-f]{2}$/i.exec(text.slice(i + 1, i + 3)) : null;
-    if (hex) {
-      out.push(parseInt(hex[0], 16));
+/** The value of an ASCII hex digit, -1 for any other byte. */
+const hexDigit = (b: number): number => (b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : b >= 0x41 && b <= 0x46 ? b - 0x37 : -1);
+
+/** RFC 2231 percent-encoded text (`charset'lang'` already taken off) ─► its bytes; a `%` without two hex digits is itself. */
+function percentBytes(text: string): Buffer {
+  const src = Buffer.from(text, 'utf8');
+  const out = Buffer.allocUnsafe(src.length); // decoded is never longer
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const hi = src[i] === 0x25 && i + 2 < src.length ? hexDigit(src[i + 1]) : -1;
+    const lo = hi >= 0 ? hexDigit(src[i + 2]) : -1;
+    if (lo >= 0) {
+      out[n++] = hi * 16 + lo;
       i += 2;
-    } else out.push(...Buffer.from(text[i], 'utf8'));
+    } else out[n++] = src[i];
   }
-  return out;
-};
+  return out.subarray(0, n);
+}
 
 /**
  * The names a part gives its file, decoded: Content-Disposition's `filename` and Content-Type's
@@ -103,16 +114,17 @@ export function fileNames(params: ReadonlyArray<[string, string]>): string[] {
     if (m[2] === undefined && !m[3]) plain.push(decodeHeaderWords(value));
     else (pieces.get(m[1]) ?? pieces.set(m[1], []).get(m[1])!).push({ at: Number(m[2] ?? 0), encoded: Boolean(m[3]), text: value });
   }
-  const joined = [...pieces.values()].map((list) => {
-    const bytes: number[] = [];
-    list.sort((a, b) => a.at - b.at);
-    list.forEach((p, i) => {
-      // The first encoded piece starts with charset'language' (the charset: UTF-8 in practice, read so).
-      const text = p.encoded && i === 0 ? p.text.slice(p.text.indexOf("'", p.text.indexOf("'") + 1) + 1) : p.text;
-      bytes.push(...(p.encoded ? percentBytes(text) : Buffer.from(text, 'utf8')));
-    });
-    return Buffer.from(bytes).toString('utf8');
-  });
+  const joined = [...pieces.values()].map((list) =>
+    Buffer.concat(
+      list
+        .sort((a, b) => a.at - b.at)
+        .map((p, i) => {
+          // The first encoded piece starts with charset'language' (the charset: UTF-8 in practice, read so).
+          const text = p.encoded && i === 0 ? p.text.slice(p.text.indexOf("'", p.text.indexOf("'") + 1) + 1) : p.text;
+          return p.encoded ? percentBytes(text) : Buffer.from(text, 'utf8');
+        }),
+    ).toString('utf8'),
+  );
   return [...plain, ...joined];
 }
 
@@ -123,27 +135,40 @@ const extensionOf = (name: string): string => {
   return dot > 0 ? n.slice(dot + 1).toLowerCase() : '';
 };
 
-/** What is ambiguous in one part's headers. */
-function partAmbiguities(headers: ReadonlyArray<{ key: string; value: string }>): string[] {
+/** A file name for the detail: a long one keeps its end, where the extension is. */
+const shortName = (name: string): string => (name.length <= 60 ? name : `${name.slice(0, 40)}…${name.slice(-16)}`);
+
+/**
+ * What is ambiguous in one part's headers, at most `max` findings. Linear in the headers'
+ * length: each header is read once (a header block may repeat one header 100,000 times).
+ */
+function partAmbiguities(headers: ReadonlyArray<{ key: string; value: string }>, max: number): string[] {
   const found: string[] = [];
-  const first = new Map<string, string>();
+  const first = new Map<string, { value: string; normalized: string; params: Array<[string, string]> }>();
   for (const h of headers) {
+    if (found.length >= max) return found;
     if (!READING_HEADERS.has(h.key)) continue;
     const seen = first.get(h.key);
-    if (seen === undefined) first.set(h.key, h.value);
-    else if (normalized(seen) !== normalized(h.value)) found.push(`two ${h.key} headers: '${seen.slice(0, 60)}' and '${h.value.slice(0, 60)}'`);
+    const written = headerParams(h.value);
+    if (written.length > MAX_PARAMS) {
+      found.push(`${h.key} has more than ${MAX_PARAMS} parameters`);
+      written.length = MAX_PARAMS;
+    }
+    if (seen === undefined) first.set(h.key, { value: h.value, normalized: normalized(h.value), params: written });
+    else if (seen.normalized !== normalized(h.value)) found.push(`two ${h.key} headers: '${seen.value.slice(0, 60)}' and '${h.value.slice(0, 60)}'`);
     const params = new Map<string, string>();
-    for (const [name, v] of headerParams(h.value)) {
+    for (const [name, v] of written) {
+      if (found.length >= max) return found;
       const before = params.get(name);
       if (before !== undefined && before !== v) found.push(`${name} given twice in ${h.key}: '${before.slice(0, 40)}' and '${v.slice(0, 40)}'`);
       if (before === undefined) params.set(name, v);
     }
   }
-  const names = [...first.entries()].filter(([k]) => k !== 'content-transfer-encoding').flatMap(([, v]) => fileNames(headerParams(v)));
-  if (new Set(names.map(extensionOf)).size > 1) found.push(`the file is named ${[...new Set(names)].map((n) => `'${n.slice(0, 60)}'`).join(' and ')}`);
-  const type = first.get('content-type');
+  const names = [...first.entries()].filter(([k]) => k !== 'content-transfer-encoding').flatMap(([, h]) => fileNames(h.params));
+  if (new Set(names.map(extensionOf)).size > 1) found.push(`the file is named ${[...new Set(names)].map((n) => `'${shortName(n)}'`).join(' and ')}`);
+  const type = first.get('content-type')?.value;
   if (type !== undefined && !MEDIA_TYPE.test(type.trim())) found.push(`content-type '${type.slice(0, 60)}' is not a type/subtype`);
-  const cte = first.get('content-transfer-encoding');
+  const cte = first.get('content-transfer-encoding')?.value;
   if (cte !== undefined && UUENCODE.test(cte.trim().toLowerCase()))
     found.push(`content-transfer-encoding '${cte.trim().slice(0, 30)}' (some readers decode it, the scan reads it as written)`);
   return found;
@@ -156,8 +181,9 @@ export function mimeAmbiguities(parser: unknown): string[] {
   const stack: MimeTreeNode[] = root && typeof root === 'object' ? [root] : [];
   while (stack.length && found.length < MAX_FOUND) {
     const node = stack.pop()!;
-    if (Array.isArray(node.headers)) found.push(...partAmbiguities(node.headers));
-    if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
+    if (Array.isArray(node.headers)) found.push(...partAmbiguities(node.headers, MAX_FOUND - found.length));
+    // One by one: a multipart may hold a million parts, too many to spread into one call.
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
   }
   return found.slice(0, MAX_FOUND);
 }

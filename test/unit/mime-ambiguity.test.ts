@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
-import { fileNames, headerParams } from '../../lib/message/mime-ambiguity.js';
+import { fileNames, headerParams, MAX_PARAMS, mimeAmbiguities } from '../../lib/message/mime-ambiguity.js';
 import { scanMessage } from '../../lib/scan.js';
 import { toCrlf } from '../helpers/smtp.js';
 
@@ -157,6 +157,39 @@ describe('MIME parts mail readers read differently (MIME_AMBIGUOUS)', () => {
     assert.equal(held.verdict.action, 'quarantine');
     assert.equal((await scanMessage(decoy, env, cfg('reject'))).verdict.action, 'reject');
     assert.equal((await scanMessage(decoy, env, cfg('allow'))).verdict.action, 'allow');
+  });
+
+  it('keeps at most five findings, reads a name of 600,000 escapes whole and compares 1,000 parameters of a header (past them: recorded)', async () => {
+    const escapes = attached(`attachment; filename="a.pdf"; filename*=utf-8''${'%41'.repeat(600_000)}.exe`);
+    assert.match((await ambiguity(escapes))!, /^the file is named 'a\.pdf' and 'A{40}…A{12}\.exe'$/);
+    const twice = message([`Content-Type: text/plain; ${Array.from({ length: 100_000 }, (_, i) => `p${i % 50_000}=${i}`).join('; ')}`, '', 'Hi']);
+    const found = (await ambiguity(twice))!.split('; ');
+    assert.equal(found.length, 1); // what no mailer writes, and past it nothing is compared
+    assert.equal(found[0], 'content-type has more than 1000 parameters');
+    const five = message([`Content-Type: text/plain; ${Array.from({ length: 20 }, (_, i) => `p${i % 10}=${i}`).join('; ')}`, '', 'Hi']);
+    const first = (await ambiguity(five))!.split('; ');
+    assert.equal(first.length, 5);
+    assert.equal(first[0], "p0 given twice in content-type: '0' and '10'");
+    assert.equal(headerParams(`a; ${'x=1; '.repeat(5000)}`).length, MAX_PARAMS + 1);
+  });
+
+  it('never throws on any tree of headers, and finds at most five things', () => {
+    const header = fc.record({
+      key: fc.constantFrom('content-type', 'content-disposition', 'content-transfer-encoding', 'subject'),
+      value: fc.string({ maxLength: 80 }),
+    });
+    const node: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      node: fc.record({ headers: fc.array(header, { maxLength: 6 }), childNodes: fc.array(tie('node'), { maxLength: 3 }) }, { requiredKeys: [] }),
+    })).node;
+    fc.assert(
+      fc.property(node, (root) => {
+        const found = mimeAmbiguities({ root });
+        assert.ok(found.length <= 5);
+      }),
+      { numRuns: 500 },
+    );
+    assert.deepEqual(mimeAmbiguities(null), []);
+    assert.deepEqual(mimeAmbiguities({ root: 'not a tree' }), []);
   });
 
   it('reads parameters as written: quoted semicolons and escaped quotes do not split, duplicates are kept', () => {
