@@ -267,10 +267,11 @@ async function describeAttachment(att: Parsed['attachments'][number], reading: R
   if ((att.mimeType.toLowerCase() === 'message/rfc822' || name.endsWith('.eml')) && !inMessage) {
     info.message = true;
     const read = await attachedMessage(buf, att.filename ?? 'attached message', reading, where.zipDepth ?? 0);
-    if ('unreadable' in read) info.unreadable = `attached message${att.filename ? ` ${att.filename}` : ''}: ${read.unreadable}`.slice(0, 200);
+    const which = `attached message${att.filename ? ` ${att.filename}` : ''}`;
+    if ('unreadable' in read) info.unreadable = `${which}: ${read.unreadable}`.slice(0, 200);
     else {
       info.links = read.links;
-      if (read.ambiguous.length) info.ambiguous = `attached message${att.filename ? ` ${att.filename}` : ''}: ${read.ambiguous.join('; ')}`.slice(0, 300);
+      if (read.ambiguous.length) info.ambiguous = `${which}: ${read.ambiguous.join('; ')}`.slice(0, 300);
       // Judged as attachments (a login page, a program, a rar in the forwarded lure), named `message.eml/file`.
       if (read.attachments.length) info.contents = [...(info.contents ?? []), ...read.attachments];
     }
@@ -639,13 +640,14 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   const pictures: Picture[] = [];
   const reading: Reading = { clock, limits, budgets, pictures };
   for (const att of attachmentsToExamine(parsed.attachments, limits.max_parts)) attachments.push(await describeAttachment(att, reading));
-  const unreadable = attachments.flatMap(withContents).find((a) => a.unreadable);
+  const everyFile = attachments.flatMap(withContents);
+  const unreadable = everyFile.find((a) => a.unreadable);
   if (unreadable?.unreadable) hits.push({ code: 'MIME_UNPARSEABLE', detail: unreadable.unreadable });
-  const attachedAmbiguous = ambiguous.length ? undefined : attachments.flatMap(withContents).find((a) => a.ambiguous)?.ambiguous;
+  const attachedAmbiguous = ambiguous.length ? undefined : everyFile.find((a) => a.ambiguous)?.ambiguous;
   if (attachedAmbiguous) hits.push({ code: 'MIME_AMBIGUOUS', detail: attachedAmbiguous });
   // Links inside HTML attachments (the "open the attached invoice" lure) get the same URL
   // analysis and reputation lookups as links in the body.
-  for (const a of attachments.flatMap(withContents)) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
+  for (const a of everyFile) for (const l of a.links ?? []) collect(l, a.message ? 'message' : a.pdf ? 'pdf' : 'attachment');
   for (const unread of budgets.documentsUnread)
     hits.push({ code: 'LIMIT_DOCUMENT_PARTS', detail: `${unread}; the rest not read for links and pictures`.slice(0, 300) });
   if (budgets.documentsUnopened.length)

@@ -44,7 +44,8 @@ export const MAX_PARAMS = 1000;
 /**
  * The parameters of a structured header (`type; a=1; b="x;y"`), as written: name (lowercased)
  * and value (unquoted), duplicates kept, at most `max` + 1 (more than `max` tells there are
- * more). Semicolons inside quotes do not split.
+ * more). Semicolons inside quotes do not split. Not postal-mime's `parseStructuredHeader`: it
+ * keeps the first of a parameter given twice, and the second is what is looked for here.
  */
 export function headerParams(value: string, max = MAX_PARAMS): Array<[string, string]> {
   const out: Array<[string, string]> = [];
