@@ -53,6 +53,31 @@ export const MIN_SIDE = 25;
 export const MAX_PICTURES = 50;
 /** Longest text kept of a code (a version 40 code holds 2,953 bytes). */
 const MAX_TEXT = 4096;
+/** A message showing fewer characters of text than this (blanks not counted) says what it says in pictures. */
+export const PICTURE_MAIL_CHARS = 500;
+
+/**
+ * Whether a message's shown text is under PICTURE_MAIL_CHARS characters, blanks not
+ * counted: a lure sent as one picture (the whole mail a screenshot, its code inside) — such
+ * a message has nothing else to read and gets `[limits] max_qr_pixels_picture_mail`. Stops
+ * counting at the bound. Pure.
+ */
+export function showsLittleText(shown: string): boolean {
+  let n = 0;
+  for (let i = 0; i < shown.length; i++) {
+    const c = shown.charCodeAt(i);
+    // Blanks (space, tab, line breaks, no-break space) are not text; other characters count once per UTF-16 unit.
+    if (c === 32 || (c >= 9 && c <= 13) || c === 160) continue;
+    if (++n >= PICTURE_MAIL_CHARS) return false;
+  }
+  return true;
+}
+
+/** The pixels of pictures read for a message: `max_qr_pixels`, or the larger picture-mail budget for a message that shows little text; 0 = off. */
+export function qrPixelBudget(limits: { max_qr_pixels: number; max_qr_pixels_picture_mail: number }, shown: string): number {
+  if (limits.max_qr_pixels <= 0) return 0;
+  return showsLittleText(shown) ? Math.max(limits.max_qr_pixels, limits.max_qr_pixels_picture_mail) : limits.max_qr_pixels;
+}
 
 type Kind = 'png' | 'jpg' | 'gif';
 

@@ -231,6 +231,18 @@ const SECTIONS = {
         '(`LIMIT_QR_PIXELS`). Decoding costs ~50 ms of CPU per million pixels. Codes drawn as tables or block ' +
         'characters have a bound of their own. 0: QR codes are not read, pictures or drawn.',
     },
+    max_qr_pixels_picture_mail: {
+      type: 'int',
+      min: 0,
+      max: 100000000,
+      default: 4000000,
+      doc:
+        'The same budget for a message that shows fewer than 500 characters of text (its HTML as shown, else its ' +
+        'plain text): a lure sent as one picture — the whole mail a screenshot with its code in it — has nothing ' +
+        'else to read, and such a picture is seldom under `max_qr_pixels` (4,000,000: a 2000 x 2000 picture, a ' +
+        "phone's screenshot, a scanned page at 200 dpi). Costs up to ~0.5 s of CPU on such a message. The larger of " +
+        'the two applies; `max_qr_pixels = 0` still turns reading off.',
+    },
     max_nesting_depth: {
       type: 'int',
       min: 1,

@@ -5,7 +5,7 @@ import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
-import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, type Picture } from '../attachments/qr-codes.js';
+import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, qrPixelBudget, type Picture } from '../attachments/qr-codes.js';
 import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import {
@@ -598,6 +598,9 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   let drawnGrids: DrawnGrid[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
+  // The text a reader is shown: the HTML's visible text where there is HTML (a plain-text
+  // alternative is not shown beside it), else the plain text.
+  let shownText = text;
   let passwordFields = 0;
   if (html) {
     // Links past the decoded-bytes limit are still read (padding must not push a lure's link
@@ -607,6 +610,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     const scanned = scanHtml(whole, linkBound + LOOKS_PAST_BOUND + 1, html.length);
     htmlText = scanned.text;
     if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
+    shownText = scanned.hiddenChars ? scanned.visibleText : scanned.text;
     passwordFields = scanned.passwordFields;
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
@@ -662,7 +666,9 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
     // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.
-    const qr = qrCodesIn([...pictures, ...dataPictures], limits.max_qr_pixels);
+    // A message that shows little text is read further: a lure sent as one picture has nothing else to read.
+    const qrBudget = qrPixelBudget(limits, shownText);
+    const qr = qrCodesIn([...pictures, ...dataPictures], qrBudget);
     const drawn = drawnCodesIn([...drawnGrids, ...blockTextGrids(text)]);
     for (const code of [...qr.codes, ...drawn.codes]) {
       let n = 0;
@@ -671,8 +677,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
         collect(u.url, 'qr', undefined, u.bare, code.drawn === true);
       }
     }
-    if (qr.unread)
-      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${limits.max_qr_pixels} pixels or 50 pictures` });
+    if (qr.unread) hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${qrBudget} pixels or 50 pictures` });
     if (budgets.pdfPicturesCut)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${budgets.pdfPicturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
     if (drawn.unread)

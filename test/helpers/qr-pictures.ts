@@ -105,6 +105,48 @@ export function quishingMessage(url: string, opts: { picture?: Buffer; as?: 'inl
   ].join('\r\n');
 }
 
+/**
+ * A lure sent as one picture ("your document is ready" drawn into a screenshot, the code in
+ * it): `html` around the inline picture (`{img}` marks where it is), and a plain-text
+ * alternative when `text` is given.
+ */
+export function pictureMessage(picture: Buffer, opts: { html?: string; text?: string } = {}): string {
+  const type = picture[0] === 0xff ? 'image/jpeg' : 'image/png';
+  const html = (opts.html ?? '<html><body>{img}</body></html>').replace('{img}', '<img alt="" src="cid:page1">');
+  const body =
+    opts.text === undefined
+      ? ['Content-Type: text/html; charset=utf-8', '', html]
+      : [
+          'Content-Type: multipart/alternative; boundary="p-a"',
+          '',
+          '--p-a',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          opts.text,
+          '--p-a',
+          'Content-Type: text/html; charset=utf-8',
+          '',
+          html,
+          '--p-a--',
+        ];
+  return [
+    ...mfaHead('documents@example-corp.com'),
+    'Content-Type: multipart/related; boundary="p-b"',
+    '',
+    '--p-b',
+    ...body,
+    '--p-b',
+    `Content-Type: ${type}`,
+    'Content-ID: <page1>',
+    'Content-Disposition: inline; filename="document"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    picture.toString('base64').replace(/.{76}/g, '$&\r\n'),
+    '--p-b--',
+    '',
+  ].join('\r\n');
+}
+
 /** The modules of a QR code for `text`, true = dark; `border` modules of quiet zone (default none). */
 export function qrModules(text: string, border = 0): boolean[][] {
   const m = encodeQR(text, 'raw', { border: Math.max(1, border) });

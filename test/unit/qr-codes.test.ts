@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { dataImageBytes, MAX_PICTURES, pictureSize, qrCodesIn, readQrCode } from '../../lib/attachments/qr-codes.js';
+import {
+  dataImageBytes,
+  MAX_PICTURES,
+  PICTURE_MAIL_CHARS,
+  pictureSize,
+  qrCodesIn,
+  qrPixelBudget,
+  readQrCode,
+  showsLittleText,
+} from '../../lib/attachments/qr-codes.js';
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { scanMessage } from '../../lib/scan.js';
-import { qrGif, qrJpeg, qrPng, quishingMessage, stripesPng } from '../helpers/qr-pictures.js';
+import { pictureMessage, qrGif, qrJpeg, qrPng, quishingMessage, stripesPng } from '../helpers/qr-pictures.js';
 
 const URL_IP = 'http://45.33.32.156/mfa/verify?u=bob@example.org';
 const env = { mailFrom: 'helpdesk@example-corp.com', rcptTo: ['bob@example.org'] };
@@ -87,7 +96,8 @@ describe('QR codes in messages', () => {
   it('[limits] max_qr_pixels = 0 reads no picture; pictures past it are recorded', async () => {
     const off = buildConfig({ limits: { max_qr_pixels: '0' } }, { env: {} }).limits;
     assert.deepEqual(await qrLinks(quishingMessage(URL_IP), off), []);
-    const small = buildConfig({ limits: { max_qr_pixels: '1000' } }, { env: {} }).limits;
+    // The lure shows little text: its budget is the larger of the two.
+    const small = buildConfig({ limits: { max_qr_pixels: '1000', max_qr_pixels_picture_mail: '0' } }, { env: {} }).limits;
     const input = await extractScanInput(Buffer.from(quishingMessage(URL_IP)), env, small);
     assert.deepEqual(
       input.limits.map((l) => l.code),
@@ -103,6 +113,62 @@ describe('QR codes in messages', () => {
     const off = await scanMessage(Buffer.from(quishingMessage(URL_IP)), env, buildConfig({ limits: { max_qr_pixels: '0' } }, { env: {} }));
     assert.equal(off.verdict.action, 'quarantine');
     assert.ok(!off.verdict.reasons.some((r) => r.code === 'QR_CODE_LINK' || r.code === 'URL_IP_LITERAL'));
+  });
+
+  it('a message that shows little text is read further: a lure sent as one picture of 900 x 1300', async () => {
+    // The whole mail drawn into one picture (1.17 megapixels), its code near the bottom: past max_qr_pixels.
+    const page = qrPng(URL_IP, { scale: 6, canvas: { width: 900, height: 1300 }, at: { x: 300, y: 800 } });
+    const picture = pictureMessage(page);
+    assert.deepEqual(await qrLinks(picture), [URL_IP]);
+    const jpegPage = qrJpeg(URL_IP, { scale: 6, quality: 60, canvas: { width: 900, height: 1300 }, at: { x: 300, y: 800 } });
+    assert.deepEqual(await qrLinks(pictureMessage(jpegPage)), [URL_IP]);
+    // Without the picture-mail budget the code is not read, and that is recorded with the budget that applied.
+    const old = buildConfig({ limits: { max_qr_pixels_picture_mail: '0' } }, { env: {} }).limits;
+    const unread = await extractScanInput(Buffer.from(picture), env, old);
+    assert.deepEqual(
+      unread.urls.filter((u) => u.source === 'qr'),
+      [],
+    );
+    assert.match(unread.limits.find((l) => l.code === 'LIMIT_QR_PIXELS')?.detail ?? '', /1 picture\(s\) not read for QR codes: past 500000 pixels/);
+    // The verdict: the bland text alone passes, the code's link to an IP address rejects it.
+    const scanned = await scanMessage(Buffer.from(picture), env, buildConfig({}, { env: {} }));
+    assert.ok(
+      scanned.verdict.reasons.some((r) => r.code === 'QR_CODE_LINK'),
+      scanned.verdict.reasons.map((r) => r.code).join(),
+    );
+    const blind = await scanMessage(Buffer.from(picture), env, buildConfig({ limits: { max_qr_pixels_picture_mail: '0' } }, { env: {} }));
+    assert.ok(scanned.verdict.score > blind.verdict.score, `${scanned.verdict.score} against ${blind.verdict.score}`);
+    // max_qr_pixels = 0 still reads nothing.
+    const off = buildConfig({ limits: { max_qr_pixels: '0' } }, { env: {} }).limits;
+    assert.deepEqual(await qrLinks(picture, off), []);
+  });
+
+  it('the text counted is the text shown: beside a page of text max_qr_pixels holds; hidden text, a plain-text alternative do not count', async () => {
+    const page = qrPng(URL_IP, { scale: 6, canvas: { width: 900, height: 1300 }, at: { x: 300, y: 800 } });
+    const words = 'Please find the quarterly statement of your account below. '.repeat(10); // 590 characters
+    const withText = await extractScanInput(Buffer.from(pictureMessage(page, { html: `<html><body><p>${words}</p>{img}</body></html>` })), env, limits);
+    assert.deepEqual(
+      withText.urls.filter((u) => u.source === 'qr'),
+      [],
+    );
+    assert.match(withText.limits.find((l) => l.code === 'LIMIT_QR_PIXELS')?.detail ?? '', /past 500000 pixels/);
+    // Text a reader does not see: hidden in the HTML, or the plain-text alternative an HTML reader does not show.
+    const hidden = pictureMessage(page, { html: `<html><body><div style="display:none">${words}</div>{img}</body></html>` });
+    assert.deepEqual(await qrLinks(hidden), [URL_IP]);
+    assert.deepEqual(await qrLinks(pictureMessage(page, { text: words })), [URL_IP]);
+  });
+
+  it('showsLittleText counts characters, not blanks, up to PICTURE_MAIL_CHARS; the budget is the larger of the two', () => {
+    assert.equal(PICTURE_MAIL_CHARS, 500);
+    assert.equal(showsLittleText('x'.repeat(499)), true);
+    assert.equal(showsLittleText('x'.repeat(500)), false);
+    assert.equal(showsLittleText(`${'x \n\t\u00a0'.repeat(499)}   `), true);
+    assert.equal(showsLittleText(''), true);
+    const l = (a: number, b: number) => ({ max_qr_pixels: a, max_qr_pixels_picture_mail: b });
+    assert.equal(qrPixelBudget(l(500_000, 4_000_000), 'short'), 4_000_000);
+    assert.equal(qrPixelBudget(l(500_000, 4_000_000), 'x'.repeat(500)), 500_000);
+    assert.equal(qrPixelBudget(l(500_000, 100_000), 'short'), 500_000);
+    assert.equal(qrPixelBudget(l(0, 4_000_000), 'short'), 0);
   });
 
   it("a code leading to the sender's own domain is not QR_CODE_LINK", async () => {
