@@ -210,13 +210,31 @@ export class DepthCappedParser extends Parser {
   }
 }
 
+const ENDIF = '<![endif]';
+
+/**
+ * What an Outlook conditional comment holds — `<!--[if mso]>…<![endif]-->`, `[if gte mso
+ * 9]`, `[if (gte mso 9)|(IE)]` —, null for any other comment. Outlook for Windows shows it
+ * (bulletproof buttons drawn in VML, layout tables) and other readers skip it as a comment, so
+ * a link written only there is a link an Outlook user clicks and a scanner reading comments
+ * as comments never sees. Linear: no backtracking over the comment. Pure.
+ */
+export function conditionalContent(comment: string): string | null {
+  const head = /^\s*\[if\b[^\]>]{0,200}\]>/i.exec(comment.slice(0, 256));
+  if (!head) return null;
+  const body = comment.trimEnd();
+  if (body.slice(-ENDIF.length).toLowerCase() !== ENDIF) return null;
+  return body.slice(head[0].length, Math.max(head[0].length, body.length - ENDIF.length));
+}
+
 /**
  * One pass of htmlparser2 (a tolerant streaming parser, so broken HTML still yields its
  * links) collecting links with their anchor text, image sources, form actions and the
  * visible text. `maxLinks` bounds the work on hostile input; `maxText` the visible text kept
- * (links are still collected past it).
+ * (links are still collected past it). The links inside Outlook's conditional comments are
+ * collected too (conditionalContent; one level: the content is read without them), not their text.
  */
-export function scanHtml(html: string, maxLinks: number, maxText = Infinity): HtmlScan {
+export function scanHtml(html: string, maxLinks: number, maxText = Infinity, readConditional = true): HtmlScan {
   const links: HtmlLink[] = [];
   const text: string[] = [];
   const visible: string[] = [];
@@ -337,6 +355,9 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           passwordFields++;
         } else if (name === 'area' && attrs.href) {
           addLink({ url: attrs.href, kind: 'area' });
+        } else if (name.startsWith('v:') && attrs.href) {
+          // A VML shape (`<v:roundrect href>`, Outlook's bulletproof button) is a link in Outlook.
+          addLink({ url: attrs.href, kind: 'href', anchorText: '' });
         }
         if (attrs.formaction) addLink({ url: attrs.formaction, kind: 'form' });
       },
@@ -354,6 +375,11 @@ export function scanHtml(html: string, maxLinks: number, maxText = Infinity): Ht
           textLeft -= data.length;
         }
         if (anchor) addAnchorText(anchor, data);
+      },
+      oncomment(data) {
+        if (!readConditional || links.length >= maxLinks) return;
+        const inner = conditionalContent(data);
+        if (inner) for (const l of scanHtml(inner, maxLinks - links.length, 0, false).links) addLink(l);
       },
       onclosetag(name) {
         if (HIDDEN.has(name) && hiddenDepth > 0) hiddenDepth--;

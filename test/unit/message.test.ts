@@ -369,6 +369,66 @@ describe('links a sender hides from a scanner but a mail client shows', () => {
     );
   });
 
+  it('reads the links Outlook shows inside its conditional comments and VML shapes, and only them', async () => {
+    const html = [
+      // The Outlook-only lure: other readers show example.org, Outlook the IP address.
+      '<!--[if !mso]><!--><a href="https://example.org/statement">View statement</a><!--<![endif]-->',
+      '<!--[if mso]><a href="http://45.33.32.156/inv">View statement</a><![endif]-->',
+      // A bulletproof button: VML for Outlook, its href a link.
+      '<!--[if (gte mso 9)|(IE)]><v:roundrect href="https://button.example/go" arcsize="10%"><center>Go</center></v:roundrect><![endif]-->',
+      '<v:rect href="https://vml.example/">x</v:rect>',
+      // Comments that are only comments: no links from them.
+      '<!-- <a href="https://commented-out.example/">old</a> -->',
+      '<!--[if mso]><a href="https://unterminated.example/">x</a>-->',
+    ].join('');
+    assert.deepEqual(
+      scanHtml(html, 50).links.map((l) => [l.kind, l.url, l.anchorText]),
+      [
+        ['href', 'https://example.org/statement', 'View statement'],
+        ['href', 'http://45.33.32.156/inv', 'View statement'],
+        ['href', 'https://button.example/go', ''],
+        ['href', 'https://vml.example/', ''],
+      ],
+    );
+    // The message's analysis gets the Outlook-only link like any other.
+    const message = toCrlf(['From: a@example.com', 'To: b@example.org', 'Subject: Statement', 'Content-Type: text/html', '', html, ''].join('\n'));
+    assert.ok((await extractScanInput(message, env, limits)).urls.some((u) => u.source === 'href' && u.host === '45.33.32.156'));
+    // Their text is not the message's text (Outlook's copy of a button or a layout cell repeats the rest).
+    assert.equal(scanHtml('<!--[if mso]><p>Only in Outlook</p><![endif]--><p>Everywhere</p>', 5).text, 'Everywhere');
+    // A link written twice is one; the bound on links holds inside the comments.
+    assert.equal(scanHtml('<a href="https://a.example/">a</a><!--[if mso]><a href="https://a.example/">a</a><![endif]-->', 5).links.length, 1);
+    assert.equal(
+      scanHtml(`<!--[if mso]>${'<a href="https://x.example/N">x</a>'.replace('N', '1')}${'<a href="https://y.example/">y</a>'}<![endif]-->`, 1).links.length,
+      1,
+    );
+  });
+
+  it('reads one level of conditional comments: a crafted nest of them costs one more pass, not one per level', () => {
+    // Comments cannot nest (the first --> ends one), but an unterminated one inside another can
+    // be written so that each level holds the next: only the first level is read.
+    const two = '<!--[if mso]><a href="https://first.example/">a</a><!--[if mso]><a href="https://second.example/">b</a><![endif]<![endif]-->';
+    assert.deepEqual(
+      scanHtml(two, 5).links.map((l) => l.url),
+      ['https://first.example/'],
+    );
+    // 50,000 levels (1 MB): read level by level this would be ~25 GB of parsing.
+    const nested = `<!--[if mso]>${'<!--[if mso]>'.repeat(50_000)}<a href="https://deep.example/">x</a>${'<![endif]'.repeat(50_000)}-->`;
+    assert.deepEqual(scanHtml(nested, 50).links, []);
+    const long = `<!--[if mso]>${' '.repeat(1_000_000)}<![endif]x${' '.repeat(1_000_000)}-->`;
+    assert.deepEqual(scanHtml(long, 5).links, []);
+    // Any mix of comment and conditional markers: never throws, never more links than asked, only links written.
+    const pieces = ['<!--', '-->', '<!--[if mso]>', '<!--[if !mso]><!-->', '<![endif]', '<!--<![endif]-->', '<a href="https://a.example/">', '</a>'];
+    const more = ['<v:roundrect href="https://v.example/">', '<area href="https://m.example/">', 'text', ' ', '<p>', '[if gte mso 9]>', '<'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces, ...more), { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), (parts, max) => {
+        const links = scanHtml(parts.join(''), max).links;
+        assert.ok(links.length <= max);
+        for (const l of links) assert.match(l.url, /^https:\/\/[avm]\.example\/$/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads a link as a browser does: control characters around it, tabs and line breaks inside it, backslashes for slashes', () => {
     const written = [
       'ht\ttp://evil.example/x',
