@@ -122,7 +122,9 @@ export const REASONS = {
       'The From header has no usable address: missing, no domain, a domain without a dot (`x@showcase-survey,com`), or a ' +
       'display name with an unquoted comma, which makes it a second "address" without one (`From: Nachricht von DM, ' +
       "<service@…>`) — a bulk-mail tool's From, which mail programs do not write (Gmail refuses mail whose From is " +
-      "missing or malformed as not RFC 5322 compliant). Not for the null sender a mail system writes into a bounce's From (`From: <>`, `MAILER-DAEMON <>`).",
+      'missing or malformed as not RFC 5322 compliant). Also a From given twice, or naming several mailboxes without a ' +
+      'Sender header: which one a reader shows and which one DMARC checks can differ. Not for the null sender a mail ' +
+      "system writes into a bounce's From (`From: <>`, `MAILER-DAEMON <>`).",
   },
   SENDER_DOMAIN_INVALID: {
     weight: 50,

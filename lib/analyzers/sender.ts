@@ -121,6 +121,8 @@ export function analyzeSender(input: ScanInput, brands: BrandIndex, registrableO
       out.push({ code: 'SENDER_MALFORMED', detail: input.fromHeader ? `From: ${input.fromHeader.slice(0, 80)}` : 'no From header' });
     if (!from) return out;
   } else {
+    // Given twice, or several mailboxes: the sender judged here may not be the one shown.
+    if (input.fromAmbiguous) out.push({ code: 'SENDER_MALFORMED', detail: input.fromAmbiguous });
     const invalid = invalidDomain(from.domain);
     if (invalid) out.push({ code: 'SENDER_DOMAIN_INVALID', detail: `From ${from.address.slice(0, 80)}: ${invalid}` });
   }

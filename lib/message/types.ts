@@ -116,6 +116,8 @@ export interface ScanInput {
   recipients: string[];
   /** Raw (decoded) From header value, '' when the header is missing. */
   fromHeader: string;
+  /** Why the From does not name one sender (fromAmbiguity): given twice, or several mailboxes without a Sender. */
+  fromAmbiguous?: string;
   /** Return-Path header if present, else the envelope MAIL FROM. */
   returnPath: MailAddress | null;
   /** The envelope MAIL FROM only (what the sending server said; null when empty or unknown). */
