@@ -5,7 +5,16 @@ import type { PhishXConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { pdfLinks } from '../attachments/pdf-links.js';
 import { pdfPictures } from '../attachments/pdf-pictures.js';
-import { drawnCodesIn, htmlPictures, MAX_DRAWN_GRIDS, MAX_DRAWN_PIXELS, qrCodesIn, qrPixelBudget, type Picture } from '../attachments/qr-codes.js';
+import {
+  drawnCodesIn,
+  htmlPictures,
+  MAX_DRAWN_GRIDS,
+  MAX_DRAWN_PIXELS,
+  MAX_PICTURES,
+  qrCodesIn,
+  qrPixelBudget,
+  type Picture,
+} from '../attachments/qr-codes.js';
 import { blockTextGrids, type DrawnGrid } from './drawn-codes.js';
 import { CALENDAR_TYPES, calendarLinks, isCalendar } from '../attachments/calendar-links.js';
 import {
@@ -644,7 +653,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     const scanned = scanHtml(whole, linkBound + LOOKS_PAST_BOUND + 1, html.length);
     htmlText = scanned.text;
     if (scanned.hiddenChars) htmlVisibleText = scanned.visibleText;
-    shownText = scanned.hiddenChars ? scanned.visibleText : scanned.text;
+    shownText = scanned.visibleText; // the whole text when nothing is hidden
     passwordFields = scanned.passwordFields;
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
@@ -711,7 +720,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
         collect(u.url, 'qr', undefined, u.bare, code.drawn === true);
       }
     }
-    if (qr.unread) hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${qrBudget} pixels or 50 pictures` });
+    if (qr.unread)
+      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${qrBudget} pixels or ${MAX_PICTURES} pictures` });
     if (budgets.pdfPicturesCut)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${budgets.pdfPicturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
     if (drawn.unread)
