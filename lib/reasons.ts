@@ -396,7 +396,7 @@ export const REASONS = {
     weight: 0,
     doc:
       'Pictures past `[limits] max_qr_pixels` (`max_qr_pixels_picture_mail` for a message that shows under 500 ' +
-      'characters of text), or past 50 pictures, were not read for QR codes; the squarest were read first. Also ' +
+      'characters of text), or past 500 pictures, were not read for QR codes; the squarest were read first. Also ' +
       'grids that could be drawn codes (table cells, block characters) past 8 or 400,000 pixels, the smallest read ' +
       'first, and the images of a PDF past its first 5,000 image objects. Informational: screenshots and photos pass ' +
       'it every day.',

@@ -637,7 +637,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     hosts.add(host);
     found.push(bare || drawn ? { ...d, ...(bare ? { bare } : {}), ...(drawn ? { drawn } : {}) } : d);
   };
-  let dataPictures: Picture[] = [];
+  let dataPictures: ReturnType<typeof htmlPictures> = { pictures: [], more: 0 };
   let drawnGrids: DrawnGrid[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
@@ -711,7 +711,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.
     // A message that shows little text is read further: a lure sent as one picture has nothing else to read.
     const qrBudget = qrPixelBudget(limits, shownText);
-    const qr = qrCodesIn([...pictures, ...dataPictures], qrBudget);
+    const qr = qrCodesIn([...pictures, ...dataPictures.pictures], qrBudget);
+    const unreadPictures = qr.unread + dataPictures.more;
     const drawn = drawnCodesIn([...drawnGrids, ...blockTextGrids(text)]);
     for (const code of [...qr.codes, ...drawn.codes]) {
       let n = 0;
@@ -720,8 +721,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
         collect(u.url, 'qr', undefined, u.bare, code.drawn === true);
       }
     }
-    if (qr.unread)
-      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${qr.unread} picture(s) not read for QR codes: past ${qrBudget} pixels or ${MAX_PICTURES} pictures` });
+    if (unreadPictures)
+      hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${unreadPictures} picture(s) not read for QR codes: past ${qrBudget} pixels or ${MAX_PICTURES} pictures` });
     if (budgets.pdfPicturesCut)
       hits.push({ code: 'LIMIT_QR_PIXELS', detail: `${budgets.pdfPicturesCut} PDF(s) of more than 5000 image objects: the rest not read for QR codes` });
     if (drawn.unread)

@@ -162,7 +162,7 @@ export async function previewOf(raw: Buffer, maxChars = PREVIEW_MAX_CHARS): Prom
   // QR codes first: a lure that carries its link so has no other (the analyst sees where it leads).
   const drawn = drawnCodesIn([...(html?.drawn ?? []), ...blockTextGrids((parsed.text ?? '').slice(0, 2_000_000))]);
   const attached = await attachmentContent(parsed);
-  const pictures = [...attached.pictures, ...htmlPictures(html?.links ?? [])];
+  const pictures = [...attached.pictures, ...htmlPictures(html?.links ?? []).pictures];
   for (const code of [...qrCodesIn(pictures, PREVIEW_QR_PIXELS).codes, ...drawn.codes])
     for (const { url } of findUrls(code.text)) {
       if (seen.has(url) || links.length >= MAX_LINKS) continue;

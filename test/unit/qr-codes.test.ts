@@ -14,12 +14,26 @@ import {
 import { buildConfig } from '../../lib/config/load.js';
 import { extractScanInput } from '../../lib/message/extract.js';
 import { scanMessage } from '../../lib/scan.js';
+import { PNG } from 'pngjs';
+import encodeQR from 'qr';
 import { pictureMessage, qrGif, qrJpeg, qrPng, quishingMessage, stripesPng } from '../helpers/qr-pictures.js';
 
 const URL_IP = 'http://45.33.32.156/mfa/verify?u=bob@example.org';
 const env = { mailFrom: 'helpdesk@example-corp.com', rcptTo: ['bob@example.org'] };
 const limits = buildConfig({}, { env: {} }).limits;
 const codes = (r: ReturnType<typeof qrCodesIn>): string[] => r.codes.map((c) => c.text);
+/** The side of qrPng's picture of `text` at `scale`. */
+const qrPixelsSide = (text: string, scale: number): number => encodeQR(text, 'raw', { border: 4 }).length * scale;
+/** A PNG of random grey pixels (seeded). */
+function noisePng(width: number, height: number, seed: number): Buffer {
+  const png = new PNG({ width, height });
+  let x = seed * 2 + 1;
+  for (let i = 0; i < width * height; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    png.data.fill(x >> 23, i * 4, i * 4 + 3).writeUInt8(255, i * 4 + 3);
+  }
+  return PNG.sync.write(png);
+}
 
 describe('QR codes in pictures', () => {
   it('reads a code from PNG, JPEG and GIF, alone or on a larger picture', () => {
@@ -69,10 +83,45 @@ describe('QR codes in pictures', () => {
     assert.deepEqual(codes(r), [URL_IP]);
     assert.equal(r.codes[0].image, 'code.png');
     assert.equal(r.unread, 5);
-    const many = Array.from({ length: MAX_PICTURES + 3 }, (_, i) => ({ name: `p${i}`, bytes: qrPng(`https://example.com/${i}`) }));
+    const code = qrPng(URL_IP, { scale: 2 });
+    const many = Array.from({ length: MAX_PICTURES + 3 }, (_, i) => ({ name: `p${i}`, bytes: code }));
     const m = qrCodesIn(many, 100_000_000);
     assert.equal(m.codes.length, MAX_PICTURES);
+    assert.deepEqual(m.codes.at(-1), { image: `p${MAX_PICTURES - 1}`, text: URL_IP });
     assert.equal(m.unread, 3);
+  });
+
+  it('reads picture after picture with one scanner what each read alone gives', () => {
+    // Pictures of every kind in any order through qrCodesIn (one scanner for those up to 1024 a side, decodeQR for larger)
+    // against readQrCode (decodeQR, one picture at a time): the same codes from the same pictures.
+    const picture = fc.oneof(
+      fc
+        .record({ scale: fc.integer({ min: 1, max: 5 }), pad: fc.nat(150), x: fc.nat(150), y: fc.nat(150), path: fc.stringMatching(/^[a-z0-9]{0,40}$/) })
+        .map((o) => {
+          const text = `https://e${o.path.length}.example/${o.path}`;
+          const side = qrPixelsSide(text, o.scale);
+          return qrPng(text, { scale: o.scale, canvas: { width: side + o.pad, height: side + o.pad }, at: { x: o.x % (o.pad + 1), y: o.y % (o.pad + 1) } });
+        }),
+      fc
+        .record({ text: fc.stringMatching(/^[A-Za-z0-9]{1,60}$/), quality: fc.integer({ min: 20, max: 90 }) })
+        .map((o) => qrJpeg(o.text, { quality: o.quality, scale: 3 })),
+      fc.tuple(fc.integer({ min: 25, max: 700 }), fc.integer({ min: 25, max: 700 })).map(([w, h]) => stripesPng(w, h)),
+      fc.tuple(fc.integer({ min: 25, max: 300 }), fc.integer({ min: 25, max: 300 }), fc.nat()).map(([w, h, seed]) => noisePng(w, h, seed)),
+      fc.constant(stripesPng(1100, 200)), // past one scanner's side: read alone
+      fc.constant(qrPng(URL_IP, { scale: 3 }).subarray(0, 200)), // broken
+    );
+    fc.assert(
+      fc.property(fc.array(picture, { minLength: 1, maxLength: 8 }), (bytes) => {
+        const pictures = bytes.map((b, i) => ({ name: `p${i}`, bytes: b }));
+        const alone = pictures.flatMap((p) => {
+          const text = readQrCode(p.bytes);
+          return text === null ? [] : [{ image: p.name, text }];
+        });
+        const together = qrCodesIn(pictures, 100_000_000).codes.sort((a, b) => Number(a.image.slice(1)) - Number(b.image.slice(1)));
+        assert.deepEqual(together, alone);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('takes data: images of PNG, JPEG and GIF only', () => {
@@ -91,6 +140,22 @@ describe('QR codes in messages', () => {
   it('an inline picture, an attachment and a data: image each give their link to the URL analysis', async () => {
     for (const as of ['inline', 'attachment', 'data'] as const) assert.deepEqual(await qrLinks(quishingMessage(URL_IP, { as })), [URL_IP], as);
     assert.deepEqual(await qrLinks(quishingMessage(URL_IP, { picture: qrJpeg(URL_IP) })), [URL_IP]);
+  });
+
+  it('tiny decoy pictures ahead of the code do not use up the count; past MAX_PICTURES the rest is recorded', async () => {
+    // 30 x 30 squares, as square as the code and before it in the message: read first. Each its own (a link given twice is one link).
+    const decoys = Array.from(
+      { length: Math.max(120, MAX_PICTURES) },
+      (_, i) => `<img alt="" src="data:image/png;base64,${noisePng(30, 30, i).toString('base64')}">`,
+    );
+    const padded = (n: number): string => quishingMessage(URL_IP, { as: 'data' }).replace('<img alt=""', `${decoys.slice(0, n).join('')}<img alt=""`);
+    assert.deepEqual(await qrLinks(padded(120)), [URL_IP]);
+    const past = await extractScanInput(Buffer.from(padded(MAX_PICTURES)), env, limits);
+    assert.deepEqual(
+      past.urls.filter((u) => u.source === 'qr'),
+      [],
+    );
+    assert.match(past.limits.find((l) => l.code === 'LIMIT_QR_PIXELS')?.detail ?? '', new RegExp(`^1 picture\\(s\\) not read .* ${MAX_PICTURES} pictures$`));
   });
 
   it('[limits] max_qr_pixels = 0 reads no picture; pictures past it are recorded', async () => {
