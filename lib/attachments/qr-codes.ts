@@ -165,10 +165,11 @@ const readAlone: CodeReader = (img) => decodeQR(img, { format: 'RGBA' });
  * for every 30 × 30 picture, through one reused scanner ~0.01 ms. One scanner reads picture
  * after picture as `qr`'s own decodeQRBatch does (addImage, then decode restages every
  * per-picture field), and gives the answers decodeQR gives (a unit test holds it to them).
- * `_QRScanner` is `qr`'s export for such reuse; the version is pinned.
+ * `_QRScanner` is `qr`'s export for such reuse; the version is pinned, and without the export
+ * every picture is read by decodeQR.
  */
 function codeReader(width: number, height: number): CodeReader {
-  if (width <= 0 || height <= 0) return readAlone;
+  if (width <= 0 || height <= 0 || typeof _QRScanner !== 'function') return readAlone;
   let scanner: _QRScanner | null = null;
   return (img) => {
     if (img.width > width || img.height > height) return readAlone(img);
