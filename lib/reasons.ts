@@ -248,6 +248,19 @@ export const REASONS = {
     show: true,
     capsText: true,
   },
+  NOTHING_TO_ACT_ON: {
+    weight: 0,
+    doc:
+      'Nothing in the message leads anywhere: no link (nor QR code), no attachment, no picture in the HTML or grid ' +
+      'that could be a drawn code, nothing left unread (no limit reached, no part unparsed), replies going to the ' +
+      'From, a From on a domain that is not a free mailbox, and in its text no phone number, payment address, domain ' +
+      'written apart, other mail address, code to scan or request to answer ("reply", "contact us"; "do not ' +
+      'reply" is none) — a verification code, a receipt, a password-change notice. A lure has to give its reader ' +
+      'something to do, so the text alone cannot hold such a message: `NLP_PHISH` is capped at half its weight. ' +
+      'Informational (weight 0).',
+    show: true,
+    capsText: true,
+  },
   // Text classifier
   NLP_PHISH: {
     weight: 50,

@@ -239,12 +239,13 @@ function textSignal(v: TextVerdict & { basis?: TextBasis }, name: string, config
   const points = nlpPoints(v.p, max);
   const weight = Math.min(points, cap);
   if (weight <= 0) return [];
+  const capping = points > cap ? others.find((s) => reasonSpec(s.code).capsText)?.code : undefined;
   const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
   return [
     {
       code: 'NLP_PHISH',
       weight,
-      detail: `p=${v.p.toFixed(3)} (${name}${v.basis ? `, ${v.basis}` : ''})${top ? `: ${top}` : ''}${points > cap ? `; capped at ${cap}: nothing to act on off a brand's domains` : ''}`,
+      detail: `p=${v.p.toFixed(3)} (${name}${v.basis ? `, ${v.basis}` : ''})${top ? `: ${top}` : ''}${capping ? `; capped at ${cap} by ${capping}` : ''}`,
     },
   ];
 }

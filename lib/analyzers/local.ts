@@ -14,6 +14,7 @@ import { analyzeSender, type SenderLists } from './sender.js';
 import { analyzeTextDisguise } from './text-disguise.js';
 import { embeddedLetterModel } from './letter-model.js';
 import { analyzeBrandAlignment } from './brand-alignment.js';
+import { analyzeNothingToActOn } from './nothing-to-act-on.js';
 import { analyzeAttachments } from '../attachments/inspect.js';
 import type { Signal } from '../verdict/types.js';
 
@@ -63,6 +64,7 @@ export function analyzeCheap(input: ScanInput, config: PhishXConfig): Signal[] {
   signals.push(...analyzeSender(input, c.brands, registrableOf, { ...c.sender, letters: embeddedLetterModel() }));
   signals.push(...analyzeTextDisguise(input));
   signals.push(...analyzeBrandAlignment(input, links, c.brands, c.urls, c.platforms));
+  signals.push(...analyzeNothingToActOn(input, c.sender.freemail));
   return signals;
 }
 

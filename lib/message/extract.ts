@@ -638,6 +638,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     found.push(bare || drawn ? { ...d, ...(bare ? { bare } : {}), ...(drawn ? { drawn } : {}) } : d);
   };
   let dataPictures: ReturnType<typeof htmlPictures> = { pictures: [], more: 0 };
+  let shownPictures = 0;
   let drawnGrids: DrawnGrid[] = [];
   let htmlText = '';
   let htmlVisibleText = '';
@@ -658,6 +659,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
     for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
+    for (const l of scanned.links) if (l.kind === 'img' && /^data:image\//i.test(l.url)) shownPictures++;
+    shownPictures += scanned.drawn.length;
     if (limits.max_qr_pixels > 0) {
       dataPictures = htmlPictures(scanned.links);
       drawnGrids = scanned.drawn;
@@ -706,6 +709,8 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
           300,
         ),
     });
+  const textGrids = blockTextGrids(text);
+  shownPictures += textGrids.length;
   // A QR code's link is opened like a clicked one (on a phone): the same URL analysis.
   if (limits.max_qr_pixels > 0) {
     // Codes drawn without a picture (table cells, block characters) too: the way past reading pictures.
@@ -713,7 +718,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     const qrBudget = qrPixelBudget(limits, shownText);
     const qr = qrCodesIn([...pictures, ...dataPictures.pictures], qrBudget);
     const unreadPictures = qr.unread + dataPictures.more;
-    const drawn = drawnCodesIn([...drawnGrids, ...blockTextGrids(text)]);
+    const drawn = drawnCodesIn([...drawnGrids, ...textGrids]);
     for (const code of [...qr.codes, ...drawn.codes]) {
       let n = 0;
       for (const u of findUrls(code.text)) {
@@ -780,6 +785,7 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     urls,
     moreUrls: chosen.rest,
     attachments,
+    ...(shownPictures ? { shownPictures } : {}),
     limits: hits,
     rawBytes: raw.length,
   };

@@ -141,6 +141,8 @@ export interface ScanInput {
   /** Distinct links beyond `max_urls`: not analysed one by one, but looked up in the feeds like the rest. */
   moreUrls: ExtractedUrl[];
   attachments: AttachmentInfo[];
+  /** `data:` pictures of the HTML and grids that could be QR codes drawn in table cells or block characters, read or not (absent: none). */
+  shownPictures?: number;
   limits: LimitHit[];
   rawBytes: number;
 }
