@@ -63,7 +63,10 @@ export function otherAddress(text: string, own: string): string | null {
 /** A code to scan named in the text ("scan the code with your phone", "QR code"): the code itself may be one PhishX could not read. */
 const CODE_TO_SCAN = /\b(?:QR|scan\p{L}*|escane\p{L}*|scansion\p{L}*)\b|QR-?(?:Code|コード)|スキャン|读取|扫描|掃描|二维码|二維碼/iu;
 
-/** What in the text a reader could act on (a phone number, a wallet, a hidden domain, another address, a request to answer), null when nothing. Pure. */
+/**
+ * What in the text a reader could act on (a request to answer, a code to scan, a phone number,
+ * a wallet, a hidden domain, another address), null when nothing. Pure.
+ */
 export function actionInText(text: string, own: string): string | null {
   if (ASKS_REPLY.test(text.replace(NO_REPLY, ' '))) return 'a request to answer';
   if (CODE_TO_SCAN.test(text)) return 'a code to scan';
