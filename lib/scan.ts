@@ -216,14 +216,20 @@ export function nlpPoints(p: number, max: number): number {
   return max;
 }
 
+/** The first of the signals that caps the text score (capsText), if any. Pure. */
+function textCapper(signals: readonly Signal[]): Signal['code'] | undefined {
+  return signals.find((s) => reasonSpec(s.code).capsText)?.code;
+}
+
 /**
  * The most NLP_PHISH may weigh beside the other signals: half its weight when every link
- * stays on one brand's own domains (LINKS_BRAND_ONLY) or the message is a mail system's
- * delivery report with nothing to act on (DELIVERY_REPORT) — with nothing that leads to a
- * phisher, the text alone must not hold the message. Pure.
+ * stays on one brand's own domains (LINKS_BRAND_ONLY), the message is a mail system's
+ * delivery report with nothing to act on (DELIVERY_REPORT) or gives its reader nothing to do
+ * (NOTHING_TO_ACT_ON) — with nothing that leads to a phisher, the text alone must not hold
+ * the message. Pure.
  */
 export function textWeightCap(signals: readonly Signal[], max: number): number {
-  return signals.some((s) => reasonSpec(s.code).capsText) ? Math.floor(max / 2) : max;
+  return textCapper(signals) ? Math.floor(max / 2) : max;
 }
 
 /** The classifier `[nlp]` asks for: the service at `url`, else the embedded model; null when off. */
@@ -239,7 +245,7 @@ function textSignal(v: TextVerdict & { basis?: TextBasis }, name: string, config
   const points = nlpPoints(v.p, max);
   const weight = Math.min(points, cap);
   if (weight <= 0) return [];
-  const capping = points > cap ? others.find((s) => reasonSpec(s.code).capsText)?.code : undefined;
+  const capping = points > cap ? textCapper(others) : undefined;
   const top = v.top.map((t) => t.feature.replace(/^[wbs]:/, '')).join(', ');
   return [
     {

@@ -7,9 +7,9 @@ import type { Signal } from '../verdict/types.js';
  * organisation's domain with none of these — "your verification code is 482913", "thank you
  * for your purchase, receipt 4711", "your password was changed" — cannot lead its reader
  * anywhere, whatever its words; such notices are what the text model is least sure of (their
- * words are the ones lures copy). NOTHING_TO_ACT_ON caps the text score at half its weight (textWeightCap), as
- * LINKS_BRAND_ONLY and DELIVERY_REPORT do. Each test below only keeps the cap off, so a
- * pattern that also matches something harmless costs nothing but the relief.
+ * words are the ones lures copy). NOTHING_TO_ACT_ON caps the text score at half its weight
+ * (textWeightCap), as LINKS_BRAND_ONLY and DELIVERY_REPORT do. Each test below only keeps the
+ * cap off, so a pattern that also matches something harmless costs nothing but the relief.
  */
 
 /** Nine or more digits written as phone numbers are (a callback lure's "call +1 (808) 555-0134"); long order numbers count too. */

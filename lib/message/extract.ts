@@ -658,8 +658,10 @@ export async function extractScanInput(raw: Buffer, envelope: Envelope, limits: 
     passwordFields = scanned.passwordFields;
     if (scanned.sheetWorkCut)
       hits.push({ code: 'LIMIT_STYLE_RULES', detail: `style sheets past ${MAX_SHEET_WORK} rule matches; later elements read without them` });
-    for (const l of scanned.links) collect(l.url, l.kind, l.anchorText);
-    for (const l of scanned.links) if (l.kind === 'img' && /^data:image\//i.test(l.url)) shownPictures++;
+    for (const l of scanned.links) {
+      collect(l.url, l.kind, l.anchorText);
+      if (l.kind === 'img' && /^data:image\//i.test(l.url)) shownPictures++;
+    }
     shownPictures += scanned.drawn.length;
     if (limits.max_qr_pixels > 0) {
       dataPictures = htmlPictures(scanned.links);
