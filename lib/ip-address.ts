@@ -29,3 +29,19 @@ export function isPublicAddress(ip: string): boolean {
   const a = parseAddress(ip);
   return a !== null && a.range() === 'unicast';
 }
+
+/**
+ * The network a client connects from, the unit scan places are shared by (lib/fair-slots.ts):
+ * an IPv4 address's /24, an IPv6 address's /48 (a site's allocation; one host commonly has a
+ * /64 of its own); IPv6 forms of an IPv4 address as that address. Anything else is `other`.
+ */
+export function clientNetwork(ip: string | undefined | null): string {
+  const a = ip ? parseAddress(ip) : null;
+  if (!a) return 'other';
+  if (a.kind() === 'ipv4') {
+    const o = (a as ipaddr.IPv4).octets;
+    return `${o[0]}.${o[1]}.${o[2]}.0/24`;
+  }
+  const p = (a as ipaddr.IPv6).parts;
+  return `${p[0].toString(16)}:${p[1].toString(16)}:${p[2].toString(16)}::/48`;
+}

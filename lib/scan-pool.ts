@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import cluster from 'node:cluster';
 import Piscina from 'piscina';
-import { Semaphore, withTimeout } from 'async-mutex';
 import { PhishXError } from './errors.js';
+import { FairSlots } from './fair-slots.js';
 import { withoutStack } from './timeout.js';
 import type { PhishXConfig } from './config/types.js';
 import type { LocalScanner } from './scan.js';
@@ -36,7 +36,8 @@ const TASKS_PER_THREAD = 2;
  * Scans that may hold their message's bytes at once: what the threads run, and one waiting per
  * thread so none idles while the next message is read. The rest wait before reading (`admit`):
  * a message queued for a thread would otherwise sit in memory twice, in Haraka's message
- * stream and in the buffer handed to the thread (100 sessions of 1 MB: ~96 MB).
+ * stream and in the buffer handed to the thread (100 sessions of 1 MB: ~96 MB). The places
+ * are shared fairly between client networks (lib/fair-slots.ts).
  */
 export function admissionSlots(threads: number): number {
   return threads * (TASKS_PER_THREAD + 1);
@@ -49,14 +50,19 @@ export interface ScanPool {
    * Wait (at most `timeoutMs`) until a scan may read its message and hand it to a thread; the
    * returned function gives the place back (idempotent: call it when the thread's task settles,
    * and again in a finally). Rejects with PhishXError `PHISHX_BUDGET_EXCEEDED` when no place came in time.
+   * `sender` (the client's network, lib/client-network.ts) orders the waiters: a freed place
+   * goes to the sender holding the fewest, so one network's flood of costly messages queues
+   * behind itself and a message from elsewhere takes the next place.
    */
-  admit(timeoutMs: number): Promise<() => void>;
+  admit(timeoutMs: number, sender?: string): Promise<() => void>;
   /**
    * Back-pressure before a message is received: resolves at once (`now`) while fewer than `max`
-   * received messages wait in `admit`, else when one of them got its place (`waited`: one
-   * caller per place freed, first come first served) or after `timeoutMs` (`timeout`). Never rejects.
+   * received messages wait in `admit`, or `sender` has none of them (one network's flood does
+   * not hold back everyone's DATA; a message past the timeout goes on anyway, so a flood already
+   * passes the bound), else when one of them got its place (`waited`: one caller per place
+   * freed, first come first served) or after `timeoutMs` (`timeout`). Never rejects.
    */
-  whenRoom(max: number, timeoutMs: number): Promise<'now' | 'waited' | 'timeout'>;
+  whenRoom(max: number, timeoutMs: number, sender?: string): Promise<'now' | 'waited' | 'timeout'>;
   /** Received messages waiting in `admit` for a place now. */
   waitingToScan(): number;
   /** Tasks waiting for a thread. */
@@ -80,29 +86,25 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     // thread stays ~24 MB smaller at the same speed (old-generation size is not limited, see above).
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
-  const slots = new Semaphore(admissionSlots(threads));
-  let waiting = 0;
+  const slots = new FairSlots(admissionSlots(threads));
   /** Callers of whenRoom waiting for a place to be freed, oldest first. */
   const roomWaiters: Array<(how: 'waited') => void> = [];
   return {
     threads,
-    admit: async (timeoutMs) => {
-      // A free place is taken at once: no timer. Under load every place is usually taken, so
-      // the timeout error async-mutex needs up front is built without a stack (its code and
-      // message say what happened; the stack capture was 0.7 % of the SMTP thread, --cpu-prof).
-      if (!slots.isLocked()) return (await slots.acquire())[1];
-      const late = withoutStack(() => new PhishXError('PHISHX_BUDGET_EXCEEDED', `no scan thread free within ${Math.round(timeoutMs)} ms`));
-      waiting++;
+    admit: async (timeoutMs, sender = 'other') => {
+      // The error for the timeout is built only when it is thrown, and without a stack (its code
+      // and message say what happened; building it up front was 0.7 % of the SMTP thread, --cpu-prof).
+      const late = (): Error => withoutStack(() => new PhishXError('PHISHX_BUDGET_EXCEEDED', `no scan thread free within ${Math.round(timeoutMs)} ms`));
+      if (slots.freeNow()) return slots.acquire(sender, timeoutMs, late);
       try {
-        const [, release] = await withTimeout(slots, Math.max(1, Math.round(timeoutMs)), late).acquire();
-        return release;
+        return await slots.acquire(sender, timeoutMs, late);
       } finally {
-        waiting--;
-        roomWaiters.shift()?.('waited');
+        roomWaiters.shift()?.('waited'); // it has its place, or has given up: one held-back DATA goes on
       }
     },
-    whenRoom: (max, timeoutMs) => {
-      if (waiting < max) return Promise.resolve('now');
+    whenRoom: (max, timeoutMs, sender) => {
+      const waiting = slots.waiting();
+      if (waiting < max || (sender !== undefined && slots.waiting(sender) === 0)) return Promise.resolve('now');
       return new Promise((resolve) => {
         const timer = setTimeout(
           () => {
@@ -120,7 +122,7 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
         roomWaiters.push(wake);
       });
     },
-    waitingToScan: () => waiting,
+    waitingToScan: () => slots.waiting(),
     scan: (raw, envelope, _config, opts, signal, handOver) => {
       // Transferred, never cloned. A buffer handed over moves as it is (its memory is its own);
       // otherwise one exact-size copy moves — posting `raw` itself would clone its whole

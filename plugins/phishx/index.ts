@@ -21,6 +21,7 @@ import { holdMessage, recordEvent } from '../../lib/quarantine.js';
 import { startMaintenance, type Maintenance } from '../../lib/haraka/maintenance.js';
 import { newScanId, scanMessage, type LocalScanner, type ScanResult } from '../../lib/scan.js';
 import { createScanPool, scanThreads, type ScanPool } from '../../lib/scan-pool.js';
+import { clientNetwork } from '../../lib/ip-address.js';
 import { startSidecar, type Sidecar } from '../../lib/sidecar/server.js';
 import { startSidecarThread } from '../../lib/sidecar/thread-host.js';
 import { sidecarPlacement, type HarakaServer } from '../../lib/sidecar/placement.js';
@@ -389,7 +390,7 @@ export function phishx_data(this: PhishXPlugin, next: Next, connection: HarakaCo
     return done();
   }
   if (!pool) return done();
-  pool.whenRoom(max, config.main.scan_budget_ms).then(
+  pool.whenRoom(max, config.main.scan_budget_ms, clientNetwork(connection.remote?.ip)).then(
     (how) => {
       if (how !== 'now') processMetrics.dataWaits.inc({ result: how === 'waited' ? 'room' : 'timeout' });
       done();
@@ -431,7 +432,7 @@ export function phishx_data_post(this: PhishXPlugin, next: Next, connection: Har
     // With scan threads, the message is read only once a thread has room for it (the wait
     // counts in the budget): read at once, it would wait in the pool's queue beside Haraka's
     // own copy. No room within the budget: deferred like any scan over its budget.
-    return (pool ? pool.admit(config.main.scan_budget_ms) : Promise.resolve(() => undefined)).then(
+    return (pool ? pool.admit(config.main.scan_budget_ms, clientNetwork(connection.remote?.ip)) : Promise.resolve(() => undefined)).then(
       (release) => scanAdmitted(pool, t0, release),
       (err: unknown) => deferOverrun(plugin, connection, id, Math.round(performance.now() - t0), done, errorMessage(err)),
     );

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { drive } from '../helpers/load.js';
-import { bigMessage } from '../helpers/messages.js';
+import { bigMessage, cleanMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { sampleSum } from '../helpers/metrics.js';
 import { fetchFresh } from '../helpers/api.js';
+import { eventually } from '../helpers/eventually.js';
+import { sendLean } from '../helpers/smtp-lean.js';
+import { prng } from '../../lib/nlp/train.js';
 
 describe('back-pressure at DATA ([main] max_queued_messages)', () => {
   let h: HarakaInstance;
@@ -38,5 +41,56 @@ describe('back-pressure at DATA ([main] max_queued_messages)', () => {
     const delivered = await h.delivered();
     assert.equal(delivered.length, sent);
     for (const d of delivered) assert.match(d, /filename="report\.bin"[\s\S]*--b1--/);
+  });
+});
+
+describe('scan places shared between client networks', () => {
+  let h: HarakaInstance;
+  before(async () => {
+    // One scan thread (three places: two tasks on it, one waiting) and one received message
+    // waiting at most, as in the test above.
+    h = await startHaraka({ env: { PHISHX_SCAN_THREADS: '1', PHISHX_MAX_QUEUED_MESSAGES: '1' } });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it("serves another network's message next while one network floods the scan thread with costly messages", async () => {
+    // ~0.7 MB of random block characters in a <pre>: read as a possible drawn QR code, a scan
+    // of about a tenth of a second or more (docs/benchmarks.md) — the costliest kind per byte.
+    const rnd = prng(7);
+    const lines = Array.from({ length: 4000 }, () => Array.from({ length: 60 }, () => '▀▄█ '[Math.floor(rnd() * 4)]).join(''));
+    const costly = toCrlf(
+      `From: a@flood.example\nTo: bob@example.org\nSubject: costly\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<html><body><pre>${lines.join('\n')}</pre></body></html>\n`,
+    );
+    const flood = { from: 'a@flood.example', to: ['bob@example.org'] };
+    let answered = 0;
+    let stop = false;
+    const codes: number[] = [];
+    // Eight sessions from 127.0.0.1 keep sending: every place is taken and more wait.
+    const floods = Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const a = await sendLean(h.port, costly, flood, { timeoutMs: 60_000 });
+        codes.push(a.code);
+        answered++;
+      }
+    });
+    try {
+      await eventually(() => assert.ok(answered >= 8, `${answered} flood messages answered`), { timeoutMs: 60_000 });
+      // Another network's message (127.0.1.1, another /24). Served first come first served it
+      // would wait behind the flood's waiting messages, at DATA and for a place (seven or more
+      // answers of the flood before its own); it gets the next free place instead: only the
+      // messages already on the thread or handed to it finish before it.
+      for (let i = 0; i < 3; i++) {
+        const before = answered;
+        const a = await sendLean(h.port, cleanMessage(), { from: 'alice@partner.example', to: ['bob@example.org'] }, { localAddress: '127.0.1.1' });
+        assert.equal(a.code, 250, a.response);
+        assert.ok(answered - before <= 4, `${answered - before} flood messages were answered while the other network's message waited`);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(floods);
+    }
+    assert.deepEqual([...new Set(codes)], [250], 'the flood is served too');
   });
 });

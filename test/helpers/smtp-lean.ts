@@ -41,7 +41,7 @@ export function sendLean(
   port: number,
   raw: Buffer | string,
   env: { from: string; to: string[] },
-  opts: { timeoutMs?: number; host?: string } = {},
+  opts: { timeoutMs?: number; host?: string; localAddress?: string } = {},
 ): Promise<SmtpAnswer> {
   const t0 = performance.now();
   const data = dataBytes(raw);
@@ -54,7 +54,7 @@ export function sendLean(
     { send: data, expect: 354 },
   ];
   return new Promise((resolve) => {
-    const sock = net.connect(port, opts.host ?? '127.0.0.1');
+    const sock = net.connect({ port, host: opts.host ?? '127.0.0.1', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     sock.setNoDelay(true);
     sock.setTimeout(opts.timeoutMs ?? 60_000);
     let buf = '';

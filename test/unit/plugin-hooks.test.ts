@@ -10,6 +10,7 @@ import { toCrlf } from '../helpers/smtp.js';
 import { breakerEvents } from '../../lib/resilience/breaker.js';
 import { verdictEvents } from '../../lib/events.js';
 import { admissionSlots, type ScanPool } from '../../lib/scan-pool.js';
+import { clientNetwork } from '../../lib/ip-address.js';
 import { eventually } from '../helpers/eventually.js';
 
 // The phishx plugin's hooks in-process, with haraka-test-fixtures' Haraka analogs (plugin
@@ -21,9 +22,9 @@ const spool = path.join(dir, 'quarantine');
 const previousHaraka = process.env.HARAKA;
 
 /** A connection whose transaction carries `raw`, as Haraka's DATA phase leaves it. */
-async function withMessage(raw: string | Buffer, opts: { relaying?: boolean } = {}): Promise<FixtureConnection> {
+async function withMessage(raw: string | Buffer, opts: { relaying?: boolean; ip?: string } = {}): Promise<FixtureConnection> {
   const conn = makeConnection({
-    ip: '192.0.2.7',
+    ip: opts.ip ?? '192.0.2.7',
     mailFrom: 'sender@example.com',
     rcptTo: ['bob@example.org'],
     silent: true,
@@ -129,15 +130,18 @@ describe('phishx plugin hooks (haraka-test-fixtures)', () => {
     );
   });
 
-  it('data holds a new message back while the scan queue is full, goes on once a place frees; relayed sessions never wait', async () => {
+  it('data holds a new message back while the scan queue is full, goes on once a place frees; relayed sessions and other networks never wait', async () => {
     // The queue is empty: DATA goes on at once (and the scan threads start).
     assert.equal((await callHook(plugin, 'phishx_data', await withMessage(cleanMessage()))).rc, undefined);
     const pool = (plugin.phishx as { pool: { pool: ScanPool } }).pool.pool;
     const places = await Promise.all(Array.from({ length: admissionSlots(pool.threads) }, () => pool.admit(1000)));
-    const queued = Array.from({ length: 8 }, () => pool.admit(60_000)); // [main] max_queued_messages = 8
+    // [main] max_queued_messages = 8, all from the test connections' network (192.0.2.0/24).
+    const queued = Array.from({ length: 8 }, () => pool.admit(60_000, clientNetwork('192.0.2.7')));
     try {
       await eventually(() => assert.equal(pool.waitingToScan(), 8));
       assert.equal((await callHook(plugin, 'phishx_data', await withMessage(cleanMessage(), { relaying: true }))).rc, undefined);
+      // A network with nothing waiting is not held back by another's queue.
+      assert.equal((await callHook(plugin, 'phishx_data', await withMessage(cleanMessage(), { ip: '198.51.100.9' }))).rc, undefined);
       let answered = false;
       const held = callHook(plugin, 'phishx_data', await withMessage(cleanMessage())).then((r) => ((answered = true), r));
       await new Promise((r) => setTimeout(r, 50));

@@ -67,6 +67,24 @@ describe('scan threads', () => {
     await Promise.all(queued.map((q) => q.then((release) => release()))); // each gives its place to the next
   });
 
+  it("shares the places between client networks: another network's message is let in at DATA and takes the next place", async () => {
+    const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000, 'A')));
+    const flood = [pool.admit(60_000, 'A'), pool.admit(60_000, 'A')];
+    await eventually(() => assert.equal(pool.waitingToScan(), 2));
+    assert.equal(await pool.whenRoom(1, 30, 'A'), 'timeout', 'the flooding network waits for room');
+    assert.equal(await pool.whenRoom(1, 60_000, 'B'), 'now', 'a network with nothing waiting goes on');
+    let got: string | null = null;
+    const other = pool.admit(60_000, 'B').then((release) => ((got = 'B'), release));
+    void flood[0].then(() => (got ??= 'A'));
+    places[0]();
+    const release = await other;
+    assert.equal(got, 'B', 'the freed place went to the network holding none, not to the older waiter');
+    release();
+    for (const r of places.slice(1)) r();
+    for (const r of await Promise.all(flood)) r();
+    assert.equal(pool.waitingToScan(), 0);
+  });
+
   it('gives the same verdict, reasons and summary in a thread as in-line', async () => {
     const zip = Buffer.from(zipSync({ 'invoice.html': new TextEncoder().encode('<form><input type="password"></form>') }));
     const messages = [phishMessage(), cleanMessage(), quarantineMessage(), lureWithZip(zip), garbage8bitMessage(50, 3)].map((m) => toCrlf(m));
