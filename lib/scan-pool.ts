@@ -57,10 +57,11 @@ export interface ScanPool {
   admit(timeoutMs: number, sender?: string): Promise<() => void>;
   /**
    * Back-pressure before a message is received: resolves at once (`now`) while fewer than `max`
-   * received messages wait in `admit`, or `sender` has none of them (one network's flood does
-   * not hold back everyone's DATA; a message past the timeout goes on anyway, so a flood already
-   * passes the bound), else when one of them got its place (`waited`: one caller per place
-   * freed, first come first served) or after `timeoutMs` (`timeout`). Never rejects.
+   * received messages wait in `admit` — or fewer than 2 × `max` and none of them from `sender`
+   * (the client's network): one network's flood does not hold back everyone's DATA, and memory
+   * stays bounded —, else when one of them got its place (`waited`: one caller per place given,
+   * of the network with the fewest messages waiting, oldest first) or after `timeoutMs`
+   * (`timeout`). Never rejects.
    */
   whenRoom(max: number, timeoutMs: number, sender?: string): Promise<'now' | 'waited' | 'timeout'>;
   /** Received messages waiting in `admit` for a place now. */
@@ -88,7 +89,17 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
   });
   const slots = new FairSlots(admissionSlots(threads));
   /** Callers of whenRoom waiting for a place to be freed, oldest first. */
-  const roomWaiters: Array<(how: 'waited') => void> = [];
+  const roomWaiters: Array<{ sender: string; wake: (how: 'waited') => void }> = [];
+  /** One held-back DATA goes on: of the network with the fewest messages waiting for a place, the oldest. */
+  const wakeOne = (): void => {
+    let pick = -1;
+    let fewest = Infinity;
+    for (let i = 0; i < roomWaiters.length; i++) {
+      const n = slots.waiting(roomWaiters[i].sender);
+      if (n < fewest) [pick, fewest] = [i, n];
+    }
+    if (pick >= 0) roomWaiters.splice(pick, 1)[0].wake('waited');
+  };
   return {
     threads,
     admit: async (timeoutMs, sender = 'other') => {
@@ -99,27 +110,30 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
       try {
         return await slots.acquire(sender, timeoutMs, late);
       } finally {
-        roomWaiters.shift()?.('waited'); // it has its place, or has given up: one held-back DATA goes on
+        wakeOne(); // it has its place, or has given up
       }
     },
-    whenRoom: (max, timeoutMs, sender) => {
+    whenRoom: (max, timeoutMs, sender = 'other') => {
       const waiting = slots.waiting();
-      if (waiting < max || (sender !== undefined && slots.waiting(sender) === 0)) return Promise.resolve('now');
+      if (waiting < max || (waiting < 2 * max && slots.waiting(sender) === 0)) return Promise.resolve('now');
       return new Promise((resolve) => {
         const timer = setTimeout(
           () => {
-            const i = roomWaiters.indexOf(wake);
+            const i = roomWaiters.indexOf(entry);
             if (i >= 0) roomWaiters.splice(i, 1);
             resolve('timeout');
           },
           Math.max(1, Math.round(timeoutMs)),
         );
         timer.unref();
-        const wake = (how: 'waited'): void => {
-          clearTimeout(timer);
-          resolve(how);
+        const entry = {
+          sender,
+          wake: (how: 'waited'): void => {
+            clearTimeout(timer);
+            resolve(how);
+          },
         };
-        roomWaiters.push(wake);
+        roomWaiters.push(entry);
       });
     },
     waitingToScan: () => slots.waiting(),
@@ -133,7 +147,7 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     queued: () => pool.queueSize,
     threadIds: () => pool.threads.map((t) => t.threadId),
     close: () => {
-      for (const wake of roomWaiters.splice(0)) wake('waited');
+      for (const { wake } of roomWaiters.splice(0)) wake('waited');
       return pool.close();
     },
   };

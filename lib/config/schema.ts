@@ -186,8 +186,8 @@ const SECTIONS = {
         'thread has room instead of it waiting in memory (100 sessions of 1 MB messages: ~100 MB less at the ' +
         'peak). Never refuses: after the wait the message is taken as usual. `0`: no limit. With ' +
         '`scan_threads = 0` there is no queue and no wait. A client network (IPv4 /24, IPv6 /48) with no message ' +
-        'waiting goes on at once, and a freed place goes to the network holding the fewest: one network flooding ' +
-        'the threads with costly messages waits behind itself, not in front of everyone.',
+        'waiting goes on at once up to twice this many waiting, and past that is let on first; a freed place goes to ' +
+        'the network holding the fewest: one network flooding the threads with costly messages waits behind itself.',
     },
     skip_relaying: { type: 'bool', default: true, doc: 'Skip relayed / authenticated (outbound) sessions.' },
     header_reasons_max: { type: 'int', min: 1, max: 100, default: 10, doc: 'Most reason codes written into `X-PhishX-Reasons` (highest weight first).' },

@@ -67,20 +67,29 @@ describe('scan threads', () => {
     await Promise.all(queued.map((q) => q.then((release) => release()))); // each gives its place to the next
   });
 
-  it("shares the places between client networks: another network's message is let in at DATA and takes the next place", async () => {
+  it("shares the places between client networks: another network's DATA goes first and its message takes the next place", async () => {
     const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000, 'A')));
     const flood = [pool.admit(60_000, 'A'), pool.admit(60_000, 'A')];
     await eventually(() => assert.equal(pool.waitingToScan(), 2));
-    assert.equal(await pool.whenRoom(1, 30, 'A'), 'timeout', 'the flooding network waits for room');
-    assert.equal(await pool.whenRoom(1, 60_000, 'B'), 'now', 'a network with nothing waiting goes on');
+    assert.equal(await pool.whenRoom(2, 30, 'A'), 'timeout', 'the flooding network waits for room');
+    assert.equal(await pool.whenRoom(2, 60_000, 'B'), 'now', 'a network with nothing waiting goes on (below twice the limit)');
+    // Twice the limit waiting: B waits too, but is let on first when a place is given.
+    const woken: string[] = [];
+    const dataA = pool.whenRoom(1, 60_000, 'A').then((how) => woken.push(`A ${how}`));
+    const dataB = pool.whenRoom(1, 60_000, 'B').then((how) => woken.push(`B ${how}`));
+    places[0](); // the oldest flood message takes it; one held-back DATA goes on
+    await dataB;
+    assert.deepEqual(woken, ['B waited'], 'B, with no message waiting, before the older A');
     let got: string | null = null;
-    const other = pool.admit(60_000, 'B').then((release) => ((got = 'B'), release));
-    void flood[0].then(() => (got ??= 'A'));
-    places[0]();
+    const other = pool.admit(60_000, 'B').then((release) => ((got ??= 'B'), release));
+    void flood[1].then(() => (got ??= 'A'));
+    places[1]();
     const release = await other;
     assert.equal(got, 'B', 'the freed place went to the network holding none, not to the older waiter');
+    await dataA;
+    assert.deepEqual(woken, ['B waited', 'A waited']);
     release();
-    for (const r of places.slice(1)) r();
+    for (const r of places.slice(2)) r();
     for (const r of await Promise.all(flood)) r();
     assert.equal(pool.waitingToScan(), 0);
   });
