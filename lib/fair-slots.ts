@@ -6,8 +6,9 @@
  * sessions then waits behind itself, not in front of everyone: a message from elsewhere gets
  * the next free place. With one sender, or all waiters equal, it is first come, first served.
  *
- * No library found for it: async-mutex's Semaphore (used here before) and p-queue serve in
- * arrival or priority order, not per key. O(waiting senders) per hand-over.
+ * No library found for it: async-mutex's Semaphore (used here before), p-queue, p-limit and
+ * async-sema serve in arrival or priority order, and bottleneck's Group gives each key a limiter
+ * of its own, not a share of one pool. O(waiting senders) per hand-over.
  */
 
 interface Waiter {

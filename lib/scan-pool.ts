@@ -50,7 +50,7 @@ export interface ScanPool {
    * Wait (at most `timeoutMs`) until a scan may read its message and hand it to a thread; the
    * returned function gives the place back (idempotent: call it when the thread's task settles,
    * and again in a finally). Rejects with PhishXError `PHISHX_BUDGET_EXCEEDED` when no place came in time.
-   * `sender` (the client's network, lib/client-network.ts) orders the waiters: a freed place
+   * `sender` (the client's network, `clientNetwork` in lib/ip-address.ts) orders the waiters: a freed place
    * goes to the sender holding the fewest, so one network's flood of costly messages queues
    * behind itself and a message from elsewhere takes the next place.
    */

@@ -105,4 +105,26 @@ describe('clientNetwork', () => {
     assert.notEqual(clientNetwork('2001:db8:abce::1'), clientNetwork('2001:db8:abcd::1'));
     for (const bad of [undefined, null, '', 'localhost', '999.1.1.1']) assert.equal(clientNetwork(bad), 'other');
   });
+
+  it('takes any string (a PROXY header names the address): a network label or `other`, the same for every address of a /24 or /48', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.ipV4(), fc.ipV4Extended(), fc.ipV6()), (ip) => {
+        assert.match(clientNetwork(ip), /^(other|\d+\.\d+\.\d+\.0\/24|[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48)$/);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.ipV4(), fc.nat(255), (ip, last) => {
+        assert.equal(clientNetwork(ip.replace(/\d+$/, String(last))), clientNetwork(ip));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), fc.array(fc.nat(0xffff), { minLength: 5, maxLength: 5 }), (ip, tail) => {
+        const head = clientNetwork(ip);
+        if (head === 'other' || head.endsWith('/24')) return; // an IPv4 address spelt in IPv6
+        const [a, b, c] = head.split(':');
+        const again = clientNetwork([a, b, c, ...tail.map((n) => n.toString(16))].join(':'));
+        if (!again.endsWith('/24')) assert.equal(again, head);
+      }),
+    );
+  });
 });
