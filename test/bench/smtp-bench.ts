@@ -8,6 +8,7 @@
  *
  *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
  *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]
+ *   npm run bench -- --flood S   (test/bench/flood.ts: one network floods, another sends)
  *
  * First the corpus mix at --concurrency sessions (with a ClamAV row when a clamd answers,
  * --clamd or 127.0.0.1:3310), then bare Haraka and PhishX paced at a fixed rate (--paced, or
@@ -38,6 +39,7 @@ import { sendLean } from '../helpers/smtp-lean.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
 import { prng, shuffleInPlace } from '../../lib/nlp/train.js';
 import { killDeps } from './kill-deps.js';
+import { flood } from './flood.js';
 import { startRspamd, type Rspamd } from './rspamd.js';
 import { randomBytes } from 'node:crypto';
 
@@ -508,7 +510,8 @@ class BenchUsageError extends Error {}
 const USAGE =
   'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
   '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]\n' +
-  '       npm run bench -- --soak N [--sessions S]   (memory over uptime only: N messages at S sessions, default 100)\n';
+  '       npm run bench -- --soak N [--sessions S]   (memory over uptime only: N messages at S sessions, default 100)\n' +
+  '       npm run bench -- --flood S   (S sessions of costly messages from one network, an ordinary message a second from another)\n';
 
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
   const items = (v ?? '')
@@ -534,6 +537,7 @@ async function main(): Promise<void> {
         paced: { type: 'string' },
         'warm-up': { type: 'string' },
         'kill-deps': { type: 'boolean' },
+        flood: { type: 'string' },
         soak: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -559,6 +563,10 @@ async function main(): Promise<void> {
   }
   const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
   const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
+  if (values.flood !== undefined) {
+    if (!/^[1-9]\d{0,3}$/.test(values.flood)) throw new BenchUsageError('--flood must be a number of sessions (1–9999)');
+    return flood(Number(values.flood));
+  }
   if (values.soak !== undefined) {
     const n = Number(values.soak);
     if (!Number.isInteger(n) || n < 10) throw new BenchUsageError('--soak must be a number of messages (at least 10)');

@@ -134,6 +134,7 @@ describe('phishx CLI', () => {
       [['--nodes', '0'], /--nodes must be a positive integer/],
       [['--paced', 'fast'], /--paced must be a rate in messages per second/],
       [['--warm-up', 'long'], /--warm-up must be a number of messages/],
+      [['--flood', '0'], /--flood must be a number of sessions/],
     ] as const) {
       const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'test', 'bench', 'smtp-bench.js'), ...args], { cwd: REPO, encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
