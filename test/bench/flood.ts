@@ -1,7 +1,7 @@
 import { startHaraka } from '../helpers/haraka.js';
 import { sendLean } from '../helpers/smtp-lean.js';
 import { toCrlf } from '../helpers/smtp.js';
-import { prng } from '../../lib/nlp/train.js';
+import { costlyBlockCharMessage } from '../helpers/messages.js';
 
 /**
  * `npm run bench -- --flood S`: one network (127.0.0.1) keeps S sessions sending a message
@@ -12,11 +12,7 @@ import { prng } from '../../lib/nlp/train.js';
  * are shared by client network, so the flood should wait behind itself.
  */
 export async function flood(sessions: number, victims = 10): Promise<void> {
-  const rnd = prng(1);
-  const lines = Array.from({ length: 15_000 }, () => Array.from({ length: 60 }, () => '▀▄█ '[Math.floor(rnd() * 4)]).join(''));
-  const costly = toCrlf(
-    `From: a@flood.example\nTo: bob@example.org\nSubject: costly\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<html><body><pre>${lines.join('\n')}</pre></body></html>\n`,
-  );
+  const costly = toCrlf(costlyBlockCharMessage(15_000));
   const ordinary = toCrlf(
     'From: Alice <alice@partner.example>\nTo: bob@example.org\nSubject: minutes of Tuesday\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n' +
       'Hi Bob,\n\nthe minutes of Tuesday are below; the next meeting is on the 14th.\n\nAlice\n',

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHaraka, type HarakaInstance } from '../helpers/haraka.js';
 import { drive } from '../helpers/load.js';
-import { bigMessage, cleanMessage } from '../helpers/messages.js';
+import { bigMessage, cleanMessage, costlyBlockCharMessage } from '../helpers/messages.js';
 import { toCrlf } from '../helpers/smtp.js';
 import { sampleSum } from '../helpers/metrics.js';
 import { fetchFresh } from '../helpers/api.js';
 import { eventually } from '../helpers/eventually.js';
 import { sendLean } from '../helpers/smtp-lean.js';
-import { prng } from '../../lib/nlp/train.js';
 
 describe('back-pressure at DATA ([main] max_queued_messages)', () => {
   let h: HarakaInstance;
@@ -57,13 +56,8 @@ describe('scan places shared between client networks', () => {
   });
 
   it("serves another network's message next while one network floods the scan thread with costly messages", async () => {
-    // ~0.7 MB of random block characters in a <pre>: read as a possible drawn QR code, a scan
-    // of about a tenth of a second or more (docs/benchmarks.md) — the costliest kind per byte.
-    const rnd = prng(7);
-    const lines = Array.from({ length: 4000 }, () => Array.from({ length: 60 }, () => '▀▄█ '[Math.floor(rnd() * 4)]).join(''));
-    const costly = toCrlf(
-      `From: a@flood.example\nTo: bob@example.org\nSubject: costly\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<html><body><pre>${lines.join('\n')}</pre></body></html>\n`,
-    );
+    // ~0.6 MB of random block characters in a <pre>: a scan of a tenth of a second or more.
+    const costly = toCrlf(costlyBlockCharMessage(4000, 7));
     const flood = { from: 'a@flood.example', to: ['bob@example.org'] };
     let answered = 0;
     let stop = false;

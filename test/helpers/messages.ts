@@ -1,4 +1,5 @@
 /** Test messages, generated so each one's intent is visible. CRLF is applied when sent. */
+import { prng } from '../../lib/nlp/train.js';
 
 export function cleanMessage(opts: { subject?: string; extraHeaders?: string[]; body?: string } = {}): string {
   return [
@@ -87,6 +88,27 @@ export function garbage8bitMessage(lines = 200, seed = 7): Buffer {
     body.push(line, Buffer.from('\r\n'));
   }
   return Buffer.concat([head, ...body]);
+}
+
+/**
+ * An HTML message of `lines` lines of 60 random block characters in a <pre> (~150 bytes a
+ * line): read as a possible drawn QR code, the costliest scan per byte found (4,000 lines
+ * ~0.1-0.2 s, 15,000 lines, 2.3 MB, ~0.5 s; docs/benchmarks.md). The same for the same seed.
+ */
+export function costlyBlockCharMessage(lines: number, seed = 1): string {
+  const rnd = prng(seed);
+  const pre = Array.from({ length: lines }, () => Array.from({ length: 60 }, () => '▀▄█ '[Math.floor(rnd() * 4)]).join(''));
+  return [
+    'From: a@flood.example',
+    'To: bob@example.org',
+    'Subject: costly',
+    'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    `<html><body><pre>${pre.join('\n')}</pre></body></html>`,
+    '',
+  ].join('\n');
 }
 
 /** A message of about `mb` megabytes: a text part plus one base64 attachment. */
