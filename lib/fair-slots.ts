@@ -26,7 +26,14 @@ export class FairSlots {
   private readonly waiters = new Map<string, Waiter[]>();
   private waitingCount = 0;
 
-  constructor(readonly capacity: number) {
+  /**
+   * @param unclaimed called when a place given back is taken by no waiter (none waits): the
+   *   scan pool lets a held-back DATA command go on for it.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly unclaimed?: () => void,
+  ) {
     this.free = capacity;
   }
 
@@ -88,6 +95,7 @@ export class FairSlots {
       if (n > 0) this.held.set(key, n);
       else this.held.delete(key);
       this.handOver();
+      if (this.freeNow()) this.unclaimed?.();
     };
   }
 

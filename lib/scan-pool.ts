@@ -59,9 +59,9 @@ export interface ScanPool {
    * Back-pressure before a message is received: resolves at once (`now`) while fewer than `max`
    * received messages wait in `admit` — or fewer than 2 × `max` and none of them from `sender`
    * (the client's network): one network's flood does not hold back everyone's DATA, and memory
-   * stays bounded —, else when one of them got its place (`waited`: one caller per place given,
-   * of the network with the fewest messages waiting, oldest first) or after `timeoutMs`
-   * (`timeout`). Never rejects.
+   * stays bounded —, else when a place is given, to one of them or given back with none
+   * waiting (`waited`: one caller per place, of the network with the fewest messages waiting,
+   * oldest first), or after `timeoutMs` (`timeout`). Never rejects.
    */
   whenRoom(max: number, timeoutMs: number, sender?: string): Promise<'now' | 'waited' | 'timeout'>;
   /** Received messages waiting in `admit` for a place now. */
@@ -87,9 +87,12 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     // thread stays ~24 MB smaller at the same speed (old-generation size is not limited, see above).
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
-  const slots = new FairSlots(admissionSlots(threads));
   /** Callers of whenRoom waiting for a place to be freed, oldest first. */
   const roomWaiters: Array<{ sender: string; wake: (how: 'waited') => void }> = [];
+  // One held-back DATA goes on per place given: to a message waiting for it (admit's finally
+  // below), or, when none waits, for the place itself — else held-back DATA would wait out its
+  // timeout beside free places once the messages waiting had all been placed.
+  const slots = new FairSlots(admissionSlots(threads), () => wakeOne());
   /** One held-back DATA goes on: of the network with the fewest messages waiting for a place, the oldest. */
   const wakeOne = (): void => {
     let pick = -1;

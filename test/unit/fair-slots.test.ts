@@ -53,6 +53,21 @@ describe('fair scan places (FairSlots)', () => {
     assert.deepEqual(order, [1, 2, 3]);
   });
 
+  it('says when a place given back is taken by no waiter, once per such place', async () => {
+    let unclaimed = 0;
+    const slots = new FairSlots(2, () => unclaimed++);
+    const [a, b] = [await slots.acquire('A', 60_000, late), await slots.acquire('A', 60_000, late)];
+    const waiter = slots.acquire('B', 60_000, late);
+    a(); // taken by the waiter
+    const c = await waiter;
+    assert.equal(unclaimed, 0);
+    b();
+    b(); // idempotent
+    assert.equal(unclaimed, 1);
+    c();
+    assert.equal(unclaimed, 2);
+  });
+
   it('never holds more than its places, never strands a waiter while a place is free, and serves the fewest-holding sender', async () => {
     // Random programs of acquires (senders A–D) and releases of held places, checked at every step.
     const step = fc.oneof(

@@ -67,6 +67,24 @@ describe('scan threads', () => {
     await Promise.all(queued.map((q) => q.then((release) => release()))); // each gives its place to the next
   });
 
+  it('lets held-back DATA on for a place given back with no message waiting, not only for one given to a waiting message', async () => {
+    const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000)));
+    const queued = pool.admit(60_000);
+    await eventually(() => assert.equal(pool.waitingToScan(), 1));
+    const woken: string[] = [];
+    const held = ['D1', 'D2', 'D3'].map((name) => pool.whenRoom(1, 60_000).then((how) => woken.push(`${name} ${how}`)));
+    places[0](); // the waiting message takes it: D1 goes on
+    await eventually(() => assert.deepEqual(woken, ['D1 waited']));
+    places[1](); // nobody waits for this place: D2 goes on for it (before, it waited out its 60 s beside the free place)
+    await eventually(() => assert.deepEqual(woken, ['D1 waited', 'D2 waited']));
+    places[1](); // given back already: nothing more
+    places[2]();
+    await Promise.all(held);
+    assert.deepEqual(woken, ['D1 waited', 'D2 waited', 'D3 waited'], 'one per place, oldest first');
+    for (const r of places.slice(3)) r();
+    (await queued)();
+  });
+
   it("shares the places between client networks: another network's DATA goes first and its message takes the next place", async () => {
     const places = await Promise.all(Array.from({ length: admissionSlots(2) }, () => pool.admit(1000, 'A')));
     const flood = [pool.admit(60_000, 'A'), pool.admit(60_000, 'A')];
