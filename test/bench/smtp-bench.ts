@@ -9,6 +9,7 @@
  *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
  *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]
  *   npm run bench -- --flood S   (test/bench/flood.ts: one network floods, another sends)
+ *   --env PHISHX_NAME=VALUE (repeatable): a setting for the PhishX rows, e.g. to measure a budget or thread count
  *
  * First the corpus mix at --concurrency sessions (with a ClamAV row when a clamd answers,
  * --clamd or 127.0.0.1:3310), then bare Haraka and PhishX paced at a fixed rate (--paced, or
@@ -37,6 +38,8 @@ import { toCrlf } from '../helpers/smtp.js';
 import { drive as driveLoad, drivePaced } from '../helpers/load.js';
 import { sendLean } from '../helpers/smtp-lean.js';
 import { ClamdClient } from '../../lib/clamav/client.js';
+import { buildConfig } from '../../lib/config/load.js';
+import { SCHEMA, envName } from '../../lib/config/schema.js';
 import { prng, shuffleInPlace } from '../../lib/nlp/train.js';
 import { killDeps } from './kill-deps.js';
 import { flood } from './flood.js';
@@ -383,13 +386,38 @@ async function withServer<T>(stop: () => Promise<void>, work: () => Promise<T>):
   }
 }
 
+/** PhishX settings for every PhishX row (`--env`); empty: the shipped defaults. */
+let phishxEnv: Record<string, string> = {};
+
+/**
+ * `--env` arguments as PhishX settings: each a known `PHISHX_*` name (docs/configuration.md)
+ * with a value its setting takes; else a usage error naming it.
+ */
+function parseEnvSettings(args: readonly string[]): Record<string, string> {
+  const known = new Set(Object.entries(SCHEMA).flatMap(([section, keys]) => Object.keys(keys).map((key) => envName(section, key))));
+  const env: Record<string, string> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (eq <= 0 || !known.has(name))
+      throw new BenchUsageError(`--env: ${JSON.stringify(arg)} is not NAME=VALUE with NAME a PhishX setting (PHISHX_..., docs/configuration.md)`);
+    env[name] = arg.slice(eq + 1);
+  }
+  try {
+    buildConfig({}, { env });
+  } catch (err) {
+    throw new BenchUsageError(`--env: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return env;
+}
+
 /** A Haraka as every bench setup runs it: `plugins`, the embedded classifier on, example.org accepted, mail discarded, warnings only in the log. */
 function benchHaraka(plugins: readonly string[], opts: Pick<PhaseOptions, 'nodes' | 'env' | 'files'> = {}): Promise<HarakaInstance> {
   return startHaraka({
     plugins: [...plugins],
     nodes: opts.nodes ?? 0,
     nlp: true,
-    env: { YES_REALLY_DO_DISCARD: '1', ...opts.env },
+    env: { YES_REALLY_DO_DISCARD: '1', ...(plugins.includes('phishx') ? phishxEnv : {}), ...opts.env },
     files: { host_list: 'example.org\n', 'log.ini': '[main]\nlevel=warn\n', ...opts.files },
     phishxIni: '',
   });
@@ -511,7 +539,8 @@ const USAGE =
   'Usage: npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]\n' +
   '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]\n' +
   '       npm run bench -- --soak N [--sessions S]   (memory over uptime only: N messages at S sessions, default 100)\n' +
-  '       npm run bench -- --flood S   (S sessions of costly messages from one network, an ordinary message a second from another)\n';
+  '       npm run bench -- --flood S   (S sessions of costly messages from one network, an ordinary message a second from another)\n' +
+  '       --env PHISHX_NAME=VALUE (repeatable): a PhishX setting for the PhishX rows (docs/configuration.md), e.g. --env PHISHX_SCAN_THREADS=2\n';
 
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
   const items = (v ?? '')
@@ -538,6 +567,7 @@ async function main(): Promise<void> {
         'warm-up': { type: 'string' },
         'kill-deps': { type: 'boolean' },
         flood: { type: 'string' },
+        env: { type: 'string', multiple: true },
         soak: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -561,6 +591,7 @@ async function main(): Promise<void> {
     if (!/^\d{1,6}$/.test(values['warm-up'])) throw new BenchUsageError('--warm-up must be a number of messages (0–999999)');
     warmUpMessages = Number(values['warm-up']);
   }
+  phishxEnv = parseEnvSettings(values.env ?? []);
   const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
   const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
   if (values.flood !== undefined) {
@@ -576,6 +607,8 @@ async function main(): Promise<void> {
   if (values['kill-deps']) return killDeps(messages, total, concurrency);
   const avg = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
   process.stdout.write(`PhishX SMTP benchmark: one message per session; Node ${process.version}, ${os.availableParallelism()} cores\n`);
+  const settings = Object.entries(phishxEnv).map(([k, v]) => `${k}=${v}`);
+  if (settings.length) process.stdout.write(`PhishX rows with ${settings.join(' ')}\n`);
 
   if (sizes.includes('mix')) {
     const { px, cluster } = await block(`corpus mix: ${source}, mean ${avg} bytes`, messages, total, concurrency, nodes);

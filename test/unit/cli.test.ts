@@ -135,6 +135,9 @@ describe('phishx CLI', () => {
       [['--paced', 'fast'], /--paced must be a rate in messages per second/],
       [['--warm-up', 'long'], /--warm-up must be a number of messages/],
       [['--flood', '0'], /--flood must be a number of sessions/],
+      [['--env', 'PHISHX_NO_SUCH_SETTING=1'], /--env: "PHISHX_NO_SUCH_SETTING=1" is not NAME=VALUE with NAME a PhishX setting/],
+      [['--env', 'PHISHX_SCAN_THREADS'], /--env: "PHISHX_SCAN_THREADS" is not NAME=VALUE/],
+      [['--env', 'PHISHX_SCAN_THREADS=many'], /--env: .*scan_threads = "many": expected an integer/],
     ] as const) {
       const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'test', 'bench', 'smtp-bench.js'), ...args], { cwd: REPO, encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
