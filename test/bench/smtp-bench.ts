@@ -9,7 +9,7 @@
  *   npm run bench -- [--messages N] [--concurrency C] [--sizes mix,5k,50k,1m] [--sessions 20,100]
  *                    [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]
  *   npm run bench -- --flood S   (test/bench/flood.ts: one network floods, another sends)
- *   --env PHISHX_NAME=VALUE (repeatable): a setting for the PhishX rows, e.g. to measure a budget or thread count
+ *   --env PHISHX_NAME=VALUE (repeatable): a setting for the PhishX rows and --soak, e.g. to measure a budget or thread count
  *
  * First the corpus mix at --concurrency sessions (with a ClamAV row when a clamd answers,
  * --clamd or 127.0.0.1:3310), then bare Haraka and PhishX paced at a fixed rate (--paced, or
@@ -540,7 +540,7 @@ const USAGE =
   '                        [--corpus DIR] [--clamd HOST:PORT] [--nodes N] [--paced MSG_PER_S] [--warm-up N] [--kill-deps]\n' +
   '       npm run bench -- --soak N [--sessions S]   (memory over uptime only: N messages at S sessions, default 100)\n' +
   '       npm run bench -- --flood S   (S sessions of costly messages from one network, an ordinary message a second from another)\n' +
-  '       --env PHISHX_NAME=VALUE (repeatable): a PhishX setting for the PhishX rows (docs/configuration.md), e.g. --env PHISHX_SCAN_THREADS=2\n';
+  '       --env PHISHX_NAME=VALUE (repeatable): a PhishX setting for the PhishX rows and --soak (docs/configuration.md), e.g. --env PHISHX_SCAN_THREADS=2\n';
 
 function list(v: string | undefined, what: string, ok: (x: string) => boolean): string[] {
   const items = (v ?? '')
@@ -592,6 +592,8 @@ async function main(): Promise<void> {
     warmUpMessages = Number(values['warm-up']);
   }
   phishxEnv = parseEnvSettings(values.env ?? []);
+  if (Object.keys(phishxEnv).length && (values.flood !== undefined || values['kill-deps']))
+    throw new BenchUsageError('--env applies to the throughput, paced and soak runs, not to --flood or --kill-deps');
   const sizes = list(values.sizes, '--sizes', (x) => x === 'mix' || x in SIZES);
   const sessions = list(values.sessions, '--sessions', (x) => /^[1-9]\d{0,3}$/.test(x)).map(Number);
   if (values.flood !== undefined) {

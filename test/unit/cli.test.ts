@@ -138,6 +138,7 @@ describe('phishx CLI', () => {
       [['--env', 'PHISHX_NO_SUCH_SETTING=1'], /--env: "PHISHX_NO_SUCH_SETTING=1" is not NAME=VALUE with NAME a PhishX setting/],
       [['--env', 'PHISHX_SCAN_THREADS'], /--env: "PHISHX_SCAN_THREADS" is not NAME=VALUE/],
       [['--env', 'PHISHX_SCAN_THREADS=many'], /--env: .*scan_threads = "many": expected an integer/],
+      [['--env', 'PHISHX_SCAN_THREADS=2', '--flood', '10'], /--env applies to the throughput, paced and soak runs, not to --flood/],
     ] as const) {
       const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'test', 'bench', 'smtp-bench.js'), ...args], { cwd: REPO, encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
