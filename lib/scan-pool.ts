@@ -29,18 +29,23 @@ export function scanThreads(config: PhishXConfig, cores = os.availableParallelis
   return clustered ? 1 : Math.max(1, cores - 1);
 }
 
-/** Tasks a scan thread runs at once (piscina's concurrentTasksPerWorker). */
-const TASKS_PER_THREAD = 2;
+/**
+ * Scans that may hold their message's bytes at once, per thread: the one the thread runs and
+ * two waiting, so it does not idle while the next message is read. A thread runs one scan at a
+ * time: every scan carries an abort signal (one past its budget is stopped by ending its
+ * thread), and piscina gives a thread running an abortable task no second task — ending the
+ * thread would end that one too — whatever `concurrentTasksPerWorker` says.
+ */
+const PLACES_PER_THREAD = 3;
 
 /**
- * Scans that may hold their message's bytes at once: what the threads run, and one waiting per
- * thread so none idles while the next message is read. The rest wait before reading (`admit`):
- * a message queued for a thread would otherwise sit in memory twice, in Haraka's message
- * stream and in the buffer handed to the thread (100 sessions of 1 MB: ~96 MB). The places
- * are shared fairly between client networks (lib/fair-slots.ts).
+ * Scans that may hold their message's bytes at once (PLACES_PER_THREAD per thread). The rest
+ * wait before reading (`admit`): a message queued for a thread would otherwise sit in memory
+ * twice, in Haraka's message stream and in the buffer handed to the thread (100 sessions of 1
+ * MB: ~96 MB). The places are shared fairly between client networks (lib/fair-slots.ts).
  */
 export function admissionSlots(threads: number): number {
-  return threads * (TASKS_PER_THREAD + 1);
+  return threads * PLACES_PER_THREAD;
 }
 
 export interface ScanPool {
@@ -80,8 +85,7 @@ export function createScanPool(config: PhishXConfig, threads = scanThreads(confi
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,
-    // While a task waits for zlib (archive listing) the thread can parse the next message.
-    concurrentTasksPerWorker: TASKS_PER_THREAD,
+    // One scan per thread at a time (PLACES_PER_THREAD): piscina's default concurrentTasksPerWorker.
     workerData: { config },
     // A young generation of 8 MB instead of V8's 32: a scan's garbage is short-lived, and the
     // thread stays ~24 MB smaller at the same speed (old-generation size is not limited, see above).
