@@ -46,7 +46,7 @@ describe('back-pressure at DATA ([main] max_queued_messages)', () => {
 describe('scan places shared between client networks', () => {
   let h: HarakaInstance;
   before(async () => {
-    // One scan thread (three places: two tasks on it, one waiting) and four received messages
+    // One scan thread (three places: the scan it runs and two waiting) and four received messages
     // waiting at most: the flood below keeps up to five waiting, so first come first served
     // another network's DATA would wait for room too (up to twice the limit it does not).
     h = await startHaraka({ env: { PHISHX_SCAN_THREADS: '1', PHISHX_MAX_QUEUED_MESSAGES: '4' } });
